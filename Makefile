@@ -1,0 +1,30 @@
+# Rujukan — the commands a developer needs. Everything installs what it needs first.
+.PHONY: up down status test lint contracts help
+
+help:
+	@echo "make up        install what is needed, start Kafka, PostgreSQL and the four services"
+	@echo "make down      stop everything 'make up' started"
+	@echo "make status    what is running"
+	@echo "make test      install what is needed and run every test against real servers"
+	@echo "make lint      ruff + mypy"
+	@echo "make contracts regenerate JSON Schema and AsyncAPI from the event models"
+
+up:
+	@bash deploy/local/up.sh
+
+down:
+	@bash deploy/local/down.sh
+
+status:
+	@bash deploy/local/status.sh
+
+test:
+	@bash deploy/local/test.sh
+
+lint:
+	@bash deploy/local/install-python.sh >/dev/null
+	uv run ruff check .
+	uv run mypy libs/platform/src contracts/src
+
+contracts:
+	uv run python -m rujukan_contracts.generate

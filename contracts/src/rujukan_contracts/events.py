@@ -1,0 +1,367 @@
+"""Event data models, one class per CloudEvents type.
+
+Rules of the road: within a version, changes are additive only and consumers ignore unknown
+fields (``extra="ignore"``); a breaking change is a new ``v<N+1>`` class published side by side.
+No event carries a NIK, a KK number, a name or an address line: households travel as opaque ids.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Event(BaseModel):
+    """Base of every event: knows its CloudEvents type, aggregate and the key it is sent under."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ce_type: ClassVar[str]
+    aggregate: ClassVar[str]
+
+    def key(self) -> str:
+        """The Kafka key: the aggregate id, so all events of one aggregate stay in order."""
+        raise NotImplementedError
+
+    def subject(self) -> str:
+        return self.key()
+
+
+class Need(StrEnum):
+    health_insurance = "health_insurance"
+    schooling = "schooling"
+    food = "food"
+    cash = "cash"
+    housing = "housing"
+    disability_care = "disability_care"
+    elderly_care = "elderly_care"
+    civil_documents = "civil_documents"
+    other = "other"
+
+
+class PriorityLane(StrEnum):
+    pregnant_or_breastfeeding = "pregnant_or_breastfeeding"
+    elderly = "elderly"
+    disability = "disability"
+    violence_victim = "violence_victim"
+
+
+class Sex(StrEnum):
+    female = "female"
+    male = "male"
+
+
+class Relationship(StrEnum):
+    head = "head"
+    spouse = "spouse"
+    child = "child"
+    parent = "parent"
+    other = "other"
+
+
+class Disability(StrEnum):
+    none = "none"
+    mild = "mild"
+    moderate = "moderate"
+    severe = "severe"
+
+
+class Schooling(StrEnum):
+    not_yet = "not_yet"
+    in_school = "in_school"
+    not_in_school = "not_in_school"
+    completed_12y = "completed_12y"
+
+
+class ReferralStatus(StrEnum):
+    """Our lifecycle (SLRT publishes none); transitions live in the router's domain."""
+
+    created = "created"
+    delivered = "delivered"
+    received = "received"
+    accepted = "accepted"
+    rejected = "rejected"
+    in_service = "in_service"
+    completed = "completed"
+    expired = "expired"
+    withdrawn = "withdrawn"
+
+
+class OutcomeKind(StrEnum):
+    """What an agency may report about a referral it holds."""
+
+    received = "received"
+    accepted = "accepted"
+    rejected = "rejected"
+    in_service = "in_service"
+    completed = "completed"
+
+
+class ReasonCode(StrEnum):
+    """Primero's outcome reasons, extended where SLRT needs more."""
+
+    client_refused_services = "client_refused_services"
+    lack_of_capacity = "lack_of_capacity"
+    services_no_longer_needed = "services_no_longer_needed"
+    unable_to_contact_client = "unable_to_contact_client"
+    unable_to_contact_referred_to_organization = "unable_to_contact_referred_to_organization"
+    not_eligible = "not_eligible"
+    other = "other"
+
+
+class Consent(BaseModel):
+    """What the resident agreed to: purposes, recipients and when. Travels with every intake."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    purposes: list[str] = Field(description="e.g. 'referral', 'notification'")
+    recipients: list[str] = Field(description="program codes or '*' for every eligible program")
+    given_at: datetime
+
+    def allows(self, purpose: str, recipient: str) -> bool:
+        return purpose in self.purposes and ("*" in self.recipients or recipient in self.recipients)
+
+
+class MemberFacts(BaseModel):
+    """What eligibility needs to know of a member; no NIK, no name."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    member_id: UUID
+    relationship: Relationship
+    birth_date: date
+    sex: Sex
+    pregnant: bool = False
+    breastfeeding: bool = False
+    disability: Disability = Disability.none
+    schooling: Schooling = Schooling.not_yet
+    working: bool = False
+
+
+class RegistryFacts(BaseModel):
+    """The social-registry (DTKS/DTSEN) check made at intake."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    found: bool
+    decile: int | None = Field(default=None, ge=1, le=10)
+    enrolments: list[str] = Field(default_factory=list)
+    has_kks: bool = False
+    source: str = "local"
+    checked_at: datetime
+
+
+class HouseholdFacts(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    owns_land: bool = False
+    house_below_standard: bool = False
+    missing_documents: list[str] = Field(default_factory=list)
+
+
+class ContactPoint(BaseModel):
+    """How the resident agreed to be told of progress (only channels consented to)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    language: Literal["id", "en"] = "id"
+    email: str | None = None
+    phone: str | None = None
+
+
+class Complaint(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: Literal["complaint", "question", "suggestion"]
+    about_program: str | None = None
+    about_referral: UUID | None = None
+    text: str
+
+
+class IntakeSubmittedV1(Event):
+    ce_type: ClassVar[str] = "rujukan.intake.submitted.v1"
+    aggregate: ClassVar[str] = "household"
+
+    intake_id: UUID
+    household_id: UUID
+    village_code: str = Field(description="Kemendagri code, dotted: 33.04.01.2001")
+    submitted_at: datetime
+    members: list[MemberFacts]
+    household: HouseholdFacts = HouseholdFacts()
+    registry: RegistryFacts
+    needs: list[Need] = Field(default_factory=list)
+    other_need: str | None = None
+    complaint: Complaint | None = None
+    priority_lanes: list[PriorityLane] = Field(default_factory=list)
+    consent: Consent
+    contact: ContactPoint | None = None
+
+    def key(self) -> str:
+        return str(self.household_id)
+
+
+class LocalizedText(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    en: str
+
+
+class SlaDays(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    receive: int = Field(ge=1, description="days from delivery to 'received'")
+    decide: int = Field(ge=1, description="days from 'received' to accepted/rejected")
+    serve: int = Field(ge=1, description="days from 'accepted' to 'completed'")
+
+
+class ProgramPublishedV1(Event):
+    """The full current state of one program; compacted topic, so the latest per code wins."""
+
+    ce_type: ClassVar[str] = "rujukan.program.published.v1"
+    aggregate: ClassVar[str] = "program"
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9-]{1,31}$")
+    version: int = Field(ge=1)
+    effective_from: date
+    status: Literal["active", "paused", "retired"]
+    name: LocalizedText
+    owner_agency: str
+    level: Literal["national", "province", "district", "village", "non_government"]
+    service_area: list[str] = Field(
+        default_factory=list, description="region-code prefixes; empty means nationwide"
+    )
+    needs_served: list[Need] = Field(default_factory=list)
+    sla_days: SlaDays
+    capacity: int | None = None
+    rule: dict[str, Any] = Field(description="eligibility rule tree (rujukan_eligibility.Rule)")
+    published_at: datetime
+
+    def key(self) -> str:
+        return self.code
+
+
+class CriterionOutcome(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    label: str
+    kind: str = "criterion"
+    cel: str | None = None
+    passed: bool
+    values: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Decision(BaseModel):
+    """Why a referral was made: the program version and every criterion's value and result."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    program_code: str
+    program_version: int
+    eligible: bool
+    criteria: list[CriterionOutcome]
+    evaluated_at: datetime
+
+
+class ReferralCreatedV1(Event):
+    """A referral handed to one program's owner agency, on ``referrals.<program_code>``."""
+
+    ce_type: ClassVar[str] = "rujukan.referral.created.v1"
+    aggregate: ClassVar[str] = "referral"
+
+    referral_id: UUID
+    intake_id: UUID
+    household_id: UUID
+    program_code: str
+    program_version: int
+    kind: Literal["need", "complaint"] = "need"
+    village_code: str
+    needs: list[Need]
+    priority_lanes: list[PriorityLane] = Field(default_factory=list)
+    decision: Decision
+    consent: Consent
+    due_at: datetime = Field(description="when the agency must have reported 'received'")
+    created_at: datetime
+
+    def key(self) -> str:
+        return str(self.referral_id)
+
+
+class ReferralOutcomeV1(Event):
+    """An agency's report on a referral it holds, on ``referrals.outcomes``."""
+
+    ce_type: ClassVar[str] = "rujukan.referral.outcome.v1"
+    aggregate: ClassVar[str] = "referral"
+
+    referral_id: UUID
+    program_code: str
+    outcome: OutcomeKind
+    reason_code: ReasonCode | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    reported_at: datetime
+    reported_by: str | None = None
+
+    def key(self) -> str:
+        return str(self.referral_id)
+
+
+class ReferralStatusChangedV1(Event):
+    """Every lifecycle change of a referral, on ``referrals.status``."""
+
+    ce_type: ClassVar[str] = "rujukan.referral.status_changed.v1"
+    aggregate: ClassVar[str] = "referral"
+
+    referral_id: UUID
+    intake_id: UUID
+    household_id: UUID
+    program_code: str
+    village_code: str
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    reason_code: ReasonCode | None = None
+    note: str | None = None
+    changed_at: datetime
+
+    def key(self) -> str:
+        return str(self.referral_id)
+
+
+class NotificationDispatchedV1(Event):
+    ce_type: ClassVar[str] = "rujukan.notification.dispatched.v1"
+    aggregate: ClassVar[str] = "referral"
+
+    notification_id: UUID
+    referral_id: UUID
+    channel: Literal["email", "sms", "whatsapp", "webhook", "inbox"]
+    recipient: str = Field(description="masked contact, never the full address")
+    template: str
+    result: Literal["sent", "failed", "skipped"]
+    attempts: int
+    detail: str | None = None
+    dispatched_at: datetime
+
+    def key(self) -> str:
+        return str(self.referral_id)
+
+
+EVENT_MODELS: dict[str, type[Event]] = {
+    m.ce_type: m
+    for m in (
+        IntakeSubmittedV1,
+        ProgramPublishedV1,
+        ReferralCreatedV1,
+        ReferralOutcomeV1,
+        ReferralStatusChangedV1,
+        NotificationDispatchedV1,
+    )
+}
+
+
+def event_model(ce_type: str) -> type[Event] | None:
+    return EVENT_MODELS.get(ce_type)

@@ -1,0 +1,74 @@
+"""The topic catalogue, loaded from one YAML file per topic in ``topics/``.
+
+Topic names, keys, partition counts, configs, producers, consumers and event types are data,
+declared once here and created from here (``rujukan_platform.kafka.ensure_topics``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+PROGRAM_TOPIC_TEMPLATE = "referrals.{program_code}"
+
+
+class Topic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: str = Field(description="name, or a template such as referrals.{program_code}")
+    description: str
+    key: str
+    partitions: int = Field(ge=1)
+    config: dict[str, str] = Field(default_factory=dict)
+    producers: list[str]
+    consumers: list[str]
+    events: list[str] = Field(description="CloudEvents types carried")
+    examples: list[str] = Field(default_factory=list, description="files under examples/")
+    dlq: bool = True
+
+    @property
+    def is_template(self) -> bool:
+        return "{" in self.topic
+
+    def dlq_name(self, name: str | None = None) -> str:
+        return f"{name or self.topic}.dlq"
+
+
+@cache
+def _load() -> dict[str, Topic]:
+    folder = resources.files("rujukan_contracts") / "topics"
+    topics: dict[str, Topic] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            data: dict[str, Any] = yaml.safe_load(entry.read_text("utf-8"))
+            t = Topic.model_validate(data)
+            topics[t.topic] = t
+    return topics
+
+
+TOPICS = _load()
+
+
+def topic(name: str) -> Topic:
+    """The catalogue entry for a concrete topic name (program topics map to their template)."""
+    if name in TOPICS:
+        return TOPICS[name]
+    if name.startswith("referrals.") and name.count(".") == 1:
+        return TOPICS[PROGRAM_TOPIC_TEMPLATE]
+    raise KeyError(f"topic {name!r} is not in the catalogue")
+
+
+def program_topic(program_code: str) -> str:
+    """``referrals.<program_code>``: one topic per program, read only by its owner agency."""
+    return PROGRAM_TOPIC_TEMPLATE.format(program_code=program_code)
+
+
+INTAKE_SUBMITTED = "intake.submitted"
+PROGRAMS_CATALOG = "programs.catalog"
+REFERRALS_OUTCOMES = "referrals.outcomes"
+REFERRALS_STATUS = "referrals.status"
+NOTIFICATIONS_DISPATCHED = "notifications.dispatched"

@@ -1,0 +1,58 @@
+"""The contracts hold together: examples validate, every topic's events exist, files don't drift."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from uuid import uuid4
+
+import pytest
+from rujukan_contracts import EVENT_MODELS, TOPICS, EventMeta, program_topic, topic
+from rujukan_contracts.envelope import EnvelopeError
+from rujukan_contracts.generate import CONTRACTS_DIR, schema_documents
+
+
+def test_committed_schemas_and_asyncapi_match_the_models() -> None:
+    for rel, content in schema_documents().items():
+        path = CONTRACTS_DIR / rel
+        assert path.exists(), f"{rel} missing: run python -m rujukan_contracts.generate"
+        assert path.read_text("utf-8") == content, f"{rel} drifted: regenerate it"
+
+
+@pytest.mark.parametrize("name", sorted(TOPICS))
+def test_every_topic_example_validates_against_its_event_model(name: str) -> None:
+    t = TOPICS[name]
+    assert t.examples, f"{name} has no example"
+    (model,) = [EVENT_MODELS[e] for e in t.events]
+    for example in t.examples:
+        raw = (resources.files("rujukan_contracts") / "examples" / example).read_text("utf-8")
+        event = model.model_validate_json(raw)
+        assert json.loads(event.model_dump_json())  # round-trips
+
+
+def test_every_event_type_is_carried_by_a_topic() -> None:
+    carried = {e for t in TOPICS.values() for e in t.events}
+    assert carried == set(EVENT_MODELS)
+
+
+def test_program_topics_map_to_their_template() -> None:
+    assert program_topic("PKH") == "referrals.PKH"
+    assert topic("referrals.PKH").topic == "referrals.{program_code}"
+    assert topic("referrals.status").topic == "referrals.status"
+    with pytest.raises(KeyError):
+        topic("nope")
+
+
+def test_cloudevent_headers_round_trip() -> None:
+    meta = EventMeta(type="rujukan.intake.submitted.v1", source="/rujukan/intake", subject="h1")
+    back = EventMeta.from_headers(meta.to_headers())
+    assert back == meta
+    names = [k for k, _ in meta.to_headers()]
+    assert {"ce_specversion", "ce_id", "ce_type", "traceparent", "content-type"} <= set(names)
+
+
+def test_envelope_refuses_records_without_cloudevents_headers() -> None:
+    with pytest.raises(EnvelopeError, match="ce_type"):
+        EventMeta.from_headers([("ce_id", str(uuid4()).encode()), ("ce_source", b"/x")])
+    with pytest.raises(EnvelopeError, match="UUID"):
+        EventMeta.from_headers([("ce_id", b"1"), ("ce_source", b"/x"), ("ce_type", b"t")])

@@ -1,0 +1,22 @@
+# Sourced by the local scripts: where the platform's state lives and which ports it uses.
+# shellcheck shell=bash
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export RUJUKAN_STATE_DIR="${RUJUKAN_STATE_DIR:-$REPO_ROOT/.local}"
+export KAFKA_PORT="${KAFKA_PORT:-9092}"
+export KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+export PG_PORT="${PG_PORT:-55432}"
+export SMTP_PORT="${SMTP_PORT:-8025}"
+export RUJUKAN_KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
+export RUJUKAN_PG_URL="postgresql+asyncpg://rujukan:rujukan@127.0.0.1:${PG_PORT}"
+export RUJUKAN_NOTIFICATIONS_SMTP_PORT="$SMTP_PORT"
+RUN_DIR="$RUJUKAN_STATE_DIR/run"
+LOG_DIR="$RUJUKAN_STATE_DIR/logs"
+mkdir -p "$RUN_DIR" "$LOG_DIR"
+# service name, python package, port
+SERVICES=(
+  "intake rujukan_intake 8001"
+  "program-registry rujukan_registry 8002"
+  "referral-router rujukan_router 8003"
+  "notifications rujukan_notifications 8004"
+)
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

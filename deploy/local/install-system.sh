@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Idempotently install the system packages the local stack needs (Debian/Ubuntu):
+# PostgreSQL server, a headless JDK 17+, Maven, curl.
+# Fast no-op when everything is present; `apt-get update` runs only if something is missing.
+#
+#   deploy/local/install-system.sh
+set -euo pipefail
+
+say() { echo "install-system: $*"; }
+
+missing=()
+
+# PostgreSQL server binaries (Debian layout: /usr/lib/postgresql/<ver>/bin/initdb).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+
+# Java 17+ (Kafka 4.x brokers require 17).
+java_major() {
+  java -version 2>&1 | sed -n 's/.*version "\([0-9]*\)\(\.[0-9]*\)*.*".*/\1/p' | head -n1
+}
+if ! command -v java >/dev/null || [[ "$(java_major)" -lt 17 ]] 2>/dev/null; then
+  # Pick whichever headless JDK >= 17 the distro offers (Debian 12: 17, Ubuntu 24.04: 21).
+  jdk=""
+  for v in 17 21 25; do
+    if apt-cache show "openjdk-$v-jdk-headless" >/dev/null 2>&1; then jdk="openjdk-$v-jdk-headless"; break; fi
+  done
+  missing+=("${jdk:-default-jdk-headless}")
+fi
+
+command -v mvn >/dev/null || missing+=(maven)
+command -v curl >/dev/null || missing+=(curl)
+command -v flock >/dev/null || missing+=(util-linux)
+
+if ((${#missing[@]} == 0)); then
+  say "all present (postgresql, java $(java_major), maven, curl)"
+  exit 0
+fi
+
+[[ $EUID -eq 0 ]] || { echo "install-system: ERROR: need root to install: ${missing[*]}" >&2; exit 1; }
+say "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+say "done"

@@ -1,0 +1,160 @@
+"""The program catalogue seed files: one YAML per program, every rule version compiled.
+
+``service_area`` is a list of Kemendagri region-code prefixes (``"33"`` = Central Java,
+``"33.04"`` = Banjarnegara); an **empty list means nationwide**. SLA days are Rujukan's own
+defaults (no regulation publishes them). ``capacity: null`` means unlimited.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from rujukan_eligibility.context import Need
+from rujukan_eligibility.rules import AllOf, AnyOf, AtLeast, CompiledRule, Criterion, compile_rule
+
+__all__ = [
+    "Contact",
+    "LocalisedText",
+    "RuleVersion",
+    "SeedProgram",
+    "SlaDays",
+    "Source",
+    "load_seed_program",
+    "load_seed_programs",
+]
+
+CODE_PATTERN = r"^[A-Z][A-Z0-9-]*$"
+REGION_PREFIX_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalisedText(_Model):
+    id: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class SlaDays(_Model):
+    receive: int = Field(ge=1, description="days for the program owner to acknowledge")
+    decide: int = Field(ge=1, description="days to accept or reject")
+    serve: int = Field(ge=1, description="days to deliver the service once accepted")
+
+
+class Contact(_Model):
+    office: str
+    phone: str | None = None
+    email: str | None = None
+    url: str | None = None
+
+
+class Source(_Model):
+    title: str
+    url_or_reference: str
+
+
+class RuleVersion(_Model):
+    version: int = Field(ge=1)
+    effective_from: date
+    notes: str = ""
+    rule: Criterion | AllOf | AnyOf | AtLeast = Field(discriminator="kind")
+
+
+class SeedProgram(_Model):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: LocalisedText
+    description: LocalisedText
+    owner_agency: str
+    level: Literal["national", "province", "district", "village", "non_government"]
+    service_area: list[str] = Field(
+        default_factory=list,
+        description="region-code prefixes; empty = nationwide",
+    )
+    status: Literal["active", "paused", "retired"] = "active"
+    sla_days: SlaDays
+    capacity: int | None = Field(default=None, ge=0, description="null = unlimited")
+    priority_lanes: list[str] = Field(default_factory=list)
+    required_documents: list[str] = Field(default_factory=list)
+    contact: Contact
+    needs_served: list[Need] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1)
+    versions: list[RuleVersion] = Field(min_length=1)
+
+    _compiled: dict[int, CompiledRule] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> SeedProgram:
+        for prefix in self.service_area:
+            if not re.fullmatch(REGION_PREFIX_PATTERN, prefix):
+                raise ValueError(f"service_area entry {prefix!r} is not a region-code prefix")
+        numbers = [v.version for v in self.versions]
+        if numbers != sorted(set(numbers)):
+            raise ValueError("versions must be listed in increasing, unique version order")
+        dates = [v.effective_from for v in self.versions]
+        if dates != sorted(set(dates)):
+            raise ValueError("effective_from must increase with the version number")
+        return self
+
+    def compile_all(self) -> dict[int, CompiledRule]:
+        """Compile every rule version (raises ``RuleError``); cached."""
+        if not self._compiled:
+            self._compiled.update({v.version: compile_rule(v.rule) for v in self.versions})
+        return self._compiled
+
+    def version_at(self, on: date) -> RuleVersion | None:
+        """The version in effect on a date (latest ``effective_from`` <= date)."""
+        current = None
+        for v in self.versions:
+            if v.effective_from <= on:
+                current = v
+        return current
+
+    def current_version(self) -> RuleVersion:
+        v = self.version_at(date.today())
+        return v if v is not None else self.versions[0]
+
+    def compiled(self, version: int | None = None) -> CompiledRule:
+        """The compiled rule of a version (default: the one in effect today)."""
+        number = self.current_version().version if version is None else version
+        return self.compile_all()[number]
+
+    def serves_region(self, village: str) -> bool:
+        """Whether a village code (``33.04.01.2001``) lies in the service area."""
+        if not self.service_area:
+            return True
+        return any(village == p or village.startswith(p + ".") for p in self.service_area)
+
+
+def load_seed_program(path: Path) -> SeedProgram:
+    data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    program = SeedProgram.model_validate(data)
+    if path.stem != program.code:
+        raise ValueError(f"{path.name}: file name must be <code>.yaml ({program.code})")
+    program.compile_all()
+    return program
+
+
+def load_seed_programs(path: str | Path) -> list[SeedProgram]:
+    """Validate every ``*.yaml`` under ``path`` (a directory) and compile every rule version.
+
+    Raises ``pydantic.ValidationError``, ``RuleError`` or ``ValueError`` naming the file.
+    """
+    root = Path(path)
+    programs: list[SeedProgram] = []
+    for file in sorted(root.glob("*.yaml")):
+        try:
+            programs.append(load_seed_program(file))
+        except Exception as exc:
+            exc.add_note(f"in seed file {file}")
+            raise
+    codes = [p.code for p in programs]
+    if len(codes) != len(set(codes)):
+        raise ValueError(f"duplicate program codes in {root}")
+    return programs

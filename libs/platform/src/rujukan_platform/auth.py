@@ -1,0 +1,126 @@
+"""One way to know who is calling, for every service: signed bearer tokens or API keys.
+
+Tokens are HS256 JWTs (OAuth2 client-credentials style: ``sub``, ``role``, ``regions``,
+``programs``, ``exp``). API keys map to the same ``Principal`` through settings
+(``RUJUKAN_API_KEYS='{"key": {"subject": ..., "role": ...}}'``) for clients that cannot sign.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Annotated, Any, Literal
+
+import jwt
+import typer
+from fastapi import Depends, Request
+from pydantic import BaseModel, Field
+
+from rujukan_platform.problems import Problem
+
+Role = Literal["admin", "operator", "agency", "service"]
+ISSUER = "rujukan"
+AUDIENCE = "rujukan"
+
+
+class Principal(BaseModel):
+    """Who acts: an operator scoped to region-code prefixes, an agency scoped to its programs,
+    an administrator, or another Rujukan service."""
+
+    subject: str
+    role: Role
+    regions: list[str] = Field(default_factory=list)
+    programs: list[str] = Field(default_factory=list)
+
+    def covers_region(self, village_code: str) -> bool:
+        if self.role in ("admin", "service"):
+            return True
+        return any(village_code == r or village_code.startswith(r + ".") for r in self.regions)
+
+    def owns_program(self, program_code: str) -> bool:
+        return self.role in ("admin", "service") or program_code in self.programs
+
+
+def issue_token(secret: str, principal: Principal, *, ttl_seconds: int = 3600) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": principal.subject,
+        "role": principal.role,
+        "regions": principal.regions,
+        "programs": principal.programs,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def verify_token(secret: str, token: str) -> Principal:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise _unauthorized("the bearer token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise _unauthorized("the bearer token is not valid") from exc
+    return Principal(
+        subject=claims["sub"],
+        role=claims["role"],
+        regions=claims.get("regions", []),
+        programs=claims.get("programs", []),
+    )
+
+
+class Authenticator:
+    def __init__(self, secret: str, api_keys: dict[str, dict[str, Any]]) -> None:
+        self._secret = secret
+        self._api_keys = {k: Principal.model_validate(v) for k, v in api_keys.items()}
+
+    def authenticate(self, request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            return verify_token(self._secret, header[7:].strip())
+        key = request.headers.get("x-api-key")
+        if key:
+            for known, principal in self._api_keys.items():
+                if hmac.compare_digest(known, key):
+                    return principal
+            raise _unauthorized("unknown API key")
+        raise _unauthorized("send 'Authorization: Bearer <token>' or 'X-API-Key'")
+
+
+def current_principal(request: Request) -> Principal:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.authenticate(request)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise Problem(403, "Forbidden", f"this action needs one of the roles: {', '.join(roles)}")
+
+
+cli = typer.Typer(help="Issue development tokens (signed with RUJUKAN_AUTH_SECRET).")
+
+
+@cli.command()
+def issue(
+    role: str = typer.Option("admin"),
+    subject: str = typer.Option("dev"),
+    regions: list[str] = typer.Option([], "--region"),
+    programs: list[str] = typer.Option([], "--program"),
+    ttl: int = typer.Option(86400),
+) -> None:
+    from rujukan_platform.settings import ServiceSettings
+
+    secret = ServiceSettings().auth_secret.get_secret_value()
+    principal = Principal(subject=subject, role=role, regions=regions, programs=programs)  # type: ignore[arg-type]
+    print(issue_token(secret, principal, ttl_seconds=ttl))

@@ -1,0 +1,99 @@
+"""Database plumbing: the async engine and the two tables every service shares.
+
+``outbox`` uses Debezium's outbox column names (id, aggregatetype, aggregateid, type, payload)
+plus the target topic, an ordering sequence and the trace context. ``processed_events`` is the
+idempotent consumer's memory: one row per (consumer, event id), written in the handler's
+transaction.
+"""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """A service's metadata, with the shared tables already in it."""
+    metadata = MetaData(naming_convention=NAMING)
+    outbox_table(metadata)
+    processed_events_table(metadata)
+    return metadata
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", UUID(as_uuid=True), primary_key=True),
+        Column("seq", BigInteger, Identity(always=True), nullable=False, unique=True),
+        Column("aggregatetype", Text, nullable=False),
+        Column("aggregateid", Text, nullable=False),
+        Column("type", Text, nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("traceparent", Text, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def processed_events_table(metadata: MetaData) -> Table:
+    return Table(
+        "processed_events",
+        metadata,
+        Column("consumer", Text, nullable=False),
+        Column("event_id", UUID(as_uuid=True), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id"),
+        Index("ix_processed_events_processed_at", "processed_at"),
+    )
+
+
+def _json_dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def make_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        dsn,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+    )
+
+
+def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

@@ -1,0 +1,84 @@
+"""Kafka clients with the settings the design requires, and topic creation from the catalogue.
+
+The producer always runs with ``acks="all"`` and idempotence on (aiokafka defaults to neither);
+consumers never auto-commit (aiokafka's default is at-most-once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from rujukan_contracts.topics import TOPICS, Topic
+
+from rujukan_platform.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        compression_type=None,
+        request_timeout_ms=30_000,
+    )
+
+
+def make_consumer(
+    bootstrap: str, *, group_id: str, client_id: str, max_poll_records: int = 500
+) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_poll_records,
+        max_poll_interval_ms=300_000,
+        session_timeout_ms=30_000,
+        heartbeat_interval_ms=3_000,
+        fetch_max_wait_ms=100,
+    )
+
+
+def topic_specs(topics: Iterable[Topic] | None = None) -> list[NewTopic]:
+    """Concrete topics (and their DLQs) of the catalogue; templates are created per program."""
+    specs: list[NewTopic] = []
+    for t in topics if topics is not None else TOPICS.values():
+        if t.is_template:
+            continue
+        specs.append(NewTopic(t.topic, t.partitions, 1, topic_configs=dict(t.config)))
+        if t.dlq:
+            specs.append(NewTopic(t.dlq_name(), 1, 1))
+    return specs
+
+
+async def create_topics(bootstrap: str, specs: list[NewTopic]) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="rujukan-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # a concurrent creator won: the topic exists, which is all we need
+        return [s.name for s in missing]
+    finally:
+        await admin.close()
+
+
+async def ensure_catalogue_topics(bootstrap: str) -> list[str]:
+    created = await create_topics(bootstrap, topic_specs())
+    if created:
+        log.info("topics created", topics=created)
+    return created

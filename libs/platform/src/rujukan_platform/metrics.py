@@ -1,0 +1,52 @@
+"""Every platform metric name, in one module (Prometheus naming, bounded label sets).
+
+Services add their domain metrics in their own ``metrics.py``; the plumbing's live here.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "rujukan_http_requests_total", "HTTP requests served", ["route", "method", "status"]
+)
+HTTP_DURATION = Histogram(
+    "rujukan_http_request_duration_seconds",
+    "HTTP request duration",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+EVENTS_CONSUMED = Counter(
+    "rujukan_events_consumed_total",
+    "Events read by a consumer, by result (processed, duplicate, dlq)",
+    ["consumer", "topic", "result"],
+)
+EVENT_PROCESSING = Histogram(
+    "rujukan_event_batch_processing_seconds",
+    "Time to process one consumer batch, database commit included",
+    ["consumer"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENT_LATENCY = Histogram(
+    "rujukan_event_end_to_end_seconds",
+    "From the event's ce_time to the end of its processing",
+    ["consumer"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+CONSUMER_RETRIES = Counter(
+    "rujukan_consumer_retries_total", "Batches retried after a transient failure", ["consumer"]
+)
+CONSUMER_LAG = Gauge(
+    "rujukan_consumer_lag", "Messages behind the high watermark", ["consumer", "topic", "partition"]
+)
+DLQ_MESSAGES = Counter(
+    "rujukan_dlq_messages_total", "Messages sent to a dead-letter topic", ["consumer", "topic"]
+)
+EVENTS_PUBLISHED = Counter(
+    "rujukan_events_published_total", "Events relayed from the outbox to Kafka", ["topic"]
+)
+OUTBOX_BACKLOG = Gauge("rujukan_outbox_backlog", "Outbox rows not yet published")
+OUTBOX_OLDEST_AGE = Gauge(
+    "rujukan_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row"
+)
+OUTBOX_RELAY_ERRORS = Counter("rujukan_outbox_relay_errors_total", "Relay batches that failed")

@@ -1,0 +1,245 @@
+"""Run a service: one shape for all four.
+
+A service declares a ``ServiceDefinition`` (settings, metadata, migrations, consumers, app) in
+its ``bootstrap.py``; ``python -m <package>`` then offers the same commands everywhere:
+
+* ``serve``   — HTTP API, outbox relay and every consumer in one process (the local default);
+* ``consume NAME`` — one consumer alone, for scaling by replicas in one consumer group;
+* ``relay``   — the outbox relay alone;
+* ``migrate`` — ``alembic upgrade head`` on the service's own database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from sqlalchemy import MetaData, Table
+
+from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
+from rujukan_platform.db import make_engine, make_sessions, ping
+from rujukan_platform.kafka import make_consumer, make_producer
+from rujukan_platform.logging import configure_logging, get_logger
+from rujukan_platform.outbox import AfterPublish, OutboxRelay
+from rujukan_platform.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    settings_factory: Callable[[], ServiceSettings]
+    metadata: MetaData
+    migrations: Path
+    consumers: Callable[[Runtime], list[ConsumerSpec]]
+    app: Callable[[Runtime], FastAPI]
+    after_publish: AfterPublish | None = None
+    background: Callable[[Runtime], list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]]] = (
+        field(default=lambda _rt: [])
+    )
+
+
+class Runtime:
+    """The live dependencies of one service process, started and stopped together."""
+
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings | None = None):
+        self.definition = definition
+        self.settings = settings or definition.settings_factory()
+        self.engine = make_engine(self.settings.dsn)
+        self.sessions = make_sessions(self.engine)
+        self.outbox: Table = definition.metadata.tables["outbox"]
+        self.producer: AIOKafkaProducer = make_producer(
+            self.settings.kafka_bootstrap, client_id=f"rujukan-{definition.name}"
+        )
+        self.relay = OutboxRelay(
+            sessions=self.sessions,
+            producer=self.producer,
+            source=f"/rujukan/{definition.name}",
+            batch_size=self.settings.outbox_batch,
+            poll_seconds=self.settings.outbox_poll_seconds,
+            on_published=definition.after_publish,
+        )
+        self.stop_event = asyncio.Event()
+        self.failed: BaseException | None = None
+        self.on_fatal: Callable[[BaseException], None] = _terminate_process
+        self._tasks: list[asyncio.Task[None]] = []
+        self.runners: dict[str, ConsumerRunner] = {}
+        self._started = False
+        #: service-specific singletons that handlers and the app share (e.g. the router's state)
+        self.extensions: dict[str, Any] = {}
+
+    async def start(self, *, relay: bool, consumers: list[str] | None) -> None:
+        """Start the producer, the relay and the named consumers (``None``: as settings say)."""
+        await self.producer.start()
+        self._started = True
+        if relay:
+            self._spawn("outbox-relay", self.relay.run(self.stop_event))
+        for spec in self.definition.consumers(self):
+            wanted = (
+                self.settings.runs_consumer(spec.name)
+                if consumers is None
+                else (spec.name in consumers)
+            )
+            if wanted:
+                self._spawn(f"consumer:{spec.name}", self._run_consumer(spec))
+        for job in self.definition.background(self):
+            self._spawn(getattr(job, "__name__", "background"), job(self.stop_event))
+
+    async def _run_consumer(self, spec: ConsumerSpec) -> None:
+        consumer = make_consumer(
+            self.settings.kafka_bootstrap,
+            group_id=spec.group,
+            client_id=f"rujukan-{self.definition.name}-{spec.name}-{os.getpid()}",
+            max_poll_records=self.settings.consumer_batch,
+        )
+        runner = ConsumerRunner(
+            spec,
+            consumer=consumer,
+            producer=self.producer,
+            sessions=self.sessions,
+            outbox=self.outbox,
+            on_committed=lambda _n: self.relay.wake(),
+            max_records=self.settings.consumer_batch,
+        )
+        self.runners[spec.name] = runner
+        await consumer.start()
+        try:
+            await runner.run(self.stop_event)
+        finally:
+            await runner.wait_idle()
+            await consumer.stop()
+
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self.stop_event.is_set():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.critical("task failed; stopping the service", task=task.get_name(), error=repr(exc))
+            self.failed = exc
+            self.on_fatal(exc)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=15)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._started:
+            await self.producer.stop()
+        await self.engine.dispose()
+
+    def readiness(self) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
+        async def database() -> None:
+            await ping(self.engine)
+
+        async def kafka() -> None:
+            await self.producer.client.fetch_all_metadata()
+
+        return {"database": database, "kafka": kafka}
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start(relay=self.settings.run_relay, consumers=None)
+        try:
+            yield
+        finally:
+            await self.stop()
+
+
+def _terminate_process(_exc: BaseException) -> None:
+    signal.raise_signal(signal.SIGTERM)
+
+
+def migrate(definition: ServiceDefinition, dsn: str) -> None:
+    """``alembic upgrade head`` for the service (synchronous: alembic runs its own loop)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(definition.migrations))
+    cfg.set_main_option("sqlalchemy.url", dsn)
+    cfg.attributes["metadata"] = definition.metadata
+    command.upgrade(cfg, "head")
+
+
+def command_line(definition: ServiceDefinition) -> typer.Typer:
+    app = typer.Typer(help=f"Rujukan {definition.name} service", no_args_is_help=True)
+
+    def settings() -> ServiceSettings:
+        s = definition.settings_factory()
+        configure_logging(service=definition.name, level=s.log_level, json=s.log_json)
+        return s
+
+    @app.command()
+    def serve() -> None:
+        """HTTP API + outbox relay + consumers, in one process."""
+        s = settings()
+
+        async def main() -> Runtime:
+            runtime = Runtime(definition, s)  # aiokafka clients need the running loop
+            config = uvicorn.Config(
+                definition.app(runtime),
+                host=s.host,
+                port=s.port,
+                log_config=None,
+                access_log=False,
+            )
+            await uvicorn.Server(config).serve()
+            return runtime
+
+        if asyncio.run(main()).failed is not None:
+            sys.exit(1)
+
+    @app.command()
+    def consume(name: str) -> None:
+        """Run one consumer (several replicas share its consumer group)."""
+        s = settings()
+        asyncio.run(_run_headless(definition, s, relay=False, consumers=[name]))
+
+    @app.command()
+    def relay() -> None:
+        """Run the outbox relay alone."""
+        s = settings()
+        asyncio.run(_run_headless(definition, s, relay=True, consumers=[]))
+
+    @app.command(name="migrate")
+    def migrate_command() -> None:
+        """Bring the service's database schema to the newest migration."""
+        s = settings()
+        migrate(definition, s.dsn)
+        log.info("database migrated", database=s.database)
+
+    return app
+
+
+async def _run_headless(
+    definition: ServiceDefinition, s: ServiceSettings, *, relay: bool, consumers: list[str]
+) -> None:
+    runtime = Runtime(definition, s)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, runtime.stop_event.set)
+    runtime.on_fatal = lambda _exc: runtime.stop_event.set()
+    await runtime.start(relay=relay, consumers=consumers)
+    await runtime.stop_event.wait()
+    await runtime.stop()
+    if runtime.failed is not None:
+        sys.exit(1)

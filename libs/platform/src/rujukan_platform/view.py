@@ -1,0 +1,83 @@
+"""A local view of a compacted topic, rebuilt from its beginning at every start.
+
+Used for the router's catalogue: each process (every replica) reads *all* partitions without a
+consumer group, so every replica holds the whole view. ``ready`` is set once the view has caught
+up with the end offsets seen at start; consumers that decide with the view wait for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rujukan_contracts.envelope import EnvelopeError, EventMeta
+from rujukan_contracts.events import Event, event_model
+
+from rujukan_platform.logging import get_logger
+
+log = get_logger(__name__)
+
+Apply = Callable[[str, Event | None], Awaitable[None]]
+
+
+class CompactedTopicView:
+    def __init__(self, *, bootstrap: str, topic: str, apply: Apply, client_id: str) -> None:
+        self._topic = topic
+        self._apply = apply
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            client_id=client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=100,
+        )
+        self.ready = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self._consumer.start()
+        try:
+            partitions = self._consumer.partitions_for_topic(self._topic)
+            while not partitions:
+                await asyncio.sleep(0.5)
+                await self._consumer._client.force_metadata_update()
+                partitions = self._consumer.partitions_for_topic(self._topic)
+            tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+            self._consumer.assign(tps)
+            await self._consumer.seek_to_beginning(*tps)
+            end = await self._consumer.end_offsets(tps)
+            applied = 0
+            while not stop.is_set():
+                if not self.ready.is_set() and all(
+                    await asyncio.gather(*(self._caught_up(tp, end[tp]) for tp in tps))
+                ):
+                    self.ready.set()
+                    log.info("view ready", topic=self._topic, records=applied)
+                batch = await self._consumer.getmany(timeout_ms=200)
+                for records in batch.values():
+                    for record in records:
+                        await self._apply_record(record.key, record.value, record.headers)
+                        applied += 1
+        finally:
+            await self._consumer.stop()
+
+    async def _caught_up(self, tp: TopicPartition, end: int) -> bool:
+        return await self._consumer.position(tp) >= end
+
+    async def _apply_record(self, key: bytes | None, value: bytes | None, headers: object) -> None:
+        if key is None:
+            return
+        if value is None:  # tombstone: the entry was deleted
+            await self._apply(key.decode(), None)
+            return
+        try:
+            meta = EventMeta.from_headers(list(headers or ()))  # type: ignore[call-overload]
+            model = event_model(meta.type)
+            if model is None:
+                raise EnvelopeError(f"unknown event type {meta.type!r}")
+            event = model.model_validate_json(value)
+        except (EnvelopeError, ValueError) as exc:
+            log.error("view record skipped", topic=self._topic, reason=str(exc)[:300])
+            return
+        await self._apply(key.decode(), event)

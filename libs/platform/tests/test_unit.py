@@ -1,0 +1,75 @@
+"""Pure logic of the shared library: masking, problem fields, tokens, DLQ limits."""
+
+from __future__ import annotations
+
+import pytest
+from rujukan_platform.auth import Principal, issue_token, verify_token
+from rujukan_platform.consumer import DlqLimit, DlqLimitExceeded, _DlqGuard
+from rujukan_platform.logging import mask
+from rujukan_platform.problems import Problem, _loc_to_field
+
+
+def test_mask_hides_nik_kk_email_and_phone() -> None:
+    text = "nik 3304011203840001 kk=3304010101200001 mail warga@example.org hp 081234567890"
+    masked = mask(text)
+    assert "3304011203840001" not in masked and "3304010101200001" not in masked
+    assert "warga@" not in masked and "w***@example.org" in masked
+    assert "081234567890" not in masked
+    assert mask("referral 7e57d004 decile 2") == "referral 7e57d004 decile 2"
+
+
+def test_validation_locations_become_field_paths() -> None:
+    assert _loc_to_field(("body", "members", 0, "nik")) == "members[0].nik"
+    assert _loc_to_field(("body",)) == "body"
+    assert _loc_to_field(("query", "limit")) == "limit"
+
+
+def test_problem_body_is_rfc9457() -> None:
+    body = Problem(
+        409, "Conflict", "already there", errors=[{"field": "code", "reason": "x"}]
+    ).body("/v1/x")
+    assert body == {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "already there",
+        "instance": "/v1/x",
+        "errors": [{"field": "code", "reason": "x"}],
+    }
+
+
+def test_tokens_round_trip_and_refuse_tampering() -> None:
+    p = Principal(subject="op-1", role="operator", regions=["33.04"])
+    token = issue_token("a-test-secret-of-at-least-32-bytes!", p)
+    assert verify_token("a-test-secret-of-at-least-32-bytes!", token) == p
+    with pytest.raises(Problem) as err:
+        verify_token("another-secret-of-at-least-32-bytes", token)
+    assert err.value.status == 401
+
+
+def test_region_scope_uses_whole_segments() -> None:
+    p = Principal(subject="op", role="operator", regions=["33.04"])
+    assert p.covers_region("33.04.01.2001")
+    assert not p.covers_region("33.05.01.2001")
+    assert not p.covers_region("33.040.1")
+    assert Principal(subject="a", role="admin").covers_region("11.01.01.2001")
+
+
+def test_dlq_guard_stops_after_consecutive_failures() -> None:
+    guard = _DlqGuard(DlqLimit(max_consecutive=3, max_ratio=1.0, window=10))
+    guard.record(True)
+    guard.record(True)
+    guard.record(False)  # a success resets the run
+    guard.record(True)
+    guard.record(True)
+    with pytest.raises(DlqLimitExceeded):
+        guard.record(True)
+
+
+def test_dlq_guard_stops_on_ratio() -> None:
+    guard = _DlqGuard(DlqLimit(max_consecutive=100, max_ratio=0.5, window=4))
+    guard.record(True)
+    guard.record(False)
+    guard.record(True)
+    with pytest.raises(DlqLimitExceeded):
+        guard.record(True)

@@ -1,0 +1,171 @@
+"""The intake request and every rule it must meet before anything is stored or published.
+
+Pydantic checks shapes; ``intake_errors`` checks meaning (NIK against the member, KK, region
+code against the Kemendagri reference, consent) and returns *every* fault with its field path,
+so the front office fixes a form in one round trip.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from rujukan_contracts.events import (
+    Complaint,
+    ContactPoint,
+    Disability,
+    Need,
+    PriorityLane,
+    Relationship,
+    Schooling,
+    Sex,
+)
+from rujukan_regions import regions
+
+from rujukan_intake.domain.identity import kk_problem, nik_problem
+
+REFERRAL_PURPOSE = "referral"
+
+
+class HouseholdIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kk_number: str = Field(description="No. KK, 16 digits (stored only as a keyed hash)")
+    village_code: str = Field(description="Kemendagri village code, e.g. 33.04.01.2001")
+    owns_land: bool = False
+    house_below_standard: bool = False
+    missing_documents: list[str] = Field(default_factory=list)
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str = Field(description="NIK, 16 digits; must agree with birth_date and sex")
+    name: str = Field(min_length=1, max_length=200)
+    birth_date: date
+    sex: Sex
+    relationship: Relationship
+    pregnant: bool = False
+    breastfeeding: bool = False
+    disability: Disability = Disability.none
+    schooling: Schooling = Schooling.not_yet
+    working: bool = False
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purposes: list[str] = Field(description="must include 'referral'; 'notification' to be told")
+    recipients: list[str] = Field(description="program codes, or '*' for every eligible program")
+    given_at: datetime
+
+
+class TakenBy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    puskesos: str = Field(min_length=1, max_length=200)
+    channel: Literal["front_office", "facilitator_app", "phone"] = "front_office"
+
+
+class IntakeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    household: HouseholdIn
+    members: list[MemberIn] = Field(min_length=1, max_length=30)
+    needs: list[Need] = Field(default_factory=list)
+    other_need: str | None = Field(default=None, max_length=500)
+    complaint: Complaint | None = None
+    priority_lanes: list[PriorityLane] = Field(default_factory=list)
+    consent: ConsentIn | None = None
+    contact: ContactPoint | None = None
+    taken_by: TakenBy
+
+
+def intake_errors(req: IntakeCreate, today: date) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+
+    def add(field: str, reason: str) -> None:
+        errors.append({"field": field, "reason": reason})
+
+    if problem := kk_problem(req.household.kk_number):
+        add("household.kk_number", problem)
+    village = req.household.village_code.strip()
+    if regions().get(village) is None:
+        add("household.village_code", "is not a Kemendagri region code")
+    elif not regions().is_village(village):
+        add("household.village_code", "must be a village (desa/kelurahan) code, 4 levels")
+    seen: set[str] = set()
+    for i, m in enumerate(req.members):
+        if problem := nik_problem(m.nik, birth_date=m.birth_date, sex=m.sex.value):
+            add(f"members[{i}].nik", problem)
+        elif m.nik in seen:
+            add(f"members[{i}].nik", "appears twice in this household")
+        seen.add(m.nik)
+        if m.birth_date > today:
+            add(f"members[{i}].birth_date", "is in the future")
+        if m.pregnant and m.sex != Sex.female:
+            add(f"members[{i}].pregnant", "only a female member can be pregnant")
+    if not req.needs and req.complaint is None:
+        add("needs", "record at least one need or a complaint")
+    if Need.other in req.needs and not req.other_need:
+        add("other_need", "describe the need when 'other' is chosen")
+    if req.consent is None:
+        add("consent", "the resident's consent is required before anything is referred")
+    elif REFERRAL_PURPOSE not in req.consent.purposes:
+        add("consent.purposes", "must include 'referral': nothing is shared without it")
+    elif not req.consent.recipients:
+        add("consent.recipients", "name at least one recipient program, or '*'")
+    return errors
+
+
+EXAMPLE_INTAKE = {
+    "household": {
+        "kk_number": "3304010101200001",
+        "village_code": "33.04.01.2001",
+        "owns_land": True,
+        "house_below_standard": False,
+        "missing_documents": [],
+    },
+    "members": [
+        {
+            "nik": "3304011203840001",
+            "name": "Sutrisno",
+            "birth_date": "1984-03-12",
+            "sex": "male",
+            "relationship": "head",
+            "working": True,
+        },
+        {
+            "nik": "3304014107880002",
+            "name": "Wartini",
+            "birth_date": "1988-07-01",
+            "sex": "female",
+            "relationship": "spouse",
+            "pregnant": True,
+        },
+        {
+            "nik": "3304016005220003",
+            "name": "Ayu Lestari",
+            "birth_date": "2022-05-20",
+            "sex": "female",
+            "relationship": "child",
+        },
+        {
+            "nik": "3304010901160004",
+            "name": "Bagus Pratama",
+            "birth_date": "2016-01-09",
+            "sex": "male",
+            "relationship": "child",
+            "schooling": "in_school",
+        },
+    ],
+    "needs": ["health_insurance", "schooling", "food"],
+    "consent": {
+        "purposes": ["referral", "notification"],
+        "recipients": ["*"],
+        "given_at": "2026-11-24T09:00:00+07:00",
+    },
+    "contact": {"language": "id", "email": "keluarga.sutrisno@example.org"},
+    "taken_by": {"puskesos": "Puskesos Desa Berta", "channel": "front_office"},
+}

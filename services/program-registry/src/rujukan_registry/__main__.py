@@ -1,0 +1,35 @@
+"""``python -m rujukan_registry serve|relay|migrate|seed``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rujukan_platform.db import make_engine, make_sessions
+from rujukan_platform.runtime import command_line
+
+from rujukan_registry.bootstrap import definition
+from rujukan_registry.service_layer.catalogue import seed_catalogue
+from rujukan_registry.settings import RegistrySettings
+
+cli = command_line(definition)
+
+
+@cli.command()
+def seed() -> None:
+    """Load the seed catalogue idempotently; changed programs are republished."""
+    settings = RegistrySettings()
+
+    async def run() -> dict[str, str]:
+        engine = make_engine(settings.dsn)
+        try:
+            async with make_sessions(engine)() as session, session.begin():
+                return await seed_catalogue(session, settings.seed_dir)
+        finally:
+            await engine.dispose()
+
+    for code, result in sorted(asyncio.run(run()).items()):
+        print(f"catalogue: {code:10} {result}")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,79 @@
+"""A program as the registry keeps it, and the event that tells the router about it.
+
+The document shape is the seed-file shape (``rujukan_eligibility.catalogue.SeedProgram``):
+HSDS-like metadata plus every rule version. Versions are append-only: a published version never
+changes, so a referral's recorded version always means the same rule.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from rujukan_contracts.events import LocalizedText, ProgramPublishedV1, SlaDays
+from rujukan_eligibility.catalogue import SeedProgram
+from rujukan_eligibility.rules import RuleError
+from rujukan_platform.problems import Problem
+
+
+def compile_or_refuse(program: SeedProgram) -> None:
+    """Compile every rule version; refuse with the version, criterion and fault."""
+    for i, version in enumerate(program.versions):
+        try:
+            from rujukan_eligibility.rules import compile_rule
+
+            compile_rule(version.rule)
+        except RuleError as exc:
+            raise Problem(
+                422,
+                "Invalid eligibility rule",
+                f"versions[{i}].rule: criterion '{exc.criterion}': {exc.fault}",
+                type_="https://rujukan.example/problems/invalid-rule",
+                errors=[
+                    {
+                        "field": f"versions[{i}].rule",
+                        "criterion": exc.criterion,
+                        "reason": exc.fault,
+                    }
+                ],
+            ) from exc
+
+
+def check_append_only(old: SeedProgram, new: SeedProgram) -> None:
+    old_versions = {v.version: v for v in old.versions}
+    for i, v in enumerate(new.versions):
+        prior = old_versions.pop(v.version, None)
+        if prior is not None and prior != v:
+            raise Problem(
+                422,
+                "Published versions are immutable",
+                f"versions[{i}]: version {v.version} already exists; add a new version instead",
+                errors=[{"field": f"versions[{i}]", "reason": "published versions never change"}],
+            )
+    if old_versions:
+        missing = ", ".join(str(n) for n in sorted(old_versions))
+        raise Problem(
+            422,
+            "Published versions are immutable",
+            f"versions: version(s) {missing} cannot be removed",
+            errors=[{"field": "versions", "reason": f"missing version(s) {missing}"}],
+        )
+
+
+def published_event(program: SeedProgram, *, today: date | None = None) -> ProgramPublishedV1:
+    """The catalogue event: the program with the rule version in effect today."""
+    current = program.version_at(today or date.today()) or program.versions[0]
+    return ProgramPublishedV1(
+        code=program.code,
+        version=current.version,
+        effective_from=current.effective_from,
+        status=program.status,
+        name=LocalizedText(id=program.name.id, en=program.name.en),
+        owner_agency=program.owner_agency,
+        level=program.level,
+        service_area=list(program.service_area),
+        needs_served=[n.value if hasattr(n, "value") else n for n in program.needs_served],
+        sla_days=SlaDays(**program.sla_days.model_dump()),
+        capacity=program.capacity,
+        rule=current.rule.model_dump(mode="json"),
+        published_at=datetime.now(UTC),
+    )

@@ -1,0 +1,161 @@
+"""Program registry's HTTP API under /v1."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Response
+from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
+from rujukan_platform.auth import CurrentPrincipal
+from rujukan_platform.problems import Problem
+from rujukan_platform.runtime import Runtime
+
+from rujukan_registry.service_layer.catalogue import (
+    add_version,
+    create_program,
+    get_program,
+    list_programs,
+    replace_program,
+)
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+def _etag(revision: int) -> str:
+    return f'"{revision}"'
+
+
+def _parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip().removeprefix("W/").strip('"'))
+    except ValueError as exc:
+        raise Problem(412, "Precondition failed", "If-Match must be an ETag from this API") from exc
+
+
+def _view(program: SeedProgram, revision: int) -> dict[str, Any]:
+    return {
+        **program.model_dump(mode="json"),
+        "revision": revision,
+        "current_version": program.current_version().version,
+    }
+
+
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["programs"])
+
+    @api.get(
+        "/programs", summary="The catalogue, by code, paged by cursor", responses={401: PROBLEM}
+    )
+    async def programs_list(
+        _principal: CurrentPrincipal,
+        cursor: Annotated[
+            str | None, Query(description="from a previous page's next_cursor")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> dict[str, Any]:
+        after = base64.urlsafe_b64decode(cursor.encode()).decode() if cursor else None
+        async with runtime.sessions() as session:
+            page = await list_programs(session, after=after, limit=limit)
+        next_cursor = (
+            base64.urlsafe_b64encode(page[-1][0].code.encode()).decode()
+            if len(page) == limit
+            else None
+        )
+        return {"items": [_view(p, r) for p, r in page], "next_cursor": next_cursor}
+
+    @api.post(
+        "/programs",
+        status_code=201,
+        summary="Create a program (rules compiled first)",
+        responses={401: PROBLEM, 403: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    )
+    async def program_create(
+        principal: CurrentPrincipal, body: SeedProgram, response: Response
+    ) -> dict[str, Any]:
+        async with runtime.sessions() as session, session.begin():
+            revision = await create_program(session, body, principal)
+        runtime.relay.wake()
+        response.headers["ETag"] = _etag(revision)
+        response.headers["Location"] = f"/v1/programs/{body.code}"
+        return _view(body, revision)
+
+    @api.get(
+        "/programs/{code}",
+        summary="One program, with its ETag",
+        responses={401: PROBLEM, 404: PROBLEM},
+    )
+    async def program_get(
+        code: str, _principal: CurrentPrincipal, response: Response
+    ) -> dict[str, Any]:
+        async with runtime.sessions() as session:
+            program, revision = await get_program(session, code)
+        response.headers["ETag"] = _etag(revision)
+        return _view(program, revision)
+
+    @api.put(
+        "/programs/{code}",
+        summary="Replace a program's metadata, append rule versions",
+        responses={
+            401: PROBLEM,
+            403: PROBLEM,
+            404: PROBLEM,
+            412: PROBLEM,
+            422: PROBLEM,
+            428: PROBLEM,
+        },
+    )
+    async def program_replace(
+        code: str,
+        principal: CurrentPrincipal,
+        body: SeedProgram,
+        response: Response,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        async with runtime.sessions() as session, session.begin():
+            revision = await replace_program(
+                session, code, body, principal, if_match=_parse_if_match(if_match)
+            )
+        runtime.relay.wake()
+        response.headers["ETag"] = _etag(revision)
+        return _view(body, revision)
+
+    @api.get(
+        "/programs/{code}/versions",
+        summary="Every rule version, oldest first",
+        responses={401: PROBLEM, 404: PROBLEM},
+    )
+    async def program_versions(code: str, _principal: CurrentPrincipal) -> dict[str, Any]:
+        async with runtime.sessions() as session:
+            program, _revision = await get_program(session, code)
+        current = program.current_version().version
+        return {
+            "code": code,
+            "current_version": current,
+            "items": [v.model_dump(mode="json") for v in program.versions],
+        }
+
+    @api.post(
+        "/programs/{code}/versions",
+        status_code=201,
+        summary="Add a rule version (number = last + 1)",
+        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 412: PROBLEM, 422: PROBLEM},
+    )
+    async def program_add_version(
+        code: str,
+        principal: CurrentPrincipal,
+        body: Annotated[RuleVersion, Body()],
+        response: Response,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        async with runtime.sessions() as session, session.begin():
+            program, revision = await add_version(
+                session, code, body, principal, if_match=_parse_if_match(if_match)
+            )
+        runtime.relay.wake()
+        response.headers["ETag"] = _etag(revision)
+        return _view(program, revision)
+
+    return api

@@ -1,0 +1,79 @@
+"""Referral router's tables: its view of the catalogue, referrals, their history, decisions."""
+
+from __future__ import annotations
+
+from rujukan_platform.db import new_metadata
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, Table, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+metadata = new_metadata()
+outbox = metadata.tables["outbox"]
+
+catalogue = Table(
+    "catalogue",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("program", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("intake_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("household_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("program_code", Text, nullable=False),
+    Column("program_version", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("reason_code", Text, nullable=True),
+    Column("village_code", Text, nullable=False),
+    Column("needs", ARRAY(Text), nullable=False),
+    Column("priority_lanes", ARRAY(Text), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("decision", JSONB, nullable=False),
+    Column("consent", JSONB, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_referrals_program_status", "program_code", "status"),
+    Index("ix_referrals_village", "village_code"),
+    # At most one open referral per household and program: re-submissions never duplicate.
+    Index(
+        "uq_referrals_open_household_program",
+        "household_id",
+        "program_code",
+        unique=True,
+        postgresql_where="status NOT IN ('completed', 'rejected', 'expired', 'withdrawn')",
+    ),
+)
+
+referral_history = Table(
+    "referral_history",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("from_status", Text, nullable=True),
+    Column("to_status", Text, nullable=False),
+    Column("reason_code", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("actor", Text, nullable=False),
+    Column("idempotency_key", Text, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("uq_referral_history_idem", "referral_id", "idempotency_key", unique=True),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("intake_id", UUID(as_uuid=True), primary_key=True),
+    Column("program_code", Text, primary_key=True),
+    Column("program_version", Integer, nullable=False),
+    Column("eligible", Boolean, nullable=False),
+    Column("skipped", Text, nullable=True),
+    Column("criteria", JSONB, nullable=False),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,57 @@
+"""The router's in-memory catalogue: every program's current version with its rule compiled once.
+
+Rebuilt from the compacted ``programs.catalog`` topic at every start and kept current by tailing
+it; ``decide`` reads it without touching the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rujukan_contracts.events import ProgramPublishedV1
+from rujukan_eligibility.rules import CompiledRule, compile_rule, names_used
+from rujukan_regions import covers_any
+
+
+@dataclass(frozen=True, slots=True)
+class LiveProgram:
+    event: ProgramPublishedV1
+    rule: CompiledRule
+
+    @property
+    def code(self) -> str:
+        return self.event.code
+
+    def serves(self, village_code: str) -> bool:
+        return covers_any(self.event.service_area, village_code)
+
+
+class Catalogue:
+    def __init__(self) -> None:
+        self._programs: dict[str, LiveProgram] = {}
+        self.keep: frozenset[str] = frozenset()
+
+    def put(self, event: ProgramPublishedV1) -> LiveProgram:
+        program = LiveProgram(event, compile_rule(event.rule))
+        self._programs[event.code] = program
+        self._refresh()
+        return program
+
+    def remove(self, code: str) -> None:
+        self._programs.pop(code, None)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.keep = names_used(p.rule for p in self._programs.values())
+
+    def active(self) -> list[LiveProgram]:
+        return sorted(
+            (p for p in self._programs.values() if p.event.status == "active"),
+            key=lambda p: p.code,
+        )
+
+    def get(self, code: str) -> LiveProgram | None:
+        return self._programs.get(code)
+
+    def __len__(self) -> int:
+        return len(self._programs)

@@ -1,0 +1,113 @@
+"""Deciding where one intake goes: every active program serving the village, evaluated.
+
+Pure logic: given the intake event, the catalogue and the programs the household already has
+open referrals to, return one ``ProgramDecision`` per program with its explanation, and rank the
+eligible ones (priority lanes first, then how well the program meets the stated needs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rujukan_contracts.events import IntakeSubmittedV1
+from rujukan_eligibility.context import age_on
+from rujukan_eligibility.rules import Evaluation, PreparedContext
+
+from rujukan_router.domain.catalogue import Catalogue, LiveProgram
+
+
+@dataclass(slots=True)
+class ProgramDecision:
+    program: LiveProgram
+    evaluation: Evaluation | None
+    skipped: str | None = None
+    rank: int = 0
+
+    @property
+    def eligible(self) -> bool:
+        return self.skipped is None and self.evaluation is not None and self.evaluation.eligible
+
+
+def context_of(intake: IntakeSubmittedV1, as_of: date) -> dict[str, Any]:
+    """The documented evaluation context (rujukan_eligibility CONTEXT.md) as plain data."""
+    members = []
+    for m in intake.members:
+        years, months = age_on(m.birth_date, as_of)
+        members.append(
+            {
+                "age": years,
+                "age_months": months,
+                "sex": m.sex.value,
+                "relationship": m.relationship.value,
+                "pregnant": m.pregnant,
+                "breastfeeding": m.breastfeeding,
+                "disability": m.disability.value,
+                "schooling": m.schooling.value,
+                "working": m.working,
+            }
+        )
+    registry: dict[str, Any] = {
+        "found": intake.registry.found,
+        "enrolments": list(intake.registry.enrolments),
+        "has_kks": intake.registry.has_kks,
+    }
+    if intake.registry.found and intake.registry.decile is not None:
+        registry["decile"] = intake.registry.decile
+    parts = intake.village_code.split(".")
+    return {
+        "members": members,
+        "registry": registry,
+        "region": {
+            "province": parts[0],
+            "district": ".".join(parts[:2]),
+            "subdistrict": ".".join(parts[:3]),
+            "village": intake.village_code,
+        },
+        "needs": [n.value for n in intake.needs],
+        "household": {
+            "size": len(members),
+            "owns_land": intake.household.owns_land,
+            "house_below_standard": intake.household.house_below_standard,
+            "missing_documents": list(intake.household.missing_documents),
+        },
+    }
+
+
+def decide(
+    intake: IntakeSubmittedV1,
+    catalogue: Catalogue,
+    *,
+    open_programs: set[str],
+    as_of: date,
+) -> list[ProgramDecision]:
+    ctx = PreparedContext(context_of(intake, as_of), catalogue.keep)
+    enrolled = set(intake.registry.enrolments)
+    needs = {n.value for n in intake.needs}
+    decisions: list[ProgramDecision] = []
+    for program in catalogue.active():
+        if not program.serves(intake.village_code):
+            continue  # outside the service area: not a candidate at all
+        if not intake.consent.allows("referral", program.code):
+            decisions.append(ProgramDecision(program, None, skipped="no_consent"))
+            continue
+        if program.code in enrolled:
+            decisions.append(ProgramDecision(program, None, skipped="already_enrolled"))
+            continue
+        if program.code in open_programs:
+            decisions.append(ProgramDecision(program, None, skipped="open_referral"))
+            continue
+        decisions.append(ProgramDecision(program, program.rule.evaluate(ctx)))
+    eligible = [d for d in decisions if d.eligible]
+    lane_bonus = 1 if intake.priority_lanes else 0
+    eligible.sort(
+        key=lambda d: (
+            -lane_bonus,
+            -len(needs & {n.value for n in d.program.event.needs_served}),
+            d.program.code,
+        )
+    )
+    for rank, d in enumerate(eligible, start=1):
+        d.rank = rank
+    return decisions

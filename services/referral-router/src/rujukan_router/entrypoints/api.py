@@ -1,0 +1,223 @@
+"""Referral router's HTTP API under /v1."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Header, Query
+from pydantic import BaseModel, Field
+from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus
+from rujukan_platform.auth import CurrentPrincipal, Principal
+from rujukan_platform.outbox import stage
+from rujukan_platform.problems import Problem
+from rujukan_platform.runtime import Runtime
+from sqlalchemy import and_, or_, select
+
+from rujukan_router.adapters.tables import outbox, referrals
+from rujukan_router.domain.lifecycle import TransitionRefused
+from rujukan_router.service_layer.routing import (
+    ReferralNotFound,
+    apply_outcome,
+    referral_trace,
+    referral_view,
+)
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+class OutcomeIn(BaseModel):
+    outcome: OutcomeKind
+    reason_code: ReasonCode | None = Field(default=None, description="required when rejected")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+OUTCOME_EXAMPLES = {
+    "accepted": {
+        "summary": "The agency accepts the referral",
+        "value": {"outcome": "accepted", "note": "Kartu KIS sedang diproses"},
+    },
+    "rejected": {
+        "summary": "The agency rejects it, with a reason",
+        "value": {
+            "outcome": "rejected",
+            "reason_code": "lack_of_capacity",
+            "note": "Kuota bulan ini penuh",
+        },
+    },
+}
+
+
+def _visible(principal: Principal) -> Any:
+    if principal.role in ("admin", "service"):
+        return None
+    if principal.role == "agency":
+        return referrals.c.program_code.in_(principal.programs or ["-"])
+    if principal.role == "operator":
+        return (
+            or_(
+                *[
+                    or_(referrals.c.village_code == r, referrals.c.village_code.startswith(r + "."))
+                    for r in principal.regions
+                ]
+            )
+            if principal.regions
+            else referrals.c.id.is_(None)
+        )
+    return referrals.c.id.is_(None)
+
+
+def _encode_cursor(created_at: datetime, referral_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{referral_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        at, rid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(at), UUID(rid)
+    except ValueError as exc:
+        raise Problem(
+            422,
+            "Invalid cursor",
+            "cursor: not a cursor from this API",
+            errors=[{"field": "cursor", "reason": "not a cursor from this API"}],
+        ) from exc
+
+
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["referrals"])
+
+    @api.get(
+        "/referrals",
+        summary="Referrals, newest first, filtered and paged by cursor",
+        responses={401: PROBLEM, 422: PROBLEM},
+    )
+    async def list_referrals(
+        principal: CurrentPrincipal,
+        intake_id: UUID | None = None,
+        household_id: UUID | None = None,
+        program: str | None = None,
+        status: ReferralStatus | None = None,
+        region: Annotated[str | None, Query(description="region-code prefix, e.g. 33.04")] = None,
+        cursor: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        stmt = select(referrals).order_by(referrals.c.created_at.desc(), referrals.c.id.desc())
+        conditions = []
+        if (v := _visible(principal)) is not None:
+            conditions.append(v)
+        if intake_id:
+            conditions.append(referrals.c.intake_id == intake_id)
+        if household_id:
+            conditions.append(referrals.c.household_id == household_id)
+        if program:
+            conditions.append(referrals.c.program_code == program)
+        if status:
+            conditions.append(referrals.c.status == status.value)
+        if region:
+            conditions.append(
+                or_(
+                    referrals.c.village_code == region,
+                    referrals.c.village_code.startswith(region + "."),
+                )
+            )
+        if cursor:
+            at, rid = _decode_cursor(cursor)
+            conditions.append(
+                or_(
+                    referrals.c.created_at < at,
+                    and_(referrals.c.created_at == at, referrals.c.id < rid),
+                )
+            )
+        if conditions:
+            stmt = stmt.where(*conditions)
+        async with runtime.sessions() as session:
+            rows = (await session.execute(stmt.limit(limit))).all()
+        next_cursor = (
+            _encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+        )
+        return {"items": [referral_view(r) for r in rows], "next_cursor": next_cursor}
+
+    async def _visible_row(referral_id: UUID, principal: Principal) -> Any:
+        stmt = select(referrals).where(referrals.c.id == referral_id)
+        if (v := _visible(principal)) is not None:
+            stmt = stmt.where(v)
+        async with runtime.sessions() as session:
+            row = (await session.execute(stmt)).first()
+        if row is None:
+            raise Problem(404, "Not found", f"no referral {referral_id}")
+        return row
+
+    @api.get(
+        "/referrals/{referral_id}",
+        summary="One referral with its decision",
+        responses={401: PROBLEM, 404: PROBLEM},
+    )
+    async def get_referral(referral_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+        return referral_view(await _visible_row(referral_id, principal))
+
+    @api.get(
+        "/referrals/{referral_id}/trace",
+        summary="Every status change, in order",
+        responses={401: PROBLEM, 404: PROBLEM},
+    )
+    async def trace(referral_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+        await _visible_row(referral_id, principal)
+        async with runtime.sessions() as session:
+            return {
+                "referral_id": referral_id,
+                "events": await referral_trace(session, referral_id),
+            }
+
+    @api.post(
+        "/referrals/{referral_id}/outcome",
+        summary="An agency reports an outcome (for agencies without a Kafka client)",
+        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    )
+    async def post_outcome(
+        referral_id: UUID,
+        principal: CurrentPrincipal,
+        body: Annotated[OutcomeIn, Body(openapi_examples=OUTCOME_EXAMPLES)],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        if principal.role not in ("agency", "admin"):
+            raise Problem(403, "Forbidden", "only the program's agency or an administrator")
+        if body.outcome == OutcomeKind.rejected and body.reason_code is None:
+            raise Problem(
+                422,
+                "Unprocessable outcome",
+                "reason_code: required when rejected",
+                errors=[{"field": "reason_code", "reason": "required when rejected"}],
+            )
+        row = await _visible_row(referral_id, principal)
+        if not principal.owns_program(row.program_code):
+            raise Problem(403, "Forbidden", "the referral belongs to another agency's program")
+        try:
+            async with runtime.sessions() as session, session.begin():
+                updated, events = await apply_outcome(
+                    session,
+                    referral_id=referral_id,
+                    program_code=row.program_code,
+                    outcome=body.outcome,
+                    reason=body.reason_code,
+                    note=body.note,
+                    actor=principal.subject,
+                    idempotency_key=idempotency_key,
+                )
+                await stage(session, outbox, events)
+        except TransitionRefused as exc:
+            raise Problem(
+                409,
+                "Impossible transition",
+                str(exc),
+                type_="https://rujukan.example/problems/transition",
+                current_status=exc.current.value,
+            ) from exc
+        except ReferralNotFound as exc:
+            raise Problem(404, "Not found", f"no referral {referral_id}") from exc
+        runtime.relay.wake()
+        return referral_view(updated)
+
+    return api

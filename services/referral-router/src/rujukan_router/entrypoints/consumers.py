@@ -1,0 +1,117 @@
+"""Router's consumers: intakes to route, agencies' outcomes; and the catalogue view."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import NewTopic
+from rujukan_contracts.events import (
+    Event,
+    IntakeSubmittedV1,
+    ProgramPublishedV1,
+    ReferralOutcomeV1,
+)
+from rujukan_contracts.topics import (
+    INTAKE_SUBMITTED,
+    PROGRAMS_CATALOG,
+    REFERRALS_OUTCOMES,
+    program_topic,
+    topic,
+)
+from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage
+from rujukan_platform.kafka import create_topics
+from rujukan_platform.logging import get_logger
+from rujukan_platform.runtime import Runtime
+from rujukan_platform.view import CompactedTopicView
+
+from rujukan_router.domain.catalogue import Catalogue
+from rujukan_router.domain.lifecycle import TransitionRefused
+from rujukan_router.service_layer.routing import (
+    ProgramMismatch,
+    ReferralNotFound,
+    apply_outcome,
+    route_intake,
+    upsert_catalogue_row,
+)
+
+log = get_logger(__name__)
+
+
+class RouterState:
+    """What the router's handlers share in one process: the live catalogue and its view."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.catalogue = Catalogue()
+        self.view = CompactedTopicView(
+            bootstrap=runtime.settings.kafka_bootstrap,
+            topic=PROGRAMS_CATALOG,
+            apply=self.apply_program,
+            client_id="rujukan-router-catalogue",
+        )
+        self._known_topics: set[str] = set()
+
+    async def apply_program(self, code: str, event: Event | None) -> None:
+        if event is None:
+            self.catalogue.remove(code)
+            return
+        if not isinstance(event, ProgramPublishedV1):
+            return
+        try:
+            self.catalogue.put(event)
+        except ValueError as exc:  # a rule this router cannot compile: keep the old version
+            log.error("program rule refused by the router", program=code, error=str(exc))
+            return
+        await self._ensure_program_topic(event.code)
+        async with self.runtime.sessions() as session, session.begin():
+            await upsert_catalogue_row(session, event)
+
+    async def _ensure_program_topic(self, code: str) -> None:
+        name = program_topic(code)
+        if name in self._known_topics:
+            return
+        spec = topic(name)
+        await create_topics(
+            self.runtime.settings.kafka_bootstrap,
+            [NewTopic(name, spec.partitions, 1, topic_configs=dict(spec.config))],
+        )
+        self._known_topics.add(name)
+
+    async def on_intake(self, ctx: HandlerContext, event: IntakeSubmittedV1) -> None:
+        await self.view.ready.wait()  # never decide with a half-loaded catalogue
+        _decisions, events = await route_intake(ctx.session, event, self.catalogue)
+        await ctx.publish(events)
+
+    async def on_outcome(self, ctx: HandlerContext, event: ReferralOutcomeV1) -> None:
+        try:
+            _row, events = await apply_outcome(
+                ctx.session,
+                referral_id=event.referral_id,
+                program_code=event.program_code,
+                outcome=event.outcome,
+                reason=event.reason_code,
+                note=event.note,
+                actor=event.reported_by or f"agency:{event.program_code}",
+                idempotency_key=str(ctx.meta.id),
+                at=event.reported_at,
+            )
+        except (TransitionRefused, ReferralNotFound, ProgramMismatch) as exc:
+            raise InvalidMessage(f"outcome refused: {exc}") from exc
+        await ctx.publish(events)
+
+    def consumers(self) -> list[ConsumerSpec]:
+        return [
+            ConsumerSpec(
+                name="router-intakes",
+                topics=[INTAKE_SUBMITTED],
+                handlers={IntakeSubmittedV1.ce_type: self.on_intake},
+            ),
+            ConsumerSpec(
+                name="router-outcomes",
+                topics=[REFERRALS_OUTCOMES],
+                handlers={ReferralOutcomeV1.ce_type: self.on_outcome},
+            ),
+        ]
+
+    async def run_view(self, stop: asyncio.Event) -> None:
+        await self.view.run(stop)

@@ -1,0 +1,1 @@
+"""Cross-service tests: the platform runs as separate processes against the real servers."""

@@ -1,0 +1,155 @@
+"""The whole platform as separate processes, for end-to-end tests.
+
+Each service runs ``python -m <package> serve`` on a free port with its own fresh database;
+Kafka and PostgreSQL are the session's real servers; a real SMTP server (aiosmtpd) catches mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import httpx
+from aiosmtpd.controller import Controller
+from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.kafka import ensure_catalogue_topics
+from rujukan_platform.testing import Servers, create_database, drop_database
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "e2e-secret-that-is-long-enough-for-hs256-signing"
+SERVICES = {
+    "intake": "rujukan_intake",
+    "program-registry": "rujukan_registry",
+    "referral-router": "rujukan_router",
+    "notifications": "rujukan_notifications",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every message received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@dataclass
+class Platform:
+    servers: Servers
+    ports: dict[str, int]
+    databases: dict[str, str]
+    mailbox: Mailbox
+    logs: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def token(self, role: str, **scope: list[str]) -> dict[str, str]:
+        principal = Principal(subject=f"e2e-{role}", role=role, **scope)  # type: ignore[arg-type]
+        return {"Authorization": f"Bearer {issue_token(SECRET, principal)}"}
+
+    def env(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "RUJUKAN_ENVIRONMENT": "test",
+            "RUJUKAN_KAFKA_BOOTSTRAP": self.servers.kafka_bootstrap,
+            "RUJUKAN_PG_URL": self.servers.pg_url,
+            "RUJUKAN_AUTH_SECRET": SECRET,
+            "RUJUKAN_NOTIFICATIONS_SMTP_PORT": str(self.ports["smtp"]),
+        }
+        for name in SERVICES:
+            prefix = "RUJUKAN_" + name.upper().replace("-", "_") + "_"
+            env[prefix + "PORT"] = str(self.ports[name])
+            env[prefix + "DATABASE"] = self.databases[name]
+        return env
+
+    def run(self, package: str, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", package, *args],
+            env=self.env(),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"{package} {args} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def log_lines(self) -> list[str]:
+        return [
+            line for f in sorted(self.logs.glob("*.log")) for line in f.read_text().splitlines()
+        ]
+
+
+@asynccontextmanager
+async def running_platform(servers: Servers, logs: Path) -> AsyncIterator[Platform]:
+    await ensure_catalogue_topics(servers.kafka_bootstrap)
+    databases = {name: await create_database(servers, prefix="e2e") for name in SERVICES}
+    ports = {name: free_port() for name in SERVICES} | {"smtp": free_port()}
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=ports["smtp"])
+    smtp.start()
+    platform = Platform(servers, ports, databases, mailbox, logs)
+    try:
+        await asyncio.gather(
+            *(asyncio.to_thread(platform.run, package, "migrate") for package in SERVICES.values())
+        )
+        platform.run("rujukan_registry", "seed")
+        platform.run(
+            "rujukan_intake", "load-registry", str(REPO / "services/intake/seed/registry.csv")
+        )
+        for name, package in SERVICES.items():
+            log = (logs / f"{name}.log").open("wb")
+            platform.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", package, "serve"],
+                env=platform.env(),
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        async with httpx.AsyncClient() as client:
+            for name in SERVICES:
+                for _ in range(240):
+                    proc = platform.processes[name]
+                    assert proc.poll() is None, (
+                        f"{name} exited:\n" + (logs / f"{name}.log").read_text()[-3000:]
+                    )
+                    try:
+                        if (await client.get(platform.url(name) + "/readyz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.25)
+                else:
+                    raise AssertionError(f"{name} never became ready")
+        yield platform
+    finally:
+        for proc in platform.processes.values():
+            proc.terminate()
+        for proc in platform.processes.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        smtp.stop()
+        for db in databases.values():
+            await drop_database(servers, db)

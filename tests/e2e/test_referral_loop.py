@@ -1,0 +1,330 @@
+"""The whole referral loop through the real broker: intake → router → agency → notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from rujukan_contracts.envelope import EventMeta
+from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralCreatedV1, ReferralOutcomeV1
+from rujukan_intake.domain.intake import EXAMPLE_INTAKE
+from rujukan_platform.kafka import make_producer
+from rujukan_platform.testing import Servers
+
+from tests.e2e.platform import Platform, running_platform
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+@pytest.fixture
+async def platform(servers: Servers, tmp_path: Path) -> AsyncIterator[Platform]:
+    async with running_platform(servers, tmp_path) as p:
+        yield p
+
+
+async def eventually(probe: Callable[[], Any], *, timeout: float = 15.0) -> Any:
+    """Poll until ``probe`` returns something truthy (async probes awaited)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition not met in {timeout}s; last value: {last!r}")
+
+
+async def read_topic(servers: Servers, topic: str, want: Callable[[Any], bool]) -> Any:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=servers.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                for r in records:
+                    if want(r):
+                        return r
+        raise AssertionError(f"no matching record on {topic}")
+    finally:
+        await consumer.stop()
+
+
+async def test_an_intake_is_referred_answered_and_notified(
+    platform: Platform, servers: Servers
+) -> None:
+    operator = platform.token("operator", regions=["33.04"])
+    admin = platform.token("admin")
+    async with httpx.AsyncClient(timeout=10) as http:
+        # The OpenAPI example is complete and can be posted as it is.
+        spec = (await http.get(platform.url("intake") + "/openapi.json")).json()
+        example = spec["paths"]["/v1/intakes"]["post"]["requestBody"]["content"][
+            "application/json"
+        ]["examples"]["household"]["value"]
+        assert example == EXAMPLE_INTAKE
+
+        # Bad input: 422 problem+json naming the field and the reason; nothing stored.
+        bad = {
+            **EXAMPLE_INTAKE,
+            "members": [{**EXAMPLE_INTAKE["members"][0], "nik": "3304011203849999"[:15]}],
+        }
+        r = await http.post(platform.url("intake") + "/v1/intakes", json=bad, headers=operator)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert {"field": "members[0].nik", "reason": "must be 16 digits"} in r.json()["errors"]
+        no_consent = {k: v for k, v in EXAMPLE_INTAKE.items() if k != "consent"}
+        r = await http.post(
+            platform.url("intake") + "/v1/intakes", json=no_consent, headers=operator
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "consent"
+        unknown_region = {
+            **EXAMPLE_INTAKE,
+            "household": {**EXAMPLE_INTAKE["household"], "village_code": "33.04.01.9999"},
+        }
+        r = await http.post(
+            platform.url("intake") + "/v1/intakes",
+            json=unknown_region,
+            headers=platform.token("admin"),
+        )
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "household.village_code"
+
+        # The example household goes in...
+        started = time.monotonic()
+        r = await http.post(
+            platform.url("intake") + "/v1/intakes",
+            json=EXAMPLE_INTAKE,
+            headers={**operator, "Idempotency-Key": "e2e-1"},
+        )
+        assert r.status_code == 202, r.text
+        intake_id = r.json()["intake_id"]
+
+        # ...and the router refers it to every eligible program, explaining each decision.
+        async def referrals() -> list[dict[str, Any]]:
+            got = await http.get(
+                platform.url("referral-router") + "/v1/referrals",
+                params={"intake_id": intake_id},
+                headers=admin,
+            )
+            items: list[dict[str, Any]] = got.json()["items"]
+            codes = {i["program_code"] for i in items}
+            return items if {"PKH", "PBI-JK"} <= codes else []
+
+        items = await eventually(referrals)
+        routed_after = time.monotonic() - started
+        print(
+            f"\nintake → referrals visible at the router: {routed_after * 1000:.0f} ms; "
+            f"programs: {sorted(i['program_code'] for i in items)}"
+        )
+        assert "DTKS-IN" not in {i["program_code"] for i in items}
+        by_code = {i["program_code"]: i for i in items}
+        pkh, pbi = by_code["PKH"], by_code["PBI-JK"]
+        decision = pkh["decision"]
+        assert decision["eligible"] and decision["program_version"] == 2
+        decile = next(c for c in decision["criteria"] if "registry.decile" in c["values"])
+        assert decile["values"]["registry.decile"] == 2 and decile["passed"]
+
+        # The referral is on the program's topic, readable by any Kafka client.
+        record = await read_topic(
+            servers, "referrals.PKH", lambda r: r.key.decode() == pkh["referral_id"]
+        )
+        meta = EventMeta.from_headers(record.headers)
+        assert (
+            meta.type == "rujukan.referral.created.v1" and meta.source == "/rujukan/referral-router"
+        )
+        assert dict(record.headers)["content-type"] == b"application/json"
+        assert ReferralCreatedV1.model_validate_json(record.value).intake_id == uuid.UUID(intake_id)
+
+        # An agency answers over HTTP (PBI-JK accepted)...
+        agency = platform.token("agency", programs=["PBI-JK"])
+        r = await http.post(
+            platform.url("referral-router") + f"/v1/referrals/{pbi['referral_id']}/outcome",
+            json={"outcome": "accepted", "note": "KIS diproses"},
+            headers=agency,
+        )
+        assert r.status_code == 200, r.text
+        r = await http.post(
+            platform.url("referral-router") + f"/v1/referrals/{pkh['referral_id']}/outcome",
+            json={"outcome": "accepted"},
+            headers=agency,
+        )
+        assert r.status_code == 404  # another program's referral is invisible to this agency
+        r = await http.post(
+            platform.url("referral-router") + f"/v1/referrals/{pbi['referral_id']}/outcome",
+            json={"outcome": "received"},
+            headers=agency,
+        )
+        assert r.status_code == 409 and "accepted" in r.json()["detail"]
+
+        # ...another over Kafka (PKH rejected), as an agency with a Kafka client would.
+        producer = make_producer(servers.kafka_bootstrap, client_id="agency-pkh")
+        await producer.start()
+        outcome = ReferralOutcomeV1(
+            referral_id=pkh["referral_id"],
+            program_code="PKH",
+            outcome=OutcomeKind.rejected,
+            reason_code=ReasonCode.lack_of_capacity,
+            reported_at=datetime.now(UTC),
+            reported_by="agency:pkh",
+        )
+        out_meta = EventMeta(type=outcome.ce_type, source="/agency/pkh", subject=outcome.key())
+        await producer.send_and_wait(
+            "referrals.outcomes",
+            outcome.model_dump_json().encode(),
+            key=outcome.key().encode(),
+            headers=out_meta.to_headers(),
+        )
+        await producer.stop()
+
+        async def status_of(referral_id: str, want: str) -> bool:
+            got = await http.get(
+                platform.url("referral-router") + f"/v1/referrals/{referral_id}", headers=admin
+            )
+            return bool(got.json()["status"] == want)
+
+        await eventually(lambda: status_of(pbi["referral_id"], "accepted"))
+        await eventually(lambda: status_of(pkh["referral_id"], "rejected"))
+        trace = (
+            await http.get(
+                platform.url("referral-router") + f"/v1/referrals/{pbi['referral_id']}/trace",
+                headers=admin,
+            )
+        ).json()["events"]
+        assert [e["to_status"] for e in trace] == ["created", "delivered", "accepted"]
+
+        # referrals.status carries every change.
+        seen: set[str] = set()
+
+        def status_change(r: Any) -> bool:
+            if r.key.decode() == pbi["referral_id"]:
+                import orjson
+
+                seen.add(orjson.loads(r.value)["to_status"])
+            return {"created", "delivered", "accepted"} <= seen
+
+        await read_topic(servers, "referrals.status", status_change)
+
+        # The intake shows its referrals' progress.
+        async def intake_view() -> dict[str, Any] | None:
+            got = (
+                await http.get(
+                    platform.url("intake") + f"/v1/intakes/{intake_id}", headers=operator
+                )
+            ).json()
+            statuses = {r["program_code"]: r["status"] for r in got["referrals"]}
+            ok = statuses.get("PBI-JK") == "accepted" and statuses.get("PKH") == "rejected"
+            return got if ok else None
+
+        await eventually(intake_view)
+
+        # Notifications delivered a real e-mail for each change, and shows each delivery.
+        async def deliveries() -> list[dict[str, Any]]:
+            got = await http.get(
+                platform.url("notifications") + "/v1/notifications",
+                params={"referral_id": pbi["referral_id"]},
+                headers=admin,
+            )
+            items: list[dict[str, Any]] = got.json()["items"]
+            return items if sum(d["state"] == "sent" for d in items) >= 3 else []
+
+        sent = await eventually(deliveries, timeout=30)
+        assert {d["template"] for d in sent} >= {
+            "status_created",
+            "status_delivered",
+            "status_accepted",
+        }
+        assert all(d["recipient"] == "k***@example.org" for d in sent)
+        subjects = [m["Subject"] for m in platform.mailbox.messages]
+        assert "Rujukan ke PBI-JK diterima" in subjects
+        assert any(m["To"] == EXAMPLE_INTAKE["contact"]["email"] for m in platform.mailbox.messages)
+
+        # A program created at the registry reaches the router and decides the next intake.
+        code = "E2E-" + uuid.uuid4().hex[:6].upper()
+        program = {
+            "code": code,
+            "name": {"id": "Uji", "en": "Test"},
+            "description": {"id": "Program uji", "en": "A test program"},
+            "owner_agency": "Dinas Sosial Kabupaten Banjarnegara",
+            "level": "district",
+            "service_area": ["33.04"],
+            "sla_days": {"receive": 1, "decide": 2, "serve": 3},
+            "contact": {"office": "Dinsos Banjarnegara"},
+            "needs_served": ["housing"],
+            "sources": [{"title": "e2e", "url_or_reference": "test"}],
+            "versions": [
+                {
+                    "version": 1,
+                    "effective_from": "2020-01-01",
+                    "rule": {
+                        "kind": "criterion",
+                        "name": "needs_housing",
+                        "label": "Needs housing",
+                        "cel": "'housing' in needs",
+                    },
+                }
+            ],
+        }
+        r = await http.post(
+            platform.url("program-registry") + "/v1/programs", json=program, headers=admin
+        )
+        assert r.status_code == 201, r.text
+        listed = (
+            await http.get(
+                platform.url("program-registry") + "/v1/programs",
+                params={"limit": 200},
+                headers=operator,
+            )
+        ).json()["items"]
+        assert {"PKH", "SEMBAKO", "PBI-JK", "PIP", "DTKS-IN", code} <= {p["code"] for p in listed}
+        await asyncio.sleep(1.0)  # the catalogue travels through Kafka; one second is plenty
+        second = {
+            **EXAMPLE_INTAKE,
+            "household": {**EXAMPLE_INTAKE["household"], "kk_number": "3304010101200003"},
+            "needs": ["housing"],
+        }
+        r = await http.post(platform.url("intake") + "/v1/intakes", json=second, headers=operator)
+        assert r.status_code == 202
+        second_id = r.json()["intake_id"]
+
+        async def new_program_referral() -> bool:
+            got = await http.get(
+                platform.url("referral-router") + "/v1/referrals",
+                params={"intake_id": second_id},
+                headers=admin,
+            )
+            return code in {i["program_code"] for i in got.json()["items"]}
+
+        await eventually(new_program_referral)
+
+        # Every service serves health, readiness and metrics.
+        for service in ("intake", "program-registry", "referral-router", "notifications"):
+            assert (await http.get(platform.url(service) + "/healthz")).status_code == 200
+            assert (await http.get(platform.url(service) + "/readyz")).json()["status"] == "ready"
+            metrics = (await http.get(platform.url(service) + "/metrics")).text
+            assert "rujukan_http_requests_total" in metrics
+        router_metrics = (await http.get(platform.url("referral-router") + "/metrics")).text
+        assert re.search(
+            r'rujukan_events_consumed_total\{consumer="router-intakes",result="processed"[^}]*\} [1-9]',  # noqa: E501
+            router_metrics,
+        )
+
+    # No NIK or KK number in any log line of any service.
+    numbers = {m["nik"] for m in EXAMPLE_INTAKE["members"]} | {
+        EXAMPLE_INTAKE["household"]["kk_number"]
+    }
+    for line in platform.log_lines():
+        assert not any(n in line for n in numbers), line
