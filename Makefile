@@ -24,7 +24,7 @@ test:
 lint:
 	@bash deploy/local/install-python.sh >/dev/null
 	uv run ruff check .
-	uv run mypy libs/platform/src contracts/src
+	uv run mypy libs/*/src contracts/src services/*/src
 
 contracts:
 	uv run python -m rujukan_contracts.generate

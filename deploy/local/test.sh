@@ -12,6 +12,9 @@ cd "$REPO_ROOT"
 
 bash "$here/install-system.sh"
 bash "$here/install-python.sh"
+uv run ruff check --quiet .
+uv run ruff format --check --quiet .
+uv run mypy --no-error-summary libs/*/src contracts/src services/*/src
 cleanup() {
   bash "$here/kafka.sh" stop || true
   bash "$here/postgres.sh" stop || true

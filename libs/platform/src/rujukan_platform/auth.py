@@ -122,5 +122,5 @@ def issue(
     from rujukan_platform.settings import ServiceSettings
 
     secret = ServiceSettings().auth_secret.get_secret_value()
-    principal = Principal(subject=subject, role=role, regions=regions, programs=programs)  # type: ignore[arg-type]
+    principal = Principal(subject=subject, role=role, regions=regions, programs=programs)
     print(issue_token(secret, principal, ttl_seconds=ttl))

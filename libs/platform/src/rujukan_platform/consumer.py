@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
 from sqlalchemy import Table, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rujukan_platform import metrics
@@ -52,13 +52,13 @@ class DlqLimitExceeded(RuntimeError):
     """The consumer is dead-lettering too much: stop it rather than drain the topic into the DLQ."""
 
 
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OperationalError,
-    ConnectionError,
-    OSError,
-    TimeoutError,
-    KafkaError,
-)
+def is_transient(exc: BaseException) -> bool:
+    """A failure that may pass by itself (database or broker unreachable): retry, don't DLQ."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, (ConnectionError, OSError, TimeoutError, KafkaError))
 
 
 @dataclass(slots=True)
@@ -190,13 +190,9 @@ class ConsumerRunner:
             try:
                 staged = await self._apply(decoded, dead)
                 break
-            except TRANSIENT as exc:
-                if (
-                    isinstance(exc, DBAPIError)
-                    and not exc.connection_invalidated
-                    and not (isinstance(exc, OperationalError))
-                ):
-                    raise
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise  # a bug, not weather: stop the consumer (the supervisor restarts it)
                 metrics.CONSUMER_RETRIES.labels(consumer=self.spec.name).inc()
                 log.warning(
                     "transient failure; retrying batch",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -23,7 +23,7 @@ from rujukan_platform.auth import Authenticator
 from rujukan_platform.problems import PROBLEM_JSON, install_problem_handlers
 from rujukan_platform.settings import ServiceSettings
 
-ReadinessCheck = Callable[[], Awaitable[None]]
+ReadinessCheck = Callable[[], Coroutine[Any, Any, None]]
 
 
 def _route_template(request: Request) -> str:

@@ -107,7 +107,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        problem = Problem(exc.status_code, str(exc.detail), headers=exc.headers)
+        problem = Problem(
+            exc.status_code, str(exc.detail), headers=dict(exc.headers) if exc.headers else None
+        )
         return problem_response(problem, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -63,7 +63,8 @@ class CompactedTopicView:
             await self._consumer.stop()
 
     async def _caught_up(self, tp: TopicPartition, end: int) -> bool:
-        return await self._consumer.position(tp) >= end
+        position: int = await self._consumer.position(tp)
+        return position >= end
 
     async def _apply_record(self, key: bytes | None, value: bytes | None, headers: object) -> None:
         if key is None:

@@ -22,7 +22,7 @@ def nik_problem(nik: str, *, birth_date: date, sex: str) -> str | None:
     try:
         stdnum_nik.validate(nik)
     except StdnumError as exc:
-        return f"is not a valid NIK ({exc.message.rstrip('.').lower()})"
+        return f"is not a valid NIK ({str(exc).rstrip('.').lower()})"
     day, month, year2 = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     nik_female = day > 40
     if (sex == "female") != nik_female:

@@ -14,7 +14,7 @@ from rujukan_platform.runtime import Runtime
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate
 from rujukan_intake.service_layer.intakes import get_intake, submit_intake
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 class IntakeAccepted(BaseModel):

@@ -13,7 +13,7 @@ from rujukan_platform.runtime import Runtime
 from rujukan_notifications.domain.messages import LANGUAGES, SAMPLE, STATUSES, render_status
 from rujukan_notifications.service_layer.deliveries import list_deliveries
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 def router(runtime: Runtime) -> APIRouter:

@@ -221,7 +221,7 @@ class Dispatcher:
             channel="email",
             recipient=masked or "-",
             template=row.template,
-            result=result,  # type: ignore[arg-type]
+            result=result,
             attempts=attempts,
             detail=detail,
             dispatched_at=datetime.now(UTC),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from rujukan_contracts.events import LocalizedText, ProgramPublishedV1, SlaDays
+from rujukan_contracts.events import LocalizedText, Need, ProgramPublishedV1, SlaDays
 from rujukan_eligibility.catalogue import SeedProgram
 from rujukan_eligibility.rules import RuleError
 from rujukan_platform.problems import Problem
@@ -71,7 +71,7 @@ def published_event(program: SeedProgram, *, today: date | None = None) -> Progr
         owner_agency=program.owner_agency,
         level=program.level,
         service_area=list(program.service_area),
-        needs_served=[n.value if hasattr(n, "value") else n for n in program.needs_served],
+        needs_served=[Need(n) for n in program.needs_served],
         sla_days=SlaDays(**program.sla_days.model_dump()),
         capacity=program.capacity,
         rule=current.rule.model_dump(mode="json"),

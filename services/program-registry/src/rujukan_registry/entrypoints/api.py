@@ -19,7 +19,7 @@ from rujukan_registry.service_layer.catalogue import (
     replace_program,
 )
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 def _etag(revision: int) -> str:

@@ -25,7 +25,7 @@ from rujukan_router.service_layer.routing import (
     referral_view,
 )
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 class OutcomeIn(BaseModel):
