@@ -7,6 +7,7 @@ from importlib import resources
 from uuid import uuid4
 
 import pytest
+
 from rujukan_contracts import EVENT_MODELS, TOPICS, EventMeta, program_topic, topic
 from rujukan_contracts.envelope import EnvelopeError
 from rujukan_contracts.generate import CONTRACTS_DIR, schema_documents

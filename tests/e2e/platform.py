@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 from aiosmtpd.controller import Controller
+
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import ensure_catalogue_topics
 from rujukan_platform.testing import Servers, create_database, drop_database

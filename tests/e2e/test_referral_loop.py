@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralCreatedV1, ReferralOutcomeV1
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.kafka import make_producer
 from rujukan_platform.testing import Servers
-
 from tests.e2e.platform import Platform, running_platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

@@ -238,6 +238,9 @@ class ProgramPublishedV1(Event):
     needs_served: list[Need] = Field(default_factory=list)
     sla_days: SlaDays
     capacity: int | None = None
+    capacity_period: Literal["month", "quarter", "year"] = "month"
+    when_full: Literal["queue", "refer_onward", "stop"] = "queue"
+    priority_lanes: list[str] = Field(default_factory=list)
     rule: dict[str, Any] = Field(description="eligibility rule tree (rujukan_eligibility.Rule)")
     published_at: datetime
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import ValidationError
+
 from rujukan_eligibility.catalogue import SeedProgram, load_seed_programs
 from rujukan_eligibility.context import NEEDS, EvaluationContext, Member, Registry
 from rujukan_eligibility.rules import RuleError, prepare

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+
 from rujukan_eligibility.context import (
     CONTEXT_DOC,
     EvaluationContext,

@@ -6,6 +6,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rujukan_eligibility.rules import compile_rule, parse_rule
 
 _counter = iter(range(10**9))

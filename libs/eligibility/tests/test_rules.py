@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+
 from rujukan_eligibility.context import EvaluationContext, Registry
 from rujukan_eligibility.rules import (
     ABSENT,

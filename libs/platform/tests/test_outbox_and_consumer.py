@@ -10,6 +10,9 @@ from uuid import UUID, uuid4
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import NewTopic
+from sqlalchemy import Column, MetaData, Table, Text, func, select
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_platform.consumer import (
@@ -23,8 +26,6 @@ from rujukan_platform.db import make_engine, make_sessions, new_metadata
 from rujukan_platform.kafka import create_topics, make_consumer, make_producer
 from rujukan_platform.outbox import OutboxRelay, stage
 from rujukan_platform.testing import Servers, unique_topic
-from sqlalchemy import Column, MetaData, Table, Text, func, select
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 pytestmark = pytest.mark.integration
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rujukan_platform.auth import Principal, issue_token, verify_token
 from rujukan_platform.consumer import DlqLimit, DlqLimitExceeded, _DlqGuard
 from rujukan_platform.logging import mask

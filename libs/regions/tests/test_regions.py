@@ -6,6 +6,7 @@ import time
 from importlib import resources
 
 import pytest
+
 from rujukan_regions import (
     Region,
     RegionCode,

@@ -78,8 +78,18 @@ class SeedProgram(_Model):
         description="region-code prefixes; empty = nationwide",
     )
     status: Literal["active", "paused", "retired"] = "active"
+    application_process: LocalisedText | None = Field(
+        default=None, description="how a resident applies (HSDS application_process)"
+    )
     sla_days: SlaDays
-    capacity: int | None = Field(default=None, ge=0, description="null = unlimited")
+    capacity: int | None = Field(
+        default=None, ge=0, description="referrals accepted per capacity_period; null = unlimited"
+    )
+    capacity_period: Literal["month", "quarter", "year"] = "month"
+    when_full: Literal["queue", "refer_onward", "stop"] = Field(
+        default="queue",
+        description="at capacity: queue referrals, refer to the next eligible program, or stop",
+    )
     priority_lanes: list[str] = Field(default_factory=list)
     required_documents: list[str] = Field(default_factory=list)
     contact: Contact

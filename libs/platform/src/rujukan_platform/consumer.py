@@ -29,12 +29,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
-from rujukan_contracts.envelope import EnvelopeError, EventMeta
-from rujukan_contracts.events import Event, event_model
 from sqlalchemy import Table, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rujukan_contracts.envelope import EnvelopeError, EventMeta
+from rujukan_contracts.events import Event, event_model
 from rujukan_platform import metrics
 from rujukan_platform.logging import get_logger
 from rujukan_platform.outbox import stage

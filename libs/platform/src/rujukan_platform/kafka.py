@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from rujukan_contracts.topics import TOPICS, Topic
 
+from rujukan_contracts.topics import TOPICS, Topic
 from rujukan_platform.logging import get_logger
 
 log = get_logger(__name__)

@@ -17,11 +17,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaProducer
-from rujukan_contracts.envelope import EventMeta, child_traceparent
-from rujukan_contracts.events import Event
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rujukan_contracts.envelope import EventMeta, child_traceparent
+from rujukan_contracts.events import Event
 from rujukan_platform import metrics
 from rujukan_platform.logging import get_logger
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rujukan_platform.db import make_engine, make_sessions
-from rujukan_platform.runtime import command_line
-
 from rujukan_intake.adapters.registry import load_registry, read_registry_csv
 from rujukan_intake.bootstrap import definition
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.settings import IntakeSettings
+from rujukan_platform.db import make_engine, make_sessions
+from rujukan_platform.runtime import command_line
 
 cli = command_line(definition)
 

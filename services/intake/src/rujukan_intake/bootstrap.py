@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from rujukan_platform.http import create_app
-from rujukan_platform.runtime import Runtime, ServiceDefinition
 
 from rujukan_intake.adapters.tables import metadata
 from rujukan_intake.entrypoints import api
 from rujukan_intake.entrypoints.consumers import consumers
 from rujukan_intake.settings import IntakeSettings
+from rujukan_platform.http import create_app
+from rujukan_platform.runtime import Runtime, ServiceDefinition
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import SecretStr, model_validator
+
 from rujukan_platform.settings import ServiceSettings
 
 DEV_PII_KEY = "rujukan-local-pii-key-do-not-use"

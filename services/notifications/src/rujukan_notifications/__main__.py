@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from rujukan_platform.runtime import command_line
-
 from rujukan_notifications.bootstrap import definition
+from rujukan_platform.runtime import command_line
 
 cli = command_line(definition)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from rujukan_platform.consumer import ConsumerSpec
-from rujukan_platform.http import create_app
-from rujukan_platform.runtime import Runtime, ServiceDefinition
 
 from rujukan_notifications.adapters.tables import metadata
 from rujukan_notifications.domain.messages import load_templates
 from rujukan_notifications.entrypoints import api
 from rujukan_notifications.entrypoints.consumers import NotificationState
 from rujukan_notifications.settings import NotificationSettings
+from rujukan_platform.consumer import ConsumerSpec
+from rujukan_platform.http import create_app
+from rujukan_platform.runtime import Runtime, ServiceDefinition
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -6,7 +6,6 @@ import asyncio
 
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.runtime import command_line
-
 from rujukan_registry.bootstrap import definition
 from rujukan_registry.service_layer.catalogue import seed_catalogue
 from rujukan_registry.settings import RegistrySettings

@@ -1,15 +1,18 @@
-"""Wires the program registry: settings, tables, migrations and the HTTP app (no consumers)."""
+"""Wires the program registry: settings, tables, migrations, the intake-facts consumer, the
+effective-date job and the HTTP app."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from rujukan_platform.http import create_app
 from rujukan_platform.runtime import Runtime, ServiceDefinition
-
 from rujukan_registry.adapters.tables import metadata
 from rujukan_registry.entrypoints import api
+from rujukan_registry.entrypoints.consumers import consumers
+from rujukan_registry.entrypoints.jobs import effective_dates
 from rujukan_registry.settings import RegistrySettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -31,6 +34,7 @@ definition = ServiceDefinition(
     settings_factory=RegistrySettings,
     metadata=metadata,
     migrations=MIGRATIONS,
-    consumers=lambda _rt: [],
+    consumers=consumers,
     app=build_app,
+    background=lambda rt: [effective_dates(rt)],
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rujukan_platform.runtime import command_line
-
 from rujukan_router.bootstrap import definition
 
 cli = command_line(definition)

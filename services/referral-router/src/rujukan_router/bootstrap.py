@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from rujukan_platform.consumer import ConsumerSpec
 from rujukan_platform.http import create_app
 from rujukan_platform.runtime import Runtime, ServiceDefinition
-
 from rujukan_router.adapters.tables import metadata
 from rujukan_router.entrypoints import api
 from rujukan_router.entrypoints.consumers import RouterState

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from rujukan_contracts.events import RegistryFacts
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rujukan_contracts.events import RegistryFacts
 from rujukan_intake.adapters.tables import registry_households
 
 

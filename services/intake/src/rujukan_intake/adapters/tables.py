@@ -3,7 +3,6 @@ the NIK, to help an operator tell members apart)."""
 
 from __future__ import annotations
 
-from rujukan_platform.db import new_metadata
 from sqlalchemy import (
     Boolean,
     Column,
@@ -17,6 +16,8 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+from rujukan_platform.db import new_metadata
 
 metadata = new_metadata()
 outbox = metadata.tables["outbox"]

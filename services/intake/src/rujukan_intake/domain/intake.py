@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from rujukan_contracts.events import (
     Complaint,
     ContactPoint,
@@ -21,9 +22,8 @@ from rujukan_contracts.events import (
     Schooling,
     Sex,
 )
-from rujukan_regions import regions
-
 from rujukan_intake.domain.identity import kk_problem, nik_problem
+from rujukan_regions import regions
 
 REFERRAL_PURPOSE = "referral"
 

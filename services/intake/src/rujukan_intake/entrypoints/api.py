@@ -8,11 +8,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Request, Response
 from pydantic import BaseModel
-from rujukan_platform.auth import CurrentPrincipal, require_role
-from rujukan_platform.runtime import Runtime
 
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate
 from rujukan_intake.service_layer.intakes import get_intake, submit_intake
+from rujukan_platform.auth import CurrentPrincipal, require_role
+from rujukan_platform.runtime import Runtime
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from rujukan_contracts.events import ReferralStatusChangedV1
 from rujukan_contracts.topics import REFERRALS_STATUS
+from rujukan_intake.service_layer.intakes import record_referral_status
 from rujukan_platform.consumer import ConsumerSpec, HandlerContext
 from rujukan_platform.runtime import Runtime
-
-from rujukan_intake.service_layer.intakes import record_referral_status
 
 
 async def on_status_changed(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:

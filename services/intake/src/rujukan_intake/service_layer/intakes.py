@@ -8,6 +8,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from rujukan_contracts.events import (
     Consent,
     HouseholdFacts,
@@ -16,18 +20,14 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_contracts.topics import INTAKE_SUBMITTED
-from rujukan_platform.auth import Principal
-from rujukan_platform.outbox import stage
-from rujukan_platform.problems import Problem
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from rujukan_intake.adapters.registry import SocialRegistry
 from rujukan_intake.adapters.tables import households, intake_referrals, intakes, members, outbox
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.domain.intake import IntakeCreate, intake_errors
 from rujukan_intake.domain.lanes import derive_lanes
+from rujukan_platform.auth import Principal
+from rujukan_platform.outbox import stage
+from rujukan_platform.problems import Problem
 
 
 class Submitted:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from rujukan_platform.db import new_metadata
 from sqlalchemy import Column, DateTime, Index, Integer, Table, Text, func
 from sqlalchemy.dialects.postgresql import UUID
+
+from rujukan_platform.db import new_metadata
 
 metadata = new_metadata()
 outbox = metadata.tables["outbox"]

@@ -6,12 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from rujukan_platform.auth import CurrentPrincipal, require_role
-from rujukan_platform.problems import Problem
-from rujukan_platform.runtime import Runtime
 
 from rujukan_notifications.domain.messages import LANGUAGES, SAMPLE, STATUSES, render_status
 from rujukan_notifications.service_layer.deliveries import list_deliveries
+from rujukan_platform.auth import CurrentPrincipal, require_role
+from rujukan_platform.problems import Problem
+from rujukan_platform.runtime import Runtime
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 

@@ -11,10 +11,6 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_contracts.topics import INTAKE_SUBMITTED, PROGRAMS_CATALOG, REFERRALS_STATUS
-from rujukan_platform.consumer import ConsumerSpec, HandlerContext
-from rujukan_platform.runtime import Runtime
-from rujukan_platform.view import CompactedTopicView
-
 from rujukan_notifications.adapters.smtp import SmtpSender
 from rujukan_notifications.service_layer.deliveries import (
     Dispatcher,
@@ -22,6 +18,9 @@ from rujukan_notifications.service_layer.deliveries import (
     remember_contact,
 )
 from rujukan_notifications.settings import NotificationSettings
+from rujukan_platform.consumer import ConsumerSpec, HandlerContext
+from rujukan_platform.runtime import Runtime
+from rujukan_platform.view import CompactedTopicView
 
 
 class NotificationState:

@@ -16,20 +16,20 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from rujukan_contracts.events import (
     IntakeSubmittedV1,
     NotificationDispatchedV1,
     ReferralStatusChangedV1,
 )
 from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
-from rujukan_platform.logging import get_logger, mask
-from rujukan_platform.outbox import stage
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from rujukan_notifications.adapters.tables import contacts, deliveries, outbox
 from rujukan_notifications.domain.messages import Message, render_status
+from rujukan_platform.logging import get_logger, mask
+from rujukan_platform.outbox import stage
 
 log = get_logger(__name__)
 

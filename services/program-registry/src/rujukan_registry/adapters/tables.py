@@ -3,9 +3,10 @@ every rule version), with a revision number that is the ETag for optimistic conc
 
 from __future__ import annotations
 
-from rujukan_platform.db import new_metadata
 from sqlalchemy import Column, DateTime, Integer, Table, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from rujukan_platform.db import new_metadata
 
 metadata = new_metadata()
 outbox = metadata.tables["outbox"]
@@ -17,7 +18,18 @@ programs = Table(
     Column("owner_agency", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("revision", Integer, nullable=False),
+    Column("published_version", Integer, nullable=True),
     Column("document", JSONB, nullable=False),
     Column("updated_by", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Recent intakes (no personal data: the intake event's facts) for explain-by-intake and dry runs.
+intake_facts = Table(
+    "intake_facts",
+    metadata,
+    Column("intake_id", UUID(as_uuid=True), primary_key=True),
+    Column("village_code", Text, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("event", JSONB, nullable=False),
 )

@@ -74,6 +74,9 @@ def published_event(program: SeedProgram, *, today: date | None = None) -> Progr
         needs_served=[Need(n) for n in program.needs_served],
         sla_days=SlaDays(**program.sla_days.model_dump()),
         capacity=program.capacity,
+        capacity_period=program.capacity_period,
+        when_full=program.when_full,
+        priority_lanes=list(program.priority_lanes),
         rule=current.rule.model_dump(mode="json"),
         published_at=datetime.now(UTC),
     )

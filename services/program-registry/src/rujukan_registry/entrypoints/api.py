@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import base64
+from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
+from pydantic import BaseModel, Field, model_validator
+
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
+from rujukan_eligibility.context import EvaluationContext
 from rujukan_platform.auth import CurrentPrincipal
 from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
-
 from rujukan_registry.service_layer.catalogue import (
     add_version,
     create_program,
     get_program,
     list_programs,
+    may_manage,
     replace_program,
+)
+from rujukan_registry.service_layer.evaluation import (
+    compile_draft,
+    dry_run,
+    intake_context,
+    rule_of,
 )
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
@@ -158,4 +169,107 @@ def router(runtime: Runtime) -> APIRouter:
         response.headers["ETag"] = _etag(revision)
         return _view(program, revision)
 
+    @api.post(
+        "/programs/{code}/explain",
+        summary="Which criteria pass or fail for one household, with the values used",
+        responses={401: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    )
+    async def explain(
+        code: str,
+        _principal: CurrentPrincipal,
+        body: Annotated[ExplainRequest, Body(openapi_examples=EXPLAIN_EXAMPLES)],
+    ) -> dict[str, Any]:
+        today = date.today()
+        async with runtime.sessions() as session:
+            program, _revision = await get_program(session, code)
+            version, rule = rule_of(program, body.version)
+            if body.intake_id is not None:
+                context = await intake_context(session, body.intake_id, today)
+            else:
+                assert body.context is not None
+                context = body.context.to_cel()
+        evaluation = rule.evaluate(context)
+        return {
+            "program": code,
+            "version": version,
+            "serves_region": program.serves_region(context["region"]["village"]),
+            **evaluation.to_dict(),
+        }
+
+    @api.post(
+        "/programs/{code}/dry-run",
+        summary="Before publishing a draft rule: whom it would newly include or exclude",
+        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    )
+    async def dry_run_draft(
+        code: str,
+        principal: CurrentPrincipal,
+        body: DryRunRequest,
+    ) -> dict[str, Any]:
+        may_manage(principal, code)
+        draft = compile_draft(body.rule)
+        async with runtime.sessions() as session:
+            program, _revision = await get_program(session, code)
+            return await dry_run(session, program, draft, days=body.days, as_of=date.today())
+
     return api
+
+
+class ExplainRequest(BaseModel):
+    """Either a household context (CONTEXT.md) or the id of a recent intake."""
+
+    context: EvaluationContext | None = None
+    intake_id: UUID | None = None
+    version: int | None = Field(default=None, description="default: the version in effect")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ExplainRequest:
+        if (self.context is None) == (self.intake_id is None):
+            raise ValueError("send exactly one of 'context' or 'intake_id'")
+        return self
+
+
+class DryRunRequest(BaseModel):
+    rule: dict[str, Any] = Field(description="the draft rule tree (all_of / any_of / at_least)")
+    days: int = Field(default=90, ge=1, le=366, description="how far back to look")
+
+
+EXPLAIN_EXAMPLES = {
+    "household": {
+        "summary": "A household context",
+        "value": {
+            "context": {
+                "members": [
+                    {
+                        "age": 42,
+                        "age_months": 510,
+                        "sex": "male",
+                        "relationship": "head",
+                        "working": True,
+                    },
+                    {
+                        "age": 38,
+                        "age_months": 460,
+                        "sex": "female",
+                        "relationship": "spouse",
+                        "pregnant": True,
+                    },
+                    {"age": 4, "age_months": 54, "sex": "female", "relationship": "child"},
+                ],
+                "registry": {"found": True, "decile": 2, "enrolments": [], "has_kks": True},
+                "region": {
+                    "province": "33",
+                    "district": "33.04",
+                    "subdistrict": "33.04.01",
+                    "village": "33.04.01.2001",
+                },
+                "needs": ["health_insurance"],
+                "household": {"size": 3},
+            }
+        },
+    },
+    "intake": {
+        "summary": "A recent intake",
+        "value": {"intake_id": "0b8f6a52-3c1e-4f7a-9d1e-2f4d8c6b9a01"},
+    },
+}

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.topics import PROGRAMS_CATALOG
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram, load_seed_programs
 from rujukan_platform.auth import Principal
 from rujukan_platform.outbox import stage
 from rujukan_platform.problems import Problem
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from rujukan_registry.adapters.tables import outbox, programs
 from rujukan_registry.domain.programs import (
     check_append_only,
@@ -125,7 +125,9 @@ async def _write(
     revision: int,
     insert: bool,
 ) -> None:
+    event = published_event(program)
     values = {
+        "published_version": event.version,
         "owner_agency": program.owner_agency,
         "status": program.status,
         "revision": revision,
@@ -139,7 +141,26 @@ async def _write(
         await session.execute(
             programs.update().where(programs.c.code == program.code).values(**values)
         )
-    await stage(session, outbox, [(PROGRAMS_CATALOG, published_event(program))])
+    await stage(session, outbox, [(PROGRAMS_CATALOG, event)])
+
+
+async def publish_due_versions(session: AsyncSession, today: date) -> list[str]:
+    """Publish programs whose version in effect changed with the date (a version's
+    ``effective_from`` arrived). Run periodically; harmless to run often."""
+    rows = (await session.execute(select(programs).with_for_update(skip_locked=True))).all()
+    switched: list[str] = []
+    for row in rows:
+        program = SeedProgram.model_validate(row.document)
+        event = published_event(program, today=today)
+        if event.version != row.published_version:
+            await session.execute(
+                programs.update()
+                .where(programs.c.code == row.code)
+                .values(published_version=event.version)
+            )
+            await stage(session, outbox, [(PROGRAMS_CATALOG, event)])
+            switched.append(row.code)
+    return switched
 
 
 async def get_program(session: AsyncSession, code: str) -> tuple[SeedProgram, int]:

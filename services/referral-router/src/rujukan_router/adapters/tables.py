@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from rujukan_platform.db import new_metadata
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, Table, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+from rujukan_platform.db import new_metadata
 
 metadata = new_metadata()
 outbox = metadata.tables["outbox"]

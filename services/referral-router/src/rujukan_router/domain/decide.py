@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from rujukan_contracts.events import IntakeSubmittedV1
-from rujukan_eligibility.context import age_on
+from rujukan_eligibility.intake import context_from_intake
 from rujukan_eligibility.rules import Evaluation, PreparedContext
-
 from rujukan_router.domain.catalogue import Catalogue, LiveProgram
 
 
@@ -30,51 +28,6 @@ class ProgramDecision:
         return self.skipped is None and self.evaluation is not None and self.evaluation.eligible
 
 
-def context_of(intake: IntakeSubmittedV1, as_of: date) -> dict[str, Any]:
-    """The documented evaluation context (rujukan_eligibility CONTEXT.md) as plain data."""
-    members = []
-    for m in intake.members:
-        years, months = age_on(m.birth_date, as_of)
-        members.append(
-            {
-                "age": years,
-                "age_months": months,
-                "sex": m.sex.value,
-                "relationship": m.relationship.value,
-                "pregnant": m.pregnant,
-                "breastfeeding": m.breastfeeding,
-                "disability": m.disability.value,
-                "schooling": m.schooling.value,
-                "working": m.working,
-            }
-        )
-    registry: dict[str, Any] = {
-        "found": intake.registry.found,
-        "enrolments": list(intake.registry.enrolments),
-        "has_kks": intake.registry.has_kks,
-    }
-    if intake.registry.found and intake.registry.decile is not None:
-        registry["decile"] = intake.registry.decile
-    parts = intake.village_code.split(".")
-    return {
-        "members": members,
-        "registry": registry,
-        "region": {
-            "province": parts[0],
-            "district": ".".join(parts[:2]),
-            "subdistrict": ".".join(parts[:3]),
-            "village": intake.village_code,
-        },
-        "needs": [n.value for n in intake.needs],
-        "household": {
-            "size": len(members),
-            "owns_land": intake.household.owns_land,
-            "house_below_standard": intake.household.house_below_standard,
-            "missing_documents": list(intake.household.missing_documents),
-        },
-    }
-
-
 def decide(
     intake: IntakeSubmittedV1,
     catalogue: Catalogue,
@@ -82,7 +35,7 @@ def decide(
     open_programs: set[str],
     as_of: date,
 ) -> list[ProgramDecision]:
-    ctx = PreparedContext(context_of(intake, as_of), catalogue.keep)
+    ctx = PreparedContext(context_from_intake(intake, as_of), catalogue.keep)
     enrolled = set(intake.registry.enrolments)
     needs = {n.value for n in intake.needs}
     decisions: list[ProgramDecision] = []

@@ -9,13 +9,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select
+
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus
 from rujukan_platform.auth import CurrentPrincipal, Principal
 from rujukan_platform.outbox import stage
 from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
-from sqlalchemy import and_, or_, select
-
 from rujukan_router.adapters.tables import outbox, referrals
 from rujukan_router.domain.lifecycle import TransitionRefused
 from rujukan_router.service_layer.routing import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka.admin import NewTopic
+
 from rujukan_contracts.events import (
     Event,
     IntakeSubmittedV1,
@@ -23,7 +24,6 @@ from rujukan_platform.kafka import create_topics
 from rujukan_platform.logging import get_logger
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.view import CompactedTopicView
-
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.lifecycle import TransitionRefused
 from rujukan_router.service_layer.routing import (

@@ -7,6 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from rujukan_contracts.events import (
     CriterionOutcome,
     Decision,
@@ -21,10 +25,6 @@ from rujukan_contracts.events import (
 )
 from rujukan_contracts.topics import REFERRALS_STATUS, program_topic
 from rujukan_platform.outbox import stage
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from rujukan_router.adapters.tables import (
     catalogue,
     decisions,

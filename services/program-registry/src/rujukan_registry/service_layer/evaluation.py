@@ -1,0 +1,135 @@
+"""Explain a program's decision for one household, and dry-run a draft rule on recent intakes.
+
+The registry keeps the facts of recent intakes (``intake_facts``, from ``intake.submitted``;
+no personal data) so a rule author sees, before publishing, who a draft would newly include or
+exclude compared with the version in effect.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rujukan_contracts.events import IntakeSubmittedV1
+from rujukan_eligibility.catalogue import SeedProgram
+from rujukan_eligibility.intake import context_from_intake
+from rujukan_eligibility.rules import CompiledRule, PreparedContext, RuleError, compile_rule
+from rujukan_platform.problems import Problem
+from rujukan_registry.adapters.tables import intake_facts
+
+RETENTION = timedelta(days=180)
+
+
+async def remember_intake(session: AsyncSession, intake: IntakeSubmittedV1) -> None:
+    await session.execute(
+        insert(intake_facts)
+        .values(
+            intake_id=intake.intake_id,
+            village_code=intake.village_code,
+            submitted_at=intake.submitted_at,
+            event=intake.model_dump(mode="json"),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def forget_old_intakes(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(
+        delete(intake_facts)
+        .where(intake_facts.c.submitted_at < now - RETENTION)
+        .returning(intake_facts.c.intake_id)
+    )
+    return len(result.all())
+
+
+def rule_of(program: SeedProgram, version: int | None) -> tuple[int, CompiledRule]:
+    if version is None:
+        return program.current_version().version, program.compiled()
+    if version not in {v.version for v in program.versions}:
+        raise Problem(
+            422,
+            "Unknown version",
+            f"version: program {program.code} has no version {version}",
+            errors=[{"field": "version", "reason": f"no version {version}"}],
+        )
+    return version, program.compiled(version)
+
+
+async def intake_context(session: AsyncSession, intake_id: UUID, as_of: date) -> dict[str, Any]:
+    row = (
+        await session.execute(
+            select(intake_facts.c.event).where(intake_facts.c.intake_id == intake_id)
+        )
+    ).first()
+    if row is None:
+        raise Problem(404, "Not found", f"no recent intake {intake_id} known to the registry")
+    return context_from_intake(IntakeSubmittedV1.model_validate(row.event), as_of)
+
+
+def compile_draft(rule: Any) -> CompiledRule:
+    try:
+        return compile_rule(rule)
+    except RuleError as exc:
+        raise Problem(
+            422,
+            "Invalid eligibility rule",
+            f"rule: criterion '{exc.criterion}': {exc.fault}",
+            type_="https://rujukan.example/problems/invalid-rule",
+            errors=[{"field": "rule", "criterion": exc.criterion, "reason": exc.fault}],
+        ) from exc
+
+
+async def dry_run(
+    session: AsyncSession,
+    program: SeedProgram,
+    draft: CompiledRule,
+    *,
+    days: int,
+    as_of: date,
+    sample: int = 20,
+) -> dict[str, Any]:
+    """Compare the draft with the version in effect over the intakes of the last ``days``."""
+    current_version, current = rule_of(program, None)
+    since = datetime.now(UTC) - timedelta(days=days)
+    evaluated = eligible_now = eligible_draft = newly_included = newly_excluded = 0
+    included: list[str] = []
+    excluded: list[str] = []
+    result = await session.stream(
+        select(intake_facts.c.intake_id, intake_facts.c.village_code, intake_facts.c.event)
+        .where(intake_facts.c.submitted_at >= since)
+        .order_by(intake_facts.c.submitted_at)
+    )
+    async for row in result:
+        if not program.serves_region(row.village_code):
+            continue
+        intake = IntakeSubmittedV1.model_validate(row.event)
+        ctx = PreparedContext(context_from_intake(intake, as_of))
+        before, after = current.check(ctx), draft.check(ctx)
+        evaluated += 1
+        eligible_now += before
+        eligible_draft += after
+        if after and not before:
+            newly_included += 1
+            if len(included) < sample:
+                included.append(str(row.intake_id))
+        elif before and not after:
+            newly_excluded += 1
+            if len(excluded) < sample:
+                excluded.append(str(row.intake_id))
+    return {
+        "program": program.code,
+        "compared_with_version": current_version,
+        "window_days": days,
+        "intakes_evaluated": evaluated,
+        "eligible_now": eligible_now,
+        "eligible_with_draft": eligible_draft,
+        "newly_included": newly_included,
+        "newly_excluded": newly_excluded,
+        "sample_newly_included": included,
+        "sample_newly_excluded": excluded,
+    }
