@@ -45,7 +45,10 @@ async def test_a_fresh_view_rebuilds_the_latest_state_of_every_key(servers: Serv
             event = program(code, version)
             meta = EventMeta(type=event.ce_type, source="/rujukan/program-registry", subject=code)
             await producer.send_and_wait(
-                topic, event.model_dump_json().encode(), key=code.encode(), headers=meta.to_headers()
+                topic,
+                event.model_dump_json().encode(),
+                key=code.encode(),
+                headers=meta.to_headers(),
             )
         await producer.send_and_wait(topic, None, key=b"CC")  # tombstone: CC was removed
     finally:

@@ -29,7 +29,7 @@ __all__ = [
     "load_seed_programs",
 ]
 
-CODE_PATTERN = r"^[A-Z][A-Z0-9-]*$"
+CODE_PATTERN = r"^[A-Z][A-Z0-9-]{1,31}$"  # the same as ProgramPublishedV1.code
 REGION_PREFIX_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
 
 

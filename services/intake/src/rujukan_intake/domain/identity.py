@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import date
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.id import nik as stdnum_nik
 
+# ASCII only: str.isdigit() also accepts fullwidth and other scripts' digits, which would hash
+# differently and make one family two households.
+SIXTEEN_ASCII_DIGITS = re.compile(r"[0-9]{16}")
+
 
 def nik_problem(nik: str, *, birth_date: date, sex: str) -> str | None:
     """Why this NIK cannot belong to this member, or None when it can."""
-    if not nik.isdigit() or len(nik) != 16:
+    if not SIXTEEN_ASCII_DIGITS.fullmatch(nik):
         return "must be 16 digits"
     try:
         stdnum_nik.validate(nik)
@@ -37,7 +42,7 @@ def nik_problem(nik: str, *, birth_date: date, sex: str) -> str | None:
 
 
 def kk_problem(kk: str) -> str | None:
-    if not kk.isdigit() or len(kk) != 16:
+    if not SIXTEEN_ASCII_DIGITS.fullmatch(kk):
         return "must be 16 digits"
     return None
 

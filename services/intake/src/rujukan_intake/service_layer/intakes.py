@@ -28,6 +28,7 @@ from rujukan_intake.domain.lanes import derive_lanes
 from rujukan_platform.auth import Principal
 from rujukan_platform.outbox import stage
 from rujukan_platform.problems import Problem
+from rujukan_regions import normalise_region_code
 
 
 class Submitted:
@@ -65,7 +66,7 @@ async def submit_intake(
             type_="https://rujukan.example/problems/validation",
             errors=errors,
         )
-    village = req.household.village_code.strip()
+    village = normalise_region_code(req.household.village_code)  # stored and sent dotted
     if not principal.covers_region(village):
         raise Problem(403, "Forbidden", "the village is outside the regions you are scoped to")
     digest = request_hash(req)

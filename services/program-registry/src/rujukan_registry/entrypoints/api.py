@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -13,6 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_eligibility.context import EvaluationContext
 from rujukan_platform.auth import CurrentPrincipal
+from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
 from rujukan_registry.service_layer.catalogue import (
@@ -67,14 +67,10 @@ def router(runtime: Runtime) -> APIRouter:
         ] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
-        after = base64.urlsafe_b64decode(cursor.encode()).decode() if cursor else None
+        after = decode_cursor(cursor, 1)[0] if cursor else None
         async with runtime.sessions() as session:
             page = await list_programs(session, after=after, limit=limit)
-        next_cursor = (
-            base64.urlsafe_b64encode(page[-1][0].code.encode()).decode()
-            if len(page) == limit
-            else None
-        )
+        next_cursor = encode_cursor(page[-1][0].code) if len(page) == limit else None
         return {"items": [_view(p, r) for p, r in page], "next_cursor": next_cursor}
 
     @api.post(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -14,6 +13,7 @@ from sqlalchemy import and_, or_, select
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus
 from rujukan_platform.auth import CurrentPrincipal, Principal
 from rujukan_platform.outbox import stage
+from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.tables import outbox, referrals
@@ -69,23 +69,6 @@ def _visible(principal: Principal) -> Any:
     return referrals.c.id.is_(None)
 
 
-def _encode_cursor(created_at: datetime, referral_id: UUID) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{referral_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        at, rid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), UUID(rid)
-    except ValueError as exc:
-        raise Problem(
-            422,
-            "Invalid cursor",
-            "cursor: not a cursor from this API",
-            errors=[{"field": "cursor", "reason": "not a cursor from this API"}],
-        ) from exc
-
-
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -124,7 +107,11 @@ def router(runtime: Runtime) -> APIRouter:
                 )
             )
         if cursor:
-            at, rid = _decode_cursor(cursor)
+            at_text, rid_text = decode_cursor(cursor, 2)
+            try:
+                at, rid = datetime.fromisoformat(at_text), UUID(rid_text)
+            except ValueError as exc:
+                raise Problem(422, "Invalid cursor", "cursor: not a cursor from this API") from exc
             conditions.append(
                 or_(
                     referrals.c.created_at < at,
@@ -136,7 +123,9 @@ def router(runtime: Runtime) -> APIRouter:
         async with runtime.sessions() as session:
             rows = (await session.execute(stmt.limit(limit))).all()
         next_cursor = (
-            _encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+            encode_cursor(rows[-1].created_at.isoformat(), str(rows[-1].id))
+            if len(rows) == limit
+            else None
         )
         return {"items": [referral_view(r) for r in rows], "next_cursor": next_cursor}
 

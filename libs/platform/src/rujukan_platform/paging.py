@@ -1,0 +1,38 @@
+"""Opaque cursors for list endpoints: every service pages the same way.
+
+A cursor is the url-safe base64 of the last item's sort key parts; a client never builds one,
+and one that was not produced here is refused with a 422 naming the ``cursor`` parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from rujukan_platform.problems import Problem
+
+SEPARATOR = "\x1f"
+
+
+def encode_cursor(*parts: str) -> str:
+    return base64.urlsafe_b64encode(SEPARATOR.join(parts).encode()).decode()
+
+
+def decode_cursor(cursor: str, parts: int) -> list[str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise _invalid() from exc
+    values = raw.split(SEPARATOR)
+    if len(values) != parts or not all(values):
+        raise _invalid()
+    return values
+
+
+def _invalid() -> Problem:
+    return Problem(
+        422,
+        "Invalid cursor",
+        "cursor: not a cursor from this API",
+        errors=[{"field": "cursor", "reason": "not a cursor from this API"}],
+    )

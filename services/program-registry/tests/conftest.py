@@ -1,0 +1,145 @@
+"""The program registry in-process against the real broker and a fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import text
+
+from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.kafka import ensure_catalogue_topics
+from rujukan_platform.runtime import Runtime, migrate
+from rujukan_platform.testing import Servers
+from rujukan_registry.bootstrap import definition
+from rujukan_registry.service_layer.catalogue import seed_catalogue
+from rujukan_registry.settings import RegistrySettings
+
+SECRET = "a-test-secret-at-least-32-bytes-long!!"
+
+
+@dataclass
+class RegistryService:
+    runtime: Runtime
+    settings: RegistrySettings
+    http: httpx.AsyncClient
+
+    def token(
+        self,
+        role: str = "admin",
+        *,
+        programs: list[str] | None = None,
+        regions: list[str] | None = None,
+        subject: str = "tester",
+    ) -> dict[str, str]:
+        principal = Principal(
+            subject=subject,
+            role=role,  # type: ignore[arg-type]
+            programs=programs or [],
+            regions=regions or [],
+        )
+        return {"Authorization": f"Bearer {issue_token(SECRET, principal)}"}
+
+    async def seed(self) -> dict[str, str]:
+        async with self.runtime.sessions() as session, session.begin():
+            return await seed_catalogue(session, self.settings.seed_dir)
+
+    async def rows(self, sql: str, **params: Any) -> list[Any]:
+        async with self.runtime.sessions() as session:
+            return list((await session.execute(text(sql), params)).all())
+
+    async def count(self, table: str) -> int:
+        return int((await self.rows(f"SELECT count(*) FROM {table}"))[0][0])
+
+
+@pytest.fixture(scope="session")
+async def catalogue_topics(servers: Servers) -> None:
+    await ensure_catalogue_topics(servers.kafka_bootstrap)
+
+
+@pytest.fixture
+async def registry(
+    servers: Servers, fresh_database: str, catalogue_topics: None
+) -> AsyncIterator[RegistryService]:
+    settings = RegistrySettings(
+        kafka_bootstrap=servers.kafka_bootstrap,
+        pg_url=servers.pg_url,
+        database=fresh_database,
+        environment="test",
+        auth_secret=SECRET,  # type: ignore[arg-type]
+        run_consumers="none",
+        # Tests relay explicitly: the seed catalogue must never reach programs.catalog from here.
+        run_relay=False,
+        log_json=False,
+    )
+    await asyncio.to_thread(migrate, definition, settings.dsn)
+    runtime = Runtime(definition, settings)
+    runtime.on_fatal = lambda exc: None
+    app = definition.app(runtime)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        yield RegistryService(runtime, settings, http)
+
+
+class TopicTail:
+    """Reads a topic from the end offsets seen when it was opened (no consumer group)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+
+    async def find(
+        self,
+        want: Callable[[ConsumerRecord[bytes, bytes]], bool],
+        *,
+        count: int = 1,
+        timeout: float = 15.0,
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        found: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count and time.monotonic() < deadline:
+            for records in (await self._consumer.getmany(timeout_ms=200)).values():
+                found.extend(r for r in records if want(r))
+        return found
+
+
+@asynccontextmanager
+async def tail(servers: Servers, topic: str) -> AsyncIterator[TopicTail]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        # a freshly created topic takes a moment to appear in the metadata
+        deadline = time.monotonic() + 15
+        while True:
+            cluster = await consumer._client.fetch_all_metadata()
+            numbers = cluster.partitions_for_topic(topic) or set()
+            if numbers or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        partitions = [TopicPartition(topic, p) for p in sorted(numbers)]
+        assert partitions, f"topic {topic} does not exist"
+        consumer.assign(partitions)
+        for tp, offset in (await consumer.end_offsets(partitions)).items():
+            consumer.seek(tp, offset)
+        yield TopicTail(consumer)
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture
+def topic_tail(servers: Servers) -> Callable[[str], Any]:
+    return lambda topic: tail(servers, topic)
