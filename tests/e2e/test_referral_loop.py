@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralCreatedV1, ReferralOutcomeV1
@@ -322,9 +322,44 @@ async def test_an_intake_is_referred_answered_and_notified(
             router_metrics,
         )
 
-    # No NIK or KK number in any log line of any service.
-    numbers = {m["nik"] for m in EXAMPLE_INTAKE["members"]} | {
-        EXAMPLE_INTAKE["household"]["kk_number"]
-    }
+    # No NIK or KK number in any log line of any service, nor in any Kafka record.
+    numbers = {m["nik"] for m in EXAMPLE_INTAKE["members"]}
+    numbers |= {EXAMPLE_INTAKE["household"]["kk_number"], second["household"]["kk_number"]}
     for line in platform.log_lines():
         assert not any(n in line for n in numbers), line
+    scanned = await scan_every_topic(servers, numbers)
+    assert scanned > 20  # intakes, referrals, statuses, outcomes, deliveries were all read
+
+
+async def scan_every_topic(servers: Servers, secrets: set[str]) -> int:
+    """Read every record of every topic from the start; fail on any secret in key, value or
+    headers. Returns how many records were read."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    read = 0
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        topics = [t for t in cluster.topics() if not t.startswith("__")]
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in cluster.partitions_for_topic(t) or ()
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < end for tp, end in ends.items()])
+
+        while await behind():
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    read += 1
+                    parts = [r.key or b"", r.value or b"", *(v for _, v in r.headers or ())]
+                    blob = b"".join(parts)
+                    leaked = [s for s in secrets if s.encode() in blob]
+                    assert not leaked, f"{r.topic}@{r.offset} carries personal identifiers"
+    finally:
+        await consumer.stop()
+    return read

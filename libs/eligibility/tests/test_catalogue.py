@@ -85,7 +85,7 @@ def test_service_area_prefixes() -> None:
 def test_loader_refuses_bad_rule(tmp_path: Path) -> None:
     data = _minimal_data()
     data["versions"][0]["rule"]["cel"] = "registry.decile"
-    (tmp_path / "X.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "XX.yaml").write_text(yaml.safe_dump(data))
     with pytest.raises(RuleError) as info:
         load_seed_programs(tmp_path)
     assert info.value.criterion == "always"
@@ -101,7 +101,7 @@ def test_versions_must_be_ordered() -> None:
 
 def _minimal_data() -> dict[str, Any]:
     return {
-        "code": "X", "name": {"id": "x", "en": "x"}, "description": {"id": "x", "en": "x"},
+        "code": "XX", "name": {"id": "x", "en": "x"}, "description": {"id": "x", "en": "x"},
         "owner_agency": "x", "level": "district", "service_area": [], "status": "active",
         "sla_days": {"receive": 2, "decide": 5, "serve": 14}, "capacity": None,
         "contact": {"office": "x"}, "needs_served": ["other"],

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from rujukan_intake.adapters.registry import load_registry, read_registry_csv
@@ -36,6 +37,7 @@ class IntakeService:
     runtime: Runtime
     settings: IntakeSettings
     http: httpx.AsyncClient
+    app: FastAPI
 
     def token(
         self, role: str = "operator", *, regions: list[str] | None = None, subject: str = "op"
@@ -70,7 +72,9 @@ async def catalogue_topics(servers: Servers) -> None:
 
 
 @asynccontextmanager
-async def running_intake(servers: Servers, database: str) -> AsyncIterator[IntakeService]:
+async def running_intake(
+    servers: Servers, database: str, **overrides: Any
+) -> AsyncIterator[IntakeService]:
     settings = IntakeSettings(
         kafka_bootstrap=servers.kafka_bootstrap,
         pg_url=servers.pg_url,
@@ -81,6 +85,7 @@ async def running_intake(servers: Servers, database: str) -> AsyncIterator[Intak
         run_consumers="none",
         run_relay=False,  # tests relay explicitly, so nothing reaches fixed topics by accident
         log_json=False,
+        **overrides,
     )
     await asyncio.to_thread(migrate, definition, settings.dsn)
     runtime = Runtime(definition, settings)
@@ -95,7 +100,7 @@ async def running_intake(servers: Servers, database: str) -> AsyncIterator[Intak
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
     ):
-        yield IntakeService(runtime, settings, http)
+        yield IntakeService(runtime, settings, http, app)
 
 
 @pytest.fixture

@@ -79,6 +79,8 @@ class Runtime:
         self._started = False
         #: service-specific singletons that handlers and the app share (e.g. the router's state)
         self.extensions: dict[str, Any] = {}
+        #: closed when the runtime stops (HTTP clients of adapters, ...)
+        self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     async def start(self, *, relay: bool, consumers: list[str] | None) -> None:
         """Start the producer, the relay and the named consumers (``None``: as settings say)."""
@@ -144,6 +146,8 @@ class Runtime:
             await asyncio.gather(*pending, return_exceptions=True)
         if self._started:
             await self.producer.stop()
+        for close in self.closers:
+            await close()
         await self.engine.dispose()
 
     def readiness(self) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:

@@ -1,9 +1,12 @@
-"""``python -m rujukan_intake serve|consume|relay|migrate|load-registry``."""
+"""``python -m rujukan_intake serve|consume|relay|migrate|load-registry|import``."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+
+import httpx
+import typer
 
 from rujukan_intake.adapters.registry import load_registry, read_registry_csv
 from rujukan_intake.bootstrap import definition
@@ -31,6 +34,61 @@ def load_registry_command(csv_path: Path) -> None:
             await engine.dispose()
 
     print(f"registry: {asyncio.run(run())} households loaded from {csv_path.name}")
+
+
+@cli.command("import")
+def import_command(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help=".jsonl or .csv"),
+    url: str = typer.Option("http://127.0.0.1:8001", help="the intake service"),
+    token: str = typer.Option(..., envvar="RUJUKAN_TOKEN", help="an operator or admin token"),
+    batch: int = typer.Option(200, min=1, max=500, help="intakes per request"),
+    rate: float = typer.Option(0.0, min=0.0, help="households per second; 0 = as fast as served"),
+    checkpoint: Path | None = typer.Option(None, help="default: <file>.checkpoint"),
+    rejects: Path | None = typer.Option(None, help="default: <file>.rejects.jsonl"),
+    stop_after: int | None = typer.Option(None, help="stop after this many records (resume later)"),
+) -> None:
+    """Stream households from a file into intakes: resumable, rate-limited, with a report."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from rujukan_intake.entrypoints.bulk import ImportAborted, Importer, count_records
+
+    console = Console(stderr=True)
+    checkpoint = checkpoint or path.with_name(path.name + ".checkpoint")
+    rejects = rejects or path.with_name(path.name + ".rejects.jsonl")
+    with httpx.Client(
+        base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        importer = Importer(
+            client=client,
+            path=path,
+            checkpoint_path=checkpoint,
+            rejects_path=rejects,
+            batch_size=batch,
+            rate=rate,
+        )
+        total = count_records(path)
+        columns = (
+            *Progress.get_default_columns()[:2],
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+            task = progress.add_task(
+                "importing", total=total, completed=importer.checkpoint.records_done
+            )
+            try:
+                done = importer.run(
+                    on_progress=lambda n: progress.advance(task, n), stop_after=stop_after
+                )
+            except ImportAborted as exc:
+                console.print(f"[red]import stopped:[/red] {exc} (resume with the same command)")
+                raise typer.Exit(2) from exc
+    print(
+        f"import: {done.records_done}/{total} records done, {done.accepted} accepted, "
+        f"{done.duplicates} duplicates, {done.refused} refused (reasons in {rejects})"
+    )
 
 
 if __name__ == "__main__":

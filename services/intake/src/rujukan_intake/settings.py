@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import SecretStr, model_validator
 
@@ -17,11 +18,22 @@ class IntakeSettings(ServiceSettings):
     database: str = "intake"
     pii_key: SecretStr = SecretStr(DEV_PII_KEY)
     duplicate_window_hours: int = 24
+    registry_adapter: Literal["local", "dci"] = "local"
+    registry_url: str | None = None
+    registry_token: SecretStr | None = None
+    registry_timeout_seconds: float = 5.0
+    batch_limit: int = 500
 
     @model_validator(mode="after")
     def _refuse_default_pii_key(self) -> IntakeSettings:
         if self.environment == "production" and self.pii_key.get_secret_value() == DEV_PII_KEY:
             raise ValueError("RUJUKAN_INTAKE_PII_KEY must be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _dci_needs_a_url(self) -> IntakeSettings:
+        if self.registry_adapter == "dci" and not self.registry_url:
+            raise ValueError("RUJUKAN_INTAKE_REGISTRY_URL is required with the dci adapter")
         return self
 
     @property

@@ -20,30 +20,49 @@ from rujukan_contracts.events import RegistryFacts
 from rujukan_intake.adapters.tables import registry_households
 
 
+class RegistryUnavailable(RuntimeError):
+    """The registry could not answer now; the intake is refused with 503, nothing lost."""
+
+
 class SocialRegistry(Protocol):
-    async def lookup(self, session: AsyncSession, kk_hash: str) -> RegistryFacts: ...
+    async def lookup_many(
+        self, session: AsyncSession, kk_numbers: list[str]
+    ) -> dict[str, RegistryFacts]:
+        """Registry facts for each KK number (found or not); raises ``RegistryUnavailable``."""
+        ...
 
 
 class LocalRegistry:
+    """A registry table loaded from CSV, keyed by the KK's keyed hash."""
+
     source = "local"
 
-    async def lookup(self, session: AsyncSession, kk_hash: str) -> RegistryFacts:
-        row = (
+    def __init__(self, hash_kk: HashFn) -> None:
+        self._hash = hash_kk
+
+    async def lookup_many(
+        self, session: AsyncSession, kk_numbers: list[str]
+    ) -> dict[str, RegistryFacts]:
+        hashes = {self._hash(kk): kk for kk in kk_numbers}
+        rows = (
             await session.execute(
-                select(registry_households).where(registry_households.c.kk_hash == kk_hash)
+                select(registry_households).where(registry_households.c.kk_hash.in_(list(hashes)))
             )
-        ).first()
+        ).all()
         now = datetime.now(UTC)
-        if row is None:
-            return RegistryFacts(found=False, source=self.source, checked_at=now)
-        return RegistryFacts(
-            found=True,
-            decile=row.decile,
-            enrolments=list(row.enrolments),
-            has_kks=row.has_kks,
-            source=self.source,
-            checked_at=now,
-        )
+        found = {
+            hashes[row.kk_hash]: RegistryFacts(
+                found=True,
+                decile=row.decile,
+                enrolments=list(row.enrolments),
+                has_kks=row.has_kks,
+                source=self.source,
+                checked_at=now,
+            )
+            for row in rows
+        }
+        missing = RegistryFacts(found=False, source=self.source, checked_at=now)
+        return {kk: found.get(kk, missing) for kk in kk_numbers}
 
 
 def read_registry_csv(path: Path, hash_kk: HashFn) -> list[dict[str, object]]:

@@ -7,11 +7,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from rujukan_intake.adapters.dci import DciRegistry
+from rujukan_intake.adapters.registries import make_registry
+from rujukan_intake.adapters.registry import RegistryUnavailable
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate
-from rujukan_intake.service_layer.intakes import get_intake, submit_intake
-from rujukan_platform.auth import CurrentPrincipal, require_role
+from rujukan_intake.service_layer.intakes import Submitted, get_intake, submit_intakes
+from rujukan_intake.settings import IntakeSettings
+from rujukan_platform.auth import CurrentPrincipal, Principal, require_role
+from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
@@ -46,21 +51,71 @@ class IntakeView(BaseModel):
     referrals: list[ReferralView]
 
 
+class BatchItem(BaseModel):
+    """One intake of a batch, with the client's own key for safe retries and resumes."""
+
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    intake: IntakeCreate
+
+
+class BatchRequest(BaseModel):
+    items: list[BatchItem] = Field(min_length=1)
+
+
+class BatchResult(BaseModel):
+    index: int
+    status: int = Field(description="202 accepted (or a duplicate), 403 or 422 refused")
+    intake_id: UUID | None = None
+    duplicate: bool = False
+    problem: dict[str, Any] | None = None
+
+
+class BatchResponse(BaseModel):
+    accepted: int
+    duplicates: int
+    refused: int
+    results: list[BatchResult]
+
+
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["intakes"])
     settings = runtime.settings
-    from rujukan_intake.adapters.registry import LocalRegistry
-    from rujukan_intake.settings import IntakeSettings
-
     assert isinstance(settings, IntakeSettings)
-    registry = LocalRegistry()
+    registry = make_registry(settings)
+    if isinstance(registry, DciRegistry):
+        runtime.closers.append(registry.aclose)
+
+    async def submit(
+        request: Request, principal: Principal, items: list[tuple[IntakeCreate, str | None]]
+    ) -> list[Submitted]:
+        require_role(principal, "operator", "admin")
+        try:
+            async with runtime.sessions() as session, session.begin():
+                results = await submit_intakes(
+                    session,
+                    items,
+                    principal=principal,
+                    pii_key=settings.pii_key.get_secret_value(),
+                    registry=registry,
+                    duplicate_window=settings.duplicate_window,
+                    traceparent=request.headers.get("traceparent"),
+                )
+        except RegistryUnavailable as exc:
+            raise Problem(
+                503,
+                "Social registry unavailable",
+                f"{exc}; nothing was stored, retry with the same Idempotency-Key",
+                headers={"Retry-After": "5"},
+            ) from exc
+        runtime.relay.wake()
+        return results
 
     @api.post(
         "/intakes",
         status_code=202,
         response_model=IntakeAccepted,
         summary="Record a household's needs (and/or a complaint) with the resident's consent",
-        responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+        responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM, 503: PROBLEM},
     )
     async def post_intake(
         request: Request,
@@ -79,27 +134,53 @@ def router(runtime: Runtime) -> APIRouter:
         ],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> IntakeAccepted:
-        require_role(principal, "operator", "admin")
-        async with runtime.sessions() as session, session.begin():
-            result = await submit_intake(
-                session,
-                req=body,
-                principal=principal,
-                idempotency_key=idempotency_key,
-                pii_key=settings.pii_key.get_secret_value(),
-                registry=registry,
-                duplicate_window=settings.duplicate_window,
-                traceparent=request.headers.get("traceparent"),
-            )
-        runtime.relay.wake()
+        (result,) = await submit(request, principal, [(body, idempotency_key)])
+        if result.problem is not None:
+            raise result.problem
         location = f"/v1/intakes/{result.intake_id}"
         response.headers["Location"] = location
+        assert result.intake_id is not None and result.household_id is not None
         return IntakeAccepted(
             intake_id=result.intake_id,
             household_id=result.household_id,
             status="submitted",
             duplicate=result.duplicate,
             links={"self": location},
+        )
+
+    @api.post(
+        "/intakes/batch",
+        response_model=BatchResponse,
+        summary="Record many intakes at once (bulk import); each item succeeds or fails alone",
+        responses={401: PROBLEM, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+    )
+    async def post_batch(
+        request: Request, principal: CurrentPrincipal, body: BatchRequest
+    ) -> BatchResponse:
+        if len(body.items) > settings.batch_limit:
+            raise Problem(
+                413, "Batch too large", f"items: at most {settings.batch_limit} per request"
+            )
+        results = await submit(
+            request, principal, [(item.intake, item.idempotency_key) for item in body.items]
+        )
+        out = [
+            BatchResult(
+                index=i,
+                status=r.problem.status if r.problem else 202,
+                intake_id=r.intake_id,
+                duplicate=r.duplicate,
+                problem=r.problem.body() if r.problem else None,
+            )
+            for i, r in enumerate(results)
+        ]
+        refused = sum(r.problem is not None for r in results)
+        duplicates = sum(r.duplicate and r.problem is None for r in results)
+        return BatchResponse(
+            accepted=len(results) - refused - duplicates,
+            duplicates=duplicates,
+            refused=refused,
+            results=out,
         )
 
     @api.get(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import (
     Consent,
+    Event,
     HouseholdFacts,
     IntakeSubmittedV1,
     MemberFacts,
@@ -23,7 +26,7 @@ from rujukan_contracts.topics import INTAKE_SUBMITTED
 from rujukan_intake.adapters.registry import SocialRegistry
 from rujukan_intake.adapters.tables import households, intake_referrals, intakes, members, outbox
 from rujukan_intake.domain.identity import keyed_hash
-from rujukan_intake.domain.intake import IntakeCreate, intake_errors
+from rujukan_intake.domain.intake import IntakeCreate, MemberIn, intake_errors
 from rujukan_intake.domain.lanes import derive_lanes
 from rujukan_platform.auth import Principal
 from rujukan_platform.outbox import stage
@@ -31,11 +34,25 @@ from rujukan_platform.problems import Problem
 from rujukan_regions import normalise_region_code
 
 
+@dataclass(slots=True)
 class Submitted:
-    def __init__(self, intake_id: UUID, household_id: UUID, duplicate: bool) -> None:
-        self.intake_id = intake_id
-        self.household_id = household_id
-        self.duplicate = duplicate
+    """What became of one submitted intake: new, a duplicate of an earlier one, or refused."""
+
+    intake_id: UUID | None = None
+    household_id: UUID | None = None
+    duplicate: bool = False
+    problem: Problem | None = None
+
+
+@dataclass(slots=True)
+class _New:
+    index: int
+    req: IntakeCreate
+    key: str | None
+    digest: str
+    village: str
+    kk_hash: str
+    household_id: UUID | None = None
 
 
 def request_hash(req: IntakeCreate) -> str:
@@ -44,164 +61,295 @@ def request_hash(req: IntakeCreate) -> str:
     ).hexdigest()
 
 
+def _refusal(errors: list[dict[str, str]]) -> Problem:
+    return Problem(
+        422,
+        "Unprocessable intake",
+        "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+        type_="https://rujukan.example/problems/validation",
+        errors=errors,
+    )
+
+
 async def submit_intake(
     session: AsyncSession,
     *,
     req: IntakeCreate,
-    principal: Principal,
     idempotency_key: str | None,
+    **kwargs: Any,
+) -> Submitted:
+    """One intake: the batch path with a batch of one (a refusal is raised, not returned)."""
+    (result,) = await submit_intakes(session, [(req, idempotency_key)], **kwargs)
+    if result.problem is not None:
+        raise result.problem
+    return result
+
+
+async def submit_intakes(
+    session: AsyncSession,
+    items: Sequence[tuple[IntakeCreate, str | None]],
+    *,
+    principal: Principal,
     pii_key: str,
     registry: SocialRegistry,
     duplicate_window: timedelta,
     traceparent: str | None = None,
     now: datetime | None = None,
-) -> Submitted:
+) -> list[Submitted]:
+    """Validate, deduplicate, check the registry and stage ``intake.submitted`` for a batch,
+    in set-based statements (the bulk import sends hundreds per call).
+
+    Refused items get a ``problem`` and write nothing; the others commit with the caller's
+    transaction. Duplicates (same Idempotency-Key, or the same household within the window,
+    also within this batch) return the first intake."""
     now = now or datetime.now(UTC)
-    errors = intake_errors(req, now.date())
-    if errors:
-        raise Problem(
-            422,
-            "Unprocessable intake",
-            "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
-            type_="https://rujukan.example/problems/validation",
-            errors=errors,
-        )
-    village = normalise_region_code(req.household.village_code)  # stored and sent dotted
-    if not principal.covers_region(village):
-        raise Problem(403, "Forbidden", "the village is outside the regions you are scoped to")
-    digest = request_hash(req)
-
-    if idempotency_key:
-        prior = (
-            await session.execute(
-                select(intakes.c.id, intakes.c.household_id, intakes.c.request_hash).where(
-                    intakes.c.principal == principal.subject,
-                    intakes.c.idempotency_key == idempotency_key,
-                )
+    results = [Submitted() for _ in items]
+    candidates: list[_New] = []
+    for index, (req, key) in enumerate(items):
+        errors = intake_errors(req, now.date())
+        if errors:
+            results[index].problem = _refusal(errors)
+            continue
+        village = normalise_region_code(req.household.village_code)  # stored and sent dotted
+        if not principal.covers_region(village):
+            results[index].problem = Problem(
+                403, "Forbidden", "the village is outside the regions you are scoped to"
             )
-        ).first()
-        if prior is not None:
-            if prior.request_hash != digest:
-                raise Problem(
-                    422,
-                    "Idempotency-Key reused",
-                    "this Idempotency-Key was used for a different request",
-                )
-            return Submitted(prior.id, prior.household_id, duplicate=True)
+            continue
+        kk_hash = keyed_hash(pii_key, req.household.kk_number)
+        candidates.append(_New(index, req, key, request_hash(req), village, kk_hash))
 
-    kk_hash = keyed_hash(pii_key, req.household.kk_number)
-    # The upsert locks the household row until commit, so concurrent submissions of one
-    # household serialise here and the duplicate check below sees the first one.
-    household_id: UUID = (
-        await session.execute(
-            insert(households)
-            .values(id=uuid4(), kk_hash=kk_hash, village_code=village)
-            .on_conflict_do_update(index_elements=["kk_hash"], set_={"village_code": village})
-            .returning(households.c.id)
-        )
-    ).scalar_one()
-
-    first = (
-        await session.execute(
-            select(intakes.c.id)
-            .where(
-                intakes.c.household_id == household_id,
-                intakes.c.submitted_at > now - duplicate_window,
-            )
-            .order_by(intakes.c.submitted_at)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if first is not None:
-        return Submitted(first, household_id, duplicate=True)
-
-    member_facts: list[MemberFacts] = []
-    for m in req.members:
-        nik_hash = keyed_hash(pii_key, m.nik)
-        attributes = m.model_dump(
-            mode="json", exclude={"nik", "name", "birth_date", "sex", "relationship"}
-        )
-        member_id: UUID = (
-            await session.execute(
-                insert(members)
-                .values(
-                    id=uuid4(),
-                    household_id=household_id,
-                    nik_hash=nik_hash,
-                    nik_last4=m.nik[-4:],
-                    name=m.name,
-                    birth_date=m.birth_date,
-                    sex=m.sex.value,
-                    relationship=m.relationship.value,
-                    attributes=attributes,
-                )
-                .on_conflict_do_update(
-                    index_elements=["household_id", "nik_hash"],
-                    set_={
-                        "name": m.name,
-                        "relationship": m.relationship.value,
-                        "attributes": attributes,
-                    },
-                )
-                .returning(members.c.id)
-            )
-        ).scalar_one()
-        member_facts.append(
-            MemberFacts(
-                member_id=member_id,
-                relationship=m.relationship,
-                birth_date=m.birth_date,
-                sex=m.sex,
-                pregnant=m.pregnant,
-                breastfeeding=m.breastfeeding,
-                disability=m.disability,
-                schooling=m.schooling,
-                working=m.working,
-            )
-        )
-
-    registry_facts = await registry.lookup(session, kk_hash)
-    assert req.consent is not None  # intake_errors refuses a missing consent
-    consent = Consent(**req.consent.model_dump())
-    intake_id = uuid4()
-    lanes = derive_lanes(member_facts, req.priority_lanes, now.date())
-    event = IntakeSubmittedV1(
-        intake_id=intake_id,
-        household_id=household_id,
-        village_code=village,
-        submitted_at=now,
-        members=member_facts,
-        household=HouseholdFacts(
-            owns_land=req.household.owns_land,
-            house_below_standard=req.household.house_below_standard,
-            missing_documents=req.household.missing_documents,
-        ),
-        registry=registry_facts,
-        needs=req.needs,
-        other_need=req.other_need,
-        complaint=req.complaint,
-        priority_lanes=lanes,
-        consent=consent,
-        contact=req.contact if "notification" in consent.purposes else None,
+    candidates, aliases = await _drop_idempotent_repeats(session, candidates, results, principal)
+    await _submit_new(
+        session,
+        candidates,
+        results,
+        principal=principal,
+        pii_key=pii_key,
+        registry=registry,
+        duplicate_window=duplicate_window,
+        traceparent=traceparent,
+        now=now,
     )
-    await session.execute(
-        intakes.insert().values(
-            id=intake_id,
-            household_id=household_id,
-            idempotency_key=idempotency_key,
-            principal=principal.subject,
-            village_code=village,
-            needs=[n.value for n in req.needs],
-            priority_lanes=[lane.value for lane in lanes],
-            registry=registry_facts.model_dump(mode="json"),
-            consent=consent.model_dump(mode="json"),
-            taken_by=req.taken_by.model_dump(mode="json"),
-            request_hash=digest,
-            submitted_at=now,
+    for repeat, first in aliases:
+        decided = results[first]
+        results[repeat] = Submitted(
+            decided.intake_id, decided.household_id, duplicate=True, problem=decided.problem
         )
+    return results
+
+
+async def _submit_new(
+    session: AsyncSession,
+    candidates: list[_New],
+    results: list[Submitted],
+    *,
+    principal: Principal,
+    pii_key: str,
+    registry: SocialRegistry,
+    duplicate_window: timedelta,
+    traceparent: str | None,
+    now: datetime,
+) -> None:
+    if not candidates:
+        return
+
+    # One upsert for every household; it locks the rows until commit, so concurrent
+    # submissions of one household serialise and the duplicate check below sees the first.
+    villages = {c.kk_hash: c.village for c in candidates}
+    household_ids: dict[str, UUID] = {
+        row.kk_hash: row.id
+        for row in (
+            await session.execute(
+                _upsert_households(villages).returning(households.c.id, households.c.kk_hash)
+            )
+        ).all()
+    }
+    for c in candidates:
+        c.household_id = household_ids[c.kk_hash]
+
+    earlier: dict[UUID, UUID] = {}
+    recent = await session.execute(
+        select(intakes.c.household_id, intakes.c.id)
+        .where(
+            intakes.c.household_id.in_(list(household_ids.values())),
+            intakes.c.submitted_at > now - duplicate_window,
+        )
+        .order_by(intakes.c.submitted_at)
     )
-    await stage(session, outbox, [(INTAKE_SUBMITTED, event)], traceparent=traceparent)
-    return Submitted(intake_id, household_id, duplicate=False)
+    for row in recent.all():
+        earlier.setdefault(row.household_id, row.id)  # the first intake within the window
+    fresh: list[_New] = []
+    for c in candidates:
+        assert c.household_id is not None
+        first = earlier.get(c.household_id)
+        if first is not None:
+            results[c.index] = Submitted(first, c.household_id, duplicate=True)
+            continue
+        intake_id = uuid4()
+        earlier[c.household_id] = intake_id  # a later item of this batch is its duplicate
+        results[c.index] = Submitted(intake_id, c.household_id)
+        fresh.append(c)
+    if not fresh:
+        return
+
+    member_ids = await _upsert_members(session, fresh, pii_key)
+    facts = await registry.lookup_many(session, list({c.req.household.kk_number for c in fresh}))
+    intake_rows: list[dict[str, Any]] = []
+    events: list[tuple[str, Event]] = []
+    for c in fresh:
+        result = results[c.index]
+        assert result.intake_id is not None and c.household_id is not None
+        members_facts = [
+            _member_facts(member_ids[(c.household_id, keyed_hash(pii_key, m.nik))], m)
+            for m in c.req.members
+        ]
+        registry_facts = facts[c.req.household.kk_number]
+        assert c.req.consent is not None  # intake_errors refuses a missing consent
+        consent = Consent(**c.req.consent.model_dump())
+        lanes = derive_lanes(members_facts, c.req.priority_lanes, now.date())
+        events.append(
+            (
+                INTAKE_SUBMITTED,
+                IntakeSubmittedV1(
+                    intake_id=result.intake_id,
+                    household_id=c.household_id,
+                    village_code=c.village,
+                    submitted_at=now,
+                    members=members_facts,
+                    household=HouseholdFacts(
+                        owns_land=c.req.household.owns_land,
+                        house_below_standard=c.req.household.house_below_standard,
+                        missing_documents=c.req.household.missing_documents,
+                    ),
+                    registry=registry_facts,
+                    needs=c.req.needs,
+                    other_need=c.req.other_need,
+                    complaint=c.req.complaint,
+                    priority_lanes=lanes,
+                    consent=consent,
+                    contact=c.req.contact if "notification" in consent.purposes else None,
+                ),
+            )
+        )
+        intake_rows.append(
+            {
+                "id": result.intake_id,
+                "household_id": c.household_id,
+                "idempotency_key": c.key,
+                "principal": principal.subject,
+                "village_code": c.village,
+                "needs": [n.value for n in c.req.needs],
+                "priority_lanes": [lane.value for lane in lanes],
+                "registry": registry_facts.model_dump(mode="json"),
+                "consent": consent.model_dump(mode="json"),
+                "taken_by": c.req.taken_by.model_dump(mode="json"),
+                "request_hash": c.digest,
+                "submitted_at": now,
+            }
+        )
+    await session.execute(intakes.insert(), intake_rows)
+    await stage(session, outbox, events, traceparent=traceparent)
+
+
+async def _drop_idempotent_repeats(
+    session: AsyncSession, candidates: list[_New], results: list[Submitted], principal: Principal
+) -> tuple[list[_New], list[tuple[int, int]]]:
+    """Items whose Idempotency-Key was used before return that intake (a key reused for a
+    different request is refused). A key repeated within the batch aliases its first use:
+    returns the items to submit and the (repeat, first) index pairs."""
+    keys = [c.key for c in candidates if c.key]
+    prior: dict[str, Any] = {}
+    if keys:
+        stmt = select(
+            intakes.c.idempotency_key, intakes.c.id, intakes.c.household_id, intakes.c.request_hash
+        ).where(intakes.c.principal == principal.subject, intakes.c.idempotency_key.in_(keys))
+        prior = {row.idempotency_key: row for row in (await session.execute(stmt)).all()}
+    kept: list[_New] = []
+    aliases: list[tuple[int, int]] = []
+    first_use: dict[str, _New] = {}
+    for c in candidates:
+        earlier = prior.get(c.key) if c.key else None
+        if earlier is not None:
+            if earlier.request_hash != c.digest:
+                results[c.index].problem = _key_reused()
+            else:
+                results[c.index] = Submitted(earlier.id, earlier.household_id, duplicate=True)
+        elif c.key and c.key in first_use:
+            if first_use[c.key].digest != c.digest:
+                results[c.index].problem = _key_reused()
+            else:
+                aliases.append((c.index, first_use[c.key].index))
+        else:
+            if c.key:
+                first_use[c.key] = c
+            kept.append(c)
+    return kept, aliases
+
+
+def _key_reused() -> Problem:
+    return Problem(
+        422, "Idempotency-Key reused", "this Idempotency-Key was used for a different request"
+    )
+
+
+def _upsert_households(villages: dict[str, str]) -> Any:
+    stmt = insert(households).values(
+        [{"id": uuid4(), "kk_hash": kk, "village_code": v} for kk, v in sorted(villages.items())]
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["kk_hash"], set_={"village_code": stmt.excluded.village_code}
+    )
+
+
+async def _upsert_members(
+    session: AsyncSession, fresh: list[_New], pii_key: str
+) -> dict[tuple[UUID, str], UUID]:
+    rows: dict[tuple[UUID, str], dict[str, Any]] = {}
+    for c in fresh:
+        assert c.household_id is not None
+        for m in c.req.members:
+            nik_hash = keyed_hash(pii_key, m.nik)
+            rows[(c.household_id, nik_hash)] = {
+                "id": uuid4(),
+                "household_id": c.household_id,
+                "nik_hash": nik_hash,
+                "nik_last4": m.nik[-4:],
+                "name": m.name,
+                "birth_date": m.birth_date,
+                "sex": m.sex.value,
+                "relationship": m.relationship.value,
+                "attributes": m.model_dump(
+                    mode="json", exclude={"nik", "name", "birth_date", "sex", "relationship"}
+                ),
+            }
+    stmt = insert(members).values([rows[k] for k in sorted(rows, key=str)])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["household_id", "nik_hash"],
+        set_={
+            "name": stmt.excluded.name,
+            "relationship": stmt.excluded.relationship,
+            "attributes": stmt.excluded.attributes,
+        },
+    )
+    returned = await session.execute(
+        stmt.returning(members.c.id, members.c.household_id, members.c.nik_hash)
+    )
+    return {(r.household_id, r.nik_hash): r.id for r in returned.all()}
+
+
+def _member_facts(member_id: UUID, m: MemberIn) -> MemberFacts:
+    return MemberFacts(
+        member_id=member_id,
+        relationship=m.relationship,
+        birth_date=m.birth_date,
+        sex=m.sex,
+        pregnant=m.pregnant,
+        breastfeeding=m.breastfeeding,
+        disability=m.disability,
+        schooling=m.schooling,
+        working=m.working,
+    )
 
 
 async def get_intake(

@@ -37,8 +37,12 @@ Send = Callable[[str, Message], Awaitable[None]]
 
 
 async def remember_contact(session: AsyncSession, intake: IntakeSubmittedV1) -> None:
-    """Only contacts the resident consented to be told through ('notification' purpose)."""
+    """Only contacts the resident consented to be told through ('notification' purpose); a
+    later intake without that consent (or without a contact) withdraws the one kept."""
     if intake.contact is None or "notification" not in intake.consent.purposes:
+        await session.execute(
+            contacts.delete().where(contacts.c.household_id == intake.household_id)
+        )
         return
     stmt = insert(contacts).values(
         household_id=intake.household_id,

@@ -53,10 +53,10 @@ def decide(
             continue
         decisions.append(ProgramDecision(program, program.rule.evaluate(ctx)))
     eligible = [d for d in decisions if d.eligible]
-    lane_bonus = 1 if intake.priority_lanes else 0
+    lanes = {lane.value for lane in intake.priority_lanes}
     eligible.sort(
         key=lambda d: (
-            -lane_bonus,
+            not (lanes & set(d.program.event.priority_lanes)),  # a fast lane for this household
             -len(needs & {n.value for n in d.program.event.needs_served}),
             d.program.code,
         )
@@ -64,3 +64,22 @@ def decide(
     for rank, d in enumerate(eligible, start=1):
         d.rank = rank
     return decisions
+
+
+def complaint_target(
+    intake: IntakeSubmittedV1, catalogue: Catalogue, open_programs: set[str]
+) -> LiveProgram | None:
+    """The program a complaint goes to: it must exist, be active, serve the village and be a
+    recipient the resident consented to. A program with an open referral already hears from
+    the household through that referral."""
+    code = intake.complaint.about_program if intake.complaint else None
+    program = catalogue.get(code) if code else None
+    if (
+        program is None
+        or program.event.status != "active"
+        or not program.serves(intake.village_code)
+        or not intake.consent.allows("referral", program.code)
+        or program.code in open_programs
+    ):
+        return None
+    return program

@@ -33,7 +33,7 @@ from rujukan_router.adapters.tables import (
     referrals,
 )
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.domain.decide import ProgramDecision, decide
+from rujukan_router.domain.decide import ProgramDecision, complaint_target, decide
 from rujukan_router.domain.lifecycle import OPEN, OUTCOME_STATUS, transition
 
 OPEN_VALUES = [s.value for s in OPEN]
@@ -131,22 +131,21 @@ async def route_intake(
         history_rows.append(created.history)
         events.extend(created.events)
 
-    if intake.complaint is not None and intake.complaint.about_program:
-        program = catalogue.get(intake.complaint.about_program)
-        if program is not None and program.code not in open_programs:
-            d = ProgramDecision(program, None, rank=0)
-            complaint_decision = Decision(
-                program_code=program.code,
-                program_version=program.event.version,
-                eligible=True,
-                criteria=[],
-                evaluated_at=now,
-            )
-            created = _new_referral(intake, d, complaint_decision, now, kind="complaint")
-            if not any(r["program_code"] == program.code for r in referral_rows):
-                referral_rows.append(created.row)
-                history_rows.append(created.history)
-                events.extend(created.events)
+    program = complaint_target(intake, catalogue, open_programs)
+    if program is not None and not any(r["program_code"] == program.code for r in referral_rows):
+        complaint_decision = Decision(
+            program_code=program.code,
+            program_version=program.event.version,
+            eligible=True,
+            criteria=[],
+            evaluated_at=now,
+        )
+        created = _new_referral(
+            intake, ProgramDecision(program, None), complaint_decision, now, kind="complaint"
+        )
+        referral_rows.append(created.row)
+        history_rows.append(created.history)
+        events.extend(created.events)
 
     if decision_rows:
         await session.execute(insert(decisions).on_conflict_do_nothing(), decision_rows)

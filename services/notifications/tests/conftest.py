@@ -1,0 +1,308 @@
+"""Shared pieces for the notifications tests: a real SMTP server, an in-process service."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import json
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from importlib import resources
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import NewTopic
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from rujukan_contracts.envelope import EventMeta
+from rujukan_contracts.events import (
+    Event,
+    IntakeSubmittedV1,
+    ReferralStatus,
+    ReferralStatusChangedV1,
+)
+from rujukan_notifications.adapters.smtp import SmtpSender
+from rujukan_notifications.bootstrap import build_app, definition, state
+from rujukan_notifications.entrypoints.consumers import NotificationState
+from rujukan_notifications.service_layer.deliveries import Dispatcher
+from rujukan_notifications.settings import NotificationSettings
+from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
+from rujukan_platform.kafka import create_topics, make_consumer
+from rujukan_platform.runtime import Runtime, migrate
+from rujukan_platform.testing import Servers, unique_topic
+
+SECRET = "a-test-secret-at-least-32-bytes-long!!"
+SENDER = "Rujukan SLRT <noreply@rujukan.example>"
+
+# Without background jobs: the program-names view tails the fixed programs.catalog topic and
+# the dispatcher is driven by the tests themselves (``dispatch_due``).
+HEADLESS = replace(definition, background=lambda _rt: [])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        self.received.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self) -> list[tuple[list[str], EmailMessage]]:
+        return self.inbox.received
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    server = SmtpServer()
+    await asyncio.to_thread(server.controller.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.controller.stop)
+
+
+def example_intake_data() -> dict[str, Any]:
+    path = resources.files("rujukan_contracts") / "examples" / "intake.submitted.json"
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+@pytest.fixture
+def make_intake() -> Callable[..., IntakeSubmittedV1]:
+    """The contract's example intake with fresh ids; ``consent=``/``contact=`` dicts merge."""
+
+    def build(**changes: Any) -> IntakeSubmittedV1:
+        data = example_intake_data()
+        data["intake_id"] = str(uuid.uuid4())
+        data["household_id"] = str(uuid.uuid4())
+        for key in ("consent", "contact"):
+            if isinstance(changes.get(key), dict):
+                data[key] = {**data[key], **changes.pop(key)}
+        data.update(changes)
+        return IntakeSubmittedV1.model_validate(data)
+
+    return build
+
+
+def status_changed(
+    intake: IntakeSubmittedV1,
+    to: ReferralStatus,
+    *,
+    program_code: str = "PBI-JK",
+    referral_id: uuid.UUID | None = None,
+    frm: ReferralStatus | None = ReferralStatus.delivered,
+    **extra: Any,
+) -> ReferralStatusChangedV1:
+    return ReferralStatusChangedV1(
+        referral_id=referral_id or uuid.uuid4(),
+        intake_id=intake.intake_id,
+        household_id=intake.household_id,
+        program_code=program_code,
+        village_code=intake.village_code,
+        from_status=frm,
+        to_status=to,
+        changed_at=datetime.now(UTC),
+        **extra,
+    )
+
+
+@pytest.fixture
+def make_status() -> Callable[..., ReferralStatusChangedV1]:
+    return status_changed
+
+
+class RunningConsumer:
+    """One of the service's consumers, run by the real ``ConsumerRunner`` on a unique topic."""
+
+    def __init__(self, runtime: Runtime, spec: ConsumerSpec) -> None:
+        self.spec = spec
+        self.stop_event = asyncio.Event()
+        self.consumer = make_consumer(
+            runtime.settings.kafka_bootstrap, group_id=spec.group, client_id=f"test-{spec.name}"
+        )
+        self.runner = ConsumerRunner(
+            spec,
+            consumer=self.consumer,
+            producer=runtime.producer,
+            sessions=runtime.sessions,
+            outbox=runtime.outbox,
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self.task = asyncio.create_task(self.runner.run(self.stop_event))
+
+    async def drain(self, timeout: float = 20.0) -> None:
+        """Wait until the group's committed offsets reach the end of every partition."""
+        tps: list[TopicPartition] = []
+        for topic in self.spec.topics:
+            parts = self.consumer.partitions_for_topic(topic)
+            while not parts:
+                await asyncio.sleep(0.05)
+                parts = self.consumer.partitions_for_topic(topic)
+            tps.extend(TopicPartition(topic, p) for p in parts)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.task is not None and self.task.done():
+                self.task.result()
+                raise AssertionError("the consumer stopped")
+            ends = await self.consumer.end_offsets(tps)
+            committed = [await self.consumer.committed(tp) or 0 for tp in tps]
+            if all(c >= ends[tp] for c, tp in zip(committed, tps, strict=True)):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"consumer {self.spec.name} did not catch up in {timeout}s")
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self.task is not None:
+            try:
+                await asyncio.wait_for(self.task, timeout=15)
+            finally:
+                await self.consumer.stop()
+
+
+class NotificationsHarness:
+    def __init__(self, servers: Servers, runtime: Runtime, st: NotificationState) -> None:
+        self.servers = servers
+        self.runtime = runtime
+        self.state = st
+        self._consumers: list[RunningConsumer] = []
+
+    def dispatcher(self, *, smtp_port: int, max_attempts: int = 5) -> Dispatcher:
+        return Dispatcher(
+            sessions=self.runtime.sessions,
+            send=SmtpSender(host="127.0.0.1", port=smtp_port, sender=SENDER, timeout=5.0),
+            max_attempts=max_attempts,
+            poll_seconds=0.05,
+            on_staged=lambda: None,
+        )
+
+    async def run_consumer(self, name: str) -> tuple[str, RunningConsumer]:
+        """The named consumer on a new unique topic (and its DLQ); returns the topic too."""
+        topic = unique_topic(name)
+        await create_topics(
+            self.servers.kafka_bootstrap, [NewTopic(topic, 1, 1), NewTopic(f"{topic}.dlq", 1, 1)]
+        )
+        spec = next(s for s in self.state.consumers() if s.name == name)
+        running = RunningConsumer(
+            self.runtime, replace(spec, topics=[topic], group_id=f"test-{uuid.uuid4().hex}")
+        )
+        await running.start()
+        self._consumers.append(running)
+        return topic, running
+
+    async def publish(self, topic: str, event: Event, meta: EventMeta | None = None) -> EventMeta:
+        meta = meta or EventMeta(type=event.ce_type, source="/rujukan/test", subject=event.key())
+        await self.runtime.producer.send_and_wait(
+            topic,
+            event.model_dump_json().encode(),
+            key=event.key().encode(),
+            headers=meta.to_headers(),
+        )
+        return meta
+
+    async def rows(self, sql: str, **params: Any) -> list[Any]:
+        async with self.runtime.sessions() as session:
+            return list((await session.execute(text(sql), params)).all())
+
+    async def close(self) -> None:
+        for running in self._consumers:
+            await running.stop()
+
+
+def notification_settings(servers: Servers, database: str, **extra: Any) -> NotificationSettings:
+    return NotificationSettings(
+        kafka_bootstrap=servers.kafka_bootstrap,
+        pg_url=servers.pg_url,
+        database=database,
+        environment="test",
+        auth_secret=SECRET,
+        run_consumers="none",
+        run_relay=False,
+        log_json=False,
+        **extra,
+    )
+
+
+@pytest.fixture
+async def notifications(
+    servers: Servers, fresh_database: str
+) -> AsyncIterator[NotificationsHarness]:
+    settings = notification_settings(servers, fresh_database)
+    await asyncio.to_thread(migrate, HEADLESS, settings.dsn)
+    runtime = Runtime(HEADLESS, settings)
+    runtime.on_fatal = lambda _exc: None
+    await runtime.producer.start()
+    harness = NotificationsHarness(servers, runtime, state(runtime))
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        await runtime.producer.stop()
+        await runtime.engine.dispose()
+
+
+class ApiHarness:
+    def __init__(self, runtime: Runtime, client: httpx.AsyncClient) -> None:
+        self.runtime = runtime
+        self.client = client
+
+    def token(self, role: str, **scope: Any) -> dict[str, str]:
+        principal = Principal(subject=f"test-{role}", role=role, **scope)  # type: ignore[arg-type]
+        return {"Authorization": f"Bearer {issue_token(SECRET, principal)}"}
+
+
+@pytest.fixture
+async def notifications_api(servers: Servers, fresh_database: str) -> AsyncIterator[ApiHarness]:
+    """The notifications app in-process, its lifespan running (no consumers, no relay)."""
+    settings = notification_settings(servers, fresh_database)
+    await asyncio.to_thread(migrate, HEADLESS, settings.dsn)
+    runtime = Runtime(HEADLESS, settings)
+    runtime.on_fatal = lambda _exc: None
+    app = build_app(runtime)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://notifications.test"
+        ) as client,
+    ):
+        yield ApiHarness(runtime, client)
+
+
+@pytest.fixture
+def dead_port() -> Iterator[int]:
+    """A local port nothing listens on (held bound, never listening, for the test)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]

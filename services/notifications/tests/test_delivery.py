@@ -1,0 +1,308 @@
+"""Notifications end to end inside the service: consumers, planning, a real SMTP server, outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from rujukan_contracts.events import (
+    IntakeSubmittedV1,
+    NotificationDispatchedV1,
+    ReasonCode,
+    ReferralStatus,
+    ReferralStatusChangedV1,
+)
+from rujukan_eligibility.catalogue import load_seed_programs
+from rujukan_notifications.service_layer.deliveries import plan_delivery, remember_contact
+from rujukan_registry.domain.programs import published_event
+from rujukan_registry.settings import RegistrySettings
+
+pytestmark = pytest.mark.integration
+
+MakeIntake = Callable[..., IntakeSubmittedV1]
+MakeStatus = Callable[..., ReferralStatusChangedV1]
+
+
+async def learn_program_names(notifications: Any, *codes: str) -> None:
+    """What the programs.catalog view does for every program record."""
+    for program in load_seed_programs(RegistrySettings().seed_dir):
+        if program.code in codes:
+            await notifications.state._apply_program(program.code, published_event(program))
+
+
+async def deliveries_of(notifications: Any, referral_id: uuid.UUID) -> list[Any]:
+    return await notifications.rows(
+        "SELECT * FROM deliveries WHERE referral_id = :r ORDER BY created_at", r=referral_id
+    )
+
+
+async def dispatched_events(notifications: Any) -> list[NotificationDispatchedV1]:
+    rows = await notifications.rows(
+        "SELECT topic, type, payload::text AS payload FROM outbox ORDER BY seq"
+    )
+    assert all(r.topic == "notifications.dispatched" for r in rows)
+    assert all(r.type == NotificationDispatchedV1.ce_type for r in rows)
+    return [NotificationDispatchedV1.model_validate_json(r.payload) for r in rows]
+
+
+async def test_a_status_change_is_emailed_once_to_the_consented_contact(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    await learn_program_names(notifications, "PBI-JK")
+    intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
+    statuses, status_consumer = await notifications.run_consumer("notifications-status")
+    address = f"warga-{uuid.uuid4().hex[:8]}@example.org"
+    intake = make_intake(contact={"email": address, "language": "id"})
+    assert "notification" in intake.consent.purposes
+    await notifications.publish(intakes, intake)
+    await contacts_consumer.drain()
+    [contact] = await notifications.rows(
+        "SELECT * FROM contacts WHERE household_id = :h", h=intake.household_id
+    )
+    assert contact.email == address and contact.language == "id"
+
+    accepted = make_status(intake, ReferralStatus.accepted, note="KIS diproses")
+    meta = await notifications.publish(statuses, accepted)
+    await status_consumer.drain()
+    [planned] = await deliveries_of(notifications, accepted.referral_id)
+    assert planned.state == "pending" and planned.attempts == 0
+    assert planned.template == "status_accepted" and planned.channel == "email"
+    assert planned.source_event_id == meta.id and planned.household_id == intake.household_id
+    assert address not in planned.context  # the contact stays in the contacts table
+
+    dispatcher = notifications.dispatcher(smtp_port=smtp.port)
+    assert await dispatcher.dispatch_due() == 1
+    assert len(smtp.messages) == 1
+    recipients, message = smtp.messages[0]
+    assert recipients == [address] and message["To"] == address
+    assert message["From"] == "Rujukan SLRT <noreply@rujukan.example>"
+    assert message["Subject"] == "Rujukan ke PBI-JK diterima"
+    body = message.get_content()
+    assert "Penerima Bantuan Iuran" in body  # the program's Indonesian name, from the catalogue
+    assert str(accepted.referral_id) in body and "KIS diproses" in body
+
+    [sent] = await deliveries_of(notifications, accepted.referral_id)
+    assert sent.state == "sent" and sent.attempts == 1 and sent.last_error is None
+    assert sent.sent_at is not None and sent.recipient_masked == "w***@example.org"
+    [dispatched] = await dispatched_events(notifications)
+    assert dispatched.result == "sent" and dispatched.attempts == 1
+    assert dispatched.referral_id == accepted.referral_id
+    assert dispatched.notification_id == sent.id
+    assert dispatched.recipient == "w***@example.org" and address not in dispatched.recipient
+    assert dispatched.template == "status_accepted" and dispatched.channel == "email"
+    assert await dispatcher.dispatch_due() == 0
+
+    # The same status event again (same ce_id): nothing planned, nothing sent.
+    await notifications.publish(statuses, accepted, meta)
+    await status_consumer.drain()
+    assert len(await deliveries_of(notifications, accepted.referral_id)) == 1
+    assert await dispatcher.dispatch_due() == 0
+    assert len(smtp.messages) == 1
+
+    # The next change of the same referral is a new message.
+    rejected = make_status(
+        intake,
+        ReferralStatus.rejected,
+        referral_id=accepted.referral_id,
+        frm=ReferralStatus.received,
+        reason_code=ReasonCode.lack_of_capacity,
+    )
+    await notifications.publish(statuses, rejected)
+    await status_consumer.drain()
+    assert await dispatcher.dispatch_due() == 1
+    assert [m["Subject"] for _r, m in smtp.messages] == [
+        "Rujukan ke PBI-JK diterima",
+        "Rujukan ke PBI-JK ditolak",
+    ]
+    assert "lack_of_capacity" in smtp.messages[1][1].get_content()
+    assert [d.state for d in await deliveries_of(notifications, accepted.referral_id)] == [
+        "sent",
+        "sent",
+    ]
+
+
+async def test_english_speakers_get_english_mail_and_unknown_programs_their_code(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    intake = make_intake(contact={"email": "resident@example.org", "language": "en"})
+    async with notifications.runtime.sessions() as session, session.begin():
+        await remember_contact(session, intake)
+        event = make_status(intake, ReferralStatus.in_service, program_code="ATENSI")
+        await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+    assert await notifications.dispatcher(smtp_port=smtp.port).dispatch_due() == 1
+    [(recipients, message)] = smtp.messages
+    assert recipients == ["resident@example.org"]
+    assert message["Subject"] == "ATENSI service under way"
+    assert message.get_content().startswith(f"ATENSI is now serving referral {event.referral_id}")
+
+
+async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_sent(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
+    statuses, status_consumer = await notifications.run_consumer("notifications-status")
+    intake = make_intake(consent={"purposes": ["referral"]})
+    assert intake.contact is not None and intake.contact.email
+    await notifications.publish(intakes, intake)
+    await contacts_consumer.drain()
+    assert await notifications.rows("SELECT * FROM contacts") == []
+
+    event = make_status(intake, ReferralStatus.created, frm=None)
+    await notifications.publish(statuses, event)
+    await status_consumer.drain()
+    [planned] = await deliveries_of(notifications, event.referral_id)
+    assert planned.state == "pending"
+
+    # with two attempts allowed, the first waits for a contact that may still be on its way
+    started = datetime.now(UTC)
+    assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=2).dispatch_due() == 1
+    [waiting] = await deliveries_of(notifications, event.referral_id)
+    assert waiting.state == "pending" and waiting.attempts == 1
+    assert waiting.last_error == "no consented e-mail contact yet"
+    assert waiting.next_attempt_at > started
+    assert await dispatched_events(notifications) == []
+
+    async with notifications.runtime.sessions() as session, session.begin():
+        await session.execute(text("UPDATE deliveries SET next_attempt_at = now()"))
+    assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=2).dispatch_due() == 1
+    [skipped] = await deliveries_of(notifications, event.referral_id)
+    assert skipped.state == "skipped" and skipped.attempts == 2
+    assert skipped.recipient_masked is None and skipped.sent_at is None
+    assert skipped.last_error == "the resident gave no consented e-mail contact"
+    assert smtp.messages == []
+    [dispatched] = await dispatched_events(notifications)
+    assert dispatched.result == "skipped" and dispatched.recipient == "-"
+    assert dispatched.attempts == 2
+
+
+async def test_with_max_attempts_one_a_delivery_without_contact_is_skipped_at_once(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    intake = make_intake(consent={"purposes": ["referral"]})
+    async with notifications.runtime.sessions() as session, session.begin():
+        await remember_contact(session, intake)
+        event = make_status(intake, ReferralStatus.accepted)
+        await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+    assert await notifications.rows("SELECT * FROM contacts") == []
+    assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due() == 1
+    [row] = await deliveries_of(notifications, event.referral_id)
+    assert row.state == "skipped" and row.attempts == 1
+    assert smtp.messages == []
+    [dispatched] = await dispatched_events(notifications)
+    assert dispatched.result == "skipped"
+
+
+async def test_an_smtp_server_that_is_down_means_retries_with_backoff_then_failed(
+    notifications: Any, dead_port: int, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    intake = make_intake(contact={"email": "warga@example.org"})
+    async with notifications.runtime.sessions() as session, session.begin():
+        await remember_contact(session, intake)
+        event = make_status(intake, ReferralStatus.accepted)
+        await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+    dispatcher = notifications.dispatcher(smtp_port=dead_port, max_attempts=3)
+
+    started = datetime.now(UTC)
+    assert await dispatcher.dispatch_due() == 1
+    [row] = await deliveries_of(notifications, event.referral_id)
+    assert row.state == "pending" and row.attempts == 1
+    assert row.last_error and "SMTP" in row.last_error
+    assert row.next_attempt_at > started
+    assert (row.next_attempt_at - started).total_seconds() <= 1.5  # attempt 1: up to 1 s
+    assert await dispatched_events(notifications) == []
+
+    deadline = time.monotonic() + 15
+    while row.state == "pending":
+        assert time.monotonic() < deadline, f"still pending after {row.attempts} attempts"
+        if row.next_attempt_at > datetime.now(UTC):
+            await asyncio.sleep(0.05)
+        await dispatcher.dispatch_due()
+        [row] = await deliveries_of(notifications, event.referral_id)
+    assert row.state == "failed" and row.attempts == 3
+    assert row.last_error and "SMTP" in row.last_error
+    assert row.recipient_masked == "w***@example.org" and row.sent_at is None
+    [dispatched] = await dispatched_events(notifications)
+    assert dispatched.result == "failed" and dispatched.attempts == 3
+    assert dispatched.detail == row.last_error
+    assert dispatched.recipient == "w***@example.org"
+    assert await dispatcher.dispatch_due() == 0  # a failed delivery is never tried again
+
+
+async def test_the_api_lists_a_referrals_deliveries(
+    notifications_api: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    api = notifications_api
+    intake = make_intake()
+    referral_id = uuid.uuid4()
+    other = make_status(intake, ReferralStatus.created, frm=None)
+    async with api.runtime.sessions() as session, session.begin():
+        await remember_contact(session, intake)
+        for to, frm in (
+            (ReferralStatus.created, None),
+            (ReferralStatus.delivered, ReferralStatus.created),
+        ):
+            event = make_status(intake, to, frm=frm, referral_id=referral_id)
+            await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+        await plan_delivery(session, other, source_event_id=uuid.uuid4(), program_names={})
+
+    admin = api.token("admin")
+    r = await api.client.get(
+        "/v1/notifications", params={"referral_id": str(referral_id)}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert sorted(i["template"] for i in items) == ["status_created", "status_delivered"]
+    assert all(i["referral_id"] == str(referral_id) for i in items)
+    assert all(i["state"] == "pending" and i["attempts"] == 0 for i in items)
+    assert all(i["channel"] == "email" and i["recipient"] is None for i in items)
+    assert "warga@example.org" not in r.text
+
+    r = await api.client.get(
+        "/v1/notifications", params={"referral_id": str(uuid.uuid4())}, headers=admin
+    )
+    assert r.status_code == 200 and r.json() == {"items": []}
+    r = await api.client.get(
+        "/v1/notifications",
+        params={"referral_id": str(referral_id)},
+        headers=api.token("agency", programs=["PBI-JK"]),
+    )
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    r = await api.client.get("/v1/notifications", params={"referral_id": "nope"}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "referral_id"
+    r = await api.client.get("/v1/notifications", params={"referral_id": str(referral_id)})
+    assert r.status_code == 401
+
+
+async def test_a_later_intake_without_notification_consent_stops_the_emails(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    """The newest consent counts: once the resident no longer consents to notifications, the
+    contact given earlier must not be kept or used."""
+    intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
+    first = make_intake()
+    assert "notification" in first.consent.purposes and first.contact is not None
+    later = first.model_copy(
+        update={
+            "intake_id": uuid.uuid4(),
+            "consent": first.consent.model_copy(update={"purposes": ["referral"]}),
+        }
+    )
+    await notifications.publish(intakes, first)
+    await notifications.publish(intakes, later)
+    await contacts_consumer.drain()
+    assert await notifications.rows("SELECT email FROM contacts") == []
+
+    async with notifications.runtime.sessions() as session, session.begin():
+        event = make_status(later, ReferralStatus.accepted)
+        await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+    await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due()
+    assert smtp.messages == []
+    [row] = await deliveries_of(notifications, event.referral_id)
+    assert row.state == "skipped"

@@ -1,0 +1,264 @@
+"""The router's HTTP API, in-process over its real lifespan, database and producer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from rujukan_contracts.events import IntakeSubmittedV1
+
+pytestmark = pytest.mark.integration
+
+MakeIntake = Callable[..., IntakeSubmittedV1]
+PROBLEM_JSON = "application/problem+json"
+
+
+async def list_all(api: Any, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    r = await api.client.get("/v1/referrals", params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+async def test_listing_filters_by_intake_program_status_and_region(
+    api: Any, make_intake: MakeIntake
+) -> None:
+    admin = api.token("admin")
+    banjarnegara = make_intake()
+    malang = make_intake(village_code="35.07.01.2001")
+    ids_a = await api.route(banjarnegara)
+    ids_b = await api.route(malang)
+    assert {"PKH", "PBI-JK"} <= set(ids_a) and set(ids_a) == set(ids_b)
+
+    items = await list_all(api, admin, intake_id=str(banjarnegara.intake_id))
+    assert {i["referral_id"] for i in items} == {str(v) for v in ids_a.values()}
+    assert all(i["intake_id"] == str(banjarnegara.intake_id) for i in items)
+    pkh = next(i for i in items if i["program_code"] == "PKH")
+    assert pkh["decision"]["eligible"] and pkh["decision"]["program_version"] == 2
+    assert pkh["status"] == "created" and pkh["village_code"] == "33.04.01.2001"
+
+    items = await list_all(api, admin, program="PKH")
+    assert {i["referral_id"] for i in items} == {str(ids_a["PKH"]), str(ids_b["PKH"])}
+
+    items = await list_all(api, admin, household_id=str(malang.household_id))
+    assert {i["referral_id"] for i in items} == {str(v) for v in ids_b.values()}
+
+    r = await api.client.post(
+        f"/v1/referrals/{ids_b['PBI-JK']}/outcome", json={"outcome": "accepted"}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    items = await list_all(api, admin, status="accepted")
+    assert [i["referral_id"] for i in items] == [str(ids_b["PBI-JK"])]
+    items = await list_all(api, admin, status="created", program="PBI-JK")
+    assert [i["referral_id"] for i in items] == [str(ids_a["PBI-JK"])]
+
+    for region, expected in (
+        ("33.04", ids_a),
+        ("33.04.01", ids_a),
+        ("33.04.01.2001", ids_a),
+        ("35", ids_b),
+    ):
+        items = await list_all(api, admin, region=region)
+        assert {i["referral_id"] for i in items} == {str(v) for v in expected.values()}, region
+    assert await list_all(api, admin, region="33.0") == []  # prefixes are whole segments
+    assert await list_all(api, admin, region="34") == []
+
+    # an operator sees only the region it covers
+    operator = api.token("operator", regions=["35.07"])
+    items = await list_all(api, operator)
+    assert {i["referral_id"] for i in items} == {str(v) for v in ids_b.values()}
+    r = await api.client.get(f"/v1/referrals/{ids_a['PKH']}", headers=operator)
+    assert r.status_code == 404
+
+    r = await api.client.get("/v1/referrals", params={"status": "lost"}, headers=admin)
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON
+    assert r.json()["errors"][0]["field"] == "status"
+    r = await api.client.get("/v1/referrals")
+    assert r.status_code == 401 and r.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_cursor_paging_visits_every_referral_once_newest_first(
+    api: Any, make_intake: MakeIntake
+) -> None:
+    admin = api.token("admin")
+    routed: dict[str, uuid.UUID] = {}
+    for _ in range(3):
+        for rid in (await api.route(make_intake())).values():
+            routed[str(rid)] = rid
+    everything = await list_all(api, admin, limit=500)
+    assert {i["referral_id"] for i in everything} == set(routed)
+    order = [i["referral_id"] for i in everything]
+
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 4}
+        if cursor:
+            params["cursor"] = cursor
+        r = await api.client.get("/v1/referrals", params=params, headers=admin)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        pages.append([i["referral_id"] for i in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+        assert len(pages) < 20, "paging does not end"
+    assert [rid for page in pages for rid in page] == order
+    assert all(len(p) == 4 for p in pages[:-1]) and len(pages[-1]) <= 4
+    keys = [(i["created_at"], i["referral_id"]) for i in everything]
+    assert [k[0] for k in keys] == sorted((k[0] for k in keys), reverse=True)
+
+    r = await api.client.get("/v1/referrals", params={"cursor": "not-a-cursor"}, headers=admin)
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON
+    assert r.json()["errors"] == [{"field": "cursor", "reason": "not a cursor from this API"}]
+
+
+async def test_an_agency_sees_only_its_own_programs_referrals(
+    api: Any, make_intake: MakeIntake
+) -> None:
+    ids = await api.route(make_intake())
+    agency = api.token("agency", programs=["PBI-JK"])
+    items = await list_all(api, agency)
+    assert [i["referral_id"] for i in items] == [str(ids["PBI-JK"])]
+    assert await list_all(api, agency, program="PKH") == []
+
+    r = await api.client.get(f"/v1/referrals/{ids['PBI-JK']}", headers=agency)
+    assert r.status_code == 200 and r.json()["program_code"] == "PBI-JK"
+    for path in (f"/v1/referrals/{ids['PKH']}", f"/v1/referrals/{ids['PKH']}/trace"):
+        r = await api.client.get(path, headers=agency)
+        assert r.status_code == 404 and r.headers["content-type"] == PROBLEM_JSON
+    r = await api.client.post(
+        f"/v1/referrals/{ids['PKH']}/outcome", json={"outcome": "accepted"}, headers=agency
+    )
+    assert r.status_code == 404
+    [row] = await api.rows("SELECT status FROM referrals WHERE id = :r", r=ids["PKH"])
+    assert row.status == "created"
+
+    # an operator may read but not answer for an agency
+    operator = api.token("operator", regions=["33"])
+    r = await api.client.post(
+        f"/v1/referrals/{ids['PBI-JK']}/outcome", json={"outcome": "accepted"}, headers=operator
+    )
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_outcomes_over_http(api: Any, make_intake: MakeIntake) -> None:
+    ids = await api.route(make_intake())
+    pbi = ids["PBI-JK"]
+    agency = api.token("agency", programs=["PBI-JK"])
+    outbox_before = len(await api.rows("SELECT id FROM outbox"))
+
+    r = await api.client.post(
+        f"/v1/referrals/{pbi}/outcome",
+        json={"outcome": "accepted", "note": "KIS diproses"},
+        headers=agency,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "accepted" and r.json()["referral_id"] == str(pbi)
+    [row] = await api.rows("SELECT status FROM referrals WHERE id = :r", r=pbi)
+    assert row.status == "accepted"
+    staged = await api.rows("SELECT topic, payload FROM outbox ORDER BY seq")
+    assert len(staged) == outbox_before + 1
+    assert staged[-1].topic == "referrals.status"
+    assert staged[-1].payload["to_status"] == "accepted"
+    assert staged[-1].payload["from_status"] == "created"
+    assert staged[-1].payload["note"] == "KIS diproses"
+
+    # rejected without a reason: 422 naming the field, nothing changed
+    r = await api.client.post(
+        f"/v1/referrals/{pbi}/outcome", json={"outcome": "rejected"}, headers=agency
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON
+    assert {"field": "reason_code", "reason": "required when rejected"} in r.json()["errors"]
+    # an unknown outcome or reason: 422 from validation
+    r = await api.client.post(
+        f"/v1/referrals/{pbi}/outcome",
+        json={"outcome": "rejected", "reason_code": "because"},
+        headers=agency,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason_code"
+
+    # accepted → received is impossible: 409 problem naming the current status
+    r = await api.client.post(
+        f"/v1/referrals/{pbi}/outcome", json={"outcome": "received"}, headers=agency
+    )
+    assert r.status_code == 409 and r.headers["content-type"] == PROBLEM_JSON
+    problem = r.json()
+    assert problem["status"] == 409 and problem["current_status"] == "accepted"
+    assert "cannot go from 'accepted' to 'received'" in problem["detail"]
+    [row] = await api.rows("SELECT status FROM referrals WHERE id = :r", r=pbi)
+    assert row.status == "accepted"
+    assert len(await api.rows("SELECT id FROM outbox")) == outbox_before + 1
+
+    r = await api.client.post(
+        f"/v1/referrals/{uuid.uuid4()}/outcome", json={"outcome": "accepted"}, headers=agency
+    )
+    assert r.status_code == 404
+
+
+async def test_the_same_idempotency_key_applies_an_outcome_once(
+    api: Any, make_intake: MakeIntake
+) -> None:
+    ids = await api.route(make_intake())
+    pkh = ids["PKH"]
+    agency = {**api.token("agency", programs=["PKH"]), "Idempotency-Key": "answer-1"}
+    body = {"outcome": "rejected", "reason_code": "lack_of_capacity", "note": "kuota penuh"}
+    first = await api.client.post(f"/v1/referrals/{pkh}/outcome", json=body, headers=agency)
+    again = await api.client.post(f"/v1/referrals/{pkh}/outcome", json=body, headers=agency)
+    assert first.status_code == 200 and again.status_code == 200, again.text
+    assert first.json()["status"] == again.json()["status"] == "rejected"
+    assert first.json()["reason_code"] == "lack_of_capacity"
+    history = await api.rows(
+        "SELECT to_status, idempotency_key FROM referral_history WHERE referral_id = :r"
+        " ORDER BY seq",
+        r=pkh,
+    )
+    assert [(h.to_status, h.idempotency_key) for h in history] == [
+        ("created", None),
+        ("rejected", "answer-1"),
+    ]
+    staged = await api.rows(
+        "SELECT payload FROM outbox WHERE aggregateid = :r AND topic = 'referrals.status'",
+        r=str(pkh),
+    )
+    assert [s.payload["to_status"] for s in staged] == ["created", "rejected"]
+
+
+async def test_trace_lists_every_change_in_order(api: Any, make_intake: MakeIntake) -> None:
+    ids = await api.route(make_intake())
+    pbi = ids["PBI-JK"]
+    agency = api.token("agency", programs=["PBI-JK"])
+    for i, outcome in enumerate(("received", "accepted", "in_service", "completed")):
+        r = await api.client.post(
+            f"/v1/referrals/{pbi}/outcome",
+            json={"outcome": outcome, "note": f"step {i}"},
+            headers={**agency, "Idempotency-Key": f"k-{i}"},
+        )
+        assert r.status_code == 200, r.text
+
+    r = await api.client.get(f"/v1/referrals/{pbi}/trace", headers=agency)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["referral_id"] == str(pbi)
+    steps = [(e["from_status"], e["to_status"]) for e in body["events"]]
+    assert steps == [
+        (None, "created"),
+        ("created", "received"),
+        ("received", "accepted"),
+        ("accepted", "in_service"),
+        ("in_service", "completed"),
+    ]
+    assert [e["note"] for e in body["events"][1:]] == [f"step {i}" for i in range(4)]
+    assert body["events"][0]["actor"] == "router"
+    assert {e["actor"] for e in body["events"][1:]} == {"test-agency"}
+    times = [e["at"] for e in body["events"]]
+    assert times == sorted(times)
+
+    # closed: any further outcome is refused
+    r = await api.client.post(
+        f"/v1/referrals/{pbi}/outcome", json={"outcome": "accepted"}, headers=agency
+    )
+    assert r.status_code == 409 and "closed" in r.json()["detail"]

@@ -1,0 +1,170 @@
+"""Deciding where an intake goes, with the seed catalogue (pure logic, no servers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
+from rujukan_router.domain.catalogue import Catalogue
+from rujukan_router.domain.decide import ProgramDecision, decide
+
+TODAY = datetime.now(UTC).date()
+MakeIntake = Callable[..., IntakeSubmittedV1]
+
+
+def by_code(decisions: list[ProgramDecision]) -> dict[str, ProgramDecision]:
+    codes = [d.program.code for d in decisions]
+    assert len(codes) == len(set(codes)), "one decision per program"
+    return dict(zip(codes, decisions, strict=True))
+
+
+def eligible_codes(decisions: list[ProgramDecision]) -> set[str]:
+    return {d.program.code for d in decisions if d.eligible}
+
+
+def criterion_values(d: ProgramDecision) -> dict[str, Any]:
+    assert d.evaluation is not None
+    merged: dict[str, Any] = {}
+    for c in d.evaluation.criteria:
+        merged.update(c.values)
+    return merged
+
+
+def test_the_example_household_is_eligible_for_pkh_v2_and_pbi_jk_not_dtks_in(
+    catalogue: Catalogue, make_intake: MakeIntake
+) -> None:
+    decisions = by_code(decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY))
+    # every active program serving the village is a candidate (the seed is all nationwide)
+    assert set(decisions) == {p.code for p in catalogue.active()}
+    assert all(d.skipped is None and d.evaluation is not None for d in decisions.values())
+    pkh, pbi, dtks = decisions["PKH"], decisions["PBI-JK"], decisions["DTKS-IN"]
+    assert pkh.eligible and pkh.program.event.version == 2
+    assert pbi.eligible
+    assert not dtks.eligible and dtks.evaluation is not None
+    assert criterion_values(dtks) == {"registry.found": True}
+    assert [c.passed for c in dtks.evaluation.criteria] == [False]
+
+
+def test_every_eligible_decision_explains_itself_with_the_values_it_read(
+    catalogue: Catalogue, make_intake: MakeIntake
+) -> None:
+    decisions = decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY)
+    eligible = [d for d in decisions if d.eligible]
+    assert eligible
+    for d in eligible:
+        assert d.evaluation is not None and d.evaluation.criteria
+        assert all(c.values for c in d.evaluation.criteria), d.program.code
+        assert any(c.passed for c in d.evaluation.criteria)
+    pkh = by_code(decisions)["PKH"]
+    decile = next(
+        c
+        for c in pkh.evaluation.criteria  # type: ignore[union-attr]
+        if "registry.decile" in c.values
+    )
+    assert decile.values["registry.decile"] == 2 and decile.passed
+    pregnant = next(c for c in pkh.evaluation.criteria if c.name == "pregnant_woman")  # type: ignore[union-attr]
+    assert pregnant.values["members[].pregnant"] == [False, True, False, False]
+
+
+def test_ranks_run_from_one_to_n_over_the_eligible_and_zero_elsewhere(
+    catalogue: Catalogue, make_intake: MakeIntake
+) -> None:
+    decisions = decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY)
+    eligible = [d for d in decisions if d.eligible]
+    assert sorted(d.rank for d in eligible) == list(range(1, len(eligible) + 1))
+    assert all(d.rank == 0 for d in decisions if not d.eligible)
+    # programs meeting more of the stated needs rank first
+    needs = {"health_insurance", "schooling", "food"}
+    ordered = sorted(eligible, key=lambda d: d.rank)
+    overlaps = [len(needs & {n.value for n in d.program.event.needs_served}) for d in ordered]
+    assert overlaps == sorted(overlaps, reverse=True)
+
+
+def test_a_household_not_in_the_registry_is_proposed_for_dtks_in(
+    catalogue: Catalogue, make_intake: MakeIntake
+) -> None:
+    intake = make_intake(registry={"found": False, "decile": None, "has_kks": False})
+    decisions = by_code(decide(intake, catalogue, open_programs=set(), as_of=TODAY))
+    assert decisions["DTKS-IN"].eligible
+    assert criterion_values(decisions["DTKS-IN"]) == {"registry.found": False}
+    assert not decisions["PBI-JK"].eligible  # needs a decile from the registry
+    assert not decisions["PKH"].eligible
+
+
+def test_a_program_the_household_is_enrolled_in_is_skipped(
+    catalogue: Catalogue, make_intake: MakeIntake
+) -> None:
+    intake = make_intake(registry={"enrolments": ["PKH"]})
+    decisions = by_code(decide(intake, catalogue, open_programs=set(), as_of=TODAY))
+    pkh = decisions["PKH"]
+    assert pkh.skipped == "already_enrolled" and pkh.evaluation is None
+    assert not pkh.eligible and pkh.rank == 0
+    assert decisions["PBI-JK"].eligible and decisions["PBI-JK"].skipped is None
+
+
+def test_a_program_with_an_open_referral_is_skipped(
+    catalogue: Catalogue, make_intake: MakeIntake
+) -> None:
+    decisions = by_code(
+        decide(make_intake(), catalogue, open_programs={"PBI-JK", "PKH"}, as_of=TODAY)
+    )
+    for code in ("PBI-JK", "PKH"):
+        assert decisions[code].skipped == "open_referral"
+        assert not decisions[code].eligible and decisions[code].evaluation is None
+    assert decisions["SEMBAKO"].eligible
+
+
+def test_consent_limited_to_one_recipient_skips_every_other_program(
+    catalogue: Catalogue, make_intake: MakeIntake
+) -> None:
+    intake = make_intake(consent={"recipients": ["PBI-JK"]})
+    decisions = decide(intake, catalogue, open_programs=set(), as_of=TODAY)
+    assert eligible_codes(decisions) == {"PBI-JK"}
+    for d in decisions:
+        if d.program.code != "PBI-JK":
+            assert d.skipped == "no_consent" and d.evaluation is None
+    assert by_code(decisions)["PBI-JK"].rank == 1
+
+
+def test_consent_without_the_referral_purpose_refers_nowhere(
+    catalogue: Catalogue, make_intake: MakeIntake
+) -> None:
+    intake = make_intake(consent={"purposes": ["notification"]})
+    decisions = decide(intake, catalogue, open_programs=set(), as_of=TODAY)
+    assert decisions and all(d.skipped == "no_consent" for d in decisions)
+    assert eligible_codes(decisions) == set()
+
+
+def test_a_program_outside_its_service_area_is_not_a_candidate(
+    seed_events: list[ProgramPublishedV1], make_intake: MakeIntake
+) -> None:
+    catalogue = Catalogue()
+    for event in seed_events:
+        if event.code == "PBI-JK":
+            event = event.model_copy(update={"service_area": ["31"]})  # DKI Jakarta only
+        if event.code == "PKH":
+            event = event.model_copy(update={"service_area": ["33.04"]})  # Banjarnegara
+        catalogue.put(event)
+    decisions = by_code(decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY))
+    assert "PBI-JK" not in decisions  # not even a skipped candidate
+    assert decisions["PKH"].eligible
+    jakarta = by_code(
+        decide(
+            make_intake(village_code="31.71.01.1001"), catalogue, open_programs=set(), as_of=TODAY
+        )
+    )
+    assert jakarta["PBI-JK"].eligible and "PKH" not in jakarta
+
+
+def test_paused_programs_are_not_candidates(
+    seed_events: list[ProgramPublishedV1], make_intake: MakeIntake
+) -> None:
+    catalogue = Catalogue()
+    for event in seed_events:
+        catalogue.put(
+            event.model_copy(update={"status": "paused"}) if event.code == "PKH" else event
+        )
+    decisions = by_code(decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY))
+    assert "PKH" not in decisions and decisions["PBI-JK"].eligible
