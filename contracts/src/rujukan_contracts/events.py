@@ -291,6 +291,12 @@ class ReferralCreatedV1(Event):
     consent: Consent
     due_at: datetime = Field(description="when the agency must have reported 'received'")
     created_at: datetime
+    queued: bool = Field(
+        default=False, description="the program was at capacity and queues its referrals"
+    )
+    rerouted_from: UUID | None = Field(
+        default=None, description="the rejected referral this one replaces"
+    )
 
     def key(self) -> str:
         return str(self.referral_id)
@@ -330,6 +336,14 @@ class ReferralStatusChangedV1(Event):
     reason_code: ReasonCode | None = None
     note: str | None = None
     changed_at: datetime
+    due_at: datetime | None = Field(default=None, description="the current step's deadline")
+    escalation_level: int = Field(
+        default=0, ge=0, description="0 facilitator, 1 supervisor, 2 manager, 3 head of office"
+    )
+    escalated_to: str | None = Field(
+        default=None,
+        description="set on an escalation event (from_status == to_status): who must act now",
+    )
 
     def key(self) -> str:
         return str(self.referral_id)

@@ -11,19 +11,11 @@ from rujukan_platform.http import create_app
 from rujukan_platform.runtime import Runtime, ServiceDefinition
 from rujukan_router.adapters.tables import metadata
 from rujukan_router.entrypoints import api
-from rujukan_router.entrypoints.consumers import RouterState
+from rujukan_router.entrypoints.consumers import state
 from rujukan_router.service_layer.routing import record_delivery
 from rujukan_router.settings import RouterSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-
-
-def state(runtime: Runtime) -> RouterState:
-    """One RouterState per runtime, created on first use."""
-    found = runtime.extensions.get("router")
-    if not isinstance(found, RouterState):
-        found = runtime.extensions["router"] = RouterState(runtime)
-    return found
 
 
 def build_app(runtime: Runtime) -> FastAPI:
@@ -49,5 +41,5 @@ definition = ServiceDefinition(
     consumers=consumers,
     app=build_app,
     after_publish=record_delivery,
-    background=lambda rt: [state(rt).run_view],
+    background=lambda rt: [state(rt).run_view, state(rt).run_timers],
 )

@@ -9,3 +9,5 @@ class RouterSettings(ServiceSettings):
     service: str = "referral-router"
     port: int = 8003
     database: str = "router"
+    sla_check_seconds: float = 30.0
+    sla_grace_days: int = 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, Table, Text, func
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, Table, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from rujukan_platform.db import new_metadata
@@ -37,10 +37,14 @@ referrals = Table(
     Column("rank", Integer, nullable=False),
     Column("decision", JSONB, nullable=False),
     Column("consent", JSONB, nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("queued", Boolean, nullable=False, server_default="false"),
+    Column("rerouted_from", UUID(as_uuid=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_referrals_program_status", "program_code", "status"),
+    Index("ix_referrals_due", "due_at", postgresql_where="due_at IS NOT NULL"),
     Index("ix_referrals_village", "village_code"),
     # At most one open referral per household and program: re-submissions never duplicate.
     Index(
@@ -77,4 +81,24 @@ decisions = Table(
     Column("skipped", Text, nullable=True),
     Column("criteria", JSONB, nullable=False),
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The facts of every intake routed (no personal data), for re-routing and replays.
+intakes = Table(
+    "intakes",
+    metadata,
+    Column("intake_id", UUID(as_uuid=True), primary_key=True),
+    Column("household_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("village_code", Text, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("event", JSONB, nullable=False),
+)
+
+# Referrals counted against each program's capacity, per period.
+program_usage = Table(
+    "program_usage",
+    metadata,
+    Column("program_code", Text, primary_key=True),
+    Column("period_start", Date, primary_key=True),
+    Column("used", Integer, nullable=False),
 )

@@ -44,6 +44,15 @@ class Catalogue:
     def _refresh(self) -> None:
         self.keep = names_used(p.rule for p in self._programs.values())
 
+    def with_rule(self, code: str, rule: CompiledRule) -> Catalogue:
+        """A what-if copy in which one program decides with another rule."""
+        copy = Catalogue()
+        copy._programs = dict(self._programs)
+        current = self._programs[code]
+        copy._programs[code] = LiveProgram(current.event, rule)
+        copy._refresh()
+        return copy
+
     def active(self) -> list[LiveProgram]:
         return sorted(
             (p for p in self._programs.values() if p.event.status == "active"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Header, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
-from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus
+from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus, RegistryFacts
+from rujukan_eligibility.rules import RuleError, compile_rule
 from rujukan_platform.auth import CurrentPrincipal, Principal
 from rujukan_platform.outbox import stage
 from rujukan_platform.paging import decode_cursor, encode_cursor
@@ -18,12 +19,15 @@ from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.tables import outbox, referrals
 from rujukan_router.domain.lifecycle import TransitionRefused
-from rujukan_router.service_layer.routing import (
+from rujukan_router.entrypoints.consumers import state
+from rujukan_router.service_layer.outcomes import apply_outcome
+from rujukan_router.service_layer.referrals import (
+    OPEN_VALUES,
     ReferralNotFound,
-    apply_outcome,
     referral_trace,
     referral_view,
 )
+from rujukan_router.service_layer.replay import replay
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
@@ -84,6 +88,9 @@ def router(runtime: Runtime) -> APIRouter:
         program: str | None = None,
         status: ReferralStatus | None = None,
         region: Annotated[str | None, Query(description="region-code prefix, e.g. 33.04")] = None,
+        overdue: Annotated[
+            bool, Query(description="only open referrals past their current step's deadline")
+        ] = False,
         cursor: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
@@ -97,6 +104,9 @@ def router(runtime: Runtime) -> APIRouter:
             conditions.append(referrals.c.household_id == household_id)
         if program:
             conditions.append(referrals.c.program_code == program)
+        if overdue:
+            conditions.append(referrals.c.due_at < datetime.now(UTC))
+            conditions.append(referrals.c.status.in_(OPEN_VALUES))
         if status:
             conditions.append(referrals.c.status == status.value)
         if region:
@@ -194,6 +204,7 @@ def router(runtime: Runtime) -> APIRouter:
                     note=body.note,
                     actor=principal.subject,
                     idempotency_key=idempotency_key,
+                    catalogue=state(runtime).catalogue,
                 )
                 await stage(session, outbox, events)
         except TransitionRefused as exc:
@@ -209,4 +220,84 @@ def router(runtime: Runtime) -> APIRouter:
         runtime.relay.wake()
         return referral_view(updated)
 
+    @api.post(
+        "/replays",
+        summary="Re-evaluate stored intakes after a rule or the registry changed (dry run first)",
+        responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+    )
+    async def post_replay(principal: CurrentPrincipal, body: ReplayRequest) -> dict[str, Any]:
+        if principal.role != "admin":
+            raise Problem(403, "Forbidden", "replays are for administrators")
+        catalogue = state(runtime).catalogue
+        unknown = [c for c in body.programs or [] if catalogue.get(c) is None]
+        if unknown:
+            raise Problem(
+                422,
+                "Unknown program",
+                f"programs: {', '.join(unknown)} unknown",
+                errors=[{"field": "programs", "reason": f"unknown: {unknown}"}],
+            )
+        if body.rule is not None:
+            if body.apply or not body.programs or len(body.programs) != 1:
+                raise Problem(
+                    422,
+                    "What-if only",
+                    "rule: a draft rule needs exactly one program and "
+                    "apply=false; publish the rule at the registry to apply it",
+                    errors=[{"field": "rule", "reason": "dry run only, for one program"}],
+                )
+            try:
+                catalogue = catalogue.with_rule(body.programs[0], compile_rule(body.rule))
+            except RuleError as exc:
+                raise Problem(
+                    422,
+                    "Invalid eligibility rule",
+                    f"rule: criterion '{exc.criterion}': {exc.fault}",
+                    errors=[{"field": "rule", "criterion": exc.criterion, "reason": exc.fault}],
+                ) from exc
+        updates = {u.household_id: u.facts(datetime.now(UTC)) for u in body.registry_updates}
+        async with runtime.sessions() as session, session.begin():
+            report, events = await replay(
+                session,
+                catalogue,
+                now=datetime.now(UTC),
+                programs=set(body.programs) if body.programs else None,
+                registry_updates=updates,
+                since=body.since,
+                apply=body.apply,
+            )
+            await stage(session, outbox, events)
+        runtime.relay.wake()
+        return report.as_dict()
+
     return api
+
+
+class RegistryUpdate(BaseModel):
+    """Refreshed registry facts for one household (e.g. after a DTSEN decile update)."""
+
+    household_id: UUID
+    found: bool = True
+    decile: int | None = Field(default=None, ge=1, le=10)
+    enrolments: list[str] = Field(default_factory=list)
+    has_kks: bool = False
+
+    def facts(self, at: datetime) -> RegistryFacts:
+        return RegistryFacts(
+            found=self.found,
+            decile=self.decile,
+            enrolments=self.enrolments,
+            has_kks=self.has_kks,
+            source="replay",
+            checked_at=at,
+        )
+
+
+class ReplayRequest(BaseModel):
+    programs: list[str] | None = Field(default=None, description="default: every program")
+    rule: dict[str, Any] | None = Field(
+        default=None, description="what-if: a draft rule for the one program named (dry run)"
+    )
+    registry_updates: list[RegistryUpdate] = Field(default_factory=list, max_length=10_000)
+    since: datetime | None = Field(default=None, description="intakes submitted since")
+    apply: bool = Field(default=False, description="false: report only; true: refer the gains")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from aiokafka.admin import NewTopic
 
@@ -22,17 +23,17 @@ from rujukan_contracts.topics import (
 from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.logging import get_logger
+from rujukan_platform.outbox import stage
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.view import CompactedTopicView
+from rujukan_router.adapters.tables import outbox
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.lifecycle import TransitionRefused
-from rujukan_router.service_layer.routing import (
-    ProgramMismatch,
-    ReferralNotFound,
-    apply_outcome,
-    route_intake,
-    upsert_catalogue_row,
-)
+from rujukan_router.service_layer.outcomes import apply_outcome
+from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound
+from rujukan_router.service_layer.routing import route_intake, upsert_catalogue_row
+from rujukan_router.service_layer.timers import fire_due_timers
+from rujukan_router.settings import RouterSettings
 
 log = get_logger(__name__)
 
@@ -94,6 +95,7 @@ class RouterState:
                 actor=event.reported_by or f"agency:{event.program_code}",
                 idempotency_key=str(ctx.meta.id),
                 at=event.reported_at,
+                catalogue=self.catalogue,
             )
         except (TransitionRefused, ReferralNotFound, ProgramMismatch) as exc:
             raise InvalidMessage(f"outcome refused: {exc}") from exc
@@ -115,3 +117,31 @@ class RouterState:
 
     async def run_view(self, stop: asyncio.Event) -> None:
         await self.view.run(stop)
+
+    async def run_timers(self, stop: asyncio.Event) -> None:
+        """Fire missed SLA deadlines (escalate, then expire); safe on every replica."""
+        settings = self.runtime.settings
+        assert isinstance(settings, RouterSettings)
+        grace = timedelta(days=settings.sla_grace_days)
+        while not stop.is_set():
+            try:
+                async with self.runtime.sessions() as session, session.begin():
+                    events = await fire_due_timers(session, datetime.now(UTC), grace=grace)
+                    await stage(session, outbox, events)
+                if events:
+                    self.runtime.relay.wake()
+                    continue  # there may be more due right now
+            except Exception:
+                log.exception("SLA timers failed; retrying")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=settings.sla_check_seconds)
+            except TimeoutError:
+                pass
+
+
+def state(runtime: Runtime) -> RouterState:
+    """The router's shared state of this process, created on first use."""
+    found = runtime.extensions.get("router")
+    if not isinstance(found, RouterState):
+        found = runtime.extensions["router"] = RouterState(runtime)
+    return found

@@ -1,0 +1,176 @@
+"""Apply an agency's outcome to a referral; after a re-routable rejection, refer onward."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rujukan_contracts.events import (
+    Event,
+    IntakeSubmittedV1,
+    OutcomeKind,
+    ProgramPublishedV1,
+    ReasonCode,
+    ReferralStatus,
+    SlaDays,
+)
+from rujukan_contracts.topics import REFERRALS_STATUS
+from rujukan_router.adapters.tables import catalogue as catalogue_rows
+from rujukan_router.adapters.tables import intakes, referral_history, referrals
+from rujukan_router.domain.catalogue import Catalogue
+from rujukan_router.domain.decide import decide
+from rujukan_router.domain.lifecycle import OUTCOME_STATUS, transition
+from rujukan_router.domain.rerouting import allows_rerouting
+from rujukan_router.domain.sla import step_deadline
+from rujukan_router.service_layer.referrals import (
+    NewReferrals,
+    ProgramMismatch,
+    ReferralNotFound,
+    decision_of,
+    open_programs_of,
+    status_event,
+    take_capacity,
+)
+
+
+async def apply_outcome(
+    session: AsyncSession,
+    *,
+    referral_id: UUID,
+    program_code: str | None,
+    outcome: OutcomeKind,
+    reason: ReasonCode | None,
+    note: str | None,
+    actor: str,
+    idempotency_key: str | None = None,
+    at: datetime | None = None,
+    catalogue: Catalogue | None = None,
+) -> tuple[Any, list[tuple[str, Event]]]:
+    """Move a referral by an agency's report; raises ``TransitionRefused`` when impossible.
+
+    With a catalogue, a re-routable rejection also refers the household onward."""
+    at = at or datetime.now(UTC)
+    row = (
+        await session.execute(
+            select(referrals).where(referrals.c.id == referral_id).with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise ReferralNotFound(str(referral_id))
+    if program_code is not None and program_code != row.program_code:
+        raise ProgramMismatch(
+            f"referral {referral_id} belongs to {row.program_code}, not {program_code}"
+        )
+    if idempotency_key:
+        seen = (
+            await session.execute(
+                select(referral_history.c.seq).where(
+                    referral_history.c.referral_id == referral_id,
+                    referral_history.c.idempotency_key == idempotency_key,
+                )
+            )
+        ).first()
+        if seen is not None:
+            return row, []
+    current = ReferralStatus(row.status)
+    target = transition(current, OUTCOME_STATUS[outcome], reason)
+    sla = await _sla_of(session, row.program_code, catalogue)
+    updated = (
+        await session.execute(
+            referrals.update()
+            .where(referrals.c.id == referral_id)
+            .values(
+                status=target.value,
+                reason_code=reason.value if reason else None,
+                due_at=step_deadline(target, sla, at) if sla else None,
+                escalation_level=0,  # a new step starts with the facilitator again
+                updated_at=at,
+            )
+            .returning(referrals)
+        )
+    ).one()
+    await session.execute(
+        referral_history.insert().values(
+            referral_id=referral_id,
+            from_status=current.value,
+            to_status=target.value,
+            reason_code=reason.value if reason else None,
+            note=note,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            at=at,
+        )
+    )
+    events: list[tuple[str, Event]] = [
+        (REFERRALS_STATUS, status_event(updated, target, current, at, reason=reason, note=note))
+    ]
+    if target == ReferralStatus.rejected and catalogue is not None and allows_rerouting(reason):
+        events.extend(await reroute(session, updated, catalogue, at))
+    return updated, events
+
+
+async def _sla_of(session: AsyncSession, code: str, catalogue: Catalogue | None) -> SlaDays | None:
+    live = catalogue.get(code) if catalogue else None
+    if live is not None:
+        return live.event.sla_days
+    row = (
+        await session.execute(select(catalogue_rows.c.program).where(catalogue_rows.c.code == code))
+    ).first()
+    return ProgramPublishedV1.model_validate(row.program).sla_days if row else None
+
+
+async def reroute(
+    session: AsyncSession, rejected: Any, catalogue: Catalogue, now: datetime
+) -> list[tuple[str, Event]]:
+    """Refer the household to the best eligible program, serving the rejected referral's
+    needs, that this intake has not been referred to yet. Re-evaluated now, against the
+    current catalogue and capacity."""
+    stored = (
+        await session.execute(
+            select(intakes.c.event).where(intakes.c.intake_id == rejected.intake_id)
+        )
+    ).first()
+    if stored is None:
+        return []
+    intake = IntakeSubmittedV1.model_validate(stored.event)
+    tried = set(
+        (
+            await session.execute(
+                select(referrals.c.program_code).where(referrals.c.intake_id == rejected.intake_id)
+            )
+        ).scalars()
+    )
+    open_programs = await open_programs_of(session, intake.household_id)
+    needs = set(rejected.needs)
+    candidates = sorted(
+        (
+            d
+            for d in decide(
+                intake, catalogue, open_programs=open_programs | tried, as_of=now.date()
+            )
+            if d.eligible and needs & {n.value for n in d.program.event.needs_served}
+        ),
+        key=lambda d: d.rank,
+    )
+    for d in candidates:
+        has_room = await take_capacity(session, d.program, now.date())
+        if not has_room and d.program.event.when_full != "queue":
+            continue
+        batch = NewReferrals()
+        batch.add(
+            intake,
+            d.program,
+            decision_of(d, now),
+            now,
+            kind="need",
+            rank=d.rank,
+            queued=not has_room,
+            rerouted_from=rejected.id,
+        )
+        await batch.save(session)
+        return batch.events
+    return []

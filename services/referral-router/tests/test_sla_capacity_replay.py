@@ -1,0 +1,244 @@
+"""SLA escalation with a controllable clock, capacity, re-routing, replay and what-if."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from rujukan_contracts.events import (
+    IntakeSubmittedV1,
+    ProgramPublishedV1,
+    ReferralCreatedV1,
+    ReferralStatusChangedV1,
+)
+from rujukan_platform.outbox import stage
+from rujukan_router.service_layer.timers import fire_due_timers
+
+from .conftest import ApiHarness
+
+pytestmark = pytest.mark.integration
+
+GRACE = timedelta(days=2)
+
+
+def variant(base: ProgramPublishedV1, code: str, **changes: Any) -> ProgramPublishedV1:
+    return base.model_copy(update={"code": code, **changes})
+
+
+def program(api: ApiHarness, code: str) -> ProgramPublishedV1:
+    live = api.state.catalogue.get(code)
+    assert live is not None
+    return live.event
+
+
+async def fire(api: ApiHarness, now: datetime) -> list[ReferralStatusChangedV1]:
+    async with api.runtime.sessions() as session, session.begin():
+        events = await fire_due_timers(session, now, grace=GRACE)
+        await stage(session, api.runtime.outbox, events)
+    return [e for _t, e in events if isinstance(e, ReferralStatusChangedV1)]
+
+
+async def referral(api: ApiHarness, referral_id: UUID) -> Any:
+    (row,) = await api.rows("SELECT * FROM referrals WHERE id = :id", id=referral_id)
+    return row
+
+
+async def test_a_missed_deadline_escalates_up_the_chain_then_expires(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    ids = await api.route(make_intake())
+    pbi = ids["PBI-JK"]
+    row = await referral(api, pbi)
+    assert row.escalation_level == 0
+    receive_days = program(api, "PBI-JK").sla_days.receive
+    assert row.due_at == row.created_at + timedelta(days=receive_days)
+
+    assert [
+        e for e in await fire(api, row.due_at - timedelta(seconds=1)) if e.referral_id == pbi
+    ] == []
+    now = row.due_at + timedelta(seconds=1)
+    chain = []
+    for _ in range(3):
+        (event,) = [e for e in await fire(api, now) if e.referral_id == pbi]
+        assert event.from_status == event.to_status == row.status  # escalation, not a status change
+        chain.append((event.escalation_level, event.escalated_to))
+        assert event.due_at == now + GRACE
+        now += GRACE + timedelta(seconds=1)
+    assert chain == [(1, "supervisor"), (2, "manager"), (3, "head_of_office")]
+    (expired,) = [e for e in await fire(api, now) if e.referral_id == pbi]
+    assert expired.to_status == "expired" and expired.escalated_to is None
+    assert [e for e in await fire(api, now + timedelta(days=30)) if e.referral_id == pbi] == []
+    notes = [
+        r.note
+        for r in await api.rows(
+            "SELECT note FROM referral_history WHERE referral_id = :id ORDER BY seq", id=pbi
+        )
+    ]
+    assert notes[1:] == [
+        "escalated to supervisor: deadline missed",
+        "escalated to manager: deadline missed",
+        "escalated to head_of_office: deadline missed",
+        "expired: no answer in time",
+    ]
+
+
+async def test_timers_fire_once_with_two_replicas_at_the_same_time(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    for _ in range(5):
+        await api.route(make_intake())
+    due = await api.rows("SELECT count(*) FROM referrals WHERE due_at IS NOT NULL")
+    now = datetime.now(UTC) + timedelta(days=30)
+    first, second = await asyncio.gather(fire(api, now), fire(api, now))
+    fired = [e.referral_id for e in first + second]
+    assert len(fired) == due[0][0] and len(set(fired)) == len(fired)  # each exactly once
+
+
+async def test_an_answer_starts_the_next_step_with_a_fresh_deadline(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    ids = await api.route(make_intake())
+    pbi = ids["PBI-JK"]
+    await fire(api, (await referral(api, pbi)).due_at + timedelta(seconds=1))  # escalated once
+    r = await api.client.post(
+        f"/v1/referrals/{pbi}/outcome",
+        json={"outcome": "received"},
+        headers=api.token("agency", programs=["PBI-JK"]),
+    )
+    assert r.status_code == 200, r.text
+    row = await referral(api, pbi)
+    assert row.escalation_level == 0
+    decide_days = program(api, "PBI-JK").sla_days.decide
+    assert row.due_at == row.updated_at + timedelta(days=decide_days)
+
+
+async def test_overdue_referrals_can_be_listed(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    ids = await api.route(make_intake())
+    async with api.runtime.sessions() as session, session.begin():
+        from sqlalchemy import text
+
+        await session.execute(
+            text("UPDATE referrals SET due_at = now() - interval '1 hour' WHERE id = :id"),
+            {"id": ids["PKH"]},
+        )
+    r = await api.client.get(
+        "/v1/referrals", params={"overdue": "true"}, headers=api.token("admin")
+    )
+    assert [i["referral_id"] for i in r.json()["items"]] == [str(ids["PKH"])]
+
+
+async def test_a_full_program_queues_or_is_skipped_as_it_says(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    pbi = program(api, "PBI-JK")
+    api.state.catalogue.put(variant(pbi, "QUEUE-1", capacity=1, when_full="queue"))
+    api.state.catalogue.put(variant(pbi, "STOP-1", capacity=1, when_full="stop"))
+    first = await api.route(make_intake())
+    second = await api.route(make_intake())
+    assert {"QUEUE-1", "STOP-1"} <= set(first)
+    assert "QUEUE-1" in second and "STOP-1" not in second
+    queued = await api.rows(
+        "SELECT queued FROM referrals WHERE program_code = 'QUEUE-1' ORDER BY created_at"
+    )
+    assert [q.queued for q in queued] == [False, True]
+    skipped = await api.rows(
+        "SELECT skipped FROM decisions WHERE program_code = 'STOP-1' ORDER BY evaluated_at"
+    )
+    assert [s.skipped for s in skipped] == [None, "capacity_full"]
+
+
+async def test_a_rejection_for_capacity_refers_onward_but_a_refusal_does_not(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    pbi = program(api, "PBI-JK")
+    # ALT serves the same need; full at routing time, it gets no referral then.
+    api.state.catalogue.put(variant(pbi, "ALT-JK", capacity=0, when_full="refer_onward"))
+    ids = await api.route(make_intake())
+    assert "ALT-JK" not in ids
+    api.state.catalogue.put(variant(pbi, "ALT-JK", capacity=None))  # room again
+    agency = api.token("agency", programs=["PBI-JK", "PKH"])
+    r = await api.client.post(
+        f"/v1/referrals/{ids['PBI-JK']}/outcome",
+        json={"outcome": "rejected", "reason_code": "lack_of_capacity"},
+        headers=agency,
+    )
+    assert r.status_code == 200, r.text
+    onward = await api.rows(
+        "SELECT program_code, rerouted_from FROM referrals WHERE rerouted_from IS NOT NULL"
+    )
+    assert [(o.program_code, o.rerouted_from) for o in onward] == [("ALT-JK", ids["PBI-JK"])]
+    outbox = await api.rows(
+        "SELECT payload FROM outbox WHERE type = :t", t=ReferralCreatedV1.ce_type
+    )
+    assert any(p.payload["program_code"] == "ALT-JK" for p in outbox)
+
+    r = await api.client.post(
+        f"/v1/referrals/{ids['PKH']}/outcome",
+        json={"outcome": "rejected", "reason_code": "client_refused_services"},
+        headers=agency,
+    )
+    assert r.status_code == 200
+    assert len(await api.rows("SELECT 1 FROM referrals WHERE rerouted_from IS NOT NULL")) == 1
+
+
+async def test_replay_reports_gains_and_losses_then_applies_only_the_differences(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    intake = make_intake()
+    ids = await api.route(intake)
+    assert {"PKH", "PBI-JK"} <= set(ids)
+    admin = api.token("admin")
+
+    # The registry refreshed the household to decile 7: a dry run shows who loses.
+    r = await api.client.post(
+        "/v1/replays",
+        headers=admin,
+        json={
+            "registry_updates": [
+                {"household_id": str(intake.household_id), "decile": 7, "has_kks": True}
+            ]
+        },
+    )
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["intakes_evaluated"] == 1 and not report["applied"]
+    assert report["losses"].get("PKH") == 1 and report["losses"].get("PBI-JK") == 1
+    assert report["gains"] == {}
+
+    # What-if: a stricter draft PBI-JK rule (decile 1 only), dry run only.
+    strict = {
+        "kind": "criterion",
+        "name": "decile_1",
+        "label": "Decile 1",
+        "cel": "registry.found && registry.decile <= 1",
+    }
+    r = await api.client.post(
+        "/v1/replays", headers=admin, json={"programs": ["PBI-JK"], "rule": strict}
+    )
+    assert r.json()["losses"] == {"PBI-JK": 1}
+    r = await api.client.post(
+        "/v1/replays", headers=admin, json={"programs": ["PBI-JK"], "rule": strict, "apply": True}
+    )
+    assert r.status_code == 422
+
+    # A new program appears: applying the replay refers the household to it, and only to it.
+    api.state.catalogue.put(variant(program(api, "PBI-JK"), "NEW-JK"))
+    before = len(await api.rows("SELECT 1 FROM outbox"))
+    r = await api.client.post("/v1/replays", headers=admin, json={"apply": True})
+    assert r.json()["gains"] == {"NEW-JK": 1} and r.json()["referrals_created"] == 1
+    created = await api.rows(
+        "SELECT payload FROM outbox WHERE type = :t ORDER BY seq", t=ReferralCreatedV1.ce_type
+    )
+    assert created[-1].payload["program_code"] == "NEW-JK"
+    assert len(await api.rows("SELECT 1 FROM outbox")) == before + 2  # created + its status
+    r = await api.client.post("/v1/replays", headers=admin, json={"apply": True})
+    assert r.json()["gains"] == {} and r.json()["referrals_created"] == 0  # nothing left to do
+    r = await api.client.post("/v1/replays", headers=api.token("operator", regions=["33"]), json={})
+    assert r.status_code == 403
