@@ -33,6 +33,7 @@ from rujukan_router.adapters.tables import (
 )
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.decide import ProgramDecision, complaint_target, decide
+from rujukan_router.metrics import observe_published
 from rujukan_router.service_layer.referrals import (
     NewReferrals,
     decision_of,
@@ -154,7 +155,9 @@ async def mark_delivered(
 
 
 async def record_delivery(session: AsyncSession, published: Sequence[Any]) -> None:
-    """The outbox relay's hook: referrals Kafka acknowledged become 'delivered'."""
+    """The outbox relay's hook: referrals Kafka acknowledged become 'delivered'; what was
+    published is counted."""
+    observe_published(published)
     events = await mark_delivered(session, published)
     if events:
         await stage(session, outbox, events)

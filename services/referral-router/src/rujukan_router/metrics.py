@@ -1,0 +1,47 @@
+"""The router's domain metrics (platform metrics live in rujukan_platform.metrics).
+
+Counted from the events the outbox relay actually published — after commit and Kafka's
+acknowledgement — so a rolled-back or retried batch is never counted. Labels are bounded:
+program codes (the catalogue), statuses (the lifecycle), provinces (38).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from prometheus_client import Counter
+
+from rujukan_contracts.events import ReferralStatusChangedV1
+
+REFERRALS = Counter(
+    "rujukan_router_referrals_total",
+    "Referral lifecycle changes published, by program, new status and province",
+    ["program", "status", "province"],
+)
+SLA_BREACHES = Counter(
+    "rujukan_router_sla_breaches_total",
+    "Deadlines missed (each escalation or expiry), by program",
+    ["program"],
+)
+ESCALATIONS = Counter(
+    "rujukan_router_escalations_total",
+    "Escalations published, by the role that must act now",
+    ["program", "escalated_to"],
+)
+
+
+def observe_published(rows: Sequence[Any]) -> None:
+    for row in rows:
+        if row.type != ReferralStatusChangedV1.ce_type:
+            continue
+        event = orjson.loads(row.payload)
+        program, province = event["program_code"], event["village_code"][:2]
+        if event.get("escalated_to"):
+            ESCALATIONS.labels(program, event["escalated_to"]).inc()
+            SLA_BREACHES.labels(program).inc()
+            continue
+        REFERRALS.labels(program, event["to_status"], province).inc()
+        if event["to_status"] == "expired":
+            SLA_BREACHES.labels(program).inc()

@@ -1,0 +1,52 @@
+"""Router metrics count what the relay published: lifecycle changes, escalations, breaches."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import orjson
+from prometheus_client import REGISTRY
+
+from rujukan_contracts.events import ReferralCreatedV1, ReferralStatusChangedV1
+from rujukan_router.metrics import observe_published
+
+
+def value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def row(type_: str, **payload: object) -> SimpleNamespace:
+    return SimpleNamespace(type=type_, payload=orjson.dumps(payload).decode())
+
+
+def test_published_status_changes_escalations_and_expiries_are_counted() -> None:
+    labels = {"program": "MET-1", "status": "accepted", "province": "33"}
+    before = value("rujukan_router_referrals_total", **labels)
+    breaches = value("rujukan_router_sla_breaches_total", program="MET-1")
+    escalations = value(
+        "rujukan_router_escalations_total", program="MET-1", escalated_to="supervisor"
+    )
+    common = {"program_code": "MET-1", "village_code": "33.04.01.2001"}
+    observe_published(
+        [
+            row(ReferralStatusChangedV1.ce_type, to_status="accepted", **common),
+            row(
+                ReferralStatusChangedV1.ce_type,
+                to_status="delivered",
+                escalated_to="supervisor",
+                **common,
+            ),
+            row(ReferralStatusChangedV1.ce_type, to_status="expired", **common),
+            row(ReferralCreatedV1.ce_type, **common),  # not a status event: not counted here
+        ]
+    )
+    assert value("rujukan_router_referrals_total", **labels) == before + 1
+    assert (
+        value("rujukan_router_escalations_total", program="MET-1", escalated_to="supervisor")
+        == escalations + 1
+    )
+    assert value("rujukan_router_sla_breaches_total", program="MET-1") == breaches + 2
+    assert (
+        value("rujukan_router_referrals_total", program="MET-1", status="delivered", province="33")
+        == 0
+    )  # an escalation is not a new status
