@@ -1,0 +1,1 @@
+"""``rujukan``: the operator's command line."""

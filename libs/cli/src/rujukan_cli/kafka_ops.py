@@ -1,0 +1,225 @@
+"""Broker-side operations for the CLI: topics, tailing with decoding, lag, DLQ inspect/replay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import ConsumerRecord
+
+from rujukan_contracts.envelope import EnvelopeError, EventMeta
+from rujukan_platform.kafka import make_producer
+
+DLQ_HEADERS = (
+    "dlq_reason",
+    "dlq_consumer",
+    "dlq_source_topic",
+    "dlq_source_partition",
+    "dlq_source_offset",
+    "dlq_failed_at",
+)
+REPLAY_GROUP = "rujukan-dlq-replay"
+
+
+def decode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+    """A record as an operator wants to read it: envelope, key, data (or why it is unreadable)."""
+    headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
+    out: dict[str, Any] = {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "key": record.key.decode("utf-8", "replace") if record.key else None,
+    }
+    try:
+        meta = EventMeta.from_headers(list(record.headers or ()))
+        out.update(
+            type=meta.type, id=str(meta.id), subject=meta.subject, time=meta.time.isoformat()
+        )
+    except EnvelopeError as exc:
+        out["envelope_error"] = str(exc)
+    try:
+        out["data"] = orjson.loads(record.value) if record.value else None
+    except orjson.JSONDecodeError:
+        out["data"] = (record.value or b"").decode("utf-8", "replace")
+    dlq = {k.removeprefix("dlq_"): headers[k] for k in DLQ_HEADERS if k in headers}
+    if dlq:
+        out["dead_letter"] = dlq
+    return out
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    cluster = await consumer._client.fetch_all_metadata()
+    numbers = cluster.partitions_for_topic(topic)
+    if not numbers:
+        raise LookupError(f"topic {topic!r} does not exist")
+    return [TopicPartition(topic, p) for p in sorted(numbers)]
+
+
+async def list_topics(bootstrap: str) -> list[dict[str, Any]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        names = sorted(t for t in cluster.topics() if not t.startswith("__"))
+        tps = [TopicPartition(t, p) for t in names for p in sorted(cluster.partitions_for_topic(t))]
+        consumer.assign(tps)  # the client tracks metadata for assigned topics only
+        await consumer._client.force_metadata_update()
+        ends = await consumer.end_offsets(tps)  # one request for every partition
+        starts = await consumer.beginning_offsets(tps)
+        out = []
+        for topic in names:
+            mine = [tp for tp in tps if tp.topic == topic]
+            out.append(
+                {
+                    "topic": topic,
+                    "partitions": len(mine),
+                    "messages": sum(ends[tp] - starts[tp] for tp in mine),
+                }
+            )
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def read(
+    bootstrap: str,
+    topic: str,
+    *,
+    from_beginning: bool,
+    limit: int | None,
+    on_record: Callable[[dict[str, Any]], None],
+    idle_seconds: float = 2.0,
+    follow: bool = False,
+) -> int:
+    """Decode records of ``topic``; stops after ``limit``, or when idle unless ``follow``."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    seen = 0
+    try:
+        tps = await _partitions(consumer, topic)
+        consumer.assign(tps)
+        await consumer._client.force_metadata_update()
+        if from_beginning:
+            await consumer.seek_to_beginning(*tps)
+        else:
+            await consumer.seek_to_end(*tps)
+        idle = 0.0
+        while limit is None or seen < limit:
+            batch = await consumer.getmany(timeout_ms=500)
+            if not batch:
+                idle += 0.5
+                if not follow and idle >= idle_seconds:
+                    break
+                continue
+            idle = 0.0
+            for records in batch.values():
+                for record in records:
+                    on_record(decode(record))
+                    seen += 1
+                    if limit is not None and seen >= limit:
+                        return seen
+        return seen
+    finally:
+        await consumer.stop()
+
+
+@dataclass
+class GroupLag:
+    group: str
+    topic: str
+    partition: int
+    committed: int | None
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return self.end - (self.committed or 0)
+
+
+async def consumer_lag(bootstrap: str, group: str | None = None) -> list[GroupLag]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        groups = [group] if group else sorted(g[0] for g in await admin.list_consumer_groups())
+        out: list[GroupLag] = []
+        for g in groups:
+            offsets = await admin.list_consumer_group_offsets(g)
+            if not offsets:
+                continue
+            consumer.assign(list(offsets))
+            await consumer._client.force_metadata_update()
+            ends = await consumer.end_offsets(list(offsets))
+            for tp, meta in sorted(offsets.items(), key=lambda kv: (kv[0].topic, kv[0].partition)):
+                out.append(GroupLag(g, tp.topic, tp.partition, meta.offset, ends[tp]))
+        return out
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def replay_dlq(
+    bootstrap: str,
+    dlq_topic: str,
+    *,
+    apply: bool,
+    limit: int | None,
+    on_record: Callable[[dict[str, Any]], None],
+) -> int:
+    """Send dead letters back to their source topic (their ``dlq_*`` headers removed).
+
+    Progress is committed in the ``rujukan-dlq-replay`` group, so a message is replayed once;
+    a dry run reads from the same position and commits nothing."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=f"{REPLAY_GROUP}.{dlq_topic}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    producer = make_producer(bootstrap, client_id="rujukan-dlq-replay")
+    await consumer.start()
+    await producer.start()
+    count = 0
+    try:
+        tps = await _partitions(consumer, dlq_topic)
+        consumer.assign(tps)
+        await consumer._client.force_metadata_update()
+        ends = await consumer.end_offsets(tps)
+        for tp in tps:
+            committed = await consumer.committed(tp)
+            if committed is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset >= ends[tp] or (limit is not None and count >= limit):
+                        continue
+                    info = decode(record)
+                    source = (info.get("dead_letter") or {}).get(
+                        "source_topic"
+                    ) or dlq_topic.removesuffix(".dlq")
+                    info["replay_to"] = source
+                    on_record(info)
+                    count += 1
+                    if apply:
+                        headers = [(k, v) for k, v in record.headers or () if k not in DLQ_HEADERS]
+                        await producer.send_and_wait(
+                            source, record.value, key=record.key, headers=headers
+                        )
+                        await consumer.commit({tp: record.offset + 1})
+            if limit is not None and count >= limit:
+                break
+        return count
+    finally:
+        await producer.stop()
+        await consumer.stop()
