@@ -74,3 +74,45 @@ def test_dlq_guard_stops_on_ratio() -> None:
     guard.record(True)
     with pytest.raises(DlqLimitExceeded):
         guard.record(True)
+
+
+def test_kafka_security_options_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rujukan_platform import kafka
+
+    kafka.security_options.cache_clear()
+    assert kafka.security_options() == {"security_protocol": "PLAINTEXT"}
+    kafka.security_options.cache_clear()
+    monkeypatch.setenv("RUJUKAN_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("RUJUKAN_KAFKA_SASL_USERNAME", "intake")
+    monkeypatch.setenv("RUJUKAN_KAFKA_SASL_PASSWORD", "s3cret")
+    options = kafka.security_options()
+    kafka.security_options.cache_clear()
+    assert options == {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "intake",
+        "sasl_plain_password": "s3cret",
+    }
+
+
+async def test_request_metrics_are_labelled_with_the_route_template() -> None:
+    import httpx
+    from fastapi import APIRouter
+    from prometheus_client import REGISTRY
+
+    from rujukan_platform.http import create_app
+    from rujukan_platform.settings import ServiceSettings
+
+    router = APIRouter()
+
+    @router.get("/v1/things/{thing_id}")
+    async def thing(thing_id: str) -> dict[str, str]:
+        return {"id": thing_id}
+
+    app = create_app(settings=ServiceSettings(), title="t", description="t", routers=[router])
+    labels = {"route": "/v1/things/{thing_id}", "method": "GET", "status": "200"}
+    before = REGISTRY.get_sample_value("rujukan_http_requests_total", labels) or 0.0
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/v1/things/abc")).status_code == 200
+        assert (await c.get("/v1/things/def")).status_code == 200
+    assert REGISTRY.get_sample_value("rujukan_http_requests_total", labels) == before + 2

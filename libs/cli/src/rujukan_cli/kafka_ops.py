@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
-from rujukan_platform.kafka import make_producer
+from rujukan_platform.kafka import make_producer, security_options
 
 DLQ_HEADERS = (
     "dlq_reason",
@@ -60,7 +60,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
 
 
 async def list_topics(bootstrap: str) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security_options())
     await consumer.start()
     try:
         cluster = await consumer._client.fetch_all_metadata()
@@ -97,7 +97,7 @@ async def read(
 ) -> int:
     """Decode records of ``topic``; stops after ``limit``, or when idle unless ``follow``."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security_options()
     )
     await consumer.start()
     seen = 0
@@ -143,9 +143,9 @@ class GroupLag:
 
 
 async def consumer_lag(bootstrap: str, group: str | None = None) -> list[GroupLag]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_options())
     await admin.start()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security_options())
     await consumer.start()
     try:
         groups = [group] if group else sorted(g[0] for g in await admin.list_consumer_groups())
@@ -181,6 +181,7 @@ async def replay_dlq(
         bootstrap_servers=bootstrap,
         group_id=f"{REPLAY_GROUP}.{dlq_topic}",
         enable_auto_commit=False,
+        **security_options(),
         auto_offset_reset="earliest",
     )
     producer = make_producer(bootstrap, client_id="rujukan-dlq-replay")

@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.routing import Match
 
 from rujukan_platform import metrics
 from rujukan_platform.auth import Authenticator
@@ -27,11 +26,9 @@ ReadinessCheck = Callable[[], Coroutine[Any, Any, None]]
 
 
 def _route_template(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The matched route's template (``/v1/referrals/{referral_id}``), never the raw path."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
 
 
 def create_app(
@@ -69,7 +66,7 @@ def create_app(
             status = response.status_code
             return response
         finally:
-            route = _route_template(request)
+            route = _route_template(request)  # set by routing, so read it after call_next
             if route not in ("/metrics",):
                 metrics.HTTP_REQUESTS.labels(route, request.method, str(status)).inc()
                 metrics.HTTP_DURATION.labels(route, request.method).observe(

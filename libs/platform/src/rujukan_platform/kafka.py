@@ -7,15 +7,52 @@ consumers never auto-commit (aiokafka's default is at-most-once).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rujukan_contracts.topics import TOPICS, Topic
 from rujukan_platform.logging import get_logger
 
 log = get_logger(__name__)
+
+
+class KafkaSecurity(BaseSettings):
+    """How every client authenticates: PLAINTEXT locally; TLS + SASL/SCRAM in production.
+
+    ``RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL_SSL``, ``RUJUKAN_KAFKA_SASL_USERNAME`` and
+    ``_PASSWORD`` from the service's Strimzi KafkaUser secret, ``RUJUKAN_KAFKA_SSL_CAFILE`` for
+    the cluster CA."""
+
+    model_config = SettingsConfigDict(env_prefix="RUJUKAN_KAFKA_", extra="ignore")
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+
+
+@cache
+def security_options() -> dict[str, Any]:
+    """Keyword arguments for every aiokafka client, from the environment (read once)."""
+    s = KafkaSecurity()
+    options: dict[str, Any] = {"security_protocol": s.security_protocol}
+    if s.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=s.ssl_cafile)
+    if s.security_protocol.startswith("SASL"):
+        options["sasl_mechanism"] = s.sasl_mechanism
+        options["sasl_plain_username"] = s.sasl_username
+        options["sasl_plain_password"] = (
+            s.sasl_password.get_secret_value() if s.sasl_password else None
+        )
+    return options
 
 
 def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
@@ -28,6 +65,7 @@ def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
         max_batch_size=256 * 1024,
         compression_type=None,
         request_timeout_ms=30_000,
+        **security_options(),
     )
 
 
@@ -45,6 +83,7 @@ def make_consumer(
         session_timeout_ms=30_000,
         heartbeat_interval_ms=3_000,
         fetch_max_wait_ms=100,
+        **security_options(),
     )
 
 
@@ -62,7 +101,9 @@ def topic_specs(topics: Iterable[Topic] | None = None) -> list[NewTopic]:
 
 async def create_topics(bootstrap: str, specs: list[NewTopic]) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="rujukan-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="rujukan-admin", **security_options()
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

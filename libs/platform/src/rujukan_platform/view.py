@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
+from rujukan_platform.kafka import security_options
 from rujukan_platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -32,6 +33,7 @@ class CompactedTopicView:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
+            **security_options(),
         )
         self.ready = asyncio.Event()
 
