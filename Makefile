@@ -1,5 +1,5 @@
 # Rujukan — the commands a developer needs. Everything installs what it needs first.
-.PHONY: up down status test lint contracts help
+.PHONY: up down status test lint contracts help ops-check ops-check-static dashboards
 
 help:
 	@echo "make up        install what is needed, start Kafka, PostgreSQL and the four services"
@@ -8,6 +8,9 @@ help:
 	@echo "make test      install what is needed and run every test against real servers"
 	@echo "make lint      ruff + mypy"
 	@echo "make contracts regenerate JSON Schema and AsyncAPI from the event models"
+	@echo "make ops-check check dashboards, alerts, compose and k8s (live: starts and stops the platform)"
+	@echo "make ops-check-static  the same checks without servers"
+	@echo "make dashboards  regenerate Grafana dashboards and Strimzi topics/users"
 
 up:
 	@bash deploy/local/up.sh
@@ -28,3 +31,13 @@ lint:
 
 contracts:
 	uv run python -m rujukan_contracts.generate
+
+ops-check:
+	@bash deploy/ops-check.sh --up
+
+ops-check-static:
+	@bash deploy/ops-check.sh --static
+
+dashboards:
+	python3 deploy/grafana/build_dashboards.py
+	uv run python deploy/k8s/build_topics.py

@@ -1,0 +1,803 @@
+#!/usr/bin/env python3
+"""Generate Rujukan's Grafana dashboards (deploy/grafana/dashboards/*.json) from one description.
+
+    python3 deploy/grafana/build_dashboards.py          # (re)write the JSON files
+    python3 deploy/grafana/build_dashboards.py --check  # exit 1 if the committed JSON is stale
+
+Standard library only. Every panel is built by the same helpers, so units, legends, datasource
+and layout stay consistent. Metric names are those of libs/platform/src/rujukan_platform/metrics.py
+plus the `service` label that Prometheus adds per target (deploy/prometheus/targets/). Panels
+that need a metric no service exports yet name it in FUTURE_METRICS and say so in their
+description ("Needs future metric: ..."); deploy/ops-check.sh accepts no data only from those.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "dashboards"
+DATASOURCE = {"type": "prometheus", "uid": "rujukan-prometheus"}
+
+#: Metrics the services do not export at the commit this was proven against, with the labels
+#: the dashboards rely on. Panels using them may show no data; the live check accepts that.
+#: The router's and notifications' ones are being added (services/*/metrics.py): when they
+#: land, ops-check reports their panels as DATA and they can leave this list.
+FUTURE_METRICS: dict[str, str] = {
+    "rujukan_router_referrals_total": "referral-router: counter of referral status changes, "
+    "labels {program, status, province}",
+    "rujukan_router_sla_breaches_total": "referral-router: counter of missed deadlines, "
+    "labels {program}",
+    "rujukan_router_escalations_total": "referral-router: counter of escalations, labels "
+    "{program, escalated_to}",
+    "rujukan_intake_intakes_total": "intake: counter of intakes recorded, labels {province, kind}",
+    "rujukan_notifications_deliveries_total": "notifications: counter of finished deliveries, "
+    "labels {channel, result}",
+}
+
+# Program topics are referrals.<CODE>, codes upper case (services/program-registry/seed/programs).
+PROGRAM_TOPICS = 'topic=~"referrals\\\\.[A-Z][A-Z0-9_-]*"'
+RI = "$__rate_interval"
+
+
+class Board:
+    def __init__(self, uid: str, title: str, description: str, tags: list[str]) -> None:
+        self.uid, self.title, self.description, self.tags = uid, title, description, tags
+        self.panels: list[dict[str, Any]] = []
+        self.variables: list[dict[str, Any]] = []
+        self._x = self._y = self._row_h = 0
+        self._id = 0
+
+    # -- layout ---------------------------------------------------------------------------------
+    def row(self, title: str) -> None:
+        self._newline()
+        self._id += 1
+        self.panels.append(
+            {
+                "type": "row",
+                "id": self._id,
+                "title": title,
+                "collapsed": False,
+                "panels": [],
+                "gridPos": {"x": 0, "y": self._y, "w": 24, "h": 1},
+            }
+        )
+        self._y += 1
+
+    def _newline(self) -> None:
+        if self._x:
+            self._y += self._row_h
+            self._x = self._row_h = 0
+
+    def _place(self, w: int, h: int) -> dict[str, int]:
+        if self._x + w > 24:
+            self._newline()
+        pos = {"x": self._x, "y": self._y, "w": w, "h": h}
+        self._x += w
+        self._row_h = max(self._row_h, h)
+        return pos
+
+    # -- panels ---------------------------------------------------------------------------------
+    def panel(
+        self,
+        kind: str,
+        title: str,
+        targets: list[tuple[str, str]],
+        *,
+        unit: str = "short",
+        description: str = "",
+        w: int = 8,
+        h: int = 8,
+        stack: bool = False,
+        thresholds: list[tuple[str, float | None]] | None = None,
+        instant: bool = False,
+    ) -> None:
+        future = sorted({m for m in FUTURE_METRICS for expr, _ in targets if m in expr})
+        if future:
+            note = "Needs future metric: " + ", ".join(f"{m} ({FUTURE_METRICS[m]})" for m in future)
+            description = f"{description} {note}".strip()
+        self._id += 1
+        steps = [
+            {"color": color, "value": value}
+            for color, value in (thresholds or [("green", None), ("red", 80)])
+        ]
+        custom: dict[str, Any] = {}
+        if kind == "timeseries":
+            custom = {
+                "drawStyle": "line",
+                "lineWidth": 1,
+                "fillOpacity": 10,
+                "showPoints": "never",
+                "spanNulls": True,
+                "stacking": {"mode": "normal" if stack else "none", "group": "A"},
+            }
+        panel: dict[str, Any] = {
+            "type": kind,
+            "id": self._id,
+            "title": title,
+            "description": description,
+            "datasource": DATASOURCE,
+            "gridPos": self._place(w, h),
+            "fieldConfig": {
+                "defaults": {
+                    "unit": unit,
+                    "custom": custom,
+                    "thresholds": {"mode": "absolute", "steps": steps},
+                },
+                "overrides": [],
+            },
+            "targets": [
+                {
+                    "refId": chr(ord("A") + i),
+                    "datasource": DATASOURCE,
+                    "expr": expr,
+                    "legendFormat": legend,
+                    "range": not instant,
+                    "instant": instant,
+                    **({"format": "table"} if kind == "table" else {}),
+                }
+                for i, (expr, legend) in enumerate(targets)
+            ],
+        }
+        if kind == "timeseries":
+            panel["options"] = {
+                "legend": {"displayMode": "list", "placement": "bottom"},
+                "tooltip": {"mode": "multi", "sort": "desc"},
+            }
+        elif kind == "stat":
+            panel["options"] = {
+                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+                "colorMode": "value",
+                "graphMode": "area",
+                "textMode": "auto",
+            }
+        elif kind == "bargauge":
+            panel["options"] = {
+                "orientation": "horizontal",
+                "displayMode": "gradient",
+                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            }
+        elif kind == "table":
+            panel["options"] = {"showHeader": True}
+            panel["transformations"] = [{"id": "merge", "options": {}}]
+        self.panels.append(panel)
+
+    def ts(self, title: str, targets: list[tuple[str, str]], **kw: Any) -> None:
+        self.panel("timeseries", title, targets, **kw)
+
+    def stat(self, title: str, targets: list[tuple[str, str]], **kw: Any) -> None:
+        kw.setdefault("w", 6)
+        kw.setdefault("h", 5)
+        self.panel("stat", title, targets, **kw)
+
+    # -- variables ------------------------------------------------------------------------------
+    def query_var(self, name: str, label: str, query: str, regex: str = "") -> None:
+        self.variables.append(
+            {
+                "type": "query",
+                "name": name,
+                "label": label,
+                "datasource": DATASOURCE,
+                "query": {"query": query, "refId": f"var-{name}"},
+                "definition": query,
+                "regex": regex,
+                "refresh": 2,
+                "includeAll": True,
+                "multi": True,
+                "allValue": ".*",
+                "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+                "sort": 1,
+                "options": [],
+                "hide": 0,
+            }
+        )
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "title": self.title,
+            "description": self.description,
+            "tags": ["rujukan", *self.tags],
+            "editable": True,
+            "graphTooltip": 1,
+            "schemaVersion": 39,
+            "version": 1,
+            "refresh": "30s",
+            "time": {"from": "now-6h", "to": "now"},
+            "timezone": "browser",
+            "templating": {"list": self.variables},
+            "annotations": {"list": []},
+            "links": [
+                {"title": "Rujukan", "type": "dashboards", "tags": ["rujukan"], "asDropdown": True}
+            ],
+            "panels": self.panels,
+        }
+
+
+def rate(metric: str, sel: str = "", by: str = "") -> str:
+    group = f" by ({by})" if by else ""
+    return f"sum{group} (rate({metric}{{{sel}}}[{RI}]))"
+
+
+def zero_if_none(expr: str, like: str) -> str:
+    """``expr``, or 0 for every series of ``like`` when ``expr`` has none (no errors is 0)."""
+    return f"({expr}) or (0 * {like})"
+
+
+# ---------------------------------------------------------------------------------------------
+def overview() -> Board:
+    b = Board(
+        "rujukan-overview",
+        "Rujukan / Platform overview",
+        "The flow from intake to referral to outcome, errors and consumer lag.",
+        ["overview"],
+    )
+    b.row("Services")
+    b.stat(
+        "Services up",
+        [('sum(up{job="rujukan"})', "up")],
+        unit="none",
+        thresholds=[("red", None), ("orange", 3), ("green", 4)],
+        description="Targets answering /metrics (4 expected).",
+    )
+    b.stat(
+        "Intakes published (range)",
+        [
+            (
+                'sum(increase(rujukan_events_published_total{topic="intake.submitted"}[$__range]))',
+                "intakes",
+            )
+        ],
+        unit="none",
+    )
+    b.stat(
+        "Referrals delivered (range)",
+        [
+            (
+                f"sum(increase(rujukan_events_published_total{{{PROGRAM_TOPICS}}}[$__range]))",
+                "referrals",
+            )
+        ],
+        unit="none",
+    )
+    b.stat(
+        "Outcomes processed (range)",
+        [
+            (
+                'sum(increase(rujukan_events_consumed_total{topic="referrals.outcomes", '
+                'result="processed"}[$__range]))',
+                "outcomes",
+            )
+        ],
+        unit="none",
+        description="Agency outcomes the router applied (Kafka and HTTP outcome API).",
+    )
+    b.row("Flow")
+    b.ts(
+        "Intake → referral → outcome (events/s)",
+        [
+            (
+                rate("rujukan_events_published_total", 'topic="intake.submitted"'),
+                "intakes submitted",
+            ),
+            (rate("rujukan_events_published_total", PROGRAM_TOPICS), "referrals delivered"),
+            (
+                rate(
+                    "rujukan_events_consumed_total",
+                    'topic="referrals.outcomes", result="processed"',
+                ),
+                "outcomes applied",
+            ),
+            (rate("rujukan_events_published_total", 'topic="referrals.status"'), "status changes"),
+            (
+                rate("rujukan_events_published_total", 'topic="notifications.dispatched"'),
+                "notifications dispatched",
+            ),
+        ],
+        unit="ops",
+        w=16,
+    )
+    b.ts(
+        "Referrals delivered per program (events/s)",
+        [(rate("rujukan_events_published_total", PROGRAM_TOPICS, "topic"), "{{topic}}")],
+        unit="ops",
+        stack=True,
+    )
+    b.ts(
+        "Deliveries by channel and result (per minute)",
+        [
+            (
+                "60 * " + rate("rujukan_notifications_deliveries_total", "", "channel, result"),
+                "{{channel}} {{result}}",
+            )
+        ],
+        unit="short",
+        w=8,
+    )
+    b.ts(
+        "Events published per topic (events/s)",
+        [
+            (
+                rate("rujukan_events_published_total", 'service=~"$service"', "service, topic"),
+                "{{service}} → {{topic}}",
+            )
+        ],
+        unit="ops",
+        w=8,
+    )
+    b.ts(
+        "Events consumed per consumer and result (events/s)",
+        [
+            (
+                rate("rujukan_events_consumed_total", 'service=~"$service"', "consumer, result"),
+                "{{consumer}} {{result}}",
+            )
+        ],
+        unit="ops",
+        w=8,
+    )
+    b.row("Errors")
+    b.ts(
+        "HTTP 5xx ratio per service",
+        [
+            (
+                zero_if_none(
+                    rate("rujukan_http_requests_total", 'status=~"5.."', "service"),
+                    rate("rujukan_http_requests_total", "", "service"),
+                )
+                + " / "
+                + rate("rujukan_http_requests_total", "", "service"),
+                "{{service}}",
+            )
+        ],
+        unit="percentunit",
+        thresholds=[("green", None), ("red", 0.05)],
+    )
+    b.ts(
+        "Dead-lettered messages (per minute)",
+        [
+            (
+                zero_if_none(
+                    "60 * " + rate("rujukan_dlq_messages_total", "", "consumer, topic"),
+                    "sum by (consumer, topic) (rujukan_events_consumed_total)",
+                ),
+                "{{consumer}} ← {{topic}}",
+            )
+        ],
+        unit="short",
+        description="Messages sent to <topic>.dlq. 0 for every consumer/topic pair that has "
+        "none (the counter only appears with the first dead letter).",
+    )
+    b.ts(
+        "Consumer retries and relay errors (per minute)",
+        [
+            (
+                zero_if_none(
+                    "60 * " + rate("rujukan_consumer_retries_total", "", "consumer"),
+                    "sum by (consumer) (rujukan_events_consumed_total)",
+                ),
+                "retry {{consumer}}",
+            ),
+            (
+                "60 * " + rate("rujukan_outbox_relay_errors_total", "", "service"),
+                "relay errors {{service}}",
+            ),
+        ],
+        unit="short",
+    )
+    b.row("Lag")
+    b.ts(
+        "Consumer lag (messages behind)",
+        [("sum by (consumer, topic) (rujukan_consumer_lag)", "{{consumer}} ← {{topic}}")],
+        unit="short",
+        w=12,
+    )
+    b.ts(
+        "Outbox oldest unpublished row (s)",
+        [("max by (service) (rujukan_outbox_oldest_age_seconds)", "{{service}}")],
+        unit="s",
+        w=12,
+        thresholds=[("green", None), ("orange", 60), ("red", 300)],
+    )
+    b.query_var("service", "service", 'label_values(up{job="rujukan"}, service)')
+    return b
+
+
+def programs() -> Board:
+    b = Board(
+        "rujukan-programs",
+        "Rujukan / Program owner",
+        "Referrals received, answered and overdue per program.",
+        ["program"],
+    )
+    b.query_var(
+        "program",
+        "program",
+        f"label_values(rujukan_events_published_total{{{PROGRAM_TOPICS}}}, topic)",
+        regex="/referrals\\.(.*)/",
+    )
+    psel = 'topic=~"referrals\\\\.($program)"'
+    b.row("Delivered to the program's topic (today's metrics)")
+    b.stat(
+        "Referrals delivered (range)",
+        [(f"sum(increase(rujukan_events_published_total{{{psel}}}[$__range]))", "delivered")],
+        unit="none",
+        w=8,
+    )
+    b.ts(
+        "Referrals delivered per program (per hour)",
+        [(f"sum by (topic) (increase(rujukan_events_published_total{{{psel}}}[1h]))", "{{topic}}")],
+        unit="short",
+        w=16,
+        description="Events the router's relay published to referrals.<program>: the agency's "
+        "inbox.",
+    )
+    b.ts(
+        "Outcomes applied by the router (per minute, all programs)",
+        [
+            (
+                "60 * "
+                + rate("rujukan_events_consumed_total", 'topic="referrals.outcomes"', "result"),
+                "{{result}}",
+            )
+        ],
+        unit="short",
+        w=12,
+        description="referrals.outcomes carries no program label: the per-program split "
+        "needs rujukan_router_referrals_total.",
+    )
+    b.ts(
+        "Outcome API requests (per minute)",
+        [
+            (
+                "60 * "
+                + rate(
+                    "rujukan_http_requests_total",
+                    'service="referral-router", method="POST"',
+                    "route, status",
+                ),
+                "{{route}} {{status}}",
+            )
+        ],
+        unit="short",
+        w=12,
+    )
+    b.row("Lifecycle per program (router metrics to come)")
+    b.ts(
+        "Referrals by status per program (per hour)",
+        [
+            (
+                "sum by (program, status) (increase(rujukan_router_referrals_total"
+                '{program=~"$program"}[1h]))',
+                "{{program}} {{status}}",
+            )
+        ],
+        unit="short",
+        w=12,
+    )
+    b.ts(
+        "Answered within the range",
+        [
+            (
+                'sum by (program) (increase(rujukan_router_referrals_total{program=~"$program", '
+                'status=~"accepted|rejected"}[$__range]))',
+                "{{program}}",
+            )
+        ],
+        unit="short",
+        w=12,
+    )
+    b.ts(
+        "Escalations per program (per hour)",
+        [
+            (
+                "sum by (program, escalated_to) (increase(rujukan_router_escalations_total"
+                '{program=~"$program"}[1h]))',
+                "{{program}} → {{escalated_to}}",
+            )
+        ],
+        unit="short",
+        w=12,
+    )
+    b.ts(
+        "Overdue: SLA breaches per program (per hour)",
+        [
+            (
+                "sum by (program) (increase(rujukan_router_sla_breaches_total"
+                '{program=~"$program"}[1h]))',
+                "{{program}}",
+            )
+        ],
+        unit="short",
+        w=12,
+        description="Each escalation or expiry counts once.",
+    )
+    return b
+
+
+def regions() -> Board:
+    b = Board(
+        "rujukan-regions",
+        "Rujukan / Puskesos by region",
+        "Intakes, referrals and their outcomes by province.",
+        ["puskesos"],
+    )
+    b.query_var("province", "province", "label_values(rujukan_router_referrals_total, province)")
+    prov = 'province=~"$province"'
+    b.row("All regions (today's metrics)")
+    b.ts(
+        "Intakes recorded (per minute)",
+        [
+            (
+                "60 * "
+                + rate(
+                    "rujukan_http_requests_total",
+                    'service="intake", method="POST", status=~"2.."',
+                    "route",
+                ),
+                "{{route}}",
+            )
+        ],
+        unit="short",
+        w=12,
+        description="Accepted intake POSTs (single and batch). No province label today.",
+    )
+    b.ts(
+        "Residents notified (per minute)",
+        [
+            (
+                "60 * "
+                + rate("rujukan_events_published_total", 'topic="notifications.dispatched"'),
+                "dispatched",
+            )
+        ],
+        unit="short",
+        w=12,
+    )
+    b.row("By province (metrics to come)")
+    b.ts(
+        "Intakes per province (per hour)",
+        [
+            (
+                f"sum by (province) (increase(rujukan_intake_intakes_total{{{prov}}}[1h]))",
+                "{{province}}",
+            )
+        ],
+        unit="short",
+        w=12,
+    )
+    b.ts(
+        "Referrals per province and status (per hour)",
+        [
+            (
+                "sum by (province, status) "
+                f"(increase(rujukan_router_referrals_total{{{prov}}}[1h]))",
+                "{{province}} {{status}}",
+            )
+        ],
+        unit="short",
+        w=12,
+    )
+    b.panel(
+        "table",
+        "Referrals per province and program (range)",
+        [
+            (
+                f"sum by (province, program) (increase(rujukan_router_referrals_total"
+                f'{{{prov}, status="delivered"}}[$__range]))',
+                "",
+            )
+        ],
+        w=12,
+        instant=True,
+    )
+    b.ts(
+        "Expired referrals per province (per hour)",
+        [
+            (
+                f"sum by (province) (increase(rujukan_router_referrals_total"
+                f'{{{prov}, status="expired"}}[1h]))',
+                "{{province}}",
+            )
+        ],
+        unit="short",
+        w=12,
+        description="Referrals whose SLA passed without an answer.",
+    )
+    return b
+
+
+def internals() -> Board:
+    b = Board(
+        "rujukan-internals",
+        "Rujukan / Service internals",
+        "HTTP per route, outbox, consumers and DLQ, per service.",
+        ["internals"],
+    )
+    b.query_var("service", "service", 'label_values(up{job="rujukan"}, service)')
+    s = 'service=~"$service"'
+    b.row("HTTP")
+    b.ts(
+        "Requests per route (req/s)",
+        [
+            (
+                rate("rujukan_http_requests_total", s, "service, route, method"),
+                "{{service}} {{method}} {{route}}",
+            )
+        ],
+        unit="reqps",
+        w=12,
+    )
+    b.ts(
+        "Responses per status class (req/s)",
+        [
+            (
+                f"sum by (service, status) (label_replace(rate(rujukan_http_requests_total{{{s}}}"
+                f'[{RI}]), "status", "${{1}}xx", "status", "(.).."))',
+                "{{service}} {{status}}",
+            )
+        ],
+        unit="reqps",
+        w=12,
+    )
+    for q in ("0.5", "0.95", "0.99"):
+        b.ts(
+            f"Latency p{int(float(q) * 100)} per route",
+            [
+                (
+                    f"histogram_quantile({q}, sum by (service, route, le) "
+                    f"(rate(rujukan_http_request_duration_seconds_bucket{{{s}}}[{RI}])))",
+                    "{{service}} {{route}}",
+                )
+            ],
+            unit="s",
+        )
+    b.row("Outbox")
+    b.ts(
+        "Outbox backlog (rows)",
+        [(f"sum by (service) (rujukan_outbox_backlog{{{s}}})", "{{service}}")],
+        unit="short",
+    )
+    b.ts(
+        "Outbox oldest row age",
+        [(f"max by (service) (rujukan_outbox_oldest_age_seconds{{{s}}})", "{{service}}")],
+        unit="s",
+        thresholds=[("green", None), ("orange", 60), ("red", 300)],
+    )
+    b.ts(
+        "Events relayed per topic (events/s)",
+        [(rate("rujukan_events_published_total", s, "service, topic"), "{{service}} → {{topic}}")],
+        unit="ops",
+    )
+    b.row("Consumers")
+    b.ts(
+        "Batch processing time p95 (commit included)",
+        [
+            (
+                f"histogram_quantile(0.95, sum by (consumer, le) "
+                f"(rate(rujukan_event_batch_processing_seconds_bucket{{{s}}}[{RI}])))",
+                "{{consumer}}",
+            )
+        ],
+        unit="s",
+    )
+    b.ts(
+        "End-to-end latency p95 (ce_time → processed)",
+        [
+            (
+                f"histogram_quantile(0.95, sum by (consumer, le) "
+                f"(rate(rujukan_event_end_to_end_seconds_bucket{{{s}}}[{RI}])))",
+                "{{consumer}}",
+            )
+        ],
+        unit="s",
+    )
+    b.ts(
+        "Batches per second",
+        [(rate("rujukan_event_batch_processing_seconds_count", s, "consumer"), "{{consumer}}")],
+        unit="ops",
+    )
+    b.ts(
+        "Consumer lag per partition",
+        [
+            (
+                f"sum by (consumer, topic, partition) (rujukan_consumer_lag{{{s}}})",
+                "{{consumer}} {{topic}}/{{partition}}",
+            )
+        ],
+        unit="short",
+        w=12,
+    )
+    b.ts(
+        "Events consumed by result (events/s)",
+        [
+            (
+                rate("rujukan_events_consumed_total", s, "consumer, topic, result"),
+                "{{consumer}} {{topic}} {{result}}",
+            )
+        ],
+        unit="ops",
+        w=12,
+    )
+    b.row("Failures")
+    b.ts(
+        "DLQ messages (total since start)",
+        [
+            (
+                zero_if_none(
+                    f"sum by (consumer, topic) (rujukan_dlq_messages_total{{{s}}})",
+                    f"sum by (consumer, topic) (rujukan_events_consumed_total{{{s}}})",
+                ),
+                "{{consumer}} ← {{topic}}",
+            )
+        ],
+        unit="short",
+    )
+    b.ts(
+        "Consumer retries (per minute)",
+        [
+            (
+                zero_if_none(
+                    "60 * " + rate("rujukan_consumer_retries_total", s, "consumer"),
+                    f"sum by (consumer) (rujukan_events_consumed_total{{{s}}})",
+                ),
+                "{{consumer}}",
+            )
+        ],
+        unit="short",
+    )
+    b.ts(
+        "Relay errors (per minute)",
+        [("60 * " + rate("rujukan_outbox_relay_errors_total", s, "service"), "{{service}}")],
+        unit="short",
+    )
+    b.row("Process")
+    b.ts(
+        "Resident memory",
+        [(f"sum by (service) (process_resident_memory_bytes{{{s}}})", "{{service}}")],
+        unit="bytes",
+        w=12,
+    )
+    b.ts(
+        "CPU (cores)",
+        [(f"sum by (service) (rate(process_cpu_seconds_total{{{s}}}[{RI}]))", "{{service}}")],
+        unit="short",
+        w=12,
+    )
+    return b
+
+
+BOARDS = {"overview": overview, "programs": programs, "regions": regions, "internals": internals}
+
+
+def render() -> dict[str, str]:
+    return {
+        f"rujukan-{name}.json": json.dumps(build().json(), indent=2) + "\n"
+        for name, build in BOARDS.items()
+    }
+
+
+def main() -> int:
+    files = render()
+    if "--check" in sys.argv[1:]:
+        stale = [
+            n
+            for n, text in files.items()
+            if not (OUT / n).exists() or (OUT / n).read_text() != text
+        ]
+        if stale:
+            print(f"stale dashboards (run {Path(__file__).name}): {', '.join(stale)}")
+            return 1
+        print(f"dashboards: {len(files)} up to date")
+        return 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (OUT / name).write_text(text)
+    print(f"dashboards: wrote {', '.join(files)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
