@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Request, Response
 from pydantic import BaseModel, Field
 
+from rujukan_intake import metrics
 from rujukan_intake.adapters.dci import DciRegistry
 from rujukan_intake.adapters.registries import make_registry
 from rujukan_intake.adapters.registry import RegistryUnavailable
@@ -108,6 +109,12 @@ def router(runtime: Runtime) -> APIRouter:
                 headers={"Retry-After": "5"},
             ) from exc
         runtime.relay.wake()
+        for (req, _key), result in zip(items, results, strict=True):
+            if result.problem is not None:
+                metrics.REFUSED.labels(str(result.problem.status)).inc()
+            elif not result.duplicate:
+                kind = "complaint" if req.complaint is not None and not req.needs else "need"
+                metrics.INTAKES.labels(req.household.village_code.strip()[:2], kind).inc()
         return results
 
     @api.post(

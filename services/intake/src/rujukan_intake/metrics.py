@@ -1,0 +1,16 @@
+"""Intake's domain metrics (platform metrics live in rujukan_platform.metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+INTAKES = Counter(
+    "rujukan_intake_intakes_total",
+    "Intakes recorded (after commit), by province and kind (need, complaint)",
+    ["province", "kind"],
+)
+REFUSED = Counter(
+    "rujukan_intake_refused_total",
+    "Intakes refused, by HTTP status (422 validation, 403 scope)",
+    ["status"],
+)
