@@ -116,3 +116,20 @@ async def test_request_metrics_are_labelled_with_the_route_template() -> None:
         assert (await c.get("/v1/things/abc")).status_code == 200
         assert (await c.get("/v1/things/def")).status_code == 200
     assert REGISTRY.get_sample_value("rujukan_http_requests_total", labels) == before + 2
+
+
+def test_service_scoped_settings_override_shared_ones_and_parse_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rujukan_platform.settings import ServiceSettings
+
+    class Demo(ServiceSettings):
+        service: str = "demo-service"
+        mapping: dict[str, dict[str, str]] = {}
+
+    monkeypatch.setenv("RUJUKAN_PORT", "9000")
+    monkeypatch.setenv("RUJUKAN_DEMO_SERVICE_PORT", "9100")
+    monkeypatch.setenv("RUJUKAN_DEMO_SERVICE_MAPPING", '{"PKH": {"url": "http://x"}}')
+    settings = Demo()
+    assert settings.port == 9100
+    assert settings.mapping == {"PKH": {"url": "http://x"}}

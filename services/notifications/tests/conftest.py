@@ -9,19 +9,25 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import uvicorn
 from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import (
@@ -30,10 +36,12 @@ from rujukan_contracts.events import (
     ReferralStatus,
     ReferralStatusChangedV1,
 )
-from rujukan_notifications.adapters.smtp import SmtpSender
+from rujukan_notifications.adapters.inbox import InboxChannel
+from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.bootstrap import build_app, definition, state
+from rujukan_notifications.domain.channels import Channel
 from rujukan_notifications.entrypoints.consumers import NotificationState
-from rujukan_notifications.service_layer.deliveries import Dispatcher
+from rujukan_notifications.service_layer.deliveries import DeliveryPolicy, Dispatcher
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
@@ -199,13 +207,27 @@ class NotificationsHarness:
         self.state = st
         self._consumers: list[RunningConsumer] = []
 
-    def dispatcher(self, *, smtp_port: int, max_attempts: int = 5) -> Dispatcher:
+    def dispatcher(
+        self,
+        *,
+        smtp_port: int = 1,
+        max_attempts: int = 5,
+        channels: dict[str, Channel] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        **policy: Any,
+    ) -> Dispatcher:
+        """E-mail to ``smtp_port``, the inbox, and ``channels``; no quiet hours unless given."""
         return Dispatcher(
             sessions=self.runtime.sessions,
-            send=SmtpSender(host="127.0.0.1", port=smtp_port, sender=SENDER, timeout=5.0),
-            max_attempts=max_attempts,
+            channels={
+                "email": EmailChannel(host="127.0.0.1", port=smtp_port, sender=SENDER, timeout=5.0),
+                "inbox": InboxChannel(self.runtime.sessions),
+                **(channels or {}),
+            },
+            policy=DeliveryPolicy(max_attempts=max_attempts, **policy),
             poll_seconds=0.05,
             on_staged=lambda: None,
+            clock=clock or (lambda: datetime.now(UTC)),
         )
 
     async def run_consumer(self, name: str) -> tuple[str, RunningConsumer]:
@@ -270,6 +292,8 @@ async def notifications(
     finally:
         await harness.close()
         await runtime.producer.stop()
+        for close in runtime.closers:
+            await close()
         await runtime.engine.dispose()
 
 
@@ -306,3 +330,88 @@ def dead_port() -> Iterator[int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         yield s.getsockname()[1]
+
+
+class Clock:
+    """An injectable clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    query: dict[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body.decode()))
+
+
+class HttpPeer:
+    """A real HTTP server (Starlette under uvicorn) standing in for a gateway or an agency: it
+    records every request and answers with ``failures`` (status codes, in order) first, then
+    with ``handler`` (default: 201 and a Twilio-like JSON)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.requests: list[Recorded] = []
+        self.failures: list[int] = []
+        self.handler: Callable[[Recorded], Response] | None = None
+        app = Starlette(
+            routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT"])]
+        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
+        self.server = uvicorn.Server(config)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _handle(self, request: Request) -> Response:
+        recorded = Recorded(
+            request.method,
+            request.url.path,
+            {k.lower(): v for k, v in request.headers.items()},
+            await request.body(),
+            dict(request.query_params),
+        )
+        self.requests.append(recorded)
+        if self.failures:
+            status = self.failures.pop(0)
+            return JSONResponse({"code": 20500, "message": "gateway trouble"}, status_code=status)
+        if self.handler is not None:
+            return self.handler(recorded)
+        return JSONResponse({"sid": f"SM{uuid.uuid4().hex}", "status": "queued"}, status_code=201)
+
+
+@pytest.fixture
+async def http_peer() -> AsyncIterator[HttpPeer]:
+    peer = HttpPeer()
+    task = asyncio.create_task(peer.server.serve())
+    while not peer.server.started:
+        assert not task.done(), "the local HTTP server did not start"
+        await asyncio.sleep(0.01)
+    try:
+        yield peer
+    finally:
+        peer.server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        yield client

@@ -20,7 +20,7 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_eligibility.catalogue import load_seed_programs
-from rujukan_notifications.service_layer.deliveries import plan_delivery, remember_contact
+from rujukan_notifications.service_layer.deliveries import plan_deliveries, remember_contact
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
 
@@ -37,9 +37,13 @@ async def learn_program_names(notifications: Any, *codes: str) -> None:
             await notifications.state._apply_program(program.code, published_event(program))
 
 
-async def deliveries_of(notifications: Any, referral_id: uuid.UUID) -> list[Any]:
+async def deliveries_of(
+    notifications: Any, referral_id: uuid.UUID, audience: str = "resident"
+) -> list[Any]:
     return await notifications.rows(
-        "SELECT * FROM deliveries WHERE referral_id = :r ORDER BY created_at", r=referral_id
+        "SELECT * FROM deliveries WHERE referral_id = :r AND audience = :a ORDER BY created_at",
+        r=referral_id,
+        a=audience,
     )
 
 
@@ -116,7 +120,7 @@ async def test_a_status_change_is_emailed_once_to_the_consented_contact(
     )
     await notifications.publish(statuses, rejected)
     await status_consumer.drain()
-    assert await dispatcher.dispatch_due() == 1
+    assert await dispatcher.dispatch_due() == 2  # the resident's e-mail, the operator's inbox
     assert [m["Subject"] for _r, m in smtp.messages] == [
         "Rujukan ke PBI-JK diterima",
         "Rujukan ke PBI-JK ditolak",
@@ -134,13 +138,15 @@ async def test_english_speakers_get_english_mail_and_unknown_programs_their_code
     intake = make_intake(contact={"email": "resident@example.org", "language": "en"})
     async with notifications.runtime.sessions() as session, session.begin():
         await remember_contact(session, intake)
-        event = make_status(intake, ReferralStatus.in_service, program_code="ATENSI")
-        await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+        event = make_status(intake, ReferralStatus.completed, program_code="ATENSI")
+        await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     assert await notifications.dispatcher(smtp_port=smtp.port).dispatch_due() == 1
     [(recipients, message)] = smtp.messages
     assert recipients == ["resident@example.org"]
-    assert message["Subject"] == "ATENSI service under way"
-    assert message.get_content().startswith(f"ATENSI is now serving referral {event.referral_id}")
+    assert message["Subject"] == "ATENSI service completed"
+    assert message.get_content().startswith(
+        f"ATENSI has completed the service for referral {event.referral_id}"
+    )
 
 
 async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_sent(
@@ -154,7 +160,7 @@ async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_se
     await contacts_consumer.drain()
     assert await notifications.rows("SELECT * FROM contacts") == []
 
-    event = make_status(intake, ReferralStatus.created, frm=None)
+    event = make_status(intake, ReferralStatus.delivered, frm=ReferralStatus.created)
     await notifications.publish(statuses, event)
     await status_consumer.drain()
     [planned] = await deliveries_of(notifications, event.referral_id)
@@ -165,7 +171,7 @@ async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_se
     assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=2).dispatch_due() == 1
     [waiting] = await deliveries_of(notifications, event.referral_id)
     assert waiting.state == "pending" and waiting.attempts == 1
-    assert waiting.last_error == "no consented e-mail contact yet"
+    assert waiting.last_error == "no consented contact yet"
     assert waiting.next_attempt_at > started
     assert await dispatched_events(notifications) == []
 
@@ -175,7 +181,7 @@ async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_se
     [skipped] = await deliveries_of(notifications, event.referral_id)
     assert skipped.state == "skipped" and skipped.attempts == 2
     assert skipped.recipient_masked is None and skipped.sent_at is None
-    assert skipped.last_error == "the resident gave no consented e-mail contact"
+    assert skipped.last_error == "no consented contact"
     assert smtp.messages == []
     [dispatched] = await dispatched_events(notifications)
     assert dispatched.result == "skipped" and dispatched.recipient == "-"
@@ -189,7 +195,7 @@ async def test_with_max_attempts_one_a_delivery_without_contact_is_skipped_at_on
     async with notifications.runtime.sessions() as session, session.begin():
         await remember_contact(session, intake)
         event = make_status(intake, ReferralStatus.accepted)
-        await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+        await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     assert await notifications.rows("SELECT * FROM contacts") == []
     assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due() == 1
     [row] = await deliveries_of(notifications, event.referral_id)
@@ -206,7 +212,7 @@ async def test_an_smtp_server_that_is_down_means_retries_with_backoff_then_faile
     async with notifications.runtime.sessions() as session, session.begin():
         await remember_contact(session, intake)
         event = make_status(intake, ReferralStatus.accepted)
-        await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+        await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     dispatcher = notifications.dispatcher(smtp_port=dead_port, max_attempts=3)
 
     started = datetime.now(UTC)
@@ -241,16 +247,16 @@ async def test_the_api_lists_a_referrals_deliveries(
     api = notifications_api
     intake = make_intake()
     referral_id = uuid.uuid4()
-    other = make_status(intake, ReferralStatus.created, frm=None)
+    other = make_status(intake, ReferralStatus.delivered, frm=ReferralStatus.created)
     async with api.runtime.sessions() as session, session.begin():
         await remember_contact(session, intake)
         for to, frm in (
-            (ReferralStatus.created, None),
             (ReferralStatus.delivered, ReferralStatus.created),
+            (ReferralStatus.accepted, ReferralStatus.delivered),
         ):
             event = make_status(intake, to, frm=frm, referral_id=referral_id)
-            await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
-        await plan_delivery(session, other, source_event_id=uuid.uuid4(), program_names={})
+            await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
+        await plan_deliveries(session, other, source_event_id=uuid.uuid4(), program_names={})
 
     admin = api.token("admin")
     r = await api.client.get(
@@ -258,10 +264,11 @@ async def test_the_api_lists_a_referrals_deliveries(
     )
     assert r.status_code == 200, r.text
     items = r.json()["items"]
-    assert sorted(i["template"] for i in items) == ["status_created", "status_delivered"]
+    assert sorted(i["template"] for i in items) == ["status_accepted", "status_delivered"]
     assert all(i["referral_id"] == str(referral_id) for i in items)
     assert all(i["state"] == "pending" and i["attempts"] == 0 for i in items)
     assert all(i["channel"] == "email" and i["recipient"] is None for i in items)
+    assert all(i["audience"] == "resident" and i["history"] == [] for i in items)
     assert "warga@example.org" not in r.text
 
     r = await api.client.get(
@@ -301,7 +308,7 @@ async def test_a_later_intake_without_notification_consent_stops_the_emails(
 
     async with notifications.runtime.sessions() as session, session.begin():
         event = make_status(later, ReferralStatus.accepted)
-        await plan_delivery(session, event, source_event_id=uuid.uuid4(), program_names={})
+        await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due()
     assert smtp.messages == []
     [row] = await deliveries_of(notifications, event.referral_id)

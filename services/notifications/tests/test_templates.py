@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,17 +12,23 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedErro
 from rujukan_contracts.events import ReferralStatus
 from rujukan_notifications.domain import messages
 from rujukan_notifications.domain.messages import (
+    INBOX_EVENTS,
+    KINDS,
     LANGUAGES,
+    RESIDENT_STATUSES,
     SAMPLE,
     STATUSES,
     load_templates,
+    render,
     render_status,
     template_name,
+    webhook_payload,
 )
 
 TEMPLATES = Path(messages.__file__).resolve().parents[1] / "templates"
 CONTEXT = {
     **SAMPLE,
+    "village_code": "33.04.01.2001",
     "program_code": "PKH",
     "program_name": "Program Keluarga Harapan",
     "referral_id": "ref-0042",
@@ -29,11 +36,13 @@ CONTEXT = {
 }
 
 
-def test_there_is_a_template_for_every_referral_status() -> None:
+def test_there_is_a_template_of_every_kind_in_both_languages() -> None:
     assert set(STATUSES) == {s.value for s in ReferralStatus}
+    assert set(KINDS["status"]) == set(STATUSES)
+    expected = {f"{kind}_{name}.txt" for kind, names in KINDS.items() for name in names}
     for language in LANGUAGES:
         found = {p.name for p in (TEMPLATES / language).glob("*.txt")}
-        assert found == {f"status_{s}.txt" for s in STATUSES}, language
+        assert found == expected, language
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -127,3 +136,64 @@ def test_the_real_templates_load() -> None:
     messages._environment.cache_clear()
     load_templates()
     assert render_status("created", "id", CONTEXT).subject == "Rujukan ke PKH dibuat"
+
+
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("status", RESIDENT_STATUSES)
+def test_sms_variants_fit_one_gsm7_segment(status: str, language: str) -> None:
+    # the longest program code the registry allows (32) with a full referral id
+    message = render(f"sms_{status}", language, {**CONTEXT, "program_code": "P" * 32})
+    assert message.subject == "" and "\n" not in message.body
+    assert len(message.body) <= 160, message.body
+    assert set(message.body) <= GSM7, set(message.body) - GSM7
+    assert "ref-0042" in message.body
+    assert render(f"sms_{status}", "id", CONTEXT) != render(f"sms_{status}", "en", CONTEXT)
+
+
+def test_a_rejection_tells_the_resident_what_to_do_next() -> None:
+    for kind in ("status", "sms"):
+        assert "Puskesos" in render(f"{kind}_rejected", "id", CONTEXT).body
+        assert "Puskesos" in render(f"{kind}_rejected", "en", CONTEXT).body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("event", INBOX_EVENTS)
+def test_operator_inbox_messages_name_the_village_and_referral(event: str, language: str) -> None:
+    message = render(f"inbox_{event}", language, {**CONTEXT, "status": "expired"})
+    assert "33.04.01.2001" in message.subject and "PKH" in message.subject
+    assert "ref-0042" in message.body and "catatan-khusus" in message.body
+    assert message != render(f"inbox_{event}", "en" if language == "id" else "id", CONTEXT)
+
+
+def test_the_agency_webhook_payload_is_json_without_personal_data() -> None:
+    body = webhook_payload({**CONTEXT, "status": "created", "changed_at": "2026-11-24T01:00:00Z"})
+    assert json.loads(body) == {
+        "type": "referral.created",
+        "referral_id": "ref-0042",
+        "program_code": "PKH",
+        "village_code": "33.04.01.2001",
+        "status": "created",
+        "changed_at": "2026-11-24T01:00:00Z",
+    }
+
+
+def test_a_broken_inbox_template_stops_loading_at_start_up(broken_templates: Path) -> None:
+    (broken_templates / "en" / "inbox_escalated.txt").write_text(
+        "Subject: escalated {{ village_code }}\n\n{{ supervisor_name }} please act\n", "utf-8"
+    )
+    with pytest.raises(UndefinedError, match="supervisor_name"):
+        load_templates()
+
+
+def test_a_broken_sms_template_stops_loading_at_start_up(broken_templates: Path) -> None:
+    (broken_templates / "id" / "sms_accepted.txt").write_text(
+        "Rujukan {{ referral_id }} diterima di {{ kantor }}\n", "utf-8"
+    )
+    with pytest.raises(UndefinedError, match="kantor"):
+        load_templates()

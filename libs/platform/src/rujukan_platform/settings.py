@@ -7,6 +7,7 @@ development default only in the ``local`` and ``test`` environments: production 
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Literal
 
@@ -49,7 +50,7 @@ class ServiceSettings(BaseSettings):
             if key.startswith(prefix):
                 field = key.removeprefix(prefix).lower()
                 if field in cls.model_fields:
-                    data[field] = value
+                    data[field] = _json_if_structured(value)
         return data
 
     @model_validator(mode="after")
@@ -65,3 +66,13 @@ class ServiceSettings(BaseSettings):
     def runs_consumer(self, name: str) -> bool:
         wanted = {n.strip() for n in self.run_consumers.split(",") if n.strip()}
         return "all" in wanted or name in wanted
+
+
+def _json_if_structured(value: str) -> Any:
+    """Dict and list settings arrive as JSON text (as pydantic-settings reads its own env)."""
+    if value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

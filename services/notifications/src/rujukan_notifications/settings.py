@@ -1,8 +1,56 @@
-"""Notifications' settings: where the SMTP server is and how hard to try."""
+"""Notifications' settings: the channels' providers, agency webhooks, and how hard to try.
+
+Structured values are JSON in the environment, e.g.::
+
+    RUJUKAN_NOTIFICATIONS_SMS='{"kind": "generic", "url": "https://gw.example/send",
+        "headers": {"Authorization": "Bearer ..."}, "body": {"msisdn": "{to}", "text": "{body}"}}'
+    RUJUKAN_NOTIFICATIONS_WHATSAPP='{"kind": "twilio", "account_sid": "AC...",
+        "auth_token": "...", "from_number": "whatsapp:+14155238886"}'
+    RUJUKAN_NOTIFICATIONS_AGENCY_WEBHOOKS='{"PBI-JK": {"url": "https://...", "secret": "..."}}'
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
 from rujukan_platform.settings import ServiceSettings
+
+
+class GenericGatewaySettings(BaseModel):
+    """Any HTTP SMS/WhatsApp gateway: ``{to}`` and ``{body}`` are replaced in the URL, the
+    header values and every string of the body template (sent as JSON, a form, or, for GET,
+    as query parameters)."""
+
+    kind: Literal["generic"] = "generic"
+    name: str = "generic"
+    url: str
+    method: Literal["POST", "PUT", "GET"] = "POST"
+    headers: dict[str, str] = {}
+    body: dict[str, Any] = {"to": "{to}", "message": "{body}"}
+    encoding: Literal["json", "form"] = "json"
+
+
+class TwilioSettings(BaseModel):
+    """Twilio's Messages API; ``from_number`` is ``whatsapp:+...`` for the WhatsApp sender."""
+
+    kind: Literal["twilio"] = "twilio"
+    name: str = "twilio"
+    account_sid: str
+    auth_token: SecretStr
+    from_number: str
+    base_url: str = "https://api.twilio.com"
+
+
+GatewaySettings = Annotated[GenericGatewaySettings | TwilioSettings, Field(discriminator="kind")]
+
+
+class WebhookEndpoint(BaseModel):
+    url: str
+    secret: SecretStr
 
 
 class NotificationSettings(ServiceSettings):
@@ -13,5 +61,37 @@ class NotificationSettings(ServiceSettings):
     smtp_port: int = 8025
     smtp_sender: str = "Rujukan SLRT <noreply@rujukan.example>"
     smtp_timeout_seconds: float = 10.0
+    #: SMS and WhatsApp gateways; a channel without one is not offered
+    sms: GatewaySettings | None = None
+    whatsapp: GatewaySettings | None = None
+    #: which channels a consented phone number may be used for (the contract has no preference)
+    phone_channels: list[Literal["sms", "whatsapp"]] = ["sms"]
+    #: program code → the agency's webhook (told of each new referral)
+    agency_webhooks: dict[str, WebhookEndpoint] = {}
+    http_timeout_seconds: float = 10.0
+    #: language of the Puskesos operator inbox
+    operator_language: Literal["id", "en"] = "id"
     max_attempts: int = 5
     dispatch_poll_seconds: float = 0.1
+    circuit_failure_threshold: int = 5
+    circuit_cooldown_seconds: float = 60.0
+    #: SMS/WhatsApp to one recipient: at most this many per window, the rest later
+    rate_limit_messages: int = 3
+    rate_limit_window_seconds: int = 3600
+    #: no SMS/WhatsApp between start and end (local time); equal times turn this off
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(7, 0)
+    quiet_hours_timezone: str = "Asia/Jakarta"
+
+    @field_validator("sms", "whatsapp", "agency_webhooks", "phone_channels", mode="before")
+    @classmethod
+    def _json_from_environment(cls, value: Any) -> Any:
+        """``RUJUKAN_NOTIFICATIONS_<FIELD>`` arrives as raw text: decode the JSON here."""
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if text[0] in "{[":
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value

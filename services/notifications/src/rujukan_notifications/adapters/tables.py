@@ -1,9 +1,21 @@
-"""Notifications' tables: residents' contact points (consented only) and deliveries."""
+"""Notifications' tables: residents' contacts (consented only), deliveries and their attempts,
+and the operators' inbox."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, Table, Text, func
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from rujukan_platform.db import new_metadata
 
@@ -17,6 +29,8 @@ contacts = Table(
     Column("language", Text, nullable=False),
     Column("email", Text, nullable=True),
     Column("phone", Text, nullable=True),
+    # the channels consented to (email, sms, whatsapp), decided when the intake arrived
+    Column("channels", ARRAY(Text), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -27,7 +41,10 @@ deliveries = Table(
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
     Column("referral_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("household_id", UUID(as_uuid=True), nullable=False),
+    Column("audience", Text, nullable=False),  # resident, operator, supervisor, agency
     Column("channel", Text, nullable=False),
+    # operators' inbox and agencies' program code; residents' contact stays in `contacts`
+    Column("address", Text, nullable=True),
     Column("recipient_masked", Text, nullable=True),
     Column("template", Text, nullable=False),
     Column("context", Text, nullable=False),
@@ -37,6 +54,44 @@ deliveries = Table(
     Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True), nullable=True),
-    Index("uq_deliveries_source_channel", "source_event_id", "channel", unique=True),
+    Index(
+        "uq_deliveries_source_audience_channel",
+        "source_event_id",
+        "audience",
+        "channel",
+        unique=True,
+    ),
     Index("ix_deliveries_pending", "next_attempt_at", postgresql_where="state = 'pending'"),
+    Index("ix_deliveries_household_sent", "household_id", "sent_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column(
+        "delivery_id",
+        UUID(as_uuid=True),
+        ForeignKey("deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("attempt", Integer, nullable=False),  # the delivery's attempt count after this step
+    # sent, retry, failed, skipped, waiting, deferred, circuit_open
+    Column("outcome", Text, nullable=False),
+    Column("provider", Text, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+inbox_messages = Table(
+    "inbox_messages",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),  # the delivery's id
+    Column("recipient", Text, nullable=False),  # puskesos:<village>, supervisor:<regency>
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_inbox_messages_recipient_created", "recipient", "created_at"),
 )

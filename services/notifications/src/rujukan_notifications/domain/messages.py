@@ -1,7 +1,14 @@
-"""Messages to residents, rendered from Jinja2 templates in Bahasa Indonesia and English.
+"""Messages, rendered from Jinja2 templates in Bahasa Indonesia and English.
 
-Templates use ``StrictUndefined`` and are all rendered against a sample context when loaded, so
-a template that names a missing variable fails at start-up, not when a resident should hear news.
+Three kinds of template, ``<language>/<kind>_<name>.txt``:
+
+* ``status_<status>`` — e-mail to residents (a ``Subject:`` line, a blank line, the body);
+* ``sms_<status>``    — SMS/WhatsApp to residents: one short body (≤ 160 GSM-7 characters);
+* ``inbox_<event>``   — the Puskesos operator inbox (``rejected``, ``expired``, ``escalated``).
+
+Agencies get JSON, not a template (``webhook_payload``). Templates use ``StrictUndefined`` and
+are all rendered against a sample context when loaded, so a template that names a missing
+variable fails at start-up, not when someone should hear news.
 """
 
 from __future__ import annotations
@@ -9,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from uuid import UUID
 
+import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 LANGUAGES = ("id", "en")
@@ -24,6 +33,15 @@ STATUSES = (
     "expired",
     "withdrawn",
 )
+#: the changes a resident is told of (referral sent, accepted, rejected, completed)
+RESIDENT_STATUSES = ("delivered", "accepted", "rejected", "completed")
+INBOX_EVENTS = ("rejected", "expired", "escalated")
+KINDS: dict[str, tuple[str, ...]] = {
+    "status": STATUSES,
+    "sms": RESIDENT_STATUSES,
+    "inbox": INBOX_EVENTS,
+}
+SUBJECTLESS = frozenset({"sms"})
 SAMPLE = {
     "program_code": "PBI-JK",
     "program_name": "Penerima Bantuan Iuran Jaminan Kesehatan",
@@ -31,6 +49,7 @@ SAMPLE = {
     "reason_code": "lack_of_capacity",
     "note": "Kuota penuh",
     "referral_id": "7e57d004-2b97-4e7a-b45d-1234567890ab",
+    "village_code": "33.04.01.2001",
 }
 
 
@@ -38,6 +57,8 @@ SAMPLE = {
 class Message:
     subject: str
     body: str
+    #: the delivery this message belongs to: receivers use it to drop a second copy
+    delivery_id: UUID | None = None
 
 
 @cache
@@ -49,8 +70,9 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     for language in LANGUAGES:
-        for status in STATUSES:
-            _render(env, "status", status, language, SAMPLE)  # fails loudly on a bad template
+        for kind, names in KINDS.items():
+            for name in names:
+                _render(env, kind, name, language, SAMPLE)  # fails loudly on a bad template
     return env
 
 
@@ -62,13 +84,37 @@ def _render(
     env: Environment, kind: str, status: str, language: str, ctx: dict[str, Any]
 ) -> Message:
     text = env.get_template(template_name(kind, status, language)).render(**ctx)
+    if kind in SUBJECTLESS:
+        return Message("", text.strip())
     subject, _, body = text.partition("\n")
     return Message(subject.removeprefix("Subject:").strip(), body.lstrip("\n"))
 
 
-def render_status(status: str, language: str, ctx: dict[str, Any]) -> Message:
+def render(template: str, language: str, ctx: dict[str, Any]) -> Message:
+    """Render a stored template id such as ``sms_accepted`` or ``inbox_expired``."""
+    kind, _, name = template.partition("_")
     lang = language if language in LANGUAGES else "id"
-    return _render(_environment(), "status", status, lang, ctx)
+    return _render(_environment(), kind, name, lang, ctx)
+
+
+def render_status(status: str, language: str, ctx: dict[str, Any]) -> Message:
+    return render(f"status_{status}", language, ctx)
+
+
+def webhook_payload(ctx: dict[str, Any]) -> str:
+    """What an agency receives for a new referral: ids and codes only, no personal data (the
+    agency reads the referral itself from its topic or the router's API)."""
+    return orjson.dumps(
+        {
+            "type": "referral.created",
+            "referral_id": ctx["referral_id"],
+            "program_code": ctx["program_code"],
+            "village_code": ctx["village_code"],
+            "status": ctx["status"],
+            "changed_at": ctx["changed_at"],
+        },
+        option=orjson.OPT_SORT_KEYS,
+    ).decode()
 
 
 def load_templates() -> None:

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from rujukan_notifications.domain.messages import LANGUAGES, SAMPLE, STATUSES, render_status
-from rujukan_notifications.service_layer.deliveries import list_deliveries
-from rujukan_platform.auth import CurrentPrincipal, require_role
-from rujukan_platform.problems import Problem
+from rujukan_notifications.domain.messages import KINDS, LANGUAGES, SAMPLE, render
+from rujukan_notifications.service_layer.deliveries import list_deliveries, list_inbox
+from rujukan_platform.auth import CurrentPrincipal, Principal, require_role
+from rujukan_platform.problems import Problem, field_error
 from rujukan_platform.runtime import Runtime
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+INBOXES = ("puskesos", "supervisor")
+
+
+def _may_read_inbox(principal: Principal, recipient: str) -> None:
+    """Admins and services read every inbox; an operator the inboxes of their regions
+    (``puskesos:<village code>``, ``supervisor:<regency code>``)."""
+    require_role(principal, "admin", "operator", "service")
+    kind, _, region = recipient.partition(":")
+    if kind not in INBOXES or not region:
+        raise field_error("recipient", "expected puskesos:<village code> or supervisor:<regency>")
+    if not principal.covers_region(region):
+        raise Problem(403, "Forbidden", f"{recipient} is outside your regions")
 
 
 def router(runtime: Runtime) -> APIRouter:
@@ -21,7 +33,7 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get(
         "/notifications",
-        summary="Every delivery for one referral, oldest first",
+        summary="Every delivery for one referral, oldest first, with each attempt",
         responses={401: PROBLEM, 403: PROBLEM},
     )
     async def notifications(referral_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
@@ -30,16 +42,34 @@ def router(runtime: Runtime) -> APIRouter:
             return {"items": await list_deliveries(session, referral_id)}
 
     @api.get(
+        "/inbox",
+        summary="An operator inbox (rejections, expiries, escalations), newest first",
+        responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+    )
+    async def inbox(
+        recipient: str,
+        principal: CurrentPrincipal,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        _may_read_inbox(principal, recipient)
+        async with runtime.sessions() as session:
+            return await list_inbox(session, recipient, limit=limit, cursor=cursor)
+
+    @api.get(
         "/templates/{status}/preview",
-        summary="Render a status template with sample data",
+        summary="Render a template (e-mail 'status', 'sms' or operator 'inbox') with sample data",
         responses={401: PROBLEM, 404: PROBLEM},
     )
     async def preview(
-        status: str, _principal: CurrentPrincipal, language: str = "id"
+        status: str,
+        _principal: CurrentPrincipal,
+        language: str = "id",
+        kind: Literal["status", "sms", "inbox"] = "status",
     ) -> dict[str, str]:
-        if status not in STATUSES or language not in LANGUAGES:
-            raise Problem(404, "Not found", f"no template for status {status!r} in {language!r}")
-        message = render_status(status, language, {**SAMPLE, "status": status})
+        if status not in KINDS[kind] or language not in LANGUAGES:
+            raise Problem(404, "Not found", f"no {kind} template for {status!r} in {language!r}")
+        message = render(f"{kind}_{status}", language, {**SAMPLE, "status": status})
         return {"subject": message.subject, "body": message.body}
 
     return api

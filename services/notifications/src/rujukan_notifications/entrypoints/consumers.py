@@ -1,8 +1,12 @@
-"""Notifications' consumers: contacts from intakes, a delivery per referral status change."""
+"""Notifications' consumers: contacts from intakes, deliveries per referral status change."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
 
 from rujukan_contracts.events import (
     Event,
@@ -11,10 +15,14 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_contracts.topics import INTAKE_SUBMITTED, PROGRAMS_CATALOG, REFERRALS_STATUS
-from rujukan_notifications.adapters.smtp import SmtpSender
+from rujukan_notifications.adapters.channels import build_channels
+from rujukan_notifications.domain.channels import RESIDENT_CHANNELS
+from rujukan_notifications.domain.policies import QuietHours
 from rujukan_notifications.service_layer.deliveries import (
+    DeliveryPolicy,
     Dispatcher,
-    plan_delivery,
+    Routing,
+    plan_deliveries,
     remember_contact,
 )
 from rujukan_notifications.settings import NotificationSettings
@@ -23,11 +31,28 @@ from rujukan_platform.runtime import Runtime
 from rujukan_platform.view import CompactedTopicView
 
 
+def delivery_policy(settings: NotificationSettings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        max_attempts=settings.max_attempts,
+        failure_threshold=settings.circuit_failure_threshold,
+        cooldown=timedelta(seconds=settings.circuit_cooldown_seconds),
+        rate_limit=settings.rate_limit_messages,
+        rate_window=timedelta(seconds=settings.rate_limit_window_seconds),
+        quiet_hours=QuietHours(
+            settings.quiet_hours_start,
+            settings.quiet_hours_end,
+            ZoneInfo(settings.quiet_hours_timezone),
+        ),
+        operator_language=settings.operator_language,
+    )
+
+
 class NotificationState:
     def __init__(self, runtime: Runtime) -> None:
         settings = runtime.settings
         assert isinstance(settings, NotificationSettings)
         self.runtime = runtime
+        self.settings = settings
         self.program_names: dict[str, dict[str, str]] = {}
         self.view = CompactedTopicView(
             bootstrap=settings.kafka_bootstrap,
@@ -35,15 +60,17 @@ class NotificationState:
             apply=self._apply_program,
             client_id="rujukan-notifications-catalogue",
         )
+        self.http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
+        runtime.closers.append(self.http.aclose)
+        self.channels = build_channels(settings, runtime.sessions, self.http)
+        self.routing = Routing(
+            resident_channels=[c for c in RESIDENT_CHANNELS if c in self.channels],
+            agency_programs=frozenset(settings.agency_webhooks),
+        )
         self.dispatcher = Dispatcher(
             sessions=runtime.sessions,
-            send=SmtpSender(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                sender=settings.smtp_sender,
-                timeout=settings.smtp_timeout_seconds,
-            ),
-            max_attempts=settings.max_attempts,
+            channels=self.channels,
+            policy=delivery_policy(settings),
             poll_seconds=settings.dispatch_poll_seconds,
             on_staged=runtime.relay.wake,
         )
@@ -55,11 +82,15 @@ class NotificationState:
             self.program_names.pop(code, None)
 
     async def on_intake(self, ctx: HandlerContext, event: IntakeSubmittedV1) -> None:
-        await remember_contact(ctx.session, event)
+        await remember_contact(ctx.session, event, phone_channels=self.settings.phone_channels)
 
     async def on_status(self, ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
-        await plan_delivery(
-            ctx.session, event, source_event_id=ctx.meta.id, program_names=self.program_names
+        await plan_deliveries(
+            ctx.session,
+            event,
+            source_event_id=ctx.meta.id,
+            program_names=self.program_names,
+            routing=self.routing,
         )
 
     def consumers(self) -> list[ConsumerSpec]:

@@ -1,0 +1,91 @@
+"""SMS and WhatsApp over HTTP gateways: a generic, configured request shape, and Twilio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from rujukan_notifications.domain.channels import DeliveryFailed
+from rujukan_notifications.domain.messages import Message
+from rujukan_notifications.settings import GenericGatewaySettings, TwilioSettings
+
+RETRYABLE_STATUS = frozenset({408, 425, 429})
+
+
+async def request(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> None:
+    """One HTTP call; network errors, timeouts, 408/429 and 5xx may pass, other errors not."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}", retryable=True) from exc
+    if response.is_success:
+        return
+    retryable = response.status_code >= 500 or response.status_code in RETRYABLE_STATUS
+    raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}", retryable=retryable)
+
+
+def fill(template: Any, to: str, body: str) -> Any:
+    """Replace ``{to}`` and ``{body}`` in every string of a JSON-like template (no ``format``:
+    braces in a message stay what they are)."""
+    if isinstance(template, str):
+        return template.replace("{to}", to).replace("{body}", body)
+    if isinstance(template, dict):
+        return {k: fill(v, to, body) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill(v, to, body) for v in template]
+    return template
+
+
+class GenericGateway:
+    def __init__(self, settings: GenericGatewaySettings, client: httpx.AsyncClient) -> None:
+        self._settings = settings
+        self._client = client
+
+    def provider(self, recipient: str) -> str:
+        return self._settings.name
+
+    async def send(self, recipient: str, message: Message) -> None:
+        s = self._settings
+        body = fill(s.body, recipient, message.body)
+        kwargs: dict[str, Any] = {"headers": fill(s.headers, recipient, message.body)}
+        if s.method == "GET":
+            kwargs["params"] = body
+        elif s.encoding == "form":
+            kwargs["data"] = body
+        else:
+            kwargs["json"] = body
+        await request(self._client, s.method, fill(s.url, recipient, message.body), **kwargs)
+
+
+class TwilioGateway:
+    """``POST /2010-04-01/Accounts/{sid}/Messages.json``, form-encoded ``To``/``From``/``Body``,
+    basic auth with the account SID and auth token. For WhatsApp both ends are
+    ``whatsapp:+<E.164>``."""
+
+    def __init__(
+        self, settings: TwilioSettings, client: httpx.AsyncClient, *, whatsapp: bool = False
+    ) -> None:
+        self._settings = settings
+        self._client = client
+        self._prefix = "whatsapp:" if whatsapp else ""
+
+    def provider(self, recipient: str) -> str:
+        return self._settings.name
+
+    def _address(self, number: str) -> str:
+        return number if number.startswith(self._prefix) else self._prefix + number
+
+    async def send(self, recipient: str, message: Message) -> None:
+        s = self._settings
+        await request(
+            self._client,
+            "POST",
+            f"{s.base_url.rstrip('/')}/2010-04-01/Accounts/{s.account_sid}/Messages.json",
+            data={
+                "To": self._address(recipient),
+                "From": self._address(s.from_number),
+                "Body": message.body,
+            },
+            auth=(s.account_sid, s.auth_token.get_secret_value()),
+        )

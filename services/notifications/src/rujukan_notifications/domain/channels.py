@@ -1,0 +1,31 @@
+"""The one interface every channel implements (e-mail, SMS, WhatsApp, webhook, inbox)."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from rujukan_notifications.domain.messages import Message
+
+ChannelName = Literal["email", "sms", "whatsapp", "webhook", "inbox"]
+RESIDENT_CHANNELS: tuple[ChannelName, ...] = ("email", "sms", "whatsapp")
+PHONE_CHANNELS: tuple[ChannelName, ...] = ("sms", "whatsapp")
+
+
+class DeliveryFailed(Exception):
+    """The provider did not take the message. ``retryable``: it may on a later try (network,
+    timeout, 5xx, 429); otherwise it never will (a refused number, a 4xx, a bad signature)."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+
+
+class Channel(Protocol):
+    def provider(self, recipient: str) -> str:
+        """Who carries the message to ``recipient``: the circuit breaker's key and a metrics
+        label (bounded: one per configured provider or agency)."""
+        ...
+
+    async def send(self, recipient: str, message: Message) -> None:
+        """Hand the message over, or raise ``DeliveryFailed``."""
+        ...

@@ -1,0 +1,29 @@
+"""Notifications' own metrics (bounded labels: channel names, results, configured providers)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+DELIVERIES = Counter(
+    "rujukan_notifications_deliveries_total",
+    "Deliveries finished, by channel and result (sent, failed, skipped)",
+    ["channel", "result"],
+)
+ATTEMPTS = Counter(
+    "rujukan_notifications_attempts_total",
+    "Dispatch steps by channel and outcome (sent, retry, failed, skipped, waiting, deferred,"
+    " circuit_open)",
+    ["channel", "outcome"],
+)
+SEND_DURATION = Histogram(
+    "rujukan_notifications_send_seconds",
+    "Time a provider took to take (or refuse) one message",
+    ["channel"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+CIRCUIT_STATE = Gauge(
+    "rujukan_notifications_circuit_state",
+    "Circuit breaker per provider: 0 closed, 1 half-open, 2 open",
+    ["provider"],
+)
+CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}

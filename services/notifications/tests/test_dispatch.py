@@ -1,0 +1,548 @@
+"""The dispatcher with every channel against real local servers: consent, SMS/WhatsApp,
+webhooks, the operator inbox, retries, the circuit breaker, quiet hours and the rate limit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from rujukan_contracts.events import (
+    IntakeSubmittedV1,
+    NotificationDispatchedV1,
+    ReasonCode,
+    ReferralStatus,
+    ReferralStatusChangedV1,
+)
+from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
+from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
+from rujukan_notifications.domain.policies import QuietHours
+from rujukan_notifications.service_layer.deliveries import (
+    Dispatcher,
+    Routing,
+    plan_deliveries,
+    remember_contact,
+)
+from rujukan_notifications.settings import (
+    GenericGatewaySettings,
+    TwilioSettings,
+    WebhookEndpoint,
+)
+
+from .conftest import Clock, HttpPeer
+
+pytestmark = pytest.mark.integration
+
+MakeIntake = Callable[..., IntakeSubmittedV1]
+MakeStatus = Callable[..., ReferralStatusChangedV1]
+WIB = ZoneInfo("Asia/Jakarta")
+PHONE = "+6281234567890"
+MASKED_PHONE = "+62********890"
+SMS_AND_EMAIL = Routing(resident_channels=("email", "sms"))
+
+
+def twilio(peer: HttpPeer, client: httpx.AsyncClient, *, whatsapp: bool = False) -> TwilioGateway:
+    settings = TwilioSettings(
+        account_sid="AC42",
+        auth_token="token",
+        from_number="whatsapp:+14155238886" if whatsapp else "+15005550006",
+        base_url=peer.url,
+    )
+    return TwilioGateway(settings, client, whatsapp=whatsapp)
+
+
+def future_clock(hour: int = 12) -> Clock:
+    """A clock at ``hour``:00 in Jakarta, tomorrow (after every row's ``now()``)."""
+    tomorrow = datetime.now(WIB).date() + timedelta(days=1)
+    return Clock(datetime.combine(tomorrow, time(hour), WIB).astimezone(UTC))
+
+
+async def plan(
+    notifications: Any,
+    event: ReferralStatusChangedV1,
+    routing: Routing = SMS_AND_EMAIL,
+    intake: IntakeSubmittedV1 | None = None,
+    **contact: Any,
+) -> None:
+    async with notifications.runtime.sessions() as session, session.begin():
+        if intake is not None:
+            await remember_contact(session, intake, **contact)
+        await plan_deliveries(
+            session, event, source_event_id=uuid.uuid4(), program_names={}, routing=routing
+        )
+
+
+async def drive(dispatcher: Dispatcher) -> int:
+    """Dispatch until nothing is due at the dispatcher's clock."""
+    total = 0
+    while handled := await dispatcher.dispatch_due():
+        total += handled
+    return total
+
+
+async def deliveries(notifications: Any, channel: str | None = None) -> list[Any]:
+    rows = await notifications.rows("SELECT * FROM deliveries ORDER BY created_at, id")
+    return [r for r in rows if channel is None or r.channel == channel]
+
+
+async def history(notifications: Any, delivery_id: uuid.UUID) -> list[str]:
+    rows = await notifications.rows(
+        "SELECT outcome FROM delivery_attempts WHERE delivery_id = :d ORDER BY id", d=delivery_id
+    )
+    return [r.outcome for r in rows]
+
+
+async def dispatched(notifications: Any) -> list[NotificationDispatchedV1]:
+    rows = await notifications.rows("SELECT payload::text AS payload FROM outbox ORDER BY seq")
+    return [NotificationDispatchedV1.model_validate_json(r.payload) for r in rows]
+
+
+async def test_a_consented_phone_gets_an_sms_once_even_when_the_event_is_redelivered(
+    notifications: Any,
+    smtp: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    notifications.state.routing = SMS_AND_EMAIL
+    intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
+    statuses, status_consumer = await notifications.run_consumer("notifications-status")
+    intake = make_intake(contact={"email": "warga@example.org", "phone": "0812-3456-7890"})
+    await notifications.publish(intakes, intake)
+    await contacts_consumer.drain()
+    [contact] = await notifications.rows("SELECT * FROM contacts")
+    assert contact.phone == PHONE and contact.channels == ["email", "sms"]
+
+    accepted = make_status(intake, ReferralStatus.accepted)
+    meta = await notifications.publish(statuses, accepted)
+    await status_consumer.drain()
+    clock = future_clock()
+    dispatcher = notifications.dispatcher(
+        smtp_port=smtp.port, channels={"sms": twilio(http_peer, http_client)}, clock=clock
+    )
+    assert await drive(dispatcher) == 2
+    [request] = http_peer.requests
+    form = request.form()
+    assert form["To"] == PHONE and str(accepted.referral_id) in form["Body"]
+    assert form["Body"].startswith("Kabar baik")
+    assert len(smtp.messages) == 1
+    [sms] = await deliveries(notifications, "sms")
+    assert sms.state == "sent" and sms.template == "sms_accepted"
+    assert sms.recipient_masked == MASKED_PHONE and sms.sent_at == clock.now
+    assert await history(notifications, sms.id) == ["sent"]
+    events = await dispatched(notifications)
+    assert {(e.channel, e.result, e.recipient) for e in events} == {
+        ("sms", "sent", MASKED_PHONE),
+        ("email", "sent", "w***@example.org"),
+    }
+
+    await notifications.publish(statuses, accepted, meta)  # the same event, redelivered
+    await status_consumer.drain()
+    clock.advance(hours=2)
+    assert await drive(dispatcher) == 0
+    assert len(http_peer.requests) == 1 and len(smtp.messages) == 1
+    assert len(await deliveries(notifications)) == 2
+
+
+async def test_phone_channels_follow_consent(
+    notifications: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    routing = Routing(resident_channels=("email", "sms", "whatsapp"))
+    channels = {
+        "sms": twilio(http_peer, http_client),
+        "whatsapp": twilio(http_peer, http_client, whatsapp=True),
+    }
+    dispatcher = notifications.dispatcher(channels=channels, clock=future_clock(), max_attempts=1)
+
+    # Consent covers SMS only (the default): no WhatsApp delivery is even planned.
+    sms_only = make_intake(contact={"email": None, "phone": PHONE})
+    await plan(notifications, make_status(sms_only, ReferralStatus.completed), routing, sms_only)
+    # Where the deployment counts a phone as WhatsApp consent too, both go out.
+    both = make_intake(contact={"email": None, "phone": "081298765432"})
+    await plan(
+        notifications,
+        make_status(both, ReferralStatus.completed),
+        routing,
+        both,
+        phone_channels=("sms", "whatsapp"),
+    )
+    # Without the 'notification' purpose, nothing is kept and nothing is sent.
+    refused = make_intake(consent={"purposes": ["referral"]}, contact={"phone": "081211112222"})
+    await plan(
+        notifications,
+        make_status(refused, ReferralStatus.completed),
+        Routing(resident_channels=("sms",)),
+        refused,
+    )
+    assert await drive(dispatcher) == 4
+    sent = sorted((r.form()["To"], r.form()["From"]) for r in http_peer.requests)
+    assert sent == [
+        ("+6281234567890", "+15005550006"),
+        ("+6281298765432", "+15005550006"),
+        ("whatsapp:+6281298765432", "whatsapp:+14155238886"),
+    ]
+    rows = await deliveries(notifications)
+    [skipped] = [r for r in rows if r.household_id == refused.household_id]
+    assert skipped.state == "skipped" and skipped.last_error == "no consented contact"
+    assert all(r.state == "sent" for r in rows if r.household_id != refused.household_id)
+    assert (
+        await notifications.rows(
+            "SELECT 1 FROM contacts WHERE household_id = :h", h=refused.household_id
+        )
+        == []
+    )
+
+
+async def test_a_contact_arriving_without_a_channel_skips_it_at_once(
+    notifications: Any,
+    smtp: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    """Planned before the contact was known, an SMS is skipped (not retried) once the contact
+    arrives consented to e-mail only; later changes plan no SMS at all."""
+    intake = make_intake(contact={"email": "warga@example.org", "phone": None})
+    await plan(notifications, make_status(intake, ReferralStatus.accepted))
+    assert sorted(r.channel for r in await deliveries(notifications)) == ["email", "sms"]
+    await plan(notifications, make_status(intake, ReferralStatus.delivered), intake=intake)
+    dispatcher = notifications.dispatcher(
+        smtp_port=smtp.port, channels={"sms": twilio(http_peer, http_client)}, clock=future_clock()
+    )
+    assert await drive(dispatcher) == 3
+    [sms] = await deliveries(notifications, "sms")
+    assert sms.state == "skipped" and sms.attempts == 1
+    assert sms.last_error == "the resident did not consent to sms"
+    assert [r.state for r in await deliveries(notifications, "email")] == ["sent", "sent"]
+    assert http_peer.requests == [] and len(smtp.messages) == 2
+
+
+async def test_the_agency_hears_of_each_new_referral_by_a_signed_webhook(
+    notifications: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    received: list[dict[str, Any]] = []
+
+    def agency(request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        verify_signature(
+            "bpjs-secret",
+            timestamp=request.headers["x-rujukan-timestamp"],
+            signature=request.headers["x-rujukan-signature"],
+            body=request.body,
+        )
+        received.append({**request.json(), "delivery": request.headers["x-rujukan-delivery"]})
+        return JSONResponse({"ok": True})
+
+    http_peer.handler = agency
+    endpoints = {"PBI-JK": WebhookEndpoint(url=http_peer.url + "/hook", secret="bpjs-secret")}
+    routing = Routing(resident_channels=(), agency_programs=frozenset(endpoints))
+    intake = make_intake()
+    created = make_status(intake, ReferralStatus.created, frm=None)
+    await plan(notifications, created, routing)
+    await plan(notifications, make_status(intake, ReferralStatus.created, program_code="PKH"))
+    await plan(notifications, make_status(intake, ReferralStatus.delivered), routing)
+
+    dispatcher = notifications.dispatcher(
+        channels={"webhook": WebhookChannel(endpoints, http_client)}
+    )
+    assert await drive(dispatcher) == 1  # PKH has no webhook; 'delivered' is not for agencies
+    [hook] = await deliveries(notifications, "webhook")
+    assert hook.state == "sent" and hook.recipient_masked == "PBI-JK"
+    assert received == [
+        {
+            "type": "referral.created",
+            "referral_id": str(created.referral_id),
+            "program_code": "PBI-JK",
+            "village_code": intake.village_code,
+            "status": "created",
+            "changed_at": created.changed_at.isoformat(),
+            "delivery": str(hook.id),
+        }
+    ]
+
+
+async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox(
+    notifications_api: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    api = notifications_api
+    intake = make_intake(village_code="33.04.01.2001")
+    events = [
+        make_status(intake, ReferralStatus.rejected, reason_code=ReasonCode.not_eligible),
+        make_status(intake, ReferralStatus.expired),
+        make_status(intake, ReferralStatus.received, note="escalated: agency unreachable"),
+        make_status(intake, ReferralStatus.accepted),  # not for operators
+    ]
+    for event in events:
+        await plan(api, event, Routing(resident_channels=()))
+    # the service's own dispatcher, built from its settings
+    assert (
+        await drive(api.runtime.extensions["notifications"].dispatcher) == 5
+    )  # 3 for the Puskesos, 2 for the supervisor
+
+    operator = api.token("operator", regions=["33.04.01"])
+    inbox = "puskesos:33.04.01.2001"
+    r = await api.client.get("/v1/inbox", params={"recipient": inbox, "limit": 2}, headers=operator)
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    r = await api.client.get(
+        "/v1/inbox",
+        params={"recipient": inbox, "limit": 2, "cursor": first["next_cursor"]},
+        headers=operator,
+    )
+    second = r.json()
+    assert len(second["items"]) == 1 and second["next_cursor"] is None
+    subjects = [i["subject"] for i in first["items"] + second["items"]]
+    assert sorted(subjects) == sorted(
+        [
+            "Rujukan PBI-JK ditolak — desa 33.04.01.2001",
+            "Rujukan PBI-JK melewati batas waktu — desa 33.04.01.2001",
+            "Eskalasi rujukan PBI-JK — desa 33.04.01.2001",
+        ]
+    )
+    created = [i["created_at"] for i in first["items"] + second["items"]]
+    assert created == sorted(created, reverse=True)
+
+    supervisor = api.token("operator", regions=["33.04"])
+    r = await api.client.get(
+        "/v1/inbox", params={"recipient": "supervisor:33.04"}, headers=supervisor
+    )
+    assert [i["subject"][:8] for i in r.json()["items"]] == ["Eskalasi", "Eskalasi"]
+    r = await api.client.get(
+        "/v1/inbox", params={"recipient": "supervisor:33.04"}, headers=operator
+    )
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    other = api.token("operator", regions=["35.01"])
+    r = await api.client.get("/v1/inbox", params={"recipient": inbox}, headers=other)
+    assert r.status_code == 403
+    agency = api.token("agency", programs=["PBI-JK"])
+    assert (
+        await api.client.get("/v1/inbox", params={"recipient": inbox}, headers=agency)
+    ).status_code == 403
+    r = await api.client.get("/v1/inbox", params={"recipient": "33.04"}, headers=operator)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "recipient"
+    r = await api.client.get(
+        "/v1/inbox", params={"recipient": inbox, "cursor": "bm9wZQ=="}, headers=operator
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
+
+    r = await api.client.get(
+        "/v1/notifications",
+        params={"referral_id": str(events[1].referral_id)},
+        headers=api.token("admin"),
+    )
+    items = r.json()["items"]
+    assert {(i["audience"], i["recipient"], i["state"]) for i in items} == {
+        ("operator", inbox, "sent"),
+        ("supervisor", "supervisor:33.04", "sent"),
+    }
+    assert all(i["history"][0]["outcome"] == "sent" for i in items)
+
+
+async def test_a_failing_gateway_is_retried_with_backoff_then_succeeds(
+    notifications: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    http_peer.failures = [500, 503]
+    intake = make_intake(contact={"email": None, "phone": PHONE})
+    await plan(notifications, make_status(intake, ReferralStatus.accepted), intake=intake)
+    clock = future_clock()
+    dispatcher = notifications.dispatcher(
+        channels={"sms": twilio(http_peer, http_client)}, clock=clock
+    )
+    assert await dispatcher.dispatch_due() == 1
+    [row] = await deliveries(notifications)
+    assert row.state == "pending" and row.attempts == 1 and "HTTP 500" in row.last_error
+    assert clock.now <= row.next_attempt_at <= clock.now + timedelta(seconds=1)
+    assert await dispatcher.dispatch_due() == 0  # not due yet
+    clock.advance(seconds=1)
+    assert await dispatcher.dispatch_due() == 1
+    [row] = await deliveries(notifications)
+    assert row.attempts == 2 and "HTTP 503" in row.last_error
+    assert row.next_attempt_at <= clock.now + timedelta(seconds=2)  # attempt 2: up to 2 s
+    clock.advance(seconds=2)
+    assert await drive(dispatcher) == 1
+    [row] = await deliveries(notifications)
+    assert row.state == "sent" and row.attempts == 3 and row.last_error is None
+    assert len(http_peer.requests) == 3
+    assert await history(notifications, row.id) == ["retry", "retry", "sent"]
+    [event] = await dispatched(notifications)
+    assert event.result == "sent" and event.attempts == 3
+
+
+async def test_the_last_retry_dead_letters_and_a_refusal_fails_at_once(
+    notifications: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    http_peer.failures = [500, 500, 400]
+    first, second = (make_intake(contact={"email": None, "phone": PHONE}) for _ in range(2))
+    await plan(notifications, make_status(first, ReferralStatus.accepted), intake=first)
+    clock = future_clock()
+    dispatcher = notifications.dispatcher(
+        channels={"sms": twilio(http_peer, http_client)}, clock=clock, max_attempts=2
+    )
+    assert await dispatcher.dispatch_due() == 1
+    clock.advance(seconds=1)
+    assert await dispatcher.dispatch_due() == 1
+    [dead] = await deliveries(notifications)
+    assert dead.state == "failed" and dead.attempts == 2 and "HTTP 500" in dead.last_error
+    assert dead.recipient_masked == MASKED_PHONE
+    assert await history(notifications, dead.id) == ["retry", "failed"]
+
+    await plan(notifications, make_status(second, ReferralStatus.accepted), intake=second)
+    assert await dispatcher.dispatch_due() == 1
+    refused = next(
+        r for r in await deliveries(notifications) if r.household_id == second.household_id
+    )
+    assert refused.state == "failed" and refused.attempts == 1 and "HTTP 400" in refused.last_error
+    assert await history(notifications, refused.id) == ["failed"]
+    assert [(e.result, e.attempts) for e in await dispatched(notifications)] == [
+        ("failed", 2),
+        ("failed", 1),
+    ]
+    clock.advance(hours=1)
+    assert await dispatcher.dispatch_due() == 0 and len(http_peer.requests) == 3
+
+
+def circuit_state(provider: str) -> float | None:
+    return REGISTRY.get_sample_value("rujukan_notifications_circuit_state", {"provider": provider})
+
+
+async def test_the_circuit_opens_after_failures_and_spares_the_provider_until_cool_down(
+    notifications: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    http_peer.failures = [500] * 100
+    gateway = GenericGateway(
+        GenericGatewaySettings(name=f"gw-{uuid.uuid4().hex[:6]}", url=http_peer.url + "/send"),
+        http_client,
+    )
+    for _ in range(4):
+        intake = make_intake(contact={"email": None, "phone": PHONE})
+        await plan(notifications, make_status(intake, ReferralStatus.accepted), intake=intake)
+    clock = future_clock()
+    dispatcher = notifications.dispatcher(
+        channels={"sms": gateway},
+        clock=clock,
+        max_attempts=10,
+        failure_threshold=2,
+        cooldown=timedelta(seconds=60),
+    )
+    provider = gateway.provider(PHONE)
+    assert await dispatcher.dispatch_due() == 4
+    assert len(http_peer.requests) == 2  # two failures opened the circuit: two rows spared
+    assert dispatcher.breakers[provider].state == "open" and circuit_state(provider) == 2
+    rows = await deliveries(notifications)
+    assert [r.attempts for r in rows] == [1, 1, 0, 0]
+    spared = rows[2:]
+    for row in spared:
+        assert row.state == "pending" and row.last_error == f"{provider} circuit open"
+        assert row.next_attempt_at == clock.now + timedelta(seconds=60)
+        assert await history(notifications, row.id) == ["circuit_open"]
+
+    clock.advance(seconds=30)  # the retries of the first two are due, the circuit still open
+    assert await dispatcher.dispatch_due() == 2
+    assert len(http_peer.requests) == 2
+
+    clock.advance(seconds=31)  # cool-down over: one trial call, which fails: open again
+    assert await dispatcher.dispatch_due() == 4
+    assert len(http_peer.requests) == 3 and dispatcher.breakers[provider].state == "open"
+
+    http_peer.failures.clear()  # the provider recovers
+    clock.advance(seconds=61)
+    assert await drive(dispatcher) == 4
+    assert dispatcher.breakers[provider].state == "closed" and circuit_state(provider) == 0
+    assert [r.state for r in await deliveries(notifications)] == ["sent"] * 4
+    assert len(http_peer.requests) == 3 + 4
+
+
+async def test_quiet_hours_defer_sms_and_whatsapp_but_not_email(
+    notifications: Any,
+    smtp: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    intake = make_intake(contact={"email": "warga@example.org", "phone": PHONE})
+    await plan(notifications, make_status(intake, ReferralStatus.rejected), intake=intake)
+    clock = future_clock(hour=22)
+    dispatcher = notifications.dispatcher(
+        smtp_port=smtp.port,
+        channels={"sms": twilio(http_peer, http_client)},
+        clock=clock,
+        quiet_hours=QuietHours(time(21), time(7), WIB),
+    )
+    assert await drive(dispatcher) == 3  # e-mail, inbox, and the SMS deferred
+    assert len(smtp.messages) == 1 and http_peer.requests == []
+    [sms] = await deliveries(notifications, "sms")
+    morning = datetime.combine(clock.now.astimezone(WIB).date() + timedelta(days=1), time(7), WIB)
+    assert sms.state == "pending" and sms.attempts == 0
+    assert sms.next_attempt_at == morning and sms.last_error == "quiet hours until 07:00"
+    clock.advance(hours=8, minutes=59)  # 06:59
+    assert await dispatcher.dispatch_due() == 0
+    clock.advance(minutes=1)
+    assert await dispatcher.dispatch_due() == 1
+    [sms] = await deliveries(notifications, "sms")
+    assert sms.state == "sent" and sms.attempts == 1 and len(http_peer.requests) == 1
+    assert await history(notifications, sms.id) == ["deferred", "sent"]
+
+
+async def test_a_recipient_gets_at_most_n_messages_per_window(
+    notifications: Any,
+    http_peer: HttpPeer,
+    http_client: httpx.AsyncClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    intake = make_intake(contact={"email": None, "phone": PHONE})
+    other = make_intake(contact={"email": None, "phone": "081299990000"})
+    for status in (ReferralStatus.delivered, ReferralStatus.accepted, ReferralStatus.completed):
+        await plan(notifications, make_status(intake, status), intake=intake)
+    await plan(notifications, make_status(other, ReferralStatus.accepted), intake=other)
+    clock = future_clock()
+    dispatcher = notifications.dispatcher(
+        channels={"sms": twilio(http_peer, http_client)},
+        clock=clock,
+        rate_limit=2,
+        rate_window=timedelta(hours=1),
+    )
+    assert await drive(dispatcher) == 4
+    to = [r.form()["To"] for r in http_peer.requests]
+    assert sorted(to) == sorted([PHONE, PHONE, "+6281299990000"])  # the other is not limited
+    [waiting] = [r for r in await deliveries(notifications) if r.state == "pending"]
+    assert waiting.household_id == intake.household_id and waiting.attempts == 0
+    assert waiting.next_attempt_at == clock.now + timedelta(hours=1)
+    assert waiting.last_error == "rate limit: 2 per 3600 s"
+    clock.advance(minutes=59)
+    assert await dispatcher.dispatch_due() == 0
+    clock.advance(minutes=1)
+    assert await dispatcher.dispatch_due() == 1
+    assert len(http_peer.requests) == 4
+    assert await history(notifications, waiting.id) == ["deferred", "sent"]
