@@ -189,10 +189,11 @@ def drive_traffic(host: str, log: list[str]) -> None:
     # fresh synthetic one (valid NIK/KK, never a real person) so every run has open referrals.
     referrals = post_intake(host, token, EXAMPLE_INTAKE, "example", log)
     index = int(time.time() * 1000) % 10**9
-    referrals = (
-        post_intake(host, token, household(index, random.Random(index)), "synthetic", log)
-        + referrals
-    )
+    fresh = household(index, random.Random(index))
+    # told by e-mail, so notifications.dispatched and the delivery panels get data at once
+    fresh["consent"]["purposes"] = ["referral", "notification"]
+    fresh["contact"] = {"language": "id", "email": "warga.sintetis@example.org"}
+    referrals = post_intake(host, token, fresh, "synthetic", log) + referrals
     open_ones = [r for r in referrals if r["status"] in ("created", "delivered")]
     if len(open_ones) > 1:
         agency_outcome(open_ones[1], log)

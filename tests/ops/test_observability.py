@@ -38,8 +38,10 @@ BUILD = load(GRAFANA / "build_dashboards.py", "build_dashboards")
 
 
 def platform_metrics() -> set[str]:
-    """Names exported today: metrics.py's, with the suffixes Prometheus adds."""
-    names = set(re.findall(r'"(rujukan_[a-z0-9_]+)"', METRICS_PY.read_text()))
+    """Names exported today by the platform's and the services' metrics modules, with the
+    suffixes Prometheus adds."""
+    modules = [METRICS_PY, *(REPO / "services").glob("*/src/*/metrics.py")]
+    names = {n for m in modules for n in re.findall(r'"(rujukan_[a-z0-9_]+)"', m.read_text())}
     names |= {n.removesuffix("_total") for n in names}  # counters are declared with or without
     out = set()
     for n in names:

@@ -50,3 +50,13 @@ def test_published_status_changes_escalations_and_expiries_are_counted() -> None
         value("rujukan_router_referrals_total", program="MET-1", status="delivered", province="33")
         == 0
     )  # an escalation is not a new status
+
+
+def test_a_program_starts_with_zero_breaches_and_escalations() -> None:
+    from rujukan_router.metrics import initialise
+
+    initialise("MET-2")
+    assert REGISTRY.get_sample_value("rujukan_router_sla_breaches_total", {"program": "MET-2"}) == 0
+    for role in ("supervisor", "manager", "head_of_office"):
+        labels = {"program": "MET-2", "escalated_to": role}
+        assert REGISTRY.get_sample_value("rujukan_router_escalations_total", labels) == 0

@@ -14,6 +14,7 @@ import orjson
 from prometheus_client import Counter
 
 from rujukan_contracts.events import ReferralStatusChangedV1
+from rujukan_router.domain.sla import ESCALATION_CHAIN
 
 REFERRALS = Counter(
     "rujukan_router_referrals_total",
@@ -30,6 +31,13 @@ ESCALATIONS = Counter(
     "Escalations published, by the role that must act now",
     ["program", "escalated_to"],
 )
+
+
+def initialise(program_code: str) -> None:
+    """Zero-valued series for a program, so "no breach yet" reads 0, not "no data"."""
+    SLA_BREACHES.labels(program_code)
+    for role in ESCALATION_CHAIN[1:]:
+        ESCALATIONS.labels(program_code, role)
 
 
 def observe_published(rows: Sequence[Any]) -> None:

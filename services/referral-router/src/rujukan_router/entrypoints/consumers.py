@@ -26,6 +26,7 @@ from rujukan_platform.logging import get_logger
 from rujukan_platform.outbox import stage
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.view import CompactedTopicView
+from rujukan_router import metrics
 from rujukan_router.adapters.tables import outbox
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.lifecycle import TransitionRefused
@@ -63,6 +64,7 @@ class RouterState:
         except ValueError as exc:  # a rule this router cannot compile: keep the old version
             log.error("program rule refused by the router", program=code, error=str(exc))
             return
+        metrics.initialise(event.code)
         await self._ensure_program_topic(event.code)
         async with self.runtime.sessions() as session, session.begin():
             await upsert_catalogue_row(session, event)
