@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -23,7 +22,7 @@ from aiosmtpd.controller import Controller
 
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import ensure_catalogue_topics
-from rujukan_platform.testing import Servers, create_database, drop_database
+from rujukan_platform.testing import Servers, create_database, drop_database, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "e2e-secret-that-is-long-enough-for-hs256-signing"
@@ -33,12 +32,6 @@ SERVICES = {
     "referral-router": "rujukan_router",
     "notifications": "rujukan_notifications",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Mailbox:

@@ -19,7 +19,7 @@ from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralCreatedV1, ReferralOutcomeV1
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.kafka import make_producer
-from rujukan_platform.testing import Servers
+from rujukan_platform.testing import Servers, eventually
 from tests.e2e.platform import Platform, running_platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -29,20 +29,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 async def platform(servers: Servers, tmp_path: Path) -> AsyncIterator[Platform]:
     async with running_platform(servers, tmp_path) as p:
         yield p
-
-
-async def eventually(probe: Callable[[], Any], *, timeout: float = 15.0) -> Any:
-    """Poll until ``probe`` returns something truthy (async probes awaited)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not met in {timeout}s; last value: {last!r}")
 
 
 STARTED_MS = int(time.time() * 1000)  # records older than this test run are not ours

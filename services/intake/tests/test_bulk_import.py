@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,18 +18,12 @@ import uvicorn
 from rujukan_intake.entrypoints.bulk import Importer
 from rujukan_intake.synthetic import households
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.testing import Servers
+from rujukan_platform.testing import Servers, free_port
 
 from .conftest import SECRET, running_intake
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def operator_token() -> str:

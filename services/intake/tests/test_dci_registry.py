@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,19 +14,13 @@ from fastapi.responses import JSONResponse
 from rujukan_intake.adapters.dci import DciRegistry
 from rujukan_intake.adapters.registry import RegistryUnavailable
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
-from rujukan_platform.testing import Servers
+from rujukan_platform.testing import Servers, free_port
 
 from .conftest import running_intake
 
 pytestmark = pytest.mark.integration
 
 KNOWN = {"3304010101200001": {"decile": 2, "enrolments": ["SEMBAKO"], "has_kks": True}}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FakeNationalRegistry:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_intake.entrypoints.consumers import consumers
 from rujukan_platform.consumer import ConsumerRunner
 from rujukan_platform.kafka import create_topics, make_consumer
-from rujukan_platform.testing import Servers, unique_topic
+from rujukan_platform.testing import Servers, eventually, unique_topic
 
 if TYPE_CHECKING:
     from conftest import IntakeService
@@ -115,17 +114,6 @@ async def status_consumer(servers: Servers, intake: IntakeService) -> AsyncItera
         stop.set()
         await task
         await consumer.stop()
-
-
-async def eventually(probe: Callable[[], Any], *, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not reached in {timeout}s; last: {last!r}")
 
 
 async def processed(intake: IntakeService, event_id: UUID) -> int:

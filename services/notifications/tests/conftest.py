@@ -47,7 +47,7 @@ from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.kafka import create_topics, make_consumer
 from rujukan_platform.runtime import Runtime, migrate
-from rujukan_platform.testing import Servers, unique_topic
+from rujukan_platform.testing import Servers, free_port, unique_topic
 
 SECRET = "a-test-secret-at-least-32-bytes-long!!"
 SENDER = "Rujukan SLRT <noreply@rujukan.example>"
@@ -55,13 +55,6 @@ SENDER = "Rujukan SLRT <noreply@rujukan.example>"
 # Without background jobs: the program-names view tails the fixed programs.catalog topic and
 # the dispatcher is driven by the tests themselves (``dispatch_due``).
 HEADLESS = replace(definition, background=lambda _rt: [])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Inbox:

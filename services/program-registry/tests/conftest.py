@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.structs import ConsumerRecord
 from sqlalchemy import text
 
 from rujukan_platform.auth import Principal, issue_token
@@ -89,57 +85,3 @@ async def registry(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
     ):
         yield RegistryService(runtime, settings, http)
-
-
-class TopicTail:
-    """Reads a topic from the end offsets seen when it was opened (no consumer group)."""
-
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self._consumer = consumer
-
-    async def find(
-        self,
-        want: Callable[[ConsumerRecord[bytes, bytes]], bool],
-        *,
-        count: int = 1,
-        timeout: float = 15.0,
-    ) -> list[ConsumerRecord[bytes, bytes]]:
-        found: list[ConsumerRecord[bytes, bytes]] = []
-        deadline = time.monotonic() + timeout
-        while len(found) < count and time.monotonic() < deadline:
-            for records in (await self._consumer.getmany(timeout_ms=200)).values():
-                found.extend(r for r in records if want(r))
-        return found
-
-
-@asynccontextmanager
-async def tail(servers: Servers, topic: str) -> AsyncIterator[TopicTail]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers.kafka_bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    try:
-        # a freshly created topic takes a moment to appear in the metadata
-        deadline = time.monotonic() + 15
-        while True:
-            cluster = await consumer._client.fetch_all_metadata()
-            numbers = cluster.partitions_for_topic(topic) or set()
-            if numbers or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.2)
-        partitions = [TopicPartition(topic, p) for p in sorted(numbers)]
-        assert partitions, f"topic {topic} does not exist"
-        consumer.assign(partitions)
-        for tp, offset in (await consumer.end_offsets(partitions)).items():
-            consumer.seek(tp, offset)
-        yield TopicTail(consumer)
-    finally:
-        await consumer.stop()
-
-
-@pytest.fixture
-def topic_tail(servers: Servers) -> Callable[[str], Any]:
-    return lambda topic: tail(servers, topic)

@@ -104,19 +104,6 @@ def router_settings(servers: Servers, database: str, **extra: Any) -> RouterSett
     )
 
 
-async def eventually(probe: Callable[[], Any], *, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not met in {timeout}s; last value: {last!r}")
-
-
 class RunningConsumer:
     """One of the service's consumers, run by the real ``ConsumerRunner`` on a unique topic."""
 

@@ -12,18 +12,24 @@ without sharing state; tests that need topics make uniquely named ones.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import shutil
+import socket
 import subprocess
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 REPO = Path(__file__).resolve().parents[4]
 TEST_KAFKA_PORT = int(os.environ.get("RUJUKAN_TEST_KAFKA_PORT", "19092"))
@@ -128,3 +134,78 @@ async def fresh_database(servers: Servers) -> AsyncIterator[str]:
 
 def unique_topic(base: str) -> str:
     return f"test-{uuid.uuid4().hex[:10]}.{base}"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for a local server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def eventually(probe: Callable[[], Any], *, timeout: float = 15.0) -> Any:  # noqa: ASYNC109
+    """Poll until ``probe`` returns something truthy (async probes awaited); its value."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition not met in {timeout}s; last value: {last!r}")
+
+
+class TopicTail:
+    """Reads a topic from the end offsets seen when it was opened (no consumer group)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+
+    async def find(
+        self,
+        want: Callable[[ConsumerRecord[bytes, bytes]], bool],
+        *,
+        count: int = 1,
+        timeout: float = 15.0,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        found: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count and time.monotonic() < deadline:
+            for records in (await self._consumer.getmany(timeout_ms=200)).values():
+                found.extend(r for r in records if want(r))
+        return found
+
+
+@asynccontextmanager
+async def tail(servers: Servers, topic: str) -> AsyncIterator[TopicTail]:
+    """Records of ``topic`` produced from now on, whatever other tests wrote before."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 15  # a freshly created topic takes a moment to appear
+        while True:
+            cluster = await consumer._client.fetch_all_metadata()
+            numbers = cluster.partitions_for_topic(topic) or set()
+            if numbers or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        partitions = [TopicPartition(topic, p) for p in sorted(numbers)]
+        assert partitions, f"topic {topic} does not exist"
+        consumer.assign(partitions)
+        for tp, offset in (await consumer.end_offsets(partitions)).items():
+            consumer.seek(tp, offset)
+        yield TopicTail(consumer)
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture
+def topic_tail(servers: Servers) -> Callable[[str], Any]:
+    return lambda topic: tail(servers, topic)
