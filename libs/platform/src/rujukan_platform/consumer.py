@@ -37,7 +37,7 @@ from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
 from rujukan_platform import metrics
 from rujukan_platform.logging import get_logger
-from rujukan_platform.outbox import stage
+from rujukan_platform.outbox import outbox_row, stage
 
 log = get_logger(__name__)
 
@@ -80,6 +80,26 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[HandlerContext, Any]]], Awaitable[None]]
+"""Handles every fresh event of one type in a batch at once (set-based SQL for throughput);
+each context still carries its own envelope, so follow-up events keep their trace."""
+
+
+async def publish_each(
+    session: AsyncSession,
+    outbox: Table,
+    items: Sequence[tuple[HandlerContext, Sequence[tuple[str, Event]]]],
+) -> None:
+    """Stage the follow-up events of many handler contexts in one statement."""
+    rows = [
+        outbox_row(event, topic=topic, traceparent=ctx.meta.traceparent)
+        for ctx, events in items
+        for topic, event in events
+    ]
+    if rows:
+        await session.execute(outbox.insert(), rows)
+    for ctx, events in items:
+        ctx.staged += len(events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +120,7 @@ class ConsumerSpec:
     topics: list[str]
     handlers: dict[str, Handler]
     group_id: str | None = None
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
     dlq_limit: DlqLimit = field(default_factory=DlqLimit)
     ignore_unknown_types: bool = False
 
@@ -225,7 +246,8 @@ class ConsumerRunner:
         except EnvelopeError as exc:
             raise InvalidMessage(str(exc)) from exc
         model = event_model(meta.type)
-        if model is None or meta.type not in self.spec.handlers:
+        handled = meta.type in self.spec.handlers or meta.type in self.spec.batch_handlers
+        if model is None or not handled:
             if self.spec.ignore_unknown_types:
                 raise _Ignored
             raise InvalidMessage(f"no handler for event type {meta.type!r}")
@@ -274,7 +296,8 @@ class ConsumerRunner:
                 )
             ).scalars()
         )
-        staged = 0
+        contexts: list[HandlerContext] = []
+        batched: dict[str, list[tuple[HandlerContext, Any]]] = {}
         for d in decoded:
             topic = d.record.topic
             if d.meta.id not in fresh:
@@ -289,10 +312,16 @@ class ConsumerRunner:
                 offset=d.record.offset,
                 outbox=self._outbox,
             )
-            await self.spec.handlers[d.meta.type](ctx, d.event)
-            staged += ctx.staged
-            metrics.EVENTS_CONSUMED.labels(self.spec.name, topic, "processed").inc()
-        return staged
+            contexts.append(ctx)
+            if d.meta.type in self.spec.batch_handlers:
+                batched.setdefault(d.meta.type, []).append((ctx, d.event))
+            else:
+                await self.spec.handlers[d.meta.type](ctx, d.event)
+        for ce_type, items in batched.items():  # in offset order within each type
+            await self.spec.batch_handlers[ce_type](items)
+        for ctx in contexts:
+            metrics.EVENTS_CONSUMED.labels(self.spec.name, ctx.topic, "processed").inc()
+        return sum(ctx.staged for ctx in contexts)
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         dlq_topic = f"{record.topic}.dlq"

@@ -20,7 +20,7 @@ from rujukan_contracts.topics import (
     program_topic,
     topic,
 )
-from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage
+from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage, publish_each
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.logging import get_logger
 from rujukan_platform.outbox import stage
@@ -32,7 +32,7 @@ from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.lifecycle import TransitionRefused
 from rujukan_router.service_layer.outcomes import apply_outcome
 from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound
-from rujukan_router.service_layer.routing import route_intake, upsert_catalogue_row
+from rujukan_router.service_layer.routing import route_intakes, upsert_catalogue_row
 from rujukan_router.service_layer.timers import fire_due_timers
 from rujukan_router.settings import RouterSettings
 
@@ -80,10 +80,19 @@ class RouterState:
         )
         self._known_topics.add(name)
 
-    async def on_intake(self, ctx: HandlerContext, event: IntakeSubmittedV1) -> None:
+    async def on_intakes(self, items: list[tuple[HandlerContext, IntakeSubmittedV1]]) -> None:
+        """A batch of intakes, routed in set-based statements (see route_intakes)."""
         await self.view.ready.wait()  # never decide with a half-loaded catalogue
-        _decisions, events = await route_intake(ctx.session, event, self.catalogue)
-        await ctx.publish(events)
+        session = items[0][0].session
+        routed = await route_intakes(session, [event for _ctx, event in items], self.catalogue)
+        await publish_each(
+            session,
+            outbox,
+            [(ctx, events) for (ctx, _e), (_d, events) in zip(items, routed, strict=True)],
+        )
+
+    async def on_intake(self, ctx: HandlerContext, event: IntakeSubmittedV1) -> None:
+        await self.on_intakes([(ctx, event)])
 
     async def on_outcome(self, ctx: HandlerContext, event: ReferralOutcomeV1) -> None:
         try:
@@ -109,6 +118,7 @@ class RouterState:
                 name="router-intakes",
                 topics=[INTAKE_SUBMITTED],
                 handlers={IntakeSubmittedV1.ce_type: self.on_intake},
+                batch_handlers={IntakeSubmittedV1.ce_type: self.on_intakes},
             ),
             ConsumerSpec(
                 name="router-outcomes",

@@ -161,6 +161,11 @@ class NewReferrals:
         self.events.append((program_topic(program.code), created))
         self.events.append((REFERRALS_STATUS, status_event(row, ReferralStatus.created, None, now)))
 
+    def extend(self, other: NewReferrals) -> None:
+        self.rows.extend(other.rows)
+        self.history.extend(other.history)
+        self.events.extend(other.events)
+
     async def save(self, session: AsyncSession) -> None:
         if self.rows:
             await session.execute(referrals.insert(), self.rows)
@@ -194,16 +199,22 @@ async def take_capacity(session: AsyncSession, program: LiveProgram, today: date
 
 
 async def open_programs_of(session: AsyncSession, household_id: UUID) -> set[str]:
-    return set(
-        (
-            await session.execute(
-                select(referrals.c.program_code).where(
-                    referrals.c.household_id == household_id,
-                    referrals.c.status.in_(OPEN_VALUES),
-                )
-            )
-        ).scalars()
+    return (await open_programs_by_household(session, {household_id})).get(household_id, set())
+
+
+async def open_programs_by_household(
+    session: AsyncSession, household_ids: set[UUID]
+) -> dict[UUID, set[str]]:
+    found: dict[UUID, set[str]] = {}
+    rows = await session.execute(
+        select(referrals.c.household_id, referrals.c.program_code).where(
+            referrals.c.household_id.in_(list(household_ids)),
+            referrals.c.status.in_(OPEN_VALUES),
+        )
     )
+    for row in rows.all():
+        found.setdefault(row.household_id, set()).add(row.program_code)
+    return found
 
 
 def referral_view(row: Any) -> dict[str, Any]:

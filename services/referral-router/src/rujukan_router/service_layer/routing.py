@@ -37,7 +37,7 @@ from rujukan_router.metrics import observe_published
 from rujukan_router.service_layer.referrals import (
     NewReferrals,
     decision_of,
-    open_programs_of,
+    open_programs_by_household,
     status_event,
     take_capacity,
 )
@@ -63,58 +63,80 @@ async def route_intake(
     *,
     now: datetime | None = None,
 ) -> tuple[list[ProgramDecision], list[tuple[str, Event]]]:
-    """Returns the decisions and the events to publish (staged by the caller, same transaction).
+    """One intake: the batch path with a batch of one."""
+    (routed,) = await route_intakes(session, [intake], catalogue_, now=now)
+    return routed
+
+
+async def route_intakes(
+    session: AsyncSession,
+    batch: Sequence[IntakeSubmittedV1],
+    catalogue_: Catalogue,
+    *,
+    now: datetime | None = None,
+) -> list[tuple[list[ProgramDecision], list[tuple[str, Event]]]]:
+    """Decide every intake of a batch, store every decision, create one referral per eligible
+    program; per intake, the decisions and the events to publish (staged by the caller in the
+    same transaction, so each keeps its own trace). Set-based: a handful of statements per
+    batch, whatever its size.
 
     Capacity: a full program either queues the referral (``when_full: queue``) or is skipped
     (``stop``, ``refer_onward``: the household's other eligible programs are referred anyway)."""
     now = now or datetime.now(UTC)
     await session.execute(
-        insert(intakes)
-        .values(
-            intake_id=intake.intake_id,
-            household_id=intake.household_id,
-            village_code=intake.village_code,
-            submitted_at=intake.submitted_at,
-            event=intake.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing()
+        insert(intakes).on_conflict_do_nothing(),
+        [
+            {
+                "intake_id": i.intake_id,
+                "household_id": i.household_id,
+                "village_code": i.village_code,
+                "submitted_at": i.submitted_at,
+                "event": i.model_dump(mode="json"),
+            }
+            for i in batch
+        ],
     )
-    open_programs = await open_programs_of(session, intake.household_id)
-    results = decide(intake, catalogue_, open_programs=open_programs, as_of=now.date())
-    batch = NewReferrals()
-    for d in sorted(results, key=lambda d: (not d.eligible, d.rank)):
-        if d.eligible:
-            assert d.evaluation is not None
-            has_room = await take_capacity(session, d.program, now.date())
-            if has_room or d.program.event.when_full == "queue":
-                batch.add(
-                    intake,
-                    d.program,
-                    decision_of(d, now),
-                    now,
-                    kind="need",
-                    rank=d.rank,
-                    queued=not has_room,
-                )
-            else:
-                d.skipped = "capacity_full"
-    program = complaint_target(intake, catalogue_, open_programs)
-    if program is not None and program.code not in batch.codes():
-        complaint = Decision(
-            program_code=program.code,
-            program_version=program.event.version,
-            eligible=True,
-            criteria=[],
-            evaluated_at=now,
-        )
-        batch.add(intake, program, complaint, now, kind="complaint")
-    if results:
-        await session.execute(
-            insert(decisions).on_conflict_do_nothing(),
-            [decision_row(d, intake.intake_id, now) for d in results],
-        )
-    await batch.save(session)
-    return results, batch.events
+    open_by_household = await open_programs_by_household(session, {i.household_id for i in batch})
+    out: list[tuple[list[ProgramDecision], list[tuple[str, Event]]]] = []
+    all_referrals = NewReferrals()
+    decision_rows: list[dict[str, Any]] = []
+    for intake in batch:
+        open_programs = open_by_household.setdefault(intake.household_id, set())
+        results = decide(intake, catalogue_, open_programs=open_programs, as_of=now.date())
+        referrals_ = NewReferrals()
+        for d in sorted(results, key=lambda d: (not d.eligible, d.rank)):
+            if d.eligible:
+                has_room = await take_capacity(session, d.program, now.date())
+                if has_room or d.program.event.when_full == "queue":
+                    referrals_.add(
+                        intake,
+                        d.program,
+                        decision_of(d, now),
+                        now,
+                        kind="need",
+                        rank=d.rank,
+                        queued=not has_room,
+                    )
+                else:
+                    d.skipped = "capacity_full"
+        program = complaint_target(intake, catalogue_, open_programs)
+        if program is not None and program.code not in referrals_.codes():
+            complaint = Decision(
+                program_code=program.code,
+                program_version=program.event.version,
+                eligible=True,
+                criteria=[],
+                evaluated_at=now,
+            )
+            referrals_.add(intake, program, complaint, now, kind="complaint")
+        open_programs |= referrals_.codes()  # a later intake of this household sees them open
+        decision_rows.extend(decision_row(d, intake.intake_id, now) for d in results)
+        all_referrals.extend(referrals_)
+        out.append((results, referrals_.events))
+    if decision_rows:
+        await session.execute(insert(decisions).on_conflict_do_nothing(), decision_rows)
+    await all_referrals.save(session)
+    return out
 
 
 async def mark_delivered(
