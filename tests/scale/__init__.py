@@ -1,0 +1,1 @@
+"""Scale tests: several replicas of a service sharing one stream."""
