@@ -133,3 +133,20 @@ def test_service_scoped_settings_override_shared_ones_and_parse_json(
     settings = Demo()
     assert settings.port == 9100
     assert settings.mapping == {"PKH": {"url": "http://x"}}
+
+
+def test_transient_failures_are_told_from_bugs() -> None:
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+    from rujukan_platform.consumer import is_transient
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    assert is_transient(OperationalError("select 1", {}, ConnectionRefusedError()))
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(TimeoutError())
+    assert is_transient(DBAPIError("update", {}, Deadlock()))  # the other transaction won
+    assert not is_transient(DBAPIError("update", {}, ValueError("bad value")))
+    assert not is_transient(IntegrityError("insert", {}, Exception("duplicate key")))
+    assert not is_transient(KeyError("bug"))

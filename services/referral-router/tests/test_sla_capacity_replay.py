@@ -242,3 +242,17 @@ async def test_replay_reports_gains_and_losses_then_applies_only_the_differences
     assert r.json()["gains"] == {} and r.json()["referrals_created"] == 0  # nothing left to do
     r = await api.client.post("/v1/replays", headers=api.token("operator", regions=["33"]), json={})
     assert r.status_code == 403
+
+
+async def test_concurrent_batches_share_capacity_without_deadlock_or_overbooking(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    pbi = program(api, "PBI-JK")
+    for code in ("CAP-A", "CAP-B", "CAP-C"):
+        api.state.catalogue.put(variant(pbi, code, capacity=7, when_full="stop"))
+    # ten transactions at once, each taking capacity of several programs (replicas do this)
+    routed = await asyncio.gather(*(api.route(make_intake()) for _ in range(10)))
+    for code in ("CAP-A", "CAP-B", "CAP-C"):
+        assert sum(code in r for r in routed) == 7  # exactly the capacity, never more
+    used = await api.rows("SELECT program_code, used FROM program_usage ORDER BY program_code")
+    assert [(u.program_code, u.used) for u in used] == [("CAP-A", 7), ("CAP-B", 7), ("CAP-C", 7)]

@@ -57,7 +57,9 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
     if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated)
+        # deadlock_detected / serialization_failure: the other transaction won; run it again
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return bool(exc.connection_invalidated) or code in ("40P01", "40001")
     return isinstance(exc, (ConnectionError, OSError, TimeoutError, KafkaError))
 
 

@@ -119,7 +119,10 @@ async def create_database(servers: Servers, prefix: str = "t") -> str:
 async def drop_database(servers: Servers, name: str) -> None:
     conn = await asyncpg.connect(servers.pg_dsn + "/postgres")
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:  # a plain drop first: FORCE cannot end an autovacuum worker for a non-superuser
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        except asyncpg.ObjectInUseError:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
 

@@ -172,6 +172,30 @@ class NewReferrals:
             await session.execute(referral_history.insert(), self.history)
 
 
+async def lock_capacity(session: AsyncSession, programs: list[LiveProgram], today: date) -> None:
+    """Lock the usage rows of every capacity-limited program, in code order, before routing a
+    batch: replicas then queue on them in one order and never deadlock."""
+    rows = sorted(
+        {
+            (p.code, period_start(today, p.event.capacity_period))
+            for p in programs
+            if p.event.capacity is not None
+        }
+    )
+    if not rows:
+        return
+    await session.execute(
+        insert(program_usage).on_conflict_do_nothing(),
+        [{"program_code": code, "period_start": start, "used": 0} for code, start in rows],
+    )
+    for code, start in rows:
+        await session.execute(
+            select(program_usage.c.used)
+            .where(program_usage.c.program_code == code, program_usage.c.period_start == start)
+            .with_for_update()
+        )
+
+
 async def take_capacity(session: AsyncSession, program: LiveProgram, today: date) -> bool:
     """Count one referral against the program's capacity for this period; False when full.
 

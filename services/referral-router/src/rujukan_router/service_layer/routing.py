@@ -37,6 +37,7 @@ from rujukan_router.metrics import observe_published
 from rujukan_router.service_layer.referrals import (
     NewReferrals,
     decision_of,
+    lock_capacity,
     open_programs_by_household,
     status_event,
     take_capacity,
@@ -96,6 +97,7 @@ async def route_intakes(
             for i in batch
         ],
     )
+    await lock_capacity(session, catalogue_.active(), now.date())
     open_by_household = await open_programs_by_household(session, {i.household_id for i in batch})
     out: list[tuple[list[ProgramDecision], list[tuple[str, Event]]]] = []
     all_referrals = NewReferrals()
