@@ -6,7 +6,6 @@ import asyncio
 import email
 import json
 import socket
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
@@ -20,7 +19,6 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 import uvicorn
-from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
@@ -44,10 +42,9 @@ from rujukan_notifications.entrypoints.consumers import NotificationState
 from rujukan_notifications.service_layer.deliveries import DeliveryPolicy, Dispatcher
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
-from rujukan_platform.kafka import create_topics, make_consumer
+from rujukan_platform.kafka import create_topics
 from rujukan_platform.runtime import Runtime, migrate
-from rujukan_platform.testing import Servers, free_port, unique_topic
+from rujukan_platform.testing import RunningConsumer, Servers, free_port, unique_topic
 
 SECRET = "a-test-secret-at-least-32-bytes-long!!"
 SENDER = "Rujukan SLRT <noreply@rujukan.example>"
@@ -139,58 +136,6 @@ def status_changed(
 @pytest.fixture
 def make_status() -> Callable[..., ReferralStatusChangedV1]:
     return status_changed
-
-
-class RunningConsumer:
-    """One of the service's consumers, run by the real ``ConsumerRunner`` on a unique topic."""
-
-    def __init__(self, runtime: Runtime, spec: ConsumerSpec) -> None:
-        self.spec = spec
-        self.stop_event = asyncio.Event()
-        self.consumer = make_consumer(
-            runtime.settings.kafka_bootstrap, group_id=spec.group, client_id=f"test-{spec.name}"
-        )
-        self.runner = ConsumerRunner(
-            spec,
-            consumer=self.consumer,
-            producer=runtime.producer,
-            sessions=runtime.sessions,
-            outbox=runtime.outbox,
-        )
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        self.task = asyncio.create_task(self.runner.run(self.stop_event))
-
-    async def drain(self, timeout: float = 20.0) -> None:
-        """Wait until the group's committed offsets reach the end of every partition."""
-        tps: list[TopicPartition] = []
-        for topic in self.spec.topics:
-            parts = self.consumer.partitions_for_topic(topic)
-            while not parts:
-                await asyncio.sleep(0.05)
-                parts = self.consumer.partitions_for_topic(topic)
-            tps.extend(TopicPartition(topic, p) for p in parts)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.task is not None and self.task.done():
-                self.task.result()
-                raise AssertionError("the consumer stopped")
-            ends = await self.consumer.end_offsets(tps)
-            committed = [await self.consumer.committed(tp) or 0 for tp in tps]
-            if all(c >= ends[tp] for c, tp in zip(committed, tps, strict=True)):
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"consumer {self.spec.name} did not catch up in {timeout}s")
-
-    async def stop(self) -> None:
-        self.stop_event.set()
-        if self.task is not None:
-            try:
-                await asyncio.wait_for(self.task, timeout=15)
-            finally:
-                await self.consumer.stop()
 
 
 class NotificationsHarness:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import NewTopic
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import text
@@ -31,11 +31,10 @@ from rujukan_contracts.events import (
 )
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
-from rujukan_platform.kafka import create_topics, ensure_catalogue_topics, make_consumer
+from rujukan_platform.kafka import create_topics, ensure_catalogue_topics
 from rujukan_platform.outbox import stage
 from rujukan_platform.runtime import Runtime, migrate
-from rujukan_platform.testing import Servers, unique_topic
+from rujukan_platform.testing import RunningConsumer, Servers, unique_topic
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
 from rujukan_router.bootstrap import build_app, definition, state
@@ -102,62 +101,6 @@ def router_settings(servers: Servers, database: str, **extra: Any) -> RouterSett
         log_json=False,
         **extra,
     )
-
-
-class RunningConsumer:
-    """One of the service's consumers, run by the real ``ConsumerRunner`` on a unique topic."""
-
-    def __init__(self, runtime: Runtime, spec: ConsumerSpec) -> None:
-        self.runtime = runtime
-        self.spec = spec
-        self.stop_event = asyncio.Event()
-        self.consumer = make_consumer(
-            runtime.settings.kafka_bootstrap,
-            group_id=spec.group,
-            client_id=f"test-{spec.name}",
-        )
-        self.runner = ConsumerRunner(
-            spec,
-            consumer=self.consumer,
-            producer=runtime.producer,
-            sessions=runtime.sessions,
-            outbox=runtime.outbox,
-        )
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        self.task = asyncio.create_task(self.runner.run(self.stop_event))
-
-    async def drain(self, timeout: float = 20.0) -> None:
-        """Wait until the group's committed offsets reach the end of every partition."""
-        tps = [TopicPartition(t, p) for t in self.spec.topics for p in await self._partitions(t)]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.task is not None and self.task.done():
-                self.task.result()  # surfaces the consumer's failure
-                raise AssertionError("the consumer stopped")
-            ends = await self.consumer.end_offsets(tps)
-            committed = [await self.consumer.committed(tp) or 0 for tp in tps]
-            if all(c >= ends[tp] for c, tp in zip(committed, tps, strict=True)):
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"consumer {self.spec.name} did not catch up in {timeout}s")
-
-    async def _partitions(self, topic: str) -> set[int]:
-        parts = self.consumer.partitions_for_topic(topic)
-        while not parts:
-            await asyncio.sleep(0.05)
-            parts = self.consumer.partitions_for_topic(topic)
-        return set(parts)
-
-    async def stop(self) -> None:
-        self.stop_event.set()
-        if self.task is not None:
-            try:
-                await asyncio.wait_for(self.task, timeout=15)
-            finally:
-                await self.consumer.stop()
 
 
 class RouterHarness:

@@ -31,6 +31,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
+from rujukan_platform.kafka import make_consumer
+from rujukan_platform.runtime import Runtime
+
 REPO = Path(__file__).resolve().parents[4]
 TEST_KAFKA_PORT = int(os.environ.get("RUJUKAN_TEST_KAFKA_PORT", "19092"))
 TEST_PG_PORT = int(os.environ.get("RUJUKAN_TEST_PG_PORT", "55439"))
@@ -212,3 +216,59 @@ async def tail(servers: Servers, topic: str) -> AsyncIterator[TopicTail]:
 @pytest.fixture
 def topic_tail(servers: Servers) -> Callable[[str], Any]:
     return lambda topic: tail(servers, topic)
+
+
+class RunningConsumer:
+    """One of the service's consumers, run by the real ``ConsumerRunner`` on a unique topic."""
+
+    def __init__(self, runtime: Runtime, spec: ConsumerSpec) -> None:
+        self.runtime = runtime
+        self.spec = spec
+        self.stop_event = asyncio.Event()
+        self.consumer = make_consumer(
+            runtime.settings.kafka_bootstrap,
+            group_id=spec.group,
+            client_id=f"test-{spec.name}",
+        )
+        self.runner = ConsumerRunner(
+            spec,
+            consumer=self.consumer,
+            producer=runtime.producer,
+            sessions=runtime.sessions,
+            outbox=runtime.outbox,
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self.task = asyncio.create_task(self.runner.run(self.stop_event))
+
+    async def drain(self, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+        """Wait until the group's committed offsets reach the end of every partition."""
+        tps = [TopicPartition(t, p) for t in self.spec.topics for p in await self._partitions(t)]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.task is not None and self.task.done():
+                self.task.result()  # surfaces the consumer's failure
+                raise AssertionError("the consumer stopped")
+            ends = await self.consumer.end_offsets(tps)
+            committed = [await self.consumer.committed(tp) or 0 for tp in tps]
+            if all(c >= ends[tp] for c, tp in zip(committed, tps, strict=True)):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"consumer {self.spec.name} did not catch up in {timeout}s")
+
+    async def _partitions(self, topic: str) -> set[int]:
+        parts = self.consumer.partitions_for_topic(topic)
+        while not parts:
+            await asyncio.sleep(0.05)
+            parts = self.consumer.partitions_for_topic(topic)
+        return set(parts)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self.task is not None:
+            try:
+                await asyncio.wait_for(self.task, timeout=15)
+            finally:
+                await self.consumer.stop()
