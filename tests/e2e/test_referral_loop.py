@@ -146,6 +146,15 @@ async def test_an_intake_is_referred_answered_and_notified(
         assert dict(record.headers)["content-type"] == b"application/json"
         assert ReferralCreatedV1.model_validate_json(record.value).intake_id == uuid.UUID(intake_id)
 
+        async def status_of(referral_id: str, want: str) -> bool:
+            got = await http.get(
+                platform.url("referral-router") + f"/v1/referrals/{referral_id}", headers=admin
+            )
+            return bool(got.json()["status"] == want)
+
+        # Kafka acknowledged the referral: the relay recorded it as delivered.
+        await eventually(lambda: status_of(pbi["referral_id"], "delivered"))
+
         # An agency answers over HTTP (PBI-JK accepted)...
         agency = platform.token("agency", programs=["PBI-JK"])
         r = await http.post(
@@ -186,12 +195,6 @@ async def test_an_intake_is_referred_answered_and_notified(
             headers=out_meta.to_headers(),
         )
         await producer.stop()
-
-        async def status_of(referral_id: str, want: str) -> bool:
-            got = await http.get(
-                platform.url("referral-router") + f"/v1/referrals/{referral_id}", headers=admin
-            )
-            return bool(got.json()["status"] == want)
 
         await eventually(lambda: status_of(pbi["referral_id"], "accepted"))
         await eventually(lambda: status_of(pkh["referral_id"], "rejected"))

@@ -45,14 +45,16 @@ from rujukan_router.service_layer.referrals import (
 
 
 def decision_row(d: ProgramDecision, intake_id: UUID, at: datetime) -> dict[str, Any]:
-    decision = decision_of(d, at) if d.evaluation is not None else None
+    """Plain data straight from the evaluation (no model round trip: this runs per program
+    per household on the routing hot path)."""
+    criteria = [c.to_dict() for c in d.evaluation.criteria] if d.evaluation is not None else []
     return {
         "intake_id": intake_id,
         "program_code": d.program.code,
         "program_version": d.program.event.version,
         "eligible": d.eligible,
         "skipped": d.skipped,
-        "criteria": [c.model_dump(mode="json") for c in decision.criteria] if decision else [],
+        "criteria": criteria,
         "evaluated_at": at,
     }
 
@@ -154,7 +156,15 @@ async def mark_delivered(
             referrals.update()
             .where(referrals.c.id.in_(ids), referrals.c.status == ReferralStatus.created.value)
             .values(status=ReferralStatus.delivered.value, updated_at=now)
-            .returning(referrals)
+            .returning(  # what the status event needs, not the JSON columns
+                referrals.c.id,
+                referrals.c.intake_id,
+                referrals.c.household_id,
+                referrals.c.program_code,
+                referrals.c.village_code,
+                referrals.c.due_at,
+                referrals.c.escalation_level,
+            )
         )
     ).all()
     if not rows:
