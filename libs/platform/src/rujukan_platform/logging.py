@@ -26,10 +26,6 @@ def mask(text: str) -> str:
     return _PHONE.sub("[redacted-phone]", text)
 
 
-def mask_email(address: str) -> str:
-    return mask(address)
-
-
 def _redact(value: Any) -> Any:
     if isinstance(value, str):
         return mask(value)

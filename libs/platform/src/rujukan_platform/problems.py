@@ -63,6 +63,17 @@ def field_error(field: str, reason: str) -> Problem:
     )
 
 
+def invalid_rule(field: str, criterion: str, fault: str) -> Problem:
+    """A 422 naming the rule's field, the criterion at fault and why (registry and router)."""
+    return Problem(
+        422,
+        "Invalid eligibility rule",
+        f"{field}: criterion '{criterion}': {fault}",
+        type_="https://rujukan.example/problems/invalid-rule",
+        errors=[{"field": field, "criterion": criterion, "reason": fault}],
+    )
+
+
 def _loc_to_field(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for item in loc:

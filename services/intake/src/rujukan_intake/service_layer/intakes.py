@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -408,7 +408,3 @@ async def record_referral_status(session: AsyncSession, event: ReferralStatusCha
         where=intake_referrals.c.changed_at <= stmt.excluded.changed_at,
     )
     await session.execute(stmt)
-
-
-def today() -> date:
-    return datetime.now(UTC).date()

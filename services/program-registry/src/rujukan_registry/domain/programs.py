@@ -11,31 +11,17 @@ from datetime import UTC, date, datetime
 
 from rujukan_contracts.events import LocalizedText, Need, ProgramPublishedV1, SlaDays
 from rujukan_eligibility.catalogue import SeedProgram
-from rujukan_eligibility.rules import RuleError
-from rujukan_platform.problems import Problem
+from rujukan_eligibility.rules import RuleError, compile_rule
+from rujukan_platform.problems import Problem, invalid_rule
 
 
 def compile_or_refuse(program: SeedProgram) -> None:
     """Compile every rule version; refuse with the version, criterion and fault."""
     for i, version in enumerate(program.versions):
         try:
-            from rujukan_eligibility.rules import compile_rule
-
             compile_rule(version.rule)
         except RuleError as exc:
-            raise Problem(
-                422,
-                "Invalid eligibility rule",
-                f"versions[{i}].rule: criterion '{exc.criterion}': {exc.fault}",
-                type_="https://rujukan.example/problems/invalid-rule",
-                errors=[
-                    {
-                        "field": f"versions[{i}].rule",
-                        "criterion": exc.criterion,
-                        "reason": exc.fault,
-                    }
-                ],
-            ) from exc
+            raise invalid_rule(f"versions[{i}].rule", exc.criterion, exc.fault) from exc
 
 
 def check_append_only(old: SeedProgram, new: SeedProgram) -> None:

@@ -19,7 +19,7 @@ from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_eligibility.catalogue import SeedProgram
 from rujukan_eligibility.intake import context_from_intake
 from rujukan_eligibility.rules import CompiledRule, PreparedContext, RuleError, compile_rule
-from rujukan_platform.problems import Problem
+from rujukan_platform.problems import Problem, invalid_rule
 from rujukan_registry.adapters.tables import intake_facts
 
 RETENTION = timedelta(days=180)
@@ -75,13 +75,7 @@ def compile_draft(rule: Any) -> CompiledRule:
     try:
         return compile_rule(rule)
     except RuleError as exc:
-        raise Problem(
-            422,
-            "Invalid eligibility rule",
-            f"rule: criterion '{exc.criterion}': {exc.fault}",
-            type_="https://rujukan.example/problems/invalid-rule",
-            errors=[{"field": "rule", "criterion": exc.criterion, "reason": exc.fault}],
-        ) from exc
+        raise invalid_rule("rule", exc.criterion, exc.fault) from exc
 
 
 async def dry_run(

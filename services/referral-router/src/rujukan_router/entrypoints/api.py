@@ -15,7 +15,7 @@ from rujukan_eligibility.rules import RuleError, compile_rule
 from rujukan_platform.auth import CurrentPrincipal, Principal
 from rujukan_platform.outbox import stage
 from rujukan_platform.paging import decode_cursor, encode_cursor
-from rujukan_platform.problems import Problem
+from rujukan_platform.problems import Problem, invalid_rule
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.tables import outbox, referrals
 from rujukan_router.domain.lifecycle import TransitionRefused
@@ -249,12 +249,7 @@ def router(runtime: Runtime) -> APIRouter:
             try:
                 catalogue = catalogue.with_rule(body.programs[0], compile_rule(body.rule))
             except RuleError as exc:
-                raise Problem(
-                    422,
-                    "Invalid eligibility rule",
-                    f"rule: criterion '{exc.criterion}': {exc.fault}",
-                    errors=[{"field": "rule", "criterion": exc.criterion, "reason": exc.fault}],
-                ) from exc
+                raise invalid_rule("rule", exc.criterion, exc.fault) from exc
         updates = {u.household_id: u.facts(datetime.now(UTC)) for u in body.registry_updates}
         async with runtime.sessions() as session, session.begin():
             report, events = await replay(

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,25 +66,20 @@ async def replay(
     updates = registry_updates or {}
     report = ReplayReport(applied=apply)
     events: list[tuple[str, Event]] = []
+    # the latest intake of each household, with the decisions stored when it was routed
     latest = text(
-        "SELECT DISTINCT ON (household_id) intake_id, household_id, event FROM intakes"
-        " WHERE submitted_at >= :since ORDER BY household_id, submitted_at DESC"
+        "SELECT DISTINCT ON (i.household_id) i.intake_id, i.household_id, i.event,"
+        " (SELECT coalesce(jsonb_object_agg(d.program_code, d.eligible), '{}'::jsonb)"
+        "  FROM decisions d WHERE d.intake_id = i.intake_id) AS decided"
+        " FROM intakes i WHERE i.submitted_at >= :since"
+        " ORDER BY i.household_id, i.submitted_at DESC"
     )
     rows = await session.stream(latest, {"since": since or datetime(1970, 1, 1)})
     async for row in rows:
         intake = IntakeSubmittedV1.model_validate(row.event)
         if row.household_id in updates:
             intake = intake.model_copy(update={"registry": updates[row.household_id]})
-        before = {
-            r.program_code: r.eligible
-            for r in (
-                await session.execute(
-                    select(decisions.c.program_code, decisions.c.eligible).where(
-                        decisions.c.intake_id == intake.intake_id
-                    )
-                )
-            ).all()
-        }
+        before: dict[str, bool] = row.decided
         report.intakes_evaluated += 1
         now_decisions = [
             d
