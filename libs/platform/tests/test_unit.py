@@ -150,3 +150,19 @@ def test_transient_failures_are_told_from_bugs() -> None:
     assert not is_transient(DBAPIError("update", {}, ValueError("bad value")))
     assert not is_transient(IntegrityError("insert", {}, Exception("duplicate key")))
     assert not is_transient(KeyError("bug"))
+
+
+def test_the_collector_freezes_what_is_alive_and_collects_less_often() -> None:
+    import gc
+
+    from rujukan_platform.heap import THRESHOLDS, tune_collector
+
+    before = gc.get_threshold()
+    kept = [object() for _ in range(100)]
+    try:
+        tune_collector()
+        assert gc.get_threshold() == THRESHOLDS
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

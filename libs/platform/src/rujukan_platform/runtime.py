@@ -29,6 +29,7 @@ from sqlalchemy import MetaData, Table
 
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.db import make_engine, make_sessions, ping
+from rujukan_platform.heap import tune_collector
 from rujukan_platform.kafka import make_consumer, make_producer
 from rujukan_platform.logging import configure_logging, get_logger
 from rujukan_platform.outbox import AfterPublish, OutboxRelay
@@ -98,6 +99,7 @@ class Runtime:
                 self._spawn(f"consumer:{spec.name}", self._run_consumer(spec))
         for job in self.definition.background(self):
             self._spawn(getattr(job, "__name__", "background"), job(self.stop_event))
+        tune_collector()  # everything loaded so far lives as long as the process
 
     async def _run_consumer(self, spec: ConsumerSpec) -> None:
         consumer = make_consumer(

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
+from rujukan_platform.heap import tune_collector
 from rujukan_platform.kafka import security_options
 from rujukan_platform.logging import get_logger
 
@@ -55,6 +56,7 @@ class CompactedTopicView:
                     await asyncio.gather(*(self._caught_up(tp, end[tp]) for tp in tps))
                 ):
                     self.ready.set()
+                    tune_collector()  # the view is loaded: it lives as long as the process
                     log.info("view ready", topic=self._topic, records=applied)
                 batch = await self._consumer.getmany(timeout_ms=200)
                 for records in batch.values():
