@@ -72,6 +72,7 @@ from rujukan_contracts.topics import REFERRALS_STATUS, program_topic
 from rujukan_contracts.topics import topic as topic_spec
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.consumer import ConsumerRunner, HandlerContext
+from rujukan_platform.heap import tune_collector
 from rujukan_platform.kafka import (
     create_topics,
     ensure_catalogue_topics,
@@ -79,6 +80,7 @@ from rujukan_platform.kafka import (
     make_producer,
 )
 from rujukan_platform.logging import configure_logging
+from rujukan_platform.publish import RecordPublisher
 from rujukan_platform.runtime import Runtime, migrate
 from rujukan_platform.testing import Servers, create_database, drop_database
 from rujukan_registry.domain.programs import published_event
@@ -213,8 +215,8 @@ def generate(n: int, seed: int, codes: list[str]) -> list[IntakeSubmittedV1]:
 
 def expected_referrals(intake: IntakeSubmittedV1, catalogue: Catalogue) -> set[str]:
     """What route_intake must create for a household with no open referral (fresh ids)."""
-    decisions = decide(intake, catalogue, open_programs=set(), as_of=datetime.now(UTC).date())
-    codes = {d.program.code for d in decisions if d.eligible}
+    decided = decide(intake, catalogue, open_programs=set(), as_of=datetime.now(UTC).date())
+    codes = {d.program.code for d in decided.eligible()}
     complaint = complaint_target(intake, catalogue, set())
     if complaint is not None:
         codes.add(complaint.code)
@@ -416,6 +418,12 @@ class RenamingProducer:
     async def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
         return await self._inner.send(self._prefix + topic, *args, **kwargs)
 
+    async def partitions_for(self, topic: str) -> Any:
+        return await self._inner.partitions_for(self._prefix + topic)
+
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> Any:
+        return await self._inner.send_batch(batch, self._prefix + topic, partition=partition)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
@@ -473,12 +481,15 @@ class RouterUnderTest:
         self.runtime = Runtime(HEADLESS, settings)
         self.runtime.on_fatal = self._fatal
         if OUTPUT_PREFIX:
-            self.runtime.relay._producer = RenamingProducer(self.runtime.producer, OUTPUT_PREFIX)  # type: ignore[assignment]
+            self.runtime.relay._publisher = RecordPublisher(
+                RenamingProducer(self.runtime.producer, OUTPUT_PREFIX)  # type: ignore[arg-type]
+            )
         await self.runtime.producer.start()
         self.state = state(self.runtime)
         for event in self.seeds:
             await self.state.apply_program(event.code, event)
         self.state.view.ready.set()
+        tune_collector()  # as Runtime.start and the catalogue view do
 
     def _fatal(self, exc: BaseException) -> None:
         self.failed = exc

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rujukan_eligibility.rules import compile_rule, parse_rule
+from rujukan_eligibility.rules import compile_rule, parse_rule, prepare
 
 _counter = iter(range(10**9))
 
@@ -119,3 +119,44 @@ def test_at_least_is_count(bits: list[bool], data: st.DataObject) -> None:
     ev = rule.evaluate({"members": [], "registry": {"found": False}, "region": {}, "needs": [],
                         "household": {}})  # fmt: skip
     assert ev.eligible == (sum(bits) >= n)
+
+
+@settings(max_examples=150, deadline=None)
+@given(trees(), contexts)
+def test_a_verdict_explained_is_the_evaluation(tree: dict[str, Any], ctx: dict[str, Any]) -> None:
+    """The router stores verdicts and explains them later from the stored context: the
+    explanation must be exactly what ``evaluate`` reports."""
+    compiled = compile_rule(parse_rule(_named(tree)))
+    prepared = prepare(ctx)
+    verdict = compiled.verdict(prepared)
+    evaluation = compiled.evaluate(prepared)
+    assert verdict.eligible == evaluation.eligible
+    assert list(verdict.passed) == [c.passed for c in evaluation.criteria]
+    assert compiled.explain(ctx, verdict) == evaluation.criteria
+
+
+def test_verdicts_keep_errors_and_explain_the_values_read() -> None:
+    rule = compile_rule(
+        parse_rule(
+            {
+                "kind": "all_of",
+                "name": "r",
+                "label": "r",
+                "of": [
+                    {"kind": "criterion", "name": "low", "label": "low decile",
+                     "cel": "registry.decile <= 4"},
+                    {"kind": "criterion", "name": "kids", "label": "a child",
+                     "cel": "members.exists(m, m.age < 18)"},
+                ],
+            }
+        )
+    )  # fmt: skip
+    ctx = {"members": [{"age": 40}, {"age": 9}], "registry": {"found": False},
+           "region": {}, "needs": [], "household": {}}  # fmt: skip
+    verdict = rule.verdict(prepare(ctx))
+    assert verdict.passed == (False, True) and not verdict.eligible
+    assert verdict.errors is not None and "decile" in verdict.errors[0]
+    low, kids = rule.explain(ctx, verdict)
+    assert low.error == verdict.errors[0] and low.values == {"registry.decile": "<absent>"}
+    assert kids.passed and kids.values == {"members": "<2 members>", "members[].age": [40, 9]}
+    assert rule.explain(ctx, verdict) == rule.evaluate(ctx).criteria

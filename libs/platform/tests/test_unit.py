@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rujukan_platform.auth import Principal, issue_token, verify_token
 from rujukan_platform.consumer import DlqLimit, DlqLimitExceeded, _DlqGuard
@@ -158,11 +160,25 @@ def test_the_collector_freezes_what_is_alive_and_collects_less_often() -> None:
     from rujukan_platform.heap import THRESHOLDS, tune_collector
 
     before = gc.get_threshold()
-    kept = [object() for _ in range(100)]
+    gc.unfreeze()
+    kept = [[n] for n in range(1000)]  # lists are tracked by the collector
     try:
+        assert gc.get_freeze_count() == 0
         tune_collector()
         assert gc.get_threshold() == THRESHOLDS
         assert gc.get_freeze_count() >= len(kept)
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+@given(key=st.binary(min_size=1, max_size=64), count=st.integers(min_value=1, max_value=64))
+def test_batches_go_to_the_partition_aiokafka_would_choose(key: bytes, count: int) -> None:
+    from aiokafka.partitioner import DefaultPartitioner, murmur2
+
+    from rujukan_platform.publish import partition_of
+
+    partitions = list(range(count))
+    assert partition_of(murmur2(key), partitions) == DefaultPartitioner()(
+        key, partitions, partitions
+    )

@@ -27,12 +27,10 @@ from rujukan_contracts.events import (
     Event,
     IntakeSubmittedV1,
     ProgramPublishedV1,
-    ReferralCreatedV1,
 )
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import create_topics, ensure_catalogue_topics
-from rujukan_platform.outbox import stage
 from rujukan_platform.runtime import Runtime, migrate
 from rujukan_platform.testing import RunningConsumer, Servers, unique_topic
 from rujukan_registry.domain.programs import published_event
@@ -246,11 +244,8 @@ class ApiHarness:
         """Route an intake as the intake consumer does (same use case, same transaction shape);
         returns the referral ids by program code."""
         async with self.runtime.sessions() as session, session.begin():
-            _decisions, events = await route_intake(session, intake, self.state.catalogue)
-            await stage(session, self.runtime.outbox, events)
-        return {
-            e.program_code: e.referral_id for _t, e in events if isinstance(e, ReferralCreatedV1)
-        }
+            routed = await route_intake(session, intake, self.state.catalogue)
+        return {r.program_code: r.id for r in routed.referrals}
 
     async def rows(self, sql: str, **params: Any) -> list[Any]:
         async with self.runtime.sessions() as session:

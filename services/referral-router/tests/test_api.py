@@ -262,3 +262,57 @@ async def test_trace_lists_every_change_in_order(api: Any, make_intake: MakeInta
         f"/v1/referrals/{pbi}/outcome", json={"outcome": "accepted"}, headers=agency
     )
     assert r.status_code == 409 and "closed" in r.json()["detail"]
+
+
+async def test_an_intakes_decisions_explain_every_program_and_a_referral_its_own(
+    api: Any, make_intake: MakeIntake
+) -> None:
+    from datetime import UTC, datetime
+
+    from rujukan_router.domain.decide import decide
+
+    intake = make_intake()
+    ids = await api.route(intake)
+    expected = decide(
+        intake, api.state.catalogue, open_programs=set(), as_of=datetime.now(UTC).date()
+    )
+    r = await api.client.get(
+        f"/v1/intakes/{intake.intake_id}/decisions", headers=api.token("admin")
+    )
+    assert r.status_code == 200, r.text
+    [decision] = r.json()["decisions"]
+    assert decision["cause"] == "routing" and decision["facts"]["registry"]["decile"] == 2
+    programs = {p["program_code"]: p for p in decision["programs"]}
+    assert set(programs) == {d.program.code for d in expected.programs}
+    for d in expected.programs:  # rendered from the stored facts: what the evaluation said
+        view = programs[d.program.code]
+        assert view["eligible"] == d.eligible and view["rank"] == d.rank
+        assert view["criteria"] == [c.to_dict() for c in d.criteria(expected.facts)]
+    dtks = programs["DTKS-IN"]["criteria"]
+    assert dtks == [
+        {"kind": "criterion", "name": dtks[0]["name"], "label": dtks[0]["label"],
+         "cel": dtks[0]["cel"], "passed": False, "values": {"registry.found": True},
+         "error": None}
+    ]  # fmt: skip
+
+    # a referral carries its own program's decision, as the agency received it
+    r = await api.client.get(f"/v1/referrals/{ids['PKH']}", headers=api.token("admin"))
+    assert r.json()["decision"]["criteria"] == programs["PKH"]["criteria"]
+    assert r.json()["decision"]["eligible"] and r.json()["decision"]["program_version"] == 2
+
+    # an agency sees its own programs' verdicts only; an operator only in its regions
+    r = await api.client.get(
+        f"/v1/intakes/{intake.intake_id}/decisions", headers=api.token("agency", programs=["PKH"])
+    )
+    assert [p["program_code"] for p in r.json()["decisions"][0]["programs"]] == ["PKH"]
+    r = await api.client.get(
+        f"/v1/intakes/{intake.intake_id}/decisions", headers=api.token("operator", regions=["35"])
+    )
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM_JSON
+    r = await api.client.get(
+        f"/v1/intakes/{intake.intake_id}/decisions",
+        headers=api.token("operator", regions=["33.04"]),
+    )
+    assert r.status_code == 200 and len(r.json()["decisions"][0]["programs"]) == len(programs)
+    r = await api.client.get(f"/v1/intakes/{uuid.uuid4()}/decisions", headers=api.token("admin"))
+    assert r.status_code == 404

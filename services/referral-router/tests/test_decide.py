@@ -7,27 +7,33 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
+from rujukan_eligibility.rules import CriterionResult
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.domain.decide import ProgramDecision, decide
+from rujukan_router.domain.decide import Decided, ProgramDecision, decide
 
 TODAY = datetime.now(UTC).date()
 MakeIntake = Callable[..., IntakeSubmittedV1]
 
 
-def by_code(decisions: list[ProgramDecision]) -> dict[str, ProgramDecision]:
-    codes = [d.program.code for d in decisions]
+def by_code(decided: Decided) -> dict[str, ProgramDecision]:
+    codes = [d.program.code for d in decided.programs]
     assert len(codes) == len(set(codes)), "one decision per program"
-    return dict(zip(codes, decisions, strict=True))
+    return dict(zip(codes, decided.programs, strict=True))
 
 
-def eligible_codes(decisions: list[ProgramDecision]) -> set[str]:
-    return {d.program.code for d in decisions if d.eligible}
+def eligible_codes(decided: Decided) -> set[str]:
+    return {d.program.code for d in decided.programs if d.eligible}
 
 
-def criterion_values(d: ProgramDecision) -> dict[str, Any]:
-    assert d.evaluation is not None
+def criteria(decided: Decided, code: str) -> list[CriterionResult]:
+    d = by_code(decided)[code]
+    assert d.verdict is not None
+    return d.criteria(decided.facts)
+
+
+def criterion_values(decided: Decided, code: str) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for c in d.evaluation.criteria:
+    for c in criteria(decided, code):
         merged.update(c.values)
     return merged
 
@@ -35,46 +41,43 @@ def criterion_values(d: ProgramDecision) -> dict[str, Any]:
 def test_the_example_household_is_eligible_for_pkh_v2_and_pbi_jk_not_dtks_in(
     catalogue: Catalogue, make_intake: MakeIntake
 ) -> None:
-    decisions = by_code(decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY))
+    decided = decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY)
+    decisions = by_code(decided)
     # every active program serving the village is a candidate (the seed is all nationwide)
     assert set(decisions) == {p.code for p in catalogue.active()}
-    assert all(d.skipped is None and d.evaluation is not None for d in decisions.values())
+    assert all(d.skipped is None and d.verdict is not None for d in decisions.values())
     pkh, pbi, dtks = decisions["PKH"], decisions["PBI-JK"], decisions["DTKS-IN"]
     assert pkh.eligible and pkh.program.event.version == 2
     assert pbi.eligible
-    assert not dtks.eligible and dtks.evaluation is not None
-    assert criterion_values(dtks) == {"registry.found": True}
-    assert [c.passed for c in dtks.evaluation.criteria] == [False]
+    assert not dtks.eligible and dtks.verdict is not None
+    assert criterion_values(decided, "DTKS-IN") == {"registry.found": True}
+    assert [c.passed for c in criteria(decided, "DTKS-IN")] == [False]
 
 
 def test_every_eligible_decision_explains_itself_with_the_values_it_read(
     catalogue: Catalogue, make_intake: MakeIntake
 ) -> None:
-    decisions = decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY)
-    eligible = [d for d in decisions if d.eligible]
+    decided = decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY)
+    eligible = decided.eligible()
     assert eligible
     for d in eligible:
-        assert d.evaluation is not None and d.evaluation.criteria
-        assert all(c.values for c in d.evaluation.criteria), d.program.code
-        assert any(c.passed for c in d.evaluation.criteria)
-    pkh = by_code(decisions)["PKH"]
-    decile = next(
-        c
-        for c in pkh.evaluation.criteria  # type: ignore[union-attr]
-        if "registry.decile" in c.values
-    )
+        explained = d.criteria(decided.facts)
+        assert explained and all(c.values for c in explained), d.program.code
+        assert any(c.passed for c in explained)
+    pkh = criteria(decided, "PKH")
+    decile = next(c for c in pkh if "registry.decile" in c.values)
     assert decile.values["registry.decile"] == 2 and decile.passed
-    pregnant = next(c for c in pkh.evaluation.criteria if c.name == "pregnant_woman")  # type: ignore[union-attr]
+    pregnant = next(c for c in pkh if c.name == "pregnant_woman")
     assert pregnant.values["members[].pregnant"] == [False, True, False, False]
 
 
 def test_ranks_run_from_one_to_n_over_the_eligible_and_zero_elsewhere(
     catalogue: Catalogue, make_intake: MakeIntake
 ) -> None:
-    decisions = decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY)
-    eligible = [d for d in decisions if d.eligible]
-    assert sorted(d.rank for d in eligible) == list(range(1, len(eligible) + 1))
-    assert all(d.rank == 0 for d in decisions if not d.eligible)
+    decided = decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY)
+    eligible = decided.eligible()
+    assert [d.rank for d in eligible] == list(range(1, len(eligible) + 1))
+    assert all(d.rank == 0 for d in decided.programs if not d.eligible)
     # programs meeting more of the stated needs rank first
     needs = {"health_insurance", "schooling", "food"}
     ordered = sorted(eligible, key=lambda d: d.rank)
@@ -86,9 +89,10 @@ def test_a_household_not_in_the_registry_is_proposed_for_dtks_in(
     catalogue: Catalogue, make_intake: MakeIntake
 ) -> None:
     intake = make_intake(registry={"found": False, "decile": None, "has_kks": False})
-    decisions = by_code(decide(intake, catalogue, open_programs=set(), as_of=TODAY))
+    decided = decide(intake, catalogue, open_programs=set(), as_of=TODAY)
+    decisions = by_code(decided)
     assert decisions["DTKS-IN"].eligible
-    assert criterion_values(decisions["DTKS-IN"]) == {"registry.found": False}
+    assert criterion_values(decided, "DTKS-IN") == {"registry.found": False}
     assert not decisions["PBI-JK"].eligible  # needs a decile from the registry
     assert not decisions["PKH"].eligible
 
@@ -99,7 +103,7 @@ def test_a_program_the_household_is_enrolled_in_is_skipped(
     intake = make_intake(registry={"enrolments": ["PKH"]})
     decisions = by_code(decide(intake, catalogue, open_programs=set(), as_of=TODAY))
     pkh = decisions["PKH"]
-    assert pkh.skipped == "already_enrolled" and pkh.evaluation is None
+    assert pkh.skipped == "already_enrolled" and pkh.verdict is None
     assert not pkh.eligible and pkh.rank == 0
     assert decisions["PBI-JK"].eligible and decisions["PBI-JK"].skipped is None
 
@@ -112,7 +116,7 @@ def test_a_program_with_an_open_referral_is_skipped(
     )
     for code in ("PBI-JK", "PKH"):
         assert decisions[code].skipped == "open_referral"
-        assert not decisions[code].eligible and decisions[code].evaluation is None
+        assert not decisions[code].eligible and decisions[code].verdict is None
     assert decisions["SEMBAKO"].eligible
 
 
@@ -120,21 +124,21 @@ def test_consent_limited_to_one_recipient_skips_every_other_program(
     catalogue: Catalogue, make_intake: MakeIntake
 ) -> None:
     intake = make_intake(consent={"recipients": ["PBI-JK"]})
-    decisions = decide(intake, catalogue, open_programs=set(), as_of=TODAY)
-    assert eligible_codes(decisions) == {"PBI-JK"}
-    for d in decisions:
+    decided = decide(intake, catalogue, open_programs=set(), as_of=TODAY)
+    assert eligible_codes(decided) == {"PBI-JK"}
+    for d in decided.programs:
         if d.program.code != "PBI-JK":
-            assert d.skipped == "no_consent" and d.evaluation is None
-    assert by_code(decisions)["PBI-JK"].rank == 1
+            assert d.skipped == "no_consent" and d.verdict is None
+    assert by_code(decided)["PBI-JK"].rank == 1
 
 
 def test_consent_without_the_referral_purpose_refers_nowhere(
     catalogue: Catalogue, make_intake: MakeIntake
 ) -> None:
     intake = make_intake(consent={"purposes": ["notification"]})
-    decisions = decide(intake, catalogue, open_programs=set(), as_of=TODAY)
-    assert decisions and all(d.skipped == "no_consent" for d in decisions)
-    assert eligible_codes(decisions) == set()
+    decided = decide(intake, catalogue, open_programs=set(), as_of=TODAY)
+    assert decided.programs and all(d.skipped == "no_consent" for d in decided.programs)
+    assert eligible_codes(decided) == set()
 
 
 def test_a_program_outside_its_service_area_is_not_a_candidate(

@@ -20,6 +20,7 @@ from rujukan_contracts.events import (
     ReferralOutcomeV1,
     ReferralStatusChangedV1,
 )
+from rujukan_platform.outbox import follow_up_id
 from rujukan_router.domain.decide import decide
 
 pytestmark = pytest.mark.integration
@@ -36,6 +37,14 @@ async def referrals_of(router: Any, intake_id: uuid.UUID) -> dict[str, Any]:
         "SELECT * FROM referrals WHERE intake_id = :i ORDER BY program_code", i=intake_id
     )
     return {r.program_code: r for r in rows}
+
+
+async def decision_of(router: Any, intake_id: uuid.UUID) -> dict[str, Any]:
+    """The program entries of an intake's (only) stored decision, by program code."""
+    [row] = await router.rows(
+        "SELECT facts, programs FROM decisions WHERE intake_id = :i", i=intake_id
+    )
+    return {p["program_code"]: p for p in row.programs}
 
 
 async def history_of(router: Any, referral_id: uuid.UUID) -> list[tuple[str | None, str]]:
@@ -55,7 +64,7 @@ async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_
     expected = decide(
         intake, router.state.catalogue, open_programs=set(), as_of=datetime.now(UTC).date()
     )
-    eligible = {d.program.code for d in expected if d.eligible}
+    eligible = {d.program.code for d in expected.programs if d.eligible}
     assert {"PKH", "PBI-JK"} <= eligible and "DTKS-IN" not in eligible
 
     meta = await router.publish(topic, intake)
@@ -67,18 +76,22 @@ async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_
     assert all(r.household_id == intake.household_id for r in referrals.values())
     assert sorted(r.rank for r in referrals.values()) == list(range(1, len(eligible) + 1))
     pkh = referrals["PKH"]
-    assert pkh.program_version == 2 and pkh.decision["eligible"] is True
+    assert pkh.program_version == 2
     assert pkh.village_code == intake.village_code and pkh.kind == "need"
 
-    decisions = await router.rows(
-        "SELECT program_code, eligible, skipped, criteria FROM decisions WHERE intake_id = :i",
+    # one decision for the intake: the facts once, every program's verdict and version
+    [stored] = await router.rows(
+        "SELECT id, cause, facts, programs FROM decisions WHERE intake_id = :i",
         i=intake.intake_id,
     )
-    assert {d.program_code for d in decisions} == {d.program.code for d in expected}
-    assert {d.program_code for d in decisions if d.eligible} == eligible
-    dtks = next(d for d in decisions if d.program_code == "DTKS-IN")
-    assert dtks.criteria[0]["values"] == {"registry.found": True} and not dtks.eligible
-    assert all(d.criteria for d in decisions)
+    assert stored.cause == "routing" and {r.decision_id for r in referrals.values()} == {stored.id}
+    assert stored.facts == expected.facts
+    entries = {p["program_code"]: p for p in stored.programs}
+    assert set(entries) == {d.program.code for d in expected.programs}
+    assert {c for c, p in entries.items() if p["eligible"]} == eligible
+    dtks = entries["DTKS-IN"]
+    assert dtks["passed"] == [False] and not dtks["eligible"] and dtks["program_version"] == 1
+    assert entries["PKH"]["program_version"] == 2 and entries["PKH"]["rank"] == pkh.rank
 
     # two outbox rows per referral: the referral on its program topic, 'created' on status
     outbox = await router.rows("SELECT topic, type, aggregateid FROM outbox ORDER BY seq")
@@ -89,10 +102,10 @@ async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_
     for code in referrals:
         assert await history_of(router, referrals[code].id) == [(None, "created")]
 
-    # The relay publishes them; its after-publish hook marks the referrals 'delivered' and
-    # stages the 'delivered' status events, which the next relay batch publishes.
+    # The relay publishes them; its after-publish hook marks the referrals 'delivered', and the
+    # relay publishes their 'delivered' status events before it commits.
     sent = await router.relay_all()
-    assert sent == 3 * len(eligible)
+    assert sent == 2 * len(eligible)
     assert await router.scalar("SELECT count(*) FROM outbox") == 0
     referrals = await referrals_of(router, intake.intake_id)
     assert {r.status for r in referrals.values()} == {"delivered"}
@@ -109,6 +122,13 @@ async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_
     assert created.referral_id == pkh.id and created.intake_id == intake.intake_id
     assert created.program_version == 2 and created.decision.eligible
     assert created.consent == intake.consent
+    # the agency reads the explanation: every criterion with the values it read
+    explained = {c.name: c for c in created.decision.criteria}
+    assert explained["registry_decile_1_to_4"].values == {
+        "registry.found": True,
+        "registry.decile": 2,
+    }
+    assert explained["pregnant_woman"].passed and explained["pregnant_woman"].label
 
     statuses = await read_records("referrals.status", lambda r: r.key.decode() == pkh_id, count=2)
     events = [ReferralStatusChangedV1.model_validate_json(r.value) for r in statuses]
@@ -117,6 +137,10 @@ async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_
         ("created", "delivered"),
     ]
     assert all(header(r, "ce_type") == ReferralStatusChangedV1.ce_type for r in statuses)
+    # 'delivered' continues the trace and has a ce_id of its own, derived from its cause
+    delivered = EventMeta.from_headers(statuses[1].headers)
+    assert delivered.traceparent.split("-")[1] == meta.traceparent.split("-")[1]
+    assert delivered.id == follow_up_id(ce.id, "delivered")
     assert all(e.intake_id == intake.intake_id and e.program_code == "PKH" for e in events)
 
 
@@ -147,24 +171,23 @@ async def test_redelivered_and_repeated_intakes_never_duplicate_referrals(
     await consumer.drain()
     assert await counts() == before
 
-    # A new intake of the same household while its referrals are open: decisions, no referral.
+    # The same intake republished under a new event id (a producer retry): no second effect.
+    await router.publish(topic, intake)
+    await consumer.drain()
+    assert await counts() == before
+
+    # A new intake of the same household while its referrals are open: a decision, no referral.
     again = intake.model_copy(update={"intake_id": uuid.uuid4()})
     await router.publish(topic, again)
     await consumer.drain()
     after = await counts()
     assert after[0] == before[0] and after[2] == before[2] and after[3] == before[3]
     assert await referrals_of(router, again.intake_id) == {}
-    decisions = {
-        d.program_code: d
-        for d in await router.rows(
-            "SELECT program_code, eligible, skipped FROM decisions WHERE intake_id = :i",
-            i=again.intake_id,
-        )
-    }
+    decisions = await decision_of(router, again.intake_id)
     for code in referrals:
-        assert decisions[code].skipped == "open_referral" and not decisions[code].eligible
-    assert decisions["DTKS-IN"].skipped is None
-    assert after[1] == before[1] + len(decisions)
+        assert decisions[code]["skipped"] == "open_referral" and not decisions[code]["eligible"]
+    assert decisions["DTKS-IN"]["skipped"] is None
+    assert after[1] == before[1] + 1
 
     # Once a referral is closed, the next intake may refer the household there again.
     async with router.runtime.sessions() as session, session.begin():
@@ -325,18 +348,14 @@ async def test_a_complaint_about_a_program_is_referred_to_it(
     await consumer.drain()
     referrals = await referrals_of(router, intake.intake_id)
     assert referrals["PKH"].kind == "complaint" and referrals["PKH"].rank == 0
-    assert referrals["PKH"].decision["criteria"] == []
     assert referrals["PBI-JK"].kind == "need"
-    [decision] = await router.rows(
-        "SELECT skipped FROM decisions WHERE intake_id = :i AND program_code = 'PKH'",
-        i=intake.intake_id,
-    )
-    assert decision.skipped == "already_enrolled"
+    assert (await decision_of(router, intake.intake_id))["PKH"]["skipped"] == "already_enrolled"
     outbox = await router.rows(
         "SELECT payload FROM outbox WHERE topic = 'referrals.PKH' AND aggregateid = :r",
         r=str(referrals["PKH"].id),
     )
     assert [o.payload["kind"] for o in outbox] == ["complaint"]
+    assert outbox[0].payload["decision"]["criteria"] == []
 
 
 async def test_a_complaint_is_not_shared_with_a_program_the_resident_did_not_consent_to(
@@ -352,10 +371,6 @@ async def test_a_complaint_is_not_shared_with_a_program_the_resident_did_not_con
     )
     await router.publish(topic, intake)
     await consumer.drain()
-    [decision] = await router.rows(
-        "SELECT skipped FROM decisions WHERE intake_id = :i AND program_code = 'PKH'",
-        i=intake.intake_id,
-    )
-    assert decision.skipped == "no_consent"
+    assert (await decision_of(router, intake.intake_id))["PKH"]["skipped"] == "no_consent"
     assert set(await referrals_of(router, intake.intake_id)) == {"PBI-JK"}
     assert not await router.rows("SELECT id FROM outbox WHERE topic = 'referrals.PKH'")

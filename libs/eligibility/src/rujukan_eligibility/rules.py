@@ -32,6 +32,7 @@ __all__ = [
     "PreparedContext",
     "Rule",
     "RuleError",
+    "Verdict",
     "compile_rule",
     "names_used",
     "parse_rule",
@@ -326,6 +327,20 @@ class Evaluation:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Every criterion's result without the values it read: what a decision stores.
+
+    ``passed`` follows ``CompiledRule.criteria``; ``errors`` (criterion index -> message) only
+    when a criterion could not be evaluated. ``CompiledRule.explain`` turns it back into the
+    full explanation from the context the rule was evaluated on.
+    """
+
+    eligible: bool
+    passed: tuple[bool, ...]
+    errors: dict[int, str] | None = None
+
+
 # --------------------------------------------------------------------------- compiled nodes
 
 
@@ -425,27 +440,34 @@ class _CompiledCriterion:
         self.paths = referenced_paths(rule.cel)
         self.getters = [(p, _make_getter(p)) for p in self.paths]
 
-    def run(self, ctx: PreparedContext, out: list[CriterionResult]) -> CriterionResult:
-        error: str | None = None
+    def result(self, ctx: PreparedContext) -> tuple[bool, str | None]:
+        """The criterion's result, and why it could not be evaluated (None when it could)."""
         try:
             result = self.program.execute(ctx.cel)
         except Exception as exc:
-            result = False
-            error = _describe(exc)
+            return False, _describe(exc)
         if result is not True and result is not False:
-            error = f"expression returned {type(result).__name__}, not bool"
-            result = False
-        data = ctx.data
-        res = CriterionResult(
-            self.name,
-            self.label,
-            self.source,
-            result,
-            {p: g(data) for p, g in self.getters},
-            error,
-        )
+            return False, f"expression returned {type(result).__name__}, not bool"
+        return result, None
+
+    def explained(
+        self, data: Mapping[str, Any], passed: bool, error: str | None
+    ) -> CriterionResult:
+        """The explanation of a result: the values this criterion read from ``data``."""
+        values = {p: g(data) for p, g in self.getters}
+        return CriterionResult(self.name, self.label, self.source, passed, values, error)
+
+    def run(self, ctx: PreparedContext, out: list[CriterionResult]) -> CriterionResult:
+        passed, error = self.result(ctx)
+        res = self.explained(ctx.data, passed, error)
         out.append(res)
         return res
+
+    def fold(self, passed: tuple[bool, ...], at: int) -> tuple[bool, int]:
+        return passed[at], at + 1
+
+    def flat(self) -> list[_CompiledCriterion]:
+        return [self]
 
     def check(self, ctx: PreparedContext) -> bool:
         try:
@@ -483,6 +505,22 @@ class _CompiledGroup:
             passed = count >= self.n
         return GroupResult(self.kind, self.name, self.label, passed, results, self.n)
 
+    def fold(self, passed: tuple[bool, ...], at: int) -> tuple[bool, int]:
+        """This group's result from its criteria's results, which start at ``passed[at]``."""
+        count = 0
+        for child in self.children:
+            ok, at = child.fold(passed, at)
+            count += ok
+        if self.kind == "all_of":
+            return count == len(self.children), at
+        if self.kind == "any_of":
+            return count > 0, at
+        assert self.n is not None
+        return count >= self.n, at
+
+    def flat(self) -> list[_CompiledCriterion]:
+        return [leaf for child in self.children for leaf in child.flat()]
+
     def check(self, ctx: PreparedContext) -> bool:
         if self.kind == "all_of":
             return all(c.check(ctx) for c in self.children)
@@ -501,7 +539,7 @@ class _CompiledGroup:
 class CompiledRule:
     """A rule compiled once; evaluate it against many households."""
 
-    __slots__ = ("_root", "criteria_count", "names", "rule")
+    __slots__ = ("_criteria", "_root", "criteria_count", "names", "rule")
 
     def __init__(
         self,
@@ -512,9 +550,36 @@ class CompiledRule:
     ) -> None:
         self.rule = rule
         self._root: _CompiledCriterion | _CompiledGroup = root
+        self._criteria = tuple(self._root.flat())  # tree order, as ``Evaluation.criteria``
         self.criteria_count = count
         #: identifiers and string-literal words of every criterion (see ``names_used``)
         self.names = names
+
+    @property
+    def criterion_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self._criteria)
+
+    def verdict(self, context: PreparedContext) -> Verdict:
+        """Every criterion evaluated (no short-circuit), results only: the routing hot path.
+        Same results as ``evaluate``; ``explain`` adds the values they read."""
+        results = [c.result(context) for c in self._criteria]
+        passed = tuple(ok for ok, _error in results)
+        errors = {i: e for i, (_ok, e) in enumerate(results) if e is not None}
+        eligible, _end = self._root.fold(passed, 0)
+        return Verdict(eligible, passed, errors or None)
+
+    def explain(self, data: Mapping[str, Any], verdict: Verdict) -> list[CriterionResult]:
+        """Each criterion's result with the values it read from ``data`` (the context the
+        verdict was reached on, as stored with the decision)."""
+        if len(verdict.passed) != len(self._criteria):
+            raise ValueError(
+                f"a verdict of {len(verdict.passed)} criteria for a rule of {len(self._criteria)}"
+            )
+        errors = verdict.errors or {}
+        return [
+            c.explained(data, passed, errors.get(i))
+            for i, (c, passed) in enumerate(zip(self._criteria, verdict.passed, strict=True))
+        ]
 
     def evaluate(
         self, context: PreparedContext | EvaluationContext | Mapping[str, Any]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +37,7 @@ from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
 from rujukan_platform import metrics
 from rujukan_platform.logging import get_logger
-from rujukan_platform.outbox import outbox_row, stage
+from rujukan_platform.outbox import stage
 
 log = get_logger(__name__)
 
@@ -73,6 +73,8 @@ class HandlerContext:
     partition: int
     offset: int
     outbox: Table
+    value: bytes = b""
+    """the record's value as received (the event's JSON)"""
     staged: int = 0
 
     async def publish(self, events: Sequence[tuple[str, Event]]) -> None:
@@ -85,23 +87,6 @@ Handler = Callable[[HandlerContext, Any], Awaitable[None]]
 BatchHandler = Callable[[list[tuple[HandlerContext, Any]]], Awaitable[None]]
 """Handles every fresh event of one type in a batch at once (set-based SQL for throughput);
 each context still carries its own envelope, so follow-up events keep their trace."""
-
-
-async def publish_each(
-    session: AsyncSession,
-    outbox: Table,
-    items: Sequence[tuple[HandlerContext, Sequence[tuple[str, Event]]]],
-) -> None:
-    """Stage the follow-up events of many handler contexts in one statement."""
-    rows = [
-        outbox_row(event, topic=topic, traceparent=ctx.meta.traceparent)
-        for ctx, events in items
-        for topic, event in events
-    ]
-    if rows:
-        await session.execute(outbox.insert(), rows)
-    for ctx, events in items:
-        ctx.staged += len(events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,10 +222,9 @@ class ConsumerRunner:
         elapsed = time.perf_counter() - started
         metrics.EVENT_PROCESSING.labels(consumer=self.spec.name).observe(elapsed)
         now = datetime.now(UTC)
+        latency = metrics.EVENT_LATENCY.labels(consumer=self.spec.name)
         for d in decoded:
-            metrics.EVENT_LATENCY.labels(consumer=self.spec.name).observe(
-                max(0.0, (now - d.meta.time).total_seconds())
-            )
+            latency.observe(max(0.0, (now - d.meta.time).total_seconds()))
 
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Decoded:
         try:
@@ -268,23 +252,32 @@ class ConsumerRunner:
     async def _apply(
         self, decoded: list[_Decoded], dead: list[tuple[ConsumerRecord[bytes, bytes], str]]
     ) -> int:
+        """Apply the batch; returns how many events the handlers staged. Counted as consumed
+        only once committed, so a retried batch is not counted twice."""
         if not decoded:
             return 0
         try:
             async with self._sessions() as session, session.begin():
-                return await self._apply_in(session, decoded)
+                applied = await self._apply_in(session, decoded)
         except InvalidMessage:
             pass
-        staged = 0  # slow path: one transaction per message isolates the refused one
+        else:
+            return self._count(applied)
+        applied = _Applied()  # slow path: one transaction per message isolates the refused one
         for d in decoded:
             try:
                 async with self._sessions() as session, session.begin():
-                    staged += await self._apply_in(session, [d])
+                    applied.add(await self._apply_in(session, [d]))
             except InvalidMessage as exc:
                 dead.append((d.record, str(exc)))
-        return staged
+        return self._count(applied)
 
-    async def _apply_in(self, session: AsyncSession, decoded: list[_Decoded]) -> int:
+    def _count(self, applied: _Applied) -> int:
+        for (topic, outcome), n in applied.consumed.items():
+            metrics.EVENTS_CONSUMED.labels(self.spec.name, topic, outcome).inc(n)
+        return applied.staged
+
+    async def _apply_in(self, session: AsyncSession, decoded: list[_Decoded]) -> _Applied:
         ids = list(dict.fromkeys(d.meta.id for d in decoded))
         fresh = set(
             (
@@ -298,12 +291,13 @@ class ConsumerRunner:
                 )
             ).scalars()
         )
+        applied = _Applied()
         contexts: list[HandlerContext] = []
         batched: dict[str, list[tuple[HandlerContext, Any]]] = {}
         for d in decoded:
             topic = d.record.topic
             if d.meta.id not in fresh:
-                metrics.EVENTS_CONSUMED.labels(self.spec.name, topic, "duplicate").inc()
+                applied.consumed[(topic, "duplicate")] += 1
                 continue
             fresh.discard(d.meta.id)  # a second copy within the batch is a duplicate too
             ctx = HandlerContext(
@@ -313,17 +307,18 @@ class ConsumerRunner:
                 partition=d.record.partition,
                 offset=d.record.offset,
                 outbox=self._outbox,
+                value=d.record.value or b"",
             )
             contexts.append(ctx)
+            applied.consumed[(topic, "processed")] += 1
             if d.meta.type in self.spec.batch_handlers:
                 batched.setdefault(d.meta.type, []).append((ctx, d.event))
             else:
                 await self.spec.handlers[d.meta.type](ctx, d.event)
         for ce_type, items in batched.items():  # in offset order within each type
             await self.spec.batch_handlers[ce_type](items)
-        for ctx in contexts:
-            metrics.EVENTS_CONSUMED.labels(self.spec.name, ctx.topic, "processed").inc()
-        return sum(ctx.staged for ctx in contexts)
+        applied.staged = sum(ctx.staged for ctx in contexts)
+        return applied
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         dlq_topic = f"{record.topic}.dlq"
@@ -374,6 +369,16 @@ class ConsumerRunner:
 
 class _Ignored(Exception):
     pass
+
+
+@dataclass(slots=True)
+class _Applied:
+    staged: int = 0
+    consumed: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, other: _Applied) -> None:
+        self.staged += other.staged
+        self.consumed.update(other.consumed)
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]

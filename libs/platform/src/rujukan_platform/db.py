@@ -1,13 +1,21 @@
 """Database plumbing: the async engine and the two tables every service shares.
 
 ``outbox`` uses Debezium's outbox column names (id, aggregatetype, aggregateid, type, payload)
-plus the target topic, an ordering sequence and the trace context. ``processed_events`` is the
-idempotent consumer's memory: one row per (consumer, event id), written in the handler's
-transaction.
+plus the target topic, an ordering sequence and the trace context. Its payload is ``json``, not
+``jsonb``: the row is written once, read once as text and deleted, so PostgreSQL should neither
+parse it into a tree nor print it back. ``processed_events`` is the idempotent consumer's
+memory: one row per (consumer, event id), written in the handler's transaction.
+
+Hot paths write many rows with ``COPY`` on the session's own connection (``copy_records``),
+inside the session's transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import asyncpg
 import orjson
 from sqlalchemy import (
     BigInteger,
@@ -22,7 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSON, UUID
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -56,7 +64,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("aggregatetype", Text, nullable=False),
         Column("aggregateid", Text, nullable=False),
         Column("type", Text, nullable=False),
-        Column("payload", JSONB, nullable=False),
+        Column("payload", JSON, nullable=False),
         Column("topic", Text, nullable=False),
         Column("traceparent", Text, nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -97,3 +105,30 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``, with the session's transaction begun on it.
+
+    SQLAlchemy sends ``BEGIN`` lazily, with the first statement; a ``COPY`` issued before that
+    would run outside the transaction, so begin it here when it has not been yet."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    if not driver.is_in_transaction():
+        await conn.execute(text("SELECT 1"))
+    return driver
+
+
+async def copy_records(
+    session: AsyncSession,
+    table: str,
+    columns: Sequence[str],
+    records: Iterable[Sequence[Any]],
+) -> None:
+    """Insert rows with binary ``COPY`` in the session's transaction (no ``ON CONFLICT``: the
+    caller knows the rows are new)."""
+    rows = records if isinstance(records, list) else list(records)
+    if rows:
+        conn = await driver_connection(session)
+        await conn.copy_records_to_table(table, records=rows, columns=list(columns))

@@ -1,10 +1,17 @@
 """Transactional outbox: events commit with the state change, a relay publishes them.
 
-``stage`` inserts event rows in the caller's transaction. ``OutboxRelay`` claims the oldest
-rows (``FOR UPDATE SKIP LOCKED``) under a transaction-scoped advisory lock — so with several
-replicas only one relays at a time and key order holds — publishes them in ``seq`` order with the
-idempotent producer, waits for every acknowledgement, then deletes them in the same transaction.
-A crash between publish and delete republishes a batch: consumers are idempotent on ``ce_id``.
+``stage`` writes event rows with ``COPY`` in the caller's transaction. ``OutboxRelay`` claims
+the oldest rows (``FOR UPDATE SKIP LOCKED``) under a transaction-scoped advisory lock — so with
+several replicas only one relays at a time and key order holds — publishes them in ``seq`` order
+with the idempotent producer, one record batch per partition, waits for every acknowledgement,
+then deletes them in the same transaction. A crash between publish and delete republishes a
+batch: consumers are idempotent on ``ce_id``.
+
+A service may hook into the relay's transaction once Kafka acknowledged a batch
+(``AfterPublish``): the router records delivery there. The hook returns *follow-up records* —
+facts that only exist because this batch was acknowledged — which the relay publishes before it
+commits. A crash before the commit republishes the batch and so the follow-ups, whose ids are
+derived from the rows they follow (``follow_up_id``): consumers see a duplicate, never a gap.
 """
 
 from __future__ import annotations
@@ -12,40 +19,92 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rujukan_contracts.envelope import EventMeta, child_traceparent
+from rujukan_contracts.envelope import child_traceparent, envelope_headers
 from rujukan_contracts.events import Event
 from rujukan_platform import metrics
+from rujukan_platform.db import copy_records, driver_connection
 from rujukan_platform.logging import get_logger
+from rujukan_platform.publish import OutgoingRecord, RecordPublisher
 
 log = get_logger(__name__)
-
-AfterPublish = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
-"""Runs in the relay's transaction once Kafka acknowledged the rows (e.g. mark 'delivered')."""
 
 # One lock id for every relay of one database (each service owns its database).
 RELAY_LOCK_ID = 0x52554A554B414E  # "RUJUKAN"
 
+#: the columns ``stage_records`` copies, in the order of an ``OutboxRecord``
+OUTBOX_COLUMNS = (
+    "id",
+    "aggregatetype",
+    "aggregateid",
+    "type",
+    "payload",
+    "topic",
+    "traceparent",
+    "created_at",
+)
 
-def outbox_row(
-    event: Event, *, topic: str, traceparent: str | None = None, event_id: UUID | None = None
-) -> dict[str, Any]:
-    return {
-        "id": event_id or uuid4(),
-        "aggregatetype": event.aggregate,
-        "aggregateid": event.key(),
-        "type": event.ce_type,
-        "payload": event.model_dump(mode="json"),
-        "topic": topic,
-        "traceparent": child_traceparent(traceparent),
-    }
+OutboxRecord = tuple[UUID, str, str, str, str, str, str, datetime]
+"""One outbox row as ``COPY`` writes it: id, aggregatetype, aggregateid (the Kafka key), type,
+payload (JSON text), topic, traceparent, created_at."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """An event as the relay publishes it: an outbox row, or a follow-up of one."""
+
+    id: UUID
+    topic: str
+    aggregateid: str
+    type: str
+    payload: str
+    traceparent: str
+    created_at: datetime
+
+
+AfterPublish = Callable[[AsyncSession, Sequence[OutboxEvent]], Awaitable[Sequence[OutboxEvent]]]
+"""Runs in the relay's transaction once Kafka acknowledged the rows; returns follow-ups to
+publish before the commit."""
+
+_FOLLOW_UP = UUID("6f1c2a9e-4b7d-5e3a-9c1f-52554a554b41")
+
+
+def follow_up_id(row_id: UUID, what: str) -> UUID:
+    """The ce_id of a follow-up: the same on every republication of its row."""
+    return uuid5(_FOLLOW_UP, f"{row_id}/{what}")
+
+
+def outbox_record(
+    event: Event,
+    *,
+    topic: str,
+    traceparent: str | None = None,
+    event_id: UUID | None = None,
+    at: datetime | None = None,
+) -> OutboxRecord:
+    """A row for ``event`` (serialised by its model); ``traceparent`` is the cause's context."""
+    return (
+        event_id or uuid4(),
+        event.aggregate,
+        event.key(),
+        event.ce_type,
+        event.model_dump_json(),
+        topic,
+        child_traceparent(traceparent),
+        at or datetime.now(UTC),
+    )
+
+
+async def stage_records(session: AsyncSession, records: Sequence[OutboxRecord]) -> None:
+    """Add prepared rows to the outbox in the session's transaction."""
+    await copy_records(session, "outbox", OUTBOX_COLUMNS, records)
 
 
 async def stage(
@@ -58,9 +117,11 @@ async def stage(
     """Add ``(topic, event)`` pairs to the outbox in the session's transaction."""
     if not events:
         return []
-    rows = [outbox_row(e, topic=t, traceparent=traceparent) for t, e in events]
-    await session.execute(outbox.insert(), rows)
-    return [r["id"] for r in rows]
+    assert outbox.name == "outbox"
+    at = datetime.now(UTC)
+    records = [outbox_record(e, topic=t, traceparent=traceparent, at=at) for t, e in events]
+    await stage_records(session, records)
+    return [r[0] for r in records]
 
 
 class OutboxRelay:
@@ -75,8 +136,8 @@ class OutboxRelay:
         on_published: AfterPublish | None = None,
     ) -> None:
         self._sessions = sessions
-        self._producer = producer
-        self._source = source
+        self._publisher = RecordPublisher(producer)
+        self._source = source.encode()
         self._batch_size = batch_size
         self._poll = poll_seconds
         self._wake = asyncio.Event()
@@ -108,52 +169,42 @@ class OutboxRelay:
                     pass
 
     async def relay_once(self) -> int:
+        """Publish the oldest batch; returns how many outbox rows left the outbox."""
         async with self._sessions() as session, session.begin():
-            locked = await session.scalar(
-                text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": RELAY_LOCK_ID}
-            )
-            if not locked:
+            conn = await driver_connection(session)
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK_ID):
                 return 0
-            rows = (
-                await session.execute(
-                    text(
-                        "SELECT id, topic, aggregateid, type, payload::text AS payload,"
-                        " traceparent, created_at FROM outbox ORDER BY seq"
-                        " LIMIT :n FOR UPDATE SKIP LOCKED"
-                    ),
-                    {"n": self._batch_size},
+            rows = [
+                OutboxEvent(*r)
+                for r in await conn.fetch(
+                    "SELECT id, topic, aggregateid, type, payload::text, traceparent, created_at"
+                    " FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    self._batch_size,
                 )
-            ).all()
+            ]
             if not rows:
                 return 0
-            pending = []
-            for row in rows:
-                meta = EventMeta(
-                    type=row.type,
-                    source=self._source,
-                    subject=row.aggregateid,
-                    id=row.id,
-                    time=row.created_at,
-                    traceparent=row.traceparent or child_traceparent(None),
-                )
-                # send() enqueues in order and returns a delivery future; gather them after.
-                pending.append(
-                    await self._producer.send(
-                        row.topic,
-                        value=row.payload.encode(),
-                        key=row.aggregateid.encode(),
-                        headers=meta.to_headers(),
-                    )
-                )
-            await asyncio.gather(*pending)
-            await session.execute(
-                text("DELETE FROM outbox WHERE id = ANY(:ids)"), {"ids": [r.id for r in rows]}
-            )
+            await self._publisher.publish([self._record(row) for row in rows])
+            ids = [r.id for r in rows]
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::uuid[])", ids)
+            follow_ups: Sequence[OutboxEvent] = ()
             if self._on_published is not None:
-                await self._on_published(session, rows)
-        for row in rows:
-            metrics.EVENTS_PUBLISHED.labels(topic=row.topic).inc()
+                follow_ups = await self._on_published(session, rows)
+                await self._publisher.publish([self._record(f) for f in follow_ups])
+        _count_published(rows, follow_ups)
         return len(rows)
+
+    def _record(self, row: OutboxEvent) -> OutgoingRecord:
+        key = row.aggregateid.encode()
+        headers = envelope_headers(
+            id=str(row.id),
+            source=self._source,
+            type=row.type,
+            time=row.created_at,
+            subject=row.aggregateid,
+            traceparent=row.traceparent or child_traceparent(None),
+        )
+        return OutgoingRecord(row.topic, key, row.payload.encode(), headers)
 
     async def _update_gauges(self) -> None:
         now = time.monotonic()
@@ -169,3 +220,11 @@ class OutboxRelay:
         metrics.OUTBOX_OLDEST_AGE.set(
             (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
         )
+
+
+def _count_published(rows: Sequence[OutboxEvent], follow_ups: Sequence[OutboxEvent]) -> None:
+    per_topic: dict[str, int] = {}
+    for topic in [*(r.topic for r in rows), *(f.topic for f in follow_ups)]:
+        per_topic[topic] = per_topic.get(topic, 0) + 1
+    for topic, n in per_topic.items():
+        metrics.EVENTS_PUBLISHED.labels(topic=topic).inc(n)

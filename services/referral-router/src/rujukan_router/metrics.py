@@ -8,12 +8,12 @@ program codes (the catalogue), statuses (the lifecycle), provinces (38).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
 from prometheus_client import Counter
 
 from rujukan_contracts.events import ReferralStatusChangedV1
+from rujukan_platform.outbox import OutboxEvent
 from rujukan_router.domain.sla import ESCALATION_CHAIN
 
 REFERRALS = Counter(
@@ -40,7 +40,7 @@ def initialise(program_code: str) -> None:
         ESCALATIONS.labels(program_code, role)
 
 
-def observe_published(rows: Sequence[Any]) -> None:
+def observe_published(rows: Sequence[OutboxEvent]) -> None:
     for row in rows:
         if row.type != ReferralStatusChangedV1.ce_type:
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, Table, Text, func
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
 
 from rujukan_platform.db import new_metadata
 
@@ -35,8 +35,7 @@ referrals = Table(
     Column("needs", ARRAY(Text), nullable=False),
     Column("priority_lanes", ARRAY(Text), nullable=False),
     Column("rank", Integer, nullable=False),
-    Column("decision", JSONB, nullable=False),
-    Column("consent", JSONB, nullable=False),
+    Column("decision_id", UUID(as_uuid=True), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=True),
     Column("escalation_level", Integer, nullable=False, server_default="0"),
     Column("queued", Boolean, nullable=False, server_default="false"),
@@ -71,16 +70,28 @@ referral_history = Table(
     Index("uq_referral_history_idem", "referral_id", "idempotency_key", unique=True),
 )
 
+# One row per evaluation of an intake (routing, a re-route, a replay): the facts every rule
+# read, once, and per program its verdict — each criterion's result, the program version, the
+# rank. Explanations are rendered from these with the version's rule (service_layer/decisions).
 decisions = Table(
     "decisions",
     metadata,
-    Column("intake_id", UUID(as_uuid=True), primary_key=True),
-    Column("program_code", Text, primary_key=True),
-    Column("program_version", Integer, nullable=False),
-    Column("eligible", Boolean, nullable=False),
-    Column("skipped", Text, nullable=True),
-    Column("criteria", JSONB, nullable=False),
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("intake_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("cause", Text, nullable=False),
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("facts", JSONB, nullable=False),
+    Column("programs", JSONB, nullable=False),
+)
+
+# Every program version the router has decided with, so old decisions explain themselves.
+program_versions = Table(
+    "program_versions",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("program", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # The facts of every intake routed (no personal data), for re-routing and replays.
@@ -91,7 +102,7 @@ intakes = Table(
     Column("household_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("village_code", Text, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("event", JSONB, nullable=False),
+    Column("event", JSON, nullable=False),
 )
 
 # Referrals counted against each program's capacity, per period.

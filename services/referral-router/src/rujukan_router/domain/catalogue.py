@@ -29,6 +29,7 @@ class LiveProgram:
 class Catalogue:
     def __init__(self) -> None:
         self._programs: dict[str, LiveProgram] = {}
+        self._active: tuple[LiveProgram, ...] = ()
         self.keep: frozenset[str] = frozenset()
 
     def put(self, event: ProgramPublishedV1) -> LiveProgram:
@@ -43,6 +44,12 @@ class Catalogue:
 
     def _refresh(self) -> None:
         self.keep = names_used(p.rule for p in self._programs.values())
+        self._active = tuple(
+            sorted(
+                (p for p in self._programs.values() if p.event.status == "active"),
+                key=lambda p: p.code,
+            )
+        )
 
     def with_rule(self, code: str, rule: CompiledRule) -> Catalogue:
         """A what-if copy in which one program decides with another rule."""
@@ -53,11 +60,9 @@ class Catalogue:
         copy._refresh()
         return copy
 
-    def active(self) -> list[LiveProgram]:
-        return sorted(
-            (p for p in self._programs.values() if p.event.status == "active"),
-            key=lambda p: p.code,
-        )
+    def active(self) -> tuple[LiveProgram, ...]:
+        """Active programs by code (computed when the catalogue changes, read per intake)."""
+        return self._active
 
     def get(self, code: str) -> LiveProgram | None:
         return self._programs.get(code)

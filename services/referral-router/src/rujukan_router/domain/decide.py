@@ -1,31 +1,53 @@
 """Deciding where one intake goes: every active program serving the village, evaluated.
 
 Pure logic: given the intake event, the catalogue and the programs the household already has
-open referrals to, return one ``ProgramDecision`` per program with its explanation, and rank the
-eligible ones (priority lanes first, then how well the program meets the stated needs).
+open referrals to, return one ``ProgramDecision`` per program with its verdict (every
+criterion's result), and rank the eligible ones (priority lanes first, then how well the program
+meets the stated needs). The facts the rules read come back with them: stored once with the
+decision, they are what every criterion's explanation is rendered from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_eligibility.intake import context_from_intake
-from rujukan_eligibility.rules import Evaluation, PreparedContext
+from rujukan_eligibility.rules import CriterionResult, PreparedContext, Verdict
 from rujukan_router.domain.catalogue import Catalogue, LiveProgram
 
 
 @dataclass(slots=True)
 class ProgramDecision:
     program: LiveProgram
-    evaluation: Evaluation | None
+    verdict: Verdict | None
     skipped: str | None = None
     rank: int = 0
 
     @property
     def eligible(self) -> bool:
-        return self.skipped is None and self.evaluation is not None and self.evaluation.eligible
+        return self.skipped is None and self.verdict is not None and self.verdict.eligible
+
+    def criteria(self, facts: dict[str, Any]) -> list[CriterionResult]:
+        """The explanation: each criterion's result with the values it read from ``facts``."""
+        return [] if self.verdict is None else self.program.rule.explain(facts, self.verdict)
+
+
+@dataclass(slots=True)
+class Decided:
+    """One evaluation of an intake: the facts every rule read, and a decision per program."""
+
+    facts: dict[str, Any]
+    programs: list[ProgramDecision]
+
+    def eligible(self) -> list[ProgramDecision]:
+        """The eligible programs, best first."""
+        return sorted((d for d in self.programs if d.eligible), key=lambda d: d.rank)
+
+    def get(self, code: str) -> ProgramDecision | None:
+        return next((d for d in self.programs if d.program.code == code), None)
 
 
 def decide(
@@ -34,8 +56,9 @@ def decide(
     *,
     open_programs: set[str],
     as_of: date,
-) -> list[ProgramDecision]:
-    ctx = PreparedContext(context_from_intake(intake, as_of), catalogue.keep)
+) -> Decided:
+    facts = context_from_intake(intake, as_of)
+    ctx = PreparedContext(facts, catalogue.keep)
     enrolled = set(intake.registry.enrolments)
     needs = {n.value for n in intake.needs}
     decisions: list[ProgramDecision] = []
@@ -51,7 +74,7 @@ def decide(
         if program.code in open_programs:
             decisions.append(ProgramDecision(program, None, skipped="open_referral"))
             continue
-        decisions.append(ProgramDecision(program, program.rule.evaluate(ctx)))
+        decisions.append(ProgramDecision(program, program.rule.verdict(ctx)))
     eligible = [d for d in decisions if d.eligible]
     lanes = {lane.value for lane in intake.priority_lanes}
     eligible.sort(
@@ -63,7 +86,7 @@ def decide(
     )
     for rank, d in enumerate(eligible, start=1):
         d.rank = rank
-    return decisions
+    return Decided(facts, decisions)
 
 
 def complaint_target(

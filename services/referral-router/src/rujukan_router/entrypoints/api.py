@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,17 +10,24 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus, RegistryFacts
 from rujukan_eligibility.rules import RuleError, compile_rule
 from rujukan_platform.auth import CurrentPrincipal, Principal
-from rujukan_platform.outbox import stage
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import Problem, invalid_rule
 from rujukan_platform.runtime import Runtime
-from rujukan_router.adapters.tables import outbox, referrals
+from rujukan_router.adapters.tables import intakes, referrals
 from rujukan_router.domain.lifecycle import TransitionRefused
 from rujukan_router.entrypoints.consumers import state
+from rujukan_router.service_layer.decisions import (
+    decision_view,
+    decisions_by_id,
+    decisions_of_intake,
+    referral_decision,
+    versions_in,
+)
 from rujukan_router.service_layer.outcomes import apply_outcome
 from rujukan_router.service_layer.referrals import (
     OPEN_VALUES,
@@ -71,6 +79,16 @@ def _visible(principal: Principal) -> Any:
             else referrals.c.id.is_(None)
         )
     return referrals.c.id.is_(None)
+
+
+def _sees_village(principal: Principal, village_code: str) -> bool:
+    """Administrators and agencies (their own programs' entries only) see every intake's
+    decisions; operators those of their regions."""
+    if principal.role in ("admin", "service", "agency"):
+        return True
+    if principal.role == "operator":
+        return any(village_code == r or village_code.startswith(r + ".") for r in principal.regions)
+    return False
 
 
 def router(runtime: Runtime) -> APIRouter:
@@ -132,12 +150,27 @@ def router(runtime: Runtime) -> APIRouter:
             stmt = stmt.where(*conditions)
         async with runtime.sessions() as session:
             rows = (await session.execute(stmt.limit(limit))).all()
+            items = await _with_decisions(session, rows)
         next_cursor = (
             encode_cursor(rows[-1].created_at.isoformat(), str(rows[-1].id))
             if len(rows) == limit
             else None
         )
-        return {"items": [referral_view(r) for r in rows], "next_cursor": next_cursor}
+        return {"items": items, "next_cursor": next_cursor}
+
+    async def _with_decisions(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        """Referral views, each with the decision it was made on, explained."""
+        found = await decisions_by_id(session, list({r.decision_id for r in rows}))
+        rules = state(runtime).rules
+        await rules.load(session, versions_in(found.values()))
+        return [
+            referral_view(r, referral_decision(r, found.get(r.decision_id), rules)) for r in rows
+        ]
+
+    async def _decision_of(session: AsyncSession, row: Any) -> dict[str, Any] | None:
+        (view,) = await _with_decisions(session, [row])
+        decision: dict[str, Any] | None = view["decision"]
+        return decision
 
     async def _visible_row(referral_id: UUID, principal: Principal) -> Any:
         stmt = select(referrals).where(referrals.c.id == referral_id)
@@ -155,7 +188,33 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 404: PROBLEM},
     )
     async def get_referral(referral_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
-        return referral_view(await _visible_row(referral_id, principal))
+        row = await _visible_row(referral_id, principal)
+        async with runtime.sessions() as session:
+            (view,) = await _with_decisions(session, [row])
+        return view
+
+    @api.get(
+        "/intakes/{intake_id}/decisions",
+        summary="Every evaluation of an intake: each program's verdict, every criterion explained",
+        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+    )
+    async def intake_decisions(intake_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+        async with runtime.sessions() as session:
+            stored = (
+                await session.execute(
+                    select(intakes.c.village_code).where(intakes.c.intake_id == intake_id)
+                )
+            ).first()
+            if stored is None or not _sees_village(principal, stored.village_code):
+                raise Problem(404, "Not found", f"no intake {intake_id} routed here")
+            rows = await decisions_of_intake(session, intake_id)
+            rules = state(runtime).rules
+            await rules.load(session, versions_in(rows))
+        programs = set(principal.programs) if principal.role == "agency" else None
+        return {
+            "intake_id": intake_id,
+            "decisions": [decision_view(r, rules, programs) for r in rows],
+        }
 
     @api.get(
         "/referrals/{referral_id}/trace",
@@ -195,7 +254,7 @@ def router(runtime: Runtime) -> APIRouter:
             raise Problem(403, "Forbidden", "the referral belongs to another agency's program")
         try:
             async with runtime.sessions() as session, session.begin():
-                updated, events = await apply_outcome(
+                updated, _staged = await apply_outcome(
                     session,
                     referral_id=referral_id,
                     program_code=row.program_code,
@@ -206,7 +265,7 @@ def router(runtime: Runtime) -> APIRouter:
                     idempotency_key=idempotency_key,
                     catalogue=state(runtime).catalogue,
                 )
-                await stage(session, outbox, events)
+                decision = await _decision_of(session, updated)
         except TransitionRefused as exc:
             raise Problem(
                 409,
@@ -218,7 +277,7 @@ def router(runtime: Runtime) -> APIRouter:
         except ReferralNotFound as exc:
             raise Problem(404, "Not found", f"no referral {referral_id}") from exc
         runtime.relay.wake()
-        return referral_view(updated)
+        return referral_view(updated, decision)
 
     @api.post(
         "/replays",
@@ -252,7 +311,7 @@ def router(runtime: Runtime) -> APIRouter:
                 raise invalid_rule("rule", exc.criterion, exc.fault) from exc
         updates = {u.household_id: u.facts(datetime.now(UTC)) for u in body.registry_updates}
         async with runtime.sessions() as session, session.begin():
-            report, events = await replay(
+            report = await replay(
                 session,
                 catalogue,
                 now=datetime.now(UTC),
@@ -261,7 +320,6 @@ def router(runtime: Runtime) -> APIRouter:
                 since=body.since,
                 apply=body.apply,
             )
-            await stage(session, outbox, events)
         runtime.relay.wake()
         return report.as_dict()
 

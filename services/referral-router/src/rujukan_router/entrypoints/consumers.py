@@ -20,16 +20,15 @@ from rujukan_contracts.topics import (
     program_topic,
     topic,
 )
-from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage, publish_each
+from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.logging import get_logger
-from rujukan_platform.outbox import stage
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.view import CompactedTopicView
 from rujukan_router import metrics
-from rujukan_router.adapters.tables import outbox
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.lifecycle import TransitionRefused
+from rujukan_router.service_layer.decisions import RuleBook
 from rujukan_router.service_layer.outcomes import apply_outcome
 from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound
 from rujukan_router.service_layer.routing import route_intakes, upsert_catalogue_row
@@ -45,6 +44,7 @@ class RouterState:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.catalogue = Catalogue()
+        self.rules = RuleBook(self.catalogue)
         self.view = CompactedTopicView(
             bootstrap=runtime.settings.kafka_bootstrap,
             topic=PROGRAMS_CATALOG,
@@ -84,19 +84,18 @@ class RouterState:
         """A batch of intakes, routed in set-based statements (see route_intakes)."""
         await self.view.ready.wait()  # never decide with a half-loaded catalogue
         session = items[0][0].session
-        routed = await route_intakes(session, [event for _ctx, event in items], self.catalogue)
-        await publish_each(
-            session,
-            outbox,
-            [(ctx, events) for (ctx, _e), (_d, events) in zip(items, routed, strict=True)],
+        routed = await route_intakes(
+            session, [(event, ctx.meta.traceparent) for ctx, event in items], self.catalogue
         )
+        for (ctx, _event), r in zip(items, routed, strict=True):
+            ctx.staged += r.events
 
     async def on_intake(self, ctx: HandlerContext, event: IntakeSubmittedV1) -> None:
         await self.on_intakes([(ctx, event)])
 
     async def on_outcome(self, ctx: HandlerContext, event: ReferralOutcomeV1) -> None:
         try:
-            _row, events = await apply_outcome(
+            _row, staged = await apply_outcome(
                 ctx.session,
                 referral_id=event.referral_id,
                 program_code=event.program_code,
@@ -107,10 +106,11 @@ class RouterState:
                 idempotency_key=str(ctx.meta.id),
                 at=event.reported_at,
                 catalogue=self.catalogue,
+                traceparent=ctx.meta.traceparent,
             )
         except (TransitionRefused, ReferralNotFound, ProgramMismatch) as exc:
             raise InvalidMessage(f"outcome refused: {exc}") from exc
-        await ctx.publish(events)
+        ctx.staged += staged
 
     def consumers(self) -> list[ConsumerSpec]:
         return [
@@ -138,9 +138,8 @@ class RouterState:
         while not stop.is_set():
             try:
                 async with self.runtime.sessions() as session, session.begin():
-                    events = await fire_due_timers(session, datetime.now(UTC), grace=grace)
-                    await stage(session, outbox, events)
-                if events:
+                    fired = await fire_due_timers(session, datetime.now(UTC), grace=grace)
+                if fired:
                     self.runtime.relay.wake()
                     continue  # there may be more due right now
             except Exception:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import (
-    Event,
     IntakeSubmittedV1,
     OutcomeKind,
     ProgramPublishedV1,
@@ -18,7 +17,8 @@ from rujukan_contracts.events import (
     ReferralStatus,
     SlaDays,
 )
-from rujukan_contracts.topics import REFERRALS_STATUS
+from rujukan_platform.outbox import stage_records
+from rujukan_router.adapters.events import status_record
 from rujukan_router.adapters.tables import catalogue as catalogue_rows
 from rujukan_router.adapters.tables import intakes, referral_history, referrals
 from rujukan_router.domain.catalogue import Catalogue
@@ -27,13 +27,12 @@ from rujukan_router.domain.lifecycle import OUTCOME_STATUS, transition
 from rujukan_router.domain.rerouting import allows_rerouting
 from rujukan_router.domain.sla import step_deadline
 from rujukan_router.service_layer.referrals import (
+    CapacityLedger,
     NewReferrals,
     ProgramMismatch,
     ReferralNotFound,
-    decision_of,
+    explained,
     open_programs_of,
-    status_event,
-    take_capacity,
 )
 
 
@@ -49,8 +48,11 @@ async def apply_outcome(
     idempotency_key: str | None = None,
     at: datetime | None = None,
     catalogue: Catalogue | None = None,
-) -> tuple[Any, list[tuple[str, Event]]]:
+    traceparent: str | None = None,
+) -> tuple[Any, int]:
     """Move a referral by an agency's report; raises ``TransitionRefused`` when impossible.
+    Stages its events in the session's transaction; returns the referral as it is now and how
+    many events were staged (none for a report already applied).
 
     With a catalogue, a re-routable rejection also refers the household onward."""
     at = at or datetime.now(UTC)
@@ -75,7 +77,7 @@ async def apply_outcome(
             )
         ).first()
         if seen is not None:
-            return row, []
+            return row, 0
     current = ReferralStatus(row.status)
     target = transition(current, OUTCOME_STATUS[outcome], reason)
     sla = await _sla_of(session, row.program_code, catalogue)
@@ -105,12 +107,24 @@ async def apply_outcome(
             at=at,
         )
     )
-    events: list[tuple[str, Event]] = [
-        (REFERRALS_STATUS, status_event(updated, target, current, at, reason=reason, note=note))
-    ]
+    await stage_records(
+        session,
+        [
+            status_record(
+                updated,
+                to_status=target.value,
+                from_status=current.value,
+                at=at,
+                traceparent=traceparent,
+                reason_code=reason.value if reason else None,
+                note=note,
+            )
+        ],
+    )
+    staged = 1
     if target == ReferralStatus.rejected and catalogue is not None and allows_rerouting(reason):
-        events.extend(await reroute(session, updated, catalogue, at))
-    return updated, events
+        staged += 2 * await reroute(session, updated, catalogue, at, traceparent=traceparent)
+    return updated, staged
 
 
 async def _sla_of(session: AsyncSession, code: str, catalogue: Catalogue | None) -> SlaDays | None:
@@ -124,18 +138,24 @@ async def _sla_of(session: AsyncSession, code: str, catalogue: Catalogue | None)
 
 
 async def reroute(
-    session: AsyncSession, rejected: Any, catalogue: Catalogue, now: datetime
-) -> list[tuple[str, Event]]:
+    session: AsyncSession,
+    rejected: Any,
+    catalogue: Catalogue,
+    now: datetime,
+    *,
+    traceparent: str | None = None,
+) -> int:
     """Refer the household to the best eligible program, serving the rejected referral's
     needs, that this intake has not been referred to yet. Re-evaluated now, against the
-    current catalogue and capacity."""
+    current catalogue and capacity; the evaluation is stored as a decision of its own.
+    Returns how many referrals were made (0 or 1), their events staged."""
     stored = (
         await session.execute(
             select(intakes.c.event).where(intakes.c.intake_id == rejected.intake_id)
         )
     ).first()
     if stored is None:
-        return []
+        return 0
     intake = IntakeSubmittedV1.model_validate(stored.event)
     tried = set(
         (
@@ -146,31 +166,34 @@ async def reroute(
     )
     open_programs = await open_programs_of(session, intake.household_id)
     needs = set(rejected.needs)
-    candidates = sorted(
-        (
-            d
-            for d in decide(
-                intake, catalogue, open_programs=open_programs | tried, as_of=now.date()
-            )
-            if d.eligible and needs & {n.value for n in d.program.event.needs_served}
-        ),
-        key=lambda d: d.rank,
-    )
+    decided = decide(intake, catalogue, open_programs=open_programs | tried, as_of=now.date())
+    candidates = [
+        d for d in decided.eligible() if needs & {n.value for n in d.program.event.needs_served}
+    ]
+    ledger = await CapacityLedger.open(session, [d.program for d in candidates], now.date())
+    batch = NewReferrals()
+    decision_id = uuid4()
     for d in candidates:
-        has_room = await take_capacity(session, d.program, now.date())
+        has_room = ledger.take(d.program)
         if not has_room and d.program.event.when_full != "queue":
+            d.skipped = "capacity_full"
             continue
-        batch = NewReferrals()
         batch.add(
             intake,
             d.program,
-            decision_of(d, now),
+            explained(d, decided.facts, now),
+            decision_id,
             now,
             kind="need",
             rank=d.rank,
             queued=not has_room,
             rerouted_from=rejected.id,
+            traceparent=traceparent,
         )
-        await batch.save(session)
-        return batch.events
-    return []
+        break
+    if not batch.created:
+        return 0
+    batch.decision(intake, decided, cause="reroute", at=now, decision_id=decision_id)
+    await ledger.save(session)
+    await batch.save(session)
+    return len(batch.created)

@@ -1,35 +1,58 @@
-"""Referral rows, their history and their events: the pieces every router use case shares."""
+"""Referrals, their decisions, history and events: the pieces every router use case shares.
+
+``NewReferrals`` gathers the rows of one transaction — decisions, referrals, history and outbox
+events — and writes each kind with one ``COPY``. ``CapacityLedger`` counts referrals against
+capacity-limited programs in memory under row locks taken once per transaction.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rujukan_contracts.events import (
-    CriterionOutcome,
-    Decision,
-    Event,
-    IntakeSubmittedV1,
-    ReasonCode,
-    ReferralCreatedV1,
-    ReferralStatus,
-    ReferralStatusChangedV1,
-)
-from rujukan_contracts.topics import REFERRALS_STATUS, program_topic
-from rujukan_router.adapters.tables import program_usage, referral_history, referrals
+from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
+from rujukan_contracts.topics import program_topic
+from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.outbox import OutboxRecord, stage_records
+from rujukan_router.adapters.events import created_record, dumps, status_record
+from rujukan_router.adapters.tables import program_usage, referral_history
 from rujukan_router.domain.capacity import period_start
 from rujukan_router.domain.catalogue import LiveProgram
-from rujukan_router.domain.decide import ProgramDecision
+from rujukan_router.domain.decide import Decided, ProgramDecision
 from rujukan_router.domain.lifecycle import OPEN
 from rujukan_router.domain.sla import step_deadline
 
 OPEN_VALUES = [s.value for s in OPEN]
+
+DECISION_COLUMNS = ("id", "intake_id", "cause", "evaluated_at", "facts", "programs")
+REFERRAL_COLUMNS = (
+    "id",
+    "intake_id",
+    "household_id",
+    "program_code",
+    "program_version",
+    "kind",
+    "status",
+    "village_code",
+    "needs",
+    "priority_lanes",
+    "rank",
+    "decision_id",
+    "due_at",
+    "escalation_level",
+    "queued",
+    "rerouted_from",
+    "created_at",
+    "updated_at",
+)
+HISTORY_COLUMNS = ("referral_id", "from_status", "to_status", "note", "actor", "at")
 
 
 class ReferralNotFound(LookupError):
@@ -40,208 +63,281 @@ class ProgramMismatch(PermissionError):
     pass
 
 
-def decision_of(d: ProgramDecision, at: datetime) -> Decision:
-    assert d.evaluation is not None
-    return Decision(
-        program_code=d.program.code,
-        program_version=d.program.event.version,
-        eligible=d.evaluation.eligible,
-        criteria=[CriterionOutcome(**c.to_dict()) for c in d.evaluation.criteria],
-        evaluated_at=at,
-    )
+def stored_verdict(d: ProgramDecision) -> dict[str, Any]:
+    """A program's entry in a stored decision: its verdict, no explanation (rendered on read
+    from the decision's facts and the program version's rule)."""
+    entry: dict[str, Any] = {
+        "program_code": d.program.code,
+        "program_version": d.program.event.version,
+        "eligible": d.eligible,
+        "skipped": d.skipped,
+        "rank": d.rank,
+        "passed": list(d.verdict.passed) if d.verdict is not None else [],
+    }
+    if d.verdict is not None and d.verdict.errors:
+        entry["errors"] = {str(i): e for i, e in d.verdict.errors.items()}
+    return entry
 
 
-def status_event(
-    row: Any,
-    to: ReferralStatus,
-    frm: ReferralStatus | None,
-    at: datetime,
-    *,
-    reason: ReasonCode | None = None,
-    note: str | None = None,
-    escalated_to: str | None = None,
-) -> ReferralStatusChangedV1:
-    """A status event from a referral row (a database row or the dict about to be inserted)."""
-    get = row.__getitem__ if isinstance(row, dict) else row._mapping.__getitem__
-    return ReferralStatusChangedV1(
-        referral_id=get("id"),
-        intake_id=get("intake_id"),
-        household_id=get("household_id"),
-        program_code=get("program_code"),
-        village_code=get("village_code"),
-        from_status=frm,
-        to_status=to,
-        reason_code=reason,
-        note=note,
-        changed_at=at,
-        due_at=get("due_at"),
-        escalation_level=get("escalation_level"),
-        escalated_to=escalated_to,
-    )
+def explained(d: ProgramDecision, facts: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The decision as a referral carries it (``Decision`` in the contract): every criterion
+    with its result and the values it read."""
+    return {
+        "program_code": d.program.code,
+        "program_version": d.program.event.version,
+        "eligible": d.eligible,
+        "criteria": [c.to_dict() for c in d.criteria(facts)],
+        "evaluated_at": at,
+    }
 
 
 @dataclass
 class NewReferrals:
-    """Referral rows, history rows and events gathered for one transaction."""
+    """The decisions, referrals, history rows and events of one transaction."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    events: list[tuple[str, Event]] = field(default_factory=list)
+    decisions: list[tuple[Any, ...]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[OutboxRecord] = field(default_factory=list)
+    created: list[Referral] = field(default_factory=list)
+    _consents: dict[UUID, dict[str, Any]] = field(default_factory=dict)
 
-    def codes(self) -> set[str]:
-        return {r["program_code"] for r in self.rows}
+    def decision(
+        self,
+        intake: IntakeSubmittedV1,
+        decided: Decided,
+        *,
+        cause: str,
+        at: datetime,
+        decision_id: UUID | None = None,
+    ) -> UUID:
+        """Record an evaluation of ``intake`` (once its verdicts are final: capacity may still
+        skip a program); returns the id its referrals point at."""
+        decision_id = decision_id or uuid4()
+        programs = [stored_verdict(d) for d in decided.programs]
+        self.decisions.append(
+            (decision_id, intake.intake_id, cause, at, dumps(decided.facts), dumps(programs))
+        )
+        return decision_id
 
     def add(
         self,
         intake: IntakeSubmittedV1,
         program: LiveProgram,
-        decision: Decision,
+        decision: dict[str, Any],
+        decision_id: UUID,
         now: datetime,
         *,
         kind: str,
         rank: int = 0,
         queued: bool = False,
         rerouted_from: UUID | None = None,
-    ) -> None:
+        traceparent: str | None = None,
+    ) -> Referral:
+        """A referral to ``program``, with ``decision`` (``explained``) as the agency sees it."""
         referral_id = uuid4()
-        due_at = step_deadline(ReferralStatus.created, program.event.sla_days, now)
+        event = program.event
+        due_at = step_deadline(ReferralStatus.created, event.sla_days, now)
         assert due_at is not None
-        served = {n.value for n in program.event.needs_served}
-        needs = [n for n in intake.needs if n.value in served] or list(intake.needs)
-        row = {
-            "id": referral_id,
-            "intake_id": intake.intake_id,
-            "household_id": intake.household_id,
-            "program_code": program.code,
-            "program_version": program.event.version,
-            "kind": kind,
-            "status": ReferralStatus.created.value,
-            "reason_code": None,
-            "village_code": intake.village_code,
-            "needs": [n.value for n in needs],
-            "priority_lanes": [lane.value for lane in intake.priority_lanes],
-            "rank": rank,
-            "decision": decision.model_dump(mode="json"),
-            "consent": intake.consent.model_dump(mode="json"),
-            "due_at": due_at,
-            "escalation_level": 0,
-            "queued": queued,
-            "rerouted_from": rerouted_from,
-            "created_at": now,
-            "updated_at": now,
-        }
-        self.rows.append(row)
-        self.history.append(
-            {
-                "referral_id": referral_id,
-                "from_status": None,
-                "to_status": ReferralStatus.created.value,
-                "note": f"re-routed from {rerouted_from}" if rerouted_from else None,
-                "actor": "router",
-                "at": now,
-            }
-        )
-        created = ReferralCreatedV1(
-            referral_id=referral_id,
+        served = {n.value for n in event.needs_served}
+        wanted = [n.value for n in intake.needs]
+        needs = [n for n in wanted if n in served] or wanted
+        lanes = [lane.value for lane in intake.priority_lanes]
+        referral = Referral(
+            id=referral_id,
             intake_id=intake.intake_id,
             household_id=intake.household_id,
             program_code=program.code,
-            program_version=program.event.version,
-            kind="complaint" if kind == "complaint" else "need",
             village_code=intake.village_code,
-            needs=needs,
-            priority_lanes=intake.priority_lanes,
-            decision=decision,
-            consent=intake.consent,
             due_at=due_at,
-            created_at=now,
-            queued=queued,
-            rerouted_from=rerouted_from,
+            kind=kind,
+            rank=rank,
         )
-        self.events.append((program_topic(program.code), created))
-        self.events.append((REFERRALS_STATUS, status_event(row, ReferralStatus.created, None, now)))
-
-    def extend(self, other: NewReferrals) -> None:
-        self.rows.extend(other.rows)
-        self.history.extend(other.history)
-        self.events.extend(other.events)
+        self.rows.append(
+            (
+                referral_id,
+                intake.intake_id,
+                intake.household_id,
+                program.code,
+                event.version,
+                kind,
+                ReferralStatus.created.value,
+                intake.village_code,
+                needs,
+                lanes,
+                rank,
+                decision_id,
+                due_at,
+                0,
+                queued,
+                rerouted_from,
+                now,
+                now,
+            )
+        )
+        note = f"re-routed from {rerouted_from}" if rerouted_from else None
+        self.history.append((referral_id, None, ReferralStatus.created.value, note, "router", now))
+        consent = self._consents.get(intake.intake_id)
+        if consent is None:
+            consent = self._consents[intake.intake_id] = intake.consent.model_dump(mode="json")
+        self.events.append(
+            created_record(
+                topic=program_topic(program.code),
+                referral_id=referral_id,
+                intake_id=intake.intake_id,
+                household_id=intake.household_id,
+                program_code=program.code,
+                program_version=event.version,
+                kind=kind,
+                village_code=intake.village_code,
+                needs=needs,
+                priority_lanes=lanes,
+                decision=decision,
+                consent=consent,
+                due_at=due_at,
+                created_at=now,
+                queued=queued,
+                rerouted_from=rerouted_from,
+                traceparent=traceparent,
+            )
+        )
+        self.events.append(
+            status_record(
+                referral.as_row(),
+                to_status=ReferralStatus.created.value,
+                from_status=None,
+                at=now,
+                traceparent=traceparent,
+            )
+        )
+        self.created.append(referral)
+        return referral
 
     async def save(self, session: AsyncSession) -> None:
-        if self.rows:
-            await session.execute(referrals.insert(), self.rows)
-            await session.execute(referral_history.insert(), self.history)
+        await copy_records(session, "decisions", DECISION_COLUMNS, self.decisions)
+        await copy_records(session, "referrals", REFERRAL_COLUMNS, self.rows)
+        await copy_records(session, "referral_history", HISTORY_COLUMNS, self.history)
+        await stage_records(session, self.events)
 
 
-async def lock_capacity(session: AsyncSession, programs: list[LiveProgram], today: date) -> None:
-    """Lock the usage rows of every capacity-limited program, in code order, before routing a
-    batch: replicas then queue on them in one order and never deadlock."""
-    rows = sorted(
-        {
-            (p.code, period_start(today, p.event.capacity_period))
-            for p in programs
-            if p.event.capacity is not None
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """What callers need of a referral just created."""
+
+    id: UUID
+    intake_id: UUID
+    household_id: UUID
+    program_code: str
+    village_code: str
+    due_at: datetime
+    kind: str
+    rank: int
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "intake_id": self.intake_id,
+            "household_id": self.household_id,
+            "program_code": self.program_code,
+            "village_code": self.village_code,
+            "due_at": self.due_at,
+            "escalation_level": 0,
         }
-    )
-    if not rows:
-        return
-    await session.execute(
-        insert(program_usage).on_conflict_do_nothing(),
-        [{"program_code": code, "period_start": start, "used": 0} for code, start in rows],
-    )
-    for code, start in rows:
-        await session.execute(
-            select(program_usage.c.used)
-            .where(program_usage.c.program_code == code, program_usage.c.period_start == start)
-            .with_for_update()
+
+
+class CapacityLedger:
+    """Referrals counted against capacity-limited programs within one transaction.
+
+    ``open`` locks every limited program's usage row for the period, in code order (so replicas
+    queue in one order and never deadlock), and reads what is used; ``take`` counts in memory;
+    ``save`` writes the new totals. The locks hold until the transaction ends, so two replicas
+    never overbook."""
+
+    def __init__(self, used: dict[tuple[str, date], int], today: date) -> None:
+        self._used = used
+        self._start = dict(used)
+        self._today = today
+
+    @classmethod
+    async def open(
+        cls, session: AsyncSession, programs: Iterable[LiveProgram], today: date
+    ) -> CapacityLedger:
+        keys = sorted(
+            {
+                (p.code, period_start(today, p.event.capacity_period))
+                for p in programs
+                if p.event.capacity is not None
+            }
         )
+        used: dict[tuple[str, date], int] = {}
+        if keys:
+            await session.execute(
+                insert(program_usage).on_conflict_do_nothing(),
+                [{"program_code": code, "period_start": start, "used": 0} for code, start in keys],
+            )
+            for code, start in keys:
+                used[(code, start)] = (
+                    await session.execute(
+                        select(program_usage.c.used)
+                        .where(
+                            program_usage.c.program_code == code,
+                            program_usage.c.period_start == start,
+                        )
+                        .with_for_update()
+                    )
+                ).scalar_one()
+        return cls(used, today)
 
-
-async def take_capacity(session: AsyncSession, program: LiveProgram, today: date) -> bool:
-    """Count one referral against the program's capacity for this period; False when full.
-
-    The conditional increment is atomic under the row lock, so replicas never overbook."""
-    capacity = program.event.capacity
-    if capacity is None:
+    def take(self, program: LiveProgram) -> bool:
+        """Count one referral; False when the program is full this period."""
+        capacity = program.event.capacity
+        if capacity is None:
+            return True
+        key = (program.code, period_start(self._today, program.event.capacity_period))
+        if key not in self._used:
+            raise LookupError(f"{program.code} was not opened in this ledger")
+        if self._used[key] >= capacity:
+            return False
+        self._used[key] += 1
         return True
-    start = period_start(today, program.event.capacity_period)
-    await session.execute(
-        insert(program_usage)
-        .values(program_code=program.code, period_start=start, used=0)
-        .on_conflict_do_nothing()
-    )
-    taken = await session.execute(
-        update(program_usage)
-        .where(
-            program_usage.c.program_code == program.code,
-            program_usage.c.period_start == start,
-            program_usage.c.used < capacity,
-        )
-        .values(used=program_usage.c.used + 1)
-        .returning(program_usage.c.used)
-    )
-    return taken.first() is not None
 
-
-async def open_programs_of(session: AsyncSession, household_id: UUID) -> set[str]:
-    return (await open_programs_by_household(session, {household_id})).get(household_id, set())
+    async def save(self, session: AsyncSession) -> None:
+        for (code, start), used in self._used.items():
+            if used != self._start[(code, start)]:
+                await session.execute(
+                    program_usage.update()
+                    .where(
+                        program_usage.c.program_code == code,
+                        program_usage.c.period_start == start,
+                    )
+                    .values(used=used)
+                )
 
 
 async def open_programs_by_household(
-    session: AsyncSession, household_ids: set[UUID]
+    session: AsyncSession, household_ids: Sequence[UUID]
 ) -> dict[UUID, set[str]]:
+    """Programs each household has an open referral to."""
     found: dict[UUID, set[str]] = {}
-    rows = await session.execute(
-        select(referrals.c.household_id, referrals.c.program_code).where(
-            referrals.c.household_id.in_(list(household_ids)),
-            referrals.c.status.in_(OPEN_VALUES),
-        )
+    if not household_ids:
+        return found
+    conn = await driver_connection(session)
+    rows = await conn.fetch(
+        "SELECT household_id, program_code FROM referrals"
+        " WHERE household_id = ANY($1::uuid[]) AND status = ANY($2::text[])",
+        list(household_ids),
+        OPEN_VALUES,
     )
-    for row in rows.all():
-        found.setdefault(row.household_id, set()).add(row.program_code)
+    for household_id, code in rows:
+        found.setdefault(household_id, set()).add(code)
     return found
 
 
-def referral_view(row: Any) -> dict[str, Any]:
+async def open_programs_of(session: AsyncSession, household_id: UUID) -> set[str]:
+    return (await open_programs_by_household(session, [household_id])).get(household_id, set())
+
+
+def referral_view(row: Any, decision: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "referral_id": row.id,
         "intake_id": row.intake_id,
@@ -255,7 +351,7 @@ def referral_view(row: Any) -> dict[str, Any]:
         "needs": row.needs,
         "priority_lanes": row.priority_lanes,
         "rank": row.rank,
-        "decision": row.decision,
+        "decision": decision,
         "due_at": row.due_at,
         "escalation_level": row.escalation_level,
         "queued": row.queued,

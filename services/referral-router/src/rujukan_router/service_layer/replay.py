@@ -11,23 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rujukan_contracts.events import Event, IntakeSubmittedV1, RegistryFacts
-from rujukan_router.adapters.tables import decisions, intakes
+from rujukan_contracts.events import IntakeSubmittedV1, RegistryFacts
+from rujukan_router.adapters.tables import intakes
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.decide import decide
 from rujukan_router.service_layer.referrals import (
+    CapacityLedger,
     NewReferrals,
-    decision_of,
+    explained,
     open_programs_of,
-    take_capacity,
 )
-from rujukan_router.service_layer.routing import decision_row
 
 
 @dataclass
@@ -62,34 +60,34 @@ async def replay(
     since: datetime | None = None,
     apply: bool = False,
     sample: int = 50,
-) -> tuple[ReplayReport, list[tuple[str, Event]]]:
+) -> ReplayReport:
+    """Compare each household's latest intake, evaluated now, with its latest stored decision.
+    Applying stores the new evaluation of every intake that changed (cause 'replay') and refers
+    the gains, their events staged in the session's transaction."""
     updates = registry_updates or {}
     report = ReplayReport(applied=apply)
-    events: list[tuple[str, Event]] = []
-    # the latest intake of each household, with the decisions stored when it was routed
+    # the latest intake of each household, with the latest decision stored for it
     latest = text(
         "SELECT DISTINCT ON (i.household_id) i.intake_id, i.household_id, i.event,"
-        " (SELECT coalesce(jsonb_object_agg(d.program_code, d.eligible), '{}'::jsonb)"
-        "  FROM decisions d WHERE d.intake_id = i.intake_id) AS decided"
+        " (SELECT d.programs FROM decisions d WHERE d.intake_id = i.intake_id"
+        "  ORDER BY d.evaluated_at DESC LIMIT 1) AS programs"
         " FROM intakes i WHERE i.submitted_at >= :since"
         " ORDER BY i.household_id, i.submitted_at DESC"
     )
     rows = await session.stream(latest, {"since": since or datetime(1970, 1, 1)})
+    batch = NewReferrals()
     async for row in rows:
         intake = IntakeSubmittedV1.model_validate(row.event)
         if row.household_id in updates:
             intake = intake.model_copy(update={"registry": updates[row.household_id]})
-        before: dict[str, bool] = row.decided
+        before = {p["program_code"]: bool(p["eligible"]) for p in row.programs or []}
         report.intakes_evaluated += 1
-        now_decisions = [
-            d
-            for d in decide(intake, catalogue, open_programs=set(), as_of=now.date())
-            if d.skipped is None and (programs is None or d.program.code in programs)
-        ]
+        decided = decide(intake, catalogue, open_programs=set(), as_of=now.date())
         changed = []
-        for d in now_decisions:
-            was = before.get(d.program.code, False)
-            if d.eligible == was:
+        for d in decided.programs:
+            if d.skipped is not None or (programs is not None and d.program.code not in programs):
+                continue
+            if d.eligible == before.get(d.program.code, False):
                 continue
             changed.append(d)
             tally, samples = (
@@ -102,16 +100,6 @@ async def replay(
                 samples.append({"intake_id": str(intake.intake_id), "program": d.program.code})
         if not apply or not changed:
             continue
-        stmt = insert(decisions).values([decision_row(d, intake.intake_id, now) for d in changed])
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["intake_id", "program_code"],
-                set_={
-                    c: stmt.excluded[c]
-                    for c in ("program_version", "eligible", "skipped", "criteria", "evaluated_at")
-                },
-            )
-        )
         if row.household_id in updates:
             await session.execute(
                 intakes.update()
@@ -119,22 +107,26 @@ async def replay(
                 .values(event=intake.model_dump(mode="json"))
             )
         open_programs = await open_programs_of(session, intake.household_id)
-        batch = NewReferrals()
-        for d in changed:
-            if not d.eligible or d.program.code in open_programs:
+        gained = [d for d in changed if d.eligible and d.program.code not in open_programs]
+        ledger = await CapacityLedger.open(session, [d.program for d in gained], now.date())
+        decision_id = uuid4()
+        for d in gained:
+            has_room = ledger.take(d.program)
+            if not has_room and d.program.event.when_full != "queue":
+                d.skipped = "capacity_full"
                 continue
-            has_room = await take_capacity(session, d.program, now.date())
-            if has_room or d.program.event.when_full == "queue":
-                batch.add(
-                    intake,
-                    d.program,
-                    decision_of(d, now),
-                    now,
-                    kind="need",
-                    rank=d.rank,
-                    queued=not has_room,
-                )
-        await batch.save(session)
-        report.referrals_created += len(batch.rows)
-        events.extend(batch.events)
-    return report, events
+            batch.add(
+                intake,
+                d.program,
+                explained(d, decided.facts, now),
+                decision_id,
+                now,
+                kind="need",
+                rank=d.rank,
+                queued=not has_room,
+            )
+        batch.decision(intake, decided, cause="replay", at=now, decision_id=decision_id)
+        await ledger.save(session)
+    await batch.save(session)
+    report.referrals_created = len(batch.created)
+    return report

@@ -1,62 +1,54 @@
-"""Route an intake: decide, store every decision, create one referral per eligible program.
+"""Route intakes: decide, store the decision, create one referral per eligible program.
 
 Also the relay hook that records delivery, and the router's queryable copy of the catalogue.
+
+The intake consumer hands over a whole batch and everything is set-based: one statement stores
+the intakes (and tells which are new), one reads the households' open referrals, then one
+``COPY`` each writes the decisions, referrals, their history and their events — a handful of
+round trips per batch whatever its size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rujukan_contracts.events import (
-    Decision,
-    Event,
-    IntakeSubmittedV1,
-    ProgramPublishedV1,
-    ReferralCreatedV1,
-    ReferralStatus,
-)
-from rujukan_contracts.topics import REFERRALS_STATUS
-from rujukan_platform.outbox import stage
-from rujukan_router.adapters.tables import (
-    catalogue,
-    decisions,
-    intakes,
-    outbox,
-    referral_history,
-    referrals,
-)
+from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1, ReferralStatus
+from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.outbox import OutboxEvent
+from rujukan_router.adapters.events import CREATED, delivered_follow_up
+from rujukan_router.adapters.tables import catalogue, program_versions
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.domain.decide import ProgramDecision, complaint_target, decide
+from rujukan_router.domain.decide import Decided, complaint_target, decide
 from rujukan_router.metrics import observe_published
 from rujukan_router.service_layer.referrals import (
+    HISTORY_COLUMNS,
+    CapacityLedger,
     NewReferrals,
-    decision_of,
-    lock_capacity,
+    Referral,
+    explained,
     open_programs_by_household,
-    status_event,
-    take_capacity,
 )
 
 
-def decision_row(d: ProgramDecision, intake_id: UUID, at: datetime) -> dict[str, Any]:
-    """Plain data straight from the evaluation (no model round trip: this runs per program
-    per household on the routing hot path)."""
-    criteria = [c.to_dict() for c in d.evaluation.criteria] if d.evaluation is not None else []
-    return {
-        "intake_id": intake_id,
-        "program_code": d.program.code,
-        "program_version": d.program.event.version,
-        "eligible": d.eligible,
-        "skipped": d.skipped,
-        "criteria": criteria,
-        "evaluated_at": at,
-    }
+@dataclass(slots=True)
+class Routed:
+    """What routing one intake did: its decision (None for an intake routed before) and the
+    referrals it created."""
+
+    intake: IntakeSubmittedV1
+    decided: Decided | None
+    referrals: list[Referral] = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return 2 * len(self.referrals)  # ReferralCreated and its 'created' status each
 
 
 async def route_intake(
@@ -65,145 +57,148 @@ async def route_intake(
     catalogue_: Catalogue,
     *,
     now: datetime | None = None,
-) -> tuple[list[ProgramDecision], list[tuple[str, Event]]]:
+    traceparent: str | None = None,
+) -> Routed:
     """One intake: the batch path with a batch of one."""
-    (routed,) = await route_intakes(session, [intake], catalogue_, now=now)
+    (routed,) = await route_intakes(session, [(intake, traceparent)], catalogue_, now=now)
     return routed
 
 
 async def route_intakes(
     session: AsyncSession,
-    batch: Sequence[IntakeSubmittedV1],
+    batch: Sequence[tuple[IntakeSubmittedV1, str | None]],
     catalogue_: Catalogue,
     *,
     now: datetime | None = None,
-) -> list[tuple[list[ProgramDecision], list[tuple[str, Event]]]]:
-    """Decide every intake of a batch, store every decision, create one referral per eligible
-    program; per intake, the decisions and the events to publish (staged by the caller in the
-    same transaction, so each keeps its own trace). Set-based: a handful of statements per
-    batch, whatever its size.
+) -> list[Routed]:
+    """Decide every new intake of a batch (each with the traceparent its events continue),
+    store each decision, create one referral per eligible program, and stage their events in
+    the session's transaction. An intake already stored (republished under another event id)
+    has no second effect.
 
     Capacity: a full program either queues the referral (``when_full: queue``) or is skipped
     (``stop``, ``refer_onward``: the household's other eligible programs are referred anyway)."""
     now = now or datetime.now(UTC)
-    await session.execute(
-        insert(intakes).on_conflict_do_nothing(),
-        [
-            {
-                "intake_id": i.intake_id,
-                "household_id": i.household_id,
-                "village_code": i.village_code,
-                "submitted_at": i.submitted_at,
-                "event": i.model_dump(mode="json"),
-            }
-            for i in batch
-        ],
+    fresh = await _store_intakes(session, [intake for intake, _trace in batch])
+    ledger = await CapacityLedger.open(session, catalogue_.active(), now.date())
+    open_by_household = await open_programs_by_household(
+        session, list({intake.household_id for intake, _trace in batch})
     )
-    await lock_capacity(session, catalogue_.active(), now.date())
-    open_by_household = await open_programs_by_household(session, {i.household_id for i in batch})
-    out: list[tuple[list[ProgramDecision], list[tuple[str, Event]]]] = []
-    all_referrals = NewReferrals()
-    decision_rows: list[dict[str, Any]] = []
-    for intake in batch:
+    new = NewReferrals()
+    out: list[Routed] = []
+    for intake, traceparent in batch:
+        if intake.intake_id not in fresh:
+            out.append(Routed(intake, None))
+            continue
+        fresh.discard(intake.intake_id)  # a second copy in this batch is routed once
         open_programs = open_by_household.setdefault(intake.household_id, set())
-        results = decide(intake, catalogue_, open_programs=open_programs, as_of=now.date())
-        referrals_ = NewReferrals()
-        for d in sorted(results, key=lambda d: (not d.eligible, d.rank)):
-            if d.eligible:
-                has_room = await take_capacity(session, d.program, now.date())
-                if has_room or d.program.event.when_full == "queue":
-                    referrals_.add(
-                        intake,
-                        d.program,
-                        decision_of(d, now),
-                        now,
-                        kind="need",
-                        rank=d.rank,
-                        queued=not has_room,
-                    )
-                else:
-                    d.skipped = "capacity_full"
-        program = complaint_target(intake, catalogue_, open_programs)
-        if program is not None and program.code not in referrals_.codes():
-            complaint = Decision(
-                program_code=program.code,
-                program_version=program.event.version,
-                eligible=True,
-                criteria=[],
-                evaluated_at=now,
+        decided = decide(intake, catalogue_, open_programs=open_programs, as_of=now.date())
+        decision_id = uuid4()
+        routed = Routed(intake, decided)
+        for d in decided.eligible():
+            has_room = ledger.take(d.program)
+            if not has_room and d.program.event.when_full != "queue":
+                d.skipped = "capacity_full"
+                continue
+            routed.referrals.append(
+                new.add(
+                    intake,
+                    d.program,
+                    explained(d, decided.facts, now),
+                    decision_id,
+                    now,
+                    kind="need",
+                    rank=d.rank,
+                    queued=not has_room,
+                    traceparent=traceparent,
+                )
             )
-            referrals_.add(intake, program, complaint, now, kind="complaint")
-        open_programs |= referrals_.codes()  # a later intake of this household sees them open
-        decision_rows.extend(decision_row(d, intake.intake_id, now) for d in results)
-        all_referrals.extend(referrals_)
-        out.append((results, referrals_.events))
-    if decision_rows:
-        await session.execute(insert(decisions).on_conflict_do_nothing(), decision_rows)
-    await all_referrals.save(session)
+        referred = {r.program_code for r in routed.referrals}
+        program = complaint_target(intake, catalogue_, open_programs)
+        if program is not None and program.code not in referred:
+            complaint = {
+                "program_code": program.code,
+                "program_version": program.event.version,
+                "eligible": True,
+                "criteria": [],
+                "evaluated_at": now,
+            }
+            routed.referrals.append(
+                new.add(
+                    intake,
+                    program,
+                    complaint,
+                    decision_id,
+                    now,
+                    kind="complaint",
+                    traceparent=traceparent,
+                )
+            )
+        open_programs |= {r.program_code for r in routed.referrals}  # a later intake sees them
+        new.decision(intake, decided, cause="routing", at=now, decision_id=decision_id)
+        out.append(routed)
+    await ledger.save(session)
+    await new.save(session)
     return out
 
 
-async def mark_delivered(
-    session: AsyncSession, published: Sequence[Any]
-) -> list[tuple[str, Event]]:
-    """Runs in the relay's transaction once referrals reached their program topics."""
-    ids = [UUID(r.aggregateid) for r in published if r.type == ReferralCreatedV1.ce_type]
-    if not ids:
-        return []
-    now = datetime.now(UTC)
-    rows = (
-        await session.execute(
-            referrals.update()
-            .where(referrals.c.id.in_(ids), referrals.c.status == ReferralStatus.created.value)
-            .values(status=ReferralStatus.delivered.value, updated_at=now)
-            .returning(  # what the status event needs, not the JSON columns
-                referrals.c.id,
-                referrals.c.intake_id,
-                referrals.c.household_id,
-                referrals.c.program_code,
-                referrals.c.village_code,
-                referrals.c.due_at,
-                referrals.c.escalation_level,
-            )
-        )
-    ).all()
-    if not rows:
-        return []
-    await session.execute(
-        referral_history.insert(),
-        [
-            {
-                "referral_id": r.id,
-                "from_status": "created",
-                "to_status": "delivered",
-                "actor": "router",
-                "at": now,
-            }
-            for r in rows
-        ],
+async def _store_intakes(session: AsyncSession, intakes: Sequence[IntakeSubmittedV1]) -> set[UUID]:
+    """Store the intakes' facts (for re-routing and replays); returns the ids that were new."""
+    conn = await driver_connection(session)
+    rows = await conn.fetch(
+        "INSERT INTO intakes (intake_id, household_id, village_code, submitted_at, event)"
+        " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[],"
+        " $5::json[]) ON CONFLICT DO NOTHING RETURNING intake_id",
+        [i.intake_id for i in intakes],
+        [i.household_id for i in intakes],
+        [i.village_code for i in intakes],
+        [i.submitted_at for i in intakes],
+        [i.model_dump_json() for i in intakes],
     )
-    return [
-        (REFERRALS_STATUS, status_event(r, ReferralStatus.delivered, ReferralStatus.created, now))
-        for r in rows
-    ]
+    return {r[0] for r in rows}
 
 
-async def record_delivery(session: AsyncSession, published: Sequence[Any]) -> None:
-    """The outbox relay's hook: referrals Kafka acknowledged become 'delivered'; what was
-    published is counted."""
-    observe_published(published)
-    events = await mark_delivered(session, published)
-    if events:
-        await stage(session, outbox, events)
+async def record_delivery(
+    session: AsyncSession, published: Sequence[OutboxEvent]
+) -> list[OutboxEvent]:
+    """The outbox relay's hook: referrals Kafka acknowledged become 'delivered'; the relay
+    publishes their 'delivered' status events (returned) before it commits. What was published
+    is counted."""
+    created = {e.aggregateid: e for e in published if e.type == CREATED}
+    follow_ups: list[OutboxEvent] = []
+    if created:
+        now = datetime.now(UTC)
+        conn = await driver_connection(session)
+        rows = await conn.fetch(
+            "UPDATE referrals SET status = $2, updated_at = $3"
+            " WHERE id = ANY($1::uuid[]) AND status = $4"
+            " RETURNING id, intake_id, household_id, program_code, village_code, due_at,"
+            " escalation_level",
+            [UUID(k) for k in created],
+            ReferralStatus.delivered.value,
+            now,
+            ReferralStatus.created.value,
+        )
+        await copy_records(
+            session,
+            "referral_history",
+            HISTORY_COLUMNS,
+            [(r["id"], "created", "delivered", None, "router", now) for r in rows],
+        )
+        follow_ups = [delivered_follow_up(r, created=created[str(r["id"])], at=now) for r in rows]
+    observe_published([*published, *follow_ups])
+    return follow_ups
 
 
 async def upsert_catalogue_row(session: AsyncSession, event: ProgramPublishedV1) -> None:
-    """The router's queryable copy of the catalogue (the in-memory one decides)."""
+    """The router's queryable copy of the catalogue (the in-memory one decides), and the
+    version kept for explaining the decisions it makes."""
+    program: dict[str, Any] = event.model_dump(mode="json")
     stmt = insert(catalogue).values(
         code=event.code,
         version=event.version,
         status=event.status,
-        program=event.model_dump(mode="json"),
+        program=program,
         updated_at=datetime.now(UTC),
     )
     stmt = stmt.on_conflict_do_update(
@@ -217,3 +212,8 @@ async def upsert_catalogue_row(session: AsyncSession, event: ProgramPublishedV1)
         where=catalogue.c.version <= stmt.excluded.version,
     )
     await session.execute(stmt)
+    await session.execute(
+        insert(program_versions)
+        .values(code=event.code, version=event.version, program=program)
+        .on_conflict_do_nothing()
+    )

@@ -12,18 +12,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rujukan_contracts.events import Event, ReferralStatus
-from rujukan_contracts.topics import REFERRALS_STATUS
+from rujukan_contracts.events import ReferralStatus
+from rujukan_platform.outbox import OutboxRecord, stage_records
+from rujukan_router.adapters.events import status_record
 from rujukan_router.adapters.tables import referral_history, referrals
 from rujukan_router.domain.sla import Escalate, on_missed_deadline
-from rujukan_router.service_layer.referrals import OPEN_VALUES, status_event
+from rujukan_router.service_layer.referrals import OPEN_VALUES
 
 DEFAULT_GRACE = timedelta(days=2)
 
 
 async def fire_due_timers(
     session: AsyncSession, now: datetime, *, grace: timedelta = DEFAULT_GRACE, limit: int = 200
-) -> list[tuple[str, Event]]:
+) -> int:
+    """Escalate or expire up to ``limit`` referrals past their deadline; their status events
+    are staged in the session's transaction. Returns how many fired."""
     due = (
         await session.execute(
             select(referrals)
@@ -33,7 +36,7 @@ async def fire_due_timers(
             .with_for_update(skip_locked=True)
         )
     ).all()
-    events: list[tuple[str, Event]] = []
+    events: list[OutboxRecord] = []
     for row in due:
         status = ReferralStatus(row.status)
         step = on_missed_deadline(row.escalation_level, now, grace)
@@ -62,9 +65,14 @@ async def fire_due_timers(
             )
         )
         events.append(
-            (
-                REFERRALS_STATUS,
-                status_event(updated, to, status, now, note=note, escalated_to=escalated_to),
+            status_record(
+                updated,
+                to_status=to.value,
+                from_status=status.value,
+                at=now,
+                note=note,
+                escalated_to=escalated_to,
             )
         )
-    return events
+    await stage_records(session, events)
+    return len(events)

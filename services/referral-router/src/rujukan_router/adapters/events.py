@@ -1,0 +1,190 @@
+"""The router's events as outbox rows: contract JSON written straight from plain values.
+
+The router writes about three events per referral and thousands of referrals a second, so its
+events are serialised here with orjson from the values at hand, not through a pydantic model
+each (a model build and dump costs more than the rest of the row). The contract models in
+``rujukan_contracts.events`` stay the definition: ``tests/test_events.py`` validates every
+builder's output against its model, field by field, so a field added to a model and forgotten
+here fails the build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+
+from rujukan_contracts.envelope import child_traceparent
+from rujukan_contracts.events import ReferralCreatedV1, ReferralStatusChangedV1
+from rujukan_contracts.topics import REFERRALS_STATUS
+from rujukan_platform.outbox import OutboxEvent, OutboxRecord, follow_up_id
+
+CREATED = ReferralCreatedV1.ce_type
+STATUS = ReferralStatusChangedV1.ce_type
+_AGGREGATE = ReferralCreatedV1.aggregate
+_OPTIONS = orjson.OPT_UTC_Z  # datetimes as pydantic writes them: ...Z
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, UUID):  # asyncpg's own UUID class, which orjson does not know
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
+
+
+def created_record(
+    *,
+    topic: str,
+    referral_id: UUID,
+    intake_id: UUID,
+    household_id: UUID,
+    program_code: str,
+    program_version: int,
+    kind: str,
+    village_code: str,
+    needs: Sequence[str],
+    priority_lanes: Sequence[str],
+    decision: dict[str, Any],
+    consent: dict[str, Any],
+    due_at: datetime,
+    created_at: datetime,
+    queued: bool,
+    rerouted_from: UUID | None,
+    traceparent: str | None,
+) -> OutboxRecord:
+    """``ReferralCreatedV1`` for the program's topic (``decision`` and ``consent`` as JSON)."""
+    payload = {
+        "referral_id": referral_id,
+        "intake_id": intake_id,
+        "household_id": household_id,
+        "program_code": program_code,
+        "program_version": program_version,
+        "kind": kind,
+        "village_code": village_code,
+        "needs": needs,
+        "priority_lanes": priority_lanes,
+        "decision": decision,
+        "consent": consent,
+        "due_at": due_at,
+        "created_at": created_at,
+        "queued": queued,
+        "rerouted_from": rerouted_from,
+    }
+    key = str(referral_id)
+    return (
+        uuid4(),
+        _AGGREGATE,
+        key,
+        CREATED,
+        dumps(payload),
+        topic,
+        child_traceparent(traceparent),
+        created_at,
+    )
+
+
+def status_payload(
+    *,
+    referral_id: UUID,
+    intake_id: UUID,
+    household_id: UUID,
+    program_code: str,
+    village_code: str,
+    from_status: str | None,
+    to_status: str,
+    changed_at: datetime,
+    due_at: datetime | None,
+    escalation_level: int = 0,
+    reason_code: str | None = None,
+    note: str | None = None,
+    escalated_to: str | None = None,
+) -> str:
+    """``ReferralStatusChangedV1`` as JSON."""
+    return dumps(
+        {
+            "referral_id": referral_id,
+            "intake_id": intake_id,
+            "household_id": household_id,
+            "program_code": program_code,
+            "village_code": village_code,
+            "from_status": from_status,
+            "to_status": to_status,
+            "reason_code": reason_code,
+            "note": note,
+            "changed_at": changed_at,
+            "due_at": due_at,
+            "escalation_level": escalation_level,
+            "escalated_to": escalated_to,
+        }
+    )
+
+
+def status_record(
+    referral: Any,
+    *,
+    to_status: str,
+    from_status: str | None,
+    at: datetime,
+    traceparent: str | None = None,
+    reason_code: str | None = None,
+    note: str | None = None,
+    escalated_to: str | None = None,
+) -> OutboxRecord:
+    """A status change of ``referral`` (a mapping or row with the referral's columns)."""
+    get = referral.__getitem__ if isinstance(referral, dict) else referral._mapping.__getitem__
+    payload = status_payload(
+        referral_id=get("id"),
+        intake_id=get("intake_id"),
+        household_id=get("household_id"),
+        program_code=get("program_code"),
+        village_code=get("village_code"),
+        from_status=from_status,
+        to_status=to_status,
+        changed_at=at,
+        due_at=get("due_at"),
+        escalation_level=get("escalation_level"),
+        reason_code=reason_code,
+        note=note,
+        escalated_to=escalated_to,
+    )
+    return (
+        uuid4(),
+        _AGGREGATE,
+        str(get("id")),
+        STATUS,
+        payload,
+        REFERRALS_STATUS,
+        child_traceparent(traceparent),
+        at,
+    )
+
+
+def delivered_follow_up(referral: Any, *, created: OutboxEvent, at: datetime) -> OutboxEvent:
+    """'delivered', published by the relay once Kafka acknowledged ``created`` (the referral's
+    ReferralCreated row); its id derives from that row, so a republication repeats it."""
+    return OutboxEvent(
+        id=follow_up_id(created.id, "delivered"),
+        topic=REFERRALS_STATUS,
+        aggregateid=created.aggregateid,
+        type=STATUS,
+        payload=status_payload(
+            referral_id=referral["id"],
+            intake_id=referral["intake_id"],
+            household_id=referral["household_id"],
+            program_code=referral["program_code"],
+            village_code=referral["village_code"],
+            from_status="created",
+            to_status="delivered",
+            changed_at=at,
+            due_at=referral["due_at"],
+            escalation_level=referral["escalation_level"],
+        ),
+        traceparent=child_traceparent(created.traceparent),
+        created_at=at,
+    )

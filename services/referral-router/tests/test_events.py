@@ -1,0 +1,89 @@
+"""The router's hand-written event JSON is exactly the contract (pure logic, no servers).
+
+``adapters/events.py`` serialises without the pydantic models for speed; these tests hold it to
+the models: every field present, every value valid, nothing extra."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from rujukan_contracts.events import (
+    IntakeSubmittedV1,
+    ReferralCreatedV1,
+    ReferralStatusChangedV1,
+)
+from rujukan_contracts.topics import REFERRALS_STATUS
+from rujukan_platform.outbox import OutboxEvent, follow_up_id
+from rujukan_router.adapters.events import delivered_follow_up, status_record
+from rujukan_router.domain.catalogue import Catalogue
+from rujukan_router.domain.decide import decide
+from rujukan_router.service_layer.referrals import NewReferrals, explained
+
+NOW = datetime(2026, 12, 1, 8, 30, 15, 123456, tzinfo=UTC)
+
+
+def test_a_referral_and_its_created_status_are_the_contracts_events(
+    catalogue: Catalogue, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    intake = make_intake()
+    decided = decide(intake, catalogue, open_programs=set(), as_of=NOW.date())
+    pkh = decided.get("PKH")
+    assert pkh is not None and pkh.eligible
+    new = NewReferrals()
+    decision_id = uuid.uuid4()
+    referral = new.add(
+        intake, pkh.program, explained(pkh, decided.facts, NOW), decision_id, NOW,
+        kind="need", rank=pkh.rank, traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
+    )  # fmt: skip
+    created_row, status_row = new.events
+    assert created_row[5] == "referrals.PKH" and status_row[5] == REFERRALS_STATUS
+    assert created_row[2] == status_row[2] == str(referral.id)  # both keyed by the referral
+    assert created_row[6].split("-")[1] == "a" * 32  # the intake's trace goes on
+
+    payload = orjson.loads(created_row[4])
+    assert set(payload) == set(ReferralCreatedV1.model_fields)
+    event = ReferralCreatedV1.model_validate_json(created_row[4])
+    assert event.referral_id == referral.id and event.program_version == 2
+    assert event.consent == intake.consent and event.due_at == NOW + timedelta(days=2)
+    assert [c.model_dump() for c in event.decision.criteria] == [
+        c.to_dict() for c in pkh.criteria(decided.facts)
+    ]
+    assert orjson.loads(event.model_dump_json()) == payload  # byte for byte the model's JSON
+
+    status = ReferralStatusChangedV1.model_validate_json(status_row[4])
+    assert set(orjson.loads(status_row[4])) == set(ReferralStatusChangedV1.model_fields)
+    assert (status.from_status, status.to_status) == (None, "created")
+    assert status.referral_id == referral.id and status.due_at == referral.due_at
+    assert orjson.loads(status.model_dump_json()) == orjson.loads(status_row[4])
+
+
+def test_status_changes_and_delivery_follow_ups_are_the_contracts_events() -> None:
+    row = {
+        "id": uuid.uuid4(), "intake_id": uuid.uuid4(), "household_id": uuid.uuid4(),
+        "program_code": "PKH", "village_code": "33.04.01.2001",
+        "due_at": NOW + timedelta(days=5), "escalation_level": 2,
+    }  # fmt: skip
+    record = status_record(
+        row, to_status="rejected", from_status="received", at=NOW,
+        reason_code="lack_of_capacity", note="Kuota penuh",
+    )  # fmt: skip
+    event = ReferralStatusChangedV1.model_validate_json(record[4])
+    assert event.reason_code == "lack_of_capacity" and event.escalation_level == 2
+    assert orjson.loads(event.model_dump_json()) == orjson.loads(record[4])
+
+    created = OutboxEvent(
+        id=uuid.uuid4(), topic="referrals.PKH", aggregateid=str(row["id"]),
+        type=ReferralCreatedV1.ce_type, payload="{}",
+        traceparent="00-" + "c" * 32 + "-" + "d" * 16 + "-01", created_at=NOW,
+    )  # fmt: skip
+    follow_up = delivered_follow_up(row, created=created, at=NOW)
+    assert follow_up.id == follow_up_id(created.id, "delivered")  # the same on a republication
+    assert follow_up.topic == REFERRALS_STATUS and follow_up.aggregateid == str(row["id"])
+    assert follow_up.traceparent.split("-")[1] == "c" * 32
+    delivered = ReferralStatusChangedV1.model_validate_json(follow_up.payload)
+    assert (delivered.from_status, delivered.to_status) == ("created", "delivered")
+    assert orjson.loads(delivered.model_dump_json()) == orjson.loads(follow_up.payload)
