@@ -1,93 +1,83 @@
-"""Benchmark: the referral router end to end, next to a raw aiokafka passthrough on the same broker.
+"""Benchmark: the referral router end to end, as deployed, next to a raw aiokafka passthrough.
 
-Run:  cd /work/main && uv run python bench/router_throughput.py --households 20000
-      (servers: --kafka 127.0.0.1:29092 --pg-url postgresql+asyncpg://rujukan:rujukan@127.0.0.1:55449)
+Run:  cd /work/main && uv run python bench/router_throughput.py            (about 4 minutes)
+      uv run python bench/router_throughput.py --households 20000 --topologies 2+relay --phases a,b
 
-Phases, one process, one broker, one PostgreSQL server:
+The benchmark starts its own Kafka (KRaft) and PostgreSQL with the project's scripts
+(deploy/local, ports 39092 and 55469, state in .local/bench-servers, wiped first) and stops
+them at the end, so every run starts from an empty broker and database and uses the real topic
+names. The router runs as the operating-system processes an operator would start:
 
-a. router throughput — N ``IntakeSubmittedV1`` events (CloudEvents headers, generated households
-   with a fixed seed, fresh uuid4 ids) are pre-produced into a unique 6-partition topic. A router is
-   built in-process exactly as the router's tests build it (fresh database migrated with alembic,
-   seed catalogue applied through ``RouterState.apply_program``, ``view.ready`` set) and runs the
-   ``router-intakes`` ConsumerRunner (spec from ``state(runtime).consumers()``, topic and group
-   replaced, wired like ``Runtime._run_consumer``) together with the outbox relay
-   (``runtime.relay.run``). Clock: from the first record handed to the handler until the group's
-   committed offsets reach the end of every partition AND the outbox is empty (referrals and both
-   status events relayed). Afterwards every intake's referrals are checked against ``decide``.
-b. passthrough — the same pre-produced topic read with a fresh group; every record produced to
-   another unique topic (acks=all, idempotent: the platform's ``make_producer``), acks awaited,
-   offsets committed per batch (same 500-record batches as the runner).
-c. latency — a fresh router; intakes produced at a steady rate (default 200/s, 30 s) with ce_time
-   set at send; a tail consumer on the program topics (referrals.<CODE>, see below) records when
-   each household's ReferralCreated records appear. Per household: send -> last (and first) of its
-   referrals read.
-   Run at each of --rates (default 200/s, the issue's figure, then 50/s for comparison).
-d. profile — cProfile around consume+relay of a smaller run (--profile-households): own time by
-   layer and the top functions by own time, with file:line (cProfile's cumulative times are
-   meaningless for coroutines and SQLAlchemy's greenlets, so none are shown). If pyinstrument is
-   importable, the same workload is run again under it for an inclusive call tree; to have it
-   without touching the project: ``uv pip install --target /tmp/pyi pyinstrument`` and run with
-   ``PYTHONPATH=/tmp/pyi``.
+  1        one ``python -m rujukan_router serve`` (API, relay and intake consumer in one
+           process: what ``make up`` runs)
+  1+relay  ``consume router-intakes`` and ``relay`` in two processes
+  2+relay  two ``consume router-intakes`` replicas in one consumer group, and ``relay``
 
-Output topics: a full run relays ~260 k records. So that they do not pile up in the shared
-program topics and referrals.status (which tests read from the beginning), the relay's producer
-is wrapped to send to bench-<run>.referrals.<CODE> / bench-<run>.referrals.status, created with the
-real topics' partitions and configs and deleted at the end; --shared-topics relays to the real
-topics, as production does.
+Phases, all on the same broker and database server:
 
-CPU accounting: /proc is read for this process, the Kafka broker and the PostgreSQL cluster named
-by --kafka/--pg-url, and the whole machine; "other" is everything else running meanwhile.
-Everything the benchmark creates (databases, topics) it removes at the end.
+a. throughput, for each of --topologies: N generated ``IntakeSubmittedV1`` events (fixed seed,
+   CloudEvents headers) are produced into ``intake.submitted`` and the seed catalogue into
+   ``programs.catalog``; then the router processes start on a fresh database. Clock: from the
+   first intake batch's transaction (``processed_events.processed_at``) to the last referral
+   marked delivered (``referral_history.at``), i.e. intake event consumed -> referrals on their
+   program topics and 'delivered' on referrals.status, all state committed. Afterwards the
+   group's committed offsets must be at the end, the outbox empty, every referral delivered,
+   and every intake's referrals exactly what ``decide`` says.
+b. passthrough: the same intake records read with a fresh group and produced to another topic
+   by aiokafka (acks=all, idempotent: the platform's producer), acks awaited and offsets
+   committed per 500-record batch.
+c. latency: the router (--latency-topology) running and warm; intakes produced at a steady
+   --rates (default 200/s) for --latency-seconds; a tail consumer on the program topics notes
+   when each household's referrals appear: send -> first / last referral read.
+d. profile: phase a once more with each router process under cProfile (own time by layer and
+   the top functions, per process kind).
+
+CPU: /proc is sampled every 100 ms for the router processes, the broker, the PostgreSQL
+cluster, this process and the whole machine, and integrated over each measured window.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import os
 import platform
 import pstats
 import random
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from sqlalchemy import text
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1, ReferralCreatedV1
-from rujukan_contracts.topics import REFERRALS_STATUS, program_topic
-from rujukan_contracts.topics import topic as topic_spec
-from rujukan_eligibility.catalogue import load_seed_programs
-from rujukan_platform.consumer import ConsumerRunner, HandlerContext
-from rujukan_platform.heap import tune_collector
-from rujukan_platform.kafka import (
-    create_topics,
-    ensure_catalogue_topics,
-    make_consumer,
-    make_producer,
+from rujukan_contracts.topics import (
+    INTAKE_SUBMITTED,
+    PROGRAMS_CATALOG,
+    REFERRALS_STATUS,
+    program_topic,
 )
+from rujukan_eligibility.catalogue import load_seed_programs
+from rujukan_platform.kafka import create_topics, ensure_catalogue_topics, make_producer
 from rujukan_platform.logging import configure_logging
-from rujukan_platform.publish import RecordPublisher
-from rujukan_platform.runtime import Runtime, migrate
-from rujukan_platform.testing import Servers, create_database, drop_database
+from rujukan_platform.runtime import migrate
 from rujukan_registry.domain.programs import published_event
-from rujukan_router.bootstrap import definition, state
+from rujukan_router.bootstrap import definition
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.decide import complaint_target, decide
-from rujukan_router.settings import RouterSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = ROOT / "services" / "program-registry" / "seed" / "programs"
@@ -97,10 +87,12 @@ NEEDS = [
     "disability_care", "elderly_care", "civil_documents", "other",
 ]  # fmt: skip
 ENROLMENT_CODES = ["PKH", "SEMBAKO", "PBI-JK", "PIP"]
-INTAKE_CONSUMER = "router-intakes"
-# The router without its background jobs: the catalogue view would tail the shared
-# programs.catalog topic; the benchmark feeds the catalogue directly, as the router's tests do.
-HEADLESS = replace(definition, background=lambda _rt: [])
+CONSUMER = "router-intakes"
+KAFKA_PORT, PG_PORT = 39092, 55469
+STATE_DIR = ROOT / ".local" / "bench-servers"
+BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
+PG_URL = f"postgresql+asyncpg://rujukan:rujukan@127.0.0.1:{PG_PORT}"
+PG_DSN = f"postgresql://rujukan:rujukan@127.0.0.1:{PG_PORT}"
 
 
 # ------------------------------------------------------------------------------ households
@@ -214,13 +206,48 @@ def generate(n: int, seed: int, codes: list[str]) -> list[IntakeSubmittedV1]:
 
 
 def expected_referrals(intake: IntakeSubmittedV1, catalogue: Catalogue) -> set[str]:
-    """What route_intake must create for a household with no open referral (fresh ids)."""
+    """What routing must create for a household with no open referral (fresh ids)."""
     decided = decide(intake, catalogue, open_programs=set(), as_of=datetime.now(UTC).date())
     codes = {d.program.code for d in decided.eligible()}
     complaint = complaint_target(intake, catalogue, set())
     if complaint is not None:
         codes.add(complaint.code)
     return codes
+
+
+# ------------------------------------------------------------------------------ servers
+
+
+def _local(script: str, action: str) -> None:
+    env = {
+        **os.environ,
+        "RUJUKAN_STATE_DIR": str(STATE_DIR),
+        "KAFKA_PORT": str(KAFKA_PORT),
+        "KAFKA_CONTROLLER_PORT": str(KAFKA_PORT + 1),
+        "PG_PORT": str(PG_PORT),
+    }
+    subprocess.run(
+        ["bash", str(ROOT / "deploy" / "local" / script), action],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def start_servers() -> None:
+    """A private, empty Kafka and PostgreSQL for this run (the real topic names are used)."""
+    stop_servers()
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
+    _local("postgres.sh", "start")
+    _local("kafka.sh", "start")
+
+
+def stop_servers() -> None:
+    for script in ("kafka.sh", "postgres.sh"):
+        try:
+            _local(script, "stop")
+        except subprocess.CalledProcessError:
+            pass
 
 
 # ------------------------------------------------------------------------------ CPU accounting
@@ -248,133 +275,178 @@ def _pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
-def find_kafka_pid(bootstrap: str) -> int | None:
-    port = bootstrap.rsplit(":", 1)[-1]
+def find_kafka_pid() -> int | None:
     for pid in _pids():
         args = _cmdline(pid)
         if "kafka.Kafka" in args and args[-1].endswith(".properties"):
             try:
-                if f":{port}" in Path(args[-1]).read_text():
+                if f":{KAFKA_PORT}" in Path(args[-1]).read_text():
                     return pid
             except OSError:
                 continue
     return None
 
 
-def find_postmaster_pid(pg_url: str) -> int | None:
-    port = str(urlparse(pg_url.replace("postgresql+asyncpg", "postgresql")).port or 5432)
+def find_postmaster_pid() -> int | None:
     for pid in _pids():
         args = _cmdline(pid)
         if args and args[0].endswith("/postgres") and "-D" in args:
-            data_dir = Path(args[args.index("-D") + 1])
             try:
-                lines = (data_dir / "postmaster.pid").read_text().splitlines()
+                lines = (Path(args[args.index("-D") + 1]) / "postmaster.pid").read_text()
             except OSError:
-                lines = []
-            if (len(lines) > 3 and lines[3].strip() == port) or (
-                not lines and port in str(data_dir)
-            ):
+                continue
+            if len(lines.splitlines()) > 3 and lines.splitlines()[3].strip() == str(PG_PORT):
                 return pid
     return None
 
 
+def _ticks(pid: int) -> int:
+    try:
+        return _proc_stat(pid)[1]
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 @dataclass
-class CpuSnapshot:
+class Sample:
     at: float
-    me: int
-    kafka: int
-    pg: int
-    pg_mine: int
-    busy: int
+    parts: dict[str, int]
 
 
-class CpuMeter:
-    def __init__(self, kafka_pid: int | None, postmaster_pid: int | None) -> None:
-        self.kafka_pid = kafka_pid
-        self.postmaster_pid = postmaster_pid
+class CpuSampler:
+    """Samples CPU ticks of the router processes, the broker, PostgreSQL, this process and the
+    machine every 100 ms; ``report`` integrates them over a window."""
 
-    def _pg_ticks(self) -> tuple[int, int]:
-        """The whole cluster, and the live backends of the benchmark's databases."""
-        if self.postmaster_pid is None:
-            return 0, 0
-        _ppid, own, children = _proc_stat(self.postmaster_pid)
-        total = own + children  # children: backends that exited (waited for by the postmaster)
-        mine = 0
+    def __init__(self) -> None:
+        self.kafka = find_kafka_pid()
+        self.postmaster = find_postmaster_pid()
+        self.router: dict[int, str] = {}  # pid -> process kind
+        self.samples: list[Sample] = []
+        self._task: asyncio.Task[None] | None = None
+        self._router_seen: dict[int, int] = {}  # last ticks, kept when a process has exited
+
+    def _pg(self) -> int:
+        if self.postmaster is None:
+            return 0
+        _ppid, own, children = _proc_stat(self.postmaster)
+        total = own + children  # children: backends that exited
         for pid in _pids():
             try:
                 ppid, ticks, _ = _proc_stat(pid)
             except (OSError, ValueError, IndexError):
                 continue
-            if ppid == self.postmaster_pid:
+            if ppid == self.postmaster:
                 total += ticks
-                if any(" bench_" in a or a.startswith("bench_") for a in _cmdline(pid)):
-                    mine += ticks
-        return total, mine
+        return total
 
-    def snapshot(self) -> CpuSnapshot:
+    def snapshot(self) -> Sample:
         with open("/proc/stat") as f:
             cpu = [int(x) for x in f.readline().split()[1:]]
-        busy = sum(cpu) - cpu[3] - cpu[4]  # minus idle and iowait
-        kafka = _proc_stat(self.kafka_pid)[1] if self.kafka_pid else 0
-        pg, pg_mine = self._pg_ticks()
-        me = _proc_stat(os.getpid())[1]
-        return CpuSnapshot(time.perf_counter(), me, kafka, pg, pg_mine, busy)
+        for pid in self.router:
+            ticks = _ticks(pid)
+            if ticks:
+                self._router_seen[pid] = ticks
+        kinds = {f"router: {k}": 0 for k in ("serve", "consumer", "relay")}
+        for pid, ticks in self._router_seen.items():
+            kinds[f"router: {self.router[pid]}"] += ticks
+        return Sample(
+            time.time(),
+            {
+                **kinds,
+                "router processes": sum(self._router_seen.values()),
+                "kafka broker": _ticks(self.kafka) if self.kafka else 0,
+                "postgresql": self._pg(),
+                "this benchmark process": _ticks(os.getpid()),
+                "machine busy": sum(cpu) - cpu[3] - cpu[4],  # minus idle and iowait
+            },
+        )
 
-    @staticmethod
-    def report(a: CpuSnapshot, b: CpuSnapshot) -> str:
-        wall = b.at - a.at
+    async def _run(self) -> None:
+        while True:
+            self.samples.append(self.snapshot())
+            await asyncio.sleep(0.1)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def watch(self, pids: dict[int, str]) -> None:
+        self.router = dict(pids)
+        self._router_seen = {}
+
+    def _at(self, t: float) -> Sample:
+        return min(self.samples, key=lambda s: abs(s.at - t))
+
+    def report(self, start: float, end: float) -> tuple[str, dict[str, float]]:
+        a, b = self._at(start), self._at(end)
+        wall = max(b.at - a.at, 1e-9)
         cores = os.cpu_count() or 1
-        parts = {
-            "bench process (router/passthrough)": b.me - a.me,
-            "kafka broker (shared)": b.kafka - a.kafka,
-            "postgresql: the bench's backends": b.pg_mine - a.pg_mine,
-            "postgresql: the rest of the cluster": (b.pg - a.pg) - (b.pg_mine - a.pg_mine),
-        }
-        parts["everything else on the machine"] = max(0, (b.busy - a.busy) - sum(parts.values()))
-        busy = (b.busy - a.busy) / CLK
-        out = [f"    CPU over {wall:.1f} s wall ({cores} cores = {cores * wall:.1f} core-s):"]
-        for name, ticks in parts.items():
-            out.append(
-                f"      {name:36s} {ticks / CLK:7.1f} core-s  {ticks / CLK / wall:5.2f} cores"
-            )
-        out.append(f"      {'machine busy':36s} {busy:7.1f} core-s  {busy / wall:5.2f} cores")
-        return "\n".join(out)
+        used = {k: (b.parts[k] - a.parts[k]) / CLK for k in a.parts}
+        named = sum(
+            v for k, v in used.items() if k != "machine busy" and not k.startswith("router: ")
+        )
+        used["everything else"] = max(0.0, used["machine busy"] - named)
+        lines = [f"    CPU over {wall:.1f} s ({cores} cores = {cores * wall:.1f} core-s):"]
+        shown = [k for k in used if k.startswith("router: ") and used[k] > 0]
+        shown += ["kafka broker", "postgresql", "this benchmark process", "everything else"]
+        for k in [*shown, "machine busy"]:
+            lines.append(f"      {k:26s} {used[k]:7.1f} core-s  {used[k] / wall:5.2f} cores")
+        return "\n".join(lines), used
 
 
 # ------------------------------------------------------------------------------ Kafka helpers
 
 
-async def produce_intakes(
-    bootstrap: str, topic: str, intakes: list[IntakeSubmittedV1]
-) -> tuple[float, dict[TopicPartition, int]]:
-    """Pre-produce with the platform's producer (acks=all, idempotent); returns seconds taken and
-    the end offsets."""
-    producer = make_producer(bootstrap, client_id="bench-intake")
+def _meta(intake: IntakeSubmittedV1) -> EventMeta:
+    return EventMeta(type=IntakeSubmittedV1.ce_type, source="/rujukan/intake", subject=intake.key())
+
+
+async def produce_intakes(intakes: list[IntakeSubmittedV1]) -> float:
+    """Produce with the platform's producer (acks=all, idempotent); returns the seconds taken."""
+    producer = make_producer(BOOTSTRAP, client_id="bench-intake")
     await producer.start()
     try:
         t0 = time.perf_counter()
-        futures = []
-        for intake in intakes:
-            meta = EventMeta(
-                type=IntakeSubmittedV1.ce_type, source="/rujukan/intake", subject=intake.key()
+        futures = [
+            await producer.send(
+                INTAKE_SUBMITTED,
+                value=intake.model_dump_json().encode(),
+                key=intake.key().encode(),
+                headers=_meta(intake).to_headers(),
             )
-            futures.append(
-                await producer.send(
-                    topic,
-                    value=intake.model_dump_json().encode(),
-                    key=intake.key().encode(),
-                    headers=meta.to_headers(),
-                )
-            )
+            for intake in intakes
+        ]
         await asyncio.gather(*futures)
-        elapsed = time.perf_counter() - t0
+        return time.perf_counter() - t0
     finally:
         await producer.stop()
-    return elapsed, await end_offsets(bootstrap, [topic])
 
 
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+async def publish_catalogue(seeds: list[ProgramPublishedV1]) -> None:
+    """The seed catalogue on programs.catalog, as the program registry's relay publishes it."""
+    producer = make_producer(BOOTSTRAP, client_id="bench-registry")
+    await producer.start()
+    try:
+        for event in seeds:
+            meta = EventMeta(
+                type=event.ce_type, source="/rujukan/program-registry", subject=event.code
+            )
+            await producer.send_and_wait(
+                PROGRAMS_CATALOG,
+                value=event.model_dump_json().encode(),
+                key=event.code.encode(),
+                headers=meta.to_headers(),
+            )
+    finally:
+        await producer.stop()
+
+
+async def end_offsets(topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=None)
     await consumer.start()
     try:
         tps = []
@@ -390,275 +462,257 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition,
         await consumer.stop()
 
 
-async def committed_to_end(
-    admin: AIOKafkaAdminClient, group: str, ends: dict[TopicPartition, int]
-) -> bool:
-    offsets = await admin.list_consumer_group_offsets(group)
+async def committed_to_end(group: str, ends: dict[TopicPartition, int]) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
     return all((o.offset if (o := offsets.get(tp)) else -1) >= end for tp, end in ends.items())
+
+
+async def reset_topics(codes: list[str]) -> None:
+    """Empty the router's topics and forget its consumer group, between topology runs."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        ours = [INTAKE_SUBMITTED, PROGRAMS_CATALOG, REFERRALS_STATUS, "bench.passthrough"]
+        ours += [program_topic(c) for c in codes]
+        ours += [f"{t}.dlq" for t in ours]
+        doomed = [t for t in ours if t in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+        for _ in range(100):  # deletion is asynchronous
+            if not set(doomed) & set(await admin.list_topics()):
+                break
+            await asyncio.sleep(0.1)
+        try:
+            await admin.delete_consumer_groups([CONSUMER])
+        except Exception:
+            pass  # no such group yet
+    finally:
+        await admin.close()
+    await ensure_catalogue_topics(BOOTSTRAP)
 
 
 # ------------------------------------------------------------------------------ the router
 
 
-# Where the relay's records go. By default "bench-<run>." is put before every topic the relay
-# publishes to (bench-<run>.referrals.<CODE>, bench-<run>.referrals.status: created like the real
-# ones, deleted at the end) so that the runs do not pile records into the shared program topics
-# and referrals.status that tests read from the beginning; --shared-topics publishes to the real
-# topics, as production does. The work measured is the same: one more Python call per record.
-OUTPUT_PREFIX = ""
+@dataclass(frozen=True)
+class Topology:
+    consumers: int
+    own_relay: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Topology:
+        m = re.fullmatch(r"(\d+)(\+relay)?", text.strip())
+        if not m or int(m.group(1)) < 1 or (m.group(2) is None and m.group(1) != "1"):
+            raise argparse.ArgumentTypeError(f"{text!r}: 1, 1+relay, 2+relay, ...")
+        return cls(int(m.group(1)), m.group(2) is not None)
+
+    def __str__(self) -> str:
+        return f"{self.consumers}{'+relay' if self.own_relay else ''}"
+
+    def describe(self) -> str:
+        if not self.own_relay:
+            return "one `serve` process (API + relay + intake consumer)"
+        return f"{self.consumers} x `consume router-intakes` + 1 x `relay`"
 
 
-class RenamingProducer:
-    """The relay's producer, sending to ``OUTPUT_PREFIX + topic``."""
+class RouterProcesses:
+    """The router as separate OS processes on a fresh, migrated database."""
 
-    def __init__(self, inner: Any, prefix: str) -> None:
-        self._inner = inner
-        self._prefix = prefix
+    def __init__(self, topology: Topology, *, profile_dir: Path | None = None) -> None:
+        self.topology = topology
+        self.profile_dir = profile_dir
+        self.database = f"bench_{uuid.uuid4().hex[:10]}"
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.logs = Path(tempfile.mkdtemp(prefix="rujukan-bench-"))
 
-    async def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._inner.send(self._prefix + topic, *args, **kwargs)
+    async def create_database(self) -> None:
+        conn = await asyncpg.connect(PG_DSN + "/postgres")
+        try:
+            await conn.execute(f'CREATE DATABASE "{self.database}"')
+        finally:
+            await conn.close()
+        await asyncio.to_thread(migrate, definition, f"{PG_URL}/{self.database}")
 
-    async def partitions_for(self, topic: str) -> Any:
-        return await self._inner.partitions_for(self._prefix + topic)
+    def _env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "RUJUKAN_KAFKA_BOOTSTRAP": BOOTSTRAP,
+            "RUJUKAN_PG_URL": PG_URL,
+            "RUJUKAN_REFERRAL_ROUTER_DATABASE": self.database,
+            "RUJUKAN_REFERRAL_ROUTER_PORT": "18093",
+            "RUJUKAN_RUN_CONSUMERS": CONSUMER,
+            "RUJUKAN_LOG_LEVEL": "WARNING",
+            "RUJUKAN_LOG_JSON": "false",
+            "RUJUKAN_ENVIRONMENT": "local",
+        }
 
-    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> Any:
-        return await self._inner.send_batch(batch, self._prefix + topic, partition=partition)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def output_topics(codes: list[str]) -> list[NewTopic]:
-    """The private copies of the topics the relay publishes to (same partitions and configs)."""
-    names = [program_topic(c) for c in codes] + [REFERRALS_STATUS]
-    return [
-        NewTopic(
-            OUTPUT_PREFIX + n, topic_spec(n).partitions, 1, topic_configs=dict(topic_spec(n).config)
+    def _spawn(self, kind: str, args: list[str]) -> None:
+        command = [sys.executable]
+        if self.profile_dir is not None:
+            n = sum(1 for k, _p in self.procs if k == kind)
+            command += ["-m", "cProfile", "-o", str(self.profile_dir / f"{kind}-{n}.prof")]
+        command += ["-m", "rujukan_router", *args]
+        log = (self.logs / f"{kind}-{len(self.procs)}.log").open("wb")
+        self.procs.append(
+            (kind, subprocess.Popen(command, env=self._env(), stdout=log, stderr=log))
         )
-        for n in names
-    ]
+
+    def start(self) -> dict[int, str]:
+        """Start the processes; returns their pids and kinds."""
+        if self.topology.own_relay:
+            for _ in range(self.topology.consumers):
+                self._spawn("consumer", ["consume", CONSUMER])
+            self._spawn("relay", ["relay"])
+        else:
+            self._spawn("serve", ["serve"])
+        return {p.pid: k for k, p in self.procs}
+
+    def check(self) -> None:
+        for kind, p in self.procs:
+            if p.poll() is not None:
+                log = sorted(self.logs.glob(f"{kind}-*.log"))
+                tail = log[-1].read_text(errors="replace")[-3000:] if log else ""
+                raise RuntimeError(f"router {kind} process exited ({p.returncode}):\n{tail}")
+
+    async def stop(self) -> None:
+        for _kind, p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for _kind, p in self.procs:
+            for _ in range(300):
+                if p.poll() is not None:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                p.kill()
+        self.procs = []
+
+    async def drop_database(self) -> None:
+        for attempt in range(20):
+            conn = await asyncpg.connect(PG_DSN + "/postgres")
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+                break
+            except asyncpg.PostgresError:
+                if attempt == 19:
+                    raise
+            finally:
+                await conn.close()
+            await asyncio.sleep(0.5)
+        shutil.rmtree(self.logs, ignore_errors=True)
+
+    async def query(self, sql: str) -> Any:
+        conn = await asyncpg.connect(f"{PG_DSN}/{self.database}")
+        try:
+            return await conn.fetch(sql)
+        finally:
+            await conn.close()
+
+    async def scalar(self, sql: str) -> Any:
+        return (await self.query(sql))[0][0]
 
 
 @dataclass
-class RunResult:
-    first: float = 0.0
-    consumed: float = 0.0
-    done: float = 0.0
-    handled: int = 0
-    cpu_first: CpuSnapshot | None = None
-    cpu_done: CpuSnapshot | None = None
+class Routed:
+    households: int
+    referrals: int
+    seconds: float
+    start: float
+    end: float
+    check: str
+    cpu: str
+    used: dict[str, float] = field(default_factory=dict)
 
 
-class RouterUnderTest:
-    """A router in-process: fresh migrated database, seed catalogue, the intake consumer and the
-    outbox relay, wired like ``Runtime.start`` wires them."""
-
-    def __init__(
-        self, servers: Servers, seeds: list[ProgramPublishedV1], meter: CpuMeter | None
-    ) -> None:
-        self.servers = servers
-        self.seeds = seeds
-        self.meter = meter
-        self.database = ""
-        self.result = RunResult()
-        self.stop_event = asyncio.Event()
-        self.tasks: list[asyncio.Task[None]] = []
-        self.consumer: AIOKafkaConsumer | None = None
-        self.failed: BaseException | None = None
-
-    async def start(self) -> None:
-        self.database = await create_database(self.servers, prefix="bench")
-        settings = RouterSettings(
-            kafka_bootstrap=self.servers.kafka_bootstrap,
-            pg_url=self.servers.pg_url,
-            database=self.database,
-            environment="test",
-            run_consumers="none",
-            log_json=False,
-            log_level="WARNING",
-        )
-        await asyncio.to_thread(migrate, HEADLESS, settings.dsn)
-        self.runtime = Runtime(HEADLESS, settings)
-        self.runtime.on_fatal = self._fatal
-        if OUTPUT_PREFIX:
-            self.runtime.relay._publisher = RecordPublisher(
-                RenamingProducer(self.runtime.producer, OUTPUT_PREFIX)  # type: ignore[arg-type]
-            )
-        await self.runtime.producer.start()
-        self.state = state(self.runtime)
-        for event in self.seeds:
-            await self.state.apply_program(event.code, event)
-        self.state.view.ready.set()
-        tune_collector()  # as Runtime.start and the catalogue view do
-
-    def _fatal(self, exc: BaseException) -> None:
-        self.failed = exc
-
-    async def run(self, topic: str, group: str) -> None:
-        """Start the router-intakes consumer on ``topic`` and the outbox relay."""
-        rt = self.runtime
-        spec = next(s for s in self.state.consumers() if s.name == INTAKE_CONSUMER)
-        t = IntakeSubmittedV1.ce_type
-        handle = spec.handlers[t]
-        batches = dict(getattr(spec, "batch_handlers", {}))  # the runner prefers these
-
-        def note(n: int) -> None:
-            if self.result.handled == 0:
-                self.result.first = time.perf_counter()
-                if self.meter is not None:
-                    self.result.cpu_first = self.meter.snapshot()
-            self.result.handled += n
-
-        async def timed(ctx: HandlerContext, event: Any) -> None:
-            note(1)
-            await handle(ctx, event)
-
-        extra: dict[str, Any] = {}
-        if t in batches:
-            handle_batch = batches[t]
-
-            async def timed_batch(items: list[tuple[HandlerContext, Any]]) -> None:
-                note(len(items))
-                await handle_batch(items)
-
-            extra["batch_handlers"] = {**batches, t: timed_batch}
-        spec = replace(spec, topics=[topic], group_id=group, handlers={t: timed}, **extra)
-        # as Runtime._run_consumer does
-        self.consumer = make_consumer(
-            rt.settings.kafka_bootstrap,
-            group_id=spec.group,
-            client_id=f"bench-{spec.name}-{os.getpid()}",
-            max_poll_records=rt.settings.consumer_batch,
-        )
-        runner = ConsumerRunner(
-            spec,
-            consumer=self.consumer,
-            producer=rt.producer,
-            sessions=rt.sessions,
-            outbox=rt.outbox,
-            on_committed=lambda _n: rt.relay.wake(),
-            max_records=rt.settings.consumer_batch,
-        )
-        await self.consumer.start()
-        consumer = self.consumer
-
-        async def consume() -> None:
-            try:
-                await runner.run(self.stop_event)
-            finally:
-                await runner.wait_idle()
-                await consumer.stop()
-
-        self.tasks = [
-            asyncio.create_task(consume(), name="consumer"),
-            asyncio.create_task(rt.relay.run(self.stop_event), name="relay"),
-        ]
-
-    def check_tasks(self) -> None:
-        for task in self.tasks:
-            if task.done():
-                task.result()
-                raise RuntimeError(f"router task {task.get_name()} stopped")
-        if self.failed is not None:
-            raise RuntimeError(f"router failed: {self.failed!r}")
-
-    async def wait_assigned(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while not (self.consumer and self.consumer.assignment()):
-            self.check_tasks()
+async def route_all(
+    topology: Topology,
+    intakes: list[IntakeSubmittedV1],
+    catalogue: Catalogue,
+    seeds: list[ProgramPublishedV1],
+    sampler: CpuSampler | None,
+    *,
+    profile_dir: Path | None = None,
+) -> Routed:
+    """Produce the intakes and the catalogue, start the router, wait until everything is
+    routed, committed and delivered; check the result."""
+    codes = sorted(e.code for e in seeds)
+    await reset_topics(codes)
+    await publish_catalogue(seeds)
+    await produce_intakes(intakes)
+    ends = await end_offsets([INTAKE_SUBMITTED])
+    router = RouterProcesses(topology, profile_dir=profile_dir)
+    await router.create_database()
+    try:
+        pids = router.start()
+        if sampler is not None:
+            sampler.watch(pids)
+        deadline = time.monotonic() + 120 + len(intakes) / 100
+        while True:
+            router.check()
             if time.monotonic() > deadline:
-                raise TimeoutError("the router's consumer got no partitions")
-            await asyncio.sleep(0.05)
-
-    async def wait_done(
-        self, group: str, ends: dict[TopicPartition, int], *, within: float, poll: float = 0.05
-    ) -> RunResult:
-        """Until committed to the end and the outbox is empty."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.servers.kafka_bootstrap)
-        await admin.start()
-        deadline = time.monotonic() + within
-        try:
-            while True:
-                self.check_tasks()
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"router did not finish in {within}s")
-                if self.result.handled and await committed_to_end(admin, group, ends):
-                    now = time.perf_counter()
-                    self.result.consumed = self.result.consumed or now
-                    if await self.scalar("SELECT count(*) FROM outbox") == 0:
-                        self.result.done = time.perf_counter()
-                        if self.meter is not None:
-                            self.result.cpu_done = self.meter.snapshot()
-                        return self.result
-                await asyncio.sleep(poll)
-        finally:
-            await admin.close()
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.runtime.sessions() as session:
-            return await session.scalar(text(sql), params)
-
-    async def rows(self, sql: str, **params: Any) -> list[Any]:
-        async with self.runtime.sessions() as session:
-            return list((await session.execute(text(sql), params)).all())
-
-    async def stop(self) -> None:
-        self.stop_event.set()
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=30)
-        if hasattr(self, "runtime"):
-            await self.runtime.producer.stop()
-            await self.runtime.engine.dispose()
-        if hasattr(self, "state"):
-            await self.state.view._consumer.stop()  # built, never started (no background jobs)
-        if self.database:
-            await drop_bench_database(self.servers, self.database)
+                raise TimeoutError("the router did not finish in time")
+            processed = await router.scalar("SELECT count(*) FROM processed_events")
+            if processed >= len(intakes):
+                pending = await router.scalar(
+                    "SELECT (SELECT count(*) FROM outbox)"
+                    " + (SELECT count(*) FROM referrals WHERE status = 'created')"
+                )
+                if pending == 0 and await committed_to_end(CONSUMER, ends):
+                    break
+            await asyncio.sleep(0.1)
+        [(start, end)] = await router.query(
+            "SELECT (SELECT extract(epoch FROM min(processed_at)) FROM processed_events),"
+            " (SELECT extract(epoch FROM max(at)) FROM referral_history"
+            "  WHERE to_status = 'delivered')"
+        )
+        start, end = float(start), float(end)
+        await asyncio.sleep(0.2)  # one more CPU sample after the end
+        check = await verify(router, intakes, catalogue)
+        referrals = await router.scalar("SELECT count(*) FROM referrals")
+    finally:
+        await router.stop()
+        await router.drop_database()
+    cpu, used = sampler.report(start, end) if sampler is not None else ("", {})
+    return Routed(len(intakes), referrals, end - start, start, end, check, cpu, used)
 
 
-async def drop_bench_database(servers: Servers, name: str) -> None:
-    """Plain DROP first: it makes an autovacuum worker on the database exit, where
-    ``DROP ... WITH (FORCE)`` (``rujukan_platform.testing.drop_database``) fails with
-    'must be a member of the role whose process is being terminated' for a non-superuser."""
-    import asyncpg
-
-    for attempt in range(10):
-        conn = await asyncpg.connect(servers.pg_dsn + "/postgres")
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            return
-        except asyncpg.exceptions.ObjectInUseError:
-            if attempt == 9:
-                await drop_database(servers, name)  # WITH (FORCE)
-                return
-        finally:
-            await conn.close()
-        await asyncio.sleep(0.5)
-
-
-async def verify(router: RouterUnderTest, intakes: list[IntakeSubmittedV1]) -> str:
-    """Every intake: decisions stored, processed once, referrals == decide's, all delivered."""
-    catalogue = router.state.catalogue
+async def verify(
+    router: RouterProcesses, intakes: list[IntakeSubmittedV1], catalogue: Catalogue
+) -> str:
+    """Every intake processed once and decided once; its referrals exactly decide's; all
+    delivered; nothing left in the outbox."""
     want = {i.intake_id: expected_referrals(i, catalogue) for i in intakes}
     got: dict[Any, set[str]] = {}
-    rows = await router.rows("SELECT intake_id, program_code, status FROM referrals")
     statuses: dict[str, int] = {}
     dupes = 0
-    for r in rows:
-        codes = got.setdefault(r.intake_id, set())
-        dupes += r.program_code in codes
-        codes.add(r.program_code)
-        statuses[r.status] = statuses.get(r.status, 0) + 1
+    for r in await router.query("SELECT intake_id, program_code, status FROM referrals"):
+        codes = got.setdefault(r["intake_id"], set())
+        dupes += r["program_code"] in codes
+        codes.add(r["program_code"])
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     wrong = sum(1 for i, codes in want.items() if got.get(i, set()) != codes)
-    processed = await router.scalar(
-        "SELECT count(*) FROM processed_events WHERE consumer = :c", c=INTAKE_CONSUMER
-    )
+    processed = await router.scalar("SELECT count(*) FROM processed_events")
     decided = await router.scalar("SELECT count(DISTINCT intake_id) FROM decisions")
-    expected_total = sum(len(c) for c in want.values())
-    ok = wrong == 0 and dupes == 0 and processed == len(intakes) and decided == len(intakes)
+    decisions = await router.scalar("SELECT count(*) FROM decisions")
+    outbox = await router.scalar("SELECT count(*) FROM outbox")
+    expected = sum(len(c) for c in want.values())
+    ok = (
+        wrong == 0
+        and dupes == 0
+        and processed == decided == decisions == len(intakes)
+        and outbox == 0
+        and set(statuses) == {"delivered"}
+    )
     return (
-        f"    check: {'OK' if ok else 'MISMATCH'} — referrals {len(rows)} (decide says "
-        f"{expected_total}), intakes with a different set {wrong}, duplicate rows {dupes}, "
-        f"processed_events {processed}/{len(intakes)}, intakes with decisions {decided}, "
+        f"    check: {'OK' if ok else 'MISMATCH'} - referrals {sum(statuses.values())} "
+        f"(decide says {expected}), intakes routed differently {wrong}, duplicates {dupes}, "
+        f"processed_events {processed}/{len(intakes)}, decisions {decisions}, outbox {outbox}, "
         f"statuses {statuses}"
     )
 
@@ -666,116 +720,97 @@ async def verify(router: RouterUnderTest, intakes: list[IntakeSubmittedV1]) -> s
 # ------------------------------------------------------------------------------ phases
 
 
-def _partition_spread(ends: dict[TopicPartition, int]) -> str:
-    return "/".join(str(ends[tp]) for tp in sorted(ends, key=lambda t: t.partition))
-
-
-async def new_topics(bootstrap: str, names: list[str], partitions: int) -> None:
-    specs = [NewTopic(n, partitions, 1) for n in names] + [
-        NewTopic(f"{n}.dlq", 1, 1) for n in names
-    ]
-    await create_topics(bootstrap, specs)
-
-
-async def dlq_count(bootstrap: str, topic: str) -> int:
-    ends = await end_offsets(bootstrap, [f"{topic}.dlq"])
-    return sum(ends.values())
-
-
 async def phase_throughput(
-    servers: Servers,
-    seeds: list[ProgramPublishedV1],
-    topic: str,
+    topologies: list[Topology],
     intakes: list[IntakeSubmittedV1],
-    ends: dict[TopicPartition, int],
-    meter: CpuMeter,
-    run_id: str,
-) -> dict[str, Any]:
-    n = len(intakes)
-    router = RouterUnderTest(servers, seeds, meter)
-    try:
-        await router.start()
-        group = f"bench-{run_id}-router"
-        await router.run(topic, group)
-        res = await router.wait_done(group, ends, within=max(600.0, n / 20))
-        referrals = await router.scalar("SELECT count(*) FROM referrals")
-        print("a. router: consume -> decide -> commit -> relay (consumer + relay, one process)")
-        total, consume = res.done - res.first, res.consumed - res.first
+    catalogue: Catalogue,
+    seeds: list[ProgramPublishedV1],
+    sampler: CpuSampler,
+) -> dict[str, float]:
+    rates: dict[str, float] = {}
+    for k, topology in enumerate([topologies[0], *topologies]):
+        r = await route_all(topology, intakes, catalogue, seeds, sampler)
+        rate = r.households / r.seconds
+        if k == 0:
+            # Fresh servers are cold: the broker's JVM has compiled nothing yet and PostgreSQL
+            # zero-fills every new WAL segment instead of recycling old ones. Production
+            # servers are warm, so the first run only warms them up (its figure is shown).
+            print(
+                f"a. warm-up, topology {topology} on the fresh servers: {rate:.0f} households/s "
+                f"(CPU per household: router {r.used['router processes'] / r.households * 1e6:.0f}"
+                f" us, PostgreSQL {r.used['postgresql'] / r.households * 1e6:.0f} us, Kafka "
+                f"{r.used['kafka broker'] / r.households * 1e6:.0f} us); not counted"
+            )
+            continue
+        rates[str(topology)] = rate
+        print(f"a. router, topology {topology}: {topology.describe()}")
         print(
-            f"    households {n}, referrals {referrals} ({referrals / n:.2f}/household), "
-            f"events relayed {3 * referrals} (ReferralCreated + created + delivered status)"
+            f"    households {r.households}, referrals {r.referrals} "
+            f"({r.referrals / r.households:.2f}/household), records published {3 * r.referrals} "
+            "(ReferralCreated, 'created' and 'delivered' status per referral)"
         )
         print(
-            f"    consumed and committed to the end: {consume:.2f} s"
-            f"  ({n / consume:.0f} households/s)"
+            f"    ROUTER: {rate:.0f} households/s, {r.referrals / r.seconds:.0f} referrals/s, "
+            f"{3 * r.referrals / r.seconds:.0f} records published/s ({r.seconds:.2f} s)"
         )
-        print(f"    + outbox drained (all relayed):    {total:.2f} s")
+        print(r.cpu)
+        per = {k: v / r.households * 1e6 for k, v in r.used.items()}
         print(
-            f"    ROUTER: {n / total:.0f} households/s, {referrals / total:.0f} referrals/s, "
-            f"{3 * referrals / total:.0f} events published/s"
+            f"    CPU per household: router {per['router processes']:.0f} us, PostgreSQL "
+            f"{per['postgresql']:.0f} us, Kafka {per['kafka broker']:.0f} us"
         )
-        if res.cpu_first and res.cpu_done:
-            print(CpuMeter.report(res.cpu_first, res.cpu_done))
-        print(await verify(router, intakes))
-        print(f"    DLQ records: {await dlq_count(servers.kafka_bootstrap, topic)}")
-        return {"hh_s": n / total, "ref_s": referrals / total, "seconds": total}
-    finally:
-        await router.stop()
+        print(r.check)
+    return rates
 
 
-async def phase_passthrough(
-    servers: Servers,
-    src: str,
-    dst: str,
-    ends: dict[TopicPartition, int],
-    meter: CpuMeter,
-    run_id: str,
-) -> dict[str, Any]:
-    bootstrap = servers.kafka_bootstrap
-    consumer = make_consumer(
-        bootstrap, group_id=f"bench-{run_id}-passthrough", client_id="bench-pt"
+async def phase_passthrough(count: int, sampler: CpuSampler) -> float:
+    """aiokafka alone: consume intake.submitted, produce every record, await acks, commit."""
+    await create_topics(BOOTSTRAP, [NewTopic("bench.passthrough", 6, 1)])
+    ends = await end_offsets([INTAKE_SUBMITTED])
+    consumer = AIOKafkaConsumer(
+        INTAKE_SUBMITTED,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=f"bench-passthrough-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=500,
+        fetch_max_wait_ms=100,
     )
-    producer = make_producer(bootstrap, client_id="bench-passthrough")
+    producer = make_producer(BOOTSTRAP, client_id="bench-passthrough")
     await producer.start()
     await consumer.start()
-    consumer.subscribe([src])
     committed = {tp: 0 for tp in ends}
     first = 0.0
-    count = 0
-    cpu0 = None
+    n = 0
     try:
-        deadline = time.monotonic() + 600
         while any(committed[tp] < end for tp, end in ends.items()):
-            if time.monotonic() > deadline:
-                raise TimeoutError("passthrough did not finish")
             batch = await consumer.getmany(timeout_ms=200, max_records=500)
             if not batch:
                 continue
-            if not first:
-                first = time.perf_counter()
-                cpu0 = meter.snapshot()
-            futures = []
-            for records in batch.values():
-                for r in records:
-                    futures.append(
-                        await producer.send(dst, value=r.value, key=r.key, headers=list(r.headers))
-                    )
+            first = first or time.time()
+            futures = [
+                await producer.send(
+                    "bench.passthrough", value=r.value, key=r.key, headers=list(r.headers)
+                )
+                for records in batch.values()
+                for r in records
+            ]
             await asyncio.gather(*futures)
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items()}
             await consumer.commit(offsets)
             committed.update(offsets)
-            count += len(futures)
-        elapsed = time.perf_counter() - first
-        cpu1 = meter.snapshot()
+            n += len(futures)
+        last = time.time()
     finally:
         await consumer.stop()
         await producer.stop()
+    await asyncio.sleep(0.2)
+    rate = n / (last - first)
     print("b. passthrough: aiokafka consume -> produce (acks=all, idempotent) -> commit, 500/batch")
-    print(f"    records {count} in {elapsed:.2f} s")
-    print(f"    PASSTHROUGH: {count / elapsed:.0f} records/s")
-    assert cpu0 is not None
-    print(CpuMeter.report(cpu0, cpu1))
-    return {"rec_s": count / elapsed}
+    print(f"    PASSTHROUGH: {rate:.0f} records/s ({n} records in {last - first:.2f} s)")
+    print(sampler.report(first, last)[0])
+    assert n == count
+    return rate
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -787,15 +822,14 @@ def _pct(values: list[float], p: float) -> float:
 class Tail:
     """Reads the program topics from their current end; notes when each referral appears."""
 
-    def __init__(self, bootstrap: str, codes: list[str]) -> None:
-        self.bootstrap = bootstrap
-        self.topics = [OUTPUT_PREFIX + program_topic(c) for c in codes]
-        self.seen: dict[str, list[tuple[float, float]]] = {}  # intake -> [(read at, created ms)]
+    def __init__(self, codes: list[str]) -> None:
+        self.topics = [program_topic(c) for c in codes]
+        self.seen: dict[str, list[tuple[float, float]]] = {}  # intake -> [(read at, created)]
         self.stop_event = asyncio.Event()
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, fetch_max_wait_ms=20
+            bootstrap_servers=BOOTSTRAP, group_id=None, fetch_max_wait_ms=20
         )
         await self.consumer.start()
         tps = []
@@ -812,15 +846,15 @@ class Tail:
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
+        created = ReferralCreatedV1.ce_type.encode()
         while not self.stop_event.is_set():
             batch = await self.consumer.getmany(timeout_ms=100)
             now = time.time()
             for records in batch.values():
                 for r in records:
-                    if dict(r.headers).get("ce_type") != ReferralCreatedV1.ce_type.encode():
-                        continue
-                    intake = orjson.loads(r.value)["intake_id"]
-                    self.seen.setdefault(intake, []).append((now, r.timestamp / 1000))
+                    if dict(r.headers).get("ce_type") == created:
+                        intake = orjson.loads(r.value)["intake_id"]
+                        self.seen.setdefault(intake, []).append((now, r.timestamp / 1000))
 
     async def stop(self) -> None:
         self.stop_event.set()
@@ -829,33 +863,28 @@ class Tail:
 
 
 async def phase_latency(
-    servers: Servers,
-    seeds: list[ProgramPublishedV1],
-    topic: str,
-    codes: list[str],
+    topology: Topology,
     rate: float,
     seconds: float,
     seed: int,
-    meter: CpuMeter,
-    run_id: str,
-) -> dict[str, Any]:
-    bootstrap = servers.kafka_bootstrap
-    n = int(rate * seconds)
-    warm = int(rate)  # one second of warm-up, not measured
+    catalogue: Catalogue,
+    seeds: list[ProgramPublishedV1],
+    sampler: CpuSampler,
+) -> None:
+    codes = sorted(e.code for e in seeds)
+    n, warm = int(rate * seconds), int(rate)
     intakes = generate(n + warm, seed + 1, codes)
-    router = RouterUnderTest(servers, seeds, None)
-    tail = Tail(bootstrap, codes)
-    producer = make_producer(bootstrap, client_id="bench-intake-paced")
+    want = {str(i.intake_id): len(expected_referrals(i, catalogue)) for i in intakes}
+    await reset_topics(codes)
+    await publish_catalogue(seeds)
+    router = RouterProcesses(topology)
+    await router.create_database()
+    tail = Tail(codes)
+    producer = make_producer(BOOTSTRAP, client_id="bench-intake-paced")
     try:
-        await router.start()
-        want = {
-            str(i.intake_id): len(expected_referrals(i, router.state.catalogue)) for i in intakes
-        }
-        await tail.start()
-        group = f"bench-{run_id}-latency"
-        await router.run(topic, group)
-        await router.wait_assigned()
+        sampler.watch(router.start())
         await producer.start()
+        await tail.start()
         sent_at: dict[str, float] = {}
 
         async def paced(batch: list[IntakeSubmittedV1]) -> float:
@@ -863,19 +892,16 @@ async def phase_latency(
             t0 = time.perf_counter()
             behind = 0.0
             for k, intake in enumerate(batch):
-                target = t0 + k / rate
-                delay = target - time.perf_counter()
+                delay = t0 + k / rate - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 else:
                     behind = max(behind, -delay)
-                meta = EventMeta(
-                    type=IntakeSubmittedV1.ce_type, source="/rujukan/intake", subject=intake.key()
-                )
+                meta = _meta(intake)
                 sent_at[str(intake.intake_id)] = meta.time.timestamp()
                 futures.append(
                     await producer.send(
-                        topic,
+                        INTAKE_SUBMITTED,
                         value=intake.model_dump_json().encode(),
                         key=intake.key().encode(),
                         headers=meta.to_headers(),
@@ -884,64 +910,99 @@ async def phase_latency(
             await asyncio.gather(*futures)
             return behind
 
-        def complete(ids: list[str]) -> bool:
-            return all(len(tail.seen.get(i, ())) >= want[i] for i in ids)
-
         async def until_complete(ids: list[str], within: float) -> None:
             deadline = time.monotonic() + within
-            while not complete(ids):
-                router.check_tasks()
+            while any(len(tail.seen.get(i, ())) < want[i] for i in ids):
+                router.check()
                 if time.monotonic() > deadline:
                     missing = sum(1 for i in ids if len(tail.seen.get(i, ())) < want[i])
                     raise TimeoutError(f"{missing} households' referrals never appeared")
                 await asyncio.sleep(0.05)
 
-        await paced(intakes[:warm])
-        await until_complete([str(i.intake_id) for i in intakes[:warm]], 60)
-        measured = intakes[warm:]
-        cpu0 = meter.snapshot()
-        t0 = time.perf_counter()
-        behind = await paced(measured)
-        send_seconds = time.perf_counter() - t0
-        ids = [str(i.intake_id) for i in measured]
+        await paced(intakes[:warm])  # also waits for the router to load the catalogue
+        await until_complete([str(i.intake_id) for i in intakes[:warm]], 120)
+        t0 = time.time()
+        behind = await paced(intakes[warm:])
+        sending = time.time() - t0
+        ids = [str(i.intake_id) for i in intakes[warm:]]
         await until_complete(ids, 120)
-        cpu1 = meter.snapshot()
-        last, first, relayed = [], [], []
-        no_referral = 0
+        t1 = time.time()
+        last, first, produced = [], [], []
         for i in ids:
-            if want[i] == 0:
-                no_referral += 1
-                continue
-            seen = tail.seen[i]
-            last.append(max(s[0] for s in seen) - sent_at[i])
-            first.append(min(s[0] for s in seen) - sent_at[i])
-            relayed.append(max(s[1] for s in seen) - sent_at[i])
-        extra = sum(max(0, len(tail.seen.get(i, ())) - want[i]) for i in ids)
+            if want[i]:
+                seen = tail.seen[i]
+                last.append(max(s[0] for s in seen) - sent_at[i])
+                first.append(min(s[0] for s in seen) - sent_at[i])
+                produced.append(max(s[1] for s in seen) - sent_at[i])
         print(
-            f"c. latency: {n} intakes at a steady {rate:.0f}/s ({send_seconds:.1f} s of sending, "
-            f"producer at most {behind * 1e3:.0f} ms behind schedule), after {warm} warm-up intakes"
-        )
-        print(
-            f"    households with referrals {len(last)}, without (nothing eligible) {no_referral}, "
-            f"referrals seen beyond decide's {extra}"
+            f"c. latency, topology {topology}: {n} intakes at a steady {rate:.0f}/s "
+            f"({sending:.1f} s of sending, at most {behind * 1e3:.0f} ms behind schedule), "
+            f"after {warm} warm-up intakes; {len(last)} households with referrals"
         )
         for label, values in (
             ("send -> last referral read", last),
             ("send -> first referral read", first),
-            ("send -> last referral produced", relayed),
+            ("send -> last referral produced", produced),
         ):
             ms = [v * 1e3 for v in values]
             print(
                 f"    {label:31s} p50 {_pct(ms, 50):6.0f} ms  p95 {_pct(ms, 95):6.0f} ms  "
                 f"p99 {_pct(ms, 99):6.0f} ms  max {max(ms):6.0f} ms"
             )
-        print(CpuMeter.report(cpu0, cpu1))
-        return {"p50": _pct(last, 50), "p95": _pct(last, 95), "p99": _pct(last, 99)}
+        print(sampler.report(t0, t1)[0])
     finally:
         await producer.stop()
         if hasattr(tail, "task"):
             await tail.stop()
         await router.stop()
+        await router.drop_database()
+
+
+async def phase_profile(
+    topology: Topology,
+    intakes: list[IntakeSubmittedV1],
+    catalogue: Catalogue,
+    seeds: list[ProgramPublishedV1],
+    top: int,
+) -> None:
+    out = Path(tempfile.mkdtemp(prefix="rujukan-profile-"))
+    try:
+        r = await route_all(topology, intakes, catalogue, seeds, None, profile_dir=out)
+        n = len(intakes)
+        print(
+            f"d. profile: topology {topology}, each process under cProfile; {n} households "
+            f"({n / r.seconds:.0f}/s under the profiler)"
+        )
+        for path in sorted(await asyncio.to_thread(lambda: list(out.glob("*.prof")))):
+            stats = pstats.Stats(str(path))
+            raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+            idle = sum(v[2] for k, v in raw.items() if k[2] == EPOLL)
+            cpu = sum(v[2] for v in raw.values()) - idle
+            print(
+                f"    {path.stem}: {cpu:.1f} s of CPU ({cpu / n * 1e6:.0f} us/household under "
+                f"the profiler), {idle:.1f} s waiting in epoll; own time by layer:"
+            )
+            for layer, t in sorted(layer_breakdown(raw).items(), key=lambda kv: -kv[1]):
+                print(f"      {t / cpu * 100:5.1f}%  {t / n * 1e6:6.0f} us/household  {layer}")
+            print(f"      top {top} functions by own time (% of busy; us/household; calls):")
+            shown = 0
+            for (filename, line, name), (_cc, nc, tt, _ct, _callers) in sorted(
+                raw.items(), key=lambda kv: kv[1][2], reverse=True
+            ):
+                if name == EPOLL:
+                    continue
+                print(
+                    f"      {tt / cpu * 100:5.1f}%  {tt / n * 1e6:6.0f} us  {nc:8d}  "
+                    f"{_where(filename)}:{line} {name}"
+                )
+                shown += 1
+                if shown >= top:
+                    break
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------ profiles
 
 
 def _where(filename: str) -> str:
@@ -964,7 +1025,6 @@ LAYERS = [  # (substring of the file path, layer); the first match wins
     ("/asyncio/", "asyncio event loop"),
     ("selectors.py", "asyncio event loop"),
     ("/greenlet/", "greenlet"),
-    ("router_throughput.py", "benchmark harness"),
 ]
 
 
@@ -1002,107 +1062,6 @@ def layer_breakdown(raw: dict[Any, Any]) -> dict[str, float]:
     return out
 
 
-async def profiled_run(
-    servers: Servers,
-    seeds: list[ProgramPublishedV1],
-    topic: str,
-    intakes: list[IntakeSubmittedV1],
-    ends: dict[TopicPartition, int],
-    group: str,
-    start: Callable[[], None],
-    stop: Callable[[], None],
-) -> float:
-    router = RouterUnderTest(servers, seeds, None)
-    try:
-        await router.start()
-        start()
-        try:
-            await router.run(topic, group)
-            res = await router.wait_done(group, ends, within=max(600.0, len(intakes) / 10))
-        finally:
-            stop()
-        return len(intakes) / (res.done - res.first)
-    finally:
-        await router.stop()
-
-
-async def phase_profile(
-    servers: Servers,
-    seeds: list[ProgramPublishedV1],
-    intakes: list[IntakeSubmittedV1],
-    topics: list[str],
-    run_id: str,
-    top: int,
-    out: Path | None,
-    use_pyinstrument: bool,
-) -> None:
-    n = len(intakes)
-    bootstrap = servers.kafka_bootstrap
-    _took, ends = await produce_intakes(bootstrap, topics[0], intakes)
-    profiler = cProfile.Profile()
-    rate = await profiled_run(
-        servers, seeds, topics[0], intakes, ends, f"bench-{run_id}-profile",
-        profiler.enable, profiler.disable,
-    )  # fmt: skip
-    stats = pstats.Stats(profiler)
-    if out is not None:
-        stats.dump_stats(str(out))
-    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    idle = sum(v[2] for k, v in raw.items() if k[2] == EPOLL)
-    cpu = sum(v[2] for v in raw.values()) - idle
-    print(
-        f"d. profile: cProfile around consume+relay of {n} households ({rate:.0f} households/s "
-        f"under the profiler); {cpu:.1f} s in this process's code, {idle:.1f} s waiting in epoll"
-    )
-    print("    own time by layer (C functions counted for their Python callers):")
-    for layer, t in sorted(layer_breakdown(raw).items(), key=lambda kv: -kv[1]):
-        print(f"    {t / cpu * 100:5.1f}%  {t / n * 1e6:7.0f} us/household  {layer}")
-    print(f"    top {top} functions by own time (% of non-idle; us per household; calls):")
-    shown = 0
-    for (filename, line, name), (_cc, nc, tt, _ct, _callers) in sorted(
-        raw.items(), key=lambda kv: kv[1][2], reverse=True
-    ):
-        if name == EPOLL:
-            continue
-        print(
-            f"    {tt / cpu * 100:5.1f}%  {tt / n * 1e6:6.0f} us  {nc:8d}  "
-            f"{_where(filename)}:{line} {name}"
-        )
-        shown += 1
-        if shown >= top:
-            break
-    if not use_pyinstrument:
-        return
-    try:
-        from pyinstrument import Profiler
-    except ImportError:
-        print("    (pyinstrument not installed: no inclusive call tree)")
-        return
-    _took, ends = await produce_intakes(bootstrap, topics[1], intakes)
-    sampler = Profiler(interval=0.0005, async_mode="disabled")
-    rate = await profiled_run(
-        servers, seeds, topics[1], intakes, ends, f"bench-{run_id}-pyinstrument",
-        sampler.start, sampler.stop,
-    )  # fmt: skip
-    print(
-        f"    pyinstrument (sampling every 0.5 ms, same workload again, {rate:.0f} households/s): "
-        "inclusive wall time, % of the run; SQLAlchemy runs statements in greenlets, whose "
-        "frames appear as separate roots (Session.execute ...) rather than under their caller"
-    )
-    text_tree = sampler.output_text(
-        unicode=False,
-        color=False,
-        time="percent_of_total",
-        processor_options={"filter_threshold": 0.012},
-    )
-    for line in text_tree.splitlines():
-        if line.strip() and not line.lstrip().startswith(("_", "/", "Recorded", "Profile at")):
-            print("    " + line)
-
-
-# ------------------------------------------------------------------------------ main
-
-
 def _glob_libs(arg: str) -> list[str]:
     folder = arg.split(":")[0].rstrip("*").rstrip("/")
     try:
@@ -1111,7 +1070,7 @@ def _glob_libs(arg: str) -> list[str]:
         return []
 
 
-def machine_facts(servers: Servers) -> str:
+def machine_facts() -> str:
     def sh(cmd: str) -> str:
         try:
             return subprocess.run(
@@ -1123,7 +1082,7 @@ def machine_facts(servers: Servers) -> str:
     model = sh("lscpu | sed -n 's/^Model name:[ \\t]*//p'") or platform.processor()
     mem = sh("free -h | awk '/^Mem:/ {print $2}'")
     kafka_version = "?"
-    pid = find_kafka_pid(servers.kafka_bootstrap)
+    pid = find_kafka_pid()
     if pid is not None:
         libs = [a for a in _cmdline(pid) if "/libs" in a]
         jars = " ".join(libs + [os.path.basename(j) for d in libs for j in _glob_libs(d)])
@@ -1132,7 +1091,7 @@ def machine_facts(servers: Servers) -> str:
     return (
         f"{os.cpu_count()} cores ({model}), {mem} RAM, load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; python {platform.python_version()}; "
-        f"Kafka {kafka_version} (pid {pid})"
+        f"Kafka {kafka_version}"
     )
 
 
@@ -1157,142 +1116,103 @@ def code_state() -> str:
     return f"code: {head}; uncommitted in router/libs/contracts: {', '.join(dirty) or 'none'}"
 
 
-async def pg_version(servers: Servers) -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(servers.pg_dsn + "/postgres")
+async def pg_version() -> str:
+    conn = await asyncpg.connect(PG_DSN + "/postgres")
     try:
         return str(await conn.fetchval("SHOW server_version"))
     finally:
         await conn.close()
 
 
+# ------------------------------------------------------------------------------ main
+
+
 async def amain(args: argparse.Namespace) -> None:
     configure_logging(service="bench", level="WARNING", json=False)
-    servers = Servers(args.kafka, args.pg_url.rstrip("/"))
-    bootstrap = servers.kafka_bootstrap
-    meter = CpuMeter(find_kafka_pid(bootstrap), find_postmaster_pid(servers.pg_url))
-    run_id = uuid.uuid4().hex[:8]
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, run {run_id}")
-    print(
-        machine_facts(servers) + f"; PostgreSQL {await pg_version(servers)} "
-        f"(postmaster pid {meter.postmaster_pid})"
-    )
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(code_state())
-    seeds = [published_event(p) for p in load_seed_programs(SEED_DIR)]
-    codes = sorted(e.code for e in seeds)
-    print(
-        f"catalogue: {len(seeds)} programs {codes}; {args.partitions} partitions per intake topic"
-    )
-    await ensure_catalogue_topics(bootstrap)  # referrals.status, as `make up` does
-
-    topic = f"bench-{run_id}.intake.submitted"
-    out_topic = f"bench-{run_id}.passthrough"
-    rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    latency_topics = [f"bench-{run_id}.latency{k}.intake.submitted" for k in range(len(rates))]
-    profile_topic = f"bench-{run_id}.profile.intake.submitted"
-    mine = [topic, out_topic, *latency_topics, profile_topic, profile_topic + "-2"]
-    global OUTPUT_PREFIX
-    OUTPUT_PREFIX = "" if args.shared_topics else f"bench-{run_id}."
-    private = output_topics(codes) if OUTPUT_PREFIX else []
-    print(
-        "relay output: "
-        + (f"{OUTPUT_PREFIX}referrals.<CODE> and {OUTPUT_PREFIX}referrals.status" if private
-           else "the shared referrals.<CODE> and referrals.status topics")
-    )  # fmt: skip
+    start_servers()
+    sampler = CpuSampler()
+    sampler.start()
     try:
-        await new_topics(bootstrap, mine, args.partitions)
-        if private:
-            await create_topics(bootstrap, private)
+        print(
+            f"{machine_facts()}; PostgreSQL {await pg_version()}; private servers started for "
+            f"this run (Kafka 127.0.0.1:{KAFKA_PORT}, PostgreSQL 127.0.0.1:{PG_PORT})"
+        )
+        seeds = [published_event(p) for p in load_seed_programs(SEED_DIR)]
+        codes = sorted(e.code for e in seeds)
+        catalogue = Catalogue()
+        for event in seeds:
+            catalogue.put(event)
+        print(f"catalogue: {len(seeds)} programs {codes}; intake.submitted has 6 partitions")
         phases = set(args.phases.split(","))
+        rates: dict[str, float] = {}
         if phases & {"a", "b"}:
             t0 = time.perf_counter()
             intakes = generate(args.households, args.seed, codes)
-            gen = time.perf_counter() - t0
-            took, ends = await produce_intakes(bootstrap, topic, intakes)
             size = sum(len(i.model_dump_json()) for i in intakes[:1000]) / min(1000, len(intakes))
             print(
-                f"pre-produced {len(intakes)} intakes (generated in {gen:.1f} s, ~{size:.0f} B "
-                f"each) in {took:.1f} s ({len(intakes) / took:.0f}/s); per partition "
-                f"{_partition_spread(ends)}"
+                f"{len(intakes)} intakes generated in {time.perf_counter() - t0:.1f} s "
+                f"(seed {args.seed}, ~{size:.0f} B each)"
             )
-            router = pt = None
             if "a" in phases:
-                router = await phase_throughput(servers, seeds, topic, intakes, ends, meter, run_id)
+                rates = await phase_throughput(args.topologies, intakes, catalogue, seeds, sampler)
             if "b" in phases:
-                pt = await phase_passthrough(servers, topic, out_topic, ends, meter, run_id)
-            if router and pt:
-                print(
-                    f"=> router {router['hh_s']:.0f} households/s = "
-                    f"{router['hh_s'] / pt['rec_s'] * 100:.1f}% of the passthrough's "
-                    f"{pt['rec_s']:.0f} records/s (issue: >= 25%; aim 2,500 households/s = "
-                    f"{router['hh_s'] / 2500 * 100:.0f}% of the aim)"
-                )
-            del intakes
+                if "a" not in phases:
+                    await reset_topics(codes)
+                    await produce_intakes(intakes)
+                passthrough = await phase_passthrough(len(intakes), sampler)
+                for name, rate in rates.items():
+                    print(
+                        f"=> topology {name}: router {rate:.0f} households/s = "
+                        f"{rate / passthrough * 100:.1f}% of the passthrough's {passthrough:.0f} "
+                        f"records/s (issue: >= 25%); {rate / 2500 * 100:.0f}% of the 2,500/s aim; "
+                        f"25.7 M households in {25.7e6 / rate / 3600:.1f} h"
+                    )
         if "c" in phases:
-            for rate, latency_topic in zip(rates, latency_topics, strict=True):
+            for rate in args.rates:
                 await phase_latency(
-                    servers, seeds, latency_topic, codes, rate, args.latency_seconds,
-                    args.seed, meter, run_id,
+                    args.latency_topology, rate, args.latency_seconds, args.seed, catalogue,
+                    seeds, sampler,
                 )  # fmt: skip
         if "d" in phases:
-            await phase_profile(
-                servers, seeds, generate(args.profile_households, args.seed + 2, codes),
-                [profile_topic, profile_topic + "-2"], run_id, args.top,
-                Path(args.profile_out) if args.profile_out else None, args.pyinstrument,
-            )  # fmt: skip
+            profiled = generate(args.profile_households, args.seed + 2, codes)
+            await phase_profile(args.latency_topology, profiled, catalogue, seeds, args.top)
     finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            existing = set(await admin.list_topics())
-            ours = [*mine, *(f"{t}.dlq" for t in mine), *(t.name for t in private)]
-            doomed = [t for t in ours if t in existing]
-            if doomed:
-                await admin.delete_topics(doomed)
-        finally:
-            await admin.close()
+        await sampler.stop()
+        if not args.keep_servers:
+            stop_servers()
+            shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--households", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--partitions", type=int, default=6)
+    ap.add_argument(
+        "--topologies",
+        type=lambda s: [Topology.parse(t) for t in s.split(",")],
+        default=[Topology.parse(t) for t in ("1", "1+relay", "2+relay")],
+        help="router process layouts for phase a: 1, 1+relay, 2+relay, ... (comma-separated)",
+    )
+    ap.add_argument(
+        "--latency-topology", type=Topology.parse, default=Topology.parse("2+relay"),
+        help="the layout for phases c and d",
+    )  # fmt: skip
     ap.add_argument(
         "--rates",
-        default="200,50",
-        help="intakes/s of the latency runs, each with a fresh router (200: the issue's figure; "
-        "50: below saturation on the 2-core test bed, for comparison)",
+        type=lambda s: [float(r) for r in s.split(",")],
+        default=[200.0],
+        help="intakes/s of the latency runs (200: the issue's figure)",
     )
     ap.add_argument("--latency-seconds", type=float, default=30.0)
-    ap.add_argument("--profile-households", type=int, default=3000)
-    ap.add_argument("--top", type=int, default=30, help="profile rows shown")
-    ap.add_argument("--profile-out", default=None, help="also dump the pstats file here")
+    ap.add_argument("--profile-households", type=int, default=10_000)
+    ap.add_argument("--top", type=int, default=25, help="profile rows shown per process")
+    ap.add_argument("--phases", default="a,b,c", help="any of a,b,c,d")
     ap.add_argument(
-        "--no-pyinstrument",
-        dest="pyinstrument",
-        action="store_false",
-        help="skip the second, sampled profile (run only if pyinstrument is importable)",
+        "--keep-servers", action="store_true", help="leave the private servers running after"
     )
-    ap.add_argument(
-        "--shared-topics",
-        action="store_true",
-        help="relay to the real referrals.<CODE> / referrals.status topics (default: private "
-        "bench-<run>.* copies, deleted at the end)",
-    )
-    ap.add_argument("--phases", default="a,b,c,d", help="any of a,b,c,d")
-    ap.add_argument(
-        "--kafka", default=os.environ.get("RUJUKAN_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:29092")
-    )
-    ap.add_argument(
-        "--pg-url",
-        default=os.environ.get(
-            "RUJUKAN_TEST_PG_URL", "postgresql+asyncpg://rujukan:rujukan@127.0.0.1:55449"
-        ),
-    )
-    args = ap.parse_args()
-    asyncio.run(amain(args))
+    asyncio.run(amain(ap.parse_args()))
 
 
 if __name__ == "__main__":

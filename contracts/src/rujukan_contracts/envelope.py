@@ -7,6 +7,7 @@ Headers: ``ce_specversion``, ``ce_id`` (the outbox row id), ``ce_source`` (``/ru
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +32,8 @@ def child_traceparent(parent: str | None) -> str:
     if not parent or parent.count("-") != 3:
         return new_traceparent()
     version, trace_id, _span, flags = parent.split("-")
-    return f"{version}-{trace_id}-{os.urandom(8).hex()}-{flags}"
+    # a span id needs to be unique, not unguessable: no system call per event
+    return f"{version}-{trace_id}-{random.getrandbits(64) or 1:016x}-{flags}"
 
 
 _SPEC_VERSION = SPEC_VERSION.encode()

@@ -87,3 +87,34 @@ def test_status_changes_and_delivery_follow_ups_are_the_contracts_events() -> No
     delivered = ReferralStatusChangedV1.model_validate_json(follow_up.payload)
     assert (delivered.from_status, delivered.to_status) == ("created", "delivered")
     assert orjson.loads(delivered.model_dump_json()) == orjson.loads(follow_up.payload)
+
+
+def test_published_status_events_are_counted_per_series() -> None:
+    from prometheus_client import REGISTRY
+
+    from rujukan_router.metrics import observe_published
+
+    def row(to: str, **extra: str) -> OutboxEvent:
+        ref = {
+            "id": uuid.uuid4(), "intake_id": uuid.uuid4(), "household_id": uuid.uuid4(),
+            "program_code": "CNT-1", "village_code": "33.04.01.2001", "due_at": NOW,
+            "escalation_level": 1,
+        }  # fmt: skip
+        rec = status_record(ref, to_status=to, from_status="delivered", at=NOW, **extra)
+        return OutboxEvent(rec[0], rec[5], rec[2], rec[3], rec[4], rec[6], rec[7])
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = value("rujukan_router_referrals_total", program="CNT-1", status="accepted",
+                   province="33")  # fmt: skip
+    observe_published(
+        [row("accepted"), row("accepted"), row("expired"),
+         row("delivered", escalated_to="supervisor")]
+    )  # fmt: skip
+    assert value("rujukan_router_referrals_total", program="CNT-1", status="accepted",
+                 province="33") == before + 2  # fmt: skip
+    assert value("rujukan_router_sla_breaches_total", program="CNT-1") == 2  # expiry, escalation
+    assert (
+        value("rujukan_router_escalations_total", program="CNT-1", escalated_to="supervisor") == 1
+    )

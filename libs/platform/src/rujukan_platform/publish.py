@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
@@ -28,6 +29,11 @@ class OutgoingRecord:
     key: bytes
     value: bytes
     headers: Headers = field(default_factory=list)
+
+
+# One key is published several times (a referral, its 'created', later its 'delivered' status):
+# murmur2 in pure Python costs microseconds, a cache hit a fraction of one.
+_key_hash = lru_cache(maxsize=1 << 16)(murmur2)
 
 
 def partition_of(key_hash: int, partitions: Sequence[int]) -> int:
@@ -46,13 +52,9 @@ class RecordPublisher:
         partitions: dict[str, list[int]] = {}
         for topic in {r.topic for r in records}:
             partitions[topic] = sorted(await self._producer.partitions_for(topic))
-        hashes: dict[bytes, int] = {}  # one key often goes to several topics (referral + status)
         batches: dict[tuple[str, int], list[OutgoingRecord]] = {}
         for record in records:
-            key_hash = hashes.get(record.key)
-            if key_hash is None:
-                key_hash = hashes[record.key] = murmur2(record.key)
-            tp = (record.topic, partition_of(key_hash, partitions[record.topic]))
+            tp = (record.topic, partition_of(_key_hash(record.key), partitions[record.topic]))
             batches.setdefault(tp, []).append(record)
         pending = [
             future

@@ -7,6 +7,7 @@ program codes (the catalogue), statuses (the lifecycle), provinces (38).
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Sequence
 
 import orjson
@@ -41,15 +42,25 @@ def initialise(program_code: str) -> None:
 
 
 def observe_published(rows: Sequence[OutboxEvent]) -> None:
+    """Count the status events among ``rows`` (one label lookup per distinct series)."""
+    changes: collections.Counter[tuple[str, str, str]] = collections.Counter()
+    escalations: collections.Counter[tuple[str, str]] = collections.Counter()
+    breaches: collections.Counter[str] = collections.Counter()
     for row in rows:
         if row.type != ReferralStatusChangedV1.ce_type:
             continue
         event = orjson.loads(row.payload)
-        program, province = event["program_code"], event["village_code"][:2]
+        program = event["program_code"]
         if event.get("escalated_to"):
-            ESCALATIONS.labels(program, event["escalated_to"]).inc()
-            SLA_BREACHES.labels(program).inc()
+            escalations[(program, event["escalated_to"])] += 1
+            breaches[program] += 1
             continue
-        REFERRALS.labels(program, event["to_status"], province).inc()
+        changes[(program, event["to_status"], event["village_code"][:2])] += 1
         if event["to_status"] == "expired":
-            SLA_BREACHES.labels(program).inc()
+            breaches[program] += 1
+    for labels, n in changes.items():
+        REFERRALS.labels(*labels).inc(n)
+    for pair, n in escalations.items():
+        ESCALATIONS.labels(*pair).inc(n)
+    for program, n in breaches.items():
+        SLA_BREACHES.labels(program).inc(n)

@@ -6,7 +6,7 @@ it; ``decide`` reads it without touching the database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rujukan_contracts.events import ProgramPublishedV1
 from rujukan_eligibility.rules import CompiledRule, compile_rule, names_used
@@ -15,15 +15,37 @@ from rujukan_regions import covers_any
 
 @dataclass(frozen=True, slots=True)
 class LiveProgram:
+    """A program as the router decides with it; what ``decide`` asks of it per intake is
+    computed once per version."""
+
     event: ProgramPublishedV1
     rule: CompiledRule
+    needs_served: frozenset[str] = frozenset()
+    priority_lanes: frozenset[str] = frozenset()
+    _served: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, event: ProgramPublishedV1, rule: CompiledRule) -> LiveProgram:
+        return cls(
+            event,
+            rule,
+            frozenset(n.value for n in event.needs_served),
+            frozenset(event.priority_lanes),
+        )
 
     @property
     def code(self) -> str:
         return self.event.code
 
     def serves(self, village_code: str) -> bool:
-        return covers_any(self.event.service_area, village_code)
+        if not self.event.service_area:
+            return True  # nationwide
+        found = self._served.get(village_code)
+        if found is None:
+            if len(self._served) > 100_000:  # villages: 83,762
+                self._served.clear()
+            found = self._served[village_code] = covers_any(self.event.service_area, village_code)
+        return found
 
 
 class Catalogue:
@@ -33,7 +55,7 @@ class Catalogue:
         self.keep: frozenset[str] = frozenset()
 
     def put(self, event: ProgramPublishedV1) -> LiveProgram:
-        program = LiveProgram(event, compile_rule(event.rule))
+        program = LiveProgram.of(event, compile_rule(event.rule))
         self._programs[event.code] = program
         self._refresh()
         return program
@@ -56,7 +78,7 @@ class Catalogue:
         copy = Catalogue()
         copy._programs = dict(self._programs)
         current = self._programs[code]
-        copy._programs[code] = LiveProgram(current.event, rule)
+        copy._programs[code] = LiveProgram.of(current.event, rule)
         copy._refresh()
         return copy
 

@@ -79,8 +79,8 @@ def decide(
     lanes = {lane.value for lane in intake.priority_lanes}
     eligible.sort(
         key=lambda d: (
-            not (lanes & set(d.program.event.priority_lanes)),  # a fast lane for this household
-            -len(needs & {n.value for n in d.program.event.needs_served}),
+            not (lanes & d.program.priority_lanes),  # a fast lane for this household
+            -len(needs & d.program.needs_served),
             d.program.code,
         )
     )

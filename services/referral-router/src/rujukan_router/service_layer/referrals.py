@@ -139,9 +139,8 @@ class NewReferrals:
         event = program.event
         due_at = step_deadline(ReferralStatus.created, event.sla_days, now)
         assert due_at is not None
-        served = {n.value for n in event.needs_served}
         wanted = [n.value for n in intake.needs]
-        needs = [n for n in wanted if n in served] or wanted
+        needs = [n for n in wanted if n in program.needs_served] or wanted
         lanes = [lane.value for lane in intake.priority_lanes]
         referral = Referral(
             id=referral_id,
