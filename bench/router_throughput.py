@@ -472,6 +472,18 @@ async def committed_to_end(group: str, ends: dict[TopicPartition, int]) -> bool:
     return all((o.offset if (o := offsets.get(tp)) else -1) >= end for tp, end in ends.items())
 
 
+async def group_members(group: str) -> tuple[str, int]:
+    """The consumer group's state and how many members it has."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    [found] = response.to_object()["groups"]
+    return str(found["state"]), len(found["members"])
+
+
 async def reset_topics(codes: list[str]) -> None:
     """Empty the router's topics and forget its consumer group, between topology runs."""
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
@@ -547,7 +559,7 @@ class RouterProcesses:
             "RUJUKAN_REFERRAL_ROUTER_DATABASE": self.database,
             "RUJUKAN_REFERRAL_ROUTER_PORT": "18093",
             "RUJUKAN_RUN_CONSUMERS": CONSUMER,
-            "RUJUKAN_LOG_LEVEL": "WARNING",
+            "RUJUKAN_LOG_LEVEL": "INFO",  # 'view ready' tells the benchmark a process is ready
             "RUJUKAN_LOG_JSON": "false",
             "RUJUKAN_ENVIRONMENT": "local",
         }
@@ -572,6 +584,27 @@ class RouterProcesses:
         else:
             self._spawn("serve", ["serve"])
         return {p.pid: k for k, p in self.procs}
+
+    def signal(self, sig: signal.Signals) -> None:
+        for _kind, p in self.procs:
+            p.send_signal(sig)
+
+    async def ready(self, within: float = 120.0) -> None:
+        """Every process has loaded the catalogue and the consumer group is stable with every
+        consumer in it, so the measured window holds no start-up and no rebalance."""
+        deadline = time.monotonic() + within
+        consumers = self.topology.consumers
+        while time.monotonic() < deadline:
+            self.check()
+            logs = await asyncio.to_thread(
+                lambda: [f.read_text(errors="replace") for f in self.logs.glob("*.log")]
+            )
+            if sum("view ready" in text for text in logs) == len(self.procs):
+                state, members = await group_members(CONSUMER)
+                if state == "Stable" and members == consumers:
+                    return
+            await asyncio.sleep(0.2)
+        raise TimeoutError("the router processes did not get ready")
 
     def check(self) -> None:
         for kind, p in self.procs:
@@ -644,14 +677,21 @@ async def route_all(
     codes = sorted(e.code for e in seeds)
     await reset_topics(codes)
     await publish_catalogue(seeds)
-    await produce_intakes(intakes)
-    ends = await end_offsets([INTAKE_SUBMITTED])
     router = RouterProcesses(topology, profile_dir=profile_dir)
     await router.create_database()
     try:
         pids = router.start()
         if sampler is not None:
             sampler.watch(pids)
+        await router.ready()
+        # Paused while the intakes arrive, so the router starts on a full topic with a warm,
+        # stable group (the heartbeat's session timeout is 30 s; this takes a second or two).
+        router.signal(signal.SIGSTOP)
+        try:
+            await produce_intakes(intakes)
+        finally:
+            router.signal(signal.SIGCONT)
+        ends = await end_offsets([INTAKE_SUBMITTED])
         deadline = time.monotonic() + 120 + len(intakes) / 100
         while True:
             router.check()

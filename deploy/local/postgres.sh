@@ -121,6 +121,9 @@ password_encryption = scram-sha-256
 logging_collector = off
 log_min_messages = warning
 log_line_prefix = '%m [%p] %q%u@%d '
+# Outboxes are queues (rows inserted and deleted thousands of times a second): look for tables
+# to vacuum every few seconds, or the relay scans ever more dead rows (docs/decisions.md).
+autovacuum_naptime = 5s
 EOF
   # Socket: postgres superuser via peer auth (used by this script); everyone else by password.
   # TCP: 127.0.0.1 only, scram.

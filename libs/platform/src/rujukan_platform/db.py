@@ -59,8 +59,10 @@ def outbox_table(metadata: MetaData) -> Table:
     return Table(
         "outbox",
         metadata,
-        Column("id", UUID(as_uuid=True), primary_key=True),
-        Column("seq", BigInteger, Identity(always=True), nullable=False, unique=True),
+        # seq orders and identifies a row for the relay: one index, appended to in order (a
+        # primary key on the random uuid would cost an index insert at a random place per event)
+        Column("seq", BigInteger, Identity(always=True), primary_key=True),
+        Column("id", UUID(as_uuid=True), nullable=False),
         Column("aggregatetype", Text, nullable=False),
         Column("aggregateid", Text, nullable=False),
         Column("type", Text, nullable=False),

@@ -60,6 +60,7 @@ payload (JSON text), topic, traceparent, created_at."""
 class OutboxEvent:
     """An event as the relay publishes it: an outbox row, or a follow-up of one."""
 
+    seq: int
     id: UUID
     topic: str
     aggregateid: str
@@ -177,7 +178,8 @@ class OutboxRelay:
             rows = [
                 OutboxEvent(*r)
                 for r in await conn.fetch(
-                    "SELECT id, topic, aggregateid, type, payload::text, traceparent, created_at"
+                    "SELECT seq, id, topic, aggregateid, type, payload::text, traceparent,"
+                    " created_at"
                     " FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                     self._batch_size,
                 )
@@ -185,8 +187,8 @@ class OutboxRelay:
             if not rows:
                 return 0
             await self._publisher.publish([self._record(row) for row in rows])
-            ids = [r.id for r in rows]
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::uuid[])", ids)
+            seqs = [r.seq for r in rows]
+            await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", seqs)
             follow_ups: Sequence[OutboxEvent] = ()
             if self._on_published is not None:
                 follow_ups = await self._on_published(session, rows)

@@ -169,6 +169,7 @@ def delivered_follow_up(referral: Any, *, created: OutboxEvent, at: datetime) ->
     """'delivered', published by the relay once Kafka acknowledged ``created`` (the referral's
     ReferralCreated row); its id derives from that row, so a republication repeats it."""
     return OutboxEvent(
+        seq=created.seq,
         id=follow_up_id(created.id, "delivered"),
         topic=REFERRALS_STATUS,
         aggregateid=created.aggregateid,

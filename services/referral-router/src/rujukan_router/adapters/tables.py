@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, Table, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Computed,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
 
 from rujukan_platform.db import new_metadata
@@ -20,6 +34,12 @@ catalogue = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Indexes are chosen for the write path as much as for queries: the 'delivered' update (once per
+# referral, thousands a second) changes no indexed column, so with room on the page (fillfactor)
+# PostgreSQL updates the row in place (HOT) without touching the seven indexes. That is why the
+# open-referral rule reads the stored ``open`` flag rather than ``status``, and why listings by
+# program use (program_code, created_at) rather than an index on status.
+TERMINAL_SQL = "('completed', 'rejected', 'expired', 'withdrawn')"
 referrals = Table(
     "referrals",
     metadata,
@@ -30,6 +50,7 @@ referrals = Table(
     Column("program_version", Integer, nullable=False),
     Column("kind", Text, nullable=False),
     Column("status", Text, nullable=False),
+    Column("open", Boolean, Computed(f"status NOT IN {TERMINAL_SQL}", persisted=True)),
     Column("reason_code", Text, nullable=True),
     Column("village_code", Text, nullable=False),
     Column("needs", ARRAY(Text), nullable=False),
@@ -42,24 +63,28 @@ referrals = Table(
     Column("rerouted_from", UUID(as_uuid=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Index("ix_referrals_program_status", "program_code", "status"),
+    Index("ix_referrals_program_created", "program_code", "created_at"),
     Index("ix_referrals_due", "due_at", postgresql_where="due_at IS NOT NULL"),
-    Index("ix_referrals_village", "village_code"),
+    # text_pattern_ops: region filters are prefixes (village_code LIKE '33.04.%')
+    Index(
+        "ix_referrals_village", "village_code", postgresql_ops={"village_code": "text_pattern_ops"}
+    ),
     # At most one open referral per household and program: re-submissions never duplicate.
     Index(
         "uq_referrals_open_household_program",
         "household_id",
         "program_code",
         unique=True,
-        postgresql_where="status NOT IN ('completed', 'rejected', 'expired', 'withdrawn')",
+        postgresql_where="open",
     ),
+    postgresql_with={"fillfactor": "50"},
 )
 
 referral_history = Table(
     "referral_history",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("referral_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("referral_id", UUID(as_uuid=True), nullable=False),
+    Column("seq", BigInteger, Identity(), nullable=False),
     Column("from_status", Text, nullable=True),
     Column("to_status", Text, nullable=False),
     Column("reason_code", Text, nullable=True),
@@ -67,7 +92,15 @@ referral_history = Table(
     Column("actor", Text, nullable=False),
     Column("idempotency_key", Text, nullable=True),
     Column("at", DateTime(timezone=True), nullable=False),
-    Index("uq_referral_history_idem", "referral_id", "idempotency_key", unique=True),
+    # one index: a referral's trace in order, and the key every lookup starts from
+    PrimaryKeyConstraint("referral_id", "seq"),
+    Index(
+        "uq_referral_history_idem",
+        "referral_id",
+        "idempotency_key",
+        unique=True,
+        postgresql_where="idempotency_key IS NOT NULL",
+    ),
 )
 
 # One row per evaluation of an intake (routing, a re-route, a replay): the facts every rule
@@ -99,10 +132,12 @@ intakes = Table(
     "intakes",
     metadata,
     Column("intake_id", UUID(as_uuid=True), primary_key=True),
-    Column("household_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("household_id", UUID(as_uuid=True), nullable=False),
     Column("village_code", Text, nullable=False),
-    Column("submitted_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("event", JSON, nullable=False),
+    # a household's intakes, newest last: replays take the latest of each household in order
+    Index("ix_intakes_household_submitted", "household_id", "submitted_at"),
 )
 
 # Referrals counted against each program's capacity, per period.

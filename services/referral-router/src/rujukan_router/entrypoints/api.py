@@ -30,7 +30,6 @@ from rujukan_router.service_layer.decisions import (
 )
 from rujukan_router.service_layer.outcomes import apply_outcome
 from rujukan_router.service_layer.referrals import (
-    OPEN_VALUES,
     ReferralNotFound,
     referral_trace,
     referral_view,
@@ -124,7 +123,7 @@ def router(runtime: Runtime) -> APIRouter:
             conditions.append(referrals.c.program_code == program)
         if overdue:
             conditions.append(referrals.c.due_at < datetime.now(UTC))
-            conditions.append(referrals.c.status.in_(OPEN_VALUES))
+            conditions.append(referrals.c.open)
         if status:
             conditions.append(referrals.c.status == status.value)
         if region:

@@ -26,10 +26,7 @@ from rujukan_router.adapters.tables import program_usage, referral_history
 from rujukan_router.domain.capacity import period_start
 from rujukan_router.domain.catalogue import LiveProgram
 from rujukan_router.domain.decide import Decided, ProgramDecision
-from rujukan_router.domain.lifecycle import OPEN
 from rujukan_router.domain.sla import step_deadline
-
-OPEN_VALUES = [s.value for s in OPEN]
 
 DECISION_COLUMNS = ("id", "intake_id", "cause", "evaluated_at", "facts", "programs")
 REFERRAL_COLUMNS = (
@@ -323,9 +320,8 @@ async def open_programs_by_household(
     conn = await driver_connection(session)
     rows = await conn.fetch(
         "SELECT household_id, program_code FROM referrals"
-        " WHERE household_id = ANY($1::uuid[]) AND status = ANY($2::text[])",
+        " WHERE household_id = ANY($1::uuid[]) AND open",
         list(household_ids),
-        OPEN_VALUES,
     )
     for household_id, code in rows:
         found.setdefault(household_id, set()).add(code)

@@ -17,7 +17,6 @@ from rujukan_platform.outbox import OutboxRecord, stage_records
 from rujukan_router.adapters.events import status_record
 from rujukan_router.adapters.tables import referral_history, referrals
 from rujukan_router.domain.sla import Escalate, on_missed_deadline
-from rujukan_router.service_layer.referrals import OPEN_VALUES
 
 DEFAULT_GRACE = timedelta(days=2)
 
@@ -30,7 +29,7 @@ async def fire_due_timers(
     due = (
         await session.execute(
             select(referrals)
-            .where(referrals.c.due_at <= now, referrals.c.status.in_(OPEN_VALUES))
+            .where(referrals.c.due_at <= now, referrals.c.open)
             .order_by(referrals.c.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
