@@ -67,7 +67,6 @@ from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1, Refe
 from rujukan_contracts.topics import (
     INTAKE_SUBMITTED,
     PROGRAMS_CATALOG,
-    REFERRALS_STATUS,
     program_topic,
 )
 from rujukan_eligibility.catalogue import load_seed_programs
@@ -484,29 +483,23 @@ async def group_members(group: str) -> tuple[str, int]:
     return str(found["state"]), len(found["members"])
 
 
-async def reset_topics(codes: list[str]) -> None:
-    """Empty the router's topics and forget its consumer group, between topology runs."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await admin.start()
+async def skip_to_end(group: str) -> dict[TopicPartition, int]:
+    """Commit ``group``'s offsets at the end of intake.submitted, so the next run routes only
+    the intakes produced for it; returns those offsets (where the next run's intakes start).
+
+    Topics are created once and never deleted between runs: Kafka deletes a topic's files a
+    minute later, in the middle of the next run, and the benchmark would measure that."""
+    ends = await end_offsets([INTAKE_SUBMITTED])
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=BOOTSTRAP, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
     try:
-        existing = set(await admin.list_topics())
-        ours = [INTAKE_SUBMITTED, PROGRAMS_CATALOG, REFERRALS_STATUS, "bench.passthrough"]
-        ours += [program_topic(c) for c in codes]
-        ours += [f"{t}.dlq" for t in ours]
-        doomed = [t for t in ours if t in existing]
-        if doomed:
-            await admin.delete_topics(doomed)
-        for _ in range(100):  # deletion is asynchronous
-            if not set(doomed) & set(await admin.list_topics()):
-                break
-            await asyncio.sleep(0.1)
-        try:
-            await admin.delete_consumer_groups([CONSUMER])
-        except Exception:
-            pass  # no such group yet
+        consumer.assign(list(ends))
+        await consumer.commit(dict(ends))
     finally:
-        await admin.close()
-    await ensure_catalogue_topics(BOOTSTRAP)
+        await consumer.stop()
+    return ends
 
 
 # ------------------------------------------------------------------------------ the router
@@ -661,6 +654,7 @@ class Routed:
     check: str
     cpu: str
     used: dict[str, float] = field(default_factory=dict)
+    starts: dict[TopicPartition, int] = field(default_factory=dict)  # where its intakes began
 
 
 async def route_all(
@@ -674,9 +668,8 @@ async def route_all(
 ) -> Routed:
     """Produce the intakes and the catalogue, start the router, wait until everything is
     routed, committed and delivered; check the result."""
-    codes = sorted(e.code for e in seeds)
-    await reset_topics(codes)
     await publish_catalogue(seeds)
+    starts = await skip_to_end(CONSUMER)
     router = RouterProcesses(topology, profile_dir=profile_dir)
     await router.create_database()
     try:
@@ -692,6 +685,7 @@ async def route_all(
         finally:
             router.signal(signal.SIGCONT)
         ends = await end_offsets([INTAKE_SUBMITTED])
+        assert sum(ends.values()) - sum(starts.values()) == len(intakes)
         deadline = time.monotonic() + 120 + len(intakes) / 100
         while True:
             router.check()
@@ -719,7 +713,7 @@ async def route_all(
         await router.stop()
         await router.drop_database()
     cpu, used = sampler.report(start, end) if sampler is not None else ("", {})
-    return Routed(len(intakes), referrals, end - start, start, end, check, cpu, used)
+    return Routed(len(intakes), referrals, end - start, start, end, check, cpu, used, starts)
 
 
 async def verify(
@@ -766,7 +760,9 @@ async def phase_throughput(
     catalogue: Catalogue,
     seeds: list[ProgramPublishedV1],
     sampler: CpuSampler,
-) -> dict[str, float]:
+) -> tuple[dict[str, float], dict[TopicPartition, int]]:
+    """Routes the intakes once per topology (after a warm-up run); returns households/s per
+    topology and where the last run's intakes start on intake.submitted."""
     rates: dict[str, float] = {}
     for k, topology in enumerate([topologies[0], *topologies]):
         r = await route_all(topology, intakes, catalogue, seeds, sampler)
@@ -800,17 +796,28 @@ async def phase_throughput(
             f"{per['postgresql']:.0f} us, Kafka {per['kafka broker']:.0f} us"
         )
         print(r.check)
-    return rates
+    return rates, r.starts
 
 
-async def phase_passthrough(count: int, sampler: CpuSampler) -> float:
-    """aiokafka alone: consume intake.submitted, produce every record, await acks, commit."""
+async def phase_passthrough(
+    count: int, starts: dict[TopicPartition, int], sampler: CpuSampler
+) -> float:
+    """aiokafka alone: consume the last run's intakes from intake.submitted, produce every
+    record to another topic, await acks, commit."""
     await create_topics(BOOTSTRAP, [NewTopic("bench.passthrough", 6, 1)])
     ends = await end_offsets([INTAKE_SUBMITTED])
+    group = f"bench-passthrough-{uuid.uuid4().hex[:6]}"
+    seed = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=group)
+    await seed.start()
+    try:
+        seed.assign(list(starts))
+        await seed.commit(dict(starts))  # the passthrough begins where those intakes begin
+    finally:
+        await seed.stop()
     consumer = AIOKafkaConsumer(
         INTAKE_SUBMITTED,
         bootstrap_servers=BOOTSTRAP,
-        group_id=f"bench-passthrough-{uuid.uuid4().hex[:6]}",
+        group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=500,
@@ -819,7 +826,7 @@ async def phase_passthrough(count: int, sampler: CpuSampler) -> float:
     producer = make_producer(BOOTSTRAP, client_id="bench-passthrough")
     await producer.start()
     await consumer.start()
-    committed = {tp: 0 for tp in ends}
+    committed = dict(starts)
     first = 0.0
     n = 0
     try:
@@ -915,8 +922,8 @@ async def phase_latency(
     n, warm = int(rate * seconds), int(rate)
     intakes = generate(n + warm, seed + 1, codes)
     want = {str(i.intake_id): len(expected_referrals(i, catalogue)) for i in intakes}
-    await reset_topics(codes)
     await publish_catalogue(seeds)
+    await skip_to_end(CONSUMER)
     router = RouterProcesses(topology)
     await router.create_database()
     tail = Tail(codes)
@@ -1184,6 +1191,7 @@ async def amain(args: argparse.Namespace) -> None:
         catalogue = Catalogue()
         for event in seeds:
             catalogue.put(event)
+        await ensure_catalogue_topics(BOOTSTRAP)  # created once: see skip_to_end
         print(f"catalogue: {len(seeds)} programs {codes}; intake.submitted has 6 partitions")
         phases = set(args.phases.split(","))
         rates: dict[str, float] = {}
@@ -1195,13 +1203,16 @@ async def amain(args: argparse.Namespace) -> None:
                 f"{len(intakes)} intakes generated in {time.perf_counter() - t0:.1f} s "
                 f"(seed {args.seed}, ~{size:.0f} B each)"
             )
+            starts: dict[TopicPartition, int] = {}
             if "a" in phases:
-                rates = await phase_throughput(args.topologies, intakes, catalogue, seeds, sampler)
+                rates, starts = await phase_throughput(
+                    args.topologies, intakes, catalogue, seeds, sampler
+                )
             if "b" in phases:
                 if "a" not in phases:
-                    await reset_topics(codes)
+                    starts = await skip_to_end("bench-producer")
                     await produce_intakes(intakes)
-                passthrough = await phase_passthrough(len(intakes), sampler)
+                passthrough = await phase_passthrough(len(intakes), starts, sampler)
                 for name, rate in rates.items():
                     print(
                         f"=> topology {name}: router {rate:.0f} households/s = "

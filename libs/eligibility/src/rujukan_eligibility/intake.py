@@ -11,7 +11,10 @@ from rujukan_eligibility.context import age_on
 
 
 def context_from_intake(intake: IntakeSubmittedV1, as_of: date) -> dict[str, Any]:
-    """The documented context (CONTEXT.md) as plain data; ages are computed at ``as_of``."""
+    """The documented context (CONTEXT.md) as plain data; ages are computed at ``as_of``.
+
+    Enumerations stay the contract's ``StrEnum`` members: they are strings (CEL, JSON and
+    comparisons see their values), and reading ``.value`` costs a descriptor call each."""
     members = []
     for m in intake.members:
         years, months = age_on(m.birth_date, max(as_of, m.birth_date))
@@ -19,12 +22,12 @@ def context_from_intake(intake: IntakeSubmittedV1, as_of: date) -> dict[str, Any
             {
                 "age": years,
                 "age_months": months,
-                "sex": m.sex.value,
-                "relationship": m.relationship.value,
+                "sex": m.sex,
+                "relationship": m.relationship,
                 "pregnant": m.pregnant,
                 "breastfeeding": m.breastfeeding,
-                "disability": m.disability.value,
-                "schooling": m.schooling.value,
+                "disability": m.disability,
+                "schooling": m.schooling,
                 "working": m.working,
             }
         )
@@ -45,7 +48,7 @@ def context_from_intake(intake: IntakeSubmittedV1, as_of: date) -> dict[str, Any
             "subdistrict": ".".join(parts[:3]),
             "village": intake.village_code,
         },
-        "needs": [n.value for n in intake.needs],
+        "needs": list(intake.needs),
         "household": {
             "size": len(members),
             "owns_land": intake.household.owns_land,

@@ -203,7 +203,7 @@ class OutboxRelay:
             source=self._source,
             type=row.type,
             time=row.created_at,
-            subject=row.aggregateid,
+            subject=key,
             traceparent=row.traceparent or child_traceparent(None),
         )
         return OutgoingRecord(row.topic, key, row.payload.encode(), headers)

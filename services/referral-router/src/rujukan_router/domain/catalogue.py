@@ -20,6 +20,7 @@ class LiveProgram:
 
     event: ProgramPublishedV1
     rule: CompiledRule
+    code: str
     needs_served: frozenset[str] = frozenset()
     priority_lanes: frozenset[str] = frozenset()
     _served: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
@@ -29,13 +30,10 @@ class LiveProgram:
         return cls(
             event,
             rule,
+            event.code,
             frozenset(n.value for n in event.needs_served),
             frozenset(event.priority_lanes),
         )
-
-    @property
-    def code(self) -> str:
-        return self.event.code
 
     def serves(self, village_code: str) -> bool:
         if not self.event.service_area:

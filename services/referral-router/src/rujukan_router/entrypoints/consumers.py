@@ -85,7 +85,10 @@ class RouterState:
         await self.view.ready.wait()  # never decide with a half-loaded catalogue
         session = items[0][0].session
         routed = await route_intakes(
-            session, [(event, ctx.meta.traceparent) for ctx, event in items], self.catalogue
+            session,
+            [(event, ctx.meta.traceparent) for ctx, event in items],
+            self.catalogue,
+            received=[ctx.value for ctx, _event in items],
         )
         for (ctx, _event), r in zip(items, routed, strict=True):
             ctx.staged += r.events

@@ -50,6 +50,7 @@ REFERRAL_COLUMNS = (
     "updated_at",
 )
 HISTORY_COLUMNS = ("referral_id", "from_status", "to_status", "note", "actor", "at")
+CREATED = ReferralStatus.created.value
 
 
 class ReferralNotFound(LookupError):
@@ -97,7 +98,18 @@ class NewReferrals:
     history: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[OutboxRecord] = field(default_factory=list)
     created: list[Referral] = field(default_factory=list)
-    _consents: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    _shared: dict[UUID, _Shared] = field(default_factory=dict)
+
+    def _of(self, intake: IntakeSubmittedV1) -> _Shared:
+        """What every referral of one intake copies, computed once per intake."""
+        shared = self._shared.get(intake.intake_id)
+        if shared is None:
+            shared = self._shared[intake.intake_id] = _Shared(
+                [n.value for n in intake.needs],
+                [lane.value for lane in intake.priority_lanes],
+                intake.consent.model_dump(mode="json"),
+            )
+        return shared
 
     def decision(
         self,
@@ -136,9 +148,9 @@ class NewReferrals:
         event = program.event
         due_at = step_deadline(ReferralStatus.created, event.sla_days, now)
         assert due_at is not None
-        wanted = [n.value for n in intake.needs]
-        needs = [n for n in wanted if n in program.needs_served] or wanted
-        lanes = [lane.value for lane in intake.priority_lanes]
+        shared = self._of(intake)
+        needs = [n for n in shared.needs if n in program.needs_served] or shared.needs
+        lanes = shared.lanes
         referral = Referral(
             id=referral_id,
             intake_id=intake.intake_id,
@@ -157,7 +169,7 @@ class NewReferrals:
                 program.code,
                 event.version,
                 kind,
-                ReferralStatus.created.value,
+                CREATED,
                 intake.village_code,
                 needs,
                 lanes,
@@ -172,10 +184,7 @@ class NewReferrals:
             )
         )
         note = f"re-routed from {rerouted_from}" if rerouted_from else None
-        self.history.append((referral_id, None, ReferralStatus.created.value, note, "router", now))
-        consent = self._consents.get(intake.intake_id)
-        if consent is None:
-            consent = self._consents[intake.intake_id] = intake.consent.model_dump(mode="json")
+        self.history.append((referral_id, None, CREATED, note, "router", now))
         self.events.append(
             created_record(
                 topic=program_topic(program.code),
@@ -189,7 +198,7 @@ class NewReferrals:
                 needs=needs,
                 priority_lanes=lanes,
                 decision=decision,
-                consent=consent,
+                consent=shared.consent,
                 due_at=due_at,
                 created_at=now,
                 queued=queued,
@@ -200,7 +209,7 @@ class NewReferrals:
         self.events.append(
             status_record(
                 referral.as_row(),
-                to_status=ReferralStatus.created.value,
+                to_status=CREATED,
                 from_status=None,
                 at=now,
                 traceparent=traceparent,
@@ -214,6 +223,13 @@ class NewReferrals:
         await copy_records(session, "referrals", REFERRAL_COLUMNS, self.rows)
         await copy_records(session, "referral_history", HISTORY_COLUMNS, self.history)
         await stage_records(session, self.events)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    needs: list[str]
+    lanes: list[str]
+    consent: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

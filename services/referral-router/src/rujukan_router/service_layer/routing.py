@@ -70,16 +70,18 @@ async def route_intakes(
     catalogue_: Catalogue,
     *,
     now: datetime | None = None,
+    received: Sequence[bytes] | None = None,
 ) -> list[Routed]:
     """Decide every new intake of a batch (each with the traceparent its events continue),
     store each decision, create one referral per eligible program, and stage their events in
     the session's transaction. An intake already stored (republished under another event id)
-    has no second effect.
+    has no second effect. ``received``: the events as they arrived (stored as they are, rather
+    than serialised again).
 
     Capacity: a full program either queues the referral (``when_full: queue``) or is skipped
     (``stop``, ``refer_onward``: the household's other eligible programs are referred anyway)."""
     now = now or datetime.now(UTC)
-    fresh = await _store_intakes(session, [intake for intake, _trace in batch])
+    fresh = await _store_intakes(session, [intake for intake, _trace in batch], received)
     ledger = await CapacityLedger.open(session, catalogue_.active(), now.date())
     open_by_household = await open_programs_by_household(
         session, list({intake.household_id for intake, _trace in batch})
@@ -142,8 +144,17 @@ async def route_intakes(
     return out
 
 
-async def _store_intakes(session: AsyncSession, intakes: Sequence[IntakeSubmittedV1]) -> set[UUID]:
+async def _store_intakes(
+    session: AsyncSession,
+    intakes: Sequence[IntakeSubmittedV1],
+    received: Sequence[bytes] | None,
+) -> set[UUID]:
     """Store the intakes' facts (for re-routing and replays); returns the ids that were new."""
+    events = (
+        [value.decode() for value in received]
+        if received is not None
+        else [i.model_dump_json() for i in intakes]
+    )
     conn = await driver_connection(session)
     rows = await conn.fetch(
         "INSERT INTO intakes (intake_id, household_id, village_code, submitted_at, event)"
@@ -153,7 +164,7 @@ async def _store_intakes(session: AsyncSession, intakes: Sequence[IntakeSubmitte
         [i.household_id for i in intakes],
         [i.village_code for i in intakes],
         [i.submitted_at for i in intakes],
-        [i.model_dump_json() for i in intakes],
+        events,
     )
     return {r[0] for r in rows}
 
@@ -174,7 +185,7 @@ async def record_delivery(
             " WHERE id = ANY($1::uuid[]) AND status = $4"
             " RETURNING id, intake_id, household_id, program_code, village_code, due_at,"
             " escalation_level",
-            [UUID(k) for k in created],
+            list(created),  # uuid text: asyncpg parses it in C
             ReferralStatus.delivered.value,
             now,
             ReferralStatus.created.value,
