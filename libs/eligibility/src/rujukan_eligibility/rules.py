@@ -211,8 +211,12 @@ def referenced_paths(source: str) -> list[str]:
 
 
 def _project(value: Any, keep: frozenset[str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _project(v, keep) for k, v in value.items() if k in keep}
+    if isinstance(value, dict):  # scalars are kept as they are, without a call each
+        return {
+            k: _project(v, keep) if isinstance(v, dict | list) else v
+            for k, v in value.items()
+            if k in keep
+        }
     if isinstance(value, list) and value and isinstance(value[0], dict):
         return [_project(v, keep) for v in value]
     return value
@@ -562,11 +566,25 @@ class CompiledRule:
     def verdict(self, context: PreparedContext) -> Verdict:
         """Every criterion evaluated (no short-circuit), results only: the routing hot path.
         Same results as ``evaluate``; ``explain`` adds the values they read."""
-        results = [c.result(context) for c in self._criteria]
-        passed = tuple(ok for ok, _error in results)
-        errors = {i: e for i, (_ok, e) in enumerate(results) if e is not None}
+        cel_context = context.cel
+        results: list[bool] = []
+        errors: dict[int, str] | None = None
+        for i, criterion in enumerate(self._criteria):
+            try:  # CompiledCriterion.result, inlined: this runs ~20 times per household
+                ok = criterion.program.execute(cel_context)
+            except Exception:
+                ok, error = criterion.result(context)  # again, to describe the failure
+                errors = errors or {}
+                errors[i] = error or "evaluation failed"
+            else:
+                if ok is not True and ok is not False:
+                    ok, error = criterion.result(context)
+                    errors = errors or {}
+                    errors[i] = error or "not a bool"
+            results.append(ok)
+        passed = tuple(results)
         eligible, _end = self._root.fold(passed, 0)
-        return Verdict(eligible, passed, errors or None)
+        return Verdict(eligible, passed, errors)
 
     def explain(self, data: Mapping[str, Any], verdict: Verdict) -> list[CriterionResult]:
         """Each criterion's result with the values it read from ``data`` (the context the

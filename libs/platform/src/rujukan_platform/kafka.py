@@ -70,8 +70,17 @@ def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
 
 
 def make_consumer(
-    bootstrap: str, *, group_id: str, client_id: str, max_poll_records: int = 500
+    bootstrap: str,
+    *,
+    group_id: str,
+    client_id: str,
+    max_poll_records: int = 500,
+    fetch_min_bytes: int = 1,
+    fetch_max_wait_ms: int = 100,
 ) -> AIOKafkaConsumer:
+    """A group consumer that never auto-commits. ``fetch_min_bytes``/``fetch_max_wait_ms``:
+    let the broker gather a batch worth processing at low rates (a batch costs a transaction
+    and a dozen round trips whatever its size), at the price of at most that wait."""
     return AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,
@@ -82,7 +91,8 @@ def make_consumer(
         max_poll_interval_ms=300_000,
         session_timeout_ms=30_000,
         heartbeat_interval_ms=3_000,
-        fetch_max_wait_ms=100,
+        fetch_min_bytes=fetch_min_bytes,
+        fetch_max_wait_ms=fetch_max_wait_ms,
         **security_options(),
     )
 

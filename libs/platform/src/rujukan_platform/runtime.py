@@ -107,6 +107,8 @@ class Runtime:
             group_id=spec.group,
             client_id=f"rujukan-{self.definition.name}-{spec.name}-{os.getpid()}",
             max_poll_records=self.settings.consumer_batch,
+            fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
+            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
         )
         runner = ConsumerRunner(
             spec,

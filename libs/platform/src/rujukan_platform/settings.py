@@ -37,6 +37,8 @@ class ServiceSettings(BaseSettings):
     outbox_batch: int = 500
     outbox_poll_seconds: float = 0.05
     consumer_batch: int = 500
+    consumer_fetch_min_bytes: int = 1
+    consumer_fetch_max_wait_ms: int = 100
 
     @model_validator(mode="before")
     @classmethod
