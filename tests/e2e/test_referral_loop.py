@@ -320,6 +320,30 @@ async def test_an_intake_is_referred_answered_and_notified(
 
         await eventually(new_program_referral)
 
+        # A replay job, left to the router's background workers: a dry run over every stored
+        # household, then its report (the new program, already referred, is no gain).
+        r = await http.post(platform.url("referral-router") + "/v1/replays", json={}, headers=admin)
+        assert r.status_code == 202, r.text
+        location = platform.url("referral-router") + r.headers["location"]
+
+        async def replay_done() -> bool:
+            return (await http.get(location, headers=admin)).json()["status"] == "done"
+
+        await eventually(replay_done)
+        report = (await http.get(location, headers=admin)).json()["report"]
+        assert report["intakes_evaluated"] >= 2 and report["gains"] == {}
+        assert not report["applied"] and report["referrals_created"] == 0
+
+        # The decisions of an intake, explained from what was stored.
+        r = await http.get(
+            platform.url("referral-router") + f"/v1/intakes/{second_id}/decisions", headers=admin
+        )
+        [evaluation] = r.json()["decisions"]
+        new_entry = next(p for p in evaluation["programs"] if p["program_code"] == code)
+        assert new_entry["eligible"] and new_entry["criteria"][0]["values"] == {
+            "needs": ["housing"]
+        }
+
         # Every service serves health, readiness and metrics.
         for service in ("intake", "program-registry", "referral-router", "notifications"):
             assert (await http.get(platform.url(service) + "/healthz")).status_code == 200

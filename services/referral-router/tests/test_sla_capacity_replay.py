@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -193,26 +194,33 @@ async def test_a_rejection_for_capacity_refers_onward_but_a_refusal_does_not(
     assert len(await api.rows("SELECT 1 FROM referrals WHERE rerouted_from IS NOT NULL")) == 1
 
 
+async def replay(api: ApiHarness, body: dict[str, Any], **headers: str) -> Any:
+    """A replay worked through within the request (Prefer: wait), as small ones are."""
+    r = await api.client.post(
+        "/v1/replays",
+        headers={**api.token("admin"), "Prefer": "wait=30", **headers},
+        json=body,
+    )
+    assert r.status_code == 200, r.text
+    job = r.json()
+    assert job["status"] == "done" and r.headers["location"] == f"/v1/replays/{job['replay_id']}"
+    return job["report"]
+
+
 async def test_replay_reports_gains_and_losses_then_applies_only_the_differences(
     api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
 ) -> None:
     intake = make_intake()
     ids = await api.route(intake)
     assert {"PKH", "PBI-JK"} <= set(ids)
-    admin = api.token("admin")
 
     # The registry refreshed the household to decile 7: a dry run shows who loses.
-    r = await api.client.post(
-        "/v1/replays",
-        headers=admin,
-        json={
-            "registry_updates": [
-                {"household_id": str(intake.household_id), "decile": 7, "has_kks": True}
-            ]
-        },
-    )
-    assert r.status_code == 200, r.text
-    report = r.json()
+    report = await replay(
+        api,
+        {"registry_updates": [
+            {"household_id": str(intake.household_id), "decile": 7, "has_kks": True}
+        ]},
+    )  # fmt: skip
     assert report["intakes_evaluated"] == 1 and not report["applied"]
     assert report["losses"].get("PKH") == 1 and report["losses"].get("PBI-JK") == 1
     assert report["gains"] == {}
@@ -224,29 +232,99 @@ async def test_replay_reports_gains_and_losses_then_applies_only_the_differences
         "label": "Decile 1",
         "cel": "registry.found && registry.decile <= 1",
     }
+    report = await replay(api, {"programs": ["PBI-JK"], "rule": strict})
+    assert report["losses"] == {"PBI-JK": 1}
     r = await api.client.post(
-        "/v1/replays", headers=admin, json={"programs": ["PBI-JK"], "rule": strict}
+        "/v1/replays",
+        headers=api.token("admin"),
+        json={"programs": ["PBI-JK"], "rule": strict, "apply": True},
     )
-    assert r.json()["losses"] == {"PBI-JK": 1}
-    r = await api.client.post(
-        "/v1/replays", headers=admin, json={"programs": ["PBI-JK"], "rule": strict, "apply": True}
-    )
-    assert r.status_code == 422
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "rule"
 
     # A new program appears: applying the replay refers the household to it, and only to it.
     api.state.catalogue.put(variant(program(api, "PBI-JK"), "NEW-JK"))
     before = len(await api.rows("SELECT 1 FROM outbox"))
-    r = await api.client.post("/v1/replays", headers=admin, json={"apply": True})
-    assert r.json()["gains"] == {"NEW-JK": 1} and r.json()["referrals_created"] == 1
+    report = await replay(api, {"apply": True})
+    assert report["gains"] == {"NEW-JK": 1} and report["referrals_created"] == 1
     created = await api.rows(
         "SELECT payload FROM outbox WHERE type = :t ORDER BY seq", t=ReferralCreatedV1.ce_type
     )
     assert created[-1].payload["program_code"] == "NEW-JK"
     assert len(await api.rows("SELECT 1 FROM outbox")) == before + 2  # created + its status
-    r = await api.client.post("/v1/replays", headers=admin, json={"apply": True})
-    assert r.json()["gains"] == {} and r.json()["referrals_created"] == 0  # nothing left to do
+    [stored] = await api.rows("SELECT programs FROM decisions WHERE cause = 'replay'")
+    assert any(p["program_code"] == "NEW-JK" and p["eligible"] for p in stored.programs)
+    report = await replay(api, {"apply": True})
+    assert report["gains"] == {} and report["referrals_created"] == 0  # nothing left to do
     r = await api.client.post("/v1/replays", headers=api.token("operator", regions=["33"]), json={})
     assert r.status_code == 403
+
+
+async def test_a_replay_is_a_job_resumable_in_chunks_and_drafts_take_registry_updates(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    from datetime import UTC, datetime
+
+    from rujukan_router.service_layer.replay import claim, run_chunk
+
+    intakes = [make_intake() for _ in range(7)]
+    for intake in intakes:
+        await api.route(intake)
+    admin = api.token("admin")
+
+    # a draft takes registry updates in several requests, then starts
+    r = await api.client.post("/v1/replays", headers=admin, json={"start": False})
+    assert r.status_code == 202 and r.json()["status"] == "draft"
+    replay_id = r.json()["replay_id"]
+    for intake in intakes[:3]:
+        r = await api.client.post(
+            f"/v1/replays/{replay_id}/registry-updates",
+            headers=admin,
+            json=[{"household_id": str(intake.household_id), "decile": 9}],
+        )
+        assert r.status_code == 200 and r.json()["added"] == 1
+    r = await api.client.post(f"/v1/replays/{replay_id}/start", headers=admin)
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    r = await api.client.post(f"/v1/replays/{replay_id}/registry-updates", headers=admin, json=[])
+    assert r.status_code == 409  # started: no more updates
+
+    # A worker works through it 2 households at a time; a second worker cannot take it while
+    # the first one's lease beats; each chunk commits its progress.
+    now = datetime.now(UTC)
+    async with api.runtime.sessions() as session, session.begin():
+        job = await claim(session, "worker-a", now)
+    assert job is not None and str(job.id) == replay_id
+    async with api.runtime.sessions() as session, session.begin():
+        assert await claim(session, "worker-b", now) is None
+    seen = []
+    more = True
+    while more:
+        async with api.runtime.sessions() as session, session.begin():
+            more = await run_chunk(
+                session, job, api.state.catalogue, owner="worker-a", now=now, size=2
+            )
+        r = await api.client.get(f"/v1/replays/{replay_id}", headers=admin)
+        seen.append(r.json()["households_evaluated"])
+    assert seen == [2, 4, 6, 7] and r.json()["status"] == "done"
+    report = r.json()["report"]
+    assert report["intakes_evaluated"] == 7
+    assert report["losses"].get("PKH") == 3  # the three refreshed to decile 9
+
+    # a stale lease is taken over; a cancelled job stops
+    r = await api.client.post("/v1/replays", headers=admin, json={})
+    other = r.json()["replay_id"]
+    async with api.runtime.sessions() as session, session.begin():
+        assert (await claim(session, "worker-a", now)) is not None
+    async with api.runtime.sessions() as session, session.begin():
+        taken = await claim(session, "worker-b", now + timedelta(minutes=5))
+    assert taken is not None and str(taken.id) == other
+    r = await api.client.post(f"/v1/replays/{other}/cancel", headers=admin)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    r = await api.client.post(f"/v1/replays/{other}/cancel", headers=admin)
+    assert r.status_code == 409
+    r = await api.client.get("/v1/replays", headers=admin)
+    assert [j["replay_id"] for j in r.json()["items"]] == [other, replay_id]
+    r = await api.client.get(f"/v1/replays/{uuid.uuid4()}", headers=admin)
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
 
 
 async def test_concurrent_batches_share_capacity_without_deadlock_or_overbooking(

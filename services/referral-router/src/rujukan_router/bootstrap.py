@@ -41,5 +41,5 @@ definition = ServiceDefinition(
     consumers=consumers,
     app=build_app,
     after_publish=record_delivery,
-    background=lambda rt: [state(rt).run_view, state(rt).run_timers],
+    background=lambda rt: [state(rt).run_view, state(rt).run_timers, state(rt).run_replays],
 )

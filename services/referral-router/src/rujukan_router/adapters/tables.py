@@ -148,3 +148,36 @@ program_usage = Table(
     Column("period_start", Date, primary_key=True),
     Column("used", Integer, nullable=False),
 )
+
+# Replays and what-ifs run as jobs: created by the API, worked through in chunks of households
+# by whichever router process holds the lease, resumable from ``cursor`` after a crash.
+replays = Table(
+    "replays",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("status", Text, nullable=False),  # draft, pending, running, done, failed, cancelled
+    Column("apply", Boolean, nullable=False),
+    Column("programs", ARRAY(Text), nullable=True),  # None: every program
+    Column("rule", JSONB, nullable=True),  # what-if: a draft rule for the one program named
+    Column("since", DateTime(timezone=True), nullable=True),
+    Column("requested_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("cursor", UUID(as_uuid=True), nullable=True),  # the last household evaluated
+    Column("evaluated", BigInteger, nullable=False, server_default="0"),
+    Column("report", JSONB, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("lease_owner", Text, nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Index("ix_replays_status", "status", "created_at"),
+)
+
+# Refreshed registry facts a replay evaluates households with (a DTSEN decile update, ...).
+replay_registry_updates = Table(
+    "replay_registry_updates",
+    metadata,
+    Column("replay_id", UUID(as_uuid=True), primary_key=True),
+    Column("household_id", UUID(as_uuid=True), primary_key=True),
+    Column("facts", JSONB, nullable=False),
+)

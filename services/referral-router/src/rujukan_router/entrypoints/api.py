@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from rujukan_platform.auth import CurrentPrincipal, Principal
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import Problem, invalid_rule
 from rujukan_platform.runtime import Runtime
-from rujukan_router.adapters.tables import intakes, referrals
+from rujukan_router.adapters.tables import intakes, referrals, replays
 from rujukan_router.domain.lifecycle import TransitionRefused
 from rujukan_router.entrypoints.consumers import state
 from rujukan_router.service_layer.decisions import (
@@ -34,7 +35,18 @@ from rujukan_router.service_layer.referrals import (
     referral_trace,
     referral_view,
 )
-from rujukan_router.service_layer.replay import replay
+from rujukan_router.service_layer.replay import (
+    FINISHED,
+    ReplayNotFound,
+    ReplayStateError,
+    add_registry_updates,
+    cancel_replay,
+    create_replay,
+    replay_row,
+    replay_view,
+    start_replay,
+    work,
+)
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
@@ -278,14 +290,42 @@ def router(runtime: Runtime) -> APIRouter:
         runtime.relay.wake()
         return referral_view(updated, decision)
 
+    def _admin(principal: Principal) -> None:
+        if principal.role != "admin":
+            raise Problem(403, "Forbidden", "replays are for administrators")
+
+    def _updates(updates: list[RegistryUpdate]) -> dict[UUID, RegistryFacts]:
+        now = datetime.now(UTC)
+        return {u.household_id: u.facts(now) for u in updates}
+
+    async def _job(session: AsyncSession, replay_id: UUID) -> Any:
+        row = await replay_row(session, replay_id)
+        if row is None:
+            raise Problem(404, "Not found", f"no replay {replay_id}")
+        return row
+
     @api.post(
         "/replays",
         summary="Re-evaluate stored intakes after a rule or the registry changed (dry run first)",
-        responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
-    )
-    async def post_replay(principal: CurrentPrincipal, body: ReplayRequest) -> dict[str, Any]:
-        if principal.role != "admin":
-            raise Problem(403, "Forbidden", "replays are for administrators")
+        description=(
+            "Creates a replay job: every household's latest intake is evaluated again, a chunk "
+            "of households per transaction, by whichever router process holds the job's lease "
+            "(resumable after a crash). `Prefer: wait=N` (seconds, at most 60) works on the job "
+            "in this request for up to N seconds and answers 200 with the finished job, or 202 "
+            "with its progress; the background workers finish it either way. `start: false` "
+            "creates a draft that takes more registry updates first."
+        ),
+        status_code=202,
+        responses={200: {"description": "the replay finished within the wait"}, 401: PROBLEM,
+                   403: PROBLEM, 422: PROBLEM},
+    )  # fmt: skip
+    async def post_replay(
+        principal: CurrentPrincipal,
+        body: ReplayRequest,
+        response: Response,
+        prefer: Annotated[str | None, Header(description="wait=N: work on it for N s")] = None,
+    ) -> dict[str, Any]:
+        _admin(principal)
         catalogue = state(runtime).catalogue
         unknown = [c for c in body.programs or [] if catalogue.get(c) is None]
         if unknown:
@@ -305,22 +345,133 @@ def router(runtime: Runtime) -> APIRouter:
                     errors=[{"field": "rule", "reason": "dry run only, for one program"}],
                 )
             try:
-                catalogue = catalogue.with_rule(body.programs[0], compile_rule(body.rule))
+                compile_rule(body.rule)
             except RuleError as exc:
                 raise invalid_rule("rule", exc.criterion, exc.fault) from exc
-        updates = {u.household_id: u.facts(datetime.now(UTC)) for u in body.registry_updates}
         async with runtime.sessions() as session, session.begin():
-            report = await replay(
+            replay_id = await create_replay(
                 session,
-                catalogue,
-                now=datetime.now(UTC),
-                programs=set(body.programs) if body.programs else None,
-                registry_updates=updates,
-                since=body.since,
                 apply=body.apply,
+                programs=body.programs,
+                rule=body.rule,
+                since=body.since,
+                registry_updates=_updates(body.registry_updates),
+                requested_by=principal.subject,
+                start=body.start,
+                now=datetime.now(UTC),
             )
-        runtime.relay.wake()
-        return report.as_dict()
+        response.headers["Location"] = f"/v1/replays/{replay_id}"
+        return await _wait_for(replay_id, prefer, response)
+
+    async def _wait_for(replay_id: UUID, prefer: str | None, response: Response) -> dict[str, Any]:
+        """Work on the job here for the wait the client prefers (RFC 7240), then report it."""
+        wait = _preferred_wait(prefer)
+        row = None
+        if wait > 0:
+            rs = state(runtime)
+            row = await work(
+                runtime.sessions,
+                rs.catalogue,
+                rs.replay_cache,
+                owner=f"request:{uuid4()}",
+                now=lambda: datetime.now(UTC),
+                replay_id=replay_id,
+                until=time.monotonic() + wait,
+                on_chunk=runtime.relay.wake,
+            )
+        if row is None:
+            async with runtime.sessions() as session:
+                row = await _job(session, replay_id)
+        if row.status in FINISHED:
+            response.status_code = 200
+        return replay_view(row)
+
+    @api.get(
+        "/replays/{replay_id}",
+        summary="A replay's status, progress and report",
+        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+    )
+    async def get_replay(replay_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+        _admin(principal)
+        async with runtime.sessions() as session:
+            return replay_view(await _job(session, replay_id))
+
+    @api.get(
+        "/replays",
+        summary="Replays, newest first",
+        responses={401: PROBLEM, 403: PROBLEM},
+    )
+    async def list_replays(
+        principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    ) -> dict[str, Any]:
+        _admin(principal)
+        async with runtime.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(replays).order_by(replays.c.created_at.desc()).limit(limit)
+                )
+            ).all()
+        return {"items": [replay_view(r) for r in rows]}
+
+    @api.post(
+        "/replays/{replay_id}/registry-updates",
+        summary="More refreshed registry facts for a draft replay (up to 10,000 per request)",
+        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    )
+    async def post_registry_updates(
+        replay_id: UUID,
+        principal: CurrentPrincipal,
+        updates: Annotated[list[RegistryUpdate], Body(max_length=10_000)],
+    ) -> dict[str, Any]:
+        _admin(principal)
+        async with runtime.sessions() as session, session.begin():
+            try:
+                added = await add_registry_updates(session, replay_id, _updates(updates))
+            except ReplayNotFound as exc:
+                raise Problem(404, "Not found", f"no replay {replay_id}") from exc
+            except ReplayStateError as exc:
+                raise Problem(409, "Not a draft", str(exc)) from exc
+        return {"replay_id": replay_id, "added": added}
+
+    @api.post(
+        "/replays/{replay_id}/start",
+        summary="Start a draft replay",
+        status_code=202,
+        responses={200: {"description": "finished within the wait"}, 401: PROBLEM,
+                   403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    )  # fmt: skip
+    async def start(
+        replay_id: UUID,
+        principal: CurrentPrincipal,
+        response: Response,
+        prefer: Annotated[str | None, Header(description="wait=N: work on it for N s")] = None,
+    ) -> dict[str, Any]:
+        _admin(principal)
+        async with runtime.sessions() as session, session.begin():
+            try:
+                await start_replay(session, replay_id)
+            except ReplayNotFound as exc:
+                raise Problem(404, "Not found", f"no replay {replay_id}") from exc
+            except ReplayStateError as exc:
+                raise Problem(409, "Not a draft", str(exc)) from exc
+        return await _wait_for(replay_id, prefer, response)
+
+    @api.post(
+        "/replays/{replay_id}/cancel",
+        summary="Stop a replay after the chunk in progress (what it applied stays)",
+        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    )
+    async def cancel(replay_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+        _admin(principal)
+        async with runtime.sessions() as session, session.begin():
+            try:
+                await cancel_replay(session, replay_id, datetime.now(UTC))
+            except ReplayNotFound as exc:
+                raise Problem(404, "Not found", f"no replay {replay_id}") from exc
+            except ReplayStateError as exc:
+                raise Problem(409, "Already finished", str(exc)) from exc
+            row = await _job(session, replay_id)
+        return replay_view(row)
 
     return api
 
@@ -345,6 +496,18 @@ class RegistryUpdate(BaseModel):
         )
 
 
+def _preferred_wait(prefer: str | None) -> float:
+    """``Prefer: wait=N`` (RFC 7240), capped at a minute; 0 when absent or unreadable."""
+    for part in (prefer or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "wait":
+            try:
+                return max(0.0, min(60.0, float(value.strip())))
+            except ValueError:
+                return 0.0
+    return 0.0
+
+
 class ReplayRequest(BaseModel):
     programs: list[str] | None = Field(default=None, description="default: every program")
     rule: dict[str, Any] | None = Field(
@@ -353,3 +516,6 @@ class ReplayRequest(BaseModel):
     registry_updates: list[RegistryUpdate] = Field(default_factory=list, max_length=10_000)
     since: datetime | None = Field(default=None, description="intakes submitted since")
     apply: bool = Field(default=False, description="false: report only; true: refer the gains")
+    start: bool = Field(
+        default=True, description="false: a draft, to add registry updates to before starting"
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 
 from aiokafka.admin import NewTopic
@@ -31,6 +33,7 @@ from rujukan_router.domain.lifecycle import TransitionRefused
 from rujukan_router.service_layer.decisions import RuleBook
 from rujukan_router.service_layer.outcomes import apply_outcome
 from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound
+from rujukan_router.service_layer.replay import CatalogueCache, work
 from rujukan_router.service_layer.routing import route_intakes, upsert_catalogue_row
 from rujukan_router.service_layer.timers import fire_due_timers
 from rujukan_router.settings import RouterSettings
@@ -45,6 +48,7 @@ class RouterState:
         self.runtime = runtime
         self.catalogue = Catalogue()
         self.rules = RuleBook(self.catalogue)
+        self.replay_cache = CatalogueCache()
         self.view = CompactedTopicView(
             bootstrap=runtime.settings.kafka_bootstrap,
             topic=PROGRAMS_CATALOG,
@@ -132,6 +136,34 @@ class RouterState:
 
     async def run_view(self, stop: asyncio.Event) -> None:
         await self.view.run(stop)
+
+    async def run_replays(self, stop: asyncio.Event) -> None:
+        """Work through replay jobs, a chunk of households per transaction; safe on every
+        replica (one lease per job), resumable after a crash."""
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        backoff = 1.0
+        while not stop.is_set():
+            job = None
+            if self.view.ready.is_set():
+                try:
+                    job = await work(
+                        self.runtime.sessions,
+                        self.catalogue,
+                        self.replay_cache,
+                        owner=owner,
+                        now=lambda: datetime.now(UTC),
+                        stop=stop,
+                        on_chunk=self.runtime.relay.wake,
+                    )
+                    backoff = 1.0
+                except Exception:
+                    log.exception("replay worker failed; retrying", backoff_seconds=backoff)
+                    backoff = min(backoff * 2, 60.0)
+            if job is None:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=backoff * 2)
+                except TimeoutError:
+                    pass
 
     async def run_timers(self, stop: asyncio.Event) -> None:
         """Fire missed SLA deadlines (escalate, then expire); safe on every replica."""
