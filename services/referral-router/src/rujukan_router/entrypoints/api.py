@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -424,13 +425,8 @@ def router(runtime: Runtime) -> APIRouter:
         updates: Annotated[list[RegistryUpdate], Body(max_length=10_000)],
     ) -> dict[str, Any]:
         _admin(principal)
-        async with runtime.sessions() as session, session.begin():
-            try:
-                added = await add_registry_updates(session, replay_id, _updates(updates))
-            except ReplayNotFound as exc:
-                raise Problem(404, "Not found", f"no replay {replay_id}") from exc
-            except ReplayStateError as exc:
-                raise Problem(409, "Not a draft", str(exc)) from exc
+        async with runtime.sessions() as session, session.begin(), _as_problems(replay_id):
+            added = await add_registry_updates(session, replay_id, _updates(updates))
         return {"replay_id": replay_id, "added": added}
 
     @api.post(
@@ -447,13 +443,8 @@ def router(runtime: Runtime) -> APIRouter:
         prefer: Annotated[str | None, Header(description="wait=N: work on it for N s")] = None,
     ) -> dict[str, Any]:
         _admin(principal)
-        async with runtime.sessions() as session, session.begin():
-            try:
-                await start_replay(session, replay_id)
-            except ReplayNotFound as exc:
-                raise Problem(404, "Not found", f"no replay {replay_id}") from exc
-            except ReplayStateError as exc:
-                raise Problem(409, "Not a draft", str(exc)) from exc
+        async with runtime.sessions() as session, session.begin(), _as_problems(replay_id):
+            await start_replay(session, replay_id)
         return await _wait_for(replay_id, prefer, response)
 
     @api.post(
@@ -464,12 +455,8 @@ def router(runtime: Runtime) -> APIRouter:
     async def cancel(replay_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
         _admin(principal)
         async with runtime.sessions() as session, session.begin():
-            try:
+            async with _as_problems(replay_id):
                 await cancel_replay(session, replay_id, datetime.now(UTC))
-            except ReplayNotFound as exc:
-                raise Problem(404, "Not found", f"no replay {replay_id}") from exc
-            except ReplayStateError as exc:
-                raise Problem(409, "Already finished", str(exc)) from exc
             row = await _job(session, replay_id)
         return replay_view(row)
 
@@ -494,6 +481,17 @@ class RegistryUpdate(BaseModel):
             source="replay",
             checked_at=at,
         )
+
+
+@asynccontextmanager
+async def _as_problems(replay_id: UUID) -> AsyncIterator[None]:
+    """A missing job is a 404; an operation its status does not allow, a 409."""
+    try:
+        yield
+    except ReplayNotFound as exc:
+        raise Problem(404, "Not found", f"no replay {replay_id}") from exc
+    except ReplayStateError as exc:
+        raise Problem(409, "Conflict", str(exc)) from exc
 
 
 def _preferred_wait(prefer: str | None) -> float:

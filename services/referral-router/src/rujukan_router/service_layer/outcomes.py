@@ -31,7 +31,6 @@ from rujukan_router.service_layer.referrals import (
     NewReferrals,
     ProgramMismatch,
     ReferralNotFound,
-    explained,
     open_programs_of,
 )
 
@@ -174,23 +173,18 @@ async def reroute(
     batch = NewReferrals()
     decision_id = uuid4()
     for d in candidates:
-        has_room = ledger.take(d.program)
-        if not has_room and d.program.event.when_full != "queue":
-            d.skipped = "capacity_full"
-            continue
-        batch.add(
+        referred = batch.refer(
             intake,
-            d.program,
-            explained(d, decided.facts, now),
+            d,
+            decided.facts,
             decision_id,
             now,
-            kind="need",
-            rank=d.rank,
-            queued=not has_room,
+            ledger,
             rerouted_from=rejected.id,
             traceparent=traceparent,
         )
-        break
+        if referred is not None:
+            break
     if not batch.created:
         return 0
     batch.decision(intake, decided, cause="reroute", at=now, decision_id=decision_id)

@@ -218,6 +218,38 @@ class NewReferrals:
         self.created.append(referral)
         return referral
 
+    def refer(
+        self,
+        intake: IntakeSubmittedV1,
+        d: ProgramDecision,
+        facts: dict[str, Any],
+        decision_id: UUID,
+        now: datetime,
+        ledger: CapacityLedger,
+        *,
+        rerouted_from: UUID | None = None,
+        traceparent: str | None = None,
+    ) -> Referral | None:
+        """Refer ``intake`` to a program it is eligible for, as its capacity allows: a full
+        program queues the referral (``when_full: queue``) or is skipped (the decision then says
+        ``capacity_full``). None when skipped."""
+        has_room = ledger.take(d.program)
+        if not has_room and d.program.event.when_full != "queue":
+            d.skipped = "capacity_full"
+            return None
+        return self.add(
+            intake,
+            d.program,
+            explained(d, facts, now),
+            decision_id,
+            now,
+            kind="need",
+            rank=d.rank,
+            queued=not has_room,
+            rerouted_from=rerouted_from,
+            traceparent=traceparent,
+        )
+
     async def save(self, session: AsyncSession) -> None:
         await copy_records(session, "decisions", DECISION_COLUMNS, self.decisions)
         await copy_records(session, "referrals", REFERRAL_COLUMNS, self.rows)

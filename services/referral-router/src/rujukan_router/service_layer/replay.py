@@ -40,7 +40,6 @@ from rujukan_router.domain.decide import decide
 from rujukan_router.service_layer.referrals import (
     CapacityLedger,
     NewReferrals,
-    explained,
     open_programs_by_household,
 )
 
@@ -365,21 +364,8 @@ async def _apply(
         for d in differences:
             if not d.eligible or d.program.code in open_programs:
                 continue
-            has_room = ledger.take(d.program)
-            if not has_room and d.program.event.when_full != "queue":
-                d.skipped = "capacity_full"
-                continue
-            new.add(
-                intake,
-                d.program,
-                explained(d, decided.facts, now),
-                decision_id,
-                now,
-                kind="need",
-                rank=d.rank,
-                queued=not has_room,
-            )
-            open_programs.add(d.program.code)
+            if new.refer(intake, d, decided.facts, decision_id, now, ledger) is not None:
+                open_programs.add(d.program.code)
         new.decision(intake, decided, cause="replay", at=now, decision_id=decision_id)
     await ledger.save(session)
     await new.save(session)

@@ -32,7 +32,6 @@ from rujukan_router.service_layer.referrals import (
     CapacityLedger,
     NewReferrals,
     Referral,
-    explained,
     open_programs_by_household,
 )
 
@@ -98,23 +97,11 @@ async def route_intakes(
         decision_id = uuid4()
         routed = Routed(intake, decided)
         for d in decided.eligible():
-            has_room = ledger.take(d.program)
-            if not has_room and d.program.event.when_full != "queue":
-                d.skipped = "capacity_full"
-                continue
-            routed.referrals.append(
-                new.add(
-                    intake,
-                    d.program,
-                    explained(d, decided.facts, now),
-                    decision_id,
-                    now,
-                    kind="need",
-                    rank=d.rank,
-                    queued=not has_room,
-                    traceparent=traceparent,
-                )
+            referral = new.refer(
+                intake, d, decided.facts, decision_id, now, ledger, traceparent=traceparent
             )
+            if referral is not None:
+                routed.referrals.append(referral)
         referred = {r.program_code for r in routed.referrals}
         program = complaint_target(intake, catalogue_, open_programs)
         if program is not None and program.code not in referred:
