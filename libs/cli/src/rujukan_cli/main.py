@@ -7,22 +7,31 @@ rujukan dlq inspect TOPIC.dlq | dlq replay TOPIC.dlq [--apply]
 rujukan referral trace ID
 rujukan catalogue export DIR | catalogue import DIR
 rujukan intake import FILE
+rujukan replay start [--apply] [--program CODE ...] [--since ISO] [--registry-updates FILE]
+    [--wait S] [--follow] | replay status ID | replay list [--limit N] | replay cancel ID
 """
 
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import os
 import subprocess
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import typer
 import yaml
 from rich.console import Console
-from rich.progress import Progress
+from rich.markup import escape
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from rujukan_cli import kafka_ops
@@ -33,12 +42,16 @@ dlq = typer.Typer(no_args_is_help=True, help="Dead-letter topics: inspect and re
 referral = typer.Typer(no_args_is_help=True, help="Referrals")
 catalogue = typer.Typer(no_args_is_help=True, help="The program catalogue")
 intake = typer.Typer(no_args_is_help=True, help="Intakes")
+replay = typer.Typer(
+    no_args_is_help=True, help="Replays: re-evaluate stored intakes after a rule or registry change"
+)
 for sub, name in (
     (topics, "topics"),
     (dlq, "dlq"),
     (referral, "referral"),
     (catalogue, "catalogue"),
     (intake, "intake"),
+    (replay, "replay"),
 ):
     app.add_typer(sub, name=name)
 
@@ -69,9 +82,9 @@ def token() -> str:
     )
 
 
-def client(service: str) -> httpx.Client:
+def client(service: str, timeout: float = 30) -> httpx.Client:
     return httpx.Client(
-        base_url=URLS[service], timeout=30, headers={"Authorization": f"Bearer {token()}"}
+        base_url=URLS[service], timeout=timeout, headers={"Authorization": f"Bearer {token()}"}
     )
 
 
@@ -363,3 +376,245 @@ def intake_import(
     if stop_after is not None:
         args += ["--stop-after", str(stop_after)]
     raise typer.Exit(subprocess.call(args, env={**os.environ, "RUJUKAN_TOKEN": token()}))
+
+
+# --- replays -------------------------------------------------------------------------------
+
+UPDATES_PER_REQUEST = 10_000  # the router's limit for POST /v1/replays/{id}/registry-updates
+FINISHED = ("done", "failed", "cancelled")
+FLAGS = {"true": True, "1": True, "false": False, "0": False}
+DECILES = {str(n): n for n in range(1, 11)}
+
+
+class BadRow(ValueError):
+    """A registry update the router would refuse, caught here so that nothing starts."""
+
+    def __init__(self, line: int, field: str, reason: str) -> None:
+        super().__init__(f"line {line}: {field}: {reason}")
+
+
+def _flag(raw: dict[str, Any], field: str, default: bool, line: int) -> bool:
+    value = raw.get(field)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if (flag := FLAGS.get(str(value).strip().lower())) is None:
+        raise BadRow(line, field, f"true/false/1/0, not {value!r}")
+    return flag
+
+
+def registry_update(raw: dict[str, Any], line: int) -> dict[str, Any]:
+    """A CSV row (all text) or JSONL object as the router's ``RegistryUpdate``."""
+    try:
+        household = str(UUID(str(raw.get("household_id") or "").strip()))
+    except ValueError:
+        raise BadRow(line, "household_id", f"not a uuid: {raw.get('household_id')!r}") from None
+    decile = raw.get("decile")
+    if decile in (None, ""):
+        decile = None
+    elif isinstance(decile, bool) or str(decile).strip() not in DECILES:
+        raise BadRow(line, "decile", f"1..10 or empty, not {decile!r}")
+    else:
+        decile = DECILES[str(decile).strip()]
+    enrolments = raw.get("enrolments") or []
+    if isinstance(enrolments, str):
+        enrolments = [e.strip() for e in enrolments.split(";") if e.strip()]
+    elif not (isinstance(enrolments, list) and all(isinstance(e, str) for e in enrolments)):
+        raise BadRow(line, "enrolments", "a list of program codes (';'-separated in CSV)")
+    return {
+        "household_id": household,
+        "found": _flag(raw, "found", True, line),
+        "decile": decile,
+        "enrolments": enrolments,
+        "has_kks": _flag(raw, "has_kks", False, line),
+    }
+
+
+def read_updates(path: Path) -> Iterator[dict[str, Any]]:
+    """Validated updates, one at a time: a national refresh does not fit in memory."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        if path.suffix.lower() == ".csv":
+            rows = csv.DictReader(f)
+            for row in rows:
+                yield registry_update(row, rows.line_num)
+            return
+        for line, text in enumerate(f, 1):
+            if not text.strip():
+                continue
+            try:
+                raw = json.loads(text)
+            except ValueError:
+                raw = None
+            if not isinstance(raw, dict):
+                raise BadRow(line, "json", "not a JSON object")
+            yield registry_update(raw, line)
+
+
+def count_rows(path: Path) -> int:
+    """Rows in the file, for the progress bar (a quick pass that keeps nothing)."""
+    with path.open("rb") as f:
+        lines = sum(1 for text in f if text.strip())
+    return lines - 1 if path.suffix.lower() == ".csv" else lines
+
+
+def upload(http: httpx.Client, replay_id: str, path: Path, as_json: bool) -> None:
+    """Stream the file's updates to the draft, a request per chunk. A bad row stops the upload
+    before the job starts: the draft keeps what was sent, for the operator to cancel."""
+    hint = f"replay {replay_id} stays a draft; `rujukan replay cancel {replay_id}` drops it"
+    columns = (*Progress.get_default_columns(), MofNCompleteColumn())
+    with Progress(*columns, console=console, disable=as_json) as bar:
+        task = bar.add_task("registry updates sent", total=None if as_json else count_rows(path))
+        rows = read_updates(path)
+        try:
+            while chunk := list(islice(rows, UPDATES_PER_REQUEST)):
+                r = http.post(f"/v1/replays/{replay_id}/registry-updates", json=chunk)
+                if r.status_code >= 400:
+                    console.print(hint)
+                    fail(r)
+                bar.advance(task, len(chunk))
+        except BadRow as exc:
+            console.print(f"[red]{escape(str(path))}: {escape(str(exc))}[/red]\n{hint}")
+            raise typer.Exit(1) from exc
+
+
+def progress_line(job: dict[str, Any]) -> str:
+    rate = job.get("households_per_second")
+    return f"{job['households_evaluated']} households evaluated" + (f", {rate}/s" if rate else "")
+
+
+def follow_job(http: httpx.Client, job: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """Poll once a second until the job finishes (background workers of the router run it)."""
+    if job["status"] in FINISHED:
+        return job
+    columns = (SpinnerColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=console, disable=as_json) as bar:
+        task = bar.add_task(f"{job['status']}: {progress_line(job)}")
+        while job["status"] not in FINISHED:
+            time.sleep(1)
+            r = http.get(f"/v1/replays/{job['replay_id']}")
+            fail(r)
+            job = r.json()
+            bar.update(task, description=f"{job['status']}: {progress_line(job)}")
+    return job
+
+
+def show_job(job: dict[str, Any], as_json: bool) -> None:
+    """The job as ``replay_view`` gives it (``--json``) or its report per program."""
+    if as_json:
+        print(json.dumps(job, indent=2))
+        return
+    colour = {"done": "green", "failed": "red", "cancelled": "yellow"}.get(job["status"], "cyan")
+    mode = ("apply" if job["apply"] else "dry run") + (", what-if rule" if job["what_if"] else "")
+    programs = ", ".join(job["programs"] or ["all programs"])
+    console.print(
+        f"Replay [bold]{job['replay_id']}[/bold]: [{colour}]{job['status']}[/{colour}] "
+        f"({mode}; {escape(programs)})\n{progress_line(job)}"
+    )
+    report = job.get("report") or {}
+    gains, losses = report.get("gains", {}), report.get("losses", {})
+    if codes := sorted({*gains, *losses}):
+        rows = [{"program": c, "gains": gains.get(c, 0), "losses": losses.get(c, 0)} for c in codes]
+        emit(rows, False, ["program", "gains", "losses"], "Eligibility changes")
+    else:
+        console.print("no gains or losses")
+    console.print(f"referrals created: {report.get('referrals_created', 0)}")
+    if job.get("error"):
+        console.print(f"[red]error:[/red] {escape(str(job['error']))}")
+
+
+def _instant(value: str | None) -> str | None:
+    """ISO 8601; without an offset it is the operator's local time."""
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not ISO 8601: {value!r}", param_hint="--since") from exc
+    return (at if at.tzinfo else at.astimezone()).isoformat()
+
+
+@replay.command("start")
+def replay_start(
+    apply: bool = typer.Option(False, "--apply", help="without it: a dry run (report only)"),
+    programs: list[str] | None = typer.Option(None, "--program", help="only CODE (repeatable)"),
+    since: str | None = typer.Option(None, help="only intakes submitted since (ISO 8601)"),
+    registry_updates: Path | None = typer.Option(
+        None,
+        "--registry-updates",
+        exists=True,
+        dir_okay=False,
+        help="refreshed registry facts: .csv (household_id,found,decile,enrolments,has_kks) "
+        "or .jsonl",
+    ),
+    wait: int = typer.Option(0, min=0, max=60, help="let the router work on it for up to N s"),
+    follow: bool = typer.Option(False, "--follow", "-f", help="poll until it finishes"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Re-evaluate every household's latest intake: who gains, who loses (--apply refers the
+    gains). Registry updates go to a draft first, in chunks, then the job starts."""
+    if registry_updates is not None and registry_updates.suffix.lower() not in (".csv", ".jsonl"):
+        raise typer.BadParameter("a .csv or .jsonl file", param_hint="--registry-updates")
+    body = {"apply": apply, "programs": programs or None, "since": _instant(since)}
+    prefer = {"Prefer": f"wait={wait}"} if wait else {}
+    with client("referral-router", timeout=wait + 30) as http:
+        if registry_updates is None:
+            r = http.post("/v1/replays", json=body, headers=prefer)
+        else:
+            draft = http.post("/v1/replays", json={**body, "start": False})
+            fail(draft)
+            replay_id = draft.json()["replay_id"]
+            if not as_json:
+                console.print(f"draft replay {replay_id}: sending {registry_updates}")
+            upload(http, replay_id, registry_updates, as_json)
+            r = http.post(f"/v1/replays/{replay_id}/start", headers=prefer)
+        fail(r)
+        job = r.json()
+        if follow:
+            job = follow_job(http, job, as_json)
+    show_job(job, as_json)
+    if job["status"] == "failed":
+        raise typer.Exit(1)
+
+
+@replay.command("status")
+def replay_status(replay_id: str, as_json: bool = JsonOption) -> None:
+    """A replay's status, progress and report."""
+    with client("referral-router") as http:
+        r = http.get(f"/v1/replays/{replay_id}")
+    fail(r)
+    show_job(r.json(), as_json)
+
+
+@replay.command("list")
+def replay_list(limit: int = typer.Option(20, min=1, max=100), as_json: bool = JsonOption) -> None:
+    """Replays, newest first."""
+    with client("referral-router") as http:
+        r = http.get("/v1/replays", params={"limit": limit})
+    fail(r)
+    jobs = r.json()["items"]
+    if as_json:
+        print(json.dumps(jobs, indent=2))
+        return
+    rows = [
+        {
+            **job,
+            "mode": "apply" if job["apply"] else "dry run",
+            "programs": ",".join(job["programs"] or ["all"]),
+            "households": job["households_evaluated"],
+            "gains": sum((job.get("report") or {}).get("gains", {}).values()),
+            "losses": sum((job.get("report") or {}).get("losses", {}).values()),
+        }
+        for job in jobs
+    ]
+    columns = ["replay_id", "status", "mode", "programs", "households", "gains", "losses"]
+    emit(rows, False, [*columns, "created_at"], "Replays")
+
+
+@replay.command("cancel")
+def replay_cancel(replay_id: str, as_json: bool = JsonOption) -> None:
+    """Stop a replay after the chunk in progress (what it applied stays); drops a draft."""
+    with client("referral-router") as http:
+        r = http.post(f"/v1/replays/{replay_id}/cancel")
+    fail(r)
+    show_job(r.json(), as_json)
