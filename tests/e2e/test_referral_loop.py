@@ -188,11 +188,12 @@ async def test_an_intake_is_referred_answered_and_notified(
             reported_by="agency:pkh",
         )
         out_meta = EventMeta(type=outcome.ce_type, source="/agency/pkh", subject=outcome.key())
+        agency = platform.token("agency", programs=["PKH"])["Authorization"]  # its credentials
         await producer.send_and_wait(
             "referrals.outcomes",
             outcome.model_dump_json().encode(),
             key=outcome.key().encode(),
-            headers=out_meta.to_headers(),
+            headers=[*out_meta.to_headers(), ("authorization", agency.encode())],
         )
         await producer.stop()
 

@@ -248,12 +248,18 @@ def agency_outcome(referral: dict[str, Any], log: list[str]) -> None:
     from datetime import UTC, datetime
 
     from rujukan_contracts.envelope import EventMeta
+    from rujukan_platform.auth import Principal, issue_token
+    from rujukan_platform.settings import ServiceSettings
 
     meta = EventMeta(
         type="rujukan.referral.outcome.v1",
         source="/agency/ops-check",
         subject=referral["referral_id"],
     )
+    agency = Principal(
+        subject="agency:ops-check", role="agency", programs=[referral["program_code"]]
+    )
+    token = issue_token(ServiceSettings().auth_secret.get_secret_value(), agency)
     data = {
         "referral_id": referral["referral_id"],
         "program_code": referral["program_code"],
@@ -267,7 +273,7 @@ def agency_outcome(referral: dict[str, Any], log: list[str]) -> None:
         "referrals.outcomes",
         referral["referral_id"].encode(),
         json.dumps(data).encode(),
-        meta.to_headers(),
+        [*meta.to_headers(), ("authorization", f"Bearer {token}".encode())],
     )
     log.append(
         f"traffic: agency outcome 'received' for {referral['program_code']} "

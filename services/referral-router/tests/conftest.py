@@ -101,6 +101,13 @@ def router_settings(servers: Servers, database: str, **extra: Any) -> RouterSett
     )
 
 
+def credentials(role: str = "agency", **scope: Any) -> list[tuple[str, bytes]]:
+    """The header an agency's Kafka client sends with its outcomes (a token it was issued)."""
+    subject = f"agency:{','.join(scope.get('programs', []))}" if role == "agency" else role
+    principal = Principal(subject=subject, role=role, **scope)  # type: ignore[arg-type]
+    return [("authorization", f"Bearer {issue_token(SECRET, principal)}".encode())]
+
+
 class RouterHarness:
     def __init__(self, servers: Servers, runtime: Runtime, st: RouterState) -> None:
         self.servers = servers
@@ -132,8 +139,10 @@ class RouterHarness:
         meta: EventMeta | None = None,
         value: bytes | None = None,
         key: str | None = None,
+        extra_headers: list[tuple[str, bytes]] | None = None,
     ) -> EventMeta | None:
-        """Send an event with CloudEvents headers (or raw bytes and headers) and wait for acks."""
+        """Send an event with CloudEvents headers (or raw bytes and headers) and wait for acks;
+        ``extra_headers``: credentials, say."""
         if event is not None and meta is None:
             meta = EventMeta(type=event.ce_type, source="/rujukan/test", subject=event.key())
         payload = value if value is not None else event.model_dump_json().encode()  # type: ignore[union-attr]
@@ -141,7 +150,7 @@ class RouterHarness:
             topic,
             payload,
             key=(key or (event.key() if event is not None else str(uuid.uuid4()))).encode(),
-            headers=meta.to_headers() if meta is not None else [],
+            headers=(meta.to_headers() if meta is not None else []) + (extra_headers or []),
         )
         return meta
 

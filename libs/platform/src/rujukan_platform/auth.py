@@ -3,12 +3,15 @@
 Tokens are HS256 JWTs (OAuth2 client-credentials style: ``sub``, ``role``, ``regions``,
 ``programs``, ``exp``). API keys map to the same ``Principal`` through settings
 (``RUJUKAN_API_KEYS='{"key": {"subject": ..., "role": ...}}'``) for clients that cannot sign.
+The same credentials travel as Kafka record headers (``authorization``, ``x-api-key``) where a
+consumer must know which agency wrote a record (``Authenticator.from_headers``).
 """
 
 from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import jwt
@@ -56,19 +59,37 @@ def issue_token(secret: str, principal: Principal, *, ttl_seconds: int = 3600) -
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+class AuthenticationError(ValueError):
+    """The credentials are missing, unknown, expired or not ours."""
+
+
 def _unauthorized(detail: str) -> Problem:
     return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def verify_token(secret: str, token: str) -> Principal:
+#: seconds of clock difference tolerated when a token is checked against a record's time
+LEEWAY = 60
+
+
+def principal_of_token(secret: str, token: str, *, at: float | None = None) -> Principal:
+    """The principal a token names. ``at``: the time it must have been valid at instead of
+    now — a record's broker timestamp, so a consumer that lags or re-reads a topic still accepts
+    what was sent with a valid token, and nothing sent with an expired one."""
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"verify_exp": at is None},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise _unauthorized("the bearer token has expired") from exc
+        raise AuthenticationError("the bearer token has expired") from exc
     except jwt.PyJWTError as exc:
-        raise _unauthorized("the bearer token is not valid") from exc
+        raise AuthenticationError("the bearer token is not valid") from exc
+    if at is not None and not (claims.get("iat", 0) - LEEWAY <= at <= claims["exp"] + LEEWAY):
+        raise AuthenticationError("the bearer token was not valid when the record was written")
     return Principal(
         subject=claims["sub"],
         role=claims["role"],
@@ -77,22 +98,43 @@ def verify_token(secret: str, token: str) -> Principal:
     )
 
 
+def verify_token(secret: str, token: str) -> Principal:
+    try:
+        return principal_of_token(secret, token)
+    except AuthenticationError as exc:
+        raise _unauthorized(str(exc)) from exc
+
+
 class Authenticator:
     def __init__(self, secret: str, api_keys: dict[str, dict[str, Any]]) -> None:
         self._secret = secret
         self._api_keys = {k: Principal.model_validate(v) for k, v in api_keys.items()}
 
     def authenticate(self, request: Request) -> Principal:
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            return verify_token(self._secret, header[7:].strip())
-        key = request.headers.get("x-api-key")
-        if key:
+        try:
+            return self._credentials(
+                request.headers.get("authorization", ""), request.headers.get("x-api-key")
+            )
+        except AuthenticationError as exc:
+            raise _unauthorized(str(exc)) from exc
+
+    def from_headers(self, headers: Sequence[tuple[str, bytes]], *, at: float) -> Principal:
+        """Who wrote a Kafka record, from its ``authorization`` or ``x-api-key`` header; a token
+        must have been valid at ``at`` (the record's timestamp, seconds)."""
+        found = {k.lower(): v.decode("utf-8", "replace") for k, v in headers}
+        return self._credentials(found.get("authorization", ""), found.get("x-api-key"), at=at)
+
+    def _credentials(
+        self, authorization: str, api_key: str | None, *, at: float | None = None
+    ) -> Principal:
+        if authorization.lower().startswith("bearer "):
+            return principal_of_token(self._secret, authorization[7:].strip(), at=at)
+        if api_key:
             for known, principal in self._api_keys.items():
-                if hmac.compare_digest(known, key):
+                if hmac.compare_digest(known, api_key):
                     return principal
-            raise _unauthorized("unknown API key")
-        raise _unauthorized("send 'Authorization: Bearer <token>' or 'X-API-Key'")
+            raise AuthenticationError("unknown API key")
+        raise AuthenticationError("send 'Authorization: Bearer <token>' or 'X-API-Key'")
 
 
 def current_principal(request: Request) -> Principal:

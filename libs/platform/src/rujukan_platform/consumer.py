@@ -75,6 +75,10 @@ class HandlerContext:
     outbox: Table
     value: bytes = b""
     """the record's value as received (the event's JSON)"""
+    headers: Sequence[tuple[str, bytes]] = ()
+    """the record's headers (CloudEvents, and credentials where a topic needs them)"""
+    timestamp_ms: int = 0
+    """the record's timestamp (the broker's clock on LogAppendTime topics)"""
     staged: int = 0
 
     async def publish(self, events: Sequence[tuple[str, Event]]) -> None:
@@ -308,6 +312,8 @@ class ConsumerRunner:
                 offset=d.record.offset,
                 outbox=self._outbox,
                 value=d.record.value or b"",
+                headers=d.record.headers or (),
+                timestamp_ms=d.record.timestamp,
             )
             contexts.append(ctx)
             applied.consumed[(topic, "processed")] += 1

@@ -22,6 +22,7 @@ from rujukan_contracts.topics import (
     program_topic,
     topic,
 )
+from rujukan_platform.auth import AuthenticationError, Authenticator
 from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.logging import get_logger
@@ -48,6 +49,10 @@ class RouterState:
         self.runtime = runtime
         self.catalogue = Catalogue()
         self.rules = RuleBook(self.catalogue)
+        settings = runtime.settings
+        self.authenticator = Authenticator(
+            settings.auth_secret.get_secret_value(), settings.api_keys
+        )
         self.replay_cache = CatalogueCache()
         self.view = CompactedTopicView(
             bootstrap=runtime.settings.kafka_bootstrap,
@@ -101,6 +106,18 @@ class RouterState:
         await self.on_intakes([(ctx, event)])
 
     async def on_outcome(self, ctx: HandlerContext, event: ReferralOutcomeV1) -> None:
+        """An agency's report from Kafka: accepted only from an agency authenticated by the
+        record's credentials (as of the broker's append time) reporting on its own program."""
+        try:
+            principal = self.authenticator.from_headers(ctx.headers, at=ctx.timestamp_ms / 1000)
+        except AuthenticationError as exc:
+            raise InvalidMessage(f"outcome refused: not authenticated: {exc}") from exc
+        if principal.role not in ("agency", "admin") or not principal.owns_program(
+            event.program_code
+        ):
+            raise InvalidMessage(
+                f"outcome refused: {principal.subject} may not report on {event.program_code}"
+            )
         try:
             _row, staged = await apply_outcome(
                 ctx.session,
@@ -109,7 +126,7 @@ class RouterState:
                 outcome=event.outcome,
                 reason=event.reason_code,
                 note=event.note,
-                actor=event.reported_by or f"agency:{event.program_code}",
+                actor=principal.subject,
                 idempotency_key=str(ctx.meta.id),
                 at=event.reported_at,
                 catalogue=self.catalogue,
