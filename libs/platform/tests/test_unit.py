@@ -215,3 +215,20 @@ def test_record_credentials_are_checked_against_the_record_time() -> None:
     forged = issue_token("another-secret-of-at-least-32-bytes", agency)
     with pytest.raises(AuthenticationError, match="not valid"):
         auth.from_headers([("authorization", f"Bearer {forged}".encode())], at=now)
+
+
+def test_ids_are_uuid7_time_ordered_and_distinct() -> None:
+    import time as clock
+    import uuid
+
+    from rujukan_platform.ids import new_id
+
+    before = clock.time_ns() // 1_000_000
+    ids = [new_id() for _ in range(20_000)]
+    after = clock.time_ns() // 1_000_000
+    assert len(set(ids)) == len(ids)
+    assert all(isinstance(i, uuid.UUID) and i.version == 7 for i in ids)
+    assert all(i.variant == uuid.RFC_4122 for i in ids)
+    stamps = [i.int >> 80 for i in ids]
+    assert stamps == sorted(stamps) and before <= stamps[0] and stamps[-1] <= after
+    assert uuid.UUID(str(ids[0])) == ids[0]  # a plain uuid.UUID wherever one is expected

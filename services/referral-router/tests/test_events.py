@@ -76,7 +76,7 @@ def test_status_changes_and_delivery_follow_ups_are_the_contracts_events() -> No
     assert orjson.loads(event.model_dump_json()) == orjson.loads(record[4])
 
     created = OutboxEvent(
-        seq=1, id=uuid.uuid4(), topic="referrals.PKH", aggregateid=str(row["id"]),
+        seq=1, id=str(uuid.uuid4()), topic="referrals.PKH", aggregateid=str(row["id"]),
         type=ReferralCreatedV1.ce_type, payload="{}",
         traceparent="00-" + "c" * 32 + "-" + "d" * 16 + "-01", created_at=NOW,
     )  # fmt: skip
@@ -101,7 +101,7 @@ def test_published_status_events_are_counted_per_series() -> None:
             "escalation_level": 1,
         }  # fmt: skip
         rec = status_record(ref, to_status=to, from_status="delivered", at=NOW, **extra)
-        return OutboxEvent(0, rec[0], rec[5], rec[2], rec[3], rec[4], rec[6], rec[7])
+        return OutboxEvent(0, str(rec[0]), rec[5], rec[2], rec[3], rec[4], rec[6], rec[7])
 
     def value(name: str, **labels: str) -> float:
         return REGISTRY.get_sample_value(name, labels) or 0.0

@@ -143,7 +143,7 @@ async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_
     # 'delivered' continues the trace and has a ce_id of its own, derived from its cause
     delivered = EventMeta.from_headers(statuses[1].headers)
     assert delivered.traceparent.split("-")[1] == meta.traceparent.split("-")[1]
-    assert delivered.id == follow_up_id(ce.id, "delivered")
+    assert str(delivered.id) == follow_up_id(str(ce.id), "delivered")
     assert all(e.intake_id == intake.intake_id and e.program_code == "PKH" for e in events)
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, text
@@ -31,6 +31,7 @@ from rujukan_contracts.envelope import child_traceparent, envelope_headers
 from rujukan_contracts.events import Event
 from rujukan_platform import metrics
 from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.ids import new_id
 from rujukan_platform.logging import get_logger
 from rujukan_platform.publish import OutgoingRecord, RecordPublisher
 
@@ -61,7 +62,7 @@ class OutboxEvent:
     """An event as the relay publishes it: an outbox row, or a follow-up of one."""
 
     seq: int
-    id: UUID
+    id: str  # the ce_id, as text: it goes into a header as it is
     topic: str
     aggregateid: str
     type: str
@@ -77,9 +78,9 @@ publish before the commit."""
 _FOLLOW_UP = UUID("6f1c2a9e-4b7d-5e3a-9c1f-52554a554b41")
 
 
-def follow_up_id(row_id: UUID, what: str) -> UUID:
+def follow_up_id(row_id: str, what: str) -> str:
     """The ce_id of a follow-up: the same on every republication of its row."""
-    return uuid5(_FOLLOW_UP, f"{row_id}/{what}")
+    return str(uuid5(_FOLLOW_UP, f"{row_id}/{what}"))
 
 
 def outbox_record(
@@ -92,7 +93,7 @@ def outbox_record(
 ) -> OutboxRecord:
     """A row for ``event`` (serialised by its model); ``traceparent`` is the cause's context."""
     return (
-        event_id or uuid4(),
+        event_id or new_id(),
         event.aggregate,
         event.key(),
         event.ce_type,
@@ -178,7 +179,7 @@ class OutboxRelay:
             rows = [
                 OutboxEvent(*r)
                 for r in await conn.fetch(
-                    "SELECT seq, id, topic, aggregateid, type, payload::text, traceparent,"
+                    "SELECT seq, id::text, topic, aggregateid, type, payload::text, traceparent,"
                     " created_at"
                     " FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                     self._batch_size,
@@ -199,7 +200,7 @@ class OutboxRelay:
     def _record(self, row: OutboxEvent) -> OutgoingRecord:
         key = row.aggregateid.encode()
         headers = envelope_headers(
-            id=str(row.id),
+            id=row.id,
             source=self._source,
             type=row.type,
             time=row.created_at,

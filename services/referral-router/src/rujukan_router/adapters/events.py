@@ -13,19 +13,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import orjson
 
 from rujukan_contracts.envelope import child_traceparent
 from rujukan_contracts.events import ReferralCreatedV1, ReferralStatusChangedV1
 from rujukan_contracts.topics import REFERRALS_STATUS
+from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxEvent, OutboxRecord, follow_up_id
 
 CREATED = ReferralCreatedV1.ce_type
 STATUS = ReferralStatusChangedV1.ce_type
 _AGGREGATE = ReferralCreatedV1.aggregate
 _OPTIONS = orjson.OPT_UTC_Z  # datetimes as pydantic writes them: ...Z
+
+
+def span_of(cause: str | None) -> str:
+    """The traceparent of the events produced while handling one cause: the cause's trace, a
+    new span (a new trace when there is no cause)."""
+    return child_traceparent(cause)
 
 
 def _default(value: Any) -> str:
@@ -40,6 +47,8 @@ def dumps(value: Any) -> str:
 
 def created_record(
     *,
+    # ``traceparent`` (here and in ``status_record``): the span the event comes from — one per
+    # handled cause, shared by the events it produces (``span_of``).
     topic: str,
     referral_id: UUID,
     intake_id: UUID,
@@ -78,13 +87,13 @@ def created_record(
     }
     key = str(referral_id)
     return (
-        uuid4(),
+        new_id(),
         _AGGREGATE,
         key,
         CREATED,
         dumps(payload),
         topic,
-        child_traceparent(traceparent),
+        traceparent or span_of(None),
         created_at,
     )
 
@@ -154,13 +163,13 @@ def status_record(
         escalated_to=escalated_to,
     )
     return (
-        uuid4(),
+        new_id(),
         _AGGREGATE,
         str(get("id")),
         STATUS,
         payload,
         REFERRALS_STATUS,
-        child_traceparent(traceparent),
+        traceparent or span_of(None),
         at,
     )
 

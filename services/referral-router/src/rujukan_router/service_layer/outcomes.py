@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +17,9 @@ from rujukan_contracts.events import (
     ReferralStatus,
     SlaDays,
 )
+from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import stage_records
-from rujukan_router.adapters.events import status_record
+from rujukan_router.adapters.events import span_of, status_record
 from rujukan_router.adapters.tables import catalogue as catalogue_rows
 from rujukan_router.adapters.tables import intakes, referral_history, referrals
 from rujukan_router.domain.catalogue import Catalogue
@@ -114,7 +115,7 @@ async def apply_outcome(
                 to_status=target.value,
                 from_status=current.value,
                 at=at,
-                traceparent=traceparent,
+                traceparent=span_of(traceparent),
                 reason_code=reason.value if reason else None,
                 note=note,
             )
@@ -171,7 +172,7 @@ async def reroute(
     ]
     ledger = await CapacityLedger.open(session, [d.program for d in candidates], now.date())
     batch = NewReferrals()
-    decision_id = uuid4()
+    decision_id = new_id()
     for d in candidates:
         referred = batch.refer(
             intake,

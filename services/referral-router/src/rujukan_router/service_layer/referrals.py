@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
 from rujukan_contracts.topics import program_topic
 from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxRecord, stage_records
-from rujukan_router.adapters.events import created_record, dumps, status_record
+from rujukan_router.adapters.events import created_record, dumps, span_of, status_record
 from rujukan_router.adapters.tables import program_usage, referral_history
 from rujukan_router.domain.capacity import period_start
 from rujukan_router.domain.catalogue import LiveProgram
@@ -100,14 +101,16 @@ class NewReferrals:
     created: list[Referral] = field(default_factory=list)
     _shared: dict[UUID, _Shared] = field(default_factory=dict)
 
-    def _of(self, intake: IntakeSubmittedV1) -> _Shared:
-        """What every referral of one intake copies, computed once per intake."""
+    def _of(self, intake: IntakeSubmittedV1, cause: str | None) -> _Shared:
+        """What every referral of one intake copies, computed once per intake: its needs, lanes
+        and consent, and the span its events come from."""
         shared = self._shared.get(intake.intake_id)
         if shared is None:
             shared = self._shared[intake.intake_id] = _Shared(
                 [n.value for n in intake.needs],
                 [lane.value for lane in intake.priority_lanes],
                 intake.consent.model_dump(mode="json"),
+                span_of(cause),
             )
         return shared
 
@@ -122,7 +125,7 @@ class NewReferrals:
     ) -> UUID:
         """Record an evaluation of ``intake`` (once its verdicts are final: capacity may still
         skip a program); returns the id its referrals point at."""
-        decision_id = decision_id or uuid4()
+        decision_id = decision_id or new_id()
         programs = [stored_verdict(d) for d in decided.programs]
         self.decisions.append(
             (decision_id, intake.intake_id, cause, at, dumps(decided.facts), dumps(programs))
@@ -144,11 +147,11 @@ class NewReferrals:
         traceparent: str | None = None,
     ) -> Referral:
         """A referral to ``program``, with ``decision`` (``explained``) as the agency sees it."""
-        referral_id = uuid4()
+        referral_id = new_id()
         event = program.event
         due_at = step_deadline(ReferralStatus.created, event.sla_days, now)
         assert due_at is not None
-        shared = self._of(intake)
+        shared = self._of(intake, traceparent)
         needs = [n for n in shared.needs if n in program.needs_served] or shared.needs
         lanes = shared.lanes
         referral = Referral(
@@ -203,7 +206,7 @@ class NewReferrals:
                 created_at=now,
                 queued=queued,
                 rerouted_from=rerouted_from,
-                traceparent=traceparent,
+                traceparent=shared.span,
             )
         )
         self.events.append(
@@ -212,7 +215,7 @@ class NewReferrals:
                 to_status=CREATED,
                 from_status=None,
                 at=now,
-                traceparent=traceparent,
+                traceparent=shared.span,
             )
         )
         self.created.append(referral)
@@ -262,6 +265,7 @@ class _Shared:
     needs: list[str]
     lanes: list[str]
     consent: dict[str, Any]
+    span: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import orjson
 from sqlalchemy import select, text
@@ -33,6 +33,7 @@ from rujukan_contracts.events import IntakeSubmittedV1, RegistryFacts
 from rujukan_eligibility.rules import compile_rule
 from rujukan_platform.consumer import is_transient
 from rujukan_platform.db import driver_connection
+from rujukan_platform.ids import new_id
 from rujukan_platform.logging import get_logger
 from rujukan_router.adapters.tables import replay_registry_updates, replays
 from rujukan_router.domain.catalogue import Catalogue
@@ -110,7 +111,7 @@ async def create_replay(
     start: bool,
     now: datetime,
 ) -> UUID:
-    replay_id = uuid4()
+    replay_id = new_id()
     await session.execute(
         replays.insert().values(
             id=replay_id,
@@ -359,7 +360,7 @@ async def _apply(
     ledger = await CapacityLedger.open(session, gained, now.date())
     new = NewReferrals()
     for intake, decided, differences, _refreshed in changed:
-        decision_id = uuid4()
+        decision_id = new_id()
         open_programs = open_by_household.setdefault(intake.household_id, set())
         for d in differences:
             if not d.eligible or d.program.code in open_programs:

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1, ReferralStatus
 from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxEvent
 from rujukan_router.adapters.events import CREATED, delivered_follow_up
 from rujukan_router.adapters.tables import catalogue, program_versions
@@ -94,7 +95,7 @@ async def route_intakes(
         fresh.discard(intake.intake_id)  # a second copy in this batch is routed once
         open_programs = open_by_household.setdefault(intake.household_id, set())
         decided = decide(intake, catalogue_, open_programs=open_programs, as_of=now.date())
-        decision_id = uuid4()
+        decision_id = new_id()
         routed = Routed(intake, decided)
         for d in decided.eligible():
             referral = new.refer(
