@@ -4,8 +4,10 @@ Run:  cd /work/main && uv run python bench/eligibility_eval.py [--households 200
 
 Compile once, evaluate many: each household's context is converted once (plain dict ->
 ``cel.Context``) and reused for every criterion of every program. Single process, one core.
-Prints three figures:
+Prints four figures:
   explain  - ``CompiledRule.evaluate`` (every criterion, values read, full explanation tree)
+  router   - ``CompiledRule.verdict`` (every criterion's result, what a decision stores), and
+             ``explain`` of the eligible programs only (what a referral carries)
   verdict  - ``CompiledRule.check`` (verdict only, short-circuits)
   to_cel   - building the plain dict from the pydantic ``EvaluationContext`` (per household)
 """
@@ -130,6 +132,19 @@ def main() -> None:
                 eligible += 1
     t_explain = time.perf_counter() - t0
 
+    # the router's path: every criterion's result (verdict), explained only where eligible
+    eligible3 = 0
+    t0 = time.perf_counter()
+    for d in data:
+        ctx = PreparedContext(d, keep)
+        for r in rules:
+            v = r.verdict(ctx)
+            if v.eligible:
+                eligible3 += 1
+                r.explain(d, v)
+    t_verdict = time.perf_counter() - t0
+    assert eligible == eligible3, (eligible, eligible3)
+
     # verdict only
     eligible2 = 0
     t0 = time.perf_counter()
@@ -162,7 +177,11 @@ def main() -> None:
     print(f"programs: {len(rules)}, criteria evaluated per household: {n_criteria}")
     print(f"catalogue load+validate+compile: {t_compile * 1e3:.1f} ms")
     print(f"households: {n}, eligible (household, program) pairs: {eligible}")
-    for label, t in (("explain (evaluate)", t_explain), ("verdict (check)", t_check)):
+    for label, t in (
+        ("explain (evaluate)", t_explain),
+        ("router (verdict+)", t_verdict),
+        ("verdict (check)", t_check),
+    ):
         print(
             f"{label:20s}: {n / t:9.0f} households/s  "
             f"{t / n * 1e6:7.1f} us/household  {t / (n * n_criteria) * 1e6:5.2f} us/criterion"
