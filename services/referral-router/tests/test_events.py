@@ -106,15 +106,19 @@ def test_published_status_events_are_counted_per_series() -> None:
     def value(name: str, **labels: str) -> float:
         return REGISTRY.get_sample_value(name, labels) or 0.0
 
-    before = value("rujukan_router_referrals_total", program="CNT-1", status="accepted",
-                   province="33")  # fmt: skip
+    series = {
+        "accepted": ("rujukan_router_referrals_total",
+                     {"program": "CNT-1", "status": "accepted", "province": "33"}),
+        "breaches": ("rujukan_router_sla_breaches_total", {"program": "CNT-1"}),
+        "escalations": ("rujukan_router_escalations_total",
+                        {"program": "CNT-1", "escalated_to": "supervisor"}),
+    }  # fmt: skip
+    before = {k: value(name, **labels) for k, (name, labels) in series.items()}
     observe_published(
         [row("accepted"), row("accepted"), row("expired"),
          row("delivered", escalated_to="supervisor")]
     )  # fmt: skip
-    assert value("rujukan_router_referrals_total", program="CNT-1", status="accepted",
-                 province="33") == before + 2  # fmt: skip
-    assert value("rujukan_router_sla_breaches_total", program="CNT-1") == 2  # expiry, escalation
-    assert (
-        value("rujukan_router_escalations_total", program="CNT-1", escalated_to="supervisor") == 1
-    )
+    after = {k: value(name, **labels) for k, (name, labels) in series.items()}
+    assert after["accepted"] == before["accepted"] + 2
+    assert after["breaches"] == before["breaches"] + 2  # the expiry and the escalation
+    assert after["escalations"] == before["escalations"] + 1

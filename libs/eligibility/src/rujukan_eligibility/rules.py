@@ -559,29 +559,17 @@ class CompiledRule:
         #: identifiers and string-literal words of every criterion (see ``names_used``)
         self.names = names
 
-    @property
-    def criterion_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self._criteria)
-
     def verdict(self, context: PreparedContext) -> Verdict:
         """Every criterion evaluated (no short-circuit), results only: the routing hot path.
         Same results as ``evaluate``; ``explain`` adds the values they read."""
-        cel_context = context.cel
         results: list[bool] = []
         errors: dict[int, str] | None = None
         for i, criterion in enumerate(self._criteria):
-            try:  # CompiledCriterion.result, inlined: this runs ~20 times per household
-                ok = criterion.program.execute(cel_context)
-            except Exception:
-                ok, error = criterion.result(context)  # again, to describe the failure
-                errors = errors or {}
-                errors[i] = error or "evaluation failed"
-            else:
-                if ok is not True and ok is not False:
-                    ok, error = criterion.result(context)
-                    errors = errors or {}
-                    errors[i] = error or "not a bool"
+            ok, error = criterion.result(context)
             results.append(ok)
+            if error is not None:
+                errors = errors or {}
+                errors[i] = error
         passed = tuple(results)
         eligible, _end = self._root.fold(passed, 0)
         return Verdict(eligible, passed, errors)

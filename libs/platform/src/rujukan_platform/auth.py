@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
 from rujukan_platform.problems import Problem
+from rujukan_platform.settings import ServiceSettings
 
 Role = Literal["admin", "operator", "agency", "service"]
 ISSUER = "rujukan"
@@ -110,6 +111,11 @@ class Authenticator:
         self._secret = secret
         self._api_keys = {k: Principal.model_validate(v) for k, v in api_keys.items()}
 
+    @classmethod
+    def of(cls, settings: ServiceSettings) -> Authenticator:
+        """The service's authenticator: its secret and API keys (HTTP and Kafka alike)."""
+        return cls(settings.auth_secret.get_secret_value(), settings.api_keys)
+
     def authenticate(self, request: Request) -> Principal:
         try:
             return self._credentials(
@@ -161,8 +167,6 @@ def issue(
     programs: list[str] = typer.Option([], "--program"),
     ttl: int = typer.Option(86400),
 ) -> None:
-    from rujukan_platform.settings import ServiceSettings
-
     secret = ServiceSettings().auth_secret.get_secret_value()
     principal = Principal(subject=subject, role=role, regions=regions, programs=programs)
     print(issue_token(secret, principal, ttl_seconds=ttl))

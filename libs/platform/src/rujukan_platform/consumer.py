@@ -65,21 +65,25 @@ def is_transient(exc: BaseException) -> bool:
 
 @dataclass(slots=True)
 class HandlerContext:
-    """What a handler gets besides its event: the transaction, the envelope, and the outbox."""
+    """What a handler gets besides its event: the transaction, the envelope, the record as
+    received (value, headers with credentials where a topic needs them, the broker's timestamp
+    on LogAppendTime topics) and the outbox."""
 
     session: AsyncSession
     meta: EventMeta
-    topic: str
-    partition: int
-    offset: int
+    record: ConsumerRecord[bytes, bytes]
     outbox: Table
-    value: bytes = b""
-    """the record's value as received (the event's JSON)"""
-    headers: Sequence[tuple[str, bytes]] = ()
-    """the record's headers (CloudEvents, and credentials where a topic needs them)"""
-    timestamp_ms: int = 0
-    """the record's timestamp (the broker's clock on LogAppendTime topics)"""
     staged: int = 0
+
+    @property
+    def topic(self) -> str:
+        topic: str = self.record.topic
+        return topic
+
+    @property
+    def partition(self) -> int:
+        partition: int = self.record.partition
+        return partition
 
     async def publish(self, events: Sequence[tuple[str, Event]]) -> None:
         """Stage follow-up events in this transaction, continuing this event's trace."""
@@ -304,17 +308,7 @@ class ConsumerRunner:
                 applied.consumed[(topic, "duplicate")] += 1
                 continue
             fresh.discard(d.meta.id)  # a second copy within the batch is a duplicate too
-            ctx = HandlerContext(
-                session=session,
-                meta=d.meta,
-                topic=topic,
-                partition=d.record.partition,
-                offset=d.record.offset,
-                outbox=self._outbox,
-                value=d.record.value or b"",
-                headers=d.record.headers or (),
-                timestamp_ms=d.record.timestamp,
-            )
+            ctx = HandlerContext(session=session, meta=d.meta, record=d.record, outbox=self._outbox)
             contexts.append(ctx)
             applied.consumed[(topic, "processed")] += 1
             if d.meta.type in self.spec.batch_handlers:

@@ -48,9 +48,7 @@ def create_app(
         openapi_url="/openapi.json",
         responses={422: {"description": "Validation error (application/problem+json)"}},
     )
-    app.state.authenticator = Authenticator(
-        settings.auth_secret.get_secret_value(), settings.api_keys
-    )
+    app.state.authenticator = Authenticator.of(settings)
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,7 +140,7 @@ class OutboxRelay:
     ) -> None:
         self._sessions = sessions
         self._publisher = RecordPublisher(producer)
-        self._source = source.encode()
+        self._source = source
         self._batch_size = batch_size
         self._poll = poll_seconds
         self._wake = asyncio.Event()
@@ -173,9 +174,12 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish the oldest batch; returns how many outbox rows left the outbox."""
         async with self._sessions() as session, session.begin():
-            conn = await driver_connection(session)
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK_ID):
+            locked = await session.scalar(  # also begins the transaction the driver calls join
+                text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": RELAY_LOCK_ID}
+            )
+            if not locked:
                 return 0
+            conn = await driver_connection(session)
             rows = [
                 OutboxEvent(*r)
                 for r in await conn.fetch(
@@ -226,8 +230,6 @@ class OutboxRelay:
 
 
 def _count_published(rows: Sequence[OutboxEvent], follow_ups: Sequence[OutboxEvent]) -> None:
-    per_topic: dict[str, int] = {}
-    for topic in [*(r.topic for r in rows), *(f.topic for f in follow_ups)]:
-        per_topic[topic] = per_topic.get(topic, 0) + 1
+    per_topic = Counter(e.topic for e in (*rows, *follow_ups))
     for topic, n in per_topic.items():
         metrics.EVENTS_PUBLISHED.labels(topic=topic).inc(n)

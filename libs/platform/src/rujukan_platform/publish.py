@@ -1,6 +1,6 @@
 """Publishing many records at once: one record batch per partition instead of one ``send`` each.
 
-``AIOKafkaProducer.send`` costs tens of microseconds of Python per record (partitioner, futures,
+``AIOKafkaProducer.send`` costs microseconds of Python per record (partitioner, futures,
 accumulator bookkeeping). The outbox relay publishes thousands of records per round, so
 ``RecordPublisher`` fills one ``BatchBuilder`` per (topic, partition) — the builder's append is
 C code — and awaits one future per batch. Partitions are chosen exactly as aiokafka's default

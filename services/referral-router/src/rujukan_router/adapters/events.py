@@ -10,14 +10,14 @@ here fails the build.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
 
-from rujukan_contracts.envelope import child_traceparent
+from rujukan_contracts.envelope import child_traceparent, new_traceparent
 from rujukan_contracts.events import ReferralCreatedV1, ReferralStatusChangedV1
 from rujukan_contracts.topics import REFERRALS_STATUS
 from rujukan_platform.ids import new_id
@@ -27,12 +27,6 @@ CREATED = ReferralCreatedV1.ce_type
 STATUS = ReferralStatusChangedV1.ce_type
 _AGGREGATE = ReferralCreatedV1.aggregate
 _OPTIONS = orjson.OPT_UTC_Z  # datetimes as pydantic writes them: ...Z
-
-
-def span_of(cause: str | None) -> str:
-    """The traceparent of the events produced while handling one cause: the cause's trace, a
-    new span (a new trace when there is no cause)."""
-    return child_traceparent(cause)
 
 
 def _default(value: Any) -> str:
@@ -45,10 +39,28 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
 
 
+def decision_payload(
+    *,
+    program_code: str,
+    program_version: int,
+    eligible: bool,
+    criteria: list[dict[str, Any]],
+    evaluated_at: datetime,
+) -> dict[str, Any]:
+    """The contract's ``Decision``: what a referral carries about why it was made."""
+    return {
+        "program_code": program_code,
+        "program_version": program_version,
+        "eligible": eligible,
+        "criteria": criteria,
+        "evaluated_at": evaluated_at,
+    }
+
+
 def created_record(
     *,
     # ``traceparent`` (here and in ``status_record``): the span the event comes from — one per
-    # handled cause, shared by the events it produces (``span_of``).
+    # handled cause (``child_traceparent`` of the cause), shared by the events it produces.
     topic: str,
     referral_id: UUID,
     intake_id: UUID,
@@ -93,7 +105,7 @@ def created_record(
         CREATED,
         dumps(payload),
         topic,
-        traceparent or span_of(None),
+        traceparent or new_traceparent(),
         created_at,
     )
 
@@ -135,7 +147,7 @@ def status_payload(
 
 
 def status_record(
-    referral: Any,
+    referral: Mapping[str, Any],
     *,
     to_status: str,
     from_status: str | None,
@@ -145,19 +157,18 @@ def status_record(
     note: str | None = None,
     escalated_to: str | None = None,
 ) -> OutboxRecord:
-    """A status change of ``referral`` (a mapping or row with the referral's columns)."""
-    get = referral.__getitem__ if isinstance(referral, dict) else referral._mapping.__getitem__
+    """A status change of ``referral`` (the referral's columns, by name)."""
     payload = status_payload(
-        referral_id=get("id"),
-        intake_id=get("intake_id"),
-        household_id=get("household_id"),
-        program_code=get("program_code"),
-        village_code=get("village_code"),
+        referral_id=referral["id"],
+        intake_id=referral["intake_id"],
+        household_id=referral["household_id"],
+        program_code=referral["program_code"],
+        village_code=referral["village_code"],
         from_status=from_status,
         to_status=to_status,
         changed_at=at,
-        due_at=get("due_at"),
-        escalation_level=get("escalation_level"),
+        due_at=referral["due_at"],
+        escalation_level=referral["escalation_level"],
         reason_code=reason_code,
         note=note,
         escalated_to=escalated_to,
@@ -165,11 +176,11 @@ def status_record(
     return (
         new_id(),
         _AGGREGATE,
-        str(get("id")),
+        str(referral["id"]),
         STATUS,
         payload,
         REFERRALS_STATUS,
-        traceparent or span_of(None),
+        traceparent or new_traceparent(),
         at,
     )
 

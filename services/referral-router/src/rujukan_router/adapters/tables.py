@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
 
 from rujukan_platform.db import new_metadata
+from rujukan_router.domain.lifecycle import TERMINAL
 
 metadata = new_metadata()
 outbox = metadata.tables["outbox"]
@@ -39,7 +40,7 @@ catalogue = Table(
 # PostgreSQL updates the row in place (HOT) without touching the seven indexes. That is why the
 # open-referral rule reads the stored ``open`` flag rather than ``status``, and why listings by
 # program use (program_code, created_at) rather than an index on status.
-TERMINAL_SQL = "('completed', 'rejected', 'expired', 'withdrawn')"
+TERMINAL_SQL = "(" + ", ".join(sorted(f"'{s.value}'" for s in TERMINAL)) + ")"
 referrals = Table(
     "referrals",
     metadata,

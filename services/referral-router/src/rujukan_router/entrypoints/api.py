@@ -93,16 +93,6 @@ def _visible(principal: Principal) -> Any:
     return referrals.c.id.is_(None)
 
 
-def _sees_village(principal: Principal, village_code: str) -> bool:
-    """Administrators and agencies (their own programs' entries only) see every intake's
-    decisions; operators those of their regions."""
-    if principal.role in ("admin", "service", "agency"):
-        return True
-    if principal.role == "operator":
-        return any(village_code == r or village_code.startswith(r + ".") for r in principal.regions)
-    return False
-
-
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -217,7 +207,10 @@ def router(runtime: Runtime) -> APIRouter:
                     select(intakes.c.village_code).where(intakes.c.intake_id == intake_id)
                 )
             ).first()
-            if stored is None or not _sees_village(principal, stored.village_code):
+            # agencies see any intake, but only their own programs' verdicts (below)
+            if stored is None or not (
+                principal.role == "agency" or principal.covers_region(stored.village_code)
+            ):
                 raise Problem(404, "Not found", f"no intake {intake_id} routed here")
             rows = await decisions_of_intake(session, intake_id)
             rules = state(runtime).rules

@@ -49,10 +49,7 @@ class RouterState:
         self.runtime = runtime
         self.catalogue = Catalogue()
         self.rules = RuleBook(self.catalogue)
-        settings = runtime.settings
-        self.authenticator = Authenticator(
-            settings.auth_secret.get_secret_value(), settings.api_keys
-        )
+        self.authenticator = Authenticator.of(runtime.settings)
         self.replay_cache = CatalogueCache()
         self.view = CompactedTopicView(
             bootstrap=runtime.settings.kafka_bootstrap,
@@ -97,7 +94,7 @@ class RouterState:
             session,
             [(event, ctx.meta.traceparent) for ctx, event in items],
             self.catalogue,
-            received=[ctx.value for ctx, _event in items],
+            received=[ctx.record.value or b"" for ctx, _event in items],
         )
         for (ctx, _event), r in zip(items, routed, strict=True):
             ctx.staged += r.events
@@ -109,7 +106,9 @@ class RouterState:
         """An agency's report from Kafka: accepted only from an agency authenticated by the
         record's credentials (as of the broker's append time) reporting on its own program."""
         try:
-            principal = self.authenticator.from_headers(ctx.headers, at=ctx.timestamp_ms / 1000)
+            principal = self.authenticator.from_headers(
+                ctx.record.headers or (), at=ctx.record.timestamp / 1000
+            )
         except AuthenticationError as exc:
             raise InvalidMessage(f"outcome refused: not authenticated: {exc}") from exc
         if principal.role not in ("agency", "admin") or not principal.owns_program(

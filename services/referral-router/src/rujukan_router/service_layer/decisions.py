@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_eligibility.rules import CompiledRule, RuleError, Verdict, compile_rule
+from rujukan_router.adapters.events import decision_payload
 from rujukan_router.adapters.tables import decisions, program_versions
 from rujukan_router.domain.catalogue import Catalogue
 
@@ -117,20 +118,20 @@ def referral_decision(referral: Any, row: Any | None, rules: RuleBook) -> dict[s
     at: datetime = row.evaluated_at
     if referral.kind == "complaint" or entry is None:
         # a complaint reaches the program it is about, whatever its eligibility
-        return {
-            "program_code": referral.program_code,
-            "program_version": referral.program_version,
-            "eligible": True,
-            "criteria": [],
-            "evaluated_at": at,
-        }
-    return {
-        "program_code": entry["program_code"],
-        "program_version": entry["program_version"],
-        "eligible": entry["eligible"],
-        "criteria": explain_program(entry, row.facts, rules) or [],
-        "evaluated_at": entry.get("evaluated_at", at),
-    }
+        return decision_payload(
+            program_code=referral.program_code,
+            program_version=referral.program_version,
+            eligible=True,
+            criteria=[],
+            evaluated_at=at,
+        )
+    return decision_payload(
+        program_code=entry["program_code"],
+        program_version=entry["program_version"],
+        eligible=entry["eligible"],
+        criteria=explain_program(entry, row.facts, rules) or [],
+        evaluated_at=entry.get("evaluated_at", at),
+    )
 
 
 async def decisions_by_id(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, Any]:

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rujukan_contracts.envelope import child_traceparent
 from rujukan_contracts.events import (
     IntakeSubmittedV1,
     OutcomeKind,
@@ -19,7 +20,7 @@ from rujukan_contracts.events import (
 )
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import stage_records
-from rujukan_router.adapters.events import span_of, status_record
+from rujukan_router.adapters.events import status_record
 from rujukan_router.adapters.tables import catalogue as catalogue_rows
 from rujukan_router.adapters.tables import intakes, referral_history, referrals
 from rujukan_router.domain.catalogue import Catalogue
@@ -111,11 +112,11 @@ async def apply_outcome(
         session,
         [
             status_record(
-                updated,
+                updated._mapping,
                 to_status=target.value,
                 from_status=current.value,
                 at=at,
-                traceparent=span_of(traceparent),
+                traceparent=child_traceparent(traceparent),
                 reason_code=reason.value if reason else None,
                 note=note,
             )

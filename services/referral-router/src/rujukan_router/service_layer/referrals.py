@@ -17,12 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rujukan_contracts.envelope import child_traceparent
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
 from rujukan_contracts.topics import program_topic
 from rujukan_platform.db import copy_records, driver_connection
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxRecord, stage_records
-from rujukan_router.adapters.events import created_record, dumps, span_of, status_record
+from rujukan_router.adapters.events import (
+    created_record,
+    decision_payload,
+    dumps,
+    status_record,
+)
 from rujukan_router.adapters.tables import program_usage, referral_history
 from rujukan_router.domain.capacity import period_start
 from rujukan_router.domain.catalogue import LiveProgram
@@ -81,13 +87,13 @@ def stored_verdict(d: ProgramDecision) -> dict[str, Any]:
 def explained(d: ProgramDecision, facts: dict[str, Any], at: datetime) -> dict[str, Any]:
     """The decision as a referral carries it (``Decision`` in the contract): every criterion
     with its result and the values it read."""
-    return {
-        "program_code": d.program.code,
-        "program_version": d.program.event.version,
-        "eligible": d.eligible,
-        "criteria": [c.to_dict() for c in d.criteria(facts)],
-        "evaluated_at": at,
-    }
+    return decision_payload(
+        program_code=d.program.code,
+        program_version=d.program.event.version,
+        eligible=d.eligible,
+        criteria=[c.to_dict() for c in d.criteria(facts)],
+        evaluated_at=at,
+    )
 
 
 @dataclass
@@ -110,7 +116,7 @@ class NewReferrals:
                 [n.value for n in intake.needs],
                 [lane.value for lane in intake.priority_lanes],
                 intake.consent.model_dump(mode="json"),
-                span_of(cause),
+                child_traceparent(cause),
             )
         return shared
 
@@ -121,16 +127,14 @@ class NewReferrals:
         *,
         cause: str,
         at: datetime,
-        decision_id: UUID | None = None,
-    ) -> UUID:
-        """Record an evaluation of ``intake`` (once its verdicts are final: capacity may still
-        skip a program); returns the id its referrals point at."""
-        decision_id = decision_id or new_id()
+        decision_id: UUID,
+    ) -> None:
+        """Record an evaluation of ``intake`` under ``decision_id``, the id its referrals point
+        at (once its verdicts are final: capacity may still skip a program)."""
         programs = [stored_verdict(d) for d in decided.programs]
         self.decisions.append(
             (decision_id, intake.intake_id, cause, at, dumps(decided.facts), dumps(programs))
         )
-        return decision_id
 
     def add(
         self,
@@ -161,8 +165,6 @@ class NewReferrals:
             program_code=program.code,
             village_code=intake.village_code,
             due_at=due_at,
-            kind=kind,
-            rank=rank,
         )
         self.rows.append(
             (
@@ -278,8 +280,6 @@ class Referral:
     program_code: str
     village_code: str
     due_at: datetime
-    kind: str
-    rank: int
 
     def as_row(self) -> dict[str, Any]:
         return {

@@ -226,12 +226,18 @@ async def claim(
             text(
                 "UPDATE replays SET lease_owner = :owner, heartbeat_at = :now,"
                 " status = 'running', started_at = coalesce(started_at, :now)"
-                " WHERE id = (SELECT id FROM replays WHERE status IN ('pending', 'running')"
+                " WHERE id = (SELECT id FROM replays WHERE status = ANY(:active)"
                 f" {wanted} AND (lease_owner IS NULL OR lease_owner = :owner"
                 " OR heartbeat_at < :stale)"
                 " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"
             ),
-            {"owner": owner, "now": now, "stale": now - LEASE, "replay_id": replay_id},
+            {
+                "owner": owner,
+                "now": now,
+                "stale": now - LEASE,
+                "replay_id": replay_id,
+                "active": list(ACTIVE),
+            },
         )
     ).first()
     return row

@@ -23,7 +23,7 @@ from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1, Refe
 from rujukan_platform.db import copy_records, driver_connection
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxEvent
-from rujukan_router.adapters.events import CREATED, delivered_follow_up
+from rujukan_router.adapters.events import CREATED, decision_payload, delivered_follow_up
 from rujukan_router.adapters.tables import catalogue, program_versions
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.decide import Decided, complaint_target, decide
@@ -106,13 +106,14 @@ async def route_intakes(
         referred = {r.program_code for r in routed.referrals}
         program = complaint_target(intake, catalogue_, open_programs)
         if program is not None and program.code not in referred:
-            complaint = {
-                "program_code": program.code,
-                "program_version": program.event.version,
-                "eligible": True,
-                "criteria": [],
-                "evaluated_at": now,
-            }
+            # a complaint reaches the program it is about, whatever its eligibility
+            complaint = decision_payload(
+                program_code=program.code,
+                program_version=program.event.version,
+                eligible=True,
+                criteria=[],
+                evaluated_at=now,
+            )
             routed.referrals.append(
                 new.add(
                     intake,

@@ -65,7 +65,7 @@ async def fire_due_timers(
         )
         events.append(
             status_record(
-                updated,
+                updated._mapping,
                 to_status=to.value,
                 from_status=status.value,
                 at=now,
