@@ -339,3 +339,42 @@ async def test_concurrent_batches_share_capacity_without_deadlock_or_overbooking
         assert sum(code in r for r in routed) == 7  # exactly the capacity, never more
     used = await api.rows("SELECT program_code, used FROM program_usage ORDER BY program_code")
     assert [(u.program_code, u.used) for u in used] == [("CAP-A", 7), ("CAP-B", 7), ("CAP-C", 7)]
+
+
+async def test_a_replay_compares_with_what_the_rules_said_not_with_skips(
+    api: ApiHarness, make_intake: Callable[..., IntakeSubmittedV1]
+) -> None:
+    """A re-route stores an evaluation in which the household's open programs were skipped, and
+    a full program was skipped for capacity: neither is a change of eligibility."""
+    pbi = program(api, "PBI-JK")
+    api.state.catalogue.put(variant(pbi, "ALT-JK", capacity=0, when_full="refer_onward"))
+    ids = await api.route(make_intake())
+    api.state.catalogue.put(variant(pbi, "ALT-JK", capacity=None))
+    r = await api.client.post(
+        f"/v1/referrals/{ids['PBI-JK']}/outcome",
+        json={"outcome": "rejected", "reason_code": "lack_of_capacity"},
+        headers=api.token("agency", programs=["PBI-JK"]),
+    )
+    assert r.status_code == 200, r.text
+    causes = [d.cause for d in await api.rows("SELECT cause FROM decisions ORDER BY evaluated_at")]
+    assert causes == ["routing", "reroute"]
+    report = await replay(api, {})
+    assert report["gains"] == {} and report["losses"] == {}
+
+
+def test_eligibility_before_keeps_the_last_answer_of_a_rule() -> None:
+    from rujukan_router.service_layer.replay import eligibility_before
+
+    routing = [
+        {"program_code": "A", "eligible": True, "skipped": None},
+        {"program_code": "B", "eligible": False, "skipped": "capacity_full"},
+        {"program_code": "C", "eligible": False, "skipped": None},
+        {"program_code": "D", "eligible": False, "skipped": "open_referral"},
+    ]
+    reroute = [
+        {"program_code": "A", "eligible": False, "skipped": "open_referral"},
+        {"program_code": "C", "eligible": True, "skipped": None},
+    ]
+    seen, before = eligibility_before([routing, reroute])
+    assert seen == {"A", "B", "C", "D"}
+    assert before == {"A": True, "B": True, "C": True}  # D was never evaluated

@@ -18,6 +18,9 @@ from rujukan_eligibility.intake import context_from_intake
 from rujukan_eligibility.rules import CriterionResult, PreparedContext, Verdict
 from rujukan_router.domain.catalogue import Catalogue, LiveProgram
 
+#: skip reasons decided before any rule ran: such a decision says nothing of eligibility
+NOT_EVALUATED = frozenset({"no_consent", "already_enrolled", "open_referral"})
+
 
 @dataclass(slots=True)
 class ProgramDecision:

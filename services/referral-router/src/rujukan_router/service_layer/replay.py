@@ -7,11 +7,13 @@ households. A worker holding the job's lease goes through the households in orde
 transaction; the same transaction moves the job's cursor and report, so a crash resumes after
 the last chunk that committed and another process takes over a lease that stopped beating.
 
-The report counts who gains and who loses eligibility, per program, against the latest decision
-stored for each intake. Applying stores the new evaluation of every intake that changed (cause
-'replay') and refers the households that gained, where no referral is open, consent allows and
-there is capacity: only the differences are emitted. Losses are reported, never acted on — an
-open referral is withdrawn by a person, not by a replay.
+The report counts who gains and who loses eligibility, per program, against what the program's
+rule last said for the intake in its stored decisions (``eligibility_before``: a skip before any
+rule ran says nothing, a program full at the time was eligible). Applying stores the new
+evaluation of every intake that changed (cause 'replay') and refers the households that gained,
+where no referral is open, consent allows and there is capacity: only the differences are
+emitted. Losses are reported, never acted on — an open referral is withdrawn by a person, not by
+a replay.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from rujukan_platform.ids import new_id
 from rujukan_platform.logging import get_logger
 from rujukan_router.adapters.tables import replay_registry_updates, replays
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.domain.decide import decide
+from rujukan_router.domain.decide import NOT_EVALUATED, decide
 from rujukan_router.service_layer.referrals import (
     CapacityLedger,
     NewReferrals,
@@ -254,8 +256,8 @@ async def release(session: AsyncSession, replay_id: UUID, owner: str) -> None:
 
 _CHUNK_SQL = (
     "SELECT DISTINCT ON (i.household_id) i.intake_id, i.household_id, i.event::text,"
-    " (SELECT d.programs::text FROM decisions d WHERE d.intake_id = i.intake_id"
-    "  ORDER BY d.evaluated_at DESC LIMIT 1),"
+    " (SELECT jsonb_agg(d.programs ORDER BY d.evaluated_at, d.id)::text FROM decisions d"
+    "  WHERE d.intake_id = i.intake_id),"
     " u.facts::text"
     " FROM intakes i LEFT JOIN replay_registry_updates u"
     "  ON u.replay_id = $1 AND u.household_id = i.household_id"
@@ -263,6 +265,24 @@ _CHUNK_SQL = (
     " AND ($3::timestamptz IS NULL OR i.submitted_at >= $3)"
     " ORDER BY i.household_id, i.submitted_at DESC LIMIT $4"
 )
+
+
+def eligibility_before(
+    evaluations: Sequence[Sequence[Mapping[str, Any]]],
+) -> tuple[set[str], dict[str, bool]]:
+    """From an intake's stored decisions, oldest first: the programs they name, and what each
+    program's rule said the last time it was evaluated. A skip before evaluation (no consent,
+    enrolled, an open referral) says nothing of eligibility and leaves the earlier answer; a
+    program full at the time was eligible all the same."""
+    seen: set[str] = set()
+    before: dict[str, bool] = {}
+    for programs in evaluations:
+        for p in programs:
+            seen.add(p["program_code"])
+            if p.get("skipped") in NOT_EVALUATED:
+                continue
+            before[p["program_code"]] = bool(p["eligible"]) or p.get("skipped") == "capacity_full"
+    return seen, before
 
 
 class CatalogueCache:
@@ -312,15 +332,16 @@ async def run_chunk(
             intake = intake.model_copy(
                 update={"registry": RegistryFacts.model_validate_json(registry)}
             )
-        before = {
-            p["program_code"]: bool(p["eligible"]) for p in orjson.loads(decided_before or "[]")
-        }
+        seen, before = eligibility_before(orjson.loads(decided_before or "[]"))
         decided = decide(intake, catalogue, open_programs=set(), as_of=now.date())
         differences = []
         for d in decided.programs:
-            if d.skipped is not None or (programs is not None and d.program.code not in programs):
+            code = d.program.code
+            if d.skipped is not None or (programs is not None and code not in programs):
                 continue
-            if d.eligible != before.get(d.program.code, False):
+            if code in seen and code not in before:
+                continue  # only ever skipped before any rule ran: nothing to compare with
+            if d.eligible != before.get(code, False):
                 differences.append(d)
                 report.count(intake_id, d.program.code, gained=d.eligible)
         if differences:
