@@ -3,16 +3,28 @@
 Rules of the road: within a version, changes are additive only and consumers ignore unknown
 fields (``extra="ignore"``); a breaking change is a new ``v<N+1>`` class published side by side.
 No event carries a NIK, a KK number, a name or an address line: households travel as opaque ids.
+Every string is a ``rujukan_contracts.text`` type (no control characters, usable contacts,
+plausible dates), so a record written straight to Kafka that breaks them goes to the DLQ.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from rujukan_contracts.text import (
+    BirthDate,
+    ConsentTime,
+    Email,
+    JsonObject,
+    Line,
+    Phone,
+    Text,
+)
 
 
 class Event(BaseModel):
@@ -118,9 +130,9 @@ class Consent(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    purposes: list[str] = Field(description="e.g. 'referral', 'notification'")
-    recipients: list[str] = Field(description="program codes or '*' for every eligible program")
-    given_at: datetime
+    purposes: list[Line] = Field(description="e.g. 'referral', 'notification'")
+    recipients: list[Line] = Field(description="program codes or '*' for every eligible program")
+    given_at: ConsentTime
 
     def allows(self, purpose: str, recipient: str) -> bool:
         return purpose in self.purposes and ("*" in self.recipients or recipient in self.recipients)
@@ -133,7 +145,7 @@ class MemberFacts(BaseModel):
 
     member_id: UUID
     relationship: Relationship
-    birth_date: date
+    birth_date: BirthDate
     sex: Sex
     pregnant: bool = False
     breastfeeding: bool = False
@@ -149,9 +161,9 @@ class RegistryFacts(BaseModel):
 
     found: bool
     decile: int | None = Field(default=None, ge=1, le=10)
-    enrolments: list[str] = Field(default_factory=list)
+    enrolments: list[Line] = Field(default_factory=list)
     has_kks: bool = False
-    source: str = "local"
+    source: Line = "local"
     checked_at: datetime
 
 
@@ -160,7 +172,7 @@ class HouseholdFacts(BaseModel):
 
     owns_land: bool = False
     house_below_standard: bool = False
-    missing_documents: list[str] = Field(default_factory=list)
+    missing_documents: list[Line] = Field(default_factory=list)
 
 
 class ContactPoint(BaseModel):
@@ -169,17 +181,17 @@ class ContactPoint(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     language: Literal["id", "en"] = "id"
-    email: str | None = None
-    phone: str | None = None
+    email: Email | None = None
+    phone: Phone | None = None
 
 
 class Complaint(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     kind: Literal["complaint", "question", "suggestion"]
-    about_program: str | None = None
+    about_program: Line | None = None
     about_referral: UUID | None = None
-    text: str
+    text: Text
 
 
 class IntakeSubmittedV1(Event):
@@ -188,13 +200,13 @@ class IntakeSubmittedV1(Event):
 
     intake_id: UUID
     household_id: UUID
-    village_code: str = Field(description="Kemendagri code, dotted: 33.04.01.2001")
+    village_code: Line = Field(description="Kemendagri code, dotted: 33.04.01.2001")
     submitted_at: datetime
     members: list[MemberFacts]
     household: HouseholdFacts = HouseholdFacts()
     registry: RegistryFacts
     needs: list[Need] = Field(default_factory=list)
-    other_need: str | None = None
+    other_need: Text | None = None
     complaint: Complaint | None = None
     priority_lanes: list[PriorityLane] = Field(default_factory=list)
     consent: Consent
@@ -207,8 +219,8 @@ class IntakeSubmittedV1(Event):
 class LocalizedText(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: str
-    en: str
+    id: Line
+    en: Line
 
 
 class SlaDays(BaseModel):
@@ -230,9 +242,9 @@ class ProgramPublishedV1(Event):
     effective_from: date
     status: Literal["active", "paused", "retired"]
     name: LocalizedText
-    owner_agency: str
+    owner_agency: Line
     level: Literal["national", "province", "district", "village", "non_government"]
-    service_area: list[str] = Field(
+    service_area: list[Line] = Field(
         default_factory=list, description="region-code prefixes; empty means nationwide"
     )
     needs_served: list[Need] = Field(default_factory=list)
@@ -240,8 +252,8 @@ class ProgramPublishedV1(Event):
     capacity: int | None = None
     capacity_period: Literal["month", "quarter", "year"] = "month"
     when_full: Literal["queue", "refer_onward", "stop"] = "queue"
-    priority_lanes: list[str] = Field(default_factory=list)
-    rule: dict[str, Any] = Field(description="eligibility rule tree (rujukan_eligibility.Rule)")
+    priority_lanes: list[Line] = Field(default_factory=list)
+    rule: JsonObject = Field(description="eligibility rule tree (rujukan_eligibility.Rule)")
     published_at: datetime
 
     def key(self) -> str:
@@ -251,13 +263,13 @@ class ProgramPublishedV1(Event):
 class CriterionOutcome(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    name: str
-    label: str
-    kind: str = "criterion"
-    cel: str | None = None
+    name: Line
+    label: Line
+    kind: Line = "criterion"
+    cel: Text | None = None
     passed: bool
-    values: dict[str, Any] = Field(default_factory=dict)
-    error: str | None = None
+    values: JsonObject = Field(default_factory=dict)
+    error: Text | None = None
 
 
 class Decision(BaseModel):
@@ -265,7 +277,7 @@ class Decision(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    program_code: str
+    program_code: Line
     program_version: int
     eligible: bool
     criteria: list[CriterionOutcome]
@@ -281,10 +293,10 @@ class ReferralCreatedV1(Event):
     referral_id: UUID
     intake_id: UUID
     household_id: UUID
-    program_code: str
+    program_code: Line
     program_version: int
     kind: Literal["need", "complaint"] = "need"
-    village_code: str
+    village_code: Line
     needs: list[Need]
     priority_lanes: list[PriorityLane] = Field(default_factory=list)
     decision: Decision
@@ -309,12 +321,12 @@ class ReferralOutcomeV1(Event):
     aggregate: ClassVar[str] = "referral"
 
     referral_id: UUID
-    program_code: str
+    program_code: Line
     outcome: OutcomeKind
     reason_code: ReasonCode | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
     reported_at: datetime
-    reported_by: str | None = None
+    reported_by: Line | None = None
 
     def key(self) -> str:
         return str(self.referral_id)
@@ -329,18 +341,18 @@ class ReferralStatusChangedV1(Event):
     referral_id: UUID
     intake_id: UUID
     household_id: UUID
-    program_code: str
-    village_code: str
+    program_code: Line
+    village_code: Line
     from_status: ReferralStatus | None
     to_status: ReferralStatus
     reason_code: ReasonCode | None = None
-    note: str | None = None
+    note: Text | None = None
     changed_at: datetime
     due_at: datetime | None = Field(default=None, description="the current step's deadline")
     escalation_level: int = Field(
         default=0, ge=0, description="0 facilitator, 1 supervisor, 2 manager, 3 head of office"
     )
-    escalated_to: str | None = Field(
+    escalated_to: Line | None = Field(
         default=None,
         description="set on an escalation event (from_status == to_status): who must act now",
     )
@@ -356,11 +368,11 @@ class NotificationDispatchedV1(Event):
     notification_id: UUID
     referral_id: UUID
     channel: Literal["email", "sms", "whatsapp", "webhook", "inbox"]
-    recipient: str = Field(description="masked contact, never the full address")
-    template: str
+    recipient: Line = Field(description="masked contact, never the full address")
+    template: Line
     result: Literal["sent", "failed", "skipped"]
     attempts: int
-    detail: str | None = None
+    detail: Text | None = None
     dispatched_at: datetime
 
     def key(self) -> str:
