@@ -6,7 +6,11 @@ export KAFKA_PORT="${KAFKA_PORT:-9092}"
 export KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 export PG_PORT="${PG_PORT:-55432}"
 export SMTP_PORT="${SMTP_PORT:-8025}"
-export RUJUKAN_KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
+# BROKERS: the Kafka cluster's size (default 1, or what the state dir's cluster was made with);
+# kafka.sh owns the rule, the bootstrap list tells the size.
+RUJUKAN_KAFKA_BOOTSTRAP="$(bash "$REPO_ROOT/deploy/local/kafka.sh" bootstrap)"
+BROKERS=$(($(tr -cd , <<<"$RUJUKAN_KAFKA_BOOTSTRAP" | wc -c) + 1))
+export BROKERS RUJUKAN_KAFKA_BOOTSTRAP
 export RUJUKAN_PG_URL="postgresql+asyncpg://rujukan:rujukan@127.0.0.1:${PG_PORT}"
 export RUJUKAN_NOTIFICATIONS_SMTP_PORT="$SMTP_PORT"
 RUN_DIR="$RUJUKAN_STATE_DIR/run"

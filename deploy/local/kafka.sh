@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Single-node Apache Kafka (KRaft, broker+controller in one JVM) for local dev,
-# `make up` and test fixtures. Jars come from Maven Central via deploy/local/kafka/pom.xml.
+# Apache Kafka (KRaft) for local dev, `make up` and test fixtures: one broker by default, or a
+# cluster of N brokers, each a combined broker+controller JVM. Jars come from Maven Central via
+# deploy/local/kafka/pom.xml.
 #
-#   deploy/local/kafka.sh {start|stop|status|wait}
+#   [BROKERS=N] deploy/local/kafka.sh {start|stop|status|wait|bootstrap}
+#
+# Broker i (0..N-1) has node.id i+1, listens on 127.0.0.1:KAFKA_PORT+100*i (its controller on
+# KAFKA_CONTROLLER_PORT+100*i) and keeps its files in $RUJUKAN_STATE_DIR/kafka-<its port>/.
+# Every broker is a controller voter. With N >= 3 topics get 3 replicas and
+# min.insync.replicas=2 (internal topics too); with N = 1 everything has one replica.
+# The size is recorded on the first start (kafka-$KAFKA_PORT/cluster.brokers): commands without
+# BROKERS use it, a different BROKERS is refused (the storage was formatted for another quorum).
 #
 # Env (defaults):
-#   RUJUKAN_STATE_DIR      <repo>/.local     per-instance config, data, log, pid
-#   KAFKA_PORT             9092              PLAINTEXT listener on 127.0.0.1
-#   KAFKA_CONTROLLER_PORT  9093              KRaft controller listener on 127.0.0.1
-#   KAFKA_HEAP             512m              -Xms/-Xmx
+#   BROKERS                the recorded size, else 1
+#   RUJUKAN_STATE_DIR      <repo>/.local     per-broker config, data, log, pid
+#   KAFKA_PORT             9092              PLAINTEXT listener of broker 0 on 127.0.0.1
+#   KAFKA_CONTROLLER_PORT  9093              KRaft controller listener of broker 0
+#   KAFKA_HEAP             512m              -Xms/-Xmx of each broker
 #   KAFKA_LIBS_DIR         $HOME/.cache/rujukan/kafka-<version>/libs   shared jar cache
-#   KAFKA_READY_TIMEOUT    90                seconds `start`/`wait` wait for readiness
+#   KAFKA_READY_TIMEOUT    60+30*N           seconds `start`/`wait` wait for readiness
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,19 +34,55 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${KAFKA_HEAP:-512m}"
 KAFKA_LIBS_DIR="${KAFKA_LIBS_DIR:-$HOME/.cache/rujukan/kafka-$KAFKA_VERSION/libs}"
-KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-90}"
-
-INSTANCE_DIR="$RUJUKAN_STATE_DIR/kafka-$KAFKA_PORT"
-DATA_DIR="$INSTANCE_DIR/data"
-CONFIG="$INSTANCE_DIR/server.properties"
-LOG4J_CONFIG="$INSTANCE_DIR/log4j2.properties"
-TOOLS_LOG4J_CONFIG="$INSTANCE_DIR/tools-log4j2.properties"
-LOG_FILE="$INSTANCE_DIR/kafka.log"
-PID_FILE="$INSTANCE_DIR/kafka.pid"
-BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 
 say() { echo "kafka: $*"; }
 die() { echo "kafka: ERROR: $*" >&2; exit 1; }
+
+# Broker 0's directory holds what concerns the whole cluster: its size, the start lock and the
+# tools' logging config.
+FIRST_DIR="$RUJUKAN_STATE_DIR/kafka-$KAFKA_PORT"
+SIZE_FILE="$FIRST_DIR/cluster.brokers"
+TOOLS_LOG4J_CONFIG="$FIRST_DIR/tools-log4j2.properties"
+
+recorded_brokers() {
+  if [[ -f "$SIZE_FILE" ]]; then
+    cat "$SIZE_FILE"
+  elif [[ -f "$FIRST_DIR/data/meta.properties" ]]; then
+    echo 1   # formatted before sizes were recorded: a single broker
+  fi
+}
+
+RECORDED="$(recorded_brokers)"
+BROKERS="${BROKERS:-${RECORDED:-1}}"
+[[ "$BROKERS" =~ ^[1-9][0-9]?$ ]] || die "BROKERS must be a number from 1 to 99, not '$BROKERS'"
+KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-$((60 + 30 * BROKERS))}"
+# Replicas of every topic, and the replicas in sync that a write with acks=all needs.
+REPLICATION=$((BROKERS < 3 ? BROKERS : 3))
+MIN_ISR=$((REPLICATION == 3 ? 2 : 1))
+
+port_of() { echo $((KAFKA_PORT + 100 * $1)); }
+controller_port_of() { echo $((KAFKA_CONTROLLER_PORT + 100 * $1)); }
+brokers() { seq 0 $((BROKERS - 1)); }
+
+BOOTSTRAP=""
+VOTERS=""
+for b in $(brokers); do
+  BOOTSTRAP+="${BOOTSTRAP:+,}127.0.0.1:$(port_of "$b")"
+  VOTERS+="${VOTERS:+,}$((b + 1))@127.0.0.1:$(controller_port_of "$b")"
+done
+
+# Sets the variables of broker $1 (0-based) that the functions below use.
+select_broker() {
+  B="$1"
+  PORT="$(port_of "$B")"
+  CONTROLLER_PORT="$(controller_port_of "$B")"
+  INSTANCE_DIR="$RUJUKAN_STATE_DIR/kafka-$PORT"
+  DATA_DIR="$INSTANCE_DIR/data"
+  CONFIG="$INSTANCE_DIR/server.properties"
+  LOG4J_CONFIG="$INSTANCE_DIR/log4j2.properties"
+  LOG_FILE="$INSTANCE_DIR/kafka.log"
+  PID_FILE="$INSTANCE_DIR/kafka.pid"
+}
 
 # --- jars --------------------------------------------------------------------
 
@@ -77,30 +122,45 @@ kafka_tool() {
 
 # --- config --------------------------------------------------------------------
 
-write_config() {
+write_tools_config() {
+  mkdir -p "$FIRST_DIR"
+  cat >"$TOOLS_LOG4J_CONFIG" <<'EOF'
+status = error
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = %p %m (%c)%n
+rootLogger.level = ERROR
+rootLogger.appenderRef.err.ref = STDERR
+EOF
+}
+
+write_config() {  # of the selected broker
   mkdir -p "$INSTANCE_DIR" "$DATA_DIR"
-  # Static single-voter quorum (controller.quorum.voters): simplest KRaft setup;
-  # storage is then formatted without --standalone.
+  # Static quorum (controller.quorum.voters lists every broker): storage is then formatted
+  # without --standalone or --initial-controllers.
   cat >"$CONFIG" <<EOF
 # Generated by deploy/local/kafka.sh -- edits are overwritten on every start.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$((B + 1))
+controller.quorum.voters=$VOTERS
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$DATA_DIR
 
-# Single node: every internal topic has exactly one replica.
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-default.replication.factor=1
-min.insync.replicas=1
+# $BROKERS broker(s): $REPLICATION replica(s) of every topic, internal ones included; a write
+# with acks=all needs $MIN_ISR of them in sync.
+offsets.topic.replication.factor=$REPLICATION
+transaction.state.log.replication.factor=$REPLICATION
+transaction.state.log.min.isr=$MIN_ISR
+share.coordinator.state.topic.replication.factor=$REPLICATION
+share.coordinator.state.topic.min.isr=$MIN_ISR
+default.replication.factor=$REPLICATION
+min.insync.replicas=$MIN_ISR
 
 # Topics are created explicitly by the platform / tests.
 auto.create.topics.enable=false
@@ -132,58 +192,82 @@ logger.request.level = WARN
 logger.authorizer.name = kafka.authorizer.logger
 logger.authorizer.level = WARN
 EOF
-
-  cat >"$TOOLS_LOG4J_CONFIG" <<'EOF'
-status = error
-appender.err.type = Console
-appender.err.name = STDERR
-appender.err.target = SYSTEM_ERR
-appender.err.layout.type = PatternLayout
-appender.err.layout.pattern = %p %m (%c)%n
-rootLogger.level = ERROR
-rootLogger.appenderRef.err.ref = STDERR
-EOF
 }
 
-# Format the KRaft storage once (meta.properties marks a formatted log dir).
+# --- storage -------------------------------------------------------------------
+
+cluster_id_of() { sed -n 's/^cluster\.id=//p' "$1/meta.properties" 2>/dev/null || true; }
+
+# Format every broker's storage once, all with one cluster id (meta.properties marks a
+# formatted log dir). A log dir without meta.properties never ran (a format was interrupted):
+# it is emptied and formatted again.
 format_storage() {
-  [[ -f "$DATA_DIR/meta.properties" ]] && return 0
-  local cluster_id
-  cluster_id="$(kafka_tool kafka.tools.StorageTool random-uuid)"
-  say "formatting storage (cluster id $cluster_id)"
-  kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >>"$LOG_FILE" 2>&1 \
-    || { tail -n 30 "$LOG_FILE" >&2; die "storage format failed"; }
+  if [[ -n "$RECORDED" && "$RECORDED" != "$BROKERS" ]]; then
+    die "$FIRST_DIR was formatted for $RECORDED broker(s), not $BROKERS. Use BROKERS=$RECORDED, or stop it and remove $RUJUKAN_STATE_DIR/kafka-* to start afresh (topics and offsets are lost)."
+  fi
+  local b cluster_id="" id
+  for b in $(brokers); do
+    select_broker "$b"
+    id="$(cluster_id_of "$DATA_DIR")"
+    if [[ -n "$id" && -z "$cluster_id" ]]; then cluster_id="$id"; fi
+  done
+  for b in $(brokers); do
+    select_broker "$b"
+    if [[ -f "$DATA_DIR/meta.properties" ]]; then
+      id="$(cluster_id_of "$DATA_DIR")"
+      [[ "$id" == "$cluster_id" ]] \
+        || die "$DATA_DIR belongs to cluster $id, not $cluster_id: remove $RUJUKAN_STATE_DIR/kafka-* to start afresh"
+      continue
+    fi
+    if [[ -z "$cluster_id" ]]; then
+      cluster_id="$(kafka_tool kafka.tools.StorageTool random-uuid)"
+    fi
+    rm -rf "$DATA_DIR"
+    write_config
+    say "formatting storage of broker $((b + 1)) (cluster id $cluster_id)"
+    kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >>"$LOG_FILE" 2>&1 \
+      || { tail -n 30 "$LOG_FILE" >&2; die "storage format failed"; }
+  done
+  echo "$BROKERS" >"$SIZE_FILE"
+  RECORDED="$BROKERS"
 }
 
 # --- process state -------------------------------------------------------------
 
-# Prints the pid if the pid file points at a live Kafka JVM (guards against pid reuse).
+# Prints the pid if the selected broker's pid file points at its live JVM: a stale pid file, or
+# a pid since reused by another process (another broker's JVM too), reads as not running.
 running_pid() {
   [[ -f "$PID_FILE" ]] || return 1
   local pid
   pid="$(cat "$PID_FILE" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$CONFIG" || return 1
   echo "$pid"
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Ready = the broker answers an ApiVersions request from a real Kafka client.
+# Ready = a real Kafka client gets an ApiVersions answer from every broker, found through the
+# cluster's metadata (which lists only registered, unfenced brokers).
 is_ready() {
-  port_open || return 1
-  kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand \
-    --bootstrap-server "$BOOTSTRAP" >/dev/null 2>&1
+  local out
+  listening "$(port_of 0)" || return 1
+  out="$(kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand \
+    --bootstrap-server "$BOOTSTRAP" 2>/dev/null)" || return 1
+  (($(grep -c ' (id: ' <<<"$out") >= BROKERS))
 }
 
 wait_ready() {
-  local deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
+  local deadline=$((SECONDS + KAFKA_READY_TIMEOUT)) b
   while ((SECONDS < deadline)); do
-    if ! running_pid >/dev/null; then
-      tail -n 40 "$LOG_FILE" >&2 || true
-      die "process exited during startup (log: $LOG_FILE)"
-    fi
+    for b in $(brokers); do
+      select_broker "$b"
+      if ! running_pid >/dev/null; then
+        tail -n 40 "$LOG_FILE" >&2 || true
+        die "broker $((b + 1)) exited during startup (log: $LOG_FILE)"
+      fi
+    done
     if is_ready; then
       return 0
     fi
@@ -193,28 +277,22 @@ wait_ready() {
   die "not ready on $BOOTSTRAP after ${KAFKA_READY_TIMEOUT}s (log: $LOG_FILE)"
 }
 
+pids() {
+  local b out=""
+  for b in $(brokers); do
+    select_broker "$b"
+    out+="${out:+, }pid $(running_pid || echo -)"
+  done
+  echo "$out"
+}
+
 # --- commands ------------------------------------------------------------------
 
-cmd_start() {
-  command -v java >/dev/null || die "java not found (run deploy/local/install-system.sh)"
-  mkdir -p "$INSTANCE_DIR"
-  # One starter per instance at a time.
-  exec 9>"$INSTANCE_DIR/.start.lock"
-  flock 9
-
-  resolve_jars
-  if running_pid >/dev/null; then
-    wait_ready
-    say "already running, ready on $BOOTSTRAP (pid $(running_pid))"
-    return 0
+launch() {  # the selected broker
+  if listening "$PORT" || listening "$CONTROLLER_PORT"; then
+    die "port $PORT or $CONTROLLER_PORT is already in use by another process"
   fi
-  if port_open; then
-    die "port $KAFKA_PORT is already in use by another process"
-  fi
-
-  local t0=$SECONDS
   write_config
-  format_storage
   echo "===== $(date -Is) kafka.sh start (Kafka $KAFKA_VERSION) =====" >>"$LOG_FILE"
   # setsid: detach from the caller's process group so Ctrl-C in `make` does not kill it.
   # G1 with short pauses, small fixed heap, no huge metaspace; exit (not limp) on OOM.
@@ -228,47 +306,107 @@ cmd_start() {
     -cp "$KAFKA_LIBS_DIR/*" kafka.Kafka "$CONFIG" \
     </dev/null >>"$LOG_FILE" 2>&1 9>&- &   # 9>&-: the JVM must not inherit the start lock
   echo $! >"$PID_FILE"
-  say "starting Kafka $KAFKA_VERSION (pid $!, log $LOG_FILE)"
+  say "starting Kafka $KAFKA_VERSION broker $((B + 1)) on 127.0.0.1:$PORT (pid $!, log $LOG_FILE)"
+}
+
+# Starts every broker that is not running (a stale pid file from a SIGKILL included), then waits
+# until the whole cluster answers.
+cmd_start() {
+  command -v java >/dev/null || die "java not found (run deploy/local/install-system.sh)"
+  mkdir -p "$FIRST_DIR"
+  # One starter per cluster at a time.
+  exec 9>"$FIRST_DIR/.start.lock"
+  flock 9
+
+  resolve_jars
+  write_tools_config
+  local t0=$SECONDS b started=0
+  format_storage
+  for b in $(brokers); do
+    select_broker "$b"
+    running_pid >/dev/null && continue
+    launch
+    started=$((started + 1))
+  done
   wait_ready
-  say "ready on $BOOTSTRAP (pid $(cat "$PID_FILE"), $((SECONDS - t0))s)"
+  if ((started == 0)); then
+    say "already running, ready on $BOOTSTRAP ($(pids))"
+  else
+    say "ready on $BOOTSTRAP ($(pids), $((SECONDS - t0))s)"
+  fi
+}
+
+# Stops the given pids together (a quorum stopped one broker at a time loses its majority
+# midway): SIGTERM, up to 30 s, then SIGKILL.
+stop_pids() {
+  local pid i alive
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for ((i = 0; i < 300; i++)); do       # 30 s in 0.1 s steps
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || return 0
+    sleep 0.1
+  done
+  for pid in "$@"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      say "pid $pid did not stop within 30s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+  done
 }
 
 cmd_stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    rm -f "$PID_FILE"
-    say "not running"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 300; i++)); do       # 30 s in 0.1 s steps
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
+  local b pid stopping=()
+  for b in $(brokers); do
+    select_broker "$b"
+    if pid="$(running_pid)"; then stopping+=("$pid"); fi
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "did not stop within 30s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  if ((${#stopping[@]} > 0)); then
+    stop_pids "${stopping[@]}"
   fi
-  rm -f "$PID_FILE"
-  say "stopped (pid $pid)"
+  for b in $(brokers); do
+    select_broker "$b"
+    rm -f "$PID_FILE"
+  done
+  if ((${#stopping[@]} == 0)); then
+    say "not running"
+  else
+    say "stopped (pid ${stopping[*]})"
+  fi
 }
 
 cmd_status() {
-  local pid
-  if pid="$(running_pid)"; then
-    say "running on $BOOTSTRAP (pid $pid)"
-    return 0
+  local b pid down=0
+  if ((BROKERS == 1)); then
+    select_broker 0
+    if pid="$(running_pid)"; then
+      say "running on $BOOTSTRAP (pid $pid)"
+      return 0
+    fi
+    say "stopped"
+    return 1
   fi
-  say "stopped"
-  return 1
+  for b in $(brokers); do
+    select_broker "$b"
+    if pid="$(running_pid)"; then
+      say "broker $((b + 1)) running on 127.0.0.1:$PORT (pid $pid)"
+    else
+      say "broker $((b + 1)) stopped (127.0.0.1:$PORT)"
+      down=1
+    fi
+  done
+  return $down
 }
 
 cmd_wait() {
-  running_pid >/dev/null || die "not running"
+  local b
+  for b in $(brokers); do
+    select_broker "$b"
+    running_pid >/dev/null || die "broker $((b + 1)) is not running"
+  done
   [[ -f "$KAFKA_LIBS_DIR/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "jars missing in $KAFKA_LIBS_DIR"
-  [[ -f "$TOOLS_LOG4J_CONFIG" ]] || write_config
+  [[ -f "$TOOLS_LOG4J_CONFIG" ]] || write_tools_config
   wait_ready
   say "ready on $BOOTSTRAP"
 }
@@ -278,8 +416,9 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   wait) cmd_wait ;;
+  bootstrap) echo "$BOOTSTRAP" ;;
   *)
-    echo "usage: $0 {start|stop|status|wait}" >&2
+    echo "usage: [BROKERS=N] $0 {start|stop|status|wait|bootstrap}" >&2
     exit 2
     ;;
 esac

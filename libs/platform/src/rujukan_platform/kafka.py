@@ -97,8 +97,21 @@ def make_consumer(
     )
 
 
+def replication_for(brokers: int) -> tuple[int, dict[str, str]]:
+    """Replicas of a topic on a cluster of ``brokers``, and the topic configs that go with them.
+
+    Three replicas where there are three brokers, two of which must be in sync for a write
+    (producers use acks=all): one broker can be lost without losing a write or refusing one.
+    Fewer brokers (local development) get one replica per broker and no such demand."""
+    factor = max(1, min(3, brokers))
+    return factor, {"min.insync.replicas": "2" if factor == 3 else "1"}
+
+
 def topic_specs(topics: Iterable[Topic] | None = None) -> list[NewTopic]:
-    """Concrete topics (and their DLQs) of the catalogue; templates are created per program."""
+    """Concrete topics (and their DLQs) of the catalogue; templates are created per program.
+
+    Their replication factor (1 here) is replaced by ``create_topics`` with the one of the
+    cluster it creates them on."""
     specs: list[NewTopic] = []
     for t in topics if topics is not None else TOPICS.values():
         if t.is_template:
@@ -110,14 +123,24 @@ def topic_specs(topics: Iterable[Topic] | None = None) -> list[NewTopic]:
 
 
 async def create_topics(bootstrap: str, specs: list[NewTopic]) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet; returns the names created.
+
+    Every topic gets the replication the cluster can give (``replication_for`` the brokers the
+    admin client sees), whatever factor and min.insync.replicas the spec asked for: the same
+    specs serve a single development broker and a replicated cluster."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap, client_id="rujukan-admin", **security_options()
     )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [s for s in specs if s.name not in existing]
+        brokers = len((await admin.describe_cluster())["brokers"])
+        factor, configs = replication_for(brokers)
+        missing = [
+            NewTopic(s.name, s.num_partitions, factor, topic_configs={**s.topic_configs, **configs})
+            for s in specs
+            if s.name not in existing
+        ]
         if missing:
             try:
                 await admin.create_topics(missing)
