@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rujukan_platform.auth import Principal, issue_token, verify_token
-from rujukan_platform.consumer import DlqLimit, DlqLimitExceeded, _DlqGuard
+from rujukan_platform.consumer import DlqGuard, DlqLimit
 from rujukan_platform.logging import mask
 from rujukan_platform.problems import Problem, _loc_to_field
 
@@ -58,24 +58,32 @@ def test_region_scope_uses_whole_segments() -> None:
     assert Principal(subject="a", role="admin").covers_region("11.01.01.2001")
 
 
-def test_dlq_guard_stops_after_consecutive_failures() -> None:
-    guard = _DlqGuard(DlqLimit(max_consecutive=3, max_ratio=1.0, window=10))
-    guard.record(True)
+def test_dlq_guard_refuses_the_dead_letter_that_would_reach_the_consecutive_limit() -> None:
+    guard = DlqGuard(DlqLimit(max_consecutive=3, max_ratio=1.0, window=10))
     guard.record(True)
     guard.record(False)  # a success resets the run
     guard.record(True)
+    assert guard.allows_another()
     guard.record(True)
-    with pytest.raises(DlqLimitExceeded):
-        guard.record(True)
+    assert not guard.allows_another()
 
 
-def test_dlq_guard_stops_on_ratio() -> None:
-    guard = _DlqGuard(DlqLimit(max_consecutive=100, max_ratio=0.5, window=4))
-    guard.record(True)
+def test_dlq_guard_refuses_on_ratio_over_a_full_window() -> None:
+    guard = DlqGuard(DlqLimit(max_consecutive=100, max_ratio=0.5, window=4))
+    for dead in (True, False, False):
+        guard.record(dead)
+    assert guard.allows_another()  # window not full yet
+    guard.record(True)  # window: T F F T (2 of 4)
+    assert guard.allows_another()  # the oldest T drops out: F F T T
+    guard.record(True)  # F F T T
+    assert not guard.allows_another()  # F T T T would be 3 of 4
+
+
+def test_dlq_guard_pauses_longer_while_it_keeps_tripping_until_a_record_succeeds() -> None:
+    guard = DlqGuard(DlqLimit(pause_seconds=10, max_pause_seconds=35))
+    assert [guard.trip(), guard.trip(), guard.trip(), guard.trip()] == [10, 20, 35, 35]
     guard.record(False)
-    guard.record(True)
-    with pytest.raises(DlqLimitExceeded):
-        guard.record(True)
+    assert guard.trip() == 10
 
 
 def test_kafka_security_options_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,20 +146,47 @@ def test_service_scoped_settings_override_shared_ones_and_parse_json(
 
 
 def test_transient_failures_are_told_from_bugs() -> None:
-    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+    import asyncpg
+    from aiokafka.errors import (
+        KafkaConnectionError,
+        NotLeaderForPartitionError,
+        RecordTooLargeError,
+    )
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
-    from rujukan_platform.consumer import is_transient
+    from rujukan_platform.failures import is_transient
 
-    class Deadlock(Exception):
-        sqlstate = "40P01"
+    class Coded(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
 
-    assert is_transient(OperationalError("select 1", {}, ConnectionRefusedError()))
-    assert is_transient(ConnectionRefusedError())
-    assert is_transient(TimeoutError())
-    assert is_transient(DBAPIError("update", {}, Deadlock()))  # the other transaction won
-    assert not is_transient(DBAPIError("update", {}, ValueError("bad value")))
-    assert not is_transient(IntegrityError("insert", {}, Exception("duplicate key")))
-    assert not is_transient(KeyError("bug"))
+    weather = [
+        OperationalError("select 1", {}, ConnectionRefusedError()),
+        ConnectionRefusedError(),
+        TimeoutError(),
+        DBAPIError("update", {}, Coded("40P01")),  # deadlock: the other transaction won
+        DBAPIError("update", {}, Coded("40001")),  # serialization failure
+        DBAPIError("select", {}, Coded("57P03")),  # the database system is starting up
+        DBAPIError("select", {}, Coded("57P01")),  # terminating connection (admin shutdown)
+        DBAPIError("select", {}, Coded("08006")),  # connection failure
+        DBAPIError("select", {}, Coded("53300")),  # too many connections
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        KafkaConnectionError(),
+        NotLeaderForPartitionError(),
+    ]
+    poison = [
+        DBAPIError("update", {}, ValueError("bad value")),
+        IntegrityError("insert", {}, Exception("duplicate key")),
+        DataError("insert", {}, Coded("22P05")),  # unsupported Unicode escape (a NUL in jsonb)
+        DataError("insert", {}, Coded("22021")),  # invalid byte sequence for encoding UTF8
+        OperationalError("insert", {}, Coded("22021")),  # whatever the wrapper says
+        RecordTooLargeError(),
+        KeyError("bug"),
+        ValueError("bad"),
+    ]
+    assert [is_transient(e) for e in weather] == [True] * len(weather)
+    assert [is_transient(e) for e in poison] == [False] * len(poison)
 
 
 def test_the_collector_freezes_what_is_alive_and_collects_less_often() -> None:

@@ -1,18 +1,27 @@
-"""The consumer runner: read a batch, apply it in one database transaction, then commit offsets.
+"""The consumer runner: no record, outage or bug stops a consumer.
 
-Every consumer in every service runs through ``ConsumerRunner``:
+Every consumer of every service runs through ``ConsumerRunner``. A polled batch goes through
+small steps, in order:
 
-* **manual commits** — offsets are committed only after the database commit, and again (after the
-  in-flight batch finishes) when partitions are revoked and on shutdown;
-* **idempotency** — each event id is inserted into ``processed_events`` in the handler's
-  transaction; a redelivered event finds its row and has no second effect;
-* **bad messages** — an unreadable record (no CloudEvents headers, unknown type, invalid data) or a
-  handler's ``InvalidMessage`` goes to ``<topic>.dlq`` with the reason in headers; a transient
-  failure (database or broker down) rolls back and retries the same batch with backoff, its
-  offsets uncommitted; a ``DlqLimit`` stops a consumer that dead-letters everything.
+1. **decode** — CloudEvents headers, a known and handled type, data valid for its model; a
+   record that fails here can never succeed: it is poison at once;
+2. **apply** — the decoded events in one transaction, ``processed_events`` making a
+   redelivered event a no-op. When the transaction fails:
 
-Batches are applied in one transaction (fast path); if a handler refuses one message, the batch
-is rolled back and replayed one message per transaction to isolate it (slow path).
+   * *weather* (``failures.is_transient``: database or broker unreachable or starting up,
+     deadlocks, timeouts) — every assigned partition is paused and the same batch retried with
+     backoff; nothing is committed meanwhile, the process stays up and ``/readyz`` says what
+     the consumer waits for;
+   * anything else — the batch is replayed one record per transaction to isolate the record
+     at fault, which gets ``max_attempts`` tries (a handler's ``InvalidMessage``: one) and is
+     then poison;
+3. **dead-letter** — poison goes to ``<topic>.dlq`` with the reason, the exception class, the
+   source topic/partition/offset, the first and last failure time and the number of tries,
+   credentials stripped. A partition that dead-letters faster than its ``DlqLimit`` allows is
+   paused at that record for a cool-down instead (``rujukan_consumer_paused`` raises an alert):
+   a handler that fails every record does not drain the topic into the DLQ;
+4. **commit** — offsets up to the first record not done, after the database commit; again when
+   partitions are revoked (after the batch in flight) and on shutdown.
 """
 
 from __future__ import annotations
@@ -23,44 +32,34 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import Table, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
 from rujukan_platform import metrics
+from rujukan_platform.failures import describe, is_transient, root_cause
 from rujukan_platform.logging import get_logger
 from rujukan_platform.outbox import stage
 
 log = get_logger(__name__)
 
 E = TypeVar("E", bound=Event)
+T = TypeVar("T")
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+#: Record headers that carry credentials: never copied to a dead-letter topic.
+SENSITIVE_HEADERS = frozenset({"authorization", "x-api-key"})
 
 
 class InvalidMessage(Exception):
     """This message can never succeed: dead-letter it and carry on."""
-
-
-class DlqLimitExceeded(RuntimeError):
-    """The consumer is dead-lettering too much: stop it rather than drain the topic into the DLQ."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A failure that may pass by itself (database or broker unreachable): retry, don't DLQ."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return True
-    if isinstance(exc, DBAPIError):
-        # deadlock_detected / serialization_failure: the other transaction won; run it again
-        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return bool(exc.connection_invalidated) or code in ("40P01", "40001")
-    return isinstance(exc, (ConnectionError, OSError, TimeoutError, KafkaError))
 
 
 @dataclass(slots=True)
@@ -71,7 +70,7 @@ class HandlerContext:
 
     session: AsyncSession
     meta: EventMeta
-    record: ConsumerRecord[bytes, bytes]
+    record: Record
     outbox: Table
     staged: int = 0
 
@@ -99,12 +98,15 @@ each context still carries its own envelope, so follow-up events keep their trac
 
 @dataclass(frozen=True, slots=True)
 class DlqLimit:
-    """Stop when ``max_consecutive`` messages in a row, or more than ``max_ratio`` of the last
-    ``window`` messages, were dead-lettered (arroyo's DlqLimit, simplified)."""
+    """How fast one partition may dead-letter (arroyo's DlqLimit): at most ``max_consecutive``
+    records in a row, or ``max_ratio`` of the last ``window``. Past it the partition pauses for
+    ``pause_seconds`` (doubling while it keeps tripping, up to ``max_pause_seconds``)."""
 
     max_consecutive: int = 100
     max_ratio: float = 0.5
     window: int = 1000
+    pause_seconds: float = 60.0
+    max_pause_seconds: float = 1800.0
 
 
 @dataclass
@@ -118,6 +120,8 @@ class ConsumerSpec:
     batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
     dlq_limit: DlqLimit = field(default_factory=DlqLimit)
     ignore_unknown_types: bool = False
+    #: tries a record gets when its handler fails (weather does not count)
+    max_attempts: int = 3
 
     @property
     def group(self) -> str:
@@ -126,26 +130,96 @@ class ConsumerSpec:
 
 @dataclass(slots=True)
 class _Decoded:
-    record: ConsumerRecord[bytes, bytes]
+    record: Record
     meta: EventMeta
     event: Event
 
 
-class _DlqGuard:
+@dataclass(slots=True)
+class Poison:
+    """A record that will fail again, and what is known of its failures."""
+
+    record: Record
+    reason: str
+    exception: str
+    attempts: int = 1
+    first_failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def headers(self, consumer: str) -> list[tuple[str, bytes]]:
+        kept = [(k, v) for k, v in self.record.headers or () if k.lower() not in SENSITIVE_HEADERS]
+        return [
+            *kept,
+            ("dlq_reason", self.reason[:1000].encode()),
+            ("dlq_exception", self.exception.encode()),
+            ("dlq_consumer", consumer.encode()),
+            ("dlq_source_topic", self.record.topic.encode()),
+            ("dlq_source_partition", str(self.record.partition).encode()),
+            ("dlq_source_offset", str(self.record.offset).encode()),
+            ("dlq_first_failed_at", self.first_failed_at.isoformat().encode()),
+            ("dlq_last_failed_at", self.last_failed_at.isoformat().encode()),
+            ("dlq_attempts", str(self.attempts).encode()),
+            # kept for tools written against the first DLQ format
+            ("dlq_failed_at", self.last_failed_at.isoformat().encode()),
+        ]
+
+
+class DlqGuard:
+    """One partition's dead-letter rate against its ``DlqLimit``. A trip is remembered until a
+    record succeeds, so a partition resumed after its pause trips again at once if the handler
+    still fails."""
+
     def __init__(self, limit: DlqLimit) -> None:
         self.limit = limit
         self.consecutive = 0
         self.recent: deque[bool] = deque(maxlen=limit.window)
+        self.trips = 0
 
     def record(self, dead: bool) -> None:
         self.recent.append(dead)
         self.consecutive = self.consecutive + 1 if dead else 0
-        if self.consecutive >= self.limit.max_consecutive:
-            raise DlqLimitExceeded(f"{self.consecutive} consecutive messages dead-lettered")
+        if not dead:
+            self.trips = 0
+
+    def allows_another(self) -> bool:
+        """Whether one more dead letter stays within the limit."""
+        if self.consecutive + 1 >= self.limit.max_consecutive:
+            return False
         if len(self.recent) == self.recent.maxlen:
-            ratio = sum(self.recent) / len(self.recent)
-            if ratio > self.limit.max_ratio:
-                raise DlqLimitExceeded(f"{ratio:.0%} of the last {len(self.recent)} dead-lettered")
+            dead = sum(self.recent) - self.recent[0] + 1  # the oldest drops out of the window
+            return dead / len(self.recent) <= self.limit.max_ratio
+        return True
+
+    def trip(self) -> float:
+        """Seconds to pause for this trip."""
+        self.trips += 1
+        pause = self.limit.pause_seconds * 2 ** (self.trips - 1)
+        return float(min(pause, self.limit.max_pause_seconds))
+
+
+class _Abandoned(Exception):
+    """The batch was given up (stopping, or its partitions were revoked during an outage):
+    nothing of it is committed, so it is read again."""
+
+
+class _Ignored(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _Hold:
+    offset: int
+    until: float  # time.monotonic()
+
+
+@dataclass(slots=True)
+class _Applied:
+    staged: int = 0
+    consumed: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, other: _Applied) -> None:
+        self.staged += other.staged
+        self.consumed.update(other.consumed)
 
 
 class ConsumerRunner:
@@ -160,6 +234,7 @@ class ConsumerRunner:
         on_committed: Callable[[int], None] | None = None,
         batch_timeout_ms: int = 200,
         max_records: int = 500,
+        max_backoff_seconds: float = 10.0,
     ) -> None:
         self.spec = spec
         self._consumer = consumer
@@ -169,75 +244,102 @@ class ConsumerRunner:
         self._on_committed = on_committed
         self._batch_timeout_ms = batch_timeout_ms
         self._max_records = max_records
+        self._max_backoff = max_backoff_seconds
         self._lock = asyncio.Lock()
-        self._guard = _DlqGuard(spec.dlq_limit)
+        self._guards: dict[TopicPartition, DlqGuard] = {}
+        self._holds: dict[TopicPartition, _Hold] = {}
+        self._abandon = False
+        #: why the consumer cannot make progress right now (``None``: it can)
+        self.waiting_for: str | None = None
         self.last_poll = time.monotonic()
+
+    # -- the loop -------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         self._consumer.subscribe(self.spec.topics, listener=_CommitOnRevoke(self))
         log.info("consumer started", consumer=self.spec.name, topics=self.spec.topics)
+        backoff = 0.2
         while not stop.is_set():
-            batch = await self._consumer.getmany(
-                timeout_ms=self._batch_timeout_ms, max_records=self._max_records
-            )
+            self._resume_cooled_down()
+            try:
+                batch = await self._consumer.getmany(
+                    timeout_ms=self._batch_timeout_ms, max_records=self._max_records
+                )
+            except Exception as exc:  # the broker: never a reason to stop the process
+                self._waiting(f"broker: {describe(exc)}")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            backoff = 0.2
             self.last_poll = time.monotonic()
             if not batch:
                 continue
             async with self._lock:
-                await self._handle_batch(batch, stop)
+                self._abandon = False
+                try:
+                    await self._handle_batch(batch, stop)
+                except _Abandoned:
+                    self._rewind(batch)
             self._update_lag(batch)
 
     async def _handle_batch(
-        self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], stop: asyncio.Event
+        self, batch: dict[TopicPartition, list[Record]], stop: asyncio.Event
     ) -> None:
         started = time.perf_counter()
-        records = [r for recs in batch.values() for r in recs]
-        decoded: list[_Decoded] = []
-        dead: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
-        for record in records:
-            try:
-                decoded.append(self._decode(record))
-            except InvalidMessage as exc:
-                dead.append((record, str(exc)))
-            except _Ignored:
-                pass
-        backoff = 0.2
-        while True:
-            try:
-                staged = await self._apply(decoded, dead)
-                break
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise  # a bug, not weather: stop the consumer (the supervisor restarts it)
-                metrics.CONSUMER_RETRIES.labels(consumer=self.spec.name).inc()
-                log.warning(
-                    "transient failure; retrying batch",
-                    consumer=self.spec.name,
-                    error=type(exc).__name__,
-                    backoff_seconds=backoff,
-                )
-                if stop.is_set():
-                    return  # offsets stay uncommitted: the batch is redelivered after restart
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-        for record, reason in dead:
-            await self._dead_letter(record, reason)
-        for record in records:
-            self._guard.record(any(record is d for d, _ in dead))
-        await self._commit({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
-        if self._on_committed and staged:
-            self._on_committed(staged)
-        elapsed = time.perf_counter() - started
-        metrics.EVENT_PROCESSING.labels(consumer=self.spec.name).observe(elapsed)
+        decoded, poison = self._decode_all(batch)
+        applied = await self._apply(decoded, poison, stop)
+        poison.sort(key=lambda p: (p.record.topic, p.record.partition, p.record.offset))
+        held: dict[TopicPartition, int] = {}
+        for p in poison:
+            tp = TopicPartition(p.record.topic, p.record.partition)
+            if tp in held:
+                continue  # the partition stopped at an earlier record: this one is read again
+            if await self._dead_letter_or_hold(p, stop):
+                continue
+            held[tp] = p.record.offset
+        dead = {(p.record.topic, p.record.partition, p.record.offset) for p in poison}
+        for tp, records in batch.items():
+            guard, stop_at = self._guard(tp), held.get(tp)
+            for r in records:
+                if stop_at is not None and r.offset >= stop_at:
+                    break
+                if (r.topic, r.partition, r.offset) not in dead:
+                    guard.record(False)
+        await self._commit({tp: held.get(tp, recs[-1].offset + 1) for tp, recs in batch.items()})
+        for tp, offset in held.items():
+            self._consumer.seek(tp, offset)
+        if self._on_committed and applied.staged:
+            self._on_committed(applied.staged)
+        self._count(applied)
+        metrics.EVENT_PROCESSING.labels(consumer=self.spec.name).observe(
+            time.perf_counter() - started
+        )
         now = datetime.now(UTC)
         latency = metrics.EVENT_LATENCY.labels(consumer=self.spec.name)
         for d in decoded:
             latency.observe(max(0.0, (now - d.meta.time).total_seconds()))
 
-    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Decoded:
+    # -- step 1: decode ------------------------------------------------------------------
+
+    def _decode_all(
+        self, batch: dict[TopicPartition, list[Record]]
+    ) -> tuple[list[_Decoded], list[Poison]]:
+        decoded: list[_Decoded] = []
+        poison: list[Poison] = []
+        for records in batch.values():
+            for record in records:
+                try:
+                    decoded.append(self._decode(record))
+                except InvalidMessage as exc:
+                    poison.append(Poison(record, str(exc), "InvalidMessage"))
+                except _Ignored:
+                    pass
+        return decoded, poison
+
+    def _decode(self, record: Record) -> _Decoded:
         try:
             meta = EventMeta.from_headers(list(record.headers or ()))
-        except EnvelopeError as exc:
+        except (EnvelopeError, ValueError) as exc:
             raise InvalidMessage(str(exc)) from exc
         model = event_model(meta.type)
         handled = meta.type in self.spec.handlers or meta.type in self.spec.batch_handlers
@@ -257,33 +359,67 @@ class ConsumerRunner:
             ) from exc
         return _Decoded(record, meta, event)
 
-    async def _apply(
-        self, decoded: list[_Decoded], dead: list[tuple[ConsumerRecord[bytes, bytes], str]]
-    ) -> int:
-        """Apply the batch; returns how many events the handlers staged. Counted as consumed
-        only once committed, so a retried batch is not counted twice."""
-        if not decoded:
-            return 0
-        try:
-            async with self._sessions() as session, session.begin():
-                applied = await self._apply_in(session, decoded)
-        except InvalidMessage:
-            pass
-        else:
-            return self._count(applied)
-        applied = _Applied()  # slow path: one transaction per message isolates the refused one
-        for d in decoded:
-            try:
-                async with self._sessions() as session, session.begin():
-                    applied.add(await self._apply_in(session, [d]))
-            except InvalidMessage as exc:
-                dead.append((d.record, str(exc)))
-        return self._count(applied)
+    # -- step 2: apply -------------------------------------------------------------------
 
-    def _count(self, applied: _Applied) -> int:
-        for (topic, outcome), n in applied.consumed.items():
-            metrics.EVENTS_CONSUMED.labels(self.spec.name, topic, outcome).inc(n)
-        return applied.staged
+    async def _apply(
+        self, decoded: list[_Decoded], poison: list[Poison], stop: asyncio.Event
+    ) -> _Applied:
+        """Apply the batch in one transaction; when that fails for a reason other than
+        weather, one record per transaction, collecting the records at fault as poison."""
+        if not decoded:
+            return _Applied()
+        try:
+            return await self._until_done(lambda: self._transaction(decoded), stop)
+        except _Abandoned:
+            raise
+        except Exception as exc:
+            log.warning(
+                "batch failed; applying it one record at a time",
+                consumer=self.spec.name,
+                records=len(decoded),
+                error=describe(exc),
+            )
+        applied = _Applied()
+        for d in decoded:
+            result = await self._apply_one(d, stop)
+            if isinstance(result, Poison):
+                poison.append(result)
+            else:
+                applied.add(result)
+        return applied
+
+    async def _apply_one(self, d: _Decoded, stop: asyncio.Event) -> _Applied | Poison:
+        first_failed: datetime | None = None
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._until_done(lambda: self._transaction([d]), stop)
+            except _Abandoned:
+                raise
+            except Exception as exc:
+                now = datetime.now(UTC)
+                first_failed = first_failed or now
+                final = isinstance(exc, InvalidMessage) or attempt >= self.spec.max_attempts
+                metrics.CONSUMER_RECORD_FAILURES.labels(consumer=self.spec.name).inc()
+                if final:
+                    reason = str(exc) if isinstance(exc, InvalidMessage) else describe(exc)
+                    name = type(root_cause(exc)).__name__
+                    return Poison(d.record, reason, name, attempt, first_failed, now)
+                log.warning(
+                    "record failed; trying again",
+                    consumer=self.spec.name,
+                    topic=d.record.topic,
+                    partition=d.record.partition,
+                    offset=d.record.offset,
+                    attempt=attempt,
+                    error=describe(exc),
+                )
+                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+
+    async def _transaction(self, decoded: list[_Decoded]) -> _Applied:
+        async with self._sessions() as session, session.begin():
+            return await self._apply_in(session, decoded)
 
     async def _apply_in(self, session: AsyncSession, decoded: list[_Decoded]) -> _Applied:
         ids = list(dict.fromkeys(d.meta.id for d in decoded))
@@ -320,19 +456,111 @@ class ConsumerRunner:
         applied.staged = sum(ctx.staged for ctx in contexts)
         return applied
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
-        dlq_topic = f"{record.topic}.dlq"
-        headers = [
-            *(record.headers or ()),
-            ("dlq_reason", reason[:1000].encode()),
-            ("dlq_consumer", self.spec.name.encode()),
-            ("dlq_source_topic", record.topic.encode()),
-            ("dlq_source_partition", str(record.partition).encode()),
-            ("dlq_source_offset", str(record.offset).encode()),
-            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
-        ]
+    def _count(self, applied: _Applied) -> None:
+        for (topic, outcome), n in applied.consumed.items():
+            metrics.EVENTS_CONSUMED.labels(self.spec.name, topic, outcome).inc(n)
+
+    # -- weather ---------------------------------------------------------------------------
+
+    async def _until_done(self, work: Callable[[], Awaitable[T]], stop: asyncio.Event) -> T:
+        """Run ``work`` until it succeeds or fails for a reason other than weather; while the
+        weather lasts, every assigned partition is paused and ``waiting_for`` says why."""
+        backoff = 0.2
+        while True:
+            try:
+                result = await work()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                metrics.CONSUMER_RETRIES.labels(consumer=self.spec.name).inc()
+                self._waiting(describe(exc))
+                log.warning(
+                    "transient failure; retrying",
+                    consumer=self.spec.name,
+                    error=describe(exc),
+                    backoff_seconds=backoff,
+                )
+                if stop.is_set() or self._abandon:
+                    raise _Abandoned from exc
+                await self._wait_out(backoff)
+                if stop.is_set() or self._abandon:
+                    raise _Abandoned from exc
+                backoff = min(backoff * 2, self._max_backoff)
+            else:
+                if self.waiting_for is not None:
+                    self._clear_waiting()
+                return result
+
+    async def _wait_out(self, seconds: float) -> None:
+        """Sleep through an outage with every partition paused, still polling so the group
+        keeps this member (a poll that returns records — a partition assigned meanwhile —
+        puts them back)."""
+        assigned = self._consumer.assignment()
+        self._consumer.pause(*assigned)
+        try:
+            found = await self._consumer.getmany(timeout_ms=int(seconds * 1000))
+        except Exception:  # the broker is part of the weather: just wait
+            await asyncio.sleep(seconds)
+            return
+        for tp, records in found.items():
+            self._consumer.seek(tp, records[0].offset)
+            self._consumer.pause(tp)
+
+    def _waiting(self, why: str) -> None:
+        if self.waiting_for is None:
+            metrics.CONSUMER_WAITING.labels(consumer=self.spec.name).set(1)
+        self.waiting_for = why
+
+    def _clear_waiting(self) -> None:
+        self.waiting_for = None
+        metrics.CONSUMER_WAITING.labels(consumer=self.spec.name).set(0)
+        resumable = [tp for tp in self._consumer.assignment() if tp not in self._holds]
+        self._consumer.resume(*resumable)
+        log.info("consumer resumed after a transient failure", consumer=self.spec.name)
+
+    def _rewind(self, batch: dict[TopicPartition, list[Record]]) -> None:
+        """Read an abandoned batch again from its first record."""
+        assigned = self._consumer.assignment()
+        for tp, records in batch.items():
+            if tp in assigned:
+                self._consumer.seek(tp, records[0].offset)
+        if self.waiting_for is not None:
+            self._clear_waiting()
+
+    # -- step 3: dead-letter -------------------------------------------------------------
+
+    async def _dead_letter_or_hold(self, poison: Poison, stop: asyncio.Event) -> bool:
+        """Dead-letter ``poison``; or, past the partition's DLQ limit, pause the partition at
+        it and return False."""
+        record = poison.record
+        tp = TopicPartition(record.topic, record.partition)
+        guard = self._guard(tp)
+        if not guard.allows_another():
+            pause = guard.trip()
+            self._holds[tp] = _Hold(record.offset, time.monotonic() + pause)
+            self._consumer.pause(tp)
+            metrics.CONSUMER_PAUSED.labels(self.spec.name, tp.topic, str(tp.partition)).set(1)
+            log.error(
+                "dead-lettering too fast; partition paused",
+                consumer=self.spec.name,
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=record.offset,
+                pause_seconds=pause,
+                reason=poison.reason,
+            )
+            return False
+        await self._until_done(lambda: self._send_dead_letter(poison), stop)
+        guard.record(True)
+        return True
+
+    async def _send_dead_letter(self, poison: Poison) -> None:
+        record = poison.record
         await self._producer.send_and_wait(
-            dlq_topic, value=record.value, key=record.key, headers=headers
+            f"{record.topic}.dlq",
+            value=record.value,
+            key=record.key,
+            headers=poison.headers(self.spec.name),
         )
         metrics.DLQ_MESSAGES.labels(self.spec.name, record.topic).inc()
         metrics.EVENTS_CONSUMED.labels(self.spec.name, record.topic, "dlq").inc()
@@ -342,8 +570,39 @@ class ConsumerRunner:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            reason=reason,
+            attempts=poison.attempts,
+            exception=poison.exception,
+            reason=poison.reason,
         )
+
+    def _guard(self, tp: TopicPartition) -> DlqGuard:
+        guard = self._guards.get(tp)
+        if guard is None:
+            guard = self._guards[tp] = DlqGuard(self.spec.dlq_limit)
+        return guard
+
+    def _resume_cooled_down(self) -> None:
+        now = time.monotonic()
+        for tp, hold in list(self._holds.items()):
+            if hold.until <= now:
+                self.release(tp)
+                log.info(
+                    "partition resumed after its DLQ pause",
+                    consumer=self.spec.name,
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    offset=hold.offset,
+                )
+
+    def release(self, tp: TopicPartition) -> None:
+        """End a partition's DLQ pause (cool-down over, or the partition moved away)."""
+        if self._holds.pop(tp, None) is None:
+            return
+        metrics.CONSUMER_PAUSED.labels(self.spec.name, tp.topic, str(tp.partition)).set(0)
+        if tp in self._consumer.assignment() and self.waiting_for is None:
+            self._consumer.resume(tp)
+
+    # -- step 4: commit ------------------------------------------------------------------
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
@@ -352,8 +611,27 @@ class ConsumerRunner:
             # The group rebalanced while we worked: the new owner re-reads these records and
             # processed_events makes that harmless.
             log.warning("commit failed after a rebalance", consumer=self.spec.name)
+        except Exception as exc:
+            # The broker is away: the next batch's commit covers these offsets, and a record
+            # read again after a restart is a duplicate that processed_events ignores.
+            log.warning(
+                "commit failed; later commits cover it",
+                consumer=self.spec.name,
+                error=describe(exc),
+            )
 
-    def _update_lag(self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+    # -- state for operators ---------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Why this consumer is not fully working right now (empty: it is)."""
+        found = [f"waiting: {self.waiting_for}"] if self.waiting_for else []
+        found += [
+            f"{tp.topic}:{tp.partition} paused at offset {hold.offset}: dead-lettering too fast"
+            for tp, hold in self._holds.items()
+        ]
+        return found
+
+    def _update_lag(self, batch: dict[TopicPartition, list[Record]]) -> None:
         for tp, recs in batch.items():
             high = self._consumer.highwater(tp)
             if high is not None and recs:
@@ -366,29 +644,25 @@ class ConsumerRunner:
         async with self._lock:
             return
 
-
-class _Ignored(Exception):
-    pass
-
-
-@dataclass(slots=True)
-class _Applied:
-    staged: int = 0
-    consumed: Counter[tuple[str, str]] = field(default_factory=Counter)
-
-    def add(self, other: _Applied) -> None:
-        self.staged += other.staged
-        self.consumed.update(other.consumed)
+    def revoked(self, partitions: list[TopicPartition]) -> None:
+        """Partitions moved away: give up a batch stuck on weather (the new owner reads it),
+        forget their pauses and rate guards."""
+        if self.waiting_for is not None:
+            self._abandon = True
+        for tp in partitions:
+            self.release(tp)
+            self._guards.pop(tp, None)
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
     """Batches commit as they end; on revoke, wait for the one in flight so its commit lands
-    before the partitions move."""
+    before the partitions move — unless it waits out an outage, which is given up instead."""
 
     def __init__(self, runner: ConsumerRunner) -> None:
         self._runner = runner
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._runner.revoked(list(revoked))
         await self._runner.wait_idle()
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:

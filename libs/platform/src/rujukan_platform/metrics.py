@@ -50,3 +50,23 @@ OUTBOX_OLDEST_AGE = Gauge(
     "rujukan_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row"
 )
 OUTBOX_RELAY_ERRORS = Counter("rujukan_outbox_relay_errors_total", "Relay batches that failed")
+CONSUMER_WAITING = Gauge(
+    "rujukan_consumer_waiting",
+    "1 while a consumer waits out a transient failure (database or broker away), partitions paused",
+    ["consumer"],
+)
+CONSUMER_PAUSED = Gauge(
+    "rujukan_consumer_paused",
+    "1 while a partition is paused because it dead-lettered faster than its DLQ limit allows",
+    ["consumer", "topic", "partition"],
+)
+CONSUMER_RECORD_FAILURES = Counter(
+    "rujukan_consumer_record_failures_total",
+    "Tries of one record that failed for a reason other than weather",
+    ["consumer"],
+)
+TASK_RESTARTS = Counter(
+    "rujukan_task_restarts_total",
+    "Background tasks of a service process restarted after they failed",
+    ["task"],
+)
