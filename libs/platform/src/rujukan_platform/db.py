@@ -95,6 +95,10 @@ def make_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        pool_timeout=15,
+        # a server that accepts the TCP connection but never answers is weather too: fail the
+        # attempt (and retry it) instead of hanging for asyncpg's default minute
+        connect_args={"timeout": 10},
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
     )

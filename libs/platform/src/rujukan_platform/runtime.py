@@ -12,23 +12,28 @@ its ``bootstrap.py``; ``python -m <package>`` then offers the same commands ever
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import typer
 import uvicorn
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import OutOfOrderSequenceNumber, ProducerFenced
 from fastapi import FastAPI
 from sqlalchemy import MetaData, Table
 
+from rujukan_platform import metrics
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.db import make_engine, make_sessions, ping
+from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.heap import tune_collector
 from rujukan_platform.kafka import make_consumer, make_producer
 from rujukan_platform.logging import configure_logging, get_logger
@@ -77,18 +82,37 @@ class Runtime:
         self.on_fatal: Callable[[BaseException], None] = _terminate_process
         self._tasks: list[asyncio.Task[None]] = []
         self.runners: dict[str, ConsumerRunner] = {}
+        #: tasks that failed and are waiting to be restarted, with why
+        self.task_failures: dict[str, str] = {}
         self._started = False
+        self._producer_started = False
         #: service-specific singletons that handlers and the app share (e.g. the router's state)
         self.extensions: dict[str, Any] = {}
         #: closed when the runtime stops (HTTP clients of adapters, ...)
         self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     async def start(self, *, relay: bool, consumers: list[str] | None) -> None:
-        """Start the producer, the relay and the named consumers (``None``: as settings say)."""
-        await self.producer.start()
+        """Start the relay, the named consumers (``None``: as settings say) and the background
+        jobs once the broker answers. Returns at once: a service started while Kafka or
+        PostgreSQL is away serves ``/healthz``, says in ``/readyz`` why it is not ready, and
+        carries on when they are back."""
         self._started = True
+        try:
+            await self.producer.start()  # the usual case: the broker answers at once
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("broker not reachable; starting without it", error=describe(exc))
+        else:
+            self._producer_started = True
+        self._spawn("start", lambda: self._start_after_broker(relay, consumers))
+
+    async def _start_after_broker(self, relay: bool, consumers: list[str] | None) -> None:
+        if not self._producer_started:
+            await _until_connected("kafka producer", self.producer.start, self.stop_event)
+            self._producer_started = True
         if relay:
-            self._spawn("outbox-relay", self.relay.run(self.stop_event))
+            self._spawn("outbox-relay", lambda: self.relay.run(self.stop_event))
         for spec in self.definition.consumers(self):
             wanted = (
                 self.settings.runs_consumer(spec.name)
@@ -96,9 +120,9 @@ class Runtime:
                 else (spec.name in consumers)
             )
             if wanted:
-                self._spawn(f"consumer:{spec.name}", self._run_consumer(spec))
+                self._spawn(f"consumer:{spec.name}", partial(self._run_consumer, spec))
         for job in self.definition.background(self):
-            self._spawn(getattr(job, "__name__", "background"), job(self.stop_event))
+            self._spawn(getattr(job, "__name__", "background"), partial(job, self.stop_event))
         tune_collector()  # everything loaded so far lives as long as the process
 
     async def _run_consumer(self, spec: ConsumerSpec) -> None:
@@ -120,26 +144,56 @@ class Runtime:
             max_records=self.settings.consumer_batch,
         )
         self.runners[spec.name] = runner
-        await consumer.start()
         try:
+            await _until_connected(f"consumer {spec.name}", consumer.start, self.stop_event)
             await runner.run(self.stop_event)
         finally:
             await runner.wait_idle()
             await consumer.stop()
 
-    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro, name=name)
-        task.add_done_callback(self._task_done)
-        self._tasks.append(task)
+    def _spawn(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run a long-lived task of the process. A task that fails is restarted with backoff
+        (``/readyz`` shows the failure meanwhile): no single failure stops the service."""
+        self._tasks.append(asyncio.create_task(self._supervised(name, run), name=name))
 
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or self.stop_event.is_set():
-            return
-        exc = task.exception()
-        if exc is not None:
-            log.critical("task failed; stopping the service", task=task.get_name(), error=repr(exc))
-            self.failed = exc
-            self.on_fatal(exc)
+    async def _supervised(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        backoff = 1.0
+        while not self.stop_event.is_set():
+            try:
+                await self._healthy_after(name, asyncio.ensure_future(run()))
+                return
+            except Exception as exc:
+                if self.stop_event.is_set():
+                    return
+                if _is_fatal(exc):
+                    log.critical(
+                        "fatal failure; stopping the service", task=name, error=describe(exc)
+                    )
+                    self.failed = exc
+                    self.on_fatal(exc)
+                    return
+                self.task_failures[name] = describe(exc)
+                metrics.TASK_RESTARTS.labels(task=name).inc()
+                log.exception("task failed; restarting it", task=name, backoff_seconds=backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop_event.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 60.0)
+
+    async def _healthy_after(
+        self, name: str, task: asyncio.Future[None], seconds: float = 5.0
+    ) -> None:
+        """Await ``task``; a task restarted after a failure that has run ``seconds`` without
+        failing again is well again (``/readyz`` stops showing the failure)."""
+        try:
+            done, _ = await asyncio.wait({task}, timeout=seconds)
+            if not done:
+                self.task_failures.pop(name, None)
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def stop(self) -> None:
         self.stop_event.set()
@@ -149,7 +203,7 @@ class Runtime:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         if self._started:
-            await self.producer.stop()
+            await self.producer.stop()  # also ends a start still waiting for the broker
         for close in self.closers:
             await close()
         await self.engine.dispose()
@@ -159,9 +213,18 @@ class Runtime:
             await ping(self.engine)
 
         async def kafka() -> None:
+            if not self._producer_started:
+                raise NotReady("waiting for the broker")
             await self.producer.client.fetch_all_metadata()
 
-        return {"database": database, "kafka": kafka}
+        async def work() -> None:
+            problems = [f"{name}: {why}" for name, why in self.task_failures.items()]
+            for name, runner in self.runners.items():
+                problems += [f"consumer {name}: {p}" for p in runner.problems()]
+            if problems:
+                raise NotReady("; ".join(problems))
+
+        return {"database": database, "kafka": kafka, "work": work}
 
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
@@ -174,6 +237,41 @@ class Runtime:
 
 def _terminate_process(_exc: BaseException) -> None:
     signal.raise_signal(signal.SIGTERM)
+
+
+class NotReady(Exception):
+    """A readiness check's answer: why the process cannot do its work right now."""
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    """Failures the process cannot recover from in place: the idempotent producer lost its
+    sequence (aiokafka's advice: start again), so the supervisor restarts the process."""
+    return isinstance(exc, (OutOfOrderSequenceNumber, ProducerFenced))
+
+
+async def _until_connected(
+    what: str, start: Callable[[], Coroutine[Any, Any, None]], stop: asyncio.Event
+) -> None:
+    """Call ``start`` until the broker answers, with backoff: weather never stops a service."""
+    backoff = 0.5
+    while True:
+        try:
+            await start()
+            return
+        except Exception as exc:
+            if stop.is_set() or not is_transient(exc):
+                raise
+            log.warning(
+                "broker not reachable; waiting",
+                client=what,
+                error=describe(exc),
+                backoff_seconds=backoff,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+            if stop.is_set():
+                raise
+            backoff = min(backoff * 2, 15.0)
 
 
 def migrate(definition: ServiceDefinition, dsn: str) -> None:

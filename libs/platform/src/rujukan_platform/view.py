@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
+from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.heap import tune_collector
 from rujukan_platform.kafka import security_options
 from rujukan_platform.logging import get_logger
@@ -25,20 +26,27 @@ Apply = Callable[[str, Event | None], Awaitable[None]]
 
 class CompactedTopicView:
     def __init__(self, *, bootstrap: str, topic: str, apply: Apply, client_id: str) -> None:
+        self._bootstrap = bootstrap
         self._topic = topic
         self._apply = apply
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+        self._client_id = client_id
+        self.ready = asyncio.Event()
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
             group_id=None,
-            client_id=client_id,
+            client_id=self._client_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
             **security_options(),
         )
-        self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Read the topic from its beginning; a run that fails (the broker away) is started
+        again from the beginning by the runtime, with a new client."""
+        self._consumer = self._new_consumer()
         await self._consumer.start()
         try:
             partitions = self._consumer.partitions_for_topic(self._topic)
@@ -85,4 +93,13 @@ class CompactedTopicView:
         except (EnvelopeError, ValueError) as exc:
             log.error("view record skipped", topic=self._topic, reason=str(exc)[:300])
             return
-        await self._apply(key.decode(), event)
+        try:
+            await self._apply(key.decode(), event)
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the run starts again from the beginning when the weather has passed
+            # an entry the view cannot hold (a rule that no longer compiles, ...) must not stop
+            # the process: the rest of the view is still right
+            log.error(
+                "view record not applied", topic=self._topic, key=key.decode(), error=describe(exc)
+            )

@@ -1,0 +1,180 @@
+"""A service process comes back by itself: it starts while the broker and the database are
+away and waits, not ready; a failing background task is restarted, not the process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+from aiokafka.admin import NewTopic
+from fastapi import FastAPI
+from prometheus_client import REGISTRY
+from sqlalchemy import Column, MetaData, Table, Text, select
+
+from rujukan_contracts.envelope import EventMeta
+from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
+from rujukan_platform.consumer import ConsumerSpec, HandlerContext
+from rujukan_platform.db import make_engine, new_metadata
+from rujukan_platform.http import create_app
+from rujukan_platform.kafka import create_topics, make_producer
+from rujukan_platform.runtime import Runtime, ServiceDefinition
+from rujukan_platform.settings import ServiceSettings
+from rujukan_platform.testing import Servers, TcpProxy, eventually, unique_topic
+
+pytestmark = pytest.mark.integration
+
+
+def _definition(
+    topic: str, metadata: MetaData, effects: Table, jobs: list[object]
+) -> ServiceDefinition:
+    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
+        await ctx.session.execute(effects.insert().values(note=event.note))
+
+    def consumers(_rt: Runtime) -> list[ConsumerSpec]:
+        spec = ConsumerSpec(
+            name="runtime-test",
+            topics=[topic],
+            group_id=f"g-{uuid4().hex[:8]}",
+            handlers={ReferralStatusChangedV1.ce_type: handle},
+        )
+        return [spec]
+
+    def app(rt: Runtime) -> FastAPI:
+        return create_app(
+            settings=rt.settings,
+            title="t",
+            description="t",
+            routers=[],
+            readiness=rt.readiness,
+        )
+
+    return ServiceDefinition(
+        name="runtime-test",
+        settings_factory=ServiceSettings,
+        metadata=metadata,
+        migrations=Path("."),
+        consumers=consumers,
+        app=app,
+        background=lambda _rt: jobs,  # type: ignore[arg-type,return-value]
+    )
+
+
+@pytest.fixture
+async def outage(servers: Servers) -> AsyncIterator[tuple[TcpProxy, TcpProxy]]:
+    pg_host, pg_port = servers.pg_url.rsplit("@", 1)[1].split(":")
+    k_host, k_port = servers.kafka_bootstrap.split(",")[0].split(":")
+    proxies = TcpProxy(pg_host, int(pg_port)), TcpProxy(k_host, int(k_port))
+    yield proxies
+    for proxy in proxies:
+        await proxy.down()
+
+
+async def test_a_service_started_while_kafka_and_postgres_are_down_waits_then_works(
+    servers: Servers, fresh_database: str, outage: tuple[TcpProxy, TcpProxy]
+) -> None:
+    pg, kafka = outage  # both down: nothing listens on their ports yet
+    topic = unique_topic("runtime")
+    await create_topics(servers.kafka_bootstrap, [NewTopic(topic, 1, 1)])
+    metadata = new_metadata()
+    effects = Table("effects", metadata, Column("note", Text))
+    engine = make_engine(f"{servers.pg_url}/{fresh_database}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+
+    user = servers.pg_url.rsplit("@", 1)[0]
+    settings = ServiceSettings(
+        service="runtime-test",
+        environment="test",
+        database_url=f"{user}@{pg.address}/{fresh_database}",
+        kafka_bootstrap=kafka.address,
+    )
+    runtime = Runtime(_definition(topic, metadata, effects, []), settings)
+    runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
+    app = runtime.definition.app(runtime)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    await runtime.start(relay=True, consumers=None)  # returns although nothing answers
+    try:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        checks = ready.json()["checks"]
+        assert checks["database"].startswith("failing") and checks["kafka"].startswith("failing")
+        assert (await client.get("/healthz")).status_code == 200
+
+        await pg.up()
+        await kafka.up()
+        producer = make_producer(servers.kafka_bootstrap, client_id="t")
+        await producer.start()
+        try:
+            event = ReferralStatusChangedV1(
+                referral_id=uuid4(),
+                intake_id=uuid4(),
+                household_id=uuid4(),
+                program_code="PKH",
+                village_code="33.04.01.2001",
+                from_status=None,
+                to_status=ReferralStatus.created,
+                note="after the outage",
+                changed_at=datetime.now(UTC),
+            )
+            meta = EventMeta(type=event.ce_type, source="/t", subject="s")
+            await producer.send_and_wait(
+                topic, event.model_dump_json().encode(), headers=meta.to_headers()
+            )
+        finally:
+            await producer.stop()
+
+        async def stored() -> list[str]:
+            async with engine.connect() as conn:
+                return list((await conn.execute(select(effects.c.note))).scalars())
+
+        assert await eventually(stored, timeout=60) == ["after the outage"]
+        ready = await eventually(lambda: _status(client.get("/readyz"), 200), timeout=30)
+        assert ready
+    finally:
+        await runtime.stop()
+        await client.aclose()
+        await engine.dispose()
+
+
+async def _status(response: object, expected: int) -> bool:
+    return (await response).status_code == expected  # type: ignore[misc, attr-defined]
+
+
+async def test_a_failing_background_task_is_restarted_and_shown_not_the_process(
+    servers: Servers, fresh_database: str
+) -> None:
+    runs: list[int] = []
+
+    async def flaky(stop: asyncio.Event) -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise RuntimeError("the first run fails")
+        await stop.wait()
+
+    metadata = new_metadata()
+    settings = ServiceSettings(
+        service="runtime-test",
+        environment="test",
+        database_url=f"{servers.pg_url}/{fresh_database}",
+        kafka_bootstrap=servers.kafka_bootstrap,
+    )
+    runtime = Runtime(
+        _definition(unique_topic("x"), metadata, Table("e", metadata), [flaky]), settings
+    )
+    runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
+    before = REGISTRY.get_sample_value("rujukan_task_restarts_total", {"task": "flaky"}) or 0
+    await runtime.start(relay=False, consumers=[])
+    try:
+        await eventually(lambda: runtime.task_failures.get("flaky"))
+        assert runtime.task_failures["flaky"] == "RuntimeError: the first run fails"
+        await eventually(lambda: len(runs) == 2, timeout=10)
+        after = REGISTRY.get_sample_value("rujukan_task_restarts_total", {"task": "flaky"})
+        assert after == before + 1
+        await eventually(lambda: "flaky" not in runtime.task_failures, timeout=10)
+    finally:
+        await runtime.stop()
