@@ -2,7 +2,8 @@
 
 ``/healthz`` says the process is alive; ``/readyz`` checks the database and the broker;
 ``/metrics`` serves Prometheus text. Request metrics use the route template, never the raw path,
-so label sets stay bounded.
+so label sets stay bounded. A request body over ``max_body_bytes`` gets a 413 problem before it
+is read (``BodyLimit``); a route that takes more says so with FastAPI's ``max_body_size``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,20 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rujukan_platform import metrics
 from rujukan_platform.auth import Authenticator
-from rujukan_platform.problems import PROBLEM_JSON, install_problem_handlers
+from rujukan_platform.problems import (
+    BODY_LIMIT_SCOPE_KEY,
+    PROBLEM_JSON,
+    install_problem_handlers,
+    too_large,
+)
 from rujukan_platform.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Coroutine[Any, Any, None]]
@@ -29,6 +39,60 @@ def _route_template(request: Request) -> str:
     """The matched route's template (``/v1/referrals/{referral_id}``), never the raw path."""
     route = request.scope.get("route")
     return str(getattr(route, "path", "unmatched"))
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when a streamed body passes the limit; rendered as a 413 problem."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "Content Too Large")
+
+
+class BodyLimit:
+    """Refuse a request body over the limit before it is parsed.
+
+    A ``Content-Length`` over the limit gets a 413 without the app being called; a chunked body
+    is counted as it streams and reading stops at the limit. The limit is ``default`` unless the
+    matched route declares its own ``max_body_size`` (the intake batch endpoint).
+    """
+
+    def __init__(self, app: ASGIApp, *, default: int, routes: Sequence[APIRoute]) -> None:
+        self.app = app
+        self.default = default
+        self.routes = [r for r in routes if r.max_body_size is not None]
+
+    def limit(self, scope: Scope) -> int:
+        for route in self.routes:
+            if scope["method"] in (route.methods or ()) and route.path_regex.match(scope["path"]):
+                return int(route.max_body_size or self.default)
+        return self.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit(scope)
+        scope[BODY_LIMIT_SCOPE_KEY] = limit
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            request = Request(scope)
+            problem = too_large(limit)
+            await JSONResponse(
+                problem.body(instance=request.url.path), 413, media_type=PROBLEM_JSON
+            )(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def create_app(
@@ -52,6 +116,11 @@ def create_app(
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        routes=[r for router in routers for r in router.routes if isinstance(r, APIRoute)],
+    )
 
     @app.middleware("http")
     async def record_metrics(

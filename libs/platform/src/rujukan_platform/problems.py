@@ -1,21 +1,42 @@
 """RFC 9457 problem details for every error a client can see.
 
 A ``Problem`` raised anywhere becomes ``application/problem+json``; request validation errors
-become a 422 whose ``errors`` list names each field (``members[0].nik``) and the reason.
+become a 422 whose ``errors`` list names each field (``members[0].nik``) and the reason. A
+database or broker that is down, starting or restarting is weather, not a bug: 503 with
+``Retry-After``, never 500.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
+from rujukan_contracts.text import TEXT_PATTERN, control_character_reason, is_text_pattern
+from rujukan_platform.failures import is_transient
 from rujukan_platform.logging import get_logger, mask
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+BODY_LIMIT_SCOPE_KEY = "rujukan.max_body_bytes"
+#: what may fail because a server is away: each is answered 503 when ``is_transient`` says so
+WEATHER_PRONE: tuple[type[Exception], ...] = (
+    DBAPIError,
+    PoolTimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    KafkaError,
+    OSError,
+)
 log = get_logger(__name__)
 
 
@@ -81,9 +102,43 @@ def _loc_to_field(loc: tuple[Any, ...]) -> str:
             continue
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + str(item))
+        else:  # a refused key may hold a lone surrogate: escape it, or the answer cannot encode
+            name = str(item).encode("utf-8", "backslashreplace").decode("utf-8")
+            parts.append(("." if parts else "") + name)
     return "".join(parts) or "body"
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    """Why a field was refused, as a person can read it (never the refused value itself)."""
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and is_text_pattern(pattern):
+        free_text = pattern == TEXT_PATTERN
+        if reason := control_character_reason(error.get("input"), free_text=free_text):
+            return reason
+    if error["type"] == "string_unicode":
+        return "bukan teks UTF-8 yang sah / is not valid UTF-8 text"
+    return mask(str(error["msg"]))
+
+
+def too_large(limit: int) -> Problem:
+    """413: the body is over the limit, so it was not read (nothing was stored)."""
+    return Problem(
+        413,
+        "Content Too Large",
+        f"the request body is larger than {limit} bytes; nothing was read or stored",
+        type_="https://rujukan.example/problems/too-large",
+    )
+
+
+def service_unavailable(what: str = "A database or the broker") -> Problem:
+    """503 for weather: the client retries the same request later (after ``Retry-After``)."""
+    return Problem(
+        503,
+        "Service unavailable",
+        f"{what} is not answering right now; nothing was changed, retry later",
+        type_="https://rujukan.example/problems/unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
@@ -103,8 +158,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            {"field": _loc_to_field(tuple(e["loc"])), "reason": mask(str(e["msg"]))}
-            for e in exc.errors()
+            {"field": _loc_to_field(tuple(e["loc"])), "reason": _reason(e)} for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         problem = Problem(
@@ -118,6 +172,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 413:  # a body limit: ours, or a route's own (FastAPI's)
+            scope = request.scope
+            limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY) or scope.get(BODY_LIMIT_SCOPE_KEY) or 0
+            return problem_response(too_large(int(limit)), request)
         problem = Problem(
             exc.status_code, str(exc.detail), headers=dict(exc.headers) if exc.headers else None
         )
@@ -127,7 +185,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.exception("unhandled error", path=request.url.path)
         return problem_response(Problem(500, "Internal error"), request)
 
+    async def on_weather_prone(request: Request, exc: Exception) -> JSONResponse:
+        if not is_transient(exc):
+            return await on_unexpected(request, exc)
+        log.warning("server unavailable", path=request.url.path, error=type(exc).__name__)
+        return problem_response(service_unavailable(), request)
+
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for kind in WEATHER_PRONE:
+        app.add_exception_handler(kind, on_weather_prone)
     app.add_exception_handler(Exception, on_unexpected)

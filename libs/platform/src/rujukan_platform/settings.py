@@ -39,6 +39,8 @@ class ServiceSettings(BaseSettings):
     consumer_batch: int = 500
     consumer_fetch_min_bytes: int = 1
     consumer_fetch_max_wait_ms: int = 100
+    #: a request body over this gets 413 before it is read (a route may allow more)
+    max_body_bytes: int = 1024 * 1024
 
     @model_validator(mode="before")
     @classmethod
