@@ -23,6 +23,8 @@ class IntakeSettings(ServiceSettings):
     registry_token: SecretStr | None = None
     registry_timeout_seconds: float = 5.0
     batch_limit: int = 500
+    #: the batch endpoint's body limit (every other request: ``max_body_bytes``, 1 MiB)
+    max_batch_body_bytes: int = 16 * 1024 * 1024
 
     @model_validator(mode="after")
     def _refuse_default_pii_key(self) -> IntakeSettings:

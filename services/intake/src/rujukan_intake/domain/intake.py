@@ -1,13 +1,14 @@
 """The intake request and every rule it must meet before anything is stored or published.
 
-Pydantic checks shapes; ``intake_errors`` checks meaning (NIK against the member, KK, region
-code against the Kemendagri reference, consent) and returns *every* fault with its field path,
-so the front office fixes a form in one round trip.
+Pydantic checks shapes (every string a ``rujukan_contracts.text`` type: no control characters,
+usable contacts, plausible dates); ``intake_errors`` checks meaning (NIK against the member, KK,
+region code against the Kemendagri reference, consent) and returns *every* fault with its field
+path, so the front office fixes a form in one round trip.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +23,7 @@ from rujukan_contracts.events import (
     Schooling,
     Sex,
 )
+from rujukan_contracts.text import BirthDate, ConsentTime, Line, Text
 from rujukan_intake.domain.identity import kk_problem, nik_problem
 from rujukan_regions import regions
 
@@ -31,19 +33,19 @@ REFERRAL_PURPOSE = "referral"
 class HouseholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kk_number: str = Field(description="No. KK, 16 digits (stored only as a keyed hash)")
-    village_code: str = Field(description="Kemendagri village code, e.g. 33.04.01.2001")
+    kk_number: Line = Field(description="No. KK, 16 digits (stored only as a keyed hash)")
+    village_code: Line = Field(description="Kemendagri village code, e.g. 33.04.01.2001")
     owns_land: bool = False
     house_below_standard: bool = False
-    missing_documents: list[str] = Field(default_factory=list)
+    missing_documents: list[Line] = Field(default_factory=list)
 
 
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    nik: str = Field(description="NIK, 16 digits; must agree with birth_date and sex")
-    name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    nik: Line = Field(description="NIK, 16 digits; must agree with birth_date and sex")
+    name: Line = Field(min_length=1, max_length=200)
+    birth_date: BirthDate
     sex: Sex
     relationship: Relationship
     pregnant: bool = False
@@ -56,15 +58,15 @@ class MemberIn(BaseModel):
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    purposes: list[str] = Field(description="must include 'referral'; 'notification' to be told")
-    recipients: list[str] = Field(description="program codes, or '*' for every eligible program")
-    given_at: datetime
+    purposes: list[Line] = Field(description="must include 'referral'; 'notification' to be told")
+    recipients: list[Line] = Field(description="program codes, or '*' for every eligible program")
+    given_at: ConsentTime
 
 
 class TakenBy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    puskesos: str = Field(min_length=1, max_length=200)
+    puskesos: Line = Field(min_length=1, max_length=200)
     channel: Literal["front_office", "facilitator_app", "phone"] = "front_office"
 
 
@@ -74,7 +76,7 @@ class IntakeCreate(BaseModel):
     household: HouseholdIn
     members: list[MemberIn] = Field(min_length=1, max_length=30)
     needs: list[Need] = Field(default_factory=list)
-    other_need: str | None = Field(default=None, max_length=500)
+    other_need: Text | None = Field(default=None, max_length=500)
     complaint: Complaint | None = None
     priority_lanes: list[PriorityLane] = Field(default_factory=list)
     consent: ConsentIn | None = None

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Request, Response
 from pydantic import BaseModel, Field
 
+from rujukan_contracts.text import Line
 from rujukan_intake import metrics
 from rujukan_intake.adapters.dci import DciRegistry
 from rujukan_intake.adapters.registries import make_registry
@@ -55,7 +56,7 @@ class IntakeView(BaseModel):
 class BatchItem(BaseModel):
     """One intake of a batch, with the client's own key for safe retries and resumes."""
 
-    idempotency_key: str | None = Field(default=None, max_length=200)
+    idempotency_key: Line | None = Field(default=None, max_length=200)
     intake: IntakeCreate
 
 
@@ -139,7 +140,7 @@ def router(runtime: Runtime) -> APIRouter:
                 }
             ),
         ],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+        idempotency_key: Annotated[Line | None, Header(max_length=200)] = None,
     ) -> IntakeAccepted:
         (result,) = await submit(request, principal, [(body, idempotency_key)])
         if result.problem is not None:
@@ -160,6 +161,7 @@ def router(runtime: Runtime) -> APIRouter:
         response_model=BatchResponse,
         summary="Record many intakes at once (bulk import); each item succeeds or fails alone",
         responses={401: PROBLEM, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+        max_body_size=settings.max_batch_body_bytes,
     )
     async def post_batch(
         request: Request, principal: CurrentPrincipal, body: BatchRequest
