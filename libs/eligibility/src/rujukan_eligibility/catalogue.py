@@ -15,11 +15,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from rujukan_contracts.text import Line, Text
 from rujukan_eligibility.context import Need
 from rujukan_eligibility.rules import AllOf, AnyOf, AtLeast, CompiledRule, Criterion, compile_rule
 
 __all__ = [
     "Contact",
+    "LocalisedLine",
     "LocalisedText",
     "RuleVersion",
     "SeedProgram",
@@ -37,9 +39,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LocalisedLine(_Model):
+    """A name in both languages: one line each."""
+
+    id: Line = Field(min_length=1)
+    en: Line = Field(min_length=1)
+
+
 class LocalisedText(_Model):
-    id: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    """A description in both languages: free text (tab and newline allowed)."""
+
+    id: Text = Field(min_length=1)
+    en: Text = Field(min_length=1)
 
 
 class SlaDays(_Model):
@@ -49,31 +60,31 @@ class SlaDays(_Model):
 
 
 class Contact(_Model):
-    office: str
-    phone: str | None = None
-    email: str | None = None
-    url: str | None = None
+    office: Line
+    phone: Line | None = None
+    email: Line | None = None
+    url: Line | None = None
 
 
 class Source(_Model):
-    title: str
-    url_or_reference: str
+    title: Line
+    url_or_reference: Line
 
 
 class RuleVersion(_Model):
     version: int = Field(ge=1)
     effective_from: date
-    notes: str = ""
+    notes: Text = ""
     rule: Criterion | AllOf | AnyOf | AtLeast = Field(discriminator="kind")
 
 
 class SeedProgram(_Model):
     code: str = Field(pattern=CODE_PATTERN)
-    name: LocalisedText
+    name: LocalisedLine
     description: LocalisedText
-    owner_agency: str
+    owner_agency: Line
     level: Literal["national", "province", "district", "village", "non_government"]
-    service_area: list[str] = Field(
+    service_area: list[Line] = Field(
         default_factory=list,
         description="region-code prefixes; empty = nationwide",
     )
@@ -90,8 +101,8 @@ class SeedProgram(_Model):
         default="queue",
         description="at capacity: queue referrals, refer to the next eligible program, or stop",
     )
-    priority_lanes: list[str] = Field(default_factory=list)
-    required_documents: list[str] = Field(default_factory=list)
+    priority_lanes: list[Line] = Field(default_factory=list)
+    required_documents: list[Line] = Field(default_factory=list)
     contact: Contact
     needs_served: list[Need] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rujukan_contracts.text import Line
+
 Sex = Literal["female", "male"]
 Relationship = Literal["head", "spouse", "child", "parent", "other"]
 Disability = Literal["none", "mild", "moderate", "severe"]
@@ -90,7 +92,7 @@ class Registry(_Model):
 
     found: bool
     decile: int | None = Field(default=None, ge=1, le=10)
-    enrolments: list[str] = Field(default_factory=list)
+    enrolments: list[Line] = Field(default_factory=list)
     has_kks: bool = False
 
     @field_validator("decile")
@@ -147,7 +149,7 @@ class Household(_Model):
     size: int = Field(ge=0)
     owns_land: bool = False
     house_below_standard: bool = False
-    missing_documents: list[str] = Field(default_factory=list)
+    missing_documents: list[Line] = Field(default_factory=list)
 
     def to_cel(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 import cel
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from rujukan_contracts.text import Line, Text
 from rujukan_eligibility.context import TOP_LEVEL_VARIABLES, EvaluationContext
 
 __all__ = [
@@ -47,16 +48,24 @@ ABSENT = "<absent>"
 # --------------------------------------------------------------------------- rule models
 
 
+def _kind_is_required(schema: dict[str, Any]) -> None:
+    """``kind`` tells the nodes apart, so a client must send it (the server refuses a node
+    without it); only Python code may leave it out. The schema says what the server needs."""
+    required = schema.setdefault("required", [])
+    if "kind" not in required:
+        required.insert(0, "kind")
+
+
 class _RuleBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_kind_is_required)
 
     name: str = Field(pattern=NAME_PATTERN, description="snake_case identifier, unique in a rule")
-    label: str = Field(min_length=1, description="human-readable text shown in explanations")
+    label: Line = Field(min_length=1, description="human-readable text shown in explanations")
 
 
 class Criterion(_RuleBase):
     kind: Literal["criterion"] = "criterion"
-    cel: str = Field(min_length=1, description="CEL expression evaluating to a bool")
+    cel: Text = Field(min_length=1, description="CEL expression evaluating to a bool")
 
 
 class AllOf(_RuleBase):

@@ -9,8 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
+from rujukan_contracts.text import Line
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_eligibility.context import EvaluationContext
+from rujukan_eligibility.rules import Rule
 from rujukan_platform.auth import CurrentPrincipal
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import Problem
@@ -63,7 +65,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def programs_list(
         _principal: CurrentPrincipal,
         cursor: Annotated[
-            str | None, Query(description="from a previous page's next_cursor")
+            Line | None, Query(description="from a previous page's next_cursor")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
@@ -95,7 +97,7 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 404: PROBLEM},
     )
     async def program_get(
-        code: str, _principal: CurrentPrincipal, response: Response
+        code: Line, _principal: CurrentPrincipal, response: Response
     ) -> dict[str, Any]:
         async with runtime.sessions() as session:
             program, revision = await get_program(session, code)
@@ -115,11 +117,11 @@ def router(runtime: Runtime) -> APIRouter:
         },
     )
     async def program_replace(
-        code: str,
+        code: Line,
         principal: CurrentPrincipal,
         body: SeedProgram,
         response: Response,
-        if_match: Annotated[str | None, Header()] = None,
+        if_match: Annotated[Line | None, Header()] = None,
     ) -> dict[str, Any]:
         async with runtime.sessions() as session, session.begin():
             revision = await replace_program(
@@ -134,7 +136,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="Every rule version, oldest first",
         responses={401: PROBLEM, 404: PROBLEM},
     )
-    async def program_versions(code: str, _principal: CurrentPrincipal) -> dict[str, Any]:
+    async def program_versions(code: Line, _principal: CurrentPrincipal) -> dict[str, Any]:
         async with runtime.sessions() as session:
             program, _revision = await get_program(session, code)
         current = program.current_version().version
@@ -151,11 +153,11 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 412: PROBLEM, 422: PROBLEM},
     )
     async def program_add_version(
-        code: str,
+        code: Line,
         principal: CurrentPrincipal,
         body: Annotated[RuleVersion, Body()],
         response: Response,
-        if_match: Annotated[str | None, Header()] = None,
+        if_match: Annotated[Line | None, Header()] = None,
     ) -> dict[str, Any]:
         async with runtime.sessions() as session, session.begin():
             program, revision = await add_version(
@@ -171,7 +173,7 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 404: PROBLEM, 422: PROBLEM},
     )
     async def explain(
-        code: str,
+        code: Line,
         _principal: CurrentPrincipal,
         body: Annotated[ExplainRequest, Body(openapi_examples=EXPLAIN_EXAMPLES)],
     ) -> dict[str, Any]:
@@ -198,7 +200,7 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM},
     )
     async def dry_run_draft(
-        code: str,
+        code: Line,
         principal: CurrentPrincipal,
         body: DryRunRequest,
     ) -> dict[str, Any]:
@@ -226,7 +228,7 @@ class ExplainRequest(BaseModel):
 
 
 class DryRunRequest(BaseModel):
-    rule: dict[str, Any] = Field(description="the draft rule tree (all_of / any_of / at_least)")
+    rule: Rule = Field(description="the draft rule tree (all_of / any_of / at_least)")
     days: int = Field(default=90, ge=1, le=366, description="how far back to look")
 
 

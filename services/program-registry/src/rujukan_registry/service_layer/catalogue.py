@@ -86,17 +86,27 @@ async def add_version(
     *,
     if_match: int | None,
 ) -> tuple[SeedProgram, int]:
+    may_manage(principal, code)  # before anything about the program is told
     row = await _load(session, code, lock=True)
     if row is None:
         raise Problem(404, "Not found", f"no program {code}")
     current = SeedProgram.model_validate(row.document)
-    expected = current.versions[-1].version + 1
-    if version.version != expected:
+    last = current.versions[-1]
+    if version.version != last.version + 1:
         raise Problem(
             422,
             "Wrong version number",
-            f"version: must be {expected}",
-            errors=[{"field": "version", "reason": f"must be {expected}"}],
+            f"version: must be {last.version + 1}",
+            errors=[{"field": "version", "reason": f"must be {last.version + 1}"}],
+        )
+    if version.effective_from <= last.effective_from:
+        reason = f"must be after {last.effective_from} (version {last.version})"
+        raise Problem(
+            422,
+            "Effective date does not increase",
+            f"effective_from: {reason}",
+            type_="https://rujukan.example/problems/validation",
+            errors=[{"field": "effective_from", "reason": reason}],
         )
     updated = SeedProgram.model_validate(
         {

@@ -1,0 +1,114 @@
+"""The registry refuses what it cannot store or publish with a 4xx naming why, never a 500, and its
+OpenAPI says what the server requires."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import RegistryService
+
+pytestmark = pytest.mark.integration
+
+CONTROL = "mengandung karakter kontrol (U+0000) / contains a control character"
+
+
+def program(code: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": {"id": "Program uji", "en": "Test program"},
+        "description": {"id": "Program untuk\npengujian", "en": "A program for tests"},
+        "owner_agency": "Dinas Sosial Kabupaten Banjarnegara",
+        "level": "district",
+        "service_area": ["33.04"],
+        "sla_days": {"receive": 1, "decide": 2, "serve": 3},
+        "contact": {"office": "Dinsos Banjarnegara"},
+        "needs_served": ["housing"],
+        "sources": [{"title": "tests", "url_or_reference": "test_doors.py"}],
+        "versions": [
+            {
+                "version": 1,
+                "effective_from": "2020-01-01",
+                "rule": {"kind": "criterion", "name": "x", "label": "X", "cel": "true"},
+            }
+        ],
+    }
+
+
+def errors(response: Any, status: int = 422) -> dict[str, str]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return {e["field"]: e["reason"] for e in response.json().get("errors", [])}
+
+
+async def test_control_characters_in_a_program_are_refused_naming_the_field(
+    registry: RegistryService,
+) -> None:
+    code = "T-" + uuid.uuid4().hex[:8].upper()
+    for path, field in [
+        (("name", "id"), "name.id"),
+        (("owner_agency",), "owner_agency"),
+        (("contact", "office"), "contact.office"),
+    ]:
+        body = program(code)
+        target = body
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = "Dinas\x00Sosial"
+        r = await registry.http.post("/v1/programs", json=body, headers=registry.token())
+        assert errors(r)[field] == CONTROL
+    body = program(code)
+    body["versions"][0]["rule"]["cel"] = "'a\x00' == 'a'"
+    r = await registry.http.post("/v1/programs", json=body, headers=registry.token())
+    assert errors(r)["versions[0].rule.criterion.cel"] == CONTROL
+    assert await registry.count("programs") == 0
+    # free text keeps its newlines
+    r = await registry.http.post("/v1/programs", json=program(code), headers=registry.token())
+    assert r.status_code == 201, r.text
+
+
+async def test_a_nul_in_the_url_is_a_client_error(registry: RegistryService) -> None:
+    r = await registry.http.get("/v1/programs/PKH%00", headers=registry.token())
+    assert errors(r)["code"] == CONTROL
+
+
+async def test_a_dry_run_of_an_empty_rule_is_refused_not_a_500(registry: RegistryService) -> None:
+    await registry.seed()
+    r = await registry.http.post(
+        "/v1/programs/PKH/dry-run", json={"rule": {}}, headers=registry.token()
+    )
+    assert "rule" in errors(r)
+
+
+async def test_a_version_whose_date_does_not_increase_is_refused_after_the_permission_check(
+    registry: RegistryService,
+) -> None:
+    await registry.seed()
+    stale = {
+        "version": 3,
+        "effective_from": "2021-01-01",  # PKH version 2 is in effect from a later date
+        "rule": {"kind": "criterion", "name": "x", "label": "X", "cel": "true"},
+    }
+    url = "/v1/programs/PKH/versions"
+    r = await registry.http.post(url, json=stale, headers=registry.token("operator"))
+    errors(r, 403)
+    r = await registry.http.post(url, json=stale, headers=registry.token("agency", programs=["X"]))
+    errors(r, 403)
+    r = await registry.http.post(url, json=stale, headers=registry.token())
+    assert "must be after" in errors(r)["effective_from"]
+    assert await registry.count("outbox") == len(await registry.rows("SELECT code FROM programs"))
+
+
+async def test_the_openapi_marks_a_rule_node_kind_as_required(registry: RegistryService) -> None:
+    schemas = (await registry.http.get("/openapi.json")).json()["components"]["schemas"]
+    for name in ("Criterion", "AllOf", "AnyOf", "AtLeast"):
+        assert "kind" in schemas[name]["required"], name
+    r = await registry.http.post(
+        "/v1/programs/PKH/dry-run",
+        json={"rule": {"name": "x", "label": "X", "cel": "true"}},
+        headers=registry.token(),
+    )
+    assert r.status_code == 422  # what the schema says: the server requires it
