@@ -19,7 +19,8 @@
 #   KAFKA_CONTROLLER_PORT  9093              KRaft controller listener of broker 0
 #   KAFKA_HEAP             512m              -Xms/-Xmx of each broker
 #   KAFKA_LIBS_DIR         $HOME/.cache/rujukan/kafka-<version>/libs   shared jar cache
-#   KAFKA_READY_TIMEOUT    60+30*N           seconds `start`/`wait` wait for readiness
+#   KAFKA_READY_TIMEOUT    60+60*N           seconds `start`/`wait` wait for readiness (a loaded
+#                                            2-core machine needs over a minute after a crash)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,7 +56,7 @@ recorded_brokers() {
 RECORDED="$(recorded_brokers)"
 BROKERS="${BROKERS:-${RECORDED:-1}}"
 [[ "$BROKERS" =~ ^[1-9][0-9]?$ ]] || die "BROKERS must be a number from 1 to 99, not '$BROKERS'"
-KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-$((60 + 30 * BROKERS))}"
+KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-$((60 + 60 * BROKERS))}"
 # Replicas of every topic, and the replicas in sync that a write with acks=all needs.
 REPLICATION=$((BROKERS < 3 ? BROKERS : 3))
 MIN_ISR=$((REPLICATION == 3 ? 2 : 1))
@@ -289,6 +290,12 @@ pids() {
 # --- commands ------------------------------------------------------------------
 
 launch() {  # the selected broker
+  # A JVM killed a moment ago still holds its ports while the kernel tears it down.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    listening "$PORT" || listening "$CONTROLLER_PORT" || break
+    sleep 0.2
+  done
   if listening "$PORT" || listening "$CONTROLLER_PORT"; then
     die "port $PORT or $CONTROLLER_PORT is already in use by another process"
   fi

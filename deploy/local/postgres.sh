@@ -88,9 +88,61 @@ pick_instance_dir() {
   LOG_FILE="$INSTANCE_DIR/postgres.log"
 }
 
-is_running() {
-  [[ -n "$PG_BIN" && -f "$DATA_DIR/PG_VERSION" ]] || return 1
-  as_pg "$PG_BIN/pg_ctl" status -D "$DATA_DIR" >/dev/null 2>&1
+# Prints the postmaster's pid if one runs on this data directory. pg_ctl status alone is not
+# trusted: after a SIGKILL the pid in a stale postmaster.pid may belong to another process.
+postmaster_pid() {
+  [[ -n "$PG_BIN" && -f "$DATA_DIR/postmaster.pid" ]] || return 1
+  local pid
+  pid="$(head -n1 "$DATA_DIR/postmaster.pid" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$DATA_DIR" || return 1
+  echo "$pid"
+}
+
+is_running() { postmaster_pid >/dev/null; }
+
+accepting() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
+
+wait_accepting() {
+  local i
+  for ((i = 0; i < 120; i++)); do
+    accepting && return 0
+    is_running || break
+    sleep 0.5
+  done
+  accepting || { tail -n 30 "$LOG_FILE" >&2; die "not accepting connections on 127.0.0.1:$PG_PORT"; }
+}
+
+# Processes of this cluster: every PostgreSQL process works in its data directory.
+cluster_pids() {
+  local cwd pid
+  for cwd in /proc/[0-9]*/cwd; do
+    [[ "$(readlink "$cwd" 2>/dev/null)" == "$DATA_DIR" ]] || continue
+    pid="${cwd#/proc/}"
+    echo "${pid%/cwd}"
+  done
+}
+
+# After a SIGKILL of the postmaster its children live on for a moment, still attached to its
+# shared memory, and a new postmaster refuses to start beside them: wait for them (they notice
+# the postmaster's death), kill what remains, then remove the stale lock files.
+clear_remains() {
+  local i left
+  for ((i = 0; i < 50; i++)); do
+    left="$(cluster_pids)"
+    [[ -z "$left" ]] && break
+    sleep 0.2
+  done
+  if [[ -n "$left" ]]; then
+    say "killing what is left of a stopped server (pid $(echo $left))"
+    kill -KILL $left 2>/dev/null || true
+    sleep 0.5
+  fi
+  if [[ -f "$DATA_DIR/postmaster.pid" ]]; then
+    say "removing the stale postmaster.pid of a server that is gone"
+    rm -f "$DATA_DIR/postmaster.pid"
+  fi
+  rm -f "$SOCKET_DIR/.s.PGSQL.$PG_PORT" "$SOCKET_DIR/.s.PGSQL.$PG_PORT.lock"
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; }
@@ -159,46 +211,53 @@ cmd_start() {
   ensure_installed
   pick_instance_dir create
   if is_running; then
+    wait_accepting   # a server still recovering from a crash accepts in a moment
     provision
     say "already running, ready on 127.0.0.1:$PG_PORT (data $DATA_DIR)"
     return 0
   fi
-  port_open && die "port $PG_PORT is already in use by another process"
-
   local t0=$SECONDS
   init_cluster
+  clear_remains
+  # A postmaster killed a moment ago still holds its port while the kernel tears it down.
+  local i
+  for ((i = 0; i < 50; i++)); do port_open || break; sleep 0.2; done
+  port_open && die "port $PG_PORT is already in use by another process"
   write_config
   # setsid -w: new session (Ctrl-C in `make` must not reach the postmaster), wait for pg_ctl.
-  as_pg setsid -w "$PG_BIN/pg_ctl" start -D "$DATA_DIR" -l "$LOG_FILE" -w -t 60 -s \
+  # Crash recovery after a SIGKILL replays the WAL first: allow it time.
+  as_pg setsid -w "$PG_BIN/pg_ctl" start -D "$DATA_DIR" -l "$LOG_FILE" -w -t 120 -s \
     </dev/null >/dev/null 2>&1 \
     || { tail -n 30 "$LOG_FILE" >&2; die "pg_ctl start failed (log: $LOG_FILE)"; }
-
-  local i
-  for ((i = 0; i < 60; i++)); do
-    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break
-    sleep 0.5
-  done
-  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" \
-    || { tail -n 30 "$LOG_FILE" >&2; die "not accepting connections on 127.0.0.1:$PG_PORT"; }
-
+  wait_accepting
   provision
   say "ready on 127.0.0.1:$PG_PORT, user $PG_USER, databases: $PG_DATABASES ($((SECONDS - t0))s, data $DATA_DIR)"
 }
 
 cmd_stop() {
   pick_instance_dir
-  if ! is_running; then
+  local pid
+  if ! pid="$(postmaster_pid)"; then
     say "not running"
     return 0
   fi
-  as_pg "$PG_BIN/pg_ctl" stop -D "$DATA_DIR" -m fast -w -t 60 -s
-  say "stopped"
+  if ! as_pg "$PG_BIN/pg_ctl" stop -D "$DATA_DIR" -m fast -w -t 60 -s; then
+    say "fast shutdown took over 60s: immediate shutdown (pid $pid)"
+    kill -QUIT "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  fi
+  say "stopped (pid $pid)"
 }
 
 cmd_status() {
   pick_instance_dir
-  if is_running; then
-    say "running on 127.0.0.1:$PG_PORT (data $DATA_DIR)"
+  local pid
+  if pid="$(postmaster_pid)"; then
+    if accepting; then
+      say "running on 127.0.0.1:$PG_PORT (pid $pid, data $DATA_DIR)"
+    else
+      say "running, not accepting connections yet (pid $pid, data $DATA_DIR)"
+    fi
     return 0
   fi
   say "stopped"
