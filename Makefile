@@ -2,9 +2,11 @@
 .PHONY: up down status test lint contracts help ops-check ops-check-static dashboards
 
 help:
-	@echo "make up        install what is needed, start Kafka, PostgreSQL and the four services"
+	@echo "make up        install what is needed, start Kafka, PostgreSQL, and under a supervisor that"
+	@echo "               restarts them the four services, Prometheus and Alertmanager"
+	@echo "               (make up BROKERS=3: a replicated 3-broker Kafka cluster)"
 	@echo "make down      stop everything 'make up' started"
-	@echo "make status    what is running"
+	@echo "make status    what is running: state, pid, uptime and restarts of every process"
 	@echo "make test      install what is needed and run every test against real servers"
 	@echo "make lint      ruff + mypy"
 	@echo "make contracts regenerate JSON Schema and AsyncAPI from the event models"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# make down: stop the services, the SMTP server, Kafka and PostgreSQL that 'make up' started.
+# make down: stop supervisord and with it the processes it runs (services, SMTP server,
+# Prometheus, Alertmanager), then Kafka (every broker) and PostgreSQL, each by its pid.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/env.sh"
+bash "$here/supervisor.sh" stop
+# Processes started by an older `make up` (before supervisord) still have pid files here.
 for pidfile in "$RUN_DIR"/*.pid; do
   [ -e "$pidfile" ] || continue
+  [ "$(basename "$pidfile")" = supervisord.pid ] && continue
   if alive "$pidfile"; then
     pid=$(cat "$pidfile")
     kill -TERM "$pid" 2>/dev/null || true

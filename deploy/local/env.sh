@@ -6,6 +6,11 @@ export KAFKA_PORT="${KAFKA_PORT:-9092}"
 export KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 export PG_PORT="${PG_PORT:-55432}"
 export SMTP_PORT="${SMTP_PORT:-8025}"
+export PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
+# Alertmanager listens clear of Kafka's controller ports (9093, 9193, ...); Prometheus finds it
+# through deploy/prometheus/alertmanagers/local.yml, which names this port.
+export ALERTMANAGER_PORT=9095
+export ALERTMANAGER_DIR="$RUJUKAN_STATE_DIR/alertmanager"
 # BROKERS: the Kafka cluster's size (default 1, or what the state dir's cluster was made with);
 # kafka.sh owns the rule, the bootstrap list tells the size.
 RUJUKAN_KAFKA_BOOTSTRAP="$(bash "$REPO_ROOT/deploy/local/kafka.sh" bootstrap)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotently install the system packages the local stack needs (Debian/Ubuntu):
-# PostgreSQL server, a headless JDK 17+, Maven, curl.
+# PostgreSQL server, a headless JDK 17+, Maven, curl, Prometheus and Alertmanager.
 # Fast no-op when everything is present; `apt-get update` runs only if something is missing.
 #
 #   deploy/local/install-system.sh
@@ -31,9 +31,29 @@ fi
 command -v mvn >/dev/null || missing+=(maven)
 command -v curl >/dev/null || missing+=(curl)
 command -v flock >/dev/null || missing+=(util-linux)
+command -v prometheus >/dev/null || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+
+# Debian's prometheus packages start system services on the ports `make up` uses (9090, and
+# Alertmanager's 9093, which is Kafka's controller port): `make up` runs its own, under its
+# supervisor, so a system instance is stopped and disabled.
+stop_system_services() {
+  local unit
+  for unit in prometheus prometheus-alertmanager; do
+    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+      if systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl is-active --quiet "$unit" 2>/dev/null; then
+        say "stopping and disabling the system's $unit service"
+        systemctl disable --now "$unit" >/dev/null 2>&1 || true
+      fi
+    elif [[ -x "/etc/init.d/$unit" ]] && "/etc/init.d/$unit" status >/dev/null 2>&1; then
+      say "stopping the system's $unit service"
+      "/etc/init.d/$unit" stop >/dev/null 2>&1 || true
+    fi
+  done
+}
 
 if ((${#missing[@]} == 0)); then
-  say "all present (postgresql, java $(java_major), maven, curl)"
+  say "all present (postgresql, java $(java_major), maven, curl, prometheus, alertmanager)"
   exit 0
 fi
 
@@ -42,4 +62,5 @@ say "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+stop_system_services
 say "done"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make up: install what is needed, start Kafka, PostgreSQL, a local SMTP server and the four
-# services, create topics and databases, seed the catalogue. Running it twice does no harm.
+# make up: install what is needed, start PostgreSQL and Kafka (BROKERS=3: a replicated cluster),
+# create topics and databases, seed the catalogue, then run the four services, a local SMTP
+# server, Prometheus and Alertmanager under supervisord, which restarts whatever dies.
+# Running it twice does no harm; run again, it restarts whatever was killed or gave up.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/env.sh"
@@ -19,29 +21,36 @@ done
 uv run python -m rujukan_registry seed
 uv run python -m rujukan_intake load-registry services/intake/seed/registry.csv
 
-if ! alive "$RUN_DIR/smtp.pid"; then
-  # A real SMTP server (aiosmtpd) that prints every message it receives to its log.
-  nohup uv run python -m aiosmtpd -n -c aiosmtpd.handlers.Debugging -l "127.0.0.1:$SMTP_PORT" \
-    >"$LOG_DIR/smtp.log" 2>&1 &
-  echo $! >"$RUN_DIR/smtp.pid"
-fi
-for svc in "${SERVICES[@]}"; do
-  read -r name pkg port <<<"$svc"
-  if alive "$RUN_DIR/$name.pid"; then continue; fi
-  nohup uv run python -m "$pkg" serve >"$LOG_DIR/$name.log" 2>&1 &
-  echo $! >"$RUN_DIR/$name.pid"
-done
-for svc in "${SERVICES[@]}"; do
-  read -r name pkg port <<<"$svc"
-  for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
-    if ! alive "$RUN_DIR/$name.pid"; then
-      echo "up: $name exited; its log:"; tail -n 30 "$LOG_DIR/$name.log"; exit 1
+# Alertmanager's config and the token it posts alerts with (read on every request: a year long,
+# renewed by every `make up`).
+mkdir -p "$ALERTMANAGER_DIR"
+cp deploy/prometheus/alertmanager.yml "$ALERTMANAGER_DIR/alertmanager.yml"
+(umask 077 && uv run python -m rujukan_platform token issue --role admin --subject alertmanager \
+  --ttl 31536000 >"$ALERTMANAGER_DIR/alertmanager.token.new")
+mv "$ALERTMANAGER_DIR/alertmanager.token.new" "$ALERTMANAGER_DIR/alertmanager.token"
+
+bash "$here/supervisor.sh" start
+
+# Wait until every service answers /readyz; a program that gave up (FATAL) fails `make up`.
+wait_ready() {  # name url
+  local name="$1" url="$2" state
+  for _ in $(seq 1 180); do
+    if curl -fsS "$url" >/dev/null 2>&1; then return 0; fi
+    state="$("${UV_PROJECT_ENVIRONMENT:-$REPO_ROOT/.venv}/bin/supervisorctl" \
+      -c "$RUJUKAN_STATE_DIR/supervisor/supervisord.conf" status "$name" 2>/dev/null | awk '{print $2}')"
+    if [[ "$state" == FATAL ]]; then
+      echo "up: $name keeps exiting (supervisor gave up); its log:"; tail -n 30 "$LOG_DIR/$name.log"; exit 1
     fi
     sleep 0.5
   done
-  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "up: $name not ready"; exit 1; }
+  echo "up: $name not ready at $url; its log:"; tail -n 30 "$LOG_DIR/$name.log"; exit 1
+}
+for svc in "${SERVICES[@]}"; do
+  read -r name pkg port <<<"$svc"
+  wait_ready "$name" "http://127.0.0.1:$port/readyz"
 done
+wait_ready prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+wait_ready alertmanager "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
 
 token=$(uv run python -m rujukan_platform token issue --role admin --subject dev-admin)
 echo "$token" >"$RUJUKAN_STATE_DIR/admin.token"
@@ -52,9 +61,12 @@ Rujukan is up.
   program-registry  http://127.0.0.1:8002/docs
   referral-router   http://127.0.0.1:8003/docs
   notifications     http://127.0.0.1:8004/docs
-  Kafka             127.0.0.1:$KAFKA_PORT     PostgreSQL 127.0.0.1:$PG_PORT (rujukan/rujukan)
+  Kafka             $RUJUKAN_KAFKA_BOOTSTRAP     PostgreSQL 127.0.0.1:$PG_PORT (rujukan/rujukan)
   SMTP (mail log)   127.0.0.1:$SMTP_PORT -> $LOG_DIR/smtp.log
+  Prometheus        http://127.0.0.1:$PROMETHEUS_PORT/alerts
+  Alertmanager      http://127.0.0.1:$ALERTMANAGER_PORT  (alerts go to the operators' inbox at :8004)
   logs              $LOG_DIR/
+A supervisor restarts any of these processes that dies: make status shows them and their restarts.
 An administrator token (24 h) is in $RUJUKAN_STATE_DIR/admin.token:
   curl -H "Authorization: Bearer \$(cat .local/admin.token)" http://127.0.0.1:8002/v1/programs
 Other tokens: uv run python -m rujukan_platform token issue --role operator --region 33.04
