@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rujukan_platform import metrics
 from rujukan_platform.auth import Authenticator
+from rujukan_platform.failures import describe
 from rujukan_platform.problems import (
     BODY_LIMIT_SCOPE_KEY,
     PROBLEM_JSON,
@@ -154,7 +155,7 @@ def create_app(
                 await asyncio.wait_for(check(), timeout=3.0)
                 results[name] = "ok"
             except Exception as exc:  # readiness reports any failure, whatever its kind
-                results[name] = f"failing: {type(exc).__name__}"
+                results[name] = f"failing: {describe(exc)[:300]}"  # says why: no SQL, no data
 
         await asyncio.gather(*(run(n, c) for n, c in checks.items()))
         ready = all(v == "ok" for v in results.values())
