@@ -1,0 +1,374 @@
+"""What a chaos run checks once the pipeline is quiet: nothing lost, nothing twice, nothing
+different from a fault-free run (the pure ``decide``), nothing stuck, no resident told twice.
+
+Every figure comes from the services' own databases, the topics read from their beginning and
+the SMTP sink's log; each check is a count that must be zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from rujukan_contracts.events import IntakeSubmittedV1
+from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_STATUS, program_topic
+from rujukan_router.domain.catalogue import Catalogue
+
+DATABASES = ("intake", "registry", "router", "notifications")
+
+
+@dataclass
+class Check:
+    name: str
+    value: int
+    detail: str = ""
+
+
+@dataclass
+class Facts:
+    """What the harness knows from its side: the import file, what the importer reported,
+    which households consented to e-mail, and what it had to do by hand."""
+
+    records: int
+    source: str  # the importer's source id (idempotency keys are import:<source>:<n>)
+    refused: set[int]
+    email_households: set[str]  # KK numbers of households with e-mail + notification consent
+    interventions: list[str] = field(default_factory=list)
+
+
+async def query(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        return list(await conn.fetch(sql, *args, timeout=120))
+    finally:
+        await conn.close()
+
+
+async def scalar(dsn: str, sql: str) -> Any:
+    return (await query(dsn, sql))[0][0]
+
+
+# ------------------------------------------------------------------------------ Kafka
+
+
+async def end_lags(bootstrap: str) -> dict[str, int]:
+    """Per consumer group: records not yet committed on the partitions it has offsets for."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    await consumer.start()
+    try:
+        lags: dict[str, int] = {}
+        for group_id, _protocol in await admin.list_consumer_groups():
+            offsets = await admin.list_consumer_group_offsets(group_id)
+            tps = [tp for tp, meta in offsets.items() if meta.offset >= 0]
+            if not tps:
+                continue
+            ends = await consumer.end_offsets(tps)
+            lags[group_id] = sum(max(0, ends[tp] - offsets[tp].offset) for tp in tps)
+        return lags
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def topics(bootstrap: str) -> list[str]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await consumer.start()
+    try:
+        return sorted(await consumer.topics())
+    finally:
+        await consumer.stop()
+
+
+async def record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads every topic's partitions
+        out: dict[str, int] = {}
+        for name in names:
+            tps = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
+            starts = await consumer.beginning_offsets(tps)
+            ends = await consumer.end_offsets(tps)
+            out[name] = sum(ends[tp] - starts[tp] for tp in tps)
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def read_all(bootstrap: str, names: list[str]) -> AsyncIterator[tuple[str, bytes]]:
+    """Every record of the topics, from the beginning to the end offsets taken now."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        request_timeout_ms=30000,
+        max_partition_fetch_bytes=4 << 20,
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads every topic's partitions
+        tps = [TopicPartition(n, p) for n in names for p in consumer.partitions_for_topic(n) or ()]
+        if not tps:
+            return
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.seek_to_beginning(*tps)
+        left = {tp for tp in tps if ends[tp] > 0}
+        positions = {tp: await consumer.position(tp) for tp in tps}
+        left = {tp for tp in left if positions[tp] < ends[tp]}
+        while left:
+            batches = await consumer.getmany(*left, timeout_ms=1000, max_records=10000)
+            for tp, records in batches.items():
+                for r in records:
+                    if r.offset < ends[tp] and r.value is not None:
+                        yield tp.topic, r.value
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    left.discard(tp)
+    finally:
+        await consumer.stop()
+
+
+# ------------------------------------------------------------------------------ quiet
+
+
+async def pipeline_pending(dsn: str, bootstrap: str, intakes_expected: int) -> dict[str, int]:
+    """What is still moving: non-zero anywhere means not quiet yet (``stuck`` at the deadline)."""
+    pending: dict[str, int] = {}
+    for db in DATABASES:
+        pending[f"outbox rows ({db})"] = await scalar(f"{dsn}/{db}", "SELECT count(*) FROM outbox")
+    intakes = await scalar(f"{dsn}/intake", "SELECT count(*) FROM intakes")
+    pending["intakes not yet accepted"] = max(0, intakes_expected - intakes)
+    routed = await scalar(f"{dsn}/router", "SELECT count(*) FROM intakes")
+    pending["intakes not yet routed"] = max(0, intakes - routed)
+    pending["referrals before 'delivered'"] = await scalar(
+        f"{dsn}/router", "SELECT count(*) FROM referrals WHERE status = 'created'"
+    )
+    pending["deliveries not final"] = await scalar(
+        f"{dsn}/notifications",
+        "SELECT count(*) FROM deliveries WHERE state NOT IN ('sent', 'failed', 'skipped')",
+    )
+    for group, lag in (await end_lags(bootstrap)).items():
+        pending[f"consumer lag ({group})"] = lag
+    return pending
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+async def run_checks(
+    *,
+    dsn: str,
+    bootstrap: str,
+    facts: Facts,
+    catalogue: Catalogue,
+    expected: Callable[[IntakeSubmittedV1, Catalogue], set[str]],
+    messages: list[dict[str, Any]],
+) -> list[Check]:
+    checks: list[Check] = []
+    add = checks.append
+
+    # --- intakes: accepted → stored → published → routed (and seen by every consumer)
+    keys = {
+        r["idempotency_key"]: r["id"]
+        for r in await query(f"{dsn}/intake", "SELECT id, idempotency_key FROM intakes")
+    }
+    wanted_keys = {
+        f"import:{facts.source}:{n}" for n in range(facts.records) if n not in facts.refused
+    }
+    stored = set(keys.values())
+    add(Check("records refused by the API", len(facts.refused), "generated data is all valid"))
+    not_stored = len(wanted_keys - set(keys))
+    extra = len(set(keys) - wanted_keys)
+
+    events: dict[Any, IntakeSubmittedV1] = {}
+    async for _topic, value in read_all(bootstrap, [INTAKE_SUBMITTED]):
+        event = IntakeSubmittedV1.model_validate_json(value)
+        events[event.intake_id] = event
+    routed = {r[0] for r in await query(f"{dsn}/router", "SELECT intake_id FROM intakes")}
+    facts_rows = {
+        r[0] for r in await query(f"{dsn}/registry", "SELECT intake_id FROM intake_facts")
+    }
+    add(
+        Check(
+            "lost intakes",
+            not_stored
+            + len(stored - set(events))
+            + len(stored - routed)
+            + len(stored - facts_rows),
+            f"{len(stored)} stored of {len(wanted_keys)} accepted; not stored {not_stored}, "
+            f"not on {INTAKE_SUBMITTED} {len(stored - set(events))}, not routed "
+            f"{len(stored - routed)}, not in registry facts {len(stored - facts_rows)}; "
+            f"stored without an import key {extra}",
+        )
+    )
+
+    # --- referrals: once each, exactly what decide says
+    referrals = await query(
+        f"{dsn}/router", "SELECT id, intake_id, household_id, program_code, status FROM referrals"
+    )
+    by_intake: dict[Any, list[str]] = {}
+    for r in referrals:
+        by_intake.setdefault(r["intake_id"], []).append(r["program_code"])
+    dupes = sum(len(codes) - len(set(codes)) for codes in by_intake.values())
+    add(Check("duplicate referrals", dupes, f"{len(referrals)} referrals"))
+    want_total = 0
+    differing = 0
+    for intake_id in stored:
+        event = events.get(intake_id)
+        if event is None:
+            continue
+        want = expected(event, catalogue)
+        want_total += len(want)
+        differing += want != set(by_intake.get(intake_id, []))
+    add(
+        Check(
+            "referrals differing from decide",
+            differing,
+            f"intakes whose referrals differ; decide says {want_total} referrals",
+        )
+    )
+
+    # --- publications: every referral on its program topic, its status changes on the topics
+    codes = sorted({r["program_code"] for r in referrals})
+    existing = set(await topics(bootstrap))
+    on_topic: Counter[str] = Counter()
+    statuses: dict[str, set[str]] = {}
+    program_topics = [program_topic(c) for c in codes if program_topic(c) in existing]
+    async for topic, value in read_all(bootstrap, [*program_topics, REFERRALS_STATUS]):
+        body = orjson.loads(value)
+        if topic == REFERRALS_STATUS:
+            statuses.setdefault(body["referral_id"], set()).add(body["to_status"])
+        else:
+            on_topic[body["referral_id"]] += 1
+    ids = {str(r["id"]) for r in referrals}
+    no_topic = len(ids - set(on_topic))
+    no_status = sum(1 for i in ids if not {"created", "delivered"} <= statuses.get(i, set()))
+    intake_view = {
+        str(r[0]): r[1]
+        for r in await query(f"{dsn}/intake", "SELECT referral_id, status FROM intake_referrals")
+    }
+    not_in_intake = sum(1 for i in ids if intake_view.get(i) != "delivered")
+    add(
+        Check(
+            "missing publications",
+            no_topic + no_status + not_in_intake,
+            f"not on the program topic {no_topic}, without 'created'+'delivered' on "
+            f"{REFERRALS_STATUS} {no_status}, not 'delivered' in intake's view {not_in_intake}; "
+            f"published more than once (at-least-once, harmless) "
+            f"{sum(1 for n in on_topic.values() if n > 1)}",
+        )
+    )
+    stuck = Counter(r["status"] for r in referrals if r["status"] != "delivered")
+    add(Check("referrals stuck before 'delivered'", sum(stuck.values()), _counts(stuck)))
+
+    outbox = {db: await scalar(f"{dsn}/{db}", "SELECT count(*) FROM outbox") for db in DATABASES}
+    add(Check("outbox rows left", sum(outbox.values()), _counts(outbox)))
+
+    # --- residents: told once, and every one who consented told
+    deliveries = await query(
+        f"{dsn}/notifications",
+        "SELECT d.id, d.referral_id, d.state, d.household_id, c.email IS NOT NULL AS has_email"
+        " FROM deliveries d LEFT JOIN contacts c USING (household_id)"
+        " WHERE d.audience = 'resident' AND d.channel = 'email'",
+    )
+    got = Counter(m["delivery"] for m in messages)
+    by_message_id = Counter(m["message_id"] for m in messages if m["message_id"])
+    add(
+        Check(
+            "duplicate resident messages",
+            sum(n - 1 for d, n in got.items() if d and n > 1),
+            f"{len(messages)} messages at the sink; deliveries told more than once "
+            f"{sum(1 for d, n in got.items() if d and n > 1)}; by Message-ID "
+            f"{sum(n - 1 for n in by_message_id.values() if n > 1)} extra"
+            + ("" if by_message_id else " (no Message-ID header)"),
+        )
+    )
+    delivered = sum(1 for r in referrals if r["status"] == "delivered")
+    planned = len(deliveries)
+    expected_to = [d for d in deliveries if d["has_email"]]
+    missing = [d for d in expected_to if got.get(str(d["id"]), 0) == 0]
+    states = Counter(d["state"] for d in deliveries)
+    email_referrals = await _email_referrals(dsn, facts, referrals)
+    add(
+        Check(
+            "missing messages",
+            len(missing) + abs(planned - delivered) + abs(len(expected_to) - email_referrals),
+            f"deliveries to consenting residents never at the sink {len(missing)}; resident "
+            f"e-mail deliveries planned {planned} for {delivered} delivered referrals; with a "
+            f"consented address {len(expected_to)}, expected {email_referrals}; states "
+            f"{_counts(states)}",
+        )
+    )
+    dlq = [t for t in existing if t.endswith(".dlq")]
+    counts = await record_counts(bootstrap, dlq)
+    add(Check("DLQ records", sum(counts.values()), _counts({k: v for k, v in counts.items() if v})))
+    add(
+        Check(
+            "manual interventions",
+            len(facts.interventions),
+            "; ".join(facts.interventions)[:500],
+        )
+    )
+    return checks
+
+
+async def _email_referrals(dsn: str, facts: Facts, referrals: list[asyncpg.Record]) -> int:
+    """Delivered referrals of households that gave an e-mail with 'notification' consent
+    (intake hashes KK numbers, so the households are matched by the KK's hash)."""
+    from rujukan_intake.domain.identity import keyed_hash
+    from rujukan_intake.settings import DEV_PII_KEY
+
+    hashes = {keyed_hash(DEV_PII_KEY, kk) for kk in facts.email_households}
+    households = {
+        r[0]
+        for r in await query(f"{dsn}/intake", "SELECT id, kk_hash FROM households")
+        if r[1] in hashes
+    }
+    return sum(
+        1 for r in referrals if r["status"] == "delivered" and r["household_id"] in households
+    )
+
+
+def _counts(counts: dict[str, int] | Counter[str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+def table(checks: list[Check]) -> str:
+    width = max(len(c.name) for c in checks)
+    lines = [f"{'check':{width}}  {'count':>7}  detail", f"{'-' * width}  {'-' * 7}  {'-' * 6}"]
+    lines += [f"{c.name:{width}}  {c.value:7d}  {c.detail}" for c in checks]
+    return "\n".join(lines)
+
+
+def as_json(checks: list[Check]) -> list[dict[str, Any]]:
+    return [{"check": c.name, "count": c.value, "detail": c.detail} for c in checks]
+
+
+def load_refused(rejects: Path) -> set[int]:
+    if not rejects.exists():
+        return set()
+    with rejects.open() as f:
+        return {json.loads(line)["record"] for line in f if line.strip()}
+
+
+async def retrying(probe: Callable[[], Any], *, tries: int = 30) -> Any:
+    """A probe that may meet a restarting server: try again for a while."""
+    for attempt in range(tries):
+        try:
+            return await probe()
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            await asyncio.sleep(2)
+    raise AssertionError("unreachable")
