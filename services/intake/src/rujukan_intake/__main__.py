@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import typer
 
-from rujukan_intake.adapters.registry import load_registry, read_registry_csv
+from rujukan_intake.adapters.registry import (
+    BadRegistryRow,
+    LoadResult,
+    RegistryRow,
+    load_registry,
+    read_registry_csv,
+)
 from rujukan_intake.bootstrap import definition
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.settings import IntakeSettings
@@ -19,21 +27,60 @@ cli = command_line(definition)
 
 
 @cli.command("load-registry")
-def load_registry_command(csv_path: Path) -> None:
-    """Load (upsert) the local social-registry table from a CSV: kk,decile,enrolments,has_kks."""
+def load_registry_command(
+    csv_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="kk,decile,..."),
+) -> None:
+    """Load (upsert) the local social-registry table from a CSV: kk,decile,enrolments,has_kks.
+
+    Streams any size (a national file of 26 M families) in one transaction: the first bad row
+    stops the load with its line number and nothing is applied."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
     settings = IntakeSettings()
     key = settings.pii_key.get_secret_value()
     rows = read_registry_csv(csv_path, lambda kk: keyed_hash(key, kk))
+    size = csv_path.stat().st_size
+    console = Console(stderr=True)
+    columns = (
+        *Progress.get_default_columns()[:1],
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
 
-    async def run() -> int:
-        engine = make_engine(settings.dsn)
+    async def run(progress: Progress) -> LoadResult:
+        task = progress.add_task("validating and staging", total=size)
+
+        def staged(count: int) -> None:
+            progress.update(task, completed=rows.bytes_read, description=f"{count:,} rows staged")
+
+        def then_applying() -> Iterator[RegistryRow]:
+            yield from rows
+            progress.update(task, completed=size, description="applying to the registry table")
+
+        engine = make_engine(settings.dsn, pool_size=1)
         try:
             async with make_sessions(engine)() as session, session.begin():
-                return await load_registry(session, rows)
+                result = await load_registry(session, then_applying(), on_chunk=staged)
+                progress.update(task, description="committing")
+                return result
         finally:
             await engine.dispose()
 
-    print(f"registry: {asyncio.run(run())} households loaded from {csv_path.name}")
+    started = time.monotonic()
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        try:
+            result = asyncio.run(run(progress))
+        except BadRegistryRow as exc:
+            console.print(f"registry: {csv_path.name} {exc}; nothing loaded", markup=False)
+            raise typer.Exit(1) from exc
+    seconds = time.monotonic() - started
+    print(
+        f"registry: {result.rows:,} households loaded from {csv_path.name}: "
+        f"{result.inserted:,} new, {result.updated:,} changed, {result.unchanged:,} unchanged "
+        f"in {seconds:.1f} s ({result.rows / seconds:,.0f} rows/s)"
+    )
 
 
 @cli.command("import")

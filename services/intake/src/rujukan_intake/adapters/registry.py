@@ -3,21 +3,32 @@
 ``LocalRegistry`` reads a table loaded from CSV (``python -m rujukan_intake load-registry``);
 the table holds KK keyed hashes, never KK numbers. Other adapters (a DCI-style HTTP search)
 implement the same ``lookup``.
+
+A national registry has ~26 M families, so the CSV is streamed: every row is validated as it is
+read, COPYed in chunks into a temporary table, and applied with one set-based upsert, all in the
+caller's transaction. The first bad row aborts the load with its line number; nothing is applied.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
+import asyncpg
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import RegistryFacts
 from rujukan_intake.adapters.tables import registry_households
+from rujukan_intake.domain.identity import kk_problem
+from rujukan_platform.db import copy_records, driver_connection
 
 
 class RegistryUnavailable(RuntimeError):
@@ -65,40 +76,205 @@ class LocalRegistry:
         return {kk: found.get(kk, missing) for kk in kk_numbers}
 
 
-def read_registry_csv(path: Path, hash_kk: HashFn) -> list[dict[str, object]]:
-    """Rows ``kk,decile,enrolments(;-separated),has_kks`` → table rows keyed by KK hash."""
-    rows: list[dict[str, object]] = []
-    with path.open(newline="", encoding="utf-8") as f:
-        for i, rec in enumerate(csv.DictReader(f), start=2):
-            kk = rec["kk"].strip()
-            if not (kk.isdigit() and len(kk) == 16):
-                raise ValueError(f"{path.name} line {i}: kk must be 16 digits")
-            rows.append(
-                {
-                    "kk_hash": hash_kk(kk),
-                    "decile": int(rec["decile"]),
-                    "enrolments": [e for e in rec.get("enrolments", "").split(";") if e],
-                    "has_kks": rec.get("has_kks", "").strip().lower() in ("1", "true", "yes"),
-                }
-            )
-    return rows
-
-
-async def load_registry(session: AsyncSession, rows: list[dict[str, object]]) -> int:
-    if not rows:
-        return 0
-    stmt = insert(registry_households).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["kk_hash"],
-        set_={
-            "decile": stmt.excluded.decile,
-            "enrolments": stmt.excluded.enrolments,
-            "has_kks": stmt.excluded.has_kks,
-        },
-    )
-    await session.execute(stmt)
-    return len(rows)
-
-
 class HashFn(Protocol):
     def __call__(self, value: str) -> str: ...
+
+
+# --- loading a registry file -----------------------------------------------------------------
+
+REQUIRED_COLUMNS = ("kk", "decile")
+OPTIONAL_COLUMNS = ("enrolments", "has_kks")
+PROGRAM_CODE = re.compile(r"[A-Z][A-Z0-9-]{1,31}")  # ProgramPublishedV1.code
+DECILES = {str(n): n for n in range(1, 11)}
+FLAGS = {"": False, "true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+MAX_ENROLMENT_LISTS = 10_000  # distinct lists remembered (programs x combinations)
+CHUNK_ROWS = 20_000  # rows per COPY: a few MB in memory, whatever the file's size
+
+
+class BadRegistryRow(ValueError):
+    """A row the registry table cannot take; the whole load stops before anything is applied.
+
+    The message names the line and field, never the value of a KK (personal data)."""
+
+    def __init__(self, line: int, field: str, reason: str) -> None:
+        super().__init__(f"line {line}: {field}: {reason}")
+        self.line = line
+        self.field = field
+
+
+class RegistryRow(NamedTuple):
+    """One validated family, in the staging table's column order (COPY takes it as is)."""
+
+    line: int
+    kk_hash: str
+    decile: int
+    enrolments: tuple[str, ...]
+    has_kks: bool
+
+
+class RegistryCsv:
+    """Rows ``kk,decile,enrolments(;-separated),has_kks`` of a UTF-8 CSV, validated one by one.
+
+    ``kk`` is 16 ASCII digits (hashed here, never kept), ``decile`` 1-10, ``enrolments`` program
+    codes (the registry may list programs Rujukan does not run, so only their form is checked),
+    ``has_kks`` true/false/1/0/yes/no or empty (false); ``enrolments`` and ``has_kks`` may be
+    left out. ``bytes_read`` follows the reading, for a progress bar over the file's size."""
+
+    def __init__(self, path: Path, hash_kk: HashFn) -> None:
+        self.path = path
+        self.bytes_read = 0
+        self._hash = hash_kk
+        # a national file repeats a few enrolment lists millions of times: parse each once
+        self._enrolments: dict[str, tuple[str, ...]] = {"": ()}
+
+    def __iter__(self) -> Iterator[RegistryRow]:
+        with self.path.open("rb") as f:
+            reader = csv.reader(self._text_lines(f))
+            header = next(reader, None)
+            if header is None:
+                raise BadRegistryRow(1, "header", "the file is empty")
+            columns = self._columns([h.strip().lower() for h in header])
+            kk_at, decile_at = columns["kk"], columns["decile"]
+            enrolments_at, has_kks_at = columns.get("enrolments"), columns.get("has_kks")
+            width = len(header)
+            for fields in reader:
+                line = reader.line_num
+                if len(fields) != width:
+                    if not any(fields):
+                        continue  # a blank line
+                    raise BadRegistryRow(line, "row", f"{len(fields)} fields, expected {width}")
+                kk = fields[kk_at].strip()
+                if problem := kk_problem(kk):
+                    raise BadRegistryRow(line, "kk", problem)
+                decile = DECILES.get(fields[decile_at].strip())
+                if decile is None:
+                    raise BadRegistryRow(line, "decile", "must be a whole number from 1 to 10")
+                has_kks = False
+                if has_kks_at is not None:
+                    flag = FLAGS.get(fields[has_kks_at].strip().lower())
+                    if flag is None:
+                        raise BadRegistryRow(
+                            line, "has_kks", "must be true/false, 1/0, yes/no or empty"
+                        )
+                    has_kks = flag
+                enrolments = (
+                    () if enrolments_at is None else self._codes(fields[enrolments_at], line)
+                )
+                yield RegistryRow(line, self._hash(kk), decile, enrolments, has_kks)
+
+    def _text_lines(self, f: Iterable[bytes]) -> Iterator[str]:
+        for number, raw in enumerate(f, 1):
+            self.bytes_read += len(raw)
+            try:
+                yield raw.removeprefix(codecs.BOM_UTF8).decode() if number == 1 else raw.decode()
+            except UnicodeDecodeError:
+                raise BadRegistryRow(number, "encoding", "not UTF-8") from None
+
+    @staticmethod
+    def _columns(header: list[str]) -> dict[str, int]:
+        unknown = [h for h in header if h not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+        if unknown:
+            raise BadRegistryRow(1, "header", f"unknown column(s) {', '.join(map(repr, unknown))}")
+        if missing := [c for c in REQUIRED_COLUMNS if c not in header]:
+            raise BadRegistryRow(1, "header", f"missing column(s) {', '.join(missing)}")
+        if len(set(header)) != len(header):
+            raise BadRegistryRow(1, "header", "a column appears twice")
+        return {name: i for i, name in enumerate(header)}
+
+    def _codes(self, raw: str, line: int) -> tuple[str, ...]:
+        """``PKH;SEMBAKO`` as program codes, each once, in order."""
+        if (known := self._enrolments.get(raw)) is not None:
+            return known
+        codes = tuple(dict.fromkeys(code.strip() for code in raw.split(";") if code.strip()))
+        for code in codes:
+            if not PROGRAM_CODE.fullmatch(code):
+                raise BadRegistryRow(line, "enrolments", f"{code[:40]!r} is not a program code")
+        if len(self._enrolments) < MAX_ENROLMENT_LISTS:
+            self._enrolments[raw] = codes
+        return codes
+
+
+def read_registry_csv(path: Path, hash_kk: HashFn) -> RegistryCsv:
+    """The validated rows of a registry CSV, read as they are consumed."""
+    return RegistryCsv(path, hash_kk)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    rows: int
+    inserted: int
+    updated: int
+
+    @property
+    def unchanged(self) -> int:
+        return self.rows - self.inserted - self.updated
+
+
+STAGING = "registry_load"
+CREATE_STAGING = f"""
+CREATE TEMPORARY TABLE {STAGING} (
+    line bigint NOT NULL,
+    kk_hash text NOT NULL,
+    decile integer NOT NULL,
+    enrolments text[] NOT NULL,
+    has_kks boolean NOT NULL
+) ON COMMIT DROP
+"""
+# Unchanged families are not rewritten: a monthly refresh changes few of 26 M rows, and each
+# rewrite would leave a dead tuple and WAL behind. ``loaded_at`` says when a family's facts last
+# changed. ``xmax = 0`` marks a freshly inserted row (PostgreSQL's documented MVCC columns).
+UPSERT = f"""
+WITH applied AS (
+    INSERT INTO registry_households AS r (kk_hash, decile, enrolments, has_kks)
+    SELECT kk_hash, decile, enrolments, has_kks FROM {STAGING}
+    ON CONFLICT (kk_hash) DO UPDATE
+        SET decile = excluded.decile,
+            enrolments = excluded.enrolments,
+            has_kks = excluded.has_kks,
+            loaded_at = now()
+        WHERE (r.decile, r.enrolments, r.has_kks)
+            IS DISTINCT FROM (excluded.decile, excluded.enrolments, excluded.has_kks)
+    RETURNING xmax = 0 AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated
+FROM applied
+"""
+FIRST_DUPLICATE = f"""
+SELECT min(line) AS first, max(line) AS again FROM {STAGING}
+GROUP BY kk_hash HAVING count(*) > 1 ORDER BY 1 LIMIT 1
+"""
+
+
+async def load_registry(
+    session: AsyncSession,
+    rows: Iterable[RegistryRow],
+    *,
+    on_chunk: Callable[[int], None] | None = None,
+) -> LoadResult:
+    """Upsert ``rows`` into ``registry_households`` in the session's transaction.
+
+    Rows are COPYed ``CHUNK_ROWS`` at a time into a temporary table (``on_chunk`` gets the count
+    so far), then applied in one statement. A bad row (``BadRegistryRow``) or a KK that appears
+    twice stops the load; the caller's rollback then leaves the table as it was."""
+    conn = await driver_connection(session)
+    await conn.execute(CREATE_STAGING)
+    staged = 0
+    rows = iter(rows)
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        await copy_records(session, STAGING, RegistryRow._fields, chunk)
+        staged += len(chunk)
+        if on_chunk is not None:
+            on_chunk(staged)
+    try:
+        async with conn.transaction():  # a savepoint, to ask which lines repeat a KK
+            applied = await conn.fetchrow(UPSERT)
+    except asyncpg.CardinalityViolationError:
+        first, again = await conn.fetchrow(FIRST_DUPLICATE)
+        raise BadRegistryRow(again, "kk", f"the same KK as line {first}") from None
+    await conn.execute(f"DROP TABLE {STAGING}")
+    assert applied is not None
+    return LoadResult(
+        rows=staged,
+        inserted=applied["inserted"],
+        updated=applied["updated"],
+    )
