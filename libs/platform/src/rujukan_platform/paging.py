@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from rujukan_contracts.text import control_character
 from rujukan_platform.problems import Problem
 
 SEPARATOR = "\x1f"
@@ -25,6 +26,8 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
         raise _invalid() from exc
     values = raw.split(SEPARATOR)
     if len(values) != parts or not all(values):
+        raise _invalid()
+    if any(control_character(v) for v in values):  # never ours, and PostgreSQL refuses NUL
         raise _invalid()
     return values
 

@@ -7,19 +7,24 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from rujukan_contracts.text import Line
+from rujukan_notifications.domain.alerts import OPS_INBOX
 from rujukan_notifications.domain.messages import KINDS, LANGUAGES, SAMPLE, render
 from rujukan_notifications.service_layer.deliveries import list_deliveries, list_inbox
 from rujukan_platform.auth import CurrentPrincipal, Principal, require_role
-from rujukan_platform.problems import Problem, field_error
+from rujukan_platform.problems import PROBLEM, Problem, field_error
 from rujukan_platform.runtime import Runtime
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 INBOXES = ("puskesos", "supervisor")
 
 
 def _may_read_inbox(principal: Principal, recipient: str) -> None:
     """Admins and services read every inbox; an operator the inboxes of their regions
-    (``puskesos:<village code>``, ``supervisor:<regency code>``)."""
+    (``puskesos:<village code>``, ``supervisor:<regency code>``). The platform's own alerts
+    (``ops``) are for administrators."""
+    if recipient == OPS_INBOX:
+        require_role(principal, "admin")
+        return
     require_role(principal, "admin", "operator", "service")
     kind, _, region = recipient.partition(":")
     if kind not in INBOXES or not region:
@@ -47,10 +52,10 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
     )
     async def inbox(
-        recipient: str,
+        recipient: Line,
         principal: CurrentPrincipal,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: str | None = None,
+        cursor: Line | None = None,
     ) -> dict[str, Any]:
         _may_read_inbox(principal, recipient)
         async with runtime.sessions() as session:
@@ -62,9 +67,9 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 404: PROBLEM},
     )
     async def preview(
-        status: str,
+        status: Line,
         _principal: CurrentPrincipal,
-        language: str = "id",
+        language: Line = "id",
         kind: Literal["status", "sms", "inbox"] = "status",
     ) -> dict[str, str]:
         if status not in KINDS[kind] or language not in LANGUAGES:

@@ -15,10 +15,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus, RegistryFacts
-from rujukan_eligibility.rules import RuleError, compile_rule
+from rujukan_contracts.text import Line, Text
+from rujukan_eligibility.rules import Rule, RuleError, compile_rule
 from rujukan_platform.auth import CurrentPrincipal, Principal
 from rujukan_platform.paging import decode_cursor, encode_cursor
-from rujukan_platform.problems import Problem, invalid_rule
+from rujukan_platform.problems import PROBLEM, Problem, invalid_rule
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.tables import intakes, referrals, replays
 from rujukan_router.domain.lifecycle import TransitionRefused
@@ -49,13 +50,11 @@ from rujukan_router.service_layer.replay import (
     work,
 )
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-
 
 class OutcomeIn(BaseModel):
     outcome: OutcomeKind
     reason_code: ReasonCode | None = Field(default=None, description="required when rejected")
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 OUTCOME_EXAMPLES = {
@@ -105,13 +104,13 @@ def router(runtime: Runtime) -> APIRouter:
         principal: CurrentPrincipal,
         intake_id: UUID | None = None,
         household_id: UUID | None = None,
-        program: str | None = None,
+        program: Line | None = None,
         status: ReferralStatus | None = None,
-        region: Annotated[str | None, Query(description="region-code prefix, e.g. 33.04")] = None,
+        region: Annotated[Line | None, Query(description="region-code prefix, e.g. 33.04")] = None,
         overdue: Annotated[
             bool, Query(description="only open referrals past their current step's deadline")
         ] = False,
-        cursor: str | None = None,
+        cursor: Line | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         stmt = select(referrals).order_by(referrals.c.created_at.desc(), referrals.c.id.desc())
@@ -243,7 +242,7 @@ def router(runtime: Runtime) -> APIRouter:
         referral_id: UUID,
         principal: CurrentPrincipal,
         body: Annotated[OutcomeIn, Body(openapi_examples=OUTCOME_EXAMPLES)],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+        idempotency_key: Annotated[Line | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
         if principal.role not in ("agency", "admin"):
             raise Problem(403, "Forbidden", "only the program's agency or an administrator")
@@ -317,7 +316,7 @@ def router(runtime: Runtime) -> APIRouter:
         principal: CurrentPrincipal,
         body: ReplayRequest,
         response: Response,
-        prefer: Annotated[str | None, Header(description="wait=N: work on it for N s")] = None,
+        prefer: Annotated[Line | None, Header(description="wait=N: work on it for N s")] = None,
     ) -> dict[str, Any]:
         _admin(principal)
         catalogue = state(runtime).catalogue
@@ -347,7 +346,7 @@ def router(runtime: Runtime) -> APIRouter:
                 session,
                 apply=body.apply,
                 programs=body.programs,
-                rule=body.rule,
+                rule=body.rule.model_dump(mode="json") if body.rule is not None else None,
                 since=body.since,
                 registry_updates=_updates(body.registry_updates),
                 requested_by=principal.subject,
@@ -433,7 +432,7 @@ def router(runtime: Runtime) -> APIRouter:
         replay_id: UUID,
         principal: CurrentPrincipal,
         response: Response,
-        prefer: Annotated[str | None, Header(description="wait=N: work on it for N s")] = None,
+        prefer: Annotated[Line | None, Header(description="wait=N: work on it for N s")] = None,
     ) -> dict[str, Any]:
         _admin(principal)
         async with runtime.sessions() as session, session.begin(), _as_problems(replay_id):
@@ -462,7 +461,7 @@ class RegistryUpdate(BaseModel):
     household_id: UUID
     found: bool = True
     decile: int | None = Field(default=None, ge=1, le=10)
-    enrolments: list[str] = Field(default_factory=list)
+    enrolments: list[Line] = Field(default_factory=list)
     has_kks: bool = False
 
     def facts(self, at: datetime) -> RegistryFacts:
@@ -500,8 +499,8 @@ def _preferred_wait(prefer: str | None) -> float:
 
 
 class ReplayRequest(BaseModel):
-    programs: list[str] | None = Field(default=None, description="default: every program")
-    rule: dict[str, Any] | None = Field(
+    programs: list[Line] | None = Field(default=None, description="default: every program")
+    rule: Rule | None = Field(
         default=None, description="what-if: a draft rule for the one program named (dry run)"
     )
     registry_updates: list[RegistryUpdate] = Field(default_factory=list, max_length=10_000)
