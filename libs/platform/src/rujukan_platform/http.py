@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers
@@ -27,6 +27,8 @@ from rujukan_platform.auth import Authenticator
 from rujukan_platform.failures import describe
 from rujukan_platform.problems import (
     BODY_LIMIT_SCOPE_KEY,
+    COMMON_PROBLEMS,
+    PROBLEM,
     PROBLEM_JSON,
     install_problem_handlers,
     too_large,
@@ -96,6 +98,16 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+READY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string"},
+        "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "required": ["status", "checks"],
+}
+
+
 def create_app(
     *,
     settings: ServiceSettings,
@@ -111,7 +123,7 @@ def create_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        responses={422: {"description": "Validation error (application/problem+json)"}},
+        responses=COMMON_PROBLEMS,
     )
     app.state.authenticator = Authenticator.of(settings)
     install_problem_handlers(app)
@@ -145,7 +157,15 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": settings.service}
 
-    @app.get("/readyz", tags=["operations"], summary="The database and the broker answer")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The database and the broker answer",
+        responses={
+            200: {"content": {"application/json": {"schema": READY_SCHEMA}}},
+            503: {"description": "Not ready: `checks` says why", **PROBLEM},
+        },
+    )
     async def readyz() -> Response:
         checks = readiness() if readiness else {}
         results: dict[str, str] = {}
@@ -165,7 +185,13 @@ def create_app(
         body.update({"type": "about:blank", "title": "Not ready", "status": 503})
         return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

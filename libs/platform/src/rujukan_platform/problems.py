@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,6 +39,36 @@ WEATHER_PRONE: tuple[type[Exception], ...] = (
     OSError,
 )
 log = get_logger(__name__)
+
+
+class ProblemDetails(BaseModel):
+    """The body of every error response, as the OpenAPI documents it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+#: an OpenAPI response entry for a problem (``responses={404: PROBLEM}``)
+PROBLEM: dict[str, Any] = {
+    "content": {PROBLEM_JSON: {"schema": ProblemDetails.model_json_schema()}}
+}
+
+#: what any route may answer: a body over the limit, a refused field, a server away
+COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The request body is over the limit; it was not read", **PROBLEM},
+    422: {"description": "A field was refused: `errors` names each one and why", **PROBLEM},
+    503: {
+        "description": "A database or the broker is away; retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        **PROBLEM,
+    },
+}
 
 
 class Problem(Exception):

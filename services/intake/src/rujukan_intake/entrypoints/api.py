@@ -18,10 +18,8 @@ from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate
 from rujukan_intake.service_layer.intakes import Submitted, get_intake, submit_intakes
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform.auth import CurrentPrincipal, Principal, require_role
-from rujukan_platform.problems import Problem
+from rujukan_platform.problems import PROBLEM, Problem
 from rujukan_platform.runtime import Runtime
-
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 class IntakeAccepted(BaseModel):

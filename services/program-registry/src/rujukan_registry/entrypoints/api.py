@@ -15,7 +15,7 @@ from rujukan_eligibility.context import EvaluationContext
 from rujukan_eligibility.rules import Rule
 from rujukan_platform.auth import CurrentPrincipal
 from rujukan_platform.paging import decode_cursor, encode_cursor
-from rujukan_platform.problems import Problem
+from rujukan_platform.problems import PROBLEM, Problem
 from rujukan_platform.runtime import Runtime
 from rujukan_registry.service_layer.catalogue import (
     add_version,
@@ -31,8 +31,6 @@ from rujukan_registry.service_layer.evaluation import (
     intake_context,
     rule_of,
 )
-
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 def _etag(revision: int) -> str:
