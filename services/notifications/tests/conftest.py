@@ -8,6 +8,7 @@ import json
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -39,7 +40,7 @@ from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.bootstrap import build_app, definition, state
 from rujukan_notifications.domain.channels import Channel
 from rujukan_notifications.entrypoints.consumers import NotificationState
-from rujukan_notifications.service_layer.deliveries import DeliveryPolicy, Dispatcher
+from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import create_topics
@@ -68,24 +69,33 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
-        self.inbox = Inbox()
+    def __init__(self, inbox: Inbox | None = None) -> None:
+        self.inbox = inbox or Inbox()
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.inbox, hostname="127.0.0.1", port=self.port, server_hostname="smtp.test"
+        )
 
     @property
     def messages(self) -> list[tuple[list[str], EmailMessage]]:
         return self.inbox.received
 
 
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
+@asynccontextmanager
+async def running_smtp(inbox: Inbox | None = None) -> AsyncIterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd, its own thread and loop) handing mail to ``inbox``."""
+    server = SmtpServer(inbox)
     await asyncio.to_thread(server.controller.start)
     try:
         yield server
     finally:
         await asyncio.to_thread(server.controller.stop)
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    async with running_smtp() as server:
+        yield server
 
 
 def example_intake_data() -> dict[str, Any]:
@@ -191,6 +201,11 @@ class NotificationsHarness:
             headers=meta.to_headers(),
         )
         return meta
+
+    @property
+    def pg_dsn(self) -> str:
+        """The test database for a plain asyncpg connection (not the service's pool)."""
+        return self.runtime.settings.dsn.replace("postgresql+asyncpg://", "postgresql://")
 
     async def rows(self, sql: str, **params: Any) -> list[Any]:
         async with self.runtime.sessions() as session:

@@ -24,11 +24,11 @@ from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGatewa
 from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
 from rujukan_notifications.domain.policies import QuietHours
 from rujukan_notifications.service_layer.deliveries import (
-    Dispatcher,
     Routing,
     plan_deliveries,
     remember_contact,
 )
+from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_notifications.settings import (
     GenericGatewaySettings,
     TwilioSettings,
@@ -267,6 +267,7 @@ async def test_the_agency_hears_of_each_new_referral_by_a_signed_webhook(
     assert hook.state == "sent" and hook.recipient_masked == "PBI-JK"
     assert received == [
         {
+            "event_id": str(hook.id),
             "type": "referral.created",
             "referral_id": str(created.referral_id),
             "program_code": "PBI-JK",
@@ -453,6 +454,7 @@ async def test_the_circuit_opens_after_failures_and_spares_the_provider_until_co
         max_attempts=10,
         failure_threshold=2,
         cooldown=timedelta(seconds=60),
+        concurrency=1,  # one call at a time: the circuit opens before the third is made
     )
     provider = gateway.provider(PHONE)
     assert await dispatcher.dispatch_due() == 4

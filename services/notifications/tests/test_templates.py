@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -172,8 +173,11 @@ def test_operator_inbox_messages_name_the_village_and_referral(event: str, langu
 
 
 def test_the_agency_webhook_payload_is_json_without_personal_data() -> None:
-    body = webhook_payload({**CONTEXT, "status": "created", "changed_at": "2026-11-24T01:00:00Z"})
+    event_id = uuid.uuid4()
+    ctx = {**CONTEXT, "status": "created", "changed_at": "2026-11-24T01:00:00Z"}
+    body = webhook_payload(ctx, event_id=event_id)
     assert json.loads(body) == {
+        "event_id": str(event_id),
         "type": "referral.created",
         "referral_id": "ref-0042",
         "program_code": "PKH",

@@ -12,7 +12,7 @@ DELIVERIES = Counter(
 ATTEMPTS = Counter(
     "rujukan_notifications_attempts_total",
     "Dispatch steps by channel and outcome (sent, retry, failed, skipped, waiting, deferred,"
-    " circuit_open)",
+    " circuit_open, released, taken_over)",
     ["channel", "outcome"],
 )
 SEND_DURATION = Histogram(
@@ -20,6 +20,17 @@ SEND_DURATION = Histogram(
     "Time a provider took to take (or refuse) one message",
     ["channel"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+TAKEOVERS = Counter(
+    "rujukan_notifications_takeovers_total",
+    "Deliveries taken over from a sender whose lease expired mid-send (it died or stalled):"
+    " each is sent again with the same idempotency handle",
+    ["channel"],
+)
+CLAIMS_LOST = Counter(
+    "rujukan_notifications_claims_lost_total",
+    "Results not recorded because the delivery had been taken over meanwhile",
+    ["channel"],
 )
 CIRCUIT_STATE = Gauge(
     "rujukan_notifications_circuit_state",

@@ -73,6 +73,12 @@ class NotificationSettings(ServiceSettings):
     operator_language: Literal["id", "en"] = "id"
     max_attempts: int = 5
     dispatch_poll_seconds: float = 0.1
+    #: deliveries claimed at once; a claim holds for the lease (longer than a send may take:
+    #: the SMTP and HTTP timeouts), then a row left ``sending`` is taken over and sent again
+    dispatch_batch: int = Field(20, ge=1)
+    dispatch_lease_seconds: float = Field(60.0, gt=0)
+    #: sends in flight at once per provider
+    send_concurrency: int = Field(8, ge=1)
     circuit_failure_threshold: int = 5
     circuit_cooldown_seconds: float = 60.0
     #: SMS/WhatsApp to one recipient: at most this many per window, the rest later

@@ -1,7 +1,14 @@
-"""SMS and WhatsApp over HTTP gateways: a generic, configured request shape, and Twilio."""
+"""SMS and WhatsApp over HTTP gateways: a generic, configured request shape, and Twilio.
+
+Every request carries ``Idempotency-Key: <delivery id>``: a message sent again after its sender
+died mid-send has the same key, and a gateway that honours the header drops the copy. A generic
+gateway that wants the id elsewhere (a ``messageId`` in the body) names it ``{id}``.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -11,6 +18,8 @@ from rujukan_notifications.domain.messages import Message
 from rujukan_notifications.settings import GenericGatewaySettings, TwilioSettings
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_PLACEHOLDER = re.compile(r"\{(to|body|id)\}")
 
 
 async def request(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> None:
@@ -25,16 +34,20 @@ async def request(client: httpx.AsyncClient, method: str, url: str, **kwargs: An
     raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}", retryable=retryable)
 
 
-def fill(template: Any, to: str, body: str) -> Any:
-    """Replace ``{to}`` and ``{body}`` in every string of a JSON-like template (no ``format``:
-    braces in a message stay what they are)."""
+def fill(template: Any, values: Mapping[str, str]) -> Any:
+    """Replace ``{to}``, ``{body}`` and ``{id}`` in every string of a JSON-like template, in one
+    pass (no ``format``: braces in a message, even ``{id}``, stay what they are)."""
     if isinstance(template, str):
-        return template.replace("{to}", to).replace("{body}", body)
+        return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
     if isinstance(template, dict):
-        return {k: fill(v, to, body) for k, v in template.items()}
+        return {k: fill(v, values) for k, v in template.items()}
     if isinstance(template, list):
-        return [fill(v, to, body) for v in template]
+        return [fill(v, values) for v in template]
     return template
+
+
+def idempotency(message: Message) -> dict[str, str]:
+    return {IDEMPOTENCY_HEADER: str(message.delivery_id)} if message.delivery_id else {}
 
 
 class GenericGateway:
@@ -47,15 +60,16 @@ class GenericGateway:
 
     async def send(self, recipient: str, message: Message) -> None:
         s = self._settings
-        body = fill(s.body, recipient, message.body)
-        kwargs: dict[str, Any] = {"headers": fill(s.headers, recipient, message.body)}
+        values = {"to": recipient, "body": message.body, "id": str(message.delivery_id or "")}
+        body = fill(s.body, values)
+        kwargs: dict[str, Any] = {"headers": idempotency(message) | fill(s.headers, values)}
         if s.method == "GET":
             kwargs["params"] = body
         elif s.encoding == "form":
             kwargs["data"] = body
         else:
             kwargs["json"] = body
-        await request(self._client, s.method, fill(s.url, recipient, message.body), **kwargs)
+        await request(self._client, s.method, fill(s.url, values), **kwargs)
 
 
 class TwilioGateway:
@@ -88,4 +102,5 @@ class TwilioGateway:
                 "Body": message.body,
             },
             auth=(s.account_sid, s.auth_token.get_secret_value()),
+            headers=idempotency(message),
         )

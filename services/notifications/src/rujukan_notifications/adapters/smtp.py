@@ -1,8 +1,15 @@
-"""E-mail over real SMTP (aiosmtplib)."""
+"""E-mail over real SMTP (aiosmtplib).
+
+Each message's ``Message-ID`` is derived from its delivery (``<delivery id@sender's domain>``):
+a copy sent again after a crash carries the same one, so mail stores and clients can tell it
+is the same message.
+"""
 
 from __future__ import annotations
 
+import socket
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 import aiosmtplib
 
@@ -16,6 +23,9 @@ class EmailChannel:
         self._port = port
         self._sender = sender
         self._timeout = timeout
+        self._domain = parseaddr(sender)[1].rpartition("@")[2] or "rujukan.local"
+        # aiosmtplib would look it up for every message (tens of ms each, in a thread)
+        self._local_hostname = socket.getfqdn()
 
     def provider(self, recipient: str) -> str:
         return "smtp"
@@ -26,6 +36,7 @@ class EmailChannel:
         mail["To"] = recipient
         mail["Subject"] = message.subject
         if message.delivery_id:
+            mail["Message-ID"] = f"<{message.delivery_id}@{self._domain}>"
             mail["X-Rujukan-Delivery"] = str(message.delivery_id)
         mail.set_content(message.body)
         try:
@@ -34,6 +45,7 @@ class EmailChannel:
                 hostname=self._host,
                 port=self._port,
                 timeout=self._timeout,
+                local_hostname=self._local_hostname,
                 start_tls=False,
                 use_tls=False,
             )

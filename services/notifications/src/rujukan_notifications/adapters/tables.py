@@ -48,12 +48,15 @@ deliveries = Table(
     Column("recipient_masked", Text, nullable=True),
     Column("template", Text, nullable=False),
     Column("context", Text, nullable=False),
-    Column("state", Text, nullable=False),
+    Column("state", Text, nullable=False),  # pending, sending, sent, failed, skipped
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # while ``sending``: the dispatcher that claimed the row and until when its claim holds
+    Column("claimed_by", Text, nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
     Index(
         "uq_deliveries_source_audience_channel",
         "source_event_id",
@@ -62,6 +65,7 @@ deliveries = Table(
         unique=True,
     ),
     Index("ix_deliveries_pending", "next_attempt_at", postgresql_where="state = 'pending'"),
+    Index("ix_deliveries_sending", "lease_until", postgresql_where="state = 'sending'"),
     Index("ix_deliveries_household_sent", "household_id", "sent_at"),
 )
 
@@ -77,7 +81,7 @@ delivery_attempts = Table(
         index=True,
     ),
     Column("attempt", Integer, nullable=False),  # the delivery's attempt count after this step
-    # sent, retry, failed, skipped, waiting, deferred, circuit_open
+    # sent, retry, failed, skipped, waiting, deferred, circuit_open, released, taken_over
     Column("outcome", Text, nullable=False),
     Column("provider", Text, nullable=True),
     Column("detail", Text, nullable=True),
@@ -88,7 +92,8 @@ delivery_attempts = Table(
 inbox_messages = Table(
     "inbox_messages",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),  # the delivery's id
+    # the delivery's id: a delivery sent twice is stored once
+    Column("id", UUID(as_uuid=True), primary_key=True),
     Column("recipient", Text, nullable=False),  # puskesos:<village>, supervisor:<regency>
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),

@@ -2,8 +2,13 @@
 
 The signature covers ``f"{timestamp}.{body}"``; it travels as
 ``X-Rujukan-Signature: v1=<hex>`` next to ``X-Rujukan-Timestamp`` (Unix seconds) and
-``X-Rujukan-Delivery`` (the delivery id: a second copy carries the same one). A receiver calls
-``verify_signature``, which refuses a bad signature and a timestamp outside the replay window.
+``X-Rujukan-Delivery`` (the delivery id). A receiver calls ``verify_signature``, which refuses a
+bad signature and a timestamp outside the replay window.
+
+The contract for agencies: an event may arrive more than once (a retry after a timeout, or a
+sender that died after the agency answered); every copy has the same ``event_id`` in the signed
+body (equal to ``X-Rujukan-Delivery``), a fresh timestamp and signature. Handle an event id once
+and answer 2xx to the copies.
 """
 
 from __future__ import annotations

@@ -101,11 +101,13 @@ def render_status(status: str, language: str, ctx: dict[str, Any]) -> Message:
     return render(f"status_{status}", language, ctx)
 
 
-def webhook_payload(ctx: dict[str, Any]) -> str:
+def webhook_payload(ctx: dict[str, Any], *, event_id: UUID) -> str:
     """What an agency receives for a new referral: ids and codes only, no personal data (the
-    agency reads the referral itself from its topic or the router's API)."""
+    agency reads the referral itself from its topic or the router's API). ``event_id`` is the
+    delivery's id: a copy sent again carries the same one, under the signature."""
     return orjson.dumps(
         {
+            "event_id": str(event_id),
             "type": "referral.created",
             "referral_id": ctx["referral_id"],
             "program_code": ctx["program_code"],

@@ -19,12 +19,11 @@ from rujukan_notifications.adapters.channels import build_channels
 from rujukan_notifications.domain.channels import RESIDENT_CHANNELS
 from rujukan_notifications.domain.policies import QuietHours
 from rujukan_notifications.service_layer.deliveries import (
-    DeliveryPolicy,
-    Dispatcher,
     Routing,
     plan_deliveries,
     remember_contact,
 )
+from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.consumer import ConsumerSpec, HandlerContext
 from rujukan_platform.runtime import Runtime
@@ -44,6 +43,9 @@ def delivery_policy(settings: NotificationSettings) -> DeliveryPolicy:
             ZoneInfo(settings.quiet_hours_timezone),
         ),
         operator_language=settings.operator_language,
+        batch=settings.dispatch_batch,
+        lease=timedelta(seconds=settings.dispatch_lease_seconds),
+        concurrency=settings.send_concurrency,
     )
 
 

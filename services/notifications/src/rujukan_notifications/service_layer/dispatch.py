@@ -1,0 +1,475 @@
+"""Sending due deliveries: claim, send, record — no transaction or row lock across a send.
+
+1. **Claim.** One short transaction, committed before any provider is called: up to ``batch``
+   due rows become ``sending`` with a lease (``lease_until``) in this dispatcher's name
+   (``claimed_by``), chosen with ``FOR UPDATE SKIP LOCKED`` so two dispatchers never claim one
+   row. A row still ``sending`` when its lease has expired was left by a sender that died or
+   stalled mid-send: it is *taken over* — a ``taken_over`` attempt (counted as an attempt, since
+   a message may have gone out, so a delivery that kills its sender every time still ends) and
+   ``rujukan_notifications_takeovers_total``.
+2. **Send.** Outside any transaction, at most ``concurrency`` sends at once per provider. Per
+   row: the recipient (a resident's contact may still be on its way: wait, then skip); quiet
+   hours and the per-recipient rate limit for SMS/WhatsApp (deferred, not an attempt); the
+   provider's circuit breaker (rescheduled, not an attempt); then the provider. A row that
+   waited half its lease for a send slot goes back to ``pending`` unsent (``released``) rather
+   than be taken over while it is being sent.
+3. **Record.** One short transaction per delivery, guarded by the claim: only the dispatcher
+   whose ``claimed_by`` and ``lease_until`` still match records; a row whose lease expired was
+   taken over, and the late result is dropped (``rujukan_notifications_claims_lost_total``). A
+   retryable failure is retried with exponential backoff and jitter until ``max_attempts``, then
+   dead-lettered (``failed``); a permanent one fails at once. Every step is a row in
+   ``delivery_attempts``; every final result (sent, failed, skipped) is published on
+   ``notifications.dispatched`` through the outbox.
+
+**A sender that died mid-send** (after the provider took the message, before the record) leaves
+its row ``sending``. After the lease the row is taken over and sent again — at least once rather
+than at most once: a resident who is never told of a decision is worse off than one told twice,
+and a copy needs the crash to fall in the milliseconds between the provider's answer and our
+commit. The copy carries the same idempotency handle, derived from the delivery id:
+
+* **e-mail**: the same ``Message-ID: <delivery id@sender's domain>``. Mail stores and clients
+  that dedupe (Gmail shows one message per Message-ID) show one; the others show two
+  identical messages that thread as one;
+* **SMS / WhatsApp**: the same ``Idempotency-Key: <delivery id>`` (and ``{id}`` in a generic
+  gateway's template). A gateway that honours it drops the copy; Twilio's Messages API does not
+  promise to, so there the resident may get the SMS twice;
+* **webhook**: the same ``event_id`` in the signed body and ``X-Rujukan-Delivery`` header;
+  agencies must drop an event id they have already handled (the webhook contract,
+  ``adapters/webhooks.py``);
+* **inbox**: the insert is keyed by the delivery id, so a second one changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rujukan_contracts.events import NotificationDispatchedV1
+from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
+from rujukan_notifications import metrics
+from rujukan_notifications.adapters.tables import contacts, deliveries, delivery_attempts, outbox
+from rujukan_notifications.domain.audience import mask_recipient
+from rujukan_notifications.domain.channels import PHONE_CHANNELS, Channel, DeliveryFailed
+from rujukan_notifications.domain.messages import Message, render, webhook_payload
+from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours, backoff
+from rujukan_platform.logging import get_logger, mask
+from rujukan_platform.outbox import stage
+
+log = get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    max_attempts: int = 5
+    failure_threshold: int = 5
+    cooldown: timedelta = timedelta(seconds=60)
+    rate_limit: int = 3
+    rate_window: timedelta = timedelta(hours=1)
+    quiet_hours: QuietHours | None = None
+    operator_language: str = "id"
+    #: rows claimed at once
+    batch: int = 20
+    #: how long a claim holds: longer than a send may take (the providers' timeouts)
+    lease: timedelta = timedelta(seconds=60)
+    #: sends in flight at once per provider
+    concurrency: int = 8
+
+
+@dataclass(slots=True)
+class _Step:
+    """What one dispatch step decided, recorded as one ``delivery_attempts`` row."""
+
+    outcome: str
+    attempts: int
+    detail: str | None = None
+    provider: str | None = None
+    duration_ms: int | None = None
+    retry_at: datetime | None = None  # set: the delivery goes back to pending until then
+    recipient: str | None = None
+
+
+@dataclass(slots=True)
+class _Send:
+    """A message to hand to a provider."""
+
+    channel: Channel
+    provider: str
+    address: str
+    message: Message
+    attempts: int
+
+
+@dataclass(slots=True)
+class _Known:
+    """What the claimed rows' steps read before any send: the residents' contacts and the
+    SMS/WhatsApp each household got in the rate window (sends of this batch added as they are
+    decided)."""
+
+    contacts: dict[UUID, Any]
+    phone_sends: defaultdict[UUID, list[datetime]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def dispatcher_id() -> str:
+    """Who claims: the host, the process, and one instance of it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: Mapping[str, Channel],
+        policy: DeliveryPolicy,
+        poll_seconds: float,
+        on_staged: Callable[[], None],
+        clock: Clock = utcnow,
+    ) -> None:
+        self.id = dispatcher_id()
+        self._sessions = sessions
+        self._channels = channels
+        self._policy = policy
+        self._poll = poll_seconds
+        self._on_staged = on_staged
+        self._clock = clock
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.dispatch_due()
+            except Exception:
+                log.exception("dispatcher failed; retrying")
+                handled = 0
+                await asyncio.sleep(1.0)
+            if not handled:
+                await asyncio.sleep(self._poll)
+
+    async def dispatch_due(self) -> int:
+        """Claim due rows (committed), send them, record each result; the number claimed."""
+        now = self._clock()
+        rows = await self._claim(now)
+        if not rows:
+            return 0
+        known = await self._known(rows, now)
+        decided = [(row, self._decide(row, known, now)) for row in rows]
+        await asyncio.gather(*(self._finish(row, plan) for row, plan in decided))
+        self._on_staged()
+        return len(rows)
+
+    def breaker(self, provider: str) -> CircuitBreaker:
+        if provider not in self.breakers:
+            self.breakers[provider] = CircuitBreaker(
+                threshold=self._policy.failure_threshold, cooldown=self._policy.cooldown
+            )
+        return self.breakers[provider]
+
+    # -- claim -------------------------------------------------------------------------------
+
+    async def _claim(self, now: datetime) -> list[Any]:
+        lease_until = now + self._policy.lease
+        async with self._sessions() as session, session.begin():
+            taken = await self._claim_where(
+                session,
+                (deliveries.c.state == "sending") & (deliveries.c.lease_until <= now),
+                deliveries.c.lease_until,
+                self._policy.batch,
+                lease_until,
+                takeover=True,
+            )
+            fresh = await self._claim_where(
+                session,
+                (deliveries.c.state == "pending") & (deliveries.c.next_attempt_at <= now),
+                deliveries.c.next_attempt_at,
+                self._policy.batch - len(taken),
+                lease_until,
+                takeover=False,
+            )
+            if taken:
+                await session.execute(
+                    delivery_attempts.insert(),
+                    [
+                        {
+                            "delivery_id": row.id,
+                            "attempt": row.attempts,
+                            "outcome": "taken_over",
+                            "detail": f"the lease of {row.previous_claimant} expired mid-send",
+                            "at": now,
+                        }
+                        for row in taken
+                    ],
+                )
+        for row in taken:
+            metrics.TAKEOVERS.labels(row.channel).inc()
+            metrics.ATTEMPTS.labels(row.channel, "taken_over").inc()
+            log.warning(
+                "delivery taken over",
+                referral_id=str(row.referral_id),
+                channel=row.channel,
+                previous=row.previous_claimant,
+                attempts=row.attempts,
+            )
+        return taken + fresh
+
+    async def _claim_where(
+        self,
+        session: AsyncSession,
+        due: ColumnElement[bool],
+        order: Any,
+        limit: int,
+        lease_until: datetime,
+        *,
+        takeover: bool,
+    ) -> list[Any]:
+        """``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: the rows
+        claimed, with the claimant they were taken from."""
+        if limit <= 0:
+            return []
+        chosen = (
+            select(deliveries.c.id, deliveries.c.claimed_by.label("previous_claimant"))
+            .where(due)
+            .order_by(order)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("chosen")
+        )
+        values: dict[str, Any] = {
+            "state": "sending",
+            "claimed_by": self.id,
+            "lease_until": lease_until,
+        }
+        if takeover:
+            values["attempts"] = deliveries.c.attempts + 1
+        result = await session.execute(
+            deliveries.update()
+            .where(deliveries.c.id == chosen.c.id)
+            .values(values)
+            .returning(*deliveries.c, chosen.c.previous_claimant)
+        )
+        return list(result.all())
+
+    # -- decide ------------------------------------------------------------------------------
+
+    async def _known(self, rows: Sequence[Any], now: datetime) -> _Known:
+        households = {r.household_id for r in rows if r.audience == "resident"}
+        phones = {r.household_id for r in rows if r.channel in PHONE_CHANNELS}
+        async with self._sessions() as session:
+            found = (
+                await session.execute(
+                    select(contacts).where(contacts.c.household_id.in_(households))
+                )
+            ).all()
+            known = _Known({c.household_id: c for c in found})
+            if phones:
+                sent = await session.execute(
+                    select(deliveries.c.household_id, deliveries.c.sent_at)
+                    .where(
+                        deliveries.c.household_id.in_(phones),
+                        deliveries.c.channel.in_(PHONE_CHANNELS),
+                        deliveries.c.state == "sent",
+                        deliveries.c.sent_at > now - self._policy.rate_window,
+                    )
+                    .order_by(deliveries.c.sent_at)
+                )
+                for household_id, sent_at in sent:
+                    known.phone_sends[household_id].append(sent_at)
+        return known
+
+    def _decide(self, row: Any, known: _Known, now: datetime) -> _Step | _Send:
+        """What to do with a claimed row, before any provider is called (in claim order, so
+        the rate limit counts the sends this batch decides)."""
+        attempts = row.attempts + 1
+        if row.attempts >= self._policy.max_attempts:  # taken over after its last attempt
+            return _Step("failed", row.attempts, "the sender died during the last attempt")
+        channel = self._channels.get(row.channel)
+        if channel is None:
+            return _Step("skipped", attempts, f"no {row.channel} provider is configured")
+        if row.audience == "resident":
+            contact = known.contacts.get(row.household_id)
+            if contact is None:
+                if attempts < self._policy.max_attempts:
+                    retry_at = now + _backoff(attempts)
+                    return _Step("waiting", attempts, "no consented contact yet", retry_at=retry_at)
+                return _Step("skipped", attempts, "no consented contact")
+            address = contact.email if row.channel == "email" else contact.phone
+            if row.channel not in contact.channels or not address:
+                return _Step("skipped", attempts, f"the resident did not consent to {row.channel}")
+            language = contact.language
+        else:
+            address, language = row.address, self._policy.operator_language
+        if row.channel in PHONE_CHANNELS:
+            deferred = self._deferral(known.phone_sends[row.household_id], now)
+            if deferred is not None:
+                until, why = deferred
+                return _Step("deferred", row.attempts, why, retry_at=until)
+            known.phone_sends[row.household_id].append(now)
+        message = self._message(row, language)
+        return _Send(channel, channel.provider(address), address, message, attempts)
+
+    def _deferral(self, sent: list[datetime], now: datetime) -> tuple[datetime, str] | None:
+        """Quiet hours, then the per-recipient rate limit (SMS and WhatsApp to one household)."""
+        quiet = self._policy.quiet_hours
+        until = quiet.until(now) if quiet else None
+        if quiet and until:
+            return until, f"quiet hours until {until.astimezone(quiet.zone):%H:%M}"
+        limit, window = self._policy.rate_limit, self._policy.rate_window
+        if len(sent) < limit:
+            return None
+        return sent[-limit] + window, f"rate limit: {limit} per {window.total_seconds():.0f} s"
+
+    def _message(self, row: Any, language: str) -> Message:
+        ctx = orjson.loads(row.context)
+        if row.channel == "webhook":
+            body = webhook_payload(ctx, event_id=row.id)
+            return Message(subject="referral.created", body=body, delivery_id=row.id)
+        names = ctx.get("program_name") or {}
+        ctx["program_name"] = names.get(language) or names.get("id") or ctx["program_code"]
+        rendered = render(row.template, language, ctx)
+        return Message(rendered.subject, rendered.body, delivery_id=row.id)
+
+    # -- send and record ---------------------------------------------------------------------
+
+    async def _finish(self, row: Any, plan: _Step | _Send) -> None:
+        step = plan if isinstance(plan, _Step) else await self._send(row, plan)
+        await self._record(row, step)
+
+    async def _send(self, row: Any, send: _Send) -> _Step:
+        slots = self._slots.setdefault(send.provider, asyncio.Semaphore(self._policy.concurrency))
+        async with slots:
+            now = self._clock()
+            if now >= row.lease_until - self._policy.lease / 2:
+                detail = "no send slot within half the lease"
+                return _Step("released", row.attempts, detail, retry_at=now)
+            breaker = self.breaker(send.provider)
+            if not breaker.allows(now):
+                retry_at = max(breaker.retry_at, now + timedelta(seconds=1))
+                detail = f"{send.provider} circuit open"
+                return _Step("circuit_open", row.attempts, detail, send.provider, retry_at=retry_at)
+            started = time.perf_counter()
+            try:
+                await send.channel.send(send.address, send.message)
+                failure = None
+            except DeliveryFailed as exc:
+                failure = exc
+            except Exception as exc:  # an unexpected error from a provider: assume it may pass
+                failure = DeliveryFailed(f"{type(exc).__name__}: {exc}", retryable=True)
+            elapsed = time.perf_counter() - started
+        metrics.SEND_DURATION.labels(row.channel).observe(elapsed)
+        if failure is not None and failure.retryable:
+            breaker.failed(now)
+        else:
+            breaker.succeeded()
+        metrics.CIRCUIT_STATE.labels(send.provider).set(metrics.CIRCUIT_VALUES[breaker.state])
+        ms = round(elapsed * 1000)
+        masked = mask_recipient(row.channel, send.address)
+        attempts = send.attempts
+        if failure is None:
+            return _Step("sent", attempts, None, send.provider, ms, recipient=masked)
+        reason = mask(str(failure))[:300]
+        if failure.retryable and attempts < self._policy.max_attempts:
+            return _Step("retry", attempts, reason, send.provider, ms, now + _backoff(attempts))
+        return _Step("failed", attempts, reason, send.provider, ms, recipient=masked)
+
+    async def _record(self, row: Any, step: _Step) -> None:
+        """In its own transaction, only while the claim is still ours."""
+        now = self._clock()
+        if step.retry_at is not None:
+            values: dict[str, Any] = {"state": "pending", "next_attempt_at": step.retry_at}
+        else:
+            values = {
+                "state": step.outcome,  # sent, failed or skipped
+                "sent_at": now if step.outcome == "sent" else None,
+                "recipient_masked": step.recipient,
+            }
+        values |= {
+            "attempts": step.attempts,
+            "last_error": step.detail,
+            "claimed_by": None,
+            "lease_until": None,
+        }
+        async with self._sessions() as session, session.begin():
+            ours = await session.scalar(
+                deliveries.update()
+                .where(
+                    deliveries.c.id == row.id,
+                    deliveries.c.state == "sending",
+                    deliveries.c.claimed_by == self.id,
+                    deliveries.c.lease_until == row.lease_until,
+                )
+                .values(values)
+                .returning(deliveries.c.id)
+            )
+            if ours is None:
+                metrics.CLAIMS_LOST.labels(row.channel).inc()
+                log.warning(
+                    "claim lost: the delivery was taken over, its result is not recorded",
+                    referral_id=str(row.referral_id),
+                    channel=row.channel,
+                    outcome=step.outcome,
+                )
+                return
+            await session.execute(
+                delivery_attempts.insert().values(
+                    delivery_id=row.id,
+                    attempt=step.attempts,
+                    outcome=step.outcome,
+                    provider=step.provider,
+                    detail=step.detail,
+                    duration_ms=step.duration_ms,
+                    at=now,
+                )
+            )
+            if step.retry_at is None:
+                event = _dispatched(row, step, now)
+                await stage(session, outbox, [(NOTIFICATIONS_DISPATCHED, event)])
+        metrics.ATTEMPTS.labels(row.channel, step.outcome).inc()
+        if step.retry_at is None:
+            metrics.DELIVERIES.labels(row.channel, step.outcome).inc()
+            log.info(
+                "notification " + step.outcome,
+                referral_id=str(row.referral_id),
+                channel=row.channel,
+                audience=row.audience,
+                recipient=step.recipient,
+                template=row.template,
+                attempts=step.attempts,
+            )
+
+
+def _dispatched(row: Any, step: _Step, now: datetime) -> NotificationDispatchedV1:
+    return NotificationDispatchedV1(
+        notification_id=row.id,
+        referral_id=row.referral_id,
+        channel=row.channel,
+        recipient=step.recipient or "-",
+        template=row.template,
+        result=step.outcome,
+        attempts=step.attempts,
+        detail=step.detail,
+        dispatched_at=now,
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=backoff(attempts))
