@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from rujukan_notifications.adapters.tables import metadata
 from rujukan_notifications.domain.messages import load_templates
-from rujukan_notifications.entrypoints import api
+from rujukan_notifications.entrypoints import alerts, api
 from rujukan_notifications.entrypoints.consumers import NotificationState
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.consumer import ConsumerSpec
@@ -31,7 +31,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         settings=runtime.settings,
         title="Rujukan notifications",
         description="Tells residents of every change to their referrals, over real channels.",
-        routers=[api.router(runtime)],
+        routers=[api.router(runtime), alerts.router(runtime)],
         lifespan=runtime.lifespan,
         readiness=runtime.readiness,
     )

@@ -94,9 +94,13 @@ inbox_messages = Table(
     metadata,
     # the delivery's id: a delivery sent twice is stored once
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("recipient", Text, nullable=False),  # puskesos:<village>, supervisor:<regency>
+    Column("recipient", Text, nullable=False),  # puskesos:<village>, supervisor:<regency>, ops
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # an Alertmanager alert: "<fingerprint>/<startsAt>", and firing or resolved
+    Column("alert_key", Text, nullable=True),
+    Column("alert_status", Text, nullable=True),
+    Index("uq_inbox_messages_alert_key", "alert_key", unique=True),
     Index("ix_inbox_messages_recipient_created", "recipient", "created_at"),
 )

@@ -1,0 +1,30 @@
+"""``POST /v1/alerts/alertmanager``: Alertmanager's webhook receiver, for administrators only
+(Alertmanager sends a token issued with ``token issue --role admin --subject alertmanager``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from rujukan_notifications.domain.alerts import AlertmanagerWebhook, AlertsFiled
+from rujukan_notifications.service_layer.alerts import file_alerts
+from rujukan_platform.auth import CurrentPrincipal, require_role
+from rujukan_platform.problems import PROBLEM
+from rujukan_platform.runtime import Runtime
+
+
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["alerts"])
+
+    @api.post(
+        "/alerts/alertmanager",
+        summary="Alertmanager's alerts into the operators' inbox (GET /v1/inbox?recipient=ops)",
+        responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+    )
+    async def alertmanager(
+        payload: AlertmanagerWebhook, principal: CurrentPrincipal
+    ) -> AlertsFiled:
+        require_role(principal, "admin")
+        async with runtime.sessions() as session, session.begin():
+            return AlertsFiled(alerts=await file_alerts(session, payload.alerts))
+
+    return api
