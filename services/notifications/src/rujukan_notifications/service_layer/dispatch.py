@@ -173,8 +173,14 @@ class Dispatcher:
         if not rows:
             return 0
         known = await self._known(rows, now)
-        decided = [(row, self._decide(row, known, now)) for row in rows]
-        await asyncio.gather(*(self._finish(row, plan) for row, plan in decided))
+        plans = [(row, self._decide(row, known, now)) for row in rows]
+        for row, plan in plans:
+            if isinstance(plan, _Step):
+                await self._record(row, plan)
+        sends = [self._send(row, plan) for row, plan in plans if isinstance(plan, _Send)]
+        for failed in await asyncio.gather(*sends, return_exceptions=True):
+            if isinstance(failed, Exception):  # left `sending`: taken over after its lease
+                log.error("recording a send failed", error=mask(repr(failed))[:300])
         self._on_staged()
         return len(rows)
 
@@ -230,7 +236,7 @@ class Dispatcher:
                 previous=row.previous_claimant,
                 attempts=row.attempts,
             )
-        return taken + fresh
+        return taken + sorted(fresh, key=lambda r: r.next_attempt_at)
 
     async def _claim_where(
         self,
@@ -350,31 +356,33 @@ class Dispatcher:
 
     # -- send and record ---------------------------------------------------------------------
 
-    async def _finish(self, row: Any, plan: _Step | _Send) -> None:
-        step = plan if isinstance(plan, _Step) else await self._send(row, plan)
-        await self._record(row, step)
-
-    async def _send(self, row: Any, send: _Send) -> _Step:
+    async def _send(self, row: Any, send: _Send) -> None:
+        """In one of the provider's slots: send and record (so the dispatcher holds at most
+        ``concurrency`` database sessions per provider)."""
         slots = self._slots.setdefault(send.provider, asyncio.Semaphore(self._policy.concurrency))
         async with slots:
-            now = self._clock()
-            if now >= row.lease_until - self._policy.lease / 2:
-                detail = "no send slot within half the lease"
-                return _Step("released", row.attempts, detail, retry_at=now)
-            breaker = self.breaker(send.provider)
-            if not breaker.allows(now):
-                retry_at = max(breaker.retry_at, now + timedelta(seconds=1))
-                detail = f"{send.provider} circuit open"
-                return _Step("circuit_open", row.attempts, detail, send.provider, retry_at=retry_at)
-            started = time.perf_counter()
-            try:
-                await send.channel.send(send.address, send.message)
-                failure = None
-            except DeliveryFailed as exc:
-                failure = exc
-            except Exception as exc:  # an unexpected error from a provider: assume it may pass
-                failure = DeliveryFailed(f"{type(exc).__name__}: {exc}", retryable=True)
-            elapsed = time.perf_counter() - started
+            await self._record(row, await self._attempt(row, send))
+
+    async def _attempt(self, row: Any, send: _Send) -> _Step:
+        now = self._clock()
+        if now >= row.lease_until - self._policy.lease / 2:
+            return _Step(
+                "released", row.attempts, "no send slot within half the lease", retry_at=now
+            )
+        breaker = self.breaker(send.provider)
+        if not breaker.allows(now):
+            retry_at = max(breaker.retry_at, now + timedelta(seconds=1))
+            detail = f"{send.provider} circuit open"
+            return _Step("circuit_open", row.attempts, detail, send.provider, retry_at=retry_at)
+        started = time.perf_counter()
+        try:
+            await send.channel.send(send.address, send.message)
+            failure = None
+        except DeliveryFailed as exc:
+            failure = exc
+        except Exception as exc:  # an unexpected error from a provider: assume it may pass
+            failure = DeliveryFailed(f"{type(exc).__name__}: {exc}", retryable=True)
+        elapsed = time.perf_counter() - started
         metrics.SEND_DURATION.labels(row.channel).observe(elapsed)
         if failure is not None and failure.retryable:
             breaker.failed(now)
