@@ -204,7 +204,7 @@ cluster_id_of() { sed -n 's/^cluster\.id=//p' "$1/meta.properties" 2>/dev/null |
 # it is emptied and formatted again.
 format_storage() {
   if [[ -n "$RECORDED" && "$RECORDED" != "$BROKERS" ]]; then
-    die "$FIRST_DIR was formatted for $RECORDED broker(s), not $BROKERS. Use BROKERS=$RECORDED, or stop it and remove $RUJUKAN_STATE_DIR/kafka-* to start afresh (topics and offsets are lost)."
+    die "$FIRST_DIR was formatted for $RECORDED broker(s), not $BROKERS. Use BROKERS=$RECORDED, or start afresh: stop it and remove $RUJUKAN_STATE_DIR/kafka-* (topics and offsets are lost; after make down, remove the whole $RUJUKAN_STATE_DIR: the databases expect those topics)."
   fi
   local b cluster_id="" id
   for b in $(brokers); do
