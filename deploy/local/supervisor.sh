@@ -110,6 +110,31 @@ supervisord_pid() {
   echo "$pid"
 }
 
+# Programs of this state dir's supervisord still running without it (it was SIGKILLed):
+# supervisord puts its socket's URL in every program's environment.
+orphans() {
+  local env pid
+  for env in /proc/[0-9]*/environ; do
+    { tr '\0' '\n' <"$env"; } 2>/dev/null | grep -qxF "SUPERVISOR_SERVER_URL=unix://$SOCK" || continue
+    pid="${env#/proc/}"
+    echo "${pid%/environ}"
+  done
+}
+
+# SIGTERM to the given pids, SIGKILL to those still alive after 30 s.
+terminate() {
+  (($# > 0)) || return 0
+  kill -TERM "$@" 2>/dev/null || true
+  local i pid alive
+  for ((i = 0; i < 300; i++)); do
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || return 0
+    sleep 0.1
+  done
+  kill -KILL "$@" 2>/dev/null || true
+}
+
 cmd_start() {
   [[ -x "$VENV/bin/supervisord" ]] || die "no supervisord in $VENV (run deploy/local/install-python.sh)"
   command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null \
@@ -123,6 +148,13 @@ cmd_start() {
     return 0
   fi
   rm -f "$PID_FILE"
+  local left
+  left="$(orphans)"
+  if [[ -n "$left" ]]; then
+    say "stopping programs left by a supervisord that died (pid $(echo $left))"
+    # shellcheck disable=SC2086
+    terminate $left
+  fi
   # supervisord daemonizes (its own session: Ctrl-C in `make` does not reach it).
   "$VENV/bin/supervisord" -c "$CONF"
   local i
@@ -138,12 +170,16 @@ cmd_stop() {
   local pid
   if ! pid="$(supervisord_pid)"; then
     rm -f "$PID_FILE"
+    local left
+    left="$(orphans)"
+    if [[ -n "$left" ]]; then
+      say "stopping programs left by a supervisord that died (pid $(echo $left))"
+      # shellcheck disable=SC2086
+      terminate $left
+    fi
     say "not running"
     return 0
   fi
-  # If supervisord must be killed, its programs would live on: note their pids first.
-  local children
-  children="$(ctl pid all 2>/dev/null | grep -E '^[1-9][0-9]*$' || true)"
   kill -TERM "$pid"
   local i
   for ((i = 0; i < 600; i++)); do   # 60 s: programs get 30 s each, stopped together
@@ -152,7 +188,9 @@ cmd_stop() {
   done
   if kill -0 "$pid" 2>/dev/null; then
     say "supervisord did not stop within 60s: SIGKILL to it and its programs"
-    kill -KILL "$pid" $children 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+    # shellcheck disable=SC2046
+    kill -KILL $(orphans) 2>/dev/null || true
   fi
   rm -f "$PID_FILE"
   say "stopped supervisord (pid $pid) and its programs"
