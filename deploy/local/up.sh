@@ -34,7 +34,7 @@ bash "$here/supervisor.sh" start
 # Wait until every service answers /readyz; a program that gave up (FATAL) fails `make up`.
 wait_ready() {  # name url
   local name="$1" url="$2" state
-  for _ in $(seq 1 180); do
+  for _ in $(seq 1 360); do   # 3 min: a loaded 2-core machine starts a service in 2
     if curl -fsS "$url" >/dev/null 2>&1; then return 0; fi
     state="$("${UV_PROJECT_ENVIRONMENT:-$REPO_ROOT/.venv}/bin/supervisorctl" \
       -c "$RUJUKAN_STATE_DIR/supervisor/supervisord.conf" status "$name" 2>/dev/null | awk '{print $2}')"
