@@ -356,3 +356,29 @@ async def test_http_gateways_carry_the_delivery_id_as_idempotency_key_on_every_t
     keys = Counter(r.headers["idempotency-key"] for r in http_peer.requests)
     assert sorted(keys.values()) == [1, 2]  # the retried one twice, with its own key
     assert {r.json()["ref"] for r in http_peer.requests if r.path == "/sms"} == {ids["sms"]}
+
+
+class Unanswering:
+    """A provider that takes the connection and never answers."""
+
+    def provider(self, recipient: str) -> str:
+        return "smtp"
+
+    async def send(self, recipient: str, message: Message) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_send_that_outlives_most_of_its_lease_is_abandoned_before_a_takeover(
+    notifications: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    """The dispatcher gives up on a provider while its claim still holds and records a retry,
+    so no other dispatcher can take the row over meanwhile."""
+    await emails(notifications, make_intake, make_status)
+    dispatcher = notifications.dispatcher(
+        channels={"email": Unanswering()}, clock=clock(), lease=timedelta(seconds=2)
+    )
+    assert await dispatcher.dispatch_due() == 1  # after 1.8 s: the lease less a tenth
+    [row] = await notifications.rows("SELECT * FROM deliveries")
+    assert row.state == "pending" and row.attempts == 1 and row.claimed_by is None
+    assert row.last_error == "no answer within 2 s"
+    assert await history(notifications, row.id) == ["retry"]

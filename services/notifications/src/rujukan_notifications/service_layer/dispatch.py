@@ -11,8 +11,9 @@
    row: the recipient (a resident's contact may still be on its way: wait, then skip); quiet
    hours and the per-recipient rate limit for SMS/WhatsApp (deferred, not an attempt); the
    provider's circuit breaker (rescheduled, not an attempt); then the provider. A row that
-   waited half its lease for a send slot goes back to ``pending`` unsent (``released``) rather
-   than be taken over while it is being sent.
+   waited half its lease for a send slot goes back to ``pending`` unsent (``released``), and a
+   send still running when the lease is nearly over is abandoned as a retryable failure: a
+   claim is never taken over while its dispatcher lives.
 3. **Record.** One short transaction per delivery, guarded by the claim: only the dispatcher
    whose ``claimed_by`` and ``lease_until`` still match records; a row whose lease expired was
    taken over, and the late result is dropped (``rujukan_notifications_claims_lost_total``). A
@@ -374,10 +375,15 @@ class Dispatcher:
             retry_at = max(breaker.retry_at, now + timedelta(seconds=1))
             detail = f"{send.provider} circuit open"
             return _Step("circuit_open", row.attempts, detail, send.provider, retry_at=retry_at)
+        # a send never outlives its claim: what is left of the lease, less a tenth to record
+        budget = (row.lease_until - now - self._policy.lease / 10).total_seconds()
         started = time.perf_counter()
         try:
-            await send.channel.send(send.address, send.message)
+            async with asyncio.timeout(budget):
+                await send.channel.send(send.address, send.message)
             failure = None
+        except TimeoutError:
+            failure = DeliveryFailed(f"no answer within {budget:.0f} s", retryable=True)
         except DeliveryFailed as exc:
             failure = exc
         except Exception as exc:  # an unexpected error from a provider: assume it may pass
