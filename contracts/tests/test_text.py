@@ -249,3 +249,11 @@ def test_a_program_event_with_a_control_character_in_its_rule_is_refused() -> No
     ProgramPublishedV1.model_validate(event)
     with pytest.raises(ValidationError):
         ProgramPublishedV1.model_validate({**event, "rule": {**event["rule"], "cel": "'\x00'"}})
+
+
+def test_dates_are_text_not_seconds_since_1970() -> None:
+    with pytest.raises(ValidationError, match="ISO 8601"):
+        TypeAdapter(ConsentTime).validate_python(0)
+    with pytest.raises(ValidationError, match="ISO 8601"):
+        TypeAdapter(BirthDate).validate_json("86400")
+    assert TypeAdapter(BirthDate).validate_json('"1984-03-12"') == date(1984, 3, 12)

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Final
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -109,6 +109,16 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _written_out(value: Any) -> Any:
+    """A date is written as ISO 8601 text, as the schema says; pydantic alone would also take a
+    number as seconds since 1970, so ``"given_at": 0`` would be 1970-01-01."""
+    if isinstance(value, int | float):
+        raise PydanticCustomError(
+            "date_type", "harus berupa teks ISO 8601 / must be ISO 8601 text (e.g. 2026-11-24)"
+        )
+    return value
+
+
 def _not_in_future(value: date) -> date:
     # a day of slack: the producer's "today" may be a time zone ahead of the reader's
     if value > datetime.now(UTC).date() + timedelta(days=1):
@@ -143,10 +153,15 @@ Phone = Annotated[
 ]
 """A phone number anyone can dial, kept in E.164 (``+6281234567890``)."""
 
-BirthDate = Annotated[date, Field(ge=EARLIEST_BIRTH_DATE), AfterValidator(_not_in_future)]
+BirthDate = Annotated[
+    date,
+    Field(ge=EARLIEST_BIRTH_DATE),
+    BeforeValidator(_written_out),
+    AfterValidator(_not_in_future),
+]
 """A birth date from 1900-01-01, not in the future."""
 
-ConsentTime = Annotated[datetime, AfterValidator(_not_after_now)]
+ConsentTime = Annotated[datetime, BeforeValidator(_written_out), AfterValidator(_not_after_now)]
 """When consent was given: not in the future beyond five minutes of clock skew."""
 
 

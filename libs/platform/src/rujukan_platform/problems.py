@@ -59,8 +59,10 @@ PROBLEM: dict[str, Any] = {
     "content": {PROBLEM_JSON: {"schema": ProblemDetails.model_json_schema()}}
 }
 
-#: what any route may answer: a body over the limit, a refused field, a server away
+#: what any route may answer: an unreadable body, a body over the limit, a refused field, a
+#: server away
 COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read as JSON text (UTF-8)", **PROBLEM},
     413: {"description": "The request body is over the limit; it was not read", **PROBLEM},
     422: {"description": "A field was refused: `errors` names each one and why", **PROBLEM},
     503: {

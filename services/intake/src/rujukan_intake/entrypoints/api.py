@@ -191,7 +191,7 @@ def router(runtime: Runtime) -> APIRouter:
         )
 
     @api.get(
-        "/intakes/{intake_id}",
+        "/intakes/{intake_id:uuid}",  # only a UUID: /intakes/batch is another resource
         response_model=IntakeView,
         summary="An intake and the current status of its referrals",
         responses={401: PROBLEM, 404: PROBLEM},
