@@ -1,4 +1,4 @@
-"""Broker-side operations for the CLI: topics, tailing with decoding, lag, DLQ inspect/replay."""
+"""Broker-side operations for the CLI: topics, tailing with decoding, lag (DLQs: ``dlq``)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
-from rujukan_platform.kafka import make_producer, security_options
-
-DLQ_HEADERS = (
-    "dlq_reason",
-    "dlq_consumer",
-    "dlq_source_topic",
-    "dlq_source_partition",
-    "dlq_source_offset",
-    "dlq_failed_at",
-)
-REPLAY_GROUP = "rujukan-dlq-replay"
+from rujukan_platform.kafka import security_options
 
 
 def decode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
@@ -45,13 +35,13 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
         out["data"] = orjson.loads(record.value) if record.value else None
     except orjson.JSONDecodeError:
         out["data"] = (record.value or b"").decode("utf-8", "replace")
-    dlq = {k.removeprefix("dlq_"): headers[k] for k in DLQ_HEADERS if k in headers}
+    dlq = {k.removeprefix("dlq_"): v for k, v in headers.items() if k.startswith("dlq_")}
     if dlq:
         out["dead_letter"] = dlq
     return out
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+async def partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
     cluster = await consumer._client.fetch_all_metadata()
     numbers = cluster.partitions_for_topic(topic)
     if not numbers:
@@ -102,7 +92,7 @@ async def read(
     await consumer.start()
     seen = 0
     try:
-        tps = await _partitions(consumer, topic)
+        tps = await partitions(consumer, topic)
         consumer.assign(tps)
         await consumer._client.force_metadata_update()
         if from_beginning:
@@ -163,64 +153,3 @@ async def consumer_lag(bootstrap: str, group: str | None = None) -> list[GroupLa
     finally:
         await consumer.stop()
         await admin.close()
-
-
-async def replay_dlq(
-    bootstrap: str,
-    dlq_topic: str,
-    *,
-    apply: bool,
-    limit: int | None,
-    on_record: Callable[[dict[str, Any]], None],
-) -> int:
-    """Send dead letters back to their source topic (their ``dlq_*`` headers removed).
-
-    Progress is committed in the ``rujukan-dlq-replay`` group, so a message is replayed once;
-    a dry run reads from the same position and commits nothing."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=f"{REPLAY_GROUP}.{dlq_topic}",
-        enable_auto_commit=False,
-        **security_options(),
-        auto_offset_reset="earliest",
-    )
-    producer = make_producer(bootstrap, client_id="rujukan-dlq-replay")
-    await consumer.start()
-    await producer.start()
-    count = 0
-    try:
-        tps = await _partitions(consumer, dlq_topic)
-        consumer.assign(tps)
-        await consumer._client.force_metadata_update()
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            committed = await consumer.committed(tp)
-            if committed is None:
-                await consumer.seek_to_beginning(tp)
-            else:
-                consumer.seek(tp, committed)
-        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
-            batch = await consumer.getmany(timeout_ms=500)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset >= ends[tp] or (limit is not None and count >= limit):
-                        continue
-                    info = decode(record)
-                    source = (info.get("dead_letter") or {}).get(
-                        "source_topic"
-                    ) or dlq_topic.removesuffix(".dlq")
-                    info["replay_to"] = source
-                    on_record(info)
-                    count += 1
-                    if apply:
-                        headers = [(k, v) for k, v in record.headers or () if k not in DLQ_HEADERS]
-                        await producer.send_and_wait(
-                            source, record.value, key=record.key, headers=headers
-                        )
-                        await consumer.commit({tp: record.offset + 1})
-            if limit is not None and count >= limit:
-                break
-        return count
-    finally:
-        await producer.stop()
-        await consumer.stop()

@@ -3,7 +3,8 @@
 rujukan up | down | status
 rujukan topics list | topics tail TOPIC
 rujukan lag [--group G]
-rujukan dlq inspect TOPIC.dlq | dlq replay TOPIC.dlq [--apply]
+rujukan dlq inspect TOPIC.dlq | dlq replay TOPIC.dlq [--apply] [--reason R] [--consumer C]
+    [--from-offset N] [--to-offset N] [--limit N]
 rujukan referral trace ID
 rujukan catalogue export DIR | catalogue import DIR
 rujukan intake import FILE
@@ -19,21 +20,23 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Coroutine, Iterator
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
 import typer
 import yaml
+from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from rujukan_cli import dlq as dlq_ops
 from rujukan_cli import kafka_ops
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
@@ -57,6 +60,7 @@ for sub, name in (
 
 REPO = Path(__file__).resolve().parents[4]
 console = Console()
+errors = Console(stderr=True)
 URLS = {
     "intake": os.environ.get("RUJUKAN_INTAKE_URL", "http://127.0.0.1:8001"),
     "program-registry": os.environ.get("RUJUKAN_REGISTRY_URL", "http://127.0.0.1:8002"),
@@ -64,10 +68,23 @@ URLS = {
     "notifications": os.environ.get("RUJUKAN_NOTIFICATIONS_URL", "http://127.0.0.1:8004"),
 }
 JsonOption = typer.Option(False, "--json", help="machine-readable output")
+T = TypeVar("T")
 
 
 def bootstrap() -> str:
     return os.environ.get("RUJUKAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+
+
+def on_broker(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a broker operation; its expected failures as one line and an exit code."""
+    try:
+        return asyncio.run(coroutine)
+    except (LookupError, dlq_ops.NotADeadLetterTopic) as exc:
+        errors.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+    except KafkaError as exc:
+        errors.print(f"[red]broker {bootstrap()}: {escape(str(exc) or type(exc).__name__)}[/red]")
+        raise typer.Exit(1) from exc
 
 
 def token() -> str:
@@ -150,7 +167,7 @@ def status(as_json: bool = JsonOption) -> None:
 @topics.command("list")
 def topics_list(as_json: bool = JsonOption) -> None:
     """Every topic with its partitions and message count."""
-    rows = asyncio.run(kafka_ops.list_topics(bootstrap()))
+    rows = on_broker(kafka_ops.list_topics(bootstrap()))
     emit(rows, as_json, ["topic", "partitions", "messages"], "Topics")
 
 
@@ -174,20 +191,16 @@ def topics_tail(
             )
             console.print_json(data=record.get("data"))
 
-    try:
-        asyncio.run(
-            kafka_ops.read(
-                bootstrap(),
-                topic,
-                from_beginning=from_beginning,
-                limit=limit,
-                on_record=show,
-                follow=follow,
-            )
+    on_broker(
+        kafka_ops.read(
+            bootstrap(),
+            topic,
+            from_beginning=from_beginning,
+            limit=limit,
+            on_record=show,
+            follow=follow,
         )
-    except LookupError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    )
 
 
 @app.command()
@@ -202,61 +215,127 @@ def lag(group: str | None = typer.Option(None), as_json: bool = JsonOption) -> N
             "end": g.end,
             "lag": g.lag,
         }
-        for g in asyncio.run(kafka_ops.consumer_lag(bootstrap(), group))
+        for g in on_broker(kafka_ops.consumer_lag(bootstrap(), group))
     ]
     emit(rows, as_json, ["group", "topic", "partition", "committed", "end", "lag"], "Lag")
 
 
+ReasonOption = typer.Option(None, "--reason", help="only reasons containing this (any case)")
+ConsumerOption = typer.Option(None, "--consumer", help="only those this consumer dead-lettered")
+FromOption = typer.Option(None, "--from-offset", min=0, help="only from this DLQ offset on")
+ToOption = typer.Option(None, "--to-offset", min=0, help="only up to this DLQ offset")
+
+
+def _when(value: str | None) -> str:
+    """An ISO 8601 instant from a header, as an operator reads it (UTC, to the second)."""
+    if not value:
+        return "-"
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return (at.astimezone(UTC) if at.tzinfo else at).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def show_dead_letter(record: dict[str, Any]) -> None:
+    """One dead letter as a short block: why it failed, where from, when, how often."""
+    dead = record.get("dead_letter") or {}
+    state = "replayed" if record.get("replayed") else "not replayed"
+    source = f"{dead.get('source_topic', '?')}:{dead.get('source_partition', '?')}"
+    source += f"@{dead.get('source_offset', '?')}"
+    console.print(
+        f"[bold]{escape(record['topic'])}@{record['offset']}[/bold] ({state}) "
+        f"{escape(str(record.get('type') or record.get('envelope_error')))} key={record['key']}"
+    )
+    for label, value in (
+        ("reason", dead.get("reason", "-")),
+        ("exception", dead.get("exception", "-")),
+        ("consumer", dead.get("consumer", "-")),
+        ("source", source),
+        ("first failed", _when(dead.get("first_failed_at"))),
+        ("last failed", _when(dead.get("last_failed_at") or dead.get("failed_at"))),
+        ("attempts", dead.get("attempts", "-")),
+    ):
+        console.print(f"  {label:<13}{escape(str(value))}")
+
+
 @dlq.command("inspect")
 def dlq_inspect(
-    topic: str, limit: int | None = typer.Option(None), as_json: bool = JsonOption
+    topic: str,
+    reason: str | None = ReasonOption,
+    consumer: str | None = ConsumerOption,
+    from_offset: int | None = FromOption,
+    to_offset: int | None = ToOption,
+    limit: int | None = typer.Option(None, min=1),
+    as_json: bool = JsonOption,
 ) -> None:
-    """Dead letters with their reason, consumer and source position."""
+    """Dead letters: reason, exception, consumer, source, first and last failure, attempts,
+    and whether they were replayed."""
+    where = dlq_ops.DlqFilter(reason, consumer, from_offset, to_offset)
     rows: list[dict[str, Any]] = []
-    asyncio.run(
-        kafka_ops.read(bootstrap(), topic, from_beginning=True, limit=limit, on_record=rows.append)
-    )
-    flat = [
-        {
-            "offset": r["offset"],
-            "type": r.get("type", "-"),
-            "key": r["key"],
-            **(r.get("dead_letter") or {}),
-        }
-        for r in rows
-    ]
+    on_broker(dlq_ops.inspect(bootstrap(), topic, where=where, limit=limit, on_record=rows.append))
     if as_json:
         print(json.dumps(rows, default=str, indent=2))
-    else:
-        emit(
-            flat,
-            False,
-            ["offset", "type", "key", "reason", "consumer", "source_topic", "source_offset"],
-            f"Dead letters in {topic}",
-        )
+        return
+    for row in rows:
+        show_dead_letter(row)
+    waiting = sum(not r["replayed"] for r in rows)
+    console.print(f"{len(rows)} dead letter(s) of {escape(topic)} shown, {waiting} not replayed")
 
 
 @dlq.command("replay")
 def dlq_replay(
     topic: str,
     apply: bool = typer.Option(False, "--apply", help="without it: a dry run that sends nothing"),
-    limit: int | None = typer.Option(None),
+    reason: str | None = ReasonOption,
+    consumer: str | None = ConsumerOption,
+    from_offset: int | None = FromOption,
+    to_offset: int | None = ToOption,
+    limit: int | None = typer.Option(None, min=1, help="replay at most N"),
     as_json: bool = JsonOption,
 ) -> None:
-    """Send dead letters back to their source topic, once each (after fixing the cause)."""
+    """Send dead letters back to their source topic (same key and headers, without dlq_* ones
+    and credentials), once each: after fixing the cause. Others stay replayable."""
+    where = dlq_ops.DlqFilter(reason, consumer, from_offset, to_offset)
     rows: list[dict[str, Any]] = []
-    count = asyncio.run(
-        kafka_ops.replay_dlq(bootstrap(), topic, apply=apply, limit=limit, on_record=rows.append)
+    outcome = on_broker(
+        dlq_ops.replay(
+            bootstrap(), topic, apply=apply, where=where, limit=limit, on_record=rows.append
+        )
     )
     if as_json:
-        print(
-            json.dumps(
-                {"replayed" if apply else "would_replay": count, "records": rows}, default=str
-            )
-        )
+        summary = {
+            "replayed" if apply else "would_replay": outcome.replayed,
+            "already_replayed": outcome.already_replayed,
+            "not_matching": outcome.not_matching,
+            "credentials_removed": outcome.credentials_removed,
+            "limit_reached": outcome.limit_reached,
+            "stopped": outcome.stopped,
+            "records": rows,
+        }
+        print(json.dumps(summary, default=str))
     else:
-        verb = "replayed" if apply else "would replay (dry run; --apply to send)"
-        console.print(f"{count} dead letter(s) {verb}")
+        for row in rows:
+            reason_text = (row.get("dead_letter") or {}).get("reason", "-")
+            console.print(
+                f"{escape(row['topic'])}@{row['offset']} -> {escape(row['replay_to'])}: "
+                f"{escape(reason_text)}"
+            )
+        verb = "replayed" if apply else "would be replayed (dry run; --apply to send)"
+        console.print(
+            f"{outcome.replayed} dead letter(s) {verb}; {outcome.already_replayed} replayed "
+            f"before, {outcome.not_matching} not matching the filter"
+            + (" (--limit reached)" if outcome.limit_reached else "")
+        )
+        if outcome.credentials_removed:
+            console.print(
+                f"[yellow]{outcome.credentials_removed} carried credentials, which are never "
+                "re-published: a consumer that needs them will refuse the record again; "
+                "ask its sender to send it again.[/yellow]"
+            )
+    if outcome.stopped:
+        errors.print(f"[red]stopped: {escape(outcome.stopped)}[/red]")
+        raise typer.Exit(1)
 
 
 @referral.command("trace")
