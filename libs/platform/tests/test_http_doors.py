@@ -39,6 +39,10 @@ def app_with(database_url: str = "postgresql+asyncpg://u:p@127.0.0.1:1/x") -> An
     async def post_bulk(notes: list[Note]) -> dict[str, int]:
         return {"count": len(notes)}
 
+    @api.get("/notes")
+    async def list_notes() -> list[str]:
+        return []
+
     @api.get("/db")
     async def read_db() -> dict[str, int]:
         async with engine.connect() as conn:
@@ -128,3 +132,10 @@ async def test_a_database_nobody_listens_on_is_a_503_with_retry_after() -> None:
     assert r.headers["content-type"] == "application/problem+json"
     assert r.headers["retry-after"] == "5"
     assert r.json()["type"] == "https://rujukan.example/problems/unavailable"
+
+
+async def test_a_405_lists_every_method_the_path_serves() -> None:
+    async with client(app_with()) as http:
+        r = await http.delete("/v1/notes")
+    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert r.headers["allow"] == "GET, POST"

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.routing import Match
 
 from rujukan_contracts.text import TEXT_PATTERN, control_character_reason, is_text_pattern
 from rujukan_platform.failures import is_transient
@@ -153,6 +154,17 @@ def _reason(error: Mapping[str, Any]) -> str:
     return mask(str(error["msg"]))
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 lists only the methods of
+    the first route it tried, so ``GET`` and ``POST`` on one path each hid the other."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+
+
 def too_large(limit: int) -> Problem:
     """413: the body is over the limit, so it was not read (nothing was stored)."""
     return Problem(
@@ -209,9 +221,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             scope = request.scope
             limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY) or scope.get(BODY_LIMIT_SCOPE_KEY) or 0
             return problem_response(too_large(int(limit)), request)
-        problem = Problem(
-            exc.status_code, str(exc.detail), headers=dict(exc.headers) if exc.headers else None
-        )
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        problem = Problem(exc.status_code, str(exc.detail), headers=headers or None)
         return problem_response(problem, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
