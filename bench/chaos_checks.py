@@ -95,16 +95,20 @@ async def record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await consumer.start()
     try:
-        await consumer.topics()  # loads every topic's partitions
         out: dict[str, int] = {}
         for name in names:
-            tps = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
+            tps = await partitions(consumer, [name])
             starts = await consumer.beginning_offsets(tps)
             ends = await consumer.end_offsets(tps)
             out[name] = sum(ends[tp] - starts[tp] for tp in tps)
         return out
     finally:
         await consumer.stop()
+
+
+async def partitions(consumer: AIOKafkaConsumer, names: list[str]) -> list[TopicPartition]:
+    cluster = await consumer._client.fetch_all_metadata()  # as the e2e tests do
+    return [TopicPartition(n, p) for n in names for p in cluster.partitions_for_topic(n) or ()]
 
 
 async def read_all(bootstrap: str, names: list[str]) -> AsyncIterator[tuple[str, bytes]]:
@@ -117,8 +121,7 @@ async def read_all(bootstrap: str, names: list[str]) -> AsyncIterator[tuple[str,
     )
     await consumer.start()
     try:
-        await consumer.topics()  # loads every topic's partitions
-        tps = [TopicPartition(n, p) for n in names for p in consumer.partitions_for_topic(n) or ()]
+        tps = await partitions(consumer, names)
         if not tps:
             return
         consumer.assign(tps)
@@ -180,7 +183,7 @@ async def run_checks(
 
     # --- intakes: accepted → stored → published → routed (and seen by every consumer)
     keys = {
-        r["idempotency_key"]: r["id"]
+        r["idempotency_key"]: str(r["id"])
         for r in await query(f"{dsn}/intake", "SELECT id, idempotency_key FROM intakes")
     }
     wanted_keys = {
@@ -191,13 +194,13 @@ async def run_checks(
     not_stored = len(wanted_keys - set(keys))
     extra = len(set(keys) - wanted_keys)
 
-    events: dict[Any, IntakeSubmittedV1] = {}
+    events: dict[str, IntakeSubmittedV1] = {}
     async for _topic, value in read_all(bootstrap, [INTAKE_SUBMITTED]):
         event = IntakeSubmittedV1.model_validate_json(value)
-        events[event.intake_id] = event
-    routed = {r[0] for r in await query(f"{dsn}/router", "SELECT intake_id FROM intakes")}
+        events[str(event.intake_id)] = event
+    routed = {str(r[0]) for r in await query(f"{dsn}/router", "SELECT intake_id FROM intakes")}
     facts_rows = {
-        r[0] for r in await query(f"{dsn}/registry", "SELECT intake_id FROM intake_facts")
+        str(r[0]) for r in await query(f"{dsn}/registry", "SELECT intake_id FROM intake_facts")
     }
     add(
         Check(
@@ -217,9 +220,9 @@ async def run_checks(
     referrals = await query(
         f"{dsn}/router", "SELECT id, intake_id, household_id, program_code, status FROM referrals"
     )
-    by_intake: dict[Any, list[str]] = {}
+    by_intake: dict[str, list[str]] = {}
     for r in referrals:
-        by_intake.setdefault(r["intake_id"], []).append(r["program_code"])
+        by_intake.setdefault(str(r["intake_id"]), []).append(r["program_code"])
     dupes = sum(len(codes) - len(set(codes)) for codes in by_intake.values())
     add(Check("duplicate referrals", dupes, f"{len(referrals)} referrals"))
     want_total = 0
@@ -331,12 +334,12 @@ async def _email_referrals(dsn: str, facts: Facts, referrals: list[asyncpg.Recor
 
     hashes = {keyed_hash(DEV_PII_KEY, kk) for kk in facts.email_households}
     households = {
-        r[0]
+        str(r[0])
         for r in await query(f"{dsn}/intake", "SELECT id, kk_hash FROM households")
         if r[1] in hashes
     }
     return sum(
-        1 for r in referrals if r["status"] == "delivered" and r["household_id"] in households
+        1 for r in referrals if r["status"] == "delivered" and str(r["household_id"]) in households
     )
 
 
