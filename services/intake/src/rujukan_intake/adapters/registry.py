@@ -222,7 +222,9 @@ CREATE TEMPORARY TABLE {STAGING} (
 """
 # Unchanged families are not rewritten: a monthly refresh changes few of 26 M rows, and each
 # rewrite would leave a dead tuple and WAL behind. ``loaded_at`` says when a family's facts last
-# changed. ``xmax = 0`` marks a freshly inserted row (PostgreSQL's documented MVCC columns).
+# changed. The new/changed counts read ``xmax`` (0 on a row this statement inserted, set on one
+# it updated): a common reading of that system column, not a documented contract, so they are
+# for the operator's summary only.
 UPSERT = f"""
 WITH applied AS (
     INSERT INTO registry_households AS r (kk_hash, decile, enrolments, has_kks)
