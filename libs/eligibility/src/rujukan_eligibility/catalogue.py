@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, model_validator
 
 from rujukan_contracts.text import Line, Text
 from rujukan_eligibility.context import Need
@@ -54,9 +54,9 @@ class LocalisedText(_Model):
 
 
 class SlaDays(_Model):
-    receive: int = Field(ge=1, description="days for the program owner to acknowledge")
-    decide: int = Field(ge=1, description="days to accept or reject")
-    serve: int = Field(ge=1, description="days to deliver the service once accepted")
+    receive: StrictInt = Field(ge=1, description="days for the program owner to acknowledge")
+    decide: StrictInt = Field(ge=1, description="days to accept or reject")
+    serve: StrictInt = Field(ge=1, description="days to deliver the service once accepted")
 
 
 class Contact(_Model):
@@ -72,7 +72,7 @@ class Source(_Model):
 
 
 class RuleVersion(_Model):
-    version: int = Field(ge=1)
+    version: StrictInt = Field(ge=1)
     effective_from: date
     notes: Text = ""
     rule: Criterion | AllOf | AnyOf | AtLeast = Field(discriminator="kind")
@@ -93,7 +93,7 @@ class SeedProgram(_Model):
         default=None, description="how a resident applies (HSDS application_process)"
     )
     sla_days: SlaDays
-    capacity: int | None = Field(
+    capacity: StrictInt | None = Field(
         default=None, ge=0, description="referrals accepted per capacity_period; null = unlimited"
     )
     capacity_period: Literal["month", "quarter", "year"] = "month"

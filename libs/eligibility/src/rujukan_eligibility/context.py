@@ -11,7 +11,7 @@ from datetime import date
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from rujukan_contracts.text import Line
 
@@ -63,15 +63,17 @@ class _Model(BaseModel):
 class Member(_Model):
     """One member of the household (one person on the family card, KK)."""
 
-    age: int = Field(ge=0, le=130, description="whole years at the evaluation date")
-    age_months: int = Field(ge=0, le=130 * 12, description="whole months at the evaluation date")
+    age: StrictInt = Field(ge=0, le=130, description="whole years at the evaluation date")
+    age_months: StrictInt = Field(
+        ge=0, le=130 * 12, description="whole months at the evaluation date"
+    )
     sex: Sex
     relationship: Relationship
-    pregnant: bool = False
-    breastfeeding: bool = False
+    pregnant: StrictBool = False
+    breastfeeding: StrictBool = False
     disability: Disability = "none"
     schooling: Schooling = "not_yet"
-    working: bool = False
+    working: StrictBool = False
 
     def to_cel(self) -> dict[str, Any]:
         return {
@@ -90,10 +92,10 @@ class Member(_Model):
 class Registry(_Model):
     """What the social registry (DTKS / DTSEN) says about the household."""
 
-    found: bool
-    decile: int | None = Field(default=None, ge=1, le=10)
+    found: StrictBool
+    decile: StrictInt | None = Field(default=None, ge=1, le=10)
     enrolments: list[Line] = Field(default_factory=list)
-    has_kks: bool = False
+    has_kks: StrictBool = False
 
     @field_validator("decile")
     @classmethod
@@ -146,9 +148,9 @@ class Region(_Model):
 class Household(_Model):
     """Facts about the household as a whole."""
 
-    size: int = Field(ge=0)
-    owns_land: bool = False
-    house_below_standard: bool = False
+    size: StrictInt = Field(ge=0)
+    owns_land: StrictBool = False
+    house_below_standard: StrictBool = False
     missing_documents: list[Line] = Field(default_factory=list)
 
     def to_cel(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeAlias
 
 import cel
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from rujukan_contracts.text import Line, Text
 from rujukan_eligibility.context import TOP_LEVEL_VARIABLES, EvaluationContext
@@ -80,7 +80,7 @@ class AnyOf(_RuleBase):
 
 class AtLeast(_RuleBase):
     kind: Literal["at_least"] = "at_least"
-    n: int
+    n: StrictInt
     of: list[Rule]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from rujukan_contracts.events import (
     Complaint,
@@ -35,8 +35,8 @@ class HouseholdIn(BaseModel):
 
     kk_number: Line = Field(description="No. KK, 16 digits (stored only as a keyed hash)")
     village_code: Line = Field(description="Kemendagri village code, e.g. 33.04.01.2001")
-    owns_land: bool = False
-    house_below_standard: bool = False
+    owns_land: StrictBool = False
+    house_below_standard: StrictBool = False
     missing_documents: list[Line] = Field(default_factory=list)
 
 
@@ -48,11 +48,11 @@ class MemberIn(BaseModel):
     birth_date: BirthDate
     sex: Sex
     relationship: Relationship
-    pregnant: bool = False
-    breastfeeding: bool = False
+    pregnant: StrictBool = False
+    breastfeeding: StrictBool = False
     disability: Disability = Disability.none
     schooling: Schooling = Schooling.not_yet
-    working: bool = False
+    working: StrictBool = False
 
 
 class ConsentIn(BaseModel):
@@ -104,8 +104,6 @@ def intake_errors(req: IntakeCreate, today: date) -> list[dict[str, str]]:
         elif m.nik in seen:
             add(f"members[{i}].nik", "appears twice in this household")
         seen.add(m.nik)
-        if m.birth_date > today:
-            add(f"members[{i}].birth_date", "is in the future")
         if m.pregnant and m.sex != Sex.female:
             add(f"members[{i}].pregnant", "only a female member can be pregnant")
     if not req.needs and req.complaint is None:

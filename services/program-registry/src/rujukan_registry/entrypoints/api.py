@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from rujukan_contracts.text import Line
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
@@ -216,7 +216,7 @@ class ExplainRequest(BaseModel):
 
     context: EvaluationContext | None = None
     intake_id: UUID | None = None
-    version: int | None = Field(default=None, description="default: the version in effect")
+    version: StrictInt | None = Field(default=None, description="default: the version in effect")
 
     @model_validator(mode="after")
     def _one_of(self) -> ExplainRequest:
@@ -227,7 +227,7 @@ class ExplainRequest(BaseModel):
 
 class DryRunRequest(BaseModel):
     rule: Rule = Field(description="the draft rule tree (all_of / any_of / at_least)")
-    days: int = Field(default=90, ge=1, le=366, description="how far back to look")
+    days: StrictInt = Field(default=90, ge=1, le=366, description="how far back to look")
 
 
 EXPLAIN_EXAMPLES = {

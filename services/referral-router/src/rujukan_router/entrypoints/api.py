@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Body, Header, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -459,10 +459,10 @@ class RegistryUpdate(BaseModel):
     """Refreshed registry facts for one household (e.g. after a DTSEN decile update)."""
 
     household_id: UUID
-    found: bool = True
-    decile: int | None = Field(default=None, ge=1, le=10)
+    found: StrictBool = True
+    decile: StrictInt | None = Field(default=None, ge=1, le=10)
     enrolments: list[Line] = Field(default_factory=list)
-    has_kks: bool = False
+    has_kks: StrictBool = False
 
     def facts(self, at: datetime) -> RegistryFacts:
         return RegistryFacts(
@@ -505,7 +505,9 @@ class ReplayRequest(BaseModel):
     )
     registry_updates: list[RegistryUpdate] = Field(default_factory=list, max_length=10_000)
     since: datetime | None = Field(default=None, description="intakes submitted since")
-    apply: bool = Field(default=False, description="false: report only; true: refer the gains")
-    start: bool = Field(
+    apply: StrictBool = Field(
+        default=False, description="false: report only; true: refer the gains"
+    )
+    start: StrictBool = Field(
         default=True, description="false: a draft, to add registry updates to before starting"
     )
