@@ -152,6 +152,7 @@ class Kill:
     target: str
     progress: int  # records imported when it happened
     note: str = ""
+    clock: str = ""  # UTC wall clock, to line up with the services' logs
 
 
 @dataclass
@@ -178,11 +179,14 @@ class Run:
             return 0
 
     def note(self, kind: str, target: str, note: str = "") -> None:
-        kill = Kill(time.monotonic() - self.import_started, kind, target, self.progress(), note)
+        clock = f"{datetime.now(UTC):%H:%M:%S.%f}"[:-3]
+        at = time.monotonic() - self.import_started
+        kill = Kill(at, kind, target, self.progress(), note, clock)
         self.kills.append(kill)
         if not self.args.json:
             print(
-                f"  kill {len(self.kills):3d} at {kill.at:6.1f} s ({kill.progress} records): "
+                f"  kill {len(self.kills):3d} at {kill.at:6.1f} s ({clock} UTC, "
+                f"{kill.progress} records): "
                 f"{kind:10s} {target} {note}",
                 flush=True,
             )

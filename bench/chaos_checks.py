@@ -116,6 +116,7 @@ async def read_all(bootstrap: str, names: list[str]) -> AsyncIterator[tuple[str,
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
+        auto_offset_reset="earliest",
         request_timeout_ms=30000,
         max_partition_fetch_bytes=4 << 20,
     )
@@ -125,11 +126,11 @@ async def read_all(bootstrap: str, names: list[str]) -> AsyncIterator[tuple[str,
         if not tps:
             return
         consumer.assign(tps)
+        starts = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
-        left = {tp for tp in tps if ends[tp] > 0}
-        positions = {tp: await consumer.position(tp) for tp in tps}
-        left = {tp for tp in left if positions[tp] < ends[tp]}
+        for tp in tps:
+            consumer.seek(tp, starts[tp])  # explicit: seek_to_beginning raced with the reset
+        left = {tp for tp in tps if starts[tp] < ends[tp]}
         while left:
             batches = await consumer.getmany(*left, timeout_ms=1000, max_records=10000)
             for tp, records in batches.items():

@@ -1,0 +1,1 @@
+"""The chaos run in the suite: the harness of bench/chaos.py, small."""
