@@ -554,6 +554,8 @@ def chaos_run(args: argparse.Namespace) -> int:
         cluster.stop()
         if not args.keep_state:
             shutil.rmtree(state, ignore_errors=True)
+            # postgres.sh's fallback when its user cannot reach the state dir
+            shutil.rmtree(f"/var/tmp/rujukan-pg-{ports.pg}", ignore_errors=True)
 
 
 def report(
