@@ -19,11 +19,13 @@ from rujukan_contracts.events import (
 from rujukan_contracts.text import (
     BirthDate,
     ConsentTime,
+    Day,
     Email,
     JsonObject,
     Line,
     Phone,
     Text,
+    Timestamp,
     control_character_reason,
 )
 
@@ -257,3 +259,7 @@ def test_dates_are_text_not_seconds_since_1970() -> None:
     with pytest.raises(ValidationError, match="ISO 8601"):
         TypeAdapter(BirthDate).validate_json("86400")
     assert TypeAdapter(BirthDate).validate_json('"1984-03-12"') == date(1984, 3, 12)
+    for adapter in (TypeAdapter(Timestamp), TypeAdapter(Day)):
+        with pytest.raises(ValidationError, match="ISO 8601"):
+            adapter.validate_python(0)
+    assert TypeAdapter(Day).validate_python("2026-01-01") == date(2026, 1, 1)

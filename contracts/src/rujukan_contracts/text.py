@@ -34,11 +34,13 @@ __all__ = [
     "TEXT_PATTERN",
     "BirthDate",
     "ConsentTime",
+    "Day",
     "Email",
     "JsonObject",
     "Line",
     "Phone",
     "Text",
+    "Timestamp",
     "control_character",
     "control_character_reason",
     "is_text_pattern",
@@ -163,6 +165,12 @@ BirthDate = Annotated[
 
 ConsentTime = Annotated[datetime, BeforeValidator(_written_out), AfterValidator(_not_after_now)]
 """When consent was given: not in the future beyond five minutes of clock skew."""
+
+Timestamp = Annotated[datetime, BeforeValidator(_written_out)]
+"""A date and time in a request, written as ISO 8601 text (never seconds since 1970)."""
+
+Day = Annotated[date, BeforeValidator(_written_out)]
+"""A calendar date in a request, written as ISO 8601 text."""
 
 
 def _printable(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, model_validator
 
-from rujukan_contracts.text import Line, Text
+from rujukan_contracts.text import Day, Line, Text
 from rujukan_eligibility.context import Need
 from rujukan_eligibility.rules import AllOf, AnyOf, AtLeast, CompiledRule, Criterion, compile_rule
 
@@ -73,7 +73,7 @@ class Source(_Model):
 
 class RuleVersion(_Model):
     version: StrictInt = Field(ge=1)
-    effective_from: date
+    effective_from: Day
     notes: Text = ""
     rule: Criterion | AllOf | AnyOf | AtLeast = Field(discriminator="kind")
 

@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus, RegistryFacts
-from rujukan_contracts.text import Line, Text
+from rujukan_contracts.text import Line, Text, Timestamp
 from rujukan_eligibility.rules import Rule, RuleError, compile_rule
 from rujukan_platform.auth import CurrentPrincipal, Principal
 from rujukan_platform.paging import decode_cursor, encode_cursor
@@ -504,7 +504,7 @@ class ReplayRequest(BaseModel):
         default=None, description="what-if: a draft rule for the one program named (dry run)"
     )
     registry_updates: list[RegistryUpdate] = Field(default_factory=list, max_length=10_000)
-    since: datetime | None = Field(default=None, description="intakes submitted since")
+    since: Timestamp | None = Field(default=None, description="intakes submitted since")
     apply: StrictBool = Field(
         default=False, description="false: report only; true: refer the gains"
     )
