@@ -33,8 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import IntakeSubmittedV1, RegistryFacts
 from rujukan_eligibility.rules import compile_rule
-from rujukan_platform.consumer import is_transient
 from rujukan_platform.db import driver_connection
+from rujukan_platform.failures import is_transient
 from rujukan_platform.ids import new_id
 from rujukan_platform.logging import get_logger
 from rujukan_router.adapters.tables import replay_registry_updates, replays
