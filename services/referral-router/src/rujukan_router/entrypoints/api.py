@@ -410,6 +410,7 @@ def router(runtime: Runtime) -> APIRouter:
         "/replays/{replay_id}/registry-updates",
         summary="More refreshed registry facts for a draft replay (up to 10,000 per request)",
         responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+        max_body_size=16 * 1024 * 1024,  # 10,000 rows of facts; every other route: 1 MiB
     )
     async def post_registry_updates(
         replay_id: UUID,
