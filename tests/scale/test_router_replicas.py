@@ -71,7 +71,9 @@ def _member(rng: random.Random, relationship: str, age: int, today: date) -> dic
     return {
         "member_id": str(uuid.uuid4()),
         "relationship": relationship,
-        "birth_date": date(today.year - age, rng.randint(1, 12), rng.randint(1, 28)).isoformat(),
+        "birth_date": min(  # an infant of age 0 is not born later this year
+            date(today.year - age, rng.randint(1, 12), rng.randint(1, 28)), today
+        ).isoformat(),
         "sex": sex,
         "pregnant": sex == "female" and 16 <= age <= 45 and rng.random() < 0.1,
         "disability": rng.choice(["none"] * 12 + ["mild", "moderate", "severe"]),
