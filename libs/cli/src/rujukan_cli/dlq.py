@@ -25,6 +25,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 from aiokafka.structs import ConsumerRecord
 
 from rujukan_cli.kafka_ops import decode, partitions
@@ -154,7 +155,14 @@ async def _states(
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_options())
     await admin.start()
     try:
-        committed = await admin.list_consumer_group_offsets(group_for(dlq_topic))
+        for attempt in range(20):  # a new group's coordinator takes a moment to be elected
+            try:
+                committed = await admin.list_consumer_group_offsets(group_for(dlq_topic))
+                break
+            except GroupCoordinatorNotAvailableError:
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await admin.close()
     states: dict[TopicPartition, ReplayState] = {}
