@@ -255,7 +255,6 @@ class Replica:
             assert not pending, f"replica {self.name} did not stop"
         await self.runtime.producer.stop()
         await self.runtime.engine.dispose()
-        await state(self.runtime).view._consumer.stop()  # built, never started (no background)
 
 
 async def until(probe: Any, what: str, replicas: list[Replica], within: float = 30.0) -> None:
