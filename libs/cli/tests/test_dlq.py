@@ -60,20 +60,38 @@ async def prepare(servers: Servers, letters: list[tuple[bytes, Headers]]) -> str
     return topic
 
 
+async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    """The topic's partitions, waiting out a leader the broker has not elected yet.
+
+    Right after a topic is created (by a replay's first send) its metadata can list
+    no partitions for a moment; reading then would find nothing and prove nothing.
+    """
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        cluster = await consumer._client.fetch_all_metadata()
+        parts = cluster.partitions_for_topic(topic) or set()
+        if parts and all(
+            cluster.leader_for_partition(TopicPartition(topic, p)) not in (None, -1) for p in parts
+        ):
+            return parts
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{topic} has no partitions with a leader after 30 s")
+        await asyncio.sleep(0.2)
+
+
 async def records(servers: Servers, topic: str) -> list[Any]:
     """Every record of ``topic`` now, by key."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers.kafka_bootstrap, group_id=None)
+    # "earliest" from the start: a seek_to_beginning after assign() races the fetcher's
+    # own reset to the default "latest", and then a full topic reads as empty.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
-        parts = consumer.partitions_for_topic(topic) or set()
-        if not parts:
-            await consumer._client.force_metadata_update()
-            cluster = await consumer._client.fetch_all_metadata()
-            parts = cluster.partitions_for_topic(topic) or set()
+        parts = await partitions_of(consumer, topic)
         tps = [TopicPartition(topic, p) for p in parts]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
         found: list[Any] = []
         while any([await consumer.position(tp) < ends[tp] for tp in tps]):
             for batch in (await consumer.getmany(timeout_ms=500)).values():

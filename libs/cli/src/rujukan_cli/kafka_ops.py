@@ -86,19 +86,20 @@ async def read(
     follow: bool = False,
 ) -> int:
     """Decode records of ``topic``; stops after ``limit``, or when idle unless ``follow``."""
+    # The start is the reset policy, not a seek after assign(): a seek races the fetcher's own
+    # reset, and the loser's position wins (a full topic then reads as empty).
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security_options()
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        **security_options(),
     )
     await consumer.start()
     seen = 0
     try:
         tps = await partitions(consumer, topic)
         consumer.assign(tps)
-        await consumer._client.force_metadata_update()
-        if from_beginning:
-            await consumer.seek_to_beginning(*tps)
-        else:
-            await consumer.seek_to_end(*tps)
         idle = 0.0
         while limit is None or seen < limit:
             batch = await consumer.getmany(timeout_ms=500)
