@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import make_url
 
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus, ReferralStatusChangedV1
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
@@ -29,6 +30,8 @@ from rujukan_notifications.service_layer.deliveries import (
 )
 from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_notifications.settings import GenericGatewaySettings, TwilioSettings
+from rujukan_platform.db import make_engine, make_sessions
+from rujukan_platform.testing import TcpProxy
 
 from .conftest import SENDER, Clock, HttpPeer, Inbox, running_smtp
 
@@ -382,3 +385,50 @@ async def test_a_send_that_outlives_most_of_its_lease_is_abandoned_before_a_take
     assert row.state == "pending" and row.attempts == 1 and row.claimed_by is None
     assert row.last_error == "no answer within 2 s"
     assert await history(notifications, row.id) == ["retry"]
+
+
+class CutsTheDatabase(Inbox):
+    """Takes each message, then cuts the dispatcher's database connection (as a PostgreSQL
+    restart does) before the dispatcher can record the send; it comes back ``after`` seconds.
+    (aiosmtpd runs its own loop in a thread: the proxy lives on the test's.)"""
+
+    def __init__(self, proxy: TcpProxy, after: float) -> None:
+        super().__init__()
+        self.proxy, self.after = proxy, after
+        self.loop = asyncio.get_running_loop()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        cut = asyncio.run_coroutine_threadsafe(self.proxy.down(), self.loop)
+        await asyncio.wrap_future(cut)
+        self.loop.call_soon_threadsafe(
+            self.loop.call_later, self.after, lambda: self.loop.create_task(self.proxy.up())
+        )
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_result_waits_out_a_database_restart_instead_of_being_taken_over(
+    notifications: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    """PostgreSQL gone between the provider's answer and the record: the dispatcher keeps its
+    claim and records once the database is back, within the lease. Nothing is taken over, so
+    nothing is sent twice by a dispatcher that never died."""
+    await emails(notifications, make_intake, make_status, n=3)
+    url = make_url(notifications.runtime.settings.dsn)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.up()
+    engine = make_engine(url.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
+    waits = REGISTRY.get_sample_value("rujukan_notifications_dispatch_db_waits_total") or 0.0
+    try:
+        inbox = CutsTheDatabase(proxy, after=2.0)
+        async with running_smtp(inbox) as smtp:
+            dispatcher = notifications.dispatcher(smtp_port=smtp.port, concurrency=1)
+            dispatcher._sessions = make_sessions(engine)
+            assert await drive(dispatcher) == 3
+    finally:
+        await engine.dispose()
+        await proxy.down()
+    rows = await notifications.rows("SELECT id, state, attempts FROM deliveries")
+    assert sorted((r.state, r.attempts) for r in rows) == [("sent", 1)] * 3
+    assert [await history(notifications, r.id) for r in rows] == [["sent"]] * 3
+    assert len(inbox.received) == 3  # each once
+    assert (REGISTRY.get_sample_value("rujukan_notifications_dispatch_db_waits_total") or 0) > waits

@@ -27,6 +27,11 @@ TAKEOVERS = Counter(
     " each is sent again with the same idempotency handle",
     ["channel"],
 )
+DB_WAITS = Counter(
+    "rujukan_notifications_dispatch_db_waits_total",
+    "Times the dispatcher waited for PostgreSQL (restarting, connection lost) while holding"
+    " claims, instead of leaving them to be taken over",
+)
 CLAIMS_LOST = Counter(
     "rujukan_notifications_claims_lost_total",
     "Results not recorded because the delivery had been taken over meanwhile",

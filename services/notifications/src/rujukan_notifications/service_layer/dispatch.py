@@ -47,10 +47,10 @@ import os
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import orjson
@@ -65,12 +65,14 @@ from rujukan_notifications.domain.audience import mask_recipient
 from rujukan_notifications.domain.channels import PHONE_CHANNELS, Channel, DeliveryFailed
 from rujukan_notifications.domain.messages import Message, render, webhook_payload
 from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours, backoff
+from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.logging import get_logger, mask
 from rujukan_platform.outbox import stage
 
 log = get_logger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -173,7 +175,10 @@ class Dispatcher:
         rows = await self._claim(now)
         if not rows:
             return 0
-        known = await self._known(rows, now)
+        lease_until = min(r.lease_until for r in rows)
+        known = await self._while_claimed(
+            lease_until, lambda: self._known(rows, now), "reading contacts"
+        )
         plans = [(row, self._decide(row, known, now)) for row in rows]
         for row, plan in plans:
             if isinstance(plan, _Step):
@@ -406,6 +411,33 @@ class Dispatcher:
         return _Step("failed", attempts, reason, send.provider, ms, recipient=masked)
 
     async def _record(self, row: Any, step: _Step) -> None:
+        await self._while_claimed(
+            row.lease_until, lambda: self._record_once(row, step), f"recording a {step.outcome}"
+        )
+
+    async def _while_claimed(
+        self, lease_until: datetime, work: Callable[[], Awaitable[T]], doing: str
+    ) -> T:
+        """``work``, riding out weather (PostgreSQL restarting, a lost connection) for as long
+        as the claim lasts: a step left undone would have the rows taken over, and sent again,
+        while their dispatcher lives. Past the lease they are someone else's: the error goes up.
+        """
+        delay = 0.2
+        while True:
+            try:
+                return await work()
+            except Exception as exc:
+                left = (lease_until - self._clock()).total_seconds()
+                if not is_transient(exc) or left <= delay:
+                    raise
+                metrics.DB_WAITS.inc()
+                log.warning(
+                    f"{doing} waits for the database", error=describe(exc), lease_left_s=round(left)
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _record_once(self, row: Any, step: _Step) -> None:
         """In its own transaction, only while the claim is still ours."""
         now = self._clock()
         if step.retry_at is not None:
