@@ -576,7 +576,7 @@ def report(
         short.append(f"broker kills {kinds['broker']} < {args.min_broker_kills}")
     if kinds["postgres"] < args.min_pg_kills:
         short.append(f"PostgreSQL kills {kinds['postgres']} < {args.min_pg_kills}")
-    failed = [c.name for c in checks if c.value] + short
+    failed = [c.name for c in checks if c.value and c.gates] + short
     if args.json:
         print(
             json.dumps(

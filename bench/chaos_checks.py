@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,8 @@ class Check:
     name: str
     value: int
     detail: str = ""
+    #: a non-zero value fails the run; ``False`` for what is reported but expected
+    gates: bool = True
 
 
 @dataclass
@@ -287,15 +289,34 @@ async def run_checks(
         " WHERE d.audience = 'resident' AND d.channel = 'email'",
     )
     got = Counter(m["delivery"] for m in messages)
-    by_message_id = Counter(m["message_id"] for m in messages if m["message_id"])
+    ids_of: defaultdict[str, set[str | None]] = defaultdict(set)
+    deliveries_of: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+    for m in messages:
+        ids_of[m["delivery"]].add(m["message_id"])
+        deliveries_of[(m["to"], m["body_sha256"])].add(m["delivery"])
+    # what a resident's mailbox shows twice: one delivery under two Message-IDs (or none,
+    # which nothing can fold), or the same text to the same address from two deliveries
+    without_id = Counter(m["delivery"] for m in messages if not m["message_id"])
+    distinct = sum(len(ids) - 1 for ids in ids_of.values())
+    distinct += sum(n - 1 for n in without_id.values())
+    planned_twice = sum(len(ds) - 1 for ds in deliveries_of.values())
     add(
         Check(
             "duplicate resident messages",
-            sum(n - 1 for d, n in got.items() if d and n > 1),
-            f"{len(messages)} messages at the sink; deliveries told more than once "
-            f"{sum(1 for d, n in got.items() if d and n > 1)}; by Message-ID "
-            f"{sum(n - 1 for n in by_message_id.values() if n > 1)} extra"
-            + ("" if by_message_id else " (no Message-ID header)"),
+            distinct + planned_twice,
+            f"{len(messages)} messages at the sink; one delivery under different or no "
+            f"Message-IDs {distinct}; the same message from two deliveries {planned_twice}",
+        )
+    )
+    resent = sum(n - 1 for d, n in got.items() if d and n > 1)
+    add(
+        Check(
+            "re-sent with the same Message-ID",
+            resent,
+            "reported, not a failure: sends a killed dispatcher had handed to SMTP and not yet "
+            "recorded, sent again after the lease under the same Message-ID (at-least-once; "
+            "mail stores that dedupe on Message-ID show one; docs/decisions.md)",
+            gates=False,
         )
     )
     delivered = sum(1 for r in referrals if r["status"] == "delivered")
@@ -351,12 +372,16 @@ def _counts(counts: dict[str, int] | Counter[str]) -> str:
 def table(checks: list[Check]) -> str:
     width = max(len(c.name) for c in checks)
     lines = [f"{'check':{width}}  {'count':>7}  detail", f"{'-' * width}  {'-' * 7}  {'-' * 6}"]
-    lines += [f"{c.name:{width}}  {c.value:7d}  {c.detail}" for c in checks]
+    lines += [f"{c.name:{width}}  {c.value:7d}{' ' if c.gates else '*'} {c.detail}" for c in checks]
+    if not all(c.gates for c in checks):
+        lines.append("* reported, not counted as a failure")
     return "\n".join(lines)
 
 
 def as_json(checks: list[Check]) -> list[dict[str, Any]]:
-    return [{"check": c.name, "count": c.value, "detail": c.detail} for c in checks]
+    return [
+        {"check": c.name, "count": c.value, "detail": c.detail, "gates": c.gates} for c in checks
+    ]
 
 
 def load_refused(rejects: Path) -> set[int]:

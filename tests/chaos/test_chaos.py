@@ -2,7 +2,8 @@
 against three brokers while at least 8 processes are SIGKILLed, a partition leader and the
 PostgreSQL postmaster among them. Any lost intake, duplicate or wrong referral, missing
 publication, stuck referral, outbox row, duplicate or missing resident message, DLQ record or
-manual intervention fails it.
+manual intervention fails it. Sends a killed dispatcher had handed to SMTP but not recorded go out
+again under the same Message-ID (at-least-once, docs/decisions.md): reported, and bounded here.
 
 It starts its own servers on free ports and its own state dir, so it runs beside the rest of
 the suite; set RUJUKAN_CHAOS_HOUSEHOLDS / RUJUKAN_CHAOS_KILLS to change its size.
@@ -42,19 +43,17 @@ def test_no_loss_no_duplicate_under_sigkills(tmp_path: Path) -> None:
     lines = done.stdout.strip().splitlines()
     assert lines, f"no report (exit {done.returncode}):\n{done.stderr[-4000:]}"
     report = json.loads(lines[-1])
-    failing = {c["check"]: c for c in report["checks"] if c["count"]}
-    # KNOWN DEFECT, bounded not hidden: a notifications process killed while its dispatcher's
-    # sends are in flight (at most SEND_CONCURRENCY of them) lets those sends go out again
-    # with the same Message-ID after the lease (bench/results/chaos.md, the closing note of
-    # issue 11). Anything beyond that bound, and every other non-zero check, fails the build.
-    duplicates = failing.pop("duplicate resident messages", {"count": 0})
-    kills_with_a_dispatcher = sum(  # every notifications process runs a dispatcher
-        n for kind, n in report["kills_by_kind"].items() if kind not in ("broker", "postgres")
-    )
-    assert duplicates["count"] <= SEND_CONCURRENCY * kills_with_a_dispatcher, duplicates
+    failing = {c["check"]: c for c in report["checks"] if c["count"] and c["gates"]}
     assert not failing, json.dumps(failing, indent=1, ensure_ascii=False)
     assert report["kills"] >= int(kills)
     assert report["kills_by_kind"].get("broker", 0) >= 1
     assert report["kills_by_kind"].get("postgres", 0) >= 1
-    assert [f for f in report["failed"] if f != "duplicate resident messages"] == [], report
-    assert done.returncode == 0 or duplicates["count"], done.stderr[-4000:]
+    assert report["failed"] == [], report
+    assert done.returncode == 0, done.stderr[-4000:]
+    # at-least-once, bounded: only sends in flight when a dispatcher was killed go out again
+    # (under the same Message-ID); more would mean live claims are being taken over
+    [resent] = [c for c in report["checks"] if c["check"] == "re-sent with the same Message-ID"]
+    kills_with_a_dispatcher = sum(  # every notifications process runs a dispatcher
+        n for kind, n in report["kills_by_kind"].items() if kind not in ("broker", "postgres")
+    )
+    assert resent["count"] <= SEND_CONCURRENCY * kills_with_a_dispatcher, resent
