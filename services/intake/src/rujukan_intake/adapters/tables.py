@@ -1,5 +1,5 @@
-"""Intake's tables. NIK and KK are stored only as keyed hashes (plus the last four digits of
-the NIK, to help an operator tell members apart)."""
+"""Intake's tables. NIK and KK are stored only as keyed hashes: no digit of either, since a
+member's birth date, sex and village already give twelve of the NIK's sixteen digits."""
 
 from __future__ import annotations
 
@@ -37,7 +37,6 @@ members = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("household_id", UUID(as_uuid=True), ForeignKey("households.id"), nullable=False),
     Column("nik_hash", Text, nullable=False, index=True),
-    Column("nik_last4", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("sex", Text, nullable=False),

@@ -314,7 +314,6 @@ async def _upsert_members(
                 "id": uuid4(),
                 "household_id": c.household_id,
                 "nik_hash": nik_hash,
-                "nik_last4": m.nik[-4:],
                 "name": m.name,
                 "birth_date": m.birth_date,
                 "sex": m.sex.value,
