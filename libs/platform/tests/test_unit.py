@@ -112,6 +112,7 @@ async def test_request_metrics_are_labelled_with_the_route_template() -> None:
 
     from rujukan_platform.http import create_app
     from rujukan_platform.settings import ServiceSettings
+    from rujukan_platform.testing import bearer, open_to_everyone
 
     router = APIRouter()
 
@@ -119,10 +120,17 @@ async def test_request_metrics_are_labelled_with_the_route_template() -> None:
     async def thing(thing_id: str) -> dict[str, str]:
         return {"id": thing_id}
 
-    app = create_app(settings=ServiceSettings(), title="t", description="t", routers=[router])
+    app = create_app(
+        settings=ServiceSettings(),
+        title="t",
+        description="t",
+        routers=[router],
+        policy=open_to_everyone("service", router),
+    )
     labels = {"route": "/v1/things/{thing_id}", "method": "GET", "status": "200"}
     before = REGISTRY.get_sample_value("rujukan_http_requests_total", labels) or 0.0
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer()) as c:
         assert (await c.get("/v1/things/abc")).status_code == 200
         assert (await c.get("/v1/things/def")).status_code == 200
     assert REGISTRY.get_sample_value("rujukan_http_requests_total", labels) == before + 2

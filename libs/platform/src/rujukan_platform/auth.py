@@ -12,11 +12,11 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import jwt
 import typer
-from fastapi import Depends, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from rujukan_platform.problems import Problem
@@ -27,9 +27,14 @@ ISSUER = "rujukan"
 AUDIENCE = "rujukan"
 
 
+#: the region an operator with national scope carries (``rujukan token issue --region '*'``)
+NATIONAL = "*"
+
+
 class Principal(BaseModel):
-    """Who acts: an operator scoped to region-code prefixes, an agency scoped to its programs,
-    an administrator, or another Rujukan service."""
+    """Who acts: an operator scoped to region-code prefixes (``*``: the whole country), an
+    agency scoped to its programs (and, for village and district programs, to regions), an
+    administrator, or another Rujukan service."""
 
     subject: str
     role: Role
@@ -37,12 +42,26 @@ class Principal(BaseModel):
     programs: list[str] = Field(default_factory=list)
 
     def covers_region(self, village_code: str) -> bool:
-        if self.role in ("admin", "service"):
+        if self.role in ("admin", "service") or NATIONAL in self.regions:
             return True
         return any(village_code == r or village_code.startswith(r + ".") for r in self.regions)
 
     def owns_program(self, program_code: str) -> bool:
         return self.role in ("admin", "service") or program_code in self.programs
+
+    def may_see(self, village_code: str, program_code: str | None = None) -> bool:
+        """Whether a resident's record (of a village; about a program, if it is about one) is
+        the caller's to see: an operator's regions; an agency's programs, narrowed to its
+        regions when its token carries some (a village's BLT-DD officer sees that village)."""
+        if self.role in ("admin", "service"):
+            return True
+        if self.role == "operator":
+            return self.covers_region(village_code)
+        if self.role == "agency":
+            if program_code is not None and not self.owns_program(program_code):
+                return False
+            return not self.regions or self.covers_region(village_code)
+        return False
 
 
 def issue_token(secret: str, principal: Principal, *, ttl_seconds: int = 3600) -> str:
@@ -143,14 +162,6 @@ class Authenticator:
         raise AuthenticationError("send 'Authorization: Bearer <token>' or 'X-API-Key'")
 
 
-def current_principal(request: Request) -> Principal:
-    authenticator: Authenticator = request.app.state.authenticator
-    return authenticator.authenticate(request)
-
-
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         raise Problem(403, "Forbidden", f"this action needs one of the roles: {', '.join(roles)}")
@@ -163,7 +174,9 @@ cli = typer.Typer(help="Issue development tokens (signed with RUJUKAN_AUTH_SECRE
 def issue(
     role: str = typer.Option("admin"),
     subject: str = typer.Option("dev"),
-    regions: list[str] = typer.Option([], "--region"),
+    regions: list[str] = typer.Option(
+        [], "--region", help="region-code prefix (33.04, 33.04.05.2001); '*' for national"
+    ),
     programs: list[str] = typer.Option([], "--program"),
     ttl: int = typer.Option(86400),
 ) -> None:

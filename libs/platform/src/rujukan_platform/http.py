@@ -1,5 +1,8 @@
 """The FastAPI app every service starts from: problem errors, auth, metrics, health and readiness.
 
+Every route of the service's routers is behind ``access.authorize`` (its line in the one access
+table); ``/healthz``, ``/readyz`` and ``/metrics`` are not (probes and Prometheus).
+
 ``/healthz`` says the process is alive; ``/readyz`` checks the database and the broker;
 ``/metrics`` serves Prometheus text. Request metrics use the route template, never the raw path,
 so label sets stay bounded. A request body over ``max_body_bytes`` gets a 413 problem before it
@@ -10,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -23,6 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rujukan_platform import metrics
+from rujukan_platform.access import POLICY, Rule, authorize, rules_for
 from rujukan_platform.auth import Authenticator
 from rujukan_platform.failures import describe
 from rujukan_platform.problems import (
@@ -116,6 +120,7 @@ def create_app(
     routers: Sequence[APIRouter],
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     readiness: Callable[[], dict[str, ReadinessCheck]] | None = None,
+    policy: Mapping[str, Mapping[tuple[str, str], Rule]] = POLICY,
 ) -> FastAPI:
     app = FastAPI(
         title=title,
@@ -126,13 +131,15 @@ def create_app(
         responses=COMMON_PROBLEMS,
     )
     app.state.authenticator = Authenticator.of(settings)
+    api_routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    app.state.access_rules = rules_for(settings.service, api_routes, policy)
     install_problem_handlers(app)
-    for router in routers:
-        app.include_router(router)
+    for router in routers:  # every API route is behind the one access check
+        app.include_router(router, dependencies=[Depends(authorize)])
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
-        routes=[r for router in routers for r in router.routes if isinstance(r, APIRoute)],
+        routes=api_routes,
     )
 
     @app.middleware("http")

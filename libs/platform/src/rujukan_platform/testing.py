@@ -31,9 +31,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from rujukan_platform.access import EVERYONE, Rule, Sees, allow
+from rujukan_platform.auth import Principal, Role, issue_token
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.kafka import make_consumer
 from rujukan_platform.runtime import Runtime
+from rujukan_platform.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[4]
 TEST_KAFKA_PORT = int(os.environ.get("RUJUKAN_TEST_KAFKA_PORT", "19092"))
@@ -323,3 +326,24 @@ class TcpProxy:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._writers.difference_update((writer, up_writer))
+
+
+def open_to_everyone(service: str, *routers: Any) -> dict[str, dict[tuple[str, str], Rule]]:
+    """An access table for a test app's own routes: every role may call each (the platform's
+    table, ``access.POLICY``, has lines only for the services' real routes)."""
+    return {
+        service: {
+            (method, route.path): allow(*EVERYONE, sees=Sees.CATALOGUE)
+            for router in routers
+            for route in router.routes
+            for method in getattr(route, "methods", None) or ()
+        }
+    }
+
+
+def bearer(role: Role = "admin", secret: str | None = None, **scope: list[str]) -> dict[str, str]:
+    """An ``Authorization`` header for a principal of ``role`` signed with ``secret`` (default:
+    the secret the environment gives services)."""
+    secret = secret or ServiceSettings().auth_secret.get_secret_value()
+    principal = Principal(subject=f"test-{role}", role=role, **scope)
+    return {"Authorization": f"Bearer {issue_token(secret, principal)}"}

@@ -17,7 +17,8 @@ from rujukan_intake.adapters.registry import RegistryUnavailable
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate
 from rujukan_intake.service_layer.intakes import Submitted, get_intake, submit_intakes
 from rujukan_intake.settings import IntakeSettings
-from rujukan_platform.auth import CurrentPrincipal, Principal, require_role
+from rujukan_platform.access import Caller
+from rujukan_platform.auth import Principal
 from rujukan_platform.problems import PROBLEM, Problem
 from rujukan_platform.runtime import Runtime
 
@@ -88,7 +89,6 @@ def router(runtime: Runtime) -> APIRouter:
     async def submit(
         request: Request, principal: Principal, items: list[tuple[IntakeCreate, str | None]]
     ) -> list[Submitted]:
-        require_role(principal, "operator", "admin")
         try:
             async with runtime.sessions() as session, session.begin():
                 results = await submit_intakes(
@@ -126,7 +126,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def post_intake(
         request: Request,
         response: Response,
-        principal: CurrentPrincipal,
+        principal: Caller,
         body: Annotated[
             IntakeCreate,
             Body(
@@ -161,9 +161,7 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM, 503: PROBLEM},
         max_body_size=settings.max_batch_body_bytes,
     )
-    async def post_batch(
-        request: Request, principal: CurrentPrincipal, body: BatchRequest
-    ) -> BatchResponse:
+    async def post_batch(request: Request, principal: Caller, body: BatchRequest) -> BatchResponse:
         if len(body.items) > settings.batch_limit:
             raise Problem(
                 413, "Batch too large", f"items: at most {settings.batch_limit} per request"
@@ -196,7 +194,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="An intake and the current status of its referrals",
         responses={401: PROBLEM, 404: PROBLEM},
     )
-    async def read_intake(intake_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+    async def read_intake(intake_id: UUID, principal: Caller) -> dict[str, Any]:
         async with runtime.sessions() as session:
             return await get_intake(session, intake_id, principal)
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from rujukan_notifications.domain.alerts import AlertmanagerWebhook, AlertsFiled
 from rujukan_notifications.service_layer.alerts import file_alerts
-from rujukan_platform.auth import CurrentPrincipal, require_role
+from rujukan_platform.access import Caller
 from rujukan_platform.problems import PROBLEM
 from rujukan_platform.runtime import Runtime
 
@@ -20,10 +20,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="Alertmanager's alerts into the operators' inbox (GET /v1/inbox?recipient=ops)",
         responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
     )
-    async def alertmanager(
-        payload: AlertmanagerWebhook, principal: CurrentPrincipal
-    ) -> AlertsFiled:
-        require_role(principal, "admin")
+    async def alertmanager(payload: AlertmanagerWebhook, _admin: Caller) -> AlertsFiled:
         async with runtime.sessions() as session, session.begin():
             return AlertsFiled(alerts=await file_alerts(session, payload.alerts))
 

@@ -11,7 +11,8 @@ from rujukan_contracts.text import Line
 from rujukan_notifications.domain.alerts import OPS_INBOX
 from rujukan_notifications.domain.messages import KINDS, LANGUAGES, SAMPLE, render
 from rujukan_notifications.service_layer.deliveries import list_deliveries, list_inbox
-from rujukan_platform.auth import CurrentPrincipal, Principal, require_role
+from rujukan_platform.access import Caller, forbidden
+from rujukan_platform.auth import Principal
 from rujukan_platform.problems import PROBLEM, Problem, field_error
 from rujukan_platform.runtime import Runtime
 
@@ -23,14 +24,14 @@ def _may_read_inbox(principal: Principal, recipient: str) -> None:
     (``puskesos:<village code>``, ``supervisor:<regency code>``). The platform's own alerts
     (``ops``) are for administrators."""
     if recipient == OPS_INBOX:
-        require_role(principal, "admin")
+        if principal.role != "admin":
+            raise forbidden("kotak masuk ops untuk administrator / the ops inbox is for admins")
         return
-    require_role(principal, "admin", "operator", "service")
     kind, _, region = recipient.partition(":")
     if kind not in INBOXES or not region:
         raise field_error("recipient", "expected puskesos:<village code> or supervisor:<regency>")
-    if not principal.covers_region(region):
-        raise Problem(403, "Forbidden", f"{recipient} is outside your regions")
+    if not principal.may_see(region):
+        raise forbidden(f"{recipient} di luar wilayah Anda / is outside your regions")
 
 
 def router(runtime: Runtime) -> APIRouter:
@@ -41,10 +42,9 @@ def router(runtime: Runtime) -> APIRouter:
         summary="Every delivery for one referral, oldest first, with each attempt",
         responses={401: PROBLEM, 403: PROBLEM},
     )
-    async def notifications(referral_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
-        require_role(principal, "admin", "operator", "service")
+    async def notifications(referral_id: UUID, principal: Caller) -> dict[str, Any]:
         async with runtime.sessions() as session:
-            return {"items": await list_deliveries(session, referral_id)}
+            return {"items": await list_deliveries(session, referral_id, principal)}
 
     @api.get(
         "/inbox",
@@ -53,7 +53,7 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def inbox(
         recipient: Line,
-        principal: CurrentPrincipal,
+        principal: Caller,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Line | None = None,
     ) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def preview(
         status: Line,
-        _principal: CurrentPrincipal,
+        _principal: Caller,
         language: Line = "id",
         kind: Literal["status", "sms", "inbox"] = "status",
     ) -> dict[str, str]:

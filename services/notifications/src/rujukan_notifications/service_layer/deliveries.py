@@ -36,6 +36,7 @@ from rujukan_notifications.domain.audience import (
 from rujukan_notifications.domain.channels import (
     ChannelName,
 )
+from rujukan_platform.auth import Principal
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import field_error
 
@@ -134,7 +135,11 @@ async def plan_deliveries(
     return len(planned)
 
 
-async def list_deliveries(session: AsyncSession, referral_id: UUID) -> list[dict[str, Any]]:
+async def list_deliveries(
+    session: AsyncSession, referral_id: UUID, principal: Principal
+) -> list[dict[str, Any]]:
+    """The referral's deliveries, if the referral is the caller's to see (else none: a referral
+    of another region looks like one with no messages)."""
     rows = (
         await session.execute(
             select(deliveries)
@@ -142,6 +147,10 @@ async def list_deliveries(session: AsyncSession, referral_id: UUID) -> list[dict
             .order_by(deliveries.c.created_at, deliveries.c.id)
         )
     ).all()
+    if rows:
+        about = orjson.loads(rows[0].context)
+        if not principal.may_see(about.get("village_code", ""), about.get("program_code")):
+            return []
     history: dict[UUID, list[dict[str, Any]]] = {r.id: [] for r in rows}
     if rows:
         steps = await session.execute(

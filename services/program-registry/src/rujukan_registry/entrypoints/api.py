@@ -13,7 +13,7 @@ from rujukan_contracts.text import Line
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_eligibility.context import EvaluationContext
 from rujukan_eligibility.rules import Rule
-from rujukan_platform.auth import CurrentPrincipal
+from rujukan_platform.access import Caller
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import PROBLEM, Problem
 from rujukan_platform.runtime import Runtime
@@ -61,7 +61,7 @@ def router(runtime: Runtime) -> APIRouter:
         "/programs", summary="The catalogue, by code, paged by cursor", responses={401: PROBLEM}
     )
     async def programs_list(
-        _principal: CurrentPrincipal,
+        _principal: Caller,
         cursor: Annotated[
             Line | None, Query(description="from a previous page's next_cursor")
         ] = None,
@@ -80,7 +80,7 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 403: PROBLEM, 409: PROBLEM, 422: PROBLEM},
     )
     async def program_create(
-        principal: CurrentPrincipal, body: SeedProgram, response: Response
+        principal: Caller, body: SeedProgram, response: Response
     ) -> dict[str, Any]:
         async with runtime.sessions() as session, session.begin():
             revision = await create_program(session, body, principal)
@@ -94,9 +94,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="One program, with its ETag",
         responses={401: PROBLEM, 404: PROBLEM},
     )
-    async def program_get(
-        code: Line, _principal: CurrentPrincipal, response: Response
-    ) -> dict[str, Any]:
+    async def program_get(code: Line, _principal: Caller, response: Response) -> dict[str, Any]:
         async with runtime.sessions() as session:
             program, revision = await get_program(session, code)
         response.headers["ETag"] = _etag(revision)
@@ -116,7 +114,7 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def program_replace(
         code: Line,
-        principal: CurrentPrincipal,
+        principal: Caller,
         body: SeedProgram,
         response: Response,
         if_match: Annotated[Line | None, Header()] = None,
@@ -134,7 +132,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="Every rule version, oldest first",
         responses={401: PROBLEM, 404: PROBLEM},
     )
-    async def program_versions(code: Line, _principal: CurrentPrincipal) -> dict[str, Any]:
+    async def program_versions(code: Line, _principal: Caller) -> dict[str, Any]:
         async with runtime.sessions() as session:
             program, _revision = await get_program(session, code)
         current = program.current_version().version
@@ -152,7 +150,7 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def program_add_version(
         code: Line,
-        principal: CurrentPrincipal,
+        principal: Caller,
         body: Annotated[RuleVersion, Body()],
         response: Response,
         if_match: Annotated[Line | None, Header()] = None,
@@ -172,7 +170,7 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def explain(
         code: Line,
-        _principal: CurrentPrincipal,
+        principal: Caller,
         body: Annotated[ExplainRequest, Body(openapi_examples=EXPLAIN_EXAMPLES)],
     ) -> dict[str, Any]:
         today = date.today()
@@ -180,7 +178,9 @@ def router(runtime: Runtime) -> APIRouter:
             program, _revision = await get_program(session, code)
             version, rule = rule_of(program, body.version)
             if body.intake_id is not None:
-                context = await intake_context(session, body.intake_id, today)
+                context = await intake_context(
+                    session, body.intake_id, today, principal=principal, program=code
+                )
             else:
                 assert body.context is not None
                 context = body.context.to_cel()
@@ -199,14 +199,16 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def dry_run_draft(
         code: Line,
-        principal: CurrentPrincipal,
+        principal: Caller,
         body: DryRunRequest,
     ) -> dict[str, Any]:
         may_manage(principal, code)
         draft = compile_draft(body.rule)
         async with runtime.sessions() as session:
             program, _revision = await get_program(session, code)
-            return await dry_run(session, program, draft, days=body.days, as_of=date.today())
+            return await dry_run(
+                session, program, draft, days=body.days, as_of=date.today(), principal=principal
+            )
 
     return api
 

@@ -19,6 +19,8 @@ from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_eligibility.catalogue import SeedProgram
 from rujukan_eligibility.intake import context_from_intake
 from rujukan_eligibility.rules import CompiledRule, PreparedContext, RuleError, compile_rule
+from rujukan_platform.access import not_found
+from rujukan_platform.auth import Principal
 from rujukan_platform.problems import Problem, invalid_rule
 from rujukan_registry.adapters.tables import intake_facts
 
@@ -60,14 +62,20 @@ def rule_of(program: SeedProgram, version: int | None) -> tuple[int, CompiledRul
     return version, program.compiled(version)
 
 
-async def intake_context(session: AsyncSession, intake_id: UUID, as_of: date) -> dict[str, Any]:
+async def intake_context(
+    session: AsyncSession, intake_id: UUID, as_of: date, *, principal: Principal, program: str
+) -> dict[str, Any]:
+    """A stored intake's context for explaining ``program``, if the caller may see the intake
+    (its region; an agency, only for its own program): else it does not exist for them."""
     row = (
         await session.execute(
-            select(intake_facts.c.event).where(intake_facts.c.intake_id == intake_id)
+            select(intake_facts.c.village_code, intake_facts.c.event).where(
+                intake_facts.c.intake_id == intake_id
+            )
         )
     ).first()
-    if row is None:
-        raise Problem(404, "Not found", f"no recent intake {intake_id} known to the registry")
+    if row is None or not principal.may_see(row.village_code, program):
+        raise not_found(f"intake {intake_id} (the registry keeps recent intakes only)")
     return context_from_intake(IntakeSubmittedV1.model_validate(row.event), as_of)
 
 
@@ -85,9 +93,11 @@ async def dry_run(
     *,
     days: int,
     as_of: date,
+    principal: Principal,
     sample: int = 20,
 ) -> dict[str, Any]:
-    """Compare the draft with the version in effect over the intakes of the last ``days``."""
+    """Compare the draft with the version in effect over the intakes of the last ``days`` that
+    the caller may see (a village program's officer: their villages)."""
     current_version, current = rule_of(program, None)
     since = datetime.now(UTC) - timedelta(days=days)
     evaluated = eligible_now = eligible_draft = newly_included = newly_excluded = 0
@@ -99,7 +109,9 @@ async def dry_run(
         .order_by(intake_facts.c.submitted_at)
     )
     async for row in result:
-        if not program.serves_region(row.village_code):
+        if not program.serves_region(row.village_code) or not principal.may_see(
+            row.village_code, program.code
+        ):
             continue
         intake = IntakeSubmittedV1.model_validate(row.event)
         ctx = PreparedContext(context_from_intake(intake, as_of))

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus, RegistryFacts
 from rujukan_contracts.text import Line, Text, Timestamp
 from rujukan_eligibility.rules import Rule, RuleError, compile_rule
-from rujukan_platform.auth import CurrentPrincipal, Principal
+from rujukan_platform.access import Caller, not_found, region_condition
+from rujukan_platform.auth import Principal
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import PROBLEM, Problem, invalid_rule
 from rujukan_platform.runtime import Runtime
@@ -74,21 +75,16 @@ OUTCOME_EXAMPLES = {
 
 
 def _visible(principal: Principal) -> Any:
+    """``Principal.may_see`` in SQL: the referrals the caller may see (``None``: all)."""
     if principal.role in ("admin", "service"):
         return None
     if principal.role == "agency":
-        return referrals.c.program_code.in_(principal.programs or ["-"])
+        own = referrals.c.program_code.in_(principal.programs or ["-"])
+        if principal.regions:  # a village or district program's officer: their regions only
+            return and_(own, region_condition(referrals.c.village_code, principal))
+        return own
     if principal.role == "operator":
-        return (
-            or_(
-                *[
-                    or_(referrals.c.village_code == r, referrals.c.village_code.startswith(r + "."))
-                    for r in principal.regions
-                ]
-            )
-            if principal.regions
-            else referrals.c.id.is_(None)
-        )
+        return region_condition(referrals.c.village_code, principal)
     return referrals.c.id.is_(None)
 
 
@@ -101,7 +97,7 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 422: PROBLEM},
     )
     async def list_referrals(
-        principal: CurrentPrincipal,
+        principal: Caller,
         intake_id: UUID | None = None,
         household_id: UUID | None = None,
         program: Line | None = None,
@@ -188,7 +184,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="One referral with its decision",
         responses={401: PROBLEM, 404: PROBLEM},
     )
-    async def get_referral(referral_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+    async def get_referral(referral_id: UUID, principal: Caller) -> dict[str, Any]:
         row = await _visible_row(referral_id, principal)
         async with runtime.sessions() as session:
             (view,) = await _with_decisions(session, [row])
@@ -199,18 +195,17 @@ def router(runtime: Runtime) -> APIRouter:
         summary="Every evaluation of an intake: each program's verdict, every criterion explained",
         responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
     )
-    async def intake_decisions(intake_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+    async def intake_decisions(intake_id: UUID, principal: Caller) -> dict[str, Any]:
         async with runtime.sessions() as session:
             stored = (
                 await session.execute(
                     select(intakes.c.village_code).where(intakes.c.intake_id == intake_id)
                 )
             ).first()
-            # agencies see any intake, but only their own programs' verdicts (below)
-            if stored is None or not (
-                principal.role == "agency" or principal.covers_region(stored.village_code)
-            ):
-                raise Problem(404, "Not found", f"no intake {intake_id} routed here")
+            # an agency sees an intake of its regions (any, without regions), but only its own
+            # programs' verdicts (below)
+            if stored is None or not principal.may_see(stored.village_code):
+                raise not_found(f"intake {intake_id}")
             rows = await decisions_of_intake(session, intake_id)
             rules = state(runtime).rules
             await rules.load(session, versions_in(rows))
@@ -225,7 +220,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="Every status change, in order",
         responses={401: PROBLEM, 404: PROBLEM},
     )
-    async def trace(referral_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
+    async def trace(referral_id: UUID, principal: Caller) -> dict[str, Any]:
         await _visible_row(referral_id, principal)
         async with runtime.sessions() as session:
             return {
@@ -240,12 +235,10 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def post_outcome(
         referral_id: UUID,
-        principal: CurrentPrincipal,
+        principal: Caller,
         body: Annotated[OutcomeIn, Body(openapi_examples=OUTCOME_EXAMPLES)],
         idempotency_key: Annotated[Line | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
-        if principal.role not in ("agency", "admin"):
-            raise Problem(403, "Forbidden", "only the program's agency or an administrator")
         if body.outcome == OutcomeKind.rejected and body.reason_code is None:
             raise Problem(
                 422,
@@ -283,10 +276,6 @@ def router(runtime: Runtime) -> APIRouter:
         runtime.relay.wake()
         return referral_view(updated, decision)
 
-    def _admin(principal: Principal) -> None:
-        if principal.role != "admin":
-            raise Problem(403, "Forbidden", "replays are for administrators")
-
     def _updates(updates: list[RegistryUpdate]) -> dict[UUID, RegistryFacts]:
         now = datetime.now(UTC)
         return {u.household_id: u.facts(now) for u in updates}
@@ -313,12 +302,11 @@ def router(runtime: Runtime) -> APIRouter:
                    403: PROBLEM, 422: PROBLEM},
     )  # fmt: skip
     async def post_replay(
-        principal: CurrentPrincipal,
+        principal: Caller,
         body: ReplayRequest,
         response: Response,
         prefer: Annotated[Line | None, Header(description="wait=N: work on it for N s")] = None,
     ) -> dict[str, Any]:
-        _admin(principal)
         catalogue = state(runtime).catalogue
         unknown = [c for c in body.programs or [] if catalogue.get(c) is None]
         if unknown:
@@ -384,8 +372,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="A replay's status, progress and report",
         responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
     )
-    async def get_replay(replay_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
-        _admin(principal)
+    async def get_replay(replay_id: UUID, principal: Caller) -> dict[str, Any]:
         async with runtime.sessions() as session:
             return replay_view(await _job(session, replay_id))
 
@@ -395,9 +382,8 @@ def router(runtime: Runtime) -> APIRouter:
         responses={401: PROBLEM, 403: PROBLEM},
     )
     async def list_replays(
-        principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=100)] = 20
+        principal: Caller, limit: Annotated[int, Query(ge=1, le=100)] = 20
     ) -> dict[str, Any]:
-        _admin(principal)
         async with runtime.sessions() as session:
             rows = (
                 await session.execute(
@@ -414,10 +400,9 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def post_registry_updates(
         replay_id: UUID,
-        principal: CurrentPrincipal,
+        principal: Caller,
         updates: Annotated[list[RegistryUpdate], Body(max_length=10_000)],
     ) -> dict[str, Any]:
-        _admin(principal)
         async with runtime.sessions() as session, session.begin(), _as_problems(replay_id):
             added = await add_registry_updates(session, replay_id, _updates(updates))
         return {"replay_id": replay_id, "added": added}
@@ -431,11 +416,10 @@ def router(runtime: Runtime) -> APIRouter:
     )  # fmt: skip
     async def start(
         replay_id: UUID,
-        principal: CurrentPrincipal,
+        principal: Caller,
         response: Response,
         prefer: Annotated[Line | None, Header(description="wait=N: work on it for N s")] = None,
     ) -> dict[str, Any]:
-        _admin(principal)
         async with runtime.sessions() as session, session.begin(), _as_problems(replay_id):
             await start_replay(session, replay_id)
         return await _wait_for(replay_id, prefer, response)
@@ -445,8 +429,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="Stop a replay after the chunk in progress (what it applied stays)",
         responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
     )
-    async def cancel(replay_id: UUID, principal: CurrentPrincipal) -> dict[str, Any]:
-        _admin(principal)
+    async def cancel(replay_id: UUID, principal: Caller) -> dict[str, Any]:
         async with runtime.sessions() as session, session.begin():
             async with _as_problems(replay_id):
                 await cancel_replay(session, replay_id, datetime.now(UTC))
