@@ -92,6 +92,8 @@ referral_history = Table(
     Column("note", Text, nullable=True),
     Column("actor", Text, nullable=False),
     Column("idempotency_key", Text, nullable=True),
+    # SHA-256 of the report the key was first used for (idempotency.fingerprint)
+    Column("request_hash", Text, nullable=True),
     Column("at", DateTime(timezone=True), nullable=False),
     # one index: a referral's trace in order, and the key every lookup starts from
     PrimaryKeyConstraint("referral_id", "seq"),

@@ -18,6 +18,7 @@ from rujukan_contracts.events import (
     ReferralStatus,
     SlaDays,
 )
+from rujukan_platform.idempotency import fingerprint, key_mismatch
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import stage_records
 from rujukan_router.adapters.events import status_record
@@ -55,6 +56,10 @@ async def apply_outcome(
     Stages its events in the session's transaction; returns the referral as it is now and how
     many events were staged (none for a report already applied).
 
+    An ``idempotency_key`` (the HTTP header, or the event id from Kafka) names one report on
+    this referral, whoever sends it: the same report again is answered as it is now, another
+    report under that key raises the ``key_mismatch`` problem and changes nothing.
+
     With a catalogue, a re-routable rejection also refers the household onward."""
     at = at or datetime.now(UTC)
     row = (
@@ -68,16 +73,24 @@ async def apply_outcome(
         raise ProgramMismatch(
             f"referral {referral_id} belongs to {row.program_code}, not {program_code}"
         )
+    digest = outcome_fingerprint(outcome, reason, note)
     if idempotency_key:
         seen = (
             await session.execute(
-                select(referral_history.c.seq).where(
+                select(
+                    referral_history.c.request_hash,
+                    referral_history.c.to_status,
+                    referral_history.c.reason_code,
+                    referral_history.c.note,
+                ).where(
                     referral_history.c.referral_id == referral_id,
                     referral_history.c.idempotency_key == idempotency_key,
                 )
             )
         ).first()
         if seen is not None:
+            if not _same_request(seen, digest, outcome, reason, note):
+                raise key_mismatch()
             return row, 0
     current = ReferralStatus(row.status)
     target = transition(current, OUTCOME_STATUS[outcome], reason)
@@ -105,6 +118,7 @@ async def apply_outcome(
             note=note,
             actor=actor,
             idempotency_key=idempotency_key,
+            request_hash=digest if idempotency_key else None,
             at=at,
         )
     )
@@ -126,6 +140,23 @@ async def apply_outcome(
     if target == ReferralStatus.rejected and catalogue is not None and allows_rerouting(reason):
         staged += 2 * await reroute(session, updated, catalogue, at, traceparent=traceparent)
     return updated, staged
+
+
+def outcome_fingerprint(outcome: OutcomeKind, reason: ReasonCode | None, note: str | None) -> str:
+    """The whole report, as the HTTP body's model dumps it (outcome, reason_code, note); the
+    referral and the sender are not part of it (the key is scoped to the referral)."""
+    return fingerprint(
+        {"outcome": outcome.value, "reason_code": reason.value if reason else None, "note": note}
+    )
+
+
+def _same_request(
+    seen: Any, digest: str, outcome: OutcomeKind, reason: ReasonCode | None, note: str | None
+) -> bool:
+    if seen.request_hash is None:  # stored before migration 0006: its columns hold the report
+        recorded = (OUTCOME_STATUS[outcome].value, reason.value if reason else None, note)
+        return (seen.to_status, seen.reason_code, seen.note) == recorded
+    return bool(seen.request_hash == digest)
 
 
 async def _sla_of(session: AsyncSession, code: str, catalogue: Catalogue | None) -> SlaDays | None:
