@@ -64,6 +64,18 @@ intakes = Table(
     Index("ix_intakes_household_submitted", "household_id", "submitted_at"),
 )
 
+# The Idempotency-Keys of submissions answered with an earlier intake of their household (a
+# duplicate within the window): no intake row holds them, yet each still names one request.
+duplicate_keys = Table(
+    "duplicate_keys",
+    metadata,
+    Column("principal", Text, primary_key=True),
+    Column("idempotency_key", Text, primary_key=True),
+    Column("intake_id", UUID(as_uuid=True), ForeignKey("intakes.id"), nullable=False),
+    Column("request_hash", Text, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+)
+
 intake_referrals = Table(
     "intake_referrals",
     metadata,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-import orjson
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,11 +22,19 @@ from rujukan_contracts.events import (
 )
 from rujukan_contracts.topics import INTAKE_SUBMITTED
 from rujukan_intake.adapters.registry import SocialRegistry
-from rujukan_intake.adapters.tables import households, intake_referrals, intakes, members, outbox
+from rujukan_intake.adapters.tables import (
+    duplicate_keys,
+    households,
+    intake_referrals,
+    intakes,
+    members,
+    outbox,
+)
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.domain.intake import IntakeCreate, MemberIn, intake_errors
 from rujukan_intake.domain.lanes import derive_lanes
 from rujukan_platform.auth import Principal
+from rujukan_platform.idempotency import fingerprint, key_mismatch
 from rujukan_platform.outbox import stage
 from rujukan_platform.problems import Problem
 from rujukan_regions import normalise_region_code
@@ -56,9 +62,9 @@ class _New:
 
 
 def request_hash(req: IntakeCreate) -> str:
-    return hashlib.sha256(
-        orjson.dumps(req.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-    ).hexdigest()
+    """The fingerprint an Idempotency-Key is held to: the whole validated intake (household,
+    members, needs, consent, contact, taken_by...). The key is scoped to the principal."""
+    return fingerprint(req.model_dump(mode="json"))
 
 
 def _refusal(errors: list[dict[str, str]]) -> Problem:
@@ -180,19 +186,44 @@ async def _submit_new(
     for row in recent.all():
         earlier.setdefault(row.household_id, row.id)  # the first intake within the window
     fresh: list[_New] = []
+    repeats: list[_New] = []
     for c in candidates:
         assert c.household_id is not None
         first = earlier.get(c.household_id)
         if first is not None:
             results[c.index] = Submitted(first, c.household_id, duplicate=True)
+            repeats.append(c)
             continue
         intake_id = uuid4()
         earlier[c.household_id] = intake_id  # a later item of this batch is its duplicate
         results[c.index] = Submitted(intake_id, c.household_id)
         fresh.append(c)
-    if not fresh:
-        return
+    if fresh:
+        await _insert_intakes(
+            session,
+            fresh,
+            results,
+            principal=principal,
+            pii_key=pii_key,
+            registry=registry,
+            traceparent=traceparent,
+            now=now,
+        )
+    await _remember_duplicate_keys(session, repeats, results, principal, now)
 
+
+async def _insert_intakes(
+    session: AsyncSession,
+    fresh: list[_New],
+    results: list[Submitted],
+    *,
+    principal: Principal,
+    pii_key: str,
+    registry: SocialRegistry,
+    traceparent: str | None,
+    now: datetime,
+) -> None:
+    """Store the new intakes, their members and their ``intake.submitted`` events."""
     member_ids = await _upsert_members(session, fresh, pii_key)
     facts = await registry.lookup_many(session, list({c.req.household.kk_number for c in fresh}))
     intake_rows: list[dict[str, Any]] = []
@@ -252,6 +283,30 @@ async def _submit_new(
     await stage(session, outbox, events, traceparent=traceparent)
 
 
+async def _remember_duplicate_keys(
+    session: AsyncSession,
+    repeats: list[_New],
+    results: list[Submitted],
+    principal: Principal,
+    now: datetime,
+) -> None:
+    """A duplicate's key still names its request: a later use of it with another body is
+    refused, and a retry gets this intake even after the window has passed."""
+    rows = [
+        {
+            "principal": principal.subject,
+            "idempotency_key": c.key,
+            "intake_id": results[c.index].intake_id,
+            "request_hash": c.digest,
+            "submitted_at": now,
+        }
+        for c in repeats
+        if c.key
+    ]
+    if rows:
+        await session.execute(insert(duplicate_keys).on_conflict_do_nothing(), rows)
+
+
 async def _drop_idempotent_repeats(
     session: AsyncSession, candidates: list[_New], results: list[Submitted], principal: Principal
 ) -> tuple[list[_New], list[tuple[int, int]]]:
@@ -261,10 +316,10 @@ async def _drop_idempotent_repeats(
     keys = [c.key for c in candidates if c.key]
     prior: dict[str, Any] = {}
     if keys:
-        stmt = select(
-            intakes.c.idempotency_key, intakes.c.id, intakes.c.household_id, intakes.c.request_hash
-        ).where(intakes.c.principal == principal.subject, intakes.c.idempotency_key.in_(keys))
-        prior = {row.idempotency_key: row for row in (await session.execute(stmt)).all()}
+        prior = {
+            row.idempotency_key: row
+            for row in (await session.execute(_uses_of(principal, keys))).all()
+        }
     kept: list[_New] = []
     aliases: list[tuple[int, int]] = []
     first_use: dict[str, _New] = {}
@@ -272,12 +327,12 @@ async def _drop_idempotent_repeats(
         earlier = prior.get(c.key) if c.key else None
         if earlier is not None:
             if earlier.request_hash != c.digest:
-                results[c.index].problem = _key_reused()
+                results[c.index].problem = key_mismatch()
             else:
                 results[c.index] = Submitted(earlier.id, earlier.household_id, duplicate=True)
         elif c.key and c.key in first_use:
             if first_use[c.key].digest != c.digest:
-                results[c.index].problem = _key_reused()
+                results[c.index].problem = key_mismatch()
             else:
                 aliases.append((c.index, first_use[c.key].index))
         else:
@@ -287,10 +342,25 @@ async def _drop_idempotent_repeats(
     return kept, aliases
 
 
-def _key_reused() -> Problem:
-    return Problem(
-        422, "Idempotency-Key reused", "this Idempotency-Key was used for a different request"
+def _uses_of(principal: Principal, keys: list[str]) -> Any:
+    """Where these keys of this principal were used: on a new intake, or on a duplicate."""
+    new = select(
+        intakes.c.idempotency_key, intakes.c.id, intakes.c.household_id, intakes.c.request_hash
+    ).where(intakes.c.principal == principal.subject, intakes.c.idempotency_key.in_(keys))
+    repeated = (
+        select(
+            duplicate_keys.c.idempotency_key,
+            intakes.c.id,
+            intakes.c.household_id,
+            duplicate_keys.c.request_hash,
+        )
+        .join(intakes, intakes.c.id == duplicate_keys.c.intake_id)
+        .where(
+            duplicate_keys.c.principal == principal.subject,
+            duplicate_keys.c.idempotency_key.in_(keys),
+        )
     )
+    return union_all(new, repeated)
 
 
 def _upsert_households(villages: dict[str, str]) -> Any:
