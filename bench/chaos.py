@@ -66,7 +66,7 @@ from chaos_platform import (
 )
 from router_throughput import SEED_DIR, expected_referrals
 
-from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_OUTCOMES, REFERRALS_STATUS
+from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_STATUS, program_of_outcomes
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_intake.entrypoints.bulk import source_id
 from rujukan_intake.synthetic import households
@@ -282,7 +282,7 @@ class Run:
             names = [
                 t for t in await admin.list_topics()
                 if t == INTAKE_SUBMITTED or t == REFERRALS_STATUS
-                or (t.startswith("referrals.") and t != REFERRALS_OUTCOMES
+                or (t.startswith("referrals.") and program_of_outcomes(t) is None
                     and not t.endswith(".dlq"))
             ]  # fmt: skip
             described = await admin.describe_topics(sorted(names))

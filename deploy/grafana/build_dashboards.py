@@ -28,6 +28,7 @@ FUTURE_METRICS: dict[str, str] = {}  # every metric the dashboards use is export
 
 # Program topics are referrals.<CODE>, codes upper case (services/program-registry/seed/programs).
 PROGRAM_TOPICS = 'topic=~"referrals\\\\.[A-Z][A-Z0-9_-]*"'
+OUTCOME_TOPICS = 'topic=~"referrals\\\\.[A-Z][A-Z0-9_-]*\\\\.outcomes"'
 RI = "$__rate_interval"
 
 
@@ -255,7 +256,7 @@ def overview() -> Board:
         "Outcomes processed (range)",
         [
             (
-                'sum(increase(rujukan_events_consumed_total{topic="referrals.outcomes", '
+                "sum(increase(rujukan_events_consumed_total{" + OUTCOME_TOPICS + ", "
                 'result="processed"}[$__range]))',
                 "outcomes",
             )
@@ -275,7 +276,7 @@ def overview() -> Board:
             (
                 rate(
                     "rujukan_events_consumed_total",
-                    'topic="referrals.outcomes", result="processed"',
+                    OUTCOME_TOPICS + ', result="processed"',
                 ),
                 "outcomes applied",
             ),
@@ -427,15 +428,14 @@ def programs() -> Board:
         "Outcomes applied by the router (per minute, all programs)",
         [
             (
-                "60 * "
-                + rate("rujukan_events_consumed_total", 'topic="referrals.outcomes"', "result"),
+                "60 * " + rate("rujukan_events_consumed_total", OUTCOME_TOPICS, "result"),
                 "{{result}}",
             )
         ],
         unit="short",
         w=12,
-        description="referrals.outcomes carries no program label: the per-program split "
-        "needs rujukan_router_referrals_total.",
+        description="Every program's referrals.<CODE>.outcomes (Kafka); the HTTP outcome API "
+        "is counted below.",
     )
     b.ts(
         "Outcome API requests (per minute)",

@@ -17,7 +17,7 @@ Users (SCRAM-SHA-512, simple authorization), least privilege from the catalogue:
   (group id = consumer name, prefixed by the service's group prefix below);
 * an agency user per program (`agency-<code>`, like the platform's agency tokens, which are
   scoped per program): Read+Describe on its own `referrals.<CODE>` only, Write+Describe on
-  `referrals.outcomes` only, Read on groups prefixed `agency-<code>.`.
+  its own `referrals.<CODE>.outcomes` only, Read on groups prefixed `agency-<code>.`.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def topics(catalogue: list[dict[str, Any]], codes: list[str]) -> list[dict[str, 
         if t["program"]:
             labels["rujukan.id/program"] = k8s_name(t["program"])
         resources.append(kafka_topic(t["name"], entry["partitions"], config, labels))
-        if entry.get("dlq", True) and not t["program"]:  # as topic_specs: no DLQ per program
+        if entry.get("dlq", True):  # a program's outcomes have one; its referrals none
             resources.append(
                 kafka_topic(
                     f"{t['name']}.dlq", 1, dict(OVERRIDES), {**labels, "rujukan.id/dlq": "true"}
@@ -188,7 +188,7 @@ def service_access(
         for consumer in map(party, entry["consumers"]):
             if consumer in access:
                 access[consumer]["read"].add(t["name"])
-                if entry.get("dlq", True) and not t["program"]:
+                if entry.get("dlq", True):
                     access[consumer]["write"].add(f"{t['name']}.dlq")
     return access
 
@@ -202,9 +202,13 @@ def users(catalogue: list[dict[str, Any]], programs: list[dict[str, Any]]) -> li
         if rights["read"]:
             acls.append(acl("group", GROUP_PREFIX[service], ["Read"], "prefix"))
         resources.append(kafka_user(service, acls, {"app.kubernetes.io/name": service}))
-    outcome_topics = [e["topic"] for e in catalogue if AGENCY in map(party, e["producers"])]
     for program in programs:
         code = program["code"]
+        outcome_topics = [  # its own program's outcome topic only: the broker says who wrote
+            e["topic"].format(program_code=code)
+            for e in catalogue
+            if AGENCY in map(party, e["producers"])
+        ]
         reads = [
             e["topic"].format(program_code=code)
             for e in catalogue
@@ -245,7 +249,6 @@ def code_consumers() -> dict[str, set[str]]:
     from_const = {
         "INTAKE_SUBMITTED": "intake.submitted",
         "PROGRAMS_CATALOG": "programs.catalog",
-        "REFERRALS_OUTCOMES": "referrals.outcomes",
         "REFERRALS_STATUS": "referrals.status",
         "NOTIFICATIONS_DISPATCHED": "notifications.dispatched",
     }

@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rujukan_contracts.envelope import EventMeta
-from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_OUTCOMES, REFERRALS_STATUS
+from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_STATUS, outcomes_topic
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.kafka import make_producer
 from rujukan_platform.testing import Servers, eventually
@@ -26,6 +26,7 @@ from tests.e2e.platform import Platform, running_platform
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts/src/rujukan_contracts/examples"
+REFERRALS_OUTCOMES = outcomes_topic("PBI-JK")  # one program's; the router reads them all
 
 #: every consumer of each topic the platform consumes (the catalogue's consumers)
 CONSUMERS = {
@@ -57,11 +58,11 @@ def _ce_type(topic: str) -> str:
     }[topic]
 
 
-def poison(topic: str, agency_token: str) -> dict[str, tuple[bytes, list[tuple[str, bytes]]]]:
+def poison(topic: str) -> dict[str, tuple[bytes, list[tuple[str, bytes]]]]:
     """The kinds of bad record, by name: (value, headers)."""
     ce_type = _ce_type(topic)
     good_headers = EventMeta(type=ce_type, source="/poison", subject="s").to_headers()
-    credentials = [("authorization", agency_token.encode())] if topic == REFERRALS_OUTCOMES else []
+    credentials: list[tuple[str, bytes]] = []  # no record carries any (the broker knows who)
     valid_json = json.dumps(_with_nul(topic)).encode()
     return {
         "nul-text": (valid_json, [*good_headers, *credentials]),
@@ -108,7 +109,6 @@ async def test_poison_on_every_topic_is_dead_lettered_and_the_pipeline_carries_o
     platform: Platform, servers: Servers
 ) -> None:
     since_ms = int(time.time() * 1000) - 1000
-    agency = platform.token("agency", programs=["PBI-JK"])["Authorization"]
     producer = make_producer(servers.kafka_bootstrap, client_id="poisoner")
     await producer.start()
     sent: dict[bytes, str] = {}  # poison key → topic
@@ -117,7 +117,7 @@ async def test_poison_on_every_topic_is_dead_lettered_and_the_pipeline_carries_o
             # on every partition, so whichever one the next good intake lands on, poison is
             # in front of it
             for partition in sorted(await producer.partitions_for(topic)):
-                for kind, (value, headers) in poison(topic, agency).items():
+                for kind, (value, headers) in poison(topic).items():
                     key = f"poison-{kind}-{uuid.uuid4().hex[:8]}".encode()
                     await producer.send_and_wait(
                         topic, value, key=key, headers=headers, partition=partition

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralCreatedV1, ReferralOutcomeV1
+from rujukan_contracts.topics import outcomes_topic
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.kafka import make_producer
 from rujukan_platform.testing import Servers, eventually
@@ -188,12 +189,11 @@ async def test_an_intake_is_referred_answered_and_notified(
             reported_by="agency:pkh",
         )
         out_meta = EventMeta(type=outcome.ce_type, source="/agency/pkh", subject=outcome.key())
-        agency = platform.token("agency", programs=["PKH"])["Authorization"]  # its credentials
-        await producer.send_and_wait(
-            "referrals.outcomes",
+        await producer.send_and_wait(  # its own topic: the broker says who writes it
+            outcomes_topic("PKH"),
             outcome.model_dump_json().encode(),
             key=outcome.key().encode(),
-            headers=[*out_meta.to_headers(), ("authorization", agency.encode())],
+            headers=out_meta.to_headers(),
         )
         await producer.stop()
 

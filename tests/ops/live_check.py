@@ -6,7 +6,7 @@ Run by deploy/ops-check.sh (which starts Prometheus first); usable alone:
 
 1. drives traffic through the running services (the README's "Try the loop"): the example
    intake, its referrals, one outcome through the router's HTTP API and one as an agency on
-   referrals.outcomes (a CloudEvent), the resident's notifications; and, unless
+   referrals.<CODE>.outcomes (a CloudEvent), the resident's notifications; and, unless
    --no-poison, one unreadable record on intake.submitted so the consumers dead-letter it;
 2. waits until Prometheus has scraped the four services after the traffic;
 3. runs every target expression of every dashboard in deploy/grafana/dashboards/ (Grafana
@@ -244,22 +244,18 @@ def send(topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]])
 
 
 def agency_outcome(referral: dict[str, Any], log: list[str]) -> None:
-    """As an agency with a Kafka client would: a `received` outcome on referrals.outcomes."""
+    """As an agency with a Kafka client would: a `received` outcome on its program's own
+    outcome topic (no credential in the record: the broker knows who writes)."""
     from datetime import UTC, datetime
 
     from rujukan_contracts.envelope import EventMeta
-    from rujukan_platform.auth import Principal, issue_token
-    from rujukan_platform.settings import ServiceSettings
+    from rujukan_contracts.topics import outcomes_topic
 
     meta = EventMeta(
         type="rujukan.referral.outcome.v1",
         source="/agency/ops-check",
         subject=referral["referral_id"],
     )
-    agency = Principal(
-        subject="agency:ops-check", role="agency", programs=[referral["program_code"]]
-    )
-    token = issue_token(ServiceSettings().auth_secret.get_secret_value(), agency)
     data = {
         "referral_id": referral["referral_id"],
         "program_code": referral["program_code"],
@@ -269,16 +265,9 @@ def agency_outcome(referral: dict[str, Any], log: list[str]) -> None:
         "reported_at": datetime.now(UTC).isoformat(),
         "reported_by": "agency:ops-check",
     }
-    send(
-        "referrals.outcomes",
-        referral["referral_id"].encode(),
-        json.dumps(data).encode(),
-        [*meta.to_headers(), ("authorization", f"Bearer {token}".encode())],
-    )
-    log.append(
-        f"traffic: agency outcome 'received' for {referral['program_code']} "
-        "sent to referrals.outcomes"
-    )
+    topic = outcomes_topic(referral["program_code"])
+    send(topic, referral["referral_id"].encode(), json.dumps(data).encode(), meta.to_headers())
+    log.append(f"traffic: agency outcome 'received' for {referral['program_code']} sent to {topic}")
 
 
 def poison(bootstrap: str, log: list[str]) -> None:

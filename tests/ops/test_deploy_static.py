@@ -221,8 +221,10 @@ def test_every_catalogue_topic_and_program_topic_exists() -> None:
             for key, value in entry.get("config", {}).items():
                 if key != "min.insync.replicas":
                     assert topics[name]["spec"]["config"][key] == str(value)
-            if entry.get("dlq", True) and "{" not in entry["topic"]:
+            if entry.get("dlq", True):  # a program's outcomes too (its referrals: none)
                 assert f"{name}.dlq" in topics
+            else:
+                assert f"{name}.dlq" not in topics
     assert all(t["metadata"]["labels"]["strimzi.io/cluster"] == "rujukan" for t in topics.values())
 
 
@@ -237,7 +239,7 @@ def acl_map(user: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
     return out
 
 
-def test_each_agency_reads_only_its_own_topic_and_writes_only_outcomes() -> None:
+def test_each_agency_reads_only_its_own_topic_and_writes_only_its_own_outcomes() -> None:
     users = {u["metadata"]["name"]: u for u in of_kind("KafkaUser")}
     codes = [p["code"] for p in TOPICS.load_programs()]
     for code in codes:
@@ -246,7 +248,7 @@ def test_each_agency_reads_only_its_own_topic_and_writes_only_outcomes() -> None
             ("topic", f"referrals.{code}"),
             ("group", f"agency-{code.lower()}.*"),
         }
-        assert acls["Write"] == {("topic", "referrals.outcomes")}
+        assert acls["Write"] == {("topic", f"referrals.{code}.outcomes")}
         assert set(acls) == {"Read", "Write", "Describe"}
         assert all(not name.endswith("*") for t, name in acls["Describe"] | acls["Write"])
 
@@ -270,7 +272,7 @@ def test_service_users_follow_the_catalogue_exactly() -> None:
             for c in entry["consumers"]:
                 if c in expected:
                     expected[c]["Read"].add(name)
-                    if entry.get("dlq", True) and not template:
+                    if entry.get("dlq", True):
                         expected[c]["Write"].add(f"{name}.dlq")
     for service, ops in expected.items():
         acls = acl_map(users[service])

@@ -7,7 +7,7 @@ rujukan_contracts.generate``) and a test fails when the committed files drift.
 
 from rujukan_contracts.envelope import CloudEvent, EventMeta
 from rujukan_contracts.events import EVENT_MODELS, Event, event_model
-from rujukan_contracts.topics import TOPICS, Topic, program_topic, topic
+from rujukan_contracts.topics import TOPICS, Topic, outcomes_topic, program_topic, topic
 
 __all__ = [
     "EVENT_MODELS",
@@ -17,6 +17,7 @@ __all__ = [
     "EventMeta",
     "Topic",
     "event_model",
+    "outcomes_topic",
     "program_topic",
     "topic",
 ]

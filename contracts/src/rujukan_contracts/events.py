@@ -315,7 +315,8 @@ class ReferralCreatedV1(Event):
 
 
 class ReferralOutcomeV1(Event):
-    """An agency's report on a referral it holds, on ``referrals.outcomes``."""
+    """An agency's report on a referral it holds, on its program's ``referrals.<CODE>.outcomes``
+    (``program_code`` must be that program: the topic says who wrote it)."""
 
     ce_type: ClassVar[str] = "rujukan.referral.outcome.v1"
     aggregate: ClassVar[str] = "referral"

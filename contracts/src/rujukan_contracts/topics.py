@@ -6,6 +6,7 @@ declared once here and created from here (``rujukan_platform.kafka.ensure_topics
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -14,6 +15,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 PROGRAM_TOPIC_TEMPLATE = "referrals.{program_code}"
+PROGRAM_OUTCOMES_TEMPLATE = "referrals.{program_code}.outcomes"
+#: every program's outcome topic, for a pattern subscription
+PROGRAM_OUTCOMES_PATTERN = r"^referrals\.[A-Z][A-Z0-9-]{1,31}\.outcomes$"
 
 
 class Topic(BaseModel):
@@ -59,6 +63,8 @@ def topic(name: str) -> Topic:
         return TOPICS[name]
     if name.startswith("referrals.") and name.count(".") == 1:
         return TOPICS[PROGRAM_TOPIC_TEMPLATE]
+    if program_of_outcomes(name) is not None:
+        return TOPICS[PROGRAM_OUTCOMES_TEMPLATE]
     raise KeyError(f"topic {name!r} is not in the catalogue")
 
 
@@ -67,8 +73,28 @@ def program_topic(program_code: str) -> str:
     return PROGRAM_TOPIC_TEMPLATE.format(program_code=program_code)
 
 
+def outcomes_topic(program_code: str) -> str:
+    """``referrals.<program_code>.outcomes``: written only by the program's owner agency."""
+    return PROGRAM_OUTCOMES_TEMPLATE.format(program_code=program_code)
+
+
+_OUTCOMES_NAME = re.compile(r"(?:^|\.)referrals\.([A-Z][A-Z0-9-]{1,31})\.outcomes$")
+
+
+def program_of_outcomes(name: str) -> str | None:
+    """The program whose outcome topic ``name`` is (``None``: not an outcome topic). Consumers
+    subscribe by ``PROGRAM_OUTCOMES_PATTERN``, so what they read is exactly
+    ``referrals.<CODE>.outcomes``; a prefix (the tests' unique topics) is allowed here."""
+    found = _OUTCOMES_NAME.search(name)
+    return found.group(1) if found else None
+
+
+def agency_principal(program_code: str) -> str:
+    """The broker principal of a program's owner agency: the only writer of its outcomes."""
+    return f"agency-{program_code.lower()}"
+
+
 INTAKE_SUBMITTED = "intake.submitted"
 PROGRAMS_CATALOG = "programs.catalog"
-REFERRALS_OUTCOMES = "referrals.outcomes"
 REFERRALS_STATUS = "referrals.status"
 NOTIFICATIONS_DISPATCHED = "notifications.dispatched"

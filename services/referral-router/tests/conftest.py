@@ -122,10 +122,12 @@ class RouterHarness:
         )
         return name
 
-    async def run_consumer(self, name: str, topic: str) -> RunningConsumer:
+    async def run_consumer(self, name: str, *topics: str) -> RunningConsumer:
+        """The named consumer on ``topics`` (unique ones) instead of its own or its pattern."""
         spec = next(s for s in self.state.consumers() if s.name == name)
         running = RunningConsumer(
-            self.runtime, replace(spec, topics=[topic], group_id=f"test-{uuid.uuid4().hex}")
+            self.runtime,
+            replace(spec, topics=list(topics), pattern=None, group_id=f"test-{uuid.uuid4().hex}"),
         )
         await running.start()
         self._consumers.append(running)

@@ -111,11 +111,15 @@ class DlqLimit:
 
 @dataclass
 class ConsumerSpec:
-    """One named consumer: its topics, its group, and a handler per CloudEvents type."""
+    """One named consumer: its topics, its group, and a handler per CloudEvents type.
+
+    ``pattern`` subscribes to every topic whose name matches (one per program, say), new ones
+    included as the client's metadata refreshes; ``topics`` is then empty."""
 
     name: str
     topics: list[str]
     handlers: dict[str, Handler]
+    pattern: str | None = None
     group_id: str | None = None
     batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
     dlq_limit: DlqLimit = field(default_factory=DlqLimit)
@@ -256,8 +260,16 @@ class ConsumerRunner:
     # -- the loop -------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        self._consumer.subscribe(self.spec.topics, listener=_CommitOnRevoke(self))
-        log.info("consumer started", consumer=self.spec.name, topics=self.spec.topics)
+        listener = _CommitOnRevoke(self)
+        if self.spec.pattern:
+            self._consumer.subscribe(pattern=self.spec.pattern, listener=listener)
+        else:
+            self._consumer.subscribe(self.spec.topics, listener=listener)
+        log.info(
+            "consumer started",
+            consumer=self.spec.name,
+            topics=self.spec.topics or f"/{self.spec.pattern}/",
+        )
         backoff = 0.2
         while not stop.is_set():
             self._resume_cooled_down()

@@ -77,6 +77,7 @@ def make_consumer(
     max_poll_records: int = 500,
     fetch_min_bytes: int = 1,
     fetch_max_wait_ms: int = 100,
+    metadata_max_age_ms: int = 300_000,
 ) -> AIOKafkaConsumer:
     """A group consumer that never auto-commits. ``fetch_min_bytes``/``fetch_max_wait_ms``:
     let the broker gather a batch worth processing at low rates (a batch costs a transaction
@@ -93,6 +94,7 @@ def make_consumer(
         heartbeat_interval_ms=3_000,
         fetch_min_bytes=fetch_min_bytes,
         fetch_max_wait_ms=fetch_max_wait_ms,
+        metadata_max_age_ms=metadata_max_age_ms,
         **security_options(),
     )
 

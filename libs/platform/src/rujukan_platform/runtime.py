@@ -133,6 +133,8 @@ class Runtime:
             max_poll_records=self.settings.consumer_batch,
             fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
             fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
+            # a pattern subscription sees a new topic (a new program's) at the next refresh
+            metadata_max_age_ms=30_000 if spec.pattern else 300_000,
         )
         runner = ConsumerRunner(
             spec,

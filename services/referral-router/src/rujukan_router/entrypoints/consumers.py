@@ -17,15 +17,18 @@ from rujukan_contracts.events import (
 )
 from rujukan_contracts.topics import (
     INTAKE_SUBMITTED,
+    PROGRAM_OUTCOMES_PATTERN,
     PROGRAMS_CATALOG,
-    REFERRALS_OUTCOMES,
+    agency_principal,
+    outcomes_topic,
+    program_of_outcomes,
     program_topic,
     topic,
 )
-from rujukan_platform.auth import AuthenticationError, Authenticator
 from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.logging import get_logger
+from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.view import CompactedTopicView
 from rujukan_router import metrics
@@ -49,7 +52,6 @@ class RouterState:
         self.runtime = runtime
         self.catalogue = Catalogue()
         self.rules = RuleBook(self.catalogue)
-        self.authenticator = Authenticator.of(runtime.settings)
         self.replay_cache = CatalogueCache()
         self.view = CompactedTopicView(
             bootstrap=runtime.settings.kafka_bootstrap,
@@ -76,15 +78,16 @@ class RouterState:
             await upsert_catalogue_row(session, event)
 
     async def _ensure_program_topic(self, code: str) -> None:
-        name = program_topic(code)
-        if name in self._known_topics:
+        """The program's referral topic, and its outcome topic with that one's DLQ."""
+        names = [program_topic(code), outcomes_topic(code)]
+        if set(names) <= self._known_topics:
             return
-        spec = topic(name)
-        await create_topics(
-            self.runtime.settings.kafka_bootstrap,
-            [NewTopic(name, spec.partitions, 1, topic_configs=dict(spec.config))],
-        )
-        self._known_topics.add(name)
+        specs = [
+            NewTopic(n, topic(n).partitions, 1, topic_configs=dict(topic(n).config)) for n in names
+        ]
+        specs.append(NewTopic(topic(names[1]).dlq_name(names[1]), 1, 1))
+        await create_topics(self.runtime.settings.kafka_bootstrap, specs)
+        self._known_topics.update(names)
 
     async def on_intakes(self, items: list[tuple[HandlerContext, IntakeSubmittedV1]]) -> None:
         """A batch of intakes, routed in set-based statements (see route_intakes)."""
@@ -103,19 +106,16 @@ class RouterState:
         await self.on_intakes([(ctx, event)])
 
     async def on_outcome(self, ctx: HandlerContext, event: ReferralOutcomeV1) -> None:
-        """An agency's report from Kafka: accepted only from an agency authenticated by the
-        record's credentials (as of the broker's append time) reporting on its own program."""
-        try:
-            principal = self.authenticator.from_headers(
-                ctx.record.headers or (), at=ctx.record.timestamp / 1000
-            )
-        except AuthenticationError as exc:
-            raise InvalidMessage(f"outcome refused: not authenticated: {exc}") from exc
-        if principal.role not in ("agency", "admin") or not principal.owns_program(
-            event.program_code
-        ):
+        """An agency's report from Kafka. Only the program's owner agency may write its outcome
+        topic (a broker ACL on its own principal), so the topic says who reported: a report
+        naming another program, or on another program's referral, is refused (to the DLQ).
+        Records carry no credentials."""
+        program = program_of_outcomes(ctx.record.topic)
+        if program is None:
+            raise InvalidMessage(f"outcome refused: {ctx.record.topic} is no program's topic")
+        if event.program_code != program:
             raise InvalidMessage(
-                f"outcome refused: {principal.subject} may not report on {event.program_code}"
+                f"outcome refused: {program}'s topic carries a report on {event.program_code}"
             )
         try:
             _row, staged = await apply_outcome(
@@ -125,7 +125,7 @@ class RouterState:
                 outcome=event.outcome,
                 reason=event.reason_code,
                 note=event.note,
-                actor=principal.subject,
+                actor=agency_principal(program),
                 idempotency_key=str(ctx.meta.id),
                 at=event.reported_at,
                 catalogue=self.catalogue,
@@ -133,6 +133,8 @@ class RouterState:
             )
         except (TransitionRefused, ReferralNotFound, ProgramMismatch) as exc:
             raise InvalidMessage(f"outcome refused: {exc}") from exc
+        except Problem as exc:  # an event id reused for another report: it will not pass
+            raise InvalidMessage(f"outcome refused: {exc.detail}") from exc
         ctx.staged += staged
 
     def consumers(self) -> list[ConsumerSpec]:
@@ -145,7 +147,8 @@ class RouterState:
             ),
             ConsumerSpec(
                 name="router-outcomes",
-                topics=[REFERRALS_OUTCOMES],
+                topics=[],
+                pattern=PROGRAM_OUTCOMES_PATTERN,
                 handlers={ReferralOutcomeV1.ce_type: self.on_outcome},
             ),
         ]
