@@ -3,7 +3,8 @@
 # cluster of N brokers, each a combined broker+controller JVM. Jars come from Maven Central via
 # deploy/local/kafka/pom.xml.
 #
-#   [BROKERS=N] deploy/local/kafka.sh {start|stop|status|wait|bootstrap}
+#   [BROKERS=N] [KAFKA_AUTH=scram|none] deploy/local/kafka.sh
+#       {start|stop|status|wait|bootstrap|credentials|env}
 #
 # Broker i (0..N-1) has node.id i+1, listens on 127.0.0.1:KAFKA_PORT+100*i (its controller on
 # KAFKA_CONTROLLER_PORT+100*i) and keeps its files in $RUJUKAN_STATE_DIR/kafka-<its port>/.
@@ -12,10 +13,24 @@
 # The size is recorded on the first start (kafka-$KAFKA_PORT/cluster.brokers): commands without
 # BROKERS use it, a different BROKERS is refused (the storage was formatted for another quorum).
 #
+# Authentication (KAFKA_AUTH=scram): clients and brokers talk SASL_PLAINTEXT with
+# SCRAM-SHA-512 on the client listener (brokers replicate over it as the super user `broker`);
+# KRaft's StandardAuthorizer with allow.everyone.if.no.acl.found=false denies whatever no ACL
+# grants. Super users: `admin` (operators, tests, `rujukan kafka access apply`), `broker`, and
+# ANONYMOUS, which is what the controller listener's PLAINTEXT peers are: only the controller
+# listener (127.0.0.1, brokers' quorum traffic) is unauthenticated. The `admin` and `broker`
+# SCRAM credentials are bootstrapped when the storage is formatted (KIP-900), with random
+# passwords kept in kafka-$KAFKA_PORT/credentials/ (0600): admin.env (RUJUKAN_KAFKA_* for the
+# platform's clients) and admin.properties (kcat -F, librdkafka). Every other principal (a
+# service, a program's agency) is made by `rujukan kafka access apply`, from the catalogue.
+# KAFKA_AUTH=none (for now the default): one PLAINTEXT listener and no authorizer. `start`
+# restarts brokers that run with the other KAFKA_AUTH.
+#
 # Env (defaults):
 #   BROKERS                the recorded size, else 1
 #   RUJUKAN_STATE_DIR      <repo>/.local     per-broker config, data, log, pid
-#   KAFKA_PORT             9092              PLAINTEXT listener of broker 0 on 127.0.0.1
+#   KAFKA_AUTH             none              scram (SASL/SCRAM-SHA-512 + ACLs) or none (PLAINTEXT)
+#   KAFKA_PORT             9092              client listener of broker 0 on 127.0.0.1
 #   KAFKA_CONTROLLER_PORT  9093              KRaft controller listener of broker 0
 #   KAFKA_HEAP             512m              -Xms/-Xmx of each broker
 #   KAFKA_LIBS_DIR         $HOME/.cache/rujukan/kafka-<version>/libs   shared jar cache
@@ -35,6 +50,7 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${KAFKA_HEAP:-512m}"
 KAFKA_LIBS_DIR="${KAFKA_LIBS_DIR:-$HOME/.cache/rujukan/kafka-$KAFKA_VERSION/libs}"
+KAFKA_AUTH="${KAFKA_AUTH:-none}"
 
 say() { echo "kafka: $*"; }
 die() { echo "kafka: ERROR: $*" >&2; exit 1; }
@@ -44,6 +60,12 @@ die() { echo "kafka: ERROR: $*" >&2; exit 1; }
 FIRST_DIR="$RUJUKAN_STATE_DIR/kafka-$KAFKA_PORT"
 SIZE_FILE="$FIRST_DIR/cluster.brokers"
 TOOLS_LOG4J_CONFIG="$FIRST_DIR/tools-log4j2.properties"
+# The credentials of the cluster's principals, and the Java client config the tools use.
+CRED_DIR="$FIRST_DIR/credentials"
+TOOLS_CLIENT_CONFIG="$CRED_DIR/admin.client.properties"
+# Written once the admin and broker SCRAM credentials are in the cluster's metadata.
+SCRAM_MARK="$FIRST_DIR/scram.users"
+SCRAM="SCRAM-SHA-512"
 
 recorded_brokers() {
   if [[ -f "$SIZE_FILE" ]]; then
@@ -56,6 +78,8 @@ recorded_brokers() {
 RECORDED="$(recorded_brokers)"
 BROKERS="${BROKERS:-${RECORDED:-1}}"
 [[ "$BROKERS" =~ ^[1-9][0-9]?$ ]] || die "BROKERS must be a number from 1 to 99, not '$BROKERS'"
+[[ "$KAFKA_AUTH" == scram || "$KAFKA_AUTH" == none ]] \
+  || die "KAFKA_AUTH must be scram or none, not '$KAFKA_AUTH'"
 KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-$((60 + 60 * BROKERS))}"
 # Replicas of every topic, and the replicas in sync that a write with acks=all needs.
 REPLICATION=$((BROKERS < 3 ? BROKERS : 3))
@@ -121,6 +145,59 @@ kafka_tool() {
     -cp "$KAFKA_LIBS_DIR/*" "$@"
 }
 
+# --- credentials ---------------------------------------------------------------
+
+# 32 letters and digits: nothing that a properties file or a JAAS line would have to escape.
+new_password() { tr -dc 'A-Za-z0-9' </dev/urandom 2>/dev/null | head -c 32 || true; }
+
+password_of() { sed -n 's/^RUJUKAN_KAFKA_SASL_PASSWORD=//p' "$CRED_DIR/$1.env" 2>/dev/null || true; }
+
+# <name>.env (RUJUKAN_KAFKA_* for the platform's clients) and <name>.properties (librdkafka:
+# kcat -F), both 0600 -- the files `rujukan kafka access apply` writes for every other principal.
+write_credentials() {  # name password
+  local name="$1" password="$2"
+  mkdir -p "$CRED_DIR"
+  chmod 700 "$CRED_DIR"
+  (
+    umask 077
+    cat >"$CRED_DIR/$name.env.tmp" <<EOF
+RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT
+RUJUKAN_KAFKA_SASL_MECHANISM=$SCRAM
+RUJUKAN_KAFKA_SASL_USERNAME=$name
+RUJUKAN_KAFKA_SASL_PASSWORD=$password
+EOF
+    cat >"$CRED_DIR/$name.properties.tmp" <<EOF
+# librdkafka client config of Kafka principal '$name': kcat -F $CRED_DIR/$name.properties
+bootstrap.servers=$BOOTSTRAP
+security.protocol=SASL_PLAINTEXT
+sasl.mechanisms=$SCRAM
+sasl.username=$name
+sasl.password=$password
+EOF
+    mv "$CRED_DIR/$name.env.tmp" "$CRED_DIR/$name.env"
+    mv "$CRED_DIR/$name.properties.tmp" "$CRED_DIR/$name.properties"
+  )
+}
+
+# The super users' passwords, made once: a new one also means the cluster must learn it again.
+ensure_credentials() {
+  local name
+  for name in admin broker; do
+    if [[ -z "$(password_of "$name")" ]]; then
+      write_credentials "$name" "$(new_password)"
+      rm -f "$SCRAM_MARK"
+    fi
+  done
+  (
+    umask 077
+    cat >"$TOOLS_CLIENT_CONFIG" <<EOF
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=$SCRAM
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(password_of admin)";
+EOF
+  )
+}
+
 # --- config --------------------------------------------------------------------
 
 write_tools_config() {
@@ -137,20 +214,48 @@ rootLogger.appenderRef.err.ref = STDERR
 EOF
 }
 
-write_config() {  # of the selected broker
-  mkdir -p "$INSTANCE_DIR" "$DATA_DIR"
-  # Static quorum (controller.quorum.voters lists every broker): storage is then formatted
-  # without --standalone or --initial-controllers.
-  cat >"$CONFIG" <<EOF
-# Generated by deploy/local/kafka.sh -- edits are overwritten on every start.
-process.roles=broker,controller
-node.id=$((B + 1))
-controller.quorum.voters=$VOTERS
+# The client listener and who may do what on it, as server.properties lines.
+listener_config() {
+  if [[ "$KAFKA_AUTH" == none ]]; then
+    cat <<EOF
 listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
 advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+EOF
+    return
+  fi
+  cat <<EOF
+# Clients and brokers authenticate with SCRAM-SHA-512 (brokers as the super user 'broker');
+# the controller listener stays PLAINTEXT on 127.0.0.1 (quorum traffic between these JVMs), so
+# its peers are User:ANONYMOUS, a super user: it is the one unauthenticated listener.
+listeners=SASL_PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$PORT
+inter.broker.listener.name=SASL_PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=$SCRAM
+sasl.mechanism.inter.broker.protocol=$SCRAM
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$(password_of broker)";
+
+# Whatever no ACL allows is denied; ACLs come from the topic catalogue (rujukan kafka access).
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:broker;User:ANONYMOUS
+EOF
+}
+
+write_config() {  # of the selected broker
+  mkdir -p "$INSTANCE_DIR" "$DATA_DIR"
+  # Static quorum (controller.quorum.voters lists every broker): storage is then formatted
+  # without --standalone or --initial-controllers. 0600: it holds the broker's password.
+  (umask 077 && cat >"$CONFIG" <<EOF
+# Generated by deploy/local/kafka.sh -- edits are overwritten on every start.
+process.roles=broker,controller
+node.id=$((B + 1))
+controller.quorum.voters=$VOTERS
+$(listener_config)
 log.dirs=$DATA_DIR
 
 # $BROKERS broker(s): $REPLICATION replica(s) of every topic, internal ones included; a write
@@ -176,6 +281,8 @@ num.recovery.threads.per.data.dir=1
 log.retention.hours=24
 log.segment.bytes=104857600
 EOF
+  )
+  chmod 600 "$CONFIG"   # written before the umask, by an older kafka.sh
 
   cat >"$LOG4J_CONFIG" <<'EOF'
 # Broker logging: everything to stdout, which kafka.sh redirects into kafka.log.
@@ -206,7 +313,11 @@ format_storage() {
   if [[ -n "$RECORDED" && "$RECORDED" != "$BROKERS" ]]; then
     die "$FIRST_DIR was formatted for $RECORDED broker(s), not $BROKERS. Use BROKERS=$RECORDED, or start afresh: stop it and remove $RUJUKAN_STATE_DIR/kafka-* (topics and offsets are lost; after make down, remove the whole $RUJUKAN_STATE_DIR: the databases expect those topics)."
   fi
-  local b cluster_id="" id
+  local b cluster_id="" id formatted=0 scram_args=()
+  if [[ "$KAFKA_AUTH" == scram ]]; then
+    scram_args=(--add-scram "$SCRAM=[name=admin,password=$(password_of admin)]"
+      --add-scram "$SCRAM=[name=broker,password=$(password_of broker)]")
+  fi
   for b in $(brokers); do
     select_broker "$b"
     id="$(cluster_id_of "$DATA_DIR")"
@@ -226,11 +337,14 @@ format_storage() {
     rm -rf "$DATA_DIR"
     write_config
     say "formatting storage of broker $((b + 1)) (cluster id $cluster_id)"
-    kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >>"$LOG_FILE" 2>&1 \
-      || { tail -n 30 "$LOG_FILE" >&2; die "storage format failed"; }
+    kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" "${scram_args[@]}" \
+      >>"$LOG_FILE" 2>&1 || { tail -n 30 "$LOG_FILE" >&2; die "storage format failed"; }
+    formatted=$((formatted + 1))
   done
   echo "$BROKERS" >"$SIZE_FILE"
   RECORDED="$BROKERS"
+  # A whole new cluster knows its super users from its first metadata record (KIP-900).
+  if ((formatted == BROKERS)) && ((${#scram_args[@]} > 0)); then date -Is >"$SCRAM_MARK"; fi
 }
 
 # --- process state -------------------------------------------------------------
@@ -249,13 +363,16 @@ running_pid() {
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Ready = a real Kafka client gets an ApiVersions answer from every broker, found through the
-# cluster's metadata (which lists only registered, unfenced brokers).
+# Ready = a real Kafka client (authenticated as admin with KAFKA_AUTH=scram) gets an ApiVersions
+# answer from every broker, found through the cluster's metadata (which lists only registered,
+# unfenced brokers).
 is_ready() {
   local out
   listening "$(port_of 0)" || return 1
+  local auth=()
+  [[ "$KAFKA_AUTH" == none ]] || auth=(--command-config "$TOOLS_CLIENT_CONFIG")
   out="$(kafka_tool org.apache.kafka.tools.BrokerApiVersionsCommand \
-    --bootstrap-server "$BOOTSTRAP" 2>/dev/null)" || return 1
+    --bootstrap-server "$BOOTSTRAP" "${auth[@]}" 2>/dev/null)" || return 1
   (($(grep -c ' (id: ' <<<"$out") >= BROKERS))
 }
 
@@ -316,6 +433,44 @@ launch() {  # the selected broker
   say "starting Kafka $KAFKA_VERSION broker $((B + 1)) on 127.0.0.1:$PORT (pid $!, log $LOG_FILE)"
 }
 
+# The KAFKA_AUTH the selected broker was last launched with (its config is written at launch).
+launched_auth() { if grep -q '^listeners=SASL_PLAINTEXT' "$CONFIG"; then echo scram; else echo none; fi; }
+
+# Puts the admin and broker SCRAM credentials into a cluster formatted without them (with
+# KAFKA_AUTH=none, or whose credentials files were lost). Kafka takes them only from a format or
+# through a broker (not the controller listener): so the cluster runs once without
+# authentication, on 127.0.0.1, long enough to be told them, and stops again.
+add_scram_users() {
+  local b pid running=() name
+  say "adding the admin and broker SCRAM users: running the cluster once without authentication"
+  for b in $(brokers); do
+    select_broker "$b"
+    if pid="$(running_pid)"; then running+=("$pid"); fi
+  done
+  if ((${#running[@]} > 0)); then stop_pids "${running[@]}"; fi
+  KAFKA_AUTH=none
+  for b in $(brokers); do
+    select_broker "$b"
+    launch
+  done
+  wait_ready
+  for name in admin broker; do
+    kafka_tool kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" \
+      --alter --entity-type users --entity-name "$name" \
+      --add-config "$SCRAM=[iterations=4096,password=$(password_of "$name")]" >/dev/null \
+      || die "could not set the SCRAM credentials of '$name'"
+  done
+  running=()
+  for b in $(brokers); do
+    select_broker "$b"
+    if pid="$(running_pid)"; then running+=("$pid"); fi
+  done
+  stop_pids "${running[@]}"
+  KAFKA_AUTH=scram
+  date -Is >"$SCRAM_MARK"
+  say "SCRAM users admin and broker added (credentials in $CRED_DIR)"
+}
+
 # Starts every broker that is not running (a stale pid file from a SIGKILL included), then waits
 # until the whole cluster answers.
 cmd_start() {
@@ -327,8 +482,18 @@ cmd_start() {
 
   resolve_jars
   write_tools_config
-  local t0=$SECONDS b started=0
+  [[ "$KAFKA_AUTH" == none ]] || ensure_credentials
+  local t0=$SECONDS b started=0 pid other=()
   format_storage
+  [[ "$KAFKA_AUTH" == none || -f "$SCRAM_MARK" ]] || add_scram_users
+  for b in $(brokers); do   # brokers running with the other KAFKA_AUTH are restarted
+    select_broker "$b"
+    if pid="$(running_pid)" && [[ "$(launched_auth)" != "$KAFKA_AUTH" ]]; then other+=("$pid"); fi
+  done
+  if ((${#other[@]} > 0)); then
+    say "restarting broker(s) running without KAFKA_AUTH=$KAFKA_AUTH (pid ${other[*]})"
+    stop_pids "${other[@]}"
+  fi
   for b in $(brokers); do
     select_broker "$b"
     running_pid >/dev/null && continue
@@ -414,8 +579,21 @@ cmd_wait() {
   done
   [[ -f "$KAFKA_LIBS_DIR/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "jars missing in $KAFKA_LIBS_DIR"
   [[ -f "$TOOLS_LOG4J_CONFIG" ]] || write_tools_config
+  [[ "$KAFKA_AUTH" == none || -f "$TOOLS_CLIENT_CONFIG" ]] || die "no credentials in $CRED_DIR"
   wait_ready
   say "ready on $BOOTSTRAP"
+}
+
+# What a client of this cluster needs, as KEY=value lines (`set -a; source <(kafka.sh env)`):
+# the bootstrap list and, with KAFKA_AUTH=scram, the admin's credentials.
+cmd_env() {
+  echo "RUJUKAN_KAFKA_BOOTSTRAP=$BOOTSTRAP"
+  if [[ "$KAFKA_AUTH" == none ]]; then
+    echo "RUJUKAN_KAFKA_SECURITY_PROTOCOL=PLAINTEXT"
+    return
+  fi
+  [[ -f "$CRED_DIR/admin.env" ]] || die "no credentials in $CRED_DIR (start the cluster first)"
+  cat "$CRED_DIR/admin.env"
 }
 
 case "${1:-}" in
@@ -424,8 +602,10 @@ case "${1:-}" in
   status) cmd_status ;;
   wait) cmd_wait ;;
   bootstrap) echo "$BOOTSTRAP" ;;
+  credentials) echo "$CRED_DIR" ;;
+  env) cmd_env ;;
   *)
-    echo "usage: [BROKERS=N] $0 {start|stop|status|wait|bootstrap}" >&2
+    echo "usage: [BROKERS=N] [KAFKA_AUTH=scram|none] $0 {start|stop|status|wait|bootstrap|credentials|env}" >&2
     exit 2
     ;;
 esac
