@@ -210,6 +210,24 @@ class IntakeSubmittedV1(Event):
     complaint: Complaint | None = None
     priority_lanes: list[PriorityLane] = Field(default_factory=list)
     consent: Consent
+    # No contact: it travels on ``intake.contacts``, which only notifications may read (a
+    # ``contact`` in a record written before is ignored).
+
+    def key(self) -> str:
+        return str(self.household_id)
+
+
+class IntakeContactV1(Event):
+    """How a household agreed to be told of progress, on ``intake.contacts`` (compacted, read
+    by notifications alone). Sent with every intake: ``contact`` is ``None`` when the resident
+    gave none or did not consent to the 'notification' purpose, which withdraws the one kept."""
+
+    ce_type: ClassVar[str] = "rujukan.intake.contact.v1"
+    aggregate: ClassVar[str] = "household"
+
+    intake_id: UUID
+    household_id: UUID
+    submitted_at: datetime
     contact: ContactPoint | None = None
 
     def key(self) -> str:
@@ -384,6 +402,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
     m.ce_type: m
     for m in (
         IntakeSubmittedV1,
+        IntakeContactV1,
         ProgramPublishedV1,
         ReferralCreatedV1,
         ReferralOutcomeV1,

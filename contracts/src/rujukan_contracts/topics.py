@@ -95,6 +95,7 @@ def agency_principal(program_code: str) -> str:
 
 
 INTAKE_SUBMITTED = "intake.submitted"
+INTAKE_CONTACTS = "intake.contacts"
 PROGRAMS_CATALOG = "programs.catalog"
 REFERRALS_STATUS = "referrals.status"
 NOTIFICATIONS_DISPATCHED = "notifications.dispatched"

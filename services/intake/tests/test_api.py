@@ -12,7 +12,7 @@ import pytest
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import IntakeSubmittedV1
-from rujukan_contracts.topics import INTAKE_SUBMITTED
+from rujukan_contracts.topics import INTAKE_CONTACTS, INTAKE_SUBMITTED
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 
 if TYPE_CHECKING:
@@ -47,9 +47,16 @@ async def post(
     )
 
 
-async def outbox_payloads(intake: IntakeService) -> list[dict[str, Any]]:
-    rows = await intake.rows("SELECT payload FROM outbox ORDER BY seq")
+async def outbox_payloads(
+    intake: IntakeService, topic: str = INTAKE_SUBMITTED
+) -> list[dict[str, Any]]:
+    rows = await intake.rows("SELECT payload FROM outbox WHERE topic = :t ORDER BY seq", t=topic)
     return [r.payload for r in rows]
+
+
+async def submitted(intake: IntakeService) -> int:
+    """intake.submitted events waiting in the outbox (each has its intake.contacts beside)."""
+    return len(await outbox_payloads(intake))
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
@@ -75,10 +82,14 @@ async def test_an_intake_is_stored_and_published_without_personal_numbers(
         (intake_id, household_id, "33.04.01.2001")
     ]
     assert await intake.count("members") == 4
-    assert await intake.count("outbox") == 1
+    [published] = await outbox_payloads(intake)
+    assert "contact" not in published  # residents' contacts travel to notifications alone:
+    [contact] = await outbox_payloads(intake, INTAKE_CONTACTS)
+    assert contact["contact"] == example()["contact"] | {"phone": None}
+    assert contact["household_id"] == household_id and contact["intake_id"] == intake_id
 
     async with topic_tail(INTAKE_SUBMITTED) as tail:
-        assert await intake.relay_all() == 1
+        assert await intake.relay_all() == 2
         records = await tail.find(
             lambda rec: (
                 rec.key == household_id.encode()
@@ -101,7 +112,7 @@ async def test_an_intake_is_stored_and_published_without_personal_numbers(
     assert len(event.members) == 4
     assert event.registry.found is True and event.registry.decile == 2
     assert [lane.value for lane in event.priority_lanes] == ["pregnant_or_breastfeeding"]
-    assert event.contact is not None and event.contact.email == "keluarga.sutrisno@example.org"
+    assert b"keluarga.sutrisno" not in record.value  # the contact is on intake.contacts only
 
     # No NIK, KK, their keyed hashes or member names anywhere in the record.
     raw = record.value + b"".join(v for _, v in record.headers) + (record.key or b"")
@@ -152,19 +163,19 @@ async def test_the_same_idempotency_key_twice_gives_the_same_intake_and_one_even
     assert first.status_code == again.status_code == 202
     assert again.json()["intake_id"] == first.json()["intake_id"]
     assert again.json()["duplicate"] is True
-    assert await intake.count("outbox") == 1
+    assert await submitted(intake) == 1
     assert await intake.count("intakes") == 1
 
     changed = example(needs=["food"])
     problem = assert_problem(await post(intake, changed, headers), 422)
     assert problem["type"].endswith("/idempotency-key-mismatch")
-    assert await intake.count("outbox") == 1
+    assert await submitted(intake) == 1
 
     # the key belongs to its principal: another operator's same key is another request
     other = {**intake.token(subject="op-2"), "Idempotency-Key": "form-42"}
     r = await post(intake, with_kk("3304010101200003"), other)
     assert r.status_code == 202 and r.json()["intake_id"] != first.json()["intake_id"]
-    assert await intake.count("outbox") == 2
+    assert await submitted(intake) == 2
 
 
 async def test_the_same_household_again_within_the_window_is_the_first_intake(
@@ -179,14 +190,14 @@ async def test_the_same_household_again_within_the_window_is_the_first_intake(
     assert again.json()["household_id"] == first.json()["household_id"]
     assert again.json()["duplicate"] is True
     assert await intake.count("intakes") == 1
-    assert await intake.count("outbox") == 1
+    assert await submitted(intake) == 1
     assert await intake.count("households") == 1
 
     # another household is not a duplicate
     other = await post(intake, with_kk("3304010101200002"))
     assert other.status_code == 202 and other.json()["duplicate"] is False
     assert other.json()["household_id"] != first.json()["household_id"]
-    assert await intake.count("outbox") == 2
+    assert await submitted(intake) == 2
 
 
 async def test_an_operator_outside_the_village_s_region_is_forbidden(
@@ -329,3 +340,19 @@ async def test_a_kk_in_non_ascii_digits_is_not_another_household(intake: IntakeS
     r = await post(intake, sneaky)
     assert r.status_code == 422 or r.json()["duplicate"] is True
     assert await intake.count("households") == 1
+
+
+async def test_a_contact_without_notification_consent_is_not_sent_and_withdraws_the_kept_one(
+    intake: IntakeService,
+) -> None:
+    """Notifications hears of every intake's contact on intake.contacts; without the
+    'notification' purpose the contact is null, so notifications forgets the one it kept."""
+    data = example()
+    data["consent"] = {**data["consent"], "purposes": ["referral"]}
+    r = await post(intake, data)
+    assert r.status_code == 202, r.text
+    [contact] = await outbox_payloads(intake, INTAKE_CONTACTS)
+    assert contact["contact"] is None
+    assert contact["household_id"] == r.json()["household_id"]
+    raw = json.dumps(await intake.rows("SELECT payload FROM outbox"), default=str)
+    assert "keluarga.sutrisno" not in raw

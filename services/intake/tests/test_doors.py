@@ -117,7 +117,7 @@ async def test_contacts_are_normalized_before_they_are_stored_or_published(
     data["contact"] = {"email": " Keluarga.Sutrisno@Example.ORG ", "phone": "0812-3456-7890"}
     r = await intake.http.post("/v1/intakes", json=data, headers=intake.token())
     assert r.status_code == 202, r.text
-    (row,) = await intake.rows("SELECT payload FROM outbox")
+    (row,) = await intake.rows("SELECT payload FROM outbox WHERE topic = 'intake.contacts'")
     assert row.payload["contact"]["email"] == "Keluarga.Sutrisno@example.org"
     assert row.payload["contact"]["phone"] == "+6281234567890"
 

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import (
     Event,
+    IntakeContactV1,
     IntakeSubmittedV1,
     ReferralStatus,
     ReferralStatusChangedV1,
@@ -104,21 +105,45 @@ def example_intake_data() -> dict[str, Any]:
     return data
 
 
+EXAMPLE_CONTACT: dict[str, Any] = {"language": "id", "email": "warga@example.org"}
+#: the contact each intake made here was given (its intake.contacts event: ``contact_of``)
+_CONTACTS: dict[uuid.UUID, dict[str, Any] | None] = {}
+
+
 @pytest.fixture
 def make_intake() -> Callable[..., IntakeSubmittedV1]:
-    """The contract's example intake with fresh ids; ``consent=``/``contact=`` dicts merge."""
+    """The contract's example intake with fresh ids; ``consent=`` merges; ``contact=`` (merged
+    into an example contact, or ``None``) is what the resident gave: ``contact_of`` makes the
+    event intake sends notifications for it."""
 
     def build(**changes: Any) -> IntakeSubmittedV1:
         data = example_intake_data()
         data["intake_id"] = str(uuid.uuid4())
         data["household_id"] = str(uuid.uuid4())
-        for key in ("consent", "contact"):
-            if isinstance(changes.get(key), dict):
-                data[key] = {**data[key], **changes.pop(key)}
+        contact = changes.pop("contact", {})
+        if isinstance(changes.get("consent"), dict):
+            data["consent"] = {**data["consent"], **changes.pop("consent")}
         data.update(changes)
-        return IntakeSubmittedV1.model_validate(data)
+        intake = IntakeSubmittedV1.model_validate(data)
+        _CONTACTS[intake.intake_id] = None if contact is None else {**EXAMPLE_CONTACT, **contact}
+        return intake
 
     return build
+
+
+def contact_of(intake: IntakeSubmittedV1) -> IntakeContactV1:
+    """The ``intake.contacts`` event intake sends with ``intake`` (services/intake's
+    ``submit_intakes``): the contact only with the 'notification' purpose consented."""
+    given = _CONTACTS.get(intake.intake_id)
+    consented = "notification" in intake.consent.purposes
+    return IntakeContactV1.model_validate(
+        {
+            "intake_id": intake.intake_id,
+            "household_id": intake.household_id,
+            "submitted_at": intake.submitted_at,
+            "contact": given if consented else None,
+        }
+    )
 
 
 def status_changed(

@@ -33,7 +33,7 @@ from rujukan_notifications.settings import GenericGatewaySettings, TwilioSetting
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.testing import TcpProxy
 
-from .conftest import SENDER, Clock, HttpPeer, Inbox, running_smtp
+from .conftest import SENDER, Clock, HttpPeer, Inbox, contact_of, running_smtp
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ async def plan(
 ) -> None:
     async with notifications.runtime.sessions() as session, session.begin():
         for intake, event in events:
-            await remember_contact(session, intake, **contact)
+            await remember_contact(session, contact_of(intake), **contact)
             await plan_deliveries(
                 session, event, source_event_id=uuid.uuid4(), program_names={}, routing=routing
             )

@@ -24,6 +24,8 @@ from rujukan_notifications.service_layer.deliveries import plan_deliveries, reme
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
 
+from .conftest import contact_of
+
 pytestmark = pytest.mark.integration
 
 MakeIntake = Callable[..., IntakeSubmittedV1]
@@ -65,7 +67,7 @@ async def test_a_status_change_is_emailed_once_to_the_consented_contact(
     address = f"warga-{uuid.uuid4().hex[:8]}@example.org"
     intake = make_intake(contact={"email": address, "language": "id"})
     assert "notification" in intake.consent.purposes
-    await notifications.publish(intakes, intake)
+    await notifications.publish(intakes, contact_of(intake))
     await contacts_consumer.drain()
     [contact] = await notifications.rows(
         "SELECT * FROM contacts WHERE household_id = :h", h=intake.household_id
@@ -137,7 +139,7 @@ async def test_english_speakers_get_english_mail_and_unknown_programs_their_code
 ) -> None:
     intake = make_intake(contact={"email": "resident@example.org", "language": "en"})
     async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, intake)
+        await remember_contact(session, contact_of(intake))
         event = make_status(intake, ReferralStatus.completed, program_code="ATENSI")
         await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     assert await notifications.dispatcher(smtp_port=smtp.port).dispatch_due() == 1
@@ -154,9 +156,9 @@ async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_se
 ) -> None:
     intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
     statuses, status_consumer = await notifications.run_consumer("notifications-status")
-    intake = make_intake(consent={"purposes": ["referral"]})
-    assert intake.contact is not None and intake.contact.email
-    await notifications.publish(intakes, intake)
+    intake = make_intake(consent={"purposes": ["referral"]})  # a contact, without consent
+    assert contact_of(intake).contact is None  # intake does not send it
+    await notifications.publish(intakes, contact_of(intake))
     await contacts_consumer.drain()
     assert await notifications.rows("SELECT * FROM contacts") == []
 
@@ -193,7 +195,7 @@ async def test_with_max_attempts_one_a_delivery_without_contact_is_skipped_at_on
 ) -> None:
     intake = make_intake(consent={"purposes": ["referral"]})
     async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, intake)
+        await remember_contact(session, contact_of(intake))
         event = make_status(intake, ReferralStatus.accepted)
         await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     assert await notifications.rows("SELECT * FROM contacts") == []
@@ -210,7 +212,7 @@ async def test_an_smtp_server_that_is_down_means_retries_with_backoff_then_faile
 ) -> None:
     intake = make_intake(contact={"email": "warga@example.org"})
     async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, intake)
+        await remember_contact(session, contact_of(intake))
         event = make_status(intake, ReferralStatus.accepted)
         await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     dispatcher = notifications.dispatcher(smtp_port=dead_port, max_attempts=3)
@@ -249,7 +251,7 @@ async def test_the_api_lists_a_referrals_deliveries(
     referral_id = uuid.uuid4()
     other = make_status(intake, ReferralStatus.delivered, frm=ReferralStatus.created)
     async with api.runtime.sessions() as session, session.begin():
-        await remember_contact(session, intake)
+        await remember_contact(session, contact_of(intake))
         for to, frm in (
             (ReferralStatus.delivered, ReferralStatus.created),
             (ReferralStatus.accepted, ReferralStatus.delivered),
@@ -294,20 +296,15 @@ async def test_a_later_intake_without_notification_consent_stops_the_emails(
     contact given earlier must not be kept or used."""
     intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
     first = make_intake()
-    assert "notification" in first.consent.purposes and first.contact is not None
-    later = first.model_copy(
-        update={
-            "intake_id": uuid.uuid4(),
-            "consent": first.consent.model_copy(update={"purposes": ["referral"]}),
-        }
-    )
-    await notifications.publish(intakes, first)
+    assert contact_of(first).contact is not None
+    later = contact_of(first).model_copy(update={"intake_id": uuid.uuid4(), "contact": None})
+    await notifications.publish(intakes, contact_of(first))
     await notifications.publish(intakes, later)
     await contacts_consumer.drain()
     assert await notifications.rows("SELECT email FROM contacts") == []
 
     async with notifications.runtime.sessions() as session, session.begin():
-        event = make_status(later, ReferralStatus.accepted)
+        event = make_status(first, ReferralStatus.accepted)
         await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due()
     assert smtp.messages == []

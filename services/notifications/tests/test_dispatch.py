@@ -35,7 +35,7 @@ from rujukan_notifications.settings import (
     WebhookEndpoint,
 )
 
-from .conftest import Clock, HttpPeer
+from .conftest import Clock, HttpPeer, contact_of
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +72,7 @@ async def plan(
 ) -> None:
     async with notifications.runtime.sessions() as session, session.begin():
         if intake is not None:
-            await remember_contact(session, intake, **contact)
+            await remember_contact(session, contact_of(intake), **contact)
         await plan_deliveries(
             session, event, source_event_id=uuid.uuid4(), program_names={}, routing=routing
         )
@@ -115,7 +115,7 @@ async def test_a_consented_phone_gets_an_sms_once_even_when_the_event_is_redeliv
     intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
     statuses, status_consumer = await notifications.run_consumer("notifications-status")
     intake = make_intake(contact={"email": "warga@example.org", "phone": "0812-3456-7890"})
-    await notifications.publish(intakes, intake)
+    await notifications.publish(intakes, contact_of(intake))
     await contacts_consumer.drain()
     [contact] = await notifications.rows("SELECT * FROM contacts")
     assert contact.phone == PHONE and contact.channels == ["email", "sms"]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
+from rujukan_contracts.events import ContactPoint, IntakeSubmittedV1, ReferralStatus
 from rujukan_notifications.domain.audience import (
     consented_channels,
     mask_recipient,
@@ -21,7 +21,7 @@ from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours
 from rujukan_notifications.settings import NotificationSettings, TwilioSettings
 from rujukan_platform.logging import mask
 
-from .conftest import status_changed
+from .conftest import contact_of, status_changed
 
 MakeIntake = Callable[..., IntakeSubmittedV1]
 WIB = ZoneInfo("Asia/Jakarta")
@@ -75,19 +75,18 @@ def test_residents_hear_only_through_channels_offered(make_intake: MakeIntake) -
 
 
 def test_consent_decides_the_channels(make_intake: MakeIntake) -> None:
-    both = make_intake(contact={"email": "warga@example.org", "phone": "0812-3456-7890"})
+    def given(**contact: Any) -> ContactPoint | None:
+        return contact_of(make_intake(contact=contact)).contact
+
+    both = given(email="warga@example.org", phone="0812-3456-7890")
     assert consented_channels(both, ["sms"]) == ["email", "sms"]
     assert consented_channels(both, ["sms", "whatsapp"]) == ["email", "sms", "whatsapp"]
     assert consented_channels(both, ["whatsapp"]) == ["email", "whatsapp"]
-    phone_only = make_intake(contact={"email": None, "phone": "+6281234567890"})
+    phone_only = given(email=None, phone="+6281234567890")
     assert consented_channels(phone_only, ["sms"]) == ["sms"]
     with pytest.raises(ValidationError):  # the contract refuses an unusable number upstream
-        make_intake(contact={"email": None, "phone": "call the village head"})
-    no_consent = make_intake(
-        consent={"purposes": ["referral"]}, contact={"phone": "+6281234567890"}
-    )
-    assert consented_channels(no_consent, ["sms", "whatsapp"]) == []
-    assert consented_channels(make_intake(contact=None), ["sms"]) == []
+        given(email=None, phone="call the village head")
+    assert consented_channels(None, ["sms", "whatsapp"]) == []  # none, or not consented
 
 
 def test_phone_numbers_are_normalized_to_e164() -> None:

@@ -16,11 +16,12 @@ from rujukan_contracts.events import (
     Consent,
     Event,
     HouseholdFacts,
+    IntakeContactV1,
     IntakeSubmittedV1,
     MemberFacts,
     ReferralStatusChangedV1,
 )
-from rujukan_contracts.topics import INTAKE_SUBMITTED
+from rujukan_contracts.topics import INTAKE_CONTACTS, INTAKE_SUBMITTED
 from rujukan_intake.adapters.registry import SocialRegistry
 from rujukan_intake.adapters.tables import (
     duplicate_keys,
@@ -259,6 +260,16 @@ async def _insert_intakes(
                     complaint=c.req.complaint,
                     priority_lanes=lanes,
                     consent=consent,
+                ),
+            )
+        )
+        events.append(  # to notifications alone; without a consented contact it withdraws one
+            (
+                INTAKE_CONTACTS,
+                IntakeContactV1(
+                    intake_id=result.intake_id,
+                    household_id=c.household_id,
+                    submitted_at=now,
                     contact=c.req.contact if "notification" in consent.purposes else None,
                 ),
             )

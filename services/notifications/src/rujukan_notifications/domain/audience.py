@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatusChangedV1
+from rujukan_contracts.events import ContactPoint, ReferralStatusChangedV1
 from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.domain.messages import RESIDENT_STATUSES
 from rujukan_platform.logging import mask
@@ -69,17 +69,16 @@ def plan(
 
 
 def consented_channels(
-    intake: IntakeSubmittedV1, phone_channels: Sequence[ChannelName]
+    contact: ContactPoint | None, phone_channels: Sequence[ChannelName]
 ) -> list[ChannelName]:
-    """The channels the resident may be told through; empty without 'notification' consent.
+    """The channels a consented contact may be told through (intake sends a contact only with
+    the 'notification' purpose consented).
 
-    The contract's ``ContactPoint`` carries an e-mail and a phone but no channel preference, and
-    the contract cannot change here. So: with the 'notification' purpose consented, an e-mail
+    ``ContactPoint`` carries an e-mail and a phone but no channel preference. So: an e-mail
     address is consent to e-mail, and a phone number is consent to SMS — and to WhatsApp only
     where the deployment says so (``RUJUKAN_NOTIFICATIONS_PHONE_CHANNELS``, default ``sms``).
     """
-    contact = intake.contact
-    if contact is None or "notification" not in intake.consent.purposes:
+    if contact is None:
         return []
     channels: list[ChannelName] = ["email"] if contact.email else []
     if normalize_phone(contact.phone):

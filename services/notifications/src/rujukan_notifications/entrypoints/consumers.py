@@ -1,4 +1,4 @@
-"""Notifications' consumers: contacts from intakes, deliveries per referral status change."""
+"""Notifications' consumers: contacts (``intake.contacts``), deliveries per status change."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import httpx
 
 from rujukan_contracts.events import (
     Event,
-    IntakeSubmittedV1,
+    IntakeContactV1,
     ProgramPublishedV1,
     ReferralStatusChangedV1,
 )
-from rujukan_contracts.topics import INTAKE_SUBMITTED, PROGRAMS_CATALOG, REFERRALS_STATUS
+from rujukan_contracts.topics import INTAKE_CONTACTS, PROGRAMS_CATALOG, REFERRALS_STATUS
 from rujukan_notifications.adapters.channels import build_channels
 from rujukan_notifications.domain.channels import RESIDENT_CHANNELS
 from rujukan_notifications.domain.policies import QuietHours
@@ -83,7 +83,7 @@ class NotificationState:
         elif event is None:
             self.program_names.pop(code, None)
 
-    async def on_intake(self, ctx: HandlerContext, event: IntakeSubmittedV1) -> None:
+    async def on_contact(self, ctx: HandlerContext, event: IntakeContactV1) -> None:
         await remember_contact(ctx.session, event, phone_channels=self.settings.phone_channels)
 
     async def on_status(self, ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
@@ -99,8 +99,8 @@ class NotificationState:
         return [
             ConsumerSpec(
                 name="notifications-contacts",
-                topics=[INTAKE_SUBMITTED],
-                handlers={IntakeSubmittedV1.ce_type: self.on_intake},
+                topics=[INTAKE_CONTACTS],
+                handlers={IntakeContactV1.ce_type: self.on_contact},
             ),
             ConsumerSpec(
                 name="notifications-status",

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import (
-    IntakeSubmittedV1,
+    IntakeContactV1,
     ReferralStatusChangedV1,
 )
 from rujukan_notifications.adapters.tables import (
@@ -43,24 +43,24 @@ from rujukan_platform.problems import field_error
 
 async def remember_contact(
     session: AsyncSession,
-    intake: IntakeSubmittedV1,
+    event: IntakeContactV1,
     *,
     phone_channels: Sequence[ChannelName] = ("sms",),
 ) -> None:
-    """Only contacts the resident consented to be told through ('notification' purpose), with
-    the channels that consent covers (``consented_channels``); a later intake without that
-    consent (or without a contact) withdraws the one kept."""
-    channels = consented_channels(intake, phone_channels)
-    if intake.contact is None or not channels:
+    """Keep a household's consented contact, with the channels it covers
+    (``consented_channels``); an intake without one (no contact, or no 'notification'
+    consent: intake sends ``None``) withdraws the one kept."""
+    channels = consented_channels(event.contact, phone_channels)
+    if event.contact is None or not channels:
         await session.execute(
-            contacts.delete().where(contacts.c.household_id == intake.household_id)
+            contacts.delete().where(contacts.c.household_id == event.household_id)
         )
         return
     stmt = insert(contacts).values(
-        household_id=intake.household_id,
-        language=intake.contact.language,
-        email=intake.contact.email if "email" in channels else None,
-        phone=normalize_phone(intake.contact.phone),
+        household_id=event.household_id,
+        language=event.contact.language,
+        email=event.contact.email if "email" in channels else None,
+        phone=normalize_phone(event.contact.phone),
         channels=channels,
         updated_at=datetime.now(UTC),
     )
