@@ -17,7 +17,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rujukan_contracts.envelope import EventMeta
-from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_STATUS, outcomes_topic
+from rujukan_contracts.topics import (
+    INTAKE_CONTACTS,
+    INTAKE_SUBMITTED,
+    REFERRALS_STATUS,
+    outcomes_topic,
+)
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.kafka import make_producer
 from rujukan_platform.testing import Servers, eventually
@@ -30,7 +35,8 @@ REFERRALS_OUTCOMES = outcomes_topic("PBI-JK")  # one program's; the router reads
 
 #: every consumer of each topic the platform consumes (the catalogue's consumers)
 CONSUMERS = {
-    INTAKE_SUBMITTED: {"router-intakes", "registry-intake-facts", "notifications-contacts"},
+    INTAKE_SUBMITTED: {"router-intakes", "registry-intake-facts"},
+    INTAKE_CONTACTS: {"notifications-contacts"},
     REFERRALS_STATUS: {"intake-referral-status", "notifications-status"},
     REFERRALS_OUTCOMES: {"router-outcomes"},
 }
@@ -41,8 +47,11 @@ def _with_nul(topic: str) -> dict[str, Any]:
     if topic == INTAKE_SUBMITTED:
         body = json.loads((EXAMPLES / "intake.submitted.json").read_text())
         body |= {"intake_id": str(uuid.uuid4()), "household_id": str(uuid.uuid4())}
-        body["contact"] = {"language": "id", "email": "a\u0000@example.org"}
-        return body
+        return body | {"other_need": "sumur\u0000"}
+    if topic == INTAKE_CONTACTS:
+        body = json.loads((EXAMPLES / "intake.contacts.json").read_text())
+        body |= {"intake_id": str(uuid.uuid4()), "household_id": str(uuid.uuid4())}
+        return body | {"contact": {"language": "id", "email": "a\u0000@example.org"}}
     if topic == REFERRALS_STATUS:
         body = json.loads((EXAMPLES / "referrals.status.json").read_text())
         return body | {"referral_id": str(uuid.uuid4()), "note": "di\u0000terima"}
@@ -53,6 +62,7 @@ def _with_nul(topic: str) -> dict[str, Any]:
 def _ce_type(topic: str) -> str:
     return {
         INTAKE_SUBMITTED: "rujukan.intake.submitted.v1",
+        INTAKE_CONTACTS: "rujukan.intake.contact.v1",
         REFERRALS_STATUS: "rujukan.referral.status_changed.v1",
         REFERRALS_OUTCOMES: "rujukan.referral.outcome.v1",
     }[topic]
@@ -62,18 +72,16 @@ def poison(topic: str) -> dict[str, tuple[bytes, list[tuple[str, bytes]]]]:
     """The kinds of bad record, by name: (value, headers)."""
     ce_type = _ce_type(topic)
     good_headers = EventMeta(type=ce_type, source="/poison", subject="s").to_headers()
-    credentials: list[tuple[str, bytes]] = []  # no record carries any (the broker knows who)
     valid_json = json.dumps(_with_nul(topic)).encode()
     return {
-        "nul-text": (valid_json, [*good_headers, *credentials]),
-        "wrong-shape": (b'{"intake_id": 5, "members": "many"}', [*good_headers, *credentials]),
-        "not-json": (b"\xff\xfe{ not json", [*good_headers, *credentials]),
-        "no-cloudevents-headers": (valid_json.replace(b"\\u0000", b""), credentials),
+        "nul-text": (valid_json, good_headers),
+        "wrong-shape": (b'{"intake_id": 5, "members": "many"}', good_headers),
+        "not-json": (b"\xff\xfe{ not json", good_headers),
+        "no-cloudevents-headers": (valid_json.replace(b"\\u0000", b""), []),
         "unknown-version": (
             valid_json.replace(b"\\u0000", b""),
             [
                 *EventMeta(type=ce_type[:-1] + "99", source="/p", subject="s").to_headers(),
-                *credentials,
             ],
         ),
     }
