@@ -5,6 +5,7 @@ AsyncAPI document under ``contracts/`` are generated from these models (``python
 rujukan_contracts.generate``) and a test fails when the committed files drift.
 """
 
+from rujukan_contracts import auth_events  # noqa: F401 - registers its events in EVENT_MODELS
 from rujukan_contracts.envelope import CloudEvent, EventMeta
 from rujukan_contracts.events import EVENT_MODELS, Event, event_model
 from rujukan_contracts.topics import TOPICS, Topic, outcomes_topic, program_topic, topic
