@@ -88,6 +88,10 @@ class Platform:
         assert done.returncode == 0, f"{package} {args} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
+    def log_files(self) -> dict[str, Path]:
+        """Each service's log (stdout and stderr), by service name."""
+        return {name: self.logs / f"{name}.log" for name in SERVICES}
+
     def log_lines(self) -> list[str]:
         return [
             line for f in sorted(self.logs.glob("*.log")) for line in f.read_text().splitlines()

@@ -1,0 +1,212 @@
+"""Where residents' identifiers and callers' credentials end up, measured (issue 12).
+
+The four services run as deployed. Households with known NIKs, KK numbers, names, e-mail
+addresses and phone numbers go through intake (single and batch), are routed, answered by an
+agency and told; then every service's log, every record of every topic and a ``pg_dump`` of
+every service's database are scanned for each of them, for the bearer tokens used, and for
+anything shaped like a JWT. Raw NIKs, KK numbers and tokens may be nowhere; names only in
+intake's database, contacts only in intake's and notifications' databases and on
+``intake.contacts`` (notifications' own topic). The counts are printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import re
+import subprocess
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import make_url
+
+from rujukan_intake.synthetic import households
+from rujukan_platform.kafka import security_options
+from rujukan_platform.testing import Servers, eventually
+from tests.e2e.platform import Platform, running_platform
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
+#: where each kind may be stored or carried
+ALLOWED_DATABASES = {"name": {"intake"}, "contact": {"intake", "notifications"}}
+CONTACT_TOPIC = re.compile(r"(^|\.)intake\.contacts$")
+
+
+@pytest.fixture
+async def platform(servers: Servers, tmp_path: Path) -> AsyncIterator[Platform]:
+    async with running_platform(servers, tmp_path) as p:
+        yield p
+
+
+def residents(count: int) -> list[dict[str, Any]]:
+    """Generated households of Banjarnegara, each with an e-mail and a phone it consented to."""
+    out = []
+    for i, h in enumerate(households(count, seed=1204)):
+        h["consent"]["purposes"] = ["referral", "notification"]
+        for m, member in enumerate(h["members"]):
+            member["name"] = f"Sutinah Pindai {i}x{m}"
+        h["contact"] = {
+            "language": "id",
+            "email": f"keluarga.{i}.{h['household']['kk_number'][-6:]}@contoh.id",
+            "phone": f"+62812{70000000 + i * 7919:08d}",
+        }
+        out.append(h)
+    return out
+
+
+def secrets_of(intakes: list[dict[str, Any]], tokens: list[str]) -> dict[str, set[bytes]]:
+    kinds: dict[str, set[bytes]] = {"nik": set(), "kk": set(), "name": set(), "contact": set()}
+    for h in intakes:
+        kinds["kk"].add(h["household"]["kk_number"].encode())
+        for m in h["members"]:
+            kinds["nik"].add(m["nik"].encode())
+            kinds["name"].add(m["name"].encode())
+        kinds["contact"] |= {h["contact"]["email"].encode(), h["contact"]["phone"].encode()}
+        kinds["contact"].add(h["contact"]["phone"].replace("+62", "0").encode())
+    kinds["token"] = {t.encode() for t in tokens}
+    return kinds
+
+
+def found_in(blob: bytes, kinds: dict[str, set[bytes]]) -> Counter[str]:
+    hits: Counter[str] = Counter()
+    for kind, values in kinds.items():
+        hits[kind] += sum(blob.count(v) for v in values)
+    hits["jwt-shaped"] += len(JWT.findall(blob))
+    return +hits
+
+
+async def topics_scanned(servers: Servers, kinds: dict[str, set[bytes]]) -> dict[str, Counter[str]]:
+    """Every record of every platform topic from the start (not the other tests' own
+    ``test-*`` topics, some of which carry credentials to prove they are stripped)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        **security_options(),
+    )
+    await consumer.start()
+    per_topic: dict[str, Counter[str]] = {}
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions = [
+            TopicPartition(t, p)
+            for t in cluster.topics()
+            if not t.startswith(("__", "test-"))
+            for p in cluster.partitions_for_topic(t) or ()
+        ]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                for r in records:
+                    blob = b"\0".join(
+                        [r.key or b"", r.value or b"", *(v for _, v in r.headers or ())]
+                    )
+                    per_topic.setdefault(tp.topic, Counter()).update(found_in(blob, kinds))
+                    per_topic[tp.topic]["records"] += 1
+    finally:
+        await consumer.stop()
+    return per_topic
+
+
+def dump(servers: Servers, database: str) -> bytes:
+    """``pg_dump`` of one service's database, as an operator would take a backup."""
+    [pg_dump] = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))[-1:]
+    url = make_url(servers.pg_url)
+    done = subprocess.run(
+        [pg_dump, "-h", url.host or "127.0.0.1", "-p", str(url.port), "-U", url.username or "",
+         "--no-owner", database],
+        env={**os.environ, "PGPASSWORD": url.password or ""},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )  # fmt: skip
+    return done.stdout
+
+
+async def test_no_identifier_or_credential_where_it_does_not_belong(
+    platform: Platform, servers: Servers
+) -> None:
+    operator = platform.token("operator", regions=["33.04"])
+    admin = platform.token("admin")
+    intakes = residents(12)
+    async with httpx.AsyncClient(timeout=30) as http:
+        ids = []
+        for body in intakes[:4]:
+            r = await http.post(platform.url("intake") + "/v1/intakes", json=body, headers=operator)
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["intake_id"])
+        items = [{"idempotency_key": f"scan-{i}", "intake": b} for i, b in enumerate(intakes[4:])]
+        r = await http.post(
+            platform.url("intake") + "/v1/intakes/batch", json={"items": items}, headers=operator
+        )
+        assert r.status_code == 200, r.text
+        ids += [res["intake_id"] for res in r.json()["results"]]
+
+        async def routed() -> list[dict[str, Any]]:
+            got = []
+            for intake_id in ids:
+                page = await http.get(
+                    platform.url("referral-router") + "/v1/referrals",
+                    params={"intake_id": intake_id},
+                    headers=admin,
+                )
+                got += page.json()["items"]
+            delivered = [g for g in got if g["status"] == "delivered"]
+            return delivered if len(delivered) == len(got) and got else []
+
+        referrals = await eventually(routed, timeout=90)
+        agency_token = platform.token("agency", programs=[referrals[0]["program_code"]])
+        r = await http.post(
+            f"{platform.url('referral-router')}/v1/referrals/{referrals[0]['referral_id']}/outcome",
+            json={"outcome": "accepted"},
+            headers=agency_token,
+        )
+        assert r.status_code == 200, r.text
+        emails = {h["contact"]["email"] for h in intakes}
+        await eventually(lambda: emails <= {m["To"] for m in platform.mailbox.messages}, timeout=90)
+        # each service has read and written everything by now: its logs, topics and tables
+        await asyncio.sleep(2)
+
+    tokens = [t["Authorization"].removeprefix("Bearer ") for t in (operator, admin, agency_token)]
+    kinds = secrets_of(intakes, tokens)
+
+    logs = {name: found_in(p.read_bytes(), kinds) for name, p in platform.log_files().items()}
+    topics = await topics_scanned(servers, kinds)
+    dumps = {
+        name: found_in(await asyncio.to_thread(dump, servers, db), kinds)
+        for name, db in platform.databases.items()
+    }
+    print("\npersonal data scan (occurrences):")
+    for where, table in (("log", logs), ("database", dumps)):
+        for name, hits in sorted(table.items()):
+            print(f"  {where:8s} {name:18s} {dict(hits) or 'none'}")
+    carried = {t: dict(h) for t, h in topics.items() if set(h) - {"records"}}
+    print(
+        f"  topics   {sum(h['records'] for h in topics.values())} records read; carrying: {carried}"
+    )
+
+    wrong: list[str] = []
+    for name, hits in logs.items():
+        if hits:
+            wrong.append(f"log of {name}: {dict(hits)}")
+    for topic, hits in topics.items():
+        allowed = {"records"} | ({"contact"} if CONTACT_TOPIC.search(topic) else set())
+        if set(hits) - allowed:
+            wrong.append(f"topic {topic}: {dict(hits)}")
+    for name, hits in dumps.items():
+        for kind in hits:
+            if name not in ALLOWED_DATABASES.get(kind, set()):
+                wrong.append(f"database of {name}: {kind} x{hits[kind]}")
+    assert not wrong, "\n".join(wrong)
+    # the scan looked where the data went: contacts did reach notifications and its topic
+    assert dumps["notifications"]["contact"] or any(
+        CONTACT_TOPIC.search(t) and h["contact"] for t, h in topics.items()
+    )
