@@ -57,6 +57,11 @@ POLICY: Mapping[str, Mapping[tuple[str, str], Rule]] = {
         ("POST", "/v1/intakes"): allow("operator", "admin", sees=Sees.RESIDENTS),
         ("POST", "/v1/intakes/batch"): allow("operator", "admin", sees=Sees.RESIDENTS),
         ("GET", "/v1/intakes/{intake_id:uuid}"): allow("operator", "admin", sees=Sees.RESIDENTS),
+        # the family behind a referral, for its program's officers; every read is logged
+        ("GET", "/v1/referrals/{referral_id}/household"): allow(
+            "agency", "operator", "admin", sees=Sees.RESIDENTS
+        ),
+        ("GET", "/v1/identity-reads"): allow("operator", "admin", sees=Sees.RESIDENTS),
     },
     "program-registry": {
         ("GET", "/v1/programs"): allow(*EVERYONE, sees=Sees.CATALOGUE),

@@ -4,11 +4,13 @@ member's birth date, sex and village already give twelve of the NIK's sixteen di
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     Table,
@@ -74,6 +76,22 @@ duplicate_keys = Table(
     Column("intake_id", UUID(as_uuid=True), ForeignKey("intakes.id"), nullable=False),
     Column("request_hash", Text, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
+)
+
+identity_reads = Table(
+    "identity_reads",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("subject", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("household_id", UUID(as_uuid=True), nullable=False),
+    Column("village_code", Text, nullable=False),
+    Column("referral_id", UUID(as_uuid=True), nullable=True),
+    Column("program_code", Text, nullable=True),
+    Column("purpose", Text, nullable=False),
+    Index("ix_identity_reads_household", "household_id", "at"),
+    Index("ix_identity_reads_village", "village_code", "at"),
 )
 
 intake_referrals = Table(

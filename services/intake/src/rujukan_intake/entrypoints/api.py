@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from rujukan_contracts.text import Line
 from rujukan_intake import metrics
 from rujukan_intake.adapters.dci import DciRegistry
+from rujukan_intake.adapters.names import name_reader
 from rujukan_intake.adapters.registries import make_registry
 from rujukan_intake.adapters.registry import RegistryUnavailable
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate
+from rujukan_intake.service_layer.identity import household_of_referral, reads_of
 from rujukan_intake.service_layer.intakes import Submitted, get_intake, submit_intakes
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform.access import Caller
@@ -50,6 +52,38 @@ class IntakeView(BaseModel):
     taken_by: dict[str, Any]
     submitted_at: datetime
     referrals: list[ReferralView]
+
+
+class MemberIdentity(BaseModel):
+    name: str
+    birth_date: date
+    sex: str
+    relationship: str
+
+
+class HouseholdIdentity(BaseModel):
+    """Who a referral is about, for the officers who must find and serve the family."""
+
+    referral_id: UUID
+    program_code: str
+    household_id: UUID
+    village_code: str
+    members: list[MemberIdentity]
+
+
+class IdentityRead(BaseModel):
+    at: datetime
+    subject: str
+    role: str
+    household_id: UUID
+    village_code: str
+    referral_id: UUID | None
+    program_code: str | None
+    purpose: str
+
+
+class IdentityReads(BaseModel):
+    items: list[IdentityRead]
 
 
 class BatchItem(BaseModel):
@@ -96,6 +130,7 @@ def router(runtime: Runtime) -> APIRouter:
                     items,
                     principal=principal,
                     pii_key=settings.pii_key.get_secret_value(),
+                    sealer=settings.sealer,
                     registry=registry,
                     duplicate_window=settings.duplicate_window,
                     traceparent=request.headers.get("traceparent"),
@@ -197,5 +232,56 @@ def router(runtime: Runtime) -> APIRouter:
     async def read_intake(intake_id: UUID, principal: Caller) -> dict[str, Any]:
         async with runtime.sessions() as session:
             return await get_intake(session, intake_id, principal)
+
+    @api.get(
+        "/referrals/{referral_id}/household",
+        response_model=HouseholdIdentity,
+        summary="Who a referral is about: names, birth dates, relationships (every read logged)",
+        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    )
+    async def referral_household(
+        referral_id: UUID,
+        principal: Caller,
+        purpose: Annotated[
+            Line,
+            Query(
+                min_length=3,
+                max_length=200,
+                description="why you need it (kept in the access log), e.g. 'verifikasi lapangan'",
+            ),
+        ],
+    ) -> dict[str, Any]:
+        async with runtime.sessions() as session, session.begin():
+            return await household_of_referral(
+                session,
+                referral_id,
+                principal,
+                purpose=purpose,
+                read_name=name_reader(settings.sealer),
+            )
+
+    @api.get(
+        "/identity-reads",
+        response_model=IdentityReads,
+        summary="The access log: who read which household's identity, when, and why",
+        responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+    )
+    async def identity_read_log(
+        principal: Caller,
+        household_id: UUID | None = None,
+        referral_id: UUID | None = None,
+        before: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        async with runtime.sessions() as session:
+            items = await reads_of(
+                session,
+                principal,
+                household_id=household_id,
+                referral_id=referral_id,
+                before=before,
+                limit=limit,
+            )
+        return {"items": items}
 
     return api
