@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rujukan_platform.auth import Principal, issue_token, verify_token
+from rujukan_platform.auth import AuthenticationError, Principal, issue_token, principal_of_token
 from rujukan_platform.consumer import DlqGuard, DlqLimit
 from rujukan_platform.logging import mask
 from rujukan_platform.problems import Problem, _loc_to_field
@@ -44,10 +44,9 @@ def test_problem_body_is_rfc9457() -> None:
 def test_tokens_round_trip_and_refuse_tampering() -> None:
     p = Principal(subject="op-1", role="operator", regions=["33.04"])
     token = issue_token("a-test-secret-of-at-least-32-bytes!", p)
-    assert verify_token("a-test-secret-of-at-least-32-bytes!", token) == p
-    with pytest.raises(Problem) as err:
-        verify_token("another-secret-of-at-least-32-bytes", token)
-    assert err.value.status == 401
+    assert principal_of_token("a-test-secret-of-at-least-32-bytes!", token) == p
+    with pytest.raises(AuthenticationError, match="not valid"):
+        principal_of_token("another-secret-of-at-least-32-bytes", token)
 
 
 def test_region_scope_uses_whole_segments() -> None:
@@ -225,39 +224,6 @@ def test_batches_go_to_the_partition_aiokafka_would_choose(key: bytes, count: in
     assert partition_of(murmur2(key), partitions) == DefaultPartitioner()(
         key, partitions, partitions
     )
-
-
-def test_record_credentials_are_checked_against_the_record_time() -> None:
-    import time as clock
-
-    from rujukan_platform.auth import AuthenticationError, Authenticator
-
-    secret = "a-test-secret-of-at-least-32-bytes!"
-    agency = Principal(subject="agency:PKH", role="agency", programs=["PKH"])
-    auth = Authenticator(secret, {"k-123": {"subject": "agency:PIP", "role": "agency"}})
-    short = issue_token(secret, agency, ttl_seconds=300)
-    header = [("Authorization", f"Bearer {short}".encode())]
-    now = clock.time()
-    assert auth.from_headers(header, at=now) == agency
-    # a consumer reading an hour late still accepts what was written with a valid token
-    import jwt
-
-    claims = {"iss": "rujukan", "aud": "rujukan", "sub": "agency:PKH", "role": "agency",
-              "programs": ["PKH"], "iat": int(now) - 3900, "exp": int(now) - 3600}  # fmt: skip
-    old = jwt.encode(claims, secret, algorithm="HS256")  # issued and expired an hour ago
-    assert auth.from_headers([("authorization", f"Bearer {old}".encode())], at=now - 3700)
-    with pytest.raises(AuthenticationError, match="not valid when the record was written"):
-        auth.from_headers([("authorization", f"Bearer {old}".encode())], at=now)
-    with pytest.raises(AuthenticationError, match="not valid when the record was written"):
-        auth.from_headers(header, at=now - 3600)  # ... and none before it was issued
-    assert auth.from_headers([("x-api-key", b"k-123")], at=now).subject == "agency:PIP"
-    with pytest.raises(AuthenticationError, match="unknown API key"):
-        auth.from_headers([("x-api-key", b"nope")], at=now)
-    with pytest.raises(AuthenticationError, match="send 'Authorization"):
-        auth.from_headers([("ce_id", b"x")], at=now)
-    forged = issue_token("another-secret-of-at-least-32-bytes", agency)
-    with pytest.raises(AuthenticationError, match="not valid"):
-        auth.from_headers([("authorization", f"Bearer {forged}".encode())], at=now)
 
 
 def test_ids_are_uuid7_time_ordered_and_distinct() -> None:

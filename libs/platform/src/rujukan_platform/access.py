@@ -147,7 +147,7 @@ async def authorize(
     _api_key: Annotated[Any, Depends(_API_KEY)] = None,
 ) -> Principal:
     """Who calls, and whether the table lets their role call this route (401, 403)."""
-    principal: Principal = request.app.state.authenticator.authenticate(request)
+    principal: Principal = await request.app.state.authenticator.authenticate(request)
     route = request.scope.get("route")
     rules: Mapping[tuple[str, str], Rule] = request.app.state.access_rules
     rule = rules.get((request.method, getattr(route, "path", "")))

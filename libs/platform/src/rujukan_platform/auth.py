@@ -1,30 +1,48 @@
 """One way to know who is calling, for every service: signed bearer tokens or API keys.
 
-Tokens are HS256 JWTs (OAuth2 client-credentials style: ``sub``, ``role``, ``regions``,
-``programs``, ``exp``). API keys map to the same ``Principal`` through settings
-(``RUJUKAN_API_KEYS='{"key": {"subject": ..., "role": ...}}'``) for clients that cannot sign.
-The same credentials travel as Kafka record headers (``authorization``, ``x-api-key``) where a
-consumer must know which agency wrote a record (``Authenticator.from_headers``).
+A bearer token is routed by its ``iss`` claim (read before anything is verified, only to pick
+the verifier) to one of:
+
+* the platform's own development issuer ``rujukan``: HS256, signed with ``RUJUKAN_AUTH_SECRET``
+  (``rujukan token issue``; OAuth2 client-credentials style claims ``sub``, ``role``,
+  ``regions``, ``programs``, ``exp``);
+* an OpenID Connect provider named in ``RUJUKAN_OIDC_ISSUERS`` (Keycloak, ...): RS256 or ES256
+  only, with the provider's published keys (``oidc.ProviderKeys``), its issuer, the platform's
+  audience and a leeway for clocks; which claims carry the role, regions and programs is said
+  per provider.
+
+A token of any other issuer is refused (401), and so is one without ``exp`` or ``jti``, or
+whose ``jti`` was revoked (``rujukan token revoke``; ``revocations.Revocations``). API keys map
+to the same ``Principal`` through settings (``RUJUKAN_API_KEYS='{"key": {"subject": ...,
+"role": ...}}'``) for clients that cannot sign; they are revoked by removing them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
+import uuid
 from collections.abc import Sequence
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
 
 import jwt
 import typer
 from fastapi import Request
-from pydantic import BaseModel, Field
+from jwt.algorithms import has_crypto
+from pydantic import BaseModel, Field, ValidationError
 
-from rujukan_platform.problems import Problem
-from rujukan_platform.settings import ServiceSettings
+from rujukan_platform.oidc import ProviderKeys, ProviderUnavailable, UnknownKey
+from rujukan_platform.problems import RETRY_AFTER_SECONDS, Problem
+from rujukan_platform.revocations import Revocations, publish, revocation
+from rujukan_platform.settings import LOCAL_ISSUER, OidcIssuer, ServiceSettings
 
 Role = Literal["admin", "operator", "agency", "service"]
-ISSUER = "rujukan"
+ISSUER = LOCAL_ISSUER
 AUDIENCE = "rujukan"
+#: claims every accepted token carries
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "jti"]
 
 
 #: the region an operator with national scope carries (``rujukan token issue --region '*'``)
@@ -65,6 +83,7 @@ class Principal(BaseModel):
 
 
 def issue_token(secret: str, principal: Principal, *, ttl_seconds: int = 3600) -> str:
+    """A token of the local issuer, with a random ``jti`` so that it can be revoked."""
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -75,91 +94,219 @@ def issue_token(secret: str, principal: Principal, *, ttl_seconds: int = 3600) -
         "programs": principal.programs,
         "iat": now,
         "exp": now + ttl_seconds,
+        "jti": str(uuid.uuid4()),
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 class AuthenticationError(ValueError):
-    """The credentials are missing, unknown, expired or not ours."""
+    """The credentials are missing, unknown, expired, revoked or not ours."""
 
 
 def _unauthorized(detail: str) -> Problem:
     return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-#: seconds of clock difference tolerated when a token is checked against a record's time
-LEEWAY = 60
-
-
-def principal_of_token(secret: str, token: str, *, at: float | None = None) -> Principal:
-    """The principal a token names. ``at``: the time it must have been valid at instead of
-    now — a record's broker timestamp, so a consumer that lags or re-reads a topic still accepts
-    what was sent with a valid token, and nothing sent with an expired one."""
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            secret,
-            algorithms=["HS256"],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={"verify_exp": at is None},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise AuthenticationError("the bearer token has expired") from exc
-    except jwt.PyJWTError as exc:
-        raise AuthenticationError("the bearer token is not valid") from exc
-    if at is not None and not (claims.get("iat", 0) - LEEWAY <= at <= claims["exp"] + LEEWAY):
-        raise AuthenticationError("the bearer token was not valid when the record was written")
-    return Principal(
-        subject=claims["sub"],
-        role=claims["role"],
-        regions=claims.get("regions", []),
-        programs=claims.get("programs", []),
+def _unavailable(detail: str) -> Problem:
+    return Problem(
+        503,
+        "Service unavailable",
+        f"{detail}; nothing was changed, retry later",
+        type_="https://rujukan.example/problems/unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
-def verify_token(secret: str, token: str) -> Principal:
+NOT_VALID = "token tidak sah / the bearer token is not valid"
+ALGORITHM_REFUSED = "algoritme token tidak diizinkan / the token's algorithm is not allowed"
+#: why a token was refused, most specific first
+_REFUSALS: list[tuple[type[jwt.PyJWTError], str]] = [
+    (jwt.ExpiredSignatureError, "token sudah kedaluwarsa / the bearer token has expired"),
+    (jwt.ImmatureSignatureError, "token belum berlaku / the bearer token is not valid yet"),
+    (jwt.InvalidAudienceError, "token bukan untuk Rujukan / the token is for another audience"),
+    (jwt.InvalidIssuerError, "penerbit token salah / the token's issuer is wrong"),
+    (jwt.InvalidAlgorithmError, ALGORITHM_REFUSED),
+]
+
+
+def _refusal(exc: jwt.PyJWTError) -> str:
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"token tanpa klaim '{exc.claim}' / the token has no '{exc.claim}' claim"
+    return next((why for kind, why in _REFUSALS if isinstance(exc, kind)), NOT_VALID)
+
+
+def _decode(
+    token: str, key: Any, *, algorithms: list[str], audience: str, issuer: str, leeway: int = 0
+) -> dict[str, Any]:
     try:
-        return principal_of_token(secret, token)
-    except AuthenticationError as exc:
-        raise _unauthorized(str(exc)) from exc
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.PyJWTError as exc:
+        raise AuthenticationError(_refusal(exc)) from exc
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise AuthenticationError("token tanpa klaim 'jti' / the token has no 'jti' claim")
+    return claims
+
+
+def _listed(value: Any) -> Any:
+    """A claim of one region or program may come as a plain string (a provider's
+    single-valued attribute)."""
+    return [value] if isinstance(value, str) else (value or [])
+
+
+def _principal(
+    claims: dict[str, Any],
+    role: str = "role",
+    regions: str = "regions",
+    programs: str = "programs",
+) -> Principal:
+    if claims.get(role) not in get_args(Role):
+        raise Problem(
+            403,
+            "Forbidden",
+            f"token tidak membawa peran Rujukan di klaim '{role}' / "
+            f"the token carries no Rujukan role in its '{role}' claim",
+        )
+    try:
+        return Principal(
+            subject=claims["sub"],
+            role=claims[role],
+            regions=_listed(claims.get(regions)),
+            programs=_listed(claims.get(programs)),
+        )
+    except ValidationError as exc:
+        raise AuthenticationError(NOT_VALID) from exc
+
+
+def principal_of_token(secret: str, token: str) -> Principal:
+    """The principal a token of the local issuer names (its ``jti`` aside)."""
+    claims = _decode(token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER)
+    return _principal(claims)
 
 
 class Authenticator:
-    def __init__(self, secret: str, api_keys: dict[str, dict[str, Any]]) -> None:
+    """Checks the credentials of a request. A process that serves the API hands it the token
+    revocations it reads (``watch``; the runtime does)."""
+
+    def __init__(
+        self,
+        secret: str,
+        api_keys: dict[str, dict[str, Any]],
+        issuers: Sequence[OidcIssuer] = (),
+        *,
+        revocations_wait_seconds: float = 5.0,
+    ) -> None:
+        if issuers and not has_crypto:
+            raise RuntimeError("OIDC issuers need the 'cryptography' package (pyjwt[crypto])")
         self._secret = secret
         self._api_keys = {k: Principal.model_validate(v) for k, v in api_keys.items()}
+        self._providers = {i.issuer: ProviderKeys(i) for i in issuers}
+        self._revocations: Revocations | None = None
+        self._revocations_wait = revocations_wait_seconds
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> Authenticator:
-        """The service's authenticator: its secret and API keys (HTTP and Kafka alike)."""
-        return cls(settings.auth_secret.get_secret_value(), settings.api_keys)
+        """The service's authenticator: its secret, API keys and trusted OIDC providers."""
+        return cls(
+            settings.auth_secret.get_secret_value(),
+            settings.api_keys,
+            settings.oidc_issuers,
+            revocations_wait_seconds=settings.revocations_wait_seconds,
+        )
 
-    def authenticate(self, request: Request) -> Principal:
-        try:
-            return self._credentials(
-                request.headers.get("authorization", ""), request.headers.get("x-api-key")
-            )
-        except AuthenticationError as exc:
-            raise _unauthorized(str(exc)) from exc
+    def watch(self, revocations: Revocations) -> None:
+        """Refuse the tokens revoked on ``auth.revocations``, and every token while they load."""
+        self._revocations = revocations
 
-    def from_headers(self, headers: Sequence[tuple[str, bytes]], *, at: float) -> Principal:
-        """Who wrote a Kafka record, from its ``authorization`` or ``x-api-key`` header; a token
-        must have been valid at ``at`` (the record's timestamp, seconds)."""
-        found = {k.lower(): v.decode("utf-8", "replace") for k, v in headers}
-        return self._credentials(found.get("authorization", ""), found.get("x-api-key"), at=at)
-
-    def _credentials(
-        self, authorization: str, api_key: str | None, *, at: float | None = None
-    ) -> Principal:
+    async def authenticate(self, request: Request) -> Principal:
+        authorization = request.headers.get("authorization", "")
         if authorization.lower().startswith("bearer "):
-            return principal_of_token(self._secret, authorization[7:].strip(), at=at)
+            return await self._bearer(authorization[7:].strip())
+        api_key = request.headers.get("x-api-key")
         if api_key:
             for known, principal in self._api_keys.items():
                 if hmac.compare_digest(known, api_key):
                     return principal
-            raise AuthenticationError("unknown API key")
-        raise AuthenticationError("send 'Authorization: Bearer <token>' or 'X-API-Key'")
+            raise _unauthorized("kunci API tidak dikenal / unknown API key")
+        raise _unauthorized(
+            "kirim 'Authorization: Bearer <token>' atau 'X-API-Key' / "
+            "send 'Authorization: Bearer <token>' or 'X-API-Key'"
+        )
+
+    async def _bearer(self, token: str) -> Principal:
+        try:
+            principal, jti = await self._verify(token)
+        except AuthenticationError as exc:
+            raise _unauthorized(str(exc)) from exc
+        except ProviderUnavailable as exc:
+            raise _unavailable(
+                "penyedia identitas tidak menjawab / the identity provider is not answering"
+            ) from exc
+        await self._refuse_revoked(jti)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, str]:
+        try:
+            header = jwt.get_unverified_header(token)
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(NOT_VALID) from exc
+        if issuer == ISSUER:
+            claims = _decode(
+                token, self._secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+            )
+            return _principal(claims), claims["jti"]
+        provider = self._providers.get(issuer) if isinstance(issuer, str) else None
+        if provider is None:
+            raise AuthenticationError(
+                "penerbit token tidak dipercaya / the token's issuer is not trusted"
+            )
+        config = provider.config
+        if header.get("alg") not in config.algorithms:  # 'none', HS256 with a public key...
+            raise AuthenticationError(ALGORITHM_REFUSED)
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise AuthenticationError("token tanpa 'kid' / the token names no signing key (kid)")
+        try:
+            key = await provider.key(kid)
+        except UnknownKey as exc:
+            raise AuthenticationError(
+                "kunci penanda tangan tidak dikenal / the token's signing key is unknown"
+            ) from exc
+        claims = _decode(
+            token,
+            key,
+            algorithms=list(config.algorithms),
+            audience=config.audience,
+            issuer=config.issuer,
+            leeway=config.leeway_seconds,
+        )
+        mapped = _principal(claims, config.role_claim, config.regions_claim, config.programs_claim)
+        return mapped, claims["jti"]
+
+    async def _refuse_revoked(self, jti: str) -> None:
+        """401 for a revoked token; 503 while the revocations have not loaded (fail closed:
+        until then a revoked token cannot be told from a good one)."""
+        revocations = self._revocations
+        if revocations is None:
+            return
+        if not revocations.ready.is_set():
+            try:
+                await asyncio.wait_for(revocations.ready.wait(), self._revocations_wait)
+            except TimeoutError as exc:
+                raise _unavailable(
+                    "daftar token yang dicabut belum termuat / "
+                    "the list of revoked tokens has not loaded yet"
+                ) from exc
+        if jti in revocations:
+            raise _unauthorized("token telah dicabut / token revoked")
 
 
 def require_role(principal: Principal, *roles: Role) -> None:
@@ -167,7 +314,7 @@ def require_role(principal: Principal, *roles: Role) -> None:
         raise Problem(403, "Forbidden", f"this action needs one of the roles: {', '.join(roles)}")
 
 
-cli = typer.Typer(help="Issue development tokens (signed with RUJUKAN_AUTH_SECRET).")
+cli = typer.Typer(help="Issue development tokens (signed with RUJUKAN_AUTH_SECRET); revoke any.")
 
 
 @cli.command()
@@ -183,3 +330,33 @@ def issue(
     secret = ServiceSettings().auth_secret.get_secret_value()
     principal = Principal(subject=subject, role=role, regions=regions, programs=programs)
     print(issue_token(secret, principal, ttl_seconds=ttl))
+
+
+@cli.command()
+def revoke(
+    token_or_jti: str = typer.Argument(
+        ..., help="the token itself (its jti and expiry are read from it), or its jti"
+    ),
+    reason: str | None = typer.Option(None, help="why, for the log (no names: it is kept)"),
+) -> None:
+    """Revoke a token of any issuer: every service refuses it within seconds (401)."""
+    jti, expires_at = _jti_and_expiry(token_or_jti)
+    try:
+        event = revocation(jti, reason=reason, expires_at=expires_at)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    asyncio.run(publish(ServiceSettings().kafka_bootstrap, event))
+    print(f"dicabut / revoked: jti {jti}")
+
+
+def _jti_and_expiry(token_or_jti: str) -> tuple[str, datetime | None]:
+    if token_or_jti.count(".") != 2:
+        return token_or_jti, None
+    try:  # whoever holds the token may revoke it: its signature does not matter here
+        claims = jwt.decode(token_or_jti, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise typer.BadParameter("not a token, and a jti has no dots") from exc
+    if not isinstance(claims.get("jti"), str):
+        raise typer.BadParameter("the token has no jti: it cannot be revoked, only expire")
+    exp = claims.get("exp")
+    return claims["jti"], datetime.fromtimestamp(exp, UTC) if isinstance(exp, int) else None

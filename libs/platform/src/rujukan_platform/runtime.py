@@ -38,6 +38,7 @@ from rujukan_platform.heap import tune_collector
 from rujukan_platform.kafka import make_consumer, make_producer
 from rujukan_platform.logging import configure_logging, get_logger
 from rujukan_platform.outbox import AfterPublish, OutboxRelay
+from rujukan_platform.revocations import Revocations
 from rujukan_platform.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -90,6 +91,12 @@ class Runtime:
         self.extensions: dict[str, Any] = {}
         #: closed when the runtime stops (HTTP clients of adapters, ...)
         self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        #: revoked tokens, read while the process serves the API (``lifespan``)
+        self.revocations = Revocations(
+            bootstrap=self.settings.kafka_bootstrap,
+            client_id=f"rujukan-{definition.name}-revocations-{os.getpid()}",
+        )
+        self._serves_api = False
 
     async def start(self, *, relay: bool, consumers: list[str] | None) -> None:
         """Start the relay, the named consumers (``None``: as settings say) and the background
@@ -113,6 +120,8 @@ class Runtime:
             self._producer_started = True
         if relay:
             self._spawn("outbox-relay", lambda: self.relay.run(self.stop_event))
+        if self._serves_api:
+            self._spawn("revocations", lambda: self.revocations.run(self.stop_event))
         for spec in self.definition.consumers(self):
             wanted = (
                 self.settings.runs_consumer(spec.name)
@@ -223,13 +232,17 @@ class Runtime:
             problems = [f"{name}: {why}" for name, why in self.task_failures.items()]
             for name, runner in self.runners.items():
                 problems += [f"consumer {name}: {p}" for p in runner.problems()]
+            if self._serves_api and not self.revocations.ready.is_set():
+                problems.append("loading the token revocations")
             if problems:
                 raise NotReady("; ".join(problems))
 
         return {"database": database, "kafka": kafka, "work": work}
 
     @asynccontextmanager
-    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        app.state.authenticator.watch(self.revocations)  # the API refuses revoked tokens
+        self._serves_api = True
         await self.start(relay=self.settings.run_relay, consumers=None)
         try:
             yield

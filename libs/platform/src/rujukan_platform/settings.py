@@ -11,10 +11,50 @@ import json
 import os
 from typing import Any, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "rujukan-local-development-secret-do-not-use"
+#: the ``iss`` of the platform's own development tokens (HS256, ``auth_secret``)
+LOCAL_ISSUER = "rujukan"
+
+
+class OidcIssuer(BaseModel):
+    """An OpenID Connect provider whose tokens the services accept (Keycloak, ...).
+
+    Its signing keys come from ``jwks_url``, or from the ``jwks_uri`` of
+    ``<issuer>/.well-known/openid-configuration`` fetched at first use. Only asymmetric
+    algorithms: a provider's token can never be checked with a shared secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(description="the tokens' `iss`, exactly")
+    audience: str = Field(description="what the tokens' `aud` must contain (this platform)")
+    jwks_url: str | None = None
+    algorithms: list[Literal["RS256", "ES256"]] = Field(default=["RS256", "ES256"], min_length=1)
+    leeway_seconds: int = Field(default=60, ge=0, le=300)
+    role_claim: str = "role"
+    regions_claim: str = "regions"
+    programs_claim: str = "programs"
+    #: a fetch of the discovery document or the keys that takes longer fails (503)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    #: how long fetched keys are used before they are fetched again
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    #: a token naming an unknown key fetches the keys again, at most this often
+    refetch_cooldown_seconds: float = Field(default=10.0, ge=0)
+
+    @field_validator("issuer", "jwks_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value == LOCAL_ISSUER:
+            raise ValueError(f"'{LOCAL_ISSUER}' is the local issuer's, which signs with HS256")
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("an http(s) address")
+        return value
+
+    @property
+    def discovery_url(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
 class ServiceSettings(BaseSettings):
@@ -30,6 +70,11 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     auth_secret: SecretStr = SecretStr(DEV_SECRET)
     api_keys: dict[str, dict[str, Any]] = {}
+    #: OIDC providers trusted beside the local issuer
+    #: (``RUJUKAN_OIDC_ISSUERS='[{"issuer": "https://sso.example/realms/rujukan", ...}]'``)
+    oidc_issuers: list[OidcIssuer] = []
+    #: a request that needs the token revocations waits this long for them to load, then 503
+    revocations_wait_seconds: float = 5.0
     log_level: str = "INFO"
     log_json: bool = True
     run_relay: bool = True
