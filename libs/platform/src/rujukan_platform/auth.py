@@ -355,7 +355,9 @@ def _jti_and_expiry(token_or_jti: str) -> tuple[str, datetime | None]:
     try:  # whoever holds the token may revoke it: its signature does not matter here
         claims = jwt.decode(token_or_jti, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
-        raise typer.BadParameter("not a token, and a jti has no dots") from exc
+        raise typer.BadParameter(
+            "neither a readable token nor a jti (a jti has no two dots)"
+        ) from exc
     if not isinstance(claims.get("jti"), str):
         raise typer.BadParameter("the token has no jti: it cannot be revoked, only expire")
     exp = claims.get("exp")
