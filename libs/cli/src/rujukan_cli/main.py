@@ -10,6 +10,7 @@ rujukan catalogue export DIR | catalogue import DIR
 rujukan intake import FILE
 rujukan replay start [--apply] [--program CODE ...] [--since ISO] [--registry-updates FILE]
     [--wait S] [--follow] | replay status ID | replay list [--limit N] | replay cancel ID
+rujukan kafka access apply [--credentials-dir DIR] [--programs DIR] | kafka access watch
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import csv
 import json
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Coroutine, Iterator
@@ -31,13 +33,14 @@ import httpx
 import typer
 import yaml
 from aiokafka.errors import KafkaError
+from confluent_kafka import KafkaException
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from rujukan_cli import dlq as dlq_ops
-from rujukan_cli import kafka_ops
+from rujukan_cli import kafka_access, kafka_ops
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 topics = typer.Typer(no_args_is_help=True, help="Topics of the catalogue and their records")
@@ -48,7 +51,13 @@ intake = typer.Typer(no_args_is_help=True, help="Intakes")
 replay = typer.Typer(
     no_args_is_help=True, help="Replays: re-evaluate stored intakes after a rule or registry change"
 )
+kafka = typer.Typer(no_args_is_help=True, help="The Kafka cluster's principals")
+access = typer.Typer(
+    no_args_is_help=True, help="Principals, credentials and ACLs from the topic catalogue"
+)
+kafka.add_typer(access, name="access")
 for sub, name in (
+    (kafka, "kafka"),
     (topics, "topics"),
     (dlq, "dlq"),
     (referral, "referral"),
@@ -82,7 +91,7 @@ def on_broker(coroutine: Coroutine[Any, Any, T]) -> T:
     except (LookupError, dlq_ops.NotADeadLetterTopic) as exc:
         errors.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from exc
-    except KafkaError as exc:
+    except (KafkaError, KafkaException) as exc:
         errors.print(f"[red]broker {bootstrap()}: {escape(str(exc) or type(exc).__name__)}[/red]")
         raise typer.Exit(1) from exc
 
@@ -697,3 +706,57 @@ def replay_cancel(replay_id: str, as_json: bool = JsonOption) -> None:
         r = http.post(f"/v1/replays/{replay_id}/cancel")
     fail(r)
     show_job(r.json(), as_json)
+
+
+CredentialsOption = typer.Option(
+    None,
+    "--credentials-dir",
+    envvar="RUJUKAN_KAFKA_CREDENTIALS_DIR",
+    help="where every principal's <name>.env and <name>.properties go (make up: the broker's "
+    "credentials directory, deploy/local/kafka.sh credentials)",
+)
+ProgramsOption = typer.Option(
+    REPO / "services" / "program-registry" / "seed" / "programs",
+    "--programs",
+    help="the seed catalogue: each program's agency gets a principal",
+)
+
+
+def credentials_dir(given: Path | None) -> Path:
+    if given is None:
+        raise typer.BadParameter("give --credentials-dir or set RUJUKAN_KAFKA_CREDENTIALS_DIR")
+    return given
+
+
+@access.command("apply")
+def kafka_access_apply(
+    credentials: Path | None = CredentialsOption,
+    programs: Path = ProgramsOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """As the cluster's admin: the catalogue's topics, then a principal for every service and
+    every program's agency with its SCRAM credentials and exactly its ACLs (idempotent)."""
+    applied = on_broker(
+        kafka_access.apply(bootstrap(), credentials_dir(credentials), programs=programs)
+    )
+    if as_json:
+        print(json.dumps(applied.__dict__, indent=2))
+        return
+    print(applied.summary())
+
+
+@access.command("watch")
+def kafka_access_watch(
+    credentials: Path | None = CredentialsOption, programs: Path = ProgramsOption
+) -> None:
+    """Apply, then again whenever programs.catalog names a new program (until SIGTERM)."""
+    folder = credentials_dir(credentials)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await kafka_access.watch(bootstrap(), folder, programs=programs, stop=stop)
+
+    asyncio.run(run())
