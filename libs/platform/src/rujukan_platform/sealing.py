@@ -2,8 +2,8 @@
 
 A sealed value is ``v1.<key id>.<base64url(nonce | ciphertext and tag)>``: it names its key, so
 keys rotate without a flag day. New values are sealed under the current key id; every key still
-configured opens what it sealed; ``needs_resealing`` tells which values a reseal pass (see
-``rewrite_in_batches``) should rewrite before an old key is dropped. Each value is sealed with a
+configured opens what it sealed; ``needs_resealing`` tells which values a reseal pass
+(``rujukan_platform.resealing``) rewrites before an old key is dropped. Each value is sealed with a
 *context*, ``<table>.<column>:<row key>`` (``context``), as associated data: authenticated, not
 stored, so a value copied into another row or column does not open.
 
@@ -18,17 +18,11 @@ import binascii
 import hashlib
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
-from sqlalchemy import bindparam, column, select, table, update
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 VERSION = "v1"
 KEY_BYTES = 32
@@ -104,7 +98,7 @@ class Sealer:
         """Sealed under a key other than the current one."""
         return self.key_id(token) != self.current
 
-    # -- changes for ``rewrite``: the new value, or None to leave the row as it is ------------
+    # -- a column's rewrites (``rujukan_platform.resealing``): the new value, or None ---------
 
     def seal_plain(self, value: str, context: str) -> str | None:
         """A value stored before sealing, sealed (one already sealed is left)."""
@@ -141,114 +135,3 @@ def sealer_from_settings(
     if production and dev in plain.values():
         raise ValueError(f"{variable} must hold the production keys, not the development key")
     return Sealer.from_base64(plain, current)
-
-
-# -- rewriting a column: the migration that seals, and the reseal command -----------------------
-
-Change = Callable[[str, str], str | None]
-
-
-@dataclass
-class Rewritten:
-    """One pass over a column: values read, rewritten, and that did not open (left as they are)."""
-
-    column: str
-    seen: int = 0
-    changed: int = 0
-    failed: int = 0
-
-    def add(self, other: Rewritten) -> None:
-        self.seen += other.seen
-        self.changed += other.changed
-        self.failed += other.failed
-
-
-def rewrite_page(
-    connection: Connection,
-    table_name: str,
-    key: str,
-    column_name: str,
-    change: Change,
-    *,
-    after: Any,
-    limit: int,
-) -> tuple[Any, Rewritten]:
-    """The next ``limit`` rows by ``key`` after ``after`` whose ``column_name`` is set: each
-    value ``change`` rewrites is updated if no one changed it meanwhile. Returns the last key
-    read and the counts."""
-    t = table(table_name, column(key), column(column_name))
-    query = select(t.c[key], t.c[column_name]).where(t.c[column_name].is_not(None))
-    if after is not None:
-        query = query.where(t.c[key] > after)
-    rows = connection.execute(query.order_by(t.c[key]).limit(limit)).all()
-    done = Rewritten(f"{table_name}.{column_name}", seen=len(rows))
-    updates = []
-    for row_key, value in rows:
-        try:
-            new = change(value, context(table_name, column_name, row_key))
-        except SealError:
-            done.failed += 1
-            continue
-        if new is not None:
-            updates.append({"_key": row_key, "_old": value, "_new": new})
-    if updates:
-        connection.execute(
-            update(t)
-            .where(t.c[key] == bindparam("_key"), t.c[column_name] == bindparam("_old"))
-            .values({column_name: bindparam("_new")}),
-            updates,
-        )
-    done.changed = len(updates)
-    return (rows[-1][0] if rows else after), done
-
-
-def rewrite(
-    connection: Connection,
-    table_name: str,
-    key: str,
-    column_name: str,
-    change: Change,
-    *,
-    batch: int = 1000,
-) -> Rewritten:
-    """Every row, in the caller's transaction (a migration's); a value that does not open
-    stops it."""
-    total, after = Rewritten(f"{table_name}.{column_name}"), None
-    while True:
-        after, page = rewrite_page(
-            connection, table_name, key, column_name, change, after=after, limit=batch
-        )
-        total.add(page)
-        if page.failed:
-            raise SealError(f"{page.failed} values of {total.column} do not open")
-        if page.seen < batch:
-            return total
-
-
-async def rewrite_in_batches(
-    engine: AsyncEngine,
-    table_name: str,
-    key: str,
-    column_name: str,
-    change: Change,
-    *,
-    batch: int = 500,
-) -> Rewritten:
-    """Every row, one short transaction per ``batch`` (a reseal while the service runs); a
-    value that does not open is counted and left."""
-    total, after = Rewritten(f"{table_name}.{column_name}"), None
-    while True:
-        async with engine.begin() as connection:
-            page_after = partial(
-                rewrite_page,
-                table_name=table_name,
-                key=key,
-                column_name=column_name,
-                change=change,
-                after=after,
-                limit=batch,
-            )
-            after, page = await connection.run_sync(page_after)
-        total.add(page)
-        if page.seen < batch:
-            return total
