@@ -55,6 +55,7 @@ async def store(intake: IntakeService, count: int) -> list[str]:
                 items,
                 principal=principal,
                 pii_key=settings.pii_key.get_secret_value(),
+                sealer=settings.sealer,
                 registry=make_registry(settings),
                 duplicate_window=settings.duplicate_window,
             )

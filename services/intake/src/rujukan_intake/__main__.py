@@ -1,4 +1,4 @@
-"""``python -m rujukan_intake serve|consume|relay|migrate|load-registry|import``."""
+"""``python -m rujukan_intake serve|consume|relay|migrate|load-registry|import|reseal``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import typer
 
+from rujukan_intake.adapters.names import COLUMN, KEY, TABLE
 from rujukan_intake.adapters.registry import (
     BadRegistryRow,
     LoadResult,
@@ -21,9 +22,11 @@ from rujukan_intake.bootstrap import definition
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform.db import make_engine, make_sessions
+from rujukan_platform.resealing import add_reseal_command
 from rujukan_platform.runtime import command_line
 
 cli = command_line(definition)
+add_reseal_command(cli, IntakeSettings, [(TABLE, KEY, COLUMN)])  # members' names
 
 
 @cli.command("load-registry")

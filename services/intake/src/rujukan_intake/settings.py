@@ -1,15 +1,19 @@
-"""Intake's settings: the shared ones plus the key for hashing personal identifiers."""
+"""Intake's settings: the shared ones plus the keys for personal data: one hashes NIK and KK, the
+others seal members' names at rest (``RUJUKAN_INTAKE_DATA_KEYS='{"2027-01": "<base64>"}'``,
+``RUJUKAN_INTAKE_DATA_KEY_ID=2027-01``; ``rujukan_platform.sealing``)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import PrivateAttr, SecretStr, model_validator
 
+from rujukan_platform.sealing import DEV_KEY_ID, Sealer, dev_key, sealer_from_settings
 from rujukan_platform.settings import ServiceSettings
 
 DEV_PII_KEY = "rujukan-local-pii-key-do-not-use"
+DEV_DATA_KEY = dev_key("intake")
 
 
 class IntakeSettings(ServiceSettings):
@@ -25,6 +29,11 @@ class IntakeSettings(ServiceSettings):
     batch_limit: int = 500
     #: the batch endpoint's body limit (every other request: ``max_body_bytes``, 1 MiB)
     max_batch_body_bytes: int = 16 * 1024 * 1024
+    #: keys sealing members' names (key id → 32 bytes in base64); new names use ``data_key_id``,
+    #: every key listed still opens what it sealed (rotation: ``python -m rujukan_intake reseal``)
+    data_keys: dict[str, SecretStr] = {DEV_KEY_ID: SecretStr(DEV_DATA_KEY)}
+    data_key_id: str = DEV_KEY_ID
+    _sealer: Sealer = PrivateAttr()
 
     @model_validator(mode="after")
     def _refuse_default_pii_key(self) -> IntakeSettings:
@@ -33,10 +42,25 @@ class IntakeSettings(ServiceSettings):
         return self
 
     @model_validator(mode="after")
+    def _data_keys(self) -> IntakeSettings:
+        self._sealer = sealer_from_settings(
+            self.data_keys,
+            self.data_key_id,
+            dev=DEV_DATA_KEY,
+            production=self.environment == "production",
+            variable="RUJUKAN_INTAKE_DATA_KEYS",
+        )
+        return self
+
+    @model_validator(mode="after")
     def _dci_needs_a_url(self) -> IntakeSettings:
         if self.registry_adapter == "dci" and not self.registry_url:
             raise ValueError("RUJUKAN_INTAKE_REGISTRY_URL is required with the dci adapter")
         return self
+
+    @property
+    def sealer(self) -> Sealer:
+        return self._sealer
 
     @property
     def duplicate_window(self) -> timedelta:

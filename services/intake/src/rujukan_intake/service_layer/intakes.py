@@ -22,6 +22,7 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_contracts.topics import INTAKE_CONTACTS, INTAKE_SUBMITTED
+from rujukan_intake.adapters.names import name_context
 from rujukan_intake.adapters.registry import SocialRegistry
 from rujukan_intake.adapters.tables import (
     duplicate_keys,
@@ -38,6 +39,7 @@ from rujukan_platform.auth import Principal
 from rujukan_platform.idempotency import fingerprint, key_mismatch
 from rujukan_platform.outbox import stage
 from rujukan_platform.problems import Problem
+from rujukan_platform.sealing import Sealer
 from rujukan_regions import normalise_region_code
 
 
@@ -98,6 +100,7 @@ async def submit_intakes(
     *,
     principal: Principal,
     pii_key: str,
+    sealer: Sealer,
     registry: SocialRegistry,
     duplicate_window: timedelta,
     traceparent: str | None = None,
@@ -133,6 +136,7 @@ async def submit_intakes(
         results,
         principal=principal,
         pii_key=pii_key,
+        sealer=sealer,
         registry=registry,
         duplicate_window=duplicate_window,
         traceparent=traceparent,
@@ -153,6 +157,7 @@ async def _submit_new(
     *,
     principal: Principal,
     pii_key: str,
+    sealer: Sealer,
     registry: SocialRegistry,
     duplicate_window: timedelta,
     traceparent: str | None,
@@ -206,6 +211,7 @@ async def _submit_new(
             results,
             principal=principal,
             pii_key=pii_key,
+            sealer=sealer,
             registry=registry,
             traceparent=traceparent,
             now=now,
@@ -220,12 +226,13 @@ async def _insert_intakes(
     *,
     principal: Principal,
     pii_key: str,
+    sealer: Sealer,
     registry: SocialRegistry,
     traceparent: str | None,
     now: datetime,
 ) -> None:
     """Store the new intakes, their members and their ``intake.submitted`` events."""
-    member_ids = await _upsert_members(session, fresh, pii_key)
+    member_ids = await _upsert_members(session, fresh, pii_key, sealer)
     facts = await registry.lookup_many(session, list({c.req.household.kk_number for c in fresh}))
     intake_rows: list[dict[str, Any]] = []
     events: list[tuple[str, Event]] = []
@@ -384,18 +391,32 @@ def _upsert_households(villages: dict[str, str]) -> Any:
 
 
 async def _upsert_members(
-    session: AsyncSession, fresh: list[_New], pii_key: str
+    session: AsyncSession, fresh: list[_New], pii_key: str, sealer: Sealer
 ) -> dict[tuple[UUID, str], UUID]:
+    """Insert or update the members; each name sealed in its row (``members.name:<id>``).
+
+    A member already stored keeps its id, read first so the name is sealed for that row: the
+    households' upsert has locked their rows, so no one adds their members meanwhile."""
+    household_ids = list({c.household_id for c in fresh if c.household_id is not None})
+    known: dict[tuple[UUID, str], UUID] = {
+        (r.household_id, r.nik_hash): r.id
+        for r in await session.execute(
+            select(members.c.id, members.c.household_id, members.c.nik_hash).where(
+                members.c.household_id.in_(household_ids)
+            )
+        )
+    }
     rows: dict[tuple[UUID, str], dict[str, Any]] = {}
     for c in fresh:
         assert c.household_id is not None
         for m in c.req.members:
             nik_hash = keyed_hash(pii_key, m.nik)
+            member_id = known.get((c.household_id, nik_hash)) or uuid4()
             rows[(c.household_id, nik_hash)] = {
-                "id": uuid4(),
+                "id": member_id,
                 "household_id": c.household_id,
                 "nik_hash": nik_hash,
-                "name": m.name,
+                "name": sealer.seal(m.name, context=name_context(member_id)),
                 "birth_date": m.birth_date,
                 "sex": m.sex.value,
                 "relationship": m.relationship.value,
