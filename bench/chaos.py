@@ -71,6 +71,7 @@ from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_intake.entrypoints.bulk import source_id
 from rujukan_intake.synthetic import households
 from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.kafka import security_options
 from rujukan_registry.domain.programs import published_event
 from rujukan_router.domain.catalogue import Catalogue
 
@@ -275,7 +276,9 @@ class Run:
     async def kill_broker(self) -> None:
         """SIGKILL the leader of a random partition of intake.submitted or a referrals topic."""
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.cluster.bootstrap, request_timeout_ms=10000
+            bootstrap_servers=self.cluster.bootstrap,
+            request_timeout_ms=10000,
+            **security_options(),
         )
         await admin.start()
         try:

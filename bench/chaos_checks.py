@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_STATUS, program_topic
+from rujukan_platform.kafka import security_options
 from rujukan_router.domain.catalogue import Catalogue
 
 DATABASES = ("intake", "registry", "router", "notifications")
@@ -65,8 +66,12 @@ async def scalar(dsn: str, sql: str) -> Any:
 
 async def end_lags(bootstrap: str) -> dict[str, int]:
     """Per consumer group: records not yet committed on the partitions it has offsets for."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=15000, **security_options()
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, request_timeout_ms=15000, **security_options()
+    )
     await admin.start()
     await consumer.start()
     try:
@@ -85,7 +90,9 @@ async def end_lags(bootstrap: str) -> dict[str, int]:
 
 
 async def topics(bootstrap: str) -> list[str]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, request_timeout_ms=15000, **security_options()
+    )
     await consumer.start()
     try:
         return sorted(await consumer.topics())
@@ -94,7 +101,9 @@ async def topics(bootstrap: str) -> list[str]:
 
 
 async def record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, request_timeout_ms=15000, **security_options()
+    )
     await consumer.start()
     try:
         out: dict[str, int] = {}
@@ -121,6 +130,7 @@ async def read_all(bootstrap: str, names: list[str]) -> AsyncIterator[tuple[str,
         auto_offset_reset="earliest",
         request_timeout_ms=30000,
         max_partition_fetch_bytes=4 << 20,
+        **security_options(),
     )
     await consumer.start()
     try:

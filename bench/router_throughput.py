@@ -70,7 +70,12 @@ from rujukan_contracts.topics import (
     program_topic,
 )
 from rujukan_eligibility.catalogue import load_seed_programs
-from rujukan_platform.kafka import create_topics, ensure_catalogue_topics, make_producer
+from rujukan_platform.kafka import (
+    create_topics,
+    ensure_catalogue_topics,
+    make_producer,
+    security_options,
+)
 from rujukan_platform.logging import configure_logging
 from rujukan_platform.runtime import migrate
 from rujukan_registry.domain.programs import published_event
@@ -445,7 +450,7 @@ async def publish_catalogue(seeds: list[ProgramPublishedV1]) -> None:
 
 
 async def end_offsets(topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=None, **security_options())
     await consumer.start()
     try:
         tps = []
@@ -462,7 +467,7 @@ async def end_offsets(topics: list[str]) -> dict[TopicPartition, int]:
 
 
 async def committed_to_end(group: str, ends: dict[TopicPartition, int]) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, **security_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -473,7 +478,7 @@ async def committed_to_end(group: str, ends: dict[TopicPartition, int]) -> bool:
 
 async def group_members(group: str) -> tuple[str, int]:
     """The consumer group's state and how many members it has."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, **security_options())
     await admin.start()
     try:
         [response] = await admin.describe_consumer_groups([group])
@@ -491,7 +496,10 @@ async def skip_to_end(group: str) -> dict[TopicPartition, int]:
     minute later, in the middle of the next run, and the benchmark would measure that."""
     ends = await end_offsets([INTAKE_SUBMITTED])
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=BOOTSTRAP, group_id=group, enable_auto_commit=False
+        bootstrap_servers=BOOTSTRAP,
+        group_id=group,
+        enable_auto_commit=False,
+        **security_options(),
     )
     await consumer.start()
     try:
@@ -807,7 +815,7 @@ async def phase_passthrough(
     await create_topics(BOOTSTRAP, [NewTopic("bench.passthrough", 6, 1)])
     ends = await end_offsets([INTAKE_SUBMITTED])
     group = f"bench-passthrough-{uuid.uuid4().hex[:6]}"
-    seed = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=group)
+    seed = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=group, **security_options())
     await seed.start()
     try:
         seed.assign(list(starts))
@@ -822,6 +830,7 @@ async def phase_passthrough(
         auto_offset_reset="earliest",
         max_poll_records=500,
         fetch_max_wait_ms=100,
+        **security_options(),
     )
     producer = make_producer(BOOTSTRAP, client_id="bench-passthrough")
     await producer.start()
@@ -876,7 +885,10 @@ class Tail:
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=BOOTSTRAP, group_id=None, fetch_max_wait_ms=20
+            bootstrap_servers=BOOTSTRAP,
+            group_id=None,
+            fetch_max_wait_ms=20,
+            **security_options(),
         )
         await self.consumer.start()
         tps = []

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # make test: install what is needed, start Kafka and PostgreSQL on test ports (own state dir),
-# run every test against them, stop them again.
+# run every test against them, stop them again. Kafka runs as `make up`'s does, with SASL/SCRAM
+# and ACLs (KAFKA_AUTH=scram); the suite's clients are its admin super user (the fixtures make
+# topics and groups of every name), and the services it starts inherit that; what each
+# service's and agency's own principal may do is tested in libs/cli/tests/test_kafka_access.py.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export RUJUKAN_STATE_DIR="${RUJUKAN_STATE_DIR:-$(cd "$here/../.." && pwd)/.local/test}"
 export KAFKA_PORT="${RUJUKAN_TEST_KAFKA_PORT:-19092}"
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 export PG_PORT="${RUJUKAN_TEST_PG_PORT:-55439}"
+export KAFKA_AUTH=scram
 source "$here/env.sh"
 cd "$REPO_ROOT"
 
@@ -24,6 +28,9 @@ cleanup  # a clean broker and database every run: no state leaks between runs
 rm -rf "$RUJUKAN_STATE_DIR/kafka-$KAFKA_PORT" "$RUJUKAN_STATE_DIR/postgres-$PG_PORT"
 bash "$here/postgres.sh" start
 bash "$here/kafka.sh" start
+set -a   # RUJUKAN_KAFKA_SECURITY_PROTOCOL, _SASL_MECHANISM, _SASL_USERNAME, _SASL_PASSWORD
+source <(bash "$here/kafka.sh" env)
+set +a
 
 export RUJUKAN_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export RUJUKAN_TEST_PG_URL="postgresql+asyncpg://rujukan:rujukan@127.0.0.1:$PG_PORT"

@@ -24,7 +24,7 @@ from rujukan_contracts.topics import (
     outcomes_topic,
 )
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
-from rujukan_platform.kafka import make_producer
+from rujukan_platform.kafka import make_producer, security_options
 from rujukan_platform.testing import Servers, eventually
 from tests.e2e.platform import Platform, running_platform
 
@@ -94,7 +94,9 @@ async def platform(servers: Servers, tmp_path: Path) -> AsyncIterator[Platform]:
 
 
 async def dead_letters(servers: Servers, topic: str, since_ms: int) -> list[Any]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers.kafka_bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers.kafka_bootstrap, group_id=None, **security_options()
+    )
     await consumer.start()
     try:
         tp = TopicPartition(f"{topic}.dlq", 0)

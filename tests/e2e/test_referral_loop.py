@@ -19,7 +19,7 @@ from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralCreatedV1, ReferralOutcomeV1
 from rujukan_contracts.topics import outcomes_topic
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
-from rujukan_platform.kafka import make_producer
+from rujukan_platform.kafka import make_producer, security_options
 from rujukan_platform.testing import Servers, eventually
 from tests.e2e.platform import Platform, running_platform
 
@@ -38,7 +38,10 @@ STARTED_MS = int(time.time() * 1000)  # records older than this test run are not
 async def read_topic(servers: Servers, topic: str, want: Callable[[Any], bool]) -> Any:
     """The first record of ``topic`` since this run started that ``want`` accepts."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers.kafka_bootstrap, group_id=None, enable_auto_commit=False
+        bootstrap_servers=servers.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **security_options(),
     )
     await consumer.start()
     try:
@@ -370,7 +373,10 @@ async def scan_every_topic(servers: Servers, secrets: set[str]) -> int:
     """Read every record of every topic from the start; fail on any secret in key, value or
     headers. Returns how many records were read."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
+        bootstrap_servers=servers.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        **security_options(),
     )
     await consumer.start()
     read = 0

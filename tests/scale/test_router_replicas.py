@@ -40,6 +40,7 @@ from rujukan_platform.kafka import (
     ensure_catalogue_topics,
     make_consumer,
     make_producer,
+    security_options,
 )
 from rujukan_platform.runtime import Runtime, migrate
 from rujukan_platform.testing import Servers, unique_topic
@@ -478,7 +479,7 @@ async def rows(replica: Replica, sql: str, **params: Any) -> list[Any]:
 
 
 async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security_options())
     await consumer.start()
     try:
         tps = [
@@ -501,7 +502,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 
 
 async def _committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -537,7 +538,9 @@ class ProgramTopics:
             bootstrap,
             [NewTopic(n, t.partitions, 1, topic_configs=dict(t.config)) for n, t in specs],
         )
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, **security_options()
+        )
         await consumer.start()
         tps = [
             TopicPartition(program_topic(c), p)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from rujukan_cli.dlq import DlqFilter, ReplayState, group_for, replay_headers
 from rujukan_cli.main import app
 from rujukan_contracts.envelope import EventMeta
-from rujukan_platform.kafka import create_topics, make_producer
+from rujukan_platform.kafka import create_topics, make_producer, security_options
 from rujukan_platform.testing import Servers, free_port, unique_topic
 
 Headers = list[tuple[str, bytes]]
@@ -84,7 +84,10 @@ async def records(servers: Servers, topic: str) -> list[Any]:
     # "earliest" from the start: a seek_to_beginning after assign() races the fetcher's
     # own reset to the default "latest", and then a full topic reads as empty.
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
+        bootstrap_servers=servers.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        **security_options(),
     )
     await consumer.start()
     try:
@@ -102,7 +105,7 @@ async def records(servers: Servers, topic: str) -> list[Any]:
 
 
 async def committed(servers: Servers, topic: str) -> tuple[int, str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap, **security_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group_for(f"{topic}.dlq"))

@@ -23,7 +23,7 @@ from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec, DlqLimit, HandlerContext
 from rujukan_platform.db import make_engine, make_sessions, new_metadata
-from rujukan_platform.kafka import create_topics, make_consumer, make_producer
+from rujukan_platform.kafka import create_topics, make_consumer, make_producer, security_options
 from rujukan_platform.testing import Servers, TcpProxy, eventually, unique_topic
 
 pytestmark = pytest.mark.integration
@@ -84,7 +84,10 @@ async def read_topic(
     servers: Servers, topic: str, expected: int, timeout: float = 20.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=servers.kafka_bootstrap, auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=servers.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        **security_options(),
     )
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []

@@ -23,7 +23,7 @@ from rujukan_platform.consumer import (
     InvalidMessage,
 )
 from rujukan_platform.db import make_engine, make_sessions, new_metadata
-from rujukan_platform.kafka import create_topics, make_consumer, make_producer
+from rujukan_platform.kafka import create_topics, make_consumer, make_producer, security_options
 from rujukan_platform.outbox import OutboxRelay, stage
 from rujukan_platform.testing import Servers, unique_topic
 
@@ -60,6 +60,7 @@ async def _read_all(servers: Servers, topic: str, expected: int, timeout: float 
         bootstrap_servers=servers.kafka_bootstrap,
         group_id=None,
         auto_offset_reset="earliest",
+        **security_options(),
     )
     await consumer.start()
     records = []

@@ -88,6 +88,8 @@ def test_dlq_guard_pauses_longer_while_it_keeps_tripping_until_a_record_succeeds
 def test_kafka_security_options_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from rujukan_platform import kafka
 
+    for name in ("SECURITY_PROTOCOL", "SASL_MECHANISM", "SASL_USERNAME", "SASL_PASSWORD"):
+        monkeypatch.delenv(f"RUJUKAN_KAFKA_{name}", raising=False)  # make test sets them
     kafka.security_options.cache_clear()
     assert kafka.security_options() == {"security_protocol": "PLAINTEXT"}
     kafka.security_options.cache_clear()

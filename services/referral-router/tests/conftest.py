@@ -30,7 +30,7 @@ from rujukan_contracts.events import (
 )
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.kafka import create_topics, ensure_catalogue_topics
+from rujukan_platform.kafka import create_topics, ensure_catalogue_topics, security_options
 from rujukan_platform.runtime import Runtime, migrate
 from rujukan_platform.testing import RunningConsumer, Servers, unique_topic
 from rujukan_registry.domain.programs import published_event
@@ -214,6 +214,7 @@ async def _read_records(
         group_id=None,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=100,
+        **security_options(),
     )
     await consumer.start()
     found: list[ConsumerRecord[bytes, bytes]] = []

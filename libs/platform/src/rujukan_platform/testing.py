@@ -34,7 +34,7 @@ from aiokafka.structs import ConsumerRecord
 from rujukan_platform.access import EVERYONE, Rule, Sees, allow
 from rujukan_platform.auth import Principal, Role, issue_token
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
-from rujukan_platform.kafka import make_consumer
+from rujukan_platform.kafka import make_consumer, security_options
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.settings import ServiceSettings
 
@@ -70,12 +70,23 @@ def _local_servers() -> Iterator[Servers]:
         "KAFKA_CONTROLLER_PORT": str(TEST_KAFKA_PORT + 1),
         "PG_PORT": str(TEST_PG_PORT),
     }
+    kafka_sh = str(REPO / "deploy/local/kafka.sh")
     with (state / "start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one starts, the others wait
         for script in ("postgres.sh", "kafka.sh"):
             subprocess.run(
                 ["bash", str(REPO / "deploy/local" / script), "start"], env=env, check=True
             )
+    # Its admin's credentials (KAFKA_AUTH=scram), for every client of this process and of the
+    # services it starts, as `make test` exports them.
+    lines = subprocess.run(
+        ["bash", kafka_sh, "env"], env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.startswith("RUJUKAN_KAFKA_S"):  # _SECURITY_PROTOCOL, _SASL_*
+            os.environ[key] = value
+    security_options.cache_clear()
     yield Servers(
         f"127.0.0.1:{TEST_KAFKA_PORT}",
         f"postgresql+asyncpg://rujukan:rujukan@127.0.0.1:{TEST_PG_PORT}",
@@ -196,6 +207,7 @@ async def tail(servers: Servers, topic: str) -> AsyncIterator[TopicTail]:
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **security_options(),
     )
     await consumer.start()
     try:
