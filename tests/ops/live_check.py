@@ -28,6 +28,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import sys
 import time
 import urllib.error
@@ -227,13 +228,32 @@ def drive_traffic(host: str, log: list[str]) -> None:
 BOOTSTRAP = os.environ.get("RUJUKAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 
 
-def send(topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+def as_principal(name: str) -> dict[str, Any]:
+    """Client options as Kafka principal ``name``, with the credentials `make up` wrote for it
+    (none with KAFKA_AUTH=none: PLAINTEXT)."""
+    from rujukan_platform.kafka import principal_options
+
+    folder = subprocess.run(
+        ["bash", str(REPO / "deploy" / "local" / "kafka.sh"), "credentials"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    env_file = Path(folder) / f"{name}.env"
+    return principal_options(env_file) if env_file.exists() else {}
+
+
+def send(
+    topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]], principal: str
+) -> None:
     import asyncio
 
     from aiokafka import AIOKafkaProducer
 
     async def run() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
+        producer = AIOKafkaProducer(
+            bootstrap_servers=BOOTSTRAP, acks="all", **as_principal(principal)
+        )
         await producer.start()
         try:
             await producer.send_and_wait(topic, value, key=key, headers=headers)
@@ -249,7 +269,7 @@ def agency_outcome(referral: dict[str, Any], log: list[str]) -> None:
     from datetime import UTC, datetime
 
     from rujukan_contracts.envelope import EventMeta
-    from rujukan_contracts.topics import outcomes_topic
+    from rujukan_contracts.topics import agency_principal, outcomes_topic
 
     meta = EventMeta(
         type="rujukan.referral.outcome.v1",
@@ -266,13 +286,14 @@ def agency_outcome(referral: dict[str, Any], log: list[str]) -> None:
         "reported_by": "agency:ops-check",
     }
     topic = outcomes_topic(referral["program_code"])
-    send(topic, referral["referral_id"].encode(), json.dumps(data).encode(), meta.to_headers())
+    key, value = referral["referral_id"].encode(), json.dumps(data).encode()
+    send(topic, key, value, meta.to_headers(), agency_principal(referral["program_code"]))
     log.append(f"traffic: agency outcome 'received' for {referral['program_code']} sent to {topic}")
 
 
 def poison(bootstrap: str, log: list[str]) -> None:
     """One record without CloudEvents headers on intake.submitted: every consumer DLQs it."""
-    send("intake.submitted", b"ops-check", b"ops-check: not an event", [])
+    send("intake.submitted", b"ops-check", b"ops-check: not an event", [], "admin")
     log.append("traffic: one unreadable record sent to intake.submitted (expect DLQ)")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -24,11 +25,13 @@ log = get_logger(__name__)
 
 
 class KafkaSecurity(BaseSettings):
-    """How every client authenticates: PLAINTEXT locally; TLS + SASL/SCRAM in production.
+    """How every client authenticates: SASL/SCRAM-SHA-512 everywhere, with TLS in production.
 
-    ``RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL_SSL``, ``RUJUKAN_KAFKA_SASL_USERNAME`` and
-    ``_PASSWORD`` from the service's Strimzi KafkaUser secret, ``RUJUKAN_KAFKA_SSL_CAFILE`` for
-    the cluster CA."""
+    Locally (``make up``) ``SASL_PLAINTEXT`` with the process's own principal's credentials
+    (``<name>.env`` from ``rujukan kafka access apply``); in production ``SASL_SSL``,
+    ``RUJUKAN_KAFKA_SASL_USERNAME`` and ``_PASSWORD`` from the service's Strimzi KafkaUser
+    secret, ``RUJUKAN_KAFKA_SSL_CAFILE`` for the cluster CA. Unset: PLAINTEXT (a broker with
+    KAFKA_AUTH=none)."""
 
     model_config = SettingsConfigDict(env_prefix="RUJUKAN_KAFKA_", extra="ignore")
 
@@ -42,7 +45,22 @@ class KafkaSecurity(BaseSettings):
 @cache
 def security_options() -> dict[str, Any]:
     """Keyword arguments for every aiokafka client, from the environment (read once)."""
-    s = KafkaSecurity()
+    return _options(KafkaSecurity())
+
+
+def principal_options(env_file: str | Path) -> dict[str, Any]:
+    """Keyword arguments for an aiokafka client acting as the principal whose credentials file
+    is ``env_file`` (``<name>.env``, as ``rujukan kafka access apply`` writes them): a tool that
+    writes as a program's agency, say, whatever this process's own environment says."""
+    values: dict[str, str] = {}
+    for line in Path(env_file).read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.startswith("RUJUKAN_KAFKA_"):
+            values[key.removeprefix("RUJUKAN_KAFKA_").lower()] = value
+    return _options(KafkaSecurity.model_validate(values))
+
+
+def _options(s: KafkaSecurity) -> dict[str, Any]:
     options: dict[str, Any] = {"security_protocol": s.security_protocol}
     if s.security_protocol in ("SSL", "SASL_SSL"):
         options["ssl_context"] = create_ssl_context(cafile=s.ssl_cafile)
