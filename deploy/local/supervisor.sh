@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The platform's long-running processes under supervisord, which restarts whatever dies: the four
-# services, the SMTP sink, Prometheus and Alertmanager. PostgreSQL and Kafka are not among them
-# (postgres.sh and kafka.sh own their data directories' lifecycles).
+# services, the SMTP sink, Prometheus and Alertmanager, and with a SASL broker the Kafka access
+# watcher (`rujukan kafka access watch`: a program published later gets its topics, agency and
+# ACLs). PostgreSQL and Kafka are not among them (postgres.sh and kafka.sh own their data
+# directories' lifecycles). With a SASL broker every service runs as its own Kafka principal: it
+# reads RUJUKAN_KAFKA_* from <credentials>/<service>.env (`rujukan kafka access apply`) when it
+# starts, so no password is written into supervisord.conf.
 #
 #   deploy/local/supervisor.sh {start|stop|status}
 #
@@ -28,6 +32,13 @@ SUP_LOG="$LOG_DIR/supervisord.log"
 SOCK="$SUP_DIR/supervisor.sock"
 if ((${#SOCK} > 100)); then   # unix socket paths are limited to ~107 bytes
   SOCK="/tmp/rujukan-supervisor-$(echo -n "$RUJUKAN_STATE_DIR" | md5sum | cut -c1-12).sock"
+fi
+
+# Kafka principals' credentials files, when the broker authenticates (KAFKA_AUTH=scram).
+KAFKA_CREDENTIALS="$(bash "$here/kafka.sh" credentials)"
+KAFKA_SASL=0
+if bash "$here/kafka.sh" env 2>/dev/null | grep -q '^RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL'; then
+  KAFKA_SASL=1
 fi
 
 say() { echo "supervisor: $*"; }
@@ -60,6 +71,21 @@ EOF
   for line in "$@"; do echo "$line"; done
 }
 
+# A command line that runs "$2..." as Kafka principal $1: its credentials file is read when the
+# process starts (a new password after `rujukan kafka access apply` needs a restart, not a new
+# config). Without SASL the command as it is.
+as_principal() {
+  local name="$1"
+  shift
+  if ((KAFKA_SASL)); then
+    [[ -f "$KAFKA_CREDENTIALS/$name.env" ]] \
+      || die "no Kafka credentials for $name in $KAFKA_CREDENTIALS (run rujukan kafka access apply)"
+    echo "/bin/bash -c 'set -a && . $KAFKA_CREDENTIALS/$name.env && exec $*'"
+  else
+    echo "$*"
+  fi
+}
+
 write_config() {
   mkdir -p "$SUP_DIR" "$RUJUKAN_STATE_DIR/prometheus"
   local tmp="$CONF.tmp" svc name pkg port
@@ -87,8 +113,13 @@ EOF
     for svc in "${SERVICES[@]}"; do
       read -r name pkg port <<<"$svc"
       # Services drain in-flight requests and batches for up to 15 s after SIGTERM.
-      program "$name" "$PY -m $pkg serve"
+      program "$name" "$(as_principal "$name" "$PY -m $pkg serve")"
     done
+    if ((KAFKA_SASL)); then
+      # As the admin: topics, agency and ACLs for every program that appears on programs.catalog.
+      program kafka-access "$(as_principal admin "$VENV/bin/rujukan kafka access watch --credentials-dir $KAFKA_CREDENTIALS")" \
+        'environment=PYTHONUNBUFFERED="1"'
+    fi
     # A real SMTP server (aiosmtpd) that prints every message it receives to its log.
     program smtp "$PY -m aiosmtpd -n -c aiosmtpd.handlers.Debugging -l 127.0.0.1:$SMTP_PORT" \
       'environment=PYTHONUNBUFFERED="1"'

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make up: install what is needed, start PostgreSQL and Kafka (BROKERS=3: a replicated cluster),
-# create topics and databases, seed the catalogue, then run the four services, a local SMTP
-# server, Prometheus and Alertmanager under supervisord, which restarts whatever dies.
+# make up: install what is needed, start PostgreSQL and Kafka (BROKERS=3: a replicated cluster;
+# SASL/SCRAM and ACLs as in production, KAFKA_AUTH=none for a PLAINTEXT one), create topics,
+# Kafka principals with their ACLs and databases, seed the catalogue, then run the four services
+# (each as its own Kafka principal), the Kafka access watcher, a local SMTP server, Prometheus
+# and Alertmanager under supervisord, which restarts whatever dies.
 # Running it twice does no harm; run again, it restarts whatever was killed or gave up.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,7 +15,16 @@ bash "$here/install-python.sh"
 bash "$here/postgres.sh" start
 bash "$here/kafka.sh" start
 
-uv run python -m rujukan_platform topics
+# As the cluster's admin: the catalogue's topics and, with SASL, a principal per service and per
+# program's agency, with its credentials (kafka-$KAFKA_PORT/credentials/) and exactly its ACLs.
+kafka_env="$(bash "$here/kafka.sh" env)"
+KAFKA_CREDENTIALS="$(bash "$here/kafka.sh" credentials)"
+if grep -q '^RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL' <<<"$kafka_env"; then
+  (set -a && source <(echo "$kafka_env") && set +a \
+    && uv run rujukan kafka access apply --credentials-dir "$KAFKA_CREDENTIALS")
+else
+  uv run python -m rujukan_platform topics
+fi
 for svc in "${SERVICES[@]}"; do
   read -r name pkg port <<<"$svc"
   uv run python -m "$pkg" migrate >/dev/null
@@ -62,6 +73,8 @@ Rujukan is up.
   referral-router   http://127.0.0.1:8003/docs
   notifications     http://127.0.0.1:8004/docs
   Kafka             $RUJUKAN_KAFKA_BOOTSTRAP     PostgreSQL 127.0.0.1:$PG_PORT (rujukan/rujukan)
+  Kafka principals  $KAFKA_CREDENTIALS/<name>.env and .properties
+                    (admin, intake, ..., agency-pkh, ...; README: an agency with kcat)
   SMTP (mail log)   127.0.0.1:$SMTP_PORT -> $LOG_DIR/smtp.log
   Prometheus        http://127.0.0.1:$PROMETHEUS_PORT/alerts
   Alertmanager      http://127.0.0.1:$ALERTMANAGER_PORT  (alerts go to the operators' inbox at :8004)
