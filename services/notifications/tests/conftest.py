@@ -46,6 +46,7 @@ from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.runtime import Runtime, migrate
+from rujukan_platform.sealing import Sealer
 from rujukan_platform.testing import RunningConsumer, Servers, free_port, unique_topic
 
 SECRET = "a-test-secret-at-least-32-bytes-long!!"
@@ -200,8 +201,14 @@ class NotificationsHarness:
             policy=DeliveryPolicy(max_attempts=max_attempts, **policy),
             poll_seconds=0.05,
             on_staged=lambda: None,
+            sealer=self.sealer,
             clock=clock or (lambda: datetime.now(UTC)),
         )
+
+    @property
+    def sealer(self) -> Sealer:
+        """The service's: seals and opens residents' contacts."""
+        return sealer_of(self.runtime)
 
     async def run_consumer(self, name: str) -> tuple[str, RunningConsumer]:
         """The named consumer on a new unique topic (and its DLQ); returns the topic too."""
@@ -239,6 +246,12 @@ class NotificationsHarness:
     async def close(self) -> None:
         for running in self._consumers:
             await running.stop()
+
+
+def sealer_of(runtime: Runtime) -> Sealer:
+    settings = runtime.settings
+    assert isinstance(settings, NotificationSettings)
+    return settings.sealer
 
 
 def notification_settings(servers: Servers, database: str, **extra: Any) -> NotificationSettings:
@@ -279,6 +292,10 @@ class ApiHarness:
     def __init__(self, runtime: Runtime, client: httpx.AsyncClient) -> None:
         self.runtime = runtime
         self.client = client
+
+    @property
+    def sealer(self) -> Sealer:
+        return sealer_of(self.runtime)
 
     def token(self, role: str, **scope: Any) -> dict[str, str]:
         principal = Principal(subject=f"test-{role}", role=role, **scope)  # type: ignore[arg-type]

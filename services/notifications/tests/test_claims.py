@@ -55,7 +55,9 @@ async def plan(
 ) -> None:
     async with notifications.runtime.sessions() as session, session.begin():
         for intake, event in events:
-            await remember_contact(session, contact_of(intake), **contact)
+            await remember_contact(
+                session, contact_of(intake), sealer=notifications.sealer, **contact
+            )
             await plan_deliveries(
                 session, event, source_event_id=uuid.uuid4(), program_names={}, routing=routing
             )

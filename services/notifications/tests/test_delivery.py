@@ -20,6 +20,7 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_eligibility.catalogue import load_seed_programs
+from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.service_layer.deliveries import plan_deliveries, remember_contact
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
@@ -72,7 +73,8 @@ async def test_a_status_change_is_emailed_once_to_the_consented_contact(
     [contact] = await notifications.rows(
         "SELECT * FROM contacts WHERE household_id = :h", h=intake.household_id
     )
-    assert contact.email == address and contact.language == "id"
+    assert contact.email != address and contact.language == "id"  # sealed at rest
+    assert open_contact(notifications.sealer, "email", contact) == address
 
     accepted = make_status(intake, ReferralStatus.accepted, note="KIS diproses")
     meta = await notifications.publish(statuses, accepted)
@@ -139,7 +141,7 @@ async def test_english_speakers_get_english_mail_and_unknown_programs_their_code
 ) -> None:
     intake = make_intake(contact={"email": "resident@example.org", "language": "en"})
     async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, contact_of(intake))
+        await remember_contact(session, contact_of(intake), sealer=notifications.sealer)
         event = make_status(intake, ReferralStatus.completed, program_code="ATENSI")
         await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     assert await notifications.dispatcher(smtp_port=smtp.port).dispatch_due() == 1
@@ -195,7 +197,7 @@ async def test_with_max_attempts_one_a_delivery_without_contact_is_skipped_at_on
 ) -> None:
     intake = make_intake(consent={"purposes": ["referral"]})
     async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, contact_of(intake))
+        await remember_contact(session, contact_of(intake), sealer=notifications.sealer)
         event = make_status(intake, ReferralStatus.accepted)
         await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     assert await notifications.rows("SELECT * FROM contacts") == []
@@ -212,7 +214,7 @@ async def test_an_smtp_server_that_is_down_means_retries_with_backoff_then_faile
 ) -> None:
     intake = make_intake(contact={"email": "warga@example.org"})
     async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, contact_of(intake))
+        await remember_contact(session, contact_of(intake), sealer=notifications.sealer)
         event = make_status(intake, ReferralStatus.accepted)
         await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
     dispatcher = notifications.dispatcher(smtp_port=dead_port, max_attempts=3)
@@ -251,7 +253,7 @@ async def test_the_api_lists_a_referrals_deliveries(
     referral_id = uuid.uuid4()
     other = make_status(intake, ReferralStatus.delivered, frm=ReferralStatus.created)
     async with api.runtime.sessions() as session, session.begin():
-        await remember_contact(session, contact_of(intake))
+        await remember_contact(session, contact_of(intake), sealer=api.sealer)
         for to, frm in (
             (ReferralStatus.delivered, ReferralStatus.created),
             (ReferralStatus.accepted, ReferralStatus.delivered),

@@ -20,6 +20,7 @@ from rujukan_contracts.events import (
     ReferralStatus,
     ReferralStatusChangedV1,
 )
+from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
 from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
 from rujukan_notifications.domain.policies import QuietHours
@@ -72,7 +73,9 @@ async def plan(
 ) -> None:
     async with notifications.runtime.sessions() as session, session.begin():
         if intake is not None:
-            await remember_contact(session, contact_of(intake), **contact)
+            await remember_contact(
+                session, contact_of(intake), sealer=notifications.sealer, **contact
+            )
         await plan_deliveries(
             session, event, source_event_id=uuid.uuid4(), program_names={}, routing=routing
         )
@@ -118,7 +121,8 @@ async def test_a_consented_phone_gets_an_sms_once_even_when_the_event_is_redeliv
     await notifications.publish(intakes, contact_of(intake))
     await contacts_consumer.drain()
     [contact] = await notifications.rows("SELECT * FROM contacts")
-    assert contact.phone == PHONE and contact.channels == ["email", "sms"]
+    assert contact.phone != PHONE and contact.channels == ["email", "sms"]  # sealed at rest
+    assert open_contact(notifications.sealer, "phone", contact) == PHONE
 
     accepted = make_status(intake, ReferralStatus.accepted)
     meta = await notifications.publish(statuses, accepted)

@@ -75,6 +75,7 @@ class NotificationState:
             policy=delivery_policy(settings),
             poll_seconds=settings.dispatch_poll_seconds,
             on_staged=runtime.relay.wake,
+            sealer=settings.sealer,
         )
 
     async def _apply_program(self, code: str, event: Event | None) -> None:
@@ -84,7 +85,12 @@ class NotificationState:
             self.program_names.pop(code, None)
 
     async def on_contact(self, ctx: HandlerContext, event: IntakeContactV1) -> None:
-        await remember_contact(ctx.session, event, phone_channels=self.settings.phone_channels)
+        await remember_contact(
+            ctx.session,
+            event,
+            sealer=self.settings.sealer,
+            phone_channels=self.settings.phone_channels,
+        )
 
     async def on_status(self, ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
         await plan_deliveries(

@@ -22,6 +22,7 @@ from rujukan_contracts.events import (
     IntakeContactV1,
     ReferralStatusChangedV1,
 )
+from rujukan_notifications.adapters.contacts import seal_contact
 from rujukan_notifications.adapters.tables import (
     contacts,
     deliveries,
@@ -39,28 +40,32 @@ from rujukan_notifications.domain.channels import (
 from rujukan_platform.auth import Principal
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import field_error
+from rujukan_platform.sealing import Sealer
 
 
 async def remember_contact(
     session: AsyncSession,
     event: IntakeContactV1,
     *,
+    sealer: Sealer,
     phone_channels: Sequence[ChannelName] = ("sms",),
 ) -> None:
-    """Keep a household's consented contact, with the channels it covers
-    (``consented_channels``); an intake without one (no contact, or no 'notification'
-    consent: intake sends ``None``) withdraws the one kept."""
+    """Keep a household's consented contact, sealed (``adapters/contacts.py``), with the
+    channels it covers (``consented_channels``); an intake without one (no contact, or no
+    'notification' consent: intake sends ``None``) withdraws the one kept."""
     channels = consented_channels(event.contact, phone_channels)
     if event.contact is None or not channels:
         await session.execute(
             contacts.delete().where(contacts.c.household_id == event.household_id)
         )
         return
+    household = event.household_id
+    email = event.contact.email if "email" in channels else None
     stmt = insert(contacts).values(
-        household_id=event.household_id,
+        household_id=household,
         language=event.contact.language,
-        email=event.contact.email if "email" in channels else None,
-        phone=normalize_phone(event.contact.phone),
+        email=seal_contact(sealer, "email", household, email),
+        phone=seal_contact(sealer, "phone", household, normalize_phone(event.contact.phone)),
         channels=channels,
         updated_at=datetime.now(UTC),
     )

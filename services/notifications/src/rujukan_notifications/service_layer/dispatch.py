@@ -8,12 +8,12 @@
    a message may have gone out, so a delivery that kills its sender every time still ends) and
    ``rujukan_notifications_takeovers_total``.
 2. **Send.** Outside any transaction, at most ``concurrency`` sends at once per provider. Per
-   row: the recipient (a resident's contact may still be on its way: wait, then skip); quiet
-   hours and the per-recipient rate limit for SMS/WhatsApp (deferred, not an attempt); the
-   provider's circuit breaker (rescheduled, not an attempt); then the provider. A row that
-   waited half its lease for a send slot goes back to ``pending`` unsent (``released``), and a
-   send still running when the lease is nearly over is abandoned as a retryable failure: a
-   claim is never taken over while its dispatcher lives.
+   row: the recipient (a resident's contact may still be on its way: wait, then skip; sealed at
+   rest, it is opened only now); quiet hours and the per-recipient rate limit for SMS/WhatsApp
+   (deferred, not an attempt); the provider's circuit breaker (rescheduled, not an attempt);
+   then the provider. A row that waited half its lease for a send slot goes back to ``pending``
+   unsent (``released``), and a send still running when the lease is nearly over is abandoned
+   as a retryable failure: a claim is never taken over while its dispatcher lives.
 3. **Record.** One short transaction per delivery, guarded by the claim: only the dispatcher
    whose ``claimed_by`` and ``lease_until`` still match records; a row whose lease expired was
    taken over, and the late result is dropped (``rujukan_notifications_claims_lost_total``). A
@@ -60,6 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rujukan_contracts.events import NotificationDispatchedV1
 from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
 from rujukan_notifications import metrics
+from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.tables import contacts, deliveries, delivery_attempts, outbox
 from rujukan_notifications.domain.audience import mask_recipient
 from rujukan_notifications.domain.channels import PHONE_CHANNELS, Channel, DeliveryFailed
@@ -68,6 +69,7 @@ from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours, ba
 from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.logging import get_logger, mask
 from rujukan_platform.outbox import stage
+from rujukan_platform.sealing import Sealer, SealError
 
 log = get_logger(__name__)
 
@@ -146,10 +148,12 @@ class Dispatcher:
         policy: DeliveryPolicy,
         poll_seconds: float,
         on_staged: Callable[[], None],
+        sealer: Sealer,
         clock: Clock = utcnow,
     ) -> None:
         self.id = dispatcher_id()
         self._sessions = sessions
+        self._sealer = sealer  # opens residents' contacts (sealed at rest) just before a send
         self._channels = channels
         self._policy = policy
         self._poll = poll_seconds
@@ -318,16 +322,10 @@ class Dispatcher:
         if channel is None:
             return _Step("skipped", attempts, f"no {row.channel} provider is configured")
         if row.audience == "resident":
-            contact = known.contacts.get(row.household_id)
-            if contact is None:
-                if attempts < self._policy.max_attempts:
-                    retry_at = now + _backoff(attempts)
-                    return _Step("waiting", attempts, "no consented contact yet", retry_at=retry_at)
-                return _Step("skipped", attempts, "no consented contact")
-            address = contact.email if row.channel == "email" else contact.phone
-            if row.channel not in contact.channels or not address:
-                return _Step("skipped", attempts, f"the resident did not consent to {row.channel}")
-            language = contact.language
+            found = self._resident(row, known, attempts, now)
+            if isinstance(found, _Step):
+                return found
+            address, language = found
         else:
             address, language = row.address, self._policy.operator_language
         if row.channel in PHONE_CHANNELS:
@@ -338,6 +336,32 @@ class Dispatcher:
             known.phone_sends[row.household_id].append(now)
         message = self._message(row, language)
         return _Send(channel, channel.provider(address), address, message, attempts)
+
+    def _resident(
+        self, row: Any, known: _Known, attempts: int, now: datetime
+    ) -> tuple[str, str] | _Step:
+        """The resident's address and language, the address opened here (sealed at rest): in
+        the clear from now to the provider, in memory only. Or why it cannot be sent now."""
+        contact = known.contacts.get(row.household_id)
+        if contact is None:
+            if attempts < self._policy.max_attempts:
+                retry_at = now + _backoff(attempts)
+                return _Step("waiting", attempts, "no consented contact yet", retry_at=retry_at)
+            return _Step("skipped", attempts, "no consented contact")
+        refused = _Step("skipped", attempts, f"the resident did not consent to {row.channel}")
+        if row.channel not in contact.channels:
+            return refused
+        try:
+            address = open_contact(
+                self._sealer, "email" if row.channel == "email" else "phone", contact
+            )
+        except SealError as exc:  # a key left out of the settings, or an altered row
+            log.error("a stored contact does not open", referral_id=str(row.referral_id))
+            if attempts < self._policy.max_attempts:
+                retry_at = now + _backoff(attempts)
+                return _Step("retry", attempts, f"the stored contact {exc}", retry_at=retry_at)
+            return _Step("failed", attempts, f"the stored contact {exc}")
+        return (address, contact.language) if address else refused
 
     def _deferral(self, sent: list[datetime], now: datetime) -> tuple[datetime, str] | None:
         """Quiet hours, then the per-recipient rate limit (SMS and WhatsApp to one household)."""
