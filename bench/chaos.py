@@ -61,6 +61,7 @@ from chaos_platform import (
     Ports,
     SmtpSink,
     Supervisor,
+    apply_kafka_access,
     run_tool,
     service_env,
 )
@@ -441,7 +442,9 @@ def setup(args: argparse.Namespace, run: Run, sink: SmtpSink) -> Setup:
 
     def kafka_side() -> None:
         cluster.script("kafka.sh", "start")
-        run_tool(cluster, "rujukan_platform", "topics")
+        apply_kafka_access(cluster)  # topics, and a principal with its ACLs per service
+        os.environ.update(cluster.kafka_env("admin"))  # the harness's own clients
+        security_options.cache_clear()
 
     with ThreadPoolExecutor(2) as pool:
         database = pool.submit(database_side)

@@ -2,7 +2,10 @@
 process kind of the four services under supervisord, each of which can be SIGKILLed.
 
 Servers are started and restarted with the project's scripts (deploy/local/postgres.sh and
-kafka.sh), as an operator would; the services' processes are restarted by supervisord.
+kafka.sh), as an operator would; the services' processes are restarted by supervisord. Kafka
+runs as `make up`'s does, with SASL/SCRAM and ACLs (KAFKA_AUTH=scram): `rujukan kafka access
+apply` makes every service's principal, each process runs as its service's own, and the harness
+(its checks, its broker kills) as the admin.
 """
 
 from __future__ import annotations
@@ -135,7 +138,18 @@ class Cluster:
             "KAFKA_CONTROLLER_PORT": str(self.ports.kafka + 1),
             "BROKERS": str(self.brokers),
             "PG_PORT": str(self.ports.pg),
+            "KAFKA_AUTH": "scram",
         }
+
+    @property
+    def credentials(self) -> Path:
+        """Kafka principals' credentials files: kafka.sh's admin, `rujukan kafka access`'s."""
+        return self.state / f"kafka-{self.ports.kafka}" / "credentials"
+
+    def kafka_env(self, principal: str) -> dict[str, str]:
+        """The ``RUJUKAN_KAFKA_*`` of ``principal``, from its credentials file."""
+        lines = (self.credentials / f"{principal}.env").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
 
     def script(
         self, name: str, action: str, *, check: bool = True
@@ -202,7 +216,8 @@ def _pid_from(path: Path) -> int | None:
     return pid
 
 
-def service_env(cluster: Cluster) -> dict[str, str]:
+def service_env(cluster: Cluster, principal: str | None = None) -> dict[str, str]:
+    """A process's environment; as Kafka ``principal`` when it uses the broker."""
     ports = cluster.ports
     env = {
         k: v
@@ -222,10 +237,29 @@ def service_env(cluster: Cluster) -> dict[str, str]:
         prefix = "RUJUKAN_" + name.upper().replace("-", "_") + "_"
         env[prefix + "PORT"] = str(ports.services[name])
         env[prefix + "DATABASE"] = DATABASES[name]
+    if principal is not None:
+        env |= cluster.kafka_env(principal)
     return env
 
 
+def apply_kafka_access(cluster: Cluster) -> str:
+    """As the admin: the catalogue's topics, and every service's principal with its ACLs."""
+    rujukan = Path(sys.executable).with_name("rujukan")
+    done = subprocess.run(
+        [str(rujukan), "kafka", "access", "apply", "--credentials-dir", str(cluster.credentials)],
+        env=service_env(cluster, "admin"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"rujukan kafka access apply failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
 def run_tool(cluster: Cluster, package: str, *args: str, timeout: float = 600) -> str:
+    """A service's command that needs no broker (migrate, seed, load-registry)."""
     done = subprocess.run(
         [sys.executable, "-m", package, *args],
         env=service_env(cluster),
@@ -254,7 +288,6 @@ class Supervisor:
         self._rpc: Any = None
 
     def config(self) -> str:
-        env = service_env(self.cluster)
         lines = [
             "[supervisord]",
             "nodaemon=true",
@@ -268,7 +301,7 @@ class Supervisor:
         ]
         for p in self.programs.values():
             prefix = "RUJUKAN_" + p.service.upper().replace("-", "_") + "_"
-            own = dict(env)
+            own = service_env(self.cluster, p.service)  # its service's own Kafka principal
             if p.kind == "api":
                 own[prefix + "RUN_CONSUMERS"] = "none"  # no consumer has that name
                 own[prefix + "RUN_RELAY"] = "false"
