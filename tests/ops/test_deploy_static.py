@@ -184,11 +184,35 @@ def test_settings_keys_are_real_settings() -> None:
     ]:
         fields |= set(re.findall(r"^    ([a-z_]+): ", path.read_text(), re.M))
     prefixes = ("RUJUKAN_INTAKE_", "RUJUKAN_NOTIFICATIONS_", "RUJUKAN_ROUTER_", "RUJUKAN_")
-    for kind in ("ConfigMap", "Secret"):
-        (doc,) = of_kind(kind)
+    docs = [*of_kind("ConfigMap"), *of_kind("Secret")]
+    assert len(docs) == 4  # the settings, the shared secrets, intake's and notifications' own
+    for doc in docs:
         for key in doc.get("data", doc.get("stringData", {})):
             field = next(key.removeprefix(p) for p in prefixes if key.startswith(p)).lower()
             assert field in fields, key
+
+
+def test_a_service_s_own_keys_are_mounted_in_its_pods_only() -> None:
+    """The key that opens residents' names is intake's, the one that opens contacts
+    notifications': each in its own Secret, referenced by that service's workloads alone."""
+    own = {"rujukan-intake-secrets": "intake", "rujukan-notifications-secrets": "notifications"}
+    secrets = {s["metadata"]["name"]: s for s in of_kind("Secret")}
+    assert own.keys() <= secrets.keys()
+    assert not any(
+        "DATA_KEY" in k or "PII_KEY" in k for k in secrets["rujukan-secrets"]["stringData"]
+    )
+    for workload in [*of_kind("Deployment"), *of_kind("Job")]:
+        name = workload["metadata"]["name"]
+        service = workload["metadata"]["labels"]["app.kubernetes.io/name"]
+        needs_keys = workload["kind"] == "Deployment" or name.endswith("-migrate")
+        for container in workload["spec"]["template"]["spec"]["containers"]:
+            env_from = container.get("envFrom", [])
+            refs = {e["secretRef"]["name"] for e in env_from if "secretRef" in e}
+            for secret, owner in own.items():
+                if secret in refs:
+                    assert service == owner, (name, secret)  # nobody else holds the key
+                elif service == owner:
+                    assert not needs_keys, (name, secret)  # the owner's pods and migration do
 
 
 def test_kustomization_lists_every_manifest() -> None:
