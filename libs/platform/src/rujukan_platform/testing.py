@@ -59,6 +59,25 @@ def _docker_available() -> bool:
     return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
 
 
+def _use_admin_of(env: dict[str, str], bootstrap: str) -> None:
+    """Every client of this process, and of the services it starts, authenticates as the admin
+    of the deploy/local/kafka.sh cluster that ``env`` names (``kafka.sh env``: KAFKA_AUTH=scram
+    credentials), as `make test` exports them; nothing changes if that is another cluster."""
+    done = subprocess.run(
+        ["bash", str(REPO / "deploy/local/kafka.sh"), "env"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    found = dict(line.partition("=")[::2] for line in done.stdout.split())
+    if done.returncode != 0 or found.get("RUJUKAN_KAFKA_BOOTSTRAP") != bootstrap:
+        return
+    for key, value in found.items():
+        if key.startswith("RUJUKAN_KAFKA_S"):  # _SECURITY_PROTOCOL, _SASL_*
+            os.environ[key] = value
+    security_options.cache_clear()
+
+
 @contextmanager
 def _local_servers() -> Iterator[Servers]:
     state = REPO / ".local" / "test"
@@ -70,23 +89,13 @@ def _local_servers() -> Iterator[Servers]:
         "KAFKA_CONTROLLER_PORT": str(TEST_KAFKA_PORT + 1),
         "PG_PORT": str(TEST_PG_PORT),
     }
-    kafka_sh = str(REPO / "deploy/local/kafka.sh")
     with (state / "start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one starts, the others wait
         for script in ("postgres.sh", "kafka.sh"):
             subprocess.run(
                 ["bash", str(REPO / "deploy/local" / script), "start"], env=env, check=True
             )
-    # Its admin's credentials (KAFKA_AUTH=scram), for every client of this process and of the
-    # services it starts, as `make test` exports them.
-    lines = subprocess.run(
-        ["bash", kafka_sh, "env"], env=env, check=True, capture_output=True, text=True
-    ).stdout.split()
-    for line in lines:
-        key, _, value = line.partition("=")
-        if key.startswith("RUJUKAN_KAFKA_S"):  # _SECURITY_PROTOCOL, _SASL_*
-            os.environ[key] = value
-    security_options.cache_clear()
+    _use_admin_of(env, f"127.0.0.1:{TEST_KAFKA_PORT}")
     yield Servers(
         f"127.0.0.1:{TEST_KAFKA_PORT}",
         f"postgresql+asyncpg://rujukan:rujukan@127.0.0.1:{TEST_PG_PORT}",
@@ -115,6 +124,9 @@ def servers() -> Iterator[Servers]:
     kafka = os.environ.get("RUJUKAN_TEST_KAFKA_BOOTSTRAP")
     pg = os.environ.get("RUJUKAN_TEST_PG_URL")
     if kafka and pg:
+        if "RUJUKAN_KAFKA_SECURITY_PROTOCOL" not in os.environ:
+            # a broker started by hand with deploy/local/kafka.sh (RUJUKAN_STATE_DIR, KAFKA_PORT)
+            _use_admin_of(dict(os.environ), kafka)
         yield Servers(kafka, pg.rstrip("/"))
     elif _docker_available():
         with _containers() as found:
