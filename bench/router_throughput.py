@@ -222,28 +222,36 @@ def expected_referrals(intake: IntakeSubmittedV1, catalogue: Catalogue) -> set[s
 # ------------------------------------------------------------------------------ servers
 
 
-def _local(script: str, action: str) -> None:
+def _local(script: str, action: str) -> str:
     env = {
         **os.environ,
         "RUJUKAN_STATE_DIR": str(STATE_DIR),
         "KAFKA_PORT": str(KAFKA_PORT),
         "KAFKA_CONTROLLER_PORT": str(KAFKA_PORT + 1),
         "PG_PORT": str(PG_PORT),
+        "KAFKA_AUTH": "scram",  # as make up's broker: authentication costs what it costs
     }
-    subprocess.run(
+    return subprocess.run(
         ["bash", str(ROOT / "deploy" / "local" / script), action],
         env=env,
         check=True,
-        stdout=subprocess.DEVNULL,
-    )
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
 
 
 def start_servers() -> None:
-    """A private, empty Kafka and PostgreSQL for this run (the real topic names are used)."""
+    """A private, empty Kafka and PostgreSQL for this run (the real topic names are used); this
+    process and the ones it starts are the broker's admin."""
     stop_servers()
     shutil.rmtree(STATE_DIR, ignore_errors=True)
     _local("postgres.sh", "start")
     _local("kafka.sh", "start")
+    for line in _local("kafka.sh", "env").split():
+        key, _, value = line.partition("=")
+        if key.startswith("RUJUKAN_KAFKA_S"):  # _SECURITY_PROTOCOL, _SASL_*
+            os.environ[key] = value
+    security_options.cache_clear()
 
 
 def stop_servers() -> None:

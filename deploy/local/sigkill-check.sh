@@ -38,8 +38,9 @@ pg_answers() {
     -c "CREATE TABLE IF NOT EXISTS sigkill_check (n int); INSERT INTO sigkill_check VALUES (1);
         SELECT count(*) FROM sigkill_check" 2>/dev/null
 }
-kafka_answers() {
-  (cd "$repo" && uv run --quiet python - "$bootstrap" <<'PY'
+kafka_answers() {  # as the broker's admin (KAFKA_AUTH=scram: kafka.sh env has its credentials)
+  (cd "$repo" && set -a && source <(bash "$here/kafka.sh" env) && set +a \
+    && uv run --quiet python - "$bootstrap" <<'PY'
 import asyncio, sys, uuid
 from aiokafka.admin import NewTopic
 from rujukan_platform.kafka import create_topics, make_consumer, make_producer
