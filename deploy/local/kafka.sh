@@ -13,7 +13,7 @@
 # The size is recorded on the first start (kafka-$KAFKA_PORT/cluster.brokers): commands without
 # BROKERS use it, a different BROKERS is refused (the storage was formatted for another quorum).
 #
-# Authentication (KAFKA_AUTH=scram): clients and brokers talk SASL_PLAINTEXT with
+# Authentication (KAFKA_AUTH=scram, the default): clients and brokers talk SASL_PLAINTEXT with
 # SCRAM-SHA-512 on the client listener (brokers replicate over it as the super user `broker`);
 # KRaft's StandardAuthorizer with allow.everyone.if.no.acl.found=false denies whatever no ACL
 # grants. Super users: `admin` (operators, tests, `rujukan kafka access apply`), `broker`, and
@@ -23,13 +23,13 @@
 # passwords kept in kafka-$KAFKA_PORT/credentials/ (0600): admin.env (RUJUKAN_KAFKA_* for the
 # platform's clients) and admin.properties (kcat -F, librdkafka). Every other principal (a
 # service, a program's agency) is made by `rujukan kafka access apply`, from the catalogue.
-# KAFKA_AUTH=none (for now the default): one PLAINTEXT listener and no authorizer. `start`
+# KAFKA_AUTH=none: one PLAINTEXT listener and no authorizer, as before. `start`
 # restarts brokers that run with the other KAFKA_AUTH.
 #
 # Env (defaults):
 #   BROKERS                the recorded size, else 1
 #   RUJUKAN_STATE_DIR      <repo>/.local     per-broker config, data, log, pid
-#   KAFKA_AUTH             none              scram (SASL/SCRAM-SHA-512 + ACLs) or none (PLAINTEXT)
+#   KAFKA_AUTH             scram             scram (SASL/SCRAM-SHA-512 + ACLs) or none (PLAINTEXT)
 #   KAFKA_PORT             9092              client listener of broker 0 on 127.0.0.1
 #   KAFKA_CONTROLLER_PORT  9093              KRaft controller listener of broker 0
 #   KAFKA_HEAP             512m              -Xms/-Xmx of each broker
@@ -50,7 +50,7 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${KAFKA_HEAP:-512m}"
 KAFKA_LIBS_DIR="${KAFKA_LIBS_DIR:-$HOME/.cache/rujukan/kafka-$KAFKA_VERSION/libs}"
-KAFKA_AUTH="${KAFKA_AUTH:-none}"
+KAFKA_AUTH="${KAFKA_AUTH:-scram}"
 
 say() { echo "kafka: $*"; }
 die() { echo "kafka: ERROR: $*" >&2; exit 1; }
