@@ -13,8 +13,9 @@ Strimzi ``KafkaUser`` resources, ``rujukan kafka access apply`` puts it into a r
   ``referrals.<CODE>``), Write+Describe on those it lets it produce (its own
   ``referrals.<CODE>.outcomes``), Read on groups prefixed ``agency-<code>.``.
 
-Per-program topics are granted per known program, as literal names: a program that appears
-later gets its rights when the table is applied again.
+Per-program topics are granted per known program, as literal names (a prefix such as
+``referrals.`` would also reach the agencies' outcome topics): a program that appears later gets
+its rights when the table is applied again (``rujukan kafka access watch`` does it on its own).
 """
 
 from __future__ import annotations
