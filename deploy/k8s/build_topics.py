@@ -169,29 +169,28 @@ def render() -> dict[str, str]:
 
 
 def code_consumers() -> dict[str, set[str]]:
-    """service -> topics its code reads (ConsumerSpec topics and compacted-topic views)."""
+    """service -> topics its code reads (ConsumerSpec topics and compacted-topic views), the
+    shared runtime's (libs/platform: every service runs it) included."""
 
-    def name_of(const: str) -> str:  # INTAKE_SUBMITTED -> "intake.submitted"
-        return str(getattr(catalogue_module, const, const))
+    def name_of(const: str, text: str) -> str:  # INTAKE_SUBMITTED -> "intake.submitted"
+        local = re.search(rf'^{const} = "([^"]+)"', text, re.M)  # a module's own constant
+        return local.group(1) if local else str(getattr(catalogue_module, const, const))
 
-    dirs = {
-        "intake": "intake",
-        "program-registry": "program-registry",
-        "referral-router": "referral-router",
-        "notifications": "notifications",
-    }
-    found: dict[str, set[str]] = {}
-    for service, folder in dirs.items():
+    def reads(folder: Path) -> set[str]:
         names: set[str] = set()
-        for path in (REPO / "services" / folder / "src").rglob("*.py"):
+        for path in folder.rglob("*.py"):
             text = path.read_text()
             for const in re.findall(r"topics=\[([A-Z_]+)\]", text):
-                names.add(name_of(const))
+                names.add(name_of(const, text))
             if "CompactedTopicView(" in text:
                 for const in re.findall(r"CompactedTopicView\([^)]*?topic=([A-Z_]+)", text, re.S):
-                    names.add(name_of(const))
-        found[service] = names
-    return found
+                    names.add(name_of(const, text))
+        return names
+
+    shared = reads(REPO / "libs" / "platform" / "src")
+    return {
+        service: shared | reads(REPO / "services" / service / "src") for service in access.SERVICES
+    }
 
 
 def drift() -> list[str]:
