@@ -155,7 +155,7 @@ def test_every_service_has_a_deployment_and_service_with_probes_and_resources() 
 def test_router_and_notifications_scale_by_replicas() -> None:
     deployments = {d["metadata"]["name"]: d for d in of_kind("Deployment")}
     hpas = {d["spec"]["scaleTargetRef"]["name"]: d for d in of_kind("HorizontalPodAutoscaler")}
-    partitions = {t["topic"]: t["partitions"] for t in TOPICS.load_catalogue()}
+    partitions = {t["topic"]: t["partitions"] for t in catalogue_entries()}
     for worker, topic in (
         ("referral-router-intakes", "intake.submitted"),
         ("notifications-status", "referrals.status"),
@@ -225,6 +225,12 @@ def test_kustomization_lists_every_manifest() -> None:
     assert set(kustomization["resources"]) == files
 
 
+def catalogue_entries() -> list[dict[str, Any]]:
+    """The topic catalogue as its files say, read here rather than through the generator."""
+    folder = REPO / "contracts" / "src" / "rujukan_contracts" / "topics"
+    return [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml"))]
+
+
 # -- Strimzi topics and users ---------------------------------------------------------------------
 def test_kafka_resources_are_generated() -> None:
     for name, text in TOPICS.render().items():
@@ -234,7 +240,7 @@ def test_kafka_resources_are_generated() -> None:
 def test_every_catalogue_topic_and_program_topic_exists() -> None:
     topics = {t["spec"]["topicName"]: t for t in of_kind("KafkaTopic")}
     codes = [p["code"] for p in TOPICS.load_programs()]
-    for entry in TOPICS.load_catalogue():
+    for entry in catalogue_entries():
         names = (
             [entry["topic"].format(program_code=c) for c in codes]
             if "{" in entry["topic"]
@@ -284,7 +290,7 @@ def test_service_users_follow_the_catalogue_exactly() -> None:
     expected: dict[str, dict[str, set[str]]] = {
         s: {"Read": set(), "Write": set()} for s in SERVICES
     }
-    for entry in TOPICS.load_catalogue():
+    for entry in catalogue_entries():
         template = "{" in entry["topic"]
         names = (
             [entry["topic"].format(program_code=c) for c in codes] if template else [entry["topic"]]

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from rich.console import Console
@@ -77,6 +78,11 @@ class Router:
         while not (self.server and self.server.started):
             assert self.thread.is_alive() and time.monotonic() < deadline, "router did not start"
             time.sleep(0.05)
+        # ready (the token revocations loaded): what it logs while loading is not mixed into
+        # the output of a CLI command the test captures
+        while httpx.get(self.url + "/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "router did not become ready"
+            time.sleep(0.1)
 
     def stop(self) -> None:
         assert self.server is not None
