@@ -284,3 +284,12 @@ def test_dates_are_text_not_seconds_since_1970() -> None:
         with pytest.raises(ValidationError, match="ISO 8601"):
             adapter.validate_python(0)
     assert TypeAdapter(Day).validate_python("2026-01-01") == date(2026, 1, 1)
+
+
+def test_a_timestamp_written_as_a_number_is_refused_even_as_text() -> None:
+    """``?before=0`` arrives as the text "0": still not an ISO 8601 date-time."""
+    adapter = TypeAdapter(Timestamp)
+    for number in (0, 1.5, "0", " 1700000000 ", "-3", "2.5"):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(number)
+    assert adapter.validate_python("2026-12-04T00:00:00+07:00").year == 2026

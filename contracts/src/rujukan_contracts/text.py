@@ -17,6 +17,7 @@ plausible. Error reasons are bilingual: Indonesian first, for the officer who re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Final
@@ -113,8 +114,11 @@ def _phone(value: str) -> str:
 
 def _written_out(value: Any) -> Any:
     """A date is written as ISO 8601 text, as the schema says; pydantic alone would also take a
-    number as seconds since 1970, so ``"given_at": 0`` would be 1970-01-01."""
-    if isinstance(value, int | float):
+    number as seconds since 1970, so ``"given_at": 0`` (or ``?before=0`` in a query, where the
+    number arrives as text) would be 1970-01-01."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value)
+    ):
         raise PydanticCustomError(
             "date_type", "harus berupa teks ISO 8601 / must be ISO 8601 text (e.g. 2026-11-24)"
         )

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from rujukan_contracts.text import Line
+from rujukan_contracts.text import Line, Timestamp
 from rujukan_intake import metrics
 from rujukan_intake.adapters.dci import DciRegistry
 from rujukan_intake.adapters.names import name_reader
@@ -270,7 +270,7 @@ def router(runtime: Runtime) -> APIRouter:
         principal: Caller,
         household_id: UUID | None = None,
         referral_id: UUID | None = None,
-        before: datetime | None = None,
+        before: Timestamp | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> dict[str, Any]:
         async with runtime.sessions() as session:
