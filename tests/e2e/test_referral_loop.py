@@ -125,7 +125,7 @@ async def test_an_intake_is_referred_answered_and_notified(
             codes = {i["program_code"] for i in items}
             return items if {"PKH", "PBI-JK"} <= codes else []
 
-        items = await eventually(referrals)
+        items = await eventually(referrals, timeout=60)
         routed_after = time.monotonic() - started
         print(
             f"\nintake → referrals visible at the router: {routed_after * 1000:.0f} ms; "
@@ -157,7 +157,7 @@ async def test_an_intake_is_referred_answered_and_notified(
             return bool(got.json()["status"] == want)
 
         # Kafka acknowledged the referral: the relay recorded it as delivered.
-        await eventually(lambda: status_of(pbi["referral_id"], "delivered"))
+        await eventually(lambda: status_of(pbi["referral_id"], "delivered"), timeout=60)
 
         # An agency answers over HTTP (PBI-JK accepted)...
         agency = platform.token("agency", programs=["PBI-JK"])
@@ -200,8 +200,8 @@ async def test_an_intake_is_referred_answered_and_notified(
         )
         await producer.stop()
 
-        await eventually(lambda: status_of(pbi["referral_id"], "accepted"))
-        await eventually(lambda: status_of(pkh["referral_id"], "rejected"))
+        await eventually(lambda: status_of(pbi["referral_id"], "accepted"), timeout=60)
+        await eventually(lambda: status_of(pkh["referral_id"], "rejected"), timeout=60)
         trace = (
             await http.get(
                 platform.url("referral-router") + f"/v1/referrals/{pbi['referral_id']}/trace",
@@ -233,7 +233,7 @@ async def test_an_intake_is_referred_answered_and_notified(
             ok = statuses.get("PBI-JK") == "accepted" and statuses.get("PKH") == "rejected"
             return got if ok else None
 
-        await eventually(intake_view)
+        await eventually(intake_view, timeout=60)
 
         # Notifications delivered a real e-mail for each change, and shows each delivery.
         async def deliveries() -> list[dict[str, Any]]:
@@ -246,7 +246,7 @@ async def test_an_intake_is_referred_answered_and_notified(
             resident = [d for d in items if d["audience"] == "resident" and d["state"] == "sent"]
             return resident if len(resident) >= 2 else []
 
-        sent = await eventually(deliveries, timeout=30)
+        sent = await eventually(deliveries, timeout=60)
         # residents hear: referral sent (delivered), accepted, rejected, completed
         assert {d["template"] for d in sent} == {"status_delivered", "status_accepted"}
         assert all(d["recipient"] == "k***@example.org" for d in sent)
@@ -264,7 +264,7 @@ async def test_an_intake_is_referred_answered_and_notified(
             items: list[dict[str, Any]] = got.json()["items"]
             return [i for i in items if "PKH" in i["subject"] + i["body"]]
 
-        await eventually(inbox, timeout=30)
+        await eventually(inbox, timeout=60)
 
         # A program created at the registry reaches the router and decides the next intake.
         code = "E2E-" + uuid.uuid4().hex[:6].upper()
@@ -322,7 +322,7 @@ async def test_an_intake_is_referred_answered_and_notified(
             )
             return code in {i["program_code"] for i in got.json()["items"]}
 
-        await eventually(new_program_referral)
+        await eventually(new_program_referral, timeout=60)
 
         # A replay job, left to the router's background workers: a dry run over every stored
         # household, then its report (the new program, already referred, is no gain).
@@ -333,7 +333,7 @@ async def test_an_intake_is_referred_answered_and_notified(
         async def replay_done() -> bool:
             return (await http.get(location, headers=admin)).json()["status"] == "done"
 
-        await eventually(replay_done)
+        await eventually(replay_done, timeout=60)
         report = (await http.get(location, headers=admin)).json()["report"]
         assert report["intakes_evaluated"] >= 2 and report["gains"] == {}
         assert not report["applied"] and report["referrals_created"] == 0
