@@ -34,7 +34,7 @@ from jwt.algorithms import has_crypto
 from pydantic import BaseModel, Field, ValidationError
 
 from rujukan_platform.oidc import ProviderKeys, ProviderUnavailable, UnknownKey
-from rujukan_platform.problems import RETRY_AFTER_SECONDS, Problem
+from rujukan_platform.problems import Problem, service_unavailable
 from rujukan_platform.revocations import Revocations, publish, revocation
 from rujukan_platform.settings import LOCAL_ISSUER, OidcIssuer, ServiceSettings
 
@@ -105,16 +105,6 @@ class AuthenticationError(ValueError):
 
 def _unauthorized(detail: str) -> Problem:
     return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-def _unavailable(detail: str) -> Problem:
-    return Problem(
-        503,
-        "Service unavailable",
-        f"{detail}; nothing was changed, retry later",
-        type_="https://rujukan.example/problems/unavailable",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
 
 
 NOT_VALID = "token tidak sah / the bearer token is not valid"
@@ -246,7 +236,7 @@ class Authenticator:
         except AuthenticationError as exc:
             raise _unauthorized(str(exc)) from exc
         except ProviderUnavailable as exc:
-            raise _unavailable(
+            raise service_unavailable(
                 "penyedia identitas tidak menjawab / the identity provider is not answering"
             ) from exc
         await self._refuse_revoked(jti)
@@ -301,7 +291,7 @@ class Authenticator:
             try:
                 await asyncio.wait_for(revocations.ready.wait(), self._revocations_wait)
             except TimeoutError as exc:
-                raise _unavailable(
+                raise service_unavailable(
                     "daftar token yang dicabut belum termuat / "
                     "the list of revoked tokens has not loaded yet"
                 ) from exc

@@ -175,12 +175,15 @@ def too_large(limit: int) -> Problem:
     )
 
 
-def service_unavailable(what: str = "A database or the broker") -> Problem:
-    """503 for weather: the client retries the same request later (after ``Retry-After``)."""
+def service_unavailable(
+    why: str = "basis data atau broker tidak menjawab / a database or the broker is not answering",
+) -> Problem:
+    """503 for weather: the client retries the same request later (after ``Retry-After``);
+    ``why`` in Bahasa Indonesia first."""
     return Problem(
         503,
         "Service unavailable",
-        f"{what} is not answering right now; nothing was changed, retry later",
+        f"{why}; tidak ada yang diubah, coba lagi nanti / nothing was changed, retry later",
         type_="https://rujukan.example/problems/unavailable",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
