@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from rujukan_contracts.text import Line, Timestamp
 from rujukan_intake import metrics
 from rujukan_intake.adapters.dci import DciRegistry
-from rujukan_intake.adapters.names import name_reader
 from rujukan_intake.adapters.registries import make_registry
 from rujukan_intake.adapters.registry import RegistryUnavailable
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate
@@ -257,7 +256,7 @@ def router(runtime: Runtime) -> APIRouter:
                 referral_id,
                 principal,
                 purpose=purpose,
-                read_name=name_reader(settings.sealer),
+                sealer=settings.sealer,
             )
 
     @api.get(

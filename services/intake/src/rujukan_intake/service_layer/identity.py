@@ -9,7 +9,6 @@ can query (UU PDP: a controller must be able to say who processed a resident's d
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,16 +16,11 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rujukan_intake.adapters.names import name_reader
 from rujukan_intake.adapters.tables import identity_reads, intake_referrals, intakes, members
 from rujukan_platform.access import not_found, region_condition
 from rujukan_platform.auth import Principal
-
-#: how a stored name is read back (sealed at rest: the service's opener)
-NameReader = Callable[[Any], str]
-
-
-def plain_name(row: Any) -> str:
-    return str(row.name)
+from rujukan_platform.sealing import Sealer
 
 
 async def household_of_referral(
@@ -35,7 +29,7 @@ async def household_of_referral(
     principal: Principal,
     *,
     purpose: str,
-    read_name: NameReader = plain_name,
+    sealer: Sealer,
 ) -> dict[str, Any]:
     """The household a referral is about, if the caller may see that referral (its program's
     agency, narrowed to its regions; an operator of the region; an administrator); the read is
@@ -54,6 +48,7 @@ async def household_of_referral(
     ).first()
     if found is None or not principal.may_see(found.village_code, found.program_code):
         raise not_found(f"referral {referral_id}")
+    read_name = name_reader(sealer)  # names are sealed at rest
     rows = (
         await session.execute(
             select(members)

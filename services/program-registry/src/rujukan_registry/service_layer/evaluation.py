@@ -75,7 +75,10 @@ async def intake_context(
         )
     ).first()
     if row is None or not principal.may_see(row.village_code, program):
-        raise not_found(f"intake {intake_id} (the registry keeps recent intakes only)")
+        raise not_found(
+            f"intake {intake_id} (registri hanya menyimpan intake terbaru / "
+            "the registry keeps recent intakes only)"
+        )
     return context_from_intake(IntakeSubmittedV1.model_validate(row.event), as_of)
 
 
