@@ -12,10 +12,7 @@ log or a dump (names and contacts are sealed at rest); contacts travel only on
 from __future__ import annotations
 
 import asyncio
-import glob
-import os
 import re
-import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,11 +21,10 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import make_url
 
 from rujukan_intake.synthetic import households
 from rujukan_platform.kafka import security_options
-from rujukan_platform.testing import Servers, eventually
+from rujukan_platform.testing import Servers, eventually, pg_dump
 from tests.e2e.platform import Platform, running_platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -118,17 +114,7 @@ async def topics_scanned(servers: Servers, kinds: dict[str, set[bytes]]) -> dict
 
 def dump(servers: Servers, database: str) -> bytes:
     """``pg_dump`` of one service's database, as an operator would take a backup."""
-    [pg_dump] = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))[-1:]
-    url = make_url(servers.pg_url)
-    done = subprocess.run(
-        [pg_dump, "-h", url.host or "127.0.0.1", "-p", str(url.port), "-U", url.username or "",
-         "--no-owner", database],
-        env={**os.environ, "PGPASSWORD": url.password or ""},
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )  # fmt: skip
-    return done.stdout
+    return pg_dump(f"{servers.pg_url}/{database}")
 
 
 async def test_no_identifier_or_credential_where_it_does_not_belong(

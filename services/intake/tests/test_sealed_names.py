@@ -7,11 +7,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
-import glob
 import json
 import os
-import shutil
-import subprocess
 import sys
 import uuid
 from datetime import date
@@ -30,7 +27,7 @@ from rujukan_intake.settings import IntakeSettings
 from rujukan_intake.synthetic import households
 from rujukan_platform.db import make_engine
 from rujukan_platform.sealing import Sealer, SealError, is_sealed
-from rujukan_platform.testing import Servers
+from rujukan_platform.testing import Servers, pg_dump
 
 from .conftest import running_intake
 
@@ -75,17 +72,6 @@ async def stored_names(intake: IntakeService, sealer: Sealer | None = None) -> d
     return {str(r.id): read(r) for r in await intake.rows("SELECT id, name FROM members")}
 
 
-def pg_dump(dsn: str) -> str:
-    """``pg_dump`` of the whole database (schema and data), as an operator would take it."""
-    found = shutil.which("pg_dump") or next(
-        iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"), reverse=True)), None
-    )
-    assert found, "pg_dump is needed (PostgreSQL's client programs)"
-    url = dsn.replace("postgresql+asyncpg://", "postgresql://")
-    done = subprocess.run([found, f"--dbname={url}"], capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 async def every_row(intake: IntakeService) -> str:
     """Every row of every table, as text."""
     public = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
@@ -111,7 +97,7 @@ async def test_no_name_is_stored_in_the_clear_yet_every_name_reads_back(
     assert set((await stored_names(intake)).values()) == names_of(records)
 
     assert MARK not in await every_row(intake)
-    dump = await asyncio.to_thread(pg_dump, intake.settings.dsn)
+    dump = (await asyncio.to_thread(pg_dump, intake.settings.dsn)).decode()
     assert rows[0].name in dump  # the dump holds the members' rows: sealed
     assert MARK not in dump
     for name in names_of(records):

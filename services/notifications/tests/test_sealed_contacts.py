@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import glob
 import json
 import os
-import shutil
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -37,7 +34,7 @@ from rujukan_notifications.settings import GenericGatewaySettings, NotificationS
 from rujukan_platform.db import make_engine
 from rujukan_platform.runtime import Runtime, migrate
 from rujukan_platform.sealing import Sealer, is_sealed
-from rujukan_platform.testing import Servers
+from rujukan_platform.testing import Servers, pg_dump
 
 from .conftest import (
     HEADLESS,
@@ -82,17 +79,6 @@ def opened(sealer: Sealer, row: Any) -> tuple[str | None, str | None]:
     return open_contact(sealer, "email", row), open_contact(sealer, "phone", row)
 
 
-def pg_dump(dsn: str) -> str:
-    """``pg_dump`` of the whole database (schema and data), as an operator would take it."""
-    found = shutil.which("pg_dump") or next(
-        iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"), reverse=True)), None
-    )
-    assert found, "pg_dump is needed (PostgreSQL's client programs)"
-    url = dsn.replace("postgresql+asyncpg://", "postgresql://")
-    done = subprocess.run([found, f"--dbname={url}"], capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 async def every_row(notifications: NotificationsHarness) -> str:
     """Every row of every table, as text."""
     public = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
@@ -108,7 +94,7 @@ async def assert_nothing_in_the_clear(
     notifications: NotificationsHarness, people: list[tuple[str, str | None]]
 ) -> None:
     rows = await every_row(notifications)
-    dump = await asyncio.to_thread(pg_dump, notifications.runtime.settings.dsn)
+    dump = (await asyncio.to_thread(pg_dump, notifications.runtime.settings.dsn)).decode()
     [sealed] = await notifications.rows("SELECT email FROM contacts LIMIT 1")
     assert sealed.email in dump  # the dump holds the contacts' rows: sealed
     for secret in secrets_of(people):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import glob
 import os
 import shutil
 import socket
@@ -371,3 +372,15 @@ def bearer(role: Role = "admin", secret: str | None = None, **scope: list[str]) 
     secret = secret or ServiceSettings().auth_secret.get_secret_value()
     principal = Principal(subject=f"test-{role}", role=role, **scope)
     return {"Authorization": f"Bearer {issue_token(secret, principal)}"}
+
+
+def pg_dump(dsn: str) -> bytes:
+    """``pg_dump`` of a whole database (schema and data), as an operator would take a backup;
+    ``dsn`` as the services take it (``postgresql+asyncpg://…/<database>``)."""
+    found = shutil.which("pg_dump") or next(
+        iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"), reverse=True)), None
+    )
+    assert found, "pg_dump is needed (PostgreSQL's client programs)"
+    url = dsn.replace("postgresql+asyncpg://", "postgresql://")
+    done = subprocess.run([found, f"--dbname={url}"], capture_output=True, check=True, timeout=120)
+    return done.stdout
