@@ -53,7 +53,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +102,27 @@ PG_DSN = f"postgresql://rujukan:rujukan@127.0.0.1:{PG_PORT}"
 # ------------------------------------------------------------------------------ households
 
 
+def _birth_date(rng: random.Random, age: int, today: date) -> date:
+    """A day on which someone ``age`` years old today was born: never in the future, which
+    the contract refuses (a birth month drawn from the whole year put babies in it)."""
+    try:
+        birthday = today.replace(year=today.year - age)
+    except ValueError:  # today is 29 February
+        birthday = today.replace(year=today.year - age, day=28)
+    return birthday - timedelta(days=rng.randint(0, 364))
+
+
+def _age(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
 def _member(rng: random.Random, relationship: str, age: int, today: date) -> dict[str, Any]:
     sex = rng.choice(["female", "male"])
     if relationship == "head":
         sex = "male" if rng.random() < 0.85 else "female"
     elif relationship == "spouse":
         sex = "female"
-    birth = date(today.year - age, rng.randint(1, 12), rng.randint(1, 28))
+    birth = _birth_date(rng, age, today)
     pregnant = sex == "female" and 16 <= age <= 45 and rng.random() < 0.08
     if age < 6:
         schooling = "not_yet"
@@ -159,7 +173,7 @@ def intake_data(rng: random.Random, codes: list[str], now: datetime) -> dict[str
     lanes = []
     if any(m["pregnant"] or m["breastfeeding"] for m in members):
         lanes.append("pregnant_or_breastfeeding")
-    if any(today.year - int(m["birth_date"][:4]) >= 60 for m in members):
+    if any(_age(date.fromisoformat(m["birth_date"]), today) >= 60 for m in members):
         lanes.append("elderly")
     if any(m["disability"] != "none" for m in members):
         lanes.append("disability")
