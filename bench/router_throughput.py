@@ -2,6 +2,7 @@
 
 Run:  cd /work/main && uv run python bench/router_throughput.py            (about 4 minutes)
       uv run python bench/router_throughput.py --households 20000 --topologies 2+relay --phases a,b
+      (two versions of the code against each other in one run: bench/router_ab.py)
 
 The benchmark starts its own Kafka (KRaft) and PostgreSQL with the project's scripts
 (deploy/local, ports 39092 and 55469, state in .local/bench-servers, wiped first) and stops
@@ -77,9 +78,7 @@ from rujukan_platform.kafka import (
     security_options,
 )
 from rujukan_platform.logging import configure_logging
-from rujukan_platform.runtime import migrate
 from rujukan_registry.domain.programs import published_event
-from rujukan_router.bootstrap import definition
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.decide import complaint_target, decide
 
@@ -557,11 +556,21 @@ class Topology:
 
 
 class RouterProcesses:
-    """The router as separate OS processes on a fresh, migrated database."""
+    """The router as separate OS processes on a fresh database, migrated by its own
+    ``migrate`` command. ``pythonpath``: source folders put before the venv's editable
+    installs (.pth entries), so the processes run another checkout's code (bench/router_ab.py);
+    empty, they run the working tree's."""
 
-    def __init__(self, topology: Topology, *, profile_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        *,
+        profile_dir: Path | None = None,
+        pythonpath: tuple[str, ...] = (),
+    ) -> None:
         self.topology = topology
         self.profile_dir = profile_dir
+        self.pythonpath = pythonpath
         self.database = f"bench_{uuid.uuid4().hex[:10]}"
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.logs = Path(tempfile.mkdtemp(prefix="rujukan-bench-"))
@@ -572,10 +581,18 @@ class RouterProcesses:
             await conn.execute(f'CREATE DATABASE "{self.database}"')
         finally:
             await conn.close()
-        await asyncio.to_thread(migrate, definition, f"{PG_URL}/{self.database}")
+        migrated = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "rujukan_router", "migrate"],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+        )
+        if migrated.returncode != 0:
+            raise RuntimeError(f"router migrate failed:\n{migrated.stderr[-3000:]}")
 
     def _env(self) -> dict[str, str]:
-        return {
+        env = {
             **os.environ,
             "RUJUKAN_KAFKA_BOOTSTRAP": BOOTSTRAP,
             "RUJUKAN_PG_URL": PG_URL,
@@ -586,6 +603,28 @@ class RouterProcesses:
             "RUJUKAN_LOG_JSON": "false",
             "RUJUKAN_ENVIRONMENT": "local",
         }
+        if self.pythonpath:
+            inherited = os.environ.get("PYTHONPATH")
+            env["PYTHONPATH"] = os.pathsep.join(
+                [*self.pythonpath, *([inherited] if inherited else [])]
+            )
+        return env
+
+    def imported_from(self, modules: list[str]) -> dict[str, Path]:
+        """Where a child started as the router's are (same interpreter, environment and
+        working directory, hence the same sys.path) imports each module from."""
+        code = (
+            "import importlib, sys\n"
+            "for m in sys.argv[1:]: print(importlib.import_module(m).__file__)"
+        )
+        printed = subprocess.run(
+            [sys.executable, "-c", code, *modules],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        return dict(zip(modules, map(Path, printed), strict=True))
 
     def _spawn(self, kind: str, args: list[str]) -> None:
         command = [sys.executable]
@@ -695,12 +734,13 @@ async def route_all(
     sampler: CpuSampler | None,
     *,
     profile_dir: Path | None = None,
+    pythonpath: tuple[str, ...] = (),
 ) -> Routed:
     """Produce the intakes and the catalogue, start the router, wait until everything is
     routed, committed and delivered; check the result."""
     await publish_catalogue(seeds)
     starts = await skip_to_end(CONSUMER)
-    router = RouterProcesses(topology, profile_dir=profile_dir)
+    router = RouterProcesses(topology, profile_dir=profile_dir, pythonpath=pythonpath)
     await router.create_database()
     try:
         pids = router.start()
