@@ -1,0 +1,279 @@
+"""A/B: the router benchmark's throughput phase for two versions of the code, in one run.
+
+Run:  cd /work/main && uv run python bench/router_ab.py --baseline e4e11e3
+      uv run python bench/router_ab.py --baseline e4e11e3 --candidate e4e11e3 \\
+          --households 5000 --rounds 2          (an A/A: what the machine's noise alone gives)
+
+The machine is shared and absolute figures drift by a third between runs, so two versions are
+compared only inside one run: on the same private servers (bench/router_throughput.py's, started
+and wiped by this run), with the same generated intakes, in rounds that alternate A (the
+baseline), B (the candidate), A, B, ... per topology. A first round, not counted, warms the
+fresh servers. Every round starts the router's processes on a fresh database (migrated by that
+side's own ``migrate``) and reads only the intakes produced for it: the topics are created once
+and the consumer group's offsets moved to their end before each round (router_throughput's
+``skip_to_end``: deleting topics between rounds was measured as router cost, as Kafka removes
+their files a minute later, in the middle of the next round).
+
+A is the commit --baseline, checked out with ``git worktree add --detach`` under
+.local/bench-baseline/ and removed at the end; B is the working tree, or --candidate REV checked
+out the same way. Both run with this venv: a checkout's libs/*/src, contracts/src and
+services/*/src go first on PYTHONPATH, ahead of the venv's editable installs (.pth entries).
+Before the rounds, a child started exactly as the router's processes are prints where it imports
+rujukan_router, rujukan_platform, rujukan_contracts and rujukan_eligibility from, and the run
+stops unless that is the side's own tree. Third-party packages are the venv's for both sides:
+a baseline whose dependencies differ is not measured as it ran. The benchmark process itself
+(intake generation, the check against ``decide``) is the working tree's for both.
+
+Each round prints households/s (the first intake batch's transaction to the last referral
+marked delivered, as router_throughput's phase a), CPU per household of the router processes,
+PostgreSQL and Kafka, and its check (every intake's referrals exactly what ``decide`` says, all
+delivered, outbox empty); a round whose check fails makes the comparison void.
+
+Noise, as this script defines it: a side's spread is (max - min) / median of its rounds'
+households/s. The result says "within noise" only when |median B / median A - 1| is smaller
+than A's spread, i.e. B's median differs from A's by less than A's own rounds differ from each
+other. With two or three rounds a side the spread is itself rough: more rounds, not more
+households, make it firmer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import router_throughput as rt
+
+from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
+from rujukan_eligibility.catalogue import load_seed_programs
+from rujukan_registry.domain.programs import published_event
+from rujukan_router.domain.catalogue import Catalogue
+
+CHECKOUTS = rt.ROOT / ".local" / "bench-baseline"
+PROBED = ["rujukan_router", "rujukan_platform", "rujukan_contracts", "rujukan_eligibility"]
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(rt.ROOT), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@dataclass
+class Side:
+    """One version of the code: a checkout's sources first on PYTHONPATH, or the working tree."""
+
+    name: str  # "A" or "B"
+    label: str  # what the tables call it
+    root: Path
+    rates: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # router processes, us per household
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} {self.label}"
+
+    @property
+    def pythonpath(self) -> tuple[str, ...]:
+        if self.root == rt.ROOT:
+            return ()  # the venv's editable installs are the working tree
+        folders = [*sorted(self.root.glob("libs/*/src")), self.root / "contracts" / "src"]
+        return tuple(str(p) for p in [*folders, *sorted(self.root.glob("services/*/src"))])
+
+    def verify_imports(self) -> str:
+        """Where the side's router processes import the project from; refuses another tree."""
+        probe = rt.RouterProcesses(rt.Topology.parse("1"), pythonpath=self.pythonpath)
+        shutil.rmtree(probe.logs, ignore_errors=True)
+        found = probe.imported_from(PROBED)
+        wrong = {m: p for m, p in found.items() if not p.resolve().is_relative_to(self.root)}
+        if wrong:
+            raise RuntimeError(f"side {self.name} imports {wrong}, not from {self.root}")
+        return str(found["rujukan_router"].relative_to(rt.ROOT))
+
+
+@contextlib.contextmanager
+def checkout(rev: str) -> Iterator[tuple[Path, str]]:
+    """``rev`` in a detached worktree under .local/bench-baseline/ (removed after); yields its
+    folder and a description."""
+    commit = git("rev-parse", "--short", f"{rev}^{{commit}}")
+    path = CHECKOUTS / commit
+    if path.exists():  # left by an interrupted run
+        git("worktree", "remove", "--force", str(path))
+    CHECKOUTS.mkdir(parents=True, exist_ok=True)
+    git("worktree", "add", "--detach", str(path), commit)
+    try:
+        yield path, git("log", "-1", "--format=%h %ad %s", "--date=short", commit)
+    finally:
+        git("worktree", "remove", "--force", str(path))
+        git("worktree", "prune")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    ratio: float  # median B / median A
+    spread_a: float  # (max - min) / median of A's rounds
+    spread_b: float
+
+    @classmethod
+    def of(cls, a: list[float], b: list[float]) -> Comparison:
+        return cls(statistics.median(b) / statistics.median(a), spread(a), spread(b))
+
+    @property
+    def within_noise(self) -> bool:
+        return abs(self.ratio - 1) < self.spread_a
+
+
+def spread(values: list[float]) -> float:
+    return (max(values) - min(values)) / statistics.median(values)
+
+
+COLUMNS = "  {:7s} {:30.30s} {:>8s}  {:>9s}  {:>10s}  {:>6s}  {}"  # the table's one line format
+CPU_KEYS = ("router processes", "postgresql", "kafka broker")
+
+
+async def compare(
+    topology: rt.Topology,
+    sides: tuple[Side, Side],
+    rounds: int,
+    intakes: list[IntakeSubmittedV1],
+    catalogue: Catalogue,
+    seeds: list[ProgramPublishedV1],
+    sampler: rt.CpuSampler,
+) -> bool:
+    """A, B, A, B, ... on ``topology``; prints each round, the medians and the verdict; returns
+    whether every round's check passed."""
+    print(f"\ntopology {topology}: {topology.describe()}; {len(intakes)} households a round")
+    print("  households/s; CPU per household in us of the router processes, PostgreSQL, Kafka")
+    print(COLUMNS.format("round", "side", "hh/s", "router", "PostgreSQL", "Kafka", "check"))
+    ok = True
+    for side in sides:
+        side.rates, side.cpu = [], []
+    for k in range(1, rounds + 1):
+        for side in sides:
+            r = await rt.route_all(
+                topology, intakes, catalogue, seeds, sampler, pythonpath=side.pythonpath
+            )
+            per = [f"{r.used[key] / r.households * 1e6:.0f}" for key in CPU_KEYS]
+            passed = r.check.strip().startswith("check: OK")
+            ok = ok and passed
+            side.rates.append(r.households / r.seconds)
+            side.cpu.append(r.used["router processes"] / r.households * 1e6)
+            check = "OK" if passed else r.check.strip()
+            line = COLUMNS.format(str(k), side.title, f"{side.rates[-1]:.0f}", *per, check)
+            print(line, flush=True)
+    for side in sides:
+        rate, cpu = statistics.median(side.rates), statistics.median(side.cpu)
+        print(COLUMNS.format("median", side.title, f"{rate:.0f}", f"{cpu:.0f}", "", "", ""))
+    a, b = sides
+    rates, cpus = Comparison.of(a.rates, b.rates), Comparison.of(a.cpu, b.cpu)
+    for what, c in (("households/s", rates), ("router CPU per household", cpus)):
+        print(
+            f"  B/A of medians, {what}: {c.ratio:.3f} ({(c.ratio - 1) * 100:+.1f} %); spread "
+            f"(max - min) / median of A's rounds {c.spread_a * 100:.1f} %, of B's "
+            f"{c.spread_b * 100:.1f} %"
+        )
+    print(f"  => {verdict(rates, ok, rounds)}")
+    return ok
+
+
+def verdict(rates: Comparison, checked: bool, rounds: int) -> str:
+    if not checked:
+        return "no verdict: a round's check failed"
+    if rounds < 2:
+        return "no verdict: one round a side has no spread"
+    distance, noise = abs(rates.ratio - 1) * 100, rates.spread_a * 100
+    if rates.within_noise:
+        return f"households/s within noise: |B/A - 1| = {distance:.1f} % < A's spread {noise:.1f} %"
+    direction = "slower" if rates.ratio < 1 else "faster"
+    return (
+        f"households/s NOT within noise: B {distance:.1f} % {direction}, A's spread {noise:.1f} %"
+    )
+
+
+async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
+    rt.configure_logging(service="bench", level="WARNING", json=False)
+    for side in sides:
+        print(f"{side.title}: rujukan_router from {side.verify_imports()}")
+    rt.start_servers()
+    sampler = rt.CpuSampler()
+    sampler.start()
+    try:
+        print(
+            f"{rt.machine_facts()}; PostgreSQL {await rt.pg_version()}; private servers "
+            f"(Kafka {rt.BOOTSTRAP}, PostgreSQL 127.0.0.1:{rt.PG_PORT})"
+        )
+        seeds = [published_event(p) for p in load_seed_programs(rt.SEED_DIR)]
+        codes = sorted(e.code for e in seeds)
+        catalogue = Catalogue()
+        for event in seeds:
+            catalogue.put(event)
+        await rt.ensure_catalogue_topics(rt.BOOTSTRAP)
+        intakes = rt.generate(args.households, args.seed, codes)
+        warm = await rt.route_all(
+            args.topologies[0], intakes, catalogue, seeds, sampler,
+            pythonpath=sides[0].pythonpath,
+        )  # fmt: skip
+        print(
+            f"warm-up, topology {args.topologies[0]}, side A, on the fresh servers: "
+            f"{warm.households / warm.seconds:.0f} households/s; not counted"
+        )
+        checked = [
+            await compare(topology, sides, args.rounds, intakes, catalogue, seeds, sampler)
+            for topology in args.topologies
+        ]
+        return all(checked)
+    finally:
+        await sampler.stop()
+        rt.stop_servers()
+        shutil.rmtree(rt.STATE_DIR, ignore_errors=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--baseline", required=True, help="A: a commit (checked out in a worktree)")
+    ap.add_argument("--candidate", help="B: a commit; without it, the working tree")
+    ap.add_argument("--households", type=int, default=20_000, help="routed per round")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per side and topology")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--topologies",
+        type=lambda s: [rt.Topology.parse(t) for t in s.split(",")],
+        default=[rt.Topology.parse("1")],
+        help="1 (what make up runs), 2+relay, ... (comma-separated)",
+    )
+    args = ap.parse_args()
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"command: uv run python bench/router_ab.py {shlex.join(sys.argv[1:])}")
+    print(rt.code_state())
+    with contextlib.ExitStack() as stack:
+        a_root, a_commit = stack.enter_context(checkout(args.baseline))
+        a = Side("A", f"baseline {a_commit.split()[0]}", a_root)
+        print(f"A: {a_commit}")
+        if args.candidate is None:
+            b = Side("B", "working tree", rt.ROOT)
+            print("B: the working tree (code: above)")
+        else:
+            same = git("rev-parse", f"{args.candidate}^{{commit}}") == git(
+                "rev-parse", f"{args.baseline}^{{commit}}"
+            )
+            b_root, b_commit = (
+                (a_root, a_commit) if same else stack.enter_context(checkout(args.candidate))
+            )
+            b = Side("B", f"candidate {b_commit.split()[0]}", b_root)
+            print(f"B: {b_commit}{' (the same checkout as A: an A/A run)' if same else ''}")
+        return 0 if asyncio.run(amain(args, (a, b))) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
