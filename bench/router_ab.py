@@ -26,8 +26,9 @@ a baseline whose dependencies differ is not measured as it ran. The benchmark pr
 
 Each round prints households/s (the first intake batch's transaction to the last referral
 marked delivered, as router_throughput's phase a), CPU per household of the router processes,
-PostgreSQL and Kafka, and its check (every intake's referrals exactly what ``decide`` says, all
-delivered, outbox empty); a round whose check fails makes the comparison void.
+PostgreSQL and Kafka, the cores busy with anything else on the machine in that window (other
+agents: the noise's main source), and its check (every intake's referrals exactly what
+``decide`` says, all delivered, outbox empty); a round whose check fails voids the comparison.
 
 Noise, as this script defines it: a side's spread is (max - min) / median of its rounds'
 households/s. The result says "within noise" only when |median B / median A - 1| is smaller
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import shlex
 import shutil
 import statistics
@@ -138,7 +140,7 @@ def spread(values: list[float]) -> float:
     return (max(values) - min(values)) / statistics.median(values)
 
 
-COLUMNS = "  {:7s} {:30.30s} {:>8s}  {:>9s}  {:>10s}  {:>6s}  {}"  # the table's one line format
+COLUMNS = "  {:7s} {:30.30s} {:>8s}  {:>9s}  {:>10s}  {:>6s}  {:>6s}  {}"  # a line of the table
 CPU_KEYS = ("router processes", "postgresql", "kafka broker")
 
 
@@ -154,8 +156,13 @@ async def compare(
     """A, B, A, B, ... on ``topology``; prints each round, the medians and the verdict; returns
     whether every round's check passed."""
     print(f"\ntopology {topology}: {topology.describe()}; {len(intakes)} households a round")
-    print("  households/s; CPU per household in us of the router processes, PostgreSQL, Kafka")
-    print(COLUMNS.format("round", "side", "hh/s", "router", "PostgreSQL", "Kafka", "check"))
+    print(
+        "  households/s; CPU per household in us of the router processes, PostgreSQL, Kafka;"
+        " other: cores busy with\n  anything else on the machine (other agents) in the window"
+    )
+    print(
+        COLUMNS.format("round", "side", "hh/s", "router", "PostgreSQL", "Kafka", "other", "check")
+    )
     ok = True
     for side in sides:
         side.rates, side.cpu = [], []
@@ -169,12 +176,13 @@ async def compare(
             ok = ok and passed
             side.rates.append(r.households / r.seconds)
             side.cpu.append(r.used["router processes"] / r.households * 1e6)
+            other = f"{r.used['everything else'] / r.seconds:.2f}"
             check = "OK" if passed else r.check.strip()
-            line = COLUMNS.format(str(k), side.title, f"{side.rates[-1]:.0f}", *per, check)
+            line = COLUMNS.format(str(k), side.title, f"{side.rates[-1]:.0f}", *per, other, check)
             print(line, flush=True)
     for side in sides:
         rate, cpu = statistics.median(side.rates), statistics.median(side.cpu)
-        print(COLUMNS.format("median", side.title, f"{rate:.0f}", f"{cpu:.0f}", "", "", ""))
+        print(COLUMNS.format("median", side.title, f"{rate:.0f}", f"{cpu:.0f}", *[""] * 4))
     a, b = sides
     rates, cpus = Comparison.of(a.rates, b.rates), Comparison.of(a.cpu, b.cpu)
     for what, c in (("households/s", rates), ("router CPU per household", cpus)):
@@ -203,6 +211,10 @@ def verdict(rates: Comparison, checked: bool, rounds: int) -> str:
 
 async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
     rt.configure_logging(service="bench", level="WARNING", json=False)
+    # stdout is the result; the clients' warnings while the fresh broker elects leaders are not
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(sys.stderr)
     for side in sides:
         print(f"{side.title}: rujukan_router from {side.verify_imports()}")
     rt.start_servers()
