@@ -2,11 +2,17 @@
 
 ``AIOKafkaProducer.send`` costs microseconds of Python per record (partitioner, futures,
 accumulator bookkeeping). The outbox relay publishes thousands of records per round, so
-``RecordPublisher`` fills one ``BatchBuilder`` per (topic, partition) — the builder's append is
-C code — and awaits one future per batch. Partitions are chosen exactly as aiokafka's default
-partitioner chooses them (the Java client's murmur2 of the key), so a key lands on the same
-partition whichever path published it, and its order holds: records of one partition are
-appended in the order given and the idempotent producer keeps batches of a partition in order.
+``RecordPublisher`` uses aiokafka's documented "direct batch control" instead
+(``create_batch``, the batch's ``append`` and ``close``, ``send_batch``): it fills one batch per
+(topic, partition) — the batch's append is C code — and awaits one future per batch.
+
+Partitions are chosen as aiokafka's default partitioner chooses them (the Java client's murmur2
+of the key, ``aiokafka.partitioner.murmur2``: a public name, though not in aiokafka's API
+reference), so a key lands on the same partition whichever path published it, and its order
+holds: records of one partition are appended in the order given, and aiokafka sends one batch
+per partition at a time. The broker judges sizes: a batch holding a record larger than the
+topic allows is refused as a whole, and ``publish`` raises. ``libs/platform/tests/test_publish.py``
+holds these promises against a real broker, so an aiokafka upgrade that changes them fails there.
 """
 
 from __future__ import annotations
@@ -15,12 +21,29 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
-from aiokafka.producer.message_accumulator import BatchBuilder
 
 Headers = list[tuple[str, bytes]]
+
+
+class RecordBatch(Protocol):
+    """What is used of the batch ``AIOKafkaProducer.create_batch`` returns: its class,
+    ``BatchBuilder``, is not among the names aiokafka exports, so it is not imported."""
+
+    def append(
+        self,
+        *,
+        timestamp: float | None,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+    ) -> object | None:
+        """The record's metadata, or None when the batch is full (it is then closed)."""
+
+    def close(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -68,20 +91,22 @@ class RecordPublisher:
     ) -> list[asyncio.Future[object]]:
         """Append to a batch, sending it and starting another whenever one is full."""
         futures: list[asyncio.Future[object]] = []
-        batch = self._producer.create_batch()
+        batch: RecordBatch = self._producer.create_batch()
         for record in records:
             if _append(batch, record):
                 continue
             futures.append(await self._producer.send_batch(batch, topic, partition=partition))
             batch = self._producer.create_batch()
             if not _append(batch, record):
-                raise ValueError(f"a record for {topic} is larger than the producer's batch size")
+                # aiokafka takes any record into an empty batch and leaves its size to the
+                # broker; were that to change, fail rather than drop the record
+                raise ValueError(f"an empty batch refused a record for {topic}")
         batch.close()
         futures.append(await self._producer.send_batch(batch, topic, partition=partition))
         return futures
 
 
-def _append(batch: BatchBuilder, record: OutgoingRecord) -> bool:
+def _append(batch: RecordBatch, record: OutgoingRecord) -> bool:
     """False when the batch is full (aiokafka then closes it)."""
     added = batch.append(timestamp=None, key=record.key, value=record.value, headers=record.headers)
     return added is not None
