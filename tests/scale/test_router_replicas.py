@@ -18,7 +18,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,7 +34,8 @@ from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1, Refe
 from rujukan_contracts.topics import program_topic
 from rujukan_contracts.topics import topic as topic_spec
 from rujukan_eligibility.catalogue import load_seed_programs
-from rujukan_platform.consumer import ConsumerRunner, HandlerContext
+from rujukan_platform.consumer import ConsumerRunner
+from rujukan_platform.handlers import Handlers, Received
 from rujukan_platform.kafka import (
     create_topics,
     ensure_catalogue_topics,
@@ -44,6 +45,7 @@ from rujukan_platform.kafka import (
 )
 from rujukan_platform.runtime import Runtime, migrate
 from rujukan_platform.testing import Servers, unique_topic
+from rujukan_platform.uow import UnitOfWork
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
 from rujukan_router.bootstrap import definition, state
@@ -184,24 +186,24 @@ class Replica:
             await st.apply_program(event.code, event)
         st.view.ready.set()
         spec = next(s for s in st.consumers() if s.name == CONSUMER)
-        handle = spec.handlers[IntakeSubmittedV1.ce_type]
+        table = spec.handlers
 
-        handle_batch = spec.batch_handlers[IntakeSubmittedV1.ce_type]
+        async def noted(event: IntakeSubmittedV1, uow: UnitOfWork) -> None:
+            await table.handle(event, uow)
+            assert uow.cause is not None
+            self.handled.append((event.intake_id, uow.cause.partition))
 
-        async def noted(ctx: HandlerContext, event: Any) -> None:
-            await handle(ctx, event)
-            self.handled.append((event.intake_id, ctx.partition))
-
-        async def noted_batch(items: list[tuple[HandlerContext, Any]]) -> None:
-            await handle_batch(items)
-            self.handled.extend((event.intake_id, ctx.partition) for ctx, event in items)
+        async def noted_batch(
+            items: Sequence[Received[IntakeSubmittedV1]], uow: UnitOfWork
+        ) -> None:
+            await table.handle_many(IntakeSubmittedV1, items, uow)
+            self.handled.extend((i.message.intake_id, i.envelope.partition) for i in items)
 
         spec = replace(
             spec,
             topics=[self.topic],
             group_id=self.group,
-            handlers={IntakeSubmittedV1.ce_type: noted},
-            batch_handlers={IntakeSubmittedV1.ce_type: noted_batch},
+            handlers=Handlers[UnitOfWork]().on(IntakeSubmittedV1, noted, many=noted_batch),
         )
         rt = self.runtime
         self.consumer = make_consumer(
@@ -214,9 +216,7 @@ class Replica:
             spec,
             consumer=self.consumer,
             producer=rt.producer,
-            sessions=rt.sessions,
-            outbox=rt.outbox,
-            on_committed=lambda _n: rt.relay.wake(),
+            unit_of_work=rt.unit_of_work,
             max_records=rt.settings.consumer_batch,
         )
         await self.consumer.start()

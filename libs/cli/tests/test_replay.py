@@ -29,11 +29,11 @@ from rujukan_cli import main
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.runtime import Runtime, ServiceDefinition, migrate
+from rujukan_platform.runtime import Runtime, ServiceDefinition, build_app, migrate
 from rujukan_platform.testing import Servers, free_port
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
-from rujukan_router.bootstrap import build_app, definition, state
+from rujukan_router.bootstrap import definition, state
 from rujukan_router.service_layer.routing import route_intake
 from rujukan_router.settings import RouterSettings
 

@@ -5,7 +5,7 @@ instead of draining the topic. Real broker, real database; outages through a TCP
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,14 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
-from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec, DlqLimit, HandlerContext
+from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec, DlqLimit
 from rujukan_platform.db import make_engine, make_sessions, new_metadata
+from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics, make_consumer, make_producer, security_options
 from rujukan_platform.testing import Servers, TcpProxy, eventually, unique_topic
+from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
-Handler = Callable[[HandlerContext, ReferralStatusChangedV1], object]
+Handler = Callable[[ReferralStatusChangedV1, UnitOfWork], Awaitable[None]]
 
 
 def status_event(note: str) -> ReferralStatusChangedV1:
@@ -72,7 +74,7 @@ class Bench:
         return ConsumerSpec(
             name=f"c-{uuid4().hex[:6]}",
             topics=[self.topic],
-            handlers={ReferralStatusChangedV1.ce_type: handle},  # type: ignore[dict-item]
+            handlers=Handlers[UnitOfWork]().on(ReferralStatusChangedV1, handle),
             dlq_limit=DlqLimit(**limits),  # type: ignore[arg-type]
         )
 
@@ -131,8 +133,7 @@ async def running(
         spec,
         consumer=consumer,
         producer=bench.producer,
-        sessions=sessions or bench.sessions,
-        outbox=bench.metadata.tables["outbox"],
+        unit_of_work=lambda: UnitOfWork(sessions or bench.sessions),
         max_backoff_seconds=0.5,
     )
     stop = asyncio.Event()
@@ -160,11 +161,11 @@ async def test_a_record_its_handler_cannot_store_goes_to_the_dlq_after_bounded_t
     """A NUL in jsonb is refused by PostgreSQL (22P05): poison, not weather."""
     tries: list[str] = []
 
-    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
         tries.append(event.note or "")
         value = '"a\\u0000b"' if event.note == "poison" else f'"{event.note}"'
-        await ctx.session.execute(text("SELECT CAST(:v AS jsonb)"), {"v": value})
-        await ctx.session.execute(bench.effects.insert().values(note=event.note))
+        await uow.session.execute(text("SELECT CAST(:v AS jsonb)"), {"v": value})
+        await uow.session.execute(bench.effects.insert().values(note=event.note))
 
     await bench.send("1", "2", "poison", "3")
     spec = bench.spec(handle)
@@ -191,7 +192,7 @@ async def test_a_record_its_handler_cannot_store_goes_to_the_dlq_after_bounded_t
 
 
 async def test_credentials_never_reach_the_dlq(bench: Bench) -> None:
-    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
         raise ValueError("refused")
 
     e = status_event("x")
@@ -212,8 +213,8 @@ async def test_credentials_never_reach_the_dlq(bench: Bench) -> None:
 async def test_undecodable_records_go_to_the_dlq_at_once_and_the_rest_is_processed(
     bench: Bench,
 ) -> None:
-    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
-        await ctx.session.execute(bench.effects.insert().values(note=event.note))
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
+        await uow.session.execute(bench.effects.insert().values(note=event.note))
 
     e = status_event("x")
     meta = EventMeta(type=e.ce_type, source="/test", subject="s")
@@ -245,8 +246,8 @@ async def test_the_database_going_away_is_waited_out_with_partitions_paused(
     user = bench.servers.pg_url.rsplit("@", 1)[0]
     engine = make_engine(f"{user}@{proxy.address}/{fresh_database}")
 
-    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
-        await ctx.session.execute(bench.effects.insert().values(note=event.note))
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
+        await uow.session.execute(bench.effects.insert().values(note=event.note))
 
     spec = bench.spec(handle)
     retries_before = metric("rujukan_consumer_retries_total", consumer=spec.name)
@@ -279,10 +280,10 @@ async def test_a_handler_that_fails_everything_pauses_its_partition_instead_of_d
 ) -> None:
     broken = True
 
-    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
         if broken:
             raise KeyError("a bug in the handler")
-        await ctx.session.execute(bench.effects.insert().values(note=event.note))
+        await uow.session.execute(bench.effects.insert().values(note=event.note))
 
     await bench.send(*(str(n) for n in range(10)))
     spec = bench.spec(handle, max_consecutive=3, pause_seconds=1.0)
@@ -310,8 +311,8 @@ async def _equals(value: object, expected: int) -> bool:
 async def test_records_read_again_have_no_second_effect(bench: Bench) -> None:
     """Redelivered records (a second group over the same topic) have no second effect."""
 
-    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
-        await ctx.session.execute(bench.effects.insert().values(note=event.note))
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
+        await uow.session.execute(bench.effects.insert().values(note=event.note))
 
     await bench.send(*(str(n) for n in range(25)))
     spec = bench.spec(handle)

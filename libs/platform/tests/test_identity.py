@@ -160,14 +160,14 @@ def trust(provider: Provider, **options: Any) -> OidcIssuer:
 # --- the API under test ---------------------------------------------------------------------
 
 
-def build_app(settings: ServiceSettings, runtime: Runtime | None = None) -> FastAPI:
+def build_app(settings: ServiceSettings, runtime: Runtime[None] | None = None) -> FastAPI:
     router = APIRouter(prefix="/v1")
 
     @router.get("/whoami")
     async def whoami(caller: Caller) -> dict[str, Any]:
         return caller.model_dump()
 
-    return create_app(
+    app = create_app(
         settings=settings,
         title="t",
         description="t",
@@ -176,6 +176,8 @@ def build_app(settings: ServiceSettings, runtime: Runtime | None = None) -> Fast
         readiness=runtime.readiness if runtime else None,
         policy=open_to_everyone(SERVICE, router),
     )
+    app.state.runtime = runtime
+    return app
 
 
 def settings_with(*issuers: OidcIssuer, **values: Any) -> ServiceSettings:
@@ -200,19 +202,22 @@ async def api(settings: ServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def served(settings: ServiceSettings) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+async def served(
+    settings: ServiceSettings,
+) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime[None]]]:
     """The API as a service process serves it: its runtime reads the token revocations."""
-    definition = ServiceDefinition(
+    definition: ServiceDefinition[None] = ServiceDefinition(
         name=SERVICE,
+        title="t",
+        description="t",
         settings_factory=lambda: settings,
         metadata=new_metadata(),
         migrations=Path("."),
-        consumers=lambda _rt: [],
-        app=lambda rt: build_app(rt.settings, rt),
+        routers=[],
     )
     runtime = Runtime(definition, settings)
     runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
-    app = definition.app(runtime)
+    app = build_app(settings, runtime)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,

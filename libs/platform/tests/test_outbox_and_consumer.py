@@ -19,13 +19,14 @@ from rujukan_platform.consumer import (
     ConsumerRunner,
     ConsumerSpec,
     DlqLimit,
-    HandlerContext,
     InvalidMessage,
 )
 from rujukan_platform.db import make_engine, make_sessions, new_metadata
+from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics, make_consumer, make_producer, security_options
 from rujukan_platform.outbox import OutboxRelay, stage
 from rujukan_platform.testing import Servers, unique_topic
+from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -133,13 +134,16 @@ async def test_consumer_processes_once_dead_letters_bad_messages_and_carries_on(
     effects = Table(
         "effects", extra, Column("event_id", PgUUID(as_uuid=True)), Column("note", Text)
     )
-    engine, metadata = await _schema(servers, fresh_database, extra)
+    engine, _metadata = await _schema(servers, fresh_database, extra)
     sessions = make_sessions(engine)
 
-    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
         if event.note == "refuse":
             raise InvalidMessage("the handler refuses this one")
-        await ctx.session.execute(effects.insert().values(event_id=ctx.meta.id, note=event.note))
+        assert uow.cause is not None
+        await uow.session.execute(
+            effects.insert().values(event_id=uow.cause.meta.id, note=event.note)
+        )
 
     producer = make_producer(servers.kafka_bootstrap, client_id="test")
     await producer.start()
@@ -180,7 +184,7 @@ async def test_consumer_processes_once_dead_letters_bad_messages_and_carries_on(
             name="test-consumer",
             topics=[topic],
             group_id=group,
-            handlers={ReferralStatusChangedV1.ce_type: handle},
+            handlers=Handlers[UnitOfWork]().on(ReferralStatusChangedV1, handle),
             dlq_limit=DlqLimit(max_consecutive=5),
         )
         consumer = make_consumer(servers.kafka_bootstrap, group_id=group, client_id="t")
@@ -189,8 +193,7 @@ async def test_consumer_processes_once_dead_letters_bad_messages_and_carries_on(
             spec,
             consumer=consumer,
             producer=producer,
-            sessions=sessions,
-            outbox=metadata.tables["outbox"],
+            unit_of_work=lambda: UnitOfWork(sessions),
         )
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))

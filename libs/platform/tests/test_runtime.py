@@ -12,54 +12,48 @@ from uuid import uuid4
 import httpx
 import pytest
 from aiokafka.admin import NewTopic
-from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, MetaData, Table, Text, select
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
-from rujukan_platform.consumer import ConsumerSpec, HandlerContext
+from rujukan_platform.consumer import ConsumerSpec
 from rujukan_platform.db import make_engine, new_metadata
-from rujukan_platform.http import create_app
+from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics, make_producer
-from rujukan_platform.runtime import Runtime, ServiceDefinition
+from rujukan_platform.runtime import Runtime, ServiceDefinition, build_app
 from rujukan_platform.settings import ServiceSettings
 from rujukan_platform.testing import Servers, TcpProxy, eventually, unique_topic
+from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
 
 def _definition(
     topic: str, metadata: MetaData, effects: Table, jobs: list[object]
-) -> ServiceDefinition:
-    async def handle(ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
-        await ctx.session.execute(effects.insert().values(note=event.note))
+) -> ServiceDefinition[None]:
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
+        await uow.session.execute(effects.insert().values(note=event.note))
 
-    def consumers(_rt: Runtime) -> list[ConsumerSpec]:
+    def consumers(rt: Runtime[None]) -> list[ConsumerSpec]:
         spec = ConsumerSpec(
             name="runtime-test",
             topics=[topic],
             group_id=f"g-{uuid4().hex[:8]}",
-            handlers={ReferralStatusChangedV1.ce_type: handle},
+            handlers=rt.handlers.only(ReferralStatusChangedV1),
         )
         return [spec]
 
-    def app(rt: Runtime) -> FastAPI:
-        return create_app(
-            settings=rt.settings,
-            title="t",
-            description="t",
-            routers=[],
-            readiness=rt.readiness,
-        )
-
     return ServiceDefinition(
         name="runtime-test",
+        title="t",
+        description="t",
         settings_factory=ServiceSettings,
         metadata=metadata,
         migrations=Path("."),
+        routers=[],
+        handlers=lambda _rt: Handlers[UnitOfWork]().on(ReferralStatusChangedV1, handle),
         consumers=consumers,
-        app=app,
         background=lambda _rt: jobs,  # type: ignore[arg-type,return-value]
     )
 
@@ -95,7 +89,7 @@ async def test_a_service_started_while_kafka_and_postgres_are_down_waits_then_wo
     )
     runtime = Runtime(_definition(topic, metadata, effects, []), settings)
     runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
-    app = runtime.definition.app(runtime)
+    app = build_app(runtime)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     await runtime.start(relay=True, consumers=None)  # returns although nothing answers
     try:

@@ -21,7 +21,7 @@ from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import ensure_catalogue_topics
-from rujukan_platform.runtime import Runtime, migrate
+from rujukan_platform.runtime import Runtime, build_app, migrate
 from rujukan_platform.testing import Servers
 
 SECRET = "a-test-secret-at-least-32-bytes-long!!"
@@ -92,7 +92,7 @@ async def running_intake(
             REGISTRY_CSV, lambda kk: keyed_hash(settings.pii_key.get_secret_value(), kk)
         )
         await load_registry(session, rows)
-    app = definition.app(runtime)
+    app = build_app(runtime)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,

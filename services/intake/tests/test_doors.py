@@ -15,7 +15,7 @@ import pytest
 
 from rujukan_intake.bootstrap import definition
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
-from rujukan_platform.runtime import Runtime
+from rujukan_platform.runtime import Runtime, build_app
 from rujukan_platform.testing import free_port
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ async def test_postgresql_away_is_a_503_with_retry_after(intake: IntakeService) 
     settings = intake.settings.model_copy(update={"pg_url": nowhere})
     runtime = Runtime(definition, settings)
     runtime.on_fatal = lambda exc: None
-    app = definition.app(runtime)
+    app = build_app(runtime)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,

@@ -94,8 +94,7 @@ async def status_consumer(servers: Servers, intake: IntakeService) -> AsyncItera
         spec,
         consumer=consumer,
         producer=intake.runtime.producer,
-        sessions=intake.runtime.sessions,
-        outbox=intake.runtime.outbox,
+        unit_of_work=intake.runtime.unit_of_work,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))

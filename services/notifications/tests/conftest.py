@@ -38,14 +38,14 @@ from rujukan_contracts.events import (
 )
 from rujukan_notifications.adapters.inbox import InboxChannel
 from rujukan_notifications.adapters.smtp import EmailChannel
-from rujukan_notifications.bootstrap import build_app, definition, state
+from rujukan_notifications.bootstrap import definition, state
 from rujukan_notifications.domain.channels import Channel
 from rujukan_notifications.entrypoints.consumers import NotificationState
 from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import create_topics
-from rujukan_platform.runtime import Runtime, migrate
+from rujukan_platform.runtime import Runtime, build_app, migrate
 from rujukan_platform.sealing import Sealer
 from rujukan_platform.testing import RunningConsumer, Servers, free_port, unique_topic
 

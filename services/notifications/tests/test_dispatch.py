@@ -297,9 +297,7 @@ async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox
     for event in events:
         await plan(api, event, Routing(resident_channels=()))
     # the service's own dispatcher, built from its settings
-    assert (
-        await drive(api.runtime.extensions["notifications"].dispatcher) == 5
-    )  # 3 for the Puskesos, 2 for the supervisor
+    assert await drive(api.runtime.deps.dispatcher) == 5  # 3 for the Puskesos, 2 for the supervisor
 
     operator = api.token("operator", regions=["33.04.01"])
     inbox = "puskesos:33.04.01.2001"

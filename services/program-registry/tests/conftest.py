@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import ensure_catalogue_topics
-from rujukan_platform.runtime import Runtime, migrate
+from rujukan_platform.runtime import Runtime, build_app, migrate
 from rujukan_platform.testing import Servers
 from rujukan_registry.bootstrap import definition
 from rujukan_registry.service_layer.catalogue import seed_catalogue
@@ -79,7 +79,7 @@ async def registry(
     await asyncio.to_thread(migrate, definition, settings.dsn)
     runtime = Runtime(definition, settings)
     runtime.on_fatal = lambda exc: None
-    app = definition.app(runtime)
+    app = build_app(runtime)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,

@@ -265,8 +265,7 @@ async def test_the_intake_facts_consumer_remembers_intakes_once(
         spec,
         consumer=consumer,
         producer=runtime.producer,
-        sessions=runtime.sessions,
-        outbox=runtime.outbox,
+        unit_of_work=runtime.unit_of_work,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))

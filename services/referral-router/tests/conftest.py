@@ -31,11 +31,11 @@ from rujukan_contracts.events import (
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import create_topics, ensure_catalogue_topics, security_options
-from rujukan_platform.runtime import Runtime, migrate
+from rujukan_platform.runtime import Runtime, build_app, migrate
 from rujukan_platform.testing import RunningConsumer, Servers, unique_topic
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
-from rujukan_router.bootstrap import build_app, definition, state
+from rujukan_router.bootstrap import definition, state
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.entrypoints.consumers import RouterState
 from rujukan_router.service_layer.routing import route_intake

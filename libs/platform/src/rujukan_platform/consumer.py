@@ -5,8 +5,11 @@ small steps, in order:
 
 1. **decode** — CloudEvents headers, a known and handled type, data valid for its model; a
    record that fails here can never succeed: it is poison at once;
-2. **apply** — the decoded events in one transaction, ``processed_events`` making a
-   redelivered event a no-op. When the transaction fails:
+2. **apply** — the decoded events in one unit of work (``uow.UnitOfWork``):
+   ``processed_events`` makes a redelivered event a no-op, then each fresh event goes to its
+   handler in the service's table (``handlers.Handlers``: one at a time in offset order, or a
+   type's batch form with all of its events at once); the unit stages the events the handlers
+   raise and commits. When the unit fails:
 
    * *weather* (``failures.is_transient``: database or broker unreachable or starting up,
      deadlocks, timeouts) — every assigned partition is paused and the same batch retried with
@@ -29,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar
@@ -38,15 +41,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import CommitFailedError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import Table, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
 from rujukan_platform import metrics
 from rujukan_platform.failures import describe, is_transient, root_cause
+from rujukan_platform.handlers import Handlers, Received
 from rujukan_platform.logging import get_logger
-from rujukan_platform.outbox import stage
+from rujukan_platform.uow import Envelope, UnitOfWork
 
 log = get_logger(__name__)
 
@@ -60,40 +62,6 @@ SENSITIVE_HEADERS = frozenset({"authorization", "x-api-key"})
 
 class InvalidMessage(Exception):
     """This message can never succeed: dead-letter it and carry on."""
-
-
-@dataclass(slots=True)
-class HandlerContext:
-    """What a handler gets besides its event: the transaction, the envelope, the record as
-    received (value, headers with credentials where a topic needs them, the broker's timestamp
-    on LogAppendTime topics) and the outbox."""
-
-    session: AsyncSession
-    meta: EventMeta
-    record: Record
-    outbox: Table
-    staged: int = 0
-
-    @property
-    def topic(self) -> str:
-        topic: str = self.record.topic
-        return topic
-
-    @property
-    def partition(self) -> int:
-        partition: int = self.record.partition
-        return partition
-
-    async def publish(self, events: Sequence[tuple[str, Event]]) -> None:
-        """Stage follow-up events in this transaction, continuing this event's trace."""
-        await stage(self.session, self.outbox, events, traceparent=self.meta.traceparent)
-        self.staged += len(events)
-
-
-Handler = Callable[[HandlerContext, Any], Awaitable[None]]
-BatchHandler = Callable[[list[tuple[HandlerContext, Any]]], Awaitable[None]]
-"""Handles every fresh event of one type in a batch at once (set-based SQL for throughput);
-each context still carries its own envelope, so follow-up events keep their trace."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +79,17 @@ class DlqLimit:
 
 @dataclass
 class ConsumerSpec:
-    """One named consumer: its topics, its group, and a handler per CloudEvents type.
+    """One named consumer: its topics, its group, and the part of the service's handler table
+    it applies (``Handlers.only``: the event types its topics carry).
 
     ``pattern`` subscribes to every topic whose name matches (one per program, say), new ones
     included as the client's metadata refreshes; ``topics`` is then empty."""
 
     name: str
     topics: list[str]
-    handlers: dict[str, Handler]
+    handlers: Handlers[Any]
     pattern: str | None = None
     group_id: str | None = None
-    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
     dlq_limit: DlqLimit = field(default_factory=DlqLimit)
     ignore_unknown_types: bool = False
     #: tries a record gets when its handler fails (weather does not count)
@@ -135,8 +103,12 @@ class ConsumerSpec:
 @dataclass(slots=True)
 class _Decoded:
     record: Record
-    meta: EventMeta
+    envelope: Envelope
     event: Event
+
+    @property
+    def meta(self) -> EventMeta:
+        return self.envelope.meta
 
 
 @dataclass(slots=True)
@@ -233,9 +205,7 @@ class ConsumerRunner:
         *,
         consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: Table,
-        on_committed: Callable[[int], None] | None = None,
+        unit_of_work: Callable[[], UnitOfWork],
         batch_timeout_ms: int = 200,
         max_records: int = 500,
         max_backoff_seconds: float = 10.0,
@@ -243,9 +213,7 @@ class ConsumerRunner:
         self.spec = spec
         self._consumer = consumer
         self._producer = producer
-        self._sessions = sessions
-        self._outbox = outbox
-        self._on_committed = on_committed
+        self._unit_of_work = unit_of_work
         self._batch_timeout_ms = batch_timeout_ms
         self._max_records = max_records
         self._max_backoff = max_backoff_seconds
@@ -297,32 +265,20 @@ class ConsumerRunner:
     async def _handle_batch(
         self, batch: dict[TopicPartition, list[Record]], stop: asyncio.Event
     ) -> None:
+        """The steps, in order: decode, apply, dead-letter (or hold), commit offsets."""
         started = time.perf_counter()
         decoded, poison = self._decode_all(batch)
         applied = await self._apply(decoded, poison, stop)
-        poison.sort(key=lambda p: (p.record.topic, p.record.partition, p.record.offset))
-        held: dict[TopicPartition, int] = {}
-        for p in poison:
-            tp = TopicPartition(p.record.topic, p.record.partition)
-            if tp in held:
-                continue  # the partition stopped at an earlier record: this one is read again
-            if await self._dead_letter_or_hold(p, stop):
-                continue
-            held[tp] = p.record.offset
-        dead = {(p.record.topic, p.record.partition, p.record.offset) for p in poison}
-        for tp, records in batch.items():
-            guard, stop_at = self._guard(tp), held.get(tp)
-            for r in records:
-                if stop_at is not None and r.offset >= stop_at:
-                    break
-                if (r.topic, r.partition, r.offset) not in dead:
-                    guard.record(False)
+        held = await self._dead_letter_all(poison, stop)
+        self._note_successes(batch, poison, held)
         await self._commit({tp: held.get(tp, recs[-1].offset + 1) for tp, recs in batch.items()})
         for tp, offset in held.items():
             self._consumer.seek(tp, offset)
-        if self._on_committed and applied.staged:
-            self._on_committed(applied.staged)
-        self._count(applied)
+        self._observe(applied, decoded, started)
+
+    def _observe(self, applied: _Applied, decoded: list[_Decoded], started: float) -> None:
+        for (topic, outcome), n in applied.consumed.items():
+            metrics.EVENTS_CONSUMED.labels(self.spec.name, topic, outcome).inc(n)
         metrics.EVENT_PROCESSING.labels(consumer=self.spec.name).observe(
             time.perf_counter() - started
         )
@@ -354,8 +310,7 @@ class ConsumerRunner:
         except (EnvelopeError, ValueError) as exc:
             raise InvalidMessage(str(exc)) from exc
         model = event_model(meta.type)
-        handled = meta.type in self.spec.handlers or meta.type in self.spec.batch_handlers
-        if model is None or not handled:
+        if model is None or model not in self.spec.handlers:
             if self.spec.ignore_unknown_types:
                 raise _Ignored
             raise InvalidMessage(f"no handler for event type {meta.type!r}")
@@ -369,7 +324,8 @@ class ConsumerRunner:
             raise InvalidMessage(
                 f"invalid {meta.type}: {where}: {first['msg']} ({exc.error_count()} errors)"
             ) from exc
-        return _Decoded(record, meta, event)
+        envelope = Envelope(meta, record.topic, record.partition, record.offset, record.value)
+        return _Decoded(record, envelope, event)
 
     # -- step 2: apply -------------------------------------------------------------------
 
@@ -430,47 +386,33 @@ class ConsumerRunner:
                 await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
 
     async def _transaction(self, decoded: list[_Decoded]) -> _Applied:
-        async with self._sessions() as session, session.begin():
-            return await self._apply_in(session, decoded)
+        async with self._unit_of_work() as uow:
+            applied = await self._apply_in(uow, decoded)
+            applied.staged = await uow.commit()
+            return applied
 
-    async def _apply_in(self, session: AsyncSession, decoded: list[_Decoded]) -> _Applied:
-        ids = list(dict.fromkeys(d.meta.id for d in decoded))
-        fresh = set(
-            (
-                await session.execute(
-                    text(
-                        "INSERT INTO processed_events (consumer, event_id)"
-                        " SELECT :consumer, unnest(CAST(:ids AS uuid[]))"
-                        " ON CONFLICT DO NOTHING RETURNING event_id"
-                    ),
-                    {"consumer": self.spec.name, "ids": ids},
-                )
-            ).scalars()
-        )
+    async def _apply_in(self, uow: UnitOfWork, decoded: list[_Decoded]) -> _Applied:
+        """Deduplicate (``processed_events``), then handle each fresh event: one at a time in
+        offset order, or, for a type with a batch handler, all of the type at once."""
+        fresh = await uow.first_time(self.spec.name, [d.meta.id for d in decoded])
         applied = _Applied()
-        contexts: list[HandlerContext] = []
-        batched: dict[str, list[tuple[HandlerContext, Any]]] = {}
+        batched: dict[type[Event], list[Received[Event]]] = {}
+        handlers = self.spec.handlers
         for d in decoded:
-            topic = d.record.topic
             if d.meta.id not in fresh:
-                applied.consumed[(topic, "duplicate")] += 1
+                applied.consumed[(d.record.topic, "duplicate")] += 1
                 continue
             fresh.discard(d.meta.id)  # a second copy within the batch is a duplicate too
-            ctx = HandlerContext(session=session, meta=d.meta, record=d.record, outbox=self._outbox)
-            contexts.append(ctx)
-            applied.consumed[(topic, "processed")] += 1
-            if d.meta.type in self.spec.batch_handlers:
-                batched.setdefault(d.meta.type, []).append((ctx, d.event))
+            applied.consumed[(d.record.topic, "processed")] += 1
+            if handlers.batched(type(d.event)):
+                batched.setdefault(type(d.event), []).append(Received(d.event, d.envelope))
             else:
-                await self.spec.handlers[d.meta.type](ctx, d.event)
-        for ce_type, items in batched.items():  # in offset order within each type
-            await self.spec.batch_handlers[ce_type](items)
-        applied.staged = sum(ctx.staged for ctx in contexts)
+                uow.cause = d.envelope
+                await handlers.handle(d.event, uow)
+        uow.cause = None
+        for event_type, items in batched.items():  # in offset order within each type
+            await handlers.handle_many(event_type, items, uow)
         return applied
-
-    def _count(self, applied: _Applied) -> None:
-        for (topic, outcome), n in applied.consumed.items():
-            metrics.EVENTS_CONSUMED.labels(self.spec.name, topic, outcome).inc(n)
 
     # -- weather ---------------------------------------------------------------------------
 
@@ -540,6 +482,37 @@ class ConsumerRunner:
             self._clear_waiting()
 
     # -- step 3: dead-letter -------------------------------------------------------------
+
+    async def _dead_letter_all(
+        self, poison: list[Poison], stop: asyncio.Event
+    ) -> dict[TopicPartition, int]:
+        """Dead-letter the batch's poison in offset order; returns the partitions held (past
+        their DLQ limit) and the offset each stopped at."""
+        poison.sort(key=lambda p: (p.record.topic, p.record.partition, p.record.offset))
+        held: dict[TopicPartition, int] = {}
+        for p in poison:
+            tp = TopicPartition(p.record.topic, p.record.partition)
+            if tp in held:
+                continue  # the partition stopped at an earlier record: this one is read again
+            if not await self._dead_letter_or_hold(p, stop):
+                held[tp] = p.record.offset
+        return held
+
+    def _note_successes(
+        self,
+        batch: dict[TopicPartition, list[Record]],
+        poison: list[Poison],
+        held: dict[TopicPartition, int],
+    ) -> None:
+        """Each partition's DLQ guard learns of the records that succeeded."""
+        dead = {(p.record.topic, p.record.partition, p.record.offset) for p in poison}
+        for tp, records in batch.items():
+            guard, stop_at = self._guard(tp), held.get(tp)
+            for r in records:
+                if stop_at is not None and r.offset >= stop_at:
+                    break
+                if (r.topic, r.partition, r.offset) not in dead:
+                    guard.record(False)
 
     async def _dead_letter_or_hold(self, poison: Poison, stop: asyncio.Event) -> bool:
         """Dead-letter ``poison``; or, past the partition's DLQ limit, pause the partition at

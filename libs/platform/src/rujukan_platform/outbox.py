@@ -84,6 +84,13 @@ def follow_up_id(row_id: str, what: str) -> str:
     return str(uuid5(_FOLLOW_UP, f"{row_id}/{what}"))
 
 
+def follow_up(record: OutboxRecord) -> OutboxEvent:
+    """An event raised after publication, as the relay publishes it (it never sits in the
+    outbox: ``seq`` 0)."""
+    event_id, _aggregatetype, aggregateid, type_, payload, topic, traceparent, at = record
+    return OutboxEvent(0, str(event_id), topic, aggregateid, type_, payload, traceparent, at)
+
+
 def outbox_record(
     event: Event,
     *,

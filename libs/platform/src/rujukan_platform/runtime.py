@@ -1,7 +1,9 @@
 """Run a service: one shape for all four.
 
-A service declares a ``ServiceDefinition`` (settings, metadata, migrations, consumers, app) in
-its ``bootstrap.py``; ``python -m <package>`` then offers the same commands everywhere:
+A service declares a ``ServiceDefinition`` in its ``bootstrap.py``: settings, tables and
+migrations, its unit of work, its dependencies (what its handlers share in one process, typed),
+its one handler table, the consumers that apply parts of it, its module-level routers and its
+background jobs. ``python -m <package>`` then offers the same commands everywhere:
 
 * ``serve``   — HTTP API, outbox relay and every consumer in one process (the local default);
 * ``consume NAME`` — one consumer alone, for scaling by replicas in one consumer group;
@@ -16,57 +18,92 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import typer
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import OutOfOrderSequenceNumber, ProducerFenced
-from fastapi import FastAPI
-from sqlalchemy import MetaData, Table
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_platform import metrics
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.db import make_engine, make_sessions, ping
 from rujukan_platform.failures import describe, is_transient
+from rujukan_platform.handlers import Handlers, Published
 from rujukan_platform.heap import tune_collector
 from rujukan_platform.kafka import make_consumer, make_producer
 from rujukan_platform.logging import configure_logging, get_logger
-from rujukan_platform.outbox import AfterPublish, OutboxRelay
+from rujukan_platform.outbox import OutboxEvent, OutboxRelay, follow_up
 from rujukan_platform.revocations import Revocations
 from rujukan_platform.settings import ServiceSettings
+from rujukan_platform.uow import UnitOfWork
 
 log = get_logger(__name__)
 
 
+D = TypeVar("D")
+
+
+def _no_dependencies(_runtime: Runtime[Any]) -> None:
+    return None
+
+
+def _no_jobs(_runtime: Runtime[Any]) -> list[Job]:
+    return []
+
+
+def _no_consumers(_runtime: Runtime[Any]) -> list[ConsumerSpec]:
+    return []
+
+
+def _empty_table(_runtime: Runtime[Any]) -> Handlers[Any]:
+    return Handlers()
+
+
+Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+"""A background job of the process: runs until the event is set."""
+
+
 @dataclass
-class ServiceDefinition:
+class ServiceDefinition(Generic[D]):
+    """Everything that makes a service itself; the runtime does the rest the same way."""
+
     name: str
+    title: str
+    description: str
     settings_factory: Callable[[], ServiceSettings]
     metadata: MetaData
     migrations: Path
-    consumers: Callable[[Runtime], list[ConsumerSpec]]
-    app: Callable[[Runtime], FastAPI]
-    after_publish: AfterPublish | None = None
-    background: Callable[[Runtime], list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]]] = (
-        field(default=lambda _rt: [])
-    )
+    #: module-level routers (a callable builds one from the runtime: the old closure style,
+    #: until every service is converted)
+    routers: Sequence[APIRouter | Callable[[Runtime[Any]], APIRouter]]
+    unit_of_work: type[UnitOfWork] = UnitOfWork
+    #: what the service's handlers share in one process (its catalogue view, sealer, ...)
+    dependencies: Callable[[Runtime[D]], D] = _no_dependencies  # type: ignore[assignment]
+    #: the one table: message type -> handler(message, uow)
+    handlers: Callable[[Runtime[D]], Handlers[Any]] = _empty_table
+    consumers: Callable[[Runtime[D]], list[ConsumerSpec]] = _no_consumers
+    background: Callable[[Runtime[D]], list[Job]] = _no_jobs
+    #: checks that must pass before the service starts (templates that must render, ...)
+    on_start: Callable[[], None] = lambda: None
 
 
-class Runtime:
+class Runtime(Generic[D]):
     """The live dependencies of one service process, started and stopped together."""
 
-    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings | None = None):
+    def __init__(self, definition: ServiceDefinition[D], settings: ServiceSettings | None = None):
         self.definition = definition
         self.settings = settings or definition.settings_factory()
         self.engine = make_engine(self.settings.dsn)
         self.sessions = make_sessions(self.engine)
-        self.outbox: Table = definition.metadata.tables["outbox"]
         self.producer: AIOKafkaProducer = make_producer(
             self.settings.kafka_bootstrap, client_id=f"rujukan-{definition.name}"
         )
@@ -76,7 +113,7 @@ class Runtime:
             source=f"/rujukan/{definition.name}",
             batch_size=self.settings.outbox_batch,
             poll_seconds=self.settings.outbox_poll_seconds,
-            on_published=definition.after_publish,
+            on_published=self._after_publish,
         )
         self.stop_event = asyncio.Event()
         self.failed: BaseException | None = None
@@ -87,8 +124,6 @@ class Runtime:
         self.task_failures: dict[str, str] = {}
         self._started = False
         self._producer_started = False
-        #: service-specific singletons that handlers and the app share (e.g. the router's state)
-        self.extensions: dict[str, Any] = {}
         #: closed when the runtime stops (HTTP clients of adapters, ...)
         self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
         #: revoked tokens, read while the process serves the API (``lifespan``)
@@ -97,6 +132,34 @@ class Runtime:
             client_id=f"rujukan-{definition.name}-revocations-{os.getpid()}",
         )
         self._serves_api = False
+        #: what the service's handlers share in this process
+        self.deps: D = definition.dependencies(self)
+        #: the service's handler table
+        self.handlers: Handlers[Any] = definition.handlers(self)
+
+    def unit_of_work(self, *, traceparent: str | None = None) -> UnitOfWork:
+        """A new unit of work of the service; its commits wake the relay."""
+        return self.definition.unit_of_work(
+            self.sessions, traceparent=traceparent, on_commit=lambda _n: self.relay.wake()
+        )
+
+    async def handle(self, message: Any, *, traceparent: str | None = None) -> Any:
+        """Handle one command or event in a unit of work of its own, and commit it."""
+        async with self.unit_of_work(traceparent=traceparent) as uow:
+            result = await self.handlers.handle(message, uow)
+            await uow.commit()
+            return result
+
+    async def _after_publish(
+        self, session: AsyncSession, published: Sequence[OutboxEvent]
+    ) -> Sequence[OutboxEvent]:
+        """The relay's hook: the table's ``Published`` handler, in the relay's transaction;
+        its events are published by the relay (follow-ups), not staged."""
+        if Published not in self.handlers:
+            return ()
+        uow = self.definition.unit_of_work.joining(session)
+        await self.handlers.handle(Published(published), uow)
+        return [follow_up(record) for record in uow.take_events()]
 
     async def start(self, *, relay: bool, consumers: list[str] | None) -> None:
         """Start the relay, the named consumers (``None``: as settings say) and the background
@@ -149,9 +212,7 @@ class Runtime:
             spec,
             consumer=consumer,
             producer=self.producer,
-            sessions=self.sessions,
-            outbox=self.outbox,
-            on_committed=lambda _n: self.relay.wake(),
+            unit_of_work=self.unit_of_work,
             max_records=self.settings.consumer_batch,
         )
         self.runners[spec.name] = runner
@@ -289,7 +350,7 @@ async def _until_connected(
             backoff = min(backoff * 2, 15.0)
 
 
-def migrate(definition: ServiceDefinition, dsn: str) -> None:
+def migrate(definition: ServiceDefinition[Any], dsn: str) -> None:
     """``alembic upgrade head`` for the service (synchronous: alembic runs its own loop)."""
     from alembic import command
     from alembic.config import Config
@@ -301,7 +362,7 @@ def migrate(definition: ServiceDefinition, dsn: str) -> None:
     command.upgrade(cfg, "head")
 
 
-def command_line(definition: ServiceDefinition) -> typer.Typer:
+def command_line(definition: ServiceDefinition[Any]) -> typer.Typer:
     app = typer.Typer(help=f"Rujukan {definition.name} service", no_args_is_help=True)
 
     def settings() -> ServiceSettings:
@@ -314,10 +375,10 @@ def command_line(definition: ServiceDefinition) -> typer.Typer:
         """HTTP API + outbox relay + consumers, in one process."""
         s = settings()
 
-        async def main() -> Runtime:
+        async def main() -> Runtime[Any]:
             runtime = Runtime(definition, s)  # aiokafka clients need the running loop
             config = uvicorn.Config(
-                definition.app(runtime),
+                build_app(runtime),
                 host=s.host,
                 port=s.port,
                 log_config=None,
@@ -352,7 +413,7 @@ def command_line(definition: ServiceDefinition) -> typer.Typer:
 
 
 async def _run_headless(
-    definition: ServiceDefinition, s: ServiceSettings, *, relay: bool, consumers: list[str]
+    definition: ServiceDefinition[Any], s: ServiceSettings, *, relay: bool, consumers: list[str]
 ) -> None:
     runtime = Runtime(definition, s)
     loop = asyncio.get_running_loop()
@@ -364,3 +425,24 @@ async def _run_headless(
     await runtime.stop()
     if runtime.failed is not None:
         sys.exit(1)
+
+
+def build_app(runtime: Runtime[Any]) -> FastAPI:
+    """The service's FastAPI app: its routers behind the one access check, problem errors,
+    health, readiness and metrics (``http.create_app``), run by this runtime."""
+    from rujukan_platform.http import create_app
+
+    definition = runtime.definition
+    definition.on_start()
+    app = create_app(
+        settings=runtime.settings,
+        title=definition.title,
+        description=definition.description,
+        routers=[r if isinstance(r, APIRouter) else r(runtime) for r in definition.routers],
+        lifespan=runtime.lifespan,
+        readiness=runtime.readiness,
+    )
+    app.state.runtime = (
+        runtime  # what the routes' dependencies (rujukan_platform.dependencies) read
+    )
+    return app

@@ -249,7 +249,7 @@ def topic_tail(servers: Servers) -> Callable[[str], Any]:
 class RunningConsumer:
     """One of the service's consumers, run by the real ``ConsumerRunner`` on a unique topic."""
 
-    def __init__(self, runtime: Runtime, spec: ConsumerSpec) -> None:
+    def __init__(self, runtime: Runtime[Any], spec: ConsumerSpec) -> None:
         self.runtime = runtime
         self.spec = spec
         self.stop_event = asyncio.Event()
@@ -262,8 +262,7 @@ class RunningConsumer:
             spec,
             consumer=self.consumer,
             producer=runtime.producer,
-            sessions=runtime.sessions,
-            outbox=runtime.outbox,
+            unit_of_work=runtime.unit_of_work,
         )
         self.task: asyncio.Task[None] | None = None
 

@@ -1,52 +1,35 @@
-"""Wires notifications: catalogue names view, consumers, the dispatcher and the HTTP app."""
+"""Wires notifications: catalogue names view, handlers, consumers, the dispatcher and the
+routes."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from fastapi import FastAPI
 
 from rujukan_notifications.adapters.tables import metadata
 from rujukan_notifications.domain.messages import load_templates
 from rujukan_notifications.entrypoints import alerts, api
 from rujukan_notifications.entrypoints.consumers import NotificationState
 from rujukan_notifications.settings import NotificationSettings
-from rujukan_platform.consumer import ConsumerSpec
-from rujukan_platform.http import create_app
 from rujukan_platform.runtime import Runtime, ServiceDefinition
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def state(runtime: Runtime) -> NotificationState:
-    found = runtime.extensions.get("notifications")
-    if not isinstance(found, NotificationState):
-        found = runtime.extensions["notifications"] = NotificationState(runtime)
-    return found
+def state(runtime: Runtime[NotificationState]) -> NotificationState:
+    return runtime.deps
 
 
-def build_app(runtime: Runtime) -> FastAPI:
-    load_templates()  # a broken template stops the service at start-up
-    return create_app(
-        settings=runtime.settings,
-        title="Rujukan notifications",
-        description="Tells residents of every change to their referrals, over real channels.",
-        routers=[api.router(runtime), alerts.router(runtime)],
-        lifespan=runtime.lifespan,
-        readiness=runtime.readiness,
-    )
-
-
-def consumers(runtime: Runtime) -> list[ConsumerSpec]:
-    return state(runtime).consumers()
-
-
-definition = ServiceDefinition(
+definition: ServiceDefinition[NotificationState] = ServiceDefinition(
     name="notifications",
+    title="Rujukan notifications",
+    description="Tells residents of every change to their referrals, over real channels.",
     settings_factory=NotificationSettings,
     metadata=metadata,
     migrations=MIGRATIONS,
-    consumers=consumers,
-    app=build_app,
-    background=lambda rt: [state(rt).run_view, state(rt).run_dispatcher],
+    routers=[api.router, alerts.router],
+    dependencies=NotificationState,
+    handlers=lambda rt: rt.deps.handlers(),
+    consumers=lambda rt: rt.deps.consumers(),
+    background=lambda rt: [rt.deps.run_view, rt.deps.run_dispatcher],
+    on_start=load_templates,  # a broken template stops the service at start-up
 )

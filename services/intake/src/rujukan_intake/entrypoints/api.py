@@ -111,7 +111,7 @@ class BatchResponse(BaseModel):
     results: list[BatchResult]
 
 
-def router(runtime: Runtime) -> APIRouter:
+def router(runtime: Runtime[Any]) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["intakes"])
     settings = runtime.settings
     assert isinstance(settings, IntakeSettings)

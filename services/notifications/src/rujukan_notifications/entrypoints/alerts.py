@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from rujukan_notifications.domain.alerts import AlertmanagerWebhook, AlertsFiled
@@ -12,7 +14,7 @@ from rujukan_platform.problems import PROBLEM
 from rujukan_platform.runtime import Runtime
 
 
-def router(runtime: Runtime) -> APIRouter:
+def router(runtime: Runtime[Any]) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["alerts"])
 
     @api.post(

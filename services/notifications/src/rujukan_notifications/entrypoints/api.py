@@ -34,7 +34,7 @@ def _may_read_inbox(principal: Principal, recipient: str) -> None:
         raise forbidden(f"{recipient} di luar wilayah Anda / is outside your regions")
 
 
-def router(runtime: Runtime) -> APIRouter:
+def router(runtime: Runtime[Any]) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["notifications"])
 
     @api.get(

@@ -25,8 +25,10 @@ from rujukan_notifications.service_layer.deliveries import (
 )
 from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
 from rujukan_notifications.settings import NotificationSettings
-from rujukan_platform.consumer import ConsumerSpec, HandlerContext
+from rujukan_platform.consumer import ConsumerSpec
+from rujukan_platform.handlers import Handlers
 from rujukan_platform.runtime import Runtime
+from rujukan_platform.uow import UnitOfWork
 from rujukan_platform.view import CompactedTopicView
 
 
@@ -50,7 +52,7 @@ def delivery_policy(settings: NotificationSettings) -> DeliveryPolicy:
 
 
 class NotificationState:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime[NotificationState]) -> None:
         settings = runtime.settings
         assert isinstance(settings, NotificationSettings)
         self.runtime = runtime
@@ -84,34 +86,43 @@ class NotificationState:
         elif event is None:
             self.program_names.pop(code, None)
 
-    async def on_contact(self, ctx: HandlerContext, event: IntakeContactV1) -> None:
+    async def on_contact(self, event: IntakeContactV1, uow: UnitOfWork) -> None:
         await remember_contact(
-            ctx.session,
+            uow.session,
             event,
             sealer=self.settings.sealer,
             phone_channels=self.settings.phone_channels,
         )
 
-    async def on_status(self, ctx: HandlerContext, event: ReferralStatusChangedV1) -> None:
+    async def on_status(self, event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
+        assert uow.cause is not None
         await plan_deliveries(
-            ctx.session,
+            uow.session,
             event,
-            source_event_id=ctx.meta.id,
+            source_event_id=uow.cause.meta.id,
             program_names=self.program_names,
             routing=self.routing,
         )
 
+    def handlers(self) -> Handlers[UnitOfWork]:
+        return (
+            Handlers[UnitOfWork]()
+            .on(IntakeContactV1, self.on_contact)
+            .on(ReferralStatusChangedV1, self.on_status)
+        )
+
     def consumers(self) -> list[ConsumerSpec]:
+        handlers = self.runtime.handlers
         return [
             ConsumerSpec(
                 name="notifications-contacts",
                 topics=[INTAKE_CONTACTS],
-                handlers={IntakeContactV1.ce_type: self.on_contact},
+                handlers=handlers.only(IntakeContactV1),
             ),
             ConsumerSpec(
                 name="notifications-status",
                 topics=[REFERRALS_STATUS],
-                handlers={ReferralStatusChangedV1.ce_type: self.on_status},
+                handlers=handlers.only(ReferralStatusChangedV1),
             ),
         ]
 

@@ -54,7 +54,7 @@ def _view(program: SeedProgram, revision: int) -> dict[str, Any]:
     }
 
 
-def router(runtime: Runtime) -> APIRouter:
+def router(runtime: Runtime[Any]) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["programs"])
 
     @api.get(

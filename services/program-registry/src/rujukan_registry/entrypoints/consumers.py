@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_contracts.topics import INTAKE_SUBMITTED
-from rujukan_platform.consumer import ConsumerSpec, HandlerContext
+from rujukan_platform.consumer import ConsumerSpec
+from rujukan_platform.handlers import Handlers
 from rujukan_platform.runtime import Runtime
+from rujukan_platform.uow import UnitOfWork
 from rujukan_registry.service_layer.evaluation import remember_intake
 
 
-async def on_intake(ctx: HandlerContext, event: IntakeSubmittedV1) -> None:
-    await remember_intake(ctx.session, event)
+async def on_intake(event: IntakeSubmittedV1, uow: UnitOfWork) -> None:
+    await remember_intake(uow.session, event)
 
 
-def consumers(_runtime: Runtime) -> list[ConsumerSpec]:
+def handlers(_runtime: Runtime[Any]) -> Handlers[UnitOfWork]:
+    return Handlers[UnitOfWork]().on(IntakeSubmittedV1, on_intake)
+
+
+def consumers(runtime: Runtime[Any]) -> list[ConsumerSpec]:
     return [
         ConsumerSpec(
             name="registry-intake-facts",
             topics=[INTAKE_SUBMITTED],
-            handlers={IntakeSubmittedV1.ce_type: on_intake},
+            handlers=runtime.handlers.only(IntakeSubmittedV1),
         )
     ]

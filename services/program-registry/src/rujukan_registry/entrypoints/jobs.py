@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from rujukan_platform.logging import get_logger
 from rujukan_platform.runtime import Runtime
@@ -13,7 +14,7 @@ from rujukan_registry.service_layer.evaluation import forget_old_intakes
 log = get_logger(__name__)
 
 
-def effective_dates(runtime: Runtime, every_seconds: float = 60.0):  # type: ignore[no-untyped-def]
+def effective_dates(runtime: Runtime[Any], every_seconds: float = 60.0):  # type: ignore[no-untyped-def]
     async def publish_effective_versions(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:

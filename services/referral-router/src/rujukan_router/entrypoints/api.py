@@ -88,7 +88,7 @@ def _visible(principal: Principal) -> Any:
     return referrals.c.id.is_(None)
 
 
-def router(runtime: Runtime) -> APIRouter:
+def router(runtime: Runtime[Any]) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["referrals"])
 
     @api.get(

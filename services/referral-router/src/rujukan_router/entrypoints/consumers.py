@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from aiokafka.admin import NewTopic
 
@@ -25,11 +27,14 @@ from rujukan_contracts.topics import (
     program_topic,
     topic,
 )
-from rujukan_platform.consumer import ConsumerSpec, HandlerContext, InvalidMessage
+from rujukan_platform.consumer import ConsumerSpec, InvalidMessage
+from rujukan_platform.handlers import Handlers, Published, Received
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.logging import get_logger
+from rujukan_platform.outbox import OutboxRecord
 from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
+from rujukan_platform.uow import UnitOfWork
 from rujukan_platform.view import CompactedTopicView
 from rujukan_router import metrics
 from rujukan_router.domain.catalogue import Catalogue
@@ -38,7 +43,11 @@ from rujukan_router.service_layer.decisions import RuleBook
 from rujukan_router.service_layer.outcomes import apply_outcome
 from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound
 from rujukan_router.service_layer.replay import CatalogueCache, work
-from rujukan_router.service_layer.routing import route_intakes, upsert_catalogue_row
+from rujukan_router.service_layer.routing import (
+    record_delivery,
+    route_intakes,
+    upsert_catalogue_row,
+)
 from rujukan_router.service_layer.timers import fire_due_timers
 from rujukan_router.settings import RouterSettings
 
@@ -48,7 +57,7 @@ log = get_logger(__name__)
 class RouterState:
     """What the router's handlers share in one process: the live catalogue and its view."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime[RouterState]) -> None:
         self.runtime = runtime
         self.catalogue = Catalogue()
         self.rules = RuleBook(self.catalogue)
@@ -89,67 +98,90 @@ class RouterState:
         await create_topics(self.runtime.settings.kafka_bootstrap, specs)
         self._known_topics.update(names)
 
-    async def on_intakes(self, items: list[tuple[HandlerContext, IntakeSubmittedV1]]) -> None:
+    async def on_intakes(
+        self, items: Sequence[Received[IntakeSubmittedV1]], uow: UnitOfWork
+    ) -> None:
         """A batch of intakes, routed in set-based statements (see route_intakes)."""
         await self.view.ready.wait()  # never decide with a half-loaded catalogue
-        session = items[0][0].session
-        routed = await route_intakes(
-            session,
-            [(event, ctx.meta.traceparent) for ctx, event in items],
+        await route_intakes(
+            uow.session,
+            [(item.message, item.envelope.traceparent) for item in items],
             self.catalogue,
-            received=[ctx.record.value or b"" for ctx, _event in items],
+            received=[item.envelope.value for item in items],
         )
-        for (ctx, _event), r in zip(items, routed, strict=True):
-            ctx.staged += r.events
 
-    async def on_intake(self, ctx: HandlerContext, event: IntakeSubmittedV1) -> None:
-        await self.on_intakes([(ctx, event)])
+    async def on_intake(self, event: IntakeSubmittedV1, uow: UnitOfWork) -> None:
+        assert uow.cause is not None
+        await self.on_intakes([Received(event, uow.cause)], uow)
 
-    async def on_outcome(self, ctx: HandlerContext, event: ReferralOutcomeV1) -> None:
+    async def on_published(self, message: Published, uow: UnitOfWork) -> None:
+        """Kafka acknowledged these rows: referrals it carried become 'delivered'."""
+        for e in await record_delivery(uow.session, message.events):
+            record: OutboxRecord = (
+                UUID(e.id),
+                "referral",
+                e.aggregateid,
+                e.type,
+                e.payload,
+                e.topic,
+                e.traceparent,
+                e.created_at,
+            )
+            uow.add_records([record])
+
+    def handlers(self) -> Handlers[UnitOfWork]:
+        return (
+            Handlers[UnitOfWork]()
+            .on(IntakeSubmittedV1, self.on_intake, many=self.on_intakes)
+            .on(ReferralOutcomeV1, self.on_outcome)
+            .on(Published, self.on_published)
+        )
+
+    async def on_outcome(self, event: ReferralOutcomeV1, uow: UnitOfWork) -> None:
         """An agency's report from Kafka. Only the program's owner agency may write its outcome
         topic (a broker ACL on its own principal), so the topic says who reported: a report
         naming another program, or on another program's referral, is refused (to the DLQ).
         Records carry no credentials."""
-        program = program_of_outcomes(ctx.record.topic)
+        cause = uow.cause
+        assert cause is not None
+        program = program_of_outcomes(cause.topic)
         if program is None:
-            raise InvalidMessage(f"outcome refused: {ctx.record.topic} is no program's topic")
+            raise InvalidMessage(f"outcome refused: {cause.topic} is no program's topic")
         if event.program_code != program:
             raise InvalidMessage(
                 f"outcome refused: {program}'s topic carries a report on {event.program_code}"
             )
         try:
-            _row, staged = await apply_outcome(
-                ctx.session,
+            await apply_outcome(
+                uow.session,
                 referral_id=event.referral_id,
                 program_code=event.program_code,
                 outcome=event.outcome,
                 reason=event.reason_code,
                 note=event.note,
                 actor=agency_principal(program),
-                idempotency_key=str(ctx.meta.id),
+                idempotency_key=str(cause.meta.id),
                 at=event.reported_at,
                 catalogue=self.catalogue,
-                traceparent=ctx.meta.traceparent,
+                traceparent=cause.traceparent,
             )
         except (TransitionRefused, ReferralNotFound, ProgramMismatch) as exc:
             raise InvalidMessage(f"outcome refused: {exc}") from exc
         except Problem as exc:  # an event id reused for another report: it will not pass
             raise InvalidMessage(f"outcome refused: {exc.detail}") from exc
-        ctx.staged += staged
 
     def consumers(self) -> list[ConsumerSpec]:
         return [
             ConsumerSpec(
                 name="router-intakes",
                 topics=[INTAKE_SUBMITTED],
-                handlers={IntakeSubmittedV1.ce_type: self.on_intake},
-                batch_handlers={IntakeSubmittedV1.ce_type: self.on_intakes},
+                handlers=self.runtime.handlers.only(IntakeSubmittedV1),
             ),
             ConsumerSpec(
                 name="router-outcomes",
                 topics=[],
                 pattern=PROGRAM_OUTCOMES_PATTERN,
-                handlers={ReferralOutcomeV1.ce_type: self.on_outcome},
+                handlers=self.runtime.handlers.only(ReferralOutcomeV1),
             ),
         ]
 
@@ -204,9 +236,6 @@ class RouterState:
                 pass
 
 
-def state(runtime: Runtime) -> RouterState:
-    """The router's shared state of this process, created on first use."""
-    found = runtime.extensions.get("router")
-    if not isinstance(found, RouterState):
-        found = runtime.extensions["router"] = RouterState(runtime)
-    return found
+def state(runtime: Runtime[RouterState]) -> RouterState:
+    """The router's shared state of this process."""
+    return runtime.deps
