@@ -1,13 +1,22 @@
-"""What every service's ``migrations/env.py`` calls: run Alembic online over asyncpg."""
+"""What the services' Alembic migrations share: ``run_env`` (each ``migrations/env.py`` runs
+Alembic online over asyncpg with it) and the DDL every service's revisions emit alike (the
+outbox, processed events, sealing what was stored in plain text)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
-from alembic import context
+import sqlalchemy as sa
+from alembic import context, op
 from sqlalchemy import MetaData, pool
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
+
+from rujukan_platform.resealing import Change, SealedColumn, SealedSettings, rewrite
+from rujukan_platform.sealing import Sealer
 
 
 def run_env(metadata: MetaData) -> None:
@@ -36,3 +45,121 @@ def run_env(metadata: MetaData) -> None:
         await engine.dispose()
 
     asyncio.run(run_async())
+
+
+# What the services' migrations share. Each helper emits the DDL the services' revisions wrote
+# out by hand before, to the letter: databases are already at these revisions, so a helper
+# changes only where a statement is written, never what it does (tests/schemas records it).
+
+
+def timestamp_now(name: str) -> sa.Column[datetime]:
+    """A ``timestamptz NOT NULL DEFAULT now()`` column: when a row was made, the database's
+    clock (the one shape of every created, updated and processed time)."""
+    return sa.Column(
+        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
+
+
+def create_outbox() -> None:
+    """The transactional outbox as each service's first revision made it: the relay publishes
+    its rows in ``seq`` order. Its payload was ``jsonb`` and its key the event id, until
+    ``outbox_for_throughput``."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("aggregatetype", sa.Text(), nullable=False),
+        sa.Column("aggregateid", sa.Text(), nullable=False),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("topic", sa.Text(), nullable=False),
+        sa.Column("traceparent", sa.Text(), nullable=True),
+        timestamp_now("created_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("seq", name=op.f("uq_outbox_seq")),
+    )
+
+
+def drop_outbox() -> None:
+    op.drop_table("outbox")
+
+
+def create_processed_events() -> None:
+    """The events each consumer has handled, by consumer and event id: a redelivered event is
+    recognised and skipped (idempotent consumers); an index on ``processed_at`` finds old rows."""
+    op.create_table(
+        "processed_events",
+        sa.Column("consumer", sa.Text(), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        timestamp_now("processed_at"),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_processed_events")),
+    )
+    op.create_index(
+        "ix_processed_events_processed_at", "processed_events", ["processed_at"], unique=False
+    )
+
+
+def drop_processed_events() -> None:
+    op.drop_index("ix_processed_events_processed_at", table_name="processed_events")
+    op.drop_table("processed_events")
+
+
+def outbox_payload_as_json() -> None:
+    """The payload as ``json``: written once and read once as text by the relay, never queried,
+    so PostgreSQL need not parse it into ``jsonb``."""
+    op.execute("ALTER TABLE outbox ALTER COLUMN payload TYPE json USING payload::json")
+
+
+def outbox_payload_as_jsonb() -> None:
+    op.execute("ALTER TABLE outbox ALTER COLUMN payload TYPE jsonb USING payload::jsonb")
+
+
+def outbox_keyed_by_seq() -> None:
+    """One index, on ``seq``, appended to in order: the relay selects and deletes by ``seq``,
+    so the primary key moves there from the event id and the unique index on ``seq`` goes."""
+    op.drop_constraint("uq_outbox_seq", "outbox", type_="unique")
+    op.drop_constraint("pk_outbox", "outbox", type_="primary")
+    op.create_primary_key("pk_outbox", "outbox", ["seq"])
+
+
+def outbox_keyed_by_id() -> None:
+    op.drop_constraint("pk_outbox", "outbox", type_="primary")
+    op.create_primary_key("pk_outbox", "outbox", ["id"])
+    op.create_unique_constraint("uq_outbox_seq", "outbox", ["seq"])
+
+
+def outbox_for_throughput() -> None:
+    """The follow-up revision of intake, notifications and program-registry (the router's is
+    split over its revisions 0003 and 0004): a ``json`` payload and ``seq`` as primary key."""
+    outbox_payload_as_json()
+    outbox_keyed_by_seq()
+
+
+def outbox_for_throughput_undone() -> None:
+    outbox_keyed_by_id()
+    outbox_payload_as_jsonb()
+
+
+def seal_stored(settings: Callable[[], SealedSettings], columns: Sequence[SealedColumn]) -> None:
+    """Seal the personal values stored before a service sealed them at rest, under the data
+    key of its settings (``settings()`` reads the service's environment, as the service does).
+    A database with no row yet needs no key: the settings are read only when a row exists."""
+    _rewrite(settings, columns, lambda sealer: sealer.seal_plain)
+
+
+def unseal_stored(settings: Callable[[], SealedSettings], columns: Sequence[SealedColumn]) -> None:
+    """The downgrade of ``seal_stored``: the values opened again (with the same keys)."""
+    _rewrite(settings, columns, lambda sealer: sealer.unseal)
+
+
+def _rewrite(
+    settings: Callable[[], SealedSettings],
+    columns: Sequence[SealedColumn],
+    change: Callable[[Sealer], Change],
+) -> None:
+    connection = op.get_bind()
+    tables = dict.fromkeys(table for table, _, _ in columns)
+    if any(connection.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {t})")) for t in tables):
+        sealer = settings().sealer
+        for table, key, column in columns:
+            rewrite(connection, table, key, column, change(sealer))
