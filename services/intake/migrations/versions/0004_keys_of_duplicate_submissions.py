@@ -1,19 +1,10 @@
-"""keys of duplicate submissions: a key answered with an earlier intake still names one request
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-04 10:00:00
-"""
-
-from collections.abc import Sequence
+"""keys of duplicate submissions: a key answered with an earlier intake still names one request"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

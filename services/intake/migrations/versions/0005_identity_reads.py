@@ -1,27 +1,20 @@
-"""identity reads: who read which household's identity, when, for which referral
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-04 00:30:00
-"""
-
-from collections.abc import Sequence
+"""identity reads: who read which household's identity, when, for which referral"""
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from rujukan_platform import migrations
+
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:
     op.create_table(
         "identity_reads",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=True), primary_key=True),
-        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        migrations.timestamp_now("at"),
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("role", sa.Text(), nullable=False),
         sa.Column("household_id", postgresql.UUID(as_uuid=True), nullable=False),
