@@ -1,19 +1,10 @@
-"""claims with a lease for deliveries: sent outside any transaction, taken over when a sender dies
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-03 19:00:00
-"""
-
-from collections.abc import Sequence
+"""claims with a lease for deliveries: sent outside any transaction, taken over if a sender dies"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

@@ -1,19 +1,10 @@
-"""Alertmanager's alerts in the operators' inbox: one message per occurrence
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-03 19:30:00
-"""
-
-from collections.abc import Sequence
+"""Alertmanager's alerts in the operators' inbox: one message per occurrence"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:
