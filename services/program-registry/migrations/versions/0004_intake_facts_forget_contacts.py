@@ -1,18 +1,9 @@
-"""intake facts forget residents' contacts: they now travel to notifications alone
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-04 00:00:00
-"""
-
-from collections.abc import Sequence
+"""intake facts forget residents' contacts: they now travel to notifications alone"""
 
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:
