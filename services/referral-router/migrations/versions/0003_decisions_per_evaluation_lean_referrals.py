@@ -8,26 +8,20 @@ stored intake are json: written once and read whole.
 Rows from before: each intake's old decision rows become one decision whose programs carry their
 explanation as it was stored ("criteria"), and each referral's copied decision becomes a decision
 of its own (cause 'referral', id = the referral's id), so nothing that was recorded is lost.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-01 14:30:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from rujukan_platform import migrations
+
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:
-    op.execute("ALTER TABLE outbox ALTER COLUMN payload TYPE json USING payload::json")
+    migrations.outbox_payload_as_json()
     op.execute("ALTER TABLE intakes ALTER COLUMN event TYPE json USING event::json")
 
     op.create_table(
@@ -35,12 +29,7 @@ def upgrade() -> None:
         sa.Column("code", sa.Text(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("program", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "recorded_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        migrations.timestamp_now("recorded_at"),
         sa.PrimaryKeyConstraint("code", "version", name=op.f("pk_program_versions")),
     )
     op.execute(
@@ -134,4 +123,4 @@ def downgrade() -> None:
     op.drop_table("decisions_after_0003")
     op.drop_table("program_versions")
     op.execute("ALTER TABLE intakes ALTER COLUMN event TYPE jsonb USING event::jsonb")
-    op.execute("ALTER TABLE outbox ALTER COLUMN payload TYPE jsonb USING payload::jsonb")
+    migrations.outbox_payload_as_jsonb()

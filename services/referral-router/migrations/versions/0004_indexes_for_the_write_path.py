@@ -8,21 +8,15 @@ which every lookup starts from; the idempotency index only holds rows that have 
 household's intakes are indexed together with their time (replays read them in that order).
 Village prefixes use text_pattern_ops, so region filters can use the index. The outbox keeps
 one index, on seq, which is appended to in order.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-01 15:00:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from rujukan_platform import migrations
+
+revision = "0004"
+down_revision = "0003"
 
 TERMINAL = "('completed', 'rejected', 'expired', 'withdrawn')"
 OUTBOX_VACUUM = (
@@ -32,10 +26,7 @@ OUTBOX_VACUUM = (
 
 
 def upgrade() -> None:
-    # the outbox: one index, appended to in order (the relay selects and deletes by seq)
-    op.drop_constraint("uq_outbox_seq", "outbox", type_="unique")
-    op.drop_constraint("pk_outbox", "outbox", type_="primary")
-    op.create_primary_key("pk_outbox", "outbox", ["seq"])
+    migrations.outbox_keyed_by_seq()
     op.execute(f"ALTER TABLE outbox SET ({OUTBOX_VACUUM})")
 
     op.drop_index("ix_referrals_program_status", table_name="referrals")
@@ -92,9 +83,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_constraint("pk_outbox", "outbox", type_="primary")
-    op.create_primary_key("pk_outbox", "outbox", ["id"])
-    op.create_unique_constraint("uq_outbox_seq", "outbox", ["seq"])
+    migrations.outbox_keyed_by_id()
 
     op.drop_index("ix_intakes_household_submitted", table_name="intakes")
     op.create_index("ix_intakes_submitted_at", "intakes", ["submitted_at"], unique=False)

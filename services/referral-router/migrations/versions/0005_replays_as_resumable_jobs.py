@@ -1,20 +1,11 @@
-"""replays as resumable jobs: worked through in chunks of households, with a lease
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-01 15:30:00
-"""
-
-from collections.abc import Sequence
+"""replays as resumable jobs: worked through in chunks of households, with a lease"""
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:

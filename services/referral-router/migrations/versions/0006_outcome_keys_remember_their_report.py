@@ -1,19 +1,10 @@
-"""outcome keys remember their report: a key reused for another report is refused
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-04 10:00:00
-"""
-
-from collections.abc import Sequence
+"""outcome keys remember their report: a key reused for another report is refused"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0006"
+down_revision = "0005"
 
 
 def upgrade() -> None:

@@ -1,18 +1,9 @@
-"""stored intakes forget residents' contacts: they now travel to notifications alone
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-04 00:00:00
-"""
-
-from collections.abc import Sequence
+"""stored intakes forget residents' contacts: they now travel to notifications alone"""
 
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0007"
+down_revision = "0006"
 
 
 def upgrade() -> None:
