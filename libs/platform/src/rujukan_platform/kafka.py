@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -161,14 +161,28 @@ async def create_topics(bootstrap: str, specs: list[NewTopic]) -> list[str]:
             for s in specs
             if s.name not in existing
         ]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # a concurrent creator won: the topic exists, which is all we need
-        return [s.name for s in missing]
+        if not missing:
+            return []
+        return _created((await admin.create_topics(missing)).topic_errors)
     finally:
         await admin.close()
+
+
+def _created(topic_errors: Iterable[tuple[Any, ...]]) -> list[str]:
+    """The topics the broker created, from its answer to CreateTopics (aiokafka raises for none
+    it refused). One that exists already is not ours (a concurrent creator won, which is all we
+    need); any other refusal (a principal without the Create right, a config the broker refuses)
+    is logged and the caller goes on, its topic not reported as created."""
+    created: list[str] = []
+    refused: dict[str, str] = {}
+    for name, code, *message in topic_errors:
+        if code == 0:
+            created.append(name)
+        elif (error := for_code(code)) is not TopicAlreadyExistsError:
+            refused[name] = ": ".join([error.__name__, *(m for m in message if m)])
+    if refused:
+        log.warning("topics not created", refused=refused)
+    return created
 
 
 async def ensure_catalogue_topics(bootstrap: str) -> list[str]:
