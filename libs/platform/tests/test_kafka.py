@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,55 @@ async def test_the_platform_command_creates_every_catalogue_topic(
     existing = set(await admin.list_topics())
     assert {s.name for s in topic_specs()} <= existing
     assert await ensure_catalogue_topics(servers.kafka_bootstrap) == []
+
+
+def test_a_principals_credentials_file_gives_its_client_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # this process is another principal, say the intake service
+    monkeypatch.setenv("RUJUKAN_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("RUJUKAN_KAFKA_SASL_USERNAME", "intake")
+    monkeypatch.setenv("RUJUKAN_KAFKA_SASL_PASSWORD", "intake-secret")
+    env = tmp_path / "agency-pkh.env"
+    env.write_text(
+        "# written by rujukan kafka access apply\n"
+        "RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT\n"
+        "RUJUKAN_KAFKA_SASL_MECHANISM=SCRAM-SHA-512\n"
+        "RUJUKAN_KAFKA_SASL_USERNAME=agency-pkh\n"
+        "RUJUKAN_KAFKA_SASL_PASSWORD=pa=ss\n"  # only the first '=' separates
+        "RUJUKAN_PG_URL=postgresql://elsewhere\n"
+    )
+    assert principal_options(env) == {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "agency-pkh",
+        "sasl_plain_password": "pa=ss",
+    }
+    # what the file leaves out is the default, never this process's own credentials
+    (tmp_path / "plain.env").write_text("")
+    assert principal_options(tmp_path / "plain.env") == {"security_protocol": "PLAINTEXT"}
+    (tmp_path / "no-password.env").write_text(
+        "RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT\nRUJUKAN_KAFKA_SASL_USERNAME=agency-pkh\n"
+    )
+    no_password = principal_options(tmp_path / "no-password.env")
+    assert no_password["sasl_plain_username"] == "agency-pkh"
+    assert no_password["sasl_plain_password"] is None
+
+
+def test_tls_in_production_trusts_the_clusters_ca(tmp_path: Path) -> None:
+    env = tmp_path / "intake.env"
+    env.write_text(
+        "RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL_SSL\n"
+        "RUJUKAN_KAFKA_SASL_USERNAME=intake\n"
+        "RUJUKAN_KAFKA_SASL_PASSWORD=p\n"
+    )
+    options = principal_options(env)
+    assert isinstance(options["ssl_context"], ssl.SSLContext)
+    assert options["ssl_context"].verify_mode == ssl.CERT_REQUIRED
+    assert options["ssl_context"].check_hostname
+    assert options["sasl_plain_username"] == "intake"
+    env.write_text("RUJUKAN_KAFKA_SECURITY_PROTOCOL=SSL\n")
+    assert set(principal_options(env)) == {"security_protocol", "ssl_context"}
 
 
 async def test_a_client_with_a_principals_file_talks_as_that_principal(

@@ -57,7 +57,9 @@ def principal_options(env_file: str | Path) -> dict[str, Any]:
         key, sep, value = line.partition("=")
         if sep and key.startswith("RUJUKAN_KAFKA_"):
             values[key.removeprefix("RUJUKAN_KAFKA_").lower()] = value
-    return _options(KafkaSecurity.model_validate(values))
+    # every field from the file or its default: never this process's own credentials
+    defaults = {name: field.default for name, field in KafkaSecurity.model_fields.items()}
+    return _options(KafkaSecurity.model_validate(defaults | values))
 
 
 def _options(s: KafkaSecurity) -> dict[str, Any]:
