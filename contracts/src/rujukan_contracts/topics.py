@@ -1,7 +1,11 @@
 """The topic catalogue, loaded from one YAML file per topic in ``topics/``.
 
 Topic names, keys, partition counts, configs, producers, consumers and event types are data,
-declared once here and created from here (``rujukan_platform.kafka.ensure_topics``).
+declared once here. Brokers get their topics from here: ``rujukan kafka access apply|watch``
+(every topic, each program's too, with the ACLs ``rujukan_contracts.access`` derives from the
+producers and consumers), ``python -m rujukan_platform topics``
+(``rujukan_platform.kafka.ensure_catalogue_topics``: the topics that are not per program) and
+``deploy/k8s/build_topics.py`` (Strimzi KafkaTopics and KafkaUsers).
 """
 
 from __future__ import annotations
