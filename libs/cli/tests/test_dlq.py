@@ -60,23 +60,26 @@ async def prepare(servers: Servers, letters: list[tuple[bytes, Headers]]) -> str
     return topic
 
 
-async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+async def partitions_of(servers: Servers, topic: str) -> set[int]:
     """The topic's partitions, waiting out a leader the broker has not elected yet.
 
     Right after a topic is created (by a replay's first send) its metadata can list
     no partitions for a moment; reading then would find nothing and prove nothing.
     """
-    deadline = asyncio.get_running_loop().time() + 30
-    while True:
-        cluster = await consumer._client.fetch_all_metadata()
-        parts = cluster.partitions_for_topic(topic) or set()
-        if parts and all(
-            cluster.leader_for_partition(TopicPartition(topic, p)) not in (None, -1) for p in parts
-        ):
-            return parts
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{topic} has no partitions with a leader after 30 s")
-        await asyncio.sleep(0.2)
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap, **security_options())
+    await admin.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            [described] = await admin.describe_topics([topic])
+            parts = described["partitions"] if described["error_code"] == 0 else []
+            if parts and all(p["leader"] >= 0 for p in parts):
+                return {p["partition"] for p in parts}
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{topic} has no partitions with a leader after 30 s")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 async def records(servers: Servers, topic: str) -> list[Any]:
@@ -91,7 +94,7 @@ async def records(servers: Servers, topic: str) -> list[Any]:
     )
     await consumer.start()
     try:
-        parts = await partitions_of(consumer, topic)
+        parts = await partitions_of(servers, topic)
         tps = [TopicPartition(topic, p) for p in parts]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)

@@ -208,13 +208,12 @@ async def inspect(
     on_record: Callable[[dict[str, Any]], None],
 ) -> int:
     """Every dead letter matching ``where``, oldest first, marked ``replayed`` or not."""
+    tps = await partitions(bootstrap, dlq_topic)
     consumer = _reader(bootstrap, None)
     await consumer.start()
     shown = 0
     try:
-        tps = await partitions(consumer, dlq_topic)
         consumer.assign(tps)
-        await consumer._client.force_metadata_update()
         states = await _states(bootstrap, dlq_topic, tps)
         begins = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
@@ -256,15 +255,14 @@ async def replay(
     ``apply``; a dry run only reports them and commits nothing)."""
     if not dlq_topic.endswith(".dlq"):
         raise NotADeadLetterTopic(f"{dlq_topic!r} is not a dead-letter topic (<topic>.dlq)")
+    tps = await partitions(bootstrap, dlq_topic)
     consumer = _reader(bootstrap, group_for(dlq_topic))
     producer = make_producer(bootstrap, client_id="rujukan-dlq-replay")
     await consumer.start()
     await producer.start()
     outcome = ReplayOutcome()
     try:
-        tps = await partitions(consumer, dlq_topic)
         consumer.assign(tps)
-        await consumer._client.force_metadata_update()
         states = await _states(bootstrap, dlq_topic, tps)
         begins = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)

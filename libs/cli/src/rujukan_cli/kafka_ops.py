@@ -41,23 +41,37 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
     return out
 
 
-async def partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    cluster = await consumer._client.fetch_all_metadata()
-    numbers = cluster.partitions_for_topic(topic)
+async def topic_partitions(bootstrap: str, topics: list[str] | None = None) -> dict[str, list[int]]:
+    """Each existing topic's partition numbers, of ``topics`` or of every topic this principal
+    may describe (``None``): one metadata request of aiokafka's public admin client."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_options())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return {
+        t["topic"]: sorted(p["partition"] for p in t["partitions"])
+        for t in described
+        if t["error_code"] == 0 and t["partitions"]
+    }
+
+
+async def partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
+    numbers = (await topic_partitions(bootstrap, [topic])).get(topic)
     if not numbers:
         raise LookupError(f"topic {topic!r} does not exist")
-    return [TopicPartition(topic, p) for p in sorted(numbers)]
+    return [TopicPartition(topic, p) for p in numbers]
 
 
 async def list_topics(bootstrap: str) -> list[dict[str, Any]]:
+    found = await topic_partitions(bootstrap)
+    names = sorted(t for t in found if not t.startswith("__"))
+    tps = [TopicPartition(t, p) for t in names for p in found[t]]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security_options())
     await consumer.start()
     try:
-        cluster = await consumer._client.fetch_all_metadata()
-        names = sorted(t for t in cluster.topics() if not t.startswith("__"))
-        tps = [TopicPartition(t, p) for t in names for p in sorted(cluster.partitions_for_topic(t))]
-        consumer.assign(tps)  # the client tracks metadata for assigned topics only
-        await consumer._client.force_metadata_update()
+        consumer.assign(tps)
         ends = await consumer.end_offsets(tps)  # one request for every partition
         starts = await consumer.beginning_offsets(tps)
         out = []
@@ -95,10 +109,10 @@ async def read(
         auto_offset_reset="earliest" if from_beginning else "latest",
         **security_options(),
     )
+    tps = await partitions(bootstrap, topic)
     await consumer.start()
     seen = 0
     try:
-        tps = await partitions(consumer, topic)
         consumer.assign(tps)
         idle = 0.0
         while limit is None or seen < limit:
@@ -146,7 +160,6 @@ async def consumer_lag(bootstrap: str, group: str | None = None) -> list[GroupLa
             if not offsets:
                 continue
             consumer.assign(list(offsets))
-            await consumer._client.force_metadata_update()
             ends = await consumer.end_offsets(list(offsets))
             for tp, meta in sorted(offsets.items(), key=lambda kv: (kv[0].topic, kv[0].partition)):
                 out.append(GroupLag(g, tp.topic, tp.partition, meta.offset, ends[tp]))
