@@ -93,12 +93,18 @@ class Side:
         folders = [*sorted(self.root.glob("libs/*/src")), self.root / "contracts" / "src"]
         return tuple(str(p) for p in [*folders, *sorted(self.root.glob("services/*/src"))])
 
+    def holds(self, path: Path) -> bool:
+        """Whether ``path`` is in this side's tree (the working tree's excludes the checkouts)."""
+        return path.is_relative_to(self.root) and (
+            self.root != rt.ROOT or not path.is_relative_to(CHECKOUTS)
+        )
+
     def verify_imports(self) -> str:
         """Where the side's router processes import the project from; refuses another tree."""
         probe = rt.RouterProcesses(rt.Topology.parse("1"), pythonpath=self.pythonpath)
         shutil.rmtree(probe.logs, ignore_errors=True)
         found = probe.imported_from(PROBED)
-        wrong = {m: p for m, p in found.items() if not p.resolve().is_relative_to(self.root)}
+        wrong = {m: p for m, p in found.items() if not self.holds(p.resolve())}
         if wrong:
             raise RuntimeError(f"side {self.name} imports {wrong}, not from {self.root}")
         return str(found["rujukan_router"].relative_to(rt.ROOT))
