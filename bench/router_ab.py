@@ -188,7 +188,7 @@ async def compare(
             print(line, flush=True)
     for side in sides:
         rate, cpu = statistics.median(side.rates), statistics.median(side.cpu)
-        print(COLUMNS.format("median", side.title, f"{rate:.0f}", f"{cpu:.0f}", *[""] * 4))
+        print(COLUMNS.format("median", side.title, f"{rate:.0f}", f"{cpu:.0f}", *[""] * 4).rstrip())
     a, b = sides
     rates, cpus = Comparison.of(a.rates, b.rates), Comparison.of(a.cpu, b.cpu)
     for what, c in (("households/s", rates), ("router CPU per household", cpus)):
