@@ -16,7 +16,7 @@ from rujukan_platform.kafka import ensure_catalogue_topics
 from rujukan_platform.runtime import Runtime, build_app, migrate
 from rujukan_platform.testing import Servers
 from rujukan_registry.bootstrap import definition
-from rujukan_registry.service_layer.catalogue import seed_catalogue
+from rujukan_registry.domain.commands import SeedCatalogue
 from rujukan_registry.settings import RegistrySettings
 
 SECRET = "a-test-secret-at-least-32-bytes-long!!"
@@ -45,8 +45,8 @@ class RegistryService:
         return {"Authorization": f"Bearer {issue_token(SECRET, principal)}"}
 
     async def seed(self) -> dict[str, str]:
-        async with self.runtime.sessions() as session, session.begin():
-            return await seed_catalogue(session, self.settings.seed_dir)
+        results: dict[str, str] = await self.runtime.handle(SeedCatalogue(self.settings.seed_dir))
+        return results
 
     async def rows(self, sql: str, **params: Any) -> list[Any]:
         async with self.runtime.sessions() as session:

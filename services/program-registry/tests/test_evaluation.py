@@ -17,9 +17,8 @@ from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
 from rujukan_platform.consumer import ConsumerRunner
 from rujukan_platform.kafka import create_topics, make_consumer
 from rujukan_platform.testing import Servers, unique_topic
+from rujukan_registry.domain.commands import PublishDueVersions
 from rujukan_registry.entrypoints.consumers import consumers
-from rujukan_registry.service_layer.catalogue import publish_due_versions
-from rujukan_registry.service_layer.evaluation import remember_intake
 
 from .conftest import RegistryService
 
@@ -124,8 +123,7 @@ async def test_explain_against_each_pkh_version_shows_the_changed_elderly_rule(
 async def test_explain_a_recent_intake_by_id(registry: RegistryService) -> None:
     await registry.seed()
     known = intake(found=True, decile=2)
-    async with registry.runtime.sessions() as session, session.begin():
-        await remember_intake(session, known)
+    await registry.runtime.handle(known)
     r = await registry.http.post(
         "/v1/programs/PKH/explain",
         json={"intake_id": str(known.intake_id)},
@@ -151,9 +149,8 @@ async def test_dry_run_counts_who_a_draft_would_newly_include_or_exclude(
         intake(found=True, decile=4),
         intake(found=False, decile=None),
     )
-    async with registry.runtime.sessions() as session, session.begin():
-        for i in (low, border, unregistered):
-            await remember_intake(session, i)
+    for i in (low, border, unregistered):
+        await registry.runtime.handle(i)
     stricter = {
         "kind": "criterion",
         "name": "decile_1_to_2",
@@ -229,14 +226,12 @@ async def test_a_version_is_published_when_its_effective_date_arrives(
         return [ProgramPublishedV1.model_validate(row[0]).version for row in rows]
 
     assert await published_versions() == [1]
-    async with registry.runtime.sessions() as session, session.begin():
-        assert await publish_due_versions(session, today) == []
-    async with registry.runtime.sessions() as session, session.begin():
-        switched = await publish_due_versions(session, today + timedelta(days=10))
+    publish = registry.runtime.handle
+    assert await publish(PublishDueVersions(today)) == []
+    switched = await publish(PublishDueVersions(today + timedelta(days=10)))
     assert code in switched
     assert await published_versions() == [1, 2]
-    async with registry.runtime.sessions() as session, session.begin():
-        assert code not in await publish_due_versions(session, today + timedelta(days=11))
+    assert code not in await publish(PublishDueVersions(today + timedelta(days=11)))
 
 
 async def test_the_intake_facts_consumer_remembers_intakes_once(

@@ -129,6 +129,9 @@ def create_app(
         lifespan=lifespan,
         openapi_url="/openapi.json",
         responses=COMMON_PROBLEMS,
+        # one schema per model whether it is read or answered (a program's rule is both): the
+        # names clients generate code from stay the same when a route starts answering a model
+        separate_input_output_schemas=False,
     )
     app.state.authenticator = Authenticator.of(settings)
     api_routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]

@@ -7,7 +7,9 @@ import asyncio
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.runtime import command_line
 from rujukan_registry.bootstrap import definition
-from rujukan_registry.service_layer.catalogue import seed_catalogue
+from rujukan_registry.domain.commands import SeedCatalogue
+from rujukan_registry.service_layer.handlers import seed_catalogue
+from rujukan_registry.service_layer.unit_of_work import RegistryUnitOfWork
 from rujukan_registry.settings import RegistrySettings
 
 cli = command_line(definition)
@@ -21,8 +23,10 @@ def seed() -> None:
     async def run() -> dict[str, str]:
         engine = make_engine(settings.dsn)
         try:
-            async with make_sessions(engine)() as session, session.begin():
-                return await seed_catalogue(session, settings.seed_dir)
+            async with RegistryUnitOfWork(make_sessions(engine)) as uow:
+                results = await seed_catalogue(SeedCatalogue(settings.seed_dir), uow)
+                await uow.commit()
+                return results
         finally:
             await engine.dispose()
 

@@ -8,8 +8,10 @@ from pathlib import Path
 from rujukan_platform.runtime import ServiceDefinition
 from rujukan_registry.adapters.tables import metadata
 from rujukan_registry.entrypoints import api
-from rujukan_registry.entrypoints.consumers import consumers, handlers
+from rujukan_registry.entrypoints.consumers import consumers
 from rujukan_registry.entrypoints.jobs import effective_dates
+from rujukan_registry.service_layer.handlers import HANDLERS
+from rujukan_registry.service_layer.unit_of_work import RegistryUnitOfWork
 from rujukan_registry.settings import RegistrySettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -22,7 +24,8 @@ definition: ServiceDefinition[None] = ServiceDefinition(
     metadata=metadata,
     migrations=MIGRATIONS,
     routers=[api.router],
-    handlers=handlers,
+    unit_of_work=RegistryUnitOfWork,
+    handlers=lambda _rt: HANDLERS,
     consumers=consumers,
     background=lambda rt: [effective_dates(rt)],
 )

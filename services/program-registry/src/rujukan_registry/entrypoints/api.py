@@ -1,29 +1,28 @@
-"""Program registry's HTTP API under /v1."""
+"""Program registry's HTTP API under /v1: module-level routes; reads through the unit of work's
+repositories, changes as commands through the handler table."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
-from uuid import UUID
+from typing import Annotated, cast
 
-from fastapi import APIRouter, Body, Header, Query, Response
-from pydantic import BaseModel, Field, StrictInt, model_validator
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
 from rujukan_contracts.text import Line
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
-from rujukan_eligibility.context import EvaluationContext
-from rujukan_eligibility.rules import Rule
-from rujukan_platform.access import Caller
+from rujukan_platform.dependencies import Caller, HandleDep, unit_of_work
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import PROBLEM, Problem
-from rujukan_platform.runtime import Runtime
-from rujukan_registry.service_layer.catalogue import (
-    add_version,
-    create_program,
-    get_program,
-    list_programs,
-    may_manage,
-    replace_program,
+from rujukan_registry.adapters.repository import StoredProgram
+from rujukan_registry.domain.commands import AddVersion, CreateProgram, ReplaceProgram, Saved
+from rujukan_registry.entrypoints.schemas import (
+    DryRunRequest,
+    DryRunView,
+    ExplainRequest,
+    ExplainView,
+    ProgramPage,
+    ProgramView,
+    VersionsView,
 )
 from rujukan_registry.service_layer.evaluation import (
     compile_draft,
@@ -31,6 +30,13 @@ from rujukan_registry.service_layer.evaluation import (
     intake_context,
     rule_of,
 )
+from rujukan_registry.service_layer.handlers import may_manage
+from rujukan_registry.service_layer.unit_of_work import RegistryUnitOfWork
+
+RegistryUoW = Annotated[RegistryUnitOfWork, Depends(unit_of_work)]
+IfMatch = Annotated[Line | None, Header()]
+
+router = APIRouter(prefix="/v1", tags=["programs"])
 
 
 def _etag(revision: int) -> str:
@@ -46,190 +52,151 @@ def _parse_if_match(value: str | None) -> int | None:
         raise Problem(412, "Precondition failed", "If-Match must be an ETag from this API") from exc
 
 
-def _view(program: SeedProgram, revision: int) -> dict[str, Any]:
-    return {
-        **program.model_dump(mode="json"),
-        "revision": revision,
-        "current_version": program.current_version().version,
-    }
+async def _program(uow: RegistryUnitOfWork, code: str) -> StoredProgram:
+    stored = await uow.programs.get(code)
+    if stored is None:
+        raise Problem(404, "Not found", f"no program {code}")
+    return stored
 
 
-def router(runtime: Runtime[Any]) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["programs"])
+def _answer(saved: Saved, response: Response) -> ProgramView:
+    response.headers["ETag"] = _etag(saved.revision)
+    return ProgramView.of(saved)
 
-    @api.get(
-        "/programs", summary="The catalogue, by code, paged by cursor", responses={401: PROBLEM}
+
+@router.get(
+    "/programs", summary="The catalogue, by code, paged by cursor", responses={401: PROBLEM}
+)
+async def programs_list(
+    _principal: Caller,
+    uow: RegistryUoW,
+    cursor: Annotated[Line | None, Query(description="from a previous page's next_cursor")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ProgramPage:
+    after = decode_cursor(cursor, 1)[0] if cursor else None
+    page = await uow.programs.page(after=after, limit=limit)
+    next_cursor = encode_cursor(page[-1].program.code) if len(page) == limit else None
+    items = [ProgramView.of(Saved(p.program, p.revision)) for p in page]
+    return ProgramPage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/programs",
+    status_code=201,
+    summary="Create a program (rules compiled first)",
+    responses={401: PROBLEM, 403: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+)
+async def program_create(
+    principal: Caller, body: SeedProgram, response: Response, handle: HandleDep
+) -> ProgramView:
+    saved = cast(Saved, await handle(CreateProgram(body, principal)))
+    response.headers["Location"] = f"/v1/programs/{body.code}"
+    return _answer(saved, response)
+
+
+@router.get(
+    "/programs/{code}", summary="One program, with its ETag", responses={401: PROBLEM, 404: PROBLEM}
+)
+async def program_get(
+    code: Line, _principal: Caller, uow: RegistryUoW, response: Response
+) -> ProgramView:
+    stored = await _program(uow, code)
+    return _answer(Saved(stored.program, stored.revision), response)
+
+
+@router.put(
+    "/programs/{code}",
+    summary="Replace a program's metadata, append rule versions",
+    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+)
+async def program_replace(
+    code: Line,
+    principal: Caller,
+    body: SeedProgram,
+    response: Response,
+    handle: HandleDep,
+    if_match: IfMatch = None,
+) -> ProgramView:
+    command = ReplaceProgram(code, body, principal, _parse_if_match(if_match))
+    return _answer(cast(Saved, await handle(command)), response)
+
+
+@router.get(
+    "/programs/{code}/versions",
+    summary="Every rule version, oldest first",
+    responses={401: PROBLEM, 404: PROBLEM},
+)
+async def program_versions(code: Line, _principal: Caller, uow: RegistryUoW) -> VersionsView:
+    program = (await _program(uow, code)).program
+    return VersionsView(
+        code=code, current_version=program.current_version().version, items=program.versions
     )
-    async def programs_list(
-        _principal: Caller,
-        cursor: Annotated[
-            Line | None, Query(description="from a previous page's next_cursor")
-        ] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    ) -> dict[str, Any]:
-        after = decode_cursor(cursor, 1)[0] if cursor else None
-        async with runtime.sessions() as session:
-            page = await list_programs(session, after=after, limit=limit)
-        next_cursor = encode_cursor(page[-1][0].code) if len(page) == limit else None
-        return {"items": [_view(p, r) for p, r in page], "next_cursor": next_cursor}
 
-    @api.post(
-        "/programs",
-        status_code=201,
-        summary="Create a program (rules compiled first)",
-        responses={401: PROBLEM, 403: PROBLEM, 409: PROBLEM, 422: PROBLEM},
-    )
-    async def program_create(
-        principal: Caller, body: SeedProgram, response: Response
-    ) -> dict[str, Any]:
-        async with runtime.sessions() as session, session.begin():
-            revision = await create_program(session, body, principal)
-        runtime.relay.wake()
-        response.headers["ETag"] = _etag(revision)
-        response.headers["Location"] = f"/v1/programs/{body.code}"
-        return _view(body, revision)
 
-    @api.get(
-        "/programs/{code}",
-        summary="One program, with its ETag",
-        responses={401: PROBLEM, 404: PROBLEM},
-    )
-    async def program_get(code: Line, _principal: Caller, response: Response) -> dict[str, Any]:
-        async with runtime.sessions() as session:
-            program, revision = await get_program(session, code)
-        response.headers["ETag"] = _etag(revision)
-        return _view(program, revision)
+@router.post(
+    "/programs/{code}/versions",
+    status_code=201,
+    summary="Add a rule version (number = last + 1)",
+    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 412: PROBLEM, 422: PROBLEM},
+)
+async def program_add_version(
+    code: Line,
+    principal: Caller,
+    body: Annotated[RuleVersion, Body()],
+    response: Response,
+    handle: HandleDep,
+    if_match: IfMatch = None,
+) -> ProgramView:
+    command = AddVersion(code, body, principal, _parse_if_match(if_match))
+    return _answer(cast(Saved, await handle(command)), response)
 
-    @api.put(
-        "/programs/{code}",
-        summary="Replace a program's metadata, append rule versions",
-        responses={
-            401: PROBLEM,
-            403: PROBLEM,
-            404: PROBLEM,
-            412: PROBLEM,
-            422: PROBLEM,
-            428: PROBLEM,
-        },
-    )
-    async def program_replace(
-        code: Line,
-        principal: Caller,
-        body: SeedProgram,
-        response: Response,
-        if_match: Annotated[Line | None, Header()] = None,
-    ) -> dict[str, Any]:
-        async with runtime.sessions() as session, session.begin():
-            revision = await replace_program(
-                session, code, body, principal, if_match=_parse_if_match(if_match)
-            )
-        runtime.relay.wake()
-        response.headers["ETag"] = _etag(revision)
-        return _view(body, revision)
 
-    @api.get(
-        "/programs/{code}/versions",
-        summary="Every rule version, oldest first",
-        responses={401: PROBLEM, 404: PROBLEM},
-    )
-    async def program_versions(code: Line, _principal: Caller) -> dict[str, Any]:
-        async with runtime.sessions() as session:
-            program, _revision = await get_program(session, code)
-        current = program.current_version().version
-        return {
-            "code": code,
-            "current_version": current,
-            "items": [v.model_dump(mode="json") for v in program.versions],
-        }
-
-    @api.post(
-        "/programs/{code}/versions",
-        status_code=201,
-        summary="Add a rule version (number = last + 1)",
-        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 412: PROBLEM, 422: PROBLEM},
-    )
-    async def program_add_version(
-        code: Line,
-        principal: Caller,
-        body: Annotated[RuleVersion, Body()],
-        response: Response,
-        if_match: Annotated[Line | None, Header()] = None,
-    ) -> dict[str, Any]:
-        async with runtime.sessions() as session, session.begin():
-            program, revision = await add_version(
-                session, code, body, principal, if_match=_parse_if_match(if_match)
-            )
-        runtime.relay.wake()
-        response.headers["ETag"] = _etag(revision)
-        return _view(program, revision)
-
-    @api.post(
-        "/programs/{code}/explain",
-        summary="Which criteria pass or fail for one household, with the values used",
-        responses={401: PROBLEM, 404: PROBLEM, 422: PROBLEM},
-    )
-    async def explain(
-        code: Line,
-        principal: Caller,
-        body: Annotated[ExplainRequest, Body(openapi_examples=EXPLAIN_EXAMPLES)],
-    ) -> dict[str, Any]:
-        today = date.today()
-        async with runtime.sessions() as session:
-            program, _revision = await get_program(session, code)
-            version, rule = rule_of(program, body.version)
-            if body.intake_id is not None:
-                context = await intake_context(
-                    session, body.intake_id, today, principal=principal, program=code
-                )
-            else:
-                assert body.context is not None
-                context = body.context.to_cel()
-        evaluation = rule.evaluate(context)
-        return {
+@router.post(
+    "/programs/{code}/explain",
+    summary="Which criteria pass or fail for one household, with the values used",
+    responses={401: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+)
+async def explain(
+    code: Line,
+    principal: Caller,
+    uow: RegistryUoW,
+    body: Annotated[ExplainRequest, Body(openapi_examples=EXPLAIN_EXAMPLES)],
+) -> ExplainView:
+    program = (await _program(uow, code)).program
+    version, rule = rule_of(program, body.version)
+    if body.intake_id is not None:
+        context = await intake_context(
+            uow.intake_facts, body.intake_id, date.today(), principal=principal, program=code
+        )
+    else:
+        assert body.context is not None
+        context = body.context.to_cel()
+    evaluation = rule.evaluate(context).to_dict()
+    return ExplainView.model_validate(
+        {
             "program": code,
             "version": version,
             "serves_region": program.serves_region(context["region"]["village"]),
-            **evaluation.to_dict(),
+            **evaluation,
         }
-
-    @api.post(
-        "/programs/{code}/dry-run",
-        summary="Before publishing a draft rule: whom it would newly include or exclude",
-        responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM},
     )
-    async def dry_run_draft(
-        code: Line,
-        principal: Caller,
-        body: DryRunRequest,
-    ) -> dict[str, Any]:
-        may_manage(principal, code)
-        draft = compile_draft(body.rule)
-        async with runtime.sessions() as session:
-            program, _revision = await get_program(session, code)
-            return await dry_run(
-                session, program, draft, days=body.days, as_of=date.today(), principal=principal
-            )
-
-    return api
 
 
-class ExplainRequest(BaseModel):
-    """Either a household context (CONTEXT.md) or the id of a recent intake."""
-
-    context: EvaluationContext | None = None
-    intake_id: UUID | None = None
-    version: StrictInt | None = Field(default=None, description="default: the version in effect")
-
-    @model_validator(mode="after")
-    def _one_of(self) -> ExplainRequest:
-        if (self.context is None) == (self.intake_id is None):
-            raise ValueError("send exactly one of 'context' or 'intake_id'")
-        return self
-
-
-class DryRunRequest(BaseModel):
-    rule: Rule = Field(description="the draft rule tree (all_of / any_of / at_least)")
-    days: StrictInt = Field(default=90, ge=1, le=366, description="how far back to look")
+@router.post(
+    "/programs/{code}/dry-run",
+    summary="Before publishing a draft rule: whom it would newly include or exclude",
+    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+)
+async def dry_run_draft(
+    code: Line, principal: Caller, uow: RegistryUoW, body: DryRunRequest
+) -> DryRunView:
+    may_manage(principal, code)
+    draft = compile_draft(body.rule)
+    program = (await _program(uow, code)).program
+    result = await dry_run(
+        uow.intake_facts, program, draft, days=body.days, as_of=date.today(), principal=principal
+    )
+    return DryRunView.model_validate(result, from_attributes=True)
 
 
 EXPLAIN_EXAMPLES = {

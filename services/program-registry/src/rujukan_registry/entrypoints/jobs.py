@@ -7,23 +7,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rujukan_platform.logging import get_logger
-from rujukan_platform.runtime import Runtime
-from rujukan_registry.service_layer.catalogue import publish_due_versions
-from rujukan_registry.service_layer.evaluation import forget_old_intakes
+from rujukan_platform.runtime import Job, Runtime
+from rujukan_registry.domain.commands import ForgetOldIntakes, PublishDueVersions
 
 log = get_logger(__name__)
 
 
-def effective_dates(runtime: Runtime[Any], every_seconds: float = 60.0):  # type: ignore[no-untyped-def]
+def effective_dates(runtime: Runtime[Any], every_seconds: float = 60.0) -> Job:
     async def publish_effective_versions(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 now = datetime.now(UTC)
-                async with runtime.sessions() as session, session.begin():
-                    switched = await publish_due_versions(session, now.date())
-                    forgotten = await forget_old_intakes(session, now)
+                switched = await runtime.handle(PublishDueVersions(now.date()))
+                forgotten = await runtime.handle(ForgetOldIntakes(now))
                 if switched:
-                    runtime.relay.wake()
                     log.info("versions took effect", programs=switched)
                 if forgotten:
                     log.info("old intake facts forgotten", rows=forgotten)

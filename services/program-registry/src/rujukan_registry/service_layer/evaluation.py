@@ -1,4 +1,5 @@
-"""Explain a program's decision for one household, and dry-run a draft rule on recent intakes.
+"""Explain a program's decision for one household, and dry-run a draft rule on recent intakes
+(queries: they change nothing).
 
 The registry keeps the facts of recent intakes (``intake_facts``, from ``intake.submitted``;
 no personal data) so a rule author sees, before publishing, who a draft would newly include or
@@ -7,46 +8,34 @@ exclude compared with the version in effect.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_eligibility.catalogue import SeedProgram
 from rujukan_eligibility.intake import context_from_intake
 from rujukan_eligibility.rules import CompiledRule, PreparedContext, RuleError, compile_rule
 from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.problems import Problem, invalid_rule
-from rujukan_registry.adapters.tables import intake_facts
-
-RETENTION = timedelta(days=180)
+from rujukan_registry.adapters.repository import IntakeFactsRepository
 
 
-async def remember_intake(session: AsyncSession, intake: IntakeSubmittedV1) -> None:
-    await session.execute(
-        insert(intake_facts)
-        .values(
-            intake_id=intake.intake_id,
-            village_code=intake.village_code,
-            submitted_at=intake.submitted_at,
-            event=intake.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing()
-    )
+@dataclass(frozen=True, slots=True)
+class DryRunResult:
+    """Whom a draft rule would newly include or exclude among recent intakes."""
 
-
-async def forget_old_intakes(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(
-        delete(intake_facts)
-        .where(intake_facts.c.submitted_at < now - RETENTION)
-        .returning(intake_facts.c.intake_id)
-    )
-    return len(result.all())
+    program: str
+    compared_with_version: int
+    window_days: int
+    intakes_evaluated: int
+    eligible_now: int
+    eligible_with_draft: int
+    newly_included: int
+    newly_excluded: int
+    sample_newly_included: list[str]
+    sample_newly_excluded: list[str]
 
 
 def rule_of(program: SeedProgram, version: int | None) -> tuple[int, CompiledRule]:
@@ -63,23 +52,22 @@ def rule_of(program: SeedProgram, version: int | None) -> tuple[int, CompiledRul
 
 
 async def intake_context(
-    session: AsyncSession, intake_id: UUID, as_of: date, *, principal: Principal, program: str
+    facts: IntakeFactsRepository,
+    intake_id: UUID,
+    as_of: date,
+    *,
+    principal: Principal,
+    program: str,
 ) -> dict[str, Any]:
     """A stored intake's context for explaining ``program``, if the caller may see the intake
     (its region; an agency, only for its own program): else it does not exist for them."""
-    row = (
-        await session.execute(
-            select(intake_facts.c.village_code, intake_facts.c.event).where(
-                intake_facts.c.intake_id == intake_id
-            )
-        )
-    ).first()
-    if row is None or not principal.may_see(row.village_code, program):
+    stored = await facts.get(intake_id)
+    if stored is None or not principal.may_see(stored.village_code, program):
         raise not_found(
             f"intake {intake_id} (registri hanya menyimpan intake terbaru / "
             "the registry keeps recent intakes only)"
         )
-    return context_from_intake(IntakeSubmittedV1.model_validate(row.event), as_of)
+    return context_from_intake(stored.intake, as_of)
 
 
 def compile_draft(rule: Any) -> CompiledRule:
@@ -90,7 +78,7 @@ def compile_draft(rule: Any) -> CompiledRule:
 
 
 async def dry_run(
-    session: AsyncSession,
+    facts: IntakeFactsRepository,
     program: SeedProgram,
     draft: CompiledRule,
     *,
@@ -98,7 +86,7 @@ async def dry_run(
     as_of: date,
     principal: Principal,
     sample: int = 20,
-) -> dict[str, Any]:
+) -> DryRunResult:
     """Compare the draft with the version in effect over the intakes of the last ``days`` that
     the caller may see (a village program's officer: their villages)."""
     current_version, current = rule_of(program, None)
@@ -106,18 +94,12 @@ async def dry_run(
     evaluated = eligible_now = eligible_draft = newly_included = newly_excluded = 0
     included: list[str] = []
     excluded: list[str] = []
-    result = await session.stream(
-        select(intake_facts.c.intake_id, intake_facts.c.village_code, intake_facts.c.event)
-        .where(intake_facts.c.submitted_at >= since)
-        .order_by(intake_facts.c.submitted_at)
-    )
-    async for row in result:
+    async for row in facts.since(since):
         if not program.serves_region(row.village_code) or not principal.may_see(
             row.village_code, program.code
         ):
             continue
-        intake = IntakeSubmittedV1.model_validate(row.event)
-        ctx = PreparedContext(context_from_intake(intake, as_of))
+        ctx = PreparedContext(context_from_intake(row.intake, as_of))
         before, after = current.check(ctx), draft.check(ctx)
         evaluated += 1
         eligible_now += before
@@ -130,15 +112,15 @@ async def dry_run(
             newly_excluded += 1
             if len(excluded) < sample:
                 excluded.append(str(row.intake_id))
-    return {
-        "program": program.code,
-        "compared_with_version": current_version,
-        "window_days": days,
-        "intakes_evaluated": evaluated,
-        "eligible_now": eligible_now,
-        "eligible_with_draft": eligible_draft,
-        "newly_included": newly_included,
-        "newly_excluded": newly_excluded,
-        "sample_newly_included": included,
-        "sample_newly_excluded": excluded,
-    }
+    return DryRunResult(
+        program=program.code,
+        compared_with_version=current_version,
+        window_days=days,
+        intakes_evaluated=evaluated,
+        eligible_now=eligible_now,
+        eligible_with_draft=eligible_draft,
+        newly_included=newly_included,
+        newly_excluded=newly_excluded,
+        sample_newly_included=included,
+        sample_newly_excluded=excluded,
+    )
