@@ -125,6 +125,8 @@ def checkout(rev: str) -> Iterator[tuple[Path, str]]:
     finally:
         git("worktree", "remove", "--force", str(path))
         git("worktree", "prune")
+        with contextlib.suppress(OSError):  # only when empty: another run's checkout stays
+            CHECKOUTS.rmdir()
 
 
 @dataclass(frozen=True)
