@@ -8,6 +8,7 @@ from rujukan_platform.runtime import ServiceDefinition
 from rujukan_router.adapters.tables import metadata
 from rujukan_router.entrypoints import api
 from rujukan_router.entrypoints.consumers import RouterState, state
+from rujukan_router.service_layer.handlers import handlers
 from rujukan_router.settings import RouterSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -21,7 +22,7 @@ definition: ServiceDefinition[RouterState] = ServiceDefinition(
     migrations=MIGRATIONS,
     routers=[api.router],
     dependencies=RouterState,
-    handlers=lambda rt: rt.deps.handlers(),
+    handlers=lambda rt: handlers(rt.deps.catalogue, rt.deps.view.ready),
     consumers=lambda rt: rt.deps.consumers(),
     background=lambda rt: [rt.deps.run_view, rt.deps.run_timers, rt.deps.run_replays],
 )

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
 
 from aiokafka.admin import NewTopic
 
@@ -21,31 +19,20 @@ from rujukan_contracts.topics import (
     INTAKE_SUBMITTED,
     PROGRAM_OUTCOMES_PATTERN,
     PROGRAMS_CATALOG,
-    agency_principal,
     outcomes_topic,
-    program_of_outcomes,
     program_topic,
     topic,
 )
-from rujukan_platform.consumer import ConsumerSpec, InvalidMessage
-from rujukan_platform.handlers import Handlers, Published, Received
+from rujukan_platform.consumer import ConsumerSpec
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.logging import get_logger
-from rujukan_platform.outbox import OutboxRecord
-from rujukan_platform.problems import Problem
 from rujukan_platform.runtime import Runtime
-from rujukan_platform.uow import UnitOfWork
 from rujukan_platform.view import CompactedTopicView
 from rujukan_router import metrics
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.domain.lifecycle import TransitionRefused
 from rujukan_router.service_layer.decisions import RuleBook
-from rujukan_router.service_layer.outcomes import apply_outcome
-from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound
 from rujukan_router.service_layer.replay import CatalogueCache, work
 from rujukan_router.service_layer.routing import (
-    record_delivery,
-    route_intakes,
     upsert_catalogue_row,
 )
 from rujukan_router.service_layer.timers import fire_due_timers
@@ -97,78 +84,6 @@ class RouterState:
         specs.append(NewTopic(topic(names[1]).dlq_name(names[1]), 1, 1))
         await create_topics(self.runtime.settings.kafka_bootstrap, specs)
         self._known_topics.update(names)
-
-    async def on_intakes(
-        self, items: Sequence[Received[IntakeSubmittedV1]], uow: UnitOfWork
-    ) -> None:
-        """A batch of intakes, routed in set-based statements (see route_intakes)."""
-        await self.view.ready.wait()  # never decide with a half-loaded catalogue
-        await route_intakes(
-            uow.session,
-            [(item.message, item.envelope.traceparent) for item in items],
-            self.catalogue,
-            received=[item.envelope.value for item in items],
-        )
-
-    async def on_intake(self, event: IntakeSubmittedV1, uow: UnitOfWork) -> None:
-        assert uow.cause is not None
-        await self.on_intakes([Received(event, uow.cause)], uow)
-
-    async def on_published(self, message: Published, uow: UnitOfWork) -> None:
-        """Kafka acknowledged these rows: referrals it carried become 'delivered'."""
-        for e in await record_delivery(uow.session, message.events):
-            record: OutboxRecord = (
-                UUID(e.id),
-                "referral",
-                e.aggregateid,
-                e.type,
-                e.payload,
-                e.topic,
-                e.traceparent,
-                e.created_at,
-            )
-            uow.add_records([record])
-
-    def handlers(self) -> Handlers[UnitOfWork]:
-        return (
-            Handlers[UnitOfWork]()
-            .on(IntakeSubmittedV1, self.on_intake, many=self.on_intakes)
-            .on(ReferralOutcomeV1, self.on_outcome)
-            .on(Published, self.on_published)
-        )
-
-    async def on_outcome(self, event: ReferralOutcomeV1, uow: UnitOfWork) -> None:
-        """An agency's report from Kafka. Only the program's owner agency may write its outcome
-        topic (a broker ACL on its own principal), so the topic says who reported: a report
-        naming another program, or on another program's referral, is refused (to the DLQ).
-        Records carry no credentials."""
-        cause = uow.cause
-        assert cause is not None
-        program = program_of_outcomes(cause.topic)
-        if program is None:
-            raise InvalidMessage(f"outcome refused: {cause.topic} is no program's topic")
-        if event.program_code != program:
-            raise InvalidMessage(
-                f"outcome refused: {program}'s topic carries a report on {event.program_code}"
-            )
-        try:
-            await apply_outcome(
-                uow.session,
-                referral_id=event.referral_id,
-                program_code=event.program_code,
-                outcome=event.outcome,
-                reason=event.reason_code,
-                note=event.note,
-                actor=agency_principal(program),
-                idempotency_key=str(cause.meta.id),
-                at=event.reported_at,
-                catalogue=self.catalogue,
-                traceparent=cause.traceparent,
-            )
-        except (TransitionRefused, ReferralNotFound, ProgramMismatch) as exc:
-            raise InvalidMessage(f"outcome refused: {exc}") from exc
-        except Problem as exc:  # an event id reused for another report: it will not pass
-            raise InvalidMessage(f"outcome refused: {exc.detail}") from exc
 
     def consumers(self) -> list[ConsumerSpec]:
         return [
