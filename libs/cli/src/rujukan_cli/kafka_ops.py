@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta
-from rujukan_platform.kafka import security_options
+from rujukan_platform.kafka import security_options, topic_partitions
 
 
 def decode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
@@ -39,22 +39,6 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
     if dlq:
         out["dead_letter"] = dlq
     return out
-
-
-async def topic_partitions(bootstrap: str, topics: list[str] | None = None) -> dict[str, list[int]]:
-    """Each existing topic's partition numbers, of ``topics`` or of every topic this principal
-    may describe (``None``): one metadata request of aiokafka's public admin client."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_options())
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    return {
-        t["topic"]: sorted(p["partition"] for p in t["partitions"])
-        for t in described
-        if t["error_code"] == 0 and t["partitions"]
-    }
 
 
 async def partitions(bootstrap: str, topic: str) -> list[TopicPartition]:

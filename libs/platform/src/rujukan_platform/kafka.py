@@ -144,6 +144,22 @@ def topic_specs(topics: Iterable[Topic] | None = None) -> list[NewTopic]:
     return specs
 
 
+async def topic_partitions(bootstrap: str, topics: list[str] | None = None) -> dict[str, list[int]]:
+    """Each existing topic's partition numbers, of ``topics`` or of every topic this principal
+    may describe (``None``): one metadata request of aiokafka's public admin client."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_options())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return {
+        t["topic"]: sorted(p["partition"] for p in t["partitions"])
+        for t in described
+        if t["error_code"] == 0 and t["partitions"]
+    }
+
+
 async def create_topics(bootstrap: str, specs: list[NewTopic]) -> list[str]:
     """Create the topics that do not exist yet; returns the names created.
 

@@ -35,7 +35,7 @@ from aiokafka.structs import ConsumerRecord
 from rujukan_platform.access import EVERYONE, Rule, Sees, allow
 from rujukan_platform.auth import Principal, Role, issue_token
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
-from rujukan_platform.kafka import make_consumer, security_options
+from rujukan_platform.kafka import make_consumer, security_options, topic_partitions
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.settings import ServiceSettings
 
@@ -226,8 +226,7 @@ async def tail(servers: Servers, topic: str) -> AsyncIterator[TopicTail]:
     try:
         deadline = time.monotonic() + 15  # a freshly created topic takes a moment to appear
         while True:
-            cluster = await consumer._client.fetch_all_metadata()
-            numbers = cluster.partitions_for_topic(topic) or set()
+            numbers = (await topic_partitions(servers.kafka_bootstrap, [topic])).get(topic, [])
             if numbers or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)

@@ -16,7 +16,7 @@ from rujukan_contracts.envelope import EnvelopeError, EventMeta
 from rujukan_contracts.events import Event, event_model
 from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.heap import tune_collector
-from rujukan_platform.kafka import security_options
+from rujukan_platform.kafka import security_options, topic_partitions
 from rujukan_platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -49,12 +49,12 @@ class CompactedTopicView:
         self._consumer = self._new_consumer()
         await self._consumer.start()
         try:
-            partitions = self._consumer.partitions_for_topic(self._topic)
-            while not partitions:
+            partitions = (await topic_partitions(self._bootstrap, [self._topic])).get(self._topic)
+            while not partitions:  # the topic is not made yet: wait for it
                 await asyncio.sleep(0.5)
-                await self._consumer._client.force_metadata_update()
-                partitions = self._consumer.partitions_for_topic(self._topic)
-            tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+                found = await topic_partitions(self._bootstrap, [self._topic])
+                partitions = found.get(self._topic)
+            tps = [TopicPartition(self._topic, p) for p in partitions]
             self._consumer.assign(tps)
             await self._consumer.seek_to_beginning(*tps)
             end = await self._consumer.end_offsets(tps)
