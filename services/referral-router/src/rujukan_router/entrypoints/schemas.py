@@ -1,0 +1,227 @@
+"""What the router's routes take and answer: the OpenAPI schemas.
+
+Answers are validated from the views' named rows as they are (``from_attributes``): a field
+here is a field of a row in ``adapters/views.py``. Output fields are plain types: what was
+stored is shown, never refused on its way out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from rujukan_contracts.events import (
+    Need,
+    OutcomeKind,
+    PriorityLane,
+    ReasonCode,
+    ReferralStatus,
+    RegistryFacts,
+)
+from rujukan_contracts.text import Line, Text, Timestamp
+from rujukan_eligibility.rules import Rule
+
+# -- asked ---------------------------------------------------------------------------------------
+
+
+class OutcomeIn(BaseModel):
+    """An agency's report on a referral (the whole body is the Idempotency-Key's fingerprint)."""
+
+    outcome: OutcomeKind
+    reason_code: ReasonCode | None = Field(default=None, description="required when rejected")
+    note: Text | None = Field(default=None, max_length=2000)
+
+
+OUTCOME_EXAMPLES = {
+    "accepted": {
+        "summary": "The agency accepts the referral",
+        "value": {"outcome": "accepted", "note": "Kartu KIS sedang diproses"},
+    },
+    "rejected": {
+        "summary": "The agency rejects it, with a reason",
+        "value": {
+            "outcome": "rejected",
+            "reason_code": "lack_of_capacity",
+            "note": "Kuota bulan ini penuh",
+        },
+    },
+}
+
+
+class RegistryUpdate(BaseModel):
+    """Refreshed registry facts for one household (e.g. after a DTSEN decile update)."""
+
+    household_id: UUID
+    found: StrictBool = True
+    decile: StrictInt | None = Field(default=None, ge=1, le=10)
+    enrolments: list[Line] = Field(default_factory=list)
+    has_kks: StrictBool = False
+
+    def facts(self, at: datetime) -> RegistryFacts:
+        return RegistryFacts(
+            found=self.found,
+            decile=self.decile,
+            enrolments=self.enrolments,
+            has_kks=self.has_kks,
+            source="replay",
+            checked_at=at,
+        )
+
+
+def registry_facts(updates: list[RegistryUpdate], at: datetime) -> dict[UUID, RegistryFacts]:
+    """The facts of each household, as a replay evaluates it (the last update of one wins)."""
+    return {u.household_id: u.facts(at) for u in updates}
+
+
+class ReplayRequest(BaseModel):
+    programs: list[Line] | None = Field(default=None, description="default: every program")
+    rule: Rule | None = Field(
+        default=None, description="what-if: a draft rule for the one program named (dry run)"
+    )
+    registry_updates: list[RegistryUpdate] = Field(default_factory=list, max_length=10_000)
+    since: Timestamp | None = Field(default=None, description="intakes submitted since")
+    apply: StrictBool = Field(
+        default=False, description="false: report only; true: refer the gains"
+    )
+    start: StrictBool = Field(
+        default=True, description="false: a draft, to add registry updates to before starting"
+    )
+
+
+# -- answered ------------------------------------------------------------------------------------
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class CriterionView(_Read):
+    """One criterion of a rule with its result and the household's values it read."""
+
+    model_config = ConfigDict(from_attributes=True, extra="allow")
+
+    kind: Literal["criterion"]
+    name: str
+    label: str
+    cel: str
+    passed: bool
+    values: dict[str, Any] = Field(description="the values the criterion read")
+    error: str | None
+
+
+class ReferralDecisionView(_Read):
+    """The decision a referral was made on, as the agency received it."""
+
+    program_code: str
+    program_version: int
+    eligible: bool
+    criteria: list[CriterionView]
+    evaluated_at: datetime
+
+
+class ReferralView(_Read):
+    referral_id: UUID
+    intake_id: UUID
+    household_id: UUID
+    program_code: str
+    program_version: int
+    kind: Literal["need", "complaint"]
+    status: ReferralStatus
+    reason_code: ReasonCode | None
+    village_code: str
+    needs: list[Need]
+    priority_lanes: list[PriorityLane]
+    rank: int
+    decision: ReferralDecisionView | None
+    due_at: datetime | None = Field(description="the current step's deadline")
+    escalation_level: int
+    queued: bool
+    rerouted_from: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReferralPage(BaseModel):
+    items: list[ReferralView]
+    next_cursor: str | None = Field(description="the next page's cursor; null on the last page")
+
+
+class StatusChangeView(_Read):
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    reason_code: ReasonCode | None
+    note: str | None
+    actor: str
+    at: datetime
+
+
+class TraceView(BaseModel):
+    referral_id: UUID
+    events: list[StatusChangeView]
+
+
+class ProgramVerdictView(_Read):
+    program_code: str
+    program_version: int
+    eligible: bool
+    skipped: str | None = Field(description="why the program was not evaluated or not referred")
+    rank: int
+    criteria: list[CriterionView]
+    explanation: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,  # shown only when there is one
+        description="why there are no criteria: the program version's rule is not known here",
+    )
+
+
+class DecisionView(_Read):
+    decision_id: UUID
+    intake_id: UUID
+    cause: str = Field(description="routing, reroute, replay (or referral: from before 0003)")
+    evaluated_at: datetime
+    facts: dict[str, Any] = Field(description="the facts every rule read")
+    programs: list[ProgramVerdictView]
+
+
+class IntakeDecisions(BaseModel):
+    intake_id: UUID
+    decisions: list[DecisionView]
+
+
+class ReplayReportView(BaseModel):
+    intakes_evaluated: int
+    gains: dict[str, int] = Field(description="households that became eligible, per program")
+    losses: dict[str, int] = Field(description="households no longer eligible, per program")
+    sample_gains: list[dict[str, str]]
+    sample_losses: list[dict[str, str]]
+    referrals_created: int
+    applied: bool
+
+
+class ReplayView(_Read):
+    replay_id: UUID
+    status: Literal["draft", "pending", "running", "done", "failed", "cancelled"]
+    apply: bool
+    programs: list[str] | None
+    what_if: bool
+    since: datetime | None
+    requested_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    households_evaluated: int
+    households_per_second: int | None
+    report: ReplayReportView
+    error: str | None
+
+
+class ReplayList(BaseModel):
+    items: list[ReplayView]
+
+
+class RegistryUpdatesAdded(BaseModel):
+    replay_id: UUID
+    added: int
