@@ -6,9 +6,10 @@
 
 Standard library only. Every panel is built by the same helpers, so units, legends, datasource
 and layout stay consistent. Metric names are those of libs/platform/src/rujukan_platform/metrics.py
-plus the `service` label that Prometheus adds per target (deploy/prometheus/targets/). Panels
-that need a metric no service exports yet name it in FUTURE_METRICS and say so in their
-description ("Needs future metric: ..."); deploy/ops-check.sh accepts no data only from those.
+plus the `service` label that Prometheus adds per target (deploy/prometheus/targets/). Every
+metric a panel reads is exported today; a panel added before its metric names it in
+FUTURE_METRICS (empty now) and says so in its description ("Needs future metric: ..."), and
+deploy/ops-check.sh accepts no data only from those.
 """
 
 from __future__ import annotations
@@ -453,7 +454,7 @@ def programs() -> Board:
         unit="short",
         w=12,
     )
-    b.row("Lifecycle per program (router metrics to come)")
+    b.row("Lifecycle per program")
     b.ts(
         "Referrals by status per program (per hour)",
         [
@@ -545,7 +546,7 @@ def regions() -> Board:
         unit="short",
         w=12,
     )
-    b.row("By province (metrics to come)")
+    b.row("By province")
     b.ts(
         "Intakes per province (per hour)",
         [
