@@ -1,0 +1,151 @@
+"""Database plumbing and the weather-or-poison verdict against the real PostgreSQL: COPY inside
+the caller's transaction, JSON written by the platform's serialiser, and real server errors told
+apart (a deadlock or a timeout passes; a duplicate does not) and described without their data."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, Text, select, text
+from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rujukan_platform.db import copy_records, make_engine, make_sessions, new_metadata, ping
+from rujukan_platform.failures import describe, is_transient, root_cause, sqlstate
+from rujukan_platform.testing import Servers, free_port
+
+NIK = "3304011203840001"
+
+metadata = MetaData()
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("nik", Text, unique=True),
+    Column("facts", JSON),
+)
+
+
+@pytest.fixture
+async def engine(servers: Servers, fresh_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"{servers.pg_url}/{fresh_database}", pool_size=2)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        await conn.run_sync(new_metadata().create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.mark.integration
+async def test_copy_belongs_to_the_callers_transaction_even_as_its_first_statement(
+    engine: AsyncEngine,
+) -> None:
+    sessions = make_sessions(engine)
+    rows = [(n, f"33040112038400{n:02d}", None) for n in range(3)]
+    async with sessions() as session:
+        transaction = await session.begin()
+        await copy_records(session, "members", ["id", "nik", "facts"], rows)
+        await transaction.rollback()  # a later step of the same change failed
+    async with sessions() as session:
+        assert await session.scalar(text("SELECT count(*) FROM members")) == 0
+    async with sessions() as session, session.begin():
+        await copy_records(session, "members", ["id", "nik"], iter([(1, "a"), (2, "b")]))
+        await copy_records(session, "members", ["id", "nik"], [])  # nothing: no statement
+    async with sessions() as session:
+        found = (await session.execute(text("SELECT id, nik FROM members ORDER BY id"))).all()
+    assert [tuple(r) for r in found] == [(1, "a"), (2, "b")]
+
+
+@pytest.mark.integration
+async def test_json_columns_take_times_and_ids_as_the_platform_writes_them(
+    engine: AsyncEngine,
+) -> None:
+    at, some_id = datetime(2024, 5, 1, 7, 30, tzinfo=UTC), uuid.uuid4()
+    async with engine.begin() as conn:
+        await conn.execute(members.insert().values(id=1, facts={"at": at, "id": some_id}))
+        stored = (await conn.execute(select(members.c.facts))).scalar_one()
+        as_text = (await conn.execute(text("SELECT facts::text FROM members"))).scalar_one()
+    assert stored == {"at": "2024-05-01T07:30:00+00:00", "id": str(some_id)}
+    assert " " not in as_text  # compact, as orjson writes it
+
+
+@pytest.mark.integration
+async def test_a_duplicate_is_poison_described_without_the_values_it_quotes(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(members.insert().values(id=1, nik=NIK))
+    with pytest.raises(IntegrityError) as raised:
+        async with engine.begin() as conn:
+            await conn.execute(members.insert().values(id=2, nik=NIK))
+    error = raised.value
+    assert not is_transient(error)
+    assert sqlstate(error) == "23505"
+    assert isinstance(root_cause(error), asyncpg.UniqueViolationError)
+    assert describe(error) == (
+        'UniqueViolationError: duplicate key value violates unique constraint "members_nik_key"'
+        " (SQLSTATE 23505)"
+    )
+    assert NIK not in describe(error) and NIK in str(error)  # SQLAlchemy's text quotes it
+
+
+@pytest.mark.integration
+async def test_a_statement_that_runs_out_of_time_is_weather(engine: AsyncEngine) -> None:
+    with pytest.raises(DBAPIError) as raised:
+        async with engine.connect() as conn:
+            await conn.execute(text("SET statement_timeout = '50ms'"))
+            await conn.execute(text("SELECT pg_sleep(5)"))
+    assert sqlstate(raised.value) == "57014" and is_transient(raised.value)
+    assert describe(raised.value).startswith("QueryCanceledError: canceling statement")
+
+
+@pytest.mark.integration
+async def test_the_loser_of_a_real_deadlock_may_simply_try_again(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(members.insert(), [{"id": 1}, {"id": 2}])
+    both_locked_one = asyncio.Barrier(2)
+
+    async def lock(first: int, second: int) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT 1 FROM members WHERE id = :i FOR UPDATE"), {"i": first})
+            await both_locked_one.wait()
+            await conn.execute(
+                text("SELECT 1 FROM members WHERE id = :i FOR UPDATE"), {"i": second}
+            )
+
+    results = await asyncio.gather(lock(1, 2), lock(2, 1), return_exceptions=True)
+    (lost,) = [r for r in results if isinstance(r, BaseException)]
+    assert sqlstate(lost) == "40P01" and is_transient(lost)
+    await asyncio.wait_for(_retry_alone(engine), 10)
+
+
+async def _retry_alone(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT 1 FROM members WHERE id IN (1, 2) FOR UPDATE"))
+
+
+@pytest.mark.integration
+async def test_a_database_nobody_listens_on_is_weather(servers: Servers) -> None:
+    nowhere = make_engine(f"postgresql+asyncpg://rujukan:rujukan@127.0.0.1:{free_port()}/x")
+    try:
+        with pytest.raises(Exception) as raised:
+            await ping(nowhere)
+        assert is_transient(raised.value)
+        assert describe(raised.value).startswith("ConnectionRefusedError")
+    finally:
+        await nowhere.dispose()
+
+
+def test_failures_with_no_server_behind_them() -> None:
+    # a wrapper without SQLSTATE: the driver's own exception decides
+    assert is_transient(DBAPIError("SELECT 1", {}, ConnectionResetError()))
+    assert not is_transient(DBAPIError("SELECT 1", {}, KeyError("bug")))
+    assert describe(KeyError()) == "KeyError"
+    long = describe(ValueError("line one\n\n  line two " + "x" * 600))
+    assert long.startswith("ValueError: line one line two x") and len(long) == 512
