@@ -42,6 +42,7 @@ from rujukan_notifications.bootstrap import definition, state
 from rujukan_notifications.domain.channels import Channel
 from rujukan_notifications.entrypoints.consumers import NotificationState
 from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
+from rujukan_notifications.service_layer.unit_of_work import units_of
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import create_topics
@@ -192,7 +193,7 @@ class NotificationsHarness:
     ) -> Dispatcher:
         """E-mail to ``smtp_port``, the inbox, and ``channels``; no quiet hours unless given."""
         return Dispatcher(
-            sessions=self.runtime.sessions,
+            unit_of_work=units_of(self.runtime),
             channels={
                 "email": EmailChannel(host="127.0.0.1", port=smtp_port, sender=SENDER, timeout=5.0),
                 "inbox": InboxChannel(self.runtime.sessions),
@@ -200,7 +201,6 @@ class NotificationsHarness:
             },
             policy=DeliveryPolicy(max_attempts=max_attempts, **policy),
             poll_seconds=0.05,
-            on_staged=lambda: None,
             sealer=self.sealer,
             clock=clock or (lambda: datetime.now(UTC)),
         )

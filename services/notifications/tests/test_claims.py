@@ -29,6 +29,7 @@ from rujukan_notifications.service_layer.deliveries import (
     remember_contact,
 )
 from rujukan_notifications.service_layer.dispatch import Dispatcher
+from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from rujukan_notifications.settings import GenericGatewaySettings, TwilioSettings
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.testing import TcpProxy
@@ -424,7 +425,7 @@ async def test_a_result_waits_out_a_database_restart_instead_of_being_taken_over
         inbox = CutsTheDatabase(proxy, after=2.0)
         async with running_smtp(inbox) as smtp:
             dispatcher = notifications.dispatcher(smtp_port=smtp.port, concurrency=1)
-            dispatcher._sessions = make_sessions(engine)
+            dispatcher.unit_of_work = lambda: NotificationsUnitOfWork(make_sessions(engine))
             assert await drive(dispatcher) == 3
     finally:
         await engine.dispose()

@@ -9,6 +9,7 @@ from rujukan_notifications.adapters.tables import metadata
 from rujukan_notifications.domain.messages import load_templates
 from rujukan_notifications.entrypoints import alerts, api
 from rujukan_notifications.entrypoints.consumers import NotificationState
+from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.runtime import Runtime, ServiceDefinition
 
@@ -27,6 +28,7 @@ definition: ServiceDefinition[NotificationState] = ServiceDefinition(
     metadata=metadata,
     migrations=MIGRATIONS,
     routers=[api.router, alerts.router],
+    unit_of_work=NotificationsUnitOfWork,
     dependencies=NotificationState,
     handlers=lambda rt: rt.deps.handlers(),
     consumers=lambda rt: rt.deps.consumers(),

@@ -5,9 +5,10 @@ household's row does not open."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
+from rujukan_notifications.adapters.repository import SealedContact
 from rujukan_platform.resealing import SealedColumn
 from rujukan_platform.sealing import Sealer, context
 
@@ -30,9 +31,9 @@ def seal_contact(
     return sealer.seal(value, context=contact_context(field, household_id))
 
 
-def open_contact(sealer: Sealer, field: ContactField, row: Any) -> str | None:
-    """A ``contacts`` row's e-mail or phone in the clear (``None`` if it has none)."""
-    value = getattr(row, field)
+def open_contact(sealer: Sealer, field: ContactField, contact: SealedContact) -> str | None:
+    """A stored contact's e-mail or phone in the clear (``None`` if it has none)."""
+    value = contact.email if field == "email" else contact.phone
     if value is None:
         return None
-    return sealer.open(value, context=contact_context(field, row.household_id))
+    return sealer.open(value, context=contact_context(field, contact.household_id))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rujukan_notifications.adapters.tables import inbox_messages
+from rujukan_notifications.adapters.repository import InboxRepository
 from rujukan_notifications.domain.channels import DeliveryFailed
 from rujukan_notifications.domain.messages import Message
 
@@ -24,13 +23,9 @@ class InboxChannel:
         if message.delivery_id is None:
             raise DeliveryFailed("an inbox message needs its delivery id", retryable=False)
         async with self._sessions() as session, session.begin():
-            await session.execute(
-                insert(inbox_messages)
-                .values(
-                    id=message.delivery_id,
-                    recipient=recipient,
-                    subject=message.subject,
-                    body=message.body,
-                )
-                .on_conflict_do_nothing(index_elements=["id"])
+            await InboxRepository(session).deliver(
+                message.delivery_id,
+                recipient=recipient,
+                subject=message.subject,
+                body=message.body,
             )

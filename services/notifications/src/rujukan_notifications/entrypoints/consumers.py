@@ -24,6 +24,7 @@ from rujukan_notifications.service_layer.deliveries import (
     remember_contact,
 )
 from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
+from rujukan_notifications.service_layer.unit_of_work import units_of
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.consumer import ConsumerSpec
 from rujukan_platform.handlers import Handlers
@@ -72,11 +73,10 @@ class NotificationState:
             agency_programs=frozenset(settings.agency_webhooks),
         )
         self.dispatcher = Dispatcher(
-            sessions=runtime.sessions,
+            unit_of_work=units_of(runtime),
             channels=self.channels,
             policy=delivery_policy(settings),
             poll_seconds=settings.dispatch_poll_seconds,
-            on_staged=runtime.relay.wake,
             sealer=settings.sealer,
         )
 

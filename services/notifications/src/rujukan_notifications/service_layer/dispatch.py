@@ -1,5 +1,8 @@
 """Sending due deliveries: claim, send, record — no transaction or row lock across a send.
 
+Each step below is a unit of work of its own (``NotificationsUnitOfWork``; the SQL is the
+``DeliveryRepository``'s), committed before the next send begins:
+
 1. **Claim.** One short transaction, committed before any provider is called: up to ``batch``
    due rows become ``sending`` with a lease (``lease_until``) in this dispatcher's name
    (``claimed_by``), chosen with ``FOR UPDATE SKIP LOCKED`` so two dispatchers never claim one
@@ -48,27 +51,26 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rujukan_contracts.events import NotificationDispatchedV1
 from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
 from rujukan_notifications import metrics
 from rujukan_notifications.adapters.contacts import open_contact
-from rujukan_notifications.adapters.tables import contacts, deliveries, delivery_attempts, outbox
+from rujukan_notifications.adapters.repository import Attempt, Claim, Claimed, SealedContact
 from rujukan_notifications.domain.audience import mask_recipient
 from rujukan_notifications.domain.channels import PHONE_CHANNELS, Channel, DeliveryFailed
+from rujukan_notifications.domain.deliveries import Outcome, is_final
 from rujukan_notifications.domain.messages import Message, render, webhook_payload
 from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours, backoff
+from rujukan_notifications.service_layer.unit_of_work import UnitsOfWork
 from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.logging import get_logger, mask
-from rujukan_platform.outbox import stage
 from rujukan_platform.sealing import Sealer, SealError
 
 log = get_logger(__name__)
@@ -102,7 +104,7 @@ class DeliveryPolicy:
 class _Step:
     """What one dispatch step decided, recorded as one ``delivery_attempts`` row."""
 
-    outcome: str
+    outcome: Outcome
     attempts: int
     detail: str | None = None
     provider: str | None = None
@@ -128,7 +130,7 @@ class _Known:
     SMS/WhatsApp each household got in the rate window (sends of this batch added as they are
     decided)."""
 
-    contacts: dict[UUID, Any]
+    contacts: dict[UUID, SealedContact]
     phone_sends: defaultdict[UUID, list[datetime]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -143,21 +145,20 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
+        unit_of_work: UnitsOfWork,
         channels: Mapping[str, Channel],
         policy: DeliveryPolicy,
         poll_seconds: float,
-        on_staged: Callable[[], None],
         sealer: Sealer,
         clock: Clock = utcnow,
     ) -> None:
         self.id = dispatcher_id()
-        self._sessions = sessions
+        #: each claim, read and record is a unit of work of its own, committed before any send
+        self.unit_of_work = unit_of_work
         self._sealer = sealer  # opens residents' contacts (sealed at rest) just before a send
         self._channels = channels
         self._policy = policy
         self._poll = poll_seconds
-        self._on_staged = on_staged
         self._clock = clock
         self.breakers: dict[str, CircuitBreaker] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
@@ -191,7 +192,6 @@ class Dispatcher:
         for failed in await asyncio.gather(*sends, return_exceptions=True):
             if isinstance(failed, Exception):  # left `sending`: taken over after its lease
                 log.error("recording a send failed", error=mask(repr(failed))[:300])
-        self._on_staged()
         return len(rows)
 
     def breaker(self, provider: str) -> CircuitBreaker:
@@ -203,39 +203,28 @@ class Dispatcher:
 
     # -- claim -------------------------------------------------------------------------------
 
-    async def _claim(self, now: datetime) -> list[Any]:
-        lease_until = now + self._policy.lease
-        async with self._sessions() as session, session.begin():
-            taken = await self._claim_where(
-                session,
-                (deliveries.c.state == "sending") & (deliveries.c.lease_until <= now),
-                deliveries.c.lease_until,
-                self._policy.batch,
-                lease_until,
-                takeover=True,
+    async def _claim(self, now: datetime) -> list[Claimed]:
+        """Rows abandoned mid-send first (each taken over, an attempt counted), then due ones;
+        committed before anything is sent."""
+        claim = Claim(self.id, now, now + self._policy.lease, self._policy.batch)
+        async with self.unit_of_work() as uow:
+            taken = await uow.deliveries.claim_abandoned(claim)
+            fresh = await uow.deliveries.claim_due(replace(claim, limit=claim.limit - len(taken)))
+            if not taken and not fresh:
+                return []  # nothing changed: nothing to commit
+            await uow.deliveries.add_attempts(
+                [
+                    Attempt(
+                        row.id,
+                        row.attempts,
+                        "taken_over",
+                        now,
+                        detail=f"the lease of {row.previous_claimant} expired mid-send",
+                    )
+                    for row in taken
+                ]
             )
-            fresh = await self._claim_where(
-                session,
-                (deliveries.c.state == "pending") & (deliveries.c.next_attempt_at <= now),
-                deliveries.c.next_attempt_at,
-                self._policy.batch - len(taken),
-                lease_until,
-                takeover=False,
-            )
-            if taken:
-                await session.execute(
-                    delivery_attempts.insert(),
-                    [
-                        {
-                            "delivery_id": row.id,
-                            "attempt": row.attempts,
-                            "outcome": "taken_over",
-                            "detail": f"the lease of {row.previous_claimant} expired mid-send",
-                            "at": now,
-                        }
-                        for row in taken
-                    ],
-                )
+            await uow.commit()
         for row in taken:
             metrics.TAKEOVERS.labels(row.channel).inc()
             metrics.ATTEMPTS.labels(row.channel, "taken_over").inc()
@@ -246,73 +235,21 @@ class Dispatcher:
                 previous=row.previous_claimant,
                 attempts=row.attempts,
             )
-        return taken + sorted(fresh, key=lambda r: r.next_attempt_at)
-
-    async def _claim_where(
-        self,
-        session: AsyncSession,
-        due: ColumnElement[bool],
-        order: Any,
-        limit: int,
-        lease_until: datetime,
-        *,
-        takeover: bool,
-    ) -> list[Any]:
-        """``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: the rows
-        claimed, with the claimant they were taken from."""
-        if limit <= 0:
-            return []
-        chosen = (
-            select(deliveries.c.id, deliveries.c.claimed_by.label("previous_claimant"))
-            .where(due)
-            .order_by(order)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .cte("chosen")
-        )
-        values: dict[str, Any] = {
-            "state": "sending",
-            "claimed_by": self.id,
-            "lease_until": lease_until,
-        }
-        if takeover:
-            values["attempts"] = deliveries.c.attempts + 1
-        result = await session.execute(
-            deliveries.update()
-            .where(deliveries.c.id == chosen.c.id)
-            .values(values)
-            .returning(*deliveries.c, chosen.c.previous_claimant)
-        )
-        return list(result.all())
+        return taken + fresh
 
     # -- decide ------------------------------------------------------------------------------
 
-    async def _known(self, rows: Sequence[Any], now: datetime) -> _Known:
+    async def _known(self, rows: Sequence[Claimed], now: datetime) -> _Known:
         households = {r.household_id for r in rows if r.audience == "resident"}
         phones = {r.household_id for r in rows if r.channel in PHONE_CHANNELS}
-        async with self._sessions() as session:
-            found = (
-                await session.execute(
-                    select(contacts).where(contacts.c.household_id.in_(households))
-                )
-            ).all()
-            known = _Known({c.household_id: c for c in found})
-            if phones:
-                sent = await session.execute(
-                    select(deliveries.c.household_id, deliveries.c.sent_at)
-                    .where(
-                        deliveries.c.household_id.in_(phones),
-                        deliveries.c.channel.in_(PHONE_CHANNELS),
-                        deliveries.c.state == "sent",
-                        deliveries.c.sent_at > now - self._policy.rate_window,
-                    )
-                    .order_by(deliveries.c.sent_at)
-                )
-                for household_id, sent_at in sent:
-                    known.phone_sends[household_id].append(sent_at)
+        since = now - self._policy.rate_window
+        async with self.unit_of_work() as uow:
+            known = _Known(await uow.contacts.of_households(households))
+            for household_id, sent_at in await uow.deliveries.phone_sends_since(phones, since):
+                known.phone_sends[household_id].append(sent_at)
         return known
 
-    def _decide(self, row: Any, known: _Known, now: datetime) -> _Step | _Send:
+    def _decide(self, row: Claimed, known: _Known, now: datetime) -> _Step | _Send:
         """What to do with a claimed row, before any provider is called (in claim order, so
         the rate limit counts the sends this batch decides)."""
         attempts = row.attempts + 1
@@ -326,8 +263,10 @@ class Dispatcher:
             if isinstance(found, _Step):
                 return found
             address, language = found
-        else:
+        elif row.address is not None:
             address, language = row.address, self._policy.operator_language
+        else:  # every plan gives operators and agencies an address: a row altered by hand
+            return _Step("failed", attempts, f"no address for the {row.audience}")
         if row.channel in PHONE_CHANNELS:
             deferred = self._deferral(known.phone_sends[row.household_id], now)
             if deferred is not None:
@@ -338,7 +277,7 @@ class Dispatcher:
         return _Send(channel, channel.provider(address), address, message, attempts)
 
     def _resident(
-        self, row: Any, known: _Known, attempts: int, now: datetime
+        self, row: Claimed, known: _Known, attempts: int, now: datetime
     ) -> tuple[str, str] | _Step:
         """The resident's address and language, the address opened here (sealed at rest): in
         the clear from now to the provider, in memory only. Or why it cannot be sent now."""
@@ -374,7 +313,7 @@ class Dispatcher:
             return None
         return sent[-limit] + window, f"rate limit: {limit} per {window.total_seconds():.0f} s"
 
-    def _message(self, row: Any, language: str) -> Message:
+    def _message(self, row: Claimed, language: str) -> Message:
         ctx = orjson.loads(row.context)
         if row.channel == "webhook":
             body = webhook_payload(ctx, event_id=row.id)
@@ -386,14 +325,14 @@ class Dispatcher:
 
     # -- send and record ---------------------------------------------------------------------
 
-    async def _send(self, row: Any, send: _Send) -> None:
+    async def _send(self, row: Claimed, send: _Send) -> None:
         """In one of the provider's slots: send and record (so the dispatcher holds at most
         ``concurrency`` database sessions per provider)."""
         slots = self._slots.setdefault(send.provider, asyncio.Semaphore(self._policy.concurrency))
         async with slots:
             await self._record(row, await self._attempt(row, send))
 
-    async def _attempt(self, row: Any, send: _Send) -> _Step:
+    async def _attempt(self, row: Claimed, send: _Send) -> _Step:
         now = self._clock()
         if now >= row.lease_until - self._policy.lease / 2:
             return _Step(
@@ -434,7 +373,7 @@ class Dispatcher:
             return _Step("retry", attempts, reason, send.provider, ms, now + _backoff(attempts))
         return _Step("failed", attempts, reason, send.provider, ms, recipient=masked)
 
-    async def _record(self, row: Any, step: _Step) -> None:
+    async def _record(self, row: Claimed, step: _Step) -> None:
         await self._while_claimed(
             row.lease_until, lambda: self._record_once(row, step), f"recording a {step.outcome}"
         )
@@ -461,36 +400,26 @@ class Dispatcher:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _record_once(self, row: Any, step: _Step) -> None:
-        """In its own transaction, only while the claim is still ours."""
+    async def _record_once(self, row: Claimed, step: _Step) -> None:
+        """In its own unit of work, only while the claim is still ours."""
         now = self._clock()
-        if step.retry_at is not None:
-            values: dict[str, Any] = {"state": "pending", "next_attempt_at": step.retry_at}
-        else:
-            values = {
-                "state": step.outcome,  # sent, failed or skipped
-                "sent_at": now if step.outcome == "sent" else None,
-                "recipient_masked": step.recipient,
-            }
-        values |= {
-            "attempts": step.attempts,
-            "last_error": step.detail,
-            "claimed_by": None,
-            "lease_until": None,
-        }
-        async with self._sessions() as session, session.begin():
-            ours = await session.scalar(
-                deliveries.update()
-                .where(
-                    deliveries.c.id == row.id,
-                    deliveries.c.state == "sending",
-                    deliveries.c.claimed_by == self.id,
-                    deliveries.c.lease_until == row.lease_until,
+        async with self.unit_of_work() as uow:
+            if step.retry_at is not None:
+                ours = await uow.deliveries.reschedule(
+                    row, self.id, at=step.retry_at, attempts=step.attempts, error=step.detail
                 )
-                .values(values)
-                .returning(deliveries.c.id)
-            )
-            if ours is None:
+            else:
+                assert is_final(step.outcome), step.outcome  # a step not rescheduled ends it
+                ours = await uow.deliveries.finish(
+                    row,
+                    self.id,
+                    state=step.outcome,
+                    attempts=step.attempts,
+                    error=step.detail,
+                    recipient=step.recipient,
+                    sent_at=now if step.outcome == "sent" else None,
+                )
+            if not ours:
                 metrics.CLAIMS_LOST.labels(row.channel).inc()
                 log.warning(
                     "claim lost: the delivery was taken over, its result is not recorded",
@@ -499,20 +428,22 @@ class Dispatcher:
                     outcome=step.outcome,
                 )
                 return
-            await session.execute(
-                delivery_attempts.insert().values(
-                    delivery_id=row.id,
-                    attempt=step.attempts,
-                    outcome=step.outcome,
-                    provider=step.provider,
-                    detail=step.detail,
-                    duration_ms=step.duration_ms,
-                    at=now,
-                )
+            await uow.deliveries.add_attempts(
+                [
+                    Attempt(
+                        row.id,
+                        step.attempts,
+                        step.outcome,
+                        now,
+                        step.provider,
+                        step.detail,
+                        step.duration_ms,
+                    )
+                ]
             )
             if step.retry_at is None:
-                event = _dispatched(row, step, now)
-                await stage(session, outbox, [(NOTIFICATIONS_DISPATCHED, event)])
+                uow.publish(NOTIFICATIONS_DISPATCHED, _dispatched(row, step, now))
+            await uow.commit()
         metrics.ATTEMPTS.labels(row.channel, step.outcome).inc()
         if step.retry_at is None:
             metrics.DELIVERIES.labels(row.channel, step.outcome).inc()
@@ -527,7 +458,7 @@ class Dispatcher:
             )
 
 
-def _dispatched(row: Any, step: _Step, now: datetime) -> NotificationDispatchedV1:
+def _dispatched(row: Claimed, step: _Step, now: datetime) -> NotificationDispatchedV1:
     return NotificationDispatchedV1(
         notification_id=row.id,
         referral_id=row.referral_id,

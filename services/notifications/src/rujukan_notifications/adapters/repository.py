@@ -1,0 +1,371 @@
+"""Notifications' repositories: all the SQL of the write side, on the unit of work's session.
+
+* ``ContactRepository``: residents' consented contacts, sealed at rest (``adapters/contacts``
+  seals and opens them; this repository only ever holds sealed values).
+* ``DeliveryRepository``: deliveries and their attempts, with the dispatcher's claim and lease
+  queries (``service_layer/dispatch.py`` says why they are shaped so).
+* ``InboxRepository`` and ``AlertRepository``: the operators' inbox, written by the inbox
+  channel and by Alertmanager's webhook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, NamedTuple
+from uuid import UUID, uuid4
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rujukan_notifications.adapters.tables import (
+    contacts,
+    deliveries,
+    delivery_attempts,
+    inbox_messages,
+)
+from rujukan_notifications.domain.audience import Audience, Planned
+from rujukan_notifications.domain.channels import PHONE_CHANNELS, ChannelName
+from rujukan_notifications.domain.deliveries import FinalState, Outcome
+
+
+class SealedContact(NamedTuple):
+    """A household's consented contact as stored: e-mail and phone sealed (or absent)."""
+
+    household_id: UUID
+    language: str
+    email: str | None
+    phone: str | None
+    #: the channels consented to, decided when the intake arrived
+    channels: list[ChannelName]
+
+
+class ContactRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def keep(self, contact: SealedContact) -> None:
+        """Insert or replace the household's contact."""
+        stmt = insert(contacts).values(**contact._asdict(), updated_at=datetime.now(UTC))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["household_id"],
+            set_={
+                c: getattr(stmt.excluded, c)
+                for c in ("language", "email", "phone", "channels", "updated_at")
+            },
+        )
+        await self._session.execute(stmt)
+
+    async def forget(self, household_id: UUID) -> None:
+        await self._session.execute(
+            contacts.delete().where(contacts.c.household_id == household_id)
+        )
+
+    async def channels_of(self, household_id: UUID) -> list[ChannelName] | None:
+        """The channels the household consented to; ``None`` while its contact is unknown."""
+        found: list[ChannelName] | None = await self._session.scalar(
+            select(contacts.c.channels).where(contacts.c.household_id == household_id)
+        )
+        return found
+
+    async def of_households(self, households: Collection[UUID]) -> dict[UUID, SealedContact]:
+        if not households:
+            return {}
+        rows = await self._session.execute(
+            select(*(contacts.c[f] for f in SealedContact._fields)).where(
+                contacts.c.household_id.in_(households)
+            )
+        )
+        return {row.household_id: SealedContact._make(row) for row in rows}
+
+
+class Claimed(NamedTuple):
+    """A delivery a dispatcher claimed: what sending it needs, and the claim (whose lease)."""
+
+    id: UUID
+    referral_id: UUID
+    household_id: UUID
+    audience: Audience
+    channel: ChannelName
+    #: operators' inbox and agencies' program code; residents' contact stays in ``contacts``
+    address: str | None
+    template: str
+    #: the template's variables, JSON
+    context: str
+    attempts: int
+    next_attempt_at: datetime
+    lease_until: datetime
+    #: who held the claim before: set when the row was taken over from a sender that died
+    previous_claimant: str | None
+
+
+class Attempt(NamedTuple):
+    """One dispatch step of a delivery (a ``delivery_attempts`` row)."""
+
+    delivery_id: UUID
+    #: the delivery's attempt count after this step
+    attempt: int
+    outcome: Outcome
+    at: datetime
+    provider: str | None = None
+    detail: str | None = None
+    duration_ms: int | None = None
+
+
+class PhoneSend(NamedTuple):
+    household_id: UUID
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a dispatcher asks for: up to ``limit`` rows, held by ``claimant`` until
+    ``lease_until``."""
+
+    claimant: str
+    now: datetime
+    lease_until: datetime
+    limit: int
+
+
+_CLAIMED = [deliveries.c[f] for f in Claimed._fields if f != "previous_claimant"]
+
+
+class DeliveryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_planned(
+        self,
+        *,
+        source_event_id: UUID,
+        referral_id: UUID,
+        household_id: UUID,
+        planned: Sequence[Planned],
+        context: str,
+    ) -> None:
+        """A pending delivery per planned (audience, channel); one already planned from the
+        same event is left as it is (a redelivered event plans nothing twice)."""
+        if not planned:
+            return
+        await self._session.execute(
+            insert(deliveries)
+            .values(
+                [
+                    {
+                        "id": uuid4(),
+                        "source_event_id": source_event_id,
+                        "referral_id": referral_id,
+                        "household_id": household_id,
+                        "audience": p.audience,
+                        "channel": p.channel,
+                        "address": p.address,
+                        "template": p.template,
+                        "context": context,
+                        "state": "pending",
+                    }
+                    for p in planned
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["source_event_id", "audience", "channel"])
+        )
+
+    # -- the dispatcher's claims ---------------------------------------------------------------
+
+    async def claim_abandoned(self, claim: Claim) -> list[Claimed]:
+        """Rows left ``sending`` past their lease (their sender died or stalled), oldest lease
+        first, taken over: the attempt is counted, since a message may have gone out."""
+        return await self._claim(
+            claim,
+            (deliveries.c.state == "sending") & (deliveries.c.lease_until <= claim.now),
+            deliveries.c.lease_until,
+            takeover=True,
+        )
+
+    async def claim_due(self, claim: Claim) -> list[Claimed]:
+        """Pending rows whose time has come, the longest waiting first."""
+        claimed = await self._claim(
+            claim,
+            (deliveries.c.state == "pending") & (deliveries.c.next_attempt_at <= claim.now),
+            deliveries.c.next_attempt_at,
+            takeover=False,
+        )
+        return sorted(claimed, key=lambda c: c.next_attempt_at)  # RETURNING keeps no order
+
+    async def _claim(
+        self, claim: Claim, due: ColumnElement[bool], order: Any, *, takeover: bool
+    ) -> list[Claimed]:
+        """``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: two
+        claimants never take one row, and neither waits for the other."""
+        if claim.limit <= 0:
+            return []
+        chosen = (
+            select(deliveries.c.id, deliveries.c.claimed_by.label("previous_claimant"))
+            .where(due)
+            .order_by(order)
+            .limit(claim.limit)
+            .with_for_update(skip_locked=True)
+            .cte("chosen")
+        )
+        values: dict[str, Any] = {
+            "state": "sending",
+            "claimed_by": claim.claimant,
+            "lease_until": claim.lease_until,
+        }
+        if takeover:
+            values["attempts"] = deliveries.c.attempts + 1
+        rows = await self._session.execute(
+            deliveries.update()
+            .where(deliveries.c.id == chosen.c.id)
+            .values(values)
+            .returning(*_CLAIMED, chosen.c.previous_claimant)
+        )
+        return [Claimed._make(row) for row in rows]
+
+    async def phone_sends_since(
+        self, households: Collection[UUID], since: datetime
+    ) -> list[PhoneSend]:
+        """The SMS and WhatsApp messages sent to these households since ``since``, oldest
+        first (the per-recipient rate limit)."""
+        if not households:
+            return []
+        rows = await self._session.execute(
+            select(deliveries.c.household_id, deliveries.c.sent_at)
+            .where(
+                deliveries.c.household_id.in_(households),
+                deliveries.c.channel.in_(PHONE_CHANNELS),
+                deliveries.c.state == "sent",
+                deliveries.c.sent_at > since,
+            )
+            .order_by(deliveries.c.sent_at)
+        )
+        return [PhoneSend._make(row) for row in rows]
+
+    # -- results, only while the claim holds ---------------------------------------------------
+
+    async def reschedule(
+        self,
+        claimed: Claimed,
+        claimant: str,
+        *,
+        at: datetime,
+        attempts: int,
+        error: str | None,
+    ) -> bool:
+        """Back to ``pending`` until ``at``; False if the claim is no longer ours."""
+        return await self._settle(
+            claimed,
+            claimant,
+            {"state": "pending", "next_attempt_at": at, "attempts": attempts, "last_error": error},
+        )
+
+    async def finish(
+        self,
+        claimed: Claimed,
+        claimant: str,
+        *,
+        state: FinalState,
+        attempts: int,
+        error: str | None,
+        recipient: str | None,
+        sent_at: datetime | None,
+    ) -> bool:
+        """The delivery's last state; False if the claim is no longer ours."""
+        return await self._settle(
+            claimed,
+            claimant,
+            {
+                "state": state,
+                "attempts": attempts,
+                "last_error": error,
+                "recipient_masked": recipient,
+                "sent_at": sent_at,
+            },
+        )
+
+    async def _settle(self, claimed: Claimed, claimant: str, values: dict[str, Any]) -> bool:
+        """Write ``values`` and end the claim, if ``claimant`` still holds it with the same
+        lease: a row whose lease expired was taken over, and its late result must be dropped."""
+        ours = await self._session.scalar(
+            deliveries.update()
+            .where(
+                deliveries.c.id == claimed.id,
+                deliveries.c.state == "sending",
+                deliveries.c.claimed_by == claimant,
+                deliveries.c.lease_until == claimed.lease_until,
+            )
+            .values(values | {"claimed_by": None, "lease_until": None})
+            .returning(deliveries.c.id)
+        )
+        return ours is not None
+
+    async def add_attempts(self, attempts: Sequence[Attempt]) -> None:
+        if attempts:
+            await self._session.execute(delivery_attempts.insert(), [a._asdict() for a in attempts])
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def deliver(self, message_id: UUID, *, recipient: str, subject: str, body: str) -> None:
+        """Keyed by the delivery's id: a delivery sent again leaves one message."""
+        await self._session.execute(
+            insert(inbox_messages)
+            .values(id=message_id, recipient=recipient, subject=subject, body=body)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+
+
+Filing = Literal["created", "updated", "unchanged"]
+
+
+class Filed(NamedTuple):
+    message_id: UUID
+    result: Filing
+
+
+class AlertRepository:
+    """Alertmanager's alerts in the operators' inbox, one message per occurrence."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def file(
+        self, *, recipient: str, key: str, status: str, subject: str, body: str
+    ) -> Filed:
+        """Create or update the occurrence's message. ``INSERT ... ON CONFLICT`` on its key, so
+        two Alertmanagers posting the same alert at once leave one message."""
+        new_id = uuid4()
+        stmt = insert(inbox_messages).values(
+            id=new_id,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            alert_key=key,
+            alert_status=status,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[inbox_messages.c.alert_key],
+            set_={
+                "subject": stmt.excluded.subject,
+                "body": stmt.excluded.body,
+                "alert_status": stmt.excluded.alert_status,
+            },
+            # resolved is final; a repeat that changes nothing writes nothing
+            where=(inbox_messages.c.alert_status != "resolved")
+            & (
+                (inbox_messages.c.subject != stmt.excluded.subject)
+                | (inbox_messages.c.body != stmt.excluded.body)
+            ),
+        )
+        written: UUID | None = await self._session.scalar(stmt.returning(inbox_messages.c.id))
+        if written is not None:
+            return Filed(written, "created" if written == new_id else "updated")
+        found: UUID | None = await self._session.scalar(
+            select(inbox_messages.c.id).where(inbox_messages.c.alert_key == key)
+        )
+        assert found is not None  # the conflict that skipped the update was on this row
+        return Filed(found, "unchanged")
