@@ -131,6 +131,32 @@ async def _retry_alone(engine: AsyncEngine) -> None:
 
 
 @pytest.mark.integration
+async def test_a_connection_the_server_ended_is_weather(
+    engine: AsyncEngine, servers: Servers, fresh_database: str
+) -> None:
+    """A database restart or failover ends every session: the next statement on one fails, and
+    the work it carried may simply be tried again on a new connection."""
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(f"{servers.pg_dsn}/{fresh_database}")
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        with pytest.raises(DBAPIError) as raised:
+            await conn.execute(text("SELECT 1"))
+    assert raised.value.connection_invalidated and is_transient(raised.value)
+    async with engine.connect() as conn:  # the pool hands out a new connection
+        assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+
+    closed = await asyncpg.connect(f"{servers.pg_dsn}/{fresh_database}")
+    await closed.close()
+    with pytest.raises(asyncpg.InterfaceError) as unwrapped:  # the driver's own, unwrapped
+        await closed.fetchval("SELECT 1")
+    assert is_transient(unwrapped.value)
+
+
+@pytest.mark.integration
 async def test_a_database_nobody_listens_on_is_weather(servers: Servers) -> None:
     nowhere = make_engine(f"postgresql+asyncpg://rujukan:rujukan@127.0.0.1:{free_port()}/x")
     try:

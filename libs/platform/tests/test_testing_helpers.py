@@ -4,14 +4,19 @@ other test's verdict is too. Waiting, outages on demand, fresh databases, tokens
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
+from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka.admin import NewTopic
 from fastapi import APIRouter
 
+from rujukan_platform import testing
 from rujukan_platform.auth import principal_of_token
+from rujukan_platform.kafka import create_topics, make_producer, security_options
 from rujukan_platform.settings import ServiceSettings
 from rujukan_platform.testing import (
     Servers,
@@ -22,6 +27,7 @@ from rujukan_platform.testing import (
     eventually,
     free_port,
     open_to_everyone,
+    tail,
     unique_topic,
 )
 
@@ -90,6 +96,53 @@ def test_a_test_apps_table_lets_every_role_call_each_of_its_routes() -> None:
     table = open_to_everyone("svc", router)["svc"]
     assert set(table) == {("GET", "/v1/a"), ("PUT", "/v1/b/{x}"), ("DELETE", "/v1/b/{x}")}
     assert all(rule.roles == {"admin", "operator", "agency", "service"} for rule in table.values())
+
+
+@pytest.mark.integration
+async def test_a_tail_sees_only_what_is_written_after_it_opens(servers: Servers) -> None:
+    topic = unique_topic("tailed")
+    await create_topics(servers.kafka_bootstrap, [NewTopic(topic, 2, 1)])
+    producer = make_producer(servers.kafka_bootstrap, client_id="test")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"before", key=b"a")
+        async with tail(servers, topic) as records:
+            for value, key in ((b"after-1", b"a"), (b"after-2", b"b"), (b"skip", b"c")):
+                await producer.send_and_wait(topic, value, key=key)
+            found = await records.find(lambda r: r.value != b"skip", count=2)
+            assert sorted(r.value for r in found) == [b"after-1", b"after-2"]
+            # fewer than asked for: what there is, once the time is up
+            assert await records.find(lambda r: True, count=5, timeout=0.5) == []
+    finally:
+        await producer.stop()
+
+
+def test_tests_borrow_the_admin_of_the_local_cluster_they_talk_to_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broker started by hand with deploy/local/kafka.sh: its admin's credentials are used
+    when it is the broker the tests were given, never those of another cluster."""
+    port = free_port()
+    credentials = tmp_path / f"kafka-{port}" / "credentials"
+    credentials.mkdir(parents=True)
+    (credentials / "admin.env").write_text(
+        "RUJUKAN_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT\n"
+        "RUJUKAN_KAFKA_SASL_MECHANISM=SCRAM-SHA-512\n"
+        "RUJUKAN_KAFKA_SASL_USERNAME=admin\n"
+        "RUJUKAN_KAFKA_SASL_PASSWORD=from-the-state-dir\n"
+    )
+    for name in ("SECURITY_PROTOCOL", "SASL_MECHANISM", "SASL_USERNAME", "SASL_PASSWORD"):
+        monkeypatch.setenv(f"RUJUKAN_KAFKA_{name}", "as-before")  # restored after the test
+    env = {**os.environ, "RUJUKAN_STATE_DIR": str(tmp_path), "KAFKA_PORT": str(port)}
+    try:
+        testing._use_admin_of(env, "127.0.0.1:9")  # another cluster: nothing borrowed
+        assert os.environ["RUJUKAN_KAFKA_SASL_USERNAME"] == "as-before"
+        testing._use_admin_of(env, f"127.0.0.1:{port}")
+        assert os.environ["RUJUKAN_KAFKA_SASL_USERNAME"] == "admin"
+        assert security_options()["sasl_plain_password"] == "from-the-state-dir"
+    finally:
+        monkeypatch.undo()
+        security_options.cache_clear()
 
 
 @pytest.mark.integration
