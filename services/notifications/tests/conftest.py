@@ -38,17 +38,21 @@ from rujukan_contracts.events import (
 )
 from rujukan_notifications.adapters.inbox import InboxChannel
 from rujukan_notifications.adapters.smtp import EmailChannel
-from rujukan_notifications.bootstrap import definition, state
-from rujukan_notifications.domain.channels import Channel
-from rujukan_notifications.entrypoints.consumers import NotificationState
+from rujukan_notifications.bootstrap import Notifications, definition
+from rujukan_notifications.domain.audience import Routing
+from rujukan_notifications.domain.channels import Channel, ChannelName
+from rujukan_notifications.entrypoints.consumers import consumers
 from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
-from rujukan_notifications.service_layer.unit_of_work import units_of
+from rujukan_notifications.service_layer.handlers import handlers
+from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork, units_of
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.runtime import Runtime, build_app, migrate
 from rujukan_platform.sealing import Sealer
 from rujukan_platform.testing import RunningConsumer, Servers, free_port, unique_topic
+from rujukan_platform.uow import Envelope
 
 SECRET = "a-test-secret-at-least-32-bytes-long!!"
 SENDER = "Rujukan SLRT <noreply@rujukan.example>"
@@ -175,11 +179,43 @@ def make_status() -> Callable[..., ReferralStatusChangedV1]:
     return status_changed
 
 
+def handlers_for(
+    runtime: Runtime[Notifications],
+    routing: Routing = Routing(),
+    phone_channels: tuple[ChannelName, ...] = ("sms",),
+) -> Handlers[NotificationsUnitOfWork]:
+    """The service's handler table, as a deployment offering ``routing`` and counting a phone
+    as consent to ``phone_channels`` would build it."""
+    return handlers(
+        sealer=sealer_of(runtime),
+        phone_channels=phone_channels,
+        routing=routing,
+        program_names=runtime.deps.program_names.names,
+    )
+
+
+async def apply(
+    runtime: Runtime[Notifications],
+    *events: Event,
+    routing: Routing = Routing(),
+    phone_channels: tuple[ChannelName, ...] = ("sms",),
+) -> None:
+    """Handle ``events`` in one unit of work as a consumer does, each with an envelope of its
+    own (a fresh event id), through ``handlers_for(runtime, routing, phone_channels)``."""
+    table = handlers_for(runtime, routing, phone_channels)
+    async with runtime.unit_of_work() as uow:
+        for offset, event in enumerate(events):
+            meta = EventMeta(type=event.ce_type, source="/rujukan/test", subject=event.key())
+            value = event.model_dump_json().encode()
+            uow.cause = Envelope(meta, "test", 0, offset, value)
+            await table.handle(event, uow)
+        await uow.commit()
+
+
 class NotificationsHarness:
-    def __init__(self, servers: Servers, runtime: Runtime, st: NotificationState) -> None:
+    def __init__(self, servers: Servers, runtime: Runtime[Notifications]) -> None:
         self.servers = servers
         self.runtime = runtime
-        self.state = st
         self._consumers: list[RunningConsumer] = []
 
     def dispatcher(
@@ -210,13 +246,23 @@ class NotificationsHarness:
         """The service's: seals and opens residents' contacts."""
         return sealer_of(self.runtime)
 
-    async def run_consumer(self, name: str) -> tuple[str, RunningConsumer]:
-        """The named consumer on a new unique topic (and its DLQ); returns the topic too."""
+    @property
+    def deps(self) -> Notifications:
+        return self.runtime.deps
+
+    async def run_consumer(
+        self, name: str, routing: Routing | None = None
+    ) -> tuple[str, RunningConsumer]:
+        """The named consumer on a new unique topic (and its DLQ); returns the topic too. With
+        ``routing``, its handlers are those of a deployment offering it."""
         topic = unique_topic(name)
         await create_topics(
             self.servers.kafka_bootstrap, [NewTopic(topic, 1, 1), NewTopic(f"{topic}.dlq", 1, 1)]
         )
-        spec = next(s for s in self.state.consumers() if s.name == name)
+        spec = next(s for s in consumers(self.runtime) if s.name == name)
+        if routing is not None:
+            table = handlers_for(self.runtime, routing)
+            spec = replace(spec, handlers=table.only(*spec.handlers.types))
         running = RunningConsumer(
             self.runtime, replace(spec, topics=[topic], group_id=f"test-{uuid.uuid4().hex}")
         )
@@ -248,10 +294,8 @@ class NotificationsHarness:
             await running.stop()
 
 
-def sealer_of(runtime: Runtime) -> Sealer:
-    settings = runtime.settings
-    assert isinstance(settings, NotificationSettings)
-    return settings.sealer
+def sealer_of(runtime: Runtime[Notifications]) -> Sealer:
+    return runtime.deps.settings.sealer
 
 
 def notification_settings(servers: Servers, database: str, **extra: Any) -> NotificationSettings:
@@ -277,7 +321,7 @@ async def notifications(
     runtime = Runtime(HEADLESS, settings)
     runtime.on_fatal = lambda _exc: None
     await runtime.producer.start()
-    harness = NotificationsHarness(servers, runtime, state(runtime))
+    harness = NotificationsHarness(servers, runtime)
     try:
         yield harness
     finally:
@@ -289,7 +333,7 @@ async def notifications(
 
 
 class ApiHarness:
-    def __init__(self, runtime: Runtime, client: httpx.AsyncClient) -> None:
+    def __init__(self, runtime: Runtime[Notifications], client: httpx.AsyncClient) -> None:
         self.runtime = runtime
         self.client = client
 

@@ -22,19 +22,15 @@ from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus, Referral
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
 from rujukan_notifications.adapters.inbox import InboxChannel
 from rujukan_notifications.adapters.smtp import EmailChannel
+from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.messages import Message
-from rujukan_notifications.service_layer.deliveries import (
-    Routing,
-    plan_deliveries,
-    remember_contact,
-)
 from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from rujukan_notifications.settings import GenericGatewaySettings, TwilioSettings
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.testing import TcpProxy
 
-from .conftest import SENDER, Clock, HttpPeer, Inbox, contact_of, running_smtp
+from .conftest import SENDER, Clock, HttpPeer, Inbox, apply, contact_of, running_smtp
 
 pytestmark = pytest.mark.integration
 
@@ -54,14 +50,8 @@ async def plan(
     routing: Routing = Routing(),
     **contact: Any,
 ) -> None:
-    async with notifications.runtime.sessions() as session, session.begin():
-        for intake, event in events:
-            await remember_contact(
-                session, contact_of(intake), sealer=notifications.sealer, **contact
-            )
-            await plan_deliveries(
-                session, event, source_event_id=uuid.uuid4(), program_names={}, routing=routing
-            )
+    handled = [e for intake, event in events for e in (contact_of(intake), event)]
+    await apply(notifications.runtime, *handled, routing=routing, **contact)
 
 
 async def emails(

@@ -21,11 +21,10 @@ from rujukan_contracts.events import (
 )
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_notifications.adapters.contacts import open_contact
-from rujukan_notifications.service_layer.deliveries import plan_deliveries, remember_contact
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
 
-from .conftest import contact_of
+from .conftest import apply, contact_of
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +36,7 @@ async def learn_program_names(notifications: Any, *codes: str) -> None:
     """What the programs.catalog view does for every program record."""
     for program in load_seed_programs(RegistrySettings().seed_dir):
         if program.code in codes:
-            await notifications.state._apply_program(program.code, published_event(program))
+            await notifications.deps.program_names.apply(program.code, published_event(program))
 
 
 async def deliveries_of(
@@ -140,10 +139,8 @@ async def test_english_speakers_get_english_mail_and_unknown_programs_their_code
     notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:
     intake = make_intake(contact={"email": "resident@example.org", "language": "en"})
-    async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, contact_of(intake), sealer=notifications.sealer)
-        event = make_status(intake, ReferralStatus.completed, program_code="ATENSI")
-        await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
+    event = make_status(intake, ReferralStatus.completed, program_code="ATENSI")
+    await apply(notifications.runtime, contact_of(intake), event)
     assert await notifications.dispatcher(smtp_port=smtp.port).dispatch_due() == 1
     [(recipients, message)] = smtp.messages
     assert recipients == ["resident@example.org"]
@@ -196,10 +193,8 @@ async def test_with_max_attempts_one_a_delivery_without_contact_is_skipped_at_on
     notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:
     intake = make_intake(consent={"purposes": ["referral"]})
-    async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, contact_of(intake), sealer=notifications.sealer)
-        event = make_status(intake, ReferralStatus.accepted)
-        await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
+    event = make_status(intake, ReferralStatus.accepted)
+    await apply(notifications.runtime, contact_of(intake), event)
     assert await notifications.rows("SELECT * FROM contacts") == []
     assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due() == 1
     [row] = await deliveries_of(notifications, event.referral_id)
@@ -213,10 +208,8 @@ async def test_an_smtp_server_that_is_down_means_retries_with_backoff_then_faile
     notifications: Any, dead_port: int, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:
     intake = make_intake(contact={"email": "warga@example.org"})
-    async with notifications.runtime.sessions() as session, session.begin():
-        await remember_contact(session, contact_of(intake), sealer=notifications.sealer)
-        event = make_status(intake, ReferralStatus.accepted)
-        await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
+    event = make_status(intake, ReferralStatus.accepted)
+    await apply(notifications.runtime, contact_of(intake), event)
     dispatcher = notifications.dispatcher(smtp_port=dead_port, max_attempts=3)
 
     started = datetime.now(UTC)
@@ -252,15 +245,14 @@ async def test_the_api_lists_a_referrals_deliveries(
     intake = make_intake()
     referral_id = uuid.uuid4()
     other = make_status(intake, ReferralStatus.delivered, frm=ReferralStatus.created)
-    async with api.runtime.sessions() as session, session.begin():
-        await remember_contact(session, contact_of(intake), sealer=api.sealer)
+    changes = [
+        make_status(intake, to, frm=frm, referral_id=referral_id)
         for to, frm in (
             (ReferralStatus.delivered, ReferralStatus.created),
             (ReferralStatus.accepted, ReferralStatus.delivered),
-        ):
-            event = make_status(intake, to, frm=frm, referral_id=referral_id)
-            await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
-        await plan_deliveries(session, other, source_event_id=uuid.uuid4(), program_names={})
+        )
+    ]
+    await apply(api.runtime, contact_of(intake), *changes, other)
 
     admin = api.token("admin")
     r = await api.client.get(
@@ -305,9 +297,8 @@ async def test_a_later_intake_without_notification_consent_stops_the_emails(
     await contacts_consumer.drain()
     assert await notifications.rows("SELECT email FROM contacts") == []
 
-    async with notifications.runtime.sessions() as session, session.begin():
-        event = make_status(first, ReferralStatus.accepted)
-        await plan_deliveries(session, event, source_event_id=uuid.uuid4(), program_names={})
+    event = make_status(first, ReferralStatus.accepted)
+    await apply(notifications.runtime, event)
     await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due()
     assert smtp.messages == []
     [row] = await deliveries_of(notifications, event.referral_id)

@@ -23,12 +23,8 @@ from rujukan_contracts.events import (
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
 from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
+from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.policies import QuietHours
-from rujukan_notifications.service_layer.deliveries import (
-    Routing,
-    plan_deliveries,
-    remember_contact,
-)
 from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_notifications.settings import (
     GenericGatewaySettings,
@@ -36,7 +32,7 @@ from rujukan_notifications.settings import (
     WebhookEndpoint,
 )
 
-from .conftest import Clock, HttpPeer, contact_of
+from .conftest import Clock, HttpPeer, apply, contact_of
 
 pytestmark = pytest.mark.integration
 
@@ -71,14 +67,8 @@ async def plan(
     intake: IntakeSubmittedV1 | None = None,
     **contact: Any,
 ) -> None:
-    async with notifications.runtime.sessions() as session, session.begin():
-        if intake is not None:
-            await remember_contact(
-                session, contact_of(intake), sealer=notifications.sealer, **contact
-            )
-        await plan_deliveries(
-            session, event, source_event_id=uuid.uuid4(), program_names={}, routing=routing
-        )
+    contacts = [] if intake is None else [contact_of(intake)]
+    await apply(notifications.runtime, *contacts, event, routing=routing, **contact)
 
 
 async def drive(dispatcher: Dispatcher) -> int:
@@ -114,9 +104,10 @@ async def test_a_consented_phone_gets_an_sms_once_even_when_the_event_is_redeliv
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
-    notifications.state.routing = SMS_AND_EMAIL
     intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
-    statuses, status_consumer = await notifications.run_consumer("notifications-status")
+    statuses, status_consumer = await notifications.run_consumer(
+        "notifications-status", SMS_AND_EMAIL
+    )
     intake = make_intake(contact={"email": "warga@example.org", "phone": "0812-3456-7890"})
     await notifications.publish(intakes, contact_of(intake))
     await contacts_consumer.drain()

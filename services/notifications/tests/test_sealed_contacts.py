@@ -25,11 +25,7 @@ from sqlalchemy import text
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus, ReferralStatusChangedV1
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.gateways import GenericGateway
-from rujukan_notifications.service_layer.deliveries import (
-    Routing,
-    plan_deliveries,
-    remember_contact,
-)
+from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.settings import GenericGatewaySettings, NotificationSettings
 from rujukan_platform.db import make_engine
 from rujukan_platform.runtime import Runtime, migrate
@@ -40,9 +36,9 @@ from .conftest import (
     HEADLESS,
     HttpPeer,
     NotificationsHarness,
+    apply,
     contact_of,
     notification_settings,
-    state,
 )
 
 pytestmark = pytest.mark.integration
@@ -103,15 +99,7 @@ async def assert_nothing_in_the_clear(
 
 
 async def plan(notifications: Any, events: list[ReferralStatusChangedV1]) -> None:
-    async with notifications.runtime.sessions() as session, session.begin():
-        for event in events:
-            await plan_deliveries(
-                session,
-                event,
-                source_event_id=uuid.uuid4(),
-                program_names={},
-                routing=SMS_AND_EMAIL,
-            )
+    await apply(notifications.runtime, *events, routing=SMS_AND_EMAIL)
 
 
 async def drive(dispatcher: Any) -> int:
@@ -180,9 +168,8 @@ async def test_a_contact_moved_to_another_household_does_not_open(
 ) -> None:
     (mine, _), (theirs, _) = residents(3)[:2]
     me, them = make_intake(contact={"email": mine}), make_intake(contact={"email": theirs})
+    await apply(notifications.runtime, contact_of(me), contact_of(them))
     async with notifications.runtime.sessions() as session, session.begin():
-        for intake in (me, them):
-            await remember_contact(session, contact_of(intake), sealer=notifications.sealer)
         await session.execute(  # someone with the database copies my address into their row
             text(
                 "UPDATE contacts SET email = (SELECT email FROM contacts WHERE household_id = :me)"
@@ -208,7 +195,7 @@ async def running(
     await asyncio.to_thread(migrate, HEADLESS, settings.dsn)
     runtime = Runtime(HEADLESS, settings)
     runtime.on_fatal = lambda _exc: None
-    harness = NotificationsHarness(servers, runtime, state(runtime))
+    harness = NotificationsHarness(servers, runtime)
     try:
         yield harness
     finally:
@@ -254,9 +241,7 @@ async def test_reseal_moves_every_contact_to_the_new_key(
     people = residents(8)
     intakes = [make_intake(contact={"email": e, "phone": p}) for e, p in people]
     async with running(servers, fresh_database, data_keys={"keya": old}, data_key_id="keya") as n:
-        async with n.runtime.sessions() as session, session.begin():
-            for intake in intakes:
-                await remember_contact(session, contact_of(intake), sealer=n.sealer)
+        await apply(n.runtime, *(contact_of(intake) for intake in intakes))
         dsn = n.runtime.settings.dsn
 
     emails, phones = len(people), len(people) - 1

@@ -1,26 +1,101 @@
-"""Wires notifications: catalogue names view, handlers, consumers, the dispatcher and the
-routes."""
+"""Wires notifications: what one process shares (``Notifications``), its handler table,
+consumers, background jobs and routes."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import httpx
+
+from rujukan_notifications.adapters.channels import build_channels
+from rujukan_notifications.adapters.program_names import ProgramNames
 from rujukan_notifications.adapters.tables import metadata
+from rujukan_notifications.domain.audience import Routing
+from rujukan_notifications.domain.channels import RESIDENT_CHANNELS
 from rujukan_notifications.domain.messages import load_templates
+from rujukan_notifications.domain.policies import QuietHours
 from rujukan_notifications.entrypoints import alerts, api
-from rujukan_notifications.entrypoints.consumers import NotificationState
-from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from rujukan_notifications.entrypoints.consumers import consumers
+from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
+from rujukan_notifications.service_layer.handlers import handlers
+from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork, units_of
 from rujukan_notifications.settings import NotificationSettings
-from rujukan_platform.runtime import Runtime, ServiceDefinition
+from rujukan_platform.handlers import Handlers
+from rujukan_platform.runtime import Job, Runtime, ServiceDefinition
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def state(runtime: Runtime[NotificationState]) -> NotificationState:
-    return runtime.deps
+def delivery_policy(settings: NotificationSettings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        max_attempts=settings.max_attempts,
+        failure_threshold=settings.circuit_failure_threshold,
+        cooldown=timedelta(seconds=settings.circuit_cooldown_seconds),
+        rate_limit=settings.rate_limit_messages,
+        rate_window=timedelta(seconds=settings.rate_limit_window_seconds),
+        quiet_hours=QuietHours(
+            settings.quiet_hours_start,
+            settings.quiet_hours_end,
+            ZoneInfo(settings.quiet_hours_timezone),
+        ),
+        operator_language=settings.operator_language,
+        batch=settings.dispatch_batch,
+        lease=timedelta(seconds=settings.dispatch_lease_seconds),
+        concurrency=settings.send_concurrency,
+    )
 
 
-definition: ServiceDefinition[NotificationState] = ServiceDefinition(
+class Notifications:
+    """What one notifications process shares: its settings, the program names it follows, the
+    channels it sends through (one HTTP client for every gateway and webhook), what it offers
+    (``routing``) and its dispatcher."""
+
+    def __init__(self, runtime: Runtime[Notifications]) -> None:
+        settings = runtime.settings
+        assert isinstance(settings, NotificationSettings)
+        self.settings = settings
+        self.program_names = ProgramNames(settings.kafka_bootstrap)
+        http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
+        runtime.closers.append(http.aclose)
+        self.channels = build_channels(settings, runtime.sessions, http)
+        self.routing = Routing(
+            resident_channels=[c for c in RESIDENT_CHANNELS if c in self.channels],
+            agency_programs=frozenset(settings.agency_webhooks),
+        )
+        self.dispatcher = Dispatcher(
+            unit_of_work=units_of(runtime),
+            channels=self.channels,
+            policy=delivery_policy(settings),
+            poll_seconds=settings.dispatch_poll_seconds,
+            sealer=settings.sealer,
+        )
+
+    def handlers(self) -> Handlers[NotificationsUnitOfWork]:
+        return handlers(
+            sealer=self.settings.sealer,
+            phone_channels=self.settings.phone_channels,
+            routing=self.routing,
+            program_names=self.program_names.names,
+        )
+
+
+def background(runtime: Runtime[Notifications]) -> list[Job]:
+    """The program names' view and the dispatcher (named: ``/readyz`` shows a failed job's)."""
+    deps = runtime.deps
+
+    async def program_names(stop: asyncio.Event) -> None:
+        await deps.program_names.run(stop)
+
+    async def dispatcher(stop: asyncio.Event) -> None:
+        await deps.dispatcher.run(stop)
+
+    return [program_names, dispatcher]
+
+
+definition: ServiceDefinition[Notifications] = ServiceDefinition(
     name="notifications",
     title="Rujukan notifications",
     description="Tells residents of every change to their referrals, over real channels.",
@@ -29,9 +104,9 @@ definition: ServiceDefinition[NotificationState] = ServiceDefinition(
     migrations=MIGRATIONS,
     routers=[api.router, alerts.router],
     unit_of_work=NotificationsUnitOfWork,
-    dependencies=NotificationState,
+    dependencies=Notifications,
     handlers=lambda rt: rt.deps.handlers(),
-    consumers=lambda rt: rt.deps.consumers(),
-    background=lambda rt: [rt.deps.run_view, rt.deps.run_dispatcher],
+    consumers=consumers,
+    background=background,
     on_start=load_templates,  # a broken template stops the service at start-up
 )

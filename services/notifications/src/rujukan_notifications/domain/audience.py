@@ -36,6 +36,15 @@ class Planned:
     address: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """What the deployment offers: residents' channels with a provider, agencies with a
+    webhook."""
+
+    resident_channels: Sequence[ChannelName] = ("email",)
+    agency_programs: frozenset[str] = frozenset()
+
+
 def is_escalation(event: ReferralStatusChangedV1) -> bool:
     note = (event.note or "").strip().lower()
     return event.to_status.value == "expired" or note.startswith("escalated")

@@ -13,6 +13,7 @@ variable fails at start-up, not when someone should hear news.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,6 +21,8 @@ from uuid import UUID
 
 import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from rujukan_contracts.events import ReferralStatusChangedV1
 
 LANGUAGES = ("id", "en")
 STATUSES = (
@@ -99,6 +102,23 @@ def render(template: str, language: str, ctx: dict[str, Any]) -> Message:
 
 def render_status(status: str, language: str, ctx: dict[str, Any]) -> Message:
     return render(f"status_{status}", language, ctx)
+
+
+def delivery_context(
+    event: ReferralStatusChangedV1, program_name: Mapping[str, str]
+) -> dict[str, Any]:
+    """What a delivery keeps to render its message when it is sent (no personal data: the
+    resident's contact stays in ``contacts``); ``program_name`` by language."""
+    return {
+        "program_code": event.program_code,
+        "program_name": dict(program_name),
+        "status": event.to_status.value,
+        "reason_code": event.reason_code.value if event.reason_code else None,
+        "note": event.note,
+        "referral_id": str(event.referral_id),
+        "village_code": event.village_code,
+        "changed_at": event.changed_at.isoformat(),
+    }
 
 
 def webhook_payload(ctx: dict[str, Any], *, event_id: UUID) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from rujukan_notifications.domain.alerts import AlertmanagerWebhook, AlertsFiled
-from rujukan_notifications.service_layer.alerts import file_alerts
+from rujukan_notifications.domain.commands import FileAlerts
 from rujukan_platform.access import Caller
 from rujukan_platform.problems import PROBLEM
 from rujukan_platform.runtime import Runtime
@@ -23,7 +23,6 @@ def router(runtime: Runtime[Any]) -> APIRouter:
         responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
     )
     async def alertmanager(payload: AlertmanagerWebhook, _admin: Caller) -> AlertsFiled:
-        async with runtime.sessions() as session, session.begin():
-            return AlertsFiled(alerts=await file_alerts(session, payload.alerts))
+        return AlertsFiled(alerts=await runtime.handle(FileAlerts(payload.alerts)))
 
     return api
