@@ -146,8 +146,7 @@ async def test_a_connection_the_server_ended_is_weather(
         with pytest.raises(DBAPIError) as raised:
             await conn.execute(text("SELECT 1"))
     assert raised.value.connection_invalidated and is_transient(raised.value)
-    async with engine.connect() as conn:  # the pool hands out a new connection
-        assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    await ping(engine)  # the pool hands out a new connection
 
     closed = await asyncpg.connect(f"{servers.pg_dsn}/{fresh_database}")
     await closed.close()
@@ -172,6 +171,9 @@ def test_failures_with_no_server_behind_them() -> None:
     # a wrapper without SQLSTATE: the driver's own exception decides
     assert is_transient(DBAPIError("SELECT 1", {}, ConnectionResetError()))
     assert not is_transient(DBAPIError("SELECT 1", {}, KeyError("bug")))
+    # the driver's errors unwrapped (asyncpg used directly): their SQLSTATE decides
+    assert is_transient(asyncpg.DeadlockDetectedError("deadlock detected"))
+    assert not is_transient(asyncpg.UniqueViolationError("duplicate key value"))
     assert describe(KeyError()) == "KeyError"
     long = describe(ValueError("line one\n\n  line two " + "x" * 600))
     assert long.startswith("ValueError: line one line two x") and len(long) == 512
