@@ -48,9 +48,10 @@ from rujukan_platform.testing import Servers, unique_topic
 from rujukan_platform.uow import UnitOfWork
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
-from rujukan_router.bootstrap import definition, state
+from rujukan_router.bootstrap import definition
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.decide import complaint_target, decide
+from rujukan_router.entrypoints.consumers import CatalogueFeed, consumers
 from rujukan_router.settings import RouterSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("heavy")]
@@ -181,11 +182,11 @@ class Replica:
         self.runtime = Runtime(HEADLESS, self.settings)
         self.runtime.on_fatal = self.failures.append
         await self.runtime.producer.start()
-        st = state(self.runtime)
+        feed = CatalogueFeed(self.runtime)  # as the catalogue view applies programs.catalog
         for event in seeds:
-            await st.apply_program(event.code, event)
-        st.view.ready.set()
-        spec = next(s for s in st.consumers() if s.name == CONSUMER)
+            await feed.apply(event.code, event)
+        self.runtime.deps.view.ready.set()
+        spec = next(s for s in consumers(self.runtime) if s.name == CONSUMER)
         table = spec.handlers
 
         async def noted(event: IntakeSubmittedV1, uow: UnitOfWork) -> None:

@@ -33,15 +33,17 @@ from rujukan_platform.runtime import Runtime, ServiceDefinition, build_app, migr
 from rujukan_platform.testing import Servers, free_port
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
-from rujukan_router.bootstrap import definition, state
+from rujukan_router.bootstrap import definition
+from rujukan_router.entrypoints.jobs import replay_worker
 from rujukan_router.service_layer.routing import route_intake
+from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 from rujukan_router.settings import RouterSettings
 
 pytestmark = pytest.mark.integration
 
 SECRET = "a-test-secret-at-least-32-bytes-long!!"  # the router conftest's
 HEADLESS = replace(definition, background=lambda _rt: [])  # no workers: `--wait` works the job
-WITH_WORKER = replace(definition, background=lambda rt: [state(rt).run_replays])
+WITH_WORKER = replace(definition, background=lambda rt: [replay_worker(rt)])
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HEADER = "household_id,found,decile,enrolments,has_kks\n"
 
@@ -61,7 +63,7 @@ class Router:
     async def _serve(self) -> None:
         self.runtime = Runtime(self.service, self.settings)
         self.runtime.on_fatal = lambda _exc: None
-        st = state(self.runtime)
+        st = self.runtime.deps
         for program in load_seed_programs(RegistrySettings().seed_dir):
             st.catalogue.put(published_event(program))
         st.view.ready.set()
@@ -109,8 +111,11 @@ class Router:
                         "household_id": str(uuid.uuid4()),
                     }
                 )
-                async with self.runtime.sessions() as session, session.begin():
-                    await route_intake(session, intake, state(self.runtime).catalogue)
+                uow = self.runtime.unit_of_work()
+                assert isinstance(uow, RouterUnitOfWork)
+                async with uow:
+                    await route_intake(uow, intake, self.runtime.deps.catalogue)
+                    await uow.commit()
                 households.append(str(intake.household_id))
             return households
 

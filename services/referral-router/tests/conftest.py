@@ -35,10 +35,12 @@ from rujukan_platform.runtime import Runtime, build_app, migrate
 from rujukan_platform.testing import RunningConsumer, Servers, unique_topic
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
-from rujukan_router.bootstrap import definition, state
+from rujukan_router.bootstrap import definition
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.entrypoints.consumers import RouterState
+from rujukan_router.entrypoints.consumers import CatalogueFeed, consumers
 from rujukan_router.service_layer.routing import route_intake
+from rujukan_router.service_layer.state import RouterState
+from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 from rujukan_router.settings import RouterSettings
 
 SECRET = "a-test-secret-at-least-32-bytes-long!!"
@@ -124,7 +126,7 @@ class RouterHarness:
 
     async def run_consumer(self, name: str, *topics: str) -> RunningConsumer:
         """The named consumer on ``topics`` (unique ones) instead of its own or its pattern."""
-        spec = next(s for s in self.state.consumers() if s.name == name)
+        spec = next(s for s in consumers(self.runtime) if s.name == name)
         running = RunningConsumer(
             self.runtime,
             replace(spec, topics=list(topics), pattern=None, group_id=f"test-{uuid.uuid4().hex}"),
@@ -188,11 +190,12 @@ async def router(
     runtime = Runtime(HEADLESS, settings)
     runtime.on_fatal = lambda _exc: None
     await runtime.producer.start()
-    st = state(runtime)
+    st = runtime.deps
     harness = RouterHarness(servers, runtime, st)
     try:
+        feed = CatalogueFeed(runtime)  # as the catalogue view applies programs.catalog
         for event in seed_events:
-            await st.apply_program(event.code, event)
+            await feed.apply(event.code, event)
         st.view.ready.set()
         yield harness
     finally:
@@ -255,8 +258,11 @@ class ApiHarness:
     async def route(self, intake: IntakeSubmittedV1) -> dict[str, Any]:
         """Route an intake as the intake consumer does (same use case, same transaction shape);
         returns the referral ids by program code."""
-        async with self.runtime.sessions() as session, session.begin():
-            routed = await route_intake(session, intake, self.state.catalogue)
+        uow = self.runtime.unit_of_work()
+        assert isinstance(uow, RouterUnitOfWork)
+        async with uow:
+            routed = await route_intake(uow, intake, self.state.catalogue)
+            await uow.commit()
         return {r.program_code: r.id for r in routed.referrals}
 
     async def rows(self, sql: str, **params: Any) -> list[Any]:
@@ -272,7 +278,7 @@ async def api(
     await asyncio.to_thread(migrate, HEADLESS, settings.dsn)
     runtime = Runtime(HEADLESS, settings)
     runtime.on_fatal = lambda _exc: None
-    st = state(runtime)
+    st = runtime.deps
     for event in seed_events:
         st.catalogue.put(event)
     st.view.ready.set()

@@ -17,8 +17,9 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_contracts.topics import REFERRALS_STATUS
-from rujukan_platform.outbox import OutboxEvent, follow_up_id
-from rujukan_router.adapters.events import delivered_follow_up, status_record
+from rujukan_platform.outbox import OutboxEvent, follow_up, follow_up_id
+from rujukan_router.adapters.events import delivered_record, status_record
+from rujukan_router.adapters.referrals import ReferralRef
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.decide import decide
 from rujukan_router.service_layer.referrals import NewReferrals, explained
@@ -40,6 +41,7 @@ def test_a_referral_and_its_created_status_are_the_contracts_events(
         kind="need", rank=pkh.rank, traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
     )  # fmt: skip
     created_row, status_row = new.events
+    assert [r.id for r in new.rows] == [h.referral_id for h in new.history] == [referral.id]
     assert created_row[5] == "referrals.PKH" and status_row[5] == REFERRALS_STATUS
     assert created_row[2] == status_row[2] == str(referral.id)  # both keyed by the referral
     assert created_row[6].split("-")[1] == "a" * 32  # the intake's trace goes on
@@ -62,11 +64,11 @@ def test_a_referral_and_its_created_status_are_the_contracts_events(
 
 
 def test_status_changes_and_delivery_follow_ups_are_the_contracts_events() -> None:
-    row = {
-        "id": uuid.uuid4(), "intake_id": uuid.uuid4(), "household_id": uuid.uuid4(),
-        "program_code": "PKH", "village_code": "33.04.01.2001",
-        "due_at": NOW + timedelta(days=5), "escalation_level": 2,
-    }  # fmt: skip
+    row = ReferralRef(
+        id=uuid.uuid4(), intake_id=uuid.uuid4(), household_id=uuid.uuid4(),
+        program_code="PKH", village_code="33.04.01.2001",
+        due_at=NOW + timedelta(days=5), escalation_level=2,
+    )  # fmt: skip
     record = status_record(
         row, to_status="rejected", from_status="received", at=NOW,
         reason_code="lack_of_capacity", note="Kuota penuh",
@@ -76,17 +78,17 @@ def test_status_changes_and_delivery_follow_ups_are_the_contracts_events() -> No
     assert orjson.loads(event.model_dump_json()) == orjson.loads(record[4])
 
     created = OutboxEvent(
-        seq=1, id=str(uuid.uuid4()), topic="referrals.PKH", aggregateid=str(row["id"]),
+        seq=1, id=str(uuid.uuid4()), topic="referrals.PKH", aggregateid=str(row.id),
         type=ReferralCreatedV1.ce_type, payload="{}",
         traceparent="00-" + "c" * 32 + "-" + "d" * 16 + "-01", created_at=NOW,
     )  # fmt: skip
-    follow_up = delivered_follow_up(row, created=created, at=NOW)
-    assert follow_up.id == follow_up_id(created.id, "delivered")  # the same on a republication
-    assert follow_up.topic == REFERRALS_STATUS and follow_up.aggregateid == str(row["id"])
-    assert follow_up.traceparent.split("-")[1] == "c" * 32
-    delivered = ReferralStatusChangedV1.model_validate_json(follow_up.payload)
+    sent = follow_up(delivered_record(row, created=created, at=NOW))  # as the relay sends it
+    assert sent.id == follow_up_id(created.id, "delivered")  # the same on a republication
+    assert sent.topic == REFERRALS_STATUS and sent.aggregateid == str(row.id)
+    assert sent.traceparent.split("-")[1] == "c" * 32
+    delivered = ReferralStatusChangedV1.model_validate_json(sent.payload)
     assert (delivered.from_status, delivered.to_status) == ("created", "delivered")
-    assert orjson.loads(delivered.model_dump_json()) == orjson.loads(follow_up.payload)
+    assert orjson.loads(delivered.model_dump_json()) == orjson.loads(sent.payload)
 
 
 def test_published_status_events_are_counted_per_series() -> None:
@@ -95,11 +97,9 @@ def test_published_status_events_are_counted_per_series() -> None:
     from rujukan_router.metrics import observe_published
 
     def row(to: str, **extra: str) -> OutboxEvent:
-        ref = {
-            "id": uuid.uuid4(), "intake_id": uuid.uuid4(), "household_id": uuid.uuid4(),
-            "program_code": "CNT-1", "village_code": "33.04.01.2001", "due_at": NOW,
-            "escalation_level": 1,
-        }  # fmt: skip
+        ref = ReferralRef(
+            uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), "CNT-1", "33.04.01.2001", NOW, 1
+        )
         rec = status_record(ref, to_status=to, from_status="delivered", at=NOW, **extra)
         return OutboxEvent(0, str(rec[0]), rec[5], rec[2], rec[3], rec[4], rec[6], rec[7])
 

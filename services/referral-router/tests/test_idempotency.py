@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import text
 
 from rujukan_contracts.events import IntakeSubmittedV1, OutcomeKind, ReasonCode
 from rujukan_platform.idempotency import fingerprint
+from rujukan_router.domain.commands import ReportOutcome
 from rujukan_router.entrypoints.api import OutcomeIn
-from rujukan_router.service_layer.outcomes import outcome_fingerprint
 
 MakeIntake = Callable[..., IntakeSubmittedV1]
 MISMATCH = "https://rujukan.example/problems/idempotency-key-mismatch"
@@ -26,6 +27,12 @@ def test_the_fingerprint_covers_the_whole_outcome_body() -> None:
     assert digest == fingerprint(body.model_dump(mode="json"))
     assert digest != outcome_fingerprint(OutcomeKind.rejected, ReasonCode.other, "y")
     assert digest != outcome_fingerprint(OutcomeKind.rejected, ReasonCode.other, None)
+
+
+def outcome_fingerprint(outcome: OutcomeKind, reason: ReasonCode | None, note: str | None) -> str:
+    """The fingerprint the router stores with a report's Idempotency-Key."""
+    report = ReportOutcome(uuid4(), outcome, reason, note, actor="agency:test")
+    return report.fingerprint
 
 
 async def state_of(api: Any, referral_id: Any) -> tuple[Any, ...]:

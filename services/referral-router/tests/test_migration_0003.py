@@ -13,18 +13,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
+from rujukan_platform.auth import Principal
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.testing import Servers
+from rujukan_router.adapters.views import RouterViews, RuleBook
 from rujukan_router.bootstrap import definition
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.service_layer.decisions import (
-    RuleBook,
-    decision_view,
-    decisions_by_id,
-    decisions_of_intake,
-    referral_decision,
-    versions_in,
-)
 
 pytestmark = pytest.mark.integration
 
@@ -81,24 +75,20 @@ async def test_decisions_and_referrals_from_before_0003_survive_with_their_expla
 
     await asyncio.to_thread(command.upgrade, cfg, "head")
 
-    rules = RuleBook(Catalogue())
+    admin = Principal(subject="test-admin", role="admin")
     async with sessions() as session:
-        stored = await decisions_of_intake(session, intake.intake_id)
-        assert sorted(r.cause for r in stored) == ["referral", "routing"]
-        [referral] = (
-            await session.execute(text("SELECT * FROM referrals WHERE id = :r"), {"r": referral_id})
-        ).all()
-        assert referral.decision_id == referral_id
-        found = await decisions_by_id(session, [referral.decision_id])
-        await rules.load(session, versions_in(stored))
-    explained = referral_decision(referral, found[referral_id], rules)
-    assert explained is not None and explained["criteria"] == CRITERIA
-    assert explained["eligible"] and explained["program_version"] == 2
-    routing = next(r for r in stored if r.cause == "routing")
-    view = decision_view(routing, rules)
-    assert {p["program_code"]: p["eligible"] for p in view["programs"]} == {
+        views = RouterViews(session, RuleBook(Catalogue()))
+        stored = await views.intake_decisions(admin, intake.intake_id)
+        referral = await views.referral(admin, referral_id)
+    assert stored is not None and sorted(d.cause for d in stored) == ["referral", "routing"]
+    assert referral is not None and referral.decision_id == referral_id
+    explained = referral.decision
+    assert explained is not None and explained.criteria == CRITERIA
+    assert explained.eligible and explained.program_version == 2
+    routing = next(d for d in stored if d.cause == "routing")
+    assert {p.program_code: p.eligible for p in routing.programs} == {
         "DTKS-IN": False,
         "PKH": True,
     }
-    assert all(p["criteria"] == CRITERIA for p in view["programs"])
+    assert all(p.criteria == CRITERIA for p in routing.programs)
     await engine.dispose()

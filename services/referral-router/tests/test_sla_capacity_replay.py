@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
@@ -18,13 +18,15 @@ from rujukan_contracts.events import (
     ReferralCreatedV1,
     ReferralStatusChangedV1,
 )
-from rujukan_router.service_layer.timers import fire_due_timers
+from rujukan_router.domain.commands import FireDueTimers
+from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
 from .conftest import ApiHarness
 
 pytestmark = pytest.mark.integration
 
 GRACE = timedelta(days=2)
+T = TypeVar("T")
 
 
 def variant(base: ProgramPublishedV1, code: str, **changes: Any) -> ProgramPublishedV1:
@@ -39,17 +41,22 @@ def program(api: ApiHarness, code: str) -> ProgramPublishedV1:
 
 async def fire(api: ApiHarness, now: datetime) -> list[ReferralStatusChangedV1]:
     """Run the timer job at ``now``; the status events it staged, read back as the contract."""
-    async with api.runtime.sessions() as session, session.begin():
-        last = await session.scalar(text("SELECT coalesce(max(seq), 0) FROM outbox"))
-        fired = await fire_due_timers(session, now, grace=GRACE)
-        staged = (
-            await session.execute(
-                text("SELECT payload::text FROM outbox WHERE seq > :s ORDER BY seq"), {"s": last}
-            )
-        ).scalars()
-        events = [ReferralStatusChangedV1.model_validate_json(p) for p in staged]
+    [(last,)] = await api.rows("SELECT coalesce(max(seq), 0) FROM outbox")
+    fired = await api.runtime.handle(FireDueTimers(now, GRACE))
+    staged = await api.rows("SELECT payload::text FROM outbox WHERE seq > :s ORDER BY seq", s=last)
+    events = [ReferralStatusChangedV1.model_validate_json(p) for (p,) in staged]
     assert len(events) == fired
     return events
+
+
+async def in_unit(api: ApiHarness, work: Callable[[RouterUnitOfWork], Awaitable[T]]) -> T:
+    """``work`` in a unit of work of its own, committed."""
+    uow = api.runtime.unit_of_work()
+    assert isinstance(uow, RouterUnitOfWork)
+    async with uow:
+        done = await work(uow)
+        await uow.commit()
+    return done
 
 
 async def referral(api: ApiHarness, referral_id: UUID) -> Any:
@@ -290,18 +297,16 @@ async def test_a_replay_is_a_job_resumable_in_chunks_and_drafts_take_registry_up
     # A worker works through it 2 households at a time; a second worker cannot take it while
     # the first one's lease beats; each chunk commits its progress.
     now = datetime.now(UTC)
-    async with api.runtime.sessions() as session, session.begin():
-        job = await claim(session, "worker-a", now)
+    job = await in_unit(api, lambda uow: claim(uow, "worker-a", now))
     assert job is not None and str(job.id) == replay_id
-    async with api.runtime.sessions() as session, session.begin():
-        assert await claim(session, "worker-b", now) is None
+    assert await in_unit(api, lambda uow: claim(uow, "worker-b", now)) is None
     seen = []
     more = True
     while more:
-        async with api.runtime.sessions() as session, session.begin():
-            more = await run_chunk(
-                session, job, api.state.catalogue, owner="worker-a", now=now, size=2
-            )
+        more = await in_unit(
+            api,
+            lambda uow: run_chunk(uow, job, api.state.catalogue, owner="worker-a", now=now, size=2),
+        )
         r = await api.client.get(f"/v1/replays/{replay_id}", headers=admin)
         seen.append(r.json()["households_evaluated"])
     assert seen == [2, 4, 6, 7] and r.json()["status"] == "done"
@@ -312,10 +317,8 @@ async def test_a_replay_is_a_job_resumable_in_chunks_and_drafts_take_registry_up
     # a stale lease is taken over; a cancelled job stops
     r = await api.client.post("/v1/replays", headers=admin, json={})
     other = r.json()["replay_id"]
-    async with api.runtime.sessions() as session, session.begin():
-        assert (await claim(session, "worker-a", now)) is not None
-    async with api.runtime.sessions() as session, session.begin():
-        taken = await claim(session, "worker-b", now + timedelta(minutes=5))
+    assert await in_unit(api, lambda uow: claim(uow, "worker-a", now)) is not None
+    taken = await in_unit(api, lambda uow: claim(uow, "worker-b", now + timedelta(minutes=5)))
     assert taken is not None and str(taken.id) == other
     r = await api.client.post(f"/v1/replays/{other}/cancel", headers=admin)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"

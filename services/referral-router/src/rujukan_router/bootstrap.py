@@ -1,17 +1,38 @@
-"""Wires the referral router: catalogue view, handlers, consumers, jobs and the routes."""
+"""Wires the referral router: its state, unit of work, handler table, consumers, jobs and routes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rujukan_platform.runtime import ServiceDefinition
+from rujukan_contracts.topics import PROGRAMS_CATALOG
+from rujukan_platform.runtime import Runtime, ServiceDefinition
+from rujukan_platform.view import CompactedTopicView
 from rujukan_router.adapters.tables import metadata
+from rujukan_router.adapters.views import RuleBook
+from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.entrypoints import api
-from rujukan_router.entrypoints.consumers import RouterState, state
+from rujukan_router.entrypoints.consumers import CatalogueFeed, consumers
+from rujukan_router.entrypoints.jobs import jobs
 from rujukan_router.service_layer.handlers import handlers
+from rujukan_router.service_layer.replay import CatalogueCache
+from rujukan_router.service_layer.state import RouterState
+from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 from rujukan_router.settings import RouterSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def new_state(runtime: Runtime[RouterState]) -> RouterState:
+    """This process's live catalogue, fed from ``programs.catalog`` by the catalogue view."""
+    catalogue = Catalogue()
+    view = CompactedTopicView(
+        bootstrap=runtime.settings.kafka_bootstrap,
+        topic=PROGRAMS_CATALOG,
+        apply=CatalogueFeed(runtime).apply,
+        client_id="rujukan-router-catalogue",
+    )
+    return RouterState(catalogue, view, RuleBook(catalogue), CatalogueCache())
+
 
 definition: ServiceDefinition[RouterState] = ServiceDefinition(
     name="referral-router",
@@ -21,10 +42,9 @@ definition: ServiceDefinition[RouterState] = ServiceDefinition(
     metadata=metadata,
     migrations=MIGRATIONS,
     routers=[api.router],
-    dependencies=RouterState,
-    handlers=lambda rt: handlers(rt.deps.catalogue, rt.deps.view.ready),
-    consumers=lambda rt: rt.deps.consumers(),
-    background=lambda rt: [rt.deps.run_view, rt.deps.run_timers, rt.deps.run_replays],
+    unit_of_work=RouterUnitOfWork,
+    dependencies=new_state,
+    handlers=lambda rt: handlers(rt.deps),
+    consumers=consumers,
+    background=jobs,
 )
-
-__all__ = ["definition", "state"]

@@ -10,15 +10,15 @@ here fails the build.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import orjson
 
 from rujukan_contracts.envelope import child_traceparent, new_traceparent
-from rujukan_contracts.events import ReferralCreatedV1, ReferralStatusChangedV1
+from rujukan_contracts.events import ReferralCreatedV1, ReferralStatus, ReferralStatusChangedV1
 from rujukan_contracts.topics import REFERRALS_STATUS
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxEvent, OutboxRecord, follow_up_id
@@ -146,8 +146,27 @@ def status_payload(
     )
 
 
+class Referred(Protocol):
+    """What a status event names of its referral (a stored referral, a new one, a moved one)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def intake_id(self) -> UUID: ...
+    @property
+    def household_id(self) -> UUID: ...
+    @property
+    def program_code(self) -> str: ...
+    @property
+    def village_code(self) -> str: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def escalation_level(self) -> int: ...
+
+
 def status_record(
-    referral: Mapping[str, Any],
+    referral: Referred,
     *,
     to_status: str,
     from_status: str | None,
@@ -156,27 +175,28 @@ def status_record(
     reason_code: str | None = None,
     note: str | None = None,
     escalated_to: str | None = None,
+    event_id: UUID | None = None,
 ) -> OutboxRecord:
-    """A status change of ``referral`` (the referral's columns, by name)."""
+    """A status change of ``referral`` (``event_id``: a follow-up's own, derived id)."""
     payload = status_payload(
-        referral_id=referral["id"],
-        intake_id=referral["intake_id"],
-        household_id=referral["household_id"],
-        program_code=referral["program_code"],
-        village_code=referral["village_code"],
+        referral_id=referral.id,
+        intake_id=referral.intake_id,
+        household_id=referral.household_id,
+        program_code=referral.program_code,
+        village_code=referral.village_code,
         from_status=from_status,
         to_status=to_status,
         changed_at=at,
-        due_at=referral["due_at"],
-        escalation_level=referral["escalation_level"],
+        due_at=referral.due_at,
+        escalation_level=referral.escalation_level,
         reason_code=reason_code,
         note=note,
         escalated_to=escalated_to,
     )
     return (
-        new_id(),
+        event_id or new_id(),
         _AGGREGATE,
-        str(referral["id"]),
+        str(referral.id),
         STATUS,
         payload,
         REFERRALS_STATUS,
@@ -185,27 +205,15 @@ def status_record(
     )
 
 
-def delivered_follow_up(referral: Any, *, created: OutboxEvent, at: datetime) -> OutboxEvent:
-    """'delivered', published by the relay once Kafka acknowledged ``created`` (the referral's
-    ReferralCreated row); its id derives from that row, so a republication repeats it."""
-    return OutboxEvent(
-        seq=created.seq,
-        id=follow_up_id(created.id, "delivered"),
-        topic=REFERRALS_STATUS,
-        aggregateid=created.aggregateid,
-        type=STATUS,
-        payload=status_payload(
-            referral_id=referral["id"],
-            intake_id=referral["intake_id"],
-            household_id=referral["household_id"],
-            program_code=referral["program_code"],
-            village_code=referral["village_code"],
-            from_status="created",
-            to_status="delivered",
-            changed_at=at,
-            due_at=referral["due_at"],
-            escalation_level=referral["escalation_level"],
-        ),
+def delivered_record(referral: Referred, *, created: OutboxEvent, at: datetime) -> OutboxRecord:
+    """'delivered', raised once Kafka acknowledged ``created`` (the referral's ReferralCreated
+    row) and published by the relay; its id derives from that row, so a republication repeats
+    it."""
+    return status_record(
+        referral,
+        to_status=ReferralStatus.delivered.value,
+        from_status=ReferralStatus.created.value,
+        at=at,
         traceparent=child_traceparent(created.traceparent),
-        created_at=at,
+        event_id=UUID(follow_up_id(created.id, "delivered")),
     )

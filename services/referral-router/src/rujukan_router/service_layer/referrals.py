@@ -1,62 +1,41 @@
-"""Referrals, their decisions, history and events: the pieces every router use case shares.
+"""Making referrals: the one way every use case refers a household (routing, re-routing after a
+rejection, a replay that applies).
 
-``NewReferrals`` gathers the rows of one transaction — decisions, referrals, history and outbox
-events — and writes each kind with one ``COPY``. ``CapacityLedger`` counts referrals against
-capacity-limited programs in memory under row locks taken once per transaction.
+``referring`` opens what referring needs in the unit of work — the capacity of the programs
+that may be referred to (their usage rows locked until the unit ends, so two replicas never
+overbook) and the households' open referrals — hands over a ``NewReferrals`` that gathers the
+decisions, referrals, history rows and events in memory, and writes them when the block ends:
+one ``COPY`` per kind of row, the events raised in the unit (staged and counted at its commit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from rujukan_contracts.envelope import child_traceparent
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
 from rujukan_contracts.topics import program_topic
-from rujukan_platform.db import copy_records, driver_connection
 from rujukan_platform.ids import new_id
-from rujukan_platform.outbox import OutboxRecord, stage_records
+from rujukan_platform.outbox import OutboxRecord
 from rujukan_router.adapters.events import (
     created_record,
     decision_payload,
     dumps,
     status_record,
 )
-from rujukan_router.adapters.tables import program_usage, referral_history
+from rujukan_router.adapters.programs import UsageKey
+from rujukan_router.adapters.referrals import DecisionRow, HistoryRow, ReferralRef, ReferralRow
 from rujukan_router.domain.capacity import period_start
 from rujukan_router.domain.catalogue import LiveProgram
 from rujukan_router.domain.decide import Decided, ProgramDecision
 from rujukan_router.domain.sla import step_deadline
+from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
-DECISION_COLUMNS = ("id", "intake_id", "cause", "evaluated_at", "facts", "programs")
-REFERRAL_COLUMNS = (
-    "id",
-    "intake_id",
-    "household_id",
-    "program_code",
-    "program_version",
-    "kind",
-    "status",
-    "village_code",
-    "needs",
-    "priority_lanes",
-    "rank",
-    "decision_id",
-    "due_at",
-    "escalation_level",
-    "queued",
-    "rerouted_from",
-    "created_at",
-    "updated_at",
-)
-HISTORY_COLUMNS = ("referral_id", "from_status", "to_status", "note", "actor", "at")
 CREATED = ReferralStatus.created.value
 
 
@@ -66,6 +45,25 @@ class ReferralNotFound(LookupError):
 
 class ProgramMismatch(PermissionError):
     pass
+
+
+@asynccontextmanager
+async def referring(
+    uow: RouterUnitOfWork,
+    *,
+    programs: Iterable[LiveProgram],
+    households: Iterable[UUID],
+    today: date,
+) -> AsyncIterator[NewReferrals]:
+    """Refer within ``programs`` (their capacity counted today) for ``households`` (their open
+    referrals known); everything referred in the block is written when it ends."""
+    keys = {_usage_key(p, today) for p in programs if p.event.capacity is not None}
+    ledger = CapacityLedger(await uow.programs.lock_usage(keys), today)
+    new = NewReferrals(ledger, await uow.referrals.open_programs(list(set(households))))
+    yield new
+    await uow.programs.save_usage(ledger.changed())
+    await uow.referrals.add(new.decisions, new.rows, new.history)
+    uow.add_records(new.events)
 
 
 def stored_verdict(d: ProgramDecision) -> dict[str, Any]:
@@ -96,16 +94,53 @@ def explained(d: ProgramDecision, facts: dict[str, Any], at: datetime) -> dict[s
     )
 
 
+def _usage_key(program: LiveProgram, today: date) -> UsageKey:
+    return (program.code, period_start(today, program.event.capacity_period))
+
+
+class CapacityLedger:
+    """Referrals counted against capacity-limited programs in memory, from the usage read
+    under lock when the unit of work began referring."""
+
+    def __init__(self, used: dict[UsageKey, int], today: date) -> None:
+        self._used = used
+        self._start = dict(used)
+        self._today = today
+
+    def take(self, program: LiveProgram) -> bool:
+        """Count one referral; False when the program is full this period."""
+        capacity = program.event.capacity
+        if capacity is None:
+            return True
+        key = _usage_key(program, self._today)
+        if key not in self._used:
+            raise LookupError(f"{program.code} was not opened in this ledger")
+        if self._used[key] >= capacity:
+            return False
+        self._used[key] += 1
+        return True
+
+    def changed(self) -> dict[UsageKey, int]:
+        """The periods referred in, with their new totals."""
+        return {key: n for key, n in self._used.items() if n != self._start[key]}
+
+
 @dataclass
 class NewReferrals:
-    """The decisions, referrals, history rows and events of one transaction."""
+    """The decisions, referrals, history rows and events of one unit of work, gathered in
+    memory; each referral made also counts as open for its household."""
 
-    decisions: list[tuple[Any, ...]] = field(default_factory=list)
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    history: list[tuple[Any, ...]] = field(default_factory=list)
+    ledger: CapacityLedger = field(default_factory=lambda: CapacityLedger({}, date.min))
+    open_by_household: dict[UUID, set[str]] = field(default_factory=dict)
+    decisions: list[DecisionRow] = field(default_factory=list)
+    rows: list[ReferralRow] = field(default_factory=list)
+    history: list[HistoryRow] = field(default_factory=list)
     events: list[OutboxRecord] = field(default_factory=list)
-    created: list[Referral] = field(default_factory=list)
     _shared: dict[UUID, _Shared] = field(default_factory=dict)
+
+    def open_programs(self, household_id: UUID) -> set[str]:
+        """Programs the household has an open referral to (those made here included)."""
+        return self.open_by_household.setdefault(household_id, set())
 
     def _of(self, intake: IntakeSubmittedV1, cause: str | None) -> _Shared:
         """What every referral of one intake copies, computed once per intake: its needs, lanes
@@ -133,7 +168,9 @@ class NewReferrals:
         at (once its verdicts are final: capacity may still skip a program)."""
         programs = [stored_verdict(d) for d in decided.programs]
         self.decisions.append(
-            (decision_id, intake.intake_id, cause, at, dumps(decided.facts), dumps(programs))
+            DecisionRow(
+                decision_id, intake.intake_id, cause, at, dumps(decided.facts), dumps(programs)
+            )
         )
 
     def add(
@@ -149,51 +186,43 @@ class NewReferrals:
         queued: bool = False,
         rerouted_from: UUID | None = None,
         traceparent: str | None = None,
-    ) -> Referral:
+    ) -> ReferralRef:
         """A referral to ``program``, with ``decision`` (``explained``) as the agency sees it."""
-        referral_id = new_id()
         event = program.event
         due_at = step_deadline(ReferralStatus.created, event.sla_days, now)
         assert due_at is not None
         shared = self._of(intake, traceparent)
         needs = [n for n in shared.needs if n in program.needs_served] or shared.needs
-        lanes = shared.lanes
-        referral = Referral(
-            id=referral_id,
+        row = ReferralRow(
+            id=new_id(),
             intake_id=intake.intake_id,
             household_id=intake.household_id,
             program_code=program.code,
+            program_version=event.version,
+            kind=kind,
+            status=CREATED,
             village_code=intake.village_code,
+            needs=needs,
+            priority_lanes=shared.lanes,
+            rank=rank,
+            decision_id=decision_id,
             due_at=due_at,
+            escalation_level=0,
+            queued=queued,
+            rerouted_from=rerouted_from,
+            created_at=now,
+            updated_at=now,
         )
-        self.rows.append(
-            (
-                referral_id,
-                intake.intake_id,
-                intake.household_id,
-                program.code,
-                event.version,
-                kind,
-                CREATED,
-                intake.village_code,
-                needs,
-                lanes,
-                rank,
-                decision_id,
-                due_at,
-                0,
-                queued,
-                rerouted_from,
-                now,
-                now,
-            )
+        referral = ReferralRef(
+            row.id, row.intake_id, row.household_id, row.program_code, row.village_code, due_at
         )
+        self.rows.append(row)
         note = f"re-routed from {rerouted_from}" if rerouted_from else None
-        self.history.append((referral_id, None, CREATED, note, "router", now))
+        self.history.append(HistoryRow(row.id, None, CREATED, note, "router", now))
         self.events.append(
             created_record(
                 topic=program_topic(program.code),
-                referral_id=referral_id,
+                referral_id=row.id,
                 intake_id=intake.intake_id,
                 household_id=intake.household_id,
                 program_code=program.code,
@@ -201,7 +230,7 @@ class NewReferrals:
                 kind=kind,
                 village_code=intake.village_code,
                 needs=needs,
-                priority_lanes=lanes,
+                priority_lanes=shared.lanes,
                 decision=decision,
                 consent=shared.consent,
                 due_at=due_at,
@@ -213,14 +242,10 @@ class NewReferrals:
         )
         self.events.append(
             status_record(
-                referral.as_row(),
-                to_status=CREATED,
-                from_status=None,
-                at=now,
-                traceparent=shared.span,
+                referral, to_status=CREATED, from_status=None, at=now, traceparent=shared.span
             )
         )
-        self.created.append(referral)
+        self.open_programs(intake.household_id).add(program.code)
         return referral
 
     def refer(
@@ -230,15 +255,14 @@ class NewReferrals:
         facts: dict[str, Any],
         decision_id: UUID,
         now: datetime,
-        ledger: CapacityLedger,
         *,
         rerouted_from: UUID | None = None,
         traceparent: str | None = None,
-    ) -> Referral | None:
+    ) -> ReferralRef | None:
         """Refer ``intake`` to a program it is eligible for, as its capacity allows: a full
         program queues the referral (``when_full: queue``) or is skipped (the decision then says
         ``capacity_full``). None when skipped."""
-        has_room = ledger.take(d.program)
+        has_room = self.ledger.take(d.program)
         if not has_room and d.program.event.when_full != "queue":
             d.skipped = "capacity_full"
             return None
@@ -255,11 +279,9 @@ class NewReferrals:
             traceparent=traceparent,
         )
 
-    async def save(self, session: AsyncSession) -> None:
-        await copy_records(session, "decisions", DECISION_COLUMNS, self.decisions)
-        await copy_records(session, "referrals", REFERRAL_COLUMNS, self.rows)
-        await copy_records(session, "referral_history", HISTORY_COLUMNS, self.history)
-        await stage_records(session, self.events)
+    @property
+    def created(self) -> int:
+        return len(self.rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,162 +290,3 @@ class _Shared:
     lanes: list[str]
     consent: dict[str, Any]
     span: str
-
-
-@dataclass(frozen=True, slots=True)
-class Referral:
-    """What callers need of a referral just created."""
-
-    id: UUID
-    intake_id: UUID
-    household_id: UUID
-    program_code: str
-    village_code: str
-    due_at: datetime
-
-    def as_row(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "intake_id": self.intake_id,
-            "household_id": self.household_id,
-            "program_code": self.program_code,
-            "village_code": self.village_code,
-            "due_at": self.due_at,
-            "escalation_level": 0,
-        }
-
-
-class CapacityLedger:
-    """Referrals counted against capacity-limited programs within one transaction.
-
-    ``open`` locks every limited program's usage row for the period, in code order (so replicas
-    queue in one order and never deadlock), and reads what is used; ``take`` counts in memory;
-    ``save`` writes the new totals. The locks hold until the transaction ends, so two replicas
-    never overbook."""
-
-    def __init__(self, used: dict[tuple[str, date], int], today: date) -> None:
-        self._used = used
-        self._start = dict(used)
-        self._today = today
-
-    @classmethod
-    async def open(
-        cls, session: AsyncSession, programs: Iterable[LiveProgram], today: date
-    ) -> CapacityLedger:
-        keys = sorted(
-            {
-                (p.code, period_start(today, p.event.capacity_period))
-                for p in programs
-                if p.event.capacity is not None
-            }
-        )
-        used: dict[tuple[str, date], int] = {}
-        if keys:
-            await session.execute(
-                insert(program_usage).on_conflict_do_nothing(),
-                [{"program_code": code, "period_start": start, "used": 0} for code, start in keys],
-            )
-            for code, start in keys:
-                used[(code, start)] = (
-                    await session.execute(
-                        select(program_usage.c.used)
-                        .where(
-                            program_usage.c.program_code == code,
-                            program_usage.c.period_start == start,
-                        )
-                        .with_for_update()
-                    )
-                ).scalar_one()
-        return cls(used, today)
-
-    def take(self, program: LiveProgram) -> bool:
-        """Count one referral; False when the program is full this period."""
-        capacity = program.event.capacity
-        if capacity is None:
-            return True
-        key = (program.code, period_start(self._today, program.event.capacity_period))
-        if key not in self._used:
-            raise LookupError(f"{program.code} was not opened in this ledger")
-        if self._used[key] >= capacity:
-            return False
-        self._used[key] += 1
-        return True
-
-    async def save(self, session: AsyncSession) -> None:
-        for (code, start), used in self._used.items():
-            if used != self._start[(code, start)]:
-                await session.execute(
-                    program_usage.update()
-                    .where(
-                        program_usage.c.program_code == code,
-                        program_usage.c.period_start == start,
-                    )
-                    .values(used=used)
-                )
-
-
-async def open_programs_by_household(
-    session: AsyncSession, household_ids: Sequence[UUID]
-) -> dict[UUID, set[str]]:
-    """Programs each household has an open referral to."""
-    found: dict[UUID, set[str]] = {}
-    if not household_ids:
-        return found
-    conn = await driver_connection(session)
-    rows = await conn.fetch(
-        "SELECT household_id, program_code FROM referrals"
-        " WHERE household_id = ANY($1::uuid[]) AND open",
-        list(household_ids),
-    )
-    for household_id, code in rows:
-        found.setdefault(household_id, set()).add(code)
-    return found
-
-
-async def open_programs_of(session: AsyncSession, household_id: UUID) -> set[str]:
-    return (await open_programs_by_household(session, [household_id])).get(household_id, set())
-
-
-def referral_view(row: Any, decision: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "referral_id": row.id,
-        "intake_id": row.intake_id,
-        "household_id": row.household_id,
-        "program_code": row.program_code,
-        "program_version": row.program_version,
-        "kind": row.kind,
-        "status": row.status,
-        "reason_code": row.reason_code,
-        "village_code": row.village_code,
-        "needs": row.needs,
-        "priority_lanes": row.priority_lanes,
-        "rank": row.rank,
-        "decision": decision,
-        "due_at": row.due_at,
-        "escalation_level": row.escalation_level,
-        "queued": row.queued,
-        "rerouted_from": row.rerouted_from,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
-
-
-async def referral_trace(session: AsyncSession, referral_id: UUID) -> list[dict[str, Any]]:
-    rows = (
-        await session.execute(
-            select(referral_history)
-            .where(referral_history.c.referral_id == referral_id)
-            .order_by(referral_history.c.seq)
-        )
-    ).all()
-    return [
-        {
-            "from_status": r.from_status,
-            "to_status": r.to_status,
-            "reason_code": r.reason_code,
-            "note": r.note,
-            "actor": r.actor,
-            "at": r.at,
-        }
-        for r in rows
-    ]

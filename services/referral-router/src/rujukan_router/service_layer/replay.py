@@ -27,32 +27,24 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import IntakeSubmittedV1, RegistryFacts
 from rujukan_eligibility.rules import compile_rule
-from rujukan_platform.db import driver_connection
 from rujukan_platform.failures import is_transient
 from rujukan_platform.ids import new_id
 from rujukan_platform.logging import get_logger
-from rujukan_router.adapters.tables import replay_registry_updates, replays
+from rujukan_router.adapters.replays import FINISHED, Household, ReplayJob
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.domain.decide import NOT_EVALUATED, decide
-from rujukan_router.service_layer.referrals import (
-    CapacityLedger,
-    NewReferrals,
-    open_programs_by_household,
-)
+from rujukan_router.domain.commands import CreateReplay
+from rujukan_router.domain.decide import NOT_EVALUATED, Decided, ProgramDecision, decide
+from rujukan_router.service_layer.referrals import referring
+from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
 log = get_logger(__name__)
 
 CHUNK = 2000
 LEASE = timedelta(seconds=60)
 SAMPLE = 50
-ACTIVE = ("pending", "running")
-FINISHED = ("done", "failed", "cancelled")
 
 
 class ReplayNotFound(LookupError):
@@ -101,170 +93,75 @@ class ReplayReport:
             samples.append({"intake_id": str(intake_id), "program": code})
 
 
-async def create_replay(
-    session: AsyncSession,
-    *,
-    apply: bool,
-    programs: Sequence[str] | None,
-    rule: dict[str, Any] | None,
-    since: datetime | None,
-    registry_updates: Mapping[UUID, RegistryFacts],
-    requested_by: str,
-    start: bool,
-    now: datetime,
-) -> UUID:
-    replay_id = new_id()
-    await session.execute(
-        replays.insert().values(
-            id=replay_id,
-            status="pending" if start else "draft",
-            apply=apply,
-            programs=list(programs) if programs else None,
-            rule=rule,
-            since=since,
-            requested_by=requested_by,
-            created_at=now,
-            report=ReplayReport(applied=apply).as_dict(),
-        )
+# -- the job's life ---------------------------------------------------------------------------
+
+
+async def create_replay(uow: RouterUnitOfWork, command: CreateReplay, now: datetime) -> UUID:
+    job = ReplayJob(
+        id=new_id(),
+        status="pending" if command.start else "draft",
+        apply=command.apply,
+        programs=list(command.programs) if command.programs else None,
+        rule=dict(command.rule) if command.rule is not None else None,
+        since=command.since,
+        requested_by=command.requested_by,
+        created_at=now,
+        started_at=None,
+        finished_at=None,
+        cursor=None,
+        evaluated=0,
+        report=ReplayReport(applied=command.apply).as_dict(),
+        error=None,
+        lease_owner=None,
+        heartbeat_at=None,
     )
-    await _store_updates(session, replay_id, registry_updates)
-    return replay_id
+    await uow.replays.add(job)
+    await uow.replays.add_registry_updates(job.id, command.registry_updates)
+    return job.id
 
 
 async def add_registry_updates(
-    session: AsyncSession, replay_id: UUID, updates: Mapping[UUID, RegistryFacts]
+    uow: RouterUnitOfWork, replay_id: UUID, updates: Mapping[UUID, RegistryFacts]
 ) -> int:
     """More refreshed facts for a draft job (national refreshes arrive in many requests)."""
-    job = await _locked(session, replay_id)
+    job = await _locked(uow, replay_id)
     if job.status != "draft":
         raise ReplayStateError(f"replay {replay_id} is {job.status}: registry updates go to drafts")
-    await _store_updates(session, replay_id, updates)
+    await uow.replays.add_registry_updates(replay_id, updates)
     return len(updates)
 
 
-async def _store_updates(
-    session: AsyncSession, replay_id: UUID, updates: Mapping[UUID, RegistryFacts]
-) -> None:
-    if not updates:
-        return
-    stmt = insert(replay_registry_updates).values(
-        [
-            {"replay_id": replay_id, "household_id": h, "facts": f.model_dump(mode="json")}
-            for h, f in updates.items()
-        ]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["replay_id", "household_id"], set_={"facts": stmt.excluded.facts}
-        )
-    )
-
-
-async def start_replay(session: AsyncSession, replay_id: UUID) -> None:
-    job = await _locked(session, replay_id)
+async def start_replay(uow: RouterUnitOfWork, replay_id: UUID) -> None:
+    job = await _locked(uow, replay_id)
     if job.status != "draft":
         raise ReplayStateError(f"replay {replay_id} is {job.status}, not a draft")
-    await session.execute(
-        replays.update().where(replays.c.id == replay_id).values(status="pending")
-    )
+    await uow.replays.set_status(replay_id, "pending")
 
 
-async def cancel_replay(session: AsyncSession, replay_id: UUID, now: datetime) -> None:
+async def cancel_replay(uow: RouterUnitOfWork, replay_id: UUID, now: datetime) -> None:
     """Stop a job after the chunk in progress; what its committed chunks applied stays."""
-    job = await _locked(session, replay_id)
+    job = await _locked(uow, replay_id)
     if job.status in FINISHED:
         raise ReplayStateError(f"replay {replay_id} is already {job.status}")
-    await session.execute(
-        replays.update()
-        .where(replays.c.id == replay_id)
-        .values(status="cancelled", finished_at=now, lease_owner=None)
-    )
+    await uow.replays.set_status(replay_id, "cancelled", finished_at=now)
 
 
-async def _locked(session: AsyncSession, replay_id: UUID) -> Any:
-    row = (
-        await session.execute(select(replays).where(replays.c.id == replay_id).with_for_update())
-    ).first()
-    if row is None:
+async def _locked(uow: RouterUnitOfWork, replay_id: UUID) -> ReplayJob:
+    job = await uow.replays.get(replay_id, lock=True)
+    if job is None:
         raise ReplayNotFound(str(replay_id))
-    return row
-
-
-async def replay_row(session: AsyncSession, replay_id: UUID) -> Any | None:
-    return (await session.execute(select(replays).where(replays.c.id == replay_id))).first()
-
-
-def replay_view(row: Any) -> dict[str, Any]:
-    seconds = None
-    if row.started_at is not None:
-        seconds = (row.finished_at or row.heartbeat_at or row.started_at) - row.started_at
-        seconds = seconds.total_seconds()
-    return {
-        "replay_id": row.id,
-        "status": row.status,
-        "apply": row.apply,
-        "programs": row.programs,
-        "what_if": row.rule is not None,
-        "since": row.since,
-        "requested_by": row.requested_by,
-        "created_at": row.created_at,
-        "started_at": row.started_at,
-        "finished_at": row.finished_at,
-        "households_evaluated": row.evaluated,
-        "households_per_second": round(row.evaluated / seconds) if seconds else None,
-        "report": row.report,
-        "error": row.error,
-    }
+    return job
 
 
 async def claim(
-    session: AsyncSession, owner: str, now: datetime, *, replay_id: UUID | None = None
-) -> Any | None:
+    uow: RouterUnitOfWork, owner: str, now: datetime, *, replay_id: UUID | None = None
+) -> ReplayJob | None:
     """Take the lease of the oldest active job nobody holds (or whose holder went quiet);
     ``replay_id``: only that job."""
-    wanted = "AND id = :replay_id" if replay_id is not None else ""
-    row = (
-        await session.execute(
-            text(
-                "UPDATE replays SET lease_owner = :owner, heartbeat_at = :now,"
-                " status = 'running', started_at = coalesce(started_at, :now)"
-                " WHERE id = (SELECT id FROM replays WHERE status = ANY(:active)"
-                f" {wanted} AND (lease_owner IS NULL OR lease_owner = :owner"
-                " OR heartbeat_at < :stale)"
-                " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"
-            ),
-            {
-                "owner": owner,
-                "now": now,
-                "stale": now - LEASE,
-                "replay_id": replay_id,
-                "active": list(ACTIVE),
-            },
-        )
-    ).first()
-    return row
+    return await uow.replays.claim(owner, now, stale=now - LEASE, replay_id=replay_id)
 
 
-async def release(session: AsyncSession, replay_id: UUID, owner: str) -> None:
-    """Give the lease back (a request that worked on a job until its wait ran out)."""
-    await session.execute(
-        replays.update()
-        .where(replays.c.id == replay_id, replays.c.lease_owner == owner)
-        .values(lease_owner=None)
-    )
-
-
-_CHUNK_SQL = (
-    "SELECT DISTINCT ON (i.household_id) i.intake_id, i.household_id, i.event::text,"
-    " (SELECT jsonb_agg(d.programs ORDER BY d.evaluated_at, d.id)::text FROM decisions d"
-    "  WHERE d.intake_id = i.intake_id),"
-    " u.facts::text"
-    " FROM intakes i LEFT JOIN replay_registry_updates u"
-    "  ON u.replay_id = $1 AND u.household_id = i.household_id"
-    " WHERE ($2::uuid IS NULL OR i.household_id > $2)"
-    " AND ($3::timestamptz IS NULL OR i.submitted_at >= $3)"
-    " ORDER BY i.household_id, i.submitted_at DESC LIMIT $4"
-)
+# -- a chunk ----------------------------------------------------------------------------------
 
 
 def eligibility_before(
@@ -292,20 +189,32 @@ class CatalogueCache:
     def __init__(self) -> None:
         self._what_ifs: dict[UUID, tuple[int, Catalogue]] = {}
 
-    def of(self, job: Any, live: Catalogue) -> Catalogue:
+    def of(self, job: ReplayJob, live: Catalogue) -> Catalogue:
         if job.rule is None:
             return live
         cached = self._what_ifs.get(job.id)
         if cached is not None and cached[0] == id(live):
             return cached[1]
+        assert job.programs  # a what-if names its one program
         catalogue = live.with_rule(job.programs[0], compile_rule(job.rule))
         self._what_ifs = {job.id: (id(live), catalogue)}
         return catalogue
 
 
+@dataclass(frozen=True, slots=True)
+class _Changed:
+    """A household whose eligibility changed: its intake (with refreshed facts), the new
+    evaluation and the programs that changed."""
+
+    intake: IntakeSubmittedV1
+    decided: Decided
+    differences: list[ProgramDecision]
+    refreshed: bool
+
+
 async def run_chunk(
-    session: AsyncSession,
-    job: Any,
+    uow: RouterUnitOfWork,
+    job: ReplayJob,
     catalogue: Catalogue,
     *,
     owner: str,
@@ -313,95 +222,88 @@ async def run_chunk(
     size: int = CHUNK,
 ) -> bool:
     """Evaluate the next ``size`` households of ``job`` and, if it applies, act on what
-    changed; advance the job in the same transaction. Returns whether households remain."""
-    conn = await driver_connection(session)
-    state = await conn.fetchrow(
-        "SELECT status, lease_owner, cursor, report::text FROM replays WHERE id = $1 FOR UPDATE",
-        job.id,
+    changed; advance the job in the same unit of work. Returns whether households remain."""
+    progress = await uow.replays.progress(job.id)
+    if progress is None or progress.status != "running" or progress.lease_owner != owner:
+        raise LeaseLost(f"replay {job.id}: {progress.status if progress else 'deleted'}")
+    report = ReplayReport.of(progress.report)
+    households = await uow.replays.households(
+        job.id, after=progress.cursor, since=job.since, size=size
     )
-    if state is None or state["status"] != "running" or state["lease_owner"] != owner:
-        raise LeaseLost(f"replay {job.id}: {state['status'] if state else 'deleted'}")
-    report = ReplayReport.of(orjson.loads(state["report"]))
-    rows = await conn.fetch(_CHUNK_SQL, job.id, state["cursor"], job.since, size)
     programs = set(job.programs) if job.programs else None
-    changed: list[tuple[IntakeSubmittedV1, Any, list[Any], bool]] = []
-    for intake_id, _household_id, event, decided_before, registry in rows:
-        intake = IntakeSubmittedV1.model_validate_json(event)
-        refreshed = registry is not None
-        if refreshed:
-            intake = intake.model_copy(
-                update={"registry": RegistryFacts.model_validate_json(registry)}
-            )
-        seen, before = eligibility_before(orjson.loads(decided_before or "[]"))
-        decided = decide(intake, catalogue, open_programs=set(), as_of=now.date())
-        differences = []
-        for d in decided.programs:
-            code = d.program.code
-            if d.skipped is not None or (programs is not None and code not in programs):
-                continue
-            if code in seen and code not in before:
-                continue  # only ever skipped before any rule ran: nothing to compare with
-            if d.eligible != before.get(code, False):
-                differences.append(d)
-                report.count(intake_id, d.program.code, gained=d.eligible)
-        if differences:
-            changed.append((intake, decided, differences, refreshed))
-    report.intakes_evaluated += len(rows)
+    changed = [
+        c for h in households if (c := _compare(h, catalogue, programs, report, now)) is not None
+    ]
+    report.intakes_evaluated += len(households)
     if job.apply and changed:
-        report.referrals_created += await _apply(session, changed, catalogue, now)
-    more = len(rows) == size
-    await conn.execute(
-        "UPDATE replays SET cursor = $2, evaluated = evaluated + $3, report = $4::jsonb,"
-        " heartbeat_at = $5, status = $6, finished_at = $7 WHERE id = $1",
+        report.referrals_created += await _apply(uow, changed, catalogue, now)
+    more = len(households) == size
+    await uow.replays.advance(
         job.id,
-        rows[-1]["household_id"] if rows else state["cursor"],
-        len(rows),
-        orjson.dumps(report.as_dict()).decode(),
-        now,
-        "running" if more else "done",
-        None if more else now,
+        cursor=households[-1].household_id if households else progress.cursor,
+        evaluated=len(households),
+        report=report.as_dict(),
+        now=now,
+        done=not more,
     )
     return more
 
 
-async def _apply(
-    session: AsyncSession,
-    changed: list[tuple[IntakeSubmittedV1, Any, list[Any], bool]],
+def _compare(
+    household: Household,
     catalogue: Catalogue,
+    programs: set[str] | None,
+    report: ReplayReport,
     now: datetime,
+) -> _Changed | None:
+    """Evaluate one household again and count what changed in ``report``."""
+    intake = IntakeSubmittedV1.model_validate_json(household.event)
+    refreshed = household.registry is not None
+    if household.registry is not None:
+        facts = RegistryFacts.model_validate_json(household.registry)
+        intake = intake.model_copy(update={"registry": facts})
+    seen, before = eligibility_before(orjson.loads(household.decided_before or "[]"))
+    decided = decide(intake, catalogue, open_programs=set(), as_of=now.date())
+    differences = []
+    for d in decided.programs:
+        code = d.program.code
+        if d.skipped is not None or (programs is not None and code not in programs):
+            continue
+        if code in seen and code not in before:
+            continue  # only ever skipped before any rule ran: nothing to compare with
+        if d.eligible != before.get(code, False):
+            differences.append(d)
+            report.count(household.intake_id, code, gained=d.eligible)
+    return _Changed(intake, decided, differences, refreshed) if differences else None
+
+
+async def _apply(
+    uow: RouterUnitOfWork, changed: Sequence[_Changed], catalogue: Catalogue, now: datetime
 ) -> int:
     """Refer the gains of one chunk and store the new evaluations; returns referrals made."""
-    conn = await driver_connection(session)
-    refreshed = [intake for intake, _d, _diff, was_refreshed in changed if was_refreshed]
-    if refreshed:  # the stored intake now holds the facts it was decided on
-        await conn.execute(
-            "UPDATE intakes SET event = u.event FROM unnest($1::uuid[], $2::json[]) AS u(id, event)"
-            " WHERE intakes.intake_id = u.id",
-            [i.intake_id for i in refreshed],
-            [i.model_dump_json() for i in refreshed],
-        )
-    open_by_household = await open_programs_by_household(
-        session, list({intake.household_id for intake, *_rest in changed})
-    )
-    gained = [d.program for _i, _dd, diff, _r in changed for d in diff if d.eligible]
-    ledger = await CapacityLedger.open(session, gained, now.date())
-    new = NewReferrals()
-    for intake, decided, differences, _refreshed in changed:
-        decision_id = new_id()
-        open_programs = open_by_household.setdefault(intake.household_id, set())
-        for d in differences:
-            if not d.eligible or d.program.code in open_programs:
-                continue
-            if new.refer(intake, d, decided.facts, decision_id, now, ledger) is not None:
-                open_programs.add(d.program.code)
-        new.decision(intake, decided, cause="replay", at=now, decision_id=decision_id)
-    await ledger.save(session)
-    await new.save(session)
-    return len(new.created)
+    await uow.intakes.replace([c.intake for c in changed if c.refreshed])
+    gained = [d.program for c in changed for d in c.differences if d.eligible]
+    async with referring(
+        uow,
+        programs=gained,
+        households=(c.intake.household_id for c in changed),
+        today=now.date(),
+    ) as new:
+        for c in changed:
+            decision_id = new_id()
+            open_programs = new.open_programs(c.intake.household_id)
+            for d in c.differences:
+                if d.eligible and d.program.code not in open_programs:
+                    new.refer(c.intake, d, c.decided.facts, decision_id, now)
+            new.decision(c.intake, c.decided, cause="replay", at=now, decision_id=decision_id)
+    return new.created
+
+
+# -- working through a job ----------------------------------------------------------------------
 
 
 async def work(
-    sessions: Any,
+    units: Callable[[], RouterUnitOfWork],
     catalogue: Catalogue,
     cache: CatalogueCache,
     *,
@@ -410,30 +312,27 @@ async def work(
     replay_id: UUID | None = None,
     until: float | None = None,
     stop: asyncio.Event | None = None,
-    on_chunk: Callable[[], None] | None = None,
-) -> Any | None:
+) -> bool:
     """Claim a job (``replay_id``, or the oldest claimable) and work through it, a chunk per
-    transaction, until it is finished, ``stop`` is set or the monotonic time ``until`` passes
+    unit of work, until it is finished, ``stop`` is set or the monotonic time ``until`` passes
     (then the lease is given back to the background workers). A failure that is not transient
-    fails the job, with its message. Returns the job's row as it ended, None when there was
-    nothing to claim."""
-    async with sessions() as session, session.begin():
-        job = await claim(session, owner, now(), replay_id=replay_id)
+    fails the job, with its message. Returns whether there was a job to claim."""
+    async with units() as uow:
+        job = await claim(uow, owner, now(), replay_id=replay_id)
+        await uow.commit()
     if job is None:
-        return None
+        return False
     try:
         while True:
-            async with sessions() as session, session.begin():
-                more = await run_chunk(
-                    session, job, cache.of(job, catalogue), owner=owner, now=now()
-                )
-            if on_chunk is not None:
-                on_chunk()
+            async with units() as uow:
+                more = await run_chunk(uow, job, cache.of(job, catalogue), owner=owner, now=now())
+                await uow.commit()
             if not more:
                 break
             if (until is not None and time.monotonic() >= until) or (stop and stop.is_set()):
-                async with sessions() as session, session.begin():
-                    await release(session, job.id, owner)
+                async with units() as uow:
+                    await uow.replays.release(job.id, owner)
+                    await uow.commit()
                 break
     except LeaseLost:
         pass
@@ -441,15 +340,7 @@ async def work(
         if is_transient(exc):
             raise  # weather: the lease lapses or this worker claims the job again later
         log.exception("replay failed", replay_id=str(job.id))
-        await fail(sessions, job.id, f"{type(exc).__name__}: {exc}", now())
-    async with sessions() as session:
-        return await replay_row(session, job.id)
-
-
-async def fail(sessions: Any, replay_id: UUID, error: str, now: datetime) -> None:
-    async with sessions() as session, session.begin():
-        await session.execute(
-            replays.update()
-            .where(replays.c.id == replay_id, replays.c.status.in_(ACTIVE))
-            .values(status="failed", error=error[:2000], finished_at=now, lease_owner=None)
-        )
+        async with units() as uow:
+            await uow.replays.fail(job.id, f"{type(exc).__name__}: {exc}", now())
+            await uow.commit()
+    return True
