@@ -85,11 +85,6 @@ class FiledAlert(BaseModel):
     result: Literal["created", "updated", "unchanged"]
 
 
-class AlertsFiled(BaseModel):
-    inbox: str = OPS_INBOX
-    alerts: list[FiledAlert]
-
-
 def _when(at: datetime) -> str:
     return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 

@@ -3,26 +3,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
-from rujukan_notifications.domain.alerts import AlertmanagerWebhook, AlertsFiled
+from rujukan_notifications.domain.alerts import AlertmanagerWebhook
 from rujukan_notifications.domain.commands import FileAlerts
-from rujukan_platform.access import Caller
+from rujukan_notifications.entrypoints.schemas import AlertsFiled
+from rujukan_platform.dependencies import Caller, HandleDep
 from rujukan_platform.problems import PROBLEM
-from rujukan_platform.runtime import Runtime
+
+router = APIRouter(prefix="/v1", tags=["alerts"])
 
 
-def router(runtime: Runtime[Any]) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["alerts"])
-
-    @api.post(
-        "/alerts/alertmanager",
-        summary="Alertmanager's alerts into the operators' inbox (GET /v1/inbox?recipient=ops)",
-        responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
-    )
-    async def alertmanager(payload: AlertmanagerWebhook, _admin: Caller) -> AlertsFiled:
-        return AlertsFiled(alerts=await runtime.handle(FileAlerts(payload.alerts)))
-
-    return api
+@router.post(
+    "/alerts/alertmanager",
+    summary="Alertmanager's alerts into the operators' inbox (GET /v1/inbox?recipient=ops)",
+    responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+)
+async def alertmanager(
+    payload: AlertmanagerWebhook, _admin: Caller, handle: HandleDep
+) -> AlertsFiled:
+    return AlertsFiled(alerts=await handle(FileAlerts(payload.alerts)))
