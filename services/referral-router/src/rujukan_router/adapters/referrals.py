@@ -86,32 +86,26 @@ class ReferralRef(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class StoredReferral:
-    """A referral as stored, every column."""
+    """What the write side reads of a stored referral: what its status events name, where it
+    stands, and the needs a re-route must serve."""
 
     id: UUID
     intake_id: UUID
     household_id: UUID
     program_code: str
-    program_version: int
-    kind: str
-    status: str
-    open: bool
-    reason_code: str | None
     village_code: str
-    needs: list[str]
-    priority_lanes: list[str]
-    rank: int
-    decision_id: UUID
+    status: str
+    reason_code: str | None
     due_at: datetime | None
     escalation_level: int
-    queued: bool
-    rerouted_from: UUID | None
-    created_at: datetime
-    updated_at: datetime
+    needs: list[str]
 
     @classmethod
     def of(cls, row: Any) -> StoredReferral:
-        return cls(**row._mapping)
+        return cls(*row)
+
+
+_STORED = [referrals.c[f.name] for f in fields(StoredReferral)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +199,7 @@ class ReferralRepository:
         """The referral, locked until the unit of work ends."""
         row = (
             await self._session.execute(
-                select(referrals).where(referrals.c.id == referral_id).with_for_update()
+                select(*_STORED).where(referrals.c.id == referral_id).with_for_update()
             )
         ).first()
         return StoredReferral.of(row) if row is not None else None
@@ -232,7 +226,7 @@ class ReferralRepository:
                 referrals.update()
                 .where(referrals.c.id == referral_id)
                 .values(**values, updated_at=at)
-                .returning(referrals)
+                .returning(*_STORED)
             )
         ).one()
         return StoredReferral.of(row)
@@ -241,7 +235,7 @@ class ReferralRepository:
         """Open referrals past their deadline, oldest deadline first, locked; rows another
         replica holds are skipped (it fires them)."""
         rows = await self._session.execute(
-            select(referrals)
+            select(*_STORED)
             .where(referrals.c.due_at <= now, referrals.c.open)
             .order_by(referrals.c.due_at)
             .limit(limit)

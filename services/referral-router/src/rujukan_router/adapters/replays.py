@@ -29,7 +29,7 @@ FINISHED = ("done", "failed", "cancelled")
 
 @dataclass(frozen=True, slots=True)
 class ReplayJob:
-    """A replay job as stored."""
+    """What a job asks of the households it re-evaluates."""
 
     id: UUID
     status: str  # draft, pending, running, done, failed, cancelled
@@ -37,20 +37,13 @@ class ReplayJob:
     programs: list[str] | None
     rule: dict[str, Any] | None
     since: datetime | None
-    requested_by: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    cursor: UUID | None
-    evaluated: int
-    report: dict[str, Any]
-    error: str | None
-    lease_owner: str | None
-    heartbeat_at: datetime | None
 
     @classmethod
     def of(cls, row: Any) -> ReplayJob:
-        return cls(**row._mapping)
+        return cls(*row)
+
+
+_JOB = [replays.c[f.name] for f in fields(ReplayJob)]
 
 
 class Progress(NamedTuple):
@@ -91,14 +84,20 @@ class ReplayRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, job: ReplayJob) -> None:
+    async def add(
+        self, job: ReplayJob, *, requested_by: str, at: datetime, report: Mapping[str, Any]
+    ) -> None:
+        """A new job, with who asked for it and its empty report."""
+        values = {f.name: getattr(job, f.name) for f in fields(job)}
         await self._session.execute(
-            replays.insert().values({f.name: getattr(job, f.name) for f in fields(job)})
+            replays.insert().values(
+                **values, requested_by=requested_by, created_at=at, report=dict(report)
+            )
         )
 
     async def get(self, replay_id: UUID, *, lock: bool = False) -> ReplayJob | None:
         """The job (``lock``: locked until the unit of work ends)."""
-        stmt = select(replays).where(replays.c.id == replay_id)
+        stmt = select(*_JOB).where(replays.c.id == replay_id)
         row = (await self._session.execute(stmt.with_for_update() if lock else stmt)).first()
         return ReplayJob.of(row) if row is not None else None
 
@@ -170,7 +169,7 @@ class ReplayRepository:
                     status="running",
                     started_at=func.coalesce(replays.c.started_at, now),
                 )
-                .returning(replays)
+                .returning(*_JOB)
             )
         ).first()
         return ReplayJob.of(row) if row is not None else None

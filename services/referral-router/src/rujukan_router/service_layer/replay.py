@@ -104,18 +104,9 @@ async def create_replay(uow: RouterUnitOfWork, command: CreateReplay, now: datet
         programs=list(command.programs) if command.programs else None,
         rule=dict(command.rule) if command.rule is not None else None,
         since=command.since,
-        requested_by=command.requested_by,
-        created_at=now,
-        started_at=None,
-        finished_at=None,
-        cursor=None,
-        evaluated=0,
-        report=ReplayReport(applied=command.apply).as_dict(),
-        error=None,
-        lease_owner=None,
-        heartbeat_at=None,
     )
-    await uow.replays.add(job)
+    report = ReplayReport(applied=command.apply).as_dict()
+    await uow.replays.add(job, requested_by=command.requested_by, at=now, report=report)
     await uow.replays.add_registry_updates(job.id, command.registry_updates)
     return job.id
 
