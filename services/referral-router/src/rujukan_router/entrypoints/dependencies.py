@@ -1,0 +1,30 @@
+"""What the router's routes depend on, as the router's own types: its runtime (with its
+per-process state) and its views on the request's unit of work."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from rujukan_platform.dependencies import UnitOfWorkDep, runtime_of
+from rujukan_platform.runtime import Runtime
+from rujukan_router.adapters.views import RouterViews
+from rujukan_router.service_layer.state import RouterState
+
+
+def router_runtime(request: Request) -> Runtime[RouterState]:
+    runtime: Runtime[RouterState] = runtime_of(request)
+    return runtime
+
+
+RouterRuntime = Annotated[Runtime[RouterState], Depends(router_runtime)]
+
+
+def views(uow: UnitOfWorkDep, runtime: RouterRuntime) -> RouterViews:
+    """The API's reads, in the request's unit of work (never committed: reads change nothing),
+    explained with this process's rule book."""
+    return RouterViews(uow.session, runtime.deps.rules)
+
+
+Views = Annotated[RouterViews, Depends(views)]
