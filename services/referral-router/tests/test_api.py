@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from rujukan_contracts.events import IntakeSubmittedV1
+from rujukan_platform.paging import encode_cursor
 
 pytestmark = pytest.mark.integration
 
@@ -316,3 +318,58 @@ async def test_an_intakes_decisions_explain_every_program_and_a_referral_its_own
     assert r.status_code == 200 and len(r.json()["decisions"][0]["programs"]) == len(programs)
     r = await api.client.get(f"/v1/intakes/{uuid.uuid4()}/decisions", headers=api.token("admin"))
     assert r.status_code == 404
+
+
+async def test_a_forged_cursor_is_refused_naming_the_parameter(api: Any) -> None:
+    for forged in (encode_cursor("yesterday", str(uuid.uuid4())), encode_cursor("2026", "x")):
+        r = await api.client.get(
+            "/v1/referrals", params={"cursor": forged}, headers=api.token("admin")
+        )
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON, r.text
+        assert r.json()["title"] == "Invalid cursor"
+
+
+async def test_a_verdict_whose_rule_is_unknown_says_so_and_others_carry_no_explanation(
+    api: Any, make_intake: MakeIntake
+) -> None:
+    intake = make_intake()
+    await api.route(intake)
+    async with api.runtime.sessions() as session, session.begin():  # a version never published
+        await session.execute(
+            text(
+                "UPDATE decisions SET programs = (SELECT jsonb_agg(CASE WHEN p->>'program_code'"
+                " = 'PKH' THEN jsonb_set(p, '{program_version}', '99') ELSE p END)"
+                " FROM jsonb_array_elements(programs) p) WHERE intake_id = :i"
+            ),
+            {"i": intake.intake_id},
+        )
+    r = await api.client.get(
+        f"/v1/intakes/{intake.intake_id}/decisions", headers=api.token("admin")
+    )
+    assert r.status_code == 200, r.text
+    programs = {p["program_code"]: p for p in r.json()["decisions"][0]["programs"]}
+    assert programs["PKH"]["program_version"] == 99 and programs["PKH"]["criteria"] == []
+    assert programs["PKH"]["explanation"].startswith("unavailable")
+    others = [p for code, p in programs.items() if code != "PKH"]
+    assert others and all("explanation" not in p and p["criteria"] for p in others)
+
+
+async def test_every_operation_documents_what_it_answers(api: Any) -> None:
+    """Each success answer has a schema of its own in the OpenAPI: clients are generated from
+    it, and schemathesis checks the answers against it."""
+    spec = (await api.client.get("/openapi.json")).json()
+    schemas = spec["components"]["schemas"]
+    operations = [
+        (method, path, op)
+        for path, item in spec["paths"].items()
+        if path.startswith("/v1/")  # the router's own; the platform's probes are not
+        for method, op in item.items()
+    ]
+    assert len(operations) == 11
+    for method, path, op in operations:
+        answers = {s: a for s, a in op["responses"].items() if s.startswith("2")}
+        assert answers, (method, path)
+        for status, answer in answers.items():
+            ref = answer["content"]["application/json"]["schema"]["$ref"]
+            named = schemas[ref.rsplit("/", 1)[-1]]
+            assert named["type"] == "object" and named["properties"], (method, path, status)
