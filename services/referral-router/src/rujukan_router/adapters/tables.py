@@ -108,7 +108,7 @@ referral_history = Table(
 
 # One row per evaluation of an intake (routing, a re-route, a replay): the facts every rule
 # read, once, and per program its verdict — each criterion's result, the program version, the
-# rank. Explanations are rendered from these with the version's rule (service_layer/decisions).
+# rank. Explanations are rendered from these with the version's rule (adapters/views).
 decisions = Table(
     "decisions",
     metadata,
