@@ -297,3 +297,29 @@ async def test_the_relay_waits_out_the_database_going_away_and_then_publishes(
         await through.dispose()
     waits = [c.kwargs["backoff_seconds"] for c in log.calls if c.method_name == "exception"]
     assert waits and waits == [min(0.2 * 2**n, 10.0) for n in range(len(waits))]  # backing off
+
+
+async def test_a_relay_backing_off_stops_at_once(
+    outbox: Outbox, servers: Servers, fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shutdown does not wait out the backoff (up to 10 s) of a relay whose database is away."""
+    monkeypatch.setattr(outbox_module, "log", structlog.testing.CapturingLogger())
+    host, port = servers.pg_url.rsplit("@", 1)[1].split(":")
+    proxy = TcpProxy(host, int(port))  # never up: every round fails
+    through = make_engine(
+        f"{servers.pg_url.rsplit('@', 1)[0]}@{proxy.address}/{fresh_database}", pool_size=1
+    )
+    relay = OutboxRelay(
+        sessions=make_sessions(through), producer=outbox.producer, source="/rujukan/test"
+    )
+    errors = sample("rujukan_outbox_relay_errors_total")
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: sample("rujukan_outbox_relay_errors_total") >= errors + 5)
+        stop.set()  # the relay now waits 6.4 s or more before its next round
+        await asyncio.wait_for(task, 3.0)
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+        await through.dispose()

@@ -17,6 +17,7 @@ derived from the rows they follow (``follow_up_id``): consumers see a duplicate,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -167,7 +168,8 @@ class OutboxRelay:
             except Exception:
                 metrics.OUTBOX_RELAY_ERRORS.inc()
                 log.exception("outbox relay failed; retrying", backoff_seconds=backoff)
-                await asyncio.sleep(backoff)
+                with contextlib.suppress(TimeoutError):  # a stop ends the wait at once
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
             await self._update_gauges()
