@@ -18,9 +18,9 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -34,6 +34,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_platform import metrics
+from rujukan_platform.access import POLICY, Rule
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.db import make_engine, make_sessions, ping
 from rujukan_platform.failures import describe, is_transient
@@ -94,6 +95,9 @@ class ServiceDefinition(Generic[D]):
     background: Callable[[Runtime[D]], list[Job]] = _no_jobs
     #: checks that must pass before the service starts (templates that must render, ...)
     on_start: Callable[[], None] = lambda: None
+    #: who may call which route (``access.POLICY``, the platform's one table, unless a test
+    #: service brings its own)
+    policy: Mapping[str, Mapping[tuple[str, str], Rule]] = field(default_factory=lambda: POLICY)
 
 
 class Runtime(Generic[D]):
@@ -441,6 +445,7 @@ def build_app(runtime: Runtime[Any]) -> FastAPI:
         routers=[r if isinstance(r, APIRouter) else r(runtime) for r in definition.routers],
         lifespan=runtime.lifespan,
         readiness=runtime.readiness,
+        policy=definition.policy,
     )
     app.state.runtime = (
         runtime  # what the routes' dependencies (rujukan_platform.dependencies) read
