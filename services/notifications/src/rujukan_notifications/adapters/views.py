@@ -45,17 +45,8 @@ async def referral_deliveries(
         .where(delivery_attempts.c.delivery_id.in_(list(history)))
         .order_by(delivery_attempts.c.id)
     )
-    for s in steps:
-        history[s.delivery_id].append(
-            AttemptRead(
-                attempt=s.attempt,
-                outcome=s.outcome,
-                provider=s.provider,
-                detail=s.detail,
-                duration_ms=s.duration_ms,
-                at=s.at,
-            )
-        )
+    for step in steps:
+        history[step.delivery_id].append(AttemptRead.model_validate(step, from_attributes=True))
     return [
         DeliveryRead(
             notification_id=r.id,
