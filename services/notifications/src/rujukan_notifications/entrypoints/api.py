@@ -13,10 +13,10 @@ from rujukan_notifications.adapters import views
 from rujukan_notifications.domain.alerts import OPS_INBOX
 from rujukan_notifications.domain.messages import KINDS, LANGUAGES, SAMPLE, render
 from rujukan_notifications.entrypoints.schemas import Deliveries, InboxPage, Preview
-from rujukan_platform.access import forbidden
+from rujukan_platform.access import forbidden, not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import Caller, UnitOfWorkDep
-from rujukan_platform.problems import PROBLEM, Problem, field_error
+from rujukan_platform.problems import PROBLEM, field_error
 
 INBOXES = ("puskesos", "supervisor")
 
@@ -75,6 +75,6 @@ async def preview(
     kind: Literal["status", "sms", "inbox"] = "status",
 ) -> Preview:
     if status not in KINDS[kind] or language not in LANGUAGES:
-        raise Problem(404, "Not found", f"no {kind} template for {status!r} in {language!r}")
+        raise not_found(f"templat / template {kind} {status!r} ({language!r})")
     message = render(f"{kind}_{status}", language, {**SAMPLE, "status": status})
     return Preview(subject=message.subject, body=message.body)
