@@ -15,9 +15,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from rujukan_intake.adapters.registry import load_registry, read_registry_csv
+from rujukan_intake.adapters.registry import read_registry_csv
 from rujukan_intake.bootstrap import definition
 from rujukan_intake.domain.identity import keyed_hash
+from rujukan_intake.service_layer.state import IntakeState
+from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import ensure_catalogue_topics
@@ -31,7 +33,7 @@ REGISTRY_CSV = Path(__file__).resolve().parents[1] / "seed" / "registry.csv"
 
 @dataclass
 class IntakeService:
-    runtime: Runtime
+    runtime: Runtime[IntakeState]
     settings: IntakeSettings
     http: httpx.AsyncClient
     app: FastAPI
@@ -87,11 +89,12 @@ async def running_intake(
     await asyncio.to_thread(migrate, definition, settings.dsn)
     runtime = Runtime(definition, settings)
     runtime.on_fatal = lambda exc: None  # never SIGTERM the test process
-    async with runtime.sessions() as session, session.begin():
+    async with IntakeUnitOfWork(runtime.sessions) as uow:
         rows = read_registry_csv(
             REGISTRY_CSV, lambda kk: keyed_hash(settings.pii_key.get_secret_value(), kk)
         )
-        await load_registry(session, rows)
+        await uow.registry.load(rows)
+        await uow.commit()
     app = build_app(runtime)
     async with (
         app.router.lifespan_context(app),

@@ -84,7 +84,7 @@ async def test_lookup_many_asks_once_and_maps_found_and_missing(
     fake, url = national_registry
     registry = DciRegistry(base_url=url, token="registry-token")
     try:
-        facts = await registry.lookup_many(None, ["3304010101200001", "3304010101209999"])  # type: ignore[arg-type]
+        facts = await registry.lookup_many(None, ["3304010101200001", "3304010101209999"])
     finally:
         await registry.aclose()
     assert facts["3304010101200001"].found and facts["3304010101200001"].decile == 2
@@ -105,11 +105,11 @@ async def test_a_failing_or_absent_registry_is_unavailable_not_not_found(
     fake.failing = True
     registry = DciRegistry(base_url=url)
     with pytest.raises(RegistryUnavailable):
-        await registry.lookup_many(None, ["3304010101200001"])  # type: ignore[arg-type]
+        await registry.lookup_many(None, ["3304010101200001"])
     await registry.aclose()
     nowhere = DciRegistry(base_url=f"http://127.0.0.1:{free_port()}", timeout=1)
     with pytest.raises(RegistryUnavailable):
-        await nowhere.lookup_many(None, ["3304010101200001"])  # type: ignore[arg-type]
+        await nowhere.lookup_many(None, ["3304010101200001"])
     await nowhere.aclose()
 
 

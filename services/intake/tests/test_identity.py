@@ -9,7 +9,6 @@ from typing import Any
 
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
-from rujukan_intake.service_layer.intakes import record_referral_status
 from rujukan_platform.auth import Principal, issue_token
 
 from .conftest import SECRET, IntakeService
@@ -29,20 +28,18 @@ async def referred(intake: IntakeService, program: str = "PKH") -> tuple[dict[st
     assert r.status_code == 202, r.text
     body = r.json()
     referral_id = uuid.uuid4()
-    async with intake.runtime.sessions() as session, session.begin():
-        await record_referral_status(
-            session,
-            ReferralStatusChangedV1(
-                referral_id=referral_id,
-                intake_id=body["intake_id"],
-                household_id=body["household_id"],
-                program_code=program,
-                village_code=EXAMPLE_INTAKE["household"]["village_code"],
-                from_status=None,
-                to_status=ReferralStatus.delivered,
-                changed_at=datetime.now(UTC),
-            ),
-        )
+    await intake.runtime.handle(  # as the consumer applies it
+        ReferralStatusChangedV1(
+            referral_id=referral_id,
+            intake_id=body["intake_id"],
+            household_id=body["household_id"],
+            program_code=program,
+            village_code=EXAMPLE_INTAKE["household"]["village_code"],
+            from_status=None,
+            to_status=ReferralStatus.delivered,
+            changed_at=datetime.now(UTC),
+        ),
+    )
     return body, referral_id
 
 

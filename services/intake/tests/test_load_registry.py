@@ -18,11 +18,11 @@ from rujukan_intake.adapters.registry import (
     CHUNK_ROWS,
     BadRegistryRow,
     RegistryRow,
-    load_registry,
     read_registry_csv,
 )
 from rujukan_intake.bootstrap import definition
 from rujukan_intake.domain.identity import keyed_hash
+from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.runtime import migrate
@@ -148,8 +148,9 @@ async def test_a_kk_twice_names_both_lines_and_applies_nothing(
     engine = make_engine(f"{registry.servers.pg_url}/{registry.database}")
     try:
         with pytest.raises(BadRegistryRow) as caught:
-            async with make_sessions(engine)() as session, session.begin():
-                await load_registry(session, read_registry_csv(path, lambda v: keyed_hash(KEY, v)))
+            async with IntakeUnitOfWork(make_sessions(engine)) as uow:
+                await uow.registry.load(read_registry_csv(path, lambda v: keyed_hash(KEY, v)))
+                await uow.commit()
     finally:
         await engine.dispose()
     assert str(caught.value) == "line 102: kk: the same KK as line 7"  # never the KK itself

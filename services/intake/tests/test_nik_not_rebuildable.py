@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from rujukan_intake.adapters.registries import make_registry
+from rujukan_intake.domain.commands import IntakeItem, SubmitIntakes
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.domain.intake import IntakeCreate
-from rujukan_intake.service_layer.intakes import submit_intakes
 from rujukan_intake.synthetic import households
 from rujukan_platform.auth import Principal
 
@@ -43,22 +42,12 @@ NUMBER_RE = re.compile(r"(?<![0-9a-z])[0-9]+(?![0-9a-z])", re.I)
 
 
 async def store(intake: IntakeService, count: int) -> list[str]:
-    """Submit ``count`` synthetic households through the service layer; return their NIKs."""
+    """Submit ``count`` synthetic households through the handler table; return their NIKs."""
     records = list(households(count, seed=12))
-    settings = intake.settings
     principal = Principal(subject="op", role="operator", regions=["33.04"])
     for start in range(0, count, 100):
-        items = [(IntakeCreate.model_validate(r), None) for r in records[start : start + 100]]
-        async with intake.runtime.sessions() as session, session.begin():
-            results = await submit_intakes(
-                session,
-                items,
-                principal=principal,
-                pii_key=settings.pii_key.get_secret_value(),
-                sealer=settings.sealer,
-                registry=make_registry(settings),
-                duplicate_window=settings.duplicate_window,
-            )
+        items = [IntakeItem(IntakeCreate.model_validate(r)) for r in records[start : start + 100]]
+        results = await intake.runtime.handle(SubmitIntakes(items, by=principal))
         assert [r.problem for r in results] == [None] * len(items)
     return [m["nik"] for r in records for m in r["members"]]
 

@@ -15,11 +15,11 @@ from rujukan_intake.adapters.registry import (
     BadRegistryRow,
     LoadResult,
     RegistryRow,
-    load_registry,
     read_registry_csv,
 )
 from rujukan_intake.bootstrap import definition
 from rujukan_intake.domain.identity import keyed_hash
+from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.resealing import add_reseal_command
@@ -64,9 +64,10 @@ def load_registry_command(
 
         engine = make_engine(settings.dsn, pool_size=1)
         try:
-            async with make_sessions(engine)() as session, session.begin():
-                result = await load_registry(session, then_applying(), on_chunk=staged)
+            async with IntakeUnitOfWork(make_sessions(engine)) as uow:
+                result = await uow.registry.load(then_applying(), on_chunk=staged)
                 progress.update(task, description="committing")
+                await uow.commit()
                 return result
         finally:
             await engine.dispose()

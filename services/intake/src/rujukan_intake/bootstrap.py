@@ -1,4 +1,5 @@
-"""Wires intake together: settings, tables, migrations, handlers, consumers and routes."""
+"""Wires intake together: settings, tables, migrations, its unit of work and state, the handler
+table, the consumer and the routes."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from pathlib import Path
 
 from rujukan_intake.adapters.tables import metadata
 from rujukan_intake.entrypoints import api
-from rujukan_intake.entrypoints.consumers import consumers, handlers
+from rujukan_intake.entrypoints.consumers import consumers
+from rujukan_intake.service_layer.handlers import handlers
+from rujukan_intake.service_layer.state import IntakeState
+from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform.runtime import ServiceDefinition
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
-definition: ServiceDefinition[None] = ServiceDefinition(
+definition: ServiceDefinition[IntakeState] = ServiceDefinition(
     name="intake",
     title="Rujukan intake",
     description="Households, needs, complaints, consent and the social-registry check.",
@@ -20,6 +24,8 @@ definition: ServiceDefinition[None] = ServiceDefinition(
     metadata=metadata,
     migrations=MIGRATIONS,
     routers=[api.router],
-    handlers=handlers,
+    unit_of_work=IntakeUnitOfWork,
+    dependencies=IntakeState.of,
+    handlers=lambda runtime: handlers(runtime.deps),
     consumers=consumers,
 )

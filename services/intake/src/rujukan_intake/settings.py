@@ -27,8 +27,6 @@ class IntakeSettings(ServiceSettings):
     registry_token: SecretStr | None = None
     registry_timeout_seconds: float = 5.0
     batch_limit: int = 500
-    #: the batch endpoint's body limit (every other request: ``max_body_bytes``, 1 MiB)
-    max_batch_body_bytes: int = 16 * 1024 * 1024
     #: keys sealing members' names (key id → 32 bytes in base64); new names use ``data_key_id``,
     #: every key listed still opens what it sealed (rotation: ``python -m rujukan_intake reseal``)
     data_keys: dict[str, SecretStr] = {DEV_KEY_ID: SecretStr(DEV_DATA_KEY)}

@@ -15,10 +15,9 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import RegistryFacts
-from rujukan_intake.adapters.registry import RegistryUnavailable
+from rujukan_intake.adapters.registry import RegistryTable, RegistryUnavailable
 
 SEARCH_PATH = "/registry/sync/search"
 REG_TYPE = "ns:org:RegistryType:Social"
@@ -82,9 +81,9 @@ class DciRegistry:
         await self._client.aclose()
 
     async def lookup_many(
-        self, session: AsyncSession, kk_numbers: list[str]
+        self, table: RegistryTable | None, kk_numbers: list[str]
     ) -> dict[str, RegistryFacts]:
-        del session  # the remote registry needs no local state
+        del table  # the remote registry needs no local copy
         if not kk_numbers:
             return {}
         body = search_message(kk_numbers, sender_id=self._sender, receiver_id=self._receiver)

@@ -2,11 +2,12 @@
 
 ``LocalRegistry`` reads a table loaded from CSV (``python -m rujukan_intake load-registry``);
 the table holds KK keyed hashes, never KK numbers. Other adapters (a DCI-style HTTP search)
-implement the same ``lookup``.
+implement the same ``lookup_many``.
 
 A national registry has ~26 M families, so the CSV is streamed: every row is validated as it is
 read, COPYed in chunks into a temporary table, and applied with one set-based upsert, all in the
-caller's transaction. The first bad row aborts the load with its line number; nothing is applied.
+unit of work's transaction (``RegistryTable.load``). The first bad row aborts the load with its
+line number; nothing is applied.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from typing import NamedTuple, Protocol
 
 import asyncpg
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import RegistryFacts
+from rujukan_intake.adapters.repository import SessionRepository
 from rujukan_intake.adapters.tables import registry_households
 from rujukan_intake.domain.identity import kk_problem
 from rujukan_platform.db import copy_records, driver_connection
@@ -37,9 +38,10 @@ class RegistryUnavailable(RuntimeError):
 
 class SocialRegistry(Protocol):
     async def lookup_many(
-        self, session: AsyncSession, kk_numbers: list[str]
+        self, table: RegistryTable, kk_numbers: list[str]
     ) -> dict[str, RegistryFacts]:
-        """Registry facts for each KK number (found or not); raises ``RegistryUnavailable``."""
+        """Registry facts for each KK number (found or not); raises ``RegistryUnavailable``.
+        ``table`` is the local copy, for adapters that read it."""
         ...
 
 
@@ -52,25 +54,21 @@ class LocalRegistry:
         self._hash = hash_kk
 
     async def lookup_many(
-        self, session: AsyncSession, kk_numbers: list[str]
+        self, table: RegistryTable, kk_numbers: list[str]
     ) -> dict[str, RegistryFacts]:
         hashes = {self._hash(kk): kk for kk in kk_numbers}
-        rows = (
-            await session.execute(
-                select(registry_households).where(registry_households.c.kk_hash.in_(list(hashes)))
-            )
-        ).all()
+        entries = await table.entries(list(hashes))
         now = datetime.now(UTC)
         found = {
-            hashes[row.kk_hash]: RegistryFacts(
+            hashes[kk_hash]: RegistryFacts(
                 found=True,
-                decile=row.decile,
-                enrolments=list(row.enrolments),
-                has_kks=row.has_kks,
+                decile=entry.decile,
+                enrolments=list(entry.enrolments),
+                has_kks=entry.has_kks,
                 source=self.source,
                 checked_at=now,
             )
-            for row in rows
+            for kk_hash, entry in entries.items()
         }
         missing = RegistryFacts(found=False, source=self.source, checked_at=now)
         return {kk: found.get(kk, missing) for kk in kk_numbers}
@@ -247,36 +245,53 @@ GROUP BY kk_hash HAVING count(*) > 1 ORDER BY 1 LIMIT 1
 """
 
 
-async def load_registry(
-    session: AsyncSession,
-    rows: Iterable[RegistryRow],
-    *,
-    on_chunk: Callable[[int], None] | None = None,
-) -> LoadResult:
-    """Upsert ``rows`` into ``registry_households`` in the session's transaction.
+class RegistryEntry(NamedTuple):
+    """A family as the local registry table holds it."""
 
-    Rows are COPYed ``CHUNK_ROWS`` at a time into a temporary table (``on_chunk`` gets the count
-    so far), then applied in one statement. A bad row (``BadRegistryRow``) or a KK that appears
-    twice stops the load; the caller's rollback then leaves the table as it was."""
-    conn = await driver_connection(session)
-    await conn.execute(CREATE_STAGING)
-    staged = 0
-    rows = iter(rows)
-    while chunk := list(islice(rows, CHUNK_ROWS)):
-        await copy_records(session, STAGING, RegistryRow._fields, chunk)
-        staged += len(chunk)
-        if on_chunk is not None:
-            on_chunk(staged)
-    try:
-        async with conn.transaction():  # a savepoint, to ask which lines repeat a KK
-            applied = await conn.fetchrow(UPSERT)
-    except asyncpg.CardinalityViolationError:
-        first, again = await conn.fetchrow(FIRST_DUPLICATE)
-        raise BadRegistryRow(again, "kk", f"the same KK as line {first}") from None
-    await conn.execute(f"DROP TABLE {STAGING}")
-    assert applied is not None
-    return LoadResult(
-        rows=staged,
-        inserted=applied["inserted"],
-        updated=applied["updated"],
-    )
+    decile: int
+    enrolments: list[str]
+    has_kks: bool
+
+
+class RegistryTable(SessionRepository):
+    """The local copy of the social registry (``registry_households``), keyed by KK hash."""
+
+    async def entries(self, kk_hashes: list[str]) -> dict[str, RegistryEntry]:
+        rows = await self._session.execute(
+            select(
+                registry_households.c.kk_hash,
+                registry_households.c.decile,
+                registry_households.c.enrolments,
+                registry_households.c.has_kks,
+            ).where(registry_households.c.kk_hash.in_(kk_hashes))
+        )
+        return {r.kk_hash: RegistryEntry(r.decile, list(r.enrolments), r.has_kks) for r in rows}
+
+    async def load(
+        self, rows: Iterable[RegistryRow], *, on_chunk: Callable[[int], None] | None = None
+    ) -> LoadResult:
+        """Upsert ``rows`` into ``registry_households`` in the unit's transaction.
+
+        Rows are COPYed ``CHUNK_ROWS`` at a time into a temporary table (``on_chunk`` gets the
+        count so far), then applied in one statement. A bad row (``BadRegistryRow``) or a KK
+        that appears twice stops the load; the unit's rollback then leaves the table as it
+        was."""
+        session = self._session
+        conn = await driver_connection(session)
+        await conn.execute(CREATE_STAGING)
+        staged = 0
+        rows = iter(rows)
+        while chunk := list(islice(rows, CHUNK_ROWS)):
+            await copy_records(session, STAGING, RegistryRow._fields, chunk)
+            staged += len(chunk)
+            if on_chunk is not None:
+                on_chunk(staged)
+        try:
+            async with conn.transaction():  # a savepoint, to ask which lines repeat a KK
+                applied = await conn.fetchrow(UPSERT)
+        except asyncpg.CardinalityViolationError:
+            first, again = await conn.fetchrow(FIRST_DUPLICATE)
+            raise BadRegistryRow(again, "kk", f"the same KK as line {first}") from None
+        await conn.execute(f"DROP TABLE {STAGING}")
+        assert applied is not None
+        return LoadResult(rows=staged, inserted=applied["inserted"], updated=applied["updated"])

@@ -22,7 +22,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from rujukan_platform.db import new_metadata
 
 metadata = new_metadata()
-outbox = metadata.tables["outbox"]
 
 households = Table(
     "households",

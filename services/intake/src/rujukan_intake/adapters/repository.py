@@ -1,0 +1,344 @@
+"""Intake's repositories: the SQL of every change intake makes, on the unit of work's session.
+
+Submissions come hundreds at a time from the bulk import, so each method is one set-based
+statement for the whole batch; rows come back as named types, never bare tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+from uuid import UUID, uuid4
+
+from sqlalchemy import select, union_all
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rujukan_contracts.events import (
+    Consent,
+    Need,
+    PriorityLane,
+    ReferralStatusChangedV1,
+    RegistryFacts,
+)
+from rujukan_intake.adapters.names import name_context
+from rujukan_intake.adapters.tables import (
+    duplicate_keys,
+    households,
+    identity_reads,
+    intake_referrals,
+    intakes,
+    members,
+)
+from rujukan_intake.domain.intake import MemberIn, TakenBy
+from rujukan_platform.sealing import Sealer
+
+MemberKey = tuple[UUID, str]
+"""A member as its household knows it: (household id, keyed hash of the NIK)."""
+
+#: what a member row keeps beside its own columns (the facts eligibility reads)
+_ATTRIBUTES_LEFT_OUT = {"nik", "name", "birth_date", "sex", "relationship"}
+
+
+class SessionRepository:
+    """A repository works on its unit of work's session: the unit owns the transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+
+class Member(NamedTuple):
+    """A member as the officers who serve the family see them: the name opened."""
+
+    name: str
+    birth_date: date
+    sex: str
+    relationship: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberToSave:
+    household_id: UUID
+    nik_hash: str
+    member: MemberIn
+
+
+class HouseholdRepository(SessionRepository):
+    """Households (by the KK's keyed hash) and their members, names sealed at rest."""
+
+    async def add_or_lock(self, villages: Mapping[str, str]) -> dict[str, UUID]:
+        """Each household's id by KK hash, stored with its village (added if new). The upsert
+        locks the rows until commit, so concurrent submissions of one household serialise and
+        the later sees the earlier's intake."""
+        stmt = insert(households).values(
+            [
+                {"id": uuid4(), "kk_hash": kk, "village_code": v}
+                for kk, v in sorted(villages.items())
+            ]
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kk_hash"], set_={"village_code": stmt.excluded.village_code}
+        )
+        rows = await self._session.execute(stmt.returning(households.c.id, households.c.kk_hash))
+        return {row.kk_hash: row.id for row in rows}
+
+    async def save_members(
+        self, to_save: Sequence[MemberToSave], sealer: Sealer
+    ) -> dict[MemberKey, UUID]:
+        """Insert or update members, each name sealed for its row (``members.name:<id>``).
+
+        A member already stored keeps its id, read first so the name is sealed for that row: the
+        households' upsert has locked their rows, so no one adds their members meanwhile."""
+        household_ids = list({m.household_id for m in to_save})
+        known: dict[MemberKey, UUID] = {
+            (r.household_id, r.nik_hash): r.id
+            for r in await self._session.execute(
+                select(members.c.id, members.c.household_id, members.c.nik_hash).where(
+                    members.c.household_id.in_(household_ids)
+                )
+            )
+        }
+        rows: dict[MemberKey, dict[str, Any]] = {}
+        for m in to_save:
+            key = (m.household_id, m.nik_hash)
+            member_id = known.get(key) or uuid4()
+            rows[key] = {
+                "id": member_id,
+                "household_id": m.household_id,
+                "nik_hash": m.nik_hash,
+                "name": sealer.seal(m.member.name, context=name_context(member_id)),
+                "birth_date": m.member.birth_date,
+                "sex": m.member.sex.value,
+                "relationship": m.member.relationship.value,
+                "attributes": m.member.model_dump(mode="json", exclude=_ATTRIBUTES_LEFT_OUT),
+            }
+        stmt = insert(members).values([rows[k] for k in sorted(rows, key=str)])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["household_id", "nik_hash"],
+            set_={
+                "name": stmt.excluded.name,
+                "relationship": stmt.excluded.relationship,
+                "attributes": stmt.excluded.attributes,
+            },
+        )
+        returned = await self._session.execute(
+            stmt.returning(members.c.id, members.c.household_id, members.c.nik_hash)
+        )
+        return {(r.household_id, r.nik_hash): r.id for r in returned}
+
+    async def members_of(self, household_id: UUID, sealer: Sealer) -> list[Member]:
+        """The household's members, the head first, then by age (eldest first)."""
+        rows = await self._session.execute(
+            select(
+                members.c.id,
+                members.c.name,
+                members.c.birth_date,
+                members.c.sex,
+                members.c.relationship,
+            )
+            .where(members.c.household_id == household_id)
+            .order_by(members.c.relationship != "head", members.c.birth_date)
+        )
+        return [
+            Member(
+                sealer.open(r.name, context=name_context(r.id)), r.birth_date, r.sex, r.relationship
+            )
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class NewIntake:
+    """An intake as it is stored: what eligibility and the front office read back."""
+
+    id: UUID
+    household_id: UUID
+    idempotency_key: str | None
+    principal: str
+    village_code: str
+    needs: Sequence[Need]
+    priority_lanes: Sequence[PriorityLane]
+    registry: RegistryFacts
+    consent: Consent
+    taken_by: TakenBy
+    request_hash: str
+    submitted_at: datetime
+
+
+class IntakeRepository(SessionRepository):
+    """Intakes as submitted (the household, never its NIKs or KK in the clear)."""
+
+    async def first_since(self, household_ids: Sequence[UUID], since: datetime) -> dict[UUID, UUID]:
+        """Each household's first intake submitted after ``since`` (the duplicate window)."""
+        rows = await self._session.execute(
+            select(intakes.c.household_id, intakes.c.id)
+            .where(intakes.c.household_id.in_(household_ids), intakes.c.submitted_at > since)
+            .order_by(intakes.c.submitted_at)
+        )
+        first: dict[UUID, UUID] = {}
+        for row in rows:
+            first.setdefault(row.household_id, row.id)
+        return first
+
+    async def add(self, new: Sequence[NewIntake]) -> None:
+        await self._session.execute(
+            intakes.insert(),
+            [
+                {
+                    "id": i.id,
+                    "household_id": i.household_id,
+                    "idempotency_key": i.idempotency_key,
+                    "principal": i.principal,
+                    "village_code": i.village_code,
+                    "needs": [n.value for n in i.needs],
+                    "priority_lanes": [lane.value for lane in i.priority_lanes],
+                    "registry": i.registry.model_dump(mode="json"),
+                    "consent": i.consent.model_dump(mode="json"),
+                    "taken_by": i.taken_by.model_dump(mode="json"),
+                    "request_hash": i.request_hash,
+                    "submitted_at": i.submitted_at,
+                }
+                for i in new
+            ],
+        )
+
+
+class KeyUse(NamedTuple):
+    """Where an Idempotency-Key was used: the intake it answered and the request it named."""
+
+    intake_id: UUID
+    household_id: UUID
+    request_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateKey:
+    """The key of a submission answered with an earlier intake of its household."""
+
+    idempotency_key: str
+    intake_id: UUID
+    request_hash: str
+
+
+class IdempotencyKeys(SessionRepository):
+    """A principal's Idempotency-Keys: on the intakes they created, or on duplicates."""
+
+    async def uses(self, principal: str, keys: Sequence[str]) -> dict[str, KeyUse]:
+        if not keys:
+            return {}
+        on_intake = select(
+            intakes.c.idempotency_key, intakes.c.id, intakes.c.household_id, intakes.c.request_hash
+        ).where(intakes.c.principal == principal, intakes.c.idempotency_key.in_(keys))
+        on_duplicate = (
+            select(
+                duplicate_keys.c.idempotency_key,
+                intakes.c.id,
+                intakes.c.household_id,
+                duplicate_keys.c.request_hash,
+            )
+            .join(intakes, intakes.c.id == duplicate_keys.c.intake_id)
+            .where(
+                duplicate_keys.c.principal == principal,
+                duplicate_keys.c.idempotency_key.in_(keys),
+            )
+        )
+        rows = await self._session.execute(union_all(on_intake, on_duplicate))
+        return {r.idempotency_key: KeyUse(r.id, r.household_id, r.request_hash) for r in rows.all()}
+
+    async def remember_duplicates(
+        self, principal: str, keys: Sequence[DuplicateKey], at: datetime
+    ) -> None:
+        """A duplicate's key still names its request: a later use with another body is
+        refused, and a retry gets the intake even after the window has passed."""
+        if not keys:
+            return
+        await self._session.execute(
+            insert(duplicate_keys).on_conflict_do_nothing(),
+            [
+                {
+                    "principal": principal,
+                    "idempotency_key": k.idempotency_key,
+                    "intake_id": k.intake_id,
+                    "request_hash": k.request_hash,
+                    "submitted_at": at,
+                }
+                for k in keys
+            ],
+        )
+
+
+class ReferredHousehold(NamedTuple):
+    """The household a referral is about, and the program it was referred to."""
+
+    program_code: str
+    intake_id: UUID
+    household_id: UUID
+    village_code: str
+
+
+class ReferralStatuses(SessionRepository):
+    """The intake's view of its referrals, as the router reports them on referrals.status."""
+
+    async def record(self, change: ReferralStatusChangedV1) -> None:
+        """Keep the referral's latest status; an older change never overwrites a newer."""
+        stmt = insert(intake_referrals).values(
+            referral_id=change.referral_id,
+            intake_id=change.intake_id,
+            program_code=change.program_code,
+            status=change.to_status.value,
+            reason_code=change.reason_code.value if change.reason_code else None,
+            changed_at=change.changed_at,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["referral_id"],
+            set_={
+                "status": stmt.excluded.status,
+                "reason_code": stmt.excluded.reason_code,
+                "changed_at": stmt.excluded.changed_at,
+            },
+            where=intake_referrals.c.changed_at <= stmt.excluded.changed_at,
+        )
+        await self._session.execute(stmt)
+
+    async def household_of(self, referral_id: UUID) -> ReferredHousehold | None:
+        row = (
+            await self._session.execute(
+                select(
+                    intake_referrals.c.program_code,
+                    intakes.c.id.label("intake_id"),
+                    intakes.c.household_id,
+                    intakes.c.village_code,
+                )
+                .join(intakes, intakes.c.id == intake_referrals.c.intake_id)
+                .where(intake_referrals.c.referral_id == referral_id)
+            )
+        ).first()
+        return None if row is None else ReferredHousehold(*row)
+
+
+class IdentityReadLog(SessionRepository):
+    """Who read which household's identity, when and why (UU PDP: a controller must be able
+    to say who processed a resident's data)."""
+
+    async def add(
+        self,
+        *,
+        subject: str,
+        role: str,
+        household: ReferredHousehold,
+        referral_id: UUID,
+        purpose: str,
+    ) -> None:
+        await self._session.execute(
+            identity_reads.insert().values(
+                subject=subject,
+                role=role,
+                household_id=household.household_id,
+                village_code=household.village_code,
+                referral_id=referral_id,
+                program_code=household.program_code,
+                purpose=purpose,
+            )
+        )

@@ -1,0 +1,107 @@
+"""What intake's API reads (cosmicpython's views): an intake with its referrals, and the
+identity-read log, in the shapes the routes answer. Reads only; every change goes through the
+handlers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from rujukan_intake.adapters.tables import identity_reads, intake_referrals, intakes
+from rujukan_platform.access import region_condition
+from rujukan_platform.auth import Principal
+from rujukan_platform.uow import UnitOfWork
+
+
+class ReferralView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    referral_id: UUID
+    program_code: str
+    status: str
+    reason_code: str | None
+    changed_at: datetime
+
+
+class IntakeView(BaseModel):
+    """An intake as stored (its registry check, consent and taker as they were submitted)
+    with the current status of its referrals, by program code."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    intake_id: UUID
+    household_id: UUID
+    village_code: str
+    needs: list[str]
+    priority_lanes: list[str]
+    registry: dict[str, Any] = Field(description="the social-registry check, as made at intake")
+    consent: dict[str, Any] = Field(description="the resident's consent, as given")
+    taken_by: dict[str, Any] = Field(description="the Puskesos and channel that took it")
+    submitted_at: datetime
+    referrals: list[ReferralView]
+
+
+class IdentityRead(BaseModel):
+    """One read of a household's identity, as the log keeps it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    subject: str
+    role: str
+    household_id: UUID
+    village_code: str
+    referral_id: UUID | None
+    program_code: str | None
+    purpose: str
+
+
+async def intake(uow: UnitOfWork, intake_id: UUID) -> IntakeView | None:
+    row = (await uow.session.execute(select(intakes).where(intakes.c.id == intake_id))).first()
+    if row is None:
+        return None
+    referrals = await uow.session.execute(
+        select(intake_referrals)
+        .where(intake_referrals.c.intake_id == intake_id)
+        .order_by(intake_referrals.c.program_code)
+    )
+    return IntakeView(
+        intake_id=row.id,
+        household_id=row.household_id,
+        village_code=row.village_code,
+        needs=row.needs,
+        priority_lanes=row.priority_lanes,
+        registry=row.registry,
+        consent=row.consent,
+        taken_by=row.taken_by,
+        submitted_at=row.submitted_at,
+        referrals=[ReferralView.model_validate(r) for r in referrals],
+    )
+
+
+async def identity_reads_of(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    household_id: UUID | None,
+    referral_id: UUID | None,
+    before: datetime | None,
+    limit: int,
+) -> list[IdentityRead]:
+    """The identity reads the caller may audit (its regions), newest first."""
+    log = identity_reads.c
+    stmt = select(identity_reads).order_by(log.at.desc(), log.id.desc())
+    if principal.role not in ("admin", "service"):
+        stmt = stmt.where(region_condition(log.village_code, principal))
+    if household_id is not None:
+        stmt = stmt.where(log.household_id == household_id)
+    if referral_id is not None:
+        stmt = stmt.where(log.referral_id == referral_id)
+    if before is not None:
+        stmt = stmt.where(log.at < before)
+    rows = await uow.session.execute(stmt.limit(limit))
+    return [IdentityRead.model_validate(r) for r in rows]

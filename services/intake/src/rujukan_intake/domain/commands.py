@@ -1,0 +1,50 @@
+"""What intake is asked to do over HTTP, and what it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from rujukan_intake.domain.intake import IntakeCreate
+from rujukan_platform.auth import Principal
+from rujukan_platform.problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeItem:
+    intake: IntakeCreate
+    #: the client's key for safe retries, scoped to the principal
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitIntakes:
+    """Record intakes (one from the front office, hundreds from the bulk import); each item
+    is stored, answered with an earlier intake, or refused on its own."""
+
+    items: Sequence[IntakeItem]
+    by: Principal
+    #: the submission time (tests fix it)
+    now: datetime | None = None
+
+
+@dataclass(slots=True)
+class Submitted:
+    """What became of one submitted intake: new, a duplicate of an earlier one, or refused."""
+
+    intake_id: UUID | None = None
+    household_id: UUID | None = None
+    duplicate: bool = False
+    problem: Problem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadHousehold:
+    """Who a referral is about, for an officer who must serve the family: a command, since
+    every read is written to the identity-read log with its stated purpose."""
+
+    referral_id: UUID
+    by: Principal
+    purpose: str

@@ -1,0 +1,30 @@
+"""Intake's handler table: every change of state, by command or event.
+
+Handlers that need the process's keys or registry (``IntakeState``) get it bound here, once, so
+every entry of the table is ``handler(message, uow)``."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from rujukan_contracts.events import ReferralStatusChangedV1
+from rujukan_intake.domain.commands import ReadHousehold, SubmitIntakes
+from rujukan_intake.service_layer.identity import read_household
+from rujukan_intake.service_layer.intakes import submit_intakes
+from rujukan_intake.service_layer.state import IntakeState
+from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
+from rujukan_platform.handlers import Handlers
+
+
+async def record_referral_status(event: ReferralStatusChangedV1, uow: IntakeUnitOfWork) -> None:
+    """Keep the intake's view of its referrals current (``GET /v1/intakes/{id}``)."""
+    await uow.referrals.record(event)
+
+
+def handlers(state: IntakeState) -> Handlers[IntakeUnitOfWork]:
+    return (
+        Handlers[IntakeUnitOfWork]()
+        .on(SubmitIntakes, partial(submit_intakes, state=state))
+        .on(ReadHousehold, partial(read_household, state=state))
+        .on(ReferralStatusChangedV1, record_referral_status)
+    )
