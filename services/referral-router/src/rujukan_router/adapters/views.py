@@ -58,9 +58,9 @@ class ReferralDecision:
 
 
 @dataclass(frozen=True, slots=True)
-class ReferralRow:
+class VisibleReferral:
     """A referral as the API shows it, with the decision it was made on (filled by
-    ``RouterViews.explained``)."""
+    ``RouterViews``)."""
 
     referral_id: UUID
     intake_id: UUID
@@ -133,7 +133,7 @@ class ExplainedDecision:
 
 
 @dataclass(frozen=True, slots=True)
-class ReplayRow:
+class ReplayOverview:
     """A replay job with its progress and report."""
 
     replay_id: UUID
@@ -174,14 +174,16 @@ def _columns(table: Table, row: type[Any], **renamed: str) -> list[Label[Any]]:
     return [table.c[column].label(name) for name, column in named if column in table.c]
 
 
-_REFERRAL = _columns(referrals, ReferralRow, referral_id="id")
+_REFERRAL = _columns(referrals, VisibleReferral, referral_id="id")
 _HISTORY = _columns(referral_history, StatusChange)
 _DECISION = _columns(decisions, StoredDecision)
-_REPLAY = _columns(replays, ReplayRow, replay_id="id", households_evaluated="evaluated")
+_REPLAY = _columns(replays, ReplayOverview, replay_id="id", households_evaluated="evaluated")
 
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """One page of a listing, and the cursor of the next (None: the last page)."""
+
     items: list[T]
     next_cursor: str | None
 
@@ -315,7 +317,7 @@ def explained_decision(
 
 
 def referral_decision(
-    referral: ReferralRow, row: StoredDecision | None, rules: RuleBook
+    referral: VisibleReferral, row: StoredDecision | None, rules: RuleBook
 ) -> ReferralDecision | None:
     """The decision a referral was made on, as its ``ReferralCreatedV1`` carried it."""
     if row is None:
@@ -352,7 +354,7 @@ class RouterViews:
 
     async def referrals(
         self, principal: Principal, wanted: ReferralFilter, *, cursor: str | None, limit: int
-    ) -> Page[ReferralRow]:
+    ) -> Page[VisibleReferral]:
         """The referrals the caller may see, newest first, from ``cursor`` on."""
         conditions = [c for c in (visible(principal), *_filtered(wanted)) if c is not None]
         if cursor:
@@ -369,21 +371,21 @@ class RouterViews:
             .order_by(referrals.c.created_at.desc(), referrals.c.id.desc())
             .limit(limit)
         )
-        rows = [ReferralRow(**r._mapping) for r in await self._session.execute(stmt)]
+        rows = [VisibleReferral(**r._mapping) for r in await self._session.execute(stmt)]
         last = rows[-1] if len(rows) == limit else None
         next_cursor = (
             encode_cursor(last.created_at.isoformat(), str(last.referral_id)) if last else None
         )
-        return Page(await self.explained(rows), next_cursor)
+        return Page(await self._explained(rows), next_cursor)
 
-    async def referral(self, principal: Principal, referral_id: UUID) -> ReferralRow | None:
+    async def referral(self, principal: Principal, referral_id: UUID) -> VisibleReferral | None:
         """One referral with its decision, if the caller may see it."""
         found = (
             await self._session.execute(select(*_REFERRAL).where(*_one(principal, referral_id)))
         ).first()
         if found is None:
             return None
-        (row,) = await self.explained([ReferralRow(**found._mapping)])
+        (row,) = await self._explained([VisibleReferral(**found._mapping)])
         return row
 
     async def program_of(self, principal: Principal, referral_id: UUID) -> str | None:
@@ -394,7 +396,7 @@ class RouterViews:
             )
         ).scalar_one_or_none()
 
-    async def explained(self, rows: Sequence[ReferralRow]) -> list[ReferralRow]:
+    async def _explained(self, rows: Sequence[VisibleReferral]) -> list[VisibleReferral]:
         """The referrals, each with the decision it was made on, explained."""
         found = await self._decisions(
             decisions.c.id.in_({r.decision_id for r in rows}) if rows else None
@@ -436,18 +438,18 @@ class RouterViews:
         programs = set(principal.programs) if principal.role == "agency" else None
         return [explained_decision(d, self._rules, programs) for d in found]
 
-    async def replay(self, replay_id: UUID) -> ReplayRow | None:
+    async def replay(self, replay_id: UUID) -> ReplayOverview | None:
         found = (
             await self._session.execute(select(*_REPLAY).where(replays.c.id == replay_id))
         ).first()
-        return ReplayRow(**found._mapping) if found is not None else None
+        return ReplayOverview(**found._mapping) if found is not None else None
 
-    async def replays(self, limit: int) -> list[ReplayRow]:
+    async def replays(self, limit: int) -> list[ReplayOverview]:
         """The newest replay jobs."""
         rows = await self._session.execute(
             select(*_REPLAY).order_by(replays.c.created_at.desc()).limit(limit)
         )
-        return [ReplayRow(**r._mapping) for r in rows]
+        return [ReplayOverview(**r._mapping) for r in rows]
 
     async def _decisions(self, condition: ColumnElement[bool] | None) -> list[StoredDecision]:
         if condition is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
@@ -50,15 +50,20 @@ __all__ = ["OutcomeIn", "router"]
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
+R = TypeVar("R")
+
 PreferWait = Annotated[Line | None, Header(description="wait=N: work on it for N s")]
 
 
-def _no_referral(referral_id: UUID) -> Problem:
-    return Problem(404, "Not found", f"no referral {referral_id}")
+def _missing(what: str) -> Problem:
+    return Problem(404, "Not found", f"no {what}")
 
 
-def _no_replay(replay_id: UUID) -> Problem:
-    return Problem(404, "Not found", f"no replay {replay_id}")
+def _found(row: R | None, what: str) -> R:
+    """The row a view found, or a 404 naming what is missing (for this caller)."""
+    if row is None:
+        raise _missing(what)
+    return row
 
 
 # -- referrals ----------------------------------------------------------------------------------
@@ -101,9 +106,7 @@ async def get_referral(referral_id: UUID, principal: Caller, views: Views) -> Re
 
 async def _referral(views: RouterViews, principal: Principal, referral_id: UUID) -> ReferralView:
     row = await views.referral(principal, referral_id)
-    if row is None:
-        raise _no_referral(referral_id)
-    return ReferralView.model_validate(row)
+    return ReferralView.model_validate(_found(row, f"referral {referral_id}"))
 
 
 @router.get(
@@ -112,9 +115,7 @@ async def _referral(views: RouterViews, principal: Principal, referral_id: UUID)
     responses={401: PROBLEM, 404: PROBLEM},
 )
 async def trace(referral_id: UUID, principal: Caller, views: Views) -> TraceView:
-    events = await views.trace(principal, referral_id)
-    if events is None:
-        raise _no_referral(referral_id)
+    events = _found(await views.trace(principal, referral_id), f"referral {referral_id}")
     return TraceView.model_validate({"referral_id": referral_id, "events": events})
 
 
@@ -152,9 +153,7 @@ async def post_outcome(
             "reason_code: required when rejected",
             errors=[{"field": "reason_code", "reason": "required when rejected"}],
         )
-    program = await views.program_of(principal, referral_id)
-    if program is None:
-        raise _no_referral(referral_id)
+    program = _found(await views.program_of(principal, referral_id), f"referral {referral_id}")
     if not principal.owns_program(program):
         raise Problem(403, "Forbidden", "the referral belongs to another agency's program")
     command = ReportOutcome(
@@ -177,7 +176,7 @@ async def post_outcome(
             current_status=exc.current.value,
         ) from exc
     except ReferralNotFound as exc:
-        raise _no_referral(referral_id) from exc
+        raise _missing(f"referral {referral_id}") from exc
     return await _referral(views, principal, referral_id)
 
 
@@ -262,10 +261,7 @@ async def get_replay(replay_id: UUID, principal: Caller, views: Views) -> Replay
 
 
 async def _replay(views: RouterViews, replay_id: UUID) -> ReplayView:
-    row = await views.replay(replay_id)
-    if row is None:
-        raise _no_replay(replay_id)
-    return ReplayView.model_validate(row)
+    return ReplayView.model_validate(_found(await views.replay(replay_id), f"replay {replay_id}"))
 
 
 @router.get(
@@ -336,6 +332,6 @@ async def _as_problems(replay_id: UUID) -> AsyncIterator[None]:
     try:
         yield
     except ReplayNotFound as exc:
-        raise _no_replay(replay_id) from exc
+        raise _missing(f"replay {replay_id}") from exc
     except ReplayStateError as exc:
         raise Problem(409, "Conflict", str(exc)) from exc
