@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
 from rujukan_contracts.events import OutcomeKind, ReferralStatus
 from rujukan_contracts.text import Line
@@ -17,6 +18,7 @@ from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import Caller, HandleDep
 from rujukan_platform.problems import PROBLEM, Problem
+from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.replays import FINISHED
 from rujukan_router.adapters.views import ReferralFilter, RouterViews
 from rujukan_router.domain.commands import (
@@ -45,14 +47,13 @@ from rujukan_router.entrypoints.schemas import (
 )
 from rujukan_router.service_layer.referrals import ReferralNotFound
 from rujukan_router.service_layer.replay import ReplayNotFound, ReplayStateError
+from rujukan_router.service_layer.state import RouterState
 
 __all__ = ["OutcomeIn", "router"]
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
 R = TypeVar("R")
-
-PreferWait = Annotated[Line | None, Header(description="wait=N: work on it for N s")]
 
 
 def _missing(what: str) -> Problem:
@@ -183,6 +184,51 @@ async def post_outcome(
 # -- replays ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    """The wait a client prefers for a job it created or started (``Prefer: wait=N``, RFC
+    7240), and what the answer needs."""
+
+    seconds: float
+    response: Response
+    views: RouterViews
+    runtime: Runtime[RouterState]
+
+    async def answer(self, replay_id: UUID) -> ReplayView:
+        """Work on the job here for the wait, then report it: 200 when it finished, 202
+        while it goes on."""
+        if self.seconds > 0:
+            await work_for(self.runtime, replay_id, self.seconds)
+        view = await _replay(self.views, replay_id)
+        if view.status in FINISHED:
+            self.response.status_code = 200
+        return view
+
+
+def _wait(
+    response: Response,
+    views: Views,
+    runtime: RouterRuntime,
+    prefer: Annotated[Line | None, Header(description="wait=N: work on it for N s")] = None,
+) -> _Wait:
+    return _Wait(_preferred_wait(prefer), response, views, runtime)
+
+
+ReplayWait = Annotated[_Wait, Depends(_wait)]
+
+
+def _preferred_wait(prefer: str | None) -> float:
+    """``Prefer: wait=N`` (RFC 7240), capped at a minute; 0 when absent or unreadable."""
+    for part in (prefer or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "wait":
+            try:
+                return max(0.0, min(60.0, float(value.strip())))
+            except ValueError:
+                return 0.0
+    return 0.0
+
+
 @router.post(
     "/replays",
     summary="Re-evaluate stored intakes after a rule or the registry changed (dry run first)",
@@ -199,13 +245,7 @@ async def post_outcome(
                401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
 )  # fmt: skip
 async def post_replay(
-    principal: Caller,
-    body: ReplayRequest,
-    response: Response,
-    views: Views,
-    handle: HandleDep,
-    runtime: RouterRuntime,
-    prefer: PreferWait = None,
+    principal: Caller, body: ReplayRequest, handle: HandleDep, wait: ReplayWait
 ) -> ReplayView:
     command = CreateReplay(
         requested_by=principal.subject,
@@ -217,38 +257,8 @@ async def post_replay(
         start=body.start,
     )
     replay_id: UUID = await handle(command)
-    response.headers["Location"] = f"/v1/replays/{replay_id}"
-    return await _wait_for(replay_id, prefer, response, views, runtime)
-
-
-async def _wait_for(
-    replay_id: UUID,
-    prefer: str | None,
-    response: Response,
-    views: RouterViews,
-    runtime: RouterRuntime,
-) -> ReplayView:
-    """Work on the job here for the wait the client prefers (RFC 7240), then report it: 200
-    when it finished, 202 while it goes on."""
-    wait = _preferred_wait(prefer)
-    if wait > 0:
-        await work_for(runtime, replay_id, wait)
-    view = await _replay(views, replay_id)
-    if view.status in FINISHED:
-        response.status_code = 200
-    return view
-
-
-def _preferred_wait(prefer: str | None) -> float:
-    """``Prefer: wait=N`` (RFC 7240), capped at a minute; 0 when absent or unreadable."""
-    for part in (prefer or "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name.strip().lower() == "wait":
-            try:
-                return max(0.0, min(60.0, float(value.strip())))
-            except ValueError:
-                return 0.0
-    return 0.0
+    wait.response.headers["Location"] = f"/v1/replays/{replay_id}"
+    return await wait.answer(replay_id)
 
 
 @router.get(
@@ -302,17 +312,11 @@ async def post_registry_updates(
                401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
 )  # fmt: skip
 async def start(
-    replay_id: UUID,
-    principal: Caller,
-    response: Response,
-    views: Views,
-    handle: HandleDep,
-    runtime: RouterRuntime,
-    prefer: PreferWait = None,
+    replay_id: UUID, principal: Caller, handle: HandleDep, wait: ReplayWait
 ) -> ReplayView:
     async with _as_problems(replay_id):
         await handle(StartReplay(replay_id))
-    return await _wait_for(replay_id, prefer, response, views, runtime)
+    return await wait.answer(replay_id)
 
 
 @router.post(
