@@ -83,9 +83,8 @@ class ServiceDefinition(Generic[D]):
     settings_factory: Callable[[], ServiceSettings]
     metadata: MetaData
     migrations: Path
-    #: module-level routers (a callable builds one from the runtime: the old closure style,
-    #: until every service is converted)
-    routers: Sequence[APIRouter | Callable[[Runtime[Any]], APIRouter]]
+    #: module-level routers; their routes reach the runtime through rujukan_platform.dependencies
+    routers: Sequence[APIRouter]
     unit_of_work: type[UnitOfWork] = UnitOfWork
     #: what the service's handlers share in one process (its catalogue view, sealer, ...)
     dependencies: Callable[[Runtime[D]], D] = _no_dependencies  # type: ignore[assignment]
@@ -442,7 +441,7 @@ def build_app(runtime: Runtime[Any]) -> FastAPI:
         settings=runtime.settings,
         title=definition.title,
         description=definition.description,
-        routers=[r if isinstance(r, APIRouter) else r(runtime) for r in definition.routers],
+        routers=definition.routers,
         lifespan=runtime.lifespan,
         readiness=runtime.readiness,
         policy=definition.policy,
