@@ -17,7 +17,6 @@ from rujukan_registry.adapters.repository import StoredProgram
 from rujukan_registry.domain.commands import AddVersion, CreateProgram, ReplaceProgram, Saved
 from rujukan_registry.entrypoints.schemas import (
     DryRunRequest,
-    DryRunView,
     ExplainRequest,
     ExplainView,
     ProgramPage,
@@ -25,6 +24,7 @@ from rujukan_registry.entrypoints.schemas import (
     VersionsView,
 )
 from rujukan_registry.service_layer.evaluation import (
+    DryRunResult,
     compile_draft,
     dry_run,
     intake_context,
@@ -189,14 +189,13 @@ async def explain(
 )
 async def dry_run_draft(
     code: Line, principal: Caller, uow: RegistryUoW, body: DryRunRequest
-) -> DryRunView:
+) -> DryRunResult:
     may_manage(principal, code)
     draft = compile_draft(body.rule)
     program = (await _program(uow, code)).program
-    result = await dry_run(
+    return await dry_run(
         uow.intake_facts, program, draft, days=body.days, as_of=date.today(), principal=principal
     )
-    return DryRunView.model_validate(result, from_attributes=True)
 
 
 EXPLAIN_EXAMPLES = {

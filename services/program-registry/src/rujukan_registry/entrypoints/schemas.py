@@ -61,19 +61,6 @@ class ExplainView(BaseModel):
     tree: dict[str, Any] = Field(description="the rule's groups and criteria with their results")
 
 
-class DryRunView(BaseModel):
-    program: str
-    compared_with_version: int
-    window_days: int
-    intakes_evaluated: int
-    eligible_now: int
-    eligible_with_draft: int
-    newly_included: int
-    newly_excluded: int
-    sample_newly_included: list[str]
-    sample_newly_excluded: list[str]
-
-
 class ExplainRequest(BaseModel):
     """Either a household context (CONTEXT.md) or the id of a recent intake."""
 
