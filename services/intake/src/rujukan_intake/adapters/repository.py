@@ -1,7 +1,7 @@
 """Intake's repositories: the SQL of every change intake makes, on the unit of work's session.
 
-Submissions come hundreds at a time from the bulk import, so each method is one set-based
-statement for the whole batch; rows come back as named types, never bare tuples.
+Submissions come hundreds at a time from the bulk import, so each method covers the whole batch
+in set-based statements; rows come back as named types, never bare tuples.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from rujukan_platform.sealing import Sealer
 MemberKey = tuple[UUID, str]
 """A member as its household knows it: (household id, keyed hash of the NIK)."""
 
-#: what a member row keeps beside its own columns (the facts eligibility reads)
+#: a member's fields not in ``attributes``: they have columns of their own, or (the NIK) are
+#: never stored
 _ATTRIBUTES_LEFT_OUT = {"nik", "name", "birth_date", "sex", "relationship"}
 
 
