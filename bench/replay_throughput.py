@@ -39,8 +39,11 @@ from rujukan_contracts.events import ProgramPublishedV1, RegistryFacts
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_registry.domain.programs import published_event
+from rujukan_router.adapters.views import RouterViews, RuleBook
 from rujukan_router.domain.catalogue import Catalogue
-from rujukan_router.service_layer.replay import create_replay, replay_row
+from rujukan_router.domain.commands import CreateReplay
+from rujukan_router.service_layer.replay import create_replay
+from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
 NATIONAL = 25_700_000
 
@@ -73,22 +76,15 @@ async def run_job(
     engine = make_engine(f"{rt.PG_URL}/{router.database}")
     sessions = make_sessions(engine)
     try:
-        async with sessions() as session, session.begin():
-            replay_id = await create_replay(
-                session,
-                apply=apply,
-                programs=None,
-                rule=None,
-                since=None,
-                registry_updates=updates,
-                requested_by="bench",
-                start=True,
-                now=datetime.now(UTC),
-            )
+        async with RouterUnitOfWork(sessions) as uow:
+            command = CreateReplay(requested_by="bench", apply=apply, registry_updates=updates)
+            replay_id = await create_replay(uow, command, datetime.now(UTC))
+            await uow.commit()
         while True:
             router.check()
             async with sessions() as session:
-                row = await replay_row(session, replay_id)
+                row = await RouterViews(session, RuleBook(Catalogue())).replay(replay_id)
+            assert row is not None
             if row.status in ("done", "failed", "cancelled"):
                 break
             await asyncio.sleep(0.2)
@@ -98,9 +94,10 @@ async def run_job(
         raise RuntimeError(f"replay {row.status}: {row.error}")
     await asyncio.sleep(0.2)  # a CPU sample after the end
     seconds = (row.finished_at - row.started_at).total_seconds()
-    rate = row.evaluated / seconds
+    evaluated = row.households_evaluated
+    rate = evaluated / seconds
     report: dict[str, Any] = row.report
-    print(f"{label}: {row.evaluated} households in {seconds:.1f} s = {rate:.0f} households/s")
+    print(f"{label}: {evaluated} households in {seconds:.1f} s = {rate:.0f} households/s")
     print(f"    25.7 M households: {NATIONAL / rate / 3600:.2f} h")
     print(
         f"    gains {report['gains']}, losses {report['losses']}, "
@@ -108,7 +105,7 @@ async def run_job(
     )
     cpu, used = sampler.report(row.started_at.timestamp(), row.finished_at.timestamp())
     print(cpu)
-    per = {k: v / row.evaluated * 1e6 for k, v in used.items()}
+    per = {k: v / evaluated * 1e6 for k, v in used.items()}
     print(
         f"    CPU per household: router {per['router processes']:.0f} us, PostgreSQL "
         f"{per['postgresql']:.0f} us, Kafka {per['kafka broker']:.0f} us"

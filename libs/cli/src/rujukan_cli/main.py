@@ -588,7 +588,7 @@ def follow_job(http: httpx.Client, job: dict[str, Any], as_json: bool) -> dict[s
 
 
 def show_job(job: dict[str, Any], as_json: bool) -> None:
-    """The job as ``replay_view`` gives it (``--json``) or its report per program."""
+    """The job as the router answers it (``--json``) or its report per program."""
     if as_json:
         print(json.dumps(job, indent=2))
         return
