@@ -239,8 +239,26 @@ async def test_an_intake_is_visible_only_within_the_reader_s_regions(
     assert mine.status_code == 200
     view = mine.json()
     assert view["intake_id"] == intake_id and view["village_code"] == "33.04.01.2001"
+    assert view["household_id"] == created.json()["household_id"]
     assert view["needs"] == ["health_insurance", "schooling", "food"]
+    assert view["priority_lanes"] == ["pregnant_or_breastfeeding"]
+    assert view["taken_by"] == example()["taken_by"]
+    assert view["consent"]["purposes"] == example()["consent"]["purposes"]
+    [event] = await outbox_payloads(intake)
+    assert view["registry"] == event["registry"]  # the check as it was made, not redone
     assert view["referrals"] == []
+    assert set(view) == {  # the answer's shape: nothing more (no member, no number)
+        "intake_id",
+        "household_id",
+        "village_code",
+        "needs",
+        "priority_lanes",
+        "registry",
+        "consent",
+        "taken_by",
+        "submitted_at",
+        "referrals",
+    }
 
     elsewhere = await intake.http.get(path, headers=intake.token(regions=["31", "33.05"]))
     problem = assert_problem(elsewhere, 404)

@@ -61,7 +61,11 @@ class IdentityRead(BaseModel):
 
 
 async def intake(uow: UnitOfWork, intake_id: UUID) -> IntakeView | None:
-    row = (await uow.session.execute(select(intakes).where(intakes.c.id == intake_id))).first()
+    row = (
+        await uow.session.execute(
+            select(intakes, intakes.c.id.label("intake_id")).where(intakes.c.id == intake_id)
+        )
+    ).first()
     if row is None:
         return None
     referrals = await uow.session.execute(
@@ -69,17 +73,8 @@ async def intake(uow: UnitOfWork, intake_id: UUID) -> IntakeView | None:
         .where(intake_referrals.c.intake_id == intake_id)
         .order_by(intake_referrals.c.program_code)
     )
-    return IntakeView(
-        intake_id=row.id,
-        household_id=row.household_id,
-        village_code=row.village_code,
-        needs=row.needs,
-        priority_lanes=row.priority_lanes,
-        registry=row.registry,
-        consent=row.consent,
-        taken_by=row.taken_by,
-        submitted_at=row.submitted_at,
-        referrals=[ReferralView.model_validate(r) for r in referrals],
+    return IntakeView.model_validate(
+        {**row._mapping, "referrals": [ReferralView.model_validate(r) for r in referrals]}
     )
 
 
