@@ -72,6 +72,11 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for server in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        # a uvicorn started with its own logging config gives these loggers handlers of their
+        # own that print past the masking: every line goes through the root handler instead
+        logging.getLogger(server).handlers[:] = []
+        logging.getLogger(server).propagate = True
     for noisy in ("aiokafka", "sqlalchemy.engine", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.bind_contextvars(service=service)

@@ -148,12 +148,24 @@ async def create_database(servers: Servers, prefix: str = "t") -> str:
 
 
 async def drop_database(servers: Servers, name: str) -> None:
+    """Drop a test's database even while something is still connected to it: this role's own
+    sessions are ended; another role's (an autovacuum worker, which FORCE may not end for a
+    non-superuser) is waited out."""
     conn = await asyncpg.connect(servers.pg_dsn + "/postgres")
     try:
-        try:  # a plain drop first: FORCE cannot end an autovacuum worker for a non-superuser
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        except asyncpg.ObjectInUseError:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(40):
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
+                name,
+            )
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                return
+            except asyncpg.ObjectInUseError:
+                if attempt == 39:
+                    raise
+                await asyncio.sleep(0.25)
     finally:
         await conn.close()
 
