@@ -46,6 +46,13 @@ class Envelope:
         return self.meta.traceparent
 
 
+class Repository:
+    """A repository works on its unit of work's session: the unit owns the transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+
 class UnitOfWork:
     """One transaction: its session, the events it raises, the events it has processed."""
 

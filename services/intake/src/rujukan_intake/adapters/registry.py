@@ -26,10 +26,10 @@ import asyncpg
 from sqlalchemy import select
 
 from rujukan_contracts.events import RegistryFacts
-from rujukan_intake.adapters.repository import SessionRepository
 from rujukan_intake.adapters.tables import registry_households
 from rujukan_intake.domain.identity import kk_problem
 from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.uow import Repository
 
 
 class RegistryUnavailable(RuntimeError):
@@ -253,7 +253,7 @@ class RegistryEntry(NamedTuple):
     has_kks: bool
 
 
-class RegistryTable(SessionRepository):
+class RegistryTable(Repository):
     """The local copy of the social registry (``registry_households``), keyed by KK hash."""
 
     async def entries(self, kk_hashes: list[str]) -> dict[str, RegistryEntry]:

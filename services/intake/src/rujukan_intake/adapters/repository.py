@@ -14,7 +14,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import select, union_all
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import (
     Consent,
@@ -34,6 +33,7 @@ from rujukan_intake.adapters.tables import (
 )
 from rujukan_intake.domain.intake import MemberIn, TakenBy
 from rujukan_platform.sealing import Sealer
+from rujukan_platform.uow import Repository
 
 MemberKey = tuple[UUID, str]
 """A member as its household knows it: (household id, keyed hash of the NIK)."""
@@ -41,13 +41,6 @@ MemberKey = tuple[UUID, str]
 #: a member's fields not in ``attributes``: they have columns of their own, or (the NIK) are
 #: never stored
 _ATTRIBUTES_LEFT_OUT = {"nik", "name", "birth_date", "sex", "relationship"}
-
-
-class SessionRepository:
-    """A repository works on its unit of work's session: the unit owns the transaction."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
 
 
 class Member(NamedTuple):
@@ -66,7 +59,7 @@ class MemberToSave:
     member: MemberIn
 
 
-class HouseholdRepository(SessionRepository):
+class HouseholdRepository(Repository):
     """Households (by the KK's keyed hash) and their members, names sealed at rest."""
 
     async def add_or_lock(self, villages: Mapping[str, str]) -> dict[str, UUID]:
@@ -168,7 +161,7 @@ class NewIntake:
     submitted_at: datetime
 
 
-class IntakeRepository(SessionRepository):
+class IntakeRepository(Repository):
     """Intakes as submitted (the household, never its NIKs or KK in the clear)."""
 
     async def first_since(self, household_ids: Sequence[UUID], since: datetime) -> dict[UUID, UUID]:
@@ -223,7 +216,7 @@ class DuplicateKey:
     request_hash: str
 
 
-class IdempotencyKeys(SessionRepository):
+class IdempotencyKeys(Repository):
     """A principal's Idempotency-Keys: on the intakes they created, or on duplicates."""
 
     async def uses(self, principal: str, keys: Sequence[str]) -> dict[str, KeyUse]:
@@ -279,7 +272,7 @@ class ReferredHousehold(NamedTuple):
     village_code: str
 
 
-class ReferralStatuses(SessionRepository):
+class ReferralStatuses(Repository):
     """The intake's view of its referrals, as the router reports them on referrals.status."""
 
     async def record(self, change: ReferralStatusChangedV1) -> None:
@@ -319,7 +312,7 @@ class ReferralStatuses(SessionRepository):
         return None if row is None else ReferredHousehold(*row)
 
 
-class IdentityReadLog(SessionRepository):
+class IdentityReadLog(Repository):
     """Who read which household's identity, when and why (UU PDP: a controller must be able
     to say who processed a resident's data)."""
 

@@ -18,7 +18,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_notifications.adapters.tables import (
     contacts,
@@ -29,6 +28,7 @@ from rujukan_notifications.adapters.tables import (
 from rujukan_notifications.domain.audience import Audience, Planned
 from rujukan_notifications.domain.channels import PHONE_CHANNELS, ChannelName
 from rujukan_notifications.domain.deliveries import FinalState, Outcome
+from rujukan_platform.uow import Repository
 
 
 class SealedContact(NamedTuple):
@@ -42,10 +42,7 @@ class SealedContact(NamedTuple):
     channels: list[ChannelName]
 
 
-class ContactRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class ContactRepository(Repository):
     async def keep(self, contact: SealedContact) -> None:
         """Insert or replace the household's contact."""
         stmt = insert(contacts).values(**contact._asdict(), updated_at=datetime.now(UTC))
@@ -133,10 +130,7 @@ class Claim:
 _CLAIMED = [deliveries.c[f] for f in Claimed._fields if f != "previous_claimant"]
 
 
-class DeliveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class DeliveryRepository(Repository):
     async def add_planned(
         self,
         *,
@@ -306,10 +300,7 @@ class DeliveryRepository:
             await self._session.execute(delivery_attempts.insert(), [a._asdict() for a in attempts])
 
 
-class InboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class InboxRepository(Repository):
     async def deliver(self, message_id: UUID, *, recipient: str, subject: str, body: str) -> None:
         """Keyed by the delivery's id: a delivery sent again leaves one message."""
         await self._session.execute(
@@ -327,11 +318,8 @@ class Filed(NamedTuple):
     result: Filing
 
 
-class AlertRepository:
+class AlertRepository(Repository):
     """Alertmanager's alerts in the operators' inbox, one message per occurrence."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
 
     async def file(
         self, *, recipient: str, key: str, status: str, subject: str, body: str

@@ -14,10 +14,10 @@ from uuid import UUID
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_eligibility.catalogue import SeedProgram
+from rujukan_platform.uow import Repository
 from rujukan_registry.adapters.tables import intake_facts, programs
 
 
@@ -43,10 +43,7 @@ def _stored(row: object) -> StoredProgram:
     )
 
 
-class ProgramRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class ProgramRepository(Repository):
     async def get(self, code: str, *, lock: bool = False) -> StoredProgram | None:
         """The program, locked for update when ``lock`` (a change is about to be made)."""
         stmt = select(programs).where(programs.c.code == code)
@@ -98,10 +95,7 @@ class ProgramRepository:
         )
 
 
-class IntakeFactsRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class IntakeFactsRepository(Repository):
     async def remember(self, intake: IntakeSubmittedV1) -> None:
         await self._session.execute(
             insert(intake_facts)

@@ -10,17 +10,14 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_platform.db import driver_connection
+from rujukan_platform.uow import Repository
 from rujukan_router.adapters.tables import intakes
 
 
-class IntakeRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class IntakeRepository(Repository):
     async def add_new(self, batch: Sequence[IntakeSubmittedV1], events: Sequence[str]) -> set[UUID]:
         """Store the intakes not stored yet (``events``: each one's JSON, as received);
         returns the ids that were new."""

@@ -9,19 +9,16 @@ from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import ProgramPublishedV1
+from rujukan_platform.uow import Repository
 from rujukan_router.adapters.tables import catalogue, program_usage, program_versions
 
 UsageKey = tuple[str, date]
 """A program's capacity period: its code and the period's first day."""
 
 
-class ProgramRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class ProgramRepository(Repository):
     async def record(self, event: ProgramPublishedV1) -> None:
         """Keep a program's newest version queryable (an older one arriving late changes
         nothing), and every version for explaining the decisions made with it."""

@@ -15,10 +15,10 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import ReferralStatus
 from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.uow import Repository
 from rujukan_router.adapters.tables import referral_history, referrals
 
 
@@ -131,11 +131,8 @@ class KeyedReport(NamedTuple):
 _REF = ", ".join(ReferralRef._fields)
 
 
-class ReferralRepository:
+class ReferralRepository(Repository):
     """The referrals of one unit of work."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
 
     # -- new rows, a batch at a time ---------------------------------------------------------
 

@@ -17,10 +17,10 @@ from uuid import UUID
 import orjson
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import RegistryFacts
 from rujukan_platform.db import driver_connection
+from rujukan_platform.uow import Repository
 from rujukan_router.adapters.tables import replay_registry_updates, replays
 
 ACTIVE = ("pending", "running")
@@ -80,10 +80,7 @@ _CHUNK_SQL = (
 )
 
 
-class ReplayRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class ReplayRepository(Repository):
     async def add(
         self, job: ReplayJob, *, requested_by: str, at: datetime, report: Mapping[str, Any]
     ) -> None:
