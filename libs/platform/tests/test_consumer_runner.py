@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 import pytest
@@ -20,31 +20,18 @@ from sqlalchemy import Column, MetaData, Table, Text, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rujukan_contracts.envelope import EventMeta
-from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
+from rujukan_contracts.events import ReferralStatusChangedV1
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec, DlqLimit
 from rujukan_platform.db import make_engine, make_sessions, new_metadata
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics, make_consumer, make_producer, security_options
 from rujukan_platform.testing import Servers, TcpProxy, eventually, unique_topic
+from rujukan_platform.testing import status_changed as status_event
 from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
 Handler = Callable[[ReferralStatusChangedV1, UnitOfWork], Awaitable[None]]
-
-
-def status_event(note: str) -> ReferralStatusChangedV1:
-    return ReferralStatusChangedV1(
-        referral_id=uuid4(),
-        intake_id=uuid4(),
-        household_id=uuid4(),
-        program_code="PKH",
-        village_code="33.04.01.2001",
-        from_status=None,
-        to_status=ReferralStatus.created,
-        note=note,
-        changed_at=datetime.now(UTC),
-    )
 
 
 @dataclass

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, cast
-from uuid import uuid4
 
 import httpx
 import pytest
@@ -16,13 +14,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlalchemy import Column, Table, Text, func, select
 
-from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_platform.db import make_engine, new_metadata
 from rujukan_platform.dependencies import Caller, HandleDep, SettingsDep, unit_of_work
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.runtime import Runtime, ServiceDefinition, build_app
 from rujukan_platform.settings import ServiceSettings
-from rujukan_platform.testing import Servers, bearer, open_to_everyone
+from rujukan_platform.testing import Servers, bearer, open_to_everyone, status_changed
 from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -38,20 +35,7 @@ class AddNote:
 
 async def add_note(command: AddNote, uow: UnitOfWork) -> int:
     await uow.session.execute(notes.insert().values(note=command.note))
-    uow.publish(
-        "referrals.status",
-        ReferralStatusChangedV1(
-            referral_id=uuid4(),
-            intake_id=uuid4(),
-            household_id=uuid4(),
-            program_code="PKH",
-            village_code="33.04.01.2001",
-            from_status=None,
-            to_status=ReferralStatus.created,
-            note=command.note,
-            changed_at=datetime.now(UTC),
-        ),
-    )
+    uow.publish("referrals.status", status_changed(command.note))
     return len(command.note)
 
 

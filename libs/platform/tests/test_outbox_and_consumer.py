@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import Column, MetaData, Table, Text, func, select
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from rujukan_contracts.envelope import EventMeta
-from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
+from rujukan_contracts.events import ReferralStatusChangedV1
 from rujukan_platform.consumer import (
     ConsumerRunner,
     ConsumerSpec,
@@ -25,24 +24,10 @@ from rujukan_platform.db import make_engine, make_sessions, new_metadata
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics, make_consumer, make_producer, security_options
 from rujukan_platform.outbox import OutboxRelay, stage
-from rujukan_platform.testing import Servers, unique_topic
+from rujukan_platform.testing import Servers, status_changed, unique_topic
 from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
-
-
-def status_event(referral_id: UUID, n: int) -> ReferralStatusChangedV1:
-    return ReferralStatusChangedV1(
-        referral_id=referral_id,
-        intake_id=uuid4(),
-        household_id=uuid4(),
-        program_code="PKH",
-        village_code="33.04.01.2001",
-        from_status=None,
-        to_status=ReferralStatus.created,
-        note=str(n),
-        changed_at=datetime.now(UTC),
-    )
 
 
 async def _schema(servers: Servers, database: str, extra: MetaData | None = None):  # type: ignore[no-untyped-def]
@@ -231,3 +216,7 @@ async def test_consumer_processes_once_dead_letters_bad_messages_and_carries_on(
         assert await session.scalar(select(func.count()).select_from(effects)) == 20
     await producer.stop()
     await engine.dispose()
+
+
+def status_event(referral_id: UUID, n: int) -> ReferralStatusChangedV1:
+    return status_changed(str(n), referral_id=referral_id)

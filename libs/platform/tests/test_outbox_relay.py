@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -32,25 +31,16 @@ from rujukan_platform.outbox import (
     follow_up_id,
     stage,
 )
-from rujukan_platform.testing import Servers, TcpProxy, eventually, tail, unique_topic
+from rujukan_platform.testing import (
+    Servers,
+    TcpProxy,
+    eventually,
+    status_changed,
+    tail,
+    unique_topic,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def changed(
-    referral_id: UUID, n: int, to: ReferralStatus = ReferralStatus.created
-) -> ReferralStatusChangedV1:
-    return ReferralStatusChangedV1(
-        referral_id=referral_id,
-        intake_id=uuid4(),
-        household_id=uuid4(),
-        program_code="PKH",
-        village_code="33.04.01.2001",
-        from_status=None,
-        to_status=to,
-        note=str(n),
-        changed_at=datetime.now(UTC),
-    )
 
 
 @dataclass
@@ -323,3 +313,9 @@ async def test_a_relay_backing_off_stops_at_once(
         stop.set()
         await asyncio.gather(task, return_exceptions=True)
         await through.dispose()
+
+
+def changed(
+    referral_id: UUID, n: int, to: ReferralStatus = ReferralStatus.created
+) -> ReferralStatusChangedV1:
+    return status_changed(str(n), referral_id=referral_id, to=to)

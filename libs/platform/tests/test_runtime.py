@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -16,14 +15,14 @@ from prometheus_client import REGISTRY
 from sqlalchemy import Column, MetaData, Table, Text, select
 
 from rujukan_contracts.envelope import EventMeta
-from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
+from rujukan_contracts.events import ReferralStatusChangedV1
 from rujukan_platform.consumer import ConsumerSpec
 from rujukan_platform.db import make_engine, new_metadata
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics, make_producer
 from rujukan_platform.runtime import Runtime, ServiceDefinition, build_app
 from rujukan_platform.settings import ServiceSettings
-from rujukan_platform.testing import Servers, TcpProxy, eventually, unique_topic
+from rujukan_platform.testing import Servers, TcpProxy, eventually, status_changed, unique_topic
 from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -105,17 +104,7 @@ async def test_a_service_started_while_kafka_and_postgres_are_down_waits_then_wo
         producer = make_producer(servers.kafka_bootstrap, client_id="t")
         await producer.start()
         try:
-            event = ReferralStatusChangedV1(
-                referral_id=uuid4(),
-                intake_id=uuid4(),
-                household_id=uuid4(),
-                program_code="PKH",
-                village_code="33.04.01.2001",
-                from_status=None,
-                to_status=ReferralStatus.created,
-                note="after the outage",
-                changed_at=datetime.now(UTC),
-            )
+            event = status_changed("after the outage")
             meta = EventMeta(type=event.ce_type, source="/t", subject="s")
             await producer.send_and_wait(
                 topic, event.model_dump_json().encode(), headers=meta.to_headers()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -11,31 +10,18 @@ from sqlalchemy import Column, Table, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rujukan_contracts.envelope import EventMeta
-from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
+from rujukan_contracts.events import ReferralStatusChangedV1
 from rujukan_platform.db import make_engine, make_sessions, new_metadata
 from rujukan_platform.handlers import Handlers, Received, UnknownMessage
 from rujukan_platform.outbox import follow_up_id
 from rujukan_platform.testing import Servers
+from rujukan_platform.testing import status_changed as changed
 from rujukan_platform.uow import Envelope, UnitOfWork
 
 pytestmark = pytest.mark.integration
 
 metadata = new_metadata()
 notes = Table("notes", metadata, Column("note", Text))
-
-
-def changed(note: str) -> ReferralStatusChangedV1:
-    return ReferralStatusChangedV1(
-        referral_id=uuid4(),
-        intake_id=uuid4(),
-        household_id=uuid4(),
-        program_code="PKH",
-        village_code="33.04.01.2001",
-        from_status=None,
-        to_status=ReferralStatus.created,
-        note=note,
-        changed_at=datetime.now(UTC),
-    )
 
 
 class NotesUnitOfWork(UnitOfWork):

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_platform.access import EVERYONE, Rule, Sees, allow
 from rujukan_platform.auth import Principal, Role, issue_token
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
@@ -394,3 +396,24 @@ def pg_dump(dsn: str) -> bytes:
     url = dsn.replace("postgresql+asyncpg://", "postgresql://")
     done = subprocess.run([found, f"--dbname={url}"], capture_output=True, check=True, timeout=120)
     return done.stdout
+
+
+def status_changed(
+    note: str = "",
+    *,
+    referral_id: uuid.UUID | None = None,
+    to: ReferralStatus = ReferralStatus.created,
+) -> ReferralStatusChangedV1:
+    """A referral status event for tests of the plumbing (what it says matters less than that
+    it is a real event of the contracts): ``note`` tells events apart."""
+    return ReferralStatusChangedV1(
+        referral_id=referral_id or uuid.uuid4(),
+        intake_id=uuid.uuid4(),
+        household_id=uuid.uuid4(),
+        program_code="PKH",
+        village_code="33.04.01.2001",
+        from_status=None,
+        to_status=to,
+        note=note,
+        changed_at=datetime.now(UTC),
+    )
