@@ -177,8 +177,8 @@ class UnitOfWork:
         self.staged += staged
         if self._owns_transaction:
             await self.session.commit()
-            if self._on_commit is not None:
-                self._on_commit(staged)  # the relay publishes what is staged now, not at its poll
+            if staged and self._on_commit is not None:
+                self._on_commit(staged)  # the relay publishes them now, not at its next poll
         return staged
 
     async def rollback(self) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_contracts.events import IntakeSubmittedV1
@@ -35,11 +36,9 @@ class StoredIntake:
     intake: IntakeSubmittedV1
 
 
-def _stored(row: object) -> StoredProgram:
+def _stored(row: Row[Any]) -> StoredProgram:
     return StoredProgram(
-        SeedProgram.model_validate(row.document),  # type: ignore[attr-defined]
-        int(row.revision),  # type: ignore[attr-defined]
-        row.published_version,  # type: ignore[attr-defined]
+        SeedProgram.model_validate(row.document), int(row.revision), row.published_version
     )
 
 
