@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
 from rujukan_contracts.text import Line
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
+from rujukan_platform.access import not_found
 from rujukan_platform.dependencies import Caller, HandleDep, unit_of_work
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import PROBLEM, Problem
@@ -49,13 +50,17 @@ def _parse_if_match(value: str | None) -> int | None:
     try:
         return int(value.strip().removeprefix("W/").strip('"'))
     except ValueError as exc:
-        raise Problem(412, "Precondition failed", "If-Match must be an ETag from this API") from exc
+        raise Problem(
+            412,
+            "Precondition failed",
+            "If-Match harus ETag dari API ini / If-Match must be an ETag from this API",
+        ) from exc
 
 
 async def _program(uow: RegistryUnitOfWork, code: str) -> StoredProgram:
     stored = await uow.programs.get(code)
     if stored is None:
-        raise Problem(404, "Not found", f"no program {code}")
+        raise not_found(f"program {code}")
     return stored
 
 

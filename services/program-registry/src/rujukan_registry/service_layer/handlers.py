@@ -8,6 +8,7 @@ from datetime import timedelta
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_contracts.topics import PROGRAMS_CATALOG
 from rujukan_eligibility.catalogue import SeedProgram, load_seed_programs
+from rujukan_platform.access import forbidden, not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.problems import Problem
@@ -30,7 +31,9 @@ INTAKE_RETENTION = timedelta(days=180)
 def may_manage(principal: Principal, code: str) -> None:
     if principal.role == "admin" or (principal.role == "agency" and principal.owns_program(code)):
         return
-    raise Problem(403, "Forbidden", f"you may not manage program {code}")
+    raise forbidden(
+        f"Anda tidak boleh mengelola program {code} / you may not manage program {code}"
+    )
 
 
 async def _save(
@@ -48,7 +51,11 @@ async def create_program(cmd: CreateProgram, uow: RegistryUnitOfWork) -> Saved:
     may_manage(cmd.by, cmd.program.code)
     compile_or_refuse(cmd.program)
     if await uow.programs.get(cmd.program.code) is not None:
-        raise Problem(409, "Conflict", f"program {cmd.program.code} already exists")
+        raise Problem(
+            409,
+            "Conflict",
+            f"program {cmd.program.code} sudah ada / already exists",
+        )
     return await _save(uow, cmd.program, cmd.by, revision=1)
 
 
@@ -63,13 +70,18 @@ async def replace_program(cmd: ReplaceProgram, uow: RegistryUnitOfWork) -> Saved
         )
     stored = await uow.programs.get(cmd.code, lock=True)
     if stored is None:
-        raise Problem(404, "Not found", f"no program {cmd.code}")
+        raise not_found(f"program {cmd.code}")
     if cmd.if_match is None:
-        raise Problem(428, "Precondition required", "send If-Match with the program's ETag")
+        raise Problem(
+            428,
+            "Precondition required",
+            "kirim If-Match dengan ETag program / send If-Match with the program's ETag",
+        )
     if cmd.if_match != stored.revision:
         raise Problem(
             412,
             "Precondition failed",
+            f"program sudah berubah (revisi {stored.revision}); muat ulang dan coba lagi / "
             f"the program changed (revision {stored.revision}); reload and retry",
         )
     compile_or_refuse(cmd.program)
@@ -81,7 +93,7 @@ async def add_version(cmd: AddVersion, uow: RegistryUnitOfWork) -> Saved:
     may_manage(cmd.by, cmd.code)  # before anything about the program is told
     stored = await uow.programs.get(cmd.code, lock=True)
     if stored is None:
-        raise Problem(404, "Not found", f"no program {cmd.code}")
+        raise not_found(f"program {cmd.code}")
     current = stored.program
     last = current.versions[-1]
     if cmd.version.version != last.version + 1:
