@@ -9,6 +9,7 @@ plausible dates), so a record written straight to Kafka that breaks them goes to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
@@ -241,12 +242,49 @@ class LocalizedText(BaseModel):
     en: Line
 
 
+SlaStep = Literal["receive", "decide", "serve"]
+
+
+class LaneSla(BaseModel):
+    """A priority lane's faster steps; a step left out keeps the program's default."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    receive: int | None = Field(default=None, ge=1)
+    decide: int | None = Field(default=None, ge=1)
+    serve: int | None = Field(default=None, ge=1)
+
+
 class SlaDays(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     receive: int = Field(ge=1, description="days from delivery to 'received'")
     decide: int = Field(ge=1, description="days from 'received' to accepted/rejected")
     serve: int = Field(ge=1, description="days from 'accepted' to 'completed'")
+    lanes: dict[PriorityLane, LaneSla] = Field(
+        default_factory=dict,
+        description="faster steps for households in a priority lane (the fastest lane wins)",
+    )
+    working_days: bool = Field(
+        default=True,
+        description="count working days (no weekends, Indonesian public holidays and cuti "
+        "bersama, nor the program's closed dates) rather than calendar days",
+    )
+    closed_dates: list[date] = Field(
+        default_factory=list, description="the program's own days off beyond the national ones"
+    )
+
+    def days(self, step: SlaStep, lanes: Iterable[str] = ()) -> int:
+        """How many days ``step`` may take for a household in ``lanes``: the fastest of its
+        lanes that sets the step, else the program's default."""
+        default: int = getattr(self, step)
+        household = set(lanes)
+        faster: list[int] = [
+            days
+            for lane, sla in self.lanes.items()
+            if lane in household and (days := getattr(sla, step)) is not None
+        ]
+        return min([default, *faster])
 
 
 class ProgramPublishedV1(Event):

@@ -239,3 +239,13 @@ def test_load_is_fast_and_cached() -> None:
     assert len(fresh) == len(regions())
     assert elapsed < 1.5, f"loading took {elapsed:.2f}s"
     assert regions() is regions()
+
+
+def test_a_region_keeps_its_provinces_time_zone() -> None:
+    from rujukan_regions import WIB, WIT, WITA, time_zone
+
+    assert time_zone("33.04.01.2001") is WIB  # Banjarnegara, Central Java
+    assert time_zone("3304") is WIB and time_zone("62") is WIB  # Central Kalimantan
+    assert time_zone("51.71") is WITA and time_zone("64") is WITA  # Denpasar, East Kalimantan
+    assert time_zone("73.71.01.1001") is WITA  # Makassar
+    assert time_zone("81") is WIT and time_zone("94.01") is WIT  # Maluku, Central Papua

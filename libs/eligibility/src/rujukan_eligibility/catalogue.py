@@ -15,12 +15,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, model_validator
 
+from rujukan_contracts.events import PriorityLane
 from rujukan_contracts.text import Day, Line, Text
 from rujukan_eligibility.context import Need
 from rujukan_eligibility.rules import AllOf, AnyOf, AtLeast, CompiledRule, Criterion, compile_rule
 
 __all__ = [
     "Contact",
+    "LaneSla",
     "LocalisedLine",
     "LocalisedText",
     "RuleVersion",
@@ -53,10 +55,29 @@ class LocalisedText(_Model):
     en: Text = Field(min_length=1)
 
 
+class LaneSla(_Model):
+    """A priority lane's faster steps (e.g. one working day to receive for a pregnant woman)."""
+
+    receive: StrictInt | None = Field(default=None, ge=1)
+    decide: StrictInt | None = Field(default=None, ge=1)
+    serve: StrictInt | None = Field(default=None, ge=1)
+
+
 class SlaDays(_Model):
     receive: StrictInt = Field(ge=1, description="days for the program owner to acknowledge")
     decide: StrictInt = Field(ge=1, description="days to accept or reject")
     serve: StrictInt = Field(ge=1, description="days to deliver the service once accepted")
+    lanes: dict[PriorityLane, LaneSla] = Field(
+        default_factory=dict, description="faster steps per priority lane (the fastest wins)"
+    )
+    working_days: bool = Field(
+        default=True,
+        description="count working days (weekends, national holidays, cuti bersama and "
+        "closed_dates excluded) rather than calendar days",
+    )
+    closed_dates: list[Day] = Field(
+        default_factory=list, description="the program office's own days off"
+    )
 
 
 class Contact(_Model):

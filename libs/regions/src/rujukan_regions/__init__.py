@@ -12,8 +12,12 @@ from rujukan_regions.codes import (
     normalise_region_code,
 )
 from rujukan_regions.data import Region, Regions, load_regions, parse_region_code, regions
+from rujukan_regions.zones import WIB, WIT, WITA, time_zone
 
 __all__ = [
+    "WIB",
+    "WIT",
+    "WITA",
     "Region",
     "RegionCode",
     "RegionLevel",
@@ -24,4 +28,5 @@ __all__ = [
     "normalise_region_code",
     "parse_region_code",
     "regions",
+    "time_zone",
 ]
