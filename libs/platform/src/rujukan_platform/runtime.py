@@ -146,6 +146,15 @@ class Runtime(Generic[D]):
             self.sessions, traceparent=traceparent, on_commit=lambda _n: self.relay.wake()
         )
 
+    def consumer(
+        self, name: str, topics: Sequence[str], *applies: type[Any], pattern: str | None = None
+    ) -> ConsumerSpec:
+        """A consumer named ``name`` that applies the table's handlers of ``applies`` (the
+        event types its topics carry) to ``topics``, or to every topic matching ``pattern``."""
+        return ConsumerSpec(
+            name=name, topics=list(topics), handlers=self.handlers.only(*applies), pattern=pattern
+        )
+
     async def handle(self, message: Any, *, traceparent: str | None = None) -> Any:
         """Handle one command or event in a unit of work of its own, and commit it."""
         async with self.unit_of_work(traceparent=traceparent) as uow:

@@ -10,10 +10,4 @@ from rujukan_platform.runtime import Runtime
 
 
 def consumers(runtime: Runtime[IntakeState]) -> list[ConsumerSpec]:
-    return [
-        ConsumerSpec(
-            name="intake-referral-status",
-            topics=[REFERRALS_STATUS],
-            handlers=runtime.handlers.only(ReferralStatusChangedV1),
-        )
-    ]
+    return [runtime.consumer("intake-referral-status", [REFERRALS_STATUS], ReferralStatusChangedV1)]

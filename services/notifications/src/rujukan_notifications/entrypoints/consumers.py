@@ -12,16 +12,7 @@ from rujukan_platform.runtime import Runtime
 
 
 def consumers(runtime: Runtime[Any]) -> list[ConsumerSpec]:
-    handlers = runtime.handlers
     return [
-        ConsumerSpec(
-            name="notifications-contacts",
-            topics=[INTAKE_CONTACTS],
-            handlers=handlers.only(IntakeContactV1),
-        ),
-        ConsumerSpec(
-            name="notifications-status",
-            topics=[REFERRALS_STATUS],
-            handlers=handlers.only(ReferralStatusChangedV1),
-        ),
+        runtime.consumer("notifications-contacts", [INTAKE_CONTACTS], IntakeContactV1),
+        runtime.consumer("notifications-status", [REFERRALS_STATUS], ReferralStatusChangedV1),
     ]

@@ -11,10 +11,4 @@ from rujukan_platform.runtime import Runtime
 
 
 def consumers(runtime: Runtime[Any]) -> list[ConsumerSpec]:
-    return [
-        ConsumerSpec(
-            name="registry-intake-facts",
-            topics=[INTAKE_SUBMITTED],
-            handlers=runtime.handlers.only(IntakeSubmittedV1),
-        )
-    ]
+    return [runtime.consumer("registry-intake-facts", [INTAKE_SUBMITTED], IntakeSubmittedV1)]

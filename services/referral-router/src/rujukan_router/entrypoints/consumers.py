@@ -30,16 +30,9 @@ log = get_logger(__name__)
 
 def consumers(runtime: Runtime[RouterState]) -> list[ConsumerSpec]:
     return [
-        ConsumerSpec(
-            name="router-intakes",
-            topics=[INTAKE_SUBMITTED],
-            handlers=runtime.handlers.only(IntakeSubmittedV1),
-        ),
-        ConsumerSpec(
-            name="router-outcomes",
-            topics=[],
-            pattern=PROGRAM_OUTCOMES_PATTERN,
-            handlers=runtime.handlers.only(ReferralOutcomeV1),
+        runtime.consumer("router-intakes", [INTAKE_SUBMITTED], IntakeSubmittedV1),
+        runtime.consumer(
+            "router-outcomes", [], ReferralOutcomeV1, pattern=PROGRAM_OUTCOMES_PATTERN
         ),
     ]
 
