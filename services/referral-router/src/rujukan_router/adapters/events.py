@@ -10,7 +10,6 @@ here fails the build.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -19,9 +18,10 @@ import orjson
 
 from rujukan_contracts.envelope import child_traceparent, new_traceparent
 from rujukan_contracts.events import ReferralCreatedV1, ReferralStatus, ReferralStatusChangedV1
-from rujukan_contracts.topics import REFERRALS_STATUS
+from rujukan_contracts.topics import REFERRALS_STATUS, program_topic
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxEvent, OutboxRecord, follow_up_id
+from rujukan_router.adapters.referrals import ReferralRow
 
 CREATED = ReferralCreatedV1.ce_type
 STATUS = ReferralStatusChangedV1.ce_type
@@ -58,91 +58,42 @@ def decision_payload(
 
 
 def created_record(
+    referral: ReferralRow,
     *,
-    # ``traceparent`` (here and in ``status_record``): the span the event comes from — one per
-    # handled cause (``child_traceparent`` of the cause), shared by the events it produces.
-    topic: str,
-    referral_id: UUID,
-    intake_id: UUID,
-    household_id: UUID,
-    program_code: str,
-    program_version: int,
-    kind: str,
-    village_code: str,
-    needs: Sequence[str],
-    priority_lanes: Sequence[str],
     decision: dict[str, Any],
     consent: dict[str, Any],
-    due_at: datetime,
-    created_at: datetime,
-    queued: bool,
-    rerouted_from: UUID | None,
     traceparent: str | None,
 ) -> OutboxRecord:
-    """``ReferralCreatedV1`` for the program's topic (``decision`` and ``consent`` as JSON)."""
+    """``ReferralCreatedV1`` of ``referral`` for its program's topic (``decision`` and
+    ``consent`` as JSON). ``traceparent`` (here and in ``status_record``): the span the event
+    comes from — one per handled cause (``child_traceparent`` of the cause), shared by the
+    events it produces."""
     payload = {
-        "referral_id": referral_id,
-        "intake_id": intake_id,
-        "household_id": household_id,
-        "program_code": program_code,
-        "program_version": program_version,
-        "kind": kind,
-        "village_code": village_code,
-        "needs": needs,
-        "priority_lanes": priority_lanes,
+        "referral_id": referral.id,
+        "intake_id": referral.intake_id,
+        "household_id": referral.household_id,
+        "program_code": referral.program_code,
+        "program_version": referral.program_version,
+        "kind": referral.kind,
+        "village_code": referral.village_code,
+        "needs": referral.needs,
+        "priority_lanes": referral.priority_lanes,
         "decision": decision,
         "consent": consent,
-        "due_at": due_at,
-        "created_at": created_at,
-        "queued": queued,
-        "rerouted_from": rerouted_from,
+        "due_at": referral.due_at,
+        "created_at": referral.created_at,
+        "queued": referral.queued,
+        "rerouted_from": referral.rerouted_from,
     }
-    key = str(referral_id)
     return (
         new_id(),
         _AGGREGATE,
-        key,
+        str(referral.id),
         CREATED,
         dumps(payload),
-        topic,
+        program_topic(referral.program_code),
         traceparent or new_traceparent(),
-        created_at,
-    )
-
-
-def status_payload(
-    *,
-    referral_id: UUID,
-    intake_id: UUID,
-    household_id: UUID,
-    program_code: str,
-    village_code: str,
-    from_status: str | None,
-    to_status: str,
-    changed_at: datetime,
-    due_at: datetime | None,
-    escalation_level: int = 0,
-    reason_code: str | None = None,
-    note: str | None = None,
-    escalated_to: str | None = None,
-) -> str:
-    """``ReferralStatusChangedV1`` as JSON."""
-    return dumps(
-        {
-            "referral_id": referral_id,
-            "intake_id": intake_id,
-            "household_id": household_id,
-            "program_code": program_code,
-            "village_code": village_code,
-            "from_status": from_status,
-            "to_status": to_status,
-            "reason_code": reason_code,
-            "note": note,
-            "changed_at": changed_at,
-            "due_at": due_at,
-            "escalation_level": escalation_level,
-            "escalated_to": escalated_to,
-        }
+        referral.created_at,
     )
 
 
@@ -178,27 +129,27 @@ def status_record(
     event_id: UUID | None = None,
 ) -> OutboxRecord:
     """A status change of ``referral`` (``event_id``: a follow-up's own, derived id)."""
-    payload = status_payload(
-        referral_id=referral.id,
-        intake_id=referral.intake_id,
-        household_id=referral.household_id,
-        program_code=referral.program_code,
-        village_code=referral.village_code,
-        from_status=from_status,
-        to_status=to_status,
-        changed_at=at,
-        due_at=referral.due_at,
-        escalation_level=referral.escalation_level,
-        reason_code=reason_code,
-        note=note,
-        escalated_to=escalated_to,
-    )
+    payload = {
+        "referral_id": referral.id,
+        "intake_id": referral.intake_id,
+        "household_id": referral.household_id,
+        "program_code": referral.program_code,
+        "village_code": referral.village_code,
+        "from_status": from_status,
+        "to_status": to_status,
+        "reason_code": reason_code,
+        "note": note,
+        "changed_at": at,
+        "due_at": referral.due_at,
+        "escalation_level": referral.escalation_level,
+        "escalated_to": escalated_to,
+    }
     return (
         event_id or new_id(),
         _AGGREGATE,
         str(referral.id),
         STATUS,
-        payload,
+        dumps(payload),
         REFERRALS_STATUS,
         traceparent or new_traceparent(),
         at,

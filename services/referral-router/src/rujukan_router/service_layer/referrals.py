@@ -19,7 +19,6 @@ from uuid import UUID
 
 from rujukan_contracts.envelope import child_traceparent
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
-from rujukan_contracts.topics import program_topic
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxRecord
 from rujukan_router.adapters.events import (
@@ -220,25 +219,7 @@ class NewReferrals:
         note = f"re-routed from {rerouted_from}" if rerouted_from else None
         self.history.append(HistoryRow(row.id, None, CREATED, note, "router", now))
         self.events.append(
-            created_record(
-                topic=program_topic(program.code),
-                referral_id=row.id,
-                intake_id=intake.intake_id,
-                household_id=intake.household_id,
-                program_code=program.code,
-                program_version=event.version,
-                kind=kind,
-                village_code=intake.village_code,
-                needs=needs,
-                priority_lanes=shared.lanes,
-                decision=decision,
-                consent=shared.consent,
-                due_at=due_at,
-                created_at=now,
-                queued=queued,
-                rerouted_from=rerouted_from,
-                traceparent=shared.span,
-            )
+            created_record(row, decision=decision, consent=shared.consent, traceparent=shared.span)
         )
         self.events.append(
             status_record(
