@@ -47,6 +47,19 @@ NAMING = {
 }
 
 
+def uuid_column(name: str, *args: Any, **kwargs: Any) -> Column[Any]:
+    """A UUID column read as ``uuid.UUID``: every id in the platform is one."""
+    return Column(name, UUID(as_uuid=True), *args, **kwargs)
+
+
+def time_column(name: str, *args: Any, now: bool = False, **kwargs: Any) -> Column[Any]:
+    """A point in time with its zone: every time in the platform is one. ``now``: when a row
+    does not say, the database fills in its transaction's time."""
+    if now:
+        kwargs["server_default"] = func.now()
+    return Column(name, DateTime(timezone=True), *args, **kwargs)
+
+
 def new_metadata() -> MetaData:
     """A service's metadata, with the shared tables already in it."""
     metadata = MetaData(naming_convention=NAMING)
@@ -62,14 +75,14 @@ def outbox_table(metadata: MetaData) -> Table:
         # seq orders and identifies a row for the relay: one index, appended to in order (a
         # primary key on the random uuid would cost an index insert at a random place per event)
         Column("seq", BigInteger, Identity(always=True), primary_key=True),
-        Column("id", UUID(as_uuid=True), nullable=False),
+        uuid_column("id", nullable=False),
         Column("aggregatetype", Text, nullable=False),
         Column("aggregateid", Text, nullable=False),
         Column("type", Text, nullable=False),
         Column("payload", JSON, nullable=False),
         Column("topic", Text, nullable=False),
         Column("traceparent", Text, nullable=True),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        time_column("created_at", nullable=False, now=True),
     )
 
 
@@ -78,8 +91,8 @@ def processed_events_table(metadata: MetaData) -> Table:
         "processed_events",
         metadata,
         Column("consumer", Text, nullable=False),
-        Column("event_id", UUID(as_uuid=True), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        uuid_column("event_id", nullable=False),
+        time_column("processed_at", nullable=False, now=True),
         PrimaryKeyConstraint("consumer", "event_id"),
         Index("ix_processed_events_processed_at", "processed_at"),
     )

@@ -8,35 +8,33 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
     Integer,
     Table,
     Text,
-    func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from rujukan_platform.db import new_metadata
+from rujukan_platform.db import new_metadata, time_column, uuid_column
 
 metadata = new_metadata()
 
 households = Table(
     "households",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
+    uuid_column("id", primary_key=True),
     Column("kk_hash", Text, nullable=False, unique=True),
     Column("village_code", Text, nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("created_at", nullable=False, now=True),
 )
 
 members = Table(
     "members",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("household_id", UUID(as_uuid=True), ForeignKey("households.id"), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("household_id", ForeignKey("households.id"), nullable=False),
     Column("nik_hash", Text, nullable=False, index=True),
     Column("name", Text, nullable=False),
     Column("birth_date", Date, nullable=False),
@@ -49,8 +47,8 @@ members = Table(
 intakes = Table(
     "intakes",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("household_id", UUID(as_uuid=True), ForeignKey("households.id"), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("household_id", ForeignKey("households.id"), nullable=False),
     Column("idempotency_key", Text, nullable=True),
     Column("principal", Text, nullable=False),
     Column("village_code", Text, nullable=False, index=True),
@@ -60,7 +58,7 @@ intakes = Table(
     Column("consent", JSONB, nullable=False),
     Column("taken_by", JSONB, nullable=False),
     Column("request_hash", Text, nullable=False),
-    Column("submitted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("submitted_at", nullable=False, now=True),
     Index("ix_intakes_idempotency", "principal", "idempotency_key", unique=True),
     Index("ix_intakes_household_submitted", "household_id", "submitted_at"),
 )
@@ -72,21 +70,21 @@ duplicate_keys = Table(
     metadata,
     Column("principal", Text, primary_key=True),
     Column("idempotency_key", Text, primary_key=True),
-    Column("intake_id", UUID(as_uuid=True), ForeignKey("intakes.id"), nullable=False),
+    uuid_column("intake_id", ForeignKey("intakes.id"), nullable=False),
     Column("request_hash", Text, nullable=False),
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    time_column("submitted_at", nullable=False),
 )
 
 identity_reads = Table(
     "identity_reads",
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("at", nullable=False, now=True),
     Column("subject", Text, nullable=False),
     Column("role", Text, nullable=False),
-    Column("household_id", UUID(as_uuid=True), nullable=False),
+    uuid_column("household_id", nullable=False),
     Column("village_code", Text, nullable=False),
-    Column("referral_id", UUID(as_uuid=True), nullable=True),
+    uuid_column("referral_id", nullable=True),
     Column("program_code", Text, nullable=True),
     Column("purpose", Text, nullable=False),
     Index("ix_identity_reads_household", "household_id", "at"),
@@ -96,12 +94,12 @@ identity_reads = Table(
 intake_referrals = Table(
     "intake_referrals",
     metadata,
-    Column("referral_id", UUID(as_uuid=True), primary_key=True),
-    Column("intake_id", UUID(as_uuid=True), nullable=False, index=True),
+    uuid_column("referral_id", primary_key=True),
+    uuid_column("intake_id", nullable=False, index=True),
     Column("program_code", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("reason_code", Text, nullable=True),
-    Column("changed_at", DateTime(timezone=True), nullable=False),
+    time_column("changed_at", nullable=False),
 )
 
 registry_households = Table(
@@ -111,5 +109,5 @@ registry_households = Table(
     Column("decile", Integer, nullable=False),
     Column("enrolments", ARRAY(Text), nullable=False),
     Column("has_kks", Boolean, nullable=False),
-    Column("loaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("loaded_at", nullable=False, now=True),
 )

@@ -3,21 +3,10 @@ and the operators' inbox."""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    ForeignKey,
-    Identity,
-    Index,
-    Integer,
-    Table,
-    Text,
-    func,
-)
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import BigInteger, Column, ForeignKey, Identity, Index, Integer, Table, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from rujukan_platform.db import new_metadata
+from rujukan_platform.db import new_metadata, time_column, uuid_column
 
 metadata = new_metadata()
 outbox = metadata.tables["outbox"]
@@ -25,22 +14,22 @@ outbox = metadata.tables["outbox"]
 contacts = Table(
     "contacts",
     metadata,
-    Column("household_id", UUID(as_uuid=True), primary_key=True),
+    uuid_column("household_id", primary_key=True),
     Column("language", Text, nullable=False),
     Column("email", Text, nullable=True),
     Column("phone", Text, nullable=True),
     # the channels consented to (email, sms, whatsapp), decided when the intake arrived
     Column("channels", ARRAY(Text), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("updated_at", nullable=False, now=True),
 )
 
 deliveries = Table(
     "deliveries",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("source_event_id", UUID(as_uuid=True), nullable=False),
-    Column("referral_id", UUID(as_uuid=True), nullable=False, index=True),
-    Column("household_id", UUID(as_uuid=True), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("source_event_id", nullable=False),
+    uuid_column("referral_id", nullable=False, index=True),
+    uuid_column("household_id", nullable=False),
     Column("audience", Text, nullable=False),  # resident, operator, supervisor, agency
     Column("channel", Text, nullable=False),
     # operators' inbox and agencies' program code; residents' contact stays in `contacts`
@@ -51,12 +40,12 @@ deliveries = Table(
     Column("state", Text, nullable=False),  # pending, sending, sent, failed, skipped
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
+    time_column("next_attempt_at", nullable=False, now=True),
+    time_column("created_at", nullable=False, now=True),
+    time_column("sent_at", nullable=True),
     # while ``sending``: the dispatcher that claimed the row and until when its claim holds
     Column("claimed_by", Text, nullable=True),
-    Column("lease_until", DateTime(timezone=True), nullable=True),
+    time_column("lease_until", nullable=True),
     Index(
         "uq_deliveries_source_audience_channel",
         "source_event_id",
@@ -73,9 +62,8 @@ delivery_attempts = Table(
     "delivery_attempts",
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column(
+    uuid_column(
         "delivery_id",
-        UUID(as_uuid=True),
         ForeignKey("deliveries.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
@@ -86,18 +74,18 @@ delivery_attempts = Table(
     Column("provider", Text, nullable=True),
     Column("detail", Text, nullable=True),
     Column("duration_ms", Integer, nullable=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    time_column("at", nullable=False),
 )
 
 inbox_messages = Table(
     "inbox_messages",
     metadata,
     # the delivery's id: a delivery sent twice is stored once
-    Column("id", UUID(as_uuid=True), primary_key=True),
+    uuid_column("id", primary_key=True),
     Column("recipient", Text, nullable=False),  # puskesos:<village>, supervisor:<regency>, ops
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("created_at", nullable=False, now=True),
     # an Alertmanager alert: "<fingerprint>/<startsAt>", and firing or resolved
     Column("alert_key", Text, nullable=True),
     Column("alert_status", Text, nullable=True),

@@ -3,10 +3,10 @@ every rule version), with a revision number that is the ETag for optimistic conc
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, Table, Text, func
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import Column, Integer, Table, Text
+from sqlalchemy.dialects.postgresql import JSONB
 
-from rujukan_platform.db import new_metadata
+from rujukan_platform.db import new_metadata, time_column, uuid_column
 
 metadata = new_metadata()
 outbox = metadata.tables["outbox"]
@@ -21,15 +21,15 @@ programs = Table(
     Column("published_version", Integer, nullable=True),
     Column("document", JSONB, nullable=False),
     Column("updated_by", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("updated_at", nullable=False, now=True),
 )
 
 # Recent intakes (no personal data: the intake event's facts) for explain-by-intake and dry runs.
 intake_facts = Table(
     "intake_facts",
     metadata,
-    Column("intake_id", UUID(as_uuid=True), primary_key=True),
+    uuid_column("intake_id", primary_key=True),
     Column("village_code", Text, nullable=False),
-    Column("submitted_at", DateTime(timezone=True), nullable=False, index=True),
+    time_column("submitted_at", nullable=False, index=True),
     Column("event", JSONB, nullable=False),
 )

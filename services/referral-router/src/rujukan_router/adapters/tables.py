@@ -8,18 +8,16 @@ from sqlalchemy import (
     Column,
     Computed,
     Date,
-    DateTime,
     Identity,
     Index,
     Integer,
     PrimaryKeyConstraint,
     Table,
     Text,
-    func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 
-from rujukan_platform.db import new_metadata
+from rujukan_platform.db import new_metadata, time_column, uuid_column
 from rujukan_router.domain.lifecycle import TERMINAL
 
 metadata = new_metadata()
@@ -32,7 +30,7 @@ catalogue = Table(
     Column("version", Integer, nullable=False),
     Column("status", Text, nullable=False),
     Column("program", JSONB, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("updated_at", nullable=False, now=True),
 )
 
 # Indexes are chosen for the write path as much as for queries: the 'delivered' update (once per
@@ -44,9 +42,9 @@ TERMINAL_SQL = "(" + ", ".join(sorted(f"'{s.value}'" for s in TERMINAL)) + ")"
 referrals = Table(
     "referrals",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("intake_id", UUID(as_uuid=True), nullable=False, index=True),
-    Column("household_id", UUID(as_uuid=True), nullable=False, index=True),
+    uuid_column("id", primary_key=True),
+    uuid_column("intake_id", nullable=False, index=True),
+    uuid_column("household_id", nullable=False, index=True),
     Column("program_code", Text, nullable=False),
     Column("program_version", Integer, nullable=False),
     Column("kind", Text, nullable=False),
@@ -57,13 +55,13 @@ referrals = Table(
     Column("needs", ARRAY(Text), nullable=False),
     Column("priority_lanes", ARRAY(Text), nullable=False),
     Column("rank", Integer, nullable=False),
-    Column("decision_id", UUID(as_uuid=True), nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=True),
+    uuid_column("decision_id", nullable=False),
+    time_column("due_at", nullable=True),
     Column("escalation_level", Integer, nullable=False, server_default="0"),
     Column("queued", Boolean, nullable=False, server_default="false"),
-    Column("rerouted_from", UUID(as_uuid=True), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    uuid_column("rerouted_from", nullable=True),
+    time_column("created_at", nullable=False),
+    time_column("updated_at", nullable=False),
     Index("ix_referrals_program_created", "program_code", "created_at"),
     Index("ix_referrals_due", "due_at", postgresql_where="due_at IS NOT NULL"),
     # text_pattern_ops: region filters are prefixes (village_code LIKE '33.04.%')
@@ -84,7 +82,7 @@ referrals = Table(
 referral_history = Table(
     "referral_history",
     metadata,
-    Column("referral_id", UUID(as_uuid=True), nullable=False),
+    uuid_column("referral_id", nullable=False),
     Column("seq", BigInteger, Identity(), nullable=False),
     Column("from_status", Text, nullable=True),
     Column("to_status", Text, nullable=False),
@@ -94,7 +92,7 @@ referral_history = Table(
     Column("idempotency_key", Text, nullable=True),
     # SHA-256 of the report the key was first used for (idempotency.fingerprint)
     Column("request_hash", Text, nullable=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    time_column("at", nullable=False),
     # one index: a referral's trace in order, and the key every lookup starts from
     PrimaryKeyConstraint("referral_id", "seq"),
     Index(
@@ -112,10 +110,10 @@ referral_history = Table(
 decisions = Table(
     "decisions",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("intake_id", UUID(as_uuid=True), nullable=False, index=True),
+    uuid_column("id", primary_key=True),
+    uuid_column("intake_id", nullable=False, index=True),
     Column("cause", Text, nullable=False),
-    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    time_column("evaluated_at", nullable=False),
     Column("facts", JSONB, nullable=False),
     Column("programs", JSONB, nullable=False),
 )
@@ -127,17 +125,17 @@ program_versions = Table(
     Column("code", Text, primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("program", JSONB, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    time_column("recorded_at", nullable=False, now=True),
 )
 
 # The facts of every intake routed (no personal data), for re-routing and replays.
 intakes = Table(
     "intakes",
     metadata,
-    Column("intake_id", UUID(as_uuid=True), primary_key=True),
-    Column("household_id", UUID(as_uuid=True), nullable=False),
+    uuid_column("intake_id", primary_key=True),
+    uuid_column("household_id", nullable=False),
     Column("village_code", Text, nullable=False),
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    time_column("submitted_at", nullable=False),
     Column("event", JSON, nullable=False),
     # a household's intakes, newest last: replays take the latest of each household in order
     Index("ix_intakes_household_submitted", "household_id", "submitted_at"),
@@ -157,22 +155,22 @@ program_usage = Table(
 replays = Table(
     "replays",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
+    uuid_column("id", primary_key=True),
     Column("status", Text, nullable=False),  # draft, pending, running, done, failed, cancelled
     Column("apply", Boolean, nullable=False),
     Column("programs", ARRAY(Text), nullable=True),  # None: every program
     Column("rule", JSONB, nullable=True),  # what-if: a draft rule for the one program named
-    Column("since", DateTime(timezone=True), nullable=True),
+    time_column("since", nullable=True),
     Column("requested_by", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=True),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
-    Column("cursor", UUID(as_uuid=True), nullable=True),  # the last household evaluated
+    time_column("created_at", nullable=False),
+    time_column("started_at", nullable=True),
+    time_column("finished_at", nullable=True),
+    uuid_column("cursor", nullable=True),  # the last household evaluated
     Column("evaluated", BigInteger, nullable=False, server_default="0"),
     Column("report", JSONB, nullable=False),
     Column("error", Text, nullable=True),
     Column("lease_owner", Text, nullable=True),
-    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    time_column("heartbeat_at", nullable=True),
     Index("ix_replays_status", "status", "created_at"),
 )
 
@@ -180,7 +178,7 @@ replays = Table(
 replay_registry_updates = Table(
     "replay_registry_updates",
     metadata,
-    Column("replay_id", UUID(as_uuid=True), primary_key=True),
-    Column("household_id", UUID(as_uuid=True), primary_key=True),
+    uuid_column("replay_id", primary_key=True),
+    uuid_column("household_id", primary_key=True),
     Column("facts", JSONB, nullable=False),
 )
