@@ -368,6 +368,15 @@ def _summarise(path: str, value: Any) -> Any:
     return value
 
 
+def _walk(value: Any, keys: list[str]) -> Any:
+    """The value at ``keys`` below ``value``, or ``ABSENT`` where a key is missing."""
+    for k in keys:
+        if not (isinstance(value, dict) and k in value):
+            return ABSENT
+        value = value[k]
+    return value
+
+
 def _make_getter(path: str) -> Any:
     """A function data -> value (or summary) of one dotted path."""
     if "[]." in path:
@@ -387,25 +396,10 @@ def _make_getter(path: str) -> Any:
             return get_each1
 
         def get_each(data: dict[str, Any]) -> Any:
-            v: Any = data
-            for k in ckeys:
-                if isinstance(v, dict) and k in v:
-                    v = v[k]
-                else:
-                    return ABSENT
+            v = _walk(data, ckeys)
             if not isinstance(v, list):
                 return ABSENT
-            out = []
-            for item in v:
-                w: Any = item
-                for k in rkeys:
-                    if isinstance(w, dict) and k in w:
-                        w = w[k]
-                    else:
-                        w = ABSENT
-                        break
-                out.append(w)
-            return out
+            return [_walk(item, rkeys) for item in v]
 
         return get_each
 
@@ -425,13 +419,7 @@ def _make_getter(path: str) -> Any:
         return get2
 
     def get(data: dict[str, Any]) -> Any:
-        v: Any = data
-        for k in keys:
-            if isinstance(v, dict) and k in v:
-                v = v[k]
-            else:
-                return ABSENT
-        return _summarise(path, v)
+        return _summarise(path, _walk(data, keys))
 
     return get
 
