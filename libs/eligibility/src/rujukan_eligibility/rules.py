@@ -477,22 +477,13 @@ class _CompiledCriterion:
             return False
 
 
+@dataclass(slots=True)
 class _CompiledGroup:
-    __slots__ = ("children", "kind", "label", "n", "name")
-
-    def __init__(
-        self,
-        kind: Literal["all_of", "any_of", "at_least"],
-        name: str,
-        label: str,
-        n: int | None,
-        children: list[_CompiledCriterion | _CompiledGroup],
-    ) -> None:
-        self.kind = kind
-        self.name = name
-        self.label = label
-        self.n = n
-        self.children = children
+    kind: Literal["all_of", "any_of", "at_least"]
+    name: str
+    label: str
+    n: int | None
+    children: list[_CompiledCriterion | _CompiledGroup]
 
     def run(self, ctx: PreparedContext, out: list[CriterionResult]) -> GroupResult:
         results = [c.run(ctx, out) for c in self.children]  # every child, no short-circuit
