@@ -273,6 +273,10 @@ def names_used(rules: Iterable[CompiledRule]) -> frozenset[str]:
 
 # --------------------------------------------------------------------------- results
 
+#: The keys of an explained node (``to_dict``), in the order explanations show them.
+_CRITERION_KEYS = ("kind", "name", "label", "cel", "passed", "values", "error")
+_GROUP_KEYS = ("kind", "name", "label", "passed")  # then ``n`` (at_least) and ``children``
+
 
 @dataclass(slots=True)
 class CriterionResult:
@@ -285,15 +289,7 @@ class CriterionResult:
     kind: Literal["criterion"] = "criterion"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "label": self.label,
-            "cel": self.cel,
-            "passed": self.passed,
-            "values": self.values,
-            "error": self.error,
-        }
+        return {key: getattr(self, key) for key in _CRITERION_KEYS}
 
 
 @dataclass(slots=True)
@@ -306,12 +302,7 @@ class GroupResult:
     n: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "kind": self.kind,
-            "name": self.name,
-            "label": self.label,
-            "passed": self.passed,
-        }
+        out = {key: getattr(self, key) for key in _GROUP_KEYS}
         if self.n is not None:
             out["n"] = self.n
         out["children"] = [c.to_dict() for c in self.children]
