@@ -20,28 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 from rujukan_contracts.text import Line, Text
 from rujukan_eligibility.context import TOP_LEVEL_VARIABLES, EvaluationContext
 
-__all__ = [
-    "ABSENT",
-    "AllOf",
-    "AnyOf",
-    "AtLeast",
-    "CompiledRule",
-    "Criterion",
-    "CriterionResult",
-    "Evaluation",
-    "GroupResult",
-    "PreparedContext",
-    "Rule",
-    "RuleError",
-    "Verdict",
-    "compile_rule",
-    "names_used",
-    "parse_rule",
-    "prepare",
-    "referenced_paths",
-    "rule_json_schema",
-]
-
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ABSENT = "<absent>"
 
