@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
@@ -31,17 +31,7 @@ Need = Literal[
     "other",
 ]
 
-NEEDS: tuple[str, ...] = (
-    "health_insurance",
-    "schooling",
-    "food",
-    "cash",
-    "housing",
-    "disability_care",
-    "elderly_care",
-    "civil_documents",
-    "other",
-)
+NEEDS: tuple[str, ...] = get_args(Need)
 
 #: The only top-level names a rule may reference.
 TOP_LEVEL_VARIABLES: frozenset[str] = frozenset(
