@@ -65,19 +65,6 @@ class Member(_Model):
     schooling: Schooling = "not_yet"
     working: StrictBool = False
 
-    def to_cel(self) -> dict[str, Any]:
-        return {
-            "age": self.age,
-            "age_months": self.age_months,
-            "sex": self.sex,
-            "relationship": self.relationship,
-            "pregnant": self.pregnant,
-            "breastfeeding": self.breastfeeding,
-            "disability": self.disability,
-            "schooling": self.schooling,
-            "working": self.working,
-        }
-
 
 class Registry(_Model):
     """What the social registry (DTKS / DTSEN) says about the household."""
@@ -93,16 +80,6 @@ class Registry(_Model):
         if v is not None and info.data.get("found") is False:
             raise ValueError("decile must be absent when the household is not in the registry")
         return v
-
-    def to_cel(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "found": self.found,
-            "enrolments": list(self.enrolments),
-            "has_kks": self.has_kks,
-        }
-        if self.found and self.decile is not None:
-            out["decile"] = self.decile
-        return out
 
 
 class Region(_Model):
@@ -126,14 +103,6 @@ class Region(_Model):
             village=village,
         )
 
-    def to_cel(self) -> dict[str, Any]:
-        return {
-            "province": self.province,
-            "district": self.district,
-            "subdistrict": self.subdistrict,
-            "village": self.village,
-        }
-
 
 class Household(_Model):
     """Facts about the household as a whole."""
@@ -142,14 +111,6 @@ class Household(_Model):
     owns_land: StrictBool = False
     house_below_standard: StrictBool = False
     missing_documents: list[Line] = Field(default_factory=list)
-
-    def to_cel(self) -> dict[str, Any]:
-        return {
-            "size": self.size,
-            "owns_land": self.owns_land,
-            "house_below_standard": self.house_below_standard,
-            "missing_documents": list(self.missing_documents),
-        }
 
 
 class EvaluationContext(_Model):
@@ -162,14 +123,9 @@ class EvaluationContext(_Model):
     household: Household
 
     def to_cel(self) -> dict[str, Any]:
-        """Plain dicts/lists/str/int/bool for CEL; ``registry.decile`` absent if not found."""
-        return {
-            "members": [m.to_cel() for m in self.members],
-            "registry": self.registry.to_cel(),
-            "region": self.region.to_cel(),
-            "needs": list(self.needs),
-            "household": self.household.to_cel(),
-        }
+        """Plain dicts/lists/str/int/bool for CEL. A value not known (``None``: only
+        ``registry.decile``) is absent, as ``has()`` in a rule expects."""
+        return self.model_dump(exclude_none=True)
 
 
 def age_on(birth_date: date, as_of: date) -> tuple[int, int]:

@@ -18,7 +18,14 @@ import cel
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from rujukan_contracts.text import Line, Text
-from rujukan_eligibility.context import TOP_LEVEL_VARIABLES, EvaluationContext
+from rujukan_eligibility.context import (
+    TOP_LEVEL_VARIABLES,
+    EvaluationContext,
+    Household,
+    Member,
+    Region,
+    Registry,
+)
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ABSENT = "<absent>"
@@ -560,53 +567,67 @@ class CompiledRule:
 
 # --------------------------------------------------------------------------- compile
 
-_SAMPLE_FULL: dict[str, Any] = {
-    "members": [
-        {"age": 45, "age_months": 545, "sex": "male", "relationship": "head",
-         "pregnant": False, "breastfeeding": False, "disability": "none",
-         "schooling": "completed_12y", "working": True},
-        {"age": 40, "age_months": 483, "sex": "female", "relationship": "spouse",
-         "pregnant": True, "breastfeeding": True, "disability": "mild",
-         "schooling": "not_in_school", "working": False},
-        {"age": 5, "age_months": 62, "sex": "female", "relationship": "child",
-         "pregnant": False, "breastfeeding": False, "disability": "none",
-         "schooling": "not_yet", "working": False},
-        {"age": 12, "age_months": 150, "sex": "male", "relationship": "child",
-         "pregnant": False, "breastfeeding": False, "disability": "moderate",
-         "schooling": "in_school", "working": False},
-        {"age": 76, "age_months": 915, "sex": "female", "relationship": "parent",
-         "pregnant": False, "breastfeeding": False, "disability": "severe",
-         "schooling": "not_in_school", "working": False},
+# Built from the documented context's models, so a sample cannot drift from CONTEXT.md.
+_HEAD = Member(
+    age=45, age_months=545, sex="male", relationship="head", schooling="completed_12y", working=True
+)
+_SAMPLE_FULL = EvaluationContext(
+    members=[
+        _HEAD,
+        Member(
+            age=40,
+            age_months=483,
+            sex="female",
+            relationship="spouse",
+            pregnant=True,
+            breastfeeding=True,
+            disability="mild",
+            schooling="not_in_school",
+        ),
+        Member(age=5, age_months=62, sex="female", relationship="child"),
+        Member(
+            age=12,
+            age_months=150,
+            sex="male",
+            relationship="child",
+            disability="moderate",
+            schooling="in_school",
+        ),
+        Member(
+            age=76,
+            age_months=915,
+            sex="female",
+            relationship="parent",
+            disability="severe",
+            schooling="not_in_school",
+        ),
     ],
-    "registry": {"found": True, "decile": 3, "enrolments": ["PKH"], "has_kks": True},
-    "region": {"province": "33", "district": "33.04", "subdistrict": "33.04.01",
-               "village": "33.04.01.2001"},
-    "needs": ["health_insurance", "schooling", "food"],
-    "household": {"size": 5, "owns_land": True, "house_below_standard": True,
-                  "missing_documents": ["birth_certificate"]},
-}  # fmt: skip
-_SAMPLE_NOT_FOUND: dict[str, Any] = {
-    **_SAMPLE_FULL,
-    "members": [_SAMPLE_FULL["members"][0]],
-    "registry": {"found": False, "enrolments": [], "has_kks": False},
-    "needs": ["other"],
-    "household": {"size": 1, "owns_land": False, "house_below_standard": False,
-                  "missing_documents": []},
-}  # fmt: skip
-_SAMPLE_EMPTY: dict[str, Any] = {
-    "members": [],
-    "registry": {"found": False, "enrolments": [], "has_kks": False},
-    "region": {"province": "11", "district": "11.01", "subdistrict": "11.01.01",
-               "village": "11.01.01.1001"},
-    "needs": [],
-    "household": {"size": 0, "owns_land": False, "house_below_standard": False,
-                  "missing_documents": []},
-}  # fmt: skip
+    registry=Registry(found=True, decile=3, enrolments=["PKH"], has_kks=True),
+    region=Region.from_village("33.04.01.2001"),
+    needs=["health_insurance", "schooling", "food"],
+    household=Household(
+        size=5, owns_land=True, house_below_standard=True, missing_documents=["birth_certificate"]
+    ),
+)
+_SAMPLE_NOT_FOUND = _SAMPLE_FULL.model_copy(
+    update={
+        "members": [_HEAD],
+        "registry": Registry(found=False),
+        "needs": ["other"],
+        "household": Household(size=1),
+    }
+)
+_SAMPLE_EMPTY = EvaluationContext(
+    members=[],
+    registry=Registry(found=False),
+    region=Region.from_village("11.01.01.1001"),
+    household=Household(size=0),
+)
 #: (name, context, lookup errors tolerated?) -- the sample households every criterion must pass.
 SAMPLE_CONTEXTS: tuple[tuple[str, dict[str, Any], bool], ...] = (
-    ("registry household", _SAMPLE_FULL, False),
-    ("household not in the registry", _SAMPLE_NOT_FOUND, True),
-    ("empty household", _SAMPLE_EMPTY, True),
+    ("registry household", _SAMPLE_FULL.to_cel(), False),
+    ("household not in the registry", _SAMPLE_NOT_FOUND.to_cel(), True),
+    ("empty household", _SAMPLE_EMPTY.to_cel(), True),
 )
 _SAMPLE_PREPARED: list[tuple[str, PreparedContext, bool]] | None = None
 
