@@ -568,39 +568,18 @@ class CompiledRule:
 # --------------------------------------------------------------------------- compile
 
 # Built from the documented context's models, so a sample cannot drift from CONTEXT.md.
-_HEAD = Member(
-    age=45, age_months=545, sex="male", relationship="head", schooling="completed_12y", working=True
+_SAMPLE_MEMBERS = (
+    # age, age_months, sex, relationship, pregnant, breastfeeding, disability, schooling, working
+    (45, 545, "male", "head", False, False, "none", "completed_12y", True),
+    (40, 483, "female", "spouse", True, True, "mild", "not_in_school", False),
+    (5, 62, "female", "child", False, False, "none", "not_yet", False),
+    (12, 150, "male", "child", False, False, "moderate", "in_school", False),
+    (76, 915, "female", "parent", False, False, "severe", "not_in_school", False),
 )
 _SAMPLE_FULL = EvaluationContext(
     members=[
-        _HEAD,
-        Member(
-            age=40,
-            age_months=483,
-            sex="female",
-            relationship="spouse",
-            pregnant=True,
-            breastfeeding=True,
-            disability="mild",
-            schooling="not_in_school",
-        ),
-        Member(age=5, age_months=62, sex="female", relationship="child"),
-        Member(
-            age=12,
-            age_months=150,
-            sex="male",
-            relationship="child",
-            disability="moderate",
-            schooling="in_school",
-        ),
-        Member(
-            age=76,
-            age_months=915,
-            sex="female",
-            relationship="parent",
-            disability="severe",
-            schooling="not_in_school",
-        ),
+        Member.model_validate(dict(zip(Member.model_fields, row, strict=True)))
+        for row in _SAMPLE_MEMBERS
     ],
     registry=Registry(found=True, decile=3, enrolments=["PKH"], has_kks=True),
     region=Region.from_village("33.04.01.2001"),
@@ -611,7 +590,7 @@ _SAMPLE_FULL = EvaluationContext(
 )
 _SAMPLE_NOT_FOUND = _SAMPLE_FULL.model_copy(
     update={
-        "members": [_HEAD],
+        "members": _SAMPLE_FULL.members[:1],
         "registry": Registry(found=False),
         "needs": ["other"],
         "household": Household(size=1),
