@@ -59,17 +59,39 @@ down_revision = "0001"
 import sqlalchemy as sa
 from alembic import op
 
+from rujukan_platform import migrations
+
 revision = "0003"
 down_revision = "0002"
 
 
 def upgrade() -> None:
-    op.create_table(
-        "people", sa.Column("id", sa.UUID(), primary_key=True), sa.Column("name", sa.Text())
+    migrations.create_table(
+        "people", migrations.uuid("id"), migrations.text("name", nullable=True), primary_key=["id"]
+    )
+    migrations.create_table(
+        "visits",
+        migrations.bigint("id", sa.Identity(always=True)),
+        migrations.uuid("person_id"),
+        migrations.text("village_code"),
+        migrations.text_array("needs", server_default="{}"),
+        migrations.timestamp_now("at"),
+        primary_key=["id"],
+        references={"person_id": "people.id"},
+        on_delete="CASCADE",
+    )
+    migrations.create_index("visits", ["person_id"])
+    migrations.create_index(
+        "visits",
+        ["village_code", "at"],
+        name="ix_visits_village_at",
+        where="village_code <> ''",
+        ops={"village_code": "text_pattern_ops"},
     )
 
 
 def downgrade() -> None:
+    op.drop_table("visits")
     op.drop_table("people")
 """,
     "0004_sealed.py": """\
@@ -172,6 +194,52 @@ async def test_the_outbox_moves_to_throughput_and_back(
 
     await migrate(cfg, "downgrade", "base")
     assert await tables(db) == set()
+
+
+async def test_tables_get_named_keys_and_indexes_and_required_columns(
+    servers: Servers, fresh_database: str, db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """The names are spelled out by the helpers: ``run_env`` here has no naming convention."""
+    cfg = alembic_config(tmp_path, f"{servers.pg_url}/{fresh_database}")
+    await migrate(cfg, "upgrade", "0003")
+    constraints = await db.fetch(
+        "SELECT conname, pg_get_constraintdef(oid) AS d FROM pg_constraint"
+        " WHERE conrelid IN ('people'::regclass, 'visits'::regclass) ORDER BY conname"
+    )
+    assert {r["conname"]: r["d"] for r in constraints} == {
+        "fk_visits_person_id_people": (
+            "FOREIGN KEY (person_id) REFERENCES people(id) ON DELETE CASCADE"
+        ),
+        "pk_people": "PRIMARY KEY (id)",
+        "pk_visits": "PRIMARY KEY (id)",
+    }
+    indexes = await db.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'visits' ORDER BY indexname"
+    )
+    assert {r["indexname"]: r["indexdef"].partition(" USING ")[2] for r in indexes} == {
+        "ix_visits_person_id": "btree (person_id)",
+        "ix_visits_village_at": (
+            "btree (village_code text_pattern_ops, at) WHERE (village_code <> ''::text)"
+        ),
+        "pk_visits": "btree (id)",
+    }
+    columns = await db.fetch(
+        "SELECT column_name, data_type, is_nullable, column_default, is_identity"
+        " FROM information_schema.columns WHERE table_name IN ('people', 'visits')"
+        " ORDER BY table_name, ordinal_position"
+    )
+    assert [tuple(r.values()) for r in columns] == [
+        ("id", "uuid", "NO", None, "NO"),
+        ("name", "text", "YES", None, "NO"),
+        ("id", "bigint", "NO", None, "YES"),
+        ("person_id", "uuid", "NO", None, "NO"),
+        ("village_code", "text", "NO", None, "NO"),
+        ("needs", "ARRAY", "NO", "'{}'::text[]", "NO"),
+        ("at", "timestamp with time zone", "NO", "now()", "NO"),
+    ]
+
+    await migrate(cfg, "downgrade", "0002")
+    assert await tables(db) == {"outbox", "processed_events"}
 
 
 async def test_values_stored_in_plain_text_are_sealed_and_opened_again(

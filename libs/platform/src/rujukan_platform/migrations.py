@@ -1,12 +1,15 @@
 """What the services' Alembic migrations share: ``run_env`` (each ``migrations/env.py`` runs
-Alembic online over asyncpg with it) and the DDL every service's revisions emit alike (the
-outbox, processed events, sealing what was stored in plain text)."""
+Alembic online over asyncpg with it), the words their revisions declare tables in (columns by
+type, ``create_table`` with its named primary key, ``create_index`` with its derived name) and
+the DDL every service's revisions emit alike (the outbox, processed events, sealing what was
+stored in plain text)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import context, op
@@ -14,6 +17,8 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
+from sqlalchemy.schema import SchemaItem
+from sqlalchemy.types import TypeEngine
 
 from rujukan_platform.resealing import Change, SealedColumn, SealedSettings, rewrite
 from rujukan_platform.sealing import Sealer
@@ -52,11 +57,83 @@ def run_env(metadata: MetaData) -> None:
 # changes only where a statement is written, never what it does (tests/schemas records it).
 
 
-def timestamp_now(name: str) -> sa.Column[datetime]:
+@dataclass(frozen=True)
+class ColumnType:
+    """Columns of one SQL type, ``NOT NULL`` unless a revision says ``nullable=True``: most
+    columns are required, so only the optional ones say so (other arguments, an identity or
+    a server default, go to ``sa.Column`` as they are)."""
+
+    make: Callable[[], TypeEngine[Any]]
+
+    def __call__(
+        self, name: str, *args: SchemaItem, nullable: bool = False, **kwargs: Any
+    ) -> sa.Column[Any]:
+        return sa.Column(name, self.make(), *args, nullable=nullable, **kwargs)
+
+
+uuid = ColumnType(sa.UUID)
+text = ColumnType(sa.Text)
+integer = ColumnType(sa.Integer)
+bigint = ColumnType(sa.BigInteger)
+boolean = ColumnType(sa.Boolean)
+date = ColumnType(sa.Date)
+timestamp = ColumnType(lambda: sa.DateTime(timezone=True))
+jsonb = ColumnType(lambda: postgresql.JSONB(astext_type=sa.Text()))
+text_array = ColumnType(lambda: postgresql.ARRAY(sa.Text()))
+
+
+def timestamp_now(name: str) -> sa.Column[Any]:
     """A ``timestamptz NOT NULL DEFAULT now()`` column: when a row was made, the database's
     clock (the one shape of every created, updated and processed time)."""
-    return sa.Column(
-        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    return timestamp(name, server_default=sa.text("now()"))
+
+
+def create_table(
+    name: str,
+    *items: sa.Column[Any] | sa.Constraint,
+    primary_key: Sequence[str],
+    references: Mapping[str, str] | None = None,
+    on_delete: str | None = None,
+) -> None:
+    """``op.create_table`` with the primary key every table has and its foreign keys (column
+    to ``table.column``, each ``ON DELETE on_delete`` when given), named as the services'
+    naming convention names them: ``pk_<table>``, ``fk_<table>_<column>_<referred table>``
+    (spelled out, so that a revision never changes with the convention)."""
+    foreign_keys = [
+        sa.ForeignKeyConstraint(
+            [column],
+            [target],
+            name=op.f(f"fk_{name}_{column}_{target.partition('.')[0]}"),
+            ondelete=on_delete,
+        )
+        for column, target in (references or {}).items()
+    ]
+    primary = sa.PrimaryKeyConstraint(*primary_key, name=op.f(f"pk_{name}"))
+    op.create_table(name, *items, *foreign_keys, primary)
+
+
+def create_index(
+    table: str,
+    columns: Sequence[str],
+    *,
+    name: str | None = None,
+    unique: bool = False,
+    where: str | None = None,
+    ops: dict[str, str] | None = None,
+) -> None:
+    """An index named ``ix_<table>_<column>`` unless ``name`` says otherwise (an index on
+    several columns always names itself); ``where`` makes it partial, ``ops`` gives columns
+    their operator class (``text_pattern_ops`` for prefix searches)."""
+    if name is None:
+        (column,) = columns
+        name = op.f(f"ix_{table}_{column}")
+    op.create_index(
+        name,
+        table,
+        list(columns),
+        unique=unique,
+        postgresql_where=None if where is None else sa.text(where),
+        postgresql_ops=ops or {},
     )
 
 
@@ -64,19 +141,19 @@ def create_outbox() -> None:
     """The transactional outbox as each service's first revision made it: the relay publishes
     its rows in ``seq`` order. Its payload was ``jsonb`` and its key the event id, until
     ``outbox_for_throughput``."""
-    op.create_table(
+    create_table(
         "outbox",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("seq", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("aggregatetype", sa.Text(), nullable=False),
-        sa.Column("aggregateid", sa.Text(), nullable=False),
-        sa.Column("type", sa.Text(), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("topic", sa.Text(), nullable=False),
-        sa.Column("traceparent", sa.Text(), nullable=True),
+        uuid("id"),
+        bigint("seq", sa.Identity(always=True)),
+        text("aggregatetype"),
+        text("aggregateid"),
+        text("type"),
+        jsonb("payload"),
+        text("topic"),
+        text("traceparent", nullable=True),
         timestamp_now("created_at"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("seq", name=op.f("uq_outbox_seq")),
+        primary_key=["id"],
     )
 
 
@@ -87,21 +164,18 @@ def drop_outbox() -> None:
 def create_processed_events() -> None:
     """The events each consumer has handled, by consumer and event id: a redelivered event is
     recognised and skipped (idempotent consumers); an index on ``processed_at`` finds old rows."""
-    op.create_table(
+    create_table(
         "processed_events",
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
+        text("consumer"),
+        uuid("event_id"),
         timestamp_now("processed_at"),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_processed_events")),
+        primary_key=["consumer", "event_id"],
     )
-    op.create_index(
-        "ix_processed_events_processed_at", "processed_events", ["processed_at"], unique=False
-    )
+    create_index("processed_events", ["processed_at"])
 
 
 def drop_processed_events() -> None:
-    op.drop_index("ix_processed_events_processed_at", table_name="processed_events")
-    op.drop_table("processed_events")
+    op.drop_table("processed_events")  # and its index
 
 
 def outbox_payload_as_json() -> None:
