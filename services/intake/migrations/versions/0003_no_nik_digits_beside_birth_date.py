@@ -1,7 +1,8 @@
 """members keep no NIK digits: nik_last4 beside birth date, sex and village rebuilt the NIK"""
 
-import sqlalchemy as sa
 from alembic import op
+
+from rujukan_platform import migrations
 
 revision = "0003"
 down_revision = "0002"
@@ -13,4 +14,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The digits are gone for good: the column comes back empty.
-    op.add_column("members", sa.Column("nik_last4", sa.Text(), nullable=True))
+    op.add_column("members", migrations.text("nik_last4", nullable=True))

@@ -1,7 +1,8 @@
 """keys of duplicate submissions: a key answered with an earlier intake still names one request"""
 
-import sqlalchemy as sa
 from alembic import op
+
+from rujukan_platform import migrations
 
 revision = "0004"
 down_revision = "0003"
@@ -9,17 +10,15 @@ down_revision = "0003"
 
 def upgrade() -> None:
     # Keys of duplicates answered before this were never stored: their next use is a new one.
-    op.create_table(
+    migrations.create_table(
         "duplicate_keys",
-        sa.Column("principal", sa.Text(), nullable=False),
-        sa.Column("idempotency_key", sa.Text(), nullable=False),
-        sa.Column("intake_id", sa.UUID(), nullable=False),
-        sa.Column("request_hash", sa.Text(), nullable=False),
-        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["intake_id"], ["intakes.id"], name=op.f("fk_duplicate_keys_intake_id_intakes")
-        ),
-        sa.PrimaryKeyConstraint("principal", "idempotency_key", name=op.f("pk_duplicate_keys")),
+        migrations.text("principal"),
+        migrations.text("idempotency_key"),
+        migrations.uuid("intake_id"),
+        migrations.text("request_hash"),
+        migrations.timestamp("submitted_at"),
+        primary_key=["principal", "idempotency_key"],
+        references={"intake_id": "intakes.id"},
     )
 
 

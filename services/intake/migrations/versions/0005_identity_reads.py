@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 from rujukan_platform import migrations
 
@@ -11,20 +10,25 @@ down_revision = "0004"
 
 
 def upgrade() -> None:
-    op.create_table(
+    migrations.create_table(
         "identity_reads",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), primary_key=True),
+        migrations.bigint("id", sa.Identity(always=True)),
         migrations.timestamp_now("at"),
-        sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("role", sa.Text(), nullable=False),
-        sa.Column("household_id", postgresql.UUID(as_uuid=True), nullable=False),
-        sa.Column("village_code", sa.Text(), nullable=False),
-        sa.Column("referral_id", postgresql.UUID(as_uuid=True), nullable=True),
-        sa.Column("program_code", sa.Text(), nullable=True),
-        sa.Column("purpose", sa.Text(), nullable=False),
+        migrations.text("subject"),
+        migrations.text("role"),
+        migrations.uuid("household_id"),
+        migrations.text("village_code"),
+        migrations.uuid("referral_id", nullable=True),
+        migrations.text("program_code", nullable=True),
+        migrations.text("purpose"),
+        primary_key=["id"],
     )
-    op.create_index("ix_identity_reads_household", "identity_reads", ["household_id", "at"])
-    op.create_index("ix_identity_reads_village", "identity_reads", ["village_code", "at"])
+    migrations.create_index(
+        "identity_reads", ["household_id", "at"], name="ix_identity_reads_household"
+    )
+    migrations.create_index(
+        "identity_reads", ["village_code", "at"], name="ix_identity_reads_village"
+    )
 
 
 def downgrade() -> None:
