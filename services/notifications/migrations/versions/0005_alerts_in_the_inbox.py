@@ -1,7 +1,8 @@
 """Alertmanager's alerts in the operators' inbox: one message per occurrence"""
 
-import sqlalchemy as sa
 from alembic import op
+
+from rujukan_platform import migrations
 
 revision = "0005"
 down_revision = "0004"
@@ -9,9 +10,11 @@ down_revision = "0004"
 
 def upgrade() -> None:
     # an alert's message is keyed by its fingerprint and start, and says whether it still fires
-    op.add_column("inbox_messages", sa.Column("alert_key", sa.Text(), nullable=True))
-    op.add_column("inbox_messages", sa.Column("alert_status", sa.Text(), nullable=True))
-    op.create_index("uq_inbox_messages_alert_key", "inbox_messages", ["alert_key"], unique=True)
+    op.add_column("inbox_messages", migrations.text("alert_key", nullable=True))
+    op.add_column("inbox_messages", migrations.text("alert_status", nullable=True))
+    migrations.create_index(
+        "inbox_messages", ["alert_key"], name="uq_inbox_messages_alert_key", unique=True
+    )
 
 
 def downgrade() -> None:
