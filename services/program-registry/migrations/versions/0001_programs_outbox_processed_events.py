@@ -1,8 +1,6 @@
 """programs, outbox, processed events"""
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 from rujukan_platform import migrations
 
@@ -13,16 +11,16 @@ down_revision = None
 def upgrade() -> None:
     migrations.create_outbox()
     migrations.create_processed_events()
-    op.create_table(
+    migrations.create_table(
         "programs",
-        sa.Column("code", sa.Text(), nullable=False),
-        sa.Column("owner_agency", sa.Text(), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column("document", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("updated_by", sa.Text(), nullable=False),
+        migrations.text("code"),
+        migrations.text("owner_agency"),
+        migrations.text("status"),
+        migrations.integer("revision"),
+        migrations.jsonb("document"),
+        migrations.text("updated_by"),
         migrations.timestamp_now("updated_at"),
-        sa.PrimaryKeyConstraint("code", name=op.f("pk_programs")),
+        primary_key=["code"],
     )
 
 

@@ -1,29 +1,26 @@
 """intake facts for explain and dry runs, published version"""
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from rujukan_platform import migrations
 
 revision = "0002"
 down_revision = "0001"
 
 
 def upgrade() -> None:
-    op.create_table(
+    migrations.create_table(
         "intake_facts",
-        sa.Column("intake_id", sa.UUID(), nullable=False),
-        sa.Column("village_code", sa.Text(), nullable=False),
-        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("event", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.PrimaryKeyConstraint("intake_id", name=op.f("pk_intake_facts")),
+        migrations.uuid("intake_id"),
+        migrations.text("village_code"),
+        migrations.timestamp("submitted_at"),
+        migrations.jsonb("event"),
+        primary_key=["intake_id"],
     )
-    op.create_index(
-        op.f("ix_intake_facts_submitted_at"), "intake_facts", ["submitted_at"], unique=False
-    )
-    op.add_column("programs", sa.Column("published_version", sa.Integer(), nullable=True))
+    migrations.create_index("intake_facts", ["submitted_at"])
+    op.add_column("programs", migrations.integer("published_version", nullable=True))
 
 
 def downgrade() -> None:
     op.drop_column("programs", "published_version")
-    op.drop_index(op.f("ix_intake_facts_submitted_at"), table_name="intake_facts")
-    op.drop_table("intake_facts")
+    op.drop_table("intake_facts")  # and its index
