@@ -1,8 +1,6 @@
 """catalogue view, referrals, history, decisions, outbox, processed events"""
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 from rujukan_platform import migrations
 
@@ -11,99 +9,87 @@ down_revision = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    migrations.create_table(
         "catalogue",
-        sa.Column("code", sa.Text(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("program", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        migrations.text("code"),
+        migrations.integer("version"),
+        migrations.text("status"),
+        migrations.jsonb("program"),
         migrations.timestamp_now("updated_at"),
-        sa.PrimaryKeyConstraint("code", name=op.f("pk_catalogue")),
+        primary_key=["code"],
     )
-    op.create_table(
+    migrations.create_table(
         "decisions",
-        sa.Column("intake_id", sa.UUID(), nullable=False),
-        sa.Column("program_code", sa.Text(), nullable=False),
-        sa.Column("program_version", sa.Integer(), nullable=False),
-        sa.Column("eligible", sa.Boolean(), nullable=False),
-        sa.Column("skipped", sa.Text(), nullable=True),
-        sa.Column("criteria", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("intake_id", "program_code", name=op.f("pk_decisions")),
+        migrations.uuid("intake_id"),
+        migrations.text("program_code"),
+        migrations.integer("program_version"),
+        migrations.boolean("eligible"),
+        migrations.text("skipped", nullable=True),
+        migrations.jsonb("criteria"),
+        migrations.timestamp("evaluated_at"),
+        primary_key=["intake_id", "program_code"],
     )
     migrations.create_outbox()
     migrations.create_processed_events()
-    op.create_table(
+    migrations.create_table(
         "referral_history",
-        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("referral_id", sa.UUID(), nullable=False),
-        sa.Column("from_status", sa.Text(), nullable=True),
-        sa.Column("to_status", sa.Text(), nullable=False),
-        sa.Column("reason_code", sa.Text(), nullable=True),
-        sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("actor", sa.Text(), nullable=False),
-        sa.Column("idempotency_key", sa.Text(), nullable=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_referral_history")),
+        migrations.integer("seq", autoincrement=True),
+        migrations.uuid("referral_id"),
+        migrations.text("from_status", nullable=True),
+        migrations.text("to_status"),
+        migrations.text("reason_code", nullable=True),
+        migrations.text("note", nullable=True),
+        migrations.text("actor"),
+        migrations.text("idempotency_key", nullable=True),
+        migrations.timestamp("at"),
+        primary_key=["seq"],
     )
-    op.create_index(
-        op.f("ix_referral_history_referral_id"), "referral_history", ["referral_id"], unique=False
-    )
-    op.create_index(
-        "uq_referral_history_idem",
+    migrations.create_index("referral_history", ["referral_id"])
+    migrations.create_index(
         "referral_history",
         ["referral_id", "idempotency_key"],
+        name="uq_referral_history_idem",
         unique=True,
     )
-    op.create_table(
+    migrations.create_table(
         "referrals",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("intake_id", sa.UUID(), nullable=False),
-        sa.Column("household_id", sa.UUID(), nullable=False),
-        sa.Column("program_code", sa.Text(), nullable=False),
-        sa.Column("program_version", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.Text(), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("reason_code", sa.Text(), nullable=True),
-        sa.Column("village_code", sa.Text(), nullable=False),
-        sa.Column("needs", postgresql.ARRAY(sa.Text()), nullable=False),
-        sa.Column("priority_lanes", postgresql.ARRAY(sa.Text()), nullable=False),
-        sa.Column("rank", sa.Integer(), nullable=False),
-        sa.Column("decision", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("consent", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_referrals")),
+        migrations.uuid("id"),
+        migrations.uuid("intake_id"),
+        migrations.uuid("household_id"),
+        migrations.text("program_code"),
+        migrations.integer("program_version"),
+        migrations.text("kind"),
+        migrations.text("status"),
+        migrations.text("reason_code", nullable=True),
+        migrations.text("village_code"),
+        migrations.text_array("needs"),
+        migrations.text_array("priority_lanes"),
+        migrations.integer("rank"),
+        migrations.jsonb("decision"),
+        migrations.jsonb("consent"),
+        migrations.timestamp("due_at"),
+        migrations.timestamp("created_at"),
+        migrations.timestamp("updated_at"),
+        primary_key=["id"],
     )
-    op.create_index(op.f("ix_referrals_household_id"), "referrals", ["household_id"], unique=False)
-    op.create_index(op.f("ix_referrals_intake_id"), "referrals", ["intake_id"], unique=False)
-    op.create_index(
-        "ix_referrals_program_status", "referrals", ["program_code", "status"], unique=False
+    migrations.create_index("referrals", ["household_id"])
+    migrations.create_index("referrals", ["intake_id"])
+    migrations.create_index(
+        "referrals", ["program_code", "status"], name="ix_referrals_program_status"
     )
-    op.create_index("ix_referrals_village", "referrals", ["village_code"], unique=False)
-    op.create_index(
-        "uq_referrals_open_household_program",
+    migrations.create_index("referrals", ["village_code"], name="ix_referrals_village")
+    migrations.create_index(
         "referrals",
         ["household_id", "program_code"],
+        name="uq_referrals_open_household_program",
         unique=True,
-        postgresql_where="status NOT IN ('completed', 'rejected', 'expired', 'withdrawn')",
+        where="status NOT IN ('completed', 'rejected', 'expired', 'withdrawn')",
     )
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "uq_referrals_open_household_program",
-        table_name="referrals",
-        postgresql_where="status NOT IN ('completed', 'rejected', 'expired', 'withdrawn')",
-    )
-    op.drop_index("ix_referrals_village", table_name="referrals")
-    op.drop_index("ix_referrals_program_status", table_name="referrals")
-    op.drop_index(op.f("ix_referrals_intake_id"), table_name="referrals")
-    op.drop_index(op.f("ix_referrals_household_id"), table_name="referrals")
+    # each table's indexes go with it
     op.drop_table("referrals")
-    op.drop_index("uq_referral_history_idem", table_name="referral_history")
-    op.drop_index(op.f("ix_referral_history_referral_id"), table_name="referral_history")
     op.drop_table("referral_history")
     migrations.drop_processed_events()
     migrations.drop_outbox()

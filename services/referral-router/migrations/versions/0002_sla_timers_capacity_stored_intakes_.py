@@ -1,53 +1,46 @@
 """sla timers, capacity, stored intakes, rerouting"""
 
-import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from rujukan_platform import migrations
 
 revision = "0002"
 down_revision = "0001"
 
 
 def upgrade() -> None:
-    op.create_table(
+    migrations.create_table(
         "intakes",
-        sa.Column("intake_id", sa.UUID(), nullable=False),
-        sa.Column("household_id", sa.UUID(), nullable=False),
-        sa.Column("village_code", sa.Text(), nullable=False),
-        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("event", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.PrimaryKeyConstraint("intake_id", name=op.f("pk_intakes")),
+        migrations.uuid("intake_id"),
+        migrations.uuid("household_id"),
+        migrations.text("village_code"),
+        migrations.timestamp("submitted_at"),
+        migrations.jsonb("event"),
+        primary_key=["intake_id"],
     )
-    op.create_index(op.f("ix_intakes_household_id"), "intakes", ["household_id"], unique=False)
-    op.create_index(op.f("ix_intakes_submitted_at"), "intakes", ["submitted_at"], unique=False)
-    op.create_table(
+    migrations.create_index("intakes", ["household_id"])
+    migrations.create_index("intakes", ["submitted_at"])
+    migrations.create_table(
         "program_usage",
-        sa.Column("program_code", sa.Text(), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("used", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("program_code", "period_start", name=op.f("pk_program_usage")),
+        migrations.text("program_code"),
+        migrations.date("period_start"),
+        migrations.integer("used"),
+        primary_key=["program_code", "period_start"],
     )
-    op.add_column(
-        "referrals", sa.Column("escalation_level", sa.Integer(), server_default="0", nullable=False)
-    )
-    op.add_column(
-        "referrals", sa.Column("queued", sa.Boolean(), server_default="false", nullable=False)
-    )
-    op.add_column("referrals", sa.Column("rerouted_from", sa.UUID(), nullable=True))
+    op.add_column("referrals", migrations.integer("escalation_level", server_default="0"))
+    op.add_column("referrals", migrations.boolean("queued", server_default="false"))
+    op.add_column("referrals", migrations.uuid("rerouted_from", nullable=True))
     op.alter_column(
         "referrals", "due_at", existing_type=postgresql.TIMESTAMP(timezone=True), nullable=True
     )
-    op.create_index(
-        "ix_referrals_due",
-        "referrals",
-        ["due_at"],
-        unique=False,
-        postgresql_where="due_at IS NOT NULL",
+    migrations.create_index(
+        "referrals", ["due_at"], name="ix_referrals_due", where="due_at IS NOT NULL"
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_referrals_due", table_name="referrals", postgresql_where="due_at IS NOT NULL")
+    op.drop_index("ix_referrals_due", table_name="referrals")
     op.alter_column(
         "referrals", "due_at", existing_type=postgresql.TIMESTAMP(timezone=True), nullable=False
     )
@@ -55,6 +48,4 @@ def downgrade() -> None:
     op.drop_column("referrals", "queued")
     op.drop_column("referrals", "escalation_level")
     op.drop_table("program_usage")
-    op.drop_index(op.f("ix_intakes_submitted_at"), table_name="intakes")
-    op.drop_index(op.f("ix_intakes_household_id"), table_name="intakes")
-    op.drop_table("intakes")
+    op.drop_table("intakes")  # and its indexes

@@ -10,9 +10,7 @@ explanation as it was stored ("criteria"), and each referral's copied decision b
 of its own (cause 'referral', id = the referral's id), so nothing that was recorded is lost.
 """
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 from rujukan_platform import migrations
 
@@ -24,13 +22,13 @@ def upgrade() -> None:
     migrations.outbox_payload_as_json()
     op.execute("ALTER TABLE intakes ALTER COLUMN event TYPE json USING event::json")
 
-    op.create_table(
+    migrations.create_table(
         "program_versions",
-        sa.Column("code", sa.Text(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("program", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        migrations.text("code"),
+        migrations.integer("version"),
+        migrations.jsonb("program"),
         migrations.timestamp_now("recorded_at"),
-        sa.PrimaryKeyConstraint("code", "version", name=op.f("pk_program_versions")),
+        primary_key=["code", "version"],
     )
     op.execute(
         "INSERT INTO program_versions (code, version, program)"
@@ -39,17 +37,17 @@ def upgrade() -> None:
 
     op.rename_table("decisions", "decisions_before_0003")
     op.execute("ALTER TABLE decisions_before_0003 RENAME CONSTRAINT pk_decisions TO pk_d_0003")
-    op.create_table(
+    migrations.create_table(
         "decisions",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("intake_id", sa.UUID(), nullable=False),
-        sa.Column("cause", sa.Text(), nullable=False),
-        sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("facts", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("programs", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
+        migrations.uuid("id"),
+        migrations.uuid("intake_id"),
+        migrations.text("cause"),
+        migrations.timestamp("evaluated_at"),
+        migrations.jsonb("facts"),
+        migrations.jsonb("programs"),
+        primary_key=["id"],
     )
-    op.create_index(op.f("ix_decisions_intake_id"), "decisions", ["intake_id"], unique=False)
+    migrations.create_index("decisions", ["intake_id"])
     op.execute(
         "INSERT INTO decisions (id, intake_id, cause, evaluated_at, facts, programs)"
         " SELECT gen_random_uuid(), intake_id, 'routing', max(evaluated_at), '{}'::jsonb,"
@@ -60,7 +58,7 @@ def upgrade() -> None:
     )
     op.drop_table("decisions_before_0003")
 
-    op.add_column("referrals", sa.Column("decision_id", sa.UUID(), nullable=True))
+    op.add_column("referrals", migrations.uuid("decision_id", nullable=True))
     op.execute(
         "INSERT INTO decisions (id, intake_id, cause, evaluated_at, facts, programs)"
         " SELECT id, intake_id, 'referral', (decision->>'evaluated_at')::timestamptz,"
@@ -78,8 +76,8 @@ def downgrade() -> None:
     """Back to one decision row per program and copies on the referrals. Explanations of
     decisions made after 0003 are not stored as text and come back empty ("criteria": []):
     their facts and verdicts are dropped with the table."""
-    op.add_column("referrals", sa.Column("consent", postgresql.JSONB(), nullable=True))
-    op.add_column("referrals", sa.Column("decision", postgresql.JSONB(), nullable=True))
+    op.add_column("referrals", migrations.jsonb("consent", nullable=True))
+    op.add_column("referrals", migrations.jsonb("decision", nullable=True))
     op.execute(
         "UPDATE referrals r SET consent = (i.event::jsonb)->'consent'"
         " FROM intakes i WHERE i.intake_id = r.intake_id"
@@ -100,16 +98,16 @@ def downgrade() -> None:
     op.rename_table("decisions", "decisions_after_0003")
     op.execute("ALTER TABLE decisions_after_0003 RENAME CONSTRAINT pk_decisions TO pk_d_0003")
     op.drop_index("ix_decisions_intake_id", table_name="decisions_after_0003")
-    op.create_table(
+    migrations.create_table(
         "decisions",
-        sa.Column("intake_id", sa.UUID(), nullable=False),
-        sa.Column("program_code", sa.Text(), nullable=False),
-        sa.Column("program_version", sa.Integer(), nullable=False),
-        sa.Column("eligible", sa.Boolean(), nullable=False),
-        sa.Column("skipped", sa.Text(), nullable=True),
-        sa.Column("criteria", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("intake_id", "program_code", name=op.f("pk_decisions")),
+        migrations.uuid("intake_id"),
+        migrations.text("program_code"),
+        migrations.integer("program_version"),
+        migrations.boolean("eligible"),
+        migrations.text("skipped", nullable=True),
+        migrations.jsonb("criteria"),
+        migrations.timestamp("evaluated_at"),
+        primary_key=["intake_id", "program_code"],
     )
     op.execute(
         "INSERT INTO decisions SELECT DISTINCT ON (d.intake_id, p->>'program_code')"

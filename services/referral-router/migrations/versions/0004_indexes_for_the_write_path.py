@@ -34,24 +34,25 @@ def upgrade() -> None:
     op.drop_index("ix_referrals_village", table_name="referrals")
     op.add_column(
         "referrals",
-        sa.Column("open", sa.Boolean(), sa.Computed(f"status NOT IN {TERMINAL}", persisted=True)),
+        migrations.boolean(
+            "open", sa.Computed(f"status NOT IN {TERMINAL}", persisted=True), nullable=True
+        ),
     )
-    op.create_index(
-        "ix_referrals_program_created", "referrals", ["program_code", "created_at"], unique=False
+    migrations.create_index(
+        "referrals", ["program_code", "created_at"], name="ix_referrals_program_created"
     )
-    op.create_index(
-        "ix_referrals_village",
+    migrations.create_index(
         "referrals",
         ["village_code"],
-        unique=False,
-        postgresql_ops={"village_code": "text_pattern_ops"},
+        name="ix_referrals_village",
+        ops={"village_code": "text_pattern_ops"},
     )
-    op.create_index(
-        "uq_referrals_open_household_program",
+    migrations.create_index(
         "referrals",
         ["household_id", "program_code"],
+        name="uq_referrals_open_household_program",
         unique=True,
-        postgresql_where=sa.text("open"),
+        where="open",
     )
     op.execute("ALTER TABLE referrals SET (fillfactor = 50)")
 
@@ -67,18 +68,18 @@ def upgrade() -> None:
         " coalesce(max(seq), 0) + 1, false) FROM referral_history"
     )
     op.create_primary_key("pk_referral_history", "referral_history", ["referral_id", "seq"])
-    op.create_index(
-        "uq_referral_history_idem",
+    migrations.create_index(
         "referral_history",
         ["referral_id", "idempotency_key"],
+        name="uq_referral_history_idem",
         unique=True,
-        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+        where="idempotency_key IS NOT NULL",
     )
 
     op.drop_index("ix_intakes_household_id", table_name="intakes")
     op.drop_index("ix_intakes_submitted_at", table_name="intakes")
-    op.create_index(
-        "ix_intakes_household_submitted", "intakes", ["household_id", "submitted_at"], unique=False
+    migrations.create_index(
+        "intakes", ["household_id", "submitted_at"], name="ix_intakes_household_submitted"
     )
 
 
@@ -86,8 +87,8 @@ def downgrade() -> None:
     migrations.outbox_keyed_by_id()
 
     op.drop_index("ix_intakes_household_submitted", table_name="intakes")
-    op.create_index("ix_intakes_submitted_at", "intakes", ["submitted_at"], unique=False)
-    op.create_index("ix_intakes_household_id", "intakes", ["household_id"], unique=False)
+    migrations.create_index("intakes", ["submitted_at"])
+    migrations.create_index("intakes", ["household_id"])
 
     op.drop_index("uq_referral_history_idem", table_name="referral_history")
     op.drop_constraint("pk_referral_history", "referral_history", type_="primary")
@@ -103,29 +104,27 @@ def downgrade() -> None:
         " FROM referral_history"
     )
     op.create_primary_key("pk_referral_history", "referral_history", ["seq"])
-    op.create_index(
-        "uq_referral_history_idem",
+    migrations.create_index(
         "referral_history",
         ["referral_id", "idempotency_key"],
+        name="uq_referral_history_idem",
         unique=True,
     )
-    op.create_index(
-        "ix_referral_history_referral_id", "referral_history", ["referral_id"], unique=False
-    )
+    migrations.create_index("referral_history", ["referral_id"])
 
     op.execute("ALTER TABLE referrals RESET (fillfactor)")
     op.drop_index("uq_referrals_open_household_program", table_name="referrals")
     op.drop_index("ix_referrals_village", table_name="referrals")
     op.drop_index("ix_referrals_program_created", table_name="referrals")
     op.drop_column("referrals", "open")
-    op.create_index("ix_referrals_village", "referrals", ["village_code"], unique=False)
-    op.create_index(
-        "uq_referrals_open_household_program",
+    migrations.create_index("referrals", ["village_code"], name="ix_referrals_village")
+    migrations.create_index(
         "referrals",
         ["household_id", "program_code"],
+        name="uq_referrals_open_household_program",
         unique=True,
-        postgresql_where=sa.text(f"status NOT IN {TERMINAL}"),
+        where=f"status NOT IN {TERMINAL}",
     )
-    op.create_index(
-        "ix_referrals_program_status", "referrals", ["program_code", "status"], unique=False
+    migrations.create_index(
+        "referrals", ["program_code", "status"], name="ix_referrals_program_status"
     )

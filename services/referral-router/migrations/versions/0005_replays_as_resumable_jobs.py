@@ -1,47 +1,44 @@
 """replays as resumable jobs: worked through in chunks of households, with a lease"""
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from rujukan_platform import migrations
 
 revision = "0005"
 down_revision = "0004"
 
 
 def upgrade() -> None:
-    op.create_table(
+    migrations.create_table(
         "replays",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("apply", sa.Boolean(), nullable=False),
-        sa.Column("programs", postgresql.ARRAY(sa.Text()), nullable=True),
-        sa.Column("rule", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("since", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("requested_by", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("cursor", sa.UUID(), nullable=True),
-        sa.Column("evaluated", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column("report", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("lease_owner", sa.Text(), nullable=True),
-        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_replays")),
+        migrations.uuid("id"),
+        migrations.text("status"),
+        migrations.boolean("apply"),
+        migrations.text_array("programs", nullable=True),
+        migrations.jsonb("rule", nullable=True),
+        migrations.timestamp("since", nullable=True),
+        migrations.text("requested_by"),
+        migrations.timestamp("created_at"),
+        migrations.timestamp("started_at", nullable=True),
+        migrations.timestamp("finished_at", nullable=True),
+        migrations.uuid("cursor", nullable=True),
+        migrations.bigint("evaluated", server_default="0"),
+        migrations.jsonb("report"),
+        migrations.text("error", nullable=True),
+        migrations.text("lease_owner", nullable=True),
+        migrations.timestamp("heartbeat_at", nullable=True),
+        primary_key=["id"],
     )
-    op.create_index("ix_replays_status", "replays", ["status", "created_at"], unique=False)
-    op.create_table(
+    migrations.create_index("replays", ["status", "created_at"], name="ix_replays_status")
+    migrations.create_table(
         "replay_registry_updates",
-        sa.Column("replay_id", sa.UUID(), nullable=False),
-        sa.Column("household_id", sa.UUID(), nullable=False),
-        sa.Column("facts", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "replay_id", "household_id", name=op.f("pk_replay_registry_updates")
-        ),
+        migrations.uuid("replay_id"),
+        migrations.uuid("household_id"),
+        migrations.jsonb("facts"),
+        primary_key=["replay_id", "household_id"],
     )
 
 
 def downgrade() -> None:
     op.drop_table("replay_registry_updates")
-    op.drop_index("ix_replays_status", table_name="replays")
-    op.drop_table("replays")
+    op.drop_table("replays")  # and its index

@@ -1,7 +1,8 @@
 """outcome keys remember their report: a key reused for another report is refused"""
 
-import sqlalchemy as sa
 from alembic import op
+
+from rujukan_platform import migrations
 
 revision = "0006"
 down_revision = "0005"
@@ -9,7 +10,7 @@ down_revision = "0005"
 
 def upgrade() -> None:
     # Rows written before this stay NULL: they are compared by the report they recorded.
-    op.add_column("referral_history", sa.Column("request_hash", sa.Text(), nullable=True))
+    op.add_column("referral_history", migrations.text("request_hash", nullable=True))
 
 
 def downgrade() -> None:
