@@ -230,6 +230,11 @@ class IntakeContactV1(Event):
     household_id: UUID
     submitted_at: datetime
     contact: ContactPoint | None = None
+    consented: bool | None = Field(
+        default=None,
+        description="the resident agreed to be told ('notification'), with or without a contact;"
+        " None: not said (sent before this field)",
+    )
 
     def key(self) -> str:
         return str(self.household_id)
@@ -382,6 +387,11 @@ class ReferralOutcomeV1(Event):
     outcome: OutcomeKind
     reason_code: ReasonCode | None = None
     note: Text | None = Field(default=None, max_length=2000)
+    public_note: Text | None = Field(
+        default=None,
+        max_length=500,
+        description="what the agency lets the resident read; 'note' stays internal",
+    )
     reported_at: datetime
     reported_by: Line | None = None
 
@@ -403,7 +413,10 @@ class ReferralStatusChangedV1(Event):
     from_status: ReferralStatus | None
     to_status: ReferralStatus
     reason_code: ReasonCode | None = None
-    note: Text | None = None
+    note: Text | None = Field(default=None, description="internal: staff and agencies only")
+    public_note: Text | None = Field(
+        default=None, description="the agency's words for the resident (the only note they read)"
+    )
     changed_at: datetime
     due_at: datetime | None = Field(default=None, description="the current step's deadline")
     escalation_level: int = Field(
