@@ -8,10 +8,12 @@ exclude compared with the version in effect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+from pydantic import ConfigDict
 
 from rujukan_eligibility.catalogue import SeedProgram
 from rujukan_eligibility.intake import context_from_intake
@@ -22,20 +24,23 @@ from rujukan_platform.problems import Problem, invalid_rule
 from rujukan_registry.adapters.repository import IntakeFactsRepository
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DryRunResult:
     """Whom a draft rule would newly include or exclude among recent intakes."""
+
+    # counted as the dry run goes through the intakes; every field is in every answer
+    __pydantic_config__ = ConfigDict(json_schema_serialization_defaults_required=True)
 
     program: str
     compared_with_version: int
     window_days: int
-    intakes_evaluated: int
-    eligible_now: int
-    eligible_with_draft: int
-    newly_included: int
-    newly_excluded: int
-    sample_newly_included: list[str]
-    sample_newly_excluded: list[str]
+    intakes_evaluated: int = 0
+    eligible_now: int = 0
+    eligible_with_draft: int = 0
+    newly_included: int = 0
+    newly_excluded: int = 0
+    sample_newly_included: list[str] = field(default_factory=list)
+    sample_newly_excluded: list[str] = field(default_factory=list)
 
 
 def rule_of(program: SeedProgram, version: int | None) -> tuple[int, CompiledRule]:
@@ -91,9 +96,7 @@ async def dry_run(
     the caller may see (a village program's officer: their villages)."""
     current_version, current = rule_of(program, None)
     since = datetime.now(UTC) - timedelta(days=days)
-    evaluated = eligible_now = eligible_draft = newly_included = newly_excluded = 0
-    included: list[str] = []
-    excluded: list[str] = []
+    result = DryRunResult(program.code, compared_with_version=current_version, window_days=days)
     async for row in facts.since(since):
         if not program.serves_region(row.village_code) or not principal.may_see(
             row.village_code, program.code
@@ -101,26 +104,15 @@ async def dry_run(
             continue
         ctx = PreparedContext(context_from_intake(row.intake, as_of))
         before, after = current.check(ctx), draft.check(ctx)
-        evaluated += 1
-        eligible_now += before
-        eligible_draft += after
+        result.intakes_evaluated += 1
+        result.eligible_now += before
+        result.eligible_with_draft += after
         if after and not before:
-            newly_included += 1
-            if len(included) < sample:
-                included.append(str(row.intake_id))
+            result.newly_included += 1
+            if len(result.sample_newly_included) < sample:
+                result.sample_newly_included.append(str(row.intake_id))
         elif before and not after:
-            newly_excluded += 1
-            if len(excluded) < sample:
-                excluded.append(str(row.intake_id))
-    return DryRunResult(
-        program=program.code,
-        compared_with_version=current_version,
-        window_days=days,
-        intakes_evaluated=evaluated,
-        eligible_now=eligible_now,
-        eligible_with_draft=eligible_draft,
-        newly_included=newly_included,
-        newly_excluded=newly_excluded,
-        sample_newly_included=included,
-        sample_newly_excluded=excluded,
-    )
+            result.newly_excluded += 1
+            if len(result.sample_newly_excluded) < sample:
+                result.sample_newly_excluded.append(str(row.intake_id))
+    return result
