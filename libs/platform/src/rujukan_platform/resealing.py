@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Protocol
 
 import typer
@@ -117,16 +116,9 @@ async def rewrite_in_batches(
     total, after = Rewritten(f"{table_name}.{column_name}"), None
     while True:
         async with engine.begin() as connection:
-            page_after = partial(
-                rewrite_page,
-                table_name=table_name,
-                key=key,
-                column_name=column_name,
-                change=change,
-                after=after,
-                limit=batch,
+            after, page = await connection.run_sync(
+                rewrite_page, table_name, key, column_name, change, after=after, limit=batch
             )
-            after, page = await connection.run_sync(page_after)
         total.add(page)
         if page.seen < batch:
             return total
