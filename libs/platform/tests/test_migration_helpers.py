@@ -1,7 +1,8 @@
 """The migration helpers against a real database, through Alembic and ``run_env`` as a service's
 migrations run them: the outbox as the relay reads it before and after ``outbox_for_throughput``
-and back, processed events, and sealing what was stored in plain text (with no key needed while
-there is no row). The services' own revisions are held to their recorded schemas in
+and back, processed events, tables declared with the shared words (named keys and indexes,
+required columns), and sealing what was stored in plain text (with no key needed while there is
+no row). The services' own revisions are held to their recorded schemas in
 ``tests/test_migrations.py``."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
+from rujukan_platform import migrations
 from rujukan_platform.sealing import Sealer, context
 from rujukan_platform.testing import Servers
 
@@ -240,6 +242,11 @@ async def test_tables_get_named_keys_and_indexes_and_required_columns(
 
     await migrate(cfg, "downgrade", "0002")
     assert await tables(db) == {"outbox", "processed_events"}
+
+
+def test_an_index_on_several_columns_is_named_by_its_revision() -> None:
+    with pytest.raises(ValueError, match="needs a name"):
+        migrations.create_index("visits", ["village_code", "at"])
 
 
 async def test_values_stored_in_plain_text_are_sealed_and_opened_again(

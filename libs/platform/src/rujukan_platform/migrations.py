@@ -119,21 +119,22 @@ def create_index(
     name: str | None = None,
     unique: bool = False,
     where: str | None = None,
-    ops: dict[str, str] | None = None,
+    ops: Mapping[str, str] | None = None,
 ) -> None:
     """An index named ``ix_<table>_<column>`` unless ``name`` says otherwise (an index on
-    several columns always names itself); ``where`` makes it partial, ``ops`` gives columns
-    their operator class (``text_pattern_ops`` for prefix searches)."""
+    several columns is always named by its revision); ``where`` makes it partial, ``ops``
+    gives columns their operator class (``text_pattern_ops`` for prefix searches)."""
     if name is None:
-        (column,) = columns
-        name = op.f(f"ix_{table}_{column}")
+        if len(columns) != 1:
+            raise ValueError(f"an index on {table} over {list(columns)} needs a name")
+        name = op.f(f"ix_{table}_{columns[0]}")
     op.create_index(
         name,
         table,
         list(columns),
         unique=unique,
         postgresql_where=None if where is None else sa.text(where),
-        postgresql_ops=ops or {},
+        postgresql_ops=dict(ops or {}),
     )
 
 
