@@ -21,12 +21,24 @@ MISMATCH = "https://rujukan.example/problems/idempotency-key-mismatch"
 
 def test_the_fingerprint_covers_the_whole_outcome_body() -> None:
     # a field added to the body must be added to the fingerprint too
-    assert set(OutcomeIn.model_fields) == {"outcome", "reason_code", "note"}
+    assert set(OutcomeIn.model_fields) == {"outcome", "reason_code", "note", "public_note"}
     body = OutcomeIn(outcome=OutcomeKind.rejected, reason_code=ReasonCode.other, note="x")
     digest = outcome_fingerprint(OutcomeKind.rejected, ReasonCode.other, "x")
-    assert digest == fingerprint(body.model_dump(mode="json"))
+    # without a public note, the body's fingerprint is the one stored before there was one
+    assert digest == fingerprint(body.model_dump(mode="json", exclude={"public_note"}))
     assert digest != outcome_fingerprint(OutcomeKind.rejected, ReasonCode.other, "y")
     assert digest != outcome_fingerprint(OutcomeKind.rejected, ReasonCode.other, None)
+    public = body.model_copy(update={"public_note": "Datang ke Puskesos"})
+    report = ReportOutcome(
+        uuid4(),
+        OutcomeKind.rejected,
+        ReasonCode.other,
+        "x",
+        "agency:test",
+        public_note="Datang ke Puskesos",
+    )
+    assert report.fingerprint == fingerprint(public.model_dump(mode="json"))
+    assert report.fingerprint != digest
 
 
 def outcome_fingerprint(outcome: OutcomeKind, reason: ReasonCode | None, note: str | None) -> str:

@@ -125,10 +125,12 @@ def status_record(
     traceparent: str | None = None,
     reason_code: str | None = None,
     note: str | None = None,
+    public_note: str | None = None,
     escalated_to: str | None = None,
     event_id: UUID | None = None,
 ) -> OutboxRecord:
-    """A status change of ``referral`` (``event_id``: a follow-up's own, derived id)."""
+    """A status change of ``referral`` (``event_id``: a follow-up's own, derived id);
+    ``note`` is internal, ``public_note`` what the agency lets the resident read."""
     payload = {
         "referral_id": referral.id,
         "intake_id": referral.intake_id,
@@ -139,6 +141,7 @@ def status_record(
         "to_status": to_status,
         "reason_code": reason_code,
         "note": note,
+        "public_note": public_note,
         "changed_at": at,
         "due_at": referral.due_at,
         "escalation_level": referral.escalation_level,

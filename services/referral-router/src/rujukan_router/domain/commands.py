@@ -33,18 +33,22 @@ class ReportOutcome:
     idempotency_key: str | None = None
     program_code: str | None = None
     at: datetime | None = None
+    #: the agency's words for the resident; ``note`` stays internal
+    public_note: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        """The whole report, as the HTTP body's model dumps it (outcome, reason_code, note);
+        """The whole report, as the HTTP body's model dumps it (outcome, reason_code, note,
+        public_note when given: a report without one keeps the fingerprint stored before);
         the referral and the sender are not part of it (the key is scoped to the referral)."""
-        return fingerprint(
-            {
-                "outcome": self.outcome.value,
-                "reason_code": self.reason_code.value if self.reason_code else None,
-                "note": self.note,
-            }
-        )
+        report: dict[str, str | None] = {
+            "outcome": self.outcome.value,
+            "reason_code": self.reason_code.value if self.reason_code else None,
+            "note": self.note,
+        }
+        if self.public_note is not None:
+            report["public_note"] = self.public_note
+        return fingerprint(report)
 
 
 @dataclass(frozen=True, slots=True)

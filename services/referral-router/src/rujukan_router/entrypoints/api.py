@@ -162,6 +162,7 @@ async def post_outcome(
         outcome=body.outcome,
         reason_code=body.reason_code,
         note=body.note,
+        public_note=body.public_note,
         actor=principal.subject,
         idempotency_key=idempotency_key,
         program_code=program,

@@ -32,13 +32,24 @@ class OutcomeIn(BaseModel):
 
     outcome: OutcomeKind
     reason_code: ReasonCode | None = Field(default=None, description="required when rejected")
-    note: Text | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(
+        default=None, max_length=2000, description="internal: the resident never reads it"
+    )
+    public_note: Text | None = Field(
+        default=None,
+        max_length=500,
+        description="what the resident may read, in Bahasa Indonesia (e.g. what to bring)",
+    )
 
 
 OUTCOME_EXAMPLES = {
     "accepted": {
         "summary": "The agency accepts the referral",
-        "value": {"outcome": "accepted", "note": "Kartu KIS sedang diproses"},
+        "value": {
+            "outcome": "accepted",
+            "note": "Kartu KIS sedang diproses",
+            "public_note": "Kartu KIS dapat diambil di kantor desa mulai bulan depan",
+        },
     },
     "rejected": {
         "summary": "The agency rejects it, with a reason",

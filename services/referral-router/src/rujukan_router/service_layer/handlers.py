@@ -123,6 +123,7 @@ async def on_outcome_event(
         outcome=event.outcome,
         reason_code=event.reason_code,
         note=event.note,
+        public_note=event.public_note,
         actor=agency_principal(program),
         idempotency_key=str(cause.meta.id),
         program_code=event.program_code,

@@ -80,6 +80,7 @@ async def apply_outcome(
                 traceparent=child_traceparent(uow.trace),
                 reason_code=reason,
                 note=report.note,
+                public_note=report.public_note,
             )
         ]
     )
