@@ -370,7 +370,19 @@ async def test_a_contact_without_notification_consent_is_not_sent_and_withdraws_
     r = await post(intake, data)
     assert r.status_code == 202, r.text
     [contact] = await outbox_payloads(intake, INTAKE_CONTACTS)
-    assert contact["contact"] is None
+    assert contact["contact"] is None and contact["consented"] is False
     assert contact["household_id"] == r.json()["household_id"]
     raw = json.dumps(await intake.rows("SELECT payload FROM outbox"), default=str)
     assert "keluarga.sutrisno" not in raw
+
+
+async def test_consent_to_be_told_travels_even_without_a_contact(intake: IntakeService) -> None:
+    """A resident who agreed to be told but gave no contact (no e-mail, no phone) is still
+    said to have agreed: notifications then asks the Puskesos to tell them in person."""
+    data = example()
+    data.pop("contact", None)
+    r = await post(intake, data)
+    assert r.status_code == 202, r.text
+    [contact] = await outbox_payloads(intake, INTAKE_CONTACTS)
+    assert "notification" in data["consent"]["purposes"]
+    assert contact["contact"] is None and contact["consented"] is True

@@ -226,6 +226,7 @@ async def _store(
                 household_id=household_id,
                 submitted_at=now,
                 contact=c.req.contact if "notification" in consent.purposes else None,
+                consented="notification" in consent.purposes,
             ),
         )
         stored.append(
