@@ -136,6 +136,18 @@ def fail(response: httpx.Response) -> None:
         raise typer.Exit(1)
 
 
+def answer(response: httpx.Response) -> Any:
+    """A service's JSON answer; a refusal is shown and ends the command (exit 1)."""
+    fail(response)
+    return response.json()
+
+
+def call(service: str, method: str, path: str, **request: Any) -> Any:
+    """One request to a service, in a client of its own: its JSON answer (see ``answer``)."""
+    with client(service) as http:
+        return answer(http.request(method, path, **request))
+
+
 @app.command()
 def up() -> None:
     """Start Kafka, PostgreSQL and the four services (make up)."""
@@ -350,10 +362,7 @@ def dlq_replay(
 @referral.command("trace")
 def referral_trace(referral_id: str, as_json: bool = JsonOption) -> None:
     """Every status change of a referral, in order."""
-    with client("referral-router") as http:
-        r = http.get(f"/v1/referrals/{referral_id}/trace")
-    fail(r)
-    events = r.json()["events"]
+    events = call("referral-router", "GET", f"/v1/referrals/{referral_id}/trace")["events"]
     emit(
         events,
         as_json,
@@ -373,8 +382,7 @@ def catalogue_export(directory: Path, as_json: bool = JsonOption) -> None:
             r = http.get(
                 "/v1/programs", params={"limit": 200, **({"cursor": cursor} if cursor else {})}
             )
-            fail(r)
-            page = r.json()
+            page = answer(r)
             for program in page["items"]:
                 doc = {k: v for k, v in program.items() if k not in ("revision", "current_version")}
                 (directory / f"{doc['code']}.yaml").write_text(
@@ -580,9 +588,7 @@ def follow_job(http: httpx.Client, job: dict[str, Any], as_json: bool) -> dict[s
         task = bar.add_task(f"{job['status']}: {progress_line(job)}")
         while job["status"] not in FINISHED:
             time.sleep(1)
-            r = http.get(f"/v1/replays/{job['replay_id']}")
-            fail(r)
-            job = r.json()
+            job = answer(http.get(f"/v1/replays/{job['replay_id']}"))
             bar.update(task, description=f"{job['status']}: {progress_line(job)}")
     return job
 
@@ -650,14 +656,12 @@ def replay_start(
             r = http.post("/v1/replays", json=body, headers=prefer)
         else:
             draft = http.post("/v1/replays", json={**body, "start": False})
-            fail(draft)
-            replay_id = draft.json()["replay_id"]
+            replay_id = answer(draft)["replay_id"]
             if not as_json:
                 console.print(f"draft replay {replay_id}: sending {registry_updates}")
             upload(http, replay_id, registry_updates, as_json)
             r = http.post(f"/v1/replays/{replay_id}/start", headers=prefer)
-        fail(r)
-        job = r.json()
+        job = answer(r)
         if follow:
             job = follow_job(http, job, as_json)
     show_job(job, as_json)
@@ -668,19 +672,13 @@ def replay_start(
 @replay.command("status")
 def replay_status(replay_id: str, as_json: bool = JsonOption) -> None:
     """A replay's status, progress and report."""
-    with client("referral-router") as http:
-        r = http.get(f"/v1/replays/{replay_id}")
-    fail(r)
-    show_job(r.json(), as_json)
+    show_job(call("referral-router", "GET", f"/v1/replays/{replay_id}"), as_json)
 
 
 @replay.command("list")
 def replay_list(limit: int = typer.Option(20, min=1, max=100), as_json: bool = JsonOption) -> None:
     """Replays, newest first."""
-    with client("referral-router") as http:
-        r = http.get("/v1/replays", params={"limit": limit})
-    fail(r)
-    jobs = r.json()["items"]
+    jobs = call("referral-router", "GET", "/v1/replays", params={"limit": limit})["items"]
     if as_json:
         print(json.dumps(jobs, indent=2))
         return
@@ -702,10 +700,7 @@ def replay_list(limit: int = typer.Option(20, min=1, max=100), as_json: bool = J
 @replay.command("cancel")
 def replay_cancel(replay_id: str, as_json: bool = JsonOption) -> None:
     """Stop a replay after the chunk in progress (what it applied stays); drops a draft."""
-    with client("referral-router") as http:
-        r = http.post(f"/v1/replays/{replay_id}/cancel")
-    fail(r)
-    show_job(r.json(), as_json)
+    show_job(call("referral-router", "POST", f"/v1/replays/{replay_id}/cancel"), as_json)
 
 
 CredentialsOption = typer.Option(
