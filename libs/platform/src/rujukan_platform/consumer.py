@@ -198,6 +198,11 @@ class _Applied:
         self.consumed.update(other.consumed)
 
 
+def _position(record: Record) -> dict[str, Any]:
+    """Where ``record`` stands, as a log line names it."""
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+
+
 class ConsumerRunner:
     def __init__(
         self,
@@ -211,6 +216,7 @@ class ConsumerRunner:
         max_backoff_seconds: float = 10.0,
     ) -> None:
         self.spec = spec
+        self._log = log.bind(consumer=spec.name)
         self._consumer = consumer
         self._producer = producer
         self._unit_of_work = unit_of_work
@@ -233,9 +239,8 @@ class ConsumerRunner:
             self._consumer.subscribe(pattern=self.spec.pattern, listener=listener)
         else:
             self._consumer.subscribe(self.spec.topics, listener=listener)
-        log.info(
+        self._log.info(
             "consumer started",
-            consumer=self.spec.name,
             topics=self.spec.topics or f"/{self.spec.pattern}/",
         )
         backoff = 0.2
@@ -341,9 +346,8 @@ class ConsumerRunner:
         except _Abandoned:
             raise
         except Exception as exc:
-            log.warning(
+            self._log.warning(
                 "batch failed; applying it one record at a time",
-                consumer=self.spec.name,
                 records=len(decoded),
                 error=describe(exc),
             )
@@ -374,12 +378,9 @@ class ConsumerRunner:
                     reason = str(exc) if isinstance(exc, InvalidMessage) else describe(exc)
                     name = type(root_cause(exc)).__name__
                     return Poison(d.record, reason, name, attempt, first_failed, now)
-                log.warning(
+                self._log.warning(
                     "record failed; trying again",
-                    consumer=self.spec.name,
-                    topic=d.record.topic,
-                    partition=d.record.partition,
-                    offset=d.record.offset,
+                    **_position(d.record),
                     attempt=attempt,
                     error=describe(exc),
                 )
@@ -428,9 +429,8 @@ class ConsumerRunner:
                     raise
                 metrics.CONSUMER_RETRIES.labels(consumer=self.spec.name).inc()
                 self._waiting(describe(exc))
-                log.warning(
+                self._log.warning(
                     "transient failure; retrying",
-                    consumer=self.spec.name,
                     error=describe(exc),
                     backoff_seconds=backoff,
                 )
@@ -470,7 +470,7 @@ class ConsumerRunner:
         metrics.CONSUMER_WAITING.labels(consumer=self.spec.name).set(0)
         resumable = [tp for tp in self._consumer.assignment() if tp not in self._holds]
         self._consumer.resume(*resumable)
-        log.info("consumer resumed after a transient failure", consumer=self.spec.name)
+        self._log.info("consumer resumed after a transient failure")
 
     def _rewind(self, batch: dict[TopicPartition, list[Record]]) -> None:
         """Read an abandoned batch again from its first record."""
@@ -525,12 +525,9 @@ class ConsumerRunner:
             self._holds[tp] = _Hold(record.offset, time.monotonic() + pause)
             self._consumer.pause(tp)
             metrics.CONSUMER_PAUSED.labels(self.spec.name, tp.topic, str(tp.partition)).set(1)
-            log.error(
+            self._log.error(
                 "dead-lettering too fast; partition paused",
-                consumer=self.spec.name,
-                topic=tp.topic,
-                partition=tp.partition,
-                offset=record.offset,
+                **_position(record),
                 pause_seconds=pause,
                 reason=poison.reason,
             )
@@ -549,12 +546,9 @@ class ConsumerRunner:
         )
         metrics.DLQ_MESSAGES.labels(self.spec.name, record.topic).inc()
         metrics.EVENTS_CONSUMED.labels(self.spec.name, record.topic, "dlq").inc()
-        log.warning(
+        self._log.warning(
             "message dead-lettered",
-            consumer=self.spec.name,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
+            **_position(record),
             attempts=poison.attempts,
             exception=poison.exception,
             reason=poison.reason,
@@ -571,9 +565,8 @@ class ConsumerRunner:
         for tp, hold in list(self._holds.items()):
             if hold.until <= now:
                 self.release(tp)
-                log.info(
+                self._log.info(
                     "partition resumed after its DLQ pause",
-                    consumer=self.spec.name,
                     topic=tp.topic,
                     partition=tp.partition,
                     offset=hold.offset,
@@ -595,13 +588,12 @@ class ConsumerRunner:
         except CommitFailedError:
             # The group rebalanced while we worked: the new owner re-reads these records and
             # processed_events makes that harmless.
-            log.warning("commit failed after a rebalance", consumer=self.spec.name)
+            self._log.warning("commit failed after a rebalance")
         except Exception as exc:
             # The broker is away: the next batch's commit covers these offsets, and a record
             # read again after a restart is a duplicate that processed_events ignores.
-            log.warning(
+            self._log.warning(
                 "commit failed; later commits cover it",
-                consumer=self.spec.name,
                 error=describe(exc),
             )
 
