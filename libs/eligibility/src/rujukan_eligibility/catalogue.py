@@ -126,6 +126,11 @@ class SeedProgram(_Model):
     required_documents: list[Line] = Field(default_factory=list)
     contact: Contact
     needs_served: list[Need] = Field(min_length=1)
+    proactive: bool = Field(
+        default=False,
+        description="referred whenever its rule says eligible, even if no stated need names it "
+        "(registry inclusion, civil documents); never on a visit without needs",
+    )
     sources: list[Source] = Field(min_length=1)
     versions: list[RuleVersion] = Field(min_length=1)
 

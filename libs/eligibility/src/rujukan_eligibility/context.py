@@ -35,7 +35,7 @@ NEEDS: tuple[str, ...] = get_args(Need)
 
 #: The only top-level names a rule may reference.
 TOP_LEVEL_VARIABLES: frozenset[str] = frozenset(
-    {"members", "registry", "region", "needs", "household"}
+    {"members", "registry", "region", "needs", "household", "visit"}
 )
 
 _REGION_PATTERNS = {
@@ -113,6 +113,17 @@ class Household(_Model):
     missing_documents: list[Line] = Field(default_factory=list)
 
 
+class Visit(_Model):
+    """What the router decided in this visit before the rules that read ``visit`` ran (they run
+    after every other program's rule, so the value is the same whatever the catalogue order)."""
+
+    referred: list[Line] = Field(
+        default_factory=list,
+        description="program codes the household is referred to in this visit, or still has "
+        "an open referral to from an earlier one",
+    )
+
+
 class EvaluationContext(_Model):
     """Everything a rule may read. Build once per household; reuse for every program."""
 
@@ -121,6 +132,7 @@ class EvaluationContext(_Model):
     region: Region
     needs: list[Need] = Field(default_factory=list)
     household: Household
+    visit: Visit = Field(default_factory=Visit)
 
     def to_cel(self) -> dict[str, Any]:
         """Plain dicts/lists/str/int/bool for CEL. A value not known (``None``: only

@@ -55,4 +55,5 @@ def context_from_intake(intake: IntakeSubmittedV1, as_of: date) -> dict[str, Any
             "house_below_standard": intake.household.house_below_standard,
             "missing_documents": list(intake.household.missing_documents),
         },
+        "visit": {"referred": []},  # filled by the router before the rules that read it
     }

@@ -45,7 +45,17 @@ class _RuleBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_kind_is_required)
 
     name: str = Field(pattern=NAME_PATTERN, description="snake_case identifier, unique in a rule")
-    label: Line = Field(min_length=1, description="human-readable text shown in explanations")
+    label: Line = Field(
+        min_length=1,
+        description="shown in explanations, in Bahasa Indonesia as a Puskesos officer reads it "
+        "(rules saved before labels had two languages hold their English text here)",
+    )
+    label_en: Line | None = Field(
+        default=None,
+        min_length=1,
+        exclude_if=lambda value: value is None,  # a rule without it dumps as it was written
+        description="the same label in English",
+    )
 
 
 class Criterion(_RuleBase):
@@ -225,11 +235,21 @@ class PreparedContext:
     Explanations still read the full ``data``. Not thread-safe (``cel.Context`` is not).
     """
 
-    __slots__ = ("cel", "data")
+    __slots__ = ("cel", "data", "keep")
 
     def __init__(self, data: dict[str, Any], keep: frozenset[str] | None = None) -> None:
         self.data = data
+        self.keep = keep
         self.cel = cel.Context(data if keep is None else _project(data, keep))
+
+    def put(self, name: str, value: Any) -> None:
+        """Set one top-level variable after the context was converted: what the router learns
+        between the rules that do not read ``visit`` and those that do."""
+        self.data[name] = value
+        if self.keep is None:
+            self.cel.add_variable(name, value)
+        elif name in self.keep:
+            self.cel.add_variable(name, _project(value, self.keep))
 
 
 def prepare(
@@ -259,8 +279,9 @@ def names_used(rules: Iterable[CompiledRule]) -> frozenset[str]:
 # --------------------------------------------------------------------------- results
 
 #: The keys of an explained node (``to_dict``), in the order explanations show them.
-_CRITERION_KEYS = ("kind", "name", "label", "cel", "passed", "values", "error")
-_GROUP_KEYS = ("kind", "name", "label", "passed")  # then ``n`` (at_least) and ``children``
+_CRITERION_KEYS = ("kind", "name", "label", "label_en", "cel", "passed", "values", "error")
+#: a group's keys, then ``n`` (at_least) and ``children``
+_GROUP_KEYS = ("kind", "name", "label", "label_en", "passed")
 
 
 @dataclass(slots=True)
@@ -272,6 +293,7 @@ class CriterionResult:
     values: dict[str, Any]
     error: str | None = None
     kind: Literal["criterion"] = "criterion"
+    label_en: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in _CRITERION_KEYS}
@@ -285,6 +307,7 @@ class GroupResult:
     passed: bool
     children: list[CriterionResult | GroupResult]
     n: int | None = None
+    label_en: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {key: getattr(self, key) for key in _GROUP_KEYS}
@@ -407,11 +430,12 @@ def _describe(exc: BaseException) -> str:
 
 
 class _CompiledCriterion:
-    __slots__ = ("getters", "label", "name", "paths", "program", "source")
+    __slots__ = ("getters", "label", "label_en", "name", "paths", "program", "source")
 
     def __init__(self, rule: Criterion, program: Any) -> None:
         self.name = rule.name
         self.label = rule.label
+        self.label_en = rule.label_en
         self.source = rule.cel
         self.program = program
         self.paths = referenced_paths(rule.cel)
@@ -432,7 +456,9 @@ class _CompiledCriterion:
     ) -> CriterionResult:
         """The explanation of a result: the values this criterion read from ``data``."""
         values = {p: g(data) for p, g in self.getters}
-        return CriterionResult(self.name, self.label, self.source, passed, values, error)
+        return CriterionResult(
+            self.name, self.label, self.source, passed, values, error, label_en=self.label_en
+        )
 
     def run(self, ctx: PreparedContext, out: list[CriterionResult]) -> CriterionResult:
         passed, error = self.result(ctx)
@@ -460,6 +486,7 @@ class _CompiledGroup:
     label: str
     n: int | None
     children: list[_CompiledCriterion | _CompiledGroup]
+    label_en: str | None = None
 
     def run(self, ctx: PreparedContext, out: list[CriterionResult]) -> GroupResult:
         results = [c.run(ctx, out) for c in self.children]  # every child, no short-circuit
@@ -471,7 +498,9 @@ class _CompiledGroup:
         else:
             assert self.n is not None
             passed = count >= self.n
-        return GroupResult(self.kind, self.name, self.label, passed, results, self.n)
+        return GroupResult(
+            self.kind, self.name, self.label, passed, results, self.n, label_en=self.label_en
+        )
 
     def fold(self, passed: tuple[bool, ...], at: int) -> tuple[bool, int]:
         """This group's result from its criteria's results, which start at ``passed[at]``."""
@@ -507,7 +536,7 @@ class _CompiledGroup:
 class CompiledRule:
     """A rule compiled once; evaluate it against many households."""
 
-    __slots__ = ("_criteria", "_root", "criteria_count", "names", "rule")
+    __slots__ = ("_criteria", "_root", "criteria_count", "names", "roots", "rule")
 
     def __init__(
         self,
@@ -522,6 +551,10 @@ class CompiledRule:
         self.criteria_count = count
         #: identifiers and string-literal words of every criterion (see ``names_used``)
         self.names = names
+        #: the top-level variables the rule reads (the router decides ``visit`` readers last)
+        self.roots = frozenset(
+            path.split(".")[0].removesuffix("[]") for c in self._criteria for path in c.paths
+        )
 
     def verdict(self, context: PreparedContext) -> Verdict:
         """Every criterion evaluated (no short-circuit), results only: the routing hot path.
@@ -671,7 +704,7 @@ def compile_rule(rule: Criterion | AllOf | AnyOf | AtLeast | Mapping[str, Any]) 
                 raise RuleError(node.name, f"at_least n={node.n} out of range 1..{len(node.of)}")
             n = node.n
         children = [build(c) for c in node.of]
-        return _CompiledGroup(node.kind, node.name, node.label, n, children)
+        return _CompiledGroup(node.kind, node.name, node.label, n, children, node.label_en)
 
     root = build(rule)
     return CompiledRule(rule, root, count, frozenset(names))
