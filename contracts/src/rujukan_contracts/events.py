@@ -309,6 +309,11 @@ class ProgramPublishedV1(Event):
         default_factory=list, description="region-code prefixes; empty means nationwide"
     )
     needs_served: list[Need] = Field(default_factory=list)
+    proactive: bool = Field(
+        default=False,
+        description="referred when eligible even if no stated need names it (never on a "
+        "visit without needs)",
+    )
     sla_days: SlaDays
     capacity: int | None = None
     capacity_period: Literal["month", "quarter", "year"] = "month"
@@ -325,7 +330,8 @@ class CriterionOutcome(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     name: Line
-    label: Line
+    label: Line = Field(description="in Bahasa Indonesia (English in rules saved before 2026-12)")
+    label_en: Line | None = Field(default=None, description="the label in English")
     kind: Line = "criterion"
     cel: Text | None = None
     passed: bool
