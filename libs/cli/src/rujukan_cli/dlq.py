@@ -28,7 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 from aiokafka.structs import ConsumerRecord
 
-from rujukan_cli.kafka_ops import decode, partitions
+from rujukan_cli.kafka_ops import decode, hand_over, partitions
 from rujukan_platform.kafka import make_producer, security_options
 
 DLQ_PREFIX = "dlq_"
@@ -211,24 +211,21 @@ async def inspect(
     tps = await partitions(bootstrap, dlq_topic)
     consumer = _reader(bootstrap, None)
     await consumer.start()
-    shown = 0
     try:
         consumer.assign(tps)
         states = await _states(bootstrap, dlq_topic, tps)
         begins = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
-        async for records in _records(consumer, begins, ends):
-            for record in records:
-                info = decode(record)
-                if not where.matches(info):
-                    continue
-                tp = TopicPartition(record.topic, record.partition)
-                info["replayed"] = states[tp].replayed(record.offset)
-                on_record(info)
-                shown += 1
-                if limit is not None and shown >= limit:
-                    return shown
-        return shown
+
+        def marked(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any] | None:
+            info = decode(record)
+            if not where.matches(info):
+                return None
+            tp = TopicPartition(record.topic, record.partition)
+            info["replayed"] = states[tp].replayed(record.offset)
+            return info
+
+        return await hand_over(_records(consumer, begins, ends), on_record, limit, marked)
     finally:
         await consumer.stop()
 

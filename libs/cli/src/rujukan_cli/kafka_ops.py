@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,29 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
     if dlq:
         out["dead_letter"] = dlq
     return out
+
+
+async def hand_over(
+    batches: AsyncIterator[list[ConsumerRecord[bytes, bytes]]],
+    on_record: Callable[[dict[str, Any]], None],
+    limit: int | None,
+    read: Callable[[ConsumerRecord[bytes, bytes]], dict[str, Any] | None] = decode,
+) -> int:
+    """Hand each record of ``batches``, as ``read`` makes it (None: passed over), to
+    ``on_record`` until ``limit``; how many were handed over."""
+    handed = 0
+    if limit is not None and limit < 1:
+        return handed
+    async for records in batches:
+        for record in records:
+            info = read(record)
+            if info is None:
+                continue
+            on_record(info)
+            handed += 1
+            if handed == limit:
+                return handed
+    return handed
 
 
 async def partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
@@ -95,27 +118,24 @@ async def read(
     )
     tps = await partitions(bootstrap, topic)
     await consumer.start()
-    seen = 0
     try:
         consumer.assign(tps)
-        idle = 0.0
-        while limit is None or seen < limit:
-            batch = await consumer.getmany(timeout_ms=500)
-            if not batch:
-                idle += 0.5
-                if not follow and idle >= idle_seconds:
-                    break
-                continue
-            idle = 0.0
-            for records in batch.values():
-                for record in records:
-                    on_record(decode(record))
-                    seen += 1
-                    if limit is not None and seen >= limit:
-                        return seen
-        return seen
+        return await hand_over(_until_idle(consumer, idle_seconds, follow), on_record, limit)
     finally:
         await consumer.stop()
+
+
+async def _until_idle(
+    consumer: AIOKafkaConsumer, idle_seconds: float, follow: bool
+) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
+    """Fetched batches, each of one partition; they end after ``idle_seconds`` without a
+    record, unless ``follow``."""
+    idle = 0.0
+    while follow or idle < idle_seconds:
+        batch = await consumer.getmany(timeout_ms=500)
+        idle = 0.0 if batch else idle + 0.5
+        for records in batch.values():
+            yield records
 
 
 @dataclass
