@@ -13,7 +13,10 @@ from rujukan_eligibility.context import NEEDS, EvaluationContext, Member, Regist
 from rujukan_eligibility.rules import RuleError, prepare
 
 EXPECTED_CODES = {
-    "PKH", "SEMBAKO", "PBI-JK", "PIP", "RTLH", "ATENSI", "BLT-DD", "DTKS-IN", "ADMINDUK", "BAZNAS",
+    "PKH", "SEMBAKO", "PBI-JK", "PIP", "RTLH-3304", "ATENSI", "DTKS-IN", "ADMINDUK", "BAZNAS",
+    # BLT-DD is a village's own program: one per seeded desa (services/intake/seed)
+    "BLT-DD-3304012001", "BLT-DD-3304012003", "BLT-DD-3304012012", "BLT-DD-3304062002",
+    "BLT-DD-3304062004", "BLT-DD-3304202001", "BLT-DD-3304202002", "BLT-DD-3304202007",
 }  # fmt: skip
 
 
@@ -63,8 +66,13 @@ def test_example_household(
     assert pkh == {"registry_decile_1_to_4": True, "pregnant_woman": True, "early_childhood": True,
                    "school_child": True, "severe_disability": False, "elderly": False}  # fmt: skip
     assert verdicts["SEMBAKO"].eligible and verdicts["PIP"].eligible
-    assert not verdicts["RTLH"].eligible and not verdicts["ATENSI"].eligible
-    assert all(p.serves_region("33.04.01.2001") for p in seed_programs.values())
+    assert not verdicts["RTLH-3304"].eligible and not verdicts["ATENSI"].eligible
+    # Berta is served by every program but the other villages' BLT-DD
+    serving = {code for code, p in seed_programs.items() if p.serves_region("33.04.01.2001")}
+    assert serving == {c for c in EXPECTED_CODES if not c.startswith("BLT-DD-")} | {
+        "BLT-DD-3304012001"
+    }
+    assert not seed_programs["RTLH-3304"].serves_region("33.05.01.2001")  # Banjarnegara's own
 
     unregistered = example_context.model_copy(update={"registry": Registry(found=False)})
     up = prepare(unregistered)

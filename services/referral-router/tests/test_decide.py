@@ -43,8 +43,10 @@ def test_the_example_household_is_eligible_for_pkh_v2_and_pbi_jk_not_dtks_in(
 ) -> None:
     decided = decide(make_intake(), catalogue, open_programs=set(), as_of=TODAY)
     decisions = by_code(decided)
-    # every active program serving the village is a candidate (the seed is all nationwide)
-    assert set(decisions) == {p.code for p in catalogue.active()}
+    # every active program serving the village is a candidate (other villages' BLT-DD is not)
+    village = "33.04.01.2001"
+    assert set(decisions) == {p.code for p in catalogue.active() if p.serves(village)}
+    assert "BLT-DD-3304012001" in decisions and "BLT-DD-3304202001" not in decisions
     assert all(d.skipped is None and d.verdict is not None for d in decisions.values())
     pkh, pbi, dtks = decisions["PKH"], decisions["PBI-JK"], decisions["DTKS-IN"]
     assert pkh.eligible and pkh.program.event.version == 2
