@@ -9,7 +9,7 @@ export SMTP_PORT="${SMTP_PORT:-8025}"
 export PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 # Alertmanager listens clear of Kafka's controller ports (9093, 9193, ...); Prometheus finds it
 # through deploy/prometheus/alertmanagers/local.yml, which names this port.
-export ALERTMANAGER_PORT=9095
+export ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-9095}"
 export ALERTMANAGER_DIR="$RUJUKAN_STATE_DIR/alertmanager"
 # BROKERS: the Kafka cluster's size (default 1, or what the state dir's cluster was made with);
 # kafka.sh owns the rule, the bootstrap list tells the size.
@@ -21,11 +21,15 @@ export RUJUKAN_NOTIFICATIONS_SMTP_PORT="$SMTP_PORT"
 RUN_DIR="$RUJUKAN_STATE_DIR/run"
 LOG_DIR="$RUJUKAN_STATE_DIR/logs"
 mkdir -p "$RUN_DIR" "$LOG_DIR"
+# The services' HTTP ports: 8001-8004 unless set, so a second stack can run beside the first
+# (Prometheus's targets, deploy/prometheus/targets/local.yml, stay on the defaults).
+export INTAKE_PORT="${INTAKE_PORT:-8001}" REGISTRY_PORT="${REGISTRY_PORT:-8002}"
+export ROUTER_PORT="${ROUTER_PORT:-8003}" NOTIFICATIONS_PORT="${NOTIFICATIONS_PORT:-8004}"
 # service name, python package, port
 SERVICES=(
-  "intake rujukan_intake 8001"
-  "program-registry rujukan_registry 8002"
-  "referral-router rujukan_router 8003"
-  "notifications rujukan_notifications 8004"
+  "intake rujukan_intake $INTAKE_PORT"
+  "program-registry rujukan_registry $REGISTRY_PORT"
+  "referral-router rujukan_router $ROUTER_PORT"
+  "notifications rujukan_notifications $NOTIFICATIONS_PORT"
 )
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

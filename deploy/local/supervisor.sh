@@ -113,7 +113,7 @@ EOF
     for svc in "${SERVICES[@]}"; do
       read -r name pkg port <<<"$svc"
       # Services drain in-flight requests and batches for up to 15 s after SIGTERM.
-      program "$name" "$(as_principal "$name" "$PY -m $pkg serve")"
+      program "$name" "$(as_principal "$name" "$PY -m $pkg serve")" "environment=RUJUKAN_PORT=\"$port\""
     done
     if ((KAFKA_SASL)); then
       # As the admin: topics, agency and ACLs for every program that appears on programs.catalog.

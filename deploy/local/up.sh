@@ -35,7 +35,8 @@ uv run python -m rujukan_intake load-registry services/intake/seed/registry.csv
 # Alertmanager's config and the token it posts alerts with (read on every request: a year long,
 # renewed by every `make up`).
 mkdir -p "$ALERTMANAGER_DIR"
-cp deploy/prometheus/alertmanager.yml "$ALERTMANAGER_DIR/alertmanager.yml"
+sed "s|127.0.0.1:8004/|127.0.0.1:$NOTIFICATIONS_PORT/|" deploy/prometheus/alertmanager.yml \
+  >"$ALERTMANAGER_DIR/alertmanager.yml"
 (umask 077 && uv run python -m rujukan_platform token issue --role admin --subject alertmanager \
   --ttl 31536000 >"$ALERTMANAGER_DIR/alertmanager.token.new")
 mv "$ALERTMANAGER_DIR/alertmanager.token.new" "$ALERTMANAGER_DIR/alertmanager.token"
@@ -68,20 +69,20 @@ echo "$token" >"$RUJUKAN_STATE_DIR/admin.token"
 cat <<TXT
 
 Rujukan is up.
-  intake            http://127.0.0.1:8001/docs
-  program-registry  http://127.0.0.1:8002/docs
-  referral-router   http://127.0.0.1:8003/docs
-  notifications     http://127.0.0.1:8004/docs
+  intake            http://127.0.0.1:$INTAKE_PORT/docs
+  program-registry  http://127.0.0.1:$REGISTRY_PORT/docs
+  referral-router   http://127.0.0.1:$ROUTER_PORT/docs
+  notifications     http://127.0.0.1:$NOTIFICATIONS_PORT/docs
   Kafka             $RUJUKAN_KAFKA_BOOTSTRAP     PostgreSQL 127.0.0.1:$PG_PORT (rujukan/rujukan)
   Kafka principals  $KAFKA_CREDENTIALS/<name>.env and .properties
                     (admin, intake, ..., agency-pkh, ...; README: an agency with kcat)
   SMTP (mail log)   127.0.0.1:$SMTP_PORT -> $LOG_DIR/smtp.log
   Prometheus        http://127.0.0.1:$PROMETHEUS_PORT/alerts
-  Alertmanager      http://127.0.0.1:$ALERTMANAGER_PORT  (alerts go to the operators' inbox at :8004)
+  Alertmanager      http://127.0.0.1:$ALERTMANAGER_PORT  (alerts go to the operators' inbox at :$NOTIFICATIONS_PORT)
   logs              $LOG_DIR/
 A supervisor restarts any of these processes that dies: make status shows them and their restarts.
 An administrator token (24 h) is in $RUJUKAN_STATE_DIR/admin.token:
-  curl -H "Authorization: Bearer \$(cat .local/admin.token)" http://127.0.0.1:8002/v1/programs
+  curl -H "Authorization: Bearer \$(cat $RUJUKAN_STATE_DIR/admin.token)" http://127.0.0.1:$REGISTRY_PORT/v1/programs
 Other tokens: uv run python -m rujukan_platform token issue --role operator --region 33.04
 Stop everything: make down
 TXT
