@@ -2,15 +2,17 @@
 
 The document shape is the seed-file shape (``rujukan_eligibility.catalogue.SeedProgram``):
 HSDS-like metadata plus every rule version. Versions are append-only: a published version never
-changes, so a referral's recorded version always means the same rule.
+changes its criteria, so a referral's recorded version always means the same rule (only the
+wording of its labels may be corrected or translated).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from rujukan_contracts.events import LocalizedText, Need, ProgramPublishedV1, SlaDays
-from rujukan_eligibility.catalogue import SeedProgram
+from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_eligibility.rules import RuleError, compile_rule
 from rujukan_platform.problems import Problem, invalid_rule
 
@@ -24,11 +26,27 @@ def compile_or_refuse(program: SeedProgram) -> None:
             raise invalid_rule(f"versions[{i}].rule", exc.criterion, exc.fault) from exc
 
 
+def _meaning(version: RuleVersion) -> dict[str, Any]:
+    """A version without its rule's labels: what decides. A label's wording (or its
+    translation) may be corrected in a published version; its criteria never change."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("label", "label_en")}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    data: dict[str, Any] = version.model_dump(mode="json")
+    data["rule"] = strip(data["rule"])
+    return data
+
+
 def check_append_only(old: SeedProgram, new: SeedProgram) -> None:
     old_versions = {v.version: v for v in old.versions}
     for i, v in enumerate(new.versions):
         prior = old_versions.pop(v.version, None)
-        if prior is not None and prior != v:
+        if prior is not None and _meaning(prior) != _meaning(v):
             raise Problem(
                 422,
                 "Published versions are immutable",
@@ -58,6 +76,7 @@ def published_event(program: SeedProgram, *, today: date | None = None) -> Progr
         level=program.level,
         service_area=list(program.service_area),
         needs_served=[Need(n) for n in program.needs_served],
+        proactive=program.proactive,
         sla_days=SlaDays(**program.sla_days.model_dump()),
         capacity=program.capacity,
         capacity_period=program.capacity_period,

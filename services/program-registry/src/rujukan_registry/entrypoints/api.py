@@ -12,6 +12,7 @@ from rujukan_contracts.text import Line
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_platform.access import not_found
 from rujukan_platform.dependencies import Caller, HandleDep, unit_of_work
+from rujukan_platform.language import PreferredLanguage, labelled_in
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import PROBLEM, Problem
 from rujukan_registry.adapters.repository import StoredProgram
@@ -158,7 +159,8 @@ async def program_add_version(
 
 @router.post(
     "/programs/{code}/explain",
-    summary="Which criteria pass or fail for one household, with the values used",
+    summary="Which criteria pass or fail for one household, with the values used (labels in "
+    "the caller's language: Accept-Language, Indonesian first)",
     responses={401: PROBLEM, 404: PROBLEM, 422: PROBLEM},
 )
 async def explain(
@@ -166,6 +168,7 @@ async def explain(
     principal: Caller,
     uow: RegistryUoW,
     body: Annotated[ExplainRequest, Body(openapi_examples=EXPLAIN_EXAMPLES)],
+    language: PreferredLanguage,
 ) -> ExplainView:
     program = (await _program(uow, code)).program
     version, rule = rule_of(program, body.version)
@@ -182,7 +185,9 @@ async def explain(
             "program": code,
             "version": version,
             "serves_region": program.serves_region(context["region"]["village"]),
-            **evaluation,
+            "eligible": evaluation["eligible"],
+            "criteria": [labelled_in(c, language) for c in evaluation["criteria"]],
+            "tree": labelled_in(evaluation["tree"], language),
         }
     )
 

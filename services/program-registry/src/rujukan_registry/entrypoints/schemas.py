@@ -45,7 +45,8 @@ class VersionsView(BaseModel):
 class CriterionView(BaseModel):
     kind: Literal["criterion"]
     name: str
-    label: str
+    label: str = Field(description="in the caller's language (Accept-Language; Indonesian first)")
+    label_en: str | None = Field(description="the English label, when the rule has one")
     cel: str
     passed: bool
     values: dict[str, Any] = Field(description="the household's values the criterion read")
