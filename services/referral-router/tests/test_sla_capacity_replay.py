@@ -18,7 +18,9 @@ from rujukan_contracts.events import (
     ReferralCreatedV1,
     ReferralStatusChangedV1,
 )
+from rujukan_regions import WIB
 from rujukan_router.domain.commands import FireDueTimers
+from rujukan_router.domain.workdays import add_working_days
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
 from .conftest import ApiHarness
@@ -72,7 +74,7 @@ async def test_a_missed_deadline_escalates_up_the_chain_then_expires(
     row = await referral(api, pbi)
     assert row.escalation_level == 0
     receive_days = program(api, "PBI-JK").sla_days.receive
-    assert row.due_at == row.created_at + timedelta(days=receive_days)
+    assert row.due_at == add_working_days(row.created_at, receive_days, WIB)  # Banjarnegara
 
     assert [
         e for e in await fire(api, row.due_at - timedelta(seconds=1)) if e.referral_id == pbi
@@ -130,7 +132,7 @@ async def test_an_answer_starts_the_next_step_with_a_fresh_deadline(
     row = await referral(api, pbi)
     assert row.escalation_level == 0
     decide_days = program(api, "PBI-JK").sla_days.decide
-    assert row.due_at == row.updated_at + timedelta(days=decide_days)
+    assert row.due_at == add_working_days(row.updated_at, decide_days, WIB)
 
 
 async def test_overdue_referrals_can_be_listed(

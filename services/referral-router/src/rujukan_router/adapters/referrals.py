@@ -87,7 +87,7 @@ class ReferralRef(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class StoredReferral:
     """What the write side reads of a stored referral: what its status events name, where it
-    stands, and the needs a re-route must serve."""
+    stands, the needs a re-route must serve and the lanes its deadlines are counted for."""
 
     id: UUID
     intake_id: UUID
@@ -99,6 +99,7 @@ class StoredReferral:
     due_at: datetime | None
     escalation_level: int
     needs: list[str]
+    priority_lanes: list[str]
 
     @classmethod
     def of(cls, row: Any) -> StoredReferral:

@@ -51,7 +51,11 @@ async def apply_outcome(
     step = Step(
         status=target.value,
         reason_code=reason,
-        due_at=step_deadline(target, sla, at) if sla else None,
+        due_at=(
+            step_deadline(target, sla, at, lanes=row.priority_lanes, village_code=row.village_code)
+            if sla
+            else None
+        ),
         escalation_level=0,  # a new step starts with the facilitator again
     )
     updated = await uow.referrals.change(row.id, step, at)

@@ -188,7 +188,13 @@ class NewReferrals:
     ) -> ReferralRef:
         """A referral to ``program``, with ``decision`` (``explained``) as the agency sees it."""
         event = program.event
-        due_at = step_deadline(ReferralStatus.created, event.sla_days, now)
+        due_at = step_deadline(
+            ReferralStatus.created,
+            event.sla_days,
+            now,
+            lanes=intake.priority_lanes,
+            village_code=intake.village_code,
+        )
         assert due_at is not None
         shared = self._of(intake, traceparent)
         needs = [n for n in shared.needs if n in program.needs_served] or shared.needs
