@@ -166,6 +166,9 @@ class RegistryFacts(BaseModel):
     has_kks: bool = False
     source: Line = "local"
     checked_at: datetime
+    #: how the household was found: by its KK, or (a KK mistyped or since replaced) by a
+    #: member's NIK; None when it was not found
+    matched_by: Literal["kk", "nik"] | None = None
 
 
 class HouseholdFacts(BaseModel):
@@ -211,6 +214,9 @@ class IntakeSubmittedV1(Event):
     complaint: Complaint | None = None
     priority_lanes: list[PriorityLane] = Field(default_factory=list)
     consent: Consent
+    #: a follow-up visit: the household's first intake within the duplicate window, which this
+    #: one adds new needs, a complaint, lanes or members' facts to
+    follow_up_of: UUID | None = None
     # No contact: it travels on ``intake.contacts``, which only notifications may read (a
     # ``contact`` in a record written before is ignored).
 
