@@ -24,7 +24,7 @@ import string
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,8 @@ AdminConfig = dict[str, str | int | float | bool]
 
 @dataclass
 class Applied:
-    """What one ``apply`` found and changed."""
+    """What one ``apply`` found and changed: all of it (``asdict``) is what ``--json`` prints
+    and what ``watch`` logs."""
 
     programs: list[str]
     principals: list[str]
@@ -364,14 +365,7 @@ async def watch(bootstrap: str, credentials: Path, *, programs: Path, stop: asyn
                 await asyncio.sleep(2)
                 changed.set()
                 continue
-            log.info(
-                "kafka access applied",
-                programs=len(applied.programs),
-                acls_added=applied.acls_added,
-                acls_removed=applied.acls_removed,
-                credentials_set=applied.users_created,
-                topics_created=applied.topics_created,
-            )
+            log.info("kafka access applied", **asdict(applied))
     finally:
         stop.set()
         await follower

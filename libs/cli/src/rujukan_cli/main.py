@@ -23,6 +23,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Coroutine, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -735,7 +736,7 @@ def kafka_access_apply(
         kafka_access.apply(bootstrap(), credentials_dir(credentials), programs=programs)
     )
     if as_json:
-        print(json.dumps(applied.__dict__, indent=2))
+        print(json.dumps(asdict(applied), indent=2))
         return
     print(applied.summary())
 
