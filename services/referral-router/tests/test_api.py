@@ -119,6 +119,47 @@ async def test_cursor_paging_visits_every_referral_once_newest_first(
     assert r.json()["errors"] == [{"field": "cursor", "reason": "not a cursor from this API"}]
 
 
+async def test_a_work_queue_puts_priority_lanes_then_the_nearest_deadline_first(
+    api: Any, make_intake: MakeIntake
+) -> None:
+    admin = api.token("admin")
+    plain = await api.route(make_intake(priority_lanes=[]))
+    pregnant = await api.route(make_intake(priority_lanes=["pregnant_or_breastfeeding"]))
+    elderly = await api.route(make_intake(priority_lanes=["elderly"]))
+    in_lane = {str(r) for r in [*pregnant.values(), *elderly.values()]}
+
+    queue = await list_all(api, admin, order="urgent", limit=500)
+    assert len(queue) == len(plain) + len(in_lane)
+    assert {i["referral_id"] for i in queue[: len(in_lane)]} == in_lane
+    for group in (queue[: len(in_lane)], queue[len(in_lane) :]):
+        assert [i["due_at"] for i in group] == sorted(i["due_at"] for i in group)
+
+    pages: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"order": "urgent", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        r = await api.client.get("/v1/referrals", params=params, headers=admin)
+        assert r.status_code == 200, r.text
+        pages += [i["referral_id"] for i in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+        assert len(pages) < 100, "paging does not end"
+    assert pages == [i["referral_id"] for i in queue]
+
+    only_elderly = await list_all(api, admin, lane="elderly")
+    assert {i["referral_id"] for i in only_elderly} == {str(r) for r in elderly.values()}
+    r = await api.client.get("/v1/referrals", params={"lane": "vip"}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lane"
+    newest_cursor = encode_cursor("2026-01-01T00:00:00+00:00", str(uuid.uuid4()))
+    r = await api.client.get(
+        "/v1/referrals", params={"order": "urgent", "cursor": newest_cursor}, headers=admin
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON
+
+
 async def test_an_agency_sees_only_its_own_programs_referrals(
     api: Any, make_intake: MakeIntake
 ) -> None:

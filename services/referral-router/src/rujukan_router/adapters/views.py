@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Label, Table, and_, or_, select
+from sqlalchemy import ColumnElement, Label, Table, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rujukan_contracts.events import ReferralStatus
+from rujukan_contracts.events import PriorityLane, ReferralStatus
 from rujukan_eligibility.rules import CompiledRule, RuleError, Verdict, compile_rule
 from rujukan_platform.access import region_condition
 from rujukan_platform.auth import Principal
@@ -200,6 +200,14 @@ class ReferralFilter:
     region: str | None = None
     #: only open referrals past their current step's deadline
     overdue: bool = False
+    #: only households in this priority lane
+    lane: PriorityLane | None = None
+
+
+#: how a listing is ordered: the newest first, or the most urgent first (households in a
+#: priority lane, then the nearest deadline; closed referrals, with none, last)
+ReferralOrder = Literal["newest", "urgent"]
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 # -- who sees what ------------------------------------------------------------------------------
@@ -353,10 +361,18 @@ class RouterViews:
         self._rules = rules
 
     async def referrals(
-        self, principal: Principal, wanted: ReferralFilter, *, cursor: str | None, limit: int
+        self,
+        principal: Principal,
+        wanted: ReferralFilter,
+        *,
+        cursor: str | None,
+        limit: int,
+        order: ReferralOrder = "newest",
     ) -> Page[VisibleReferral]:
-        """The referrals the caller may see, newest first, from ``cursor`` on."""
+        """The referrals the caller may see, in ``order``, from ``cursor`` on."""
         conditions = [c for c in (visible(principal), *_filtered(wanted)) if c is not None]
+        if order == "urgent":
+            return await self._urgent(conditions, cursor=cursor, limit=limit)
         if cursor:
             at, referral_id = _position(cursor)
             conditions.append(
@@ -375,6 +391,34 @@ class RouterViews:
         last = rows[-1] if len(rows) == limit else None
         next_cursor = (
             encode_cursor(last.created_at.isoformat(), str(last.referral_id)) if last else None
+        )
+        return Page(await self._explained(rows), next_cursor)
+
+    async def _urgent(
+        self, conditions: list[ColumnElement[bool]], *, cursor: str | None, limit: int
+    ) -> Page[VisibleReferral]:
+        """The most urgent first: a household in a priority lane before one in none, then the
+        nearest deadline, then the id (so that pages never overlap nor skip)."""
+        key = (
+            (func.cardinality(referrals.c.priority_lanes) == 0).label("no_lane"),
+            func.coalesce(referrals.c.due_at, literal(NO_DEADLINE)).label("deadline"),
+            referrals.c.id,
+        )
+        if cursor:
+            conditions.append(
+                tuple_(*key) > tuple_(*(literal(v) for v in _urgent_position(cursor)))
+            )
+        stmt = select(*_REFERRAL).where(*conditions).order_by(*key).limit(limit)
+        rows = [VisibleReferral(**r._mapping) for r in await self._session.execute(stmt)]
+        last = rows[-1] if len(rows) == limit else None
+        next_cursor = (
+            encode_cursor(
+                "lane" if last.priority_lanes else "none",
+                (last.due_at or NO_DEADLINE).isoformat(),
+                str(last.referral_id),
+            )
+            if last
+            else None
         )
         return Page(await self._explained(rows), next_cursor)
 
@@ -473,6 +517,8 @@ def _filtered(wanted: ReferralFilter) -> list[ColumnElement[bool]]:
         conditions.append(referrals.c.open)
     if wanted.status:
         conditions.append(referrals.c.status == wanted.status.value)
+    if wanted.lane:
+        conditions.append(referrals.c.priority_lanes.contains([wanted.lane.value]))
     if wanted.region:
         conditions.append(
             or_(
@@ -486,6 +532,17 @@ def _filtered(wanted: ReferralFilter) -> list[ColumnElement[bool]]:
 def _one(principal: Principal, referral_id: UUID) -> list[ColumnElement[bool]]:
     """The referral ``referral_id``, if the caller may see it."""
     return [c for c in (referrals.c.id == referral_id, visible(principal)) if c is not None]
+
+
+def _urgent_position(cursor: str) -> tuple[bool, datetime, UUID]:
+    """Where a page of the most urgent starts: the last referral of the page before."""
+    lane, due, referral_id = decode_cursor(cursor, 3)
+    try:
+        if lane not in ("lane", "none"):
+            raise ValueError(lane)
+        return lane == "none", datetime.fromisoformat(due), UUID(referral_id)
+    except ValueError as exc:
+        raise Problem(422, "Invalid cursor", "cursor: not a cursor from this API") from exc
 
 
 def _position(cursor: str) -> tuple[datetime, UUID]:

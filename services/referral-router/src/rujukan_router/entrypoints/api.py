@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
-from rujukan_contracts.events import OutcomeKind, ReferralStatus
+from rujukan_contracts.events import OutcomeKind, PriorityLane, ReferralStatus
 from rujukan_contracts.text import Line
 from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
@@ -20,7 +20,7 @@ from rujukan_platform.dependencies import Caller, HandleDep
 from rujukan_platform.problems import PROBLEM, Problem
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.replays import FINISHED
-from rujukan_router.adapters.views import ReferralFilter, RouterViews
+from rujukan_router.adapters.views import ReferralFilter, ReferralOrder, RouterViews
 from rujukan_router.domain.commands import (
     AddRegistryUpdates,
     CancelReplay,
@@ -86,11 +86,21 @@ async def list_referrals(
     overdue: Annotated[
         bool, Query(description="only open referrals past their current step's deadline")
     ] = False,
+    lane: Annotated[
+        PriorityLane | None, Query(description="only households in this priority lane")
+    ] = None,
+    order: Annotated[
+        ReferralOrder,
+        Query(
+            description="newest: the newest first; urgent: households in a priority lane "
+            "first, then the nearest deadline (a work queue)"
+        ),
+    ] = "newest",
     cursor: Line | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ReferralPage:
-    wanted = ReferralFilter(intake_id, household_id, program, status, region, overdue)
-    page = await views.referrals(principal, wanted, cursor=cursor, limit=limit)
+    wanted = ReferralFilter(intake_id, household_id, program, status, region, overdue, lane)
+    page = await views.referrals(principal, wanted, cursor=cursor, limit=limit, order=order)
     return ReferralPage(
         items=[ReferralView.model_validate(r) for r in page.items], next_cursor=page.next_cursor
     )
