@@ -21,6 +21,7 @@ class TokenRevokedV1(Event):
 
     ce_type: ClassVar[str] = "rujukan.token.revoked.v1"
     aggregate: ClassVar[str] = "token"
+    key_field: ClassVar[str] = "jti"
 
     jti: Line = Field(min_length=1, max_length=256, description="the token's `jti` claim")
     reason: Text | None = Field(default=None, max_length=500, description="why, for the log")
@@ -30,9 +31,6 @@ class TokenRevokedV1(Event):
         description="the token's own expiry: after it the revocation may be dropped "
         "(the token is refused anyway); none: kept for good",
     )
-
-    def key(self) -> str:
-        return self.jti
 
 
 EVENT_MODELS[TokenRevokedV1.ce_type] = TokenRevokedV1

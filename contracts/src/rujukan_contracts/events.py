@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,10 +35,18 @@ class Event(BaseModel):
 
     ce_type: ClassVar[str]
     aggregate: ClassVar[str]
+    #: the field that holds the aggregate's id, which ``key()`` sends the event under
+    key_field: ClassVar[str]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.key_field not in cls.model_fields:
+            raise TypeError(f"{cls.__name__}.key_field {cls.key_field!r} is not one of its fields")
 
     def key(self) -> str:
         """The Kafka key: the aggregate id, so all events of one aggregate stay in order."""
-        raise NotImplementedError
+        return str(getattr(self, self.key_field))
 
     def subject(self) -> str:
         return self.key()
@@ -201,6 +209,7 @@ class Complaint(BaseModel):
 class IntakeSubmittedV1(Event):
     ce_type: ClassVar[str] = "rujukan.intake.submitted.v1"
     aggregate: ClassVar[str] = "household"
+    key_field: ClassVar[str] = "household_id"
 
     intake_id: UUID
     household_id: UUID
@@ -220,9 +229,6 @@ class IntakeSubmittedV1(Event):
     # No contact: it travels on ``intake.contacts``, which only notifications may read (a
     # ``contact`` in a record written before is ignored).
 
-    def key(self) -> str:
-        return str(self.household_id)
-
 
 class IntakeContactV1(Event):
     """How a household agreed to be told of progress, on ``intake.contacts`` (compacted, read
@@ -231,6 +237,7 @@ class IntakeContactV1(Event):
 
     ce_type: ClassVar[str] = "rujukan.intake.contact.v1"
     aggregate: ClassVar[str] = "household"
+    key_field: ClassVar[str] = "household_id"
 
     intake_id: UUID
     household_id: UUID
@@ -241,9 +248,6 @@ class IntakeContactV1(Event):
         description="the resident agreed to be told ('notification'), with or without a contact;"
         " None: not said (sent before this field)",
     )
-
-    def key(self) -> str:
-        return str(self.household_id)
 
 
 class LocalizedText(BaseModel):
@@ -303,6 +307,7 @@ class ProgramPublishedV1(Event):
 
     ce_type: ClassVar[str] = "rujukan.program.published.v1"
     aggregate: ClassVar[str] = "program"
+    key_field: ClassVar[str] = "code"
 
     code: str = Field(pattern=r"^[A-Z][A-Z0-9-]{1,31}$")
     version: int = Field(ge=1)
@@ -327,9 +332,6 @@ class ProgramPublishedV1(Event):
     priority_lanes: list[Line] = Field(default_factory=list)
     rule: JsonObject = Field(description="eligibility rule tree (rujukan_eligibility.Rule)")
     published_at: datetime
-
-    def key(self) -> str:
-        return self.code
 
 
 class CriterionOutcome(BaseModel):
@@ -362,6 +364,7 @@ class ReferralCreatedV1(Event):
 
     ce_type: ClassVar[str] = "rujukan.referral.created.v1"
     aggregate: ClassVar[str] = "referral"
+    key_field: ClassVar[str] = "referral_id"
 
     referral_id: UUID
     intake_id: UUID
@@ -383,9 +386,6 @@ class ReferralCreatedV1(Event):
         default=None, description="the rejected referral this one replaces"
     )
 
-    def key(self) -> str:
-        return str(self.referral_id)
-
 
 class ReferralOutcomeV1(Event):
     """An agency's report on a referral it holds, on its program's ``referrals.<CODE>.outcomes``
@@ -393,6 +393,7 @@ class ReferralOutcomeV1(Event):
 
     ce_type: ClassVar[str] = "rujukan.referral.outcome.v1"
     aggregate: ClassVar[str] = "referral"
+    key_field: ClassVar[str] = "referral_id"
 
     referral_id: UUID
     program_code: Line
@@ -407,15 +408,13 @@ class ReferralOutcomeV1(Event):
     reported_at: datetime
     reported_by: Line | None = None
 
-    def key(self) -> str:
-        return str(self.referral_id)
-
 
 class ReferralStatusChangedV1(Event):
     """Every lifecycle change of a referral, on ``referrals.status``."""
 
     ce_type: ClassVar[str] = "rujukan.referral.status_changed.v1"
     aggregate: ClassVar[str] = "referral"
+    key_field: ClassVar[str] = "referral_id"
 
     referral_id: UUID
     intake_id: UUID
@@ -439,13 +438,11 @@ class ReferralStatusChangedV1(Event):
         description="set on an escalation event (from_status == to_status): who must act now",
     )
 
-    def key(self) -> str:
-        return str(self.referral_id)
-
 
 class NotificationDispatchedV1(Event):
     ce_type: ClassVar[str] = "rujukan.notification.dispatched.v1"
     aggregate: ClassVar[str] = "referral"
+    key_field: ClassVar[str] = "referral_id"
 
     notification_id: UUID
     referral_id: UUID
@@ -456,9 +453,6 @@ class NotificationDispatchedV1(Event):
     attempts: int
     detail: Text | None = None
     dispatched_at: datetime
-
-    def key(self) -> str:
-        return str(self.referral_id)
 
 
 EVENT_MODELS: dict[str, type[Event]] = {
