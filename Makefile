@@ -1,10 +1,11 @@
 # Rujukan — the commands a developer needs. Everything installs what it needs first.
-.PHONY: up down status test lint contracts help ops-check ops-check-static dashboards
+.PHONY: up down status test lint contracts help ops-check ops-check-static dashboards demo
 
 help:
 	@echo "make up        install what is needed, start Kafka, PostgreSQL, and under a supervisor that"
 	@echo "               restarts them the four services, Prometheus and Alertmanager"
 	@echo "               (make up BROKERS=3: a replicated 3-broker Kafka cluster)"
+	@echo "make demo      play one SLRT day against 'make up': visits, agency answers, an escalation"
 	@echo "make down      stop everything 'make up' started"
 	@echo "make status    what is running: state, pid, uptime and restarts of every process"
 	@echo "make test      install what is needed and run every test against real servers"
@@ -16,6 +17,9 @@ help:
 
 up:
 	@bash deploy/local/up.sh
+
+demo:
+	@bash deploy/local/demo.sh
 
 down:
 	@bash deploy/local/down.sh
