@@ -59,6 +59,13 @@ intakes = Table(
     Column("taken_by", JSONB, nullable=False),
     Column("request_hash", Text, nullable=False),
     time_column("submitted_at", nullable=False, now=True),
+    # a follow-up visit: the household's first intake within the duplicate window
+    uuid_column("visit_of", ForeignKey("intakes.id"), nullable=True, index=True),
+    # what the visit said (members, household, needs, complaint, lanes): a repeat has the same
+    Column("content_hash", Text, nullable=True),
+    # households other KKs' members already belong to, by NIK hash: [{household_id,
+    # members_matched}] (None: intakes from before the check)
+    Column("possible_duplicates", JSONB, nullable=True),
     Index("ix_intakes_idempotency", "principal", "idempotency_key", unique=True),
     Index("ix_intakes_household_submitted", "household_id", "submitted_at"),
 )
@@ -110,4 +117,13 @@ registry_households = Table(
     Column("enrolments", ARRAY(Text), nullable=False),
     Column("has_kks", Boolean, nullable=False),
     time_column("loaded_at", nullable=False, now=True),
+)
+
+# The registry's members by the NIK's keyed hash: a household is found by any member's NIK
+# when its KK was mistyped or replaced.
+registry_members = Table(
+    "registry_members",
+    metadata,
+    Column("nik_hash", Text, primary_key=True),
+    Column("kk_hash", ForeignKey("registry_households.kk_hash"), nullable=False, index=True),
 )
