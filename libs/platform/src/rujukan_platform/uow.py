@@ -4,8 +4,9 @@ Every change of state in every service goes through one: the consumer runner ope
 batch, an HTTP route one per request (``rujukan_platform.dependencies``), a background job one
 per round, the outbox relay one over its own transaction for its after-publish handler.
 
-* A service subclasses ``UnitOfWork`` and opens its repositories on the session in ``_open``;
-  handlers change state only through them.
+* A service subclasses ``UnitOfWork`` and declares its repositories as typed attributes
+  (``referrals: ReferralRepository``); the unit opens each on its session. Handlers change
+  state only through them.
 * Handlers announce what happened with ``publish``; the events are staged in the outbox with
   one ``COPY`` when the unit commits, and counted there (``staged``), never by hand.
 * ``first_time`` is the idempotent consumer's memory (``processed_events``), in the same
@@ -19,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, get_type_hints
 from uuid import UUID
 
 from sqlalchemy import text
@@ -51,6 +52,21 @@ class Repository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+
+_DECLARED: dict[type, dict[str, type[Repository]]] = {}
+
+
+def _declared_repositories(cls: type) -> dict[str, type[Repository]]:
+    """The attributes a unit of work class declares with a ``Repository`` type (found once
+    per class)."""
+    if cls not in _DECLARED:
+        _DECLARED[cls] = {
+            name: hint
+            for name, hint in get_type_hints(cls).items()
+            if isinstance(hint, type) and issubclass(hint, Repository)
+        }
+    return _DECLARED[cls]
 
 
 class UnitOfWork:
@@ -92,7 +108,10 @@ class UnitOfWork:
         return self._session
 
     def _open(self, session: AsyncSession) -> None:
-        """Open the service's repositories on ``session`` (a subclass's hook)."""
+        """Open the service's repositories on ``session``: every attribute the subclass
+        declares with a ``Repository`` type, so each is named once."""
+        for name, repository in _declared_repositories(type(self)).items():
+            setattr(self, name, repository(session))
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from rujukan_notifications.adapters.repository import (
     AlertRepository,
     ContactRepository,
     DeliveryRepository,
     InboxRepository,
+    NewsRepository,
 )
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.uow import UnitOfWork
@@ -19,15 +18,10 @@ from rujukan_platform.uow import UnitOfWork
 
 class NotificationsUnitOfWork(UnitOfWork):
     contacts: ContactRepository
+    news: NewsRepository
     deliveries: DeliveryRepository
     inbox: InboxRepository
     alerts: AlertRepository
-
-    def _open(self, session: AsyncSession) -> None:
-        self.contacts = ContactRepository(session)
-        self.deliveries = DeliveryRepository(session)
-        self.inbox = InboxRepository(session)
-        self.alerts = AlertRepository(session)
 
 
 UnitsOfWork = Callable[[], NotificationsUnitOfWork]

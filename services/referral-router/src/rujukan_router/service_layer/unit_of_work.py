@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from rujukan_platform.uow import UnitOfWork
 from rujukan_router.adapters.intakes import IntakeRepository
 from rujukan_router.adapters.programs import ProgramRepository
@@ -19,12 +17,6 @@ class RouterUnitOfWork(UnitOfWork):
     intakes: IntakeRepository
     programs: ProgramRepository
     replays: ReplayRepository
-
-    def _open(self, session: AsyncSession) -> None:
-        self.referrals = ReferralRepository(session)
-        self.intakes = IntakeRepository(session)
-        self.programs = ProgramRepository(session)
-        self.replays = ReplayRepository(session)
 
     @property
     def trace(self) -> str | None:
