@@ -330,6 +330,10 @@ class ProgramPublishedV1(Event):
     capacity_period: Literal["month", "quarter", "year"] = "month"
     when_full: Literal["queue", "refer_onward", "stop"] = "queue"
     priority_lanes: list[Line] = Field(default_factory=list)
+    required_documents: list[Line] = Field(
+        default_factory=list,
+        description="what the resident brings to the agency (KTP, KK, ...), as listed",
+    )
     rule: JsonObject = Field(description="eligibility rule tree (rujukan_eligibility.Rule)")
     published_at: datetime
 
@@ -367,6 +371,11 @@ class ReferralCreatedV1(Event):
     key_field: ClassVar[str] = "referral_id"
 
     referral_id: UUID
+    reference: Line | None = Field(
+        default=None,
+        description="the short reference people read, say and type (RJK-3304-7F3K2Q; "
+        "rujukan_contracts.references); absent on events from before it existed",
+    )
     intake_id: UUID
     household_id: UUID
     program_code: Line
@@ -417,6 +426,11 @@ class ReferralStatusChangedV1(Event):
     key_field: ClassVar[str] = "referral_id"
 
     referral_id: UUID
+    reference: Line | None = Field(
+        default=None,
+        description="the short reference people read, say and type (RJK-3304-7F3K2Q; "
+        "rujukan_contracts.references); absent on events from before it existed",
+    )
     intake_id: UUID
     household_id: UUID
     program_code: Line

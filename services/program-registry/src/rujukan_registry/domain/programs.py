@@ -82,6 +82,7 @@ def published_event(program: SeedProgram, *, today: date | None = None) -> Progr
         capacity_period=program.capacity_period,
         when_full=program.when_full,
         priority_lanes=list(program.priority_lanes),
+        required_documents=list(program.required_documents),
         rule=current.rule.model_dump(mode="json"),
         published_at=datetime.now(UTC),
     )

@@ -18,6 +18,7 @@ import orjson
 
 from rujukan_contracts.envelope import child_traceparent, new_traceparent
 from rujukan_contracts.events import ReferralCreatedV1, ReferralStatus, ReferralStatusChangedV1
+from rujukan_contracts.references import referral_reference
 from rujukan_contracts.topics import REFERRALS_STATUS, program_topic
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxEvent, OutboxRecord, follow_up_id
@@ -70,6 +71,7 @@ def created_record(
     events it produces."""
     payload = {
         "referral_id": referral.id,
+        "reference": referral.reference,
         "intake_id": referral.intake_id,
         "household_id": referral.household_id,
         "program_code": referral.program_code,
@@ -130,9 +132,12 @@ def status_record(
     event_id: UUID | None = None,
 ) -> OutboxRecord:
     """A status change of ``referral`` (``event_id``: a follow-up's own, derived id);
-    ``note`` is internal, ``public_note`` what the agency lets the resident read."""
+    ``note`` is internal, ``public_note`` what the agency lets the resident read. The
+    reference is computed again from the id and village, as stored: a referral whose reference
+    was taken is never stored (``ReferenceTaken``)."""
     payload = {
         "referral_id": referral.id,
+        "reference": referral_reference(referral.id, referral.village_code),
         "intake_id": referral.intake_id,
         "household_id": referral.household_id,
         "program_code": referral.program_code,

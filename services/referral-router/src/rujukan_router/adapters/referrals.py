@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import select
 
 from rujukan_contracts.events import ReferralStatus
@@ -38,6 +39,9 @@ class ReferralRow(NamedTuple):
     """A new referral, column by column as ``COPY`` writes it."""
 
     id: UUID
+    #: ``referral_reference(id, village_code)``; a reference already taken fails the ``COPY``
+    #: on ``uq_referrals_reference`` (see ``ReferralRepository.add``)
+    reference: str
     intake_id: UUID
     household_id: UUID
     program_code: str
@@ -130,6 +134,11 @@ class KeyedReport(NamedTuple):
 
 
 _REF = ", ".join(ReferralRef._fields)
+REFERENCE_INDEX = "uq_referrals_reference"
+
+
+class ReferenceTaken(RuntimeError):
+    """A new referral drew a reference another referral holds (rare: see ``add``)."""
 
 
 class ReferralRepository(Repository):
@@ -143,9 +152,22 @@ class ReferralRepository(Repository):
         referrals_: Sequence[ReferralRow],
         history: Sequence[HistoryRow],
     ) -> None:
-        """Write a batch's decisions, referrals and their first history rows (``COPY`` each)."""
+        """Write a batch's decisions, referrals and their first history rows (``COPY`` each).
+
+        A reference another referral holds (about one in a thousand referrals once a regency has
+        a million) fails the unit of work with ``ReferenceTaken``: nothing is written, and the
+        retry — the consumer's, or the client's — makes the referrals with new ids, so new
+        references. Nothing is lost and no reference is ever shared."""
         await copy_records(self._session, "decisions", DecisionRow._fields, decisions)
-        await copy_records(self._session, "referrals", ReferralRow._fields, referrals_)
+        try:
+            await copy_records(self._session, "referrals", ReferralRow._fields, referrals_)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != REFERENCE_INDEX:
+                raise
+            raise ReferenceTaken(
+                "a new referral's reference is already another referral's: the unit of work is"
+                " undone, and its retry makes the referrals with new ids"
+            ) from exc
         await self.add_history(history)
 
     async def add_history(self, history: Sequence[HistoryRow]) -> None:

@@ -43,6 +43,9 @@ referrals = Table(
     "referrals",
     metadata,
     uuid_column("id", primary_key=True),
+    # what people read and type (``rujukan_contracts.references``): computed from the id and the
+    # village in Python, written by the same COPY; unique, so a collision is never shared
+    Column("reference", Text, nullable=False),
     uuid_column("intake_id", nullable=False, index=True),
     uuid_column("household_id", nullable=False, index=True),
     Column("program_code", Text, nullable=False),
@@ -68,6 +71,7 @@ referrals = Table(
     Index(
         "ix_referrals_village", "village_code", postgresql_ops={"village_code": "text_pattern_ops"}
     ),
+    Index("uq_referrals_reference", "reference", unique=True),
     # At most one open referral per household and program: re-submissions never duplicate.
     Index(
         "uq_referrals_open_household_program",

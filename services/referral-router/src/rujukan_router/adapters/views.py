@@ -63,6 +63,7 @@ class VisibleReferral:
     ``RouterViews``)."""
 
     referral_id: UUID
+    reference: str
     intake_id: UUID
     household_id: UUID
     program_code: str
@@ -202,6 +203,8 @@ class ReferralFilter:
     overdue: bool = False
     #: only households in this priority lane
     lane: PriorityLane | None = None
+    #: the referral with this reference, in its canonical form (``normalise_reference``)
+    reference: str | None = None
 
 
 #: how a listing is ordered: the newest first, or the most urgent first (households in a
@@ -510,6 +513,8 @@ def _filtered(wanted: ReferralFilter) -> list[ColumnElement[bool]]:
         conditions.append(referrals.c.intake_id == wanted.intake_id)
     if wanted.household_id:
         conditions.append(referrals.c.household_id == wanted.household_id)
+    if wanted.reference:
+        conditions.append(referrals.c.reference == wanted.reference)
     if wanted.program:
         conditions.append(referrals.c.program_code == wanted.program)
     if wanted.overdue:

@@ -13,11 +13,12 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
 from rujukan_contracts.events import OutcomeKind, PriorityLane, ReferralStatus
+from rujukan_contracts.references import normalise_reference
 from rujukan_contracts.text import Line
 from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import Caller, HandleDep
-from rujukan_platform.problems import PROBLEM, Problem
+from rujukan_platform.problems import PROBLEM, Problem, field_error
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.replays import FINISHED
 from rujukan_router.adapters.views import ReferralFilter, ReferralOrder, RouterViews
@@ -70,6 +71,19 @@ def _found(row: R | None, what: str) -> R:
 # -- referrals ----------------------------------------------------------------------------------
 
 
+def _reference(typed: str | None) -> str | None:
+    """A reference as typed, in its canonical form; 422 when it cannot be one."""
+    if typed is None:
+        return None
+    reference = normalise_reference(typed)
+    if reference is None:
+        raise field_error(
+            "reference",
+            "bukan nomor rujukan, contohnya RJK-3304-7F3K2Q / not a referral reference",
+        )
+    return reference
+
+
 @router.get(
     "/referrals",
     summary="Referrals, newest first, filtered and paged by cursor",
@@ -89,6 +103,13 @@ async def list_referrals(
     lane: Annotated[
         PriorityLane | None, Query(description="only households in this priority lane")
     ] = None,
+    reference: Annotated[
+        Line | None,
+        Query(
+            description="the referral with this reference, as a person types it "
+            "(rjk 3304 7f3k2q and O for 0 are read as RJK-3304-7F3K2Q)"
+        ),
+    ] = None,
     order: Annotated[
         ReferralOrder,
         Query(
@@ -99,7 +120,9 @@ async def list_referrals(
     cursor: Line | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ReferralPage:
-    wanted = ReferralFilter(intake_id, household_id, program, status, region, overdue, lane)
+    wanted = ReferralFilter(
+        intake_id, household_id, program, status, region, overdue, lane, _reference(reference)
+    )
     page = await views.referrals(principal, wanted, cursor=cursor, limit=limit, order=order)
     return ReferralPage(
         items=[ReferralView.model_validate(r) for r in page.items], next_cursor=page.next_cursor

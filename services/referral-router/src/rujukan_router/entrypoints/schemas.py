@@ -135,6 +135,9 @@ class ReferralDecisionView(_Read):
 
 class ReferralView(_Read):
     referral_id: UUID
+    reference: str = Field(
+        description="what residents and officers read, say and type: RJK-<regency>-<6 characters>"
+    )
     intake_id: UUID
     household_id: UUID
     program_code: str

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from rujukan_contracts.envelope import child_traceparent
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
+from rujukan_contracts.references import referral_reference
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxRecord
 from rujukan_router.adapters.events import (
@@ -198,8 +199,10 @@ class NewReferrals:
         assert due_at is not None
         shared = self._of(intake, traceparent)
         needs = [n for n in shared.needs if n in program.needs_served] or shared.needs
+        referral_id = new_id()
         row = ReferralRow(
-            id=new_id(),
+            id=referral_id,
+            reference=referral_reference(referral_id, intake.village_code),
             intake_id=intake.intake_id,
             household_id=intake.household_id,
             program_code=program.code,
