@@ -9,13 +9,14 @@ plausible dates), so a record written straight to Kafka that breaks them goes to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from rujukan_contracts.text import (
     BirthDate,
@@ -302,6 +303,52 @@ class SlaDays(BaseModel):
         return min([default, *faster])
 
 
+EscalationRole = Literal["agency_officer", "agency_supervisor", "program_manager", "head_of_office"]
+#: who answers for a late step, level by level: the agency's officer owns the normal deadline
+ESCALATION_CHAIN: tuple[EscalationRole, ...] = (
+    "agency_officer",
+    "agency_supervisor",
+    "program_manager",
+    "head_of_office",
+)
+#: ``kind:part[:part…]``; a part may be ``{regency}`` or ``{province}``: the referral's, filled
+#: in when the level fires (one chain serves a nationwide program in every regency)
+INBOX_PATTERN = r"^[a-z][a-z0-9_-]*(:([A-Za-z0-9._-]+|\{regency\}|\{province\}))+$"
+WEBHOOK_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class EscalationAudience(BaseModel):
+    """Who hears of a late referral at one level of its chain, and how: an inbox in Rujukan
+    (``agency:PKH:33.04``), a webhook by the name the notifications deployment configures
+    (its URL and secret never travel), or an official's work e-mail."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    role: EscalationRole
+    channel: Literal["inbox", "webhook", "email"]
+    address: Line = Field(
+        description="an inbox name, a configured webhook's name, or a work e-mail address"
+    )
+    office: Line | None = Field(default=None, description="the office, as people name it")
+
+    @model_validator(mode="after")
+    def _address_fits_channel(self) -> EscalationAudience:
+        check_escalation_address(self.channel, self.address)
+        return self
+
+
+_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+
+
+def check_escalation_address(channel: str, address: str) -> None:
+    """Refuse an address its channel cannot use: a webhook is a name, never a URL (so no
+    credential rides on the catalogue topic); an inbox is ``kind:part[:part]``."""
+    if channel == "email":
+        _EMAIL.validate_python(address)
+    elif not re.fullmatch(INBOX_PATTERN if channel == "inbox" else WEBHOOK_NAME_PATTERN, address):
+        raise ValueError(f"{address!r} is not a {channel} name")
+
+
 class ProgramPublishedV1(Event):
     """The full current state of one program; compacted topic, so the latest per code wins."""
 
@@ -335,6 +382,11 @@ class ProgramPublishedV1(Event):
         description="what the resident brings to the agency (KTP, KK, ...), as listed",
     )
     rule: JsonObject = Field(description="eligibility rule tree (rujukan_eligibility.Rule)")
+    escalation: list[EscalationAudience] = Field(
+        default_factory=list,
+        description="who hears of a late referral at each level (agency_officer: the agency "
+        "itself); a level left out falls back to the regency's Dinas Sosial inbox",
+    )
     published_at: datetime
 
 
@@ -445,11 +497,28 @@ class ReferralStatusChangedV1(Event):
     changed_at: datetime
     due_at: datetime | None = Field(default=None, description="the current step's deadline")
     escalation_level: int = Field(
-        default=0, ge=0, description="0 facilitator, 1 supervisor, 2 manager, 3 head of office"
+        default=0,
+        ge=0,
+        description="0 agency officer, 1 agency supervisor, 2 program manager, 3 head of the "
+        "social affairs office (ESCALATION_CHAIN)",
     )
     escalated_to: Line | None = Field(
         default=None,
-        description="set on an escalation event (from_status == to_status): who must act now",
+        description="set on an escalation event (from_status == to_status): the role who must "
+        "act now (before 2026-12: supervisor, manager, head_of_office)",
+    )
+    escalated: bool = Field(
+        default=False, description="a missed deadline moved this referral one level up its chain"
+    )
+    audience: EscalationAudience | None = Field(
+        default=None,
+        description="on an escalation: the level who must act now; on an expiry: the last "
+        "level, told it expired (from the catalogue when it fired)",
+    )
+    agency_audience: EscalationAudience | None = Field(
+        default=None,
+        description="on an escalation or expiry: the owning agency's own audience, told of its "
+        "late referral",
     )
 
 
