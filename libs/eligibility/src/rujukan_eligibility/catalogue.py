@@ -15,13 +15,19 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, model_validator
 
-from rujukan_contracts.events import PriorityLane
+from rujukan_contracts.events import (
+    ESCALATION_CHAIN,
+    EscalationRole,
+    PriorityLane,
+    check_escalation_address,
+)
 from rujukan_contracts.text import Day, Line, Text
 from rujukan_eligibility.context import Need
 from rujukan_eligibility.rules import AllOf, AnyOf, AtLeast, CompiledRule, Criterion, compile_rule
 
 __all__ = [
     "Contact",
+    "EscalationLevel",
     "LaneSla",
     "LocalisedLine",
     "LocalisedText",
@@ -87,6 +93,22 @@ class Contact(_Model):
     url: Line | None = None
 
 
+class EscalationLevel(_Model):
+    """Who hears of a late referral at one level of the chain (``ESCALATION_CHAIN``), and how:
+    ``inbox`` (``agency:PKH:33.04``), ``webhook`` (a name the notifications deployment
+    configures; never a URL) or ``email`` (an official's work address)."""
+
+    role: EscalationRole
+    channel: Literal["inbox", "webhook", "email"]
+    address: Line
+    office: Line | None = Field(default=None, description="the office, as people name it")
+
+    @model_validator(mode="after")
+    def _check(self) -> EscalationLevel:
+        check_escalation_address(self.channel, self.address)
+        return self
+
+
 class Source(_Model):
     title: Line
     url_or_reference: Line
@@ -131,6 +153,11 @@ class SeedProgram(_Model):
         description="referred whenever its rule says eligible, even if no stated need names it "
         "(registry inclusion, civil documents); never on a visit without needs",
     )
+    escalation: list[EscalationLevel] = Field(
+        default_factory=list,
+        description="the chain a late step climbs, in ESCALATION_CHAIN order; a level left out "
+        "is the regency's Dinas Sosial inbox",
+    )
     sources: list[Source] = Field(min_length=1)
     versions: list[RuleVersion] = Field(min_length=1)
 
@@ -141,6 +168,9 @@ class SeedProgram(_Model):
         for prefix in self.service_area:
             if not re.fullmatch(REGION_PREFIX_PATTERN, prefix):
                 raise ValueError(f"service_area entry {prefix!r} is not a region-code prefix")
+        roles = [level.role for level in self.escalation]
+        if roles != [r for r in ESCALATION_CHAIN if r in roles]:
+            raise ValueError(f"escalation: each role once, in the order {ESCALATION_CHAIN}")
         numbers = [v.version for v in self.versions]
         if numbers != sorted(set(numbers)):
             raise ValueError("versions must be listed in increasing, unique version order")

@@ -11,7 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from rujukan_contracts.events import LocalizedText, Need, ProgramPublishedV1, SlaDays
+from rujukan_contracts.events import (
+    EscalationAudience,
+    LocalizedText,
+    Need,
+    ProgramPublishedV1,
+    SlaDays,
+)
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_eligibility.rules import RuleError, compile_rule
 from rujukan_platform.problems import Problem, invalid_rule
@@ -84,5 +90,6 @@ def published_event(program: SeedProgram, *, today: date | None = None) -> Progr
         priority_lanes=list(program.priority_lanes),
         required_documents=list(program.required_documents),
         rule=current.rule.model_dump(mode="json"),
+        escalation=[EscalationAudience(**level.model_dump()) for level in program.escalation],
         published_at=datetime.now(UTC),
     )
