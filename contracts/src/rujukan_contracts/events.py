@@ -100,7 +100,8 @@ class Schooling(StrEnum):
 
 
 class ReferralStatus(StrEnum):
-    """Our lifecycle (SLRT publishes none); transitions live in the router's domain."""
+    """Our lifecycle (SLRT publishes none); transitions live in the router's domain. A
+    complaint case has its own: received → in_progress → answered → closed."""
 
     created = "created"
     delivered = "delivered"
@@ -111,16 +112,22 @@ class ReferralStatus(StrEnum):
     completed = "completed"
     expired = "expired"
     withdrawn = "withdrawn"
+    in_progress = "in_progress"
+    answered = "answered"
+    closed = "closed"
 
 
 class OutcomeKind(StrEnum):
-    """What an agency may report about a referral it holds."""
+    """What an agency may report about a referral it holds (the last three: on a complaint)."""
 
     received = "received"
     accepted = "accepted"
     rejected = "rejected"
     in_service = "in_service"
     completed = "completed"
+    in_progress = "in_progress"
+    answered = "answered"
+    closed = "closed"
 
 
 class ReasonCode(StrEnum):
@@ -198,13 +205,28 @@ class ContactPoint(BaseModel):
     phone: Phone | None = None
 
 
+class ComplaintCategory(StrEnum):
+    """What SLRT complaint desks log a complaint as."""
+
+    aid_not_received = "aid_not_received"  # bantuan tidak diterima
+    wrong_amount = "wrong_amount"  # jumlah bantuan tidak sesuai
+    data_error = "data_error"  # data salah, tidak terdata (exclusion or inclusion error)
+    officer_service = "officer_service"  # pelayanan petugas
+    illegal_levy = "illegal_levy"  # pungutan liar (pungli)
+    other = "other"
+
+
 class Complaint(BaseModel):
+    """A resident's complaint, question or suggestion (pengaduan), in their own words; on a
+    referral, ``about_referral`` also links the household's open referral to the program."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     kind: Literal["complaint", "question", "suggestion"]
     about_program: Line | None = None
     about_referral: UUID | None = None
     text: Text
+    category: ComplaintCategory = ComplaintCategory.other
 
 
 class IntakeSubmittedV1(Event):
@@ -372,6 +394,11 @@ class ProgramPublishedV1(Event):
         description="referred when eligible even if no stated need names it (never on a "
         "visit without needs)",
     )
+    handles: list[Literal["needs", "complaints"]] = Field(
+        default=["needs"],
+        description="'needs': referred for stated needs; 'complaints': a complaint desk, for "
+        "complaints that name no program serving the village",
+    )
     sla_days: SlaDays
     capacity: int | None = None
     capacity_period: Literal["month", "quarter", "year"] = "month"
@@ -446,6 +473,9 @@ class ReferralCreatedV1(Event):
     rerouted_from: UUID | None = Field(
         default=None, description="the rejected referral this one replaces"
     )
+    complaint: Complaint | None = Field(
+        default=None, description="on a complaint case: the resident's words and what about"
+    )
 
 
 class ReferralOutcomeV1(Event):
@@ -487,6 +517,7 @@ class ReferralStatusChangedV1(Event):
     household_id: UUID
     program_code: Line
     village_code: Line
+    kind: Literal["need", "complaint"] = "need"
     from_status: ReferralStatus | None
     to_status: ReferralStatus
     reason_code: ReasonCode | None = None
