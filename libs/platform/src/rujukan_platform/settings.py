@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rujukan_platform.sealing import DEV_KEY_ID, Sealer, dev_key, sealer_from_settings
 
 DEV_SECRET = "rujukan-local-development-secret-do-not-use"
 #: the ``iss`` of the platform's own development tokens (HS256, ``auth_secret``)
@@ -93,8 +103,7 @@ class ServiceSettings(BaseSettings):
         """``RUJUKAN_<SERVICE>_<FIELD>`` overrides the shared ``RUJUKAN_<FIELD>``."""
         if not isinstance(data, dict):
             return data
-        service = str(data.get("service") or cls.model_fields["service"].default)
-        prefix = f"RUJUKAN_{service.upper().replace('-', '_')}_"
+        prefix = _service_prefix(str(data.get("service") or cls.model_fields["service"].default))
         for key, value in os.environ.items():
             if key.startswith(prefix):
                 field = key.removeprefix(prefix).lower()
@@ -115,6 +124,42 @@ class ServiceSettings(BaseSettings):
     def runs_consumer(self, name: str) -> bool:
         wanted = {n.strip() for n in self.run_consumers.split(",") if n.strip()}
         return "all" in wanted or name in wanted
+
+
+class SealingSettings(ServiceSettings):
+    """A service that seals personal data at rest (``rujukan_platform.sealing``).
+
+    ``RUJUKAN_<SERVICE>_DATA_KEYS='{"2027-01": "<base64 of 32 bytes>"}'`` lists its keys (key id
+    → 32 bytes in base64) and ``RUJUKAN_<SERVICE>_DATA_KEY_ID`` names the one new values are
+    sealed with; every key listed still opens what it sealed (rotation: ``reseal``). Without
+    keys the service seals with its development key, which production refuses."""
+
+    data_keys: dict[str, SecretStr] = {}
+    data_key_id: str = DEV_KEY_ID
+    _sealer: Sealer = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _data_keys(self) -> Self:
+        dev = dev_key(self.service)
+        if not self.data_keys:
+            self.data_keys = {DEV_KEY_ID: SecretStr(dev)}
+        self._sealer = sealer_from_settings(
+            self.data_keys,
+            self.data_key_id,
+            dev=dev,
+            production=self.environment == "production",
+            variable=f"{_service_prefix(self.service)}DATA_KEYS",
+        )
+        return self
+
+    @property
+    def sealer(self) -> Sealer:
+        return self._sealer
+
+
+def _service_prefix(service: str) -> str:
+    """Where a service's own variables start: ``RUJUKAN_PROGRAM_REGISTRY_``."""
+    return f"RUJUKAN_{service.upper().replace('-', '_')}_"
 
 
 def _json_if_structured(value: str) -> Any:

@@ -19,12 +19,9 @@ import json
 from datetime import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from rujukan_platform.sealing import DEV_KEY_ID, Sealer, dev_key, sealer_from_settings
-from rujukan_platform.settings import ServiceSettings
-
-DEV_DATA_KEY = dev_key("notifications")
+from rujukan_platform.settings import SealingSettings
 
 
 class GenericGatewaySettings(BaseModel):
@@ -60,7 +57,7 @@ class WebhookEndpoint(BaseModel):
     secret: SecretStr
 
 
-class NotificationSettings(ServiceSettings):
+class NotificationSettings(SealingSettings):
     service: str = "notifications"
     port: int = 8004
     database: str = "notifications"
@@ -95,12 +92,6 @@ class NotificationSettings(ServiceSettings):
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(7, 0)
     quiet_hours_timezone: str = "Asia/Jakarta"
-    #: keys sealing residents' contacts (key id → 32 bytes in base64); new values use
-    #: ``data_key_id``, every key listed still opens what it sealed (rotation:
-    #: ``python -m rujukan_notifications reseal``)
-    data_keys: dict[str, SecretStr] = {DEV_KEY_ID: SecretStr(DEV_DATA_KEY)}
-    data_key_id: str = DEV_KEY_ID
-    _sealer: Sealer = PrivateAttr()
 
     @field_validator("sms", "whatsapp", "agency_webhooks", "phone_channels", mode="before")
     @classmethod
@@ -114,18 +105,3 @@ class NotificationSettings(ServiceSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
-
-    @model_validator(mode="after")
-    def _data_keys(self) -> NotificationSettings:
-        self._sealer = sealer_from_settings(
-            self.data_keys,
-            self.data_key_id,
-            dev=DEV_DATA_KEY,
-            production=self.environment == "production",
-            variable="RUJUKAN_NOTIFICATIONS_DATA_KEYS",
-        )
-        return self
-
-    @property
-    def sealer(self) -> Sealer:
-        return self._sealer
