@@ -195,44 +195,39 @@ class ImportAborted(RuntimeError):
     pass
 
 
+@dataclass(kw_only=True)
 class Importer:
-    def __init__(
-        self,
-        *,
-        client: httpx.Client,
-        path: Path,
-        checkpoint_path: Path,
-        rejects_path: Path,
-        batch_size: int = 200,
-        rate: float = 0.0,
-        max_retries: int = 8,
-    ) -> None:
-        self._client = client
-        self._path = path
-        self._source = source_id(path)
-        self._checkpoint_path = checkpoint_path
-        self._rejects_path = rejects_path
-        self._batch_size = batch_size
-        self._rate = rate
-        self._max_retries = max_retries
-        self.checkpoint = Checkpoint.load(checkpoint_path, self._source)
+    """Sends one file's records to the intake service, a batch at a time, from its checkpoint
+    on; ``rate`` in households per second (0: as fast as the service answers)."""
+
+    client: httpx.Client
+    path: Path
+    checkpoint_path: Path
+    rejects_path: Path
+    batch_size: int = 200
+    rate: float = 0.0
+    max_retries: int = 8
+
+    def __post_init__(self) -> None:
+        self._source = source_id(self.path)
+        self.checkpoint = Checkpoint.load(self.checkpoint_path, self._source)
 
     def run(self, *, on_progress: Any = None, stop_after: int | None = None) -> Checkpoint:
         """Import from the checkpoint on; ``stop_after`` records (for a partial run)."""
-        records = islice(read_records(self._path), self.checkpoint.records_done, None)
+        records = islice(read_records(self.path), self.checkpoint.records_done, None)
         if stop_after is not None:
             records = islice(records, stop_after)
         started, sent = time.monotonic(), 0
-        with self._rejects_path.open("a", encoding="utf-8") as rejects:
-            while batch := list(islice(records, self._batch_size)):
+        with self.rejects_path.open("a", encoding="utf-8") as rejects:
+            while batch := list(islice(records, self.batch_size)):
                 self._send(batch, rejects)
                 sent += len(batch)
                 self.checkpoint.records_done = batch[-1].number + 1
-                self.checkpoint.save(self._checkpoint_path)
+                self.checkpoint.save(self.checkpoint_path)
                 if on_progress:
                     on_progress(len(batch))
-                if self._rate > 0:  # pace to the average rate asked for
-                    ahead = sent / self._rate - (time.monotonic() - started)
+                if self.rate > 0:  # pace to the average rate asked for
+                    ahead = sent / self.rate - (time.monotonic() - started)
                     if ahead > 0:
                         time.sleep(ahead)
         return self.checkpoint
@@ -275,11 +270,11 @@ class Importer:
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         delay = 0.5
-        for attempt in range(self._max_retries + 1):
+        for attempt in range(self.max_retries + 1):
             try:
-                response = self._client.post("/v1/intakes/batch", json=body)
+                response = self.client.post("/v1/intakes/batch", json=body)
             except httpx.TransportError as exc:
-                if attempt == self._max_retries:
+                if attempt == self.max_retries:
                     raise ImportAborted(f"intake service unreachable: {exc}") from exc
             else:
                 if response.status_code == 200:
@@ -290,7 +285,7 @@ class Importer:
                         f"intake service refused the batch ({response.status_code}): "
                         f"{response.json().get('detail', response.text)}"
                     )
-                if attempt == self._max_retries:
+                if attempt == self.max_retries:
                     raise ImportAborted(f"intake service keeps failing ({response.status_code})")
             time.sleep(delay)  # retries are safe: every item has its Idempotency-Key
             delay = min(delay * 2, 15.0)
