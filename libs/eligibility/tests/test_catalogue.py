@@ -17,6 +17,8 @@ EXPECTED_CODES = {
     # BLT-DD is a village's own program: one per seeded desa (services/intake/seed)
     "BLT-DD-3304012001", "BLT-DD-3304012003", "BLT-DD-3304012012", "BLT-DD-3304062002",
     "BLT-DD-3304062004", "BLT-DD-3304202001", "BLT-DD-3304202002", "BLT-DD-3304202007",
+    # complaint desks: the regency's SLRT secretariat, and the ministry's for everywhere else
+    "PENGADUAN-3304", "PENGADUAN",
 }  # fmt: skip
 
 
@@ -28,6 +30,28 @@ def test_whole_seed_dir_loads_and_compiles(seed_programs: dict[str, SeedProgram]
         assert p.sources
         compiled = p.compile_all()
         assert set(compiled) == {v.version for v in p.versions}
+
+
+def test_complaint_desks_handle_complaints_only_and_every_other_program_needs(
+    seed_programs: dict[str, SeedProgram],
+) -> None:
+    desks = {code for code, p in seed_programs.items() if "complaints" in p.handles}
+    assert desks == {"PENGADUAN-3304", "PENGADUAN"}
+    assert seed_programs["PENGADUAN-3304"].service_area == ["33.04"]
+    assert seed_programs["PENGADUAN"].service_area == []
+    for code, p in seed_programs.items():
+        assert p.handles == (["complaints"] if code in desks else ["needs"])
+        assert bool(p.needs_served) is (code not in desks)
+
+
+def test_a_program_that_handles_needs_must_serve_one(
+    seed_programs: dict[str, SeedProgram],
+) -> None:
+    data = seed_programs["PKH"].model_dump(mode="json")
+    with pytest.raises(ValueError, match="serves at least one"):
+        SeedProgram.model_validate({**data, "needs_served": []})
+    desk = SeedProgram.model_validate({**data, "needs_served": [], "handles": ["complaints"]})
+    assert desk.handles == ["complaints"]
 
 
 def test_pkh_has_two_versions_with_elderly_change(seed_programs: dict[str, SeedProgram]) -> None:

@@ -147,7 +147,15 @@ class SeedProgram(_Model):
     priority_lanes: list[Line] = Field(default_factory=list)
     required_documents: list[Line] = Field(default_factory=list)
     contact: Contact
-    needs_served: list[Need] = Field(min_length=1)
+    needs_served: list[Need] = Field(
+        default_factory=list, description="at least one, unless it handles complaints only"
+    )
+    handles: list[Literal["needs", "complaints"]] = Field(
+        default=["needs"],
+        min_length=1,
+        description="'needs': referred for the needs it serves; 'complaints': a complaint desk "
+        "(pengaduan) for complaints that name no program serving the village",
+    )
     proactive: bool = Field(
         default=False,
         description="referred whenever its rule says eligible, even if no stated need names it "
@@ -168,6 +176,8 @@ class SeedProgram(_Model):
         for prefix in self.service_area:
             if not re.fullmatch(REGION_PREFIX_PATTERN, prefix):
                 raise ValueError(f"service_area entry {prefix!r} is not a region-code prefix")
+        if "needs" in self.handles and not self.needs_served:
+            raise ValueError("needs_served: a program that handles needs serves at least one")
         roles = [level.role for level in self.escalation]
         if roles != [r for r in ESCALATION_CHAIN if r in roles]:
             raise ValueError(f"escalation: each role once, in the order {ESCALATION_CHAIN}")

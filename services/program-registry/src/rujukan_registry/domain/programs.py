@@ -83,6 +83,7 @@ def published_event(program: SeedProgram, *, today: date | None = None) -> Progr
         service_area=list(program.service_area),
         needs_served=[Need(n) for n in program.needs_served],
         proactive=program.proactive,
+        handles=list(program.handles),
         sla_days=SlaDays(**program.sla_days.model_dump()),
         capacity=program.capacity,
         capacity_period=program.capacity_period,
