@@ -30,6 +30,7 @@ from rujukan_platform.access import POLICY, Rule, authorize, rules_for
 from rujukan_platform.auth import Authenticator
 from rujukan_platform.failures import describe
 from rujukan_platform.problems import (
+    ACCESS_PROBLEMS,
     BODY_LIMIT_SCOPE_KEY,
     COMMON_PROBLEMS,
     PROBLEM,
@@ -138,7 +139,7 @@ def create_app(
     app.state.access_rules = rules_for(settings.service, api_routes, policy)
     install_problem_handlers(app)
     for router in routers:  # every API route is behind the one access check
-        app.include_router(router, dependencies=[Depends(authorize)])
+        app.include_router(router, dependencies=[Depends(authorize)], responses=ACCESS_PROBLEMS)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

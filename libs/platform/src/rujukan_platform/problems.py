@@ -73,6 +73,11 @@ COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
     },
 }
 
+#: what the access check may answer on any route behind it (``access.authorize``)
+ACCESS_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid token: missing, expired, revoked or not ours", **PROBLEM},
+}
+
 
 class Problem(Exception):
     def __init__(

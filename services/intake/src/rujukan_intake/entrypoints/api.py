@@ -59,7 +59,7 @@ async def _submit(handle: HandleDep, command: SubmitIntakes) -> list[Submitted]:
     "/intakes",
     status_code=202,
     summary="Record a household's needs (and/or a complaint) with the resident's consent",
-    responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+    responses={403: PROBLEM, 503: PROBLEM},
 )
 async def post_intake(
     response: Response,
@@ -98,7 +98,7 @@ async def post_intake(
 @router.post(
     "/intakes/batch",
     summary="Record many intakes at once (bulk import); each item succeeds or fails alone",
-    responses={401: PROBLEM, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+    responses={403: PROBLEM, 413: PROBLEM, 503: PROBLEM},
     max_body_size=MAX_BATCH_BODY_BYTES,
 )
 async def post_batch(
@@ -130,7 +130,7 @@ async def post_batch(
 @router.get(
     "/intakes/{intake_id:uuid}",  # only a UUID: /intakes/batch is another resource
     summary="An intake and the current status of its referrals",
-    responses={401: PROBLEM, 404: PROBLEM},
+    responses={404: PROBLEM},
 )
 async def read_intake(intake_id: UUID, principal: Caller, uow: IntakeUoW) -> IntakeView:
     found = await views.intake(uow, intake_id)
@@ -142,7 +142,7 @@ async def read_intake(intake_id: UUID, principal: Caller, uow: IntakeUoW) -> Int
 @router.get(
     "/referrals/{referral_id}/household",
     summary="Who a referral is about: names, birth dates, relationships (every read logged)",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM},
 )
 async def referral_household(
     referral_id: UUID,
@@ -164,7 +164,7 @@ async def referral_household(
 @router.get(
     "/identity-reads",
     summary="The access log: who read which household's identity, when, and why",
-    responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM},
 )
 async def identity_read_log(
     principal: Caller,

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["alerts"])
 @router.post(
     "/alerts/alertmanager",
     summary="Alertmanager's alerts into the operators' inbox (GET /v1/inbox?recipient=ops)",
-    responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM},
 )
 async def alertmanager(
     payload: AlertmanagerWebhook, _admin: Caller, handle: HandleDep

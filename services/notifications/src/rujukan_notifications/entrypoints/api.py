@@ -41,7 +41,7 @@ def _may_read_inbox(principal: Principal, recipient: str) -> None:
 @router.get(
     "/notifications",
     summary="Every delivery for one referral, oldest first, with each attempt",
-    responses={401: PROBLEM, 403: PROBLEM},
+    responses={403: PROBLEM},
 )
 async def notifications(referral_id: UUID, principal: Caller, uow: UnitOfWorkDep) -> Deliveries:
     return Deliveries(items=await views.referral_deliveries(uow.session, referral_id, principal))
@@ -50,7 +50,7 @@ async def notifications(referral_id: UUID, principal: Caller, uow: UnitOfWorkDep
 @router.get(
     "/inbox",
     summary="An operator inbox (rejections, expiries, escalations), newest first",
-    responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM},
 )
 async def inbox(
     recipient: Line,
@@ -66,7 +66,7 @@ async def inbox(
 @router.get(
     "/templates/{status}/preview",
     summary="Render a template (e-mail 'status', 'sms' or operator 'inbox') with sample data",
-    responses={401: PROBLEM, 404: PROBLEM},
+    responses={404: PROBLEM},
 )
 async def preview(
     status: Line,

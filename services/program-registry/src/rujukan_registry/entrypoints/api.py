@@ -71,7 +71,8 @@ def _answer(saved: Saved, response: Response) -> ProgramView:
 
 
 @router.get(
-    "/programs", summary="The catalogue, by code, paged by cursor", responses={401: PROBLEM}
+    "/programs",
+    summary="The catalogue, by code, paged by cursor",
 )
 async def programs_list(
     _principal: Caller,
@@ -90,7 +91,7 @@ async def programs_list(
     "/programs",
     status_code=201,
     summary="Create a program (rules compiled first)",
-    responses={401: PROBLEM, 403: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM, 409: PROBLEM},
 )
 async def program_create(
     principal: Caller, body: SeedProgram, response: Response, handle: HandleDep
@@ -101,7 +102,9 @@ async def program_create(
 
 
 @router.get(
-    "/programs/{code}", summary="One program, with its ETag", responses={401: PROBLEM, 404: PROBLEM}
+    "/programs/{code}",
+    summary="One program, with its ETag",
+    responses={404: PROBLEM},
 )
 async def program_get(
     code: Line, _principal: Caller, uow: RegistryUoW, response: Response
@@ -113,7 +116,7 @@ async def program_get(
 @router.put(
     "/programs/{code}",
     summary="Replace a program's metadata, append rule versions",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 412: PROBLEM, 422: PROBLEM, 428: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM, 412: PROBLEM, 428: PROBLEM},
 )
 async def program_replace(
     code: Line,
@@ -130,7 +133,7 @@ async def program_replace(
 @router.get(
     "/programs/{code}/versions",
     summary="Every rule version, oldest first",
-    responses={401: PROBLEM, 404: PROBLEM},
+    responses={404: PROBLEM},
 )
 async def program_versions(code: Line, _principal: Caller, uow: RegistryUoW) -> VersionsView:
     program = (await _program(uow, code)).program
@@ -143,7 +146,7 @@ async def program_versions(code: Line, _principal: Caller, uow: RegistryUoW) -> 
     "/programs/{code}/versions",
     status_code=201,
     summary="Add a rule version (number = last + 1)",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 412: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM, 412: PROBLEM},
 )
 async def program_add_version(
     code: Line,
@@ -161,7 +164,7 @@ async def program_add_version(
     "/programs/{code}/explain",
     summary="Which criteria pass or fail for one household, with the values used (labels in "
     "the caller's language: Accept-Language, Indonesian first)",
-    responses={401: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    responses={404: PROBLEM},
 )
 async def explain(
     code: Line,
@@ -195,7 +198,7 @@ async def explain(
 @router.post(
     "/programs/{code}/dry-run",
     summary="Before publishing a draft rule: whom it would newly include or exclude",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM},
 )
 async def dry_run_draft(
     code: Line, principal: Caller, uow: RegistryUoW, body: DryRunRequest

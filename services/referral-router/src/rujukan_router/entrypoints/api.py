@@ -87,7 +87,6 @@ def _reference(typed: str | None) -> str | None:
 @router.get(
     "/referrals",
     summary="Referrals, newest first, filtered and paged by cursor",
-    responses={401: PROBLEM, 422: PROBLEM},
 )
 async def list_referrals(
     principal: Caller,
@@ -132,7 +131,7 @@ async def list_referrals(
 @router.get(
     "/referrals/{referral_id}",
     summary="One referral with its decision",
-    responses={401: PROBLEM, 404: PROBLEM},
+    responses={404: PROBLEM},
 )
 async def get_referral(referral_id: UUID, principal: Caller, views: Views) -> ReferralView:
     return await _referral(views, principal, referral_id)
@@ -146,7 +145,7 @@ async def _referral(views: RouterViews, principal: Principal, referral_id: UUID)
 @router.get(
     "/referrals/{referral_id}/trace",
     summary="Every status change, in order",
-    responses={401: PROBLEM, 404: PROBLEM},
+    responses={404: PROBLEM},
 )
 async def trace(referral_id: UUID, principal: Caller, views: Views) -> TraceView:
     events = _found(await views.trace(principal, referral_id), f"referral {referral_id}")
@@ -156,7 +155,7 @@ async def trace(referral_id: UUID, principal: Caller, views: Views) -> TraceView
 @router.get(
     "/intakes/{intake_id}/decisions",
     summary="Every evaluation of an intake: each program's verdict, every criterion explained",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM},
 )
 async def intake_decisions(intake_id: UUID, principal: Caller, views: Views) -> IntakeDecisions:
     found = await views.intake_decisions(principal, intake_id)
@@ -168,7 +167,7 @@ async def intake_decisions(intake_id: UUID, principal: Caller, views: Views) -> 
 @router.post(
     "/referrals/{referral_id}/outcome",
     summary="An agency reports an outcome (for agencies without a Kafka client)",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
 )
 async def post_outcome(
     referral_id: UUID,
@@ -275,9 +274,11 @@ def _preferred_wait(prefer: str | None) -> float:
         "creates a draft that takes more registry updates first."
     ),
     status_code=202,
-    responses={200: {"description": "the replay finished within the wait", "model": ReplayView},
-               401: PROBLEM, 403: PROBLEM, 422: PROBLEM},
-)  # fmt: skip
+    responses={
+        200: {"description": "the replay finished within the wait", "model": ReplayView},
+        403: PROBLEM,
+    },
+)
 async def post_replay(
     principal: Caller, body: ReplayRequest, handle: HandleDep, wait: ReplayWait
 ) -> ReplayView:
@@ -298,7 +299,7 @@ async def post_replay(
 @router.get(
     "/replays/{replay_id}",
     summary="A replay's status, progress and report",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM},
 )
 async def get_replay(replay_id: UUID, principal: Caller, views: Views) -> ReplayView:
     return await _replay(views, replay_id)
@@ -311,7 +312,7 @@ async def _replay(views: RouterViews, replay_id: UUID) -> ReplayView:
 @router.get(
     "/replays",
     summary="Replays, newest first",
-    responses={401: PROBLEM, 403: PROBLEM},
+    responses={403: PROBLEM},
 )
 async def list_replays(
     principal: Caller, views: Views, limit: Annotated[int, Query(ge=1, le=100)] = 20
@@ -322,7 +323,7 @@ async def list_replays(
 @router.post(
     "/replays/{replay_id}/registry-updates",
     summary="More refreshed registry facts for a draft replay (up to 10,000 per request)",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
     max_body_size=16 * 1024 * 1024,  # 10,000 rows of facts; every other route: 1 MiB
 )
 async def post_registry_updates(
@@ -342,9 +343,13 @@ async def post_registry_updates(
     "/replays/{replay_id}/start",
     summary="Start a draft replay",
     status_code=202,
-    responses={200: {"description": "finished within the wait", "model": ReplayView},
-               401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
-)  # fmt: skip
+    responses={
+        200: {"description": "finished within the wait", "model": ReplayView},
+        403: PROBLEM,
+        404: PROBLEM,
+        409: PROBLEM,
+    },
+)
 async def start(
     replay_id: UUID, principal: Caller, handle: HandleDep, wait: ReplayWait
 ) -> ReplayView:
@@ -356,7 +361,7 @@ async def start(
 @router.post(
     "/replays/{replay_id}/cancel",
     summary="Stop a replay after the chunk in progress (what it applied stays)",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
 )
 async def cancel(replay_id: UUID, principal: Caller, views: Views, handle: HandleDep) -> ReplayView:
     async with _as_problems(replay_id):
