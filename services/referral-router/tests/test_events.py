@@ -111,12 +111,12 @@ def test_published_status_events_are_counted_per_series() -> None:
                      {"program": "CNT-1", "status": "accepted", "province": "33"}),
         "breaches": ("rujukan_router_sla_breaches_total", {"program": "CNT-1"}),
         "escalations": ("rujukan_router_escalations_total",
-                        {"program": "CNT-1", "escalated_to": "supervisor"}),
+                        {"program": "CNT-1", "escalated_to": "agency_supervisor"}),
     }  # fmt: skip
     before = {k: value(name, **labels) for k, (name, labels) in series.items()}
     observe_published(
         [row("accepted"), row("accepted"), row("expired"),
-         row("delivered", escalated_to="supervisor")]
+         row("delivered", escalated_to="agency_supervisor")]
     )  # fmt: skip
     after = {k: value(name, **labels) for k, (name, labels) in series.items()}
     assert after["accepted"] == before["accepted"] + 2

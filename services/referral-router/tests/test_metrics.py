@@ -24,7 +24,7 @@ def test_published_status_changes_escalations_and_expiries_are_counted() -> None
     before = value("rujukan_router_referrals_total", **labels)
     breaches = value("rujukan_router_sla_breaches_total", program="MET-1")
     escalations = value(
-        "rujukan_router_escalations_total", program="MET-1", escalated_to="supervisor"
+        "rujukan_router_escalations_total", program="MET-1", escalated_to="agency_supervisor"
     )
     common = {"program_code": "MET-1", "village_code": "33.04.01.2001"}
     observe_published(
@@ -33,7 +33,14 @@ def test_published_status_changes_escalations_and_expiries_are_counted() -> None
             row(
                 ReferralStatusChangedV1.ce_type,
                 to_status="delivered",
-                escalated_to="supervisor",
+                escalated_to="supervisor",  # written before the chain followed the agency
+                **common,
+            ),
+            row(
+                ReferralStatusChangedV1.ce_type,
+                to_status="delivered",
+                escalated_to="agency_supervisor",
+                escalated=True,
                 **common,
             ),
             row(ReferralStatusChangedV1.ce_type, to_status="expired", **common),
@@ -42,10 +49,13 @@ def test_published_status_changes_escalations_and_expiries_are_counted() -> None
     )
     assert value("rujukan_router_referrals_total", **labels) == before + 1
     assert (
-        value("rujukan_router_escalations_total", program="MET-1", escalated_to="supervisor")
-        == escalations + 1
+        value("rujukan_router_escalations_total", program="MET-1", escalated_to="agency_supervisor")
+        == escalations + 2
+    )  # the old role is read as the level it stood for
+    assert (
+        value("rujukan_router_escalations_total", program="MET-1", escalated_to="supervisor") == 0
     )
-    assert value("rujukan_router_sla_breaches_total", program="MET-1") == breaches + 2
+    assert value("rujukan_router_sla_breaches_total", program="MET-1") == breaches + 3
     assert (
         value("rujukan_router_referrals_total", program="MET-1", status="delivered", province="33")
         == 0
@@ -57,6 +67,6 @@ def test_a_program_starts_with_zero_breaches_and_escalations() -> None:
 
     initialise("MET-2")
     assert REGISTRY.get_sample_value("rujukan_router_sla_breaches_total", {"program": "MET-2"}) == 0
-    for role in ("supervisor", "manager", "head_of_office"):
+    for role in ("agency_supervisor", "program_manager", "head_of_office"):
         labels = {"program": "MET-2", "escalated_to": role}
         assert REGISTRY.get_sample_value("rujukan_router_escalations_total", labels) == 0

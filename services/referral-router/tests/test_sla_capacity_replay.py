@@ -87,7 +87,7 @@ async def test_a_missed_deadline_escalates_up_the_chain_then_expires(
         chain.append((event.escalation_level, event.escalated_to))
         assert event.due_at == now + GRACE
         now += GRACE + timedelta(seconds=1)
-    assert chain == [(1, "supervisor"), (2, "manager"), (3, "head_of_office")]
+    assert chain == [(1, "agency_supervisor"), (2, "program_manager"), (3, "head_of_office")]
     (expired,) = [e for e in await fire(api, now) if e.referral_id == pbi]
     assert expired.to_status == "expired" and expired.escalated_to is None
     assert [e for e in await fire(api, now + timedelta(days=30)) if e.referral_id == pbi] == []
@@ -98,8 +98,8 @@ async def test_a_missed_deadline_escalates_up_the_chain_then_expires(
         )
     ]
     assert notes[1:] == [
-        "escalated to supervisor: deadline missed",
-        "escalated to manager: deadline missed",
+        "escalated to agency_supervisor: deadline missed",
+        "escalated to program_manager: deadline missed",
         "escalated to head_of_office: deadline missed",
         "expired: no answer in time",
     ]

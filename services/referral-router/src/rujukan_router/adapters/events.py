@@ -17,7 +17,12 @@ from uuid import UUID
 import orjson
 
 from rujukan_contracts.envelope import child_traceparent, new_traceparent
-from rujukan_contracts.events import ReferralCreatedV1, ReferralStatus, ReferralStatusChangedV1
+from rujukan_contracts.events import (
+    EscalationAudience,
+    ReferralCreatedV1,
+    ReferralStatus,
+    ReferralStatusChangedV1,
+)
 from rujukan_contracts.references import referral_reference
 from rujukan_contracts.topics import REFERRALS_STATUS, program_topic
 from rujukan_platform.ids import new_id
@@ -129,6 +134,9 @@ def status_record(
     note: str | None = None,
     public_note: str | None = None,
     escalated_to: str | None = None,
+    escalated: bool = False,
+    audience: EscalationAudience | None = None,
+    agency_audience: EscalationAudience | None = None,
     event_id: UUID | None = None,
 ) -> OutboxRecord:
     """A status change of ``referral`` (``event_id``: a follow-up's own, derived id);
@@ -151,6 +159,9 @@ def status_record(
         "due_at": referral.due_at,
         "escalation_level": referral.escalation_level,
         "escalated_to": escalated_to,
+        "escalated": escalated,
+        "audience": audience.model_dump(mode="json") if audience else None,
+        "agency_audience": agency_audience.model_dump(mode="json") if agency_audience else None,
     }
     return (
         event_id or new_id(),

@@ -3,25 +3,46 @@
 Each open referral has one deadline: the step it waits on (``receive`` from creation,
 ``decide`` once received, ``serve`` once accepted), counted in the program's SLA days — fewer
 for a household in a priority lane the program sets faster steps for, and in working days unless
-the program counts calendar days. A missed deadline escalates one level — facilitator →
-supervisor (sub-district) → manager (district) → head of office — each with a grace period;
-missing the last one expires the referral.
+the program counts calendar days. Every step waits on the agency that owns the referral, so a
+missed deadline climbs the agency's own chain, one level at a time — agency officer (the normal
+deadline) → agency supervisor → program manager → head of the regency's social affairs office
+(Kepala Dinas Sosial) — each with a grace period; missing the last one expires the referral.
+Each level is an audience the program's catalogue entry names (``escalation``); a level it
+leaves out is the regency's Dinas Sosial inbox.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rujukan_contracts.events import ReferralStatus, SlaDays, SlaStep
-from rujukan_regions import WIB, time_zone
+from rujukan_contracts.events import (
+    ESCALATION_CHAIN,
+    EscalationAudience,
+    ReferralStatus,
+    SlaDays,
+    SlaStep,
+)
+from rujukan_regions import WIB, regions, time_zone
 from rujukan_router.domain.workdays import add_working_days
 
 S = ReferralStatus
 
-ESCALATION_CHAIN = ("facilitator", "supervisor", "manager", "head_of_office")
 LAST_LEVEL = len(ESCALATION_CHAIN) - 1
+#: the roles of the first chain (Puskesos facilitator → supervisor → manager), as events and
+#: history notes written before 2026-12 name them: read as the level they stood for
+OLD_ROLES = {
+    "facilitator": "agency_officer",
+    "supervisor": "agency_supervisor",
+    "manager": "program_manager",
+}
+
+
+def role_of(stored: str) -> str:
+    """A stored role by its current name (``supervisor`` is read as ``agency_supervisor``)."""
+    return OLD_ROLES.get(stored, stored)
+
 
 #: the step an open referral waits on; a closed referral has none
 STEP_OF: dict[ReferralStatus, SlaStep] = {
@@ -70,3 +91,26 @@ def on_missed_deadline(level: int, now: datetime, grace: timedelta) -> Escalate 
     if level >= LAST_LEVEL:
         return Expire()
     return Escalate(level + 1, ESCALATION_CHAIN[level + 1], now + grace)
+
+
+def audience_at(
+    level: int, chain: Sequence[EscalationAudience], *, program_code: str, village_code: str
+) -> EscalationAudience:
+    """Who hears at ``level`` of a program's ``chain`` (its catalogue entry's ``escalation``)
+    for a referral in ``village_code``, placeholders filled in. A level the chain leaves out:
+    the agency's own regency inbox for its officer, else the regency's Dinas Sosial inbox."""
+    role = ESCALATION_CHAIN[min(level, LAST_LEVEL)]
+    regency = ".".join(village_code.split(".")[:2])
+    configured = next((a for a in chain if a.role == role), None)
+    if configured is not None:
+        province = village_code.split(".")[0]
+        address = configured.address.replace("{regency}", regency)
+        return configured.model_copy(update={"address": address.replace("{province}", province)})
+    if role == "agency_officer":
+        return EscalationAudience(
+            role=role, channel="inbox", address=f"agency:{program_code}:{regency}"
+        )
+    name = regions().name(regency) or f"kabupaten/kota {regency}"
+    return EscalationAudience(
+        role=role, channel="inbox", address=f"dinsos:{regency}", office=f"Dinas Sosial {name}"
+    )

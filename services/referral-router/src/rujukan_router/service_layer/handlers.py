@@ -83,6 +83,12 @@ def handlers(state: RouterState) -> Handlers[RouterUnitOfWork]:
     async def outcome_event(event: ReferralOutcomeV1, uow: RouterUnitOfWork) -> None:
         await on_outcome_event(event, uow, catalogue)
 
+    async def fire_timers(command: FireDueTimers, uow: RouterUnitOfWork) -> int:
+        """Escalate or expire missed deadlines, each level's audience read from the catalogue."""
+        return await fire_due_timers(
+            uow, command.now, catalogue, grace=command.grace, limit=command.limit
+        )
+
     async def create(command: CreateReplay, uow: RouterUnitOfWork) -> UUID:
         check_replay(command, catalogue)
         return await create_replay(uow, command, datetime.now(UTC))
@@ -98,7 +104,7 @@ def handlers(state: RouterState) -> Handlers[RouterUnitOfWork]:
         .on(AddRegistryUpdates, on_add_registry_updates)
         .on(StartReplay, on_start_replay)
         .on(CancelReplay, on_cancel_replay)
-        .on(FireDueTimers, on_fire_due_timers)
+        .on(FireDueTimers, fire_timers)
     )
 
 
@@ -197,7 +203,3 @@ async def on_start_replay(command: StartReplay, uow: RouterUnitOfWork) -> None:
 
 async def on_cancel_replay(command: CancelReplay, uow: RouterUnitOfWork) -> None:
     await cancel_replay(uow, command.replay_id, datetime.now(UTC))
-
-
-async def on_fire_due_timers(command: FireDueTimers, uow: RouterUnitOfWork) -> int:
-    return await fire_due_timers(uow, command.now, grace=command.grace, limit=command.limit)
