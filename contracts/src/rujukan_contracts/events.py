@@ -333,6 +333,22 @@ ESCALATION_CHAIN: tuple[EscalationRole, ...] = (
     "program_manager",
     "head_of_office",
 )
+#: the roles of the first chain (Puskesos facilitator → supervisor → manager), as events and
+#: notes written before 2026-12 name them
+OLD_ESCALATION_ROLES: dict[str, EscalationRole] = {
+    "facilitator": "agency_officer",
+    "supervisor": "agency_supervisor",
+    "manager": "program_manager",
+}
+
+
+def escalation_role(stored: str) -> EscalationRole | None:
+    """A stored role by its level's current name (``supervisor``: ``agency_supervisor``);
+    None for a name no chain ever had."""
+    role = OLD_ESCALATION_ROLES.get(stored, stored)
+    return next((r for r in ESCALATION_CHAIN if r == role), None)
+
+
 #: ``kind:part[:part…]``; a part may be ``{regency}`` or ``{province}``: the referral's, filled
 #: in when the level fires (one chain serves a nationwide program in every regency)
 INBOX_PATTERN = r"^[a-z][a-z0-9_-]*(:([A-Za-z0-9._-]+|\{regency\}|\{province\}))+$"
@@ -442,10 +458,10 @@ class Decision(BaseModel):
     evaluated_at: datetime
 
 
-class ReferralCreatedV1(Event):
-    """A referral handed to one program's owner agency, on ``referrals.<program_code>``."""
+class ReferralEvent(Event):
+    """An event in one referral's life, sent under its id; its fields come first: which
+    referral, of which intake, household and program."""
 
-    ce_type: ClassVar[str] = "rujukan.referral.created.v1"
     aggregate: ClassVar[str] = "referral"
     key_field: ClassVar[str] = "referral_id"
 
@@ -458,6 +474,13 @@ class ReferralCreatedV1(Event):
     intake_id: UUID
     household_id: UUID
     program_code: Line
+
+
+class ReferralCreatedV1(ReferralEvent):
+    """A referral handed to one program's owner agency, on ``referrals.<program_code>``."""
+
+    ce_type: ClassVar[str] = "rujukan.referral.created.v1"
+
     program_version: int
     kind: Literal["need", "complaint"] = "need"
     village_code: Line
@@ -500,22 +523,11 @@ class ReferralOutcomeV1(Event):
     reported_by: Line | None = None
 
 
-class ReferralStatusChangedV1(Event):
+class ReferralStatusChangedV1(ReferralEvent):
     """Every lifecycle change of a referral, on ``referrals.status``."""
 
     ce_type: ClassVar[str] = "rujukan.referral.status_changed.v1"
-    aggregate: ClassVar[str] = "referral"
-    key_field: ClassVar[str] = "referral_id"
 
-    referral_id: UUID
-    reference: Line | None = Field(
-        default=None,
-        description="the short reference people read, say and type (RJK-3304-7F3K2Q; "
-        "rujukan_contracts.references); absent on events from before it existed",
-    )
-    intake_id: UUID
-    household_id: UUID
-    program_code: Line
     village_code: Line
     kind: Literal["need", "complaint"] = "need"
     from_status: ReferralStatus | None
