@@ -136,7 +136,7 @@ def expected_codes(intake: IntakeSubmittedV1, catalogue: Catalogue, open_: set[s
     """What route_intake must refer (the seed catalogue has no capacity limits)."""
     decided = decide(intake, catalogue, open_programs=open_, as_of=datetime.now(UTC).date())
     codes = {d.program.code for d in decided.eligible()}
-    complaint = complaint_target(intake, catalogue, open_)
+    complaint = complaint_target(intake, catalogue)
     if complaint is not None:
         codes.add(complaint.code)
     return codes

@@ -1,4 +1,5 @@
-"""The referral lifecycle, exhaustively: every status against every target status."""
+"""The referral lifecycle and the complaint case's, exhaustively: every status against every
+target status, in each table."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus
 from rujukan_router.domain.lifecycle import (
     ALLOWED,
+    COMPLAINT_ALLOWED,
+    COMPLAINT_TERMINAL,
     OPEN,
     OUTCOME_STATUS,
     TERMINAL,
@@ -33,14 +36,14 @@ EXPECTED: dict[ReferralStatus, set[ReferralStatus]] = {
     S.withdrawn: set(),
 }
 
-PAIRS = list(itertools.product(ReferralStatus, ReferralStatus))
+PAIRS = list(itertools.product(EXPECTED, ReferralStatus))
 
 
 def test_the_table_covers_every_status_and_matches_the_documented_lifecycle() -> None:
-    assert set(ALLOWED) == set(ReferralStatus)
+    assert set(ALLOWED) | set(COMPLAINT_ALLOWED) == set(ReferralStatus)
     assert {k: set(v) for k, v in ALLOWED.items()} == EXPECTED
     assert {S.completed, S.rejected, S.expired, S.withdrawn} == TERMINAL
-    assert set(ReferralStatus) - TERMINAL == OPEN
+    assert set(ALLOWED) - TERMINAL == OPEN
 
 
 @pytest.mark.parametrize(("current", "target"), PAIRS, ids=[f"{c}->{t}" for c, t in PAIRS])
@@ -99,5 +102,62 @@ def test_outcome_status_maps_every_outcome_kind_to_the_status_of_the_same_name()
     assert set(OUTCOME_STATUS) == set(OutcomeKind)
     for kind in OutcomeKind:
         assert OUTCOME_STATUS[kind] is ReferralStatus(kind.value)
-        # every reported outcome is reachable from some open status
-        assert any(OUTCOME_STATUS[kind] in ALLOWED[s] for s in OPEN)
+        # every reported outcome is reachable from some open status, of a referral or a case
+        assert any(OUTCOME_STATUS[kind] in ALLOWED[s] for s in OPEN) or any(
+            OUTCOME_STATUS[kind] in targets for targets in COMPLAINT_ALLOWED.values()
+        )
+
+
+# A complaint case (pengaduan), written out as docs/slrt.md says it: received, taken in hand,
+# answered (with the answer's text), closed; an answer may be taken up again; withdrawn or
+# expired while open (never expired once answered: the answer waits on nobody).
+COMPLAINT: dict[ReferralStatus, set[ReferralStatus]] = {
+    S.created: {S.delivered, S.received, S.in_progress, S.answered, S.withdrawn, S.expired},
+    S.delivered: {S.received, S.in_progress, S.answered, S.withdrawn, S.expired},
+    S.received: {S.in_progress, S.answered, S.withdrawn, S.expired},
+    S.in_progress: {S.answered, S.withdrawn, S.expired},
+    S.answered: {S.closed, S.in_progress, S.withdrawn},
+    S.closed: set(),
+    S.expired: set(),
+    S.withdrawn: set(),
+}
+COMPLAINT_PAIRS = list(itertools.product(COMPLAINT, ReferralStatus))
+
+
+def test_the_complaint_table_matches_the_documented_case_lifecycle() -> None:
+    assert {k: set(v) for k, v in COMPLAINT_ALLOWED.items()} == COMPLAINT
+    assert {S.closed, S.expired, S.withdrawn} == COMPLAINT_TERMINAL
+    # a case is never accepted, rejected or served: those are a referral's answers
+    assert not {S.accepted, S.rejected, S.in_service, S.completed} & set(COMPLAINT_ALLOWED)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"), COMPLAINT_PAIRS, ids=[f"{c}->{t}" for c, t in COMPLAINT_PAIRS]
+)
+def test_a_complaint_moves_exactly_along_its_own_table(
+    current: ReferralStatus, target: ReferralStatus
+) -> None:
+    answer = "Bantuan bulan ini cair tanggal 20" if target == S.answered else None
+    if target in COMPLAINT[current]:
+        assert transition(current, target, kind="complaint", answer=answer) is target
+    else:
+        with pytest.raises(TransitionRefused) as refused:
+            transition(current, target, ReasonCode.other, kind="complaint", answer=answer)
+        expected = "closed" if current in COMPLAINT_TERMINAL else "not allowed for a complaint"
+        assert expected in str(refused.value)
+
+
+@pytest.mark.parametrize("answer", [None, "", "   "])
+def test_answering_a_complaint_needs_the_answer_text(answer: str | None) -> None:
+    with pytest.raises(TransitionRefused, match="an answer needs its text"):
+        transition(S.in_progress, S.answered, kind="complaint", answer=answer)
+
+
+def test_the_two_tables_never_mix() -> None:
+    """A referral is never answered or closed; a complaint is never accepted or rejected."""
+    for status in (S.in_progress, S.answered, S.closed):
+        with pytest.raises(TransitionRefused):
+            transition(S.received, status, answer="jawaban")
+    for status in (S.accepted, S.rejected, S.in_service, S.completed):
+        with pytest.raises(TransitionRefused):
+            transition(S.received, status, ReasonCode.other, kind="complaint")

@@ -370,7 +370,8 @@ async def test_a_complaint_is_not_shared_with_a_program_the_resident_did_not_con
     router: Any, make_intake: MakeIntake
 ) -> None:
     """Consent is checked before anything is shared (design.md, Security): a complaint about a
-    program outside the consented recipients must not create a referral to it."""
+    program outside the consented recipients must not create a referral to it; the village's
+    complaint desk (the SLRT itself) hears it instead."""
     topic = await router.new_topic("intake.submitted")
     consumer = await router.run_consumer("router-intakes", topic)
     intake = make_intake(
@@ -380,5 +381,7 @@ async def test_a_complaint_is_not_shared_with_a_program_the_resident_did_not_con
     await router.publish(topic, intake)
     await consumer.drain()
     assert (await decision_of(router, intake.intake_id))["PKH"]["skipped"] == "no_consent"
-    assert set(await referrals_of(router, intake.intake_id)) == {"PBI-JK"}
+    referrals = await referrals_of(router, intake.intake_id)
+    assert set(referrals) == {"PBI-JK", "PENGADUAN-3304"}
+    assert referrals["PENGADUAN-3304"].kind == "complaint"
     assert not await router.rows("SELECT id FROM outbox WHERE topic = 'referrals.PKH'")

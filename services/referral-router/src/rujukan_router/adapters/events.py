@@ -69,11 +69,13 @@ def created_record(
     decision: dict[str, Any],
     consent: dict[str, Any],
     traceparent: str | None,
+    complaint: dict[str, Any] | None = None,
 ) -> OutboxRecord:
     """``ReferralCreatedV1`` of ``referral`` for its program's topic (``decision`` and
     ``consent`` as JSON). ``traceparent`` (here and in ``status_record``): the span the event
     comes from — one per handled cause (``child_traceparent`` of the cause), shared by the
-    events it produces."""
+    events it produces. ``complaint``: on a complaint case, the resident's words (the contract's
+    ``Complaint``)."""
     payload = {
         "referral_id": referral.id,
         "reference": referral.reference,
@@ -91,6 +93,7 @@ def created_record(
         "created_at": referral.created_at,
         "queued": referral.queued,
         "rerouted_from": referral.rerouted_from,
+        "complaint": complaint,
     }
     return (
         new_id(),
@@ -121,6 +124,8 @@ class Referred(Protocol):
     def due_at(self) -> datetime | None: ...
     @property
     def escalation_level(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
 
 
 def status_record(
@@ -150,6 +155,7 @@ def status_record(
         "household_id": referral.household_id,
         "program_code": referral.program_code,
         "village_code": referral.village_code,
+        "kind": referral.kind,
         "from_status": from_status,
         "to_status": to_status,
         "reason_code": reason_code,

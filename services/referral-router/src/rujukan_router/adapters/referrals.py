@@ -61,6 +61,27 @@ class ReferralRow(NamedTuple):
     updated_at: datetime
 
 
+class ComplaintRow(NamedTuple):
+    """What a complaint case is about, in the resident's words (``complaints``)."""
+
+    referral_id: UUID
+    kind: str
+    category: str
+    text: str
+    about_program: str | None
+    about_referral: UUID | None
+
+
+class ComplaintLink(NamedTuple):
+    """A need referral a complaint may be about: named by it, or open to the program it goes
+    to."""
+
+    id: UUID
+    household_id: UUID
+    program_code: str
+    open: bool
+
+
 class HistoryRow(NamedTuple):
     """One status change of a referral. ``idempotency_key`` and ``request_hash``: the report
     that caused it, when an agency named it (``ReportOutcome``)."""
@@ -86,6 +107,7 @@ class ReferralRef(NamedTuple):
     village_code: str
     due_at: datetime | None
     escalation_level: int = 0
+    kind: str = "need"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +126,7 @@ class StoredReferral:
     escalation_level: int
     needs: list[str]
     priority_lanes: list[str]
+    kind: str = "need"
 
     @classmethod
     def of(cls, row: Any) -> StoredReferral:
@@ -173,15 +196,32 @@ class ReferralRepository(Repository):
     async def add_history(self, history: Sequence[HistoryRow]) -> None:
         await copy_records(self._session, "referral_history", HistoryRow._fields, history)
 
+    async def add_complaints(self, complaints_: Sequence[ComplaintRow]) -> None:
+        await copy_records(self._session, "complaints", ComplaintRow._fields, complaints_)
+
+    async def complaint_links(
+        self, household_ids: Sequence[UUID], referral_ids: Sequence[UUID]
+    ) -> list[ComplaintLink]:
+        """The households' open need referrals, and the need referrals complaints name (one
+        statement a batch; only batches with complaints ask)."""
+        conn = await driver_connection(self._session)
+        rows = await conn.fetch(
+            "SELECT id, household_id, program_code, open FROM referrals WHERE kind = 'need'"
+            " AND ((household_id = ANY($1::uuid[]) AND open) OR id = ANY($2::uuid[]))",
+            list(household_ids),
+            list(referral_ids),
+        )
+        return [ComplaintLink(*r) for r in rows]
+
     async def open_programs(self, household_ids: Sequence[UUID]) -> dict[UUID, set[str]]:
-        """The programs each household has an open referral to."""
+        """The programs each household has an open referral to (complaint cases aside)."""
         found: dict[UUID, set[str]] = {}
         if not household_ids:
             return found
         conn = await driver_connection(self._session)
         rows = await conn.fetch(
             "SELECT household_id, program_code FROM referrals"
-            " WHERE household_id = ANY($1::uuid[]) AND open",
+            " WHERE household_id = ANY($1::uuid[]) AND open AND kind = 'need'",
             list(household_ids),
         )
         for household_id, code in rows:

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 
 from rujukan_platform.db import new_metadata, time_column, uuid_column
-from rujukan_router.domain.lifecycle import TERMINAL
+from rujukan_router.domain.lifecycle import CLOSED
 
 metadata = new_metadata()
 outbox = metadata.tables["outbox"]
@@ -38,7 +38,7 @@ catalogue = Table(
 # PostgreSQL updates the row in place (HOT) without touching the seven indexes. That is why the
 # open-referral rule reads the stored ``open`` flag rather than ``status``, and why listings by
 # program use (program_code, created_at) rather than an index on status.
-TERMINAL_SQL = "(" + ", ".join(sorted(f"'{s.value}'" for s in TERMINAL)) + ")"
+TERMINAL_SQL = "(" + ", ".join(sorted(f"'{s.value}'" for s in CLOSED)) + ")"
 referrals = Table(
     "referrals",
     metadata,
@@ -73,14 +73,28 @@ referrals = Table(
     ),
     Index("uq_referrals_reference", "reference", unique=True),
     # At most one open referral per household and program: re-submissions never duplicate.
+    # Complaints are cases of their own beside it (a household may complain about a program
+    # it has an open referral to, more than once).
     Index(
         "uq_referrals_open_household_program",
         "household_id",
         "program_code",
         unique=True,
-        postgresql_where="open",
+        postgresql_where="open AND kind = 'need'",
     ),
     postgresql_with={"fillfactor": "50"},
+)
+
+# What a complaint case (a referral of kind 'complaint') is about, in the resident's words.
+complaints = Table(
+    "complaints",
+    metadata,
+    uuid_column("referral_id", primary_key=True),
+    Column("kind", Text, nullable=False),  # complaint, question, suggestion
+    Column("category", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("about_program", Text, nullable=True),
+    uuid_column("about_referral", nullable=True),
 )
 
 referral_history = Table(

@@ -30,6 +30,7 @@ from rujukan_platform.auth import Principal
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import Problem
 from rujukan_router.adapters.tables import (
+    complaints,
     decisions,
     intakes,
     program_versions,
@@ -83,6 +84,19 @@ class VisibleReferral:
     created_at: datetime
     updated_at: datetime
     decision: ReferralDecision | None = None
+    #: on a complaint case: the resident's words and what about
+    complaint: SaidComplaint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaidComplaint:
+    """What a complaint case is about, as the resident said it (the contract's ``Complaint``)."""
+
+    kind: str
+    category: str
+    text: str
+    about_program: str | None
+    about_referral: UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +191,7 @@ def _columns(table: Table, row: type[Any], **renamed: str) -> list[Label[Any]]:
 
 _REFERRAL = _columns(referrals, VisibleReferral, referral_id="id")
 _HISTORY = _columns(referral_history, StatusChange)
+_SAID = _columns(complaints, SaidComplaint)
 _DECISION = _columns(decisions, StoredDecision)
 _REPLAY = _columns(replays, ReplayOverview, replay_id="id", households_evaluated="evaluated")
 
@@ -205,6 +220,8 @@ class ReferralFilter:
     lane: PriorityLane | None = None
     #: the referral with this reference, in its canonical form (``normalise_reference``)
     reference: str | None = None
+    #: only need referrals, or only complaint cases
+    kind: Literal["need", "complaint"] | None = None
 
 
 #: how a listing is ordered: the newest first, or the most urgent first (households in a
@@ -444,7 +461,9 @@ class RouterViews:
         ).scalar_one_or_none()
 
     async def _explained(self, rows: Sequence[VisibleReferral]) -> list[VisibleReferral]:
-        """The referrals, each with the decision it was made on, explained."""
+        """The referrals, each with the decision it was made on, explained (a complaint case
+        with what the resident said)."""
+        rows = await self._with_complaints(rows)
         found = await self._decisions(
             decisions.c.id.in_({r.decision_id for r in rows}) if rows else None
         )
@@ -454,6 +473,17 @@ class RouterViews:
             replace(r, decision=referral_decision(r, by_id.get(r.decision_id), self._rules))
             for r in rows
         ]
+
+    async def _with_complaints(self, rows: Sequence[VisibleReferral]) -> list[VisibleReferral]:
+        """The referrals, each complaint case with what it is about."""
+        cases = [r.referral_id for r in rows if r.kind == "complaint"]
+        if not cases:
+            return list(rows)
+        found = await self._session.execute(
+            select(complaints.c.referral_id, *_SAID).where(complaints.c.referral_id.in_(cases))
+        )
+        said = {r[0]: SaidComplaint(*r[1:]) for r in found}
+        return [replace(r, complaint=said.get(r.referral_id)) for r in rows]
 
     async def trace(self, principal: Principal, referral_id: UUID) -> list[StatusChange] | None:
         """Every status change of a referral, in order; None when there is no such referral
@@ -517,6 +547,8 @@ def _filtered(wanted: ReferralFilter) -> list[ColumnElement[bool]]:
         conditions.append(referrals.c.reference == wanted.reference)
     if wanted.program:
         conditions.append(referrals.c.program_code == wanted.program)
+    if wanted.kind:
+        conditions.append(referrals.c.kind == wanted.kind)
     if wanted.overdue:
         conditions.append(referrals.c.due_at < datetime.now(UTC))
         conditions.append(referrals.c.open)

@@ -4,6 +4,11 @@
 (reason code required), ``expired`` (SLA passed) and ``withdrawn``. An agency may answer before
 the router has recorded delivery, or skip 'received' and accept straight away: those steps are
 implied, never invented as extra events. Anything else is refused, never applied.
+
+A complaint case (pengaduan) has a table of its own: ``created → delivered → received →
+in_progress → answered → closed``, with ``expired`` and ``withdrawn``. Answering needs the
+answer's text (what the resident is told); an answer the resident disputes may be taken up again
+(``answered → in_progress``). ``transition`` is the one door for both.
 """
 
 from __future__ import annotations
@@ -32,9 +37,30 @@ OUTCOME_STATUS: dict[OutcomeKind, ReferralStatus] = {
     OutcomeKind.rejected: S.rejected,
     OutcomeKind.in_service: S.in_service,
     OutcomeKind.completed: S.completed,
+    OutcomeKind.in_progress: S.in_progress,
+    OutcomeKind.answered: S.answered,
+    OutcomeKind.closed: S.closed,
 }
 
 OPEN = frozenset(ALLOWED) - TERMINAL
+
+COMPLAINT_TERMINAL = frozenset({S.closed, S.expired, S.withdrawn})
+
+COMPLAINT_ALLOWED: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.created: frozenset(
+        {S.delivered, S.received, S.in_progress, S.answered, S.withdrawn, S.expired}
+    ),
+    S.delivered: frozenset({S.received, S.in_progress, S.answered, S.withdrawn, S.expired}),
+    S.received: frozenset({S.in_progress, S.answered, S.withdrawn, S.expired}),
+    S.in_progress: frozenset({S.answered, S.withdrawn, S.expired}),
+    S.answered: frozenset({S.closed, S.in_progress, S.withdrawn}),
+    S.closed: frozenset(),
+    S.expired: frozenset(),
+    S.withdrawn: frozenset(),
+}
+
+#: every status that ends a referral or a complaint case (the stored ``open`` flag's opposite)
+CLOSED = TERMINAL | COMPLAINT_TERMINAL
 
 
 class TransitionRefused(ValueError):
@@ -45,12 +71,25 @@ class TransitionRefused(ValueError):
 
 
 def transition(
-    current: ReferralStatus, target: ReferralStatus, reason: ReasonCode | None = None
+    current: ReferralStatus,
+    target: ReferralStatus,
+    reason: ReasonCode | None = None,
+    *,
+    kind: str = "need",
+    answer: str | None = None,
 ) -> ReferralStatus:
-    """The new status, or ``TransitionRefused`` naming why."""
-    if target not in ALLOWED[current]:
-        why = "the referral is closed" if current in TERMINAL else "that step is not allowed"
+    """The new status of a referral (or, ``kind="complaint"``, a complaint case), or
+    ``TransitionRefused`` naming why. ``answer``: the text an answer gives the resident."""
+    allowed, terminal = (
+        (COMPLAINT_ALLOWED, COMPLAINT_TERMINAL) if kind == "complaint" else (ALLOWED, TERMINAL)
+    )
+    if target not in allowed.get(current, frozenset()):
+        why = "the referral is closed" if current in terminal else "that step is not allowed"
+        if kind == "complaint" and current not in terminal:
+            why = "that step is not allowed for a complaint"
         raise TransitionRefused(current, target, why)
     if target == S.rejected and reason is None:
         raise TransitionRefused(current, target, "a rejection needs a reason_code")
+    if target == S.answered and not (answer and answer.strip()):
+        raise TransitionRefused(current, target, "an answer needs its text (note)")
     return target

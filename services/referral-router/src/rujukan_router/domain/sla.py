@@ -51,6 +51,9 @@ STEP_OF: dict[ReferralStatus, SlaStep] = {
     S.received: "decide",
     S.accepted: "serve",
     S.in_service: "serve",
+    # a complaint case: received, then answered within the 'decide' days; an answer waits on
+    # nobody (the agency closes it, or takes it up again)
+    S.in_progress: "decide",
 }
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
@@ -116,11 +116,23 @@ async def list_referrals(
             "first, then the nearest deadline (a work queue)"
         ),
     ] = "newest",
+    kind: Annotated[
+        Literal["need", "complaint"] | None,
+        Query(description="only need referrals, or only complaint cases (pengaduan)"),
+    ] = None,
     cursor: Line | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ReferralPage:
     wanted = ReferralFilter(
-        intake_id, household_id, program, status, region, overdue, lane, _reference(reference)
+        intake_id,
+        household_id,
+        program,
+        status,
+        region,
+        overdue,
+        lane,
+        _reference(reference),
+        kind,
     )
     page = await views.referrals(principal, wanted, cursor=cursor, limit=limit, order=order)
     return ReferralPage(

@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from rujukan_contracts.events import (
+    ComplaintCategory,
     Need,
     OutcomeKind,
     PriorityLane,
@@ -133,6 +134,19 @@ class ReferralDecisionView(_Read):
     evaluated_at: datetime
 
 
+class ComplaintView(_Read):
+    """What a complaint case (pengaduan) is about, as the resident said it."""
+
+    kind: Literal["complaint", "question", "suggestion"]
+    category: ComplaintCategory
+    text: str
+    about_program: str | None = Field(description="the program the resident named")
+    about_referral: UUID | None = Field(
+        description="the referral it is about: the one named, or the household's open need "
+        "referral to the same program"
+    )
+
+
 class ReferralView(_Read):
     referral_id: UUID
     reference: str = Field(
@@ -156,6 +170,9 @@ class ReferralView(_Read):
     rerouted_from: UUID | None
     created_at: datetime
     updated_at: datetime
+    complaint: ComplaintView | None = Field(
+        default=None, description="on a complaint case: the resident's words and what about"
+    )
 
 
 class ReferralPage(BaseModel):

@@ -74,7 +74,7 @@ async def _fire(
         note, escalated_to = f"escalated to {step.to}: deadline missed", step.to
         audience = audience_at(step.level, chain, **where)
     else:
-        to = transition(status, ReferralStatus.expired)
+        to = transition(status, ReferralStatus.expired, kind=row.kind)
         moved = Step(to.value, row.reason_code, None, row.escalation_level)
         note, escalated_to = "expired: no answer in time", None
         audience = audience_at(LAST_LEVEL, chain, **where)
