@@ -12,14 +12,12 @@ from rujukan_router.adapters.events import status_record
 from rujukan_router.adapters.referrals import HistoryRow, KeyedReport, Step, StoredReferral
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.commands import ReportOutcome
-from rujukan_router.domain.decide import decide
+from rujukan_router.domain.decide import Reroute, decide
 from rujukan_router.domain.lifecycle import OUTCOME_STATUS, transition
 from rujukan_router.domain.rerouting import allows_rerouting
-from rujukan_router.domain.sla import STEP_OF, step_deadline
+from rujukan_router.domain.sla import step_deadline
 from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound, referring
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
-
-ANSWERED = ReferralStatus.answered
 
 
 async def apply_outcome(
@@ -47,24 +45,19 @@ async def apply_outcome(
                 raise key_mismatch()
             return row
     current = ReferralStatus(row.status)
-    # a complaint's answer is what the resident is told: the agency's public words, else its note
-    public_note = report.public_note
-    if (
-        row.kind == "complaint"
-        and public_note is None
-        and OUTCOME_STATUS[report.outcome] == ANSWERED
-    ):
-        public_note = report.note
-    target = transition(
-        current,
-        OUTCOME_STATUS[report.outcome],
-        report.reason_code,
-        kind=row.kind,
-        answer=public_note,
-    )
+    target = transition(current, OUTCOME_STATUS[report.outcome], report.reason_code)
     sla = await _sla_of(uow, row.program_code, catalogue)
     reason = report.reason_code.value if report.reason_code else None
-    step = _step(row, current, target, reason, sla, at)
+    step = Step(
+        status=target.value,
+        reason_code=reason,
+        due_at=(
+            step_deadline(target, sla, at, lanes=row.priority_lanes, village_code=row.village_code)
+            if sla
+            else None
+        ),
+        escalation_level=0,  # a new step starts with the facilitator again
+    )
     updated = await uow.referrals.change(row.id, step, at)
     await uow.referrals.add_history(
         [
@@ -91,33 +84,13 @@ async def apply_outcome(
                 traceparent=child_traceparent(uow.trace),
                 reason_code=reason,
                 note=report.note,
-                public_note=public_note,
+                public_note=report.public_note,
             )
         ]
     )
     if target == ReferralStatus.rejected and allows_rerouting(report.reason_code):
         await reroute(uow, updated, catalogue, at)
     return updated
-
-
-def _step(
-    row: StoredReferral,
-    current: ReferralStatus,
-    target: ReferralStatus,
-    reason: str | None,
-    sla: SlaDays | None,
-    at: datetime,
-) -> Step:
-    """Where a report leaves the referral: a new step starts its clock with the facilitator
-    again; a complaint taken in hand (received → in_progress) keeps the answer's deadline."""
-    if row.kind == "complaint" and STEP_OF.get(current) == STEP_OF.get(target):
-        return Step(target.value, reason, row.due_at, row.escalation_level)
-    due_at = (
-        step_deadline(target, sla, at, lanes=row.priority_lanes, village_code=row.village_code)
-        if sla
-        else None
-    )
-    return Step(target.value, reason, due_at, escalation_level=0)
 
 
 def _same_report(seen: KeyedReport, report: ReportOutcome) -> bool:
@@ -141,33 +114,40 @@ async def reroute(
 ) -> None:
     """Refer the household to the best eligible program, serving the rejected referral's
     needs, that this intake has not been referred to yet. Re-evaluated now, against the
-    current catalogue and capacity; the evaluation is stored as a decision of its own when it
-    refers the household anywhere."""
+    current catalogue and capacity, the rejected program no longer among the visit's
+    referrals (so a program that excluded it may now be chosen: BLT-DD after PKH); the
+    evaluation is stored as a decision of its own when it refers the household anywhere."""
     intake = await uow.intakes.get(rejected.intake_id)
     if intake is None:
         return
     tried = await uow.referrals.programs_of_intake(rejected.intake_id)
-    needs = set(rejected.needs)
-    serving = {p.code: p for p in catalogue.active() if needs & p.needs_served}
+    needs = frozenset(rejected.needs)
+    serving = [p for p in catalogue.active() if needs & p.needs_served]
     async with referring(
-        uow, programs=serving.values(), households=[intake.household_id], today=now.date()
+        uow, programs=serving, households=[intake.household_id], today=now.date()
     ) as new:
-        open_programs = new.open_programs(intake.household_id) | tried
-        decided = decide(intake, catalogue, open_programs=open_programs, as_of=now.date())
+        decided = decide(
+            intake,
+            catalogue,
+            open_programs=new.open_programs(intake.household_id),
+            as_of=now.date(),
+            turns_away=new.turns_away,
+            reroute=Reroute(needs, frozenset(tried)),
+        )
         decision_id = new_id()
-        for d in decided.eligible():
-            if d.program.code not in serving:
-                continue
-            rerouted = rejected.id
-            referred = new.refer(
-                intake,
-                d,
-                decided.facts,
-                decision_id,
-                now,
-                rerouted_from=rerouted,
-                traceparent=uow.trace,
+        referred = False
+        for d in decided.chosen():
+            referred |= (
+                new.refer(
+                    intake,
+                    d,
+                    decided.facts,
+                    decision_id,
+                    now,
+                    rerouted_from=rejected.id,
+                    traceparent=uow.trace,
+                )
+                is not None
             )
-            if referred is not None:
-                new.decision(intake, decided, cause="reroute", at=now, decision_id=decision_id)
-                break
+        if referred:
+            new.decision(intake, decided, cause="reroute", at=now, decision_id=decision_id)

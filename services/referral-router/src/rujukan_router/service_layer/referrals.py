@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from rujukan_contracts.envelope import child_traceparent
-from rujukan_contracts.events import Complaint, IntakeSubmittedV1, ReferralStatus
+from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
 from rujukan_contracts.references import referral_reference
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxRecord
@@ -29,13 +29,7 @@ from rujukan_router.adapters.events import (
     status_record,
 )
 from rujukan_router.adapters.programs import UsageKey
-from rujukan_router.adapters.referrals import (
-    ComplaintRow,
-    DecisionRow,
-    HistoryRow,
-    ReferralRef,
-    ReferralRow,
-)
+from rujukan_router.adapters.referrals import DecisionRow, HistoryRow, ReferralRef, ReferralRow
 from rujukan_router.domain.capacity import period_start
 from rujukan_router.domain.catalogue import LiveProgram
 from rujukan_router.domain.decide import Decided, ProgramDecision
@@ -69,7 +63,6 @@ async def referring(
     yield new
     await uow.programs.save_usage(ledger.changed())
     await uow.referrals.add(new.decisions, new.rows, new.history)
-    await uow.referrals.add_complaints(new.complaints)
     uow.add_records(new.events)
 
 
@@ -80,6 +73,7 @@ def stored_verdict(d: ProgramDecision) -> dict[str, Any]:
         "program_code": d.program.code,
         "program_version": d.program.event.version,
         "eligible": d.eligible,
+        "outcome": d.outcome,
         "skipped": d.skipped,
         "rank": d.rank,
         "passed": list(d.verdict.passed) if d.verdict is not None else [],
@@ -114,6 +108,14 @@ class CapacityLedger:
         self._start = dict(used)
         self._today = today
 
+    def has_room(self, program: LiveProgram) -> bool:
+        """Whether one more referral fits this period (nothing counted)."""
+        capacity = program.event.capacity
+        if capacity is None:
+            return True
+        used = self._used.get(_usage_key(program, self._today))
+        return used is None or used < capacity  # a period not opened here is not counted
+
     def take(self, program: LiveProgram) -> bool:
         """Count one referral; False when the program is full this period."""
         capacity = program.event.capacity
@@ -142,9 +144,13 @@ class NewReferrals:
     decisions: list[DecisionRow] = field(default_factory=list)
     rows: list[ReferralRow] = field(default_factory=list)
     history: list[HistoryRow] = field(default_factory=list)
-    complaints: list[ComplaintRow] = field(default_factory=list)
     events: list[OutboxRecord] = field(default_factory=list)
     _shared: dict[UUID, _Shared] = field(default_factory=dict)
+
+    def turns_away(self, program: LiveProgram) -> bool:
+        """Whether ``program`` would skip a referral now: full, and not queueing (``decide``
+        then chooses the next program and says ``capacity_full``)."""
+        return program.event.when_full != "queue" and not self.ledger.has_room(program)
 
     def open_programs(self, household_id: UUID) -> set[str]:
         """Programs the household has an open referral to (those made here included)."""
@@ -194,11 +200,8 @@ class NewReferrals:
         queued: bool = False,
         rerouted_from: UUID | None = None,
         traceparent: str | None = None,
-        complaint: Complaint | None = None,
     ) -> ReferralRef:
-        """A referral to ``program``, with ``decision`` (``explained``) as the agency sees it;
-        with ``complaint``, a complaint case (``kind="complaint"``): it carries the resident's
-        words, serves no need, and leaves the household's need referrals to the program be."""
+        """A referral to ``program``, with ``decision`` (``explained``) as the agency sees it."""
         event = program.event
         due_at = step_deadline(
             ReferralStatus.created,
@@ -209,11 +212,7 @@ class NewReferrals:
         )
         assert due_at is not None
         shared = self._of(intake, traceparent)
-        needs = (
-            []
-            if complaint is not None
-            else [n for n in shared.needs if n in program.needs_served] or shared.needs
-        )
+        needs = [n for n in shared.needs if n in program.needs_served] or shared.needs
         referral_id = new_id()
         row = ReferralRow(
             id=referral_id,
@@ -237,45 +236,20 @@ class NewReferrals:
             updated_at=now,
         )
         referral = ReferralRef(
-            row.id,
-            row.intake_id,
-            row.household_id,
-            row.program_code,
-            row.village_code,
-            due_at,
-            kind=kind,
+            row.id, row.intake_id, row.household_id, row.program_code, row.village_code, due_at
         )
         self.rows.append(row)
         note = f"re-routed from {rerouted_from}" if rerouted_from else None
         self.history.append(HistoryRow(row.id, None, CREATED, note, "router", now))
-        said = complaint.model_dump(mode="json") if complaint is not None else None
         self.events.append(
-            created_record(
-                row,
-                decision=decision,
-                consent=shared.consent,
-                traceparent=shared.span,
-                complaint=said,
-            )
+            created_record(row, decision=decision, consent=shared.consent, traceparent=shared.span)
         )
         self.events.append(
             status_record(
                 referral, to_status=CREATED, from_status=None, at=now, traceparent=shared.span
             )
         )
-        if complaint is None:
-            self.open_programs(intake.household_id).add(program.code)
-        else:
-            self.complaints.append(
-                ComplaintRow(
-                    row.id,
-                    complaint.kind,
-                    complaint.category.value,
-                    complaint.text,
-                    complaint.about_program,
-                    complaint.about_referral,
-                )
-            )
+        self.open_programs(intake.household_id).add(program.code)
         return referral
 
     def refer(

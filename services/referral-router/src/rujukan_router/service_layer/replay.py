@@ -11,9 +11,9 @@ The report counts who gains and who loses eligibility, per program, against what
 rule last said for the intake in its stored decisions (``eligibility_before``: a skip before any
 rule ran says nothing, a program full at the time was eligible). Applying stores the new
 evaluation of every intake that changed (cause 'replay') and refers the households that gained,
-where no referral is open, consent allows and there is capacity: only the differences are
-emitted. Losses are reported, never acted on — an open referral is withdrawn by a person, not by
-a replay.
+where the program serves a need the intake stated (or is proactive), no referral is open,
+consent allows and there is capacity: only the differences are emitted. Losses are reported,
+never acted on — an open referral is withdrawn by a person, not by a replay.
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ async def _apply(
 ) -> int:
     """Refer the gains of one chunk and store the new evaluations; returns referrals made."""
     await uow.intakes.replace([c.intake for c in changed if c.refreshed])
-    gained = [d.program for c in changed for d in c.differences if d.eligible]
+    gained = [d.program for c in changed for d in c.differences if d.chosen]
     async with referring(
         uow,
         programs=gained,
@@ -284,7 +284,7 @@ async def _apply(
             decision_id = new_id()
             open_programs = new.open_programs(c.intake.household_id)
             for d in c.differences:
-                if d.eligible and d.program.code not in open_programs:
+                if d.chosen and d.program.code not in open_programs:
                     new.refer(c.intake, d, c.decided.facts, decision_id, now)
             new.decision(c.intake, c.decided, cause="replay", at=now, decision_id=decision_id)
     return new.created
