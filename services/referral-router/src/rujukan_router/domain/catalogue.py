@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from rujukan_contracts.events import ProgramPublishedV1
 from rujukan_eligibility.rules import CompiledRule, compile_rule, names_used
-from rujukan_regions import covers_any
+from rujukan_regions import covers, covers_any
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,7 @@ class Catalogue:
     def __init__(self) -> None:
         self._programs: dict[str, LiveProgram] = {}
         self._active: tuple[LiveProgram, ...] = ()
+        self._desks: tuple[LiveProgram, ...] = ()
         self.keep: frozenset[str] = frozenset()
 
     def put(self, event: ProgramPublishedV1) -> LiveProgram:
@@ -67,12 +68,12 @@ class Catalogue:
 
     def _refresh(self) -> None:
         self.keep = names_used(p.rule for p in self._programs.values())
-        self._active = tuple(
-            sorted(
-                (p for p in self._programs.values() if p.event.status == "active"),
-                key=lambda p: p.code,
-            )
+        live = sorted(
+            (p for p in self._programs.values() if p.event.status == "active"),
+            key=lambda p: p.code,
         )
+        self._active = tuple(p for p in live if "needs" in p.event.handles)
+        self._desks = tuple(p for p in live if "complaints" in p.event.handles)
 
     def with_rule(self, code: str, rule: CompiledRule) -> Catalogue:
         """A what-if copy in which one program decides with another rule."""
@@ -84,11 +85,24 @@ class Catalogue:
         return copy
 
     def active(self) -> tuple[LiveProgram, ...]:
-        """Active programs by code (computed when the catalogue changes, read per intake)."""
+        """Active programs that take needs, by code (computed when the catalogue changes, read
+        per intake); complaint desks are not among them."""
         return self._active
+
+    def desk_for(self, village_code: str) -> LiveProgram | None:
+        """The complaint desk of a village: the most specific active desk serving it (a
+        regency's before the national one; by code when two are as specific)."""
+        serving = [d for d in self._desks if d.serves(village_code)]
+        return min(serving, key=lambda d: (-_reach(d, village_code), d.code), default=None)
 
     def get(self, code: str) -> LiveProgram | None:
         return self._programs.get(code)
 
     def __len__(self) -> int:
         return len(self._programs)
+
+
+def _reach(desk: LiveProgram, village_code: str) -> int:
+    """How narrowly the desk's area around the village is drawn: the length of its longest
+    prefix covering it (0: nationwide)."""
+    return max((len(p) for p in desk.event.service_area if covers(p, village_code)), default=0)

@@ -203,19 +203,23 @@ def _rank(
 
 
 def complaint_target(
-    intake: IntakeSubmittedV1, catalogue: Catalogue, open_programs: set[str]
+    intake: IntakeSubmittedV1, catalogue: Catalogue, about: str | None = None
 ) -> LiveProgram | None:
-    """The program a complaint goes to: it must exist, be active, serve the village and be a
-    recipient the resident consented to. A program with an open referral already hears from
-    the household through that referral."""
-    code = intake.complaint.about_program if intake.complaint else None
+    """Who hears a complaint: the program it names (``about``: the program of the referral it
+    names, when it names no program), whatever the household's eligibility, if that program is
+    active, serves the village and is a recipient the resident consented to; otherwise the
+    village's complaint desk (the SLRT itself: the resident asked it to be heard). None: no
+    desk serves the village."""
+    complaint = intake.complaint
+    if complaint is None:
+        return None
+    code = complaint.about_program or about
     program = catalogue.get(code) if code else None
     if (
-        program is None
-        or program.event.status != "active"
-        or not program.serves(intake.village_code)
-        or not intake.consent.allows("referral", program.code)
-        or program.code in open_programs
+        program is not None
+        and program.event.status == "active"
+        and program.serves(intake.village_code)
+        and intake.consent.allows("referral", program.code)
     ):
-        return None
-    return program
+        return program
+    return catalogue.desk_for(intake.village_code)

@@ -15,9 +15,11 @@ from rujukan_router.domain.commands import ReportOutcome
 from rujukan_router.domain.decide import Reroute, decide
 from rujukan_router.domain.lifecycle import OUTCOME_STATUS, transition
 from rujukan_router.domain.rerouting import allows_rerouting
-from rujukan_router.domain.sla import step_deadline
+from rujukan_router.domain.sla import STEP_OF, step_deadline
 from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound, referring
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
+
+ANSWERED = ReferralStatus.answered
 
 
 async def apply_outcome(
@@ -45,19 +47,24 @@ async def apply_outcome(
                 raise key_mismatch()
             return row
     current = ReferralStatus(row.status)
-    target = transition(current, OUTCOME_STATUS[report.outcome], report.reason_code)
+    # a complaint's answer is what the resident is told: the agency's public words, else its note
+    public_note = report.public_note
+    if (
+        row.kind == "complaint"
+        and public_note is None
+        and OUTCOME_STATUS[report.outcome] == ANSWERED
+    ):
+        public_note = report.note
+    target = transition(
+        current,
+        OUTCOME_STATUS[report.outcome],
+        report.reason_code,
+        kind=row.kind,
+        answer=public_note,
+    )
     sla = await _sla_of(uow, row.program_code, catalogue)
     reason = report.reason_code.value if report.reason_code else None
-    step = Step(
-        status=target.value,
-        reason_code=reason,
-        due_at=(
-            step_deadline(target, sla, at, lanes=row.priority_lanes, village_code=row.village_code)
-            if sla
-            else None
-        ),
-        escalation_level=0,  # a new step starts with the facilitator again
-    )
+    step = _step(row, current, target, reason, sla, at)
     updated = await uow.referrals.change(row.id, step, at)
     await uow.referrals.add_history(
         [
@@ -84,13 +91,33 @@ async def apply_outcome(
                 traceparent=child_traceparent(uow.trace),
                 reason_code=reason,
                 note=report.note,
-                public_note=report.public_note,
+                public_note=public_note,
             )
         ]
     )
     if target == ReferralStatus.rejected and allows_rerouting(report.reason_code):
         await reroute(uow, updated, catalogue, at)
     return updated
+
+
+def _step(
+    row: StoredReferral,
+    current: ReferralStatus,
+    target: ReferralStatus,
+    reason: str | None,
+    sla: SlaDays | None,
+    at: datetime,
+) -> Step:
+    """Where a report leaves the referral: a new step starts its clock with the facilitator
+    again; a complaint taken in hand (received → in_progress) keeps the answer's deadline."""
+    if row.kind == "complaint" and STEP_OF.get(current) == STEP_OF.get(target):
+        return Step(target.value, reason, row.due_at, row.escalation_level)
+    due_at = (
+        step_deadline(target, sla, at, lanes=row.priority_lanes, village_code=row.village_code)
+        if sla
+        else None
+    )
+    return Step(target.value, reason, due_at, escalation_level=0)
 
 
 def _same_report(seen: KeyedReport, report: ReportOutcome) -> bool:

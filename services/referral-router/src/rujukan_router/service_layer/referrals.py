@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from rujukan_contracts.envelope import child_traceparent
-from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus
+from rujukan_contracts.events import Complaint, IntakeSubmittedV1, ReferralStatus
 from rujukan_contracts.references import referral_reference
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxRecord
@@ -29,7 +29,13 @@ from rujukan_router.adapters.events import (
     status_record,
 )
 from rujukan_router.adapters.programs import UsageKey
-from rujukan_router.adapters.referrals import DecisionRow, HistoryRow, ReferralRef, ReferralRow
+from rujukan_router.adapters.referrals import (
+    ComplaintRow,
+    DecisionRow,
+    HistoryRow,
+    ReferralRef,
+    ReferralRow,
+)
 from rujukan_router.domain.capacity import period_start
 from rujukan_router.domain.catalogue import LiveProgram
 from rujukan_router.domain.decide import Decided, ProgramDecision
@@ -63,6 +69,7 @@ async def referring(
     yield new
     await uow.programs.save_usage(ledger.changed())
     await uow.referrals.add(new.decisions, new.rows, new.history)
+    await uow.referrals.add_complaints(new.complaints)
     uow.add_records(new.events)
 
 
@@ -144,6 +151,7 @@ class NewReferrals:
     decisions: list[DecisionRow] = field(default_factory=list)
     rows: list[ReferralRow] = field(default_factory=list)
     history: list[HistoryRow] = field(default_factory=list)
+    complaints: list[ComplaintRow] = field(default_factory=list)
     events: list[OutboxRecord] = field(default_factory=list)
     _shared: dict[UUID, _Shared] = field(default_factory=dict)
 
@@ -200,8 +208,11 @@ class NewReferrals:
         queued: bool = False,
         rerouted_from: UUID | None = None,
         traceparent: str | None = None,
+        complaint: Complaint | None = None,
     ) -> ReferralRef:
-        """A referral to ``program``, with ``decision`` (``explained``) as the agency sees it."""
+        """A referral to ``program``, with ``decision`` (``explained``) as the agency sees it;
+        with ``complaint``, a complaint case (``kind="complaint"``): it carries the resident's
+        words, serves no need, and leaves the household's need referrals to the program be."""
         event = program.event
         due_at = step_deadline(
             ReferralStatus.created,
@@ -212,7 +223,11 @@ class NewReferrals:
         )
         assert due_at is not None
         shared = self._of(intake, traceparent)
-        needs = [n for n in shared.needs if n in program.needs_served] or shared.needs
+        needs = (
+            []
+            if complaint is not None
+            else [n for n in shared.needs if n in program.needs_served] or shared.needs
+        )
         referral_id = new_id()
         row = ReferralRow(
             id=referral_id,
@@ -236,20 +251,45 @@ class NewReferrals:
             updated_at=now,
         )
         referral = ReferralRef(
-            row.id, row.intake_id, row.household_id, row.program_code, row.village_code, due_at
+            row.id,
+            row.intake_id,
+            row.household_id,
+            row.program_code,
+            row.village_code,
+            due_at,
+            kind=kind,
         )
         self.rows.append(row)
         note = f"re-routed from {rerouted_from}" if rerouted_from else None
         self.history.append(HistoryRow(row.id, None, CREATED, note, "router", now))
+        said = complaint.model_dump(mode="json") if complaint is not None else None
         self.events.append(
-            created_record(row, decision=decision, consent=shared.consent, traceparent=shared.span)
+            created_record(
+                row,
+                decision=decision,
+                consent=shared.consent,
+                traceparent=shared.span,
+                complaint=said,
+            )
         )
         self.events.append(
             status_record(
                 referral, to_status=CREATED, from_status=None, at=now, traceparent=shared.span
             )
         )
-        self.open_programs(intake.household_id).add(program.code)
+        if complaint is None:
+            self.open_programs(intake.household_id).add(program.code)
+        else:
+            self.complaints.append(
+                ComplaintRow(
+                    row.id,
+                    complaint.kind,
+                    complaint.category.value,
+                    complaint.text,
+                    complaint.about_program,
+                    complaint.about_referral,
+                )
+            )
         return referral
 
     def refer(
