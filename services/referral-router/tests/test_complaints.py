@@ -233,3 +233,13 @@ async def test_the_complaint_is_shown_where_it_is_handled_and_lists_filter_by_ki
     assert needs.json()["items"] and all(r["complaint"] is None for r in needs.json()["items"])
     assert all(r["kind"] == "need" for r in needs.json()["items"])
     assert json.dumps(shown)  # the whole view serialises
+
+
+async def test_a_complaint_goes_nowhere_when_the_resident_agreed_to_no_referral(
+    api: Any, make_intake: MakeIntake
+) -> None:
+    """The desk needs the 'referral' purpose (whoever the recipients); without it nothing
+    leaves the Puskesos."""
+    intake = make_intake(needs=[], consent={"purposes": ["notification"]}, complaint=PKH_COMPLAINT)
+    await route(api, intake)
+    assert await cases_of(api, intake.intake_id) == []

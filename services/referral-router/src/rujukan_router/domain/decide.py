@@ -208,8 +208,8 @@ def complaint_target(
     """Who hears a complaint: the program it names (``about``: the program of the referral it
     names, when it names no program), whatever the household's eligibility, if that program is
     active, serves the village and is a recipient the resident consented to; otherwise the
-    village's complaint desk (the SLRT itself: the resident asked it to be heard). None: no
-    desk serves the village."""
+    village's complaint desk (the SLRT itself: the 'referral' purpose is enough, whoever the
+    consented recipients are). None: no desk serves the village, or no referral was agreed."""
     complaint = intake.complaint
     if complaint is None:
         return None
@@ -222,4 +222,6 @@ def complaint_target(
         and intake.consent.allows("referral", program.code)
     ):
         return program
+    if "referral" not in intake.consent.purposes:
+        return None
     return catalogue.desk_for(intake.village_code)
