@@ -19,6 +19,12 @@ the region codes are real (Kemendagri, ``rujukan_regions``). Why these places an
 * A KK is ``PPRRSS DDMMYY XXXX``: the sub-district, the card's issue date, a serial. The CSV
   has no village column (the loader's format); a household's village is only in this script
   (``households()``) and in its BLT-DD enrolment's code.
+* Each generated household lists its members' NIKs (``niks``), so the registry check finds a
+  family by NIK when its KK is mistyped: a head, most often a spouse, children born to parents
+  of 18 to 45, sometimes an elderly parent. A NIK is ``PPRRSS DDMMYY XXXX``: the sub-district of
+  issue, the birth date (women: day + 40), a serial unique in the file. Members come from an RNG
+  of their own, seeded by the KK, so the other columns are what they were without them. The
+  hand-written households list none: tests post their members under other KKs on purpose.
 """
 
 from __future__ import annotations
@@ -27,14 +33,14 @@ import argparse
 import random
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "registry.csv"
 SEED = 3304  # Kabupaten Banjarnegara
 GENERATED = 10_000
-HEADER = "kk,decile,enrolments,has_kks"
+HEADER = "kk,decile,enrolments,has_kks,niks"
 
 #: seeded villages: Kemendagri code → relative number of registry households
 VILLAGES: dict[str, int] = {
@@ -60,6 +66,11 @@ PIP = (0.25, 0.25, 0.20, 0.15, 0.10, 0.05, 0, 0, 0, 0)
 BLT_DD = (0.35, 0.35, 0.30, 0.20, 0.10, 0, 0, 0, 0, 0)  # of families in neither PKH nor SEMBAKO
 KKS_WITH_AID, KKS_WITHOUT = 0.95, 0.03
 ISSUED_FROM, ISSUED_DAYS = date(2008, 1, 1), (date(2025, 12, 31) - date(2008, 1, 1)).days
+#: members: a head aged 20-75 (a woman in 15 % of households), a spouse in 80 %, 0-5 children,
+#: an elderly parent of the head in 10 %
+HEAD_AGES, FEMALE_HEAD, SPOUSE, ELDER_PARENT = (20, 75), 0.15, 0.80, 0.10
+CHILDREN_WEIGHTS = (15, 22, 30, 18, 10, 5)
+AS_OF_YEAR = 2026
 
 #: the hand-written households tests and docs use (Berta, Susukan): first, unchanged
 HAND_WRITTEN = (
@@ -88,10 +99,11 @@ class Household:
     decile: int
     enrolments: tuple[str, ...]
     has_kks: bool
+    niks: tuple[str, ...] = ()
 
     def row(self) -> str:
         kks = "true" if self.has_kks else "false"
-        return f"{self.kk},{self.decile},{';'.join(self.enrolments)},{kks}"
+        return f"{self.kk},{self.decile},{';'.join(self.enrolments)},{kks},{';'.join(self.niks)}"
 
 
 def households() -> Iterator[Household]:
@@ -103,11 +115,13 @@ def households() -> Iterator[Household]:
     rng = random.Random(SEED)
     villages, weights = list(VILLAGES), list(VILLAGES.values())
     taken = {line.split(",")[0] for line in HAND_WRITTEN}
+    niks_taken: set[str] = set()
     for _ in range(GENERATED):
         village = rng.choices(villages, weights)[0]
         decile = rng.choices(range(1, 11), DECILE_WEIGHTS)[0]
         kk = _new_kk(rng, village, taken)
-        yield _enrol(rng, kk, village, decile)
+        household = _enrol(rng, kk, village, decile)
+        yield replace(household, niks=_member_niks(kk, niks_taken))
 
 
 def _new_kk(rng: random.Random, village: str, taken: set[str]) -> str:
@@ -135,6 +149,34 @@ def _enrol(rng: random.Random, kk: str, village: str, decile: int) -> Household:
         codes.append(blt_dd_code(village))
     has_kks = rng.random() < (KKS_WITH_AID if pkh or sembako else KKS_WITHOUT)
     return Household(kk, village, decile, tuple(codes), has_kks)
+
+
+def _member_niks(kk: str, taken: set[str]) -> tuple[str, ...]:
+    """The NIKs of a household's members, the head first."""
+    rng = random.Random(int(kk))
+    head_female = rng.random() < FEMALE_HEAD
+    head_born = AS_OF_YEAR - rng.randint(*HEAD_AGES)
+    people = [(head_born, head_female)]
+    if rng.random() < SPOUSE:
+        people.append((min(head_born + rng.randint(-6, 4), AS_OF_YEAR - 19), not head_female))
+    mother_born = max(born for born, female in people if female) if len(people) > 1 else head_born
+    children = rng.choices(range(len(CHILDREN_WEIGHTS)), CHILDREN_WEIGHTS)[0]
+    first, last = mother_born + 18, min(mother_born + 45, AS_OF_YEAR - 1)
+    for _ in range(children if first <= last else 0):
+        people.append((rng.randint(first, last), rng.random() < 0.5))
+    if rng.random() < ELDER_PARENT and head_born - 20 >= AS_OF_YEAR - 95:
+        people.append((head_born - rng.randint(20, 30), rng.random() < 0.6))
+    return tuple(_nik(rng, kk[:6], born, female, taken) for born, female in people)
+
+
+def _nik(rng: random.Random, region: str, year: int, female: bool, taken: set[str]) -> str:
+    born = date(year, 1, 1) + timedelta(days=rng.randrange(365))
+    day = born.day + 40 if female else born.day
+    while True:
+        nik = f"{region}{day:02d}{born:%m%y}{rng.randrange(1, 10_000):04d}"
+        if nik not in taken:
+            taken.add(nik)
+            return nik
 
 
 def render() -> str:

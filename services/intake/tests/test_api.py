@@ -178,12 +178,13 @@ async def test_the_same_idempotency_key_twice_gives_the_same_intake_and_one_even
     assert await submitted(intake) == 2
 
 
-async def test_the_same_household_again_within_the_window_is_the_first_intake(
+async def test_the_same_visit_again_within_the_window_is_the_first_intake(
     intake: IntakeService,
 ) -> None:
     first = await post(intake, example())
     assert first.status_code == 202
-    later = example(needs=["housing"])  # same KK, new needs, no Idempotency-Key
+    # the same form again, no Idempotency-Key, another consent time (new content: test_visits)
+    later = example(consent={**EXAMPLE_INTAKE["consent"], "given_at": "2026-11-24T10:00:00+07:00"})
     again = await post(intake, later)
     assert again.status_code == 202
     assert again.json()["intake_id"] == first.json()["intake_id"]
@@ -258,7 +259,14 @@ async def test_an_intake_is_visible_only_within_the_reader_s_regions(
         "taken_by",
         "submitted_at",
         "referrals",
+        "visit",
+        "follow_up_of",
+        "follow_ups",
+        "possible_duplicate_of",
+        "possible_duplicate_note",
     }
+    assert (view["visit"], view["follow_up_of"], view["follow_ups"]) == ("first", None, [])
+    assert (view["possible_duplicate_of"], view["possible_duplicate_note"]) == ([], None)
 
     elsewhere = await intake.http.get(path, headers=intake.token(regions=["31", "33.05"]))
     problem = assert_problem(elsewhere, 404)

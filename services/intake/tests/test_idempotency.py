@@ -81,8 +81,8 @@ async def test_a_key_answered_as_a_duplicate_still_names_its_request(
 ) -> None:
     first = await post(intake, example(), "form-1")
     assert first.status_code == 202, first.text
-    # the same household again under another key: answered with the first intake
-    later = example(needs=["housing"])
+    # the same visit again (taken by phone) under another key: answered with the first intake
+    later = example(taken_by={"puskesos": "Puskesos Desa Berta", "channel": "phone"})
     duplicate = await post(intake, later, "form-2")
     assert duplicate.status_code == 202, duplicate.text
     assert duplicate.json()["intake_id"] == first.json()["intake_id"]

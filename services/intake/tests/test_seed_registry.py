@@ -14,6 +14,7 @@ from types import ModuleType
 import yaml
 
 from rujukan_intake.adapters.registry import read_registry_csv
+from rujukan_intake.domain.identity import nik_form_problem
 from rujukan_regions import regions
 
 SEED = Path(__file__).resolve().parents[1] / "seed"
@@ -43,11 +44,11 @@ def test_the_committed_csv_is_what_the_generator_writes() -> None:
 def test_the_hand_written_households_stay_first_and_unchanged() -> None:
     lines = (SEED / "registry.csv").read_text(encoding="utf-8").splitlines()
     assert lines[:5] == [
-        "kk,decile,enrolments,has_kks",
-        "3304010101200001,2,,true",
-        "3304010101200002,3,SEMBAKO,true",
-        "3304010101200003,7,,false",
-        "3304010101200004,1,PKH;SEMBAKO;PBI-JK,true",
+        "kk,decile,enrolments,has_kks,niks",
+        "3304010101200001,2,,true,",
+        "3304010101200002,3,SEMBAKO,true,",
+        "3304010101200003,7,,false,",
+        "3304010101200004,1,PKH;SEMBAKO;PBI-JK,true,",
     ]
 
 
@@ -99,3 +100,17 @@ def test_every_desa_has_its_own_blt_dd_in_the_seed_catalogue() -> None:
         assert program["capacity_period"] == "month" and 10 <= program["capacity"] <= 30
     # one rule for every village: a change to BLT-DD's criteria is made in all of them
     assert len({yaml.safe_dump(p["versions"]) for p in programs.values()}) == 1
+
+
+def test_generated_families_list_valid_unique_niks_of_their_sub_district() -> None:
+    generated = HOUSEHOLDS[len(gen.HAND_WRITTEN) :]
+    assert all(not h.niks for h in HOUSEHOLDS[: len(gen.HAND_WRITTEN)])  # tests' own members
+    niks = [nik for h in generated for nik in h.niks]
+    assert len(niks) == len(set(niks)) > 3 * len(generated)  # families of several
+    assert all(h.niks for h in generated)
+    for h in generated:
+        for nik in h.niks:
+            assert nik_form_problem(nik) is None
+            assert nik[:6] == h.kk[:6]  # issued in the family's sub-district
+    women = sum(int(nik[6:8]) > 40 for nik in niks)
+    assert 0.4 < women / len(niks) < 0.6

@@ -33,7 +33,8 @@ add_reseal_command(cli, IntakeSettings, [(TABLE, KEY, COLUMN)])  # members' name
 def load_registry_command(
     csv_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="kk,decile,..."),
 ) -> None:
-    """Load (upsert) the local social-registry table from a CSV: kk,decile,enrolments,has_kks.
+    """Load (upsert) the local social-registry table from a CSV: kk,decile,enrolments,has_kks
+    and niks (the members' NIKs, ;-separated, so a household is found by NIK too).
 
     Streams any size (a national file of 26 M families) in one transaction: the first bad row
     stops the load with its line number and nothing is applied."""
@@ -42,7 +43,7 @@ def load_registry_command(
 
     settings = IntakeSettings()
     key = settings.pii_key.get_secret_value()
-    rows = read_registry_csv(csv_path, lambda kk: keyed_hash(key, kk))
+    rows = read_registry_csv(csv_path, lambda value: keyed_hash(key, value))
     size = csv_path.stat().st_size
     console = Console(stderr=True)
     columns = (
@@ -80,10 +81,11 @@ def load_registry_command(
             console.print(f"registry: {csv_path.name} {exc}; nothing loaded", markup=False)
             raise typer.Exit(1) from exc
     seconds = time.monotonic() - started
+    members = f", {result.members:,} members' NIKs" if result.members else ""
     print(
         f"registry: {result.rows:,} households loaded from {csv_path.name}: "
-        f"{result.inserted:,} new, {result.updated:,} changed, {result.unchanged:,} unchanged "
-        f"in {seconds:.1f} s ({result.rows / seconds:,.0f} rows/s)"
+        f"{result.inserted:,} new, {result.updated:,} changed, {result.unchanged:,} unchanged"
+        f"{members} in {seconds:.1f} s ({result.rows / seconds:,.0f} rows/s)"
     )
 
 

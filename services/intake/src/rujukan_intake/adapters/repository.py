@@ -32,6 +32,7 @@ from rujukan_intake.adapters.tables import (
     members,
 )
 from rujukan_intake.domain.intake import MemberIn, TakenBy
+from rujukan_intake.domain.visits import HouseholdMatch, Visit
 from rujukan_platform.sealing import Sealer
 from rujukan_platform.uow import Repository
 
@@ -122,6 +123,19 @@ class HouseholdRepository(Repository):
         )
         return {(r.household_id, r.nik_hash): r.id for r in returned}
 
+    async def holding_members(self, nik_hashes: Sequence[str]) -> dict[str, set[UUID]]:
+        """The households each of these NIK hashes belongs to (one, or several when a member
+        is listed under two KKs)."""
+        rows = await self._session.execute(
+            select(members.c.nik_hash, members.c.household_id).where(
+                members.c.nik_hash.in_(set(nik_hashes))
+            )
+        )
+        holding: dict[str, set[UUID]] = {}
+        for row in rows:
+            holding.setdefault(row.nik_hash, set()).add(row.household_id)
+        return holding
+
     async def members_of(self, household_id: UUID, sealer: Sealer) -> list[Member]:
         """The household's members, the head first, then by age (eldest first)."""
         rows = await self._session.execute(
@@ -159,22 +173,50 @@ class NewIntake:
     taken_by: TakenBy
     request_hash: str
     submitted_at: datetime
+    visit_of: UUID | None
+    content_hash: str
+    possible_duplicates: Sequence[HouseholdMatch]
+
+
+def stored_matches(stored: list[dict[str, Any]] | None) -> tuple[HouseholdMatch, ...]:
+    """Probable duplicates as ``intakes.possible_duplicates`` holds them, read back."""
+    return tuple(
+        HouseholdMatch(UUID(m["household_id"]), m["members_matched"]) for m in stored or ()
+    )
+
+
+def matches_json(matches: Sequence[HouseholdMatch]) -> list[dict[str, Any]]:
+    """Probable duplicates as ``intakes.possible_duplicates`` holds them."""
+    return [
+        {"household_id": str(m.household_id), "members_matched": m.members_matched} for m in matches
+    ]
 
 
 class IntakeRepository(Repository):
     """Intakes as submitted (the household, never its NIKs or KK in the clear)."""
 
-    async def first_since(self, household_ids: Sequence[UUID], since: datetime) -> dict[UUID, UUID]:
-        """Each household's first intake submitted after ``since`` (the duplicate window)."""
+    async def visits_since(
+        self, household_ids: Sequence[UUID], since: datetime
+    ) -> dict[UUID, list[Visit]]:
+        """Each household's intakes submitted after ``since`` (the duplicate window), the
+        first first."""
         rows = await self._session.execute(
-            select(intakes.c.household_id, intakes.c.id)
+            select(
+                intakes.c.household_id,
+                intakes.c.id,
+                intakes.c.visit_of,
+                intakes.c.content_hash,
+                intakes.c.possible_duplicates,
+            )
             .where(intakes.c.household_id.in_(household_ids), intakes.c.submitted_at > since)
-            .order_by(intakes.c.submitted_at)
+            .order_by(intakes.c.submitted_at, intakes.c.id)
         )
-        first: dict[UUID, UUID] = {}
-        for row in rows:
-            first.setdefault(row.household_id, row.id)
-        return first
+        visits: dict[UUID, list[Visit]] = {}
+        for r in rows:
+            visits.setdefault(r.household_id, []).append(
+                Visit(r.id, r.visit_of, r.content_hash, stored_matches(r.possible_duplicates))
+            )
+        return visits
 
     async def add(self, new: Sequence[NewIntake]) -> None:
         await self._session.execute(
@@ -193,6 +235,9 @@ class IntakeRepository(Repository):
                     "taken_by": i.taken_by.model_dump(mode="json"),
                     "request_hash": i.request_hash,
                     "submitted_at": i.submitted_at,
+                    "visit_of": i.visit_of,
+                    "content_hash": i.content_hash,
+                    "possible_duplicates": matches_json(i.possible_duplicates),
                 }
                 for i in new
             ],
@@ -205,6 +250,8 @@ class KeyUse(NamedTuple):
     intake_id: UUID
     household_id: UUID
     request_hash: str
+    visit_of: UUID | None
+    possible_duplicates: tuple[HouseholdMatch, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +269,13 @@ class IdempotencyKeys(Repository):
     async def uses(self, principal: str, keys: Sequence[str]) -> dict[str, KeyUse]:
         if not keys:
             return {}
+        answered = (intakes.c.visit_of, intakes.c.possible_duplicates)
         on_intake = select(
-            intakes.c.idempotency_key, intakes.c.id, intakes.c.household_id, intakes.c.request_hash
+            intakes.c.idempotency_key,
+            intakes.c.id,
+            intakes.c.household_id,
+            intakes.c.request_hash,
+            *answered,
         ).where(intakes.c.principal == principal, intakes.c.idempotency_key.in_(keys))
         on_duplicate = (
             select(
@@ -231,6 +283,7 @@ class IdempotencyKeys(Repository):
                 intakes.c.id,
                 intakes.c.household_id,
                 duplicate_keys.c.request_hash,
+                *answered,
             )
             .join(intakes, intakes.c.id == duplicate_keys.c.intake_id)
             .where(
@@ -239,7 +292,16 @@ class IdempotencyKeys(Repository):
             )
         )
         rows = await self._session.execute(union_all(on_intake, on_duplicate))
-        return {r.idempotency_key: KeyUse(r.id, r.household_id, r.request_hash) for r in rows.all()}
+        return {
+            r.idempotency_key: KeyUse(
+                r.id,
+                r.household_id,
+                r.request_hash,
+                r.visit_of,
+                stored_matches(r.possible_duplicates),
+            )
+            for r in rows.all()
+        }
 
     async def remember_duplicates(
         self, principal: str, keys: Sequence[DuplicateKey], at: datetime

@@ -11,7 +11,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from rujukan_intake.adapters.repository import stored_matches
 from rujukan_intake.adapters.tables import identity_reads, intake_referrals, intakes
+from rujukan_intake.domain.visits import VisitKind, duplicate_note, visit_kind
 from rujukan_platform.access import region_condition
 from rujukan_platform.auth import Principal
 from rujukan_platform.uow import UnitOfWork
@@ -27,9 +29,19 @@ class ReferralView(BaseModel):
     changed_at: datetime
 
 
+class PossibleDuplicate(BaseModel):
+    """Another household (another KK) some of this intake's members already belong to."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    household_id: UUID
+    members_matched: int = Field(description="members of this intake found there, by NIK")
+
+
 class IntakeView(BaseModel):
     """An intake as stored (its registry check, consent and taker as they were submitted)
-    with the current status of its referrals, by program code."""
+    with the current status of its referrals, by program code, and its place among the
+    household's visits."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -43,6 +55,15 @@ class IntakeView(BaseModel):
     taken_by: dict[str, Any] = Field(description="the Puskesos and channel that took it")
     submitted_at: datetime
     referrals: list[ReferralView]
+    visit: VisitKind = Field(description="the household's first visit, or a follow-up")
+    follow_up_of: UUID | None = Field(description="the first visit this one follows up")
+    follow_ups: list[UUID] = Field(description="the later visits that follow this one up")
+    possible_duplicate_of: list[PossibleDuplicate] = Field(
+        description="other households (other KKs) its members already belong to, by NIK"
+    )
+    possible_duplicate_note: str | None = Field(
+        description="what the officer should check, in Bahasa Indonesia"
+    )
 
 
 class IdentityRead(BaseModel):
@@ -73,8 +94,22 @@ async def intake(uow: UnitOfWork, intake_id: UUID) -> IntakeView | None:
         .where(intake_referrals.c.intake_id == intake_id)
         .order_by(intake_referrals.c.program_code)
     )
+    follow_ups = await uow.session.scalars(
+        select(intakes.c.id)
+        .where(intakes.c.visit_of == intake_id)
+        .order_by(intakes.c.submitted_at, intakes.c.id)
+    )
+    matches = stored_matches(row.possible_duplicates)
     return IntakeView.model_validate(
-        {**row._mapping, "referrals": [ReferralView.model_validate(r) for r in referrals]}
+        {
+            **row._mapping,
+            "referrals": [ReferralView.model_validate(r) for r in referrals],
+            "visit": visit_kind(row.visit_of),
+            "follow_up_of": row.visit_of,
+            "follow_ups": list(follow_ups),
+            "possible_duplicate_of": matches,
+            "possible_duplicate_note": duplicate_note(matches),
+        }
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from rujukan_intake.domain.intake import IntakeCreate
+from rujukan_intake.domain.visits import HouseholdMatch
 from rujukan_platform.auth import Principal
 from rujukan_platform.problems import Problem
 
@@ -32,12 +33,18 @@ class SubmitIntakes:
 
 @dataclass(slots=True)
 class Submitted:
-    """What became of one submitted intake: new, a duplicate of an earlier one, or refused."""
+    """What became of one submitted intake: new (a first or a follow-up visit), a duplicate of
+    an earlier one, or refused."""
 
     intake_id: UUID | None = None
     household_id: UUID | None = None
     duplicate: bool = False
     problem: Problem | None = None
+    #: the household's first visit, when this intake (or the one a duplicate answers with)
+    #: is a follow-up
+    follow_up_of: UUID | None = None
+    #: other households (other KKs) its members already belong to, by NIK
+    possible_duplicate_of: tuple[HouseholdMatch, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,14 +20,21 @@ from stdnum.id import nik as stdnum_nik
 SIXTEEN_ASCII_DIGITS = re.compile(r"[0-9]{16}")
 
 
-def nik_problem(nik: str, *, birth_date: date, sex: str) -> str | None:
-    """Why this NIK cannot belong to this member, or None when it can."""
+def nik_form_problem(nik: str) -> str | None:
+    """Why this cannot be any NIK (the registry file's NIKs come without a birth date)."""
     if not SIXTEEN_ASCII_DIGITS.fullmatch(nik):
         return "must be 16 digits"
     try:
         stdnum_nik.validate(nik)
     except StdnumError as exc:
         return f"is not a valid NIK ({str(exc).rstrip('.').lower()})"
+    return None
+
+
+def nik_problem(nik: str, *, birth_date: date, sex: str) -> str | None:
+    """Why this NIK cannot belong to this member, or None when it can."""
+    if problem := nik_form_problem(nik):
+        return problem
     day, month, year2 = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     nik_female = day > 40
     if (sex == "female") != nik_female:

@@ -23,6 +23,7 @@ from rujukan_intake.entrypoints.schemas import (
     IdentityReads,
     IntakeAccepted,
     IntakeView,
+    VisitAnswer,
 )
 from rujukan_platform.dependencies import Caller, HandleDep
 from rujukan_platform.problems import PROBLEM, Problem
@@ -92,6 +93,7 @@ async def post_intake(
         status="submitted",
         duplicate=result.duplicate,
         links={"self": location},
+        **VisitAnswer.of(result),
     )
 
 
@@ -121,6 +123,7 @@ async def post_batch(
                 intake_id=r.intake_id,
                 duplicate=r.duplicate,
                 problem=r.problem.body() if r.problem else None,
+                **VisitAnswer.of(r),
             )
             for i, r in enumerate(results)
         ],

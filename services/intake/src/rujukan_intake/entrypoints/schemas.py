@@ -4,14 +4,16 @@ views' own (``adapters.views``)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rujukan_contracts.text import Line
-from rujukan_intake.adapters.views import IdentityRead, IntakeView
+from rujukan_intake.adapters.views import IdentityRead, IntakeView, PossibleDuplicate
+from rujukan_intake.domain.commands import Submitted
 from rujukan_intake.domain.intake import IntakeCreate
+from rujukan_intake.domain.visits import VisitKind, duplicate_note, visit_kind
 
 __all__ = [
     "BatchItem",
@@ -24,10 +26,48 @@ __all__ = [
     "IntakeAccepted",
     "IntakeView",
     "MemberIdentity",
+    "PossibleDuplicate",
+    "VisitAnswer",
 ]
 
 
-class IntakeAccepted(BaseModel):
+class VisitFields(TypedDict):
+    visit: VisitKind
+    follow_up_of: UUID | None
+    possible_duplicate_of: list[PossibleDuplicate]
+    possible_duplicate_note: str | None
+
+
+class VisitAnswer(BaseModel):
+    """Which visit of the household an accepted intake is (or, for a duplicate, the intake it
+    repeats), and the other households its members already belong to."""
+
+    visit: VisitKind = Field(
+        default="first", description="the household's first visit, or a follow-up"
+    )
+    follow_up_of: UUID | None = Field(default=None, description="the first visit it follows up")
+    possible_duplicate_of: list[PossibleDuplicate] = Field(
+        default_factory=list,
+        description="other households (other KKs) its members already belong to, by NIK; "
+        "flagged for the officer, never merged",
+    )
+    possible_duplicate_note: str | None = Field(
+        default=None, description="what the officer should check, in Bahasa Indonesia"
+    )
+
+    @staticmethod
+    def of(result: Submitted) -> VisitFields:
+        """The fields of this answer for one submitted intake."""
+        matches = [PossibleDuplicate.model_validate(m) for m in result.possible_duplicate_of]
+        return VisitFields(
+            visit=visit_kind(result.follow_up_of),
+            follow_up_of=result.follow_up_of,
+            possible_duplicate_of=matches,
+            possible_duplicate_note=duplicate_note(result.possible_duplicate_of),
+        )
+
+
+class IntakeAccepted(VisitAnswer):
     intake_id: UUID
     household_id: UUID
     status: str
@@ -71,7 +111,7 @@ class BatchRequest(BaseModel):
     items: list[BatchItem] = Field(min_length=1)
 
 
-class BatchResult(BaseModel):
+class BatchResult(VisitAnswer):
     index: int
     status: int = Field(description="202 accepted (or a duplicate), 403 or 422 refused")
     intake_id: UUID | None = None

@@ -2,13 +2,16 @@
 
 A batch is handled as a set (the bulk import sends hundreds per call): every repository call
 covers the whole batch. Refused items get a ``problem`` and write nothing; the others commit
-together. Duplicates (the same Idempotency-Key, or the same household within the window, also
-within this batch) are answered with the first intake.
+together. Duplicates (the same Idempotency-Key, or a household's visit said again word for word
+within the window, also within this batch) are answered with the intake they repeat; a visit
+within the window that brings anything new is stored as a follow-up of the household's first
+(``domain.visits``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -25,6 +28,7 @@ from rujukan_intake.domain.commands import SubmitIntakes, Submitted
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.domain.intake import IntakeCreate, MemberIn, intake_errors
 from rujukan_intake.domain.lanes import derive_lanes
+from rujukan_intake.domain.visits import VISIT_CONTENT, Visit, household_matches, repeat_of
 from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_platform.auth import Principal
@@ -41,15 +45,25 @@ class _Candidate:
     req: IntakeCreate
     key: str | None
     digest: str
+    content: str
     village: str
     kk_hash: str
+    #: the members' NIKs as keyed hashes, in the request's order
+    nik_hashes: list[str]
     household_id: UUID | None = None
+    #: the household's first visit, when this is a follow-up
+    visit_of: UUID | None = None
 
 
 def request_hash(req: IntakeCreate) -> str:
     """The fingerprint an Idempotency-Key is held to: the whole validated intake (household,
     members, needs, consent, contact, taken_by...). The key is scoped to the principal."""
     return fingerprint(req.model_dump(mode="json"))
+
+
+def content_hash(req: IntakeCreate) -> str:
+    """The fingerprint of what a visit says (``VISIT_CONTENT``): the same from a repeat."""
+    return fingerprint(req.model_dump(mode="json", include=set(VISIT_CONTENT)))
 
 
 def _refusal(errors: list[dict[str, str]]) -> Problem:
@@ -83,17 +97,23 @@ async def submit_intakes(
             continue
         kk_hash = keyed_hash(state.pii_key, req.household.kk_number)
         candidates.append(
-            _Candidate(index, req, item.idempotency_key, request_hash(req), village, kk_hash)
+            _Candidate(
+                index,
+                req,
+                item.idempotency_key,
+                request_hash(req),
+                content_hash(req),
+                village,
+                kk_hash,
+                [keyed_hash(state.pii_key, m.nik) for m in req.members],
+            )
         )
 
     candidates, aliases = await _drop_idempotent_repeats(uow, candidates, results, cmd.by)
     if candidates:
         await _submit_new(uow, state, candidates, results, cmd.by, now)
     for repeat, first in aliases:
-        decided = results[first]
-        results[repeat] = Submitted(
-            decided.intake_id, decided.household_id, duplicate=True, problem=decided.problem
-        )
+        results[repeat] = replace(results[first], duplicate=True)
     return results
 
 
@@ -117,7 +137,11 @@ async def _drop_idempotent_repeats(
                 results[c.index].problem = key_mismatch()
             else:
                 results[c.index] = Submitted(
-                    earlier.intake_id, earlier.household_id, duplicate=True
+                    earlier.intake_id,
+                    earlier.household_id,
+                    duplicate=True,
+                    follow_up_of=earlier.visit_of,
+                    possible_duplicate_of=earlier.possible_duplicates,
                 )
         elif c.key and c.key in first_use:
             if first_use[c.key].digest != c.digest:
@@ -142,26 +166,46 @@ async def _submit_new(
     household_ids = await uow.households.add_or_lock({c.kk_hash: c.village for c in candidates})
     for c in candidates:
         c.household_id = household_ids[c.kk_hash]
-    earlier = await uow.intakes.first_since(
+    visits = await uow.intakes.visits_since(
         list(household_ids.values()), now - state.duplicate_window
     )
     fresh: list[_Candidate] = []
     repeats: list[DuplicateKey] = []
+    in_batch: dict[UUID, int] = {}  # a new intake's id -> its item, for repeats in this batch
+    aliases: list[tuple[int, int]] = []
     for c in candidates:
         assert c.household_id is not None
-        first = earlier.get(c.household_id)
-        if first is not None:
-            results[c.index] = Submitted(first, c.household_id, duplicate=True)
+        seen = visits.setdefault(c.household_id, [])
+        same = repeat_of(seen, c.content)
+        if same is not None:
+            if same.intake_id in in_batch:
+                aliases.append((c.index, in_batch[same.intake_id]))
+            else:
+                results[c.index] = _answered_by(same, c.household_id)
             if c.key:
-                repeats.append(DuplicateKey(c.key, first, c.digest))
+                repeats.append(DuplicateKey(c.key, same.intake_id, c.digest))
             continue
         intake_id = uuid4()
-        earlier[c.household_id] = intake_id  # a later item of this batch is its duplicate
-        results[c.index] = Submitted(intake_id, c.household_id)
+        c.visit_of = seen[0].first if seen else None
+        seen.append(Visit(intake_id, c.visit_of, c.content))  # a later item may follow it up
+        in_batch[intake_id] = c.index
+        results[c.index] = Submitted(intake_id, c.household_id, follow_up_of=c.visit_of)
         fresh.append(c)
     if fresh:
         await _store(uow, state, fresh, results, principal, now)
+    for repeat, first in aliases:
+        results[repeat] = replace(results[first], duplicate=True)
     await uow.idempotency_keys.remember_duplicates(principal.subject, repeats, now)
+
+
+def _answered_by(visit: Visit, household_id: UUID) -> Submitted:
+    return Submitted(
+        visit.intake_id,
+        household_id,
+        duplicate=True,
+        follow_up_of=visit.visit_of,
+        possible_duplicate_of=visit.possible_duplicates,
+    )
 
 
 async def _store(
@@ -173,27 +217,33 @@ async def _store(
     now: datetime,
 ) -> None:
     """Store the new intakes and their members; raise ``intake.submitted`` and
-    ``intake.contacts`` for each."""
+    ``intake.contacts`` for each. Members already in another household (another KK) flag the
+    intake as its probable duplicate; the registry finds the household by KK or by NIK."""
     member_ids = await uow.households.save_members(
         [
-            MemberToSave(c.household_id, keyed_hash(state.pii_key, m.nik), m)
+            MemberToSave(c.household_id, nik_hash, m)
             for c in fresh
             if c.household_id is not None
-            for m in c.req.members
+            for nik_hash, m in zip(c.nik_hashes, c.req.members, strict=True)
         ],
         state.sealer,
     )
+    holding = await uow.households.holding_members([h for c in fresh for h in c.nik_hashes])
     facts = await state.registry.lookup_many(
-        uow.registry, list({c.req.household.kk_number for c in fresh})
+        uow.registry,
+        list({c.req.household.kk_number for c in fresh}),
+        niks=_niks_by_kk(fresh),
     )
     stored: list[NewIntake] = []
     for c in fresh:
         intake_id, household_id = results[c.index].intake_id, c.household_id
         assert intake_id is not None and household_id is not None
         members = [
-            _member_facts(member_ids[(household_id, keyed_hash(state.pii_key, m.nik))], m)
-            for m in c.req.members
+            _member_facts(member_ids[(household_id, nik_hash)], m)
+            for nik_hash, m in zip(c.nik_hashes, c.req.members, strict=True)
         ]
+        matches = household_matches(household_id, c.nik_hashes, holding)
+        results[c.index].possible_duplicate_of = matches
         registry = facts[c.req.household.kk_number]
         assert c.req.consent is not None  # intake_errors refuses a missing consent
         consent = Consent(**c.req.consent.model_dump())
@@ -217,6 +267,7 @@ async def _store(
                 complaint=c.req.complaint,
                 priority_lanes=lanes,
                 consent=consent,
+                follow_up_of=c.visit_of,
             ),
         )
         uow.publish(  # to notifications alone; without a consented contact it withdraws one
@@ -243,9 +294,20 @@ async def _store(
                 taken_by=c.req.taken_by,
                 request_hash=c.digest,
                 submitted_at=now,
+                visit_of=c.visit_of,
+                content_hash=c.content,
+                possible_duplicates=matches,
             )
         )
     await uow.intakes.add(stored)
+
+
+def _niks_by_kk(fresh: Sequence[_Candidate]) -> dict[str, list[str]]:
+    """Each KK's members' NIKs (every visit of a batch under that KK), for the registry."""
+    niks: dict[str, list[str]] = {}
+    for c in fresh:
+        niks.setdefault(c.req.household.kk_number, []).extend(m.nik for m in c.req.members)
+    return niks
 
 
 def _member_facts(member_id: UUID, m: MemberIn) -> MemberFacts:
