@@ -33,8 +33,9 @@ async def test_listing_filters_by_intake_program_status_and_region(
     malang = make_intake(village_code="35.07.01.2001")
     ids_a = await api.route(banjarnegara)
     ids_b = await api.route(malang)
-    assert {"PKH", "PBI-JK"} <= set(ids_b) <= set(ids_a)
-    assert set(ids_a) - set(ids_b) == {"BLT-DD-3304012001"}  # Berta's own village fund
+    assert {"PKH", "PBI-JK"} <= set(ids_b) == set(ids_a)
+    # Berta's own village fund serves food, but never beside Sembako (referred for food)
+    assert "BLT-DD-3304012001" not in ids_a
 
     items = await list_all(api, admin, intake_id=str(banjarnegara.intake_id))
     assert {i["referral_id"] for i in items} == {str(v) for v in ids_a.values()}
@@ -315,7 +316,7 @@ async def test_an_intakes_decisions_explain_every_program_and_a_referral_its_own
 
     from rujukan_router.domain.decide import decide
 
-    intake = make_intake()
+    intake = make_intake(needs=["health_insurance"])  # eligible for more: PIP, SEMBAKO
     ids = await api.route(intake)
     expected = decide(
         intake, api.state.catalogue, open_programs=set(), as_of=datetime.now(UTC).date()
@@ -331,13 +332,31 @@ async def test_an_intakes_decisions_explain_every_program_and_a_referral_its_own
     for d in expected.programs:  # rendered from the stored facts: what the evaluation said
         view = programs[d.program.code]
         assert view["eligible"] == d.eligible and view["rank"] == d.rank
+        assert view["outcome"] == d.outcome
         assert view["criteria"] == [c.to_dict() for c in d.criteria(expected.facts)]
+    assert {code for code, p in programs.items() if p["outcome"] == "referred"} == set(ids)
+    # eligible for needs nobody stated: suggested to the officer, not referred
+    assert r.json()["suggested"] == [
+        d.program.code for d in expected.eligible() if d.outcome == "suggested"
+    ]
+    assert {"PIP", "SEMBAKO"} <= set(r.json()["suggested"])
+    assert not set(r.json()["suggested"]) & set(ids)
     dtks = programs["DTKS-IN"]["criteria"]
     assert dtks == [
-        {"kind": "criterion", "name": dtks[0]["name"], "label": dtks[0]["label"],
+        {"kind": "criterion", "name": "not_in_registry",
+         "label": "Keluarga belum terdaftar di DTKS/DTSEN",
+         "label_en": "Household not (yet) in the social registry",
          "cel": dtks[0]["cel"], "passed": False, "values": {"registry.found": True},
          "error": None}
     ]  # fmt: skip
+    english = await api.client.get(
+        f"/v1/intakes/{intake.intake_id}/decisions",
+        headers={**api.token("admin"), "Accept-Language": "en-US,en;q=0.9"},
+    )
+    [in_english] = english.json()["decisions"]
+    dtks_en = next(p for p in in_english["programs"] if p["program_code"] == "DTKS-IN")
+    assert dtks_en["criteria"][0]["label"] == "Household not (yet) in the social registry"
+    assert dtks_en["criteria"][0]["label_en"] == "Household not (yet) in the social registry"
 
     # a referral carries its own program's decision, as the agency received it
     r = await api.client.get(f"/v1/referrals/{ids['PKH']}", headers=api.token("admin"))

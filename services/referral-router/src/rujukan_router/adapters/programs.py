@@ -41,10 +41,13 @@ class ProgramRepository(Repository):
             where=catalogue.c.version <= stmt.excluded.version,
         )
         await self._session.execute(stmt)
-        await self._session.execute(
-            insert(program_versions)
-            .values(code=event.code, version=event.version, program=program)
-            .on_conflict_do_nothing()
+        versions = insert(program_versions).values(
+            code=event.code, version=event.version, program=program
+        )
+        await self._session.execute(  # a version's labels may be corrected, never its criteria
+            versions.on_conflict_do_update(
+                index_elements=["code", "version"], set_={"program": versions.excluded.program}
+            )
         )
 
     async def get(self, code: str) -> ProgramPublishedV1 | None:

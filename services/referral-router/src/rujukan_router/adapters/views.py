@@ -27,6 +27,7 @@ from rujukan_contracts.events import PriorityLane, ReferralStatus
 from rujukan_eligibility.rules import CompiledRule, RuleError, Verdict, compile_rule
 from rujukan_platform.access import region_condition
 from rujukan_platform.auth import Principal
+from rujukan_platform.language import DEFAULT, Language, labelled_in
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import Problem
 from rujukan_router.adapters.tables import (
@@ -131,6 +132,7 @@ class ProgramVerdict:
     program_code: str
     program_version: int
     eligible: bool
+    outcome: str
     skipped: str | None
     rank: int
     criteria: list[dict[str, Any]]
@@ -287,13 +289,12 @@ class RuleBook:
 
 
 def explain_program(
-    entry: dict[str, Any], facts: dict[str, Any], rules: RuleBook
+    entry: dict[str, Any], facts: dict[str, Any], rules: RuleBook, language: Language = DEFAULT
 ) -> list[dict[str, Any]] | None:
-    """The criteria of one program's stored verdict, explained; None if the version's rule is
-    not known here."""
+    """The criteria of one program's stored verdict, explained, labelled in ``language``; None
+    if the version's rule is not known here."""
     if "criteria" in entry:  # stored explained, before revision 0003
-        criteria: list[dict[str, Any]] = entry["criteria"]
-        return criteria
+        return [labelled_in(c, language) for c in entry["criteria"]]
     if entry.get("skipped") is not None and not entry.get("passed"):
         return []  # not evaluated: no consent, enrolled, an open referral
     rule = rules.rule(entry["program_code"], entry["program_version"])
@@ -302,19 +303,30 @@ def explain_program(
     errors = {int(i): e for i, e in (entry.get("errors") or {}).items()}
     verdict = Verdict(bool(entry["eligible"]), tuple(entry["passed"]), errors or None)
     try:
-        return [c.to_dict() for c in rule.explain(facts, verdict)]
+        return [labelled_in(c.to_dict(), language) for c in rule.explain(facts, verdict)]
     except ValueError:  # a verdict that does not fit the rule: never explain it wrongly
         return None
 
 
+def outcome_of(entry: dict[str, Any]) -> str:
+    """What became of a program in a stored decision. Decisions stored before referrals
+    followed needs say nothing: every eligible program was referred then."""
+    if "outcome" in entry:
+        return str(entry["outcome"])
+    if entry.get("skipped") is not None:
+        return "skipped"
+    return "referred" if entry["eligible"] else "not_eligible"
+
+
 def program_verdict(
-    entry: dict[str, Any], facts: dict[str, Any], rules: RuleBook
+    entry: dict[str, Any], facts: dict[str, Any], rules: RuleBook, language: Language = DEFAULT
 ) -> ProgramVerdict:
-    criteria = explain_program(entry, facts, rules)
+    criteria = explain_program(entry, facts, rules, language)
     return ProgramVerdict(
         program_code=entry["program_code"],
         program_version=entry["program_version"],
         eligible=entry["eligible"],
+        outcome=outcome_of(entry),
         skipped=entry.get("skipped"),
         rank=entry.get("rank", 0),
         criteria=criteria or [],
@@ -327,7 +339,10 @@ def program_verdict(
 
 
 def explained_decision(
-    row: StoredDecision, rules: RuleBook, programs: set[str] | None = None
+    row: StoredDecision,
+    rules: RuleBook,
+    programs: set[str] | None = None,
+    language: Language = DEFAULT,
 ) -> ExplainedDecision:
     """One stored evaluation, every program (or those in ``programs``) explained."""
     return ExplainedDecision(
@@ -337,7 +352,7 @@ def explained_decision(
         evaluated_at=row.evaluated_at,
         facts=row.facts,
         programs=[
-            program_verdict(entry, row.facts, rules)
+            program_verdict(entry, row.facts, rules, language)
             for entry in row.programs
             if programs is None or entry["program_code"] in programs
         ],
@@ -345,7 +360,10 @@ def explained_decision(
 
 
 def referral_decision(
-    referral: VisibleReferral, row: StoredDecision | None, rules: RuleBook
+    referral: VisibleReferral,
+    row: StoredDecision | None,
+    rules: RuleBook,
+    language: Language = DEFAULT,
 ) -> ReferralDecision | None:
     """The decision a referral was made on, as its ``ReferralCreatedV1`` carried it."""
     if row is None:
@@ -361,7 +379,7 @@ def referral_decision(
         program_code=entry["program_code"],
         program_version=entry["program_version"],
         eligible=entry["eligible"],
-        criteria=explain_program(entry, row.facts, rules) or [],
+        criteria=explain_program(entry, row.facts, rules, language) or [],
         evaluated_at=datetime.fromisoformat(at) if isinstance(at, str) else at,
     )
 
@@ -374,11 +392,15 @@ def versions_in(rows: Iterable[StoredDecision]) -> set[tuple[str, int]]:
 
 
 class RouterViews:
-    """The API's reads, on one session; explanations through the process's ``RuleBook``."""
+    """The API's reads, on one session; explanations through the process's ``RuleBook``, their
+    labels in the caller's ``language``."""
 
-    def __init__(self, session: AsyncSession, rules: RuleBook) -> None:
+    def __init__(
+        self, session: AsyncSession, rules: RuleBook, language: Language = DEFAULT
+    ) -> None:
         self._session = session
         self._rules = rules
+        self._language = language
 
     async def referrals(
         self,
@@ -470,7 +492,12 @@ class RouterViews:
         by_id = {d.id: d for d in found}
         await self._rules.load(self._session, versions_in(found))
         return [
-            replace(r, decision=referral_decision(r, by_id.get(r.decision_id), self._rules))
+            replace(
+                r,
+                decision=referral_decision(
+                    r, by_id.get(r.decision_id), self._rules, self._language
+                ),
+            )
             for r in rows
         ]
 
@@ -513,7 +540,18 @@ class RouterViews:
         found = await self._decisions(decisions.c.intake_id == intake_id)
         await self._rules.load(self._session, versions_in(found))
         programs = set(principal.programs) if principal.role == "agency" else None
-        return [explained_decision(d, self._rules, programs) for d in found]
+        return [explained_decision(d, self._rules, programs, self._language) for d in found]
+
+    @staticmethod
+    def suggested(decisions: Sequence[ExplainedDecision]) -> list[str]:
+        """The programs the latest routing of an intake found the household eligible for, for
+        needs it did not state: for the officer to propose, best first."""
+        routed = [d for d in decisions if d.cause == "routing"]
+        if not routed:
+            return []
+        latest = max(routed, key=lambda d: d.evaluated_at)
+        found = [p for p in latest.programs if p.outcome == "suggested"]
+        return [p.program_code for p in sorted(found, key=lambda p: p.rank)]
 
     async def replay(self, replay_id: UUID) -> ReplayOverview | None:
         found = (

@@ -166,14 +166,17 @@ async def trace(referral_id: UUID, principal: Caller, views: Views) -> TraceView
 
 @router.get(
     "/intakes/{intake_id}/decisions",
-    summary="Every evaluation of an intake: each program's verdict, every criterion explained",
+    summary="Every evaluation of an intake: each program's verdict and outcome (referred, "
+    "suggested, not eligible, skipped), every criterion explained in the caller's language",
     responses={403: PROBLEM, 404: PROBLEM},
 )
 async def intake_decisions(intake_id: UUID, principal: Caller, views: Views) -> IntakeDecisions:
     found = await views.intake_decisions(principal, intake_id)
     if found is None:
         raise not_found(f"intake {intake_id}")
-    return IntakeDecisions.model_validate({"intake_id": intake_id, "decisions": found})
+    return IntakeDecisions.model_validate(
+        {"intake_id": intake_id, "suggested": views.suggested(found), "decisions": found}
+    )
 
 
 @router.post(

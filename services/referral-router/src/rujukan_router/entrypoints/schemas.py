@@ -117,7 +117,10 @@ class CriterionView(_Read):
 
     kind: Literal["criterion"]
     name: str
-    label: str
+    label: str = Field(description="in the caller's language (Accept-Language; Indonesian first)")
+    label_en: str | None = Field(
+        default=None, description="the English label, when the rule has one"
+    )
     cel: str
     passed: bool
     values: dict[str, Any] = Field(description="the values the criterion read")
@@ -198,6 +201,11 @@ class ProgramVerdictView(_Read):
     program_code: str
     program_version: int
     eligible: bool
+    outcome: Literal["referred", "suggested", "not_eligible", "skipped"] = Field(
+        description="referred (eligible, serving a stated need or proactive); suggested "
+        "(eligible for a need not stated: for the officer to propose); not eligible; skipped "
+        "(see skipped)"
+    )
     skipped: str | None = Field(description="why the program was not evaluated or not referred")
     rank: int
     criteria: list[CriterionView]
@@ -219,6 +227,10 @@ class DecisionView(_Read):
 
 class IntakeDecisions(BaseModel):
     intake_id: UUID
+    suggested: list[str] = Field(
+        description="programs the household is eligible for, for needs it did not state (the "
+        "latest routing), best first: for the officer to propose, not referred"
+    )
     decisions: list[DecisionView]
 
 

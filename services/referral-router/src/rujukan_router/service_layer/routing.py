@@ -94,8 +94,9 @@ def _route(
     traceparent: str | None,
     links: Links,
 ) -> Routed:
-    """Decide one intake and refer it to every eligible program (and a complaint to the program
-    it is about); its referrals count as open for the household's later intakes."""
+    """Decide one intake and refer it to every eligible program serving its needs (and a
+    complaint to the program it is about); its referrals count as open for the household's
+    later intakes."""
     open_programs = new.open_programs(intake.household_id)
     decided = decide(
         intake,
