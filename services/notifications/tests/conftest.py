@@ -7,7 +7,7 @@ import email
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -41,6 +41,7 @@ from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.bootstrap import Notifications, definition
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.channels import Channel, ChannelName
+from rujukan_notifications.domain.news import DEFAULT_RESIDENT_NEWS
 from rujukan_notifications.entrypoints.consumers import consumers
 from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
 from rujukan_notifications.service_layer.handlers import handlers
@@ -183,14 +184,19 @@ def handlers_for(
     runtime: Runtime[Notifications],
     routing: Routing = Routing(),
     phone_channels: tuple[ChannelName, ...] = ("sms",),
+    resident_news: Collection[str] = DEFAULT_RESIDENT_NEWS,
+    gather: timedelta = timedelta(0),
 ) -> Handlers[NotificationsUnitOfWork]:
-    """The service's handler table, as a deployment offering ``routing`` and counting a phone
-    as consent to ``phone_channels`` would build it."""
+    """The service's handler table, as a deployment offering ``routing``, counting a phone
+    as consent to ``phone_channels`` and telling residents of ``resident_news`` gathered for
+    ``gather`` would build it."""
     return handlers(
         sealer=sealer_of(runtime),
         phone_channels=phone_channels,
         routing=routing,
         program_names=runtime.deps.program_names.names,
+        resident_news=resident_news,
+        gather=gather,
     )
 
 
@@ -199,10 +205,13 @@ async def apply(
     *events: Event,
     routing: Routing = Routing(),
     phone_channels: tuple[ChannelName, ...] = ("sms",),
+    resident_news: Collection[str] = DEFAULT_RESIDENT_NEWS,
+    gather: timedelta = timedelta(0),
 ) -> None:
     """Handle ``events`` in one unit of work as a consumer does, each with an envelope of its
-    own (a fresh event id), through ``handlers_for(runtime, routing, phone_channels)``."""
-    table = handlers_for(runtime, routing, phone_channels)
+    own (a fresh event id), through ``handlers_for(runtime, routing, phone_channels,
+    resident_news, gather)``."""
+    table = handlers_for(runtime, routing, phone_channels, resident_news, gather)
     async with runtime.unit_of_work() as uow:
         for offset, event in enumerate(events):
             meta = EventMeta(type=event.ce_type, source="/rujukan/test", subject=event.key())
@@ -308,7 +317,7 @@ def notification_settings(servers: Servers, database: str, **extra: Any) -> Noti
         run_consumers="none",
         run_relay=False,
         log_json=False,
-        **extra,
+        **{"visit_window_seconds": 0, **extra},  # a visit's news is summed up at once
     )
 
 

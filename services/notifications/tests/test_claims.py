@@ -236,7 +236,8 @@ async def test_an_inbox_delivery_taken_over_is_stored_once(
     await plan(
         notifications,
         [(intake, make_status(intake, ReferralStatus.rejected))],
-        Routing(resident_channels=()),
+        Routing(),
+        resident_news=(),  # the Puskesos inbox alone
     )
     now = clock()
     dying = DiesAfterSending(InboxChannel(notifications.runtime.sessions))
@@ -336,7 +337,7 @@ async def test_http_gateways_carry_the_delivery_id_as_idempotency_key_on_every_t
     await plan(
         notifications,
         [(intake, make_status(intake, ReferralStatus.accepted))],
-        Routing(resident_channels=("sms", "whatsapp")),
+        Routing(),
         phone_channels=("sms", "whatsapp"),
     )
     now = clock()

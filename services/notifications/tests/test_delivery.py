@@ -19,8 +19,10 @@ from rujukan_contracts.events import (
     ReferralStatus,
     ReferralStatusChangedV1,
 )
+from rujukan_contracts.references import referral_reference
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_notifications.adapters.contacts import open_contact
+from rujukan_notifications.service_layer.digests import digest_id, sum_up_due
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
 
@@ -75,25 +77,33 @@ async def test_a_status_change_is_emailed_once_to_the_consented_contact(
     assert contact.email != address and contact.language == "id"  # sealed at rest
     assert open_contact(notifications.sealer, "email", contact) == address
 
-    accepted = make_status(intake, ReferralStatus.accepted, note="KIS diproses")
+    accepted = make_status(
+        intake, ReferralStatus.accepted, note="KIS diproses", public_note="Kartu KIS menyusul"
+    )
     meta = await notifications.publish(statuses, accepted)
     await status_consumer.drain()
-    [planned] = await deliveries_of(notifications, accepted.referral_id)
-    assert planned.state == "pending" and planned.attempts == 0
-    assert planned.template == "status_accepted" and planned.channel == "email"
-    assert planned.source_event_id == meta.id and planned.household_id == intake.household_id
-    assert address not in planned.context  # the contact stays in the contacts table
+    # gathered as the visit's news, summed up in one message when the dispatcher runs
+    assert await deliveries_of(notifications, accepted.referral_id) == []
+    [gathered] = await notifications.rows("SELECT * FROM resident_news")
+    assert gathered.event_id == meta.id and gathered.digest_id is None
 
     dispatcher = notifications.dispatcher(smtp_port=smtp.port)
     assert await dispatcher.dispatch_due() == 1
+    [planned] = await deliveries_of(notifications, accepted.referral_id)
+    assert planned.template == "status_news" and planned.channel == "email"
+    assert planned.source_event_id == digest_id(intake.intake_id, 1)
+    assert planned.household_id == intake.household_id
+    assert address not in planned.context  # the contact stays in the contacts table
     assert len(smtp.messages) == 1
     recipients, message = smtp.messages[0]
     assert recipients == [address] and message["To"] == address
     assert message["From"] == "Rujukan SLRT <noreply@rujukan.example>"
-    assert message["Subject"] == "Rujukan ke PBI-JK diterima"
+    reference = referral_reference(accepted.referral_id, intake.village_code)
+    assert message["Subject"] == f"Rujukan {reference}: disetujui"
     body = message.get_content()
     assert "Penerima Bantuan Iuran" in body  # the program's Indonesian name, from the catalogue
-    assert str(accepted.referral_id) in body and "KIS diproses" in body
+    assert reference in body and str(accepted.referral_id) not in body
+    assert "Kartu KIS menyusul" in body and "KIS diproses" not in body  # the public note only
 
     [sent] = await deliveries_of(notifications, accepted.referral_id)
     assert sent.state == "sent" and sent.attempts == 1 and sent.last_error is None
@@ -103,7 +113,7 @@ async def test_a_status_change_is_emailed_once_to_the_consented_contact(
     assert dispatched.referral_id == accepted.referral_id
     assert dispatched.notification_id == sent.id
     assert dispatched.recipient == "w***@example.org" and address not in dispatched.recipient
-    assert dispatched.template == "status_accepted" and dispatched.channel == "email"
+    assert dispatched.template == "status_news" and dispatched.channel == "email"
     assert await dispatcher.dispatch_due() == 0
 
     # The same status event again (same ce_id): nothing planned, nothing sent.
@@ -125,10 +135,11 @@ async def test_a_status_change_is_emailed_once_to_the_consented_contact(
     await status_consumer.drain()
     assert await dispatcher.dispatch_due() == 2  # the resident's e-mail, the operator's inbox
     assert [m["Subject"] for _r, m in smtp.messages] == [
-        "Rujukan ke PBI-JK diterima",
-        "Rujukan ke PBI-JK ditolak",
+        f"Rujukan {reference}: disetujui",
+        f"Rujukan {reference}: tidak dapat dilayani",
     ]
-    assert "lack_of_capacity" in smtp.messages[1][1].get_content()
+    rejection = smtp.messages[1][1].get_content()
+    assert "kuota program sedang penuh" in rejection and "lack_of_capacity" not in rejection
     assert [d.state for d in await deliveries_of(notifications, accepted.referral_id)] == [
         "sent",
         "sent",
@@ -144,10 +155,11 @@ async def test_english_speakers_get_english_mail_and_unknown_programs_their_code
     assert await notifications.dispatcher(smtp_port=smtp.port).dispatch_due() == 1
     [(recipients, message)] = smtp.messages
     assert recipients == ["resident@example.org"]
-    assert message["Subject"] == "ATENSI service completed"
-    assert message.get_content().startswith(
-        f"ATENSI has completed the service for referral {event.referral_id}"
-    )
+    reference = referral_reference(event.referral_id, intake.village_code)
+    assert message["Subject"] == f"Referral {reference}: completed"
+    body = message.get_content()
+    assert body.startswith("Dear resident,")
+    assert f"- ATENSI (reference {reference}): completed." in body
 
 
 async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_sent(
@@ -161,11 +173,10 @@ async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_se
     await contacts_consumer.drain()
     assert await notifications.rows("SELECT * FROM contacts") == []
 
-    event = make_status(intake, ReferralStatus.delivered, frm=ReferralStatus.created)
+    event = make_status(intake, ReferralStatus.accepted)
     await notifications.publish(statuses, event)
     await status_consumer.drain()
-    [planned] = await deliveries_of(notifications, event.referral_id)
-    assert planned.state == "pending"
+    assert len(await notifications.rows("SELECT * FROM resident_news")) == 1
 
     # with two attempts allowed, the first waits for a contact that may still be on its way
     started = datetime.now(UTC)
@@ -244,28 +255,37 @@ async def test_the_api_lists_a_referrals_deliveries(
     api = notifications_api
     intake = make_intake()
     referral_id = uuid.uuid4()
-    other = make_status(intake, ReferralStatus.delivered, frm=ReferralStatus.created)
     changes = [
         make_status(intake, to, frm=frm, referral_id=referral_id)
         for to, frm in (
+            (ReferralStatus.created, None),
             (ReferralStatus.delivered, ReferralStatus.created),
             (ReferralStatus.accepted, ReferralStatus.delivered),
         )
     ]
-    await apply(api.runtime, contact_of(intake), *changes, other)
+    beside = make_status(intake, ReferralStatus.created, frm=None)  # the same visit
+    elsewhere = make_intake()
+    other = make_status(elsewhere, ReferralStatus.created, frm=None)
+    await apply(api.runtime, contact_of(intake), *changes, beside, contact_of(elsewhere), other)
+    async with api.runtime.unit_of_work() as uow:  # the dispatcher's first step
+        assert await sum_up_due(uow, now=datetime.now(UTC), offered=["email"], limit=10) == 2
 
     admin = api.token("admin")
     r = await api.client.get(
         "/v1/notifications", params={"referral_id": str(referral_id)}, headers=admin
     )
     assert r.status_code == 200, r.text
-    items = r.json()["items"]
-    assert sorted(i["template"] for i in items) == ["status_accepted", "status_delivered"]
-    assert all(i["referral_id"] == str(referral_id) for i in items)
-    assert all(i["state"] == "pending" and i["attempts"] == 0 for i in items)
-    assert all(i["channel"] == "email" and i["recipient"] is None for i in items)
-    assert all(i["audience"] == "resident" and i["history"] == [] for i in items)
+    [item] = r.json()["items"]  # one message tells of the visit's two referrals
+    assert item["template"] == "status_news" and item["referral_id"] == str(referral_id)
+    assert item["state"] == "pending" and item["attempts"] == 0
+    assert item["channel"] == "email" and item["recipient"] is None
+    assert item["audience"] == "resident" and item["history"] == []
+    assert item["unreachable_reason"] is None
     assert "warga@example.org" not in r.text
+    r = await api.client.get(
+        "/v1/notifications", params={"referral_id": str(beside.referral_id)}, headers=admin
+    )
+    assert [i["notification_id"] for i in r.json()["items"]] == [item["notification_id"]]
 
     r = await api.client.get(
         "/v1/notifications", params={"referral_id": str(uuid.uuid4())}, headers=admin

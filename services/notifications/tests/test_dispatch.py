@@ -20,6 +20,7 @@ from rujukan_contracts.events import (
     ReferralStatus,
     ReferralStatusChangedV1,
 )
+from rujukan_contracts.references import referral_reference
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
 from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
@@ -41,7 +42,7 @@ MakeStatus = Callable[..., ReferralStatusChangedV1]
 WIB = ZoneInfo("Asia/Jakarta")
 PHONE = "+6281234567890"
 MASKED_PHONE = "+62********890"
-SMS_AND_EMAIL = Routing(resident_channels=("email", "sms"))
+SMS_AND_EMAIL = Routing()
 
 
 def twilio(peer: HttpPeer, client: httpx.AsyncClient, *, whatsapp: bool = False) -> TwilioGateway:
@@ -125,11 +126,12 @@ async def test_a_consented_phone_gets_an_sms_once_even_when_the_event_is_redeliv
     assert await drive(dispatcher) == 2
     [request] = http_peer.requests
     form = request.form()
-    assert form["To"] == PHONE and str(accepted.referral_id) in form["Body"]
-    assert form["Body"].startswith("Kabar baik")
+    reference = referral_reference(accepted.referral_id, intake.village_code)
+    assert form["To"] == PHONE and form["Body"].startswith(f"{reference} PBI-JK: disetujui.")
+    assert str(accepted.referral_id) not in form["Body"]
     assert len(smtp.messages) == 1
     [sms] = await deliveries(notifications, "sms")
-    assert sms.state == "sent" and sms.template == "sms_accepted"
+    assert sms.state == "sent" and sms.template == "sms_news"
     assert sms.recipient_masked == MASKED_PHONE and sms.sent_at == clock.now
     assert await history(notifications, sms.id) == ["sent"]
     events = await dispatched(notifications)
@@ -153,7 +155,7 @@ async def test_phone_channels_follow_consent(
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
-    routing = Routing(resident_channels=("email", "sms", "whatsapp"))
+    routing = Routing()
     channels = {
         "sms": twilio(http_peer, http_client),
         "whatsapp": twilio(http_peer, http_client, whatsapp=True),
@@ -177,10 +179,10 @@ async def test_phone_channels_follow_consent(
     await plan(
         notifications,
         make_status(refused, ReferralStatus.completed),
-        Routing(resident_channels=("sms",)),
+        Routing(),
         refused,
     )
-    assert await drive(dispatcher) == 4
+    assert await drive(dispatcher) == 6  # the refused one: every channel tried, then skipped
     sent = sorted((r.form()["To"], r.form()["From"]) for r in http_peer.requests)
     assert sent == [
         ("+6281234567890", "+15005550006"),
@@ -188,8 +190,10 @@ async def test_phone_channels_follow_consent(
         ("whatsapp:+6281298765432", "whatsapp:+14155238886"),
     ]
     rows = await deliveries(notifications)
-    [skipped] = [r for r in rows if r.household_id == refused.household_id]
-    assert skipped.state == "skipped" and skipped.last_error == "no consented contact"
+    skipped = [r for r in rows if r.household_id == refused.household_id]
+    assert {r.channel for r in skipped} == {"email", "sms", "whatsapp"}
+    assert all(r.state == "skipped" for r in skipped)
+    assert all(r.last_error == "no consented contact" for r in skipped)
     assert all(r.state == "sent" for r in rows if r.household_id != refused.household_id)
     assert (
         await notifications.rows(
@@ -211,14 +215,17 @@ async def test_a_contact_arriving_without_a_channel_skips_it_at_once(
     arrives consented to e-mail only; later changes plan no SMS at all."""
     intake = make_intake(contact={"email": "warga@example.org", "phone": None})
     await plan(notifications, make_status(intake, ReferralStatus.accepted))
-    assert sorted(r.channel for r in await deliveries(notifications)) == ["email", "sms"]
-    await plan(notifications, make_status(intake, ReferralStatus.delivered), intake=intake)
+    clock = future_clock()
     dispatcher = notifications.dispatcher(
-        smtp_port=smtp.port, channels={"sms": twilio(http_peer, http_client)}, clock=future_clock()
+        smtp_port=smtp.port, channels={"sms": twilio(http_peer, http_client)}, clock=clock
     )
+    assert await dispatcher.dispatch_due() == 2  # both wait for the contact
+    assert sorted(r.channel for r in await deliveries(notifications)) == ["email", "sms"]
+    await plan(notifications, make_status(intake, ReferralStatus.completed), intake=intake)
+    clock.advance(minutes=5)  # past the wait
     assert await drive(dispatcher) == 3
     [sms] = await deliveries(notifications, "sms")
-    assert sms.state == "skipped" and sms.attempts == 1
+    assert sms.state == "skipped" and sms.attempts == 2
     assert sms.last_error == "the resident did not consent to sms"
     assert [r.state for r in await deliveries(notifications, "email")] == ["sent", "sent"]
     assert http_peer.requests == [] and len(smtp.messages) == 2
@@ -247,7 +254,7 @@ async def test_the_agency_hears_of_each_new_referral_by_a_signed_webhook(
 
     http_peer.handler = agency
     endpoints = {"PBI-JK": WebhookEndpoint(url=http_peer.url + "/hook", secret="bpjs-secret")}
-    routing = Routing(resident_channels=(), agency_programs=frozenset(endpoints))
+    routing = Routing(agency_programs=frozenset(endpoints))
     intake = make_intake()
     created = make_status(intake, ReferralStatus.created, frm=None)
     await plan(notifications, created, routing)
@@ -257,7 +264,10 @@ async def test_the_agency_hears_of_each_new_referral_by_a_signed_webhook(
     dispatcher = notifications.dispatcher(
         channels={"webhook": WebhookChannel(endpoints, http_client)}
     )
-    assert await drive(dispatcher) == 1  # PKH has no webhook; 'delivered' is not for agencies
+    # PKH has no webhook; 'delivered' is not for agencies; the resident hears of the visit's
+    # two referrals in one message
+    assert await dispatcher.dispatch_due() == 2
+    assert len(await deliveries(notifications, "email")) == 1
     [hook] = await deliveries(notifications, "webhook")
     assert hook.state == "sent" and hook.recipient_masked == "PBI-JK"
     assert received == [
@@ -286,7 +296,7 @@ async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox
         make_status(intake, ReferralStatus.accepted),  # not for operators
     ]
     for event in events:
-        await plan(api, event, Routing(resident_channels=()))
+        await plan(api, event, Routing(), resident_news=())  # staff only
     # the service's own dispatcher, built from its settings
     assert await drive(api.runtime.deps.dispatcher) == 5  # 3 for the Puskesos, 2 for the supervisor
 
@@ -454,8 +464,8 @@ async def test_the_circuit_opens_after_failures_and_spares_the_provider_until_co
     assert len(http_peer.requests) == 2  # two failures opened the circuit: two rows spared
     assert dispatcher.breakers[provider].state == "open" and circuit_state(provider) == 2
     rows = await deliveries(notifications)
-    assert [r.attempts for r in rows] == [1, 1, 0, 0]
-    spared = rows[2:]
+    spared = [r for r in rows if r.attempts == 0]
+    assert sorted(r.attempts for r in rows) == [0, 0, 1, 1]
     for row in spared:
         assert row.state == "pending" and row.last_error == f"{provider} circuit open"
         assert row.next_attempt_at == clock.now + timedelta(seconds=60)
@@ -518,9 +528,6 @@ async def test_a_recipient_gets_at_most_n_messages_per_window(
 ) -> None:
     intake = make_intake(contact={"email": None, "phone": PHONE})
     other = make_intake(contact={"email": None, "phone": "081299990000"})
-    for status in (ReferralStatus.delivered, ReferralStatus.accepted, ReferralStatus.completed):
-        await plan(notifications, make_status(intake, status), intake=intake)
-    await plan(notifications, make_status(other, ReferralStatus.accepted), intake=other)
     clock = future_clock()
     dispatcher = notifications.dispatcher(
         channels={"sms": twilio(http_peer, http_client)},
@@ -528,7 +535,12 @@ async def test_a_recipient_gets_at_most_n_messages_per_window(
         rate_limit=2,
         rate_window=timedelta(hours=1),
     )
-    assert await drive(dispatcher) == 4
+    for status in (ReferralStatus.accepted, ReferralStatus.rejected, ReferralStatus.completed):
+        await plan(notifications, make_status(intake, status), intake=intake)
+        await dispatcher.dispatch_due()  # a message of its own each time
+    await plan(notifications, make_status(other, ReferralStatus.accepted), intake=other)
+    await drive(dispatcher)
+    assert len(await deliveries(notifications, "sms")) == 4
     to = [r.form()["To"] for r in http_peer.requests]
     assert sorted(to) == sorted([PHONE, PHONE, "+6281299990000"])  # the other is not limited
     [waiting] = [r for r in await deliveries(notifications) if r.state == "pending"]

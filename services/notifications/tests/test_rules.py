@@ -12,11 +12,14 @@ from pydantic import ValidationError
 
 from rujukan_contracts.events import ContactPoint, IntakeSubmittedV1, ReferralStatus
 from rujukan_notifications.domain.audience import (
+    Unreachable,
     consented_channels,
     mask_recipient,
     normalize_phone,
     plan,
+    resident_plan,
 )
+from rujukan_notifications.domain.news import DEFAULT_RESIDENT_NEWS, news_kind
 from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours
 from rujukan_notifications.settings import NotificationSettings, TwilioSettings
 from rujukan_platform.logging import mask
@@ -25,36 +28,25 @@ from .conftest import contact_of, status_changed
 
 MakeIntake = Callable[..., IntakeSubmittedV1]
 WIB = ZoneInfo("Asia/Jakarta")
-EMAIL_SMS = ("email", "sms")
 
 
 def who(intake: IntakeSubmittedV1, to: ReferralStatus, **extra: Any) -> set[tuple[str, ...]]:
     event = status_changed(intake, to, **extra)
-    planned = plan(event, resident_channels=EMAIL_SMS, agency_programs={"PBI-JK"})
+    planned = plan(event, agency_programs={"PBI-JK"})
     return {(p.audience, p.channel, p.template, p.address or "") for p in planned}
 
 
-def test_who_hears_what(make_intake: MakeIntake) -> None:
+def test_who_among_staff_and_agencies_hears_what_at_once(make_intake: MakeIntake) -> None:
     intake = make_intake(village_code="33.04.01.2001")
     puskesos, supervisor = "puskesos:33.04.01.2001", "supervisor:33.04"
-
-    def resident(status: str) -> set[tuple[str, ...]]:
-        return {
-            ("resident", "email", f"status_{status}", ""),
-            ("resident", "sms", f"sms_{status}", ""),
-        }
 
     assert who(intake, ReferralStatus.created, frm=None) == {
         ("agency", "webhook", "webhook_referral_created", "PBI-JK")
     }
     assert who(intake, ReferralStatus.created, frm=None, program_code="PKH") == set()
-    assert who(intake, ReferralStatus.delivered) == resident("delivered")
-    assert who(intake, ReferralStatus.received) == set()
-    assert who(intake, ReferralStatus.accepted) == resident("accepted")
-    assert who(intake, ReferralStatus.in_service) == set()
-    assert who(intake, ReferralStatus.completed) == resident("completed")
-    assert who(intake, ReferralStatus.withdrawn) == set()
-    assert who(intake, ReferralStatus.rejected) == resident("rejected") | {
+    for quiet in ("delivered", "received", "accepted", "in_service", "completed", "withdrawn"):
+        assert who(intake, ReferralStatus(quiet)) == set()
+    assert who(intake, ReferralStatus.rejected) == {
         ("operator", "inbox", "inbox_rejected", puskesos)
     }
     assert who(intake, ReferralStatus.expired) == {
@@ -68,10 +60,62 @@ def test_who_hears_what(make_intake: MakeIntake) -> None:
     assert who(intake, ReferralStatus.received, note="not escalated yet") == set()
 
 
-def test_residents_hear_only_through_channels_offered(make_intake: MakeIntake) -> None:
-    event = status_changed(make_intake(), ReferralStatus.accepted)
-    planned = plan(event, resident_channels=["email"], agency_programs=())
-    assert [(p.channel, p.template) for p in planned] == [("email", "status_accepted")]
+def test_residents_hear_of_new_referrals_and_the_changes_that_matter(
+    make_intake: MakeIntake,
+) -> None:
+    intake = make_intake()
+
+    def kind(to: ReferralStatus, told: Any = DEFAULT_RESIDENT_NEWS, **extra: Any) -> str | None:
+        return news_kind(status_changed(intake, to, **extra), told)
+
+    assert kind(ReferralStatus.created, frm=None) == "created"
+    assert kind(ReferralStatus.created, told=(), frm=None) == "created"  # a visit is always news
+    for quiet in ("delivered", "received", "in_service", "withdrawn"):
+        assert kind(ReferralStatus(quiet)) is None
+    for news in ("accepted", "rejected", "completed", "expired"):
+        assert kind(ReferralStatus(news)) == news
+    late = {"frm": ReferralStatus.received, "escalated_to": "supervisor"}
+    assert kind(ReferralStatus.received, **late) == "escalated"
+    assert kind(ReferralStatus.received, told=("accepted",), **late) is None
+    assert kind(ReferralStatus.accepted, told=("completed",)) is None
+    assert kind(ReferralStatus.withdrawn, told=("withdrawn",)) == "withdrawn"
+
+
+def test_residents_hear_through_channels_offered_or_are_told_in_person() -> None:
+    village = "33.04.01.2001"
+
+    def channels(consented: Any, offered: Any) -> list[tuple[str, str, str | None]]:
+        return [
+            (p.channel, p.template, p.address) for p in resident_plan(consented, offered, village)
+        ]
+
+    assert channels(["email", "sms"], ["email"]) == [("email", "status_news", None)]
+    assert channels(["email", "sms"], ["email", "sms"]) == [
+        ("email", "status_news", None),
+        ("sms", "sms_news", None),
+    ]
+    # a contact not yet known: every offered channel, checked when sent
+    assert channels(None, ["email", "whatsapp"]) == [
+        ("email", "status_news", None),
+        ("whatsapp", "sms_news", None),
+    ]
+    # only a phone, and no SMS gateway: the village Puskesos tells them in person, and why
+    [told] = resident_plan(["sms"], ["email"], village)
+    assert (told.audience, told.channel, told.template, told.address) == (
+        "resident",
+        "inbox",
+        "inbox_in_person",
+        "puskesos:33.04.01.2001",
+    )
+    assert told.unreachable == Unreachable(
+        "no_channel_configured",
+        "Warga hanya dapat dihubungi lewat SMS, yang belum tersedia di sistem ini.",
+    )
+    [told] = resident_plan([], ["email", "sms"], village)
+    assert told.unreachable is not None and told.unreachable.reason == "no_contact"
+    assert "tidak memberikan alamat e-mail atau nomor telepon" in told.unreachable.detail
+    [told] = resident_plan(None, [], village)
+    assert told.unreachable is not None and told.unreachable.reason == "no_channel_configured"
 
 
 def test_consent_decides_the_channels(make_intake: MakeIntake) -> None:
@@ -184,3 +228,12 @@ def test_settings_read_providers_and_webhooks_from_the_environment(
     assert settings.phone_channels == ["sms", "whatsapp"]
     assert settings.quiet_hours_start == time(22, 30) and settings.quiet_hours_end == time(7)
     assert "s3cret" not in repr(settings)
+
+
+def test_settings_name_what_residents_are_told_of(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert NotificationSettings().resident_news == list(DEFAULT_RESIDENT_NEWS)
+    monkeypatch.setenv("RUJUKAN_NOTIFICATIONS_RESIDENT_NEWS", "accepted, rejected,withdrawn")
+    assert NotificationSettings().resident_news == ["accepted", "rejected", "withdrawn"]
+    monkeypatch.setenv("RUJUKAN_NOTIFICATIONS_RESIDENT_NEWS", "accepted,approved")
+    with pytest.raises(ValidationError, match="not a kind of news"):
+        NotificationSettings()

@@ -45,7 +45,7 @@ pytestmark = pytest.mark.integration
 
 MakeIntake = Callable[..., IntakeSubmittedV1]
 MakeStatus = Callable[..., ReferralStatusChangedV1]
-SMS_AND_EMAIL = Routing(resident_channels=("email", "sms"))
+SMS_AND_EMAIL = Routing()
 
 
 def new_key() -> str:
@@ -260,7 +260,7 @@ async def test_reseal_moves_every_contact_to_the_new_key(
         assert {n.sealer.key_id(r.phone) for r in rows if r.phone} == {"keyb"}
         assert {opened(n.sealer, r) for r in rows} == set(people)
         await plan(n, [make_status(intakes[0], ReferralStatus.accepted)])
-        assert await drive(n.dispatcher(smtp_port=smtp.port)) == 2  # e-mail; no SMS provider
+        assert await drive(n.dispatcher(smtp_port=smtp.port)) == 1  # e-mail: no SMS provider
         assert [r for r, _ in smtp.messages] == [[people[0][0]]]
 
 

@@ -14,7 +14,6 @@ from rujukan_notifications.adapters.channels import build_channels
 from rujukan_notifications.adapters.program_names import ProgramNames
 from rujukan_notifications.adapters.tables import metadata
 from rujukan_notifications.domain.audience import Routing
-from rujukan_notifications.domain.channels import RESIDENT_CHANNELS
 from rujukan_notifications.domain.messages import load_templates
 from rujukan_notifications.domain.policies import QuietHours
 from rujukan_notifications.entrypoints import alerts, api
@@ -61,10 +60,7 @@ class Notifications:
         http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
         runtime.closers.append(http.aclose)
         self.channels = build_channels(settings, runtime.sessions, http)
-        self.routing = Routing(
-            resident_channels=[c for c in RESIDENT_CHANNELS if c in self.channels],
-            agency_programs=frozenset(settings.agency_webhooks),
-        )
+        self.routing = Routing(agency_programs=frozenset(settings.agency_webhooks))
         self.dispatcher = Dispatcher(
             unit_of_work=units_of(runtime),
             channels=self.channels,
@@ -79,6 +75,8 @@ class Notifications:
             phone_channels=self.settings.phone_channels,
             routing=self.routing,
             program_names=self.program_names.names,
+            resident_news=self.settings.resident_news,
+            gather=timedelta(seconds=self.settings.visit_window_seconds),
         )
 
 

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from rujukan_notifications.domain.news import DEFAULT_RESIDENT_NEWS, NEWS_KINDS
 from rujukan_platform.settings import SealingSettings
 
 
@@ -75,6 +76,11 @@ class NotificationSettings(SealingSettings):
     http_timeout_seconds: float = 10.0
     #: language of the Puskesos operator inbox
     operator_language: Literal["id", "en"] = "id"
+    #: what a resident is told of, besides their visit's referrals: statuses (accepted,
+    #: rejected, completed, expired, withdrawn, ...) and ``escalated`` (past its deadline)
+    resident_news: list[str] = list(DEFAULT_RESIDENT_NEWS)
+    #: a visit's news is gathered this long, then summed up in one message
+    visit_window_seconds: float = Field(60.0, ge=0)
     max_attempts: int = 5
     dispatch_poll_seconds: float = 0.1
     #: deliveries claimed at once; a claim holds for the lease (longer than a send may take:
@@ -93,7 +99,17 @@ class NotificationSettings(SealingSettings):
     quiet_hours_end: time = time(7, 0)
     quiet_hours_timezone: str = "Asia/Jakarta"
 
-    @field_validator("sms", "whatsapp", "agency_webhooks", "phone_channels", mode="before")
+    @field_validator("resident_news")
+    @classmethod
+    def _known_news(cls, value: list[str]) -> list[str]:
+        unknown = set(value) - NEWS_KINDS
+        if unknown:
+            raise ValueError(f"not a kind of news: {sorted(unknown)}; one of {sorted(NEWS_KINDS)}")
+        return value
+
+    @field_validator(
+        "sms", "whatsapp", "agency_webhooks", "phone_channels", "resident_news", mode="before"
+    )
     @classmethod
     def _json_from_environment(cls, value: Any) -> Any:
         """``RUJUKAN_NOTIFICATIONS_<FIELD>`` arrives as raw text: decode the JSON here."""

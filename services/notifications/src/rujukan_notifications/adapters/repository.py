@@ -2,6 +2,8 @@
 
 * ``ContactRepository``: residents' consented contacts, sealed at rest (``adapters/contacts``
   seals and opens them; this repository only ever holds sealed values).
+* ``NewsRepository``: residents' news gathered per visit until it is summed up in one
+  message (``service_layer/digests.py``).
 * ``DeliveryRepository``: deliveries and their attempts, with the dispatcher's claim and lease
   queries (``service_layer/dispatch.py`` says why they are shaped so).
 * ``InboxRepository`` and ``AlertRepository``: the operators' inbox, written by the inbox
@@ -12,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_notifications.adapters.tables import (
@@ -24,6 +26,8 @@ from rujukan_notifications.adapters.tables import (
     deliveries,
     delivery_attempts,
     inbox_messages,
+    resident_news,
+    resident_visits,
 )
 from rujukan_notifications.domain.audience import Audience, Planned
 from rujukan_notifications.domain.channels import PHONE_CHANNELS, ChannelName
@@ -59,13 +63,6 @@ class ContactRepository(Repository):
         await self._session.execute(
             contacts.delete().where(contacts.c.household_id == household_id)
         )
-
-    async def channels_of(self, household_id: UUID) -> list[ChannelName] | None:
-        """The channels the household consented to; ``None`` while its contact is unknown."""
-        found: list[ChannelName] | None = await self._session.scalar(
-            select(contacts.c.channels).where(contacts.c.household_id == household_id)
-        )
-        return found
 
     async def of_households(self, households: Collection[UUID]) -> dict[UUID, SealedContact]:
         if not households:
@@ -139,9 +136,11 @@ class DeliveryRepository(Repository):
         household_id: UUID,
         planned: Sequence[Planned],
         context: str,
+        due: datetime | None = None,
     ) -> None:
-        """A pending delivery per planned (audience, channel); one already planned from the
-        same event is left as it is (a redelivered event plans nothing twice)."""
+        """A pending delivery per planned (audience, channel), due at ``due`` (default: now);
+        one already planned from the same event is left as it is (a redelivered event plans
+        nothing twice)."""
         if not planned:
             return
         await self._session.execute(
@@ -159,6 +158,9 @@ class DeliveryRepository(Repository):
                         "template": p.template,
                         "context": context,
                         "state": "pending",
+                        "unreachable_reason": p.unreachable and p.unreachable.reason,
+                        "unreachable_detail": p.unreachable and p.unreachable.detail,
+                        "next_attempt_at": due or func.now(),
                     }
                     for p in planned
                 ]
@@ -298,6 +300,105 @@ class DeliveryRepository(Repository):
     async def add_attempts(self, attempts: Sequence[Attempt]) -> None:
         if attempts:
             await self._session.execute(delivery_attempts.insert(), [a._asdict() for a in attempts])
+
+
+class Visit(NamedTuple):
+    """A visit whose gathered news is due to be summed up."""
+
+    intake_id: UUID
+    household_id: UUID
+    village_code: str
+    #: messages planned for it so far
+    messages: int
+
+
+class Gathered(NamedTuple):
+    event_id: UUID
+    #: ``domain.news.News`` as JSON
+    news: str
+
+
+class NewsRepository(Repository):
+    async def gather(
+        self,
+        *,
+        event_id: UUID,
+        visit: Visit,
+        referral_id: UUID,
+        news: str,
+        changed_at: datetime,
+        window: timedelta,
+    ) -> None:
+        """Keep one piece of news for the visit's next message; the first one waiting sets
+        when that message is summed up (now + ``window``), later ones join it."""
+        stmt = insert(resident_visits).values(
+            intake_id=visit.intake_id,
+            household_id=visit.household_id,
+            village_code=visit.village_code,
+            summarise_at=func.now() + window,
+        )
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["intake_id"],
+                set_={
+                    "summarise_at": func.coalesce(
+                        resident_visits.c.summarise_at, stmt.excluded.summarise_at
+                    )
+                },
+            )
+        )
+        await self._session.execute(
+            insert(resident_news)
+            .values(
+                event_id=event_id,
+                intake_id=visit.intake_id,
+                referral_id=referral_id,
+                news=news,
+                changed_at=changed_at,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Visit]:
+        """Visits whose news is due, locked for this transaction (``SKIP LOCKED``: two
+        dispatchers never sum up one visit, and neither waits for the other)."""
+        rows = await self._session.execute(
+            select(*(resident_visits.c[f] for f in Visit._fields))
+            .where(resident_visits.c.summarise_at <= now)
+            .order_by(resident_visits.c.summarise_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [Visit._make(row) for row in rows]
+
+    async def gathered(self, intake_ids: Collection[UUID]) -> dict[UUID, list[Gathered]]:
+        """Each visit's news not yet in a message, in the order it happened."""
+        found: dict[UUID, list[Gathered]] = {i: [] for i in intake_ids}
+        rows = await self._session.execute(
+            select(resident_news.c.intake_id, resident_news.c.event_id, resident_news.c.news)
+            .where(resident_news.c.intake_id.in_(intake_ids), resident_news.c.digest_id.is_(None))
+            .order_by(resident_news.c.changed_at, resident_news.c.created_at)
+        )
+        for row in rows:
+            found[row.intake_id].append(Gathered(row.event_id, row.news))
+        return found
+
+    async def summed_up(
+        self, visit: Visit, digest_id: UUID | None, event_ids: Sequence[UUID]
+    ) -> None:
+        """The news went out in message ``digest_id`` (None: there was none); the visit waits
+        for news again."""
+        if event_ids:
+            await self._session.execute(
+                resident_news.update()
+                .where(resident_news.c.event_id.in_(event_ids))
+                .values(digest_id=digest_id)
+            )
+        await self._session.execute(
+            resident_visits.update()
+            .where(resident_visits.c.intake_id == visit.intake_id)
+            .values(summarise_at=None, messages=resident_visits.c.messages + int(bool(event_ids)))
+        )
 
 
 class InboxRepository(Repository):

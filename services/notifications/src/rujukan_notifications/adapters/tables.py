@@ -1,5 +1,6 @@
-"""Notifications' tables: residents' contacts (consented only), deliveries and their attempts,
-and the operators' inbox."""
+"""Notifications' tables: residents' contacts (consented only), the news gathered per visit
+before it is summed up in one message, deliveries and their attempts, and the operators'
+inbox."""
 
 from __future__ import annotations
 
@@ -46,6 +47,10 @@ deliveries = Table(
     # while ``sending``: the dispatcher that claimed the row and until when its claim holds
     Column("claimed_by", Text, nullable=True),
     time_column("lease_until", nullable=True),
+    # set when no channel reaches the resident and the Puskesos tells them in person: why, as
+    # a machine reason (``no_channel_configured``, ``no_contact``) and in Bahasa Indonesia
+    Column("unreachable_reason", Text, nullable=True),
+    Column("unreachable_detail", Text, nullable=True),
     Index(
         "uq_deliveries_source_audience_channel",
         "source_event_id",
@@ -56,6 +61,36 @@ deliveries = Table(
     Index("ix_deliveries_pending", "next_attempt_at", postgresql_where="state = 'pending'"),
     Index("ix_deliveries_sending", "lease_until", postgresql_where="state = 'sending'"),
     Index("ix_deliveries_household_sent", "household_id", "sent_at"),
+)
+
+resident_visits = Table(
+    "resident_visits",
+    metadata,
+    # one visit: an intake, whose referrals' news its resident hears together
+    uuid_column("intake_id", primary_key=True),
+    uuid_column("household_id", nullable=False),
+    Column("village_code", Text, nullable=False),
+    # when the news gathered so far is summed up in one message; NULL: none is waiting
+    time_column("summarise_at", nullable=True),
+    # messages planned so far (the next one's id derives from it: ``digest_id``)
+    Column("messages", Integer, nullable=False, server_default="0"),
+    Index("ix_resident_visits_due", "summarise_at", postgresql_where="summarise_at IS NOT NULL"),
+)
+
+resident_news = Table(
+    "resident_news",
+    metadata,
+    # the status event's id: a redelivered event is gathered once
+    uuid_column("event_id", primary_key=True),
+    uuid_column("intake_id", ForeignKey("resident_visits.intake_id"), nullable=False),
+    uuid_column("referral_id", nullable=False, index=True),
+    # ``domain.news.News`` as JSON (no personal data)
+    Column("news", Text, nullable=False),
+    time_column("changed_at", nullable=False),
+    # the message it went out in (``deliveries.source_event_id``); NULL while gathered
+    uuid_column("digest_id", nullable=True),
+    time_column("created_at", nullable=False, now=True),
+    Index("ix_resident_news_gathered", "intake_id", postgresql_where="digest_id IS NULL"),
 )
 
 delivery_attempts = Table(

@@ -10,7 +10,12 @@ import orjson
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rujukan_notifications.adapters.tables import deliveries, delivery_attempts, inbox_messages
+from rujukan_notifications.adapters.tables import (
+    deliveries,
+    delivery_attempts,
+    inbox_messages,
+    resident_news,
+)
 from rujukan_notifications.entrypoints.schemas import (
     AttemptRead,
     DeliveryRead,
@@ -25,19 +30,30 @@ from rujukan_platform.problems import field_error
 async def referral_deliveries(
     session: AsyncSession, referral_id: UUID, principal: Principal
 ) -> list[DeliveryRead]:
-    """The referral's deliveries, oldest first, if the referral is the caller's to see (else
-    none: a referral of another region looks like one with no messages)."""
+    """The referral's deliveries (its resident's messages that tell of it among them), oldest
+    first, if the referral is the caller's to see (else none: a referral of another region
+    looks like one with no messages)."""
+    told_in = select(resident_news.c.digest_id).where(
+        resident_news.c.referral_id == referral_id, resident_news.c.digest_id.is_not(None)
+    )
     rows = (
         await session.execute(
             select(deliveries)
-            .where(deliveries.c.referral_id == referral_id)
+            .where(
+                (deliveries.c.referral_id == referral_id)
+                | deliveries.c.source_event_id.in_(told_in)
+            )
             .order_by(deliveries.c.created_at, deliveries.c.id)
         )
     ).all()
     if not rows:
         return []
     about = orjson.loads(rows[0].context)
-    if not principal.may_see(about.get("village_code", ""), about.get("program_code")):
+    program = next(
+        (n["program_code"] for n in about.get("news", []) if n["referral_id"] == str(referral_id)),
+        about.get("program_code"),
+    )
+    if not principal.may_see(about.get("village_code", ""), program):
         return []
     history: dict[UUID, list[AttemptRead]] = {r.id: [] for r in rows}
     steps = await session.execute(
@@ -61,6 +77,8 @@ async def referral_deliveries(
             next_attempt_at=r.next_attempt_at if r.state == "pending" else None,
             created_at=r.created_at,
             sent_at=r.sent_at,
+            unreachable_reason=r.unreachable_reason,
+            unreachable_detail=r.unreachable_detail,
             history=history[r.id],
         )
         for r in rows

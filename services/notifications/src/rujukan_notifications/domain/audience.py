@@ -1,7 +1,9 @@
 """Who hears what, through which channels, and how their addresses are shown.
 
-* The **resident** on the changes they care about (``RESIDENT_STATUSES``: referral sent, i.e.
-  ``delivered``, accepted, rejected, completed), through each channel they consented to.
+* The **resident** on the news of their visit and the changes that matter to them
+  (``domain/news.py``), summed up per visit (``resident_plan``): through each channel they
+  consented to that the deployment offers; when none can reach them, the village Puskesos is
+  asked, in its inbox, to tell them in person, and the delivery row says why.
 * The **Puskesos operator** of the village, in the inbox, on rejections, expiries and
   escalations; the **supervisor** of the regency (``33.04``) on escalations too. An escalation
   is a change to ``expired`` or a change whose note starts with "escalated".
@@ -19,7 +21,7 @@ from typing import Literal
 
 from rujukan_contracts.events import ContactPoint, ReferralStatusChangedV1
 from rujukan_notifications.domain.channels import ChannelName
-from rujukan_notifications.domain.messages import RESIDENT_STATUSES
+from rujukan_notifications.domain.messages import IN_PERSON, NEWS
 from rujukan_platform.logging import mask
 
 Audience = Literal["resident", "operator", "supervisor", "agency"]
@@ -34,15 +36,59 @@ class Planned:
     #: where it goes, for operators and agencies (no personal data); ``None`` for residents,
     #: whose contact is read from ``contacts`` when sending
     address: str | None = None
+    #: a resident told in person: why no channel reaches them (``Unreachable``)
+    unreachable: Unreachable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """Why a resident is told in person: a machine reason and the same in Bahasa Indonesia."""
+
+    reason: Literal["no_channel_configured", "no_contact"]
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
 class Routing:
-    """What the deployment offers: residents' channels with a provider, agencies with a
-    webhook."""
+    """What the deployment offers agencies: the programs with a webhook."""
 
-    resident_channels: Sequence[ChannelName] = ("email",)
     agency_programs: frozenset[str] = frozenset()
+
+
+_CHANNEL_WORDS = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp"}
+_NEWS_TEMPLATES = {"email": f"status_{NEWS}", "sms": f"sms_{NEWS}", "whatsapp": f"sms_{NEWS}"}
+
+
+def resident_plan(
+    consented: Sequence[ChannelName] | None,
+    offered: Sequence[ChannelName],
+    village_code: str,
+) -> list[Planned]:
+    """How a resident hears one message of news: through each channel they consented to that
+    the deployment offers (``consented`` is ``None`` while their contact has not arrived:
+    every offered channel, checked when sent). When none can reach them, one delivery to the
+    village Puskesos inbox, asking an officer to tell them in person, and saying why."""
+    usable = [c for c in offered if consented is None or c in consented]
+    if usable:
+        return [Planned("resident", c, _NEWS_TEMPLATES[c]) for c in usable]
+    if consented == []:
+        why = Unreachable(
+            "no_contact",
+            "Warga setuju diberi kabar, tetapi tidak memberikan alamat e-mail atau nomor telepon.",
+        )
+    elif consented is None:
+        why = Unreachable(
+            "no_channel_configured",
+            "Sistem ini belum menyediakan saluran pesan untuk warga (e-mail, SMS, WhatsApp).",
+        )
+    else:
+        only = " atau ".join(_CHANNEL_WORDS[c] for c in consented)
+        why = Unreachable(
+            "no_channel_configured",
+            f"Warga hanya dapat dihubungi lewat {only}, yang belum tersedia di sistem ini.",
+        )
+    inbox = f"puskesos:{village_code}"
+    return [Planned("resident", "inbox", f"inbox_{IN_PERSON}", inbox, unreachable=why)]
 
 
 def is_escalation(event: ReferralStatusChangedV1) -> bool:
@@ -54,17 +100,11 @@ def regency_of(village_code: str) -> str:
     return ".".join(village_code.split(".")[:2])
 
 
-def plan(
-    event: ReferralStatusChangedV1,
-    *,
-    resident_channels: Sequence[ChannelName],
-    agency_programs: Collection[str],
-) -> list[Planned]:
+def plan(event: ReferralStatusChangedV1, *, agency_programs: Collection[str]) -> list[Planned]:
+    """Who among staff and agencies hears of ``event`` at once (residents hear of it with
+    their visit's news: ``resident_plan``)."""
     status = event.to_status.value
     planned: list[Planned] = []
-    if status in RESIDENT_STATUSES:
-        kinds = {"email": "status", "sms": "sms", "whatsapp": "sms"}
-        planned += [Planned("resident", ch, f"{kinds[ch]}_{status}") for ch in resident_channels]
     escalated = is_escalation(event)
     if status in ("rejected", "expired") or escalated:
         inbox = f"inbox_{status}" if status in ("rejected", "expired") else "inbox_escalated"

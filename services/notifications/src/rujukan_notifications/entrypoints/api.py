@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from rujukan_contracts.text import Line
 from rujukan_notifications.adapters import views
 from rujukan_notifications.domain.alerts import OPS_INBOX
-from rujukan_notifications.domain.messages import KINDS, LANGUAGES, SAMPLE, render
+from rujukan_notifications.domain.messages import LANGUAGES, SAMPLE, previewable, render
 from rujukan_notifications.entrypoints.schemas import Deliveries, InboxPage, Preview
 from rujukan_platform.access import forbidden, not_found
 from rujukan_platform.auth import Principal
@@ -65,7 +65,8 @@ async def inbox(
 
 @router.get(
     "/templates/{status}/preview",
-    summary="Render a template (e-mail 'status', 'sms' or operator 'inbox') with sample data",
+    summary="Render a template (e-mail 'status', 'sms' or operator 'inbox') with sample data;"
+    " a resident's 'news', or the news of one status ('accepted')",
     responses={404: PROBLEM},
 )
 async def preview(
@@ -74,7 +75,7 @@ async def preview(
     language: Line = "id",
     kind: Literal["status", "sms", "inbox"] = "status",
 ) -> Preview:
-    if status not in KINDS[kind] or language not in LANGUAGES:
+    if not previewable(kind, status) or language not in LANGUAGES:
         raise not_found(f"templat / template {kind} {status!r} ({language!r})")
     message = render(f"{kind}_{status}", language, {**SAMPLE, "status": status})
     return Preview(subject=message.subject, body=message.body)

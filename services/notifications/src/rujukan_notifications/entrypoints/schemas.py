@@ -42,6 +42,10 @@ class DeliveryRead(BaseModel):
     next_attempt_at: datetime | None
     created_at: datetime
     sent_at: datetime | None
+    #: a resident told in person by the Puskesos: why no channel reached them, as a machine
+    #: reason (``no_channel_configured``, ``no_contact``) and in Bahasa Indonesia
+    unreachable_reason: str | None = None
+    unreachable_detail: str | None = None
     history: list[AttemptRead]
 
 

@@ -3,6 +3,8 @@
 Each step below is a unit of work of its own (``NotificationsUnitOfWork``; the SQL is the
 ``DeliveryRepository``'s), committed before the next send begins:
 
+0. **Sum up.** Residents' news whose visit's gathering window has closed becomes one message
+   per visit: pending deliveries (``service_layer/digests.py``).
 1. **Claim.** One short transaction, committed before any provider is called: up to ``batch``
    due rows become ``sending`` with a lease (``lease_until``) in this dispatcher's name
    (``claimed_by``), chosen with ``FOR UPDATE SKIP LOCKED`` so two dispatchers never claim one
@@ -64,10 +66,16 @@ from rujukan_notifications import metrics
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.repository import Attempt, Claim, Claimed, SealedContact
 from rujukan_notifications.domain.audience import mask_recipient
-from rujukan_notifications.domain.channels import PHONE_CHANNELS, Channel, DeliveryFailed
+from rujukan_notifications.domain.channels import (
+    PHONE_CHANNELS,
+    RESIDENT_CHANNELS,
+    Channel,
+    DeliveryFailed,
+)
 from rujukan_notifications.domain.deliveries import Outcome, is_final
 from rujukan_notifications.domain.messages import Message, render, webhook_payload
 from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours, backoff
+from rujukan_notifications.service_layer.digests import sum_up_due
 from rujukan_notifications.service_layer.unit_of_work import UnitsOfWork
 from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.logging import get_logger, mask
@@ -157,6 +165,8 @@ class Dispatcher:
         self.unit_of_work = unit_of_work
         self._sealer = sealer  # opens residents' contacts (sealed at rest) just before a send
         self._channels = channels
+        #: what residents can be told through here (a channel with a provider)
+        self._resident_channels = [c for c in RESIDENT_CHANNELS if c in channels]
         self._policy = policy
         self._poll = poll_seconds
         self._clock = clock
@@ -175,8 +185,13 @@ class Dispatcher:
                 await asyncio.sleep(self._poll)
 
     async def dispatch_due(self) -> int:
-        """Claim due rows (committed), send them, record each result; the number claimed."""
+        """Sum up residents' due news, claim due rows (committed), send them, record each
+        result; the number claimed."""
         now = self._clock()
+        async with self.unit_of_work() as uow:
+            await sum_up_due(
+                uow, now=now, offered=self._resident_channels, limit=self._policy.batch
+            )
         rows = await self._claim(now)
         if not rows:
             return 0
@@ -258,13 +273,13 @@ class Dispatcher:
         channel = self._channels.get(row.channel)
         if channel is None:
             return _Step("skipped", attempts, f"no {row.channel} provider is configured")
-        if row.audience == "resident":
+        if row.address is not None:  # staff, agencies, and a resident told in person
+            address, language = row.address, self._policy.operator_language
+        elif row.audience == "resident":
             found = self._resident(row, known, attempts, now)
             if isinstance(found, _Step):
                 return found
             address, language = found
-        elif row.address is not None:
-            address, language = row.address, self._policy.operator_language
         else:  # every plan gives operators and agencies an address: a row altered by hand
             return _Step("failed", attempts, f"no address for the {row.audience}")
         if row.channel in PHONE_CHANNELS:
@@ -318,8 +333,6 @@ class Dispatcher:
         if row.channel == "webhook":
             body = webhook_payload(ctx, event_id=row.id)
             return Message(subject="referral.created", body=body, delivery_id=row.id)
-        names = ctx.get("program_name") or {}
-        ctx["program_name"] = names.get(language) or names.get("id") or ctx["program_code"]
         rendered = render(row.template, language, ctx)
         return Message(rendered.subject, rendered.body, delivery_id=row.id)
 

@@ -1,23 +1,26 @@
 """Notifications' handler table: every change of state a consumer or a route asks for.
 
 * ``IntakeContactV1`` (``intake.contacts``): keep or withdraw a household's consented contact.
-* ``ReferralStatusChangedV1`` (``referrals.status``): plan a delivery for each audience and
-  channel that should hear of the change. Planning happens in the consumer's unit of work, so a
-  redelivered event plans nothing twice (``processed_events``, and deliveries keyed by their
+* ``ReferralStatusChangedV1`` (``referrals.status``): gather the change as its resident's
+  news when it matters to them (``domain/news.py``; summed up per visit later,
+  ``service_layer/digests.py``), and plan a delivery for each staff audience and agency that
+  should hear of it now. Planning happens in the consumer's unit of work, so a redelivered
+  event plans nothing twice (``processed_events``, news keyed by its event, deliveries by their
   source event); sending happens later, in the dispatcher (``service_layer/dispatch.py``).
 * ``FileAlerts`` (``POST /v1/alerts/alertmanager``): Alertmanager's alerts into the ops inbox.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import timedelta
 from functools import partial
 
 import orjson
 
 from rujukan_contracts.events import IntakeContactV1, ReferralStatusChangedV1
 from rujukan_notifications.adapters.contacts import seal_contact
-from rujukan_notifications.adapters.repository import SealedContact
+from rujukan_notifications.adapters.repository import SealedContact, Visit
 from rujukan_notifications.domain.alerts import OPS_INBOX, FiledAlert, inbox_message
 from rujukan_notifications.domain.audience import (
     Routing,
@@ -28,6 +31,7 @@ from rujukan_notifications.domain.audience import (
 from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.domain.commands import FileAlerts
 from rujukan_notifications.domain.messages import delivery_context
+from rujukan_notifications.domain.news import DEFAULT_RESIDENT_NEWS, news_kind, news_of
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.sealing import Sealer
@@ -45,11 +49,17 @@ async def remember_contact(
 ) -> None:
     """Keep a household's consented contact, sealed (``adapters/contacts.py``), with the
     channels it covers (``consented_channels``); an intake without one (no contact, or no
-    'notification' consent: intake sends ``None``) withdraws the one kept."""
+    'notification' consent: intake sends ``None``) withdraws the one kept. A resident who
+    agreed to be told without a usable contact is kept with no channel: the Puskesos tells
+    them in person (``domain/audience.resident_plan``)."""
     contact, household = event.contact, event.household_id
     channels = consented_channels(contact, phone_channels)
     if contact is None or not channels:
-        await uow.contacts.forget(household)
+        if event.consented:
+            language = contact.language if contact else "id"
+            await uow.contacts.keep(SealedContact(household, language, None, None, []))
+        else:
+            await uow.contacts.forget(household)
         return
     email = contact.email if "email" in channels else None
     phone = normalize_phone(contact.phone)
@@ -70,16 +80,27 @@ async def plan_deliveries(
     *,
     routing: Routing,
     program_names: ProgramNames,
+    resident_news: Collection[str],
+    gather: timedelta,
 ) -> None:
-    """A pending delivery per (audience, channel) who should hear of this change. A resident
-    whose contact is known gets only the channels they consented to; an unknown contact may
-    still arrive (another topic), so every offered channel is planned and checked when sent."""
+    """The change as its resident's news, when it matters to them (``resident_news``: the
+    kinds the deployment tells; gathered for ``gather`` with the rest of the visit's news),
+    and a pending delivery per staff audience and agency who should hear of it now."""
     if uow.cause is None:
         raise ValueError("deliveries are planned from a consumed event: its id keys them")
-    known = await uow.contacts.channels_of(event.household_id)
-    resident = [c for c in routing.resident_channels if known is None or c in known]
-    planned = plan(event, resident_channels=resident, agency_programs=routing.agency_programs)
-    context = delivery_context(event, program_names.get(event.program_code, {}))
+    name = program_names.get(event.program_code, {})
+    kind = news_kind(event, resident_news)
+    if kind is not None:
+        await uow.news.gather(
+            event_id=uow.cause.meta.id,
+            visit=Visit(event.intake_id, event.household_id, event.village_code, 0),
+            referral_id=event.referral_id,
+            news=orjson.dumps(news_of(event, kind, name).as_json()).decode(),
+            changed_at=event.changed_at,
+            window=gather,
+        )
+    planned = plan(event, agency_programs=routing.agency_programs)
+    context = delivery_context(event, name)
     await uow.deliveries.add_planned(
         source_event_id=uow.cause.meta.id,
         referral_id=event.referral_id,
@@ -114,6 +135,8 @@ def handlers(
     phone_channels: Sequence[ChannelName],
     routing: Routing,
     program_names: ProgramNames,
+    resident_news: Collection[str] = DEFAULT_RESIDENT_NEWS,
+    gather: timedelta = timedelta(0),
 ) -> Handlers[NotificationsUnitOfWork]:
     """The table, with what its handlers need from the deployment (``bootstrap`` passes the
     process's own; tests pass others)."""
@@ -125,7 +148,13 @@ def handlers(
         )
         .on(
             ReferralStatusChangedV1,
-            partial(plan_deliveries, routing=routing, program_names=program_names),
+            partial(
+                plan_deliveries,
+                routing=routing,
+                program_names=program_names,
+                resident_news=resident_news,
+                gather=gather,
+            ),
         )
         .on(FileAlerts, file_alerts)
     )
