@@ -292,13 +292,22 @@ async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox
     events = [
         make_status(intake, ReferralStatus.rejected, reason_code=ReasonCode.not_eligible),
         make_status(intake, ReferralStatus.expired),
-        make_status(intake, ReferralStatus.received, note="escalated: agency unreachable"),
+        make_status(
+            intake,
+            ReferralStatus.received,
+            escalated=True,
+            escalated_to="agency_supervisor",
+            escalation_level=1,
+            note="escalated to agency_supervisor: deadline missed",
+        ),
         make_status(intake, ReferralStatus.accepted),  # not for operators
     ]
     for event in events:
         await plan(api, event, Routing(), resident_news=())  # staff only
     # the service's own dispatcher, built from its settings
-    assert await drive(api.runtime.deps.dispatcher) == 5  # 3 for the Puskesos, 2 for the supervisor
+    # 3 for the Puskesos; for the expiry and the escalation, the regency's Dinas Sosial (no
+    # level named) and the agency's own inbox (no webhook)
+    assert await drive(api.runtime.deps.dispatcher) == 7
 
     operator = api.token("operator", regions=["33.04.01"])
     inbox = "puskesos:33.04.01.2001"
@@ -321,17 +330,16 @@ async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox
             "Eskalasi rujukan PBI-JK — desa 33.04.01.2001",
         ]
     )
+    dinsos = api.token("operator", regions=["33.04"])
+    r = await api.client.get("/v1/inbox", params={"recipient": "dinsos:33.04"}, headers=dinsos)
+    assert sorted(i["subject"] for i in r.json()["items"]) == [
+        "Mohon tindak lanjut: rujukan PBI-JK terlambat — desa 33.04.01.2001",
+        "Rujukan PBI-JK kedaluwarsa — desa 33.04.01.2001",
+    ]
     created = [i["created_at"] for i in first["items"] + second["items"]]
     assert created == sorted(created, reverse=True)
 
-    supervisor = api.token("operator", regions=["33.04"])
-    r = await api.client.get(
-        "/v1/inbox", params={"recipient": "supervisor:33.04"}, headers=supervisor
-    )
-    assert [i["subject"][:8] for i in r.json()["items"]] == ["Eskalasi", "Eskalasi"]
-    r = await api.client.get(
-        "/v1/inbox", params={"recipient": "supervisor:33.04"}, headers=operator
-    )
+    r = await api.client.get("/v1/inbox", params={"recipient": "dinsos:33.04"}, headers=operator)
     assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
     other = api.token("operator", regions=["35.01"])
     r = await api.client.get("/v1/inbox", params={"recipient": inbox}, headers=other)
@@ -355,7 +363,8 @@ async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox
     items = r.json()["items"]
     assert {(i["audience"], i["recipient"], i["state"]) for i in items} == {
         ("operator", inbox, "sent"),
-        ("supervisor", "supervisor:33.04", "sent"),
+        ("escalation", "dinsos:33.04", "sent"),
+        ("agency", "agency:PBI-JK:33.04", "sent"),
     }
     assert all(i["history"][0]["outcome"] == "sent" for i in items)
 

@@ -38,7 +38,7 @@ def who(intake: IntakeSubmittedV1, to: ReferralStatus, **extra: Any) -> set[tupl
 
 def test_who_among_staff_and_agencies_hears_what_at_once(make_intake: MakeIntake) -> None:
     intake = make_intake(village_code="33.04.01.2001")
-    puskesos, supervisor = "puskesos:33.04.01.2001", "supervisor:33.04"
+    puskesos, dinsos = "puskesos:33.04.01.2001", "dinsos:33.04"
 
     assert who(intake, ReferralStatus.created, frm=None) == {
         ("agency", "webhook", "webhook_referral_created", "PBI-JK")
@@ -49,15 +49,21 @@ def test_who_among_staff_and_agencies_hears_what_at_once(make_intake: MakeIntake
     assert who(intake, ReferralStatus.rejected) == {
         ("operator", "inbox", "inbox_rejected", puskesos)
     }
+    # late: the level the router names (here none: the regency's Dinas Sosial) and the agency,
+    # by the webhook it takes new referrals on
     assert who(intake, ReferralStatus.expired) == {
         ("operator", "inbox", "inbox_expired", puskesos),
-        ("supervisor", "inbox", "inbox_escalated", supervisor),
+        ("escalation", "inbox", "inbox_overdue", dinsos),
+        ("agency", "webhook", "webhook_referral_overdue", "PBI-JK"),
     }
-    assert who(intake, ReferralStatus.received, note="Escalated: no answer after 3 calls") == {
+    late = {"frm": ReferralStatus.received, "escalated": True, "escalated_to": "program_manager"}
+    assert who(intake, ReferralStatus.received, **late) == {
         ("operator", "inbox", "inbox_escalated", puskesos),
-        ("supervisor", "inbox", "inbox_escalated", supervisor),
+        ("escalation", "inbox", "inbox_overdue", dinsos),
+        ("agency", "webhook", "webhook_referral_overdue", "PBI-JK"),
     }
-    assert who(intake, ReferralStatus.received, note="not escalated yet") == set()
+    # a note is no marker
+    assert who(intake, ReferralStatus.received, note="Escalated: no answer after 3 calls") == set()
 
 
 def test_residents_hear_of_new_referrals_and_the_changes_that_matter(

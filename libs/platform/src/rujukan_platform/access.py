@@ -92,8 +92,9 @@ POLICY: Mapping[str, Mapping[tuple[str, str], Rule]] = {
     },
     "notifications": {
         ("GET", "/v1/notifications"): allow("operator", "admin", "service", sees=Sees.RESIDENTS),
-        # an operator reads the inboxes of their regions; the platform's alerts are admins'
-        ("GET", "/v1/inbox"): allow("operator", "admin", "service", sees=Sees.RESIDENTS),
+        # an operator reads the inboxes of their regions, an agency those of its programs (its
+        # escalation chain); the platform's alerts are admins'
+        ("GET", "/v1/inbox"): allow("operator", "agency", "admin", "service", sees=Sees.RESIDENTS),
         ("GET", "/v1/templates/{status}/preview"): allow(*EVERYONE, sees=Sees.CATALOGUE),
         ("POST", "/v1/alerts/alertmanager"): allow("admin", sees=Sees.OPERATIONS),
     },

@@ -36,17 +36,30 @@ LANGUAGES = ("id", "en")
 #: a resident's message: the news of a visit, or of later changes
 NEWS = "news"
 INBOX_EVENTS = ("rejected", "expired", "escalated")
+#: a late referral, to the level of its chain and to its agency (``audience.late_plan``)
+OVERDUE = ("overdue", "overdue_agency")
 #: the Puskesos task to tell a resident in person
 IN_PERSON = "in_person"
 KINDS: dict[str, tuple[str, ...]] = {
     "status": (NEWS,),
     "sms": (NEWS,),
-    "inbox": (*INBOX_EVENTS, IN_PERSON),
+    "inbox": (*INBOX_EVENTS, IN_PERSON, *OVERDUE),
 }
 SUBJECTLESS = frozenset({"sms"})
 _SAMPLE_ID = "7e57d004-2b97-4e7a-b45d-1234567890ab"
 SAMPLE: dict[str, Any] = {
     "program_code": "PBI-JK",
+    "escalation": {
+        "escalated": True,
+        "level": 1,
+        "role": "agency_supervisor",
+        "role_id": "atasan petugas agensi",
+        "role_en": "the agency supervisor",
+        "office": "Koordinator Kabupaten PKH",
+        "due": "08-12-2026 09.00 WIB",
+        "due_at": "2026-12-08T02:00:00+00:00",
+        "reference": "RJK-3304-FD2SSD",
+    },
     "program_name": {"id": "Penerima Bantuan Iuran Jaminan Kesehatan", "en": "Subsidised JKN"},
     "status": "rejected",
     "reason_code": "lack_of_capacity",
@@ -191,13 +204,22 @@ def delivery_context(
 
 
 def webhook_payload(ctx: dict[str, Any], *, event_id: UUID) -> str:
-    """What an agency receives for a new referral: ids and codes only, no personal data (the
-    agency reads the referral itself from its topic or the router's API). ``event_id`` is the
-    delivery's id: a copy sent again carries the same one, under the signature."""
+    """What an agency receives for a new referral, or for a late one (``referral.escalated``,
+    ``referral.expired``, with the level now asked to act): ids and codes only, no personal data
+    (the agency reads the referral itself from its topic or the router's API). ``event_id`` is
+    the delivery's id: a copy sent again carries the same one, under the signature."""
+    late = ctx.get("escalation") if ctx["status"] != "created" else None
+    kind = "created" if not late else "escalated" if late["escalated"] else "expired"
+    escalation = (
+        {"escalation": {k: late[k] for k in ("level", "role", "due_at", "reference")}}
+        if late
+        else {}
+    )
     return orjson.dumps(
         {
+            **escalation,
             "event_id": str(event_id),
-            "type": "referral.created",
+            "type": f"referral.{kind}",
             "referral_id": ctx["referral_id"],
             "program_code": ctx["program_code"],
             "village_code": ctx["village_code"],

@@ -18,23 +18,38 @@ from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import Caller, UnitOfWorkDep
 from rujukan_platform.problems import PROBLEM, field_error
 
-INBOXES = ("puskesos", "supervisor")
+#: operators' inboxes, by region: the village Puskesos, the regency supervisor, the regency's
+#: Dinas Sosial (the last level of every escalation chain by default)
+INBOXES = ("puskesos", "supervisor", "dinsos")
+#: an agency's own inboxes: ``agency:<program>:<region>[:<desk>]`` (its escalation chain)
+AGENCY_INBOX = "agency"
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
 
 def _may_read_inbox(principal: Principal, recipient: str) -> None:
     """Admins and services read every inbox; an operator the inboxes of their regions
-    (``puskesos:<village code>``, ``supervisor:<regency code>``). The platform's own alerts
-    (``ops``) are for administrators."""
+    (``puskesos:<village code>``, ``supervisor:`` and ``dinsos:<regency code>``); an agency the
+    inboxes of its programs in its regions (``agency:PKH:33.04:korkab``). The platform's own
+    alerts (``ops``) are for administrators."""
     if recipient == OPS_INBOX:
         if principal.role != "admin":
             raise forbidden("kotak masuk ops untuk administrator / the ops inbox is for admins")
         return
     kind, _, region = recipient.partition(":")
-    if kind not in INBOXES or not region:
-        raise field_error("recipient", "expected puskesos:<village code> or supervisor:<regency>")
-    if not principal.may_see(region):
+    program = None
+    if kind == AGENCY_INBOX:
+        program, _, place = region.partition(":")
+        region = place.split(":")[0]
+    if (kind not in INBOXES and kind != AGENCY_INBOX) or not region or program == "":
+        raise field_error(
+            "recipient",
+            "expected puskesos:<village code>, supervisor:<regency>, dinsos:<regency> or "
+            "agency:<program>:<region>",
+        )
+    # an operator reads the regions' inboxes, an agency its programs' own
+    theirs = {"operator": program is None, "agency": program is not None}.get(principal.role, True)
+    if not theirs or not principal.may_see(region, program):
         raise forbidden(f"{recipient} di luar wilayah Anda / is outside your regions")
 
 

@@ -25,6 +25,7 @@ from rujukan_notifications.domain.alerts import OPS_INBOX, FiledAlert, inbox_mes
 from rujukan_notifications.domain.audience import (
     Routing,
     consented_channels,
+    escalation_context,
     normalize_phone,
     plan,
 )
@@ -100,7 +101,7 @@ async def plan_deliveries(
             window=gather,
         )
     planned = plan(event, agency_programs=routing.agency_programs)
-    context = delivery_context(event, name)
+    context = delivery_context(event, name) | escalation_context(event)
     await uow.deliveries.add_planned(
         source_event_id=uow.cause.meta.id,
         referral_id=event.referral_id,
