@@ -10,8 +10,13 @@ from uuid import UUID
 
 import pytest
 
-from rujukan_contracts.events import EscalationAudience, IntakeSubmittedV1, ReferralStatusChangedV1
-from rujukan_router.domain.sla import audience_at, role_of
+from rujukan_contracts.events import (
+    EscalationAudience,
+    IntakeSubmittedV1,
+    ReferralStatusChangedV1,
+    escalation_role,
+)
+from rujukan_router.domain.sla import audience_at
 
 from .conftest import ApiHarness
 from .test_sla_capacity_replay import GRACE, fire, program, referral
@@ -54,11 +59,13 @@ def test_a_level_is_the_program_s_audience_with_the_referral_s_region_filled_in(
         "program_manager", "dinsos:35.07", "Dinas Sosial Kabupaten Malang"
     )
     # events and history notes written before the chain followed the agency
-    assert [role_of(r) for r in ("facilitator", "supervisor", "manager", "head_of_office")] == [
+    old = ("facilitator", "supervisor", "manager", "head_of_office", "mayor")
+    assert [escalation_role(r) for r in old] == [
         "agency_officer",
         "agency_supervisor",
         "program_manager",
         "head_of_office",
+        None,
     ]
 
 

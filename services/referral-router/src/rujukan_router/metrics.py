@@ -13,9 +13,8 @@ from collections.abc import Sequence
 import orjson
 from prometheus_client import Counter
 
-from rujukan_contracts.events import ESCALATION_CHAIN, ReferralStatusChangedV1
+from rujukan_contracts.events import ESCALATION_CHAIN, ReferralStatusChangedV1, escalation_role
 from rujukan_platform.outbox import OutboxEvent
-from rujukan_router.domain.sla import role_of
 
 REFERRALS = Counter(
     "rujukan_router_referrals_total",
@@ -52,7 +51,8 @@ def observe_published(rows: Sequence[OutboxEvent]) -> None:
         event = orjson.loads(row.payload)
         program = event["program_code"]
         if event.get("escalated_to"):
-            escalations[(program, role_of(event["escalated_to"]))] += 1
+            role = event["escalated_to"]
+            escalations[(program, escalation_role(role) or role)] += 1
             breaches[program] += 1
             continue
         changes[(program, event["to_status"], event["village_code"][:2])] += 1

@@ -30,19 +30,6 @@ from rujukan_router.domain.workdays import add_working_days
 S = ReferralStatus
 
 LAST_LEVEL = len(ESCALATION_CHAIN) - 1
-#: the roles of the first chain (Puskesos facilitator → supervisor → manager), as events and
-#: history notes written before 2026-12 name them: read as the level they stood for
-OLD_ROLES = {
-    "facilitator": "agency_officer",
-    "supervisor": "agency_supervisor",
-    "manager": "program_manager",
-}
-
-
-def role_of(stored: str) -> str:
-    """A stored role by its current name (``supervisor`` is read as ``agency_supervisor``)."""
-    return OLD_ROLES.get(stored, stored)
-
 
 #: the step an open referral waits on; a closed referral has none
 STEP_OF: dict[ReferralStatus, SlaStep] = {
