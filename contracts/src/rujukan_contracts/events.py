@@ -349,22 +349,6 @@ def escalation_role(stored: str) -> EscalationRole | None:
     return next((r for r in ESCALATION_CHAIN if r == role), None)
 
 
-#: the roles of the first chain (Puskesos facilitator → supervisor → manager), as events and
-#: notes written before 2026-12 name them
-OLD_ESCALATION_ROLES: dict[str, EscalationRole] = {
-    "facilitator": "agency_officer",
-    "supervisor": "agency_supervisor",
-    "manager": "program_manager",
-}
-
-
-def escalation_role(stored: str) -> EscalationRole | None:
-    """A stored role by its level's current name (``supervisor``: ``agency_supervisor``);
-    None for a name no chain ever had."""
-    role = OLD_ESCALATION_ROLES.get(stored, stored)
-    return next((r for r in ESCALATION_CHAIN if r == role), None)
-
-
 #: ``kind:part[:part…]``; a part may be ``{regency}`` or ``{province}``: the referral's, filled
 #: in when the level fires (one chain serves a nationwide program in every regency)
 INBOX_PATTERN = r"^[a-z][a-z0-9_-]*(:([A-Za-z0-9._-]+|\{regency\}|\{province\}))+$"
