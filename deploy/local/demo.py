@@ -66,7 +66,7 @@ LANE = {
     "disability": "penyandang disabilitas", "violence_victim": "korban kekerasan",
 }  # fmt: skip
 ESCALATED_TO = {
-    "supervisor": "supervisor kecamatan", "manager": "manajer SLRT kabupaten",
+    "agency_supervisor": "atasan petugas agensi", "program_manager": "pengelola program",
     "head_of_office": "Kepala Dinas Sosial",
 }  # fmt: skip
 
@@ -420,7 +420,7 @@ def main() -> None:
         asyncio.run(make_overdue(late["referral_id"]))
         escalated = p.until(lambda: day.escalated(late["referral_id"]), "eskalasi SLA")
         if escalated:
-            level = ["fasilitator", *ESCALATED_TO.values()][escalated["escalation_level"]]
+            level = ["petugas agensi", *ESCALATED_TO.values()][escalated["escalation_level"]]
             say("Router", f"{late['program_code']} lewat tenggat: dieskalasi ke {level}")
             inbox = p.get(f"{NOTIFICATIONS}/v1/inbox?recipient=puskesos:{village2}", day.dinsos)[
                 "items"
