@@ -259,6 +259,7 @@ async def test_an_intake_is_visible_only_within_the_reader_s_regions(
         "taken_by",
         "submitted_at",
         "referrals",
+        "links",
         "visit",
         "follow_up_of",
         "follow_ups",
@@ -267,6 +268,9 @@ async def test_an_intake_is_visible_only_within_the_reader_s_regions(
     }
     assert (view["visit"], view["follow_up_of"], view["follow_ups"]) == ("first", None, [])
     assert (view["possible_duplicate_of"], view["possible_duplicate_note"]) == ([], None)
+    # what was referred, and what is suggested to the officer, the router tells
+    decisions = f"http://127.0.0.1:8003/v1/intakes/{intake_id}/decisions"
+    assert view["links"] == {"decisions": decisions}
 
     elsewhere = await intake.http.get(path, headers=intake.token(regions=["31", "33.05"]))
     problem = assert_problem(elsewhere, 404)

@@ -25,6 +25,9 @@ class IntakeSettings(SealingSettings):
     registry_token: SecretStr | None = None
     registry_timeout_seconds: float = 5.0
     batch_limit: int = 500
+    #: where officers read the router's decisions (RUJUKAN_INTAKE_ROUTER_URL): an intake's view
+    #: links to them, since the router, not intake, decides
+    router_url: str = "http://127.0.0.1:8003"
 
     @model_validator(mode="after")
     def _refuse_default_pii_key(self) -> IntakeSettings:

@@ -55,6 +55,11 @@ class IntakeView(BaseModel):
     taken_by: dict[str, Any] = Field(description="the Puskesos and channel that took it")
     submitted_at: datetime
     referrals: list[ReferralView]
+    links: dict[str, str] = Field(
+        default_factory=dict,
+        description="decisions: the router's every evaluation of this intake, each program "
+        "referred, suggested to the officer (eligible for a need not stated) or not, explained",
+    )
     visit: VisitKind = Field(description="the household's first visit, or a follow-up")
     follow_up_of: UUID | None = Field(description="the first visit this one follows up")
     follow_ups: list[UUID] = Field(description="the later visits that follow this one up")

@@ -135,11 +135,14 @@ async def post_batch(
     summary="An intake and the current status of its referrals",
     responses={404: PROBLEM},
 )
-async def read_intake(intake_id: UUID, principal: Caller, uow: IntakeUoW) -> IntakeView:
+async def read_intake(
+    intake_id: UUID, principal: Caller, uow: IntakeUoW, settings: Settings
+) -> IntakeView:
     found = await views.intake(uow, intake_id)
     if found is None or not principal.covers_region(found.village_code):
         raise Problem(404, "Not found", f"no intake {intake_id}")
-    return found
+    decisions = f"{settings.router_url.rstrip('/')}/v1/intakes/{intake_id}/decisions"
+    return found.model_copy(update={"links": {"decisions": decisions}})
 
 
 @router.get(
