@@ -230,7 +230,7 @@ class Day:
             p["program_code"]
             for d in decided or []
             for p in d["programs"]
-            if p.get("skipped") == "suggested"
+            if p.get("outcome") == "suggested"
         ]
         if suggestions:
             say(officer, f"saran program lain (belum dirujuk): {', '.join(suggestions)}")
