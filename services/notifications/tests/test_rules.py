@@ -78,7 +78,7 @@ def test_residents_hear_of_new_referrals_and_the_changes_that_matter(
     assert kind(ReferralStatus.created, told=(), frm=None) == "created"  # a visit is always news
     for quiet in ("delivered", "received", "in_service", "withdrawn"):
         assert kind(ReferralStatus(quiet)) is None
-    for news in ("accepted", "rejected", "completed", "expired"):
+    for news in ("accepted", "rejected", "completed", "expired", "answered"):
         assert kind(ReferralStatus(news)) == news
     late = {"frm": ReferralStatus.received, "escalated_to": "supervisor"}
     assert kind(ReferralStatus.received, **late) == "escalated"

@@ -2,11 +2,11 @@
 
 A referral's changes are *news* for its resident when they are a new referral (``created``) or
 one of the kinds the deployment names (``RUJUKAN_NOTIFICATIONS_RESIDENT_NEWS``, by default
-accepted, rejected, completed, expired and escalated past its deadline); ``delivered``,
-``received`` and ``in_service`` are the agencies' business. News is gathered per intake (one
-visit) for a short window and then summed up in one message (``service_layer/digests.py``):
-a visit with five referrals is one message, and a rejection whose re-route arrives in the same
-window says where the household was referred instead.
+accepted, rejected, completed, expired, escalated past its deadline, and a complaint answered);
+``delivered``, ``received`` and ``in_service`` are the agencies' business. News is gathered per
+intake (one visit) for a short window and then summed up in one message
+(``service_layer/digests.py``): a visit with five referrals is one message, and a rejection
+whose re-route arrives in the same window says where the household was referred instead.
 
 What a message shows is built here, per language (``view``): the program's name, the short
 reference (``rujukan_contracts.references``), the status and reason in words
@@ -28,7 +28,8 @@ from rujukan_contracts.references import referral_reference
 from rujukan_notifications.domain import wording
 
 #: what a resident is told of unless the deployment says otherwise; ``created`` is always news
-DEFAULT_RESIDENT_NEWS = ("accepted", "rejected", "completed", "expired", "escalated")
+#: (``answered``: a complaint case answered, with the words the agency gives the resident)
+DEFAULT_RESIDENT_NEWS = ("accepted", "rejected", "completed", "expired", "escalated", "answered")
 #: every kind a deployment may name
 NEWS_KINDS = frozenset({s.value for s in ReferralStatus} | {"escalated"})
 #: rejections for the resident's own reasons: nobody searches for another program for them
