@@ -46,6 +46,7 @@ STATUS = {
     "created": "dibuat", "delivered": "terkirim ke instansi", "received": "diterima instansi",
     "accepted": "disetujui", "rejected": "ditolak", "in_service": "sedang dilayani",
     "completed": "selesai", "expired": "kedaluwarsa", "withdrawn": "ditarik",
+    "in_progress": "sedang ditangani", "answered": "dijawab", "closed": "ditutup",
 }  # fmt: skip
 REASON = {
     "lack_of_capacity": "kuota penuh", "not_eligible": "tidak memenuhi syarat",
@@ -363,7 +364,7 @@ def main() -> None:
     scene("11.00 Puskesos Desa Duren — pengaduan PKH")
     complaint = visit(village4, kk4, [
         member(village4, "Rohmah", "1979-12-01", "female", "head"),
-    ], [], complaint={"kind": "complaint", "about_program": "PKH",
+    ], [], complaint={"kind": "complaint", "about_program": "PKH", "category": "aid_not_received",
                       "text": "Bantuan PKH tahap ini belum cair, sudah dua bulan."},
         contact={"language": "id", "email": "rohmah@example.org"})  # fmt: skip
     _, complaint_refs = day.submit("Petugas Puskesos Duren", complaint, "Ibu Rohmah mengadu")
@@ -432,9 +433,11 @@ def main() -> None:
     scene("16.00 Pengaduan dijawab")
     about = next((r for r in complaint_refs if r["kind"] == "complaint"), None)
     if about:
+        say("PKH", f'membaca pengaduan {about["reference"]}: "{about["complaint"]["text"]}"')
         about = day.agency("PKH", about, "received", "Pengaduan diterima pendamping PKH")
-        day.agency("PKH", about, "accepted", "Dana tahap 3 cair minggu depan di Kantor Pos")
-        todo("siklus pengaduan sendiri: diterima → diproses → dijawab → ditutup (issue 13.1)")
+        about = day.agency("PKH", about, "in_progress", "Dicek ke bank penyalur")
+        about = day.agency("PKH", about, "answered", "Dana tahap 3 cair minggu depan di Kantor Pos")
+        day.agency("PKH", about, "closed", "Warga sudah menerima jawaban")
     else:
         say("Sistem", "pengaduan tidak diteruskan ke instansi mana pun")
     print("\nSelesai. Jalankan lagi kapan saja: setiap kali keluarga lain dari data contoh.")
