@@ -69,6 +69,8 @@ class Platform:
             "RUJUKAN_PG_URL": self.servers.pg_url,
             "RUJUKAN_AUTH_SECRET": SECRET,
             "RUJUKAN_NOTIFICATIONS_SMTP_PORT": str(self.ports["smtp"]),
+            # a visit's news is gathered for a short window, then sent as one message
+            "RUJUKAN_NOTIFICATIONS_VISIT_WINDOW_SECONDS": "2",
         }
         for name in SERVICES:
             prefix = "RUJUKAN_" + name.upper().replace("-", "_") + "_"

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralCreatedV1, ReferralOutcomeV1
+from rujukan_contracts.references import referral_reference
 from rujukan_contracts.topics import outcomes_topic
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.kafka import make_producer, security_options
@@ -64,6 +66,13 @@ async def read_topic(servers: Servers, topic: str, want: Callable[[Any], bool]) 
         raise AssertionError(f"no matching record on {topic}")
     finally:
         await consumer.stop()
+
+
+def body_of(message: Message) -> str:
+    """A plain-text e-mail's body, decoded."""
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode("utf-8")
 
 
 async def test_an_intake_is_referred_answered_and_notified(
@@ -235,7 +244,8 @@ async def test_an_intake_is_referred_answered_and_notified(
 
         await eventually(intake_view, timeout=60)
 
-        # Notifications delivered a real e-mail for each change, and shows each delivery.
+        # Notifications summed the visit up in one real e-mail, then told of the agencies'
+        # answers, and shows each delivery.
         async def deliveries() -> list[dict[str, Any]]:
             got = await http.get(
                 platform.url("notifications") + "/v1/notifications",
@@ -247,12 +257,18 @@ async def test_an_intake_is_referred_answered_and_notified(
             return resident if len(resident) >= 2 else []
 
         sent = await eventually(deliveries, timeout=60)
-        # residents hear: referral sent (delivered), accepted, rejected, completed
-        assert {d["template"] for d in sent} == {"status_delivered", "status_accepted"}
+        # residents hear: the visit's referrals, then accepted, rejected, completed, late
+        assert {d["template"] for d in sent} == {"status_news"}
         assert all(d["recipient"] == "k***@example.org" for d in sent)
-        subjects = [m["Subject"] for m in platform.mailbox.messages]
-        assert "Rujukan ke PBI-JK diterima" in subjects
-        assert any(m["To"] == EXAMPLE_INTAKE["contact"]["email"] for m in platform.mailbox.messages)
+        mails = platform.mailbox.messages
+        bodies = [body_of(m) for m in mails]
+        visit = [m for m in mails if m["Subject"].startswith("Rujukan Anda dari Puskesos:")]
+        assert len(visit) == 1  # one message for the whole visit
+        reference = referral_reference(uuid.UUID(pbi["referral_id"]), "33.04.01.2001")
+        assert any(reference in b and "Jawaban diharapkan paling lambat" in b for b in bodies)
+        assert any(reference in b and "disetujui" in b for b in bodies)
+        assert not any(pbi["referral_id"] in b for b in bodies)  # never a UUID
+        assert any(m["To"] == EXAMPLE_INTAKE["contact"]["email"] for m in mails)
 
         # The Puskesos operator hears of the rejection in the inbox.
         async def inbox() -> list[dict[str, Any]]:
