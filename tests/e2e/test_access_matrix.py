@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rujukan_contracts.references import referral_reference
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.access import POLICY, Sees
 from rujukan_platform.auth import Principal, issue_token
@@ -118,9 +119,12 @@ class Probe:
 
 def sees(who: Who, about: str) -> bool:
     """What of the seeded records a caller may see: "intake" (its region), "referral" (region
-    and program), "manage" (the program is the caller's), "" (nothing of a resident's)."""
+    and program), "manage" (the program is the caller's), "inbox" (the Puskesos inbox of its
+    region: not an agency's, which reads only its own), "" (nothing of a resident's)."""
     if about == "intake":
         return who.region_ok
+    if about == "inbox":
+        return who.region_ok and who.role != "agency"
     if about == "referral":
         return who.region_ok and who.program_ok
     if about == "manage":
@@ -171,6 +175,7 @@ def probes(platform: Platform, s: Seeded) -> dict[tuple[str, str, str], Probe]:
     latest = s.program_view["versions"][-1]
     intake_item = {"idempotency_key": f"matrix-{uuid.uuid4()}", "intake": EXAMPLE_INTAKE}
     referral = f"/v1/referrals/{s.referral_id}"
+    reference = referral_reference(uuid.UUID(s.referral_id), VILLAGE).lower()  # as typed
     code = s.program
     missing = str(uuid.uuid4())
 
@@ -203,6 +208,15 @@ def probes(platform: Platform, s: Seeded) -> dict[tuple[str, str, str], Probe]:
         ),
         ("intake", "GET", "/v1/referrals/{referral_id}/household"): Probe(
             at("intake", "GET", referral + "/household", params={"purpose": "uji akses"}),
+            status_in("referral", 200),
+        ),
+        ("intake", "GET", "/v1/referrals/by-reference/{reference}/household"): Probe(
+            at(
+                "intake",
+                "GET",
+                f"/v1/referrals/by-reference/{reference}/household",
+                params={"purpose": "uji akses"},
+            ),
             status_in("referral", 200),
         ),
         ("intake", "GET", "/v1/identity-reads"): Probe(  # after the reads above: logged
@@ -293,7 +307,7 @@ def probes(platform: Platform, s: Seeded) -> dict[tuple[str, str, str], Probe]:
         ),
         ("notifications", "GET", "/v1/inbox"): Probe(
             at("notifications", "GET", "/v1/inbox", params={"recipient": f"puskesos:{VILLAGE}"}),
-            status_in("intake", 200),
+            status_in("inbox", 200),
         ),
         ("notifications", "GET", "/v1/templates/{status}/preview"): Probe(
             at("notifications", "GET", "/v1/templates/accepted/preview"), status_in("", 200)
