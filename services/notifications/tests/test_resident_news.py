@@ -25,6 +25,7 @@ from rujukan_contracts.references import referral_reference
 from rujukan_notifications.adapters.repository import Visit
 from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.service_layer.digests import digest_id, sum_up_due
+from rujukan_platform.testing import RunningConsumer
 
 from .conftest import SENDER, Clock, apply, contact_of
 from .test_claims import DiesAfterSending, drive, message_id
@@ -51,14 +52,23 @@ def later(clock_minutes: float = 1) -> Clock:
     return Clock(datetime.now(UTC) + timedelta(minutes=clock_minutes))
 
 
+async def consumers_knowing(
+    notifications: Any, intake: IntakeSubmittedV1
+) -> tuple[str, RunningConsumer]:
+    """The service's consumers on topics of their own, the intake's contact already kept;
+    returns the status topic and its consumer."""
+    intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
+    statuses, status_consumer = await notifications.run_consumer("notifications-status")
+    await notifications.publish(intakes, contact_of(intake))
+    await contacts_consumer.drain()
+    return statuses, status_consumer
+
+
 async def test_one_visit_with_four_referrals_is_one_message_and_delivered_or_received_none(
     notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:
-    intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
-    statuses, status_consumer = await notifications.run_consumer("notifications-status")
     intake = make_intake(contact={"email": "keluarga@example.org"})
-    await notifications.publish(intakes, contact_of(intake))
-    await contacts_consumer.drain()
+    statuses, status_consumer = await consumers_knowing(notifications, intake)
     created = visit(intake, make_status)
     for event in created:
         await notifications.publish(statuses, event)
@@ -110,11 +120,8 @@ async def test_news_waits_for_the_visits_window_then_goes_out_together(
 async def test_a_rejection_reads_in_indonesian_without_codes_or_the_private_note(
     notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:
-    intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
-    statuses, status_consumer = await notifications.run_consumer("notifications-status")
     intake = make_intake(contact={"email": "keluarga@example.org"})
-    await notifications.publish(intakes, contact_of(intake))
-    await contacts_consumer.drain()
+    statuses, status_consumer = await consumers_knowing(notifications, intake)
     rejected = make_status(
         intake,
         ReferralStatus.rejected,
