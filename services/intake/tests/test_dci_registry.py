@@ -135,3 +135,31 @@ async def test_intake_with_the_dci_adapter_answers_503_when_the_registry_is_down
         (registry,) = [row[0] for row in await intake.rows("SELECT registry FROM intakes")]
         assert registry["found"] is True and registry["source"] == "dci"
         assert registry["enrolments"] == ["SEMBAKO"]
+
+
+async def test_a_kk_the_registry_does_not_know_is_searched_again_by_its_members_niks(
+    national_registry: tuple[FakeNationalRegistry, str],
+) -> None:
+    fake, url = national_registry
+    known_nik = "3304010101200001"  # the fake answers any identifier it holds
+    registry = DciRegistry(base_url=url)
+    try:
+        facts = await registry.lookup_many(
+            None,
+            ["3304010101209998", "3304010101209999"],
+            niks={"3304010101209998": ["3304011203840001", known_nik], "3304010101209999": []},
+        )
+    finally:
+        await registry.aclose()
+    found = facts["3304010101209998"]
+    assert (found.found, found.matched_by, found.decile) == (True, "nik", 2)
+    assert not facts["3304010101209999"].found and facts["3304010101209999"].matched_by is None
+    by_kk, by_nik = fake.requests  # one round trip by KK, then one by NIK for the unknown
+    for request, kind, values in (
+        (by_kk, "KK", ["3304010101209998", "3304010101209999"]),
+        (by_nik, "NIK", ["3304011203840001", known_nik]),
+    ):
+        queries = [
+            r["search_criteria"]["query"] for r in request["body"]["message"]["search_request"]
+        ]
+        assert queries == [{"type": kind, "value": v} for v in values]
