@@ -42,12 +42,14 @@ async def learn_program_names(notifications: Any, *codes: str) -> None:
 
 
 async def deliveries_of(
-    notifications: Any, referral_id: uuid.UUID, audience: str = "resident"
+    notifications: Any, referral_id: uuid.UUID, audience: str = "resident", channel: str = "%"
 ) -> list[Any]:
     return await notifications.rows(
-        "SELECT * FROM deliveries WHERE referral_id = :r AND audience = :a ORDER BY created_at",
+        "SELECT * FROM deliveries WHERE referral_id = :r AND audience = :a AND channel LIKE :c"
+        " ORDER BY created_at",
         r=referral_id,
         a=audience,
+        c=channel,
     )
 
 
@@ -238,7 +240,7 @@ async def test_an_smtp_server_that_is_down_means_retries_with_backoff_then_faile
         if row.next_attempt_at > datetime.now(UTC):
             await asyncio.sleep(0.05)
         await dispatcher.dispatch_due()
-        [row] = await deliveries_of(notifications, event.referral_id)
+        [row] = await deliveries_of(notifications, event.referral_id, channel="email")
     assert row.state == "failed" and row.attempts == 3
     assert row.last_error and "SMTP" in row.last_error
     assert row.recipient_masked == "w***@example.org" and row.sent_at is None
@@ -246,7 +248,13 @@ async def test_an_smtp_server_that_is_down_means_retries_with_backoff_then_faile
     assert dispatched.result == "failed" and dispatched.attempts == 3
     assert dispatched.detail == row.last_error
     assert dispatched.recipient == "w***@example.org"
-    assert await dispatcher.dispatch_due() == 0  # a failed delivery is never tried again
+    # a failed delivery is never tried again; the village Puskesos is asked to tell them
+    assert await dispatcher.dispatch_due() == 1
+    [task] = await deliveries_of(notifications, event.referral_id, channel="inbox")
+    assert task.state == "sent" and task.unreachable_reason == "undeliverable"
+    [told] = await notifications.rows("SELECT * FROM inbox_messages")
+    assert "gagal terkirim (3 kali dicoba)" in told.body and "disetujui" in told.body
+    assert await dispatcher.dispatch_due() == 0
 
 
 async def test_the_api_lists_a_referrals_deliveries(

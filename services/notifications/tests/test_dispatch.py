@@ -420,22 +420,34 @@ async def test_the_last_retry_dead_letters_and_a_refusal_fails_at_once(
     assert await dispatcher.dispatch_due() == 1
     clock.advance(seconds=1)
     assert await dispatcher.dispatch_due() == 1
-    [dead] = await deliveries(notifications)
+    [dead] = await deliveries(notifications, "sms")
     assert dead.state == "failed" and dead.attempts == 2 and "HTTP 500" in dead.last_error
     assert dead.recipient_masked == MASKED_PHONE
     assert await history(notifications, dead.id) == ["retry", "failed"]
+    # nobody silently untold: the village Puskesos is asked to tell them in person
+    assert await dispatcher.dispatch_due() == 1
+    [task] = await deliveries(notifications, "inbox")
+    assert (task.audience, task.state, task.source_event_id) == (
+        "resident",
+        "sent",
+        dead.source_event_id,
+    )
+    assert task.unreachable_reason == "undeliverable"
+    assert task.unreachable_detail == "Pesan lewat SMS kepada warga gagal terkirim (2 kali dicoba)."
 
     await plan(notifications, make_status(second, ReferralStatus.accepted), intake=second)
     assert await dispatcher.dispatch_due() == 1
     refused = next(
-        r for r in await deliveries(notifications) if r.household_id == second.household_id
+        r for r in await deliveries(notifications, "sms") if r.household_id == second.household_id
     )
     assert refused.state == "failed" and refused.attempts == 1 and "HTTP 400" in refused.last_error
     assert await history(notifications, refused.id) == ["failed"]
-    assert [(e.result, e.attempts) for e in await dispatched(notifications)] == [
-        ("failed", 2),
-        ("failed", 1),
+    assert [(e.channel, e.result, e.attempts) for e in await dispatched(notifications)] == [
+        ("sms", "failed", 2),
+        ("inbox", "sent", 1),
+        ("sms", "failed", 1),
     ]
+    assert await drive(dispatcher) == 1  # the second one's task
     clock.advance(hours=1)
     assert await dispatcher.dispatch_due() == 0 and len(http_peer.requests) == 3
 

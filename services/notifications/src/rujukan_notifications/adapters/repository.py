@@ -91,6 +91,8 @@ class Claimed(NamedTuple):
     attempts: int
     next_attempt_at: datetime
     lease_until: datetime
+    #: the event or visit message it was planned from (its siblings share it)
+    source_event_id: UUID
     #: who held the claim before: set when the row was taken over from a sender that died
     previous_claimant: str | None
 
@@ -219,6 +221,20 @@ class DeliveryRepository(Repository):
             .returning(*_CLAIMED, chosen.c.previous_claimant)
         )
         return [Claimed._make(row) for row in rows]
+
+    async def reach_left(self, source_event_id: UUID) -> bool:
+        """Whether a message to a resident planned from ``source_event_id`` was sent or may
+        still be (pending, sending), on any channel."""
+        found = await self._session.scalar(
+            select(deliveries.c.id)
+            .where(
+                deliveries.c.source_event_id == source_event_id,
+                deliveries.c.audience == "resident",
+                deliveries.c.state.in_(("pending", "sending", "sent")),
+            )
+            .limit(1)
+        )
+        return found is not None
 
     async def phone_sends_since(
         self, households: Collection[UUID], since: datetime

@@ -55,7 +55,7 @@ class Planned:
 class Unreachable:
     """Why a resident is told in person: a machine reason and the same in Bahasa Indonesia."""
 
-    reason: Literal["no_channel_configured", "no_contact"]
+    reason: Literal["no_channel_configured", "no_contact", "undeliverable"]
     detail: str
 
 
@@ -98,8 +98,22 @@ def resident_plan(
             "no_channel_configured",
             f"Warga hanya dapat dihubungi lewat {only}, yang belum tersedia di sistem ini.",
         )
+    return [told_in_person(village_code, why)]
+
+
+def told_in_person(village_code: str, why: Unreachable) -> Planned:
+    """A task in the village Puskesos inbox to tell a resident the news in person."""
     inbox = f"puskesos:{village_code}"
-    return [Planned("resident", "inbox", f"inbox_{IN_PERSON}", inbox, unreachable=why)]
+    return Planned("resident", "inbox", f"inbox_{IN_PERSON}", inbox, unreachable=why)
+
+
+def undeliverable(channel: str, attempts: int) -> Unreachable:
+    """Why a resident is told in person after every message to them failed for good."""
+    return Unreachable(
+        "undeliverable",
+        f"Pesan lewat {_CHANNEL_WORDS.get(channel, channel)} kepada warga gagal terkirim"
+        f" ({attempts} kali dicoba).",
+    )
 
 
 def is_escalation(event: ReferralStatusChangedV1) -> bool:

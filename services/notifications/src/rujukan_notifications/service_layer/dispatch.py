@@ -65,7 +65,7 @@ from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
 from rujukan_notifications import metrics
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.repository import Attempt, Claim, Claimed, SealedContact
-from rujukan_notifications.domain.audience import mask_recipient
+from rujukan_notifications.domain.audience import mask_recipient, told_in_person, undeliverable
 from rujukan_notifications.domain.channels import (
     PHONE_CHANNELS,
     RESIDENT_CHANNELS,
@@ -76,7 +76,7 @@ from rujukan_notifications.domain.deliveries import Outcome, is_final
 from rujukan_notifications.domain.messages import Message, render, webhook_payload
 from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours, backoff
 from rujukan_notifications.service_layer.digests import sum_up_due
-from rujukan_notifications.service_layer.unit_of_work import UnitsOfWork
+from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork, UnitsOfWork
 from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.logging import get_logger, mask
 from rujukan_platform.sealing import Sealer, SealError
@@ -456,6 +456,8 @@ class Dispatcher:
             )
             if step.retry_at is None:
                 uow.publish(NOTIFICATIONS_DISPATCHED, _dispatched(row, step, now))
+            if step.outcome == "failed" and row.audience == "resident":
+                await _tell_in_person_unless_reached(uow, row, step.attempts, now)
             await uow.commit()
         metrics.ATTEMPTS.labels(row.channel, step.outcome).inc()
         if step.retry_at is None:
@@ -469,6 +471,28 @@ class Dispatcher:
                 template=row.template,
                 attempts=step.attempts,
             )
+
+
+async def _tell_in_person_unless_reached(
+    uow: NotificationsUnitOfWork, row: Claimed, attempts: int, now: datetime
+) -> None:
+    """A resident's message failed for good: when no other channel has reached them or still
+    may, the village Puskesos is asked to tell them in person (once per message: the task is
+    unique per message, audience and channel, like every delivery)."""
+    ctx = orjson.loads(row.context)
+    if row.channel == "inbox" or "news" not in ctx:  # a task itself, or planned before news
+        return
+    if await uow.deliveries.reach_left(row.source_event_id):
+        return
+    why = undeliverable(row.channel, attempts)
+    await uow.deliveries.add_planned(
+        source_event_id=row.source_event_id,
+        referral_id=row.referral_id,
+        household_id=row.household_id,
+        planned=[told_in_person(ctx["village_code"], why)],
+        context=orjson.dumps(ctx | {"unreachable_detail": why.detail}).decode(),
+        due=now,
+    )
 
 
 def _dispatched(row: Claimed, step: _Step, now: datetime) -> NotificationDispatchedV1:
