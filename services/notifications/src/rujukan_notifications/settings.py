@@ -71,7 +71,8 @@ class NotificationSettings(SealingSettings):
     whatsapp: GatewaySettings | None = None
     #: which channels a consented phone number may be used for (the contract has no preference)
     phone_channels: list[Literal["sms", "whatsapp"]] = ["sms"]
-    #: program code → the agency's webhook (told of each new referral)
+    #: name → webhook: a program code's is its agency's (told of each new referral and of its
+    #: late ones); any other name is one a program's escalation chain may name in the catalogue
     agency_webhooks: dict[str, WebhookEndpoint] = {}
     http_timeout_seconds: float = 10.0
     #: language of the Puskesos operator inbox

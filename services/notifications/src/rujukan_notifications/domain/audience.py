@@ -61,7 +61,8 @@ class Unreachable:
 
 @dataclass(frozen=True, slots=True)
 class Routing:
-    """What the deployment offers agencies: the programs with a webhook."""
+    """What the deployment offers agencies: the names with a webhook (program codes, and the
+    names escalation chains use)."""
 
     agency_programs: frozenset[str] = frozenset()
 
