@@ -84,7 +84,7 @@ async def status_consumer(servers: Servers, intake: IntakeService) -> AsyncItera
     await create_topics(
         servers.kafka_bootstrap, [NewTopic(topic, 1, 1), NewTopic(f"{topic}.dlq", 1, 1)]
     )
-    [spec] = consumers(intake.runtime)
+    spec = next(s for s in consumers(intake.runtime) if s.name == "intake-referral-status")
     assert spec.name == "intake-referral-status" and spec.topics == ["referrals.status"]
     group = f"test-{uuid.uuid4().hex[:12]}"
     spec = dataclasses.replace(spec, topics=[topic], group_id=group)

@@ -61,6 +61,9 @@ POLICY: Mapping[str, Mapping[tuple[str, str], Rule]] = {
         ("GET", "/v1/referrals/{referral_id}/household"): allow(
             "agency", "operator", "admin", sees=Sees.RESIDENTS
         ),
+        ("GET", "/v1/referrals/by-reference/{reference}/household"): allow(
+            "agency", "operator", "admin", sees=Sees.RESIDENTS
+        ),
         ("GET", "/v1/identity-reads"): allow("operator", "admin", sees=Sees.RESIDENTS),
     },
     "program-registry": {

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import typer
 
-from rujukan_intake.adapters.names import COLUMN, KEY, TABLE
+from rujukan_intake.adapters.names import SEALED_COLUMNS
 from rujukan_intake.adapters.registry import (
     BadRegistryRow,
     LoadResult,
@@ -26,7 +26,7 @@ from rujukan_platform.resealing import add_reseal_command
 from rujukan_platform.runtime import command_line
 
 cli = command_line(definition)
-add_reseal_command(cli, IntakeSettings, [(TABLE, KEY, COLUMN)])  # members' names
+add_reseal_command(cli, IntakeSettings, SEALED_COLUMNS)  # names, NIKs, KKs, addresses, contacts
 
 
 @cli.command("load-registry")

@@ -12,21 +12,32 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, union_all
+from sqlalchemy import select, text, union_all
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_contracts.events import (
     Consent,
+    ContactPoint,
     Need,
     PriorityLane,
+    ProgramPublishedV1,
     ReferralStatusChangedV1,
     RegistryFacts,
 )
-from rujukan_intake.adapters.names import name_context
+from rujukan_contracts.references import referral_reference
+from rujukan_intake.adapters.names import (
+    ADDRESS,
+    CONTACT,
+    KK_NUMBER,
+    NIK,
+    name_context,
+    sealed_context,
+)
 from rujukan_intake.adapters.tables import (
     duplicate_keys,
     households,
     identity_reads,
+    intake_programs,
     intake_referrals,
     intakes,
     members,
@@ -51,6 +62,8 @@ class Member(NamedTuple):
     birth_date: date
     sex: str
     relationship: str
+    #: None for members stored before revision 0008 (only the NIK's hash was kept)
+    nik: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +71,25 @@ class MemberToSave:
     household_id: UUID
     nik_hash: str
     member: MemberIn
+
+
+@dataclass(frozen=True, slots=True)
+class GivenIdentity:
+    """What an intake says of its household beyond the KK's hash: the number, an address."""
+
+    household_id: UUID
+    kk_number: str
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """How an agency finds and serves a household (opened; None where nothing was stored)."""
+
+    kk_number: str | None
+    address: str | None
+    contact: ContactPoint | None
+    missing_documents: list[str]
 
 
 class HouseholdRepository(Repository):
@@ -104,6 +136,7 @@ class HouseholdRepository(Repository):
                 "household_id": m.household_id,
                 "nik_hash": m.nik_hash,
                 "name": sealer.seal(m.member.name, context=name_context(member_id)),
+                "nik": sealer.seal(m.member.nik, context=sealed_context(NIK, member_id)),
                 "birth_date": m.member.birth_date,
                 "sex": m.member.sex.value,
                 "relationship": m.member.relationship.value,
@@ -114,6 +147,7 @@ class HouseholdRepository(Repository):
             index_elements=["household_id", "nik_hash"],
             set_={
                 "name": stmt.excluded.name,
+                "nik": stmt.excluded.nik,
                 "relationship": stmt.excluded.relationship,
                 "attributes": stmt.excluded.attributes,
             },
@@ -136,6 +170,63 @@ class HouseholdRepository(Repository):
             holding.setdefault(row.nik_hash, set()).add(row.household_id)
         return holding
 
+    async def remember_identity(self, given: Sequence[GivenIdentity], sealer: Sealer) -> None:
+        """Each household's KK number and (when given) address, sealed for its row, in one
+        statement: an intake without an address keeps the one given before."""
+        if not given:
+            return
+        await self._session.execute(
+            text(
+                "UPDATE households SET kk_number = u.kk_number,"
+                " address = coalesce(u.address, households.address)"
+                " FROM unnest(CAST(:ids AS uuid[]), CAST(:kks AS text[]),"
+                " CAST(:addresses AS text[])) AS u(id, kk_number, address)"
+                " WHERE households.id = u.id"
+            ),
+            {
+                "ids": [g.household_id for g in given],
+                "kks": [
+                    sealer.seal(g.kk_number, context=sealed_context(KK_NUMBER, g.household_id))
+                    for g in given
+                ],
+                "addresses": [
+                    None
+                    if g.address is None
+                    else sealer.seal(g.address, context=sealed_context(ADDRESS, g.household_id))
+                    for g in given
+                ],
+            },
+        )
+
+    async def identity(self, household_id: UUID, intake_id: UUID, sealer: Sealer) -> Family:
+        """The household's KK number and address, and what one of its intakes said: the
+        contact given and the documents it lacks (sealed values opened)."""
+        row = (
+            await self._session.execute(
+                select(
+                    households.c.kk_number,
+                    households.c.address,
+                    intakes.c.contact,
+                    intakes.c.missing_documents,
+                )
+                .join(intakes, intakes.c.household_id == households.c.id)
+                .where(households.c.id == household_id, intakes.c.id == intake_id)
+            )
+        ).one()
+
+        def opened(value: str | None, column: tuple[str, str, str], row_id: UUID) -> str | None:
+            if value is None:
+                return None
+            return sealer.open(value, context=sealed_context(column, row_id))
+
+        contact = opened(row.contact, CONTACT, intake_id)
+        return Family(
+            kk_number=opened(row.kk_number, KK_NUMBER, household_id),
+            address=opened(row.address, ADDRESS, household_id),
+            contact=None if contact is None else ContactPoint.model_validate_json(contact),
+            missing_documents=list(row.missing_documents or ()),
+        )
+
     async def members_of(self, household_id: UUID, sealer: Sealer) -> list[Member]:
         """The household's members, the head first, then by age (eldest first)."""
         rows = await self._session.execute(
@@ -145,13 +236,18 @@ class HouseholdRepository(Repository):
                 members.c.birth_date,
                 members.c.sex,
                 members.c.relationship,
+                members.c.nik,
             )
             .where(members.c.household_id == household_id)
             .order_by(members.c.relationship != "head", members.c.birth_date)
         )
         return [
             Member(
-                sealer.open(r.name, context=name_context(r.id)), r.birth_date, r.sex, r.relationship
+                sealer.open(r.name, context=name_context(r.id)),
+                r.birth_date,
+                r.sex,
+                r.relationship,
+                None if r.nik is None else sealer.open(r.nik, context=sealed_context(NIK, r.id)),
             )
             for r in rows
         ]
@@ -171,6 +267,9 @@ class NewIntake:
     registry: RegistryFacts
     consent: Consent
     taken_by: TakenBy
+    #: the contact the resident gave (sealed by ``add``), and the documents they lack
+    contact: ContactPoint | None
+    missing_documents: Sequence[str]
     request_hash: str
     submitted_at: datetime
     visit_of: UUID | None
@@ -218,7 +317,8 @@ class IntakeRepository(Repository):
             )
         return visits
 
-    async def add(self, new: Sequence[NewIntake]) -> None:
+    async def add(self, new: Sequence[NewIntake], sealer: Sealer) -> None:
+        """Store intakes, each contact sealed for its row (``intakes.contact:<id>``)."""
         await self._session.execute(
             intakes.insert(),
             [
@@ -233,6 +333,12 @@ class IntakeRepository(Repository):
                     "registry": i.registry.model_dump(mode="json"),
                     "consent": i.consent.model_dump(mode="json"),
                     "taken_by": i.taken_by.model_dump(mode="json"),
+                    "contact": None
+                    if i.contact is None
+                    else sealer.seal(
+                        i.contact.model_dump_json(), context=sealed_context(CONTACT, i.id)
+                    ),
+                    "missing_documents": list(i.missing_documents),
                     "request_hash": i.request_hash,
                     "submitted_at": i.submitted_at,
                     "visit_of": i.visit_of,
@@ -326,12 +432,17 @@ class IdempotencyKeys(Repository):
 
 
 class ReferredHousehold(NamedTuple):
-    """The household a referral is about, and the program it was referred to."""
+    """The household a referral is about, the program it was referred to, where the referral
+    stands and the consent its intake carried."""
 
     program_code: str
     intake_id: UUID
     household_id: UUID
     village_code: str
+    referral_id: UUID
+    reference: str | None
+    status: str
+    consent: dict[str, Any]
 
 
 class ReferralStatuses(Repository):
@@ -346,6 +457,8 @@ class ReferralStatuses(Repository):
             status=change.to_status.value,
             reason_code=change.reason_code.value if change.reason_code else None,
             changed_at=change.changed_at,
+            reference=change.reference
+            or referral_reference(change.referral_id, change.village_code),
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["referral_id"],
@@ -358,7 +471,14 @@ class ReferralStatuses(Repository):
         )
         await self._session.execute(stmt)
 
-    async def household_of(self, referral_id: UUID) -> ReferredHousehold | None:
+    async def household_of(
+        self, *, referral_id: UUID | None = None, reference: str | None = None
+    ) -> ReferredHousehold | None:
+        """The referral with this id or reference (canonical), as intake last heard of it."""
+        if reference is not None:
+            which = intake_referrals.c.reference == reference
+        else:
+            which = intake_referrals.c.referral_id == referral_id
         row = (
             await self._session.execute(
                 select(
@@ -366,12 +486,62 @@ class ReferralStatuses(Repository):
                     intakes.c.id.label("intake_id"),
                     intakes.c.household_id,
                     intakes.c.village_code,
+                    intake_referrals.c.referral_id,
+                    intake_referrals.c.reference,
+                    intake_referrals.c.status,
+                    intakes.c.consent,
                 )
                 .join(intakes, intakes.c.id == intake_referrals.c.intake_id)
-                .where(intake_referrals.c.referral_id == referral_id)
+                .where(which)
             )
         ).first()
         return None if row is None else ReferredHousehold(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownProgram:
+    """A program as intake knows it from programs.catalog."""
+
+    code: str
+    name: dict[str, str]
+    required_documents: list[str]
+
+
+class KnownPrograms(Repository):
+    """The programs' names and required documents, as programs.catalog last published them."""
+
+    async def remember(self, event: ProgramPublishedV1) -> None:
+        """Keep the program's latest publication (an older one never overwrites a newer)."""
+        stmt = insert(intake_programs).values(
+            code=event.code,
+            name=event.name.model_dump(),
+            required_documents=list(event.required_documents),
+            published_at=event.published_at,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["code"],
+            set_={
+                "name": stmt.excluded.name,
+                "required_documents": stmt.excluded.required_documents,
+                "published_at": stmt.excluded.published_at,
+            },
+            where=intake_programs.c.published_at <= stmt.excluded.published_at,
+        )
+        await self._session.execute(stmt)
+
+    async def get(self, code: str) -> KnownProgram | None:
+        row = (
+            await self._session.execute(
+                select(
+                    intake_programs.c.code,
+                    intake_programs.c.name,
+                    intake_programs.c.required_documents,
+                ).where(intake_programs.c.code == code)
+            )
+        ).first()
+        if row is None:
+            return None
+        return KnownProgram(row.code, row.name, list(row.required_documents))
 
 
 class IdentityReadLog(Repository):

@@ -1,5 +1,6 @@
-"""Intake's tables. NIK and KK are stored only as keyed hashes: no digit of either, since a
-member's birth date, sex and village already give twelve of the NIK's sixteen digits."""
+"""Intake's tables. NIK and KK are looked up only by their keyed hashes; the numbers
+themselves, like names, addresses and contacts, are stored only sealed (``adapters.names``), for
+the owning agency of an open, consented referral to read (``service_layer.identity``)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ households = Table(
     uuid_column("id", primary_key=True),
     Column("kk_hash", Text, nullable=False, unique=True),
     Column("village_code", Text, nullable=False, index=True),
+    # sealed; None before revision 0008 (a hash gives nothing back)
+    Column("kk_number", Text, nullable=True),
+    # sealed, free text (street, RT/RW, dusun); the latest an intake gave
+    Column("address", Text, nullable=True),
     time_column("created_at", nullable=False, now=True),
 )
 
@@ -37,6 +42,7 @@ members = Table(
     uuid_column("household_id", ForeignKey("households.id"), nullable=False),
     Column("nik_hash", Text, nullable=False, index=True),
     Column("name", Text, nullable=False),
+    Column("nik", Text, nullable=True),  # sealed; None before revision 0008
     Column("birth_date", Date, nullable=False),
     Column("sex", Text, nullable=False),
     Column("relationship", Text, nullable=False),
@@ -57,6 +63,9 @@ intakes = Table(
     Column("registry", JSONB, nullable=False),
     Column("consent", JSONB, nullable=False),
     Column("taken_by", JSONB, nullable=False),
+    # the contact the resident gave (ContactPoint JSON), sealed; the documents they said they lack
+    Column("contact", Text, nullable=True),
+    Column("missing_documents", ARRAY(Text), nullable=True),
     Column("request_hash", Text, nullable=False),
     time_column("submitted_at", nullable=False, now=True),
     # a follow-up visit: the household's first intake within the duplicate window
@@ -103,10 +112,23 @@ intake_referrals = Table(
     metadata,
     uuid_column("referral_id", primary_key=True),
     uuid_column("intake_id", nullable=False, index=True),
+    Column("reference", Text, nullable=True),  # RJK-3304-7F3K2Q, as the router stores it
     Column("program_code", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("reason_code", Text, nullable=True),
     time_column("changed_at", nullable=False),
+    Index("uq_intake_referrals_reference", "reference", unique=True),
+)
+
+# What intake knows of each program from programs.catalog: its name and the documents a
+# resident brings to it, for the agency reading a referral's household.
+intake_programs = Table(
+    "intake_programs",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("name", JSONB, nullable=False),
+    Column("required_documents", ARRAY(Text), nullable=False),
+    time_column("published_at", nullable=False),
 )
 
 registry_households = Table(

@@ -23,6 +23,7 @@ class ReferralView(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     referral_id: UUID
+    reference: str | None = Field(description="the short reference residents and officers read")
     program_code: str
     status: str
     reason_code: str | None

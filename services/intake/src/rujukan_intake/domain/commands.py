@@ -50,8 +50,10 @@ class Submitted:
 @dataclass(frozen=True, slots=True)
 class ReadHousehold:
     """Who a referral is about, for an officer who must serve the family: a command, since
-    every read is written to the identity-read log with its stated purpose."""
+    every read is written to the identity-read log with its stated purpose. The referral is
+    named by its id or by its reference (canonical, ``normalise_reference``)."""
 
-    referral_id: UUID
+    referral_id: UUID | None
     by: Principal
     purpose: str
+    reference: str | None = None

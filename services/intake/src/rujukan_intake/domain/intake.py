@@ -33,11 +33,19 @@ REFERRAL_PURPOSE = "referral"
 class HouseholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kk_number: Line = Field(description="No. KK, 16 digits (stored only as a keyed hash)")
+    kk_number: Line = Field(
+        description="No. KK, 16 digits (found by a keyed hash; kept sealed for the agency)"
+    )
     village_code: Line = Field(description="Kemendagri village code, e.g. 33.04.01.2001")
     owns_land: StrictBool = False
     house_below_standard: StrictBool = False
     missing_documents: list[Line] = Field(default_factory=list)
+    address: Line | None = Field(
+        default=None,
+        max_length=300,
+        description="where the family lives (street or dusun, RT/RW), kept sealed; only the "
+        "agency of an open referral it consented to reads it",
+    )
 
 
 class MemberIn(BaseModel):

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
+from rujukan_contracts.references import normalise_reference
 from rujukan_contracts.text import Line, Timestamp
 from rujukan_intake import metrics
 from rujukan_intake.adapters import views
@@ -26,13 +27,23 @@ from rujukan_intake.entrypoints.schemas import (
     VisitAnswer,
 )
 from rujukan_platform.dependencies import Caller, HandleDep
-from rujukan_platform.problems import PROBLEM, Problem
+from rujukan_platform.problems import PROBLEM, Problem, field_error
 
 #: the batch endpoint's body limit (every other request: ``max_body_bytes``, 1 MiB): 500
 #: intakes of many members each
 MAX_BATCH_BODY_BYTES = 16 * 1024 * 1024
 
 router = APIRouter(prefix="/v1", tags=["intakes"])
+
+#: why a caller reads a family's identity, kept in the access log
+Purpose = Annotated[
+    Line,
+    Query(
+        min_length=3,
+        max_length=200,
+        description="why you need it (kept in the access log), e.g. 'verifikasi lapangan'",
+    ),
+]
 
 
 async def _submit(handle: HandleDep, command: SubmitIntakes) -> list[Submitted]:
@@ -147,23 +158,34 @@ async def read_intake(
 
 @router.get(
     "/referrals/{referral_id}/household",
-    summary="Who a referral is about: names, birth dates, relationships (every read logged)",
+    summary="The family behind an open referral its consent covers: names, NIK, KK, address, "
+    "contact, documents (every read logged)",
     responses={403: PROBLEM, 404: PROBLEM},
 )
 async def referral_household(
-    referral_id: UUID,
-    principal: Caller,
-    handle: HandleDep,
-    purpose: Annotated[
-        Line,
-        Query(
-            min_length=3,
-            max_length=200,
-            description="why you need it (kept in the access log), e.g. 'verifikasi lapangan'",
-        ),
-    ],
+    referral_id: UUID, principal: Caller, handle: HandleDep, purpose: Purpose
 ) -> HouseholdIdentity:
     household = await handle(ReadHousehold(referral_id, by=principal, purpose=purpose))
+    return HouseholdIdentity.model_validate(household)
+
+
+@router.get(
+    "/referrals/by-reference/{reference}/household",
+    summary="The same, for a referral named by its reference as a person types it "
+    "(rjk 3304 7f3k2q, O for 0)",
+    responses={403: PROBLEM, 404: PROBLEM},
+)
+async def referral_household_by_reference(
+    reference: str, principal: Caller, handle: HandleDep, purpose: Purpose
+) -> HouseholdIdentity:
+    canonical = normalise_reference(reference)
+    if canonical is None:
+        raise field_error(
+            "reference", "bukan nomor rujukan, contohnya RJK-3304-7F3K2Q / not a referral reference"
+        )
+    household = await handle(
+        ReadHousehold(None, by=principal, purpose=purpose, reference=canonical)
+    )
     return HouseholdIdentity.model_validate(household)
 
 

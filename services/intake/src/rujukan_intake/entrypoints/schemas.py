@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rujukan_contracts.events import ContactPoint
 from rujukan_contracts.text import Line
 from rujukan_intake.adapters.views import IdentityRead, IntakeView, PossibleDuplicate
 from rujukan_intake.domain.commands import Submitted
@@ -27,6 +28,8 @@ __all__ = [
     "IntakeView",
     "MemberIdentity",
     "PossibleDuplicate",
+    "RequiredDocumentView",
+    "VillageIdentity",
     "VisitAnswer",
 ]
 
@@ -79,21 +82,56 @@ class MemberIdentity(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     name: str
+    nik: str | None = Field(
+        description="NIK, 16 digits; null for a member recorded before NIKs were kept sealed"
+    )
     birth_date: date
     sex: str
     relationship: str
 
 
+class VillageIdentity(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str = Field(description="Kemendagri code, e.g. 33.04.01.2001")
+    name: str | None = Field(description="the desa/kelurahan")
+    subdistrict: str | None = Field(description="the kecamatan")
+    regency: str | None = Field(description="the kabupaten/kota")
+
+
+class RequiredDocumentView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str = Field(description="as the program's catalogue entry names it, e.g. KTP, KK")
+    missing: bool = Field(description="the household said at intake that it lacks it")
+
+
 class HouseholdIdentity(BaseModel):
-    """Who a referral is about, for the officers who must find and serve the family."""
+    """Who a referral is about, for the agency that must find and serve the family: readable
+    while the referral is open and the resident's consent covers its program; every read is
+    in the identity-read log."""
 
     model_config = ConfigDict(from_attributes=True)
 
     referral_id: UUID
+    reference: str | None = Field(description="the referral's short reference (RJK-3304-...)")
     program_code: str
     household_id: UUID
     village_code: str
-    members: list[MemberIdentity]
+    village: VillageIdentity
+    kk_number: str | None = Field(
+        description="No. KK; null for a household recorded before it was kept sealed"
+    )
+    address: str | None = Field(description="the address the household gave, if any")
+    contact: ContactPoint | None = Field(description="the contact the resident gave, if any")
+    members: list[MemberIdentity] = Field(description="the head first, then the eldest")
+    required_documents: list[RequiredDocumentView] = Field(
+        description="what the program asks the family to bring (its catalogue entry), each "
+        "marked when the household said it lacks it"
+    )
+    missing_documents: list[str] = Field(
+        description="every document the household said at intake that it lacks"
+    )
 
 
 class IdentityReads(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from rujukan_contracts.events import ReferralStatusChangedV1
+from rujukan_contracts.events import ProgramPublishedV1, ReferralStatusChangedV1
 from rujukan_intake.domain.commands import ReadHousehold, SubmitIntakes
 from rujukan_intake.service_layer.identity import read_household
 from rujukan_intake.service_layer.intakes import submit_intakes
@@ -21,10 +21,17 @@ async def record_referral_status(event: ReferralStatusChangedV1, uow: IntakeUnit
     await uow.referrals.record(event)
 
 
+async def remember_program(event: ProgramPublishedV1, uow: IntakeUnitOfWork) -> None:
+    """Keep each program's name and required documents, for the agency that reads a
+    referral's household (``service_layer.identity``)."""
+    await uow.programs.remember(event)
+
+
 def handlers(state: IntakeState) -> Handlers[IntakeUnitOfWork]:
     return (
         Handlers[IntakeUnitOfWork]()
         .on(SubmitIntakes, partial(submit_intakes, state=state))
         .on(ReadHousehold, partial(read_household, state=state))
         .on(ReferralStatusChangedV1, record_referral_status)
+        .on(ProgramPublishedV1, remember_program)
     )

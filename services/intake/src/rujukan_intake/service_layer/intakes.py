@@ -23,7 +23,12 @@ from rujukan_contracts.events import (
     MemberFacts,
 )
 from rujukan_contracts.topics import INTAKE_CONTACTS, INTAKE_SUBMITTED
-from rujukan_intake.adapters.repository import DuplicateKey, MemberToSave, NewIntake
+from rujukan_intake.adapters.repository import (
+    DuplicateKey,
+    GivenIdentity,
+    MemberToSave,
+    NewIntake,
+)
 from rujukan_intake.domain.commands import SubmitIntakes, Submitted
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.domain.intake import IntakeCreate, MemberIn, intake_errors
@@ -219,6 +224,7 @@ async def _store(
     """Store the new intakes and their members; raise ``intake.submitted`` and
     ``intake.contacts`` for each. Members already in another household (another KK) flag the
     intake as its probable duplicate; the registry finds the household by KK or by NIK."""
+    await uow.households.remember_identity(_given_identities(fresh), state.sealer)
     member_ids = await uow.households.save_members(
         [
             MemberToSave(c.household_id, nik_hash, m)
@@ -292,6 +298,8 @@ async def _store(
                 registry=registry,
                 consent=consent,
                 taken_by=c.req.taken_by,
+                contact=c.req.contact,
+                missing_documents=c.req.household.missing_documents,
                 request_hash=c.digest,
                 submitted_at=now,
                 visit_of=c.visit_of,
@@ -299,7 +307,19 @@ async def _store(
                 possible_duplicates=matches,
             )
         )
-    await uow.intakes.add(stored)
+    await uow.intakes.add(stored, state.sealer)
+
+
+def _given_identities(fresh: list[_Candidate]) -> list[GivenIdentity]:
+    """Each household's KK number and its latest address (a visit without one keeps the one
+    given before, in this batch or earlier)."""
+    given: dict[UUID, GivenIdentity] = {}
+    for c in fresh:
+        assert c.household_id is not None
+        before = given.get(c.household_id)
+        address = c.req.household.address or (before.address if before else None)
+        given[c.household_id] = GivenIdentity(c.household_id, c.req.household.kk_number, address)
+    return list(given.values())
 
 
 def _niks_by_kk(fresh: Sequence[_Candidate]) -> dict[str, list[str]]:

@@ -8,6 +8,7 @@ from rujukan_intake.adapters.repository import (
     IdempotencyKeys,
     IdentityReadLog,
     IntakeRepository,
+    KnownPrograms,
     ReferralStatuses,
 )
 from rujukan_platform.uow import UnitOfWork
@@ -19,4 +20,5 @@ class IntakeUnitOfWork(UnitOfWork):
     idempotency_keys: IdempotencyKeys
     identity_reads: IdentityReadLog
     referrals: ReferralStatuses
+    programs: KnownPrograms
     registry: RegistryTable
