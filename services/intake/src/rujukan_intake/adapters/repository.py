@@ -16,6 +16,7 @@ from sqlalchemy import select, text, union_all
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_contracts.events import (
+    Complaint,
     Consent,
     ContactPoint,
     Need,
@@ -275,6 +276,7 @@ class NewIntake:
     visit_of: UUID | None
     content_hash: str
     possible_duplicates: Sequence[HouseholdMatch]
+    complaint: Complaint | None = None
 
 
 def stored_matches(stored: list[dict[str, Any]] | None) -> tuple[HouseholdMatch, ...]:
@@ -343,6 +345,9 @@ class IntakeRepository(Repository):
                     "submitted_at": i.submitted_at,
                     "visit_of": i.visit_of,
                     "content_hash": i.content_hash,
+                    "complaint": None
+                    if i.complaint is None
+                    else i.complaint.model_dump(mode="json"),
                     "possible_duplicates": matches_json(i.possible_duplicates),
                 }
                 for i in new
@@ -457,6 +462,7 @@ class ReferralStatuses(Repository):
             status=change.to_status.value,
             reason_code=change.reason_code.value if change.reason_code else None,
             changed_at=change.changed_at,
+            kind=change.kind,
             reference=change.reference
             or referral_reference(change.referral_id, change.village_code),
         )

@@ -75,6 +75,8 @@ intakes = Table(
     # households other KKs' members already belong to, by NIK hash: [{household_id,
     # members_matched}] (None: intakes from before the check)
     Column("possible_duplicates", JSONB, nullable=True),
+    # the visit's complaint as the resident said it (kind, category, text, what about)
+    Column("complaint", JSONB, nullable=True),
     Index("ix_intakes_idempotency", "principal", "idempotency_key", unique=True),
     Index("ix_intakes_household_submitted", "household_id", "submitted_at"),
 )
@@ -117,6 +119,7 @@ intake_referrals = Table(
     Column("status", Text, nullable=False),
     Column("reason_code", Text, nullable=True),
     time_column("changed_at", nullable=False),
+    Column("kind", Text, nullable=False, server_default="need"),  # need, complaint
     Index("uq_intake_referrals_reference", "reference", unique=True),
 )
 

@@ -28,6 +28,21 @@ class ReferralView(BaseModel):
     status: str
     reason_code: str | None
     changed_at: datetime
+    kind: str = Field(default="need", description="need, or complaint: a complaint case")
+
+
+class ComplaintOfVisit(BaseModel):
+    """The visit's complaint as the resident said it, and where its case stands."""
+
+    kind: str = Field(description="complaint, question or suggestion")
+    category: str = Field(description="what SLRT complaint desks log it as")
+    text: str
+    about_program: str | None
+    about_referral: UUID | None
+    cases: list[ReferralView] = Field(
+        description="its case (with the program or complaint desk that handles it), once the "
+        "router has made it"
+    )
 
 
 class PossibleDuplicate(BaseModel):
@@ -70,6 +85,9 @@ class IntakeView(BaseModel):
     possible_duplicate_note: str | None = Field(
         description="what the officer should check, in Bahasa Indonesia"
     )
+    complaint: ComplaintOfVisit | None = Field(
+        default=None, description="the visit's complaint (pengaduan) and its case"
+    )
 
 
 class IdentityRead(BaseModel):
@@ -106,10 +124,12 @@ async def intake(uow: UnitOfWork, intake_id: UUID) -> IntakeView | None:
         .order_by(intakes.c.submitted_at, intakes.c.id)
     )
     matches = stored_matches(row.possible_duplicates)
+    shown = [ReferralView.model_validate(r) for r in referrals]
     return IntakeView.model_validate(
         {
             **row._mapping,
-            "referrals": [ReferralView.model_validate(r) for r in referrals],
+            "referrals": shown,
+            "complaint": _complaint(row.complaint, shown),
             "visit": visit_kind(row.visit_of),
             "follow_up_of": row.visit_of,
             "follow_ups": list(follow_ups),
@@ -117,6 +137,15 @@ async def intake(uow: UnitOfWork, intake_id: UUID) -> IntakeView | None:
             "possible_duplicate_note": duplicate_note(matches),
         }
     )
+
+
+def _complaint(
+    said: dict[str, Any] | None, referrals: list[ReferralView]
+) -> ComplaintOfVisit | None:
+    if said is None:
+        return None
+    cases = [r for r in referrals if r.kind == "complaint"]
+    return ComplaintOfVisit.model_validate({"category": "other", **said, "cases": cases})
 
 
 async def identity_reads_of(

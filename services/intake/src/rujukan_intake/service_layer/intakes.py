@@ -305,6 +305,7 @@ async def _store(
                 visit_of=c.visit_of,
                 content_hash=c.content,
                 possible_duplicates=matches,
+                complaint=c.req.complaint,
             )
         )
     await uow.intakes.add(stored, state.sealer)
