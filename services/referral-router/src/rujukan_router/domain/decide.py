@@ -119,7 +119,11 @@ def decide(
     for d in first:
         d.verdict = d.program.rule.verdict(ctx)
     chooser.choose(first)
-    ctx.put("visit", {"referred": sorted(open_programs | chooser.referred)})
+    visit = {"referred": sorted(open_programs | chooser.referred)}
+    if later:
+        ctx.put("visit", visit)  # converting it for CEL costs: only when a rule reads it
+    else:
+        facts["visit"] = visit  # stored with the decision all the same
     for d in later:
         d.verdict = d.program.rule.verdict(ctx)
     chooser.choose(later)
@@ -168,9 +172,10 @@ class _Chooser:
         )
 
     def choose(self, decisions: Iterable[ProgramDecision]) -> None:
-        for d in sorted(decisions, key=lambda d: _order(d, self._lanes, self.needs)):
-            if not d.eligible or not self.wanted(d.program):
-                continue
+        candidates = [d for d in decisions if d.eligible and self.wanted(d.program)]
+        if self._limit is not None:  # the best first; otherwise every candidate is referred
+            candidates.sort(key=lambda d: _order(d, self._lanes, self.needs))
+        for d in candidates:
             if self._limit is not None and len(self.referred) >= self._limit:
                 return
             if self._turns_away is not None and self._turns_away(d.program):
