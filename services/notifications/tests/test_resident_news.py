@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from rujukan_contracts.events import (
@@ -187,6 +188,13 @@ async def test_a_rejection_re_routed_in_the_same_window_is_one_message_naming_th
     assert "akan menghubungi Anda" not in body and PRIVATE not in body
 
 
+def told_in_person(reason: str) -> float:
+    sample = REGISTRY.get_sample_value(
+        "rujukan_notifications_told_in_person_total", {"reason": reason}
+    )
+    return sample or 0.0
+
+
 async def rows(runtime: Any, sql: str, **params: Any) -> list[Any]:
     async with runtime.sessions() as session:
         return list((await session.execute(text(sql), params)).all())
@@ -201,7 +209,9 @@ async def test_the_72_year_old_with_only_a_phone_is_told_in_person_by_the_puskes
     mbah = make_intake(contact={"email": None, "phone": "0812-2345-6789"})
     created = visit(mbah, make_status)
     await apply(api.runtime, contact_of(mbah), *created)
+    before = told_in_person("no_channel_configured")
     assert await drive(api.runtime.deps.dispatcher) == 1  # the service's own: no SMS gateway
+    assert told_in_person("no_channel_configured") == before + 1
 
     [row] = await rows(api.runtime, "SELECT * FROM deliveries")
     assert (row.audience, row.channel, row.state) == ("resident", "inbox", "sent")

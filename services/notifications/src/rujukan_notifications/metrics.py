@@ -37,6 +37,16 @@ CLAIMS_LOST = Counter(
     "Results not recorded because the delivery had been taken over meanwhile",
     ["channel"],
 )
+VISIT_MESSAGES = Counter(
+    "rujukan_notifications_visit_messages_total",
+    "Messages planned for residents, each summing up one visit's news",
+)
+TOLD_IN_PERSON = Counter(
+    "rujukan_notifications_told_in_person_total",
+    "Residents no channel reached, handed to the village Puskesos to tell in person, by reason"
+    " (no_channel_configured, no_contact, undeliverable)",
+    ["reason"],
+)
 CIRCUIT_STATE = Gauge(
     "rujukan_notifications_circuit_state",
     "Circuit breaker per provider: 0 closed, 1 half-open, 2 open",

@@ -20,6 +20,7 @@ from uuid import UUID, uuid5
 
 import orjson
 
+from rujukan_notifications import metrics
 from rujukan_notifications.domain.audience import resident_plan
 from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
@@ -47,6 +48,8 @@ async def sum_up_due(
         return 0
     gathered = await uow.news.gathered([v.intake_id for v in visits])
     contacts = await uow.contacts.of_households({v.household_id for v in visits})
+    messages = 0
+    in_person: list[str] = []  # the reasons of those told in person
     for visit in visits:
         items = gathered[visit.intake_id]
         if not items:  # a redelivered event re-armed the visit: nothing new to say
@@ -59,6 +62,7 @@ async def sum_up_due(
         context: dict[str, Any] = {"village_code": visit.village_code, "news": news}
         for told_in_person in (p.unreachable for p in planned if p.unreachable):
             context["unreachable_detail"] = told_in_person.detail  # the task says why
+            in_person.append(told_in_person.reason)
         await uow.deliveries.add_planned(
             source_event_id=digest,
             referral_id=UUID(news[0]["referral_id"]),
@@ -68,5 +72,9 @@ async def sum_up_due(
             due=now,  # this round's claim takes them
         )
         await uow.news.summed_up(visit, digest, [item.event_id for item in items])
+        messages += 1
     await uow.commit()
+    metrics.VISIT_MESSAGES.inc(messages)
+    for reason in in_person:
+        metrics.TOLD_IN_PERSON.labels(reason).inc()
     return len(visits)

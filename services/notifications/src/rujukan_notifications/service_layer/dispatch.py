@@ -456,9 +456,12 @@ class Dispatcher:
             )
             if step.retry_at is None:
                 uow.publish(NOTIFICATIONS_DISPATCHED, _dispatched(row, step, now))
+            tasked = False
             if step.outcome == "failed" and row.audience == "resident":
-                await _tell_in_person_unless_reached(uow, row, step.attempts, now)
+                tasked = await _tell_in_person_unless_reached(uow, row, step.attempts, now)
             await uow.commit()
+        if tasked:
+            metrics.TOLD_IN_PERSON.labels("undeliverable").inc()
         metrics.ATTEMPTS.labels(row.channel, step.outcome).inc()
         if step.retry_at is None:
             metrics.DELIVERIES.labels(row.channel, step.outcome).inc()
@@ -475,15 +478,15 @@ class Dispatcher:
 
 async def _tell_in_person_unless_reached(
     uow: NotificationsUnitOfWork, row: Claimed, attempts: int, now: datetime
-) -> None:
+) -> bool:
     """A resident's message failed for good: when no other channel has reached them or still
     may, the village Puskesos is asked to tell them in person (once per message: the task is
     unique per message, audience and channel, like every delivery)."""
     ctx = orjson.loads(row.context)
     if row.channel == "inbox" or "news" not in ctx:  # a task itself, or planned before news
-        return
+        return False
     if await uow.deliveries.reach_left(row.source_event_id):
-        return
+        return False
     why = undeliverable(row.channel, attempts)
     await uow.deliveries.add_planned(
         source_event_id=row.source_event_id,
@@ -493,6 +496,7 @@ async def _tell_in_person_unless_reached(
         context=orjson.dumps(ctx | {"unreachable_detail": why.detail}).decode(),
         due=now,
     )
+    return True
 
 
 def _dispatched(row: Claimed, step: _Step, now: datetime) -> NotificationDispatchedV1:
