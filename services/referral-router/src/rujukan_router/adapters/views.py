@@ -30,6 +30,7 @@ from rujukan_platform.auth import Principal
 from rujukan_platform.language import DEFAULT, Language, labelled_in
 from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import Problem
+from rujukan_router.adapters.referrals import ComplaintRow
 from rujukan_router.adapters.tables import (
     complaints,
     decisions,
@@ -86,18 +87,7 @@ class VisibleReferral:
     updated_at: datetime
     decision: ReferralDecision | None = None
     #: on a complaint case: the resident's words and what about
-    complaint: SaidComplaint | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SaidComplaint:
-    """What a complaint case is about, as the resident said it (the contract's ``Complaint``)."""
-
-    kind: str
-    category: str
-    text: str
-    about_program: str | None
-    about_referral: UUID | None
+    complaint: ComplaintRow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +183,7 @@ def _columns(table: Table, row: type[Any], **renamed: str) -> list[Label[Any]]:
 
 _REFERRAL = _columns(referrals, VisibleReferral, referral_id="id")
 _HISTORY = _columns(referral_history, StatusChange)
-_SAID = _columns(complaints, SaidComplaint)
+_SAID = [complaints.c[name] for name in ComplaintRow._fields]
 _DECISION = _columns(decisions, StoredDecision)
 _REPLAY = _columns(replays, ReplayOverview, replay_id="id", households_evaluated="evaluated")
 
@@ -507,9 +497,9 @@ class RouterViews:
         if not cases:
             return list(rows)
         found = await self._session.execute(
-            select(complaints.c.referral_id, *_SAID).where(complaints.c.referral_id.in_(cases))
+            select(*_SAID).where(complaints.c.referral_id.in_(cases))
         )
-        said = {r[0]: SaidComplaint(*r[1:]) for r in found}
+        said = {r.referral_id: ComplaintRow(*r) for r in found}
         return [replace(r, complaint=said.get(r.referral_id)) for r in rows]
 
     async def trace(self, principal: Principal, referral_id: UUID) -> list[StatusChange] | None:
