@@ -265,7 +265,7 @@ async def test_an_intake_is_referred_answered_and_notified(
         visit = [m for m in mails if m["Subject"].startswith("Rujukan Anda dari Puskesos:")]
         assert len(visit) == 1  # one message for the whole visit
         reference = referral_reference(uuid.UUID(pbi["referral_id"]), "33.04.01.2001")
-        assert any(reference in b and "Jawaban diharapkan paling lambat" in b for b in bodies)
+        assert any(reference in b and "akan menanggapi paling lambat" in b for b in bodies)
         assert any(reference in b and "disetujui" in b for b in bodies)
         assert not any(pbi["referral_id"] in b for b in bodies)  # never a UUID
         assert any(m["To"] == EXAMPLE_INTAKE["contact"]["email"] for m in mails)

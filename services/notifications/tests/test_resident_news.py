@@ -92,7 +92,7 @@ async def test_one_visit_with_four_referrals_is_one_message_and_delivered_or_rec
     for event in created:
         assert referral_reference(event.referral_id, intake.village_code) in body
         assert str(event.referral_id) not in body
-    assert body.count("Jawaban diharapkan paling lambat") == 4
+    assert body.count("Petugas program akan menanggapi paling lambat") == 4
     [row] = await notifications.rows("SELECT * FROM deliveries")
     assert row.source_event_id == digest_id(intake.intake_id, 1) and row.state == "sent"
     news = await notifications.rows("SELECT news FROM resident_news")

@@ -72,7 +72,7 @@ def test_a_visit_is_one_message_naming_each_program_its_reference_and_answer_dat
     for item in visit:
         reference = referral_reference(item.referral_id, VILLAGE)
         assert f"{item.program_name['id']}, nomor rujukan {reference}." in mail.body
-    assert mail.body.count("Jawaban diharapkan paling lambat 7 Desember 2026.") == 3
+    assert mail.body.count("Petugas program akan menanggapi paling lambat 7 Desember 2026.") == 3
     assert not UUID_TEXT.search(mail.subject + mail.body)
     assert "PBI-JK" not in mail.body and "SEMBAKO" not in mail.body  # names, not codes
     english = message(*visit, language="en")

@@ -119,7 +119,7 @@ class Line:
     reason: str | None
     public_note: str | None
     next: str
-    #: when an answer is due (new referrals), in words
+    #: by when the program must respond (a new referral's deadline to be taken up), in words
     due: str | None = None
 
 

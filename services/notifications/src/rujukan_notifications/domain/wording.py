@@ -132,7 +132,7 @@ def date_words(at: datetime, language: str, zone: ZoneInfo = JAKARTA) -> str:
 #: what happens next, by the step a message reports (``domain/news.py`` chooses the step)
 NEXT_WORDS: dict[Language, dict[str, str]] = {
     "id": {
-        "await_answer": "Jawaban diharapkan paling lambat {due}.",
+        "await_answer": "Petugas program akan menanggapi paling lambat {due}.",
         "replaces": "Rujukan ini menggantikan rujukan {reference} yang tidak dapat dilayani.",
         "rerouted": "Anda kami rujuk ke program lain: {program} (nomor rujukan {reference}).",
         "puskesos_will_call": "Petugas Puskesos desa Anda akan menghubungi Anda untuk mencari"
@@ -149,7 +149,7 @@ NEXT_WORDS: dict[Language, dict[str, str]] = {
         "none": "",
     },
     "en": {
-        "await_answer": "Expect an answer by {due}.",
+        "await_answer": "The program will respond by {due}.",
         "replaces": "This referral replaces referral {reference}, which could not be served.",
         "rerouted": "We have referred you to another program: {program} (reference {reference}).",
         "puskesos_will_call": "Your village Puskesos officer will contact you to find another"
