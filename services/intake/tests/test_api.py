@@ -265,6 +265,7 @@ async def test_an_intake_is_visible_only_within_the_reader_s_regions(
         "follow_ups",
         "possible_duplicate_of",
         "possible_duplicate_note",
+        "complaint",
     }
     assert (view["visit"], view["follow_up_of"], view["follow_ups"]) == ("first", None, [])
     assert (view["possible_duplicate_of"], view["possible_duplicate_note"]) == ([], None)
