@@ -55,7 +55,7 @@ async def history_of(router: Any, referral_id: uuid.UUID) -> list[tuple[str | No
     return [(r.from_status, r.to_status) for r in rows]
 
 
-async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_kafka(
+async def test_an_intake_becomes_one_referral_per_program_serving_its_needs_on_kafka(
     router: Any, make_intake: MakeIntake, read_records: Any
 ) -> None:
     topic = await router.new_topic("intake.submitted")
@@ -64,7 +64,7 @@ async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_
     expected = decide(
         intake, router.state.catalogue, open_programs=set(), as_of=datetime.now(UTC).date()
     )
-    eligible = {d.program.code for d in expected.programs if d.eligible}
+    eligible = {d.program.code for d in expected.chosen()}  # eligible and serving a need
     assert {"PKH", "PBI-JK"} <= eligible and "DTKS-IN" not in eligible
 
     meta = await router.publish(topic, intake)
@@ -88,7 +88,7 @@ async def test_an_intake_becomes_one_referral_per_eligible_program_delivered_to_
     assert stored.facts == expected.facts
     entries = {p["program_code"]: p for p in stored.programs}
     assert set(entries) == {d.program.code for d in expected.programs}
-    assert {c for c, p in entries.items() if p["eligible"]} == eligible
+    assert {c for c, p in entries.items() if p["outcome"] == "referred"} == eligible
     dtks = entries["DTKS-IN"]
     assert dtks["passed"] == [False] and not dtks["eligible"] and dtks["program_version"] == 1
     assert entries["PKH"]["program_version"] == 2 and entries["PKH"]["rank"] == pkh.rank
