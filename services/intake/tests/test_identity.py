@@ -247,7 +247,12 @@ async def test_a_status_event_without_a_reference_is_given_the_one_the_router_st
 
 async def test_an_older_publication_never_overwrites_a_newer_one(intake: IntakeService) -> None:
     (pkh,) = [p for p in load_seed_programs(RegistrySettings().seed_dir) if p.code == "PKH"]
-    newer = published_event(pkh).model_copy(update={"required_documents": ["KTP", "KK", "KIS"]})
+    # published "in the future": whatever the catalogue job applies from the shared test broker
+    # meanwhile is older
+    ahead = datetime.now(UTC) + timedelta(days=365)
+    newer = published_event(pkh).model_copy(
+        update={"required_documents": ["KTP", "KK", "KIS"], "published_at": ahead}
+    )
     older = newer.model_copy(
         update={"required_documents": ["KTP"], "published_at": newer.published_at - timedelta(1)}
     )

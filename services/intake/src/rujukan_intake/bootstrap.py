@@ -1,5 +1,5 @@
 """Wires intake together: settings, tables, migrations, its unit of work and state, the handler
-table, the consumer and the routes."""
+table, the consumer, the catalogue job and the routes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from rujukan_intake.adapters.tables import metadata
 from rujukan_intake.entrypoints import api
 from rujukan_intake.entrypoints.consumers import consumers
+from rujukan_intake.entrypoints.jobs import jobs
 from rujukan_intake.service_layer.handlers import handlers
 from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -28,4 +29,5 @@ definition: ServiceDefinition[IntakeState] = ServiceDefinition(
     dependencies=IntakeState.of,
     handlers=lambda runtime: handlers(runtime.deps),
     consumers=consumers,
+    background=jobs,
 )
