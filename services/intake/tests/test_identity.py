@@ -3,19 +3,25 @@ and the resident's consent covers its program — and the log of every such read
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
+from alembic import command
+from alembic.config import Config
 
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_contracts.references import referral_reference
 from rujukan_contracts.topics import INTAKE_SUBMITTED as SUBMITTED
 from rujukan_eligibility.catalogue import load_seed_programs
+from rujukan_intake.bootstrap import definition
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.testing import Servers
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
 
@@ -260,3 +266,39 @@ async def test_an_older_publication_never_overwrites_a_newer_one(intake: IntakeS
         await intake.runtime.handle(event)
     [row] = await intake.rows("SELECT required_documents FROM intake_programs WHERE code = 'PKH'")
     assert row.required_documents == ["KTP", "KK", "KIS"]
+
+
+async def test_the_migration_gives_mirrored_referrals_their_reference(
+    servers: Servers, fresh_database: str
+) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(definition.migrations))
+    cfg.set_main_option("sqlalchemy.url", f"{servers.pg_url}/{fresh_database}")
+    cfg.attributes["metadata"] = definition.metadata
+    await asyncio.to_thread(command.upgrade, cfg, "0007")
+    household, intake_id, referral_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    conn = await asyncpg.connect(f"{servers.pg_dsn}/{fresh_database}")
+    try:
+        await conn.execute(
+            "INSERT INTO households (id, kk_hash, village_code) VALUES ($1, 'h', $2)",
+            household,
+            VILLAGE,
+        )
+        await conn.execute(
+            "INSERT INTO intakes (id, household_id, principal, village_code, needs,"
+            " priority_lanes, registry, consent, taken_by, request_hash) VALUES"
+            " ($1, $2, 'op', $3, '{}', '{}', '{}', '{}', '{}', 'r')",
+            intake_id,
+            household,
+            VILLAGE,
+        )
+        await conn.execute(
+            "INSERT INTO intake_referrals VALUES ($1, $2, 'PKH', 'delivered', NULL, now())",
+            referral_id,
+            intake_id,
+        )
+        await asyncio.to_thread(command.upgrade, cfg, "0008")
+        stored = await conn.fetchval("SELECT reference FROM intake_referrals")
+    finally:
+        await conn.close()
+    assert stored == referral_reference(referral_id, VILLAGE)

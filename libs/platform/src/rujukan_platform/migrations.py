@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from alembic import context, op
@@ -238,3 +239,32 @@ def _rewrite(
         sealer = settings().sealer
         for table, key, column in columns:
             rewrite(connection, table, key, column, change(sealer))
+
+
+def fill_column(
+    table: str,
+    column: str,
+    source: str,
+    value: Callable[[Any], str],
+    *,
+    key: str = "id",
+    chunk: int = 10_000,
+) -> None:
+    """Set the text ``table.column`` of existing rows to values only Python computes (a
+    backfill), a chunk of rows at a time by their uuid ``key``: ``source`` selects each row's
+    key as ``id`` and what ``value`` reads, from rows whose key is after ``:after``, ordered by
+    it and limited to ``:chunk``."""
+    connection = op.get_bind()
+    after = UUID(int=0)
+    while True:
+        rows = connection.execute(sa.text(source), {"after": after, "chunk": chunk}).all()
+        if not rows:
+            return
+        connection.execute(
+            sa.text(
+                f"UPDATE {table} SET {column} = u.value FROM unnest(CAST(:ids AS uuid[]),"
+                f" CAST(:values AS text[])) AS u(id, value) WHERE {table}.{key} = u.id"
+            ),
+            {"ids": [r.id for r in rows], "values": [value(r) for r in rows]},
+        )
+        after = rows[-1].id

@@ -7,9 +7,6 @@ row, as members' names are), so the owning agency of an open, consented referral
 from a hash. References of referrals already mirrored are computed as the router stores them.
 """
 
-from uuid import UUID
-
-import sqlalchemy as sa
 from alembic import op
 
 from rujukan_contracts.references import referral_reference
@@ -17,8 +14,6 @@ from rujukan_platform import migrations
 
 revision = "0008"
 down_revision = "0007"
-
-CHUNK = 10_000
 
 
 def upgrade() -> None:
@@ -43,31 +38,15 @@ def upgrade() -> None:
 
 
 def _backfill_references() -> None:
-    connection = op.get_bind()
-    after = UUID(int=0)
-    while True:
-        rows = connection.execute(
-            sa.text(
-                "SELECT r.referral_id, i.village_code FROM intake_referrals r"
-                " JOIN intakes i ON i.id = r.intake_id"
-                " WHERE r.referral_id > :after ORDER BY r.referral_id LIMIT :chunk"
-            ),
-            {"after": after, "chunk": CHUNK},
-        ).all()
-        if not rows:
-            return
-        connection.execute(
-            sa.text(
-                "UPDATE intake_referrals SET reference = u.reference"
-                " FROM unnest(CAST(:ids AS uuid[]), CAST(:refs AS text[])) AS u(id, reference)"
-                " WHERE intake_referrals.referral_id = u.id"
-            ),
-            {
-                "ids": [r.referral_id for r in rows],
-                "refs": [referral_reference(r.referral_id, r.village_code) for r in rows],
-            },
-        )
-        after = rows[-1].referral_id
+    migrations.fill_column(
+        "intake_referrals",
+        "reference",
+        "SELECT r.referral_id AS id, i.village_code FROM intake_referrals r"
+        " JOIN intakes i ON i.id = r.intake_id"
+        " WHERE r.referral_id > :after ORDER BY r.referral_id LIMIT :chunk",
+        lambda r: referral_reference(r.id, r.village_code),
+        key="referral_id",
+    )
 
 
 def downgrade() -> None:

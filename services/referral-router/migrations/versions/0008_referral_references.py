@@ -6,8 +6,6 @@ the same reference (about one pair in a regency with tens of thousands of referr
 migration with a message naming them: the unique index is what keeps references unshared.
 """
 
-from uuid import UUID
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,32 +15,16 @@ from rujukan_platform import migrations
 revision = "0008"
 down_revision = "0007"
 
-CHUNK = 10_000
-
 
 def upgrade() -> None:
     op.add_column("referrals", migrations.text("reference", nullable=True))
+    migrations.fill_column(
+        "referrals",
+        "reference",
+        "SELECT id, village_code FROM referrals WHERE id > :after ORDER BY id LIMIT :chunk",
+        lambda r: referral_reference(r.id, r.village_code),
+    )
     connection = op.get_bind()
-    after = UUID(int=0)
-    while True:
-        rows = connection.execute(
-            sa.text(
-                "SELECT id, village_code FROM referrals WHERE id > :after ORDER BY id LIMIT :chunk"
-            ),
-            {"after": after, "chunk": CHUNK},
-        ).all()
-        if not rows:
-            break
-        references = [referral_reference(r.id, r.village_code) for r in rows]
-        connection.execute(
-            sa.text(
-                "UPDATE referrals SET reference = u.reference"
-                " FROM unnest(CAST(:ids AS uuid[]), CAST(:refs AS text[])) AS u(id, reference)"
-                " WHERE referrals.id = u.id"
-            ),
-            {"ids": [r.id for r in rows], "refs": references},
-        )
-        after = rows[-1].id
     shared = connection.execute(
         sa.text(
             "SELECT reference, string_agg(id::text, ', ') AS ids FROM referrals"
