@@ -33,9 +33,14 @@ pytestmark = pytest.mark.integration
 HOUSEHOLDS = 300
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 HASH_RE = re.compile(r"\b[0-9a-f]{64}\b")
+TRACEPARENT_RE = re.compile(r"\b[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}\b")  # W3C
 SEALED_RE = re.compile(r"\bv1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]+")  # rujukan_platform.sealing
 SIXTEEN_DIGITS = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
 REGION_RE = re.compile(r"(?<![0-9.])([0-9]{2})\.?([0-9]{2})\.?([0-9]{2})(?:\.?[0-9]{4})?(?![0-9])")
+#: a Kemendagri code as stored (dotted): reference data, the NIK's prefix, never its serial
+DOTTED_REGION_RE = re.compile(
+    r"(?<![0-9.])[0-9]{2}\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?(?![0-9.])"
+)
 DATE_RE = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{2})-([0-9]{2})")
 TIME_RE = re.compile(
     r"[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
@@ -73,16 +78,20 @@ async def every_row(intake: IntakeService) -> list[str]:
 
 def serial_candidates(text: str) -> set[str]:
     """Stored numbers that could be a NIK's serial: short numbers zero-padded, and the last
-    four digits of longer ones. Identifiers, hashes and timestamps are left out: their random
-    digits are not data about the member (``text`` comes without them, see ``without_ids``)."""
-    numbers = NUMBER_RE.findall(TIME_RE.sub(" ", DATE_RE.sub(" ", text)))
+    four digits of longer ones. Identifiers, hashes, trace contexts and timestamps are left out:
+    their random digits are not data about the member (``text`` comes without them, see
+    ``without_ids``); nor are region codes, the NIK's prefix and the same for every neighbour."""
+    text = DOTTED_REGION_RE.sub(" ", TIME_RE.sub(" ", DATE_RE.sub(" ", text)))
+    numbers = NUMBER_RE.findall(text)
     return {n.zfill(4) if len(n) <= 4 else n[-4:] for n in numbers}
 
 
 def without_ids(text: str) -> str:
-    """The text without ids, hashes and sealed values: their digits are random, not data about
-    the member (a sealed value opens only with the data key, which this reader does not hold)."""
-    return HASH_RE.sub(" ", UUID_RE.sub(" ", SEALED_RE.sub(" ", text)))
+    """The text without ids, hashes, trace contexts and sealed values: their digits are random
+    or fixed, not data about the member (a sealed value opens only with the data key, which
+    this reader does not hold)."""
+    text = TRACEPARENT_RE.sub(" ", SEALED_RE.sub(" ", text))
+    return HASH_RE.sub(" ", UUID_RE.sub(" ", text))
 
 
 def date_parts(text: str) -> set[str]:

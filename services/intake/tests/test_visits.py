@@ -120,6 +120,11 @@ async def test_a_true_repeat_is_still_a_duplicate_of_the_visit_it_repeats(
     again = await post(intake, example(needs=["housing"]))
     assert again["duplicate"] is True and again["intake_id"] == follow_up["intake_id"]
     assert (again["visit"], again["follow_up_of"]) == ("follow_up", first["intake_id"])
+    # the first form typed again, its members and needs in another order: still a repeat
+    retyped = example(needs=list(reversed(EXAMPLE_INTAKE["needs"])))
+    retyped["members"].reverse()
+    again = await post(intake, retyped)
+    assert again["duplicate"] is True and again["intake_id"] == first["intake_id"]
     # a retry under the follow-up's own key
     again = await post(intake, example(needs=["housing"]), key="form-2")
     assert again["duplicate"] is True and again["intake_id"] == follow_up["intake_id"]

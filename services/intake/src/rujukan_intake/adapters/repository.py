@@ -44,7 +44,7 @@ from rujukan_intake.adapters.tables import (
     members,
 )
 from rujukan_intake.domain.intake import MemberIn, TakenBy
-from rujukan_intake.domain.visits import HouseholdMatch, Visit
+from rujukan_intake.domain.visits import HouseholdMatch, Visit, household_matches
 from rujukan_platform.sealing import Sealer
 from rujukan_platform.uow import Repository
 
@@ -228,6 +228,23 @@ class HouseholdRepository(Repository):
             missing_documents=list(row.missing_documents or ()),
         )
 
+    async def shared_members(
+        self, household_id: UUID, others: Sequence[UUID]
+    ) -> tuple[HouseholdMatch, ...]:
+        """How many of the household's members each of ``others`` holds now, by NIK hash."""
+        if not others:
+            return ()
+        mine = select(members.c.nik_hash).where(members.c.household_id == household_id)
+        rows = await self._session.execute(
+            select(members.c.nik_hash, members.c.household_id).where(
+                members.c.household_id.in_(others), members.c.nik_hash.in_(mine)
+            )
+        )
+        holding: dict[str, set[UUID]] = {}
+        for row in rows:
+            holding.setdefault(row.nik_hash, set()).add(row.household_id)
+        return household_matches(household_id, list(holding), holding)
+
     async def members_of(self, household_id: UUID, sealer: Sealer) -> list[Member]:
         """The household's members, the head first, then by age (eldest first)."""
         rows = await self._session.execute(
@@ -279,18 +296,10 @@ class NewIntake:
     complaint: Complaint | None = None
 
 
-def stored_matches(stored: list[dict[str, Any]] | None) -> tuple[HouseholdMatch, ...]:
-    """Probable duplicates as ``intakes.possible_duplicates`` holds them, read back."""
-    return tuple(
-        HouseholdMatch(UUID(m["household_id"]), m["members_matched"]) for m in stored or ()
-    )
-
-
-def matches_json(matches: Sequence[HouseholdMatch]) -> list[dict[str, Any]]:
-    """Probable duplicates as ``intakes.possible_duplicates`` holds them."""
-    return [
-        {"household_id": str(m.household_id), "members_matched": m.members_matched} for m in matches
-    ]
+def stored_duplicates(stored: list[str] | None) -> tuple[UUID, ...]:
+    """The households an intake was flagged against, as ``intakes.possible_duplicates`` holds
+    them: ids only, no count (a small number beside a member could be a NIK's serial)."""
+    return tuple(UUID(household_id) for household_id in stored or ())
 
 
 class IntakeRepository(Repository):
@@ -315,7 +324,7 @@ class IntakeRepository(Repository):
         visits: dict[UUID, list[Visit]] = {}
         for r in rows:
             visits.setdefault(r.household_id, []).append(
-                Visit(r.id, r.visit_of, r.content_hash, stored_matches(r.possible_duplicates))
+                Visit(r.id, r.visit_of, r.content_hash, stored_duplicates(r.possible_duplicates))
             )
         return visits
 
@@ -348,7 +357,7 @@ class IntakeRepository(Repository):
                     "complaint": None
                     if i.complaint is None
                     else i.complaint.model_dump(mode="json"),
-                    "possible_duplicates": matches_json(i.possible_duplicates),
+                    "possible_duplicates": [str(m.household_id) for m in i.possible_duplicates],
                 }
                 for i in new
             ],
@@ -362,7 +371,7 @@ class KeyUse(NamedTuple):
     household_id: UUID
     request_hash: str
     visit_of: UUID | None
-    possible_duplicates: tuple[HouseholdMatch, ...]
+    possible_duplicates: tuple[UUID, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,7 +418,7 @@ class IdempotencyKeys(Repository):
                 r.household_id,
                 r.request_hash,
                 r.visit_of,
-                stored_matches(r.possible_duplicates),
+                stored_duplicates(r.possible_duplicates),
             )
             for r in rows.all()
         }

@@ -72,8 +72,8 @@ intakes = Table(
     uuid_column("visit_of", ForeignKey("intakes.id"), nullable=True, index=True),
     # what the visit said (members, household, needs, complaint, lanes): a repeat has the same
     Column("content_hash", Text, nullable=True),
-    # households other KKs' members already belong to, by NIK hash: [{household_id,
-    # members_matched}] (None: intakes from before the check)
+    # the households (other KKs) its members already belonged to, by NIK hash: [household_id]
+    # (None: intakes from before the check)
     Column("possible_duplicates", JSONB, nullable=True),
     # the visit's complaint as the resident said it (kind, category, text, what about)
     Column("complaint", JSONB, nullable=True),

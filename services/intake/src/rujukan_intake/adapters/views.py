@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from rujukan_intake.adapters.repository import stored_matches
+from rujukan_intake.adapters.repository import HouseholdRepository, stored_duplicates
 from rujukan_intake.adapters.tables import identity_reads, intake_referrals, intakes
 from rujukan_intake.domain.visits import VisitKind, duplicate_note, visit_kind
 from rujukan_platform.access import region_condition
@@ -123,7 +123,9 @@ async def intake(uow: UnitOfWork, intake_id: UUID) -> IntakeView | None:
         .where(intakes.c.visit_of == intake_id)
         .order_by(intakes.c.submitted_at, intakes.c.id)
     )
-    matches = stored_matches(row.possible_duplicates)
+    matches = await HouseholdRepository(uow.session).shared_members(
+        row.household_id, stored_duplicates(row.possible_duplicates)
+    )
     shown = [ReferralView.model_validate(r) for r in referrals]
     return IntakeView.model_validate(
         {

@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
+
+from rujukan_intake.domain.intake import IntakeCreate
 
 #: the fields of an intake that say what the visit is about (``IntakeCreate``'s names)
 VISIT_CONTENT = frozenset(
@@ -48,11 +50,23 @@ class Visit:
     visit_of: UUID | None
     #: what it said (None: stored before visits were compared, so nothing repeats it)
     content_hash: str | None
-    possible_duplicates: tuple[HouseholdMatch, ...] = ()
+    #: the other households it was flagged against
+    possible_duplicates: tuple[UUID, ...] = ()
 
     @property
     def first(self) -> UUID:
         return self.visit_of or self.intake_id
+
+
+def visit_content(req: IntakeCreate) -> dict[str, Any]:
+    """What the visit says, in an order of its own: the same form typed again with its members,
+    needs, lanes or missing documents in another order says the same."""
+    content = req.model_dump(mode="json", include=set(VISIT_CONTENT))
+    content["members"].sort(key=lambda member: member["nik"])
+    for listed in ("needs", "priority_lanes"):
+        content[listed].sort()
+    content["household"]["missing_documents"].sort()
+    return content
 
 
 def repeat_of(visits: Sequence[Visit], content_hash: str) -> Visit | None:

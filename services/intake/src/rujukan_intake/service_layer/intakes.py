@@ -33,7 +33,7 @@ from rujukan_intake.domain.commands import SubmitIntakes, Submitted
 from rujukan_intake.domain.identity import keyed_hash
 from rujukan_intake.domain.intake import IntakeCreate, MemberIn, intake_errors
 from rujukan_intake.domain.lanes import derive_lanes
-from rujukan_intake.domain.visits import VISIT_CONTENT, Visit, household_matches, repeat_of
+from rujukan_intake.domain.visits import Visit, household_matches, repeat_of, visit_content
 from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_platform.auth import Principal
@@ -67,8 +67,8 @@ def request_hash(req: IntakeCreate) -> str:
 
 
 def content_hash(req: IntakeCreate) -> str:
-    """The fingerprint of what a visit says (``VISIT_CONTENT``): the same from a repeat."""
-    return fingerprint(req.model_dump(mode="json", include=set(VISIT_CONTENT)))
+    """The fingerprint of what a visit says (``visit_content``): the same from a repeat."""
+    return fingerprint(visit_content(req))
 
 
 def _refusal(errors: list[dict[str, str]]) -> Problem:
@@ -146,7 +146,9 @@ async def _drop_idempotent_repeats(
                     earlier.household_id,
                     duplicate=True,
                     follow_up_of=earlier.visit_of,
-                    possible_duplicate_of=earlier.possible_duplicates,
+                    possible_duplicate_of=await uow.households.shared_members(
+                        earlier.household_id, earlier.possible_duplicates
+                    ),
                 )
         elif c.key and c.key in first_use:
             if first_use[c.key].digest != c.digest:
@@ -186,7 +188,7 @@ async def _submit_new(
             if same.intake_id in in_batch:
                 aliases.append((c.index, in_batch[same.intake_id]))
             else:
-                results[c.index] = _answered_by(same, c.household_id)
+                results[c.index] = await _answered_by(uow, same, c.household_id)
             if c.key:
                 repeats.append(DuplicateKey(c.key, same.intake_id, c.digest))
             continue
@@ -203,13 +205,15 @@ async def _submit_new(
     await uow.idempotency_keys.remember_duplicates(principal.subject, repeats, now)
 
 
-def _answered_by(visit: Visit, household_id: UUID) -> Submitted:
+async def _answered_by(uow: IntakeUnitOfWork, visit: Visit, household_id: UUID) -> Submitted:
     return Submitted(
         visit.intake_id,
         household_id,
         duplicate=True,
         follow_up_of=visit.visit_of,
-        possible_duplicate_of=visit.possible_duplicates,
+        possible_duplicate_of=await uow.households.shared_members(
+            household_id, visit.possible_duplicates
+        ),
     )
 
 
