@@ -170,6 +170,10 @@ async def pipeline_pending(dsn: str, bootstrap: str, intakes_expected: int) -> d
     pending["referrals before 'delivered'"] = await scalar(
         f"{dsn}/router", "SELECT count(*) FROM referrals WHERE status = 'created'"
     )
+    pending["visits not yet summed up"] = await scalar(
+        f"{dsn}/notifications",
+        "SELECT count(*) FROM resident_visits WHERE summarise_at IS NOT NULL",
+    )
     pending["deliveries not final"] = await scalar(
         f"{dsn}/notifications",
         "SELECT count(*) FROM deliveries WHERE state NOT IN ('sent', 'failed', 'skipped')",
@@ -291,7 +295,7 @@ async def run_checks(
     outbox = {db: await scalar(f"{dsn}/{db}", "SELECT count(*) FROM outbox") for db in DATABASES}
     add(Check("outbox rows left", sum(outbox.values()), _counts(outbox)))
 
-    # --- residents: told once, and every one who consented told
+    # --- residents: told once per visit, and every one who consented told
     deliveries = await query(
         f"{dsn}/notifications",
         "SELECT d.id, d.referral_id, d.state, d.household_id, c.email IS NOT NULL AS has_email"
@@ -329,20 +333,23 @@ async def run_checks(
             gates=False,
         )
     )
-    delivered = sum(1 for r in referrals if r["status"] == "delivered")
-    planned = len(deliveries)
+    # one message sums up a visit's referrals (its intake), named by its first referral
+    intake_of = {str(r["id"]): str(r["intake_id"]) for r in referrals}
+    visits = {str(r["intake_id"]) for r in referrals if r["status"] == "delivered"}
+    told = {intake_of.get(str(d["referral_id"])) for d in deliveries}
     expected_to = [d for d in deliveries if d["has_email"]]
     missing = [d for d in expected_to if got.get(str(d["id"]), 0) == 0]
     states = Counter(d["state"] for d in deliveries)
-    email_referrals = await _email_referrals(dsn, facts, referrals)
+    email_visits = await _email_visits(dsn, facts, referrals)
+    told_by_email = {intake_of.get(str(d["referral_id"])) for d in expected_to}
     add(
         Check(
             "missing messages",
-            len(missing) + abs(planned - delivered) + abs(len(expected_to) - email_referrals),
+            len(missing) + len(visits - told) + abs(len(told_by_email) - email_visits),
             f"deliveries to consenting residents never at the sink {len(missing)}; resident "
-            f"e-mail deliveries planned {planned} for {delivered} delivered referrals; with a "
-            f"consented address {len(expected_to)}, expected {email_referrals}; states "
-            f"{_counts(states)}",
+            f"e-mail deliveries planned {len(deliveries)} for {len(visits)} visits with delivered "
+            f"referrals, untold {len(visits - told)}; visits with a consented address told "
+            f"{len(told_by_email)}, expected {email_visits}; states {_counts(states)}",
         )
     )
     dlq = [t for t in existing if t.endswith(".dlq")]
@@ -358,9 +365,10 @@ async def run_checks(
     return checks
 
 
-async def _email_referrals(dsn: str, facts: Facts, referrals: list[asyncpg.Record]) -> int:
-    """Delivered referrals of households that gave an e-mail with 'notification' consent
-    (intake hashes KK numbers, so the households are matched by the KK's hash)."""
+async def _email_visits(dsn: str, facts: Facts, referrals: list[asyncpg.Record]) -> int:
+    """Visits (intakes) with delivered referrals of households that gave an e-mail with
+    'notification' consent (intake hashes KK numbers, so the households are matched by the
+    KK's hash)."""
     from rujukan_intake.domain.identity import keyed_hash
     from rujukan_intake.settings import DEV_PII_KEY
 
@@ -370,8 +378,12 @@ async def _email_referrals(dsn: str, facts: Facts, referrals: list[asyncpg.Recor
         for r in await query(f"{dsn}/intake", "SELECT id, kk_hash FROM households")
         if r[1] in hashes
     }
-    return sum(
-        1 for r in referrals if r["status"] == "delivered" and str(r["household_id"]) in households
+    return len(
+        {
+            str(r["intake_id"])
+            for r in referrals
+            if r["status"] == "delivered" and str(r["household_id"]) in households
+        }
     )
 
 

@@ -231,6 +231,8 @@ def service_env(cluster: Cluster, principal: str | None = None) -> dict[str, str
         "RUJUKAN_AUTH_SECRET": SECRET,
         "RUJUKAN_LOG_JSON": "false",
         "RUJUKAN_NOTIFICATIONS_SMTP_PORT": str(ports.smtp),
+        # a visit's news is summed up in one message after a short window
+        "RUJUKAN_NOTIFICATIONS_VISIT_WINDOW_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
     }
     for name in SERVICES:
