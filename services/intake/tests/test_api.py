@@ -178,6 +178,18 @@ async def test_the_same_idempotency_key_twice_gives_the_same_intake_and_one_even
     assert await submitted(intake) == 2
 
 
+async def test_an_empty_idempotency_key_is_refused_and_stores_nothing(
+    intake: IntakeService,
+) -> None:
+    """An empty key is no key at all; twice in a row it once broke the unique index (500)."""
+    for _ in range(2):
+        problem = assert_problem(
+            await post(intake, example(), {**intake.token(), "Idempotency-Key": ""}), 422
+        )
+        assert any("idempotency" in e["field"].lower() for e in problem["errors"]), problem
+    assert await intake.count("intakes") == 0
+
+
 async def test_the_same_visit_again_within_the_window_is_the_first_intake(
     intake: IntakeService,
 ) -> None:

@@ -88,7 +88,7 @@ async def post_intake(
             }
         ),
     ],
-    idempotency_key: Annotated[Line | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[Line | None, Header(min_length=1, max_length=200)] = None,
 ) -> IntakeAccepted:
     (result,) = await _submit(
         handle, SubmitIntakes([IntakeItem(body, idempotency_key)], by=principal)

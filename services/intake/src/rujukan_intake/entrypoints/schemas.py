@@ -141,7 +141,7 @@ class IdentityReads(BaseModel):
 class BatchItem(BaseModel):
     """One intake of a batch, with the client's own key for safe retries and resumes."""
 
-    idempotency_key: Line | None = Field(default=None, max_length=200)
+    idempotency_key: Line | None = Field(default=None, min_length=1, max_length=200)
     intake: IntakeCreate
 
 

@@ -294,7 +294,7 @@ async def _store(
             NewIntake(
                 id=intake_id,
                 household_id=household_id,
-                idempotency_key=c.key,
+                idempotency_key=c.key or None,
                 principal=principal.subject,
                 village_code=c.village,
                 needs=c.req.needs,
