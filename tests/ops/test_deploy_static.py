@@ -53,7 +53,7 @@ def of_kind(kind: str) -> list[dict[str, Any]]:
 def consumer_names() -> set[str]:
     names = set()
     for path in (REPO / "services").rglob("consumers.py"):
-        names |= set(re.findall(r'name="([a-z0-9-]+)"', path.read_text()))
+        names |= set(re.findall(r'\.consumer\(\s*"([a-z0-9-]+)"', path.read_text()))
     return names
 
 
@@ -299,7 +299,7 @@ def test_service_users_follow_the_catalogue_exactly() -> None:
             for p in entry["producers"]:
                 if p.split(" (")[0] in expected:
                     expected[p.split(" (")[0]]["Write"].add(name)
-            for c in entry["consumers"]:
+            for c in (c.split(" (")[0] for c in entry["consumers"]):
                 if c in expected:
                     expected[c]["Read"].add(name)
                     if entry.get("dlq", True):
