@@ -474,7 +474,7 @@ async def orchestrate(args: argparse.Namespace, run: Run, sink: SmtpSink, s: Set
             SECRET, Principal(subject="chaos-importer", role="operator", regions=["33.04"])
         )
         run.checkpoint = s.path.with_name(s.path.name + ".checkpoint")
-        rate = args.rate or args.households / (args.kills * args.gap * 2)
+        rate = args.rate or args.households / (max(args.kills, 1) * args.gap * 2)
         batch = max(20, min(200, args.households // 100))
         run.import_started = time.monotonic()
         say(f"import: batches of {batch}, at most {rate:.0f} households/s; kills:")

@@ -19,6 +19,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from router_throughput import referral_label
 
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_STATUS, program_topic
@@ -235,27 +236,32 @@ async def run_checks(
 
     # --- referrals: once each, exactly what decide says
     referrals = await query(
-        f"{dsn}/router", "SELECT id, intake_id, household_id, program_code, status FROM referrals"
+        f"{dsn}/router",
+        "SELECT id, intake_id, household_id, program_code, kind, status FROM referrals",
     )
     by_intake: dict[str, list[str]] = {}
     for r in referrals:
-        by_intake.setdefault(str(r["intake_id"]), []).append(r["program_code"])
+        label = referral_label(r["program_code"], r["kind"])
+        by_intake.setdefault(str(r["intake_id"]), []).append(label)
     dupes = sum(len(codes) - len(set(codes)) for codes in by_intake.values())
     add(Check("duplicate referrals", dupes, f"{len(referrals)} referrals"))
     want_total = 0
-    differing = 0
+    differing: list[str] = []
     for intake_id in stored:
         event = events.get(intake_id)
         if event is None:
             continue
         want = expected(event, catalogue)
         want_total += len(want)
-        differing += want != set(by_intake.get(intake_id, []))
+        got = set(by_intake.get(intake_id, []))
+        if want != got:
+            differing.append(f"{intake_id}: decide {sorted(want)}, routed {sorted(got)}")
     add(
         Check(
             "referrals differing from decide",
-            differing,
-            f"intakes whose referrals differ; decide says {want_total} referrals",
+            len(differing),
+            f"intakes whose referrals differ; decide says {want_total} referrals"
+            + "".join(f"; {d}" for d in differing[:3]),
         )
     )
 

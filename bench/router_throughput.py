@@ -223,13 +223,20 @@ def generate(n: int, seed: int, codes: list[str]) -> list[IntakeSubmittedV1]:
 
 
 def expected_referrals(intake: IntakeSubmittedV1, catalogue: Catalogue) -> set[str]:
-    """What routing must create for a household with no open referral (fresh ids)."""
+    """What routing must create for a household with no open referral (fresh ids): the codes
+    of its need referrals, and ``CODE#complaint`` for its complaint case (a complaint about a
+    program the household is also referred to is a second referral to it, not a duplicate)."""
     decided = decide(intake, catalogue, open_programs=set(), as_of=datetime.now(UTC).date())
-    codes = {d.program.code for d in decided.eligible()}
-    complaint = complaint_target(intake, catalogue, set())
+    codes = {d.program.code for d in decided.chosen()}
+    complaint = complaint_target(intake, catalogue)
     if complaint is not None:
-        codes.add(complaint.code)
+        codes.add(referral_label(complaint.code, "complaint"))
     return codes
+
+
+def referral_label(program_code: str, kind: str) -> str:
+    """How the checkers name one referral of an intake: its program, and its kind unless 'need'."""
+    return program_code if kind == "need" else f"{program_code}#{kind}"
 
 
 # ------------------------------------------------------------------------------ servers
@@ -795,10 +802,11 @@ async def verify(
     got: dict[Any, set[str]] = {}
     statuses: dict[str, int] = {}
     dupes = 0
-    for r in await router.query("SELECT intake_id, program_code, status FROM referrals"):
+    for r in await router.query("SELECT intake_id, program_code, kind, status FROM referrals"):
         codes = got.setdefault(r["intake_id"], set())
-        dupes += r["program_code"] in codes
-        codes.add(r["program_code"])
+        label = referral_label(r["program_code"], r["kind"])
+        dupes += label in codes
+        codes.add(label)
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     wrong = sum(1 for i, codes in want.items() if got.get(i, set()) != codes)
     processed = await router.scalar("SELECT count(*) FROM processed_events")
