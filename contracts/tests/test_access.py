@@ -45,6 +45,11 @@ def test_an_agency_reads_and_writes_only_its_own_program() -> None:
     assert may(agency, "Write", "topic", "referrals.PKH.outcomes")
     assert not may(agency, "Write", "topic", "referrals.PKH")
     assert not may(agency, "Read", "topic", "referrals.PKH.outcomes")
+    # what the platform refused of its outcomes it reads back, with the reasons; no one else's
+    assert may(agency, "Read", "topic", "referrals.PKH.outcomes.dlq")
+    assert not may(agency, "Write", "topic", "referrals.PKH.outcomes.dlq")
+    assert not may(agency, "Read", "topic", "referrals.PIP.outcomes.dlq")
+    assert not may(agency, "Read", "topic", "referrals.PKH.dlq")
     assert not may(agency, "Read", "topic", "referrals.BLT-DD")
     assert not may(agency, "Write", "topic", "referrals.BLT-DD.outcomes")
     for name in TOPICS:

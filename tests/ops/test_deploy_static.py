@@ -276,6 +276,7 @@ def test_each_agency_reads_only_its_own_topic_and_writes_only_its_own_outcomes()
         acls = acl_map(users[f"agency-{code.lower()}"])
         assert acls["Read"] == {
             ("topic", f"referrals.{code}"),
+            ("topic", f"referrals.{code}.outcomes.dlq"),  # its refused outcomes, with reasons
             ("group", f"agency-{code.lower()}.*"),
         }
         assert acls["Write"] == {("topic", f"referrals.{code}.outcomes")}

@@ -11,7 +11,9 @@ Strimzi ``KafkaUser`` resources, ``rujukan kafka access apply`` puts it into a r
 * a principal per program's owner agency (``agency-<code>``, as the platform's agency tokens):
   Read+Describe on the per-program topics the catalogue lets the owner agency consume (its own
   ``referrals.<CODE>``), Write+Describe on those it lets it produce (its own
-  ``referrals.<CODE>.outcomes``), Read on groups prefixed ``agency-<code>.``.
+  ``referrals.<CODE>.outcomes``), Read+Describe on the DLQs of the topics it produces (the
+  records the platform refused, each with its ``dlq_reason``: how an agency learns its outcome
+  was not applied), Read on groups prefixed ``agency-<code>.``.
 
 Per-program topics are granted per known program, as literal names (a prefix such as
 ``referrals.`` would also reach the agencies' outcome topics): a program that appears later gets
@@ -137,11 +139,10 @@ def agency_of(code: str, catalogue: Iterable[Topic] | None = None) -> Principal:
         for e in entries
         if OWNER_AGENCY in map(party, e.consumers)
     ]
-    writes = [
-        e.topic.format(program_code=code)
-        for e in entries
-        if OWNER_AGENCY in map(party, e.producers)
-    ]
+    produced = [e for e in entries if OWNER_AGENCY in map(party, e.producers)]
+    writes = [e.topic.format(program_code=code) for e in produced]
+    # what it wrote and the platform refused comes back to it, with the reason
+    reads += [e.dlq_name(e.topic.format(program_code=code)) for e in produced if e.dlq]
     name = agency_principal(code)
     acls = [*_reads_and_writes(reads, writes), Acl("group", f"{name}.", ("Read",), "prefix")]
     return Principal(name, tuple(acls), program=code)

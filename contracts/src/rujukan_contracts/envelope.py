@@ -1,21 +1,36 @@
-"""CloudEvents 1.0 in Kafka binary mode: the record value is the JSON data, metadata in headers.
+"""CloudEvents 1.0 on Kafka (the spec's Kafka protocol binding).
 
-Headers: ``ce_specversion``, ``ce_id`` (the outbox row id), ``ce_source`` (``/rujukan/<service>``),
+Rujukan writes binary mode: the record value is the JSON data, metadata in headers
+``ce_specversion``, ``ce_id`` (the outbox row id), ``ce_source`` (``/rujukan/<service>``),
 ``ce_type``, ``ce_time``, ``ce_subject`` (aggregate id), ``content-type`` and W3C ``traceparent``.
+
+It reads both modes (``read_cloudevent``): binary, and structured (``content-type:
+application/cloudevents+json``, the whole event as one JSON object), since an agency's client may
+write either. ``ce_id`` is any non-empty string, unique per ``ce_source``: ``EventMeta.id`` is the
+key consumers deduplicate on (the id itself when it is a UUID, else a UUID derived from source
+and id).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from uuid import UUID, uuid4
+from typing import Any
+from uuid import UUID, uuid4, uuid5
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
+STRUCTURED_CONTENT_TYPE = "application/cloudevents"  # +json, with or without parameters
+# the namespace of the keys of events whose ce_id is not a UUID (uuid5 of source and id)
+EVENT_KEY_NAMESPACE = UUID("5b0c5d1e-8a7e-4f0a-9c41-7a52e1d0c3a9")
+MAX_ID_LENGTH = 1000  # the spec sets no limit; an id longer than this is not an id
 
 Headers = list[tuple[str, bytes]]
 
@@ -81,28 +96,81 @@ class EventMeta:
 
     @classmethod
     def from_headers(cls, headers: Sequence[tuple[str, bytes]]) -> EventMeta:
+        """The metadata of a binary-mode record (``ce_`` headers)."""
         h = {k: v.decode("utf-8", "replace") for k, v in headers}
-        missing = [k for k in ("ce_id", "ce_type", "ce_source") if k not in h]
+        attributes = {k.removeprefix("ce_"): v for k, v in h.items() if k.startswith("ce_")}
+        if "traceparent" in h:
+            attributes["traceparent"] = h["traceparent"]
+        return cls.from_attributes(attributes, mode="headers")
+
+    @classmethod
+    def from_attributes(cls, attributes: dict[str, Any], *, mode: str) -> EventMeta:
+        """The metadata from CloudEvents context attributes (``mode`` names where they were
+        found, for the error: ``headers`` or ``structured``)."""
+        prefix = "ce_" if mode == "headers" else ""
+        missing = [f"{prefix}{k}" for k in ("id", "type", "source") if not attributes.get(k)]
         if missing:
-            raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")
-        if h.get("ce_specversion", SPEC_VERSION) != SPEC_VERSION:
-            raise EnvelopeError(f"unsupported ce_specversion {h['ce_specversion']!r}")
+            raise EnvelopeError(f"missing CloudEvents attributes ({mode}): {', '.join(missing)}")
+        version = attributes.get("specversion", SPEC_VERSION)
+        if version != SPEC_VERSION:
+            raise EnvelopeError(f"unsupported {prefix}specversion {version!r}")
+        text = {k: attributes.get(k) for k in ("id", "type", "source", "subject", "time")}
+        bad = [f"{prefix}{k}" for k, v in text.items() if v is not None and not isinstance(v, str)]
+        if bad:
+            raise EnvelopeError(f"CloudEvents attributes are not strings: {', '.join(bad)}")
+        time_text = attributes.get("time")
         try:
-            event_id = UUID(h["ce_id"])
+            time = datetime.fromisoformat(time_text) if time_text else datetime.now(UTC)
         except ValueError as exc:
-            raise EnvelopeError(f"ce_id is not a UUID: {h['ce_id']!r}") from exc
-        try:
-            time = datetime.fromisoformat(h["ce_time"]) if "ce_time" in h else datetime.now(UTC)
-        except ValueError as exc:
-            raise EnvelopeError(f"ce_time is not ISO 8601: {h['ce_time']!r}") from exc
+            raise EnvelopeError(f"{prefix}time is not RFC 3339: {time_text!r}") from exc
+        traceparent = attributes.get("traceparent")
         return cls(
-            type=h["ce_type"],
-            source=h["ce_source"],
-            subject=h.get("ce_subject", ""),
-            id=event_id,
+            type=attributes["type"],
+            source=attributes["source"],
+            subject=attributes.get("subject") or "",
+            id=event_key(attributes["source"], attributes["id"]),
             time=time,
-            traceparent=h.get("traceparent") or new_traceparent(),
+            traceparent=traceparent
+            if isinstance(traceparent, str) and traceparent
+            else new_traceparent(),
         )
+
+
+def event_key(source: str, ce_id: str) -> UUID:
+    """What a consumer deduplicates an event on. CloudEvents makes ``source`` + ``id`` unique;
+    a UUID id is unique on its own and is its own key (every Rujukan event, and what
+    ``processed_events`` holds from before), any other id is keyed by a UUID derived from both."""
+    if len(ce_id) > MAX_ID_LENGTH:
+        raise EnvelopeError(f"ce_id is longer than {MAX_ID_LENGTH} characters")
+    try:
+        return UUID(ce_id)
+    except ValueError:
+        return uuid5(EVENT_KEY_NAMESPACE, f"{source}\n{ce_id}")
+
+
+def read_cloudevent(headers: Sequence[tuple[str, bytes]], value: bytes | None) -> CloudEvent:
+    """A record as a CloudEvent, in binary or structured mode (``EnvelopeError`` when it is
+    neither). A structured event's ``data`` (or ``data_base64``) becomes the data bytes."""
+    content_type = next(
+        (v.decode("utf-8", "replace") for k, v in headers if k.lower() == "content-type"), ""
+    )
+    if not content_type.strip().lower().startswith(STRUCTURED_CONTENT_TYPE):
+        return CloudEvent(EventMeta.from_headers(headers), value if value is not None else b"")
+    try:
+        body = json.loads(value or b"")
+    except ValueError as exc:
+        raise EnvelopeError(f"structured CloudEvent is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise EnvelopeError("structured CloudEvent is not a JSON object")
+    meta = EventMeta.from_attributes(body, mode="structured")
+    if "data_base64" in body:
+        try:
+            data = base64.b64decode(body["data_base64"], validate=True)
+        except (binascii.Error, TypeError, ValueError) as exc:
+            raise EnvelopeError("structured CloudEvent: data_base64 is not base64") from exc
+    else:
+        data = json.dumps(body.get("data"), ensure_ascii=False).encode()
+    return CloudEvent(meta, data)
 
 
 @dataclass(frozen=True, slots=True)

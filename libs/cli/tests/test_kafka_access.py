@@ -339,6 +339,10 @@ async def test_an_agency_is_refused_other_programs_and_the_platforms_topics(
     assert readable(cluster, "agency-pkh", ["referrals.PKH.outcomes"]) == {
         "referrals.PKH.outcomes": False
     }
+    # what the router refused of its outcomes it reads back (with the reasons); not PIP's
+    assert readable(
+        cluster, "agency-pkh", ["referrals.PKH.outcomes.dlq", "referrals.PIP.outcomes.dlq"]
+    ) == {"referrals.PKH.outcomes.dlq": True, "referrals.PIP.outcomes.dlq": False}
     producer = AIOKafkaProducer(acks="all", **cluster.aiokafka("agency-pkh"))
     await producer.start()
     try:

@@ -232,7 +232,7 @@ async def test_unreadable_messages_go_to_the_dlq_and_the_consumer_carries_on(
     reasons = [header(r, "dlq_reason") for r in dead]
     assert reasons[0].startswith("invalid rujukan.intake.submitted.v1")
     assert "no handler for event type 'rujukan.intake.withdrawn.v9'" in reasons[1]
-    assert "missing CloudEvents headers" in reasons[2]
+    assert "missing CloudEvents attributes (headers)" in reasons[2]
     assert reasons[3].startswith("invalid rujukan.intake.submitted.v1")
     assert [r.value for r in dead[:3]] == [
         b'{"intake_id": "not-a-uuid"',

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
-from rujukan_contracts.envelope import EnvelopeError, EventMeta
+from rujukan_contracts.envelope import EnvelopeError, read_cloudevent
 from rujukan_platform.kafka import security_options, topic_partitions
 
 
@@ -24,17 +24,21 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
         "offset": record.offset,
         "key": record.key.decode("utf-8", "replace") if record.key else None,
     }
+    value = record.value
     try:
-        meta = EventMeta.from_headers(list(record.headers or ()))
+        cloudevent = read_cloudevent(list(record.headers or ()), record.value)
+        meta = cloudevent.meta
         out.update(
-            type=meta.type, id=str(meta.id), subject=meta.subject, time=meta.time.isoformat()
-        )
+            type=meta.type, id=headers.get("ce_id", str(meta.id)), subject=meta.subject,
+            time=meta.time.isoformat(),
+        )  # fmt: skip
+        value = cloudevent.data if record.value is not None else None
     except EnvelopeError as exc:
         out["envelope_error"] = str(exc)
     try:
-        out["data"] = orjson.loads(record.value) if record.value else None
+        out["data"] = orjson.loads(value) if value else None
     except orjson.JSONDecodeError:
-        out["data"] = (record.value or b"").decode("utf-8", "replace")
+        out["data"] = (value or b"").decode("utf-8", "replace")
     dlq = {k.removeprefix("dlq_"): v for k, v in headers.items() if k.startswith("dlq_")}
     if dlq:
         out["dead_letter"] = dlq

@@ -42,7 +42,7 @@ from aiokafka.errors import CommitFailedError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
-from rujukan_contracts.envelope import EnvelopeError, EventMeta
+from rujukan_contracts.envelope import EnvelopeError, EventMeta, read_cloudevent
 from rujukan_contracts.events import Event, event_model
 from rujukan_platform import metrics
 from rujukan_platform.failures import describe, is_transient, root_cause
@@ -310,10 +310,13 @@ class ConsumerRunner:
         return decoded, poison
 
     def _decode(self, record: Record) -> _Decoded:
+        """The record as an event of a type this consumer handles (binary or structured
+        CloudEvents mode); ``InvalidMessage`` says why not."""
         try:
-            meta = EventMeta.from_headers(list(record.headers or ()))
+            cloudevent = read_cloudevent(list(record.headers or ()), record.value)
         except (EnvelopeError, ValueError) as exc:
             raise InvalidMessage(str(exc)) from exc
+        meta = cloudevent.meta
         model = event_model(meta.type)
         if model is None or model not in self.spec.handlers:
             if self.spec.ignore_unknown_types:
@@ -322,14 +325,14 @@ class ConsumerRunner:
         if record.value is None:
             raise InvalidMessage("record has no value")
         try:
-            event = model.model_validate_json(record.value)
+            event = model.model_validate_json(cloudevent.data)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "value"
             raise InvalidMessage(
                 f"invalid {meta.type}: {where}: {first['msg']} ({exc.error_count()} errors)"
             ) from exc
-        envelope = Envelope(meta, record.topic, record.partition, record.offset, record.value)
+        envelope = Envelope(meta, record.topic, record.partition, record.offset, cloudevent.data)
         return _Decoded(record, envelope, event)
 
     # -- step 2: apply -------------------------------------------------------------------

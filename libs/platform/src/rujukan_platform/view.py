@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from rujukan_contracts.envelope import EnvelopeError, EventMeta
+from rujukan_contracts.envelope import EnvelopeError, read_cloudevent
 from rujukan_contracts.events import Event, event_model
 from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.heap import tune_collector
@@ -85,11 +85,11 @@ class CompactedTopicView:
             await self._apply(key.decode(), None)
             return
         try:
-            meta = EventMeta.from_headers(list(headers or ()))  # type: ignore[call-overload]
-            model = event_model(meta.type)
+            cloudevent = read_cloudevent(list(headers or ()), value)  # type: ignore[call-overload]
+            model = event_model(cloudevent.meta.type)
             if model is None:
-                raise EnvelopeError(f"unknown event type {meta.type!r}")
-            event = model.model_validate_json(value)
+                raise EnvelopeError(f"unknown event type {cloudevent.meta.type!r}")
+            event = model.model_validate_json(cloudevent.data)
         except (EnvelopeError, ValueError) as exc:
             log.error("view record skipped", topic=self._topic, reason=str(exc)[:300])
             return
