@@ -113,7 +113,10 @@ fi
 # ---- live --------------------------------------------------------------------------------------
 step "live checks"
 if [ "$up" = 1 ]; then
-  make up >/tmp/ops-check-make-up.log 2>&1 || { tail -20 /tmp/ops-check-make-up.log; echo "ops-check: make up failed"; exit 1; }
+  # a resident's news is gathered for a visit window (60 s by default) before one message goes
+  # out; 2 s here, so the delivery panels have data within the check
+  RUJUKAN_NOTIFICATIONS_VISIT_WINDOW_SECONDS="${RUJUKAN_NOTIFICATIONS_VISIT_WINDOW_SECONDS:-2}" \
+    make up >/tmp/ops-check-make-up.log 2>&1 || { tail -20 /tmp/ops-check-make-up.log; echo "ops-check: make up failed"; exit 1; }
   echo "ops-check: platform started with make up"
 fi
 work="$(mktemp -d /tmp/rujukan-ops-check.XXXXXX)"

@@ -210,13 +210,19 @@ def drive_traffic(host: str, log: list[str]) -> None:
             f"traffic: outcome 'accepted' for {ref['program_code']} through the HTTP "
             f"API -> {status}"
         )
-        time.sleep(1.0)
-        status, body = http(
-            "GET",
-            f"http://{host}:8004/v1/notifications?referral_id={ref['referral_id']}",
-            token=token,
-        )
-        count = len(body.get("items", [])) if isinstance(body, dict) else 0
+        # the resident's one message for the visit goes out after the visit window (make up's
+        # default 60 s; ops-check --up sets 2 s): wait for it, so the delivery panels have data
+        deadline, count, status = time.monotonic() + 90, 0, 0
+        while time.monotonic() < deadline:
+            status, body = http(
+                "GET",
+                f"http://{host}:8004/v1/notifications?referral_id={ref['referral_id']}",
+                token=token,
+            )
+            count = len(body.get("items", [])) if isinstance(body, dict) else 0
+            if count:
+                break
+            time.sleep(1.0)
         log.append(f"traffic: notifications for that referral -> {status}, {count} items")
     else:
         log.append("traffic: no open referral to answer (outcome panels may be empty)")
