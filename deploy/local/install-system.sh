@@ -32,7 +32,7 @@ fi
 command -v mvn >/dev/null || missing+=(maven)
 command -v curl >/dev/null || missing+=(curl)
 command -v flock >/dev/null || missing+=(util-linux)
-command -v prometheus >/dev/null || missing+=(prometheus)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)  # promtool: tests/ops
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v kcat >/dev/null || missing+=(kcat)
 

@@ -5,8 +5,9 @@ table); ``/healthz``, ``/readyz`` and ``/metrics`` are not (probes and Prometheu
 
 ``/healthz`` says the process is alive; ``/readyz`` checks the database and the broker;
 ``/metrics`` serves Prometheus text. Request metrics use the route template, never the raw path,
-so label sets stay bounded. A request body over ``max_body_bytes`` gets a 413 problem before it
-is read (``BodyLimit``); a route that takes more says so with FastAPI's ``max_body_size``.
+and fold unknown methods into ``other`` (``metrics.method_label``), so label sets stay bounded.
+A request body over ``max_body_bytes`` gets a 413 problem before it is read (``BodyLimit``); a
+route that takes more says so with FastAPI's ``max_body_size``.
 """
 
 from __future__ import annotations
@@ -159,10 +160,9 @@ def create_app(
         finally:
             route = _route_template(request)  # set by routing, so read it after call_next
             if route not in ("/metrics",):
-                metrics.HTTP_REQUESTS.labels(route, request.method, str(status)).inc()
-                metrics.HTTP_DURATION.labels(route, request.method).observe(
-                    time.perf_counter() - started
-                )
+                method = metrics.method_label(request.method)
+                metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
+                metrics.HTTP_DURATION.labels(route, method).observe(time.perf_counter() - started)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

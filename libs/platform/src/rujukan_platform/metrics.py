@@ -1,11 +1,30 @@
 """Every platform metric name, in one module (Prometheus naming, bounded label sets).
 
 Services add their domain metrics in their own ``metrics.py``; the plumbing's live here.
+
+Every label takes its values from a closed set: route templates (never raw paths), the standard
+HTTP methods (``other`` for the rest, so a client inventing methods cannot add series), status
+codes, consumer names written in code, and topics of the program catalogue. No ``_created``
+series: prometheus_client reads the switch when it renders, and every service imports this
+module before it serves ``/metrics``, so one call here covers the services' own metrics too.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+disable_created_metrics()  # type: ignore[no-untyped-call]  # a _created series per label set says nothing
+
+#: the methods of RFC 9110 and PATCH (RFC 5789); any other is counted as ``other``
+HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+
+
+def method_label(method: str) -> str:
+    """The ``method`` label of a request: its method if standard, else ``other``."""
+    return method if method in HTTP_METHODS else "other"
+
 
 HTTP_REQUESTS = Counter(
     "rujukan_http_requests_total", "HTTP requests served", ["route", "method", "status"]
