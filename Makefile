@@ -45,5 +45,5 @@ ops-check-static:
 	@bash deploy/ops-check.sh --static
 
 dashboards:
-	python3 deploy/grafana/build_dashboards.py
+	uv run python deploy/grafana/build_dashboards.py
 	uv run python deploy/k8s/build_topics.py

@@ -85,7 +85,7 @@ step "static checks"
 run "promtool check config" promtool check config deploy/prometheus/prometheus.yml
 run "promtool check rules" promtool check rules deploy/prometheus/rules/*.yml
 run "promtool test rules" promtool test rules deploy/prometheus/rules.test.yml
-run "dashboards up to date" python3 deploy/grafana/build_dashboards.py --check
+run "dashboards up to date" uv run --quiet python deploy/grafana/build_dashboards.py --check
 run "k8s topics/users up to date" uv run --quiet python deploy/k8s/build_topics.py --check
 kubeconform_offline() {  # no schema location is remote: a missing schema is an error
   kubeconform -strict -summary -output text -skip Kustomization \

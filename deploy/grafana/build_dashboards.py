@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Generate Rujukan's Grafana dashboards (deploy/grafana/dashboards/*.json) from one description.
 
-    python3 deploy/grafana/build_dashboards.py          # (re)write the JSON files
-    python3 deploy/grafana/build_dashboards.py --check  # exit 1 if the committed JSON is stale
+    uv run python deploy/grafana/build_dashboards.py          # (re)write the JSON
+    uv run python deploy/grafana/build_dashboards.py --check  # exit 1 if stale
 
-Standard library only. Every panel is built by the same helpers, so units, legends, datasource
-and layout stay consistent. Metric names are those of libs/platform/src/rujukan_platform/metrics.py
-plus the `service` label that Prometheus adds per target (deploy/prometheus/targets/). Every
-metric a panel reads is exported today; a panel added before its metric names it in
-FUTURE_METRICS (empty now) and says so in its description ("Needs future metric: ..."), and
-deploy/ops-check.sh accepts no data only from those.
+Built with grafana-foundation-sdk, Grafana's own typed builders (a dev dependency), so the JSON is
+the shape Grafana reads and this file says only what differs between panels. Every panel reads
+the dashboard's ``datasource`` variable (any Prometheus: the provisioned one is the default), not
+a hard-coded uid. Metric names are those of libs/platform/src/rujukan_platform/metrics.py plus
+the `service` label that Prometheus adds per target (deploy/prometheus/targets/). Every metric a
+panel reads is exported today; a panel added before its metric names it in FUTURE_METRICS (empty
+now) and says so in its description ("Needs future metric: ..."), and deploy/ops-check.sh
+accepts no data only from those.
 """
 
 from __future__ import annotations
@@ -19,8 +21,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grafana_foundation_sdk.builders import common, prometheus, stat, table, timeseries
+from grafana_foundation_sdk.builders import dashboard as builders
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as options
+from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
 OUT = Path(__file__).resolve().parent / "dashboards"
-DATASOURCE = {"type": "prometheus", "uid": "rujukan-prometheus"}
+#: the datasource Grafana is provisioned with (provisioning/datasources/prometheus.yml): the
+#: default of every dashboard's ``datasource`` variable
+PROVISIONED = ("Prometheus", "rujukan-prometheus")
+DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
 
 #: Metrics a dashboard may use before a service exports them, with the labels it relies on;
 #: panels using them may show no data and the live check accepts that. Empty: every metric the
@@ -31,51 +43,53 @@ FUTURE_METRICS: dict[str, str] = {}  # every metric the dashboards use is export
 PROGRAM_TOPICS = 'topic=~"referrals\\\\.[A-Z][A-Z0-9_-]*"'
 OUTCOME_TOPICS = 'topic=~"referrals\\\\.[A-Z][A-Z0-9_-]*\\\\.outcomes"'
 RI = "$__rate_interval"
+Targets = list[tuple[str, str]]
 
 
 class Board:
+    """One dashboard: rows and panels in reading order, laid out by the SDK (24 columns), each
+    panel numbered and reading the ``datasource`` variable."""
+
     def __init__(self, uid: str, title: str, description: str, tags: list[str]) -> None:
-        self.uid, self.title, self.description, self.tags = uid, title, description, tags
-        self.panels: list[dict[str, Any]] = []
-        self.variables: list[dict[str, Any]] = []
-        self._x = self._y = self._row_h = 0
+        name, uid_ = PROVISIONED
+        self.builder = (
+            builders.Dashboard(title)
+            .uid(uid)
+            .description(description)
+            .tags(["rujukan", *tags])
+            .editable()
+            .tooltip(model.DashboardCursorSync.CROSSHAIR)
+            .version(1)
+            .refresh("30s")
+            .time("now-6h", "now")
+            .timezone("browser")
+            .link(
+                builders.DashboardLink("Rujukan")
+                .type(model.DashboardLinkType.DASHBOARDS)
+                .tags(["rujukan"])
+                .as_dropdown(True)
+            )
+            .with_variable(
+                builders.DatasourceVariable("datasource")
+                .label("Data source")
+                .type("prometheus")
+                .current(model.VariableOption(selected=True, text=name, value=uid_))
+            )
+        )
         self._id = 0
 
-    # -- layout ---------------------------------------------------------------------------------
-    def row(self, title: str) -> None:
-        self._newline()
+    def _next_id(self) -> int:
         self._id += 1
-        self.panels.append(
-            {
-                "type": "row",
-                "id": self._id,
-                "title": title,
-                "collapsed": False,
-                "panels": [],
-                "gridPos": {"x": 0, "y": self._y, "w": 24, "h": 1},
-            }
-        )
-        self._y += 1
+        return self._id
 
-    def _newline(self) -> None:
-        if self._x:
-            self._y += self._row_h
-            self._x = self._row_h = 0
+    def row(self, title: str) -> None:
+        self.builder.with_row(builders.Row(title).id(self._next_id()))
 
-    def _place(self, w: int, h: int) -> dict[str, int]:
-        if self._x + w > 24:
-            self._newline()
-        pos = {"x": self._x, "y": self._y, "w": w, "h": h}
-        self._x += w
-        self._row_h = max(self._row_h, h)
-        return pos
-
-    # -- panels ---------------------------------------------------------------------------------
     def panel(
         self,
         kind: str,
         title: str,
-        targets: list[tuple[str, str]],
+        targets: Targets,
         *,
         unit: str = "short",
         description: str = "",
@@ -89,122 +103,94 @@ class Board:
         if future:
             note = "Needs future metric: " + ", ".join(f"{m} ({FUTURE_METRICS[m]})" for m in future)
             description = f"{description} {note}".strip()
-        self._id += 1
+        panel: Any = {"timeseries": timeseries.Panel, "stat": stat.Panel, "table": table.Panel}[
+            kind
+        ]()
+        panel.id(self._next_id()).title(title).description(description).datasource(DATASOURCE)
+        panel.span(w).height(h).unit(unit)
         steps = [
-            {"color": color, "value": value}
+            model.Threshold(color=color, value=value)
             for color, value in (thresholds or [("green", None), ("red", 80)])
         ]
-        custom: dict[str, Any] = {}
+        panel.thresholds(
+            builders.ThresholdsConfig().mode(model.ThresholdsMode.ABSOLUTE).steps(steps)
+        )
+        for i, (expr, legend) in enumerate(targets):
+            query = (
+                prometheus.Dataquery()
+                .ref_id(chr(ord("A") + i))
+                .datasource(DATASOURCE)
+                .expr(expr)
+                .legend_format(legend)
+            )
+            query = query.instant() if instant else query.range()
+            if kind == "table":
+                query.format(PromQueryFormat.TABLE)
+            panel.with_target(query)
         if kind == "timeseries":
-            custom = {
-                "drawStyle": "line",
-                "lineWidth": 1,
-                "fillOpacity": 10,
-                "showPoints": "never",
-                "spanNulls": True,
-                "stacking": {"mode": "normal" if stack else "none", "group": "A"},
-            }
-        panel: dict[str, Any] = {
-            "type": kind,
-            "id": self._id,
-            "title": title,
-            "description": description,
-            "datasource": DATASOURCE,
-            "gridPos": self._place(w, h),
-            "fieldConfig": {
-                "defaults": {
-                    "unit": unit,
-                    "custom": custom,
-                    "thresholds": {"mode": "absolute", "steps": steps},
-                },
-                "overrides": [],
-            },
-            "targets": [
-                {
-                    "refId": chr(ord("A") + i),
-                    "datasource": DATASOURCE,
-                    "expr": expr,
-                    "legendFormat": legend,
-                    "range": not instant,
-                    "instant": instant,
-                    **({"format": "table"} if kind == "table" else {}),
-                }
-                for i, (expr, legend) in enumerate(targets)
-            ],
-        }
-        if kind == "timeseries":
-            panel["options"] = {
-                "legend": {"displayMode": "list", "placement": "bottom"},
-                "tooltip": {"mode": "multi", "sort": "desc"},
-            }
+            (
+                panel.draw_style(options.GraphDrawStyle.LINE)
+                .line_width(1)
+                .fill_opacity(10)
+                .show_points(options.VisibilityMode.NEVER)
+                .span_nulls(True)
+                .stacking(
+                    common.StackingConfig()
+                    .mode(options.StackingMode.NORMAL if stack else options.StackingMode.NONE)
+                    .group("A")
+                )
+                .legend(
+                    common.VizLegendOptions()
+                    .display_mode(options.LegendDisplayMode.LIST)
+                    .placement(options.LegendPlacement.BOTTOM)
+                    .show_legend(True)
+                )
+                .tooltip(
+                    common.VizTooltipOptions()
+                    .mode(options.TooltipDisplayMode.MULTI)
+                    .sort(options.SortOrder.DESCENDING)
+                )
+            )
         elif kind == "stat":
-            panel["options"] = {
-                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                "colorMode": "value",
-                "graphMode": "area",
-                "textMode": "auto",
-            }
-        elif kind == "bargauge":
-            panel["options"] = {
-                "orientation": "horizontal",
-                "displayMode": "gradient",
-                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            }
+            (
+                panel.reduce_options(
+                    common.ReduceDataOptions().calcs(["lastNotNull"]).fields("").values(False)
+                )
+                .color_mode(options.BigValueColorMode.VALUE)
+                .graph_mode(options.BigValueGraphMode.AREA)
+                .text_mode(options.BigValueTextMode.AUTO)
+            )
         elif kind == "table":
-            panel["options"] = {"showHeader": True}
-            panel["transformations"] = [{"id": "merge", "options": {}}]
-        self.panels.append(panel)
+            panel.show_header(True).with_transformation(
+                model.DataTransformerConfig(id_val="merge", options={})
+            )
+        self.builder.with_panel(panel)
 
-    def ts(self, title: str, targets: list[tuple[str, str]], **kw: Any) -> None:
+    def ts(self, title: str, targets: Targets, **kw: Any) -> None:
         self.panel("timeseries", title, targets, **kw)
 
-    def stat(self, title: str, targets: list[tuple[str, str]], **kw: Any) -> None:
+    def stat(self, title: str, targets: Targets, **kw: Any) -> None:
         kw.setdefault("w", 6)
         kw.setdefault("h", 5)
         self.panel("stat", title, targets, **kw)
 
-    # -- variables ------------------------------------------------------------------------------
     def query_var(self, name: str, label: str, query: str, regex: str = "") -> None:
-        self.variables.append(
-            {
-                "type": "query",
-                "name": name,
-                "label": label,
-                "datasource": DATASOURCE,
-                "query": {"query": query, "refId": f"var-{name}"},
-                "definition": query,
-                "regex": regex,
-                "refresh": 2,
-                "includeAll": True,
-                "multi": True,
-                "allValue": ".*",
-                "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-                "sort": 1,
-                "options": [],
-                "hide": 0,
-            }
+        self.builder.with_variable(
+            builders.QueryVariable(name)
+            .label(label)
+            .datasource(DATASOURCE)
+            .query({"query": query, "refId": f"var-{name}"})
+            .regex(regex)
+            .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+            .include_all(True)
+            .multi(True)
+            .all_value(".*")
+            .current(model.VariableOption(selected=True, text=["All"], value=["$__all"]))
+            .sort(model.VariableSort.ALPHABETICAL_ASC)
         )
 
-    def json(self) -> dict[str, Any]:
-        return {
-            "uid": self.uid,
-            "title": self.title,
-            "description": self.description,
-            "tags": ["rujukan", *self.tags],
-            "editable": True,
-            "graphTooltip": 1,
-            "schemaVersion": 39,
-            "version": 1,
-            "refresh": "30s",
-            "time": {"from": "now-6h", "to": "now"},
-            "timezone": "browser",
-            "templating": {"list": self.variables},
-            "annotations": {"list": []},
-            "links": [
-                {"title": "Rujukan", "type": "dashboards", "tags": ["rujukan"], "asDropdown": True}
-            ],
-            "panels": self.panels,
-        }
+    def json(self) -> str:
+        return json.dumps(self.builder.build(), cls=JSONEncoder, indent=2) + "\n"
 
 
 def rate(metric: str, sel: str = "", by: str = "") -> str:
@@ -763,10 +749,7 @@ BOARDS = {"overview": overview, "programs": programs, "regions": regions, "inter
 
 
 def render() -> dict[str, str]:
-    return {
-        f"rujukan-{name}.json": json.dumps(build().json(), indent=2) + "\n"
-        for name, build in BOARDS.items()
-    }
+    return {f"rujukan-{name}.json": build().json() for name, build in BOARDS.items()}
 
 
 def main() -> int:

@@ -86,19 +86,31 @@ def test_four_dashboards_with_unique_uids_and_panel_ids() -> None:
             assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24, (board["uid"], panel["title"])
 
 
-def test_panels_use_the_provisioned_datasource() -> None:
+def test_panels_read_the_datasource_variable_whose_default_is_provisioned() -> None:
+    """No hard-coded uid: every panel, query and query variable reads ``$datasource``, a
+    Prometheus datasource variable that starts on the provisioned one."""
     provisioned = yaml.safe_load(
         (GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text()
     )["datasources"]
     uids = {d["uid"] for d in provisioned}
+    variable = {"type": "prometheus", "uid": "${datasource}"}
     for board in dashboards():
+        variables = board["templating"]["list"]
+        (datasource,) = [v for v in variables if v["type"] == "datasource"]
+        assert datasource["name"] == "datasource" and datasource["query"] == "prometheus"
+        assert datasource["current"]["value"] in uids, board["uid"]
+        for query in (v for v in variables if v["type"] == "query"):
+            assert query["datasource"] == variable, (board["uid"], query["name"])
         for panel in board["panels"]:
             if panel["type"] == "row":
                 continue
-            assert panel["datasource"]["uid"] in uids
+            assert panel["datasource"] == variable, panel["title"]
             assert panel["targets"], panel["title"]
             for target in panel["targets"]:
-                assert target["datasource"]["uid"] in uids and target["expr"].strip()
+                assert target["datasource"] == variable and target["expr"].strip()
+    assert "rujukan-prometheus" not in json.dumps([p for b in dashboards() for p in b["panels"]]), (
+        "a panel names the datasource's uid"
+    )
 
 
 def test_dashboard_metrics_exist_or_are_declared_future() -> None:
