@@ -12,13 +12,17 @@ refused by the same check (pydantic cannot hand it to Rust as UTF-8).
 
 ``Email`` (syntax only, normalized, no DNS) and ``Phone`` (E.164, default region Indonesia) make
 sure no consumer sees a contact it cannot use; ``BirthDate`` and ``ConsentTime`` keep dates
-plausible. Error reasons are bilingual: Indonesian first, for the officer who reads them.
+plausible. Error reasons are bilingual (``Localised``): Indonesian for the officer who reads
+them, English when the caller asks for it. A refusal's English is pydantic's message; its
+Indonesian rides in the error's ``ctx`` as ``reason_id`` (``refusal``), where the platform's
+problem details find it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Final
 
@@ -39,12 +43,14 @@ __all__ = [
     "Email",
     "JsonObject",
     "Line",
+    "Localised",
     "Phone",
     "Text",
     "Timestamp",
     "control_character",
     "control_character_reason",
     "is_text_pattern",
+    "refusal",
 ]
 
 LINE_PATTERN: Final = r"^[^\x00-\x1f\x7f-\x9f]*$"
@@ -54,6 +60,34 @@ EARLIEST_BIRTH_DATE: Final = date(1900, 1, 1)
 CLOCK_SKEW: Final = timedelta(minutes=5)
 
 _FREE_TEXT_ALLOWED = frozenset("\t\n")
+
+#: where a pydantic error's ``ctx`` carries its reason in Bahasa Indonesia
+REASON_ID: Final = "reason_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Localised:
+    """Words in both languages the platform writes; which one a person reads is chosen when the
+    answer is written (``rujukan_platform.language.say``). ``str()`` is the Indonesian."""
+
+    id: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def refusal(
+    type_: str, reason: Localised, ctx: Mapping[str, Any] | None = None
+) -> PydanticCustomError:
+    """A pydantic refusal that can be read in both languages: pydantic's message is the English,
+    ``ctx['reason_id']`` the Indonesian (``{name}`` in either is filled from ``ctx``)."""
+    values = dict(ctx or {})
+    indonesian = reason.id
+    for name, value in values.items():
+        indonesian = indonesian.replace(f"{{{name}}}", str(value))
+    return PydanticCustomError(type_, reason.en, {**values, REASON_ID: indonesian})
+
 
 Line = Annotated[str, StringConstraints(pattern=LINE_PATTERN)]
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
@@ -75,25 +109,30 @@ def control_character(value: str, *, free_text: bool = False) -> str | None:
     return None
 
 
-def control_character_reason(value: object, *, free_text: bool = True) -> str | None:
-    """The reason a person reads: ``mengandung karakter kontrol (U+0000) / contains ...``."""
+def control_character_reason(value: object, *, free_text: bool = True) -> Localised | None:
+    """The reason a person reads: ``mengandung karakter kontrol (U+0000)`` / ``contains ...``."""
     if not isinstance(value, str):
         return None
     ch = control_character(value, free_text=free_text)
     if ch is None:
         return None
+    code = f"U+{ord(ch):04X}"
     if 0xD800 <= ord(ch) <= 0xDFFF:
-        return f"bukan teks UTF-8 yang sah (U+{ord(ch):04X}) / is not valid UTF-8 text"
-    return f"mengandung karakter kontrol (U+{ord(ch):04X}) / contains a control character"
+        return Localised(f"bukan teks UTF-8 yang sah ({code})", f"is not valid UTF-8 text ({code})")
+    return Localised(
+        f"mengandung karakter kontrol ({code})", f"contains a control character ({code})"
+    )
 
 
 def _email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise PydanticCustomError(
+        raise refusal(
             "email",
-            "bukan alamat e-mail yang sah / is not a valid e-mail address: {why}",
+            Localised(
+                "bukan alamat e-mail yang sah: {why}", "is not a valid e-mail address: {why}"
+            ),
             {"why": str(exc)},
         ) from None
 
@@ -104,10 +143,12 @@ def _phone(value: str) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise PydanticCustomError(
+        raise refusal(
             "phone",
-            "bukan nomor telepon yang sah / is not a valid phone number "
-            "(e.g. 0812-3456-7890 or +6281234567890)",
+            Localised(
+                "bukan nomor telepon yang sah (contoh 0812-3456-7890 atau +6281234567890)",
+                "is not a valid phone number (e.g. 0812-3456-7890 or +6281234567890)",
+            ),
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -119,27 +160,30 @@ def _written_out(value: Any) -> Any:
     if isinstance(value, int | float) or (
         isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value)
     ):
-        raise PydanticCustomError(
-            "date_type", "harus berupa teks ISO 8601 / must be ISO 8601 text (e.g. 2026-11-24)"
+        raise refusal(
+            "date_type",
+            Localised(
+                "harus berupa teks ISO 8601 (contoh 2026-11-24)",
+                "must be ISO 8601 text (e.g. 2026-11-24)",
+            ),
         )
     return value
+
+
+IN_FUTURE: Final = Localised("tidak boleh di masa depan", "must not be in the future")
 
 
 def _not_in_future(value: date) -> date:
     # a day of slack: the producer's "today" may be a time zone ahead of the reader's
     if value > datetime.now(UTC).date() + timedelta(days=1):
-        raise PydanticCustomError(
-            "date_in_future", "tidak boleh di masa depan / must not be in the future"
-        )
+        raise refusal("date_in_future", IN_FUTURE)
     return value
 
 
 def _not_after_now(value: datetime) -> datetime:
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if aware > datetime.now(UTC) + CLOCK_SKEW:
-        raise PydanticCustomError(
-            "datetime_in_future", "tidak boleh di masa depan / must not be in the future"
-        )
+        raise refusal("datetime_in_future", IN_FUTURE)
     return value
 
 
@@ -182,10 +226,13 @@ def _printable(text: str) -> str:
     return "".join(f"\\u{ord(c):04x}" if control_character(c) else c for c in text)
 
 
-def _refuse(path: str, reason: str | None) -> None:
+def _refuse(path: str, reason: Localised | None) -> None:
     if reason:
-        raise PydanticCustomError(
-            "control_character", "{path}: {reason}", {"path": _printable(path), "reason": reason}
+        where = _printable(path)
+        raise refusal(
+            "control_character",
+            Localised(f"{{path}}: {reason.id}", f"{{path}}: {reason.en}"),
+            {"path": where},
         )
 
 

@@ -22,6 +22,7 @@ from rujukan_platform.access import (
 )
 from rujukan_platform.auth import Authenticator, Principal
 from rujukan_platform.db import make_engine
+from rujukan_platform.language import Localised
 from rujukan_platform.problems import install_problem_handlers
 from rujukan_platform.testing import Servers, bearer
 
@@ -96,12 +97,13 @@ async def test_each_route_lets_in_the_roles_its_rule_names_and_only_them(
 
     r = await http.post("/v1/things", headers=operator)
     assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
-    assert r.json()["detail"] == (
-        "peran 'operator' tidak boleh memanggil ini (boleh: admin) / "
-        "the role 'operator' may not call this (allowed: admin)"
-    )
+    assert r.json()["title"] == "Tidak diizinkan"
+    assert r.json()["detail"] == "peran 'operator' tidak boleh memanggil ini (boleh: admin)"
+    r = await http.post("/v1/things", headers={**operator, "Accept-Language": "en"})
+    assert r.status_code == 403 and r.json()["title"] == "Forbidden"
+    assert r.json()["detail"] == "the role 'operator' may not call this (allowed: admin)"
     r = await http.get("/v1/things/1", headers=agency)
-    assert r.status_code == 403 and "(allowed: admin, operator)" in r.json()["detail"]
+    assert r.status_code == 403 and "(boleh: admin, operator)" in r.json()["detail"]
 
     # who the caller is comes first: no credentials is a 401, whatever the route allows
     assert (await http.delete("/v1/things/1")).status_code == 401
@@ -125,7 +127,13 @@ async def test_the_api_description_asks_for_a_token_or_an_api_key() -> None:
 def test_what_a_caller_may_not_see_does_not_exist_for_them() -> None:
     problem = not_found("referral 7e57d004")
     assert problem.status == 404
-    assert problem.detail == "tidak ditemukan / not found: referral 7e57d004"
+    assert problem.body(language="id")["detail"] == "tidak ditemukan: referral 7e57d004"
+    assert problem.body(language="id")["title"] == "Tidak ditemukan"
+    assert problem.body(language="en")["detail"] == "not found: referral 7e57d004"
+    assert problem.body(language="en")["title"] == "Not found"
+    named = not_found(Localised("templat surat", "letter template"))
+    assert named.body(language="id")["detail"] == "tidak ditemukan: templat surat"
+    assert named.body(language="en")["detail"] == "not found: letter template"
 
 
 VILLAGES = [

@@ -21,6 +21,7 @@ from rujukan_platform.auth import (
     issue_token,
     require_role,
 )
+from rujukan_platform.language import Language, Localised, say
 from rujukan_platform.problems import Problem
 from rujukan_platform.settings import DEV_SECRET, OidcIssuer, ServiceSettings
 
@@ -59,13 +60,15 @@ AUTHENTICATOR = Authenticator(
 )
 
 
-async def refusal(status: int, **headers: str) -> str:
+async def refusal(status: int, language: Language = "id", **headers: str) -> str:
+    """Why the authenticator refused, as the caller reads it in ``language``."""
     with pytest.raises(Problem) as refused:
         await AUTHENTICATOR.authenticate(request(**headers))
     assert refused.value.status == status, refused.value.detail
     if status == 401:
         assert refused.value.headers == {"WWW-Authenticate": "Bearer"}
-    return refused.value.detail or ""
+    assert refused.value.detail is not None
+    return say(refused.value.detail, language)
 
 
 # --- what a principal may see -----------------------------------------------------------------
@@ -107,7 +110,10 @@ def test_an_action_for_other_roles_is_a_403_naming_them() -> None:
     with pytest.raises(Problem) as refused:
         require_role(operator, "admin", "agency")
     assert refused.value.status == 403
-    assert refused.value.detail == "this action needs one of the roles: admin, agency"
+    assert refused.value.detail == Localised(
+        "tindakan ini memerlukan salah satu peran: admin, agency",
+        "this action needs one of the roles: admin, agency",
+    )
 
 
 # --- credentials --------------------------------------------------------------------------------
@@ -126,33 +132,36 @@ async def test_local_tokens_and_api_keys_name_their_principal() -> None:
 async def test_a_request_without_credentials_is_told_how_to_send_them() -> None:
     detail = await refusal(401)
     assert detail.startswith("kirim 'Authorization: Bearer <token>' atau 'X-API-Key'")
-    assert "unknown API key" in await refusal(401, x_api_key="k-pkh-guessed")
+    assert "kunci API tidak dikenal" in await refusal(401, x_api_key="k-pkh-guessed")
+    assert "unknown API key" in await refusal(401, "en", x_api_key="k-pkh-guessed")
     assert "kirim" in await refusal(401, authorization="Basic dXNlcjpwYXNz")
+
+
+NOT_VALID = ("token tidak sah", "the bearer token is not valid")
 
 
 @pytest.mark.parametrize(
     ("token", "why"),
     [
-        (
-            signed(exp=int(time.time()) - 10),
-            "token sudah kedaluwarsa / the bearer token has expired",
-        ),
-        (signed(nbf=int(time.time()) + 600), "not valid yet"),
-        (signed(aud="another-platform"), "token bukan untuk Rujukan"),
-        (signed(exp=None), "token tanpa klaim 'exp'"),
-        (signed(jti=None), "the token has no 'jti' claim"),
-        (signed(jti=7), "the bearer token is not valid"),  # PyJWT: a jti is text
-        (signed(iss="https://elsewhere.example"), "penerbit token tidak dipercaya"),
-        (signed(iss=None), "not trusted"),
-        (jwt.encode(claims(), "another-secret-of-at-least-32-bytes", "HS256"), "tidak sah"),
-        ("not-a-token", "token tidak sah / the bearer token is not valid"),
-        (signed(regions=5), "the bearer token is not valid"),  # not a list of regions
+        (signed(exp=int(time.time()) - 10), ("token sudah kedaluwarsa", "has expired")),
+        (signed(nbf=int(time.time()) + 600), ("token belum berlaku", "not valid yet")),
+        (signed(aud="another-platform"), ("token bukan untuk Rujukan", "another audience")),
+        (signed(exp=None), ("token tanpa klaim 'exp'", "the token has no 'exp' claim")),
+        (signed(jti=None), ("token tanpa klaim 'jti'", "the token has no 'jti' claim")),
+        (signed(jti=7), NOT_VALID),  # PyJWT: a jti is text
+        (signed(iss="https://elsewhere.example"), ("penerbit token tidak dipercaya", "trusted")),
+        (signed(iss=None), ("penerbit token tidak dipercaya", "not trusted")),
+        (jwt.encode(claims(), "another-secret-of-at-least-32-bytes", "HS256"), NOT_VALID),
+        ("not-a-token", NOT_VALID),
+        (signed(regions=5), NOT_VALID),  # not a list of regions
     ],
 )
 async def test_a_bad_token_is_a_401_saying_why_in_bahasa_indonesia_first(
-    token: str, why: str
+    token: str, why: tuple[str, str]
 ) -> None:
-    assert why in await refusal(401, authorization=f"Bearer {token}")
+    indonesian, english = why
+    assert indonesian in await refusal(401, authorization=f"Bearer {token}")
+    assert english in await refusal(401, "en", authorization=f"Bearer {token}")
 
 
 async def test_a_token_without_a_rujukan_role_is_a_403_not_a_default_role() -> None:
@@ -173,10 +182,15 @@ async def test_a_provider_token_is_checked_before_any_key_is_fetched() -> None:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     provider_claims = claims(iss=PROVIDER, aud="rujukan-api")
     no_kid = jwt.encode(provider_claims, private, algorithm="RS256")
-    assert "names no signing key (kid)" in await refusal(401, authorization=f"Bearer {no_kid}")
+    assert "token tanpa 'kid'" in await refusal(401, authorization=f"Bearer {no_kid}")
+    assert "names no signing key (kid)" in await refusal(
+        401, "en", authorization=f"Bearer {no_kid}"
+    )
     shared_secret = jwt.encode(provider_claims, SECRET, algorithm="HS256", headers={"kid": "k"})
     detail = await refusal(401, authorization=f"Bearer {shared_secret}")
-    assert detail == "algoritme token tidak diizinkan / the token's algorithm is not allowed"
+    assert detail == "algoritme token tidak diizinkan"
+    english = await refusal(401, "en", authorization=f"Bearer {shared_secret}")
+    assert english == "the token's algorithm is not allowed"
 
 
 async def test_a_service_authenticates_with_its_own_secret_and_keys() -> None:

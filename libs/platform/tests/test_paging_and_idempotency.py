@@ -49,7 +49,12 @@ def test_a_cursor_not_made_here_is_a_422_naming_the_cursor(cursor: str, why: str
         decode_cursor(cursor, 2)
     problem = refused.value
     assert problem.status == 422, why
-    assert problem.errors == [{"field": "cursor", "reason": "not a cursor from this API"}]
+    assert problem.body(language="id")["errors"] == [
+        {"field": "cursor", "reason": "bukan cursor dari API ini"}
+    ]
+    assert problem.body(language="en")["errors"] == [
+        {"field": "cursor", "reason": "not a cursor from this API"}
+    ]
 
 
 def test_the_same_request_spelled_differently_has_one_fingerprint() -> None:
@@ -67,10 +72,12 @@ def test_the_same_request_spelled_differently_has_one_fingerprint() -> None:
 def test_a_reused_key_is_refused_in_bahasa_indonesia_first_naming_the_field() -> None:
     problem = key_mismatch()
     assert problem.status == 422 and problem.type == KEY_MISMATCH_TYPE
-    assert problem.title.startswith("Idempotency-Key dipakai untuk permintaan lain /")
-    assert problem.detail is not None and problem.detail.startswith("Idempotency-Key ini sudah")
-    assert "nothing was stored" in problem.detail
-    assert problem.errors is not None and problem.errors[0]["field"] == "Idempotency-Key"
-    batch = key_mismatch("batch_key")  # a key carried in the body names its field
-    assert batch.errors is not None and batch.errors[0]["field"] == "batch_key"
-    assert batch.detail is not None and batch.detail.startswith("batch_key ini sudah")
+    indonesian, english = problem.body(language="id"), problem.body(language="en")
+    assert indonesian["title"] == "Idempotency-Key dipakai untuk permintaan lain"
+    assert indonesian["detail"].startswith("Idempotency-Key ini sudah")
+    assert english["title"] == "Idempotency-Key reused"
+    assert "nothing was stored" in english["detail"]
+    assert indonesian["errors"][0]["field"] == english["errors"][0]["field"] == "Idempotency-Key"
+    batch = key_mismatch("batch_key").body()  # a key carried in the body names its field
+    assert batch["errors"][0]["field"] == "batch_key"
+    assert batch["detail"].startswith("batch_key ini sudah")

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Query
 from pydantic import BaseModel, field_validator
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from rujukan_platform.language import Localised
 from rujukan_platform.problems import (
     PROBLEM_JSON,
     RETRY_AFTER_SECONDS,
@@ -25,6 +26,7 @@ from rujukan_platform.problems import (
 )
 
 NIK = "3304011203840001"
+ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,id;q=0.5"}
 
 
 class Member(BaseModel):
@@ -74,6 +76,15 @@ def app() -> FastAPI:
     async def conflict() -> None:
         raise Problem(409, "Conflict", "already there", headers={"X-Trace": "t"}, version=3)
 
+    @api.get("/bilingual")
+    async def bilingual() -> None:
+        raise Problem(
+            409,
+            Localised("Sudah ada", "Already there"),
+            Localised("program PKH sudah ada", "program PKH already exists"),
+            errors=[{"field": "code", "reason": Localised("sudah dipakai", "already taken")}],
+        )
+
     @api.get("/referrals")
     async def referrals(status: Literal["open", "closed"] = Query()) -> list[str]:
         return [status]
@@ -99,11 +110,13 @@ async def test_a_bug_is_a_500_that_shows_nothing_of_it(http: httpx.AsyncClient) 
         assert r.headers["content-type"] == PROBLEM_JSON
         assert r.json() == {
             "type": "about:blank",
-            "title": "Internal error",
+            "title": "Kesalahan internal",
             "status": 500,
             "instance": path,
         }
         assert NIK not in r.text and "retry-after" not in r.headers
+        r = await http.get(path, headers=ENGLISH)
+        assert r.json()["title"] == "Internal error" and r.headers["content-language"] == "en"
 
 
 @pytest.mark.parametrize("path", ["/database-away", "/broker-away", "/network-away"])
@@ -115,8 +128,14 @@ async def test_a_server_away_is_a_503_to_retry_not_a_500(
     assert r.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     body = r.json()
     assert body["type"] == "https://rujukan.example/problems/unavailable"
-    assert body["detail"].startswith("basis data atau broker tidak menjawab")  # Bahasa first
-    assert "nothing was changed, retry later" in body["detail"]
+    assert body["detail"] == (
+        "basis data atau broker tidak menjawab; tidak ada yang diubah, coba lagi nanti"
+    )
+    assert r.headers["content-language"] == "id"
+    r = await http.get(path, headers=ENGLISH)
+    assert r.json()["detail"] == (
+        "a database or the broker is not answering; nothing was changed, retry later"
+    )
 
 
 async def test_refused_fields_and_rules_name_what_was_refused(http: httpx.AsyncClient) -> None:
@@ -129,6 +148,8 @@ async def test_refused_fields_and_rules_name_what_was_refused(http: httpx.AsyncC
     assert r.json()["errors"] == [
         {"field": "rule", "criterion": "decile", "reason": "unknown name 'decil'"}
     ]
+    assert r.json()["detail"] == "rule: kriteria 'decile': unknown name 'decil'"
+    r = await http.get("/refused-rule", headers=ENGLISH)
     assert r.json()["detail"] == "rule: criterion 'decile': unknown name 'decil'"
 
 
@@ -151,11 +172,20 @@ async def test_a_refused_value_never_comes_back_in_the_answer(http: httpx.AsyncC
     (error,) = r.json()["errors"]
     assert error == {
         "field": "nik",
-        "reason": "Value error, [redacted-16-digits] is not from Central Java",
+        "reason": "nilai tidak diterima: [redacted-16-digits] is not from Central Java",
     }
+    assert "1204011203840001" not in r.text
+    r = await http.post("/members", json={"nik": "1204011203840001"}, headers=ENGLISH)
+    assert r.json()["errors"] == [
+        {"field": "nik", "reason": "Value error, [redacted-16-digits] is not from Central Java"}
+    ]
     assert "1204011203840001" not in r.text
     r = await http.get("/referrals", params={"status": "pending"})
     assert r.status_code == 422
+    assert r.json()["errors"] == [
+        {"field": "status", "reason": "harus salah satu dari: 'open' atau 'closed'"}
+    ]
+    r = await http.get("/referrals", params={"status": "pending"}, headers=ENGLISH)
     assert r.json()["errors"] == [
         {"field": "status", "reason": "Input should be 'open' or 'closed'"}
     ]
@@ -166,16 +196,54 @@ async def test_unknown_paths_are_problems_too(http: httpx.AsyncClient) -> None:
     assert r.status_code == 404 and r.headers["content-type"] == PROBLEM_JSON
     assert r.json() == {
         "type": "about:blank",
-        "title": "Not Found",
+        "title": "Tidak ditemukan",
         "status": 404,
         "instance": "/nowhere",
     }
+    r = await http.get("/nowhere", headers=ENGLISH)
+    assert r.json()["title"] == "Not Found"
 
 
 def test_service_unavailable_says_why_first_and_when_to_retry() -> None:
-    problem = service_unavailable("penyedia identitas tidak menjawab / the provider is away")
-    assert problem.status == 503 and problem.headers == {"Retry-After": "5"}
-    assert problem.detail == (
-        "penyedia identitas tidak menjawab / the provider is away; tidak ada yang diubah, "
-        "coba lagi nanti / nothing was changed, retry later"
+    problem = service_unavailable(
+        Localised("penyedia identitas tidak menjawab", "the provider is away")
     )
+    assert problem.status == 503 and problem.headers == {"Retry-After": "5"}
+    assert problem.detail == Localised(
+        "penyedia identitas tidak menjawab; tidak ada yang diubah, coba lagi nanti",
+        "the provider is away; nothing was changed, retry later",
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [(None, "id"), ("fr", "id"), ("en", "en"), ("id;q=0.3, en;q=0.8", "en"), ("en;q=0", "id")],
+)
+async def test_a_problem_is_written_in_the_language_the_caller_prefers(
+    http: httpx.AsyncClient, header: str | None, language: str
+) -> None:
+    r = await http.get("/bilingual", headers={"Accept-Language": header} if header else {})
+    assert r.status_code == 409
+    assert r.headers["content-language"] == language
+    assert "accept-language" in r.headers["vary"].lower()
+    expected = {
+        "id": ("Sudah ada", "program PKH sudah ada", "sudah dipakai"),
+        "en": ("Already there", "program PKH already exists", "already taken"),
+    }[language]
+    body = r.json()
+    assert (body["title"], body["detail"], body["errors"][0]["reason"]) == expected
+    assert body["errors"][0]["field"] == "code"  # a field's name is never translated
+
+
+async def test_a_refused_request_names_each_field_in_either_language(
+    http: httpx.AsyncClient,
+) -> None:
+    r = await http.post("/members", json={})
+    assert r.status_code == 422 and r.headers["content-language"] == "id"
+    assert r.json()["title"] == "Permintaan tidak dapat diproses"
+    assert r.json()["errors"] == [{"field": "nik", "reason": "wajib diisi"}]
+    assert r.json()["detail"] == "nik: wajib diisi"
+    r = await http.post("/members", json={}, headers=ENGLISH)
+    assert r.json()["title"] == "Unprocessable request"
+    assert r.json()["errors"] == [{"field": "nik", "reason": "Field required"}]
+    assert r.json()["detail"] == "nik: Field required"

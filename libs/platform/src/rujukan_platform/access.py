@@ -24,7 +24,8 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy import ColumnElement, false, or_
 
 from rujukan_platform.auth import NATIONAL, Principal, Role
-from rujukan_platform.problems import Problem
+from rujukan_platform.language import Localised, Words, in_both, say
+from rujukan_platform.problems import FORBIDDEN, NOT_FOUND, Problem
 
 
 class Sees(StrEnum):
@@ -141,8 +142,8 @@ def rules_for(
     return table
 
 
-def forbidden(detail: str) -> Problem:
-    return Problem(403, "Forbidden", detail)
+def forbidden(detail: Words) -> Problem:
+    return Problem(403, FORBIDDEN, detail)
 
 
 async def authorize(
@@ -158,8 +159,10 @@ async def authorize(
     if rule is None or principal.role not in rule.roles:
         allowed = ", ".join(sorted(rule.roles)) if rule else "-"
         raise forbidden(
-            f"peran '{principal.role}' tidak boleh memanggil ini (boleh: {allowed}) / "
-            f"the role '{principal.role}' may not call this (allowed: {allowed})"
+            Localised(
+                f"peran '{principal.role}' tidak boleh memanggil ini (boleh: {allowed})",
+                f"the role '{principal.role}' may not call this (allowed: {allowed})",
+            )
         )
     return principal
 
@@ -176,6 +179,9 @@ def region_condition(column: ColumnElement[Any], principal: Principal) -> Column
     return or_(*[or_(column == r, column.startswith(r + ".")) for r in principal.regions])
 
 
-def not_found(what: str) -> Problem:
+def not_found(what: Words) -> Problem:
     """What a caller may not see does not exist for them (no 403 that confirms it exists)."""
-    return Problem(404, "Not found", f"tidak ditemukan / not found: {what}")
+    found = Localised("tidak ditemukan", "not found")
+    return Problem(
+        404, NOT_FOUND, in_both(lambda language: f"{say(found, language)}: {say(what, language)}")
+    )

@@ -33,8 +33,9 @@ from fastapi import Request
 from jwt.algorithms import has_crypto
 from pydantic import BaseModel, Field, ValidationError
 
+from rujukan_platform.language import Localised, Words, say
 from rujukan_platform.oidc import ProviderKeys, ProviderUnavailable, UnknownKey
-from rujukan_platform.problems import Problem, service_unavailable
+from rujukan_platform.problems import FORBIDDEN, Problem, service_unavailable
 from rujukan_platform.revocations import Revocations, publish, revocation
 from rujukan_platform.settings import LOCAL_ISSUER, OidcIssuer, ServiceSettings
 
@@ -100,28 +101,45 @@ def issue_token(secret: str, principal: Principal, *, ttl_seconds: int = 3600) -
 
 
 class AuthenticationError(ValueError):
-    """The credentials are missing, unknown, expired, revoked or not ours."""
+    """The credentials are missing, unknown, expired, revoked or not ours (``reason``: why)."""
+
+    def __init__(self, reason: Words) -> None:
+        super().__init__(say(reason, "en"))
+        self.reason = reason
 
 
-def _unauthorized(detail: str) -> Problem:
-    return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(detail: Words) -> Problem:
+    title = Localised("Tidak terautentikasi", "Unauthorized")
+    return Problem(401, title, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-NOT_VALID = "token tidak sah / the bearer token is not valid"
-ALGORITHM_REFUSED = "algoritme token tidak diizinkan / the token's algorithm is not allowed"
+NOT_VALID = Localised("token tidak sah", "the bearer token is not valid")
+ALGORITHM_REFUSED = Localised(
+    "algoritme token tidak diizinkan", "the token's algorithm is not allowed"
+)
 #: why a token was refused, most specific first
-_REFUSALS: list[tuple[type[jwt.PyJWTError], str]] = [
-    (jwt.ExpiredSignatureError, "token sudah kedaluwarsa / the bearer token has expired"),
-    (jwt.ImmatureSignatureError, "token belum berlaku / the bearer token is not valid yet"),
-    (jwt.InvalidAudienceError, "token bukan untuk Rujukan / the token is for another audience"),
-    (jwt.InvalidIssuerError, "penerbit token salah / the token's issuer is wrong"),
+_REFUSALS: list[tuple[type[jwt.PyJWTError], Localised]] = [
+    (
+        jwt.ExpiredSignatureError,
+        Localised("token sudah kedaluwarsa", "the bearer token has expired"),
+    ),
+    (
+        jwt.ImmatureSignatureError,
+        Localised("token belum berlaku", "the bearer token is not valid yet"),
+    ),
+    (
+        jwt.InvalidAudienceError,
+        Localised("token bukan untuk Rujukan", "the token is for another audience"),
+    ),
+    (jwt.InvalidIssuerError, Localised("penerbit token salah", "the token's issuer is wrong")),
     (jwt.InvalidAlgorithmError, ALGORITHM_REFUSED),
 ]
 
 
-def _refusal(exc: jwt.PyJWTError) -> str:
+def _refusal(exc: jwt.PyJWTError) -> Localised:
     if isinstance(exc, jwt.MissingRequiredClaimError):
-        return f"token tanpa klaim '{exc.claim}' / the token has no '{exc.claim}' claim"
+        claim = exc.claim
+        return Localised(f"token tanpa klaim '{claim}'", f"the token has no '{claim}' claim")
     return next((why for kind, why in _REFUSALS if isinstance(exc, kind)), NOT_VALID)
 
 
@@ -141,7 +159,9 @@ def _decode(
     except jwt.PyJWTError as exc:
         raise AuthenticationError(_refusal(exc)) from exc
     if not isinstance(claims["jti"], str) or not claims["jti"]:
-        raise AuthenticationError("token tanpa klaim 'jti' / the token has no 'jti' claim")
+        raise AuthenticationError(
+            Localised("token tanpa klaim 'jti'", "the token has no 'jti' claim")
+        )
     return claims
 
 
@@ -160,9 +180,11 @@ def _principal(
     if claims.get(role) not in get_args(Role):
         raise Problem(
             403,
-            "Forbidden",
-            f"token tidak membawa peran Rujukan di klaim '{role}' / "
-            f"the token carries no Rujukan role in its '{role}' claim",
+            FORBIDDEN,
+            Localised(
+                f"token tidak membawa peran Rujukan di klaim '{role}'",
+                f"the token carries no Rujukan role in its '{role}' claim",
+            ),
         )
     try:
         return Principal(
@@ -224,20 +246,24 @@ class Authenticator:
             for known, principal in self._api_keys.items():
                 if hmac.compare_digest(known, api_key):
                     return principal
-            raise _unauthorized("kunci API tidak dikenal / unknown API key")
+            raise _unauthorized(Localised("kunci API tidak dikenal", "unknown API key"))
         raise _unauthorized(
-            "kirim 'Authorization: Bearer <token>' atau 'X-API-Key' / "
-            "send 'Authorization: Bearer <token>' or 'X-API-Key'"
+            Localised(
+                "kirim 'Authorization: Bearer <token>' atau 'X-API-Key'",
+                "send 'Authorization: Bearer <token>' or 'X-API-Key'",
+            )
         )
 
     async def _bearer(self, token: str) -> Principal:
         try:
             principal, jti = await self._verify(token)
         except AuthenticationError as exc:
-            raise _unauthorized(str(exc)) from exc
+            raise _unauthorized(exc.reason) from exc
         except ProviderUnavailable as exc:
             raise service_unavailable(
-                "penyedia identitas tidak menjawab / the identity provider is not answering"
+                Localised(
+                    "penyedia identitas tidak menjawab", "the identity provider is not answering"
+                )
             ) from exc
         await self._refuse_revoked(jti)
         return principal
@@ -256,19 +282,23 @@ class Authenticator:
         provider = self._providers.get(issuer) if isinstance(issuer, str) else None
         if provider is None:
             raise AuthenticationError(
-                "penerbit token tidak dipercaya / the token's issuer is not trusted"
+                Localised("penerbit token tidak dipercaya", "the token's issuer is not trusted")
             )
         config = provider.config
         if header.get("alg") not in config.algorithms:  # 'none', HS256 with a public key...
             raise AuthenticationError(ALGORITHM_REFUSED)
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            raise AuthenticationError("token tanpa 'kid' / the token names no signing key (kid)")
+            raise AuthenticationError(
+                Localised("token tanpa 'kid'", "the token names no signing key (kid)")
+            )
         try:
             key = await provider.key(kid)
         except UnknownKey as exc:
             raise AuthenticationError(
-                "kunci penanda tangan tidak dikenal / the token's signing key is unknown"
+                Localised(
+                    "kunci penanda tangan tidak dikenal", "the token's signing key is unknown"
+                )
             ) from exc
         claims = _decode(
             token,
@@ -292,16 +322,26 @@ class Authenticator:
                 await asyncio.wait_for(revocations.ready.wait(), self._revocations_wait)
             except TimeoutError as exc:
                 raise service_unavailable(
-                    "daftar token yang dicabut belum termuat / "
-                    "the list of revoked tokens has not loaded yet"
+                    Localised(
+                        "daftar token yang dicabut belum termuat",
+                        "the list of revoked tokens has not loaded yet",
+                    )
                 ) from exc
         if jti in revocations:
-            raise _unauthorized("token telah dicabut / token revoked")
+            raise _unauthorized(Localised("token telah dicabut", "token revoked"))
 
 
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
-        raise Problem(403, "Forbidden", f"this action needs one of the roles: {', '.join(roles)}")
+        needed = ", ".join(roles)
+        raise Problem(
+            403,
+            FORBIDDEN,
+            Localised(
+                f"tindakan ini memerlukan salah satu peran: {needed}",
+                f"this action needs one of the roles: {needed}",
+            ),
+        )
 
 
 cli = typer.Typer(help="Issue development tokens (signed with RUJUKAN_AUTH_SECRET); revoke any.")

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from rujukan_platform.language import Localised
 from rujukan_platform.problems import Problem
 
 KEY_MISMATCH_TYPE = "https://rujukan.example/problems/idempotency-key-mismatch"
@@ -27,17 +28,21 @@ def key_mismatch(field: str = "Idempotency-Key") -> Problem:
     """422: the key was used before for a request with another body."""
     return Problem(
         422,
-        "Idempotency-Key dipakai untuk permintaan lain / Idempotency-Key reused",
-        f"{field} ini sudah dipakai untuk permintaan dengan isi berbeda; tidak ada yang "
-        "disimpan. Ulangi permintaan semula dengan kunci yang sama, atau pakai kunci baru "
-        f"untuk permintaan baru / this {field} was used for a request with a different body; "
-        "nothing was stored. Repeat the original request with the same key, or use a new key "
-        "for a new request",
+        Localised("Idempotency-Key dipakai untuk permintaan lain", "Idempotency-Key reused"),
+        Localised(
+            f"{field} ini sudah dipakai untuk permintaan dengan isi berbeda; tidak ada yang "
+            "disimpan. Ulangi permintaan semula dengan kunci yang sama, atau pakai kunci baru "
+            "untuk permintaan baru",
+            f"this {field} was used for a request with a different body; nothing was stored. "
+            "Repeat the original request with the same key, or use a new key for a new request",
+        ),
         type_=KEY_MISMATCH_TYPE,
         errors=[
             {
                 "field": field,
-                "reason": "sudah dipakai untuk permintaan lain / used for a different request",
+                "reason": Localised(
+                    "sudah dipakai untuk permintaan lain", "used for a different request"
+                ),
             }
         ],
     )

@@ -4,19 +4,53 @@ Officers and residents read Indonesian first; an English reader says so with the
 ``Accept-Language`` header (RFC 9110: ranges with ``q`` weights, ``*``, regional variants such
 as ``en-GB``). Only the two languages the platform writes are told apart; anything else, a
 missing header or one that cannot be read, answers in Indonesian.
+
+Words a person reads are given in both languages as ``Localised`` (Indonesian, English) wherever
+a plain string is taken today, and chosen with ``say`` when the answer is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
+
+from rujukan_contracts.text import Localised
+
+__all__ = [
+    "DEFAULT",
+    "Language",
+    "Localised",
+    "PreferredLanguage",
+    "Words",
+    "in_both",
+    "labelled_in",
+    "parse_accept_language",
+    "preferred_language",
+    "say",
+]
 
 Language = Literal["id", "en"]
 DEFAULT: Language = "id"
 #: language ranges (their primary subtag) each language answers; "in" is Indonesian's old code
 _RANGES: dict[str, Language] = {"id": "id", "in": "id", "en": "en"}
+
+
+#: what a person reads: the same in both languages (a code, a number) or ``Localised``
+Words = str | Localised
+
+
+def say(words: Words, language: Language) -> str:
+    """``words`` in ``language``."""
+    if isinstance(words, Localised):
+        return words.en if language == "en" else words.id
+    return words
+
+
+def in_both(build: Callable[[Language], str]) -> Localised:
+    """Words built the same way in each language (a sentence joined from other words)."""
+    return Localised(build("id"), build("en"))
 
 
 def parse_accept_language(header: str | None) -> Language:

@@ -10,7 +10,10 @@ import base64
 import binascii
 
 from rujukan_contracts.text import control_character
-from rujukan_platform.problems import Problem
+from rujukan_platform.language import Localised, Words
+from rujukan_platform.problems import Problem, reasons_joined
+
+NOT_A_CURSOR = Localised("bukan cursor dari API ini", "not a cursor from this API")
 
 SEPARATOR = "\x1f"
 
@@ -33,9 +36,6 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
 
 
 def _invalid() -> Problem:
-    return Problem(
-        422,
-        "Invalid cursor",
-        "cursor: not a cursor from this API",
-        errors=[{"field": "cursor", "reason": "not a cursor from this API"}],
-    )
+    errors: list[dict[str, Words]] = [{"field": "cursor", "reason": NOT_A_CURSOR}]
+    title = Localised("Cursor tidak sah", "Invalid cursor")
+    return Problem(422, title, reasons_joined(errors), errors=errors)

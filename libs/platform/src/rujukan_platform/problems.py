@@ -4,11 +4,16 @@ A ``Problem`` raised anywhere becomes ``application/problem+json``; request vali
 become a 422 whose ``errors`` list names each field (``members[0].nik``) and the reason. A
 database or broker that is down, starting or restarting is weather, not a bug: 503 with
 ``Retry-After``, never 500.
+
+Titles, details and reasons are ``Words``: a plain string, or ``Localised`` (Indonesian,
+English) chosen by ``problem_response`` from the request's ``Accept-Language`` (Indonesian unless
+English is preferred), which it names in ``Content-Language``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 import asyncpg
@@ -23,9 +28,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.routing import Match
 
-from rujukan_contracts.text import TEXT_PATTERN, control_character_reason, is_text_pattern
 from rujukan_platform.failures import is_transient
-from rujukan_platform.logging import get_logger, mask
+from rujukan_platform.language import (
+    DEFAULT,
+    Language,
+    Localised,
+    Words,
+    in_both,
+    parse_accept_language,
+    say,
+)
+from rujukan_platform.logging import get_logger
+from rujukan_platform.reasons import field_reason
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -79,56 +93,103 @@ ACCESS_PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: the titles many problems share
+UNPROCESSABLE = Localised("Permintaan tidak dapat diproses", "Unprocessable request")
+FORBIDDEN = Localised("Tidak diizinkan", "Forbidden")
+NOT_FOUND = Localised("Tidak ditemukan", "Not found")
+CONFLICT = Localised("Bertentangan dengan data yang ada", "Conflict")
+#: a status the framework answers itself (no route, wrong method, ...) → its title
+STATUS_TITLES: dict[int, Localised] = {
+    400: Localised("Permintaan tidak dapat dibaca", "Bad request"),
+    404: Localised("Tidak ditemukan", "Not Found"),
+    405: Localised("Metode tidak diizinkan", "Method Not Allowed"),
+    406: Localised("Format jawaban tidak tersedia", "Not Acceptable"),
+    415: Localised("Jenis isi tidak didukung", "Unsupported Media Type"),
+}
+
+
+def spoken(value: Any, language: Language) -> Any:
+    """``value`` with every ``Localised`` in it (in lists and dicts too) said in ``language``."""
+    if isinstance(value, Localised):
+        return say(value, language)
+    if isinstance(value, dict):
+        return {k: spoken(v, language) for k, v in value.items()}
+    if isinstance(value, list):
+        return [spoken(v, language) for v in value]
+    return value
+
+
+def reasons_joined(errors: Sequence[Mapping[str, Words]]) -> Localised:
+    """A detail naming each refused field and why: ``field: reason; field: reason``."""
+    return in_both(
+        lambda language: "; ".join(
+            f"{say(e['field'], language)}: {say(e['reason'], language)}" for e in errors
+        )
+    )
+
+
 class Problem(Exception):
     def __init__(
         self,
         status: int,
-        title: str,
-        detail: str | None = None,
+        title: Words,
+        detail: Words | None = None,
         *,
         type_: str = "about:blank",
-        errors: list[dict[str, str]] | None = None,
+        errors: Sequence[Mapping[str, Words]] | None = None,
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail or title)
+        super().__init__(str(detail or title))
         self.status = status
         self.title = title
         self.detail = detail
         self.type = type_
-        self.errors = errors
+        self.errors = [dict(e) for e in errors] if errors is not None else None
         self.headers = headers
         self.extra = extra
 
-    def body(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+    def body(self, instance: str | None = None, language: Language = DEFAULT) -> dict[str, Any]:
+        """The problem as JSON, every title, detail and reason in ``language``."""
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": say(self.title, language),
+            "status": self.status,
+        }
         if self.detail:
-            body["detail"] = self.detail
+            body["detail"] = say(self.detail, language)
         if instance:
             body["instance"] = instance
         if self.errors:
-            body["errors"] = self.errors
-        body.update(self.extra)
+            body["errors"] = spoken(self.errors, language)
+        body.update(spoken(self.extra, language))
         return body
 
 
-def field_error(field: str, reason: str) -> Problem:
+def field_error(field: str, reason: Words) -> Problem:
     """A 422 naming one field and why it was refused."""
+    errors: list[dict[str, Words]] = [{"field": field, "reason": reason}]
     return Problem(
         422,
-        "Unprocessable request",
-        f"{field}: {reason}",
+        UNPROCESSABLE,
+        reasons_joined(errors),
         type_="https://rujukan.example/problems/validation",
-        errors=[{"field": field, "reason": reason}],
+        errors=errors,
     )
 
 
-def invalid_rule(field: str, criterion: str, fault: str) -> Problem:
+def invalid_rule(field: str, criterion: str, fault: Words) -> Problem:
     """A 422 naming the rule's field, the criterion at fault and why (registry and router)."""
     return Problem(
         422,
-        "Invalid eligibility rule",
-        f"{field}: criterion '{criterion}': {fault}",
+        Localised("Aturan kelayakan tidak sah", "Invalid eligibility rule"),
+        in_both(
+            lambda language: (
+                f"{field}: "
+                + ("kriteria" if language == "id" else "criterion")
+                + f" '{criterion}': {say(fault, language)}"
+            )
+        ),
         type_="https://rujukan.example/problems/invalid-rule",
         errors=[{"field": field, "criterion": criterion, "reason": fault}],
     )
@@ -147,18 +208,6 @@ def _loc_to_field(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or "body"
 
 
-def _reason(error: Mapping[str, Any]) -> str:
-    """Why a field was refused, as a person can read it (never the refused value itself)."""
-    pattern = (error.get("ctx") or {}).get("pattern")
-    if error["type"] == "string_pattern_mismatch" and is_text_pattern(pattern):
-        free_text = pattern == TEXT_PATTERN
-        if reason := control_character_reason(error.get("input"), free_text=free_text):
-            return reason
-    if error["type"] == "string_unicode":
-        return "bukan teks UTF-8 yang sah / is not valid UTF-8 text"
-    return mask(str(error["msg"]))
-
-
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path. Starlette's 405 lists only the methods of
     the first route it tried, so ``GET`` and ``POST`` on one path each hid the other."""
@@ -174,32 +223,53 @@ def too_large(limit: int) -> Problem:
     """413: the body is over the limit, so it was not read (nothing was stored)."""
     return Problem(
         413,
-        "Content Too Large",
-        f"the request body is larger than {limit} bytes; nothing was read or stored",
+        Localised("Isi permintaan terlalu besar", "Content Too Large"),
+        Localised(
+            f"isi permintaan lebih dari {limit} byte; tidak ada yang dibaca atau disimpan",
+            f"the request body is larger than {limit} bytes; nothing was read or stored",
+        ),
         type_="https://rujukan.example/problems/too-large",
     )
 
 
-def service_unavailable(
-    why: str = "basis data atau broker tidak menjawab / a database or the broker is not answering",
-) -> Problem:
-    """503 for weather: the client retries the same request later (after ``Retry-After``);
-    ``why`` in Bahasa Indonesia first."""
+SERVERS_AWAY = Localised(
+    "basis data atau broker tidak menjawab", "a database or the broker is not answering"
+)
+
+
+def service_unavailable(why: Words = SERVERS_AWAY) -> Problem:
+    """503 for weather: the client retries the same request later (after ``Retry-After``)."""
     return Problem(
         503,
-        "Service unavailable",
-        f"{why}; tidak ada yang diubah, coba lagi nanti / nothing was changed, retry later",
+        Localised("Layanan sedang tidak tersedia", "Service unavailable"),
+        in_both(
+            lambda language: (
+                say(why, language)
+                + (
+                    "; tidak ada yang diubah, coba lagi nanti"
+                    if language == "id"
+                    else "; nothing was changed, retry later"
+                )
+            )
+        ),
         type_="https://rujukan.example/problems/unavailable",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
+def language_headers(language: Language) -> dict[str, str]:
+    """What says which language an answer is in, and that it depends on ``Accept-Language``."""
+    return {"Content-Language": language, "Vary": "Accept-Language"}
+
+
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
+    """The problem as ``application/problem+json`` in the language the request prefers."""
+    language = parse_accept_language(request.headers.get("accept-language"))
     return JSONResponse(
-        problem.body(instance=str(request.url.path)),
+        problem.body(instance=str(request.url.path), language=language),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
-        headers=problem.headers,
+        headers={**(problem.headers or {}), **language_headers(language)},
     )
 
 
@@ -210,14 +280,14 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [
-            {"field": _loc_to_field(tuple(e["loc"])), "reason": _reason(e)} for e in exc.errors()
+        errors: list[dict[str, Words]] = [
+            {"field": _loc_to_field(tuple(e["loc"])), "reason": field_reason(e)}
+            for e in exc.errors()
         ]
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         problem = Problem(
             422,
-            "Unprocessable request",
-            detail,
+            UNPROCESSABLE,
+            reasons_joined(errors),
             type_="https://rujukan.example/problems/validation",
             errors=errors,
         )
@@ -232,12 +302,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else {}
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
-        problem = Problem(exc.status_code, str(exc.detail), headers=headers or None)
+        title: Words = str(exc.detail)
+        if exc.status_code in STATUS_TITLES and title == HTTPStatus(exc.status_code).phrase:
+            title = STATUS_TITLES[exc.status_code]  # the framework's own words, not a route's
+        problem = Problem(exc.status_code, title, headers=headers or None)
         return problem_response(problem, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path)
-        return problem_response(Problem(500, "Internal error"), request)
+        title = Localised("Kesalahan internal", "Internal error")
+        return problem_response(Problem(500, title), request)
 
     async def on_weather_prone(request: Request, exc: Exception) -> JSONResponse:
         if not is_transient(exc):
