@@ -9,3 +9,4 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 uv sync --frozen --quiet
 echo "python: workspace synced ($(uv run python --version))"
+bash libs/platform/docs-assets/install.sh  # Swagger UI and ReDoc for /docs and /redoc (npm, pinned)

@@ -1,7 +1,9 @@
 """The FastAPI app every service starts from: problem errors, auth, metrics, health and readiness.
 
 Every route of the service's routers is behind ``access.authorize`` (its line in the one access
-table); ``/healthz``, ``/readyz`` and ``/metrics`` are not (probes and Prometheus).
+table); ``/healthz``, ``/readyz`` and ``/metrics`` are not (probes and Prometheus), nor are the
+API's documents (``/openapi.json``; ``/docs`` and ``/redoc``, whose assets the service serves:
+``docs.py``).
 
 ``/healthz`` says the process is alive; ``/readyz`` checks the database and the broker;
 ``/metrics`` serves Prometheus text. Request metrics use the route template, never the raw path,
@@ -29,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rujukan_platform import metrics
 from rujukan_platform.access import POLICY, Rule, authorize, rules_for
 from rujukan_platform.auth import Authenticator
+from rujukan_platform.docs import install_docs
 from rujukan_platform.failures import describe
 from rujukan_platform.problems import (
     ACCESS_PROBLEMS,
@@ -130,6 +133,8 @@ def create_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        docs_url=None,  # docs.install_docs serves /docs and /redoc with their own assets
+        redoc_url=None,
         responses=COMMON_PROBLEMS,
         # one schema per model whether it is read or answered (a program's rule is both): the
         # names clients generate code from stay the same when a route starts answering a model
@@ -139,6 +144,7 @@ def create_app(
     api_routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
     app.state.access_rules = rules_for(settings.service, api_routes, policy)
     install_problem_handlers(app)
+    install_docs(app)
     for router in routers:  # every API route is behind the one access check
         app.include_router(router, dependencies=[Depends(authorize)], responses=ACCESS_PROBLEMS)
     app.add_middleware(
