@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
-from cloudevents.core.bindings.kafka import to_binary, to_structured
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary, to_structured
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from hypothesis import given
@@ -115,3 +115,12 @@ def test_what_is_no_cloudevent_is_refused_with_the_reason(
 def test_our_own_headers_still_read_as_written() -> None:
     meta = EventMeta(type="t", source="/rujukan/router", subject="k")
     assert EventMeta.from_headers(meta.to_headers()) == meta
+
+
+def test_every_record_names_its_data_schema_for_the_sdk_and_we_read_records_without_it() -> None:
+    meta = EventMeta(type="rujukan.referral.created.v1", source="/rujukan/router", subject="r-1")
+    message = KafkaMessage(headers=dict(meta.to_headers()), key=b"r-1", value=b"{}")
+    event = from_binary(message, JSONFormat())
+    assert event.get_attributes()["dataschema"] == "urn:rujukan:schema:rujukan.referral.created.v1"
+    without = [(k, v) for k, v in meta.to_headers() if k != "ce_dataschema"]
+    assert EventMeta.from_headers(without) == meta

@@ -2,7 +2,9 @@
 
 Rujukan writes binary mode: the record value is the JSON data, metadata in headers
 ``ce_specversion``, ``ce_id`` (the outbox row id), ``ce_source`` (``/rujukan/<service>``),
-``ce_type``, ``ce_time``, ``ce_subject`` (aggregate id), ``content-type`` and W3C ``traceparent``.
+``ce_type``, ``ce_time``, ``ce_subject`` (aggregate id), ``ce_dataschema`` (the URN of the data's
+JSON Schema, ``dataschema()``), ``content-type`` and W3C ``traceparent``. Readers need none but
+id, source and type (an agency's client need not send ``ce_dataschema``).
 
 It reads both modes (``read_cloudevent``): binary, and structured (``content-type:
 application/cloudevents+json``, the whole event as one JSON object), since an agency's client may
@@ -31,6 +33,8 @@ STRUCTURED_CONTENT_TYPE = "application/cloudevents"  # +json, with or without pa
 # the namespace of the keys of events whose ce_id is not a UUID (uuid5 of source and id)
 EVENT_KEY_NAMESPACE = UUID("5b0c5d1e-8a7e-4f0a-9c41-7a52e1d0c3a9")
 MAX_ID_LENGTH = 1000  # the spec sets no limit; an id longer than this is not an id
+#: the schemas' ``$id`` and every record's ``ce_dataschema``: the type names the major version
+SCHEMA_URN_PREFIX = "urn:rujukan:schema:"
 
 Headers = list[tuple[str, bytes]]
 
@@ -52,6 +56,11 @@ def child_traceparent(parent: str | None) -> str:
     return f"{version}-{trace_id}-{random.getrandbits(64) or 1:016x}-{flags}"
 
 
+def dataschema(ce_type: str) -> str:
+    """The URN of the JSON Schema of ``ce_type``'s data (``contracts/schemas/<type>.json``)."""
+    return f"{SCHEMA_URN_PREFIX}{ce_type}"
+
+
 @lru_cache(maxsize=256)
 def _header(name: str, value: str) -> tuple[str, bytes]:
     """A header whose value repeats across records (spec version, source, type, content type,
@@ -70,6 +79,7 @@ def envelope_headers(
         _header("ce_type", type),
         _header("ce_time", time.isoformat()),
         ("ce_subject", subject),
+        _header("ce_dataschema", dataschema(type)),
         _header("content-type", CONTENT_TYPE),
         ("traceparent", traceparent.encode()),
     ]

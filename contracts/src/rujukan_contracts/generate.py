@@ -1,22 +1,40 @@
 """Generate ``contracts/schemas/*.json`` and ``contracts/asyncapi.yaml`` from the models.
 
 ``python -m rujukan_contracts.generate`` writes them; ``--check`` exits 1 when the committed
-files differ from what the models produce (the drift test runs the same comparison).
+files differ from what the models produce (the drift test runs the same comparison);
+``--release`` freezes today's schemas as ``schemas/released/<CONTRACTS_VERSION>/``, the baseline
+every later schema must stay backward compatible with (``tools/asyncapi/check-compat.mjs``).
+
+The AsyncAPI document is checked by the official parser (``tools/asyncapi/check-asyncapi.cjs``):
+Kafka binding values are typed as its schema says, every CloudEvents header is declared once in a
+message trait, and each message carries its topic's example with the headers Rujukan writes.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import yaml
+from pydantic import ValidationError
 
+from rujukan_contracts.envelope import CONTENT_TYPE, SPEC_VERSION, dataschema
 from rujukan_contracts.events import EVENT_MODELS
-from rujukan_contracts.topics import TOPICS
+from rujukan_contracts.topics import TOPICS, Topic
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2]
+#: the version of the contracts the next ``--release`` freezes (AsyncAPI ``info.version``)
+CONTRACTS_VERSION = "1.0.0"
+RELEASED_DIR = CONTRACTS_DIR / "schemas" / "released"
+KAFKA_BINDING = "0.5.0"
+# an example's W3C trace context (the one in the Trace Context spec)
+EXAMPLE_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+# the ce_source of an example whose producer is not a Rujukan service
+EXAMPLE_SOURCES = {"owner agency": "/agency/bpjs-kesehatan", "operators": "/rujukan/operators"}
 
 
 def schema_documents() -> dict[str, str]:
@@ -24,7 +42,7 @@ def schema_documents() -> dict[str, str]:
     docs: dict[str, str] = {}
     for ce_type, model in sorted(EVENT_MODELS.items()):
         schema = model.model_json_schema(mode="serialization")
-        schema["$id"] = f"https://rujukan.example/schemas/{ce_type}.json"
+        schema["$id"] = dataschema(ce_type)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         docs[f"schemas/{ce_type}.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     docs["asyncapi.yaml"] = yaml.safe_dump(asyncapi(), sort_keys=False, allow_unicode=True)
@@ -35,21 +53,153 @@ def _message_name(ce_type: str) -> str:
     return ce_type.removeprefix("rujukan.").replace(".", "_")
 
 
-def asyncapi() -> dict[str, Any]:
-    channels: dict[str, Any] = {}
-    operations: dict[str, Any] = {}
+def _channel_id(t: Topic) -> str:
+    return t.topic.replace(".", "_").replace("{", "").replace("}", "")
+
+
+def topic_configuration(config: dict[str, str]) -> dict[str, Any]:
+    """The catalogue's broker configs (strings, as Kafka takes them) typed as the Kafka binding
+    schema has them: ``cleanup.policy`` a list, numbers as integers."""
+    typed: dict[str, Any] = {}
+    for name, value in sorted(config.items()):
+        if name == "cleanup.policy":
+            typed[name] = [p.strip() for p in value.split(",")]
+        elif value.lstrip("-").isdigit():
+            typed[name] = int(value)
+        else:
+            typed[name] = value
+    return typed
+
+
+HEADERS: dict[str, dict[str, Any]] = {
+    "ce_specversion": {"type": "string", "const": SPEC_VERSION, "description": "CloudEvents 1.0."},
+    "ce_id": {
+        "type": "string",
+        "minLength": 1,
+        "description": "Any non-empty string, unique per ce_source (the CloudEvents spec): "
+        "consumers deduplicate on ce_source + ce_id. Rujukan writes the outbox row's UUID.",
+        "examples": ["0192f0a4-6c1e-7b4a-9d2e-3f5a6b7c8d9e"],
+    },
+    "ce_source": {
+        "type": "string",
+        "format": "uri-reference",
+        "minLength": 1,
+        "description": "Who wrote the event: /rujukan/<service> for Rujukan's services; an "
+        "agency names its own source.",
+        "examples": ["/rujukan/referral-router"],
+    },
+    "ce_type": {
+        "type": "string",
+        "enum": sorted(EVENT_MODELS),
+        "description": "The event type: names the data's model and its major version.",
+    },
+    "ce_time": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the event happened (RFC 3339).",
+    },
+    "ce_subject": {
+        "type": "string",
+        "description": "The aggregate's id, the same as the record key.",
+    },
+    "ce_dataschema": {
+        "type": "string",
+        "format": "uri",
+        "description": "The URN of the data's JSON Schema (its $id; the file is "
+        "contracts/schemas/<ce_type>.json). Rujukan writes it on every record; readers accept "
+        "records without it.",
+        "examples": [dataschema("rujukan.referral.created.v1")],
+    },
+    "content-type": {
+        "type": "string",
+        "description": "application/json: binary mode, the value is the event's data. An "
+        "agency may instead write structured mode (application/cloudevents+json, the whole "
+        "event as one JSON object) on its outcome topic.",
+        "examples": [CONTENT_TYPE],
+    },
+    "traceparent": {
+        "type": "string",
+        "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        "description": "W3C Trace Context of the request that caused the event.",
+        "examples": [EXAMPLE_TRACEPARENT],
+    },
+}
+
+
+def _example(t: Topic, ce_type: str, file: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An example message: the catalogue's example data under the headers Rujukan writes."""
+    event = EVENT_MODELS[ce_type].model_validate(data)
+    producer = t.producers[0]
+    source = EXAMPLE_SOURCES.get(producer.split(" (")[0], f"/rujukan/{producer}")
+    return {
+        "name": file.removesuffix(".json").replace(".", "_"),
+        "summary": f"{ce_type} on {t.topic}, key {event.key()}",
+        "headers": {
+            "ce_specversion": SPEC_VERSION,
+            "ce_id": str(uuid5(NAMESPACE_URL, f"urn:rujukan:example:{file}")),
+            "ce_source": source,
+            "ce_type": ce_type,
+            "ce_time": "2026-11-25T09:00:00+07:00",
+            "ce_subject": event.subject(),
+            "ce_dataschema": dataschema(ce_type),
+            "content-type": CONTENT_TYPE,
+            "traceparent": EXAMPLE_TRACEPARENT,
+        },
+        "payload": data,
+    }
+
+
+def _examples(ce_type: str) -> list[dict[str, Any]]:
+    """The catalogue's examples of ``ce_type``: those of the topics carrying it whose fields
+    are all the model's and which the model accepts (a topic may carry several types)."""
+    model = EVENT_MODELS[ce_type]
+    examples = []
+    for t in TOPICS.values():
+        if ce_type not in t.events:
+            continue
+        for file in t.examples:
+            raw = (resources.files("rujukan_contracts") / "examples" / file).read_text("utf-8")
+            data = json.loads(raw)
+            try:
+                model.model_validate(data)
+            except ValidationError:
+                continue
+            if set(data) <= set(model.model_fields):
+                examples.append(_example(t, ce_type, file, data))
+    return examples
+
+
+def _messages() -> dict[str, Any]:
     messages: dict[str, Any] = {}
-    for ce_type, model in sorted(EVENT_MODELS.items()):
-        messages[_message_name(ce_type)] = {
+    for ce_type, model in EVENT_MODELS.items():
+        doc = (model.__doc__ or ce_type).strip()
+        message: dict[str, Any] = {
             "name": ce_type,
             "title": model.__name__,
-            "summary": (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ce_type,
-            "contentType": "application/json",
-            "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
+            "summary": doc.splitlines()[0],
+            "contentType": CONTENT_TYPE,
+            "traits": [{"$ref": "#/components/messageTraits/cloudEventsBinary"}],
             "payload": {"$ref": f"./schemas/{ce_type}.json"},
+            "correlationId": {"$ref": "#/components/correlationIds/traceparent"},
+            "bindings": {
+                "kafka": {
+                    "key": {"type": "string", "description": f"the {model.key_field}"},
+                    "bindingVersion": KAFKA_BINDING,
+                }
+            },
         }
+        examples = _examples(ce_type)
+        if examples:
+            message["examples"] = examples
+        messages[_message_name(ce_type)] = message
+    return dict(sorted(messages.items()))
+
+
+def _channels_and_operations() -> tuple[dict[str, Any], dict[str, Any]]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
     for name, t in TOPICS.items():
-        channel_id = name.replace(".", "_").replace("{", "").replace("}", "")
+        channel_id = _channel_id(t)
         channel: dict[str, Any] = {
             "address": name,
             "description": t.description.strip(),
@@ -61,13 +211,13 @@ def asyncapi() -> dict[str, Any]:
                 "kafka": {
                     "topic": name,
                     "partitions": t.partitions,
-                    "topicConfiguration": {k: v for k, v in sorted(t.config.items())},
-                    "bindingVersion": "0.5.0",
+                    "topicConfiguration": topic_configuration(t.config),
+                    "bindingVersion": KAFKA_BINDING,
                 }
             },
         }
         if t.is_template:
-            channel["parameters"] = {"program_code": {"description": "program code, e.g. PKH"}}
+            channel["parameters"] = {"program_code": {"$ref": "#/components/parameters/program"}}
         channels[channel_id] = channel
         msgs = [{"$ref": f"#/channels/{channel_id}/messages/{_message_name(e)}"} for e in t.events]
         operations[f"publish_{channel_id}"] = {
@@ -83,43 +233,105 @@ def asyncapi() -> dict[str, Any]:
                 "summary": f"Consumed by {', '.join(t.consumers)}",
                 "messages": msgs,
             }
-    header_props = {
-        h: {"type": "string"}
-        for h in (
-            "ce_specversion",
-            "ce_id",
-            "ce_source",
-            "ce_type",
-            "ce_time",
-            "ce_subject",
-            "content-type",
-            "traceparent",
-        )
-    }
+    return channels, operations
+
+
+def asyncapi() -> dict[str, Any]:
+    channels, operations = _channels_and_operations()
+    security = [{"$ref": "#/components/securitySchemes/scram"}]
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "Rujukan events",
-            "version": "1.0.0",
-            "description": "SLRT referral routing: CloudEvents 1.0 in Kafka binary mode.",
+            "version": CONTRACTS_VERSION,
+            "description": "SLRT referral routing: CloudEvents 1.0 on Kafka, binary mode "
+            "(an agency may write its outcomes in structured mode too). Each event's data is "
+            "described by the JSON Schema its ce_dataschema names.",
         },
-        "defaultContentType": "application/json",
+        "defaultContentType": CONTENT_TYPE,
+        "servers": {
+            "production": {
+                "host": "rujukan-kafka-bootstrap.rujukan.svc:9093",
+                "protocol": "kafka",
+                "description": "Strimzi's bootstrap service (deploy/k8s), SASL/SCRAM listener.",
+                "security": security,
+            },
+            "local": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "make up's broker (deploy/local/kafka.sh), KAFKA_AUTH=scram.",
+                "security": security,
+            },
+        },
         "channels": channels,
         "operations": operations,
         "components": {
-            "messages": messages,
-            "schemas": {
-                "CloudEventHeaders": {
-                    "type": "object",
-                    "required": ["ce_specversion", "ce_id", "ce_source", "ce_type"],
-                    "properties": header_props,
+            "messages": _messages(),
+            "messageTraits": {
+                "cloudEventsBinary": {
+                    "summary": "CloudEvents 1.0 in Kafka binary mode: attributes in ce_ headers.",
+                    "headers": {
+                        "type": "object",
+                        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type"],
+                        "properties": HEADERS,
+                    },
+                }
+            },
+            "correlationIds": {
+                "traceparent": {
+                    "description": "Every event caused by one intake shares its trace id.",
+                    "location": "$message.header#/traceparent",
+                }
+            },
+            "parameters": {
+                "program": {
+                    "description": "A program's code, as published on programs.catalog.",
+                    "examples": ["PKH", "PBI-JK"],
+                }
+            },
+            "securitySchemes": {
+                "scram": {
+                    "type": "scramSha512",
+                    "description": "SASL/SCRAM-SHA-512: each service and each agency has its "
+                    "own principal; its ACLs come from the topic catalogue (producers and "
+                    "consumers), `rujukan kafka access apply`.",
                 }
             },
         },
     }
 
 
+def release(version: str = CONTRACTS_VERSION) -> Path:
+    """Freeze the committed schemas as ``released/<version>/`` (refused when that release
+    exists and differs: a released contract is never rewritten)."""
+    target = RELEASED_DIR / version
+    docs = {
+        rel.removeprefix("schemas/"): content
+        for rel, content in schema_documents().items()
+        if rel.startswith("schemas/")
+    }
+    for name, content in docs.items():
+        path = target / name
+        if path.exists() and path.read_text("utf-8") != content:
+            raise SystemExit(f"{path} is released and differs: bump CONTRACTS_VERSION")
+    target.mkdir(parents=True, exist_ok=True)
+    for name, content in docs.items():
+        (target / name).write_text(content, "utf-8")
+    return target
+
+
+def released_versions() -> list[str]:
+    """The released baselines, oldest first."""
+    if not RELEASED_DIR.is_dir():
+        return []
+    names = [p.name for p in RELEASED_DIR.iterdir() if p.is_dir()]
+    return sorted(names, key=lambda v: tuple(int(n) for n in v.split(".")))
+
+
 def main(argv: list[str]) -> int:
+    if "--release" in argv:
+        print(f"released {release().relative_to(CONTRACTS_DIR)}")
+        return 0
     drift = []
     for rel, content in schema_documents().items():
         path = CONTRACTS_DIR / rel
