@@ -12,7 +12,7 @@ from aiokafka.admin import NewTopic
 from sqlalchemy import Column, MetaData, Table, Text, func, select
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
-from rujukan_contracts.envelope import EventMeta
+from rujukan_contracts.envelope import EventMeta, dataschema
 from rujukan_contracts.events import ReferralStatusChangedV1
 from rujukan_platform.consumer import (
     ConsumerRunner,
@@ -97,6 +97,7 @@ async def test_outbox_rows_reach_kafka_in_key_order_and_leave_the_outbox(
         meta = EventMeta.from_headers(r.headers)
         assert meta.type == ReferralStatusChangedV1.ce_type
         assert meta.source == "/rujukan/test"
+        assert dict(r.headers)["ce_dataschema"] == dataschema(meta.type).encode()
         event = ReferralStatusChangedV1.model_validate_json(r.value)
         assert r.key.decode() == str(event.referral_id) == meta.subject
         seen[r.key.decode()].append(event.note or "")
