@@ -7,9 +7,11 @@ from importlib import resources
 from uuid import uuid4
 
 import pytest
+from pydantic import ValidationError
 
 from rujukan_contracts import EVENT_MODELS, TOPICS, EventMeta, program_topic, topic
 from rujukan_contracts.envelope import EnvelopeError
+from rujukan_contracts.events import Event
 from rujukan_contracts.generate import CONTRACTS_DIR, schema_documents
 
 
@@ -22,13 +24,28 @@ def test_committed_schemas_and_asyncapi_match_the_models() -> None:
 
 @pytest.mark.parametrize("name", sorted(TOPICS))
 def test_every_topic_example_validates_against_its_event_model(name: str) -> None:
+    """Each example is one of the topic's events (all its fields the model's), and each
+    event the topic carries has an example."""
     t = TOPICS[name]
     assert t.examples, f"{name} has no example"
-    (model,) = [EVENT_MODELS[e] for e in t.events]
+    shown: set[str] = set()
     for example in t.examples:
         raw = (resources.files("rujukan_contracts") / "examples" / example).read_text("utf-8")
-        event = model.model_validate_json(raw)
+        fits = [e for e in t.events if _is_example_of(EVENT_MODELS[e], raw)]
+        assert len(fits) == 1, f"{example}: an example of {fits or 'none'} of {t.events}"
+        event = EVENT_MODELS[fits[0]].model_validate_json(raw)
         assert json.loads(event.model_dump_json())  # round-trips
+        shown.add(fits[0])
+    assert shown == set(t.events), f"{name}: no example of {set(t.events) - shown}"
+
+
+def _is_example_of(model: type[Event], raw: str) -> bool:
+    data = json.loads(raw)
+    try:
+        model.model_validate(data)
+    except ValidationError:
+        return False
+    return set(data) <= set(model.model_fields)
 
 
 def test_every_event_type_is_carried_by_a_topic() -> None:

@@ -273,6 +273,26 @@ class IntakeContactV1(Event):
     )
 
 
+class ConsentWithdrawnV1(Event):
+    """A resident withdrew consent for some purposes, as a Puskesos officer recorded it. On
+    ``intake.submitted`` (the router withdraws the household's open referrals when 'referral'
+    is among them) and, when 'notification' is, on ``intake.contacts`` (notifications forget the
+    contact and cancel what was waiting; compaction then drops the contact from the log). A
+    later intake asks for consent afresh."""
+
+    ce_type: ClassVar[str] = "rujukan.consent.withdrawn.v1"
+    aggregate: ClassVar[str] = "household"
+    key_field: ClassVar[str] = "household_id"
+
+    withdrawal_id: UUID
+    household_id: UUID
+    purposes: list[Literal["referral", "notification"]] = Field(
+        min_length=1, description="the purposes withdrawn; the others stay as they were"
+    )
+    withdrawn_at: datetime
+    recorded_by: Line = Field(description="the officer's account (its subject), not a name")
+
+
 class LocalizedText(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -586,6 +606,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
     for m in (
         IntakeSubmittedV1,
         IntakeContactV1,
+        ConsentWithdrawnV1,
         ProgramPublishedV1,
         ReferralCreatedV1,
         ReferralOutcomeV1,
