@@ -396,12 +396,20 @@ class ConsumerRunner:
             return applied
 
     async def _apply_in(self, uow: UnitOfWork, decoded: list[_Decoded]) -> _Applied:
-        """Deduplicate (``processed_events``), then handle each fresh event: one at a time in
-        offset order, or, for a type with a batch handler, all of the type at once."""
+        """Deduplicate (``processed_events``), then handle each fresh event in offset order:
+        one at a time, or, for a type with a batch handler, each run of consecutive events of
+        the type at once (an event of another type between them is applied between them)."""
         fresh = await uow.first_time(self.spec.name, [d.meta.id for d in decoded])
         applied = _Applied()
-        batched: dict[type[Event], list[Received[Event]]] = {}
+        run: list[Received[Event]] = []
         handlers = self.spec.handlers
+
+        async def flush() -> None:
+            uow.cause = None
+            if run:
+                await handlers.handle_many(type(run[0].message), list(run), uow)
+                run.clear()
+
         for d in decoded:
             if d.meta.id not in fresh:
                 applied.consumed[(d.record.topic, "duplicate")] += 1
@@ -409,13 +417,14 @@ class ConsumerRunner:
             fresh.discard(d.meta.id)  # a second copy within the batch is a duplicate too
             applied.consumed[(d.record.topic, "processed")] += 1
             if handlers.batched(type(d.event)):
-                batched.setdefault(type(d.event), []).append(Received(d.event, d.envelope))
+                if run and type(run[0].message) is not type(d.event):
+                    await flush()
+                run.append(Received(d.event, d.envelope))
             else:
+                await flush()
                 uow.cause = d.envelope
                 await handlers.handle(d.event, uow)
-        uow.cause = None
-        for event_type, items in batched.items():  # in offset order within each type
-            await handlers.handle_many(event_type, items, uow)
+        await flush()
         return applied
 
     # -- weather ---------------------------------------------------------------------------
