@@ -47,10 +47,25 @@ def new_traceparent() -> str:
     return f"00-{os.urandom(16).hex()}-{os.urandom(8).hex()}-01"
 
 
+#: whether the process records spans (``use_recorded_spans``)
+_recorded_spans = False
+
+
+def use_recorded_spans(on: bool) -> None:
+    """A tracer records this process's spans (``rujukan_platform.telemetry``): a parent handed
+    to ``child_traceparent`` is then a recorded span's context, passed on as it is, rather than
+    the parent of a span id that nobody records."""
+    global _recorded_spans
+    _recorded_spans = on
+
+
 def child_traceparent(parent: str | None) -> str:
-    """Same trace, new span: correlates every event caused by one intake."""
+    """Same trace, new span: correlates every event caused by one intake (with recorded spans,
+    ``parent`` itself: the span that caused the event)."""
     if not parent or parent.count("-") != 3:
         return new_traceparent()
+    if _recorded_spans:
+        return parent
     version, trace_id, _span, flags = parent.split("-")
     # a span id needs to be unique, not unguessable: no system call per event
     return f"{version}-{trace_id}-{random.getrandbits(64) or 1:016x}-{flags}"

@@ -33,18 +33,19 @@ import asyncio
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError
 from aiokafka.structs import ConsumerRecord
+from opentelemetry.trace import Span
 from pydantic import ValidationError
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta, read_cloudevent
 from rujukan_contracts.events import Event, event_model
-from rujukan_platform import metrics
+from rujukan_platform import metrics, telemetry
 from rujukan_platform.failures import describe, is_transient, root_cause
 from rujukan_platform.handlers import Handlers, Received
 from rujukan_platform.logging import get_logger
@@ -105,6 +106,8 @@ class _Decoded:
     record: Record
     envelope: Envelope
     event: Event
+    #: the CONSUMER span it is applied in (tracing on); ``envelope.traceparent`` is its context
+    span: Span | None = None
 
     @property
     def meta(self) -> EventMeta:
@@ -196,6 +199,13 @@ class _Applied:
     def add(self, other: _Applied) -> None:
         self.staged += other.staged
         self.consumed.update(other.consumed)
+
+
+def _ce_id(record: Record) -> str | None:
+    """The record's ``ce_id`` header as sent (binary mode)."""
+    return next(
+        (v.decode("utf-8", "replace") for k, v in record.headers or () if k == "ce_id"), None
+    )
 
 
 def _position(record: Record) -> dict[str, Any]:
@@ -390,10 +400,33 @@ class ConsumerRunner:
                 await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
 
     async def _transaction(self, decoded: list[_Decoded]) -> _Applied:
-        async with self._unit_of_work() as uow:
-            applied = await self._apply_in(uow, decoded)
-            applied.staged = await uow.commit()
-            return applied
+        traced = self._traced(decoded)
+        with telemetry.ended([d.span for d in traced if d.span is not None]):
+            async with self._unit_of_work() as uow:
+                applied = await self._apply_in(uow, traced)
+                applied.staged = await uow.commit()
+                return applied
+
+    def _traced(self, decoded: list[_Decoded]) -> list[_Decoded]:
+        """With tracing on, each record in a CONSUMER span of its own (the child of its
+        header's context), whose context the events its handler raises carry; the spans of a
+        batch last as long as its transaction."""
+        if not telemetry.enabled():
+            return decoded
+        traced = []
+        for d in decoded:
+            r = d.record
+            span = telemetry.consumer_span(
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                group=self.spec.group,
+                message_id=_ce_id(r) or str(d.meta.id),
+                traceparent=d.meta.traceparent,
+            )
+            meta = replace(d.meta, traceparent=telemetry.traceparent_of(span))
+            traced.append(replace(d, envelope=replace(d.envelope, meta=meta), span=span))
+        return traced
 
     async def _apply_in(self, uow: UnitOfWork, decoded: list[_Decoded]) -> _Applied:
         """Deduplicate (``processed_events``), then handle each fresh event in offset order:
@@ -423,7 +456,8 @@ class ConsumerRunner:
             else:
                 await flush()
                 uow.cause = d.envelope
-                await handlers.handle(d.event, uow)
+                with telemetry.handling(d.span, d.meta.traceparent):
+                    await handlers.handle(d.event, uow)
         await flush()
         return applied
 

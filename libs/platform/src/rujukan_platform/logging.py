@@ -1,7 +1,9 @@
 """structlog JSON logs on stdout, with personal data masked before anything is written.
 
 Every line, ours or a library's (uvicorn, aiokafka, sqlalchemy), passes the same redaction:
-16-digit runs (NIK, KK numbers), e-mail addresses and phone numbers are masked.
+16-digit runs (NIK, KK numbers), e-mail addresses and phone numbers are masked. Every line
+written while a request or a message is handled carries its ``trace_id`` and ``span_id``
+(``telemetry.log_ids``), so a log search finds what a trace shows.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+
+from rujukan_platform.telemetry import log_ids
 
 _SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
@@ -44,12 +48,24 @@ def redact_processor(
     return event_dict
 
 
+def add_trace_ids(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """``trace_id`` and ``span_id`` of the span active now (or of the traceparent carried)."""
+    ids = log_ids()
+    if ids is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
+    return event_dict
+
+
 def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
         structlog.processors.format_exc_info,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rujukan_contracts.envelope import child_traceparent, envelope_headers
 from rujukan_contracts.events import Event
-from rujukan_platform import metrics
+from rujukan_platform import metrics, telemetry
 from rujukan_platform.db import copy_records, driver_connection
 from rujukan_platform.ids import new_id
 from rujukan_platform.logging import get_logger
@@ -200,17 +200,32 @@ class OutboxRelay:
             ]
             if not rows:
                 return 0
-            await self._publisher.publish([self._record(row) for row in rows])
+            await self._publish(rows)
             seqs = [r.seq for r in rows]
             await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", seqs)
             follow_ups: Sequence[OutboxEvent] = ()
             if self._on_published is not None:
                 follow_ups = await self._on_published(session, rows)
-                await self._publisher.publish([self._record(f) for f in follow_ups])
+                await self._publish(follow_ups)
         _count_published(rows, follow_ups)
         return len(rows)
 
-    def _record(self, row: OutboxEvent) -> OutgoingRecord:
+    async def _publish(self, rows: Sequence[OutboxEvent]) -> None:
+        """Publish ``rows``; with tracing on, each in a PRODUCER span (a child of the row's
+        ``traceparent``) whose context is the record's header."""
+        if not telemetry.enabled():
+            await self._publisher.publish([self._record(row, row.traceparent) for row in rows])
+            return
+        spans = [telemetry.producer_span(row.topic, row.id, row.traceparent) for row in rows]
+        with telemetry.ended(spans):
+            await self._publisher.publish(
+                [
+                    self._record(row, telemetry.traceparent_of(span))
+                    for row, span in zip(rows, spans, strict=True)
+                ]
+            )
+
+    def _record(self, row: OutboxEvent, traceparent: str | None) -> OutgoingRecord:
         key = row.aggregateid.encode()
         headers = envelope_headers(
             id=row.id,
@@ -218,7 +233,7 @@ class OutboxRelay:
             type=row.type,
             time=row.created_at,
             subject=key,
-            traceparent=row.traceparent or child_traceparent(None),
+            traceparent=traceparent or child_traceparent(None),
         )
         return OutgoingRecord(row.topic, key, row.payload.encode(), headers)
 

@@ -33,7 +33,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rujukan_platform import metrics
+from rujukan_platform import metrics, telemetry
 from rujukan_platform.access import POLICY, Rule
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.db import make_engine, make_sessions, ping
@@ -107,6 +107,7 @@ class Runtime(Generic[D]):
         self.settings = settings or definition.settings_factory()
         self.engine = make_engine(self.settings.dsn)
         self.sessions = make_sessions(self.engine)
+        telemetry.instrument_engine(self.engine)
         self.producer: AIOKafkaProducer = make_producer(
             self.settings.kafka_bootstrap, client_id=f"rujukan-{definition.name}"
         )
@@ -141,7 +142,9 @@ class Runtime(Generic[D]):
         self.handlers: Handlers[Any] = definition.handlers(self)
 
     def unit_of_work(self, *, traceparent: str | None = None) -> UnitOfWork:
-        """A new unit of work of the service; its commits wake the relay."""
+        """A new unit of work of the service; its commits wake the relay. With tracing on, the
+        events it raises carry the span active now (the request's) as their ``traceparent``."""
+        traceparent = telemetry.current_traceparent() or traceparent
         return self.definition.unit_of_work(
             self.sessions, traceparent=traceparent, on_commit=lambda _n: self.relay.wake()
         )
@@ -380,6 +383,7 @@ def command_line(definition: ServiceDefinition[Any]) -> typer.Typer:
     def settings() -> ServiceSettings:
         s = definition.settings_factory()
         configure_logging(service=definition.name, level=s.log_level, json=s.log_json)
+        telemetry.configure(definition.name, environment=s.environment)
         return s
 
     @app.command()
@@ -458,4 +462,6 @@ def build_app(runtime: Runtime[Any]) -> FastAPI:
     app.state.runtime = (
         runtime  # what the routes' dependencies (rujukan_platform.dependencies) read
     )
+    app.add_middleware(telemetry.CarryTraceparent)
+    telemetry.instrument_app(app)  # a span per request, with tracing on
     return app
