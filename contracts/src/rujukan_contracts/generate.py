@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from rujukan_contracts.envelope import CONTENT_TYPE, SPEC_VERSION, dataschema
 from rujukan_contracts.events import EVENT_MODELS
-from rujukan_contracts.topics import TOPICS, Topic
+from rujukan_contracts.topics import PROGRAM_OUTCOMES_TEMPLATE, TOPICS, Topic
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2]
 #: the version of the contracts the next ``--release`` freezes (AsyncAPI ``info.version``)
@@ -45,7 +45,9 @@ def schema_documents() -> dict[str, str]:
         schema["$id"] = dataschema(ce_type)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         docs[f"schemas/{ce_type}.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    docs["asyncapi.yaml"] = yaml.safe_dump(asyncapi(), sort_keys=False, allow_unicode=True)
+    # through JSON: a fresh object wherever one was used twice, so the YAML has no aliases
+    plain = json.loads(json.dumps(asyncapi()))
+    docs["asyncapi.yaml"] = yaml.safe_dump(plain, sort_keys=False, allow_unicode=True)
     return docs
 
 
@@ -126,6 +128,25 @@ HEADERS: dict[str, dict[str, Any]] = {
 }
 
 
+#: what the platform's consumers add to a record they dead-letter (rujukan_platform.consumer)
+DLQ_HEADERS: dict[str, dict[str, Any]] = {
+    "dlq_reason": {"type": "string", "description": "Why the record was refused (<= 1000 chars)."},
+    "dlq_exception": {"type": "string", "description": "The kind of failure, e.g. InvalidMessage."},
+    "dlq_consumer": {"type": "string", "description": "The consumer that refused it."},
+    "dlq_source_topic": {"type": "string", "description": "Where the record was written."},
+    "dlq_source_partition": {"type": "string", "pattern": "^[0-9]+$"},
+    "dlq_source_offset": {"type": "string", "pattern": "^[0-9]+$"},
+    "dlq_first_failed_at": {"type": "string", "format": "date-time"},
+    "dlq_last_failed_at": {"type": "string", "format": "date-time"},
+    "dlq_attempts": {"type": "string", "pattern": "^[0-9]+$"},
+    "dlq_failed_at": {
+        "type": "string",
+        "format": "date-time",
+        "description": "The last failure again, for tools written against the first format.",
+    },
+}
+
+
 def _example(t: Topic, ce_type: str, file: str, data: dict[str, Any]) -> dict[str, Any]:
     """An example message: the catalogue's example data under the headers Rujukan writes."""
     event = EVENT_MODELS[ce_type].model_validate(data)
@@ -192,7 +213,68 @@ def _messages() -> dict[str, Any]:
         if examples:
             message["examples"] = examples
         messages[_message_name(ce_type)] = message
+    messages["dead_letter"] = _dead_letter()
     return dict(sorted(messages.items()))
+
+
+def _dead_letter() -> dict[str, Any]:
+    """A record the router refused, on the outcomes DLQ its agency reads: as written, plus why."""
+    (example,) = _examples("rujukan.referral.outcome.v1")
+    payload = {**example["payload"], "program_code": "PKH"}
+    headers = {
+        **example["headers"],
+        "dlq_reason": "outcome refused: PBI-JK's topic carries a report on PKH",
+        "dlq_exception": "InvalidMessage",
+        "dlq_consumer": "referral-router",
+        "dlq_source_topic": "referrals.PBI-JK.outcomes",
+        "dlq_source_partition": "0",
+        "dlq_source_offset": "42",
+        "dlq_first_failed_at": "2026-11-25T02:00:01+00:00",
+        "dlq_last_failed_at": "2026-11-25T02:00:01+00:00",
+        "dlq_attempts": "1",
+        "dlq_failed_at": "2026-11-25T02:00:01+00:00",
+    }
+    return {
+        "name": "dead letter",
+        "title": "DeadLetter",
+        "summary": "A record a consumer refused: its key, value and headers as written (less "
+        "any credential header), with dlq_ headers saying why.",
+        "traits": [{"$ref": "#/components/messageTraits/deadLetter"}],
+        "payload": {"description": "The refused record's value, unchanged."},
+        "examples": [
+            {"name": "outcome_on_another_program", "headers": headers, "payload": payload}
+        ],
+    }
+
+
+def _outcomes_dlq() -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The channel and operations of ``referrals.<code>.outcomes.dlq``, which the owner agency
+    may read: how it learns that an outcome it wrote was refused, and why."""
+    t = TOPICS[PROGRAM_OUTCOMES_TEMPLATE]
+    channel_id = f"{_channel_id(t)}_dlq"
+    channel = {
+        "address": t.dlq_name(),
+        "description": f"What the router refused from {t.topic}, readable by the program's "
+        "owner agency (its ACL): each record as the agency wrote it, with dlq_reason.",
+        "messages": {"dead_letter": {"$ref": "#/components/messages/dead_letter"}},
+        "parameters": {"program_code": {"$ref": "#/components/parameters/program"}},
+    }
+    msgs = [{"$ref": f"#/channels/{channel_id}/messages/dead_letter"}]
+    operations = {
+        f"publish_{channel_id}": {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "summary": f"Produced by {', '.join(t.consumers)} for each record it refuses",
+            "messages": msgs,
+        },
+        f"consume_{channel_id}": {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "summary": f"Read by the {', '.join(t.producers)}",
+            "messages": msgs,
+        },
+    }
+    return channel_id, channel, operations
 
 
 def _channels_and_operations() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -233,6 +315,9 @@ def _channels_and_operations() -> tuple[dict[str, Any], dict[str, Any]]:
                 "summary": f"Consumed by {', '.join(t.consumers)}",
                 "messages": msgs,
             }
+    channel_id, channel, dlq_operations = _outcomes_dlq()
+    channels[channel_id] = channel
+    operations.update(dlq_operations)
     return channels, operations
 
 
@@ -275,7 +360,15 @@ def asyncapi() -> dict[str, Any]:
                         "required": ["ce_specversion", "ce_id", "ce_source", "ce_type"],
                         "properties": HEADERS,
                     },
-                }
+                },
+                "deadLetter": {
+                    "summary": "A refused record's own headers, and why it was refused.",
+                    "headers": {
+                        "type": "object",
+                        "required": ["dlq_reason", "dlq_consumer", "dlq_source_topic"],
+                        "properties": DLQ_HEADERS,
+                    },
+                },
             },
             "correlationIds": {
                 "traceparent": {
