@@ -282,6 +282,16 @@ def probes(platform: Platform, s: Seeded) -> dict[tuple[str, str, str], Probe]:
             at("referral-router", "POST", referral + "/outcome", json={"outcome": "accepted"}),
             status_in("referral", 200, 409),  # the first accepts, the others find it accepted
         ),
+        ("referral-router", "POST", "/v1/referrals/{referral_id}/withdraw"): Probe(
+            at(
+                "referral-router",
+                "POST",
+                referral + "/withdraw",
+                json={"reason": "Uji akses: rujukan ditarik petugas"},
+            ),
+            # the first withdraws it, the others repeat the same withdrawal (answered again)
+            status_in("intake", 200),
+        ),
         ("referral-router", "POST", "/v1/replays"): Probe(
             at("referral-router", "POST", "/v1/replays", json={"unknown": 1}), operations
         ),

@@ -426,7 +426,7 @@ async def test_every_operation_documents_what_it_answers(api: Any) -> None:
         if path.startswith("/v1/")  # the router's own; the platform's probes are not
         for method, op in item.items()
     ]
-    assert len(operations) == 11
+    assert len(operations) == 12
     for method, path, op in operations:
         answers = {s: a for s, a in op["responses"].items() if s.startswith("2")}
         assert answers, (method, path)

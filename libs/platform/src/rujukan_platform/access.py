@@ -87,6 +87,10 @@ POLICY: Mapping[str, Mapping[tuple[str, str], Rule]] = {
         ("POST", "/v1/referrals/{referral_id}/outcome"): allow(
             "agency", "admin", sees=Sees.RESIDENTS
         ),
+        # a Puskesos officer withdraws referrals of their own regions, with a reason
+        ("POST", "/v1/referrals/{referral_id}/withdraw"): allow(
+            "operator", "admin", sees=Sees.RESIDENTS
+        ),
         ("POST", "/v1/replays"): allow("admin", sees=Sees.OPERATIONS),
         ("GET", "/v1/replays"): allow("admin", sees=Sees.OPERATIONS),
         ("GET", "/v1/replays/{replay_id}"): allow("admin", sees=Sees.OPERATIONS),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rujukan_contracts.events import IntakeSubmittedV1
@@ -11,4 +12,7 @@ from rujukan_platform.runtime import Runtime
 
 
 def consumers(runtime: Runtime[Any]) -> list[ConsumerSpec]:
-    return [runtime.consumer("registry-intake-facts", [INTAKE_SUBMITTED], IntakeSubmittedV1)]
+    """The intakes' facts; the topic's other events (a consent withdrawn: the router's and
+    notifications' business) are passed over, not dead-lettered."""
+    facts = runtime.consumer("registry-intake-facts", [INTAKE_SUBMITTED], IntakeSubmittedV1)
+    return [replace(facts, ignore_unknown_types=True)]

@@ -7,6 +7,7 @@ republished under another event id has no second effect).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -41,6 +42,15 @@ class IntakeRepository(Repository):
             )
         ).scalar_one_or_none()
         return IntakeSubmittedV1.model_validate(event) if event is not None else None
+
+    async def of_household(self, household_id: UUID, *, until: datetime) -> list[IntakeSubmittedV1]:
+        """The household's intakes submitted up to ``until`` (a consent withdrawal's time)."""
+        rows = await self._session.execute(
+            select(intakes.c.event).where(
+                intakes.c.household_id == household_id, intakes.c.submitted_at <= until
+            )
+        )
+        return [IntakeSubmittedV1.model_validate(event) for event in rows.scalars()]
 
     async def replace(self, refreshed: Sequence[IntakeSubmittedV1]) -> None:
         """Store intakes again with the facts they were last decided on (a replay's refreshed

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from rujukan_contracts.events import ReferralStatus
 from rujukan_platform.db import copy_records, driver_connection
 from rujukan_platform.uow import Repository
-from rujukan_router.adapters.tables import referral_history, referrals
+from rujukan_router.adapters.tables import intakes, referral_history, referrals
 
 
 class DecisionRow(NamedTuple):
@@ -263,6 +263,22 @@ class ReferralRepository(Repository):
             )
         ).first()
         return StoredReferral.of(row) if row is not None else None
+
+    async def lock_open_of(self, household_id: UUID, *, until: datetime) -> list[StoredReferral]:
+        """The household's open referrals and complaint cases made from intakes submitted up
+        to ``until``, locked until the unit ends (a later intake's stand)."""
+        rows = await self._session.execute(
+            select(*_STORED)
+            .join(intakes, intakes.c.intake_id == referrals.c.intake_id)
+            .where(
+                referrals.c.household_id == household_id,
+                referrals.c.open,
+                intakes.c.submitted_at <= until,
+            )
+            .order_by(referrals.c.id)
+            .with_for_update(of=referrals)
+        )
+        return [StoredReferral.of(row) for row in rows]
 
     async def report_under(self, referral_id: UUID, key: str) -> KeyedReport | None:
         """What was reported on the referral under an idempotency key, if anything."""

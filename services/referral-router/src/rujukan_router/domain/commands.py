@@ -52,6 +52,25 @@ class ReportOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawReferral:
+    """An operator (or an administrator) withdraws a referral (``POST
+    /v1/referrals/{id}/withdraw``): ``reason`` is the officer's own words, in Indonesian,
+    ``reason_code`` a Primero code when one fits. The same withdrawal again is answered as the
+    referral is now; returns the referral."""
+
+    referral_id: UUID
+    reason: str
+    actor: str
+    reason_code: ReasonCode | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """What makes two withdrawals the same: the code and the words (not who sent them)."""
+        code = self.reason_code.value if self.reason_code else None
+        return fingerprint({"reason_code": code, "reason": self.reason})
+
+
+@dataclass(frozen=True, slots=True)
 class CreateReplay:
     """A replay job (``POST /v1/replays``): re-evaluate every household's latest intake.
     ``rule``: a draft rule (its JSON) for the one program named, a what-if (dry run only);

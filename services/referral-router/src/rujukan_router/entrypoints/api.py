@@ -18,6 +18,7 @@ from rujukan_contracts.text import Line
 from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import Caller, HandleDep
+from rujukan_platform.language import Localised
 from rujukan_platform.problems import PROBLEM, Problem, field_error
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.replays import FINISHED
@@ -28,12 +29,14 @@ from rujukan_router.domain.commands import (
     CreateReplay,
     ReportOutcome,
     StartReplay,
+    WithdrawReferral,
 )
 from rujukan_router.domain.lifecycle import TransitionRefused
 from rujukan_router.entrypoints.dependencies import RouterRuntime, Views
 from rujukan_router.entrypoints.jobs import work_for
 from rujukan_router.entrypoints.schemas import (
     OUTCOME_EXAMPLES,
+    WITHDRAW_EXAMPLES,
     IntakeDecisions,
     OutcomeIn,
     ReferralPage,
@@ -44,6 +47,7 @@ from rujukan_router.entrypoints.schemas import (
     ReplayRequest,
     ReplayView,
     TraceView,
+    WithdrawIn,
     registry_facts,
 )
 from rujukan_router.service_layer.referrals import ReferralNotFound
@@ -221,6 +225,45 @@ async def post_outcome(
             409,
             "Impossible transition",
             str(exc),
+            type_="https://rujukan.example/problems/transition",
+            current_status=exc.current.value,
+        ) from exc
+    except ReferralNotFound as exc:
+        raise _missing(f"referral {referral_id}") from exc
+    return await _referral(views, principal, referral_id)
+
+
+@router.post(
+    "/referrals/{referral_id}/withdraw",
+    summary="An operator withdraws a referral, saying why (the agency is told on its topic)",
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+)
+async def post_withdraw(
+    referral_id: UUID,
+    principal: Caller,
+    body: Annotated[WithdrawIn, Body(openapi_examples=WITHDRAW_EXAMPLES)],
+    views: Views,
+    handle: HandleDep,
+) -> ReferralView:
+    """Only referrals of the caller's regions (another region's: 404). The same withdrawal
+    again answers as the referral is now; a closed referral cannot be withdrawn (409)."""
+    _found(await views.program_of(principal, referral_id), f"referral {referral_id}")
+    command = WithdrawReferral(
+        referral_id=referral_id,
+        reason=body.reason,
+        actor=principal.subject,
+        reason_code=body.reason_code,
+    )
+    try:
+        await handle(command)
+    except TransitionRefused as exc:
+        raise Problem(
+            409,
+            Localised("Rujukan sudah ditutup", "The referral is closed"),
+            Localised(
+                f"rujukan ini berstatus '{exc.current.value}' dan tidak dapat ditarik lagi",
+                f"the referral is '{exc.current.value}' and can no longer be withdrawn",
+            ),
             type_="https://rujukan.example/problems/transition",
             current_status=exc.current.value,
         ) from exc

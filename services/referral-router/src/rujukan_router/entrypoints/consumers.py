@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiokafka.admin import NewTopic
 
 from rujukan_contracts.events import (
+    ConsentWithdrawnV1,
     Event,
     IntakeSubmittedV1,
     ProgramPublishedV1,
@@ -30,7 +31,9 @@ log = get_logger(__name__)
 
 def consumers(runtime: Runtime[RouterState]) -> list[ConsumerSpec]:
     return [
-        runtime.consumer("router-intakes", [INTAKE_SUBMITTED], IntakeSubmittedV1),
+        runtime.consumer(
+            "router-intakes", [INTAKE_SUBMITTED], IntakeSubmittedV1, ConsentWithdrawnV1
+        ),
         runtime.consumer(
             "router-outcomes", [], ReferralOutcomeV1, pattern=PROGRAM_OUTCOMES_PATTERN
         ),

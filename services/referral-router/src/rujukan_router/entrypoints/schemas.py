@@ -43,6 +43,32 @@ class OutcomeIn(BaseModel):
     )
 
 
+class WithdrawIn(BaseModel):
+    """An operator withdraws a referral: why, in their own words (the same body again is
+    answered as the referral is now)."""
+
+    reason: Text = Field(
+        min_length=3,
+        max_length=1000,
+        description="why, in Bahasa Indonesia (e.g. 'Warga pindah ke luar kabupaten'); staff "
+        "and the agency read it, the resident does not",
+    )
+    reason_code: ReasonCode | None = Field(
+        default=None, description="a Primero reason code, when one fits"
+    )
+
+
+WITHDRAW_EXAMPLES = {
+    "moved": {
+        "summary": "The household moved away",
+        "value": {
+            "reason": "Keluarga pindah ke luar kabupaten",
+            "reason_code": "services_no_longer_needed",
+        },
+    },
+}
+
+
 OUTCOME_EXAMPLES = {
     "accepted": {
         "summary": "The agency accepts the referral",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from rujukan_contracts.events import (
+    ConsentWithdrawnV1,
     IntakeSubmittedV1,
     ProgramPublishedV1,
     ReferralOutcomeV1,
@@ -35,6 +36,7 @@ from rujukan_router.domain.commands import (
     FireDueTimers,
     ReportOutcome,
     StartReplay,
+    WithdrawReferral,
 )
 from rujukan_router.domain.lifecycle import TransitionRefused, transition
 from rujukan_router.metrics import observe_published
@@ -50,6 +52,7 @@ from rujukan_router.service_layer.routing import route_intakes
 from rujukan_router.service_layer.state import RouterState
 from rujukan_router.service_layer.timers import fire_due_timers
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
+from rujukan_router.service_layer.withdrawals import withdraw_for_consent, withdraw_referral
 
 S = ReferralStatus
 
@@ -105,6 +108,8 @@ def handlers(state: RouterState) -> Handlers[RouterUnitOfWork]:
         .on(StartReplay, on_start_replay)
         .on(CancelReplay, on_cancel_replay)
         .on(FireDueTimers, fire_timers)
+        .on(WithdrawReferral, withdraw_referral)
+        .on(ConsentWithdrawnV1, withdraw_for_consent)
     )
 
 
