@@ -434,13 +434,17 @@ class ConsumerRunner:
         the type at once (an event of another type between them is applied between them)."""
         fresh = await uow.first_time(self.spec.name, [d.meta.id for d in decoded])
         applied = _Applied()
-        run: list[Received[Event]] = []
+        run: list[_Decoded] = []
         handlers = self.spec.handlers
 
         async def flush() -> None:
             uow.cause = None
             if run:
-                await handlers.handle_many(type(run[0].message), list(run), uow)
+                # a run of one is that record's work alone: its span is the active one
+                lone = (run[0].span, run[0].meta.traceparent) if len(run) == 1 else (None, None)
+                received = [Received(d.event, d.envelope) for d in run]
+                with telemetry.handling(*lone):
+                    await handlers.handle_many(type(run[0].event), received, uow)
                 run.clear()
 
         for d in decoded:
@@ -450,9 +454,9 @@ class ConsumerRunner:
             fresh.discard(d.meta.id)  # a second copy within the batch is a duplicate too
             applied.consumed[(d.record.topic, "processed")] += 1
             if handlers.batched(type(d.event)):
-                if run and type(run[0].message) is not type(d.event):
+                if run and type(run[0].event) is not type(d.event):
                     await flush()
-                run.append(Received(d.event, d.envelope))
+                run.append(d)
             else:
                 await flush()
                 uow.cause = d.envelope
