@@ -42,6 +42,7 @@ from rujukan_platform.problems import (
     install_problem_handlers,
     too_large,
 )
+from rujukan_platform.schemas import install_schemas
 from rujukan_platform.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Coroutine[Any, Any, None]]
@@ -145,6 +146,7 @@ def create_app(
     app.state.access_rules = rules_for(settings.service, api_routes, policy)
     install_problem_handlers(app)
     install_docs(app)
+    install_schemas(app)
     for router in routers:  # every API route is behind the one access check
         app.include_router(router, dependencies=[Depends(authorize)], responses=ACCESS_PROBLEMS)
     app.add_middleware(
