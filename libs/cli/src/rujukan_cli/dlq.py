@@ -28,6 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 from aiokafka.structs import ConsumerRecord
 
+from rujukan_cli.failures import NotADeadLetterTopic
 from rujukan_cli.kafka_ops import decode, hand_over, partitions
 from rujukan_platform.kafka import make_producer, security_options
 
@@ -39,10 +40,6 @@ STATE_VERSION = "v1:"
 MAX_STATE_CHARS = 3_000
 
 Headers = Sequence[tuple[str, bytes]]
-
-
-class NotADeadLetterTopic(ValueError):
-    """Replay reads ``<topic>.dlq`` topics only (another topic would be re-published to itself)."""
 
 
 def replay_headers(headers: Headers) -> tuple[list[tuple[str, bytes]], bool]:
@@ -208,6 +205,8 @@ async def inspect(
     on_record: Callable[[dict[str, Any]], None],
 ) -> int:
     """Every dead letter matching ``where``, oldest first, marked ``replayed`` or not."""
+    if not dlq_topic.endswith(".dlq"):  # another topic's records are no dead letters
+        raise NotADeadLetterTopic(dlq_topic)
     tps = await partitions(bootstrap, dlq_topic)
     consumer = _reader(bootstrap, None)
     await consumer.start()
@@ -251,7 +250,7 @@ async def replay(
     """Re-publish the dead letters matching ``where`` that were not replayed yet (with
     ``apply``; a dry run only reports them and commits nothing)."""
     if not dlq_topic.endswith(".dlq"):
-        raise NotADeadLetterTopic(f"{dlq_topic!r} is not a dead-letter topic (<topic>.dlq)")
+        raise NotADeadLetterTopic(dlq_topic)
     tps = await partitions(bootstrap, dlq_topic)
     consumer = _reader(bootstrap, group_for(dlq_topic))
     producer = make_producer(bootstrap, client_id="rujukan-dlq-replay")

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
+from rujukan_cli.failures import UnknownTopic
 from rujukan_contracts.envelope import EnvelopeError, read_cloudevent
 from rujukan_platform.kafka import security_options, topic_partitions
 
@@ -71,7 +72,7 @@ async def hand_over(
 async def partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     numbers = (await topic_partitions(bootstrap, [topic])).get(topic)
     if not numbers:
-        raise LookupError(f"topic {topic!r} does not exist")
+        raise UnknownTopic(topic)
     return [TopicPartition(topic, p) for p in numbers]
 
 
@@ -111,6 +112,7 @@ async def read(
     follow: bool = False,
 ) -> int:
     """Decode records of ``topic``; stops after ``limit``, or when idle unless ``follow``."""
+    tps = await partitions(bootstrap, topic)  # before the consumer: an unknown topic leaks none
     # The start is the reset policy, not a seek after assign(): a seek races the fetcher's own
     # reset, and the loser's position wins (a full topic then reads as empty).
     consumer = AIOKafkaConsumer(
@@ -120,7 +122,6 @@ async def read(
         auto_offset_reset="earliest" if from_beginning else "latest",
         **security_options(),
     )
-    tps = await partitions(bootstrap, topic)
     await consumer.start()
     try:
         consumer.assign(tps)

@@ -21,20 +21,19 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import httpx
 import typer
 import yaml
-from aiokafka.errors import KafkaError
-from confluent_kafka import KafkaException
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
@@ -42,8 +41,9 @@ from rich.table import Table
 
 from rujukan_cli import dlq as dlq_ops
 from rujukan_cli import kafka_access, kafka_ops
+from rujukan_cli.failures import Failures, UnknownGroup, errors
 
-app = typer.Typer(no_args_is_help=True, help=__doc__)
+app = typer.Typer(cls=Failures, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 topics = typer.Typer(no_args_is_help=True, help="Topics of the catalogue and their records")
 dlq = typer.Typer(no_args_is_help=True, help="Dead-letter topics: inspect and replay")
 referral = typer.Typer(no_args_is_help=True, help="Referrals")
@@ -70,7 +70,6 @@ for sub, name in (
 
 REPO = Path(__file__).resolve().parents[4]
 console = Console()
-errors = Console(stderr=True)
 URLS = {
     "intake": os.environ.get("RUJUKAN_INTAKE_URL", "http://127.0.0.1:8001"),
     "program-registry": os.environ.get("RUJUKAN_REGISTRY_URL", "http://127.0.0.1:8002"),
@@ -78,23 +77,10 @@ URLS = {
     "notifications": os.environ.get("RUJUKAN_NOTIFICATIONS_URL", "http://127.0.0.1:8004"),
 }
 JsonOption = typer.Option(False, "--json", help="machine-readable output")
-T = TypeVar("T")
 
 
 def bootstrap() -> str:
     return os.environ.get("RUJUKAN_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-
-
-def on_broker(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a broker operation; its expected failures as one line and an exit code."""
-    try:
-        return asyncio.run(coroutine)
-    except (LookupError, dlq_ops.NotADeadLetterTopic) as exc:
-        errors.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
-    except (KafkaError, KafkaException) as exc:
-        errors.print(f"[red]broker {bootstrap()}: {escape(str(exc) or type(exc).__name__)}[/red]")
-        raise typer.Exit(1) from exc
 
 
 def token() -> str:
@@ -182,14 +168,15 @@ def status(as_json: bool = JsonOption) -> None:
                 {"service": service, "url": url, "status": "down", "checks": type(exc).__name__}
             )
     emit(rows, as_json, ["service", "url", "status", "checks"], "Rujukan services")
-    if any(r["status"] != "ready" for r in rows):
+    if waiting := [r["service"] for r in rows if r["status"] != "ready"]:
+        errors.print(f"belum siap: {', '.join(waiting)} (not ready)")
         raise typer.Exit(1)
 
 
 @topics.command("list")
 def topics_list(as_json: bool = JsonOption) -> None:
     """Every topic with its partitions and message count."""
-    rows = on_broker(kafka_ops.list_topics(bootstrap()))
+    rows = asyncio.run(kafka_ops.list_topics(bootstrap()))
     emit(rows, as_json, ["topic", "partitions", "messages"], "Topics")
 
 
@@ -213,7 +200,7 @@ def topics_tail(
             )
             console.print_json(data=record.get("data"))
 
-    on_broker(
+    asyncio.run(
         kafka_ops.read(
             bootstrap(),
             topic,
@@ -237,8 +224,10 @@ def lag(group: str | None = typer.Option(None), as_json: bool = JsonOption) -> N
             "end": g.end,
             "lag": g.lag,
         }
-        for g in on_broker(kafka_ops.consumer_lag(bootstrap(), group))
+        for g in asyncio.run(kafka_ops.consumer_lag(bootstrap(), group))
     ]
+    if group and not rows:
+        raise UnknownGroup(group)
     emit(rows, as_json, ["group", "topic", "partition", "committed", "end", "lag"], "Lag")
 
 
@@ -295,7 +284,9 @@ def dlq_inspect(
     and whether they were replayed."""
     where = dlq_ops.DlqFilter(reason, consumer, from_offset, to_offset)
     rows: list[dict[str, Any]] = []
-    on_broker(dlq_ops.inspect(bootstrap(), topic, where=where, limit=limit, on_record=rows.append))
+    asyncio.run(
+        dlq_ops.inspect(bootstrap(), topic, where=where, limit=limit, on_record=rows.append)
+    )
     if as_json:
         print(json.dumps(rows, default=str, indent=2))
         return
@@ -320,7 +311,7 @@ def dlq_replay(
     and credentials), once each: after fixing the cause. Others stay replayable."""
     where = dlq_ops.DlqFilter(reason, consumer, from_offset, to_offset)
     rows: list[dict[str, Any]] = []
-    outcome = on_broker(
+    outcome = asyncio.run(
         dlq_ops.replay(
             bootstrap(), topic, apply=apply, where=where, limit=limit, on_record=rows.append
         )
@@ -373,7 +364,9 @@ def referral_trace(referral_id: str, as_json: bool = JsonOption) -> None:
 
 
 @catalogue.command("export")
-def catalogue_export(directory: Path, as_json: bool = JsonOption) -> None:
+def catalogue_export(
+    directory: Path = typer.Argument(..., file_okay=False), as_json: bool = JsonOption
+) -> None:
     """Write every program as <CODE>.yaml (the seed-file shape)."""
     directory.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
@@ -400,7 +393,9 @@ def catalogue_export(directory: Path, as_json: bool = JsonOption) -> None:
 
 
 @catalogue.command("import")
-def catalogue_import(directory: Path, as_json: bool = JsonOption) -> None:
+def catalogue_import(
+    directory: Path = typer.Argument(..., exists=True, file_okay=False), as_json: bool = JsonOption
+) -> None:
     """Create or update programs from <CODE>.yaml files (ETag-checked updates)."""
     files = sorted(directory.glob("*.yaml"))
     results: dict[str, str] = {}
@@ -450,7 +445,7 @@ def catalogue_import(directory: Path, as_json: bool = JsonOption) -> None:
 
 @intake.command("import")
 def intake_import(
-    path: Path,
+    path: Path = typer.Argument(..., exists=True, dir_okay=False),
     batch: int = typer.Option(200, min=1, max=500),
     rate: float = typer.Option(0.0, min=0.0),
     stop_after: int | None = typer.Option(None),
@@ -458,7 +453,7 @@ def intake_import(
     """Bulk import households (CSV/JSONL) — `python -m rujukan_intake import`, with this CLI's
     service URL and token."""
     args = [
-        "python",
+        sys.executable,
         "-m",
         "rujukan_intake",
         "import",
@@ -732,7 +727,7 @@ def kafka_access_apply(
 ) -> None:
     """As the cluster's admin: the catalogue's topics, then a principal for every service and
     every program's agency with its SCRAM credentials and exactly its ACLs (idempotent)."""
-    applied = on_broker(
+    applied = asyncio.run(
         kafka_access.apply(bootstrap(), credentials_dir(credentials), programs=programs)
     )
     if as_json:
