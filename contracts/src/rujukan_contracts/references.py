@@ -15,6 +15,8 @@ import hashlib
 import re
 from uuid import UUID
 
+from rujukan_contracts.text import Localised
+
 PREFIX = "RJK"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
 _LENGTH = 6
@@ -33,6 +35,12 @@ def referral_reference(referral_id: UUID, village_code: str) -> str:
         value, index = divmod(value, len(CROCKFORD))
         chars.append(CROCKFORD[index])
     return f"{PREFIX}-{regency}-{''.join(chars)}"
+
+
+#: why a typed reference was refused (intake and the router answer it the same way)
+NOT_A_REFERENCE = Localised(
+    "bukan nomor rujukan, contohnya RJK-3304-7F3K2Q", "not a referral reference"
+)
 
 
 def normalise_reference(raw: str) -> str | None:

@@ -129,7 +129,8 @@ async def test_an_invalid_nik_is_refused_with_a_problem_and_nothing_is_stored(
 ) -> None:
     bad = example()
     bad["members"][0]["nik"] = "3304011303840001"  # encodes the 13th, Sutrisno was born on the 12th
-    problem = assert_problem(await post(intake, bad, headers={**intake.token()}), 422)
+    english = {**intake.token(), "Accept-Language": "en"}
+    problem = assert_problem(await post(intake, bad, headers=english), 422)
     assert problem["errors"] == [
         {
             "field": "members[0].nik",
@@ -141,7 +142,7 @@ async def test_an_invalid_nik_is_refused_with_a_problem_and_nothing_is_stored(
     short = example()
     short["members"][2]["nik"] = "330401600522000"
     problem = assert_problem(await post(intake, short), 422)
-    assert {"field": "members[2].nik", "reason": "must be 16 digits"} in problem["errors"]
+    assert {"field": "members[2].nik", "reason": "harus 16 angka"} in problem["errors"]
     for table in DATA_TABLES:
         assert await intake.count(table) == 0, table
 
@@ -218,7 +219,7 @@ async def test_an_operator_outside_the_village_s_region_is_forbidden(
 ) -> None:
     jakarta = intake.token(regions=["31"])
     problem = assert_problem(await post(intake, example(), jakarta), 403)
-    assert "region" in problem["detail"]
+    assert problem["detail"] == "desa ini di luar wilayah tugas Anda"
     # a prefix is matched on whole levels: "33.0" does not cover "33.04..."
     assert_problem(await post(intake, example(), intake.token(regions=["33.0"])), 403)
     for table in DATA_TABLES:
@@ -230,7 +231,7 @@ async def test_an_operator_outside_the_village_s_region_is_forbidden(
 
 async def test_without_a_valid_token_the_answer_is_401(intake: IntakeService) -> None:
     problem = assert_problem(await intake.http.post("/v1/intakes", json=example()), 401)
-    assert problem["title"] == "Unauthorized"
+    assert problem["title"] == "Tidak terautentikasi"
     forged = {"Authorization": "Bearer " + "x" * 40}
     assert_problem(await post(intake, example(), forged), 401)
     r = await intake.http.get(
@@ -287,7 +288,7 @@ async def test_an_intake_is_visible_only_within_the_reader_s_regions(
 
     elsewhere = await intake.http.get(path, headers=intake.token(regions=["31", "33.05"]))
     problem = assert_problem(elsewhere, 404)
-    assert problem["detail"] == f"no intake {intake_id}"
+    assert problem["detail"] == f"intake {intake_id} tidak ditemukan"
     unknown = await intake.http.get(
         "/v1/intakes/7c1f7a6e-9a6b-4f3e-8d56-4f0c8e2a1b11", headers=intake.token()
     )

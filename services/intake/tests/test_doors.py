@@ -77,7 +77,7 @@ async def test_a_nul_in_any_text_field_is_refused_naming_the_field(
     _set(data, path, [value] if is_list else value)  # type: ignore[arg-type]
     r = await intake.http.post("/v1/intakes", json=data, headers=intake.token())
     reason = assert_field_refused(r, field)
-    assert reason == "mengandung karakter kontrol (U+0000) / contains a control character"
+    assert reason == "mengandung karakter kontrol (U+0000)"
     assert await intake.count("intakes") == 0 and await intake.count("outbox") == 0
 
 

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from rujukan_contracts.events import Disability, MemberFacts, PriorityLane, Relationship, Sex
-from rujukan_intake.domain.identity import kk_problem, nik_problem
+from rujukan_contracts.text import Localised
+from rujukan_intake.domain.identity import SIXTEEN_DIGITS, kk_problem, nik_problem
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate, intake_errors
 from rujukan_intake.domain.lanes import derive_lanes
+from rujukan_platform.language import Language, say
 
 TODAY = date(2026, 11, 24)
 HEAD = EXAMPLE_INTAKE["members"][0]  # Sutrisno, male, 1984-03-12, NIK 3304011203840001
@@ -33,8 +35,10 @@ def example(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def errors_of(data: dict[str, Any]) -> list[dict[str, str]]:
-    return intake_errors(IntakeCreate.model_validate(data), TODAY)
+def errors_of(data: dict[str, Any], language: Language = "en") -> list[dict[str, str]]:
+    """The faults of an intake, as a reader of ``language`` sees them."""
+    errors = intake_errors(IntakeCreate.model_validate(data), TODAY)
+    return [{k: say(v, language) for k, v in e.items()} for e in errors]
 
 
 def fields_of(data: dict[str, Any]) -> set[str]:
@@ -71,7 +75,9 @@ def test_every_example_nik_belongs_to_its_member() -> None:
     ids=["15-digits", "17-digits", "empty", "dash", "letter-O"],
 )
 def test_a_nik_of_the_wrong_length_or_with_non_digits_is_refused(nik: str) -> None:
-    assert nik_problem(nik, birth_date=date(1984, 3, 12), sex="male") == "must be 16 digits"
+    assert nik_problem(nik, birth_date=date(1984, 3, 12), sex="male") == Localised(
+        "harus 16 angka", "must be 16 digits"
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,14 +92,18 @@ def test_a_nik_of_the_wrong_length_or_with_non_digits_is_refused(nik: str) -> No
 )
 def test_a_nik_with_invalid_components_is_refused_without_repeating_it(nik: str) -> None:
     problem = nik_problem(nik, birth_date=date(1984, 3, 12), sex="male")
-    assert problem is not None and problem.startswith("is not a valid NIK")
-    assert nik not in problem
+    assert problem is not None and problem.en.startswith("is not a valid NIK")
+    assert problem.id.startswith("bukan NIK yang sah (")
+    assert nik not in problem.id and nik not in problem.en
 
 
 def test_a_nik_whose_birth_date_disagrees_with_the_member_is_refused() -> None:
     # Sutrisno's NIK encodes 12-03-84
     assert nik_problem("3304011203840001", birth_date=date(1984, 3, 13), sex="male") == (
-        "encodes a birth date different from the member's birth_date"
+        Localised(
+            "tanggal lahir dalam NIK berbeda dari birth_date anggota",
+            "encodes a birth date different from the member's birth_date",
+        )
     )
     assert nik_problem("3304011203840001", birth_date=date(1985, 3, 12), sex="male") is not None
     assert nik_problem("3304011203840001", birth_date=date(1984, 4, 12), sex="male") is not None
@@ -103,11 +113,17 @@ def test_a_woman_s_nik_adds_40_to_the_day_and_the_sex_must_agree() -> None:
     # Wartini: born 01-07-88, female → day 41
     assert nik_problem("3304014107880002", birth_date=date(1988, 7, 1), sex="female") is None
     assert nik_problem("3304014107880002", birth_date=date(1988, 7, 1), sex="male") == (
-        "encodes sex 'female' but the member is 'male'"
+        Localised(
+            "NIK ini milik seorang perempuan, tetapi anggota ini tercatat laki-laki",
+            "encodes sex 'female' but the member is 'male'",
+        )
     )
     # the same date without +40 is a man's NIK
     assert nik_problem("3304010107880002", birth_date=date(1988, 7, 1), sex="female") == (
-        "encodes sex 'male' but the member is 'female'"
+        Localised(
+            "NIK ini milik seorang laki-laki, tetapi anggota ini tercatat perempuan",
+            "encodes sex 'male' but the member is 'female'",
+        )
     )
     assert nik_problem("3304010107880002", birth_date=date(1988, 7, 1), sex="male") is None
 
@@ -116,7 +132,7 @@ def test_a_woman_s_nik_adds_40_to_the_day_and_the_sex_must_agree() -> None:
     "kk", ["330401010120000", "33040101012000011", "", "33040101012000O1", "3304 010101200001"]
 )
 def test_a_kk_of_the_wrong_length_or_with_non_digits_is_refused(kk: str) -> None:
-    assert kk_problem(kk) == "must be 16 digits"
+    assert kk_problem(kk) == SIXTEEN_DIGITS
 
 
 @pytest.mark.parametrize(
@@ -131,7 +147,7 @@ def test_a_kk_of_the_wrong_length_or_with_non_digits_is_refused(kk: str) -> None
     ids=["kk-fullwidth", "nik-fullwidth", "kk-arabic-indic"],
 )
 def test_non_ascii_digits_are_not_digits(check: Any) -> None:
-    assert check() == "must be 16 digits"
+    assert check() == SIXTEEN_DIGITS
 
 
 # --------------------------------------------------------------------------- property
@@ -172,6 +188,24 @@ def test_the_example_intake_has_no_errors() -> None:
 def test_an_invalid_nik_is_reported_at_its_member_index() -> None:
     errors = errors_of(with_member(2, nik="3304016005229999"[:15]))
     assert errors == [{"field": "members[2].nik", "reason": "must be 16 digits"}]
+
+
+def test_an_officer_reads_each_fault_in_bahasa_indonesia() -> None:
+    data = with_member(1, sex="male", pregnant=False)
+    data["consent"]["purposes"] = ["notification"]
+    assert errors_of(data, "id") == [
+        {
+            "field": "members[1].nik",
+            "reason": "NIK ini milik seorang perempuan, tetapi anggota ini tercatat laki-laki",
+        },
+        {
+            "field": "consent.purposes",
+            "reason": "harus memuat 'referral': tanpa itu tidak ada yang dibagikan",
+        },
+    ]
+    assert errors_of(with_household(village_code="33.04"), "id") == [
+        {"field": "household.village_code", "reason": "harus kode desa/kelurahan (4 tingkat)"}
+    ]
 
 
 def test_a_nik_of_another_sex_or_birth_date_is_reported_with_its_reason() -> None:

@@ -31,6 +31,7 @@ from rujukan_contracts.events import RegistryFacts
 from rujukan_intake.adapters.tables import registry_households, registry_members
 from rujukan_intake.domain.identity import kk_problem, nik_form_problem
 from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.language import Words, say
 from rujukan_platform.uow import Repository
 
 
@@ -131,8 +132,8 @@ class BadRegistryRow(ValueError):
 
     The message names the line and field, never the value of a KK (personal data)."""
 
-    def __init__(self, line: int, field: str, reason: str) -> None:
-        super().__init__(f"line {line}: {field}: {reason}")
+    def __init__(self, line: int, field: str, reason: Words) -> None:
+        super().__init__(f"line {line}: {field}: {say(reason, 'en')}")
         self.line = line
         self.field = field
 

@@ -2,7 +2,8 @@
 
 A NIK is ``PPRRSS DDMMYY XXXX``: region of issue, birth date (women: day + 40), serial.
 python-stdnum checks its shape and components; we also check that it agrees with the member's
-stated birth date and sex. Error messages never repeat the number.
+stated birth date and sex. Error messages never repeat the number; they are given in Bahasa
+Indonesia and English (``Localised``), for the officer who fixes the form.
 """
 
 from __future__ import annotations
@@ -12,45 +13,70 @@ import hmac
 import re
 from datetime import date
 
+from stdnum.exceptions import InvalidComponent, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.id import nik as stdnum_nik
+
+from rujukan_contracts.text import Localised
 
 # ASCII only: str.isdigit() also accepts fullwidth and other scripts' digits, which would hash
 # differently and make one family two households.
 SIXTEEN_ASCII_DIGITS = re.compile(r"[0-9]{16}")
+SIXTEEN_DIGITS = Localised("harus 16 angka", "must be 16 digits")
+#: a member's sex as the officer says it
+SEX_IN_WORDS = {"female": "perempuan", "male": "laki-laki"}
 
 
-def nik_form_problem(nik: str) -> str | None:
+def _why_not_a_nik(exc: StdnumError) -> str:
+    if isinstance(exc, InvalidComponent):
+        return "kode wilayah atau tanggal lahirnya tidak mungkin"
+    if isinstance(exc, InvalidLength):
+        return "panjangnya salah"
+    return "susunannya salah"
+
+
+def nik_form_problem(nik: str) -> Localised | None:
     """Why this cannot be any NIK (the registry file's NIKs come without a birth date)."""
     if not SIXTEEN_ASCII_DIGITS.fullmatch(nik):
-        return "must be 16 digits"
+        return SIXTEEN_DIGITS
     try:
         stdnum_nik.validate(nik)
     except StdnumError as exc:
-        return f"is not a valid NIK ({str(exc).rstrip('.').lower()})"
+        return Localised(
+            f"bukan NIK yang sah ({_why_not_a_nik(exc)})",
+            f"is not a valid NIK ({str(exc).rstrip('.').lower()})",
+        )
     return None
 
 
-def nik_problem(nik: str, *, birth_date: date, sex: str) -> str | None:
+def nik_problem(nik: str, *, birth_date: date, sex: str) -> Localised | None:
     """Why this NIK cannot belong to this member, or None when it can."""
     if problem := nik_form_problem(nik):
         return problem
     day, month, year2 = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     nik_female = day > 40
     if (sex == "female") != nik_female:
-        return f"encodes sex '{'female' if nik_female else 'male'}' but the member is '{sex}'"
+        encoded = "female" if nik_female else "male"
+        return Localised(
+            f"NIK ini milik seorang {SEX_IN_WORDS[encoded]}, tetapi anggota ini tercatat "
+            f"{SEX_IN_WORDS.get(sex, sex)}",
+            f"encodes sex '{encoded}' but the member is '{sex}'",
+        )
     if (day - 40 if nik_female else day, month, year2) != (
         birth_date.day,
         birth_date.month,
         birth_date.year % 100,
     ):
-        return "encodes a birth date different from the member's birth_date"
+        return Localised(
+            "tanggal lahir dalam NIK berbeda dari birth_date anggota",
+            "encodes a birth date different from the member's birth_date",
+        )
     return None
 
 
-def kk_problem(kk: str) -> str | None:
+def kk_problem(kk: str) -> Localised | None:
     if not SIXTEEN_ASCII_DIGITS.fullmatch(kk):
-        return "must be 16 digits"
+        return SIXTEEN_DIGITS
     return None
 
 

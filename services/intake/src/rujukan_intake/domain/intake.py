@@ -23,11 +23,33 @@ from rujukan_contracts.events import (
     Schooling,
     Sex,
 )
-from rujukan_contracts.text import BirthDate, ConsentTime, Line, Text
+from rujukan_contracts.text import BirthDate, ConsentTime, Line, Localised, Text
 from rujukan_intake.domain.identity import kk_problem, nik_problem
 from rujukan_regions import regions
 
 REFERRAL_PURPOSE = "referral"
+ONLY_WOMEN_ARE_PREGNANT = Localised(
+    "hanya anggota perempuan yang dapat hamil", "only a female member can be pregnant"
+)
+NO_NEED = Localised(
+    "catat minimal satu kebutuhan atau satu pengaduan", "record at least one need or a complaint"
+)
+OTHER_UNDESCRIBED = Localised(
+    "jelaskan kebutuhannya bila memilih 'other' (lainnya)",
+    "describe the need when 'other' is chosen",
+)
+NO_CONSENT = Localised(
+    "persetujuan warga wajib ada sebelum apa pun dirujuk",
+    "the resident's consent is required before anything is referred",
+)
+NO_REFERRAL_PURPOSE = Localised(
+    "harus memuat 'referral': tanpa itu tidak ada yang dibagikan",
+    "must include 'referral': nothing is shared without it",
+)
+NO_RECIPIENT = Localised(
+    "sebutkan minimal satu program penerima, atau '*'",
+    "name at least one recipient program, or '*'",
+)
 
 
 class HouseholdIn(BaseModel):
@@ -92,38 +114,51 @@ class IntakeCreate(BaseModel):
     taken_by: TakenBy
 
 
-def intake_errors(req: IntakeCreate, today: date) -> list[dict[str, str]]:
-    errors: list[dict[str, str]] = []
+def intake_errors(req: IntakeCreate, today: date) -> list[dict[str, str | Localised]]:
+    """Every fault of meaning, each with its field and why (in both languages)."""
+    errors: list[dict[str, str | Localised]] = []
 
-    def add(field: str, reason: str) -> None:
+    def add(field: str, reason: Localised) -> None:
         errors.append({"field": field, "reason": reason})
 
     if problem := kk_problem(req.household.kk_number):
         add("household.kk_number", problem)
     village = req.household.village_code.strip()
     if regions().get(village) is None:
-        add("household.village_code", "is not a Kemendagri region code")
+        add(
+            "household.village_code",
+            Localised("bukan kode wilayah Kemendagri", "is not a Kemendagri region code"),
+        )
     elif not regions().is_village(village):
-        add("household.village_code", "must be a village (desa/kelurahan) code, 4 levels")
+        add(
+            "household.village_code",
+            Localised(
+                "harus kode desa/kelurahan (4 tingkat)",
+                "must be a village (desa/kelurahan) code, 4 levels",
+            ),
+        )
     seen: set[str] = set()
     for i, m in enumerate(req.members):
         if problem := nik_problem(m.nik, birth_date=m.birth_date, sex=m.sex.value):
             add(f"members[{i}].nik", problem)
         elif m.nik in seen:
-            add(f"members[{i}].nik", "appears twice in this household")
+            add(
+                f"members[{i}].nik",
+                Localised("muncul dua kali dalam keluarga ini", "appears twice in this household"),
+            )
         seen.add(m.nik)
         if m.pregnant and m.sex != Sex.female:
-            add(f"members[{i}].pregnant", "only a female member can be pregnant")
+            add(f"members[{i}].pregnant", ONLY_WOMEN_ARE_PREGNANT)
     if not req.needs and req.complaint is None:
-        add("needs", "record at least one need or a complaint")
+        add("needs", NO_NEED)
     if Need.other in req.needs and not req.other_need:
-        add("other_need", "describe the need when 'other' is chosen")
+        add("other_need", OTHER_UNDESCRIBED)
     if req.consent is None:
-        add("consent", "the resident's consent is required before anything is referred")
+        add("consent", NO_CONSENT)
     elif REFERRAL_PURPOSE not in req.consent.purposes:
-        add("consent.purposes", "must include 'referral': nothing is shared without it")
+        add("consent.purposes", NO_REFERRAL_PURPOSE)
     elif not req.consent.recipients:
-        add("consent.recipients", "name at least one recipient program, or '*'")
+        add("consent.recipients", NO_RECIPIENT)
     return errors
 
 

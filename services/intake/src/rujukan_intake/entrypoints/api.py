@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
-from rujukan_contracts.references import normalise_reference
+from rujukan_contracts.references import NOT_A_REFERENCE, normalise_reference
 from rujukan_contracts.text import Line, Timestamp
 from rujukan_intake import metrics
 from rujukan_intake.adapters import views
@@ -27,7 +27,8 @@ from rujukan_intake.entrypoints.schemas import (
     VisitAnswer,
 )
 from rujukan_platform.dependencies import Caller, HandleDep
-from rujukan_platform.problems import PROBLEM, Problem, field_error
+from rujukan_platform.language import Localised, PreferredLanguage
+from rujukan_platform.problems import NOT_FOUND, PROBLEM, Problem, field_error
 
 #: the batch endpoint's body limit (every other request: ``max_body_bytes``, 1 MiB): 500
 #: intakes of many members each
@@ -53,8 +54,12 @@ async def _submit(handle: HandleDep, command: SubmitIntakes) -> list[Submitted]:
     except RegistryUnavailable as exc:
         raise Problem(
             503,
-            "Social registry unavailable",
-            f"{exc}; nothing was stored, retry with the same Idempotency-Key",
+            Localised("Registri sosial tidak tersedia", "Social registry unavailable"),
+            Localised(
+                f"registri sosial tidak menjawab ({exc}); tidak ada yang disimpan, ulangi dengan "
+                "Idempotency-Key yang sama",
+                f"{exc}; nothing was stored, retry with the same Idempotency-Key",
+            ),
             headers={"Retry-After": "5"},
         ) from exc
     for item, result in zip(command.items, results, strict=True):
@@ -115,10 +120,22 @@ async def post_intake(
     max_body_size=MAX_BATCH_BODY_BYTES,
 )
 async def post_batch(
-    principal: Caller, handle: HandleDep, settings: Settings, body: BatchRequest
+    principal: Caller,
+    handle: HandleDep,
+    settings: Settings,
+    body: BatchRequest,
+    language: PreferredLanguage,
 ) -> BatchResponse:
     if len(body.items) > settings.batch_limit:
-        raise Problem(413, "Batch too large", f"items: at most {settings.batch_limit} per request")
+        limit = settings.batch_limit
+        raise Problem(
+            413,
+            Localised("Batch terlalu besar", "Batch too large"),
+            Localised(
+                f"items: paling banyak {limit} per permintaan",
+                f"items: at most {limit} per request",
+            ),
+        )
     items = [IntakeItem(item.intake, item.idempotency_key) for item in body.items]
     results = await _submit(handle, SubmitIntakes(items, by=principal))
     refused = sum(r.problem is not None for r in results)
@@ -133,7 +150,7 @@ async def post_batch(
                 status=r.problem.status if r.problem else 202,
                 intake_id=r.intake_id,
                 duplicate=r.duplicate,
-                problem=r.problem.body() if r.problem else None,
+                problem=r.problem.body(language=language) if r.problem else None,
                 **VisitAnswer.of(r),
             )
             for i, r in enumerate(results)
@@ -151,7 +168,11 @@ async def read_intake(
 ) -> IntakeView:
     found = await views.intake(uow, intake_id)
     if found is None or not principal.covers_region(found.village_code):
-        raise Problem(404, "Not found", f"no intake {intake_id}")
+        raise Problem(
+            404,
+            NOT_FOUND,
+            Localised(f"intake {intake_id} tidak ditemukan", f"no intake {intake_id}"),
+        )
     decisions = f"{settings.router_url.rstrip('/')}/v1/intakes/{intake_id}/decisions"
     return found.model_copy(update={"links": {"decisions": decisions}})
 
@@ -180,9 +201,7 @@ async def referral_household_by_reference(
 ) -> HouseholdIdentity:
     canonical = normalise_reference(reference)
     if canonical is None:
-        raise field_error(
-            "reference", "bukan nomor rujukan, contohnya RJK-3304-7F3K2Q / not a referral reference"
-        )
+        raise field_error("reference", NOT_A_REFERENCE)
     household = await handle(
         ReadHousehold(None, by=principal, purpose=purpose, reference=canonical)
     )

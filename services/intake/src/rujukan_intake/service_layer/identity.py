@@ -23,7 +23,8 @@ from rujukan_intake.domain.intake import REFERRAL_PURPOSE
 from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_platform.access import not_found
-from rujukan_platform.problems import Problem
+from rujukan_platform.language import Localised
+from rujukan_platform.problems import FORBIDDEN, Problem
 from rujukan_regions import regions
 
 #: where a referral's work is over (a complaint case's ``closed`` too): its family's identity is
@@ -92,7 +93,7 @@ async def read_household(
     agency, while it is open and consented to; the read is logged. A referral the caller may
     not see does not exist for them; one they may see but not read is refused, saying why."""
     found = await uow.referrals.household_of(referral_id=cmd.referral_id, reference=cmd.reference)
-    named = cmd.reference or f"referral {cmd.referral_id}"
+    named = cmd.reference or Localised(f"rujukan {cmd.referral_id}", f"referral {cmd.referral_id}")
     if found is None or not cmd.by.may_see(found.village_code, found.program_code):
         raise not_found(named)
     if cmd.by.role == "agency":
@@ -133,10 +134,13 @@ def _check_agency_may_read(found: ReferredHousehold) -> None:
     if found.status in CLOSED:
         raise Problem(
             403,
-            "Forbidden",
-            f"rujukan ini sudah {CLOSED_IN_WORDS[found.status]}: data keluarga hanya dapat "
-            f"dibaca selama rujukan masih berjalan / the referral is {found.status}: the "
-            "family's identity is readable only while it is open",
+            FORBIDDEN,
+            Localised(
+                f"rujukan ini sudah {CLOSED_IN_WORDS[found.status]}: data keluarga hanya dapat "
+                "dibaca selama rujukan masih berjalan",
+                f"the referral is {found.status}: the family's identity is readable only while "
+                "it is open",
+            ),
             type_="https://rujukan.example/problems/referral-closed",
             status_of_referral=found.status,
         )
@@ -147,9 +151,12 @@ def _check_agency_may_read(found: ReferredHousehold) -> None:
     ):
         raise Problem(
             403,
-            "Forbidden",
-            f"persetujuan warga tidak mencakup program {found.program_code}: data keluarga "
-            f"tidak dapat dibagikan / the resident's consent does not cover "
-            f"{found.program_code}: the family's identity cannot be shared",
+            FORBIDDEN,
+            Localised(
+                f"persetujuan warga tidak mencakup program {found.program_code}: data keluarga "
+                "tidak dapat dibagikan",
+                f"the resident's consent does not cover {found.program_code}: the family's "
+                "identity cannot be shared",
+            ),
             type_="https://rujukan.example/problems/consent-not-covering",
         )

@@ -38,7 +38,8 @@ from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_platform.auth import Principal
 from rujukan_platform.idempotency import fingerprint, key_mismatch
-from rujukan_platform.problems import Problem
+from rujukan_platform.language import Localised, Words
+from rujukan_platform.problems import FORBIDDEN, Problem, reasons_joined
 from rujukan_regions import normalise_region_code
 
 
@@ -71,11 +72,11 @@ def content_hash(req: IntakeCreate) -> str:
     return fingerprint(visit_content(req))
 
 
-def _refusal(errors: list[dict[str, str]]) -> Problem:
+def _refusal(errors: list[dict[str, Words]]) -> Problem:
     return Problem(
         422,
-        "Unprocessable intake",
-        "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+        Localised("Intake tidak dapat diproses", "Unprocessable intake"),
+        reasons_joined(errors),
         type_="https://rujukan.example/problems/validation",
         errors=errors,
     )
@@ -97,7 +98,12 @@ async def submit_intakes(
         village = normalise_region_code(req.household.village_code)  # stored and sent dotted
         if not cmd.by.covers_region(village):
             results[index].problem = Problem(
-                403, "Forbidden", "the village is outside the regions you are scoped to"
+                403,
+                FORBIDDEN,
+                Localised(
+                    "desa ini di luar wilayah tugas Anda",
+                    "the village is outside the regions you are scoped to",
+                ),
             )
             continue
         kk_hash = keyed_hash(state.pii_key, req.household.kk_number)
