@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import Column, Table, Text, select
 
 from rujukan_contracts.envelope import EventMeta
@@ -297,3 +298,26 @@ async def test_with_tracing_off_the_headers_still_carry_one_valid_trace(
     assert (started["trace_id"], started["span_id"]) == (CALLER_TRACE, CALLER_SPAN)
     handled = next(line for line in lines if line.get("note") == "second")
     assert handled["trace_id"] == CALLER_TRACE
+
+
+@pytest.mark.parametrize(
+    ("ratio", "parent", "kind", "recorded"),
+    [
+        ("0", None, SpanKind.SERVER, False),  # a new trace, sampled out
+        ("1", None, SpanKind.SERVER, True),
+        ("0", CALLER, SpanKind.SERVER, True),  # the caller sampled it: so do we
+        ("1", f"00-{CALLER_TRACE}-{CALLER_SPAN}-00", SpanKind.CONSUMER, False),
+        ("1", None, SpanKind.CLIENT, False),  # a database call outside any span
+        ("1", CALLER, SpanKind.CLIENT, True),
+    ],
+)
+def test_which_spans_are_recorded(
+    monkeypatch: pytest.MonkeyPatch, ratio: str, parent: str | None, kind: SpanKind, recorded: bool
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", ratio)
+    provider = telemetry.new_provider("trace-test", environment="test", version="0")
+    context = TraceContextTextMapPropagator().extract({"traceparent": parent} if parent else {})
+    span = provider.get_tracer("t").start_span("s", context=context, kind=kind)
+    assert span.is_recording() is recorded
+    assert span.get_span_context().trace_flags.sampled is recorded

@@ -44,6 +44,7 @@ from opentelemetry.sdk.trace.sampling import (
     ParentBased,
     Sampler,
     SamplingResult,
+    TraceIdRatioBased,
 )
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -74,9 +75,13 @@ _carried: ContextVar[str | None] = ContextVar("rujukan_traceparent", default=Non
 
 
 class _NoLoneDatabaseCalls(Sampler):
-    """Root spans are recorded, except a database call made outside any span (a consumer's
-    poll, the relay's lock, a background job's query): alone it would be a trace of its own
-    every few milliseconds, answering nothing."""
+    """How a new trace is sampled: a database call made outside any span (a consumer's poll,
+    the relay's lock, a background job's query) never is, since alone it would be a trace of
+    its own every few milliseconds, answering nothing; any other root is, in ``ratio`` of the
+    traces (by trace id)."""
+
+    def __init__(self, ratio: float = 1.0) -> None:
+        self._ratio = TraceIdRatioBased(ratio)
 
     def should_sample(
         self,
@@ -90,10 +95,25 @@ class _NoLoneDatabaseCalls(Sampler):
     ) -> SamplingResult:
         if kind is SpanKind.CLIENT:
             return SamplingResult(Decision.DROP)
-        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+        return self._ratio.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
 
     def get_description(self) -> str:
-        return "NoLoneDatabaseCalls"
+        return f"NoLoneDatabaseCalls{{{self._ratio.get_description()}}}"
+
+
+def sampled_ratio() -> float:
+    """The share of new traces recorded: ``OTEL_TRACES_SAMPLER=parentbased_traceidratio`` with
+    ``OTEL_TRACES_SAMPLER_ARG`` (say ``0.05``) records that share; a trace that arrives with a
+    parent follows the parent's decision (its ``traceparent`` flags) either way."""
+    sampler = os.environ.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    if sampler not in ("parentbased_traceidratio", "traceidratio"):
+        return 1.0
+    try:
+        return min(1.0, max(0.0, float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))))
+    except ValueError:
+        return 1.0
 
 
 def configured() -> bool:
@@ -112,7 +132,8 @@ def new_provider(service: str, *, environment: str, version: str | None = None) 
             "deployment.environment": environment,
         }
     )
-    return TracerProvider(resource=resource, sampler=ParentBased(root=_NoLoneDatabaseCalls()))
+    sampler = ParentBased(root=_NoLoneDatabaseCalls(sampled_ratio()))
+    return TracerProvider(resource=resource, sampler=sampler)
 
 
 def configure(service: str, *, environment: str) -> bool:
