@@ -218,7 +218,7 @@ async def test_replacing_a_program_needs_the_current_etag(registry: RegistryServ
     stale = await registry.http.put(
         "/v1/programs/SEMBAKO", json=doc, headers={**registry.token(), "If-Match": '"7"'}
     )
-    assert "revision 1" in assert_problem(stale, 412)["detail"]
+    assert "revisi 1" in assert_problem(stale, 412)["detail"]
     garbage = await registry.http.put(
         "/v1/programs/SEMBAKO", json=doc, headers={**registry.token(), "If-Match": "*x"}
     )
@@ -260,7 +260,7 @@ async def test_published_versions_are_immutable(registry: RegistryService) -> No
         await registry.http.put("/v1/programs/PKH", json=changed, headers=headers), 422
     )
     assert problem["errors"] == [
-        {"field": "versions[1]", "reason": "published versions never change"}
+        {"field": "versions[1]", "reason": "versi yang sudah terbit tidak pernah berubah"}
     ]
     dropped = copy.deepcopy(doc)
     dropped["versions"] = dropped["versions"][1:]
@@ -313,7 +313,7 @@ async def test_a_new_rule_version_is_appended(registry: RegistryService) -> None
         await registry.http.post("/v1/programs/PKH/versions", json=skip, headers=registry.token()),
         422,
     )
-    assert problem["errors"] == [{"field": "version", "reason": "must be 4"}]
+    assert problem["errors"] == [{"field": "version", "reason": "harus 4"}]
     broken = {**v3, "version": 4, "effective_from": "2025-01-01"}
     broken["rule"] = {**v3["rule"], "cel": "members.exists(m, m.age >=)"}
     problem = assert_problem(

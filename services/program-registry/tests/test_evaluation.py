@@ -137,6 +137,10 @@ async def test_explain_a_recent_intake_by_id(registry: RegistryService) -> None:
     assert r.status_code == 404
     r = await registry.http.post("/v1/programs/PKH/explain", json={}, headers=registry.token())
     assert r.status_code == 422
+    assert "tepat satu dari 'context' atau 'intake_id'" in r.json()["detail"]
+    r = await registry.http.post(
+        "/v1/programs/PKH/explain", json={}, headers={**registry.token(), "Accept-Language": "en"}
+    )
     assert "exactly one of 'context' or 'intake_id'" in r.json()["detail"]
 
 

@@ -77,7 +77,11 @@ async def test_a_published_versions_labels_may_be_corrected_but_not_its_criteria
     refused = await registry.http.put(
         "/v1/programs/PKH",
         json=changed,
-        headers={**registry.token(), "If-Match": current.headers["etag"]},
+        headers={
+            **registry.token(),
+            "If-Match": current.headers["etag"],
+            "Accept-Language": "en",
+        },
     )
     assert refused.status_code == 422
     assert refused.json()["errors"] == [

@@ -98,6 +98,7 @@ UNPROCESSABLE = Localised("Permintaan tidak dapat diproses", "Unprocessable requ
 FORBIDDEN = Localised("Tidak diizinkan", "Forbidden")
 NOT_FOUND = Localised("Tidak ditemukan", "Not found")
 CONFLICT = Localised("Bertentangan dengan data yang ada", "Conflict")
+PRECONDITION_FAILED = Localised("Prasyarat tidak terpenuhi", "Precondition failed")
 #: a status the framework answers itself (no route, wrong method, ...) → its title
 STATUS_TITLES: dict[int, Localised] = {
     400: Localised("Permintaan tidak dapat dibaca", "Bad request"),

@@ -20,7 +20,12 @@ from rujukan_contracts.events import (
 )
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_eligibility.rules import RuleError, compile_rule
+from rujukan_platform.language import Localised
 from rujukan_platform.problems import Problem, invalid_rule
+
+IMMUTABLE = Localised(
+    "Versi yang sudah terbit tidak dapat diubah", "Published versions are immutable"
+)
 
 
 def compile_or_refuse(program: SeedProgram) -> None:
@@ -55,17 +60,36 @@ def check_append_only(old: SeedProgram, new: SeedProgram) -> None:
         if prior is not None and _meaning(prior) != _meaning(v):
             raise Problem(
                 422,
-                "Published versions are immutable",
-                f"versions[{i}]: version {v.version} already exists; add a new version instead",
-                errors=[{"field": f"versions[{i}]", "reason": "published versions never change"}],
+                IMMUTABLE,
+                Localised(
+                    f"versions[{i}]: versi {v.version} sudah ada; tambahkan versi baru",
+                    f"versions[{i}]: version {v.version} already exists; add a new version instead",
+                ),
+                errors=[
+                    {
+                        "field": f"versions[{i}]",
+                        "reason": Localised(
+                            "versi yang sudah terbit tidak pernah berubah",
+                            "published versions never change",
+                        ),
+                    }
+                ],
             )
     if old_versions:
         missing = ", ".join(str(n) for n in sorted(old_versions))
         raise Problem(
             422,
-            "Published versions are immutable",
-            f"versions: version(s) {missing} cannot be removed",
-            errors=[{"field": "versions", "reason": f"missing version(s) {missing}"}],
+            IMMUTABLE,
+            Localised(
+                f"versions: versi {missing} tidak boleh dihapus",
+                f"versions: version(s) {missing} cannot be removed",
+            ),
+            errors=[
+                {
+                    "field": "versions",
+                    "reason": Localised(f"versi {missing} hilang", f"missing version(s) {missing}"),
+                }
+            ],
         )
 
 

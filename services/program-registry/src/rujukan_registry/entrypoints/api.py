@@ -12,9 +12,9 @@ from rujukan_contracts.text import Line
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_platform.access import not_found
 from rujukan_platform.dependencies import Caller, HandleDep, unit_of_work
-from rujukan_platform.language import PreferredLanguage, labelled_in
+from rujukan_platform.language import Localised, PreferredLanguage, labelled_in
 from rujukan_platform.paging import decode_cursor, encode_cursor
-from rujukan_platform.problems import PROBLEM, Problem
+from rujukan_platform.problems import PRECONDITION_FAILED, PROBLEM, Problem
 from rujukan_registry.adapters.repository import StoredProgram
 from rujukan_registry.domain.commands import AddVersion, CreateProgram, ReplaceProgram, Saved
 from rujukan_registry.entrypoints.schemas import (
@@ -53,8 +53,8 @@ def _parse_if_match(value: str | None) -> int | None:
     except ValueError as exc:
         raise Problem(
             412,
-            "Precondition failed",
-            "If-Match harus ETag dari API ini / If-Match must be an ETag from this API",
+            PRECONDITION_FAILED,
+            Localised("If-Match harus ETag dari API ini", "If-Match must be an ETag from this API"),
         ) from exc
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictInt, model_validator
 
+from rujukan_contracts.text import Localised, refusal
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
 from rujukan_eligibility.context import EvaluationContext
 from rujukan_eligibility.rules import Rule
@@ -72,7 +73,13 @@ class ExplainRequest(BaseModel):
     @model_validator(mode="after")
     def _one_of(self) -> ExplainRequest:
         if (self.context is None) == (self.intake_id is None):
-            raise ValueError("send exactly one of 'context' or 'intake_id'")
+            raise refusal(
+                "one_of",
+                Localised(
+                    "kirim tepat satu dari 'context' atau 'intake_id'",
+                    "send exactly one of 'context' or 'intake_id'",
+                ),
+            )
         return self
 
 

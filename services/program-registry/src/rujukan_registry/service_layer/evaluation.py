@@ -20,6 +20,7 @@ from rujukan_eligibility.intake import context_from_intake
 from rujukan_eligibility.rules import CompiledRule, PreparedContext, RuleError, compile_rule
 from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
+from rujukan_platform.language import Localised
 from rujukan_platform.problems import Problem, invalid_rule
 from rujukan_registry.adapters.repository import IntakeFactsRepository
 
@@ -49,9 +50,17 @@ def rule_of(program: SeedProgram, version: int | None) -> tuple[int, CompiledRul
     if version not in {v.version for v in program.versions}:
         raise Problem(
             422,
-            "Unknown version",
-            f"version: program {program.code} has no version {version}",
-            errors=[{"field": "version", "reason": f"no version {version}"}],
+            Localised("Versi tidak dikenal", "Unknown version"),
+            Localised(
+                f"version: program {program.code} tidak punya versi {version}",
+                f"version: program {program.code} has no version {version}",
+            ),
+            errors=[
+                {
+                    "field": "version",
+                    "reason": Localised(f"tidak ada versi {version}", f"no version {version}"),
+                }
+            ],
         )
     return version, program.compiled(version)
 
@@ -69,8 +78,10 @@ async def intake_context(
     stored = await facts.get(intake_id)
     if stored is None or not principal.may_see(stored.village_code, program):
         raise not_found(
-            f"intake {intake_id} (registri hanya menyimpan intake terbaru / "
-            "the registry keeps recent intakes only)"
+            Localised(
+                f"intake {intake_id} (registri hanya menyimpan intake terbaru)",
+                f"intake {intake_id} (the registry keeps recent intakes only)",
+            )
         )
     return context_from_intake(stored.intake, as_of)
 

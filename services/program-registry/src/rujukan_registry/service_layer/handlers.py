@@ -11,7 +11,8 @@ from rujukan_eligibility.catalogue import SeedProgram, load_seed_programs
 from rujukan_platform.access import forbidden, not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.handlers import Handlers
-from rujukan_platform.problems import Problem
+from rujukan_platform.language import Localised, Words
+from rujukan_platform.problems import CONFLICT, PRECONDITION_FAILED, Problem, reasons_joined
 from rujukan_registry.domain.commands import (
     AddVersion,
     CreateProgram,
@@ -32,7 +33,9 @@ def may_manage(principal: Principal, code: str) -> None:
     if principal.role == "admin" or (principal.role == "agency" and principal.owns_program(code)):
         return
     raise forbidden(
-        f"Anda tidak boleh mengelola program {code} / you may not manage program {code}"
+        Localised(
+            f"Anda tidak boleh mengelola program {code}", f"you may not manage program {code}"
+        )
     )
 
 
@@ -53,8 +56,11 @@ async def create_program(cmd: CreateProgram, uow: RegistryUnitOfWork) -> Saved:
     if await uow.programs.get(cmd.program.code) is not None:
         raise Problem(
             409,
-            "Conflict",
-            f"program {cmd.program.code} sudah ada / already exists",
+            CONFLICT,
+            Localised(
+                f"program {cmd.program.code} sudah ada",
+                f"program {cmd.program.code} already exists",
+            ),
         )
     return await _save(uow, cmd.program, cmd.by, revision=1)
 
@@ -64,9 +70,19 @@ async def replace_program(cmd: ReplaceProgram, uow: RegistryUnitOfWork) -> Saved
     if cmd.program.code != cmd.code:
         raise Problem(
             422,
-            "Code mismatch",
-            "code: must equal the program code in the URL",
-            errors=[{"field": "code", "reason": "must equal the URL's program code"}],
+            Localised("Kode tidak cocok", "Code mismatch"),
+            Localised(
+                "code: harus sama dengan kode program di URL",
+                "code: must equal the program code in the URL",
+            ),
+            errors=[
+                {
+                    "field": "code",
+                    "reason": Localised(
+                        "harus sama dengan kode program di URL", "must equal the URL's program code"
+                    ),
+                }
+            ],
         )
     stored = await uow.programs.get(cmd.code, lock=True)
     if stored is None:
@@ -74,15 +90,19 @@ async def replace_program(cmd: ReplaceProgram, uow: RegistryUnitOfWork) -> Saved
     if cmd.if_match is None:
         raise Problem(
             428,
-            "Precondition required",
-            "kirim If-Match dengan ETag program / send If-Match with the program's ETag",
+            Localised("If-Match wajib dikirim", "Precondition required"),
+            Localised(
+                "kirim If-Match dengan ETag program", "send If-Match with the program's ETag"
+            ),
         )
     if cmd.if_match != stored.revision:
         raise Problem(
             412,
-            "Precondition failed",
-            f"program sudah berubah (revisi {stored.revision}); muat ulang dan coba lagi / "
-            f"the program changed (revision {stored.revision}); reload and retry",
+            PRECONDITION_FAILED,
+            Localised(
+                f"program sudah berubah (revisi {stored.revision}); muat ulang dan coba lagi",
+                f"the program changed (revision {stored.revision}); reload and retry",
+            ),
         )
     compile_or_refuse(cmd.program)
     check_append_only(stored.program, cmd.program)
@@ -97,18 +117,25 @@ async def add_version(cmd: AddVersion, uow: RegistryUnitOfWork) -> Saved:
     current = stored.program
     last = current.versions[-1]
     if cmd.version.version != last.version + 1:
+        expected = last.version + 1
+        wrong: list[dict[str, Words]] = [
+            {"field": "version", "reason": Localised(f"harus {expected}", f"must be {expected}")}
+        ]
         raise Problem(
             422,
-            "Wrong version number",
-            f"version: must be {last.version + 1}",
-            errors=[{"field": "version", "reason": f"must be {last.version + 1}"}],
+            Localised("Nomor versi salah", "Wrong version number"),
+            reasons_joined(wrong),
+            errors=wrong,
         )
     if cmd.version.effective_from <= last.effective_from:
-        reason = f"must be after {last.effective_from} (version {last.version})"
+        reason = Localised(
+            f"harus sesudah {last.effective_from} (versi {last.version})",
+            f"must be after {last.effective_from} (version {last.version})",
+        )
         raise Problem(
             422,
-            "Effective date does not increase",
-            f"effective_from: {reason}",
+            Localised("Tanggal berlaku tidak bertambah", "Effective date does not increase"),
+            Localised(f"effective_from: {reason.id}", f"effective_from: {reason.en}"),
             type_="https://rujukan.example/problems/validation",
             errors=[{"field": "effective_from", "reason": reason}],
         )
