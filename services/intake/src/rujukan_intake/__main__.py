@@ -102,9 +102,13 @@ def import_command(
 ) -> None:
     """Stream households from a file into intakes: resumable, rate-limited, with a report."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from rujukan_intake.entrypoints.bulk import ImportAborted, Importer, count_records
+    from rujukan_intake.entrypoints.bulk import (
+        ImportAborted,
+        Importer,
+        count_records,
+        run_with_progress,
+    )
 
     console = Console(stderr=True)
     checkpoint = checkpoint or path.with_name(path.name + ".checkpoint")
@@ -121,23 +125,14 @@ def import_command(
             rate=rate,
         )
         total = count_records(path)
-        columns = (
-            *Progress.get_default_columns()[:2],
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
-            task = progress.add_task(
-                "importing", total=total, completed=importer.checkpoint.records_done
+        try:
+            done = run_with_progress(importer, total, console, stop_after=stop_after)
+        except ImportAborted as exc:
+            console.print(
+                f"[red]impor berhenti (import stopped):[/red] {exc}; perintah yang sama "
+                "melanjutkannya (the same command resumes it)"
             )
-            try:
-                done = importer.run(
-                    on_progress=lambda n: progress.advance(task, n), stop_after=stop_after
-                )
-            except ImportAborted as exc:
-                console.print(f"[red]import stopped:[/red] {exc} (resume with the same command)")
-                raise typer.Exit(2) from exc
+            raise typer.Exit(2) from exc
     print(
         f"import: {done.records_done}/{total} records done, {done.accepted} accepted, "
         f"{done.duplicates} duplicates, {done.refused} refused (reasons in {rejects})"

@@ -5,7 +5,8 @@ check), in batches (``POST /v1/intakes/batch``), so nothing bypasses the rules. 
 bounded: records are read lazily, one batch at a time. Every record carries an Idempotency-Key
 derived from the file and its position, so a retried batch or a resumed run never creates a
 second intake; the checkpoint records how many records are done. Refused records go to a
-JSONL report with their reasons.
+JSONL report with their reasons, each once: a resumed run first drops the refusals of the
+records it is about to send again.
 
 JSONL: one intake per line, in the shape of ``IntakeCreate``. CSV: one member per row;
 consecutive rows with the same ``kk_number`` form one household (see ``CSV_COLUMNS``).
@@ -26,6 +27,14 @@ from typing import Any
 
 import httpx
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from rujukan_intake.domain.intake import IntakeCreate
 
@@ -218,6 +227,7 @@ class Importer:
         if stop_after is not None:
             records = islice(records, stop_after)
         started, sent = time.monotonic(), 0
+        self._forget_rejects_from(self.checkpoint.records_done)
         with self.rejects_path.open("a", encoding="utf-8") as rejects:
             while batch := list(islice(records, self.batch_size)):
                 self._send(batch, rejects)
@@ -291,6 +301,39 @@ class Importer:
             delay = min(delay * 2, 15.0)
         raise AssertionError("unreachable")
 
+    def _forget_rejects_from(self, number: int) -> None:
+        """Drop the report's refusals of records ``number`` on: an interrupted run may have
+        written them before its checkpoint moved past them, and this run refuses them again."""
+        if not self.rejects_path.exists():
+            return
+        kept = self.rejects_path.with_suffix(self.rejects_path.suffix + ".tmp")
+        with (
+            self.rejects_path.open(encoding="utf-8") as old,
+            kept.open("w", encoding="utf-8") as new,
+        ):
+            for line in old:
+                if line.strip() and json.loads(line)["record"] < number:
+                    new.write(line)
+        os.replace(kept, self.rejects_path)
+
     def _reject(self, rejects: Any, number: int, errors: list[dict[str, str]]) -> None:
         self.checkpoint.refused += 1
         rejects.write(json.dumps({"record": number, "errors": errors}, ensure_ascii=False) + "\n")
+
+
+def run_with_progress(
+    importer: Importer, total: int, console: Console, *, stop_after: int | None = None
+) -> Checkpoint:
+    """Run the import under one progress bar (shown on a terminal only): what it does, the
+    bar, records done of the file's, time left."""
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task(
+            "importing", total=total, completed=importer.checkpoint.records_done
+        )
+        return importer.run(on_progress=lambda n: progress.advance(task, n), stop_after=stop_after)
