@@ -118,6 +118,14 @@ async def test_a_body_over_the_limit_gets_413_before_it_is_read(declared: bool) 
     assert body.pulled == (0 if declared else 9)
 
 
+async def test_a_body_over_the_limit_is_refused_in_the_callers_language() -> None:
+    headers = {"content-type": "application/json", "accept-language": "en"}
+    async with client(app_with()) as http:
+        r = await http.post("/v1/notes", content=b" " * (9 * KiB), headers=headers)
+    assert r.status_code == 413 and r.headers["content-language"] == "en"
+    assert r.json()["detail"].startswith("the request body is larger than 8192 bytes")
+
+
 async def test_a_route_may_take_more_than_the_default() -> None:
     body = b"[" + b" " * (32 * KiB) + b"]"
     async with client(app_with()) as http:

@@ -40,6 +40,7 @@ from rujukan_platform.problems import (
     PROBLEM,
     PROBLEM_JSON,
     install_problem_handlers,
+    problem_response,
     too_large,
 )
 from rujukan_platform.schemas import install_schemas
@@ -88,11 +89,7 @@ class BodyLimit:
         scope[BODY_LIMIT_SCOPE_KEY] = limit
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            request = Request(scope)
-            problem = too_large(limit)
-            await JSONResponse(
-                problem.body(instance=request.url.path), 413, media_type=PROBLEM_JSON
-            )(scope, receive, send)
+            await problem_response(too_large(limit), Request(scope))(scope, receive, send)
             return
         received = 0
 
