@@ -11,6 +11,7 @@ the platform's place from the variables `make up` itself uses (``INTAKE_PORT``..
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -83,26 +84,30 @@ def kafka_port(bootstrap: str) -> str:
     return bootstrap.split(",")[0].rsplit(":", 1)[1]
 
 
-def platform_state(platform: Platform, state: Path) -> dict[str, str]:
-    """A state directory as `make up` leaves it (the admin token, the mail log, every Kafka
-    principal's credentials), and the environment that points the blocks at this platform."""
-    (state / "logs").mkdir(parents=True)
-    (state / "admin.token").write_text(platform.token("admin")["Authorization"].split()[1])
-    (state / "logs" / "smtp.log").write_text("")
-    (state / ".curlrc").write_text("fail-with-body\nshow-error\n")
-    bootstrap = platform.servers.kafka_bootstrap
+def kafka_credentials(bootstrap: str, state: Path) -> None:
+    """Every principal's credentials where `make up` leaves them (it applies the catalogue's
+    principals as the broker's admin); run while the services start."""
     credentials = state / f"kafka-{kafka_port(bootstrap)}" / "credentials"
-    subprocess.run(  # what `make up` does as the broker's admin
+    subprocess.run(
         [str(RUJUKAN), "kafka", "access", "apply", "--credentials-dir", str(credentials)],
         env={**os.environ, "RUJUKAN_KAFKA_BOOTSTRAP": bootstrap},
         check=True,
         capture_output=True,
         timeout=180,
     )
+
+
+def platform_env(platform: Platform, state: Path) -> dict[str, str]:
+    """The rest of the state directory as `make up` leaves it (the admin token, the mail log),
+    and the environment that points the blocks at this platform."""
+    (state / "logs").mkdir(parents=True)
+    (state / "admin.token").write_text(platform.token("admin")["Authorization"].split()[1])
+    (state / "logs" / "smtp.log").write_text("")
+    (state / ".curlrc").write_text("fail-with-body\nshow-error\n")
     return {
         **os.environ,
         "RUJUKAN_STATE_DIR": str(state),
-        "KAFKA_PORT": kafka_port(bootstrap),
+        "KAFKA_PORT": kafka_port(platform.servers.kafka_bootstrap),
         "INTAKE_PORT": str(platform.ports["intake"]),
         "REGISTRY_PORT": str(platform.ports["program-registry"]),
         "ROUTER_PORT": str(platform.ports["referral-router"]),
@@ -120,8 +125,13 @@ async def test_the_readme_commands_run_against_the_platform(
         pytest.skip("the README's agency logs in to Kafka with SCRAM; this broker has no SASL")
     runnable = [b for b in BLOCKS if b.skip is None]
     (tmp_path / "logs").mkdir()
+    state = tmp_path / "state"
+    credentials = asyncio.create_task(
+        asyncio.to_thread(kafka_credentials, servers.kafka_bootstrap, state)
+    )
     async with running_platform(servers, tmp_path / "logs") as platform:
-        env = platform_state(platform, tmp_path / "state")
+        await credentials
+        env = platform_env(platform, state)
         done = subprocess.run(
             ["bash", "-c", script(runnable)],
             env=env,
