@@ -117,7 +117,7 @@ async def test_cursor_paging_visits_every_referral_once_newest_first(
 
     r = await api.client.get("/v1/referrals", params={"cursor": "not-a-cursor"}, headers=admin)
     assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON
-    assert r.json()["errors"] == [{"field": "cursor", "reason": "not a cursor from this API"}]
+    assert r.json()["errors"] == [{"field": "cursor", "reason": "bukan cursor dari API ini"}]
 
 
 async def test_a_work_queue_puts_priority_lanes_then_the_nearest_deadline_first(
@@ -217,6 +217,12 @@ async def test_outcomes_over_http(api: Any, make_intake: MakeIntake) -> None:
         f"/v1/referrals/{pbi}/outcome", json={"outcome": "rejected"}, headers=agency
     )
     assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON
+    assert {"field": "reason_code", "reason": "wajib diisi bila ditolak"} in r.json()["errors"]
+    r = await api.client.post(
+        f"/v1/referrals/{pbi}/outcome",
+        json={"outcome": "rejected"},
+        headers={**agency, "Accept-Language": "en"},
+    )
     assert {"field": "reason_code", "reason": "required when rejected"} in r.json()["errors"]
     # an unknown outcome or reason: 422 from validation
     r = await api.client.post(
@@ -233,7 +239,8 @@ async def test_outcomes_over_http(api: Any, make_intake: MakeIntake) -> None:
     assert r.status_code == 409 and r.headers["content-type"] == PROBLEM_JSON
     problem = r.json()
     assert problem["status"] == 409 and problem["current_status"] == "accepted"
-    assert "cannot go from 'accepted' to 'received'" in problem["detail"]
+    assert "tidak dapat berpindah dari 'accepted' ke 'received'" in problem["detail"]
+    assert r.headers["content-language"] == "id"
     [row] = await api.rows("SELECT status FROM referrals WHERE id = :r", r=pbi)
     assert row.status == "accepted"
     assert len(await api.rows("SELECT id FROM outbox")) == outbox_before + 1
@@ -306,7 +313,14 @@ async def test_trace_lists_every_change_in_order(api: Any, make_intake: MakeInta
     r = await api.client.post(
         f"/v1/referrals/{pbi}/outcome", json={"outcome": "accepted"}, headers=agency
     )
-    assert r.status_code == 409 and "closed" in r.json()["detail"]
+    assert r.status_code == 409 and "rujukan sudah ditutup" in r.json()["detail"]
+    r = await api.client.post(
+        f"/v1/referrals/{pbi}/outcome",
+        json={"outcome": "accepted"},
+        headers={**agency, "Accept-Language": "en"},
+    )
+    assert r.status_code == 409 and "the referral is closed" in r.json()["detail"]
+    assert r.json()["title"] == "Impossible transition"
 
 
 async def test_an_intakes_decisions_explain_every_program_and_a_referral_its_own(
@@ -387,7 +401,7 @@ async def test_a_forged_cursor_is_refused_naming_the_parameter(api: Any) -> None
             "/v1/referrals", params={"cursor": forged}, headers=api.token("admin")
         )
         assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON, r.text
-        assert r.json()["title"] == "Invalid cursor"
+        assert r.json()["title"] == "Cursor tidak sah"
 
 
 async def test_a_verdict_whose_rule_is_unknown_says_so_and_others_carry_no_explanation(

@@ -178,9 +178,9 @@ async def test_an_agency_answers_a_complaint_with_words_the_resident_is_told(
     assert (await cases_of(api, intake.intake_id))[0].due_at == received.due_at
     # a complaint is answered, never accepted; an answer has words
     refused = await report({"outcome": "accepted"})
-    assert refused.status_code == 409 and "not allowed for a complaint" in refused.text
+    assert refused.status_code == 409 and "tidak diizinkan untuk pengaduan" in refused.text
     refused = await report({"outcome": "answered"})
-    assert refused.status_code == 409 and "an answer needs its text" in refused.text
+    assert refused.status_code == 409 and "jawaban memerlukan teksnya" in refused.text
     answer = "Bantuan tahap 3 cair tanggal 20 September di kantor pos Susukan"
     assert (await report({"outcome": "answered", "note": answer})).status_code == 200
     assert (await report({"outcome": "closed"})).status_code == 200

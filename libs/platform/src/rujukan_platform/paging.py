@@ -26,16 +26,17 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise _invalid() from exc
+        raise invalid_cursor() from exc
     values = raw.split(SEPARATOR)
     if len(values) != parts or not all(values):
-        raise _invalid()
+        raise invalid_cursor()
     if any(control_character(v) for v in values):  # never ours, and PostgreSQL refuses NUL
-        raise _invalid()
+        raise invalid_cursor()
     return values
 
 
-def _invalid() -> Problem:
+def invalid_cursor() -> Problem:
+    """422: the cursor was not made by this API (or not for this list)."""
     errors: list[dict[str, Words]] = [{"field": "cursor", "reason": NOT_A_CURSOR}]
     title = Localised("Cursor tidak sah", "Invalid cursor")
     return Problem(422, title, reasons_joined(errors), errors=errors)

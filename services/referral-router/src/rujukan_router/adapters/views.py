@@ -28,8 +28,7 @@ from rujukan_eligibility.rules import CompiledRule, RuleError, Verdict, compile_
 from rujukan_platform.access import region_condition
 from rujukan_platform.auth import Principal
 from rujukan_platform.language import DEFAULT, Language, labelled_in
-from rujukan_platform.paging import decode_cursor, encode_cursor
-from rujukan_platform.problems import Problem
+from rujukan_platform.paging import decode_cursor, encode_cursor, invalid_cursor
 from rujukan_router.adapters.referrals import ComplaintRow
 from rujukan_router.adapters.tables import (
     complaints,
@@ -607,7 +606,7 @@ def _urgent_position(cursor: str) -> tuple[bool, datetime, UUID]:
             raise ValueError(lane)
         return lane == "none", datetime.fromisoformat(due), UUID(referral_id)
     except ValueError as exc:
-        raise Problem(422, "Invalid cursor", "cursor: not a cursor from this API") from exc
+        raise invalid_cursor() from exc
 
 
 def _position(cursor: str) -> tuple[datetime, UUID]:
@@ -616,4 +615,4 @@ def _position(cursor: str) -> tuple[datetime, UUID]:
     try:
         return datetime.fromisoformat(at), UUID(referral_id)
     except ValueError as exc:
-        raise Problem(422, "Invalid cursor", "cursor: not a cursor from this API") from exc
+        raise invalid_cursor() from exc

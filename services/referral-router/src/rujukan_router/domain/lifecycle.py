@@ -14,6 +14,7 @@ answer's text (what the resident is told); an answer the resident disputes may b
 from __future__ import annotations
 
 from rujukan_contracts.events import OutcomeKind, ReasonCode, ReferralStatus
+from rujukan_contracts.text import Localised
 
 S = ReferralStatus
 
@@ -64,10 +65,15 @@ CLOSED = TERMINAL | COMPLAINT_TERMINAL
 
 
 class TransitionRefused(ValueError):
-    def __init__(self, current: ReferralStatus, target: ReferralStatus, why: str) -> None:
-        super().__init__(f"cannot go from '{current}' to '{target}': {why}")
+    """An impossible step; ``reason`` says why in both languages (the message, in English)."""
+
+    def __init__(self, current: ReferralStatus, target: ReferralStatus, why: Localised) -> None:
+        super().__init__(f"cannot go from '{current}' to '{target}': {why.en}")
         self.current = current
         self.target = target
+        self.reason = Localised(
+            f"tidak dapat berpindah dari '{current}' ke '{target}': {why.id}", str(self)
+        )
 
 
 def transition(
@@ -84,12 +90,21 @@ def transition(
         (COMPLAINT_ALLOWED, COMPLAINT_TERMINAL) if kind == "complaint" else (ALLOWED, TERMINAL)
     )
     if target not in allowed.get(current, frozenset()):
-        why = "the referral is closed" if current in terminal else "that step is not allowed"
+        why = (
+            Localised("rujukan sudah ditutup", "the referral is closed")
+            if current in terminal
+            else Localised("langkah itu tidak diizinkan", "that step is not allowed")
+        )
         if kind == "complaint" and current not in terminal:
-            why = "that step is not allowed for a complaint"
+            why = Localised(
+                "langkah itu tidak diizinkan untuk pengaduan",
+                "that step is not allowed for a complaint",
+            )
         raise TransitionRefused(current, target, why)
     if target == S.rejected and reason is None:
-        raise TransitionRefused(current, target, "a rejection needs a reason_code")
+        why = Localised("penolakan memerlukan reason_code", "a rejection needs a reason_code")
+        raise TransitionRefused(current, target, why)
     if target == S.answered and not (answer and answer.strip()):
-        raise TransitionRefused(current, target, "an answer needs its text (note)")
+        why = Localised("jawaban memerlukan teksnya (note)", "an answer needs its text (note)")
+        raise TransitionRefused(current, target, why)
     return target

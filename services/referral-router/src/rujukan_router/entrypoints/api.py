@@ -13,13 +13,21 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
 from rujukan_contracts.events import OutcomeKind, PriorityLane, ReferralStatus
-from rujukan_contracts.references import normalise_reference
+from rujukan_contracts.references import NOT_A_REFERENCE, normalise_reference
 from rujukan_contracts.text import Line
 from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import Caller, HandleDep
-from rujukan_platform.language import Localised
-from rujukan_platform.problems import PROBLEM, Problem, field_error
+from rujukan_platform.language import Localised, Words
+from rujukan_platform.problems import (
+    CONFLICT,
+    FORBIDDEN,
+    NOT_FOUND,
+    PROBLEM,
+    Problem,
+    field_error,
+    reasons_joined,
+)
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.replays import FINISHED
 from rujukan_router.adapters.views import ReferralFilter, ReferralOrder, RouterViews
@@ -61,11 +69,16 @@ router = APIRouter(prefix="/v1", tags=["referrals"])
 R = TypeVar("R")
 
 
-def _missing(what: str) -> Problem:
-    return Problem(404, "Not found", f"no {what}")
+def _missing(what: Localised) -> Problem:
+    return Problem(404, NOT_FOUND, Localised(f"{what.id} tidak ditemukan", f"no {what.en}"))
 
 
-def _found(row: R | None, what: str) -> R:
+def _named(kind: Literal["referral", "replay"], key: UUID) -> Localised:
+    """A referral or replay as the officer and the English reader name it."""
+    return Localised(f"{'rujukan' if kind == 'referral' else 'replay'} {key}", f"{kind} {key}")
+
+
+def _found(row: R | None, what: Localised) -> R:
     """The row a view found, or a 404 naming what is missing (for this caller)."""
     if row is None:
         raise _missing(what)
@@ -81,10 +94,7 @@ def _reference(typed: str | None) -> str | None:
         return None
     reference = normalise_reference(typed)
     if reference is None:
-        raise field_error(
-            "reference",
-            "bukan nomor rujukan, contohnya RJK-3304-7F3K2Q / not a referral reference",
-        )
+        raise field_error("reference", NOT_A_REFERENCE)
     return reference
 
 
@@ -155,7 +165,7 @@ async def get_referral(referral_id: UUID, principal: Caller, views: Views) -> Re
 
 async def _referral(views: RouterViews, principal: Principal, referral_id: UUID) -> ReferralView:
     row = await views.referral(principal, referral_id)
-    return ReferralView.model_validate(_found(row, f"referral {referral_id}"))
+    return ReferralView.model_validate(_found(row, _named("referral", referral_id)))
 
 
 @router.get(
@@ -164,7 +174,7 @@ async def _referral(views: RouterViews, principal: Principal, referral_id: UUID)
     responses={404: PROBLEM},
 )
 async def trace(referral_id: UUID, principal: Caller, views: Views) -> TraceView:
-    events = _found(await views.trace(principal, referral_id), f"referral {referral_id}")
+    events = _found(await views.trace(principal, referral_id), _named("referral", referral_id))
     return TraceView.model_validate({"referral_id": referral_id, "events": events})
 
 
@@ -199,15 +209,30 @@ async def post_outcome(
     """The same report again under its Idempotency-Key is answered as the referral is now;
     another report under that key is refused (422) and changes nothing."""
     if body.outcome == OutcomeKind.rejected and body.reason_code is None:
+        refused: list[dict[str, Words]] = [
+            {
+                "field": "reason_code",
+                "reason": Localised("wajib diisi bila ditolak", "required when rejected"),
+            }
+        ]
         raise Problem(
             422,
-            "Unprocessable outcome",
-            "reason_code: required when rejected",
-            errors=[{"field": "reason_code", "reason": "required when rejected"}],
+            Localised("Hasil tidak dapat diproses", "Unprocessable outcome"),
+            reasons_joined(refused),
+            errors=refused,
         )
-    program = _found(await views.program_of(principal, referral_id), f"referral {referral_id}")
+    program = _found(
+        await views.program_of(principal, referral_id), _named("referral", referral_id)
+    )
     if not principal.owns_program(program):
-        raise Problem(403, "Forbidden", "the referral belongs to another agency's program")
+        raise Problem(
+            403,
+            FORBIDDEN,
+            Localised(
+                "rujukan ini milik program instansi lain",
+                "the referral belongs to another agency's program",
+            ),
+        )
     command = ReportOutcome(
         referral_id=referral_id,
         outcome=body.outcome,
@@ -223,13 +248,13 @@ async def post_outcome(
     except TransitionRefused as exc:
         raise Problem(
             409,
-            "Impossible transition",
-            str(exc),
+            Localised("Perpindahan status tidak mungkin", "Impossible transition"),
+            exc.reason,
             type_="https://rujukan.example/problems/transition",
             current_status=exc.current.value,
         ) from exc
     except ReferralNotFound as exc:
-        raise _missing(f"referral {referral_id}") from exc
+        raise _missing(_named("referral", referral_id)) from exc
     return await _referral(views, principal, referral_id)
 
 
@@ -247,7 +272,7 @@ async def post_withdraw(
 ) -> ReferralView:
     """Only referrals of the caller's regions (another region's: 404). The same withdrawal
     again answers as the referral is now; a closed referral cannot be withdrawn (409)."""
-    _found(await views.program_of(principal, referral_id), f"referral {referral_id}")
+    _found(await views.program_of(principal, referral_id), _named("referral", referral_id))
     command = WithdrawReferral(
         referral_id=referral_id,
         reason=body.reason,
@@ -268,7 +293,7 @@ async def post_withdraw(
             current_status=exc.current.value,
         ) from exc
     except ReferralNotFound as exc:
-        raise _missing(f"referral {referral_id}") from exc
+        raise _missing(_named("referral", referral_id)) from exc
     return await _referral(views, principal, referral_id)
 
 
@@ -364,7 +389,9 @@ async def get_replay(replay_id: UUID, principal: Caller, views: Views) -> Replay
 
 
 async def _replay(views: RouterViews, replay_id: UUID) -> ReplayView:
-    return ReplayView.model_validate(_found(await views.replay(replay_id), f"replay {replay_id}"))
+    return ReplayView.model_validate(
+        _found(await views.replay(replay_id), _named("replay", replay_id))
+    )
 
 
 @router.get(
@@ -433,6 +460,6 @@ async def _as_problems(replay_id: UUID) -> AsyncIterator[None]:
     try:
         yield
     except ReplayNotFound as exc:
-        raise _missing(f"replay {replay_id}") from exc
+        raise _missing(_named("replay", replay_id)) from exc
     except ReplayStateError as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
+        raise Problem(409, CONFLICT, exc.reason) from exc

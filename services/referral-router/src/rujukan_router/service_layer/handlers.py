@@ -24,6 +24,7 @@ from rujukan_contracts.topics import agency_principal, program_of_outcomes
 from rujukan_eligibility.rules import RuleError, compile_rule
 from rujukan_platform.consumer import InvalidMessage
 from rujukan_platform.handlers import Handlers, Published, Received
+from rujukan_platform.language import Localised
 from rujukan_platform.outbox import OutboxRecord, follow_up
 from rujukan_platform.problems import Problem, invalid_rule
 from rujukan_router.adapters.events import CREATED, delivered_record
@@ -176,21 +177,38 @@ def check_replay(command: CreateReplay, catalogue: Catalogue) -> None:
     for one program (a 422 problem otherwise)."""
     unknown = [c for c in command.programs or [] if catalogue.get(c) is None]
     if unknown:
+        named = ", ".join(unknown)
         raise Problem(
             422,
-            "Unknown program",
-            f"programs: {', '.join(unknown)} unknown",
-            errors=[{"field": "programs", "reason": f"unknown: {unknown}"}],
+            Localised("Program tidak dikenal", "Unknown program"),
+            Localised(f"programs: {named} tidak dikenal", f"programs: {named} unknown"),
+            errors=[
+                {
+                    "field": "programs",
+                    "reason": Localised(f"tidak dikenal: {unknown}", f"unknown: {unknown}"),
+                }
+            ],
         )
     if command.rule is None:
         return
     if command.apply or not command.programs or len(command.programs) != 1:
         raise Problem(
             422,
-            "What-if only",
-            "rule: a draft rule needs exactly one program and "
-            "apply=false; publish the rule at the registry to apply it",
-            errors=[{"field": "rule", "reason": "dry run only, for one program"}],
+            Localised("Hanya simulasi", "What-if only"),
+            Localised(
+                "rule: aturan draf memerlukan tepat satu program dan apply=false; terbitkan "
+                "aturannya di registri untuk menerapkannya",
+                "rule: a draft rule needs exactly one program and "
+                "apply=false; publish the rule at the registry to apply it",
+            ),
+            errors=[
+                {
+                    "field": "rule",
+                    "reason": Localised(
+                        "hanya simulasi, untuk satu program", "dry run only, for one program"
+                    ),
+                }
+            ],
         )
     try:
         compile_rule(command.rule)

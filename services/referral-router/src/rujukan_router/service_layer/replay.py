@@ -29,6 +29,7 @@ from uuid import UUID
 import orjson
 
 from rujukan_contracts.events import IntakeSubmittedV1, RegistryFacts
+from rujukan_contracts.text import Localised
 from rujukan_eligibility.rules import compile_rule
 from rujukan_platform.failures import is_transient
 from rujukan_platform.ids import new_id
@@ -52,7 +53,12 @@ class ReplayNotFound(LookupError):
 
 
 class ReplayStateError(ValueError):
-    """The operation does not fit the job's status (e.g. registry updates after the start)."""
+    """The operation does not fit the job's status (e.g. registry updates after the start);
+    ``reason`` says so in both languages."""
+
+    def __init__(self, reason: Localised) -> None:
+        super().__init__(reason.en)
+        self.reason = reason
 
 
 class LeaseLost(RuntimeError):
@@ -117,7 +123,12 @@ async def add_registry_updates(
     """More refreshed facts for a draft job (national refreshes arrive in many requests)."""
     job = await _locked(uow, replay_id)
     if job.status != "draft":
-        raise ReplayStateError(f"replay {replay_id} is {job.status}: registry updates go to drafts")
+        raise ReplayStateError(
+            Localised(
+                f"replay {replay_id} berstatus {job.status}: pembaruan registri hanya untuk draf",
+                f"replay {replay_id} is {job.status}: registry updates go to drafts",
+            )
+        )
     await uow.replays.add_registry_updates(replay_id, updates)
     return len(updates)
 
@@ -125,7 +136,12 @@ async def add_registry_updates(
 async def start_replay(uow: RouterUnitOfWork, replay_id: UUID) -> None:
     job = await _locked(uow, replay_id)
     if job.status != "draft":
-        raise ReplayStateError(f"replay {replay_id} is {job.status}, not a draft")
+        raise ReplayStateError(
+            Localised(
+                f"replay {replay_id} berstatus {job.status}, bukan draf",
+                f"replay {replay_id} is {job.status}, not a draft",
+            )
+        )
     await uow.replays.set_status(replay_id, "pending")
 
 
@@ -133,7 +149,12 @@ async def cancel_replay(uow: RouterUnitOfWork, replay_id: UUID, now: datetime) -
     """Stop a job after the chunk in progress; what its committed chunks applied stays."""
     job = await _locked(uow, replay_id)
     if job.status in FINISHED:
-        raise ReplayStateError(f"replay {replay_id} is already {job.status}")
+        raise ReplayStateError(
+            Localised(
+                f"replay {replay_id} sudah berstatus {job.status}",
+                f"replay {replay_id} is already {job.status}",
+            )
+        )
     await uow.replays.set_status(replay_id, "cancelled", finished_at=now)
 
 
