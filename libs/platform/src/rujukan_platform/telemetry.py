@@ -203,9 +203,28 @@ def instrument_app(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=_provider,
+        server_request_hook=_without_query_nor_peer,
         excluded_urls=UNTRACED_ROUTES,
         exclude_spans=["receive", "send"],  # one span per request, not one per ASGI message
     )
+
+
+#: what the ASGI instrumentation records of a request that may say who asked or about whom:
+#: the caller's address, and the query string (a filter's value)
+_PERSONAL_REQUEST_ATTRIBUTES = ("net.peer.ip", "client.address", "url.query")
+
+
+def _without_query_nor_peer(span: Span, scope: dict[str, Any]) -> None:
+    """A request's span keeps its route, method and path, not the query string nor the
+    caller's address (attributes cannot be removed, so they are overwritten)."""
+    if not span.is_recording():
+        return
+    recorded = getattr(span, "attributes", None) or {}  # the SDK's span shows its attributes
+    for name in _PERSONAL_REQUEST_ATTRIBUTES:
+        if name in recorded:
+            span.set_attribute(name, "")
+    host = dict(scope.get("headers") or ()).get(b"host", b"").decode("latin-1")
+    span.set_attribute("http.url", f"{scope.get('scheme', 'http')}://{host}{scope.get('path', '')}")
 
 
 def instrument_engine(engine: AsyncEngine) -> None:
