@@ -223,6 +223,16 @@ def probes(platform: Platform, s: Seeded) -> dict[tuple[str, str, str], Probe]:
             at("intake", "GET", "/v1/identity-reads", params={"household_id": s.household_id}),
             listing("intake", lambda b: bool(b["items"])),
         ),
+        ("intake", "POST", "/v1/households/{household_id}/consent/withdraw"): Probe(
+            at(
+                "intake",
+                "POST",
+                f"/v1/households/{s.household_id}/consent/withdraw",
+                json={"purposes": ["notification"]},
+            ),
+            # the first withdraws it, the others are answered with that withdrawal
+            status_in("intake", 200),
+        ),
         ("program-registry", "GET", "/v1/programs"): Probe(
             at("program-registry", "GET", "/v1/programs"), status_in("", 200)
         ),

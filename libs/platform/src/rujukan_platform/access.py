@@ -66,6 +66,11 @@ POLICY: Mapping[str, Mapping[tuple[str, str], Rule]] = {
             "agency", "operator", "admin", sees=Sees.RESIDENTS
         ),
         ("GET", "/v1/identity-reads"): allow("operator", "admin", sees=Sees.RESIDENTS),
+        # the Puskesos officer records a resident's consent withdrawn (households of their
+        # regions)
+        ("POST", "/v1/households/{household_id}/consent/withdraw"): allow(
+            "operator", "admin", sees=Sees.RESIDENTS
+        ),
     },
     "program-registry": {
         ("GET", "/v1/programs"): allow(*EVERYONE, sees=Sees.CATALOGUE),

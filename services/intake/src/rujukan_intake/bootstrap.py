@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rujukan_intake.adapters.tables import metadata
-from rujukan_intake.entrypoints import api
+from rujukan_intake.entrypoints import api, consent
 from rujukan_intake.entrypoints.consumers import consumers
 from rujukan_intake.entrypoints.jobs import jobs
 from rujukan_intake.service_layer.handlers import handlers
@@ -24,7 +24,7 @@ definition: ServiceDefinition[IntakeState] = ServiceDefinition(
     settings_factory=IntakeSettings,
     metadata=metadata,
     migrations=MIGRATIONS,
-    routers=[api.router],
+    routers=[api.router, consent.router],
     unit_of_work=IntakeUnitOfWork,
     dependencies=IntakeState.of,
     handlers=lambda runtime: handlers(runtime.deps),

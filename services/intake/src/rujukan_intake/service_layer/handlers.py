@@ -9,6 +9,8 @@ from functools import partial
 
 from rujukan_contracts.events import ProgramPublishedV1, ReferralStatusChangedV1
 from rujukan_intake.domain.commands import ReadHousehold, SubmitIntakes
+from rujukan_intake.domain.consent import WithdrawConsent
+from rujukan_intake.service_layer.consent import withdraw_consent
 from rujukan_intake.service_layer.identity import read_household
 from rujukan_intake.service_layer.intakes import submit_intakes
 from rujukan_intake.service_layer.state import IntakeState
@@ -34,4 +36,5 @@ def handlers(state: IntakeState) -> Handlers[IntakeUnitOfWork]:
         .on(ReadHousehold, partial(read_household, state=state))
         .on(ReferralStatusChangedV1, record_referral_status)
         .on(ProgramPublishedV1, remember_program)
+        .on(WithdrawConsent, withdraw_consent)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rujukan_intake.adapters.consent import ConsentRecords
 from rujukan_intake.adapters.registry import RegistryTable
 from rujukan_intake.adapters.repository import (
     HouseholdRepository,
@@ -22,3 +23,4 @@ class IntakeUnitOfWork(UnitOfWork):
     referrals: ReferralStatuses
     programs: KnownPrograms
     registry: RegistryTable
+    consent: ConsentRecords
