@@ -24,6 +24,16 @@ contacts = Table(
     time_column("updated_at", nullable=False, now=True),
 )
 
+# Households whose resident withdrew consent to be told ('notification'): no news is gathered
+# for them until an intake brings a consented contact again (rujukan.consent.withdrawn.v1).
+silenced_households = Table(
+    "silenced_households",
+    metadata,
+    uuid_column("household_id", primary_key=True),
+    uuid_column("withdrawal_id", nullable=False),
+    time_column("withdrawn_at", nullable=False),
+)
+
 deliveries = Table(
     "deliveries",
     metadata,

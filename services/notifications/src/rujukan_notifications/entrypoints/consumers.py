@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rujukan_contracts.events import IntakeContactV1, ReferralStatusChangedV1
+from rujukan_contracts.events import ConsentWithdrawnV1, IntakeContactV1, ReferralStatusChangedV1
 from rujukan_contracts.topics import INTAKE_CONTACTS, REFERRALS_STATUS
 from rujukan_platform.consumer import ConsumerSpec
 from rujukan_platform.runtime import Runtime
@@ -13,6 +13,8 @@ from rujukan_platform.runtime import Runtime
 
 def consumers(runtime: Runtime[Any]) -> list[ConsumerSpec]:
     return [
-        runtime.consumer("notifications-contacts", [INTAKE_CONTACTS], IntakeContactV1),
+        runtime.consumer(
+            "notifications-contacts", [INTAKE_CONTACTS], IntakeContactV1, ConsentWithdrawnV1
+        ),
         runtime.consumer("notifications-status", [REFERRALS_STATUS], ReferralStatusChangedV1),
     ]

@@ -7,6 +7,8 @@
   should hear of it now. Planning happens in the consumer's unit of work, so a redelivered
   event plans nothing twice (``processed_events``, news keyed by its event, deliveries by their
   source event); sending happens later, in the dispatcher (``service_layer/dispatch.py``).
+* ``ConsentWithdrawnV1`` (``intake.contacts``): the resident is told nothing more
+  (``service_layer/consent.py``).
 * ``FileAlerts`` (``POST /v1/alerts/alertmanager``): Alertmanager's alerts into the ops inbox.
 """
 
@@ -18,7 +20,7 @@ from functools import partial
 
 import orjson
 
-from rujukan_contracts.events import IntakeContactV1, ReferralStatusChangedV1
+from rujukan_contracts.events import ConsentWithdrawnV1, IntakeContactV1, ReferralStatusChangedV1
 from rujukan_notifications.adapters.contacts import seal_contact
 from rujukan_notifications.adapters.repository import SealedContact, Visit
 from rujukan_notifications.domain.alerts import OPS_INBOX, FiledAlert, inbox_message
@@ -33,6 +35,7 @@ from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.domain.commands import FileAlerts
 from rujukan_notifications.domain.messages import delivery_context
 from rujukan_notifications.domain.news import DEFAULT_RESIDENT_NEWS, news_kind, news_of
+from rujukan_notifications.service_layer.consent import silence_household
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.sealing import Sealer
@@ -54,6 +57,8 @@ async def remember_contact(
     agreed to be told without a usable contact is kept with no channel: the Puskesos tells
     them in person (``domain/audience.resident_plan``)."""
     contact, household = event.contact, event.household_id
+    if event.consented:  # consent to be told asked afresh: an earlier withdrawal ends
+        await uow.silenced.lift(household, given_at=event.submitted_at)
     channels = consented_channels(contact, phone_channels)
     if contact is None or not channels:
         if event.consented:
@@ -91,7 +96,7 @@ async def plan_deliveries(
         raise ValueError("deliveries are planned from a consumed event: its id keys them")
     name = program_names.get(event.program_code, {})
     kind = news_kind(event, resident_news)
-    if kind is not None:
+    if kind is not None and not await uow.silenced.holds(event.household_id):
         await uow.news.gather(
             event_id=uow.cause.meta.id,
             visit=Visit(event.intake_id, event.household_id, event.village_code, 0),
@@ -157,5 +162,6 @@ def handlers(
                 gather=gather,
             ),
         )
+        .on(ConsentWithdrawnV1, silence_household)
         .on(FileAlerts, file_alerts)
     )

@@ -12,6 +12,7 @@ from rujukan_notifications.adapters.repository import (
     InboxRepository,
     NewsRepository,
 )
+from rujukan_notifications.adapters.silence import SilencedHouseholds
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.uow import UnitOfWork
 
@@ -22,6 +23,7 @@ class NotificationsUnitOfWork(UnitOfWork):
     deliveries: DeliveryRepository
     inbox: InboxRepository
     alerts: AlertRepository
+    silenced: SilencedHouseholds
 
 
 UnitsOfWork = Callable[[], NotificationsUnitOfWork]

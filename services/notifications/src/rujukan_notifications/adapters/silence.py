@@ -1,0 +1,100 @@
+"""Households whose resident withdrew consent to be told, and what was waiting for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from rujukan_notifications.adapters.tables import (
+    deliveries,
+    delivery_attempts,
+    resident_news,
+    resident_visits,
+    silenced_households,
+)
+from rujukan_platform.uow import Repository
+
+#: the machine reason on a delivery cancelled by a consent withdrawal
+CONSENT_WITHDRAWN = "consent_withdrawn"
+#: what the delivery row says, in Bahasa Indonesia (officers read it)
+CANCELLED_DETAIL = "Warga menarik persetujuan untuk diberi kabar; pesan ini tidak dikirim."
+
+
+class SilencedHouseholds(Repository):
+    async def silence(self, household_id: UUID, withdrawal_id: UUID, at: datetime) -> None:
+        """Tell the household nothing more (the latest withdrawal kept)."""
+        stmt = pg_insert(silenced_households).values(
+            household_id=household_id, withdrawal_id=withdrawal_id, withdrawn_at=at
+        )
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["household_id"],
+                set_={"withdrawal_id": stmt.excluded.withdrawal_id, "withdrawn_at": at},
+                where=silenced_households.c.withdrawn_at < at,
+            )
+        )
+
+    async def lift(self, household_id: UUID, *, given_at: datetime) -> None:
+        """Consent to be told given again (a later intake): a withdrawal before it ends."""
+        await self._session.execute(
+            delete(silenced_households).where(
+                silenced_households.c.household_id == household_id,
+                silenced_households.c.withdrawn_at < given_at,
+            )
+        )
+
+    async def holds(self, household_id: UUID) -> bool:
+        found = await self._session.execute(
+            select(silenced_households.c.household_id).where(
+                silenced_households.c.household_id == household_id
+            )
+        )
+        return found.first() is not None
+
+    async def cancel_waiting(self, household_id: UUID, at: datetime) -> int:
+        """Cancel the resident's deliveries still waiting to be sent (each row and an attempt
+        saying why) and drop the news gathered for their next message; returns how many
+        deliveries were cancelled."""
+        cancelled = (
+            await self._session.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.household_id == household_id,
+                    deliveries.c.audience == "resident",
+                    deliveries.c.state == "pending",
+                )
+                .values(state="skipped", last_error=f"{CONSENT_WITHDRAWN}: {CANCELLED_DETAIL}")
+                .returning(deliveries.c.id, deliveries.c.attempts)
+            )
+        ).all()
+        if cancelled:
+            await self._session.execute(
+                insert(delivery_attempts),
+                [
+                    {
+                        "delivery_id": row.id,
+                        "attempt": row.attempts,
+                        "outcome": "skipped",
+                        "detail": f"{CONSENT_WITHDRAWN}: {CANCELLED_DETAIL}",
+                        "at": at,
+                    }
+                    for row in cancelled
+                ],
+            )
+        visits = select(resident_visits.c.intake_id).where(
+            resident_visits.c.household_id == household_id
+        )
+        await self._session.execute(
+            delete(resident_news).where(
+                resident_news.c.intake_id.in_(visits), resident_news.c.digest_id.is_(None)
+            )
+        )
+        await self._session.execute(
+            update(resident_visits)
+            .where(resident_visits.c.household_id == household_id)
+            .values(summarise_at=None)
+        )
+        return len(cancelled)

@@ -1,0 +1,98 @@
+"""A resident withdraws consent to be told: the contact is forgotten, what was waiting is
+cancelled (the delivery row says why), nothing more is gathered for them until an intake brings
+a consented contact again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from rujukan_contracts.events import (
+    ConsentWithdrawnV1,
+    IntakeContactV1,
+    IntakeSubmittedV1,
+    ReferralStatus,
+    ReferralStatusChangedV1,
+)
+
+from .conftest import Clock, apply, contact_of
+from .test_claims import drive
+
+pytestmark = pytest.mark.integration
+
+MakeIntake = Callable[..., IntakeSubmittedV1]
+MakeStatus = Callable[..., ReferralStatusChangedV1]
+S = ReferralStatus
+
+
+async def test_consent_withdrawn_cancels_what_waits_and_silences_the_household(
+    notifications: Any, make_intake: MakeIntake, make_status: MakeStatus, dead_port: int
+) -> None:
+    intake = make_intake(contact={"email": "keluarga@example.org"})
+    household = intake.household_id
+    created = make_status(intake, S.created, frm=None, program_code="PKH")
+    await apply(notifications.runtime, contact_of(intake), created)
+    # the visit's message is planned; its mail server is away, so it waits for a retry
+    dispatcher = notifications.dispatcher(
+        smtp_port=dead_port, clock=Clock(datetime.now(UTC) + timedelta(minutes=1))
+    )
+    assert await drive(dispatcher) >= 1
+    [waiting] = await notifications.rows("SELECT id, state FROM deliveries")
+    assert waiting.state == "pending"
+    # news gathered for the next message, within the visit's window
+    rejected = make_status(intake, S.rejected, reason_code="not_eligible", program_code="PKH")
+    await apply(notifications.runtime, rejected, gather=timedelta(hours=1))
+    assert len(await notifications.rows("SELECT 1 FROM resident_news WHERE digest_id IS NULL"))
+
+    topic, contacts = await notifications.run_consumer("notifications-contacts")
+    withdrawal = ConsentWithdrawnV1(
+        withdrawal_id=uuid.uuid4(),
+        household_id=household,
+        purposes=["notification"],
+        withdrawn_at=datetime.now(UTC),
+        recorded_by="operator:33.04",
+    )
+    await notifications.publish(topic, withdrawal)
+    await contacts.drain()
+
+    assert (
+        await notifications.rows("SELECT 1 FROM contacts WHERE household_id = :h", h=household)
+        == []
+    )
+    [cancelled] = await notifications.rows(
+        "SELECT state, last_error FROM deliveries WHERE id = :d", d=waiting.id
+    )
+    assert cancelled.state == "skipped"
+    assert cancelled.last_error.startswith("consent_withdrawn: Warga menarik persetujuan")
+    attempts = await notifications.rows(
+        "SELECT outcome, detail FROM delivery_attempts WHERE delivery_id = :d ORDER BY id",
+        d=waiting.id,
+    )
+    assert attempts[-1].outcome == "skipped" and "consent_withdrawn" in attempts[-1].detail
+    assert await notifications.rows("SELECT 1 FROM resident_news WHERE digest_id IS NULL") == []
+    await drive(dispatcher)  # staff still hear of the rejection; the resident hears nothing
+    resident = await notifications.rows(
+        "SELECT state FROM deliveries WHERE audience = 'resident' AND state <> 'skipped'"
+    )
+    assert resident == []
+
+    # the router's withdrawal of the referral is not news for a resident who asked for none
+    withdrawn = make_status(intake, S.withdrawn, program_code="SEMBAKO", frm=S.delivered)
+    await apply(notifications.runtime, withdrawn, gather=timedelta(0))
+    assert await notifications.rows("SELECT 1 FROM resident_news WHERE digest_id IS NULL") == []
+
+    # a later intake that asks again and is told yes: the household hears news again
+    again = IntakeContactV1(
+        intake_id=uuid.uuid4(),
+        household_id=household,
+        submitted_at=datetime.now(UTC) + timedelta(seconds=1),
+        contact=None,
+        consented=True,
+    )
+    await apply(notifications.runtime, again, make_status(intake, S.accepted, frm=S.received))
+    assert await notifications.rows("SELECT 1 FROM silenced_households") == []
+    assert len(await notifications.rows("SELECT 1 FROM resident_news WHERE digest_id IS NULL"))
