@@ -344,6 +344,11 @@ async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox
     other = api.token("operator", regions=["35.01"])
     r = await api.client.get("/v1/inbox", params={"recipient": inbox}, headers=other)
     assert r.status_code == 403
+    assert r.json()["detail"] == f"{inbox} di luar wilayah Anda"
+    r = await api.client.get(
+        "/v1/inbox", params={"recipient": inbox}, headers={**other, "Accept-Language": "en"}
+    )
+    assert r.status_code == 403 and r.json()["detail"] == f"{inbox} is outside your regions"
     agency = api.token("agency", programs=["PBI-JK"])
     assert (
         await api.client.get("/v1/inbox", params={"recipient": inbox}, headers=agency)

@@ -23,7 +23,7 @@ from rujukan_notifications.entrypoints.schemas import (
     InboxPage,
 )
 from rujukan_platform.auth import Principal
-from rujukan_platform.paging import decode_cursor, encode_cursor
+from rujukan_platform.paging import NOT_A_CURSOR, decode_cursor, encode_cursor
 from rujukan_platform.problems import field_error
 
 
@@ -95,7 +95,7 @@ async def inbox(
         try:
             key = tuple_(datetime.fromisoformat(at), UUID(last_id))
         except ValueError as exc:
-            raise field_error("cursor", "not a cursor from this API") from exc
+            raise field_error("cursor", NOT_A_CURSOR) from exc
         query = query.where(tuple_(inbox_messages.c.created_at, inbox_messages.c.id) < key)
     newest_first = (inbox_messages.c.created_at.desc(), inbox_messages.c.id.desc())
     rows = (await session.execute(query.order_by(*newest_first).limit(limit + 1))).all()

@@ -16,6 +16,7 @@ from rujukan_notifications.entrypoints.schemas import Deliveries, InboxPage, Pre
 from rujukan_platform.access import forbidden, not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import Caller, UnitOfWorkDep
+from rujukan_platform.language import Localised
 from rujukan_platform.problems import PROBLEM, field_error
 
 #: operators' inboxes, by region: the village Puskesos, the regency supervisor, the regency's
@@ -34,7 +35,9 @@ def _may_read_inbox(principal: Principal, recipient: str) -> None:
     alerts (``ops``) are for administrators."""
     if recipient == OPS_INBOX:
         if principal.role != "admin":
-            raise forbidden("kotak masuk ops untuk administrator / the ops inbox is for admins")
+            raise forbidden(
+                Localised("kotak masuk ops untuk administrator", "the ops inbox is for admins")
+            )
         return
     kind, _, region = recipient.partition(":")
     program = None
@@ -44,13 +47,19 @@ def _may_read_inbox(principal: Principal, recipient: str) -> None:
     if (kind not in INBOXES and kind != AGENCY_INBOX) or not region or program == "":
         raise field_error(
             "recipient",
-            "expected puskesos:<village code>, supervisor:<regency>, dinsos:<regency> or "
-            "agency:<program>:<region>",
+            Localised(
+                "harus puskesos:<kode desa>, supervisor:<kabupaten>, dinsos:<kabupaten> atau "
+                "agency:<program>:<wilayah>",
+                "expected puskesos:<village code>, supervisor:<regency>, dinsos:<regency> or "
+                "agency:<program>:<region>",
+            ),
         )
     # an operator reads the regions' inboxes, an agency its programs' own
     theirs = {"operator": program is None, "agency": program is not None}.get(principal.role, True)
     if not theirs or not principal.may_see(region, program):
-        raise forbidden(f"{recipient} di luar wilayah Anda / is outside your regions")
+        raise forbidden(
+            Localised(f"{recipient} di luar wilayah Anda", f"{recipient} is outside your regions")
+        )
 
 
 @router.get(
@@ -91,6 +100,11 @@ async def preview(
     kind: Literal["status", "sms", "inbox"] = "status",
 ) -> Preview:
     if not previewable(kind, status) or language not in LANGUAGES:
-        raise not_found(f"templat / template {kind} {status!r} ({language!r})")
+        raise not_found(
+            Localised(
+                f"templat {kind} {status!r} ({language!r})",
+                f"template {kind} {status!r} ({language!r})",
+            )
+        )
     message = render(f"{kind}_{status}", language, {**SAMPLE, "status": status})
     return Preview(subject=message.subject, body=message.body)
