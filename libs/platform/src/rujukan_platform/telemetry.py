@@ -31,6 +31,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -258,7 +259,10 @@ def current_traceparent() -> str | None:
     return traceparent_of(span) if span.get_span_context().is_valid else None
 
 
+@lru_cache(maxsize=4096)
 def _parent(traceparent: str | None) -> Context | None:
+    """The context a ``traceparent`` names (cached: the rows one cause raised share theirs, and
+    a context is immutable)."""
     if not traceparent:
         return None
     return _propagator.extract({"traceparent": traceparent})
