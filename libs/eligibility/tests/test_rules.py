@@ -41,7 +41,8 @@ def test_refused_when_saved(expr: str, fault: str) -> None:
         compile_rule(parse_rule({"kind": "all_of", "name": "root", "label": "r",
                                  "of": [crit("ok", "true"), crit("bad_one", expr)]}))  # fmt: skip
     assert info.value.criterion == "bad_one"
-    assert fault in info.value.fault
+    assert fault in info.value.fault and info.value.reason.en == info.value.fault
+    assert info.value.reason.id and info.value.reason.id != info.value.reason.en  # Indonesian
 
 
 def test_missing_optional_key_is_acceptable_when_saved() -> None:

@@ -170,11 +170,16 @@ async def test_an_invalid_cel_rule_is_refused_naming_the_criterion(
 ) -> None:
     code = new_code()
     body = program(code, cel=cel, name="broken_rule")
-    problem = assert_problem(await create(registry, body), 422)
+    english = {**registry.token("admin"), "Accept-Language": "en"}
+    problem = assert_problem(await create(registry, body, english), 422)
     assert problem["errors"][0]["criterion"] == "broken_rule"
     assert problem["errors"][0]["field"] == "versions[0].rule"
     assert fault in problem["errors"][0]["reason"]
     assert "broken_rule" in problem["detail"]
+    indonesian = assert_problem(await create(registry, body), 422)
+    assert indonesian["title"] == "Aturan kelayakan tidak sah"
+    assert indonesian["detail"].startswith("versions[0].rule: kriteria 'broken_rule': ")
+    assert indonesian["errors"][0]["reason"] != problem["errors"][0]["reason"]
     assert await registry.count("programs") == 0
     assert await registry.count("outbox") == 0
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 import cel
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
-from rujukan_contracts.text import Line, Text
+from rujukan_contracts.text import Line, Localised, Text
 from rujukan_eligibility.context import (
     TOP_LEVEL_VARIABLES,
     EvaluationContext,
@@ -98,12 +98,14 @@ def rule_json_schema() -> dict[str, Any]:
 
 
 class RuleError(ValueError):
-    """A rule refused when compiled: which criterion (or group) and why."""
+    """A rule refused when compiled: which criterion (or group) and why (``reason``, in both
+    languages for the program officer; ``fault``, its English)."""
 
-    def __init__(self, criterion: str, fault: str) -> None:
-        super().__init__(f"{criterion}: {fault}")
+    def __init__(self, criterion: str, reason: Localised) -> None:
+        super().__init__(f"{criterion}: {reason.en}")
         self.criterion = criterion
-        self.fault = fault
+        self.reason = reason
+        self.fault = reason.en
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -644,6 +646,20 @@ SAMPLE_CONTEXTS: tuple[tuple[str, dict[str, Any], bool], ...] = (
 _SAMPLE_PREPARED: list[tuple[str, PreparedContext, bool]] | None = None
 
 
+#: each sample household as a program officer names it
+_SAMPLE_IN_WORDS = {
+    "registry household": "keluarga yang terdaftar di registri",
+    "household not in the registry": "keluarga yang tidak terdaftar di registri",
+    "empty household": "keluarga tanpa data",
+}
+
+
+def _failed_on(sample: str, exc: BaseException) -> Localised:
+    """Why a rule failed on a sample household (the evaluator's own words are English)."""
+    where = _SAMPLE_IN_WORDS.get(sample, sample)
+    return Localised(f"gagal pada {where}: {_describe(exc)}", f"on the {sample}: {_describe(exc)}")
+
+
 def _samples() -> list[tuple[str, PreparedContext, bool]]:
     global _SAMPLE_PREPARED
     if _SAMPLE_PREPARED is None:
@@ -655,26 +671,39 @@ def _compile_criterion(rule: Criterion) -> _CompiledCriterion:
     try:
         program = cel.compile(rule.cel)
     except Exception as exc:
-        raise RuleError(rule.name, f"syntax error: {exc}") from exc
+        raise RuleError(
+            rule.name, Localised(f"galat sintaks: {exc}", f"syntax error: {exc}")
+        ) from exc
     binders = _binders(_strip_strings(rule.cel))
     unknown = sorted(set(program.variables()) - TOP_LEVEL_VARIABLES - set(binders))
     if unknown:
         allowed = ", ".join(sorted(TOP_LEVEL_VARIABLES))
-        raise RuleError(rule.name, f"unknown variable(s) {', '.join(unknown)}; allowed: {allowed}")
+        names = ", ".join(unknown)
+        raise RuleError(
+            rule.name,
+            Localised(
+                f"variabel tidak dikenal: {names}; yang boleh: {allowed}",
+                f"unknown variable(s) {names}; allowed: {allowed}",
+            ),
+        )
     for sample, ctx, tolerate_lookup in _samples():
         try:
             result = program.execute(ctx.cel)
         except (KeyError, IndexError) as exc:
             if tolerate_lookup:
                 continue
-            raise RuleError(rule.name, f"on the {sample}: {_describe(exc)}") from exc
+            raise RuleError(rule.name, _failed_on(sample, exc)) from exc
         except Exception as exc:
-            raise RuleError(rule.name, f"on the {sample}: {_describe(exc)}") from exc
+            raise RuleError(rule.name, _failed_on(sample, exc)) from exc
         if not isinstance(result, bool):
+            got = f"{type(result).__name__} ({result!r})"
+            where = _SAMPLE_IN_WORDS.get(sample, sample)
             raise RuleError(
                 rule.name,
-                f"must evaluate to a bool, got {type(result).__name__} ({result!r}) "
-                f"on the {sample}",
+                Localised(
+                    f"harus menghasilkan bool, bukan {got}, pada {where}",
+                    f"must evaluate to a bool, got {got} on the {sample}",
+                ),
             )
     return _CompiledCriterion(rule, program)
 
@@ -690,18 +719,33 @@ def compile_rule(rule: Criterion | AllOf | AnyOf | AtLeast | Mapping[str, Any]) 
     def build(node: Criterion | AllOf | AnyOf | AtLeast) -> _CompiledCriterion | _CompiledGroup:
         nonlocal count
         if node.name in seen:
-            raise RuleError(node.name, "duplicate name in this rule")
+            raise RuleError(
+                node.name, Localised("nama ganda dalam aturan ini", "duplicate name in this rule")
+            )
         seen.add(node.name)
         if isinstance(node, Criterion):
             count += 1
             names.update(_IDENT.findall(node.cel))
             return _compile_criterion(node)
         if not node.of:
-            raise RuleError(node.name, f"{node.kind} needs at least one child")
+            raise RuleError(
+                node.name,
+                Localised(
+                    f"{node.kind} memerlukan minimal satu anak",
+                    f"{node.kind} needs at least one child",
+                ),
+            )
         n: int | None = None
         if isinstance(node, AtLeast):
             if not 1 <= node.n <= len(node.of):
-                raise RuleError(node.name, f"at_least n={node.n} out of range 1..{len(node.of)}")
+                span = f"n={node.n}", f"1..{len(node.of)}"
+                raise RuleError(
+                    node.name,
+                    Localised(
+                        f"at_least {span[0]} di luar rentang {span[1]}",
+                        f"at_least {span[0]} out of range {span[1]}",
+                    ),
+                )
             n = node.n
         children = [build(c) for c in node.of]
         return _CompiledGroup(node.kind, node.name, node.label, n, children, node.label_en)

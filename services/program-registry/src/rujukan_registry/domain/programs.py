@@ -34,7 +34,7 @@ def compile_or_refuse(program: SeedProgram) -> None:
         try:
             compile_rule(version.rule)
         except RuleError as exc:
-            raise invalid_rule(f"versions[{i}].rule", exc.criterion, exc.fault) from exc
+            raise invalid_rule(f"versions[{i}].rule", exc.criterion, exc.reason) from exc
 
 
 def _meaning(version: RuleVersion) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def compile_draft(rule: Any) -> CompiledRule:
     try:
         return compile_rule(rule)
     except RuleError as exc:
-        raise invalid_rule("rule", exc.criterion, exc.fault) from exc
+        raise invalid_rule("rule", exc.criterion, exc.reason) from exc
 
 
 async def dry_run(

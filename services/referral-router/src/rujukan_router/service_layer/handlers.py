@@ -213,7 +213,7 @@ def check_replay(command: CreateReplay, catalogue: Catalogue) -> None:
     try:
         compile_rule(command.rule)
     except RuleError as exc:
-        raise invalid_rule("rule", exc.criterion, exc.fault) from exc
+        raise invalid_rule("rule", exc.criterion, exc.reason) from exc
 
 
 async def on_add_registry_updates(command: AddRegistryUpdates, uow: RouterUnitOfWork) -> int:
