@@ -24,8 +24,10 @@ from rujukan_contracts.text import (
     Email,
     JsonObject,
     Line,
+    Localised,
     Phone,
     Text,
+    refusal,
 )
 
 
@@ -404,7 +406,14 @@ def check_escalation_address(channel: str, address: str) -> None:
     if channel == "email":
         _EMAIL.validate_python(address)
     elif not re.fullmatch(INBOX_PATTERN if channel == "inbox" else WEBHOOK_NAME_PATTERN, address):
-        raise ValueError(f"{address!r} is not a {channel} name")
+        kind = "kotak masuk" if channel == "inbox" else "webhook"
+        raise refusal(
+            "escalation_address",
+            Localised(
+                f"{{address}} bukan nama {kind} yang sah", "{address} is not a {channel} name"
+            ),
+            {"address": repr(address), "channel": channel},
+        )
 
 
 class ProgramPublishedV1(Event):
