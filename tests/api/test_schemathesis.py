@@ -48,7 +48,7 @@ def run_schemathesis(platform: Platform, service: str, reports: Path) -> dict[st
         "--report=json",
         f"--report-json-path={report}",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=reports)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=reports)
     (reports / f"{service}.log").write_text(done.stdout + done.stderr)
     assert report.exists(), f"schemathesis wrote no report:\n{done.stdout[-3000:]}{done.stderr}"
     data: dict[str, Any] = json.loads(report.read_text())

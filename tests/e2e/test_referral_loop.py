@@ -95,7 +95,7 @@ async def test_an_intake_is_referred_answered_and_notified(
         }
         r = await http.post(platform.url("intake") + "/v1/intakes", json=bad, headers=operator)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
-        assert {"field": "members[0].nik", "reason": "must be 16 digits"} in r.json()["errors"]
+        assert {"field": "members[0].nik", "reason": "harus 16 angka"} in r.json()["errors"]
         no_consent = {k: v for k, v in EXAMPLE_INTAKE.items() if k != "consent"}
         r = await http.post(
             platform.url("intake") + "/v1/intakes", json=no_consent, headers=operator
