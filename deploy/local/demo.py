@@ -276,6 +276,18 @@ class Day:
         say(program, f'melaporkan {STATUS[outcome]}: "{note}"{why}')
         return answered
 
+    def withdraw(self, ref: dict, reason: str) -> dict:
+        """The regency's operator withdraws a referral, saying why (the agency is told)."""
+        url = f"{ROUTER}/v1/referrals/{ref['referral_id']}/withdraw"
+        r = self.p.call("POST", url, self.dinsos, {"reason": reason})
+        answered = r.json() if r.headers.get("content-type", "").endswith("json") else {}
+        if r.status_code >= 400:
+            why = answered.get("detail") or answered.get("title") or r.text[:80]
+            say("Dinas Sosial", f"penarikan ditolak sistem ({r.status_code}): {why}")
+            return ref
+        say("Dinas Sosial", f'menarik rujukan {ref["program_code"]}: "{reason}"')
+        return answered
+
     def agency_reads(self, program: str, village: str) -> list[dict]:
         token = self.p.token("agency", programs=[program])
         page = self.p.get(f"{ROUTER}/v1/referrals?program={program}&region={village}", token)
@@ -409,7 +421,23 @@ def main() -> None:
             day.resident(who, ref)
     if elderly_refs:
         day.resident("Mbah Karsinah", elderly_refs[0])
-        todo("tanpa saluran SMS, tugas Puskesos untuk mengabari langsung (issue 13.8)")
+        # no SMS gateway here: the village Puskesos is asked to tell her in person
+        inbox = p.until(
+            lambda: p.get(f"{NOTIFICATIONS}/v1/inbox?recipient=puskesos:{village2}", day.dinsos)[
+                "items"
+            ],
+            "tugas Puskesos",
+            seconds=90,
+        )
+        for message in (inbox or [])[:1]:
+            say("Kotak masuk Puskesos Berta", message["subject"])
+
+    # A referral withdrawn: the family moves away before the house survey
+    housing_ref = pick(family_refs, "RTLH")
+    if housing_ref:
+        scene("15.30 Rujukan ditarik — keluarga pindah")
+        withdrawn = day.withdraw(housing_ref, "Keluarga pindah ke luar kabupaten sebelum survei")
+        day.show(f"Instansi {housing_ref['program_code']}", withdrawn)
 
     # An overdue referral, escalated
     scene("Dua hari kerja kemudian — rujukan yang tidak dijawab")
