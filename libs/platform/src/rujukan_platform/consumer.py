@@ -92,7 +92,6 @@ class ConsumerSpec:
     pattern: str | None = None
     group_id: str | None = None
     dlq_limit: DlqLimit = field(default_factory=DlqLimit)
-    ignore_unknown_types: bool = False
     #: event types its topics carry that this consumer has no business with: skipped, while a
     #: type nobody knows (a version from the future, a typo) still goes to the DLQ
     passes_over: tuple[type[Event], ...] = ()
@@ -332,7 +331,7 @@ class ConsumerRunner:
         meta = cloudevent.meta
         model = event_model(meta.type)
         if model is None or model not in self.spec.handlers:
-            if self.spec.ignore_unknown_types or model in self.spec.passes_over:
+            if model in self.spec.passes_over:
                 raise _Ignored
             raise InvalidMessage(f"no handler for event type {meta.type!r}")
         if record.value is None:
