@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the contract checkers' Node packages (tools/asyncapi/package-lock.json) with `npm ci`,
-# and Node itself from the distribution when it is missing. A fast no-op when node_modules
+# Install the contract checkers' Node packages (tools/asyncapi/package-lock.json) with `npm ci`
+# (Node and npm come with the system packages, deploy/local/install-system.sh, which
+# deploy/local/test.sh runs first). A fast no-op when node_modules
 # already holds this lock file's packages (a stamp of its hash). No install script runs: none of
 # these packages needs one (jsoncompat ships its WebAssembly; @scarf/scarf's only reports).
 #
@@ -9,11 +10,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 say() { echo "install-node-tools: $*"; }
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  say "installing nodejs and npm"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
+command -v npm >/dev/null || { say "ERROR: no npm: run deploy/local/install-system.sh" >&2; exit 1; }
 
 stamp="$here/node_modules/.rujukan-lock.sha256"
 want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
