@@ -268,15 +268,26 @@ def _parent(traceparent: str | None) -> Context | None:
     return _propagator.extract({"traceparent": traceparent})
 
 
-def producer_span(topic: str, message_id: str, traceparent: str | None) -> Span:
-    """The span of publishing one event, a child of the context the event carries."""
+def _messaging_span(
+    name: str, kind: SpanKind, traceparent: str | None, attributes: dict[str, Any]
+) -> Span:
+    """A Kafka span named ``name``, a child of the context ``traceparent`` names."""
     assert _tracer is not None
     return _tracer.start_span(
-        f"publish {topic}",
+        name,
         context=_parent(traceparent),
-        kind=SpanKind.PRODUCER,
-        attributes={
-            "messaging.system": "kafka",
+        kind=kind,
+        attributes={"messaging.system": "kafka", **attributes},
+    )
+
+
+def producer_span(topic: str, message_id: str, traceparent: str | None) -> Span:
+    """The span of publishing one event, a child of the context the event carries."""
+    return _messaging_span(
+        f"publish {topic}",
+        SpanKind.PRODUCER,
+        traceparent,
+        {
             "messaging.operation.type": "send",
             "messaging.destination.name": topic,
             "messaging.message.id": message_id,
@@ -294,13 +305,11 @@ def consumer_span(
     traceparent: str | None,
 ) -> Span:
     """The span of applying one record, a child of the context its header carries."""
-    assert _tracer is not None
-    return _tracer.start_span(
+    return _messaging_span(
         f"process {topic}",
-        context=_parent(traceparent),
-        kind=SpanKind.CONSUMER,
-        attributes={
-            "messaging.system": "kafka",
+        SpanKind.CONSUMER,
+        traceparent,
+        {
             "messaging.operation.type": "process",
             "messaging.destination.name": topic,
             "messaging.destination.partition.id": str(partition),
