@@ -5,7 +5,7 @@ files differ from what the models produce (the drift test runs the same comparis
 ``--release`` freezes today's schemas as ``schemas/released/<CONTRACTS_VERSION>/``, the baseline
 every later schema must stay backward compatible with (``tools/asyncapi/check-compat.mjs``).
 
-The AsyncAPI document is checked by the official parser (``tools/asyncapi/check-asyncapi.cjs``):
+The AsyncAPI document is checked by the official parser (``tools/asyncapi/check-asyncapi.mjs``):
 Kafka binding values are typed as its schema says, every CloudEvents header is declared once in a
 message trait, and each message carries its topic's example with the headers Rujukan writes.
 """
@@ -265,22 +265,31 @@ def _outcomes_dlq() -> tuple[str, dict[str, Any], dict[str, Any]]:
         "messages": {"dead_letter": {"$ref": "#/components/messages/dead_letter"}},
         "parameters": {"program_code": {"$ref": "#/components/parameters/program"}},
     }
-    msgs = [{"$ref": f"#/channels/{channel_id}/messages/dead_letter"}]
-    operations = {
-        f"publish_{channel_id}": {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": f"Produced by {', '.join(t.consumers)} for each record it refuses",
-            "messages": msgs,
-        },
-        f"consume_{channel_id}": {
-            "action": "receive",
-            "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": f"Read by the {', '.join(t.producers)}",
-            "messages": msgs,
-        },
-    }
+    operations = _operations(
+        channel_id,
+        ["dead_letter"],
+        sent=f"Produced by {', '.join(t.consumers)} for each record it refuses",
+        received=f"Read by the {', '.join(t.producers)}",
+    )
     return channel_id, channel, operations
+
+
+def _operations(
+    channel_id: str, messages: list[str], *, sent: str, received: str | None
+) -> dict[str, Any]:
+    """A channel's send operation and, when someone reads it (``received``), its receive one."""
+    msgs = [{"$ref": f"#/channels/{channel_id}/messages/{m}"} for m in messages]
+    actions = {"publish": ("send", sent), "consume": ("receive", received)}
+    return {
+        f"{verb}_{channel_id}": {
+            "action": action,
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "summary": summary,
+            "messages": msgs,
+        }
+        for verb, (action, summary) in actions.items()
+        if summary is not None
+    }
 
 
 def _channels_and_operations() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -307,20 +316,12 @@ def _channels_and_operations() -> tuple[dict[str, Any], dict[str, Any]]:
         if t.is_template:
             channel["parameters"] = {"program_code": {"$ref": "#/components/parameters/program"}}
         channels[channel_id] = channel
-        msgs = [{"$ref": f"#/channels/{channel_id}/messages/{_message_name(e)}"} for e in t.events]
-        operations[f"publish_{channel_id}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": f"Produced by {', '.join(t.producers)}; key: {t.key}",
-            "messages": msgs,
-        }
-        if t.consumers:
-            operations[f"consume_{channel_id}"] = {
-                "action": "receive",
-                "channel": {"$ref": f"#/channels/{channel_id}"},
-                "summary": f"Consumed by {', '.join(t.consumers)}",
-                "messages": msgs,
-            }
+        operations |= _operations(
+            channel_id,
+            [_message_name(e) for e in t.events],
+            sent=f"Produced by {', '.join(t.producers)}; key: {t.key}",
+            received=f"Consumed by {', '.join(t.consumers)}" if t.consumers else None,
+        )
     channel_id, channel, dlq_operations = _outcomes_dlq()
     channels[channel_id] = channel
     operations.update(dlq_operations)
