@@ -10,6 +10,7 @@ Google Fonts either).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -49,33 +50,44 @@ def install_docs(app: FastAPI) -> None:
     """Add ``/docs``, its OAuth2 redirect, ``/redoc`` and the assets they load to ``app``
     (created with ``docs_url=None, redoc_url=None``); none of them is in the OpenAPI."""
     app.router.routes.append(Assets().mount)
-    openapi_url = app.openapi_url or "/openapi.json"
-
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=root + openapi_url,
-            title=f"{app.title} - Swagger UI",
-            swagger_js_url=root + SWAGGER_JS,
-            swagger_css_url=root + SWAGGER_CSS,
-            swagger_favicon_url=root + FAVICON,
-            oauth2_redirect_url=root + OAUTH2_REDIRECT,
-            init_oauth=app.swagger_ui_init_oauth,
-            swagger_ui_parameters=app.swagger_ui_parameters,
-        )
+    for path, page in (("/docs", _swagger_ui), ("/redoc", _redoc)):
+        app.add_api_route(path, _serving(app, page), include_in_schema=False)
 
     @app.get(OAUTH2_REDIRECT, include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=root + openapi_url,
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=root + REDOC_JS,
-            redoc_favicon_url=root + FAVICON,
-            with_google_fonts=False,
-        )
+
+Page = Callable[[FastAPI, str], HTMLResponse]
+
+
+def _serving(app: FastAPI, page: Page) -> Callable[[Request], Awaitable[HTMLResponse]]:
+    """The route of ``page``, whose URLs start at the request's root path (behind a proxy)."""
+
+    async def serve(request: Request) -> HTMLResponse:
+        return page(app, request.scope.get("root_path", ""))
+
+    return serve
+
+
+def _swagger_ui(app: FastAPI, root: str) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=root + (app.openapi_url or "/openapi.json"),
+        title=f"{app.title} - Swagger UI",
+        swagger_js_url=root + SWAGGER_JS,
+        swagger_css_url=root + SWAGGER_CSS,
+        swagger_favicon_url=root + FAVICON,
+        oauth2_redirect_url=root + OAUTH2_REDIRECT,
+        init_oauth=app.swagger_ui_init_oauth,
+        swagger_ui_parameters=app.swagger_ui_parameters,
+    )
+
+
+def _redoc(app: FastAPI, root: str) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=root + (app.openapi_url or "/openapi.json"),
+        title=f"{app.title} - ReDoc",
+        redoc_js_url=root + REDOC_JS,
+        redoc_favicon_url=root + FAVICON,
+        with_google_fonts=False,
+    )
