@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,6 +67,9 @@ __all__ = ["OutcomeIn", "router"]
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
 R = TypeVar("R")
+#: the titles of a refused change of a referral's status (a 409)
+IMPOSSIBLE = Localised("Perpindahan status tidak mungkin", "Impossible transition")
+CLOSED = Localised("Rujukan sudah ditutup", "The referral is closed")
 
 
 def _missing(what: Localised) -> Problem:
@@ -243,18 +246,8 @@ async def post_outcome(
         idempotency_key=idempotency_key,
         program_code=program,
     )
-    try:
+    async with _as_referral_problems(referral_id, IMPOSSIBLE, lambda exc: exc.reason):
         await handle(command)
-    except TransitionRefused as exc:
-        raise Problem(
-            409,
-            Localised("Perpindahan status tidak mungkin", "Impossible transition"),
-            exc.reason,
-            type_="https://rujukan.example/problems/transition",
-            current_status=exc.current.value,
-        ) from exc
-    except ReferralNotFound as exc:
-        raise _missing(_named("referral", referral_id)) from exc
     return await _referral(views, principal, referral_id)
 
 
@@ -279,22 +272,37 @@ async def post_withdraw(
         actor=principal.subject,
         reason_code=body.reason_code,
     )
-    try:
+    async with _as_referral_problems(referral_id, CLOSED, _not_withdrawable):
         await handle(command)
+    return await _referral(views, principal, referral_id)
+
+
+def _not_withdrawable(exc: TransitionRefused) -> Localised:
+    status = exc.current.value
+    return Localised(
+        f"rujukan ini berstatus '{status}' dan tidak dapat ditarik lagi",
+        f"the referral is '{status}' and can no longer be withdrawn",
+    )
+
+
+@asynccontextmanager
+async def _as_referral_problems(
+    referral_id: UUID, title: Localised, detail: Callable[[TransitionRefused], Localised]
+) -> AsyncIterator[None]:
+    """A step the referral's status refuses is a 409 naming that status (``title`` and the
+    route's ``detail`` of the refusal); a referral gone meanwhile, a 404."""
+    try:
+        yield
     except TransitionRefused as exc:
         raise Problem(
             409,
-            Localised("Rujukan sudah ditutup", "The referral is closed"),
-            Localised(
-                f"rujukan ini berstatus '{exc.current.value}' dan tidak dapat ditarik lagi",
-                f"the referral is '{exc.current.value}' and can no longer be withdrawn",
-            ),
+            title,
+            detail(exc),
             type_="https://rujukan.example/problems/transition",
             current_status=exc.current.value,
         ) from exc
     except ReferralNotFound as exc:
         raise _missing(_named("referral", referral_id)) from exc
-    return await _referral(views, principal, referral_id)
 
 
 # -- replays ------------------------------------------------------------------------------------
