@@ -115,10 +115,13 @@ def example_intake_data() -> dict[str, Any]:
 EXAMPLE_CONTACT: dict[str, Any] = {"language": "id", "email": "warga@example.org"}
 #: the contact each intake made here was given (its intake.contacts event: ``contact_of``)
 _CONTACTS: dict[uuid.UUID, dict[str, Any] | None] = {}
+#: what the ``make_intake`` and ``make_status`` fixtures give, for the tests' signatures
+MakeIntake = Callable[..., IntakeSubmittedV1]
+MakeStatus = Callable[..., ReferralStatusChangedV1]
 
 
 @pytest.fixture
-def make_intake() -> Callable[..., IntakeSubmittedV1]:
+def make_intake() -> MakeIntake:
     """The contract's example intake with fresh ids; ``consent=`` merges; ``contact=`` (merged
     into an example contact, or ``None``) is what the resident gave: ``contact_of`` makes the
     event intake sends notifications for it."""
@@ -176,7 +179,7 @@ def status_changed(
 
 
 @pytest.fixture
-def make_status() -> Callable[..., ReferralStatusChangedV1]:
+def make_status() -> MakeStatus:
     return status_changed
 
 

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,12 +29,20 @@ from rujukan_notifications.settings import GenericGatewaySettings, TwilioSetting
 from rujukan_platform.db import make_engine, make_sessions
 from rujukan_platform.testing import TcpProxy
 
-from .conftest import SENDER, Clock, HttpPeer, Inbox, apply, contact_of, running_smtp
+from .conftest import (
+    SENDER,
+    Clock,
+    HttpPeer,
+    Inbox,
+    MakeIntake,
+    MakeStatus,
+    apply,
+    contact_of,
+    running_smtp,
+)
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
-MakeStatus = Callable[..., ReferralStatusChangedV1]
 LEASE = timedelta(seconds=60)
 
 

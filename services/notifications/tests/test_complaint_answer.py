@@ -3,16 +3,15 @@ the case's short reference (real consumers, PostgreSQL and SMTP server)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus, ReferralStatusChangedV1
+from rujukan_contracts.events import ReferralStatus
 from rujukan_contracts.references import referral_reference
 
-from .conftest import Clock, contact_of
+from .conftest import Clock, MakeIntake, MakeStatus, contact_of
 from .test_claims import drive
 
 pytestmark = pytest.mark.integration
@@ -23,8 +22,8 @@ ANSWER = "Bantuan tahap 3 sudah dikirim; silakan ambil di kantor pos mulai 20 Se
 async def test_a_complaint_answered_reaches_the_resident_with_the_answer(
     notifications: Any,
     smtp: Any,
-    make_intake: Callable[..., IntakeSubmittedV1],
-    make_status: Callable[..., ReferralStatusChangedV1],
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
 ) -> None:
     intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
     statuses, status_consumer = await notifications.run_consumer("notifications-status")

@@ -5,7 +5,6 @@ a consented contact again."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,18 +13,14 @@ import pytest
 from rujukan_contracts.events import (
     ConsentWithdrawnV1,
     IntakeContactV1,
-    IntakeSubmittedV1,
     ReferralStatus,
-    ReferralStatusChangedV1,
 )
 
-from .conftest import Clock, apply, contact_of
+from .conftest import Clock, MakeIntake, MakeStatus, apply, contact_of
 from .test_claims import drive
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
-MakeStatus = Callable[..., ReferralStatusChangedV1]
 S = ReferralStatus
 
 

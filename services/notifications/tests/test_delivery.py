@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,11 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from rujukan_contracts.events import (
-    IntakeSubmittedV1,
     NotificationDispatchedV1,
     ReasonCode,
     ReferralStatus,
-    ReferralStatusChangedV1,
 )
 from rujukan_contracts.references import referral_reference
 from rujukan_eligibility.catalogue import load_seed_programs
@@ -26,12 +23,9 @@ from rujukan_notifications.service_layer.digests import digest_id, sum_up_due
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
 
-from .conftest import apply, contact_of
+from .conftest import MakeIntake, MakeStatus, apply, contact_of
 
 pytestmark = pytest.mark.integration
-
-MakeIntake = Callable[..., IntakeSubmittedV1]
-MakeStatus = Callable[..., ReferralStatusChangedV1]
 
 
 async def learn_program_names(notifications: Any, *codes: str) -> None:

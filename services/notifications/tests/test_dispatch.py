@@ -4,7 +4,6 @@ webhooks, the operator inbox, retries, the circuit breaker, quiet hours and the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,12 +32,10 @@ from rujukan_notifications.settings import (
     WebhookEndpoint,
 )
 
-from .conftest import Clock, HttpPeer, apply, contact_of
+from .conftest import Clock, HttpPeer, MakeIntake, MakeStatus, apply, contact_of
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
-MakeStatus = Callable[..., ReferralStatusChangedV1]
 WIB = ZoneInfo("Asia/Jakarta")
 PHONE = "+6281234567890"
 MASKED_PHONE = "+62********890"

@@ -5,7 +5,6 @@ Puskesos as before; through the real consumer, dispatcher, SMTP server and webho
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,12 +22,10 @@ from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signa
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.settings import WebhookEndpoint
 
-from .conftest import HttpPeer, apply
+from .conftest import HttpPeer, MakeIntake, MakeStatus, apply
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
-MakeStatus = Callable[..., ReferralStatusChangedV1]
 VILLAGE = "33.04.01.2001"
 PUSKESOS = f"puskesos:{VILLAGE}"
 KORWIL = "korwil.pkh@kemensos.example"

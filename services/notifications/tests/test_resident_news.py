@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,13 +27,11 @@ from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.service_layer.digests import digest_id, sum_up_due
 from rujukan_platform.testing import RunningConsumer
 
-from .conftest import SENDER, Clock, apply, contact_of
+from .conftest import SENDER, Clock, MakeIntake, MakeStatus, apply, contact_of
 from .test_claims import DiesAfterSending, drive, message_id
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
-MakeStatus = Callable[..., ReferralStatusChangedV1]
 PROGRAMS = ("PKH", "PBI-JK", "SEMBAKO", "PIP")
 PRIVATE = "Keluarga menunggak iuran BPJS Rp 1.200.000 sejak 2025"
 PUBLIC = "Silakan datang ke kantor BPJS Banjarnegara dengan KTP dan KK"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,9 +23,8 @@ from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours
 from rujukan_notifications.settings import NotificationSettings, TwilioSettings
 from rujukan_platform.logging import mask
 
-from .conftest import contact_of, status_changed
+from .conftest import MakeIntake, contact_of, status_changed
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
 WIB = ZoneInfo("Asia/Jakarta")
 
 

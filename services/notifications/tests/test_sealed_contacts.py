@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus, ReferralStatusChangedV1
+from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.gateways import GenericGateway
 from rujukan_notifications.domain.audience import Routing
@@ -35,6 +35,8 @@ from rujukan_platform.testing import Servers, pg_dump
 from .conftest import (
     HEADLESS,
     HttpPeer,
+    MakeIntake,
+    MakeStatus,
     NotificationsHarness,
     apply,
     contact_of,
@@ -43,8 +45,6 @@ from .conftest import (
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
-MakeStatus = Callable[..., ReferralStatusChangedV1]
 SMS_AND_EMAIL = Routing()
 
 
