@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import httpx
 import pytest
 import typer
+from aiokafka.errors import KafkaConnectionError
 from typer.testing import CliRunner
 
 from rujukan_cli import main
+from rujukan_cli.failures import NotADeadLetterTopic, UnknownGroup, UnknownTopic, explain
 from rujukan_platform.testing import Servers
 
 # not run here, and why: they start or stop the whole platform, or wait for the broker (30 s
@@ -158,3 +161,32 @@ def test_tailing_an_unknown_topic_is_one_line_in_indonesian_then_english(
         f"topik 'no.such.topic' tidak ada di broker {servers.kafka_bootstrap} "
         "(topic 'no.such.topic' does not exist)"
     )
+
+
+CONNECT = httpx.ConnectError("refused", request=httpx.Request("GET", "http://127.0.0.1:9/v1/x?q=1"))
+
+
+@pytest.mark.parametrize(
+    ("exc", "indonesian", "english", "code"),
+    [
+        (UnknownTopic("t"), "topik 't' tidak ada", "topic 't' does not exist", 2),
+        (UnknownGroup("g"), "kelompok konsumen 'g'", "consumer group 'g' has no", 2),
+        (NotADeadLetterTopic("t"), "'t' bukan topik DLQ", "'t' is not a dead-letter", 2),
+        (KafkaConnectionError("down"), "broker ", "Kafka broker unreachable", 1),
+        (CONNECT, "layanan di http://127.0.0.1:9/v1/x tidak", "service unreachable", 1),
+        (FileNotFoundError(2, "No such file", "a.csv"), "berkas a.csv", "file a.csv cannot", 2),
+        (PermissionError(13, "Permission denied", "b"), "berkas b", "file b cannot be read", 1),
+        (ValueError("nope"), "masukan tidak valid", "invalid input: nope", 2),
+        (RuntimeError("odd"), "kesalahan tak terduga", "unexpected error: RuntimeError", 1),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else None,
+)
+def test_each_failure_reads_in_indonesian_then_in_english_in_brackets(
+    exc: BaseException, indonesian: str, english: str, code: int
+) -> None:
+    message, exit_code = explain(exc)
+    said, _, then = message.partition(" (")
+    assert said.startswith(indonesian), message
+    assert then.startswith(english) and then.endswith(")"), message
+    assert "q=1" not in message  # a query string may carry who was asked about
+    assert exit_code == code

@@ -98,7 +98,8 @@ def explain(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, OSError):
         name = exc.filename if exc.filename is not None else ""
         return (
-            f"berkas {name} tidak dapat dibaca atau ditulis ({exc.strerror or detail})",
+            f"berkas {name} tidak dapat dibaca atau ditulis "
+            f"(file {name} cannot be read or written: {exc.strerror or detail})",
             BAD_INPUT if isinstance(exc, FileNotFoundError | IsADirectoryError) else UNAVAILABLE,
         )
     if isinstance(exc, yaml.YAMLError | json.JSONDecodeError | ValueError | KeyError):
