@@ -121,27 +121,13 @@ async def add_registry_updates(
     uow: RouterUnitOfWork, replay_id: UUID, updates: Mapping[UUID, RegistryFacts]
 ) -> int:
     """More refreshed facts for a draft job (national refreshes arrive in many requests)."""
-    job = await _locked(uow, replay_id)
-    if job.status != "draft":
-        raise ReplayStateError(
-            Localised(
-                f"replay {replay_id} berstatus {job.status}: pembaruan registri hanya untuk draf",
-                f"replay {replay_id} is {job.status}: registry updates go to drafts",
-            )
-        )
+    await _draft(uow, replay_id)
     await uow.replays.add_registry_updates(replay_id, updates)
     return len(updates)
 
 
 async def start_replay(uow: RouterUnitOfWork, replay_id: UUID) -> None:
-    job = await _locked(uow, replay_id)
-    if job.status != "draft":
-        raise ReplayStateError(
-            Localised(
-                f"replay {replay_id} berstatus {job.status}, bukan draf",
-                f"replay {replay_id} is {job.status}, not a draft",
-            )
-        )
+    await _draft(uow, replay_id)
     await uow.replays.set_status(replay_id, "pending")
 
 
@@ -163,6 +149,18 @@ async def _locked(uow: RouterUnitOfWork, replay_id: UUID) -> ReplayJob:
     if job is None:
         raise ReplayNotFound(str(replay_id))
     return job
+
+
+async def _draft(uow: RouterUnitOfWork, replay_id: UUID) -> None:
+    """Lock a job that must still be a draft (registry updates and the start go to drafts)."""
+    job = await _locked(uow, replay_id)
+    if job.status != "draft":
+        raise ReplayStateError(
+            Localised(
+                f"replay {replay_id} berstatus {job.status}, bukan draf",
+                f"replay {replay_id} is {job.status}, not a draft",
+            )
+        )
 
 
 async def claim(
