@@ -14,10 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from rujukan_contracts.text import Line, Text
-from rujukan_platform.http import create_app
 from rujukan_platform.problems import _loc_to_field
 from rujukan_platform.settings import ServiceSettings
-from rujukan_platform.testing import bearer, free_port, open_to_everyone
+from rujukan_platform.testing import bearer, client_of, free_port, open_app
 
 KiB = 1024
 
@@ -48,20 +47,11 @@ def app_with(database_url: str = "postgresql+asyncpg://u:p@127.0.0.1:1/x") -> An
         async with engine.connect() as conn:
             return {"one": int((await conn.execute(text("SELECT 1"))).scalar_one())}
 
-    settings = ServiceSettings(max_body_bytes=8 * KiB, environment="test")
-    return create_app(
-        settings=settings,
-        title="t",
-        description="t",
-        routers=[api],
-        policy=open_to_everyone(settings.service, api),
-    )
+    return open_app(api, settings=ServiceSettings(max_body_bytes=8 * KiB, environment="test"))
 
 
 def client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=bearer()
-    )
+    return client_of(app, **bearer())
 
 
 async def test_a_control_character_is_named_readably() -> None:

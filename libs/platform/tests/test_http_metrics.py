@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 from fastapi import APIRouter
 from prometheus_client import REGISTRY
 
-from rujukan_platform.http import create_app
-from rujukan_platform.settings import ServiceSettings
-from rujukan_platform.testing import open_to_everyone
+from rujukan_platform.testing import client_of, open_app
 
 ROUTE = "/v1/metric-labels-probe"
 
@@ -31,15 +28,7 @@ async def test_a_made_up_method_adds_no_series() -> None:
     async def probe() -> str:
         return "ok"
 
-    settings = ServiceSettings(environment="test")
-    app = create_app(
-        settings=settings,
-        title="t",
-        description="t",
-        routers=[api],
-        policy=open_to_everyone(settings.service, api),
-    )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with client_of(open_app(api)) as c:
         assert (await c.request("BREW", ROUTE)).status_code == 405  # the first: 'other' appears
         before = http_series()
         for method in ("PROPFIND", "X-INVENTED", "brew"):

@@ -37,10 +37,16 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from rujukan_platform.access import Caller
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.db import new_metadata
-from rujukan_platform.http import create_app
 from rujukan_platform.runtime import Runtime, ServiceDefinition
 from rujukan_platform.settings import OidcIssuer, ServiceSettings
-from rujukan_platform.testing import Servers, TcpProxy, eventually, free_port, open_to_everyone
+from rujukan_platform.testing import (
+    Servers,
+    TcpProxy,
+    client_of,
+    eventually,
+    free_port,
+    open_app,
+)
 
 SECRET = "a-test-secret-of-at-least-32-bytes!!"
 AUDIENCE = "rujukan-api"
@@ -167,14 +173,11 @@ def build_app(settings: ServiceSettings, runtime: Runtime[None] | None = None) -
     async def whoami(caller: Caller) -> dict[str, Any]:
         return caller.model_dump()
 
-    app = create_app(
+    app = open_app(
+        router,
         settings=settings,
-        title="t",
-        description="t",
-        routers=[router],
         lifespan=runtime.lifespan if runtime else None,
         readiness=runtime.readiness if runtime else None,
-        policy=open_to_everyone(SERVICE, router),
     )
     app.state.runtime = runtime
     return app
@@ -197,7 +200,7 @@ def settings_with(*issuers: OidcIssuer, **values: Any) -> ServiceSettings:
 async def api(settings: ServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
     """The API alone: no runtime, so no revocations."""
     app = build_app(settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with client_of(app) as c:
         yield c
 
 
@@ -220,7 +223,7 @@ async def served(
     app = build_app(settings, runtime)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+        client_of(app) as c,
     ):
         yield c, runtime
 

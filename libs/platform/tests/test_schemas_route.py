@@ -10,31 +10,17 @@ from fastapi import APIRouter
 from rujukan_contracts.envelope import dataschema
 from rujukan_contracts.events import EVENT_MODELS
 from rujukan_contracts.generate import CONTRACTS_DIR
-from rujukan_platform.http import create_app
-from rujukan_platform.settings import ServiceSettings
-from rujukan_platform.testing import open_to_everyone
+from rujukan_platform.testing import client_of, open_app
 
 
-def service() -> httpx.AsyncClient:
-    api = APIRouter(prefix="/v1")
-
-    @api.get("/notes")
-    async def list_notes() -> list[str]:
-        return []
-
-    settings = ServiceSettings(environment="test")
-    app = create_app(
-        settings=settings,
-        title="Catatan",
-        description="t",
-        routers=[api],
-        policy=open_to_everyone(settings.service, api),
-    )
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+def service(api: APIRouter) -> httpx.AsyncClient:
+    return client_of(open_app(api, title="Catatan"))
 
 
-async def test_each_event_schema_is_served_as_committed_by_type_and_by_urn() -> None:
-    async with service() as client:
+async def test_each_event_schema_is_served_as_committed_by_type_and_by_urn(
+    notes_api: APIRouter,
+) -> None:
+    async with service(notes_api) as client:
         index = (await client.get("/schemas")).json()["schemas"]
         assert [s["type"] for s in index] == sorted(EVENT_MODELS)
         for entry in index:
@@ -51,8 +37,10 @@ async def test_each_event_schema_is_served_as_committed_by_type_and_by_urn() -> 
         assert not [p for p in openapi["paths"] if p.startswith("/schemas")]
 
 
-async def test_an_unknown_schema_is_a_404_problem_in_the_callers_language() -> None:
-    async with service() as client:
+async def test_an_unknown_schema_is_a_404_problem_in_the_callers_language(
+    notes_api: APIRouter,
+) -> None:
+    async with service(notes_api) as client:
         indonesian = await client.get("/schemas/rujukan.nothing.v9")
         english = await client.get("/schemas/rujukan.nothing.v9", headers={"Accept-Language": "en"})
     assert indonesian.status_code == english.status_code == 404

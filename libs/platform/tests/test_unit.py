@@ -107,13 +107,11 @@ def test_kafka_security_options_follow_the_environment(monkeypatch: pytest.Monke
 
 
 async def test_request_metrics_are_labelled_with_the_route_template() -> None:
-    import httpx
     from fastapi import APIRouter
     from prometheus_client import REGISTRY
 
-    from rujukan_platform.http import create_app
     from rujukan_platform.settings import ServiceSettings
-    from rujukan_platform.testing import bearer, open_to_everyone
+    from rujukan_platform.testing import bearer, client_of, open_app
 
     router = APIRouter()
 
@@ -121,17 +119,10 @@ async def test_request_metrics_are_labelled_with_the_route_template() -> None:
     async def thing(thing_id: str) -> dict[str, str]:
         return {"id": thing_id}
 
-    app = create_app(
-        settings=ServiceSettings(),
-        title="t",
-        description="t",
-        routers=[router],
-        policy=open_to_everyone("service", router),
-    )
+    app = open_app(router, settings=ServiceSettings())
     labels = {"route": "/v1/things/{thing_id}", "method": "GET", "status": "200"}
     before = REGISTRY.get_sample_value("rujukan_http_requests_total", labels) or 0.0
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=bearer()) as c:
+    async with client_of(app, **bearer()) as c:
         assert (await c.get("/v1/things/abc")).status_code == 200
         assert (await c.get("/v1/things/def")).status_code == 200
     assert REGISTRY.get_sample_value("rujukan_http_requests_total", labels) == before + 2

@@ -29,14 +29,18 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_platform.access import EVERYONE, Rule, Sees, allow
 from rujukan_platform.auth import Principal, Role, issue_token
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
+from rujukan_platform.http import create_app
 from rujukan_platform.kafka import make_consumer, security_options, topic_partitions
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.settings import ServiceSettings
@@ -376,6 +380,28 @@ def open_to_everyone(service: str, *routers: Any) -> dict[str, dict[tuple[str, s
             for method in getattr(route, "methods", None) or ()
         }
     }
+
+
+def open_app(
+    *routers: APIRouter, settings: ServiceSettings | None = None, title: str = "t", **options: Any
+) -> FastAPI:
+    """A service's app (``http.create_app``, settings of the ``test`` environment unless
+    ``settings`` is given) serving a test's own ``routers``, each route open to every role."""
+    settings = settings or ServiceSettings(environment="test")
+    return create_app(
+        settings=settings,
+        title=title,
+        description="t",
+        routers=list(routers),
+        policy=open_to_everyone(settings.service, *routers),
+        **options,
+    )
+
+
+def client_of(app: ASGIApp, *, root_path: str = "", **headers: str) -> httpx.AsyncClient:
+    """An HTTP client that calls ``app`` in this process (as if behind ``root_path``)."""
+    transport = httpx.ASGITransport(app=app, root_path=root_path)
+    return httpx.AsyncClient(transport=transport, base_url="http://service", headers=headers)
 
 
 def bearer(role: Role = "admin", secret: str | None = None, **scope: list[str]) -> dict[str, str]:
