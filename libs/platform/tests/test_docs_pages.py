@@ -8,9 +8,7 @@ import httpx
 from fastapi import APIRouter
 from prometheus_client import REGISTRY
 
-from rujukan_platform.http import create_app
-from rujukan_platform.settings import ServiceSettings
-from rujukan_platform.testing import open_to_everyone
+from rujukan_platform.testing import client_of, open_app
 
 #: an address with a host: http(s)://host or protocol-relative //host
 ELSEWHERE = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+")
@@ -24,26 +22,12 @@ CONTENT_TYPES = {
 }
 
 
-def docs_app() -> httpx.AsyncClient:
-    api = APIRouter(prefix="/v1")
-
-    @api.get("/notes")
-    async def list_notes() -> list[str]:
-        return []
-
-    settings = ServiceSettings(environment="test")
-    app = create_app(
-        settings=settings,
-        title="Catatan",
-        description="t",
-        routers=[api],
-        policy=open_to_everyone(settings.service, api),
-    )
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+def docs_app(api: APIRouter, root_path: str = "") -> httpx.AsyncClient:
+    return client_of(open_app(api, title="Catatan"), root_path=root_path)
 
 
-async def test_docs_pages_load_only_what_the_service_serves() -> None:
-    async with docs_app() as client:
+async def test_docs_pages_load_only_what_the_service_serves(notes_api: APIRouter) -> None:
+    async with docs_app(notes_api) as client:
         for page, expected in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone")):
             response = await client.get(page)
             assert response.status_code == 200 and "text/html" in response.headers["content-type"]
@@ -61,8 +45,10 @@ async def test_docs_pages_load_only_what_the_service_serves() -> None:
                 assert len(asset.content) > 500, (url, "empty asset")
 
 
-async def test_licences_are_served_beside_the_assets_and_unknown_assets_are_404() -> None:
-    async with docs_app() as client:
+async def test_licences_are_served_beside_the_assets_and_unknown_assets_are_404(
+    notes_api: APIRouter,
+) -> None:
+    async with docs_app(notes_api) as client:
         for url in ("/docs/assets/swagger-ui/LICENSE", "/docs/assets/redoc/LICENSE"):
             response = await client.get(url)
             assert response.status_code == 200 and "License" in response.text, url
