@@ -61,3 +61,13 @@ async def test_licences_are_served_beside_the_assets_and_unknown_assets_are_404(
         "rujukan_http_requests_total", {"route": "/docs/assets", "method": "GET", "status": "404"}
     )
     assert found and found >= 2  # nothing.js and the way out of the folder
+
+
+async def test_behind_a_proxy_the_pages_load_from_under_its_root_path(notes_api: APIRouter) -> None:
+    async with docs_app(notes_api, root_path="/intake") as client:
+        for page, expected in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone")):
+            html = (await client.get(page)).text
+            loaded = [a or b for a, b in LOADED.findall(html)]
+            assert any(expected in url for url in loaded), (page, loaded)
+            assert all(url.startswith("/intake/") for url in loaded), (page, loaded)
+            assert "/intake/openapi.json" in html, page
