@@ -32,6 +32,8 @@ from rujukan_platform.testing import Servers
 NOT_RUN = {"up", "down", "kafka access watch"}
 SLOW_WHEN_UNREACHABLE = {"kafka access apply", "intake import"}  # they retry, by design
 RUJUKAN = Path(sys.executable).with_name("rujukan")
+#: what each argument naming a referral, replay or other record by its UUID is given wrongly
+NOT_AN_ID = {"not-a-uuid", "../../etc/passwd"}
 
 
 def closed_port() -> int:
@@ -71,7 +73,7 @@ def bad_inputs(words: str, command: Any, files: Path) -> list[list[str]]:
             + (["intake.submitted"] if words.startswith("dlq") else []),  # not a DLQ
             "directory": [str(files / "nothing-here"), str(files / "broken.yaml")],
             "path": [str(files / "nothing-here.jsonl"), str(files)],
-        }.get(param.name, ["not-a-uuid", "../../etc/passwd"])
+        }.get(param.name, sorted(NOT_AN_ID))
         cases += [[*good[:i], value, *good[i + 1 :]] for value in bad]
     for option in (p for p in command.params if p.param_type_name == "option"):
         low = getattr(option, "min", None)
@@ -142,7 +144,10 @@ def test_each_command_refuses_bad_input_without_a_traceback(
     if not cases:
         pytest.skip(f"rujukan {words} takes no input to get wrong")
     for args in cases:
-        assert_said_plainly(run(words, args, env), f"rujukan {words} {' '.join(args)}")
+        result = run(words, args, env)
+        assert_said_plainly(result, f"rujukan {words} {' '.join(args)}")
+        if NOT_AN_ID & set(args):  # refused by the parser, before any request is sent
+            assert "tidak dapat dihubungi" not in result.stderr, (words, args, result.stderr)
 
 
 @pytest.mark.integration

@@ -352,7 +352,7 @@ def dlq_replay(
 
 
 @referral.command("trace")
-def referral_trace(referral_id: str, as_json: bool = JsonOption) -> None:
+def referral_trace(referral_id: UUID, as_json: bool = JsonOption) -> None:
     """Every status change of a referral, in order."""
     events = call("referral-router", "GET", f"/v1/referrals/{referral_id}/trace")["events"]
     emit(
@@ -666,7 +666,7 @@ def replay_start(
 
 
 @replay.command("status")
-def replay_status(replay_id: str, as_json: bool = JsonOption) -> None:
+def replay_status(replay_id: UUID, as_json: bool = JsonOption) -> None:
     """A replay's status, progress and report."""
     show_job(call("referral-router", "GET", f"/v1/replays/{replay_id}"), as_json)
 
@@ -694,7 +694,7 @@ def replay_list(limit: int = typer.Option(20, min=1, max=100), as_json: bool = J
 
 
 @replay.command("cancel")
-def replay_cancel(replay_id: str, as_json: bool = JsonOption) -> None:
+def replay_cancel(replay_id: UUID, as_json: bool = JsonOption) -> None:
     """Stop a replay after the chunk in progress (what it applied stays); drops a draft."""
     show_job(call("referral-router", "POST", f"/v1/replays/{replay_id}/cancel"), as_json)
 
