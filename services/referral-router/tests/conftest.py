@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -110,6 +110,19 @@ def credentials(role: str = "agency", **scope: Any) -> list[tuple[str, bytes]]:
     return [("authorization", f"Bearer {issue_token(SECRET, principal)}".encode())]
 
 
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """An intake's referrals, delivered, with the router's outcome consumer waiting for the
+    agencies' reports."""
+
+    #: each program's outcome topic (a unique name)
+    outcomes: dict[str, str]
+    #: ``router-outcomes`` running on those topics
+    consumer: RunningConsumer
+    #: the intake's referral to each program it was referred to
+    referrals: dict[str, uuid.UUID]
+
+
 class RouterHarness:
     def __init__(self, servers: Servers, runtime: Runtime, st: RouterState) -> None:
         self.servers = servers
@@ -157,6 +170,22 @@ class RouterHarness:
             headers=(meta.to_headers() if meta is not None else []) + (extra_headers or []),
         )
         return meta
+
+    async def delivered(self, intake: IntakeSubmittedV1, *programs: str) -> Delivered:
+        """``intake`` routed by the real intakes consumer and its referrals relayed
+        ('delivered'), with ``router-outcomes`` running on a fresh outcome topic for each of
+        ``programs``: how an agency's report meets the router."""
+        intakes = await self.new_topic("intake.submitted")
+        topics = {p: await self.new_topic(f"referrals.{p}.outcomes") for p in programs}
+        intake_consumer = await self.run_consumer("router-intakes", intakes)
+        outcome_consumer = await self.run_consumer("router-outcomes", *topics.values())
+        await self.publish(intakes, intake)
+        await intake_consumer.drain()
+        rows = await self.rows(
+            "SELECT id, program_code FROM referrals WHERE intake_id = :i", i=intake.intake_id
+        )
+        await self.relay_all()
+        return Delivered(topics, outcome_consumer, {r.program_code: r.id for r in rows})
 
     async def relay_all(self) -> int:
         sent = 0

@@ -15,7 +15,7 @@ from cloudevents.core.v1.event import CloudEvent
 
 from rujukan_contracts.events import OutcomeKind, ReferralOutcomeV1
 
-from .test_routing import MakeIntake, header, history_of, referrals_of
+from .test_routing import MakeIntake, header, history_of
 
 TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -49,15 +49,9 @@ async def send(router: Any, topic: str, message: KafkaMessage, key: uuid.UUID) -
 async def test_outcomes_in_binary_and_structured_mode_with_any_id_are_applied_once(
     router: Any, make_intake: MakeIntake, read_records: Any
 ) -> None:
-    intakes = await router.new_topic("intake.submitted")
-    outcomes = await router.new_topic("referrals.PBI-JK.outcomes")
-    intake_consumer = await router.run_consumer("router-intakes", intakes)
-    outcome_consumer = await router.run_consumer("router-outcomes", outcomes)
-    intake = make_intake()
-    await router.publish(intakes, intake)
-    await intake_consumer.drain()
-    pbi = (await referrals_of(router, intake.intake_id))["PBI-JK"].id
-    await router.relay_all()  # 'delivered'
+    delivered = await router.delivered(make_intake(), "PBI-JK")
+    outcomes, outcome_consumer = delivered.outcomes["PBI-JK"], delivered.consumer
+    pbi = delivered.referrals["PBI-JK"]
 
     fmt = JSONFormat()
     received = to_binary(agency_event(pbi, "PBI-JK", OutcomeKind.received, "kasus-17/1"), fmt)

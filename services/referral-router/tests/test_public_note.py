@@ -58,20 +58,10 @@ async def test_over_http_only_the_public_note_is_for_the_resident(
 async def test_over_kafka_the_public_note_reaches_the_status_event(
     router: Any, make_intake: MakeIntake
 ) -> None:
-    intakes = await router.new_topic("intake.submitted")
-    outcomes = await router.new_topic("referrals.PBI-JK.outcomes")
-    intake_consumer = await router.run_consumer("router-intakes", intakes)
-    outcome_consumer = await router.run_consumer("router-outcomes", outcomes)
-    intake = make_intake()
-    await router.publish(intakes, intake)
-    await intake_consumer.drain()
-    [pbi] = await router.rows(
-        "SELECT id FROM referrals WHERE intake_id = :i AND program_code = 'PBI-JK'",
-        i=intake.intake_id,
-    )
-    await router.relay_all()
+    delivered = await router.delivered(make_intake(), "PBI-JK")
+    outcomes, pbi = delivered.outcomes["PBI-JK"], delivered.referrals["PBI-JK"]
     report = ReferralOutcomeV1(
-        referral_id=pbi.id,
+        referral_id=pbi,
         program_code="PBI-JK",
         outcome=OutcomeKind.rejected,
         reason_code=ReasonCode.lack_of_capacity,
@@ -80,8 +70,8 @@ async def test_over_kafka_the_public_note_reaches_the_status_event(
         reported_at=datetime.now(UTC),
     )
     await router.publish(outcomes, report)
-    await outcome_consumer.drain()
+    await delivered.consumer.drain()
     event = await last_status(router.rows)
-    assert event.referral_id == pbi.id and event.to_status == "rejected"
+    assert event.referral_id == pbi and event.to_status == "rejected"
     assert (event.note, event.public_note) == (PRIVATE, PUBLIC)
     assert isinstance(event.referral_id, uuid.UUID)

@@ -266,17 +266,11 @@ async def test_outcomes_move_referrals_and_impossible_ones_are_dead_lettered(
 ) -> None:
     """Each program's outcomes on its own topic (the broker lets only its agency write it): the
     topic says who reported, and no record carries a credential."""
-    intakes = await router.new_topic("intake.submitted")
-    pbi_topic = await router.new_topic("referrals.PBI-JK.outcomes")
-    pkh_topic = await router.new_topic("referrals.PKH.outcomes")
-    intake_consumer = await router.run_consumer("router-intakes", intakes)
-    outcome_consumer = await router.run_consumer("router-outcomes", pbi_topic, pkh_topic)
     intake = make_intake()
-    await router.publish(intakes, intake)
-    await intake_consumer.drain()
-    referrals = await referrals_of(router, intake.intake_id)
-    pbi, pkh = referrals["PBI-JK"].id, referrals["PKH"].id
-    await router.relay_all()  # both 'delivered'
+    delivered = await router.delivered(intake, "PBI-JK", "PKH")  # both 'delivered'
+    pbi_topic, pkh_topic = delivered.outcomes["PBI-JK"], delivered.outcomes["PKH"]
+    outcome_consumer = delivered.consumer
+    pbi, pkh = delivered.referrals["PBI-JK"], delivered.referrals["PKH"]
 
     accepted = outcome(pbi, "PBI-JK", OutcomeKind.accepted)
     accepted_meta = await router.publish(pbi_topic, accepted)
