@@ -49,6 +49,7 @@ def test_a_cursor_not_made_here_is_a_422_naming_the_cursor(cursor: str, why: str
         decode_cursor(cursor, 2)
     problem = refused.value
     assert problem.status == 422, why
+    assert problem.type == "https://rujukan.example/problems/validation", why
     assert problem.body(language="id")["errors"] == [
         {"field": "cursor", "reason": "bukan cursor dari API ini"}
     ]

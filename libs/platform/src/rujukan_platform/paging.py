@@ -10,8 +10,8 @@ import base64
 import binascii
 
 from rujukan_contracts.text import control_character
-from rujukan_platform.language import Localised, Words
-from rujukan_platform.problems import Problem, reasons_joined
+from rujukan_platform.language import Localised
+from rujukan_platform.problems import Problem, refused
 
 NOT_A_CURSOR = Localised("bukan cursor dari API ini", "not a cursor from this API")
 
@@ -37,6 +37,5 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
 
 def invalid_cursor() -> Problem:
     """422: the cursor was not made by this API (or not for this list)."""
-    errors: list[dict[str, Words]] = [{"field": "cursor", "reason": NOT_A_CURSOR}]
     title = Localised("Cursor tidak sah", "Invalid cursor")
-    return Problem(422, title, reasons_joined(errors), errors=errors)
+    return refused([{"field": "cursor", "reason": NOT_A_CURSOR}], title)

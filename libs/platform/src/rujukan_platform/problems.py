@@ -167,16 +167,20 @@ class Problem(Exception):
         return body
 
 
-def field_error(field: str, reason: Words) -> Problem:
-    """A 422 naming one field and why it was refused."""
-    errors: list[dict[str, Words]] = [{"field": field, "reason": reason}]
+def refused(errors: Sequence[Mapping[str, Words]], title: Words = UNPROCESSABLE) -> Problem:
+    """A 422 naming each refused field and why (``errors``: ``field`` and ``reason``)."""
     return Problem(
         422,
-        UNPROCESSABLE,
+        title,
         reasons_joined(errors),
         type_="https://rujukan.example/problems/validation",
         errors=errors,
     )
+
+
+def field_error(field: str, reason: Words) -> Problem:
+    """A 422 naming one field and why it was refused."""
+    return refused([{"field": field, "reason": reason}])
 
 
 def invalid_rule(field: str, criterion: str, fault: Words) -> Problem:
@@ -285,14 +289,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"field": _loc_to_field(tuple(e["loc"])), "reason": field_reason(e)}
             for e in exc.errors()
         ]
-        problem = Problem(
-            422,
-            UNPROCESSABLE,
-            reasons_joined(errors),
-            type_="https://rujukan.example/problems/validation",
-            errors=errors,
-        )
-        return problem_response(problem, request)
+        return problem_response(refused(errors), request)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
