@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from rujukan_contracts.events import (
     ConsentWithdrawnV1,
     IntakeContactV1,
     ReferralStatus,
 )
+from rujukan_notifications.service_layer.digests import sum_up_due
 
 from .conftest import Clock, MakeIntake, MakeStatus, apply, contact_of
 from .test_claims import drive
@@ -91,3 +93,44 @@ async def test_consent_withdrawn_cancels_what_waits_and_silences_the_household(
     await apply(notifications.runtime, again, make_status(intake, S.accepted, frm=S.received))
     assert await notifications.rows("SELECT 1 FROM silenced_households") == []
     assert len(await notifications.rows("SELECT 1 FROM resident_news WHERE digest_id IS NULL"))
+
+
+async def test_a_delivery_left_sending_by_a_dead_dispatcher_is_not_sent_after_a_withdrawal(
+    notifications: Any, make_intake: MakeIntake, make_status: MakeStatus, smtp: Any
+) -> None:
+    """The withdrawal cancels what is pending; a delivery a dispatcher had claimed (and died
+    with, mid-send) is taken over later, and is skipped for the same reason, not sent."""
+    intake = make_intake(contact={"email": "keluarga@example.org"})
+    created = make_status(intake, S.created, frm=None, program_code="PKH")
+    await apply(notifications.runtime, contact_of(intake), created)
+    later = Clock(datetime.now(UTC) + timedelta(minutes=1))
+    dispatcher = notifications.dispatcher(smtp_port=smtp.port, clock=later)
+    async with notifications.runtime.unit_of_work() as uow:  # the visit's message, unsent
+        await sum_up_due(uow, now=later.now, offered=["email"], limit=10)
+    [claimed] = await notifications.rows(
+        "SELECT id FROM deliveries WHERE audience = 'resident' AND channel = 'email'"
+    )
+    async with notifications.runtime.sessions() as session, session.begin():
+        await session.execute(  # the dispatcher that claimed it died mid-send
+            text(
+                "UPDATE deliveries SET state = 'sending', claimed_by = 'dead', "
+                "lease_until = now() - interval '1 second' WHERE id = :d"
+            ),
+            {"d": claimed.id},
+        )
+
+    withdrawal = ConsentWithdrawnV1(
+        withdrawal_id=uuid.uuid4(),
+        household_id=intake.household_id,
+        purposes=["notification"],
+        withdrawn_at=datetime.now(UTC),
+        recorded_by="operator:33.04",
+    )
+    await apply(notifications.runtime, withdrawal)
+    await drive(dispatcher)
+
+    [row] = await notifications.rows(
+        "SELECT state, last_error FROM deliveries WHERE id = :d", d=claimed.id
+    )
+    assert row.state == "skipped" and row.last_error.startswith("consent_withdrawn:"), row
+    assert smtp.messages == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
@@ -21,6 +22,8 @@ from rujukan_platform.uow import Repository
 CONSENT_WITHDRAWN = "consent_withdrawn"
 #: what the delivery row says, in Bahasa Indonesia (officers read it)
 CANCELLED_DETAIL = "Warga menarik persetujuan untuk diberi kabar; pesan ini tidak dikirim."
+#: why a delivery to a silenced household ends ``skipped`` (its row and its attempt)
+CANCELLED = f"{CONSENT_WITHDRAWN}: {CANCELLED_DETAIL}"
 
 
 class SilencedHouseholds(Repository):
@@ -46,13 +49,16 @@ class SilencedHouseholds(Repository):
             )
         )
 
-    async def holds(self, household_id: UUID) -> bool:
+    async def among(self, households: Collection[UUID]) -> set[UUID]:
+        """Which of ``households`` are silenced."""
+        if not households:
+            return set()
         found = await self._session.execute(
             select(silenced_households.c.household_id).where(
-                silenced_households.c.household_id == household_id
+                silenced_households.c.household_id.in_(households)
             )
         )
-        return found.first() is not None
+        return set(found.scalars())
 
     async def cancel_waiting(self, household_id: UUID, at: datetime) -> int:
         """Cancel the resident's deliveries still waiting to be sent (each row and an attempt
@@ -66,7 +72,7 @@ class SilencedHouseholds(Repository):
                     deliveries.c.audience == "resident",
                     deliveries.c.state == "pending",
                 )
-                .values(state="skipped", last_error=f"{CONSENT_WITHDRAWN}: {CANCELLED_DETAIL}")
+                .values(state="skipped", last_error=CANCELLED)
                 .returning(deliveries.c.id, deliveries.c.attempts)
             )
         ).all()
@@ -78,7 +84,7 @@ class SilencedHouseholds(Repository):
                         "delivery_id": row.id,
                         "attempt": row.attempts,
                         "outcome": "skipped",
-                        "detail": f"{CONSENT_WITHDRAWN}: {CANCELLED_DETAIL}",
+                        "detail": CANCELLED,
                         "at": at,
                     }
                     for row in cancelled

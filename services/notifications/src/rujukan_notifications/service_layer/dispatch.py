@@ -13,12 +13,13 @@ Each step below is a unit of work of its own (``NotificationsUnitOfWork``; the S
    a message may have gone out, so a delivery that kills its sender every time still ends) and
    ``rujukan_notifications_takeovers_total``.
 2. **Send.** Outside any transaction, at most ``concurrency`` sends at once per provider. Per
-   row: the recipient (a resident's contact may still be on its way: wait, then skip; sealed at
-   rest, it is opened only now); quiet hours and the per-recipient rate limit for SMS/WhatsApp
-   (deferred, not an attempt); the provider's circuit breaker (rescheduled, not an attempt);
-   then the provider. A row that waited half its lease for a send slot goes back to ``pending``
-   unsent (``released``), and a send still running when the lease is nearly over is abandoned
-   as a retryable failure: a claim is never taken over while its dispatcher lives.
+   row: the recipient (a resident who withdrew consent to be told: skipped; a resident's contact
+   may still be on its way: wait, then skip; sealed at rest, it is opened only now); quiet
+   hours and the per-recipient rate limit for SMS/WhatsApp (deferred, not an attempt); the
+   provider's circuit breaker (rescheduled, not an attempt); then the provider. A row that
+   waited half its lease for a send slot goes back to ``pending`` unsent (``released``), and a
+   send still running when the lease is nearly over is abandoned as a retryable failure: a
+   claim is never taken over while its dispatcher lives.
 3. **Record.** One short transaction per delivery, guarded by the claim: only the dispatcher
    whose ``claimed_by`` and ``lease_until`` still match records; a row whose lease expired was
    taken over, and the late result is dropped (``rujukan_notifications_claims_lost_total``). A
@@ -65,6 +66,7 @@ from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
 from rujukan_notifications import metrics
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.repository import Attempt, Claim, Claimed, SealedContact
+from rujukan_notifications.adapters.silence import CANCELLED
 from rujukan_notifications.domain.audience import mask_recipient, told_in_person, undeliverable
 from rujukan_notifications.domain.channels import (
     PHONE_CHANNELS,
@@ -134,11 +136,12 @@ class _Send:
 
 @dataclass(slots=True)
 class _Known:
-    """What the claimed rows' steps read before any send: the residents' contacts and the
-    SMS/WhatsApp each household got in the rate window (sends of this batch added as they are
-    decided)."""
+    """What the claimed rows' steps read before any send: the residents' contacts, the
+    households that withdrew consent to be told, and the SMS/WhatsApp each household got in the
+    rate window (sends of this batch added as they are decided)."""
 
     contacts: dict[UUID, SealedContact]
+    silenced: set[UUID]
     phone_sends: defaultdict[UUID, list[datetime]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -259,7 +262,10 @@ class Dispatcher:
         phones = {r.household_id for r in rows if r.channel in PHONE_CHANNELS}
         since = now - self._policy.rate_window
         async with self.unit_of_work() as uow:
-            known = _Known(await uow.contacts.of_households(households))
+            known = _Known(
+                await uow.contacts.of_households(households),
+                await uow.silenced.among(households),
+            )
             for household_id, sent_at in await uow.deliveries.phone_sends_since(phones, since):
                 known.phone_sends[household_id].append(sent_at)
         return known
@@ -270,6 +276,10 @@ class Dispatcher:
         attempts = row.attempts + 1
         if row.attempts >= self._policy.max_attempts:  # taken over after its last attempt
             return _Step("failed", row.attempts, "the sender died during the last attempt")
+        if row.audience == "resident" and row.household_id in known.silenced:
+            # withdrawn after this row was planned: a row claimed before the withdrawal
+            # cancelled what was pending, or left ``sending`` by a dispatcher that died
+            return _Step("skipped", row.attempts, CANCELLED)
         channel = self._channels.get(row.channel)
         if channel is None:
             return _Step("skipped", attempts, f"no {row.channel} provider is configured")
