@@ -18,6 +18,8 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 
+from .test_routing import header
+
 pytestmark = pytest.mark.integration
 
 MakeIntake = Callable[..., IntakeSubmittedV1]
@@ -159,3 +161,53 @@ async def test_consent_withdrawn_withdraws_the_households_open_referrals_in_offs
     told = ReferralStatusChangedV1.model_validate_json(records[1].value)
     assert told.to_status == "withdrawn" and told.reason_code == "client_refused_services"
     assert told.note is not None and "Persetujuan" in told.note
+
+
+async def test_repeated_foreign_or_unknown_consent_withdrawals_change_and_send_nothing_more(
+    router: Any, make_intake: MakeIntake, read_records: Any
+) -> None:
+    """A withdrawal for a household the router never saw, one of another purpose, the same
+    withdrawal recorded twice and one redelivered (as after a crash before the offset commit):
+    the household's referrals are withdrawn once, the agency told once, nothing is
+    dead-lettered and the consumer carries on."""
+    topic = await router.new_topic("intake.submitted")
+    consumer = await router.run_consumer("router-intakes", topic)
+    intake = make_intake(submitted_at=datetime.now(UTC) - timedelta(minutes=5))
+    household = intake.household_id
+
+    def withdrawal(household_id: uuid.UUID, *purposes: str) -> ConsentWithdrawnV1:
+        return ConsentWithdrawnV1(
+            withdrawal_id=uuid.uuid4(),
+            household_id=household_id,
+            purposes=list(purposes),
+            withdrawn_at=datetime.now(UTC) - timedelta(minutes=1),
+            recorded_by="operator:33.04",
+        )
+
+    await router.publish(topic, intake)
+    await router.publish(topic, withdrawal(uuid.uuid4(), "referral"))  # never seen here
+    await router.publish(topic, withdrawal(household, "notification"))  # notifications' own
+    first = await router.publish(topic, taken := withdrawal(household, "referral"))
+    await router.publish(topic, taken, meta=first)  # redelivered: the same event again
+    await router.publish(topic, withdrawal(household, "referral"))  # recorded a second time
+    marker = await router.publish(topic, value=b"{not json")  # dead-lettered: the last one
+    assert marker is None
+    await consumer.drain()
+
+    rows = await router.rows(
+        "SELECT id, program_code, status FROM referrals WHERE household_id = :h", h=household
+    )
+    assert len(rows) >= 2 and {r.status for r in rows} == {"withdrawn"}
+    withdrawn = await router.rows(
+        "SELECT topic, aggregateid FROM outbox WHERE payload->>'to_status' = 'withdrawn'"
+    )
+    # each referral once on referrals.status and once on its program's topic, no more
+    assert sorted((w.aggregateid, w.topic) for w in withdrawn) == sorted(
+        (str(r.id), on) for r in rows for on in ("referrals.status", f"referrals.{r.program_code}")
+    )
+    history = await router.rows(
+        "SELECT referral_id FROM referral_history WHERE to_status = 'withdrawn'"
+    )
+    assert sorted(h.referral_id for h in history) == sorted(r.id for r in rows)
+    [dead] = await read_records(f"{topic}.dlq", lambda _r: True, count=1)
+    assert header(dead, "dlq_source_offset") == "6"  # the marker: no withdrawal before it
