@@ -51,7 +51,8 @@ async def test_a_withdrawal_is_stored_announced_once_and_answered_again(
     intake_id, household = r.json()["intake_id"], r.json()["household_id"]
 
     # another region's officer and an agency: the household is not theirs to change
-    assert_problem(await withdraw(intake, household, "referral", regions=["35"]), 404)
+    elsewhere = assert_problem(await withdraw(intake, household, "referral", regions=["35"]), 404)
+    assert elsewhere["detail"] == f"tidak ditemukan: rumah tangga {household}"
     assert_problem(await withdraw(intake, household, "referral", role="agency"), 403)
     assert await withdrawals(intake) == []
 

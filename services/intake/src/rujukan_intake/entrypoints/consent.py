@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field
 
 from rujukan_intake.domain.consent import Purpose, Withdrawal, WithdrawConsent
 from rujukan_intake.service_layer.consent import HouseholdNotFound, NothingToWithdraw
+from rujukan_platform.access import not_found
 from rujukan_platform.dependencies import Caller, HandleDep
 from rujukan_platform.language import Localised
-from rujukan_platform.problems import CONFLICT, NOT_FOUND, PROBLEM, Problem
+from rujukan_platform.problems import CONFLICT, PROBLEM, Problem
 
 router = APIRouter(prefix="/v1", tags=["consent"])
 
@@ -74,12 +75,8 @@ async def withdraw_consent(
     try:
         done: Withdrawal = await handle(command)
     except HouseholdNotFound as exc:
-        raise Problem(
-            404,
-            NOT_FOUND,
-            Localised(
-                f"rumah tangga {household_id} tidak ditemukan", f"no household {household_id}"
-            ),
+        raise not_found(
+            Localised(f"rumah tangga {household_id}", f"household {household_id}")
         ) from exc
     except NothingToWithdraw as exc:
         raise Problem(
@@ -90,12 +87,4 @@ async def withdraw_consent(
                 "the resident never gave consent for these purposes",
             ),
         ) from exc
-    return ConsentWithdrawal(
-        withdrawal_id=done.withdrawal_id,
-        household_id=done.household_id,
-        purposes=list(done.purposes),
-        withdrawn_at=done.withdrawn_at,
-        recorded_by=done.recorded_by,
-        intakes=done.intakes,
-        repeated=done.repeated,
-    )
+    return ConsentWithdrawal.model_validate(done, from_attributes=True)
