@@ -101,7 +101,7 @@ def test_a_nik_whose_birth_date_disagrees_with_the_member_is_refused() -> None:
     # Sutrisno's NIK encodes 12-03-84
     assert nik_problem("3304011203840001", birth_date=date(1984, 3, 13), sex="male") == (
         Localised(
-            "tanggal lahir dalam NIK berbeda dari birth_date anggota",
+            "tanggal lahir dalam NIK berbeda dari tanggal lahir anggota",
             "encodes a birth date different from the member's birth_date",
         )
     )

@@ -68,7 +68,7 @@ def nik_problem(nik: str, *, birth_date: date, sex: str) -> Localised | None:
         birth_date.year % 100,
     ):
         return Localised(
-            "tanggal lahir dalam NIK berbeda dari birth_date anggota",
+            "tanggal lahir dalam NIK berbeda dari tanggal lahir anggota",
             "encodes a birth date different from the member's birth_date",
         )
     return None
