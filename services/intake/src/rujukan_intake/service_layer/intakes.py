@@ -300,7 +300,7 @@ async def _store(
             NewIntake(
                 id=intake_id,
                 household_id=household_id,
-                idempotency_key=c.key or None,
+                idempotency_key=c.key,
                 principal=principal.subject,
                 village_code=c.village,
                 needs=c.req.needs,
