@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -13,10 +13,9 @@ import pytest
 from aiokafka.admin import NewTopic
 
 from rujukan_contracts.envelope import EventMeta
-from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
-from rujukan_platform.consumer import ConsumerRunner
-from rujukan_platform.kafka import create_topics, make_consumer
-from rujukan_platform.testing import Servers, unique_topic
+from rujukan_contracts.events import ConsentWithdrawnV1, IntakeSubmittedV1, ProgramPublishedV1
+from rujukan_platform.kafka import create_topics
+from rujukan_platform.testing import RunningConsumer, Servers, unique_topic
 from rujukan_registry.domain.commands import PublishDueVersions
 from rujukan_registry.entrypoints.consumers import consumers
 
@@ -239,8 +238,11 @@ async def test_a_version_is_published_when_its_effective_date_arrives(
 
 
 async def test_the_intake_facts_consumer_remembers_intakes_once(
-    registry: RegistryService, servers: Servers
+    registry: RegistryService, servers: Servers, topic_tail: Callable[[str], Any]
 ) -> None:
+    """A redelivered intake is remembered once; a consent withdrawal on the same topic (the
+    router's and notifications' business) is passed over, while a type nobody knows is still
+    dead-lettered."""
     topic = unique_topic("intake.submitted")
     await create_topics(
         servers.kafka_bootstrap, [NewTopic(topic, 1, 1), NewTopic(f"{topic}.dlq", 1, 1)]
@@ -249,35 +251,40 @@ async def test_the_intake_facts_consumer_remembers_intakes_once(
         consumers(registry.runtime)[0], topics=[topic], group_id=f"g-{uuid4().hex[:8]}"
     )
     event = intake(found=True, decile=3)
-    meta = EventMeta(type=event.ce_type, source="/rujukan/intake", subject=event.key())
-    runtime = registry.runtime
-    for _ in range(2):  # the second copy is a redelivery
-        await runtime.producer.send_and_wait(
-            topic,
-            event.model_dump_json().encode(),
-            key=event.key().encode(),
-            headers=meta.to_headers(),
-        )
-    consumer = make_consumer(servers.kafka_bootstrap, group_id=spec.group, client_id="t")
-    await consumer.start()
-    runner = ConsumerRunner(
-        spec,
-        consumer=consumer,
-        producer=runtime.producer,
-        unit_of_work=runtime.unit_of_work,
+    withdrawal = ConsentWithdrawnV1(
+        withdrawal_id=uuid4(),
+        household_id=event.household_id,
+        purposes=["referral"],
+        withdrawn_at=datetime.now(UTC),
+        recorded_by="operator:33.04",
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        for _ in range(100):
-            if await registry.count("processed_events") == 1 and consumer.assignment():
-                committed = await consumer.committed(next(iter(consumer.assignment())))
-                if committed == 2:
-                    break
-            await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await task
-        await consumer.stop()
+    subject = event.key()
+    unknown = EventMeta(
+        type="rujukan.intake.unheard_of.v9", source="/rujukan/intake", subject=subject
+    )
+    meta = EventMeta(type=event.ce_type, source="/rujukan/intake", subject=subject)
+    sent = [
+        (event, meta),
+        (event, meta),  # the second copy is a redelivery
+        (withdrawal, EventMeta(type=withdrawal.ce_type, source="/rujukan/intake", subject=subject)),
+        (withdrawal, unknown),  # the last: dead-lettered
+    ]
+    async with topic_tail(f"{topic}.dlq") as dead:
+        for payload, headers in sent:
+            await registry.runtime.producer.send_and_wait(
+                topic,
+                payload.model_dump_json().encode(),
+                key=payload.key().encode(),
+                headers=headers.to_headers(),
+            )
+        running = RunningConsumer(registry.runtime, spec)
+        await running.start()
+        try:
+            await running.drain()
+        finally:
+            await running.stop()
+        first_dead = (await dead.find(lambda _r: True))[0]
+    assert dict(first_dead.headers)["dlq_source_offset"] == b"3"  # nothing before the unknown
+    assert await registry.count("processed_events") == 1
     rows = await registry.rows("SELECT intake_id, village_code FROM intake_facts")
     assert [(r[0], r[1]) for r in rows] == [(event.intake_id, "33.04.01.2001")]
