@@ -24,7 +24,7 @@ from rujukan_platform.auth import Authenticator, Principal
 from rujukan_platform.db import make_engine
 from rujukan_platform.language import Localised
 from rujukan_platform.problems import install_problem_handlers
-from rujukan_platform.testing import Servers, bearer
+from rujukan_platform.testing import Servers, bearer, client_of
 
 SECRET = "a-test-secret-of-at-least-32-bytes!!"
 
@@ -82,8 +82,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
     install_problem_handlers(app)
     app.state.authenticator = Authenticator(SECRET, {})
     app.state.access_rules = rules_for("things", router.routes, POLICY)  # type: ignore[arg-type]
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with client_of(app) as client:
         yield client
 
 

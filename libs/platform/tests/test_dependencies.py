@@ -14,12 +14,19 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlalchemy import Column, Table, Text, func, select
 
-from rujukan_platform.db import make_engine, new_metadata
+from rujukan_platform.db import new_metadata
 from rujukan_platform.dependencies import Caller, HandleDep, SettingsDep, unit_of_work
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.runtime import Runtime, ServiceDefinition, build_app
 from rujukan_platform.settings import ServiceSettings
-from rujukan_platform.testing import Servers, bearer, open_to_everyone, status_changed
+from rujukan_platform.testing import (
+    Servers,
+    bearer,
+    client_of,
+    create_tables,
+    open_to_everyone,
+    status_changed,
+)
 from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -69,10 +76,7 @@ async def count(_caller: Caller, uow: Uow, settings: SettingsDep) -> Count:
 @pytest.fixture
 async def client(servers: Servers, fresh_database: str) -> AsyncIterator[httpx.AsyncClient]:
     dsn = f"{servers.pg_url}/{fresh_database}"
-    engine = make_engine(dsn)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    await engine.dispose()
+    await create_tables(dsn, metadata)
     settings = ServiceSettings(
         service="deps-test", environment="test", database_url=dsn, log_json=False
     )
@@ -89,8 +93,7 @@ async def client(servers: Servers, fresh_database: str) -> AsyncIterator[httpx.A
     )
     runtime = Runtime(definition, settings)
     app = build_app(runtime)  # no lifespan: the API alone, no broker needed
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        c.headers.update(bearer())
+    async with client_of(app, **bearer()) as c:
         yield c
     await runtime.engine.dispose()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -11,6 +10,7 @@ from rujukan_platform.language import (
     labelled_in,
     parse_accept_language,
 )
+from rujukan_platform.testing import client_of
 
 
 @pytest.mark.parametrize(
@@ -47,8 +47,7 @@ async def test_a_route_reads_the_callers_language() -> None:
     async def hello(language: PreferredLanguage) -> dict[str, str]:
         return {"language": language}
 
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with client_of(app) as client:
         plain = await client.get("/hello")
         english = await client.get("/hello", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert plain.json() == {"language": "id"}

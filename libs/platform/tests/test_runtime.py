@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
 
-import httpx
 import pytest
 from aiokafka.admin import NewTopic
 from prometheus_client import REGISTRY
@@ -22,7 +21,14 @@ from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics, make_producer
 from rujukan_platform.runtime import Runtime, ServiceDefinition, build_app
 from rujukan_platform.settings import ServiceSettings
-from rujukan_platform.testing import Servers, TcpProxy, eventually, status_changed, unique_topic
+from rujukan_platform.testing import (
+    Servers,
+    TcpProxy,
+    client_of,
+    eventually,
+    status_changed,
+    unique_topic,
+)
 from rujukan_platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -89,7 +95,7 @@ async def test_a_service_started_while_kafka_and_postgres_are_down_waits_then_wo
     runtime = Runtime(_definition(topic, metadata, effects, []), settings)
     runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
     app = build_app(runtime)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    client = client_of(app)
     await runtime.start(relay=True, consumers=None)  # returns although nothing answers
     try:
         ready = await client.get("/readyz")

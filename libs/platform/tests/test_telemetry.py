@@ -28,7 +28,7 @@ from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import ReferralStatusChangedV1
 from rujukan_platform import telemetry
 from rujukan_platform.consumer import ConsumerSpec
-from rujukan_platform.db import make_engine, new_metadata
+from rujukan_platform.db import new_metadata
 from rujukan_platform.dependencies import Caller, UnitOfWorkDep
 from rujukan_platform.handlers import Handlers
 from rujukan_platform.kafka import create_topics
@@ -38,6 +38,8 @@ from rujukan_platform.settings import ServiceSettings
 from rujukan_platform.testing import (
     Servers,
     bearer,
+    client_of,
+    create_tables,
     eventually,
     open_to_everyone,
     status_changed,
@@ -149,10 +151,7 @@ async def running(
 ) -> AsyncIterator[tuple[Runtime[None], httpx.AsyncClient]]:
     """The test service with its relay and both consumers, its API in process."""
     dsn = f"{servers.pg_url}/{database}"
-    engine = make_engine(dsn)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    await engine.dispose()
+    await create_tables(dsn, metadata)
     settings = ServiceSettings(
         service="trace-test",
         environment="test",
@@ -163,9 +162,7 @@ async def running(
     app = build_app(runtime)
     await runtime.start(relay=True, consumers=None)
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t", headers=bearer()
-        ) as client:
+        async with client_of(app, **bearer()) as client:
             yield runtime, client
     finally:
         await runtime.stop()

@@ -34,12 +34,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import MetaData
 from starlette.types import ASGIApp
 
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_platform.access import EVERYONE, Rule, Sees, allow
 from rujukan_platform.auth import Principal, Role, issue_token
 from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
+from rujukan_platform.db import make_engine
 from rujukan_platform.http import create_app
 from rujukan_platform.kafka import make_consumer, security_options, topic_partitions
 from rujukan_platform.runtime import Runtime
@@ -182,6 +184,16 @@ async def fresh_database(servers: Servers) -> AsyncIterator[str]:
     name = await create_database(servers)
     yield name
     await drop_database(servers, name)
+
+
+async def create_tables(dsn: str, metadata: MetaData) -> None:
+    """Create ``metadata``'s tables in the database ``dsn`` names (a test's fresh database)."""
+    engine = make_engine(dsn, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    finally:
+        await engine.dispose()
 
 
 def unique_topic(base: str) -> str:
