@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_notifications.adapters.tables import (
@@ -28,6 +28,7 @@ from rujukan_notifications.adapters.tables import (
     inbox_messages,
     resident_news,
     resident_visits,
+    silenced_households,
 )
 from rujukan_notifications.domain.audience import Audience, Planned
 from rujukan_notifications.domain.channels import PHONE_CHANNELS, ChannelName
@@ -346,12 +347,18 @@ class NewsRepository(Repository):
         window: timedelta,
     ) -> None:
         """Keep one piece of news for the visit's next message; the first one waiting sets
-        when that message is summed up (now + ``window``), later ones join it."""
-        stmt = insert(resident_visits).values(
-            intake_id=visit.intake_id,
-            household_id=visit.household_id,
-            village_code=visit.village_code,
-            summarise_at=func.now() + window,
+        when that message is summed up (now + ``window``), later ones join it. Nothing is kept
+        for a household whose resident withdrew consent to be told (``silenced_households``,
+        checked in these statements: no round trip of its own on the consumer's path)."""
+        told = ~exists().where(silenced_households.c.household_id == visit.household_id)
+        stmt = insert(resident_visits).from_select(
+            ["intake_id", "household_id", "village_code", "summarise_at"],
+            select(
+                literal(visit.intake_id, resident_visits.c.intake_id.type),
+                literal(visit.household_id, resident_visits.c.household_id.type),
+                literal(visit.village_code, resident_visits.c.village_code.type),
+                func.now() + window,
+            ).where(told),
         )
         await self._session.execute(
             stmt.on_conflict_do_update(
@@ -365,12 +372,15 @@ class NewsRepository(Repository):
         )
         await self._session.execute(
             insert(resident_news)
-            .values(
-                event_id=event_id,
-                intake_id=visit.intake_id,
-                referral_id=referral_id,
-                news=news,
-                changed_at=changed_at,
+            .from_select(
+                ["event_id", "intake_id", "referral_id", "news", "changed_at"],
+                select(
+                    literal(event_id, resident_news.c.event_id.type),
+                    literal(visit.intake_id, resident_news.c.intake_id.type),
+                    literal(referral_id, resident_news.c.referral_id.type),
+                    literal(news, resident_news.c.news.type),
+                    literal(changed_at, resident_news.c.changed_at.type),
+                ).where(told),
             )
             .on_conflict_do_nothing(index_elements=["event_id"])
         )

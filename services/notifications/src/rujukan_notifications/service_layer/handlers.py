@@ -96,7 +96,7 @@ async def plan_deliveries(
         raise ValueError("deliveries are planned from a consumed event: its id keys them")
     name = program_names.get(event.program_code, {})
     kind = news_kind(event, resident_news)
-    if kind is not None and not await uow.silenced.among([event.household_id]):
+    if kind is not None:  # not for a silenced household (``NewsRepository.gather``)
         await uow.news.gather(
             event_id=uow.cause.meta.id,
             visit=Visit(event.intake_id, event.household_id, event.village_code, 0),
