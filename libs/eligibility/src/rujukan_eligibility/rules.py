@@ -105,7 +105,10 @@ class RuleError(ValueError):
         super().__init__(f"{criterion}: {reason.en}")
         self.criterion = criterion
         self.reason = reason
-        self.fault = reason.en
+
+    @property
+    def fault(self) -> str:
+        return self.reason.en
 
 
 # --------------------------------------------------------------------------- tokenizer
