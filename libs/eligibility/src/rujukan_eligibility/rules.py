@@ -741,12 +741,12 @@ def compile_rule(rule: Criterion | AllOf | AnyOf | AtLeast | Mapping[str, Any]) 
         n: int | None = None
         if isinstance(node, AtLeast):
             if not 1 <= node.n <= len(node.of):
-                span = f"n={node.n}", f"1..{len(node.of)}"
+                n_given, allowed = f"n={node.n}", f"1..{len(node.of)}"
                 raise RuleError(
                     node.name,
                     Localised(
-                        f"at_least {span[0]} di luar rentang {span[1]}",
-                        f"at_least {span[0]} out of range {span[1]}",
+                        f"at_least {n_given} di luar rentang {allowed}",
+                        f"at_least {n_given} out of range {allowed}",
                     ),
                 )
             n = node.n
