@@ -4,9 +4,10 @@ A process records spans only when tracing is configured (``configure``): the sta
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` names a collector
 (OTLP over HTTP, batched), and ``OTEL_SDK_DISABLED=true`` turns it off whatever else is set.
 Tests install a provider of their own (``install``, with an in-memory exporter). Without one no
-provider, no instrumentation and no span exists: tracing costs one flag test per batch, and the
-``traceparent`` carried with every event is minted as before (``child_traceparent``), so logs
-and headers still correlate what one intake caused.
+provider, no instrumentation and no span exists: tracing costs a flag test per batch (and per
+relayed batch), plus one context variable set per message handled so its log lines name its
+``traceparent``; the ``traceparent`` carried with every event is minted as before
+(``child_traceparent``), so logs and headers still correlate what one intake caused.
 
 With tracing on, a trace is carried across the broker by the ``traceparent`` of each event:
 
