@@ -94,6 +94,7 @@ async def test_only_operators_of_the_referrals_region_and_admins_withdraw(
     elsewhere = api.token("operator", regions=["35.09"])
     r = await api.client.post(f"/v1/referrals/{pkh}/withdraw", json=REASON, headers=elsewhere)
     assert r.status_code == 404 and r.headers["content-type"] == PROBLEM_JSON
+    assert r.json()["detail"] == f"tidak ditemukan: rujukan {pkh}"  # as every 404 words it
     agency = api.token("agency", programs=["PKH"])
     r = await api.client.post(f"/v1/referrals/{pkh}/withdraw", json=REASON, headers=agency)
     assert r.status_code == 403

@@ -22,7 +22,6 @@ from rujukan_platform.language import Localised, Words
 from rujukan_platform.problems import (
     CONFLICT,
     FORBIDDEN,
-    NOT_FOUND,
     PROBLEM,
     Problem,
     field_error,
@@ -72,19 +71,15 @@ IMPOSSIBLE = Localised("Perpindahan status tidak mungkin", "Impossible transitio
 CLOSED = Localised("Rujukan sudah ditutup", "The referral is closed")
 
 
-def _missing(what: Localised) -> Problem:
-    return Problem(404, NOT_FOUND, Localised(f"{what.id} tidak ditemukan", f"no {what.en}"))
+def _a_referral(referral_id: UUID) -> Localised:
+    """A referral as the officer and the English reader name it (in a 404)."""
+    return Localised(f"rujukan {referral_id}", f"referral {referral_id}")
 
 
-def _named(kind: Literal["referral", "replay"], key: UUID) -> Localised:
-    """A referral or replay as the officer and the English reader name it."""
-    return Localised(f"{'rujukan' if kind == 'referral' else 'replay'} {key}", f"{kind} {key}")
-
-
-def _found(row: R | None, what: Localised) -> R:
+def _found(row: R | None, what: Words) -> R:
     """The row a view found, or a 404 naming what is missing (for this caller)."""
     if row is None:
-        raise _missing(what)
+        raise not_found(what)
     return row
 
 
@@ -168,7 +163,7 @@ async def get_referral(referral_id: UUID, principal: Caller, views: Views) -> Re
 
 async def _referral(views: RouterViews, principal: Principal, referral_id: UUID) -> ReferralView:
     row = await views.referral(principal, referral_id)
-    return ReferralView.model_validate(_found(row, _named("referral", referral_id)))
+    return ReferralView.model_validate(_found(row, _a_referral(referral_id)))
 
 
 @router.get(
@@ -177,7 +172,7 @@ async def _referral(views: RouterViews, principal: Principal, referral_id: UUID)
     responses={404: PROBLEM},
 )
 async def trace(referral_id: UUID, principal: Caller, views: Views) -> TraceView:
-    events = _found(await views.trace(principal, referral_id), _named("referral", referral_id))
+    events = _found(await views.trace(principal, referral_id), _a_referral(referral_id))
     return TraceView.model_validate({"referral_id": referral_id, "events": events})
 
 
@@ -224,9 +219,7 @@ async def post_outcome(
             reasons_joined(refused),
             errors=refused,
         )
-    program = _found(
-        await views.program_of(principal, referral_id), _named("referral", referral_id)
-    )
+    program = _found(await views.program_of(principal, referral_id), _a_referral(referral_id))
     if not principal.owns_program(program):
         raise Problem(
             403,
@@ -265,7 +258,7 @@ async def post_withdraw(
 ) -> ReferralView:
     """Only referrals of the caller's regions (another region's: 404). The same withdrawal
     again answers as the referral is now; a closed referral cannot be withdrawn (409)."""
-    _found(await views.program_of(principal, referral_id), _named("referral", referral_id))
+    _found(await views.program_of(principal, referral_id), _a_referral(referral_id))
     command = WithdrawReferral(
         referral_id=referral_id,
         reason=body.reason,
@@ -302,7 +295,7 @@ async def _as_referral_problems(
             current_status=exc.current.value,
         ) from exc
     except ReferralNotFound as exc:
-        raise _missing(_named("referral", referral_id)) from exc
+        raise not_found(_a_referral(referral_id)) from exc
 
 
 # -- replays ------------------------------------------------------------------------------------
@@ -397,9 +390,7 @@ async def get_replay(replay_id: UUID, principal: Caller, views: Views) -> Replay
 
 
 async def _replay(views: RouterViews, replay_id: UUID) -> ReplayView:
-    return ReplayView.model_validate(
-        _found(await views.replay(replay_id), _named("replay", replay_id))
-    )
+    return ReplayView.model_validate(_found(await views.replay(replay_id), f"replay {replay_id}"))
 
 
 @router.get(
@@ -468,6 +459,6 @@ async def _as_problems(replay_id: UUID) -> AsyncIterator[None]:
     try:
         yield
     except ReplayNotFound as exc:
-        raise _missing(_named("replay", replay_id)) from exc
+        raise not_found(f"replay {replay_id}") from exc
     except ReplayStateError as exc:
         raise Problem(409, CONFLICT, exc.reason) from exc
