@@ -299,6 +299,28 @@ async def test_with_tracing_off_the_headers_still_carry_one_valid_trace(
     assert handled["trace_id"] == CALLER_TRACE
 
 
+async def test_a_made_up_traceparent_header_reaches_neither_events_nor_logs(
+    servers: Servers, fresh_database: str, chain: Chain, logs: pytest.CaptureFixture[str]
+) -> None:
+    """Only a W3C traceparent continues the caller's trace; anything else starts a new one."""
+    assert not telemetry.enabled()
+    configure_logging(service="trace-test", json=True)
+    made_up = f"00-{'x' * 500}-{CALLER_SPAN}-01"  # three dashes, not a trace id
+    async with (
+        running(servers, fresh_database, chain) as (runtime, client),
+        tail(servers, chain.first) as first,
+    ):
+        r = await client.post("/v1/start", headers={"traceparent": made_up})
+        assert r.status_code == 200, r.text
+        [record] = await first.find(lambda _r: True)
+        assert await eventually(lambda: stored(runtime), timeout=30) == [NIK]
+    assert TRACEPARENT.match(EventMeta.from_headers(record.headers).traceparent)
+    lines = log_lines(logs.readouterr().out)
+    started = next(line for line in lines if line.get("event") == "starting the chain")
+    assert "trace_id" not in started
+    assert not [line for line in lines if "x" * 32 in json.dumps(line)]
+
+
 @pytest.mark.parametrize(
     ("ratio", "parent", "kind", "recorded"),
     [

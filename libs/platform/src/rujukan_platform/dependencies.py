@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from rujukan_platform import telemetry
 from rujukan_platform.access import Caller
 from rujukan_platform.runtime import Runtime
 from rujukan_platform.settings import ServiceSettings
@@ -43,7 +44,8 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """A unit of work for this request, continuing the caller's trace; what the route does not
     commit is rolled back when the request ends."""
     runtime = runtime_of(request)
-    async with runtime.unit_of_work(traceparent=request.headers.get("traceparent")) as uow:
+    traceparent = telemetry.from_caller(request.headers.get("traceparent"))
+    async with runtime.unit_of_work(traceparent=traceparent) as uow:
         yield uow
 
 
@@ -51,7 +53,7 @@ def handler_of(request: Request) -> Callable[[Any], Awaitable[Any]]:
     """Handle a command through the service's handler table in a unit of work of its own,
     committed before the route answers, continuing the caller's trace."""
     runtime = runtime_of(request)
-    traceparent = request.headers.get("traceparent")
+    traceparent = telemetry.from_caller(request.headers.get("traceparent"))
 
     async def handle(command: Any) -> Any:
         return await runtime.handle(command, traceparent=traceparent)

@@ -29,6 +29,7 @@ context of a span that is recorded: a minted child would name a parent nobody ex
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -63,6 +64,9 @@ if TYPE_CHECKING:
 UNTRACED_ROUTES = "/healthz$,/readyz$,/metrics$"
 #: the variables that name a collector (OpenTelemetry's own, read by its exporter too)
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+#: a W3C ``traceparent`` of version 00, the only form a caller's header is taken in
+_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
 _propagator = TraceContextTextMapPropagator()
 _provider: TracerProvider | None = None
@@ -246,6 +250,12 @@ def instrument_engine(engine: AsyncEngine) -> None:
 # -- spans across the broker ---------------------------------------------------------------
 
 
+def from_caller(header: str | None) -> str | None:
+    """A request's ``traceparent`` header when it is a W3C one, else ``None``: a made-up value
+    reaches neither the events the request raises nor its log lines (a new trace starts)."""
+    return header if header and _TRACEPARENT.fullmatch(header) else None
+
+
 def traceparent_of(span: Span) -> str:
     """The W3C ``traceparent`` of ``span``'s context."""
     ctx = span.get_span_context()
@@ -379,7 +389,7 @@ class CarryTraceparent:
             await self.app(scope, receive, send)
             return
         header = next((v for k, v in scope["headers"] if k == b"traceparent"), None)
-        token = _carried.set(header.decode("latin-1") if header else None)
+        token = _carried.set(from_caller(header.decode("latin-1") if header else None))
         try:
             await self.app(scope, receive, send)
         finally:
