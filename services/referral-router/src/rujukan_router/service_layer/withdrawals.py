@@ -74,6 +74,7 @@ async def withdraw_for_consent(event: ConsentWithdrawnV1, uow: RouterUnitOfWork)
                 }
             )
             for i in stored
+            if "referral" in i.consent.purposes
         ]
     )
     rows = await uow.referrals.lock_open_of(event.household_id, until=event.withdrawn_at)
