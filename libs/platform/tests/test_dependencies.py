@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, cast
 
 import httpx
@@ -17,14 +16,14 @@ from sqlalchemy import Column, Table, Text, func, select
 from rujukan_platform.db import new_metadata
 from rujukan_platform.dependencies import Caller, HandleDep, SettingsDep, unit_of_work
 from rujukan_platform.handlers import Handlers
-from rujukan_platform.runtime import Runtime, ServiceDefinition, build_app
+from rujukan_platform.runtime import Runtime, build_app
 from rujukan_platform.settings import ServiceSettings
 from rujukan_platform.testing import (
     Servers,
     bearer,
     client_of,
     create_tables,
-    open_to_everyone,
+    own_service,
     status_changed,
 )
 from rujukan_platform.uow import UnitOfWork
@@ -80,16 +79,12 @@ async def client(servers: Servers, fresh_database: str) -> AsyncIterator[httpx.A
     settings = ServiceSettings(
         service="deps-test", environment="test", database_url=dsn, log_json=False
     )
-    definition: ServiceDefinition[None] = ServiceDefinition(
-        name="deps-test",
-        title="t",
-        description="t",
+    definition = own_service(
+        "deps-test",
+        metadata,
+        router,
         settings_factory=lambda: settings,
-        metadata=metadata,
-        migrations=Path("."),
-        routers=[router],
         handlers=lambda _rt: Handlers[UnitOfWork]().on(AddNote, add_note),
-        policy=open_to_everyone("deps-test", router),
     )
     runtime = Runtime(definition, settings)
     app = build_app(runtime)  # no lifespan: the API alone, no broker needed

@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,7 +36,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from rujukan_platform.access import Caller
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.db import new_metadata
-from rujukan_platform.runtime import Runtime, ServiceDefinition
+from rujukan_platform.runtime import Runtime
 from rujukan_platform.settings import OidcIssuer, ServiceSettings
 from rujukan_platform.testing import (
     Servers,
@@ -46,6 +45,7 @@ from rujukan_platform.testing import (
     eventually,
     free_port,
     open_app,
+    own_service,
 )
 
 SECRET = "a-test-secret-of-at-least-32-bytes!!"
@@ -209,15 +209,7 @@ async def served(
     settings: ServiceSettings,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime[None]]]:
     """The API as a service process serves it: its runtime reads the token revocations."""
-    definition: ServiceDefinition[None] = ServiceDefinition(
-        name=SERVICE,
-        title="t",
-        description="t",
-        settings_factory=lambda: settings,
-        metadata=new_metadata(),
-        migrations=Path("."),
-        routers=[],
-    )
+    definition = own_service(SERVICE, new_metadata(), settings_factory=lambda: settings)
     runtime = Runtime(definition, settings)
     runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
     app = build_app(settings, runtime)

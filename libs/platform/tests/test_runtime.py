@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -26,6 +25,7 @@ from rujukan_platform.testing import (
     TcpProxy,
     client_of,
     eventually,
+    own_service,
     status_changed,
     unique_topic,
 )
@@ -49,14 +49,9 @@ def _definition(
         )
         return [spec]
 
-    return ServiceDefinition(
-        name="runtime-test",
-        title="t",
-        description="t",
-        settings_factory=ServiceSettings,
-        metadata=metadata,
-        migrations=Path("."),
-        routers=[],
+    return own_service(
+        "runtime-test",
+        metadata,
         handlers=lambda _rt: Handlers[UnitOfWork]().on(ReferralStatusChangedV1, handle),
         consumers=consumers,
         background=lambda _rt: jobs,  # type: ignore[arg-type,return-value]

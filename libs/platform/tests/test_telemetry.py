@@ -9,7 +9,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import httpx
@@ -41,7 +40,7 @@ from rujukan_platform.testing import (
     client_of,
     create_tables,
     eventually,
-    open_to_everyone,
+    own_service,
     status_changed,
     tail,
     unique_topic,
@@ -98,17 +97,12 @@ def _definition(chain: Chain) -> ServiceDefinition[None]:
             for n, topic in enumerate((chain.first, chain.second))
         ]
 
-    return ServiceDefinition(
-        name="trace-test",
-        title="t",
-        description="t",
-        settings_factory=ServiceSettings,
-        metadata=metadata,
-        migrations=Path("."),
-        routers=[router],
+    return own_service(
+        "trace-test",
+        metadata,
+        router,
         handlers=lambda _rt: Handlers[UnitOfWork]().on(ReferralStatusChangedV1, handle),
         consumers=consumers,
-        policy=open_to_everyone("trace-test", router),
     )
 
 

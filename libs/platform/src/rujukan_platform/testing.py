@@ -44,7 +44,7 @@ from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.db import make_engine
 from rujukan_platform.http import create_app
 from rujukan_platform.kafka import make_consumer, security_options, topic_partitions
-from rujukan_platform.runtime import Runtime
+from rujukan_platform.runtime import Runtime, ServiceDefinition
 from rujukan_platform.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[4]
@@ -406,6 +406,24 @@ def open_app(
         description="t",
         routers=list(routers),
         policy=open_to_everyone(settings.service, *routers),
+        **options,
+    )
+
+
+def own_service(
+    name: str, metadata: MetaData, *routers: APIRouter, **options: Any
+) -> ServiceDefinition[None]:
+    """A test's own service (``ServiceDefinition``): its tables, its routers open to every
+    role, no migrations; ``options`` set the rest (handlers, consumers, settings_factory…)."""
+    options.setdefault("settings_factory", ServiceSettings)
+    return ServiceDefinition(
+        name=name,
+        title="t",
+        description="t",
+        metadata=metadata,
+        migrations=Path("."),
+        routers=list(routers),
+        policy=open_to_everyone(name, *routers),
         **options,
     )
 
