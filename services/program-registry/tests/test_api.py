@@ -319,6 +319,8 @@ async def test_a_new_rule_version_is_appended(registry: RegistryService) -> None
         422,
     )
     assert problem["errors"] == [{"field": "version", "reason": "harus 4"}]
+    assert problem["detail"] == "version: harus 4"
+    assert problem["type"] == "https://rujukan.example/problems/validation"
     broken = {**v3, "version": 4, "effective_from": "2025-01-01"}
     broken["rule"] = {**v3["rule"], "cel": "members.exists(m, m.age >=)"}
     problem = assert_problem(

@@ -11,8 +11,8 @@ from rujukan_eligibility.catalogue import SeedProgram, load_seed_programs
 from rujukan_platform.access import forbidden, not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.handlers import Handlers
-from rujukan_platform.language import Localised, Words
-from rujukan_platform.problems import CONFLICT, PRECONDITION_FAILED, Problem, reasons_joined
+from rujukan_platform.language import Localised
+from rujukan_platform.problems import CONFLICT, PRECONDITION_FAILED, Problem, refused
 from rujukan_registry.domain.commands import (
     AddVersion,
     CreateProgram,
@@ -68,21 +68,11 @@ async def create_program(cmd: CreateProgram, uow: RegistryUnitOfWork) -> Saved:
 async def replace_program(cmd: ReplaceProgram, uow: RegistryUnitOfWork) -> Saved:
     may_manage(cmd.by, cmd.code)
     if cmd.program.code != cmd.code:
-        raise Problem(
-            422,
-            Localised("Kode tidak cocok", "Code mismatch"),
-            Localised(
-                "code: harus sama dengan kode program di URL",
-                "code: must equal the program code in the URL",
-            ),
-            errors=[
-                {
-                    "field": "code",
-                    "reason": Localised(
-                        "harus sama dengan kode program di URL", "must equal the URL's program code"
-                    ),
-                }
-            ],
+        same = Localised(
+            "harus sama dengan kode program di URL", "must equal the program code in the URL"
+        )
+        raise refused(
+            [{"field": "code", "reason": same}], Localised("Kode tidak cocok", "Code mismatch")
         )
     stored = await uow.programs.get(cmd.code, lock=True)
     if stored is None:
@@ -118,26 +108,19 @@ async def add_version(cmd: AddVersion, uow: RegistryUnitOfWork) -> Saved:
     last = current.versions[-1]
     if cmd.version.version != last.version + 1:
         expected = last.version + 1
-        wrong: list[dict[str, Words]] = [
-            {"field": "version", "reason": Localised(f"harus {expected}", f"must be {expected}")}
-        ]
-        raise Problem(
-            422,
+        must = Localised(f"harus {expected}", f"must be {expected}")
+        raise refused(
+            [{"field": "version", "reason": must}],
             Localised("Nomor versi salah", "Wrong version number"),
-            reasons_joined(wrong),
-            errors=wrong,
         )
     if cmd.version.effective_from <= last.effective_from:
         reason = Localised(
             f"harus sesudah {last.effective_from} (versi {last.version})",
             f"must be after {last.effective_from} (version {last.version})",
         )
-        raise Problem(
-            422,
+        raise refused(
+            [{"field": "effective_from", "reason": reason}],
             Localised("Tanggal berlaku tidak bertambah", "Effective date does not increase"),
-            Localised(f"effective_from: {reason.id}", f"effective_from: {reason.en}"),
-            type_="https://rujukan.example/problems/validation",
-            errors=[{"field": "effective_from", "reason": reason}],
         )
     updated = SeedProgram.model_validate(
         {

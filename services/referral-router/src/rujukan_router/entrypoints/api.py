@@ -25,7 +25,7 @@ from rujukan_platform.problems import (
     PROBLEM,
     Problem,
     field_error,
-    reasons_joined,
+    refused,
 )
 from rujukan_platform.runtime import Runtime
 from rujukan_router.adapters.replays import FINISHED
@@ -207,17 +207,10 @@ async def post_outcome(
     """The same report again under its Idempotency-Key is answered as the referral is now;
     another report under that key is refused (422) and changes nothing."""
     if body.outcome == OutcomeKind.rejected and body.reason_code is None:
-        refused: list[dict[str, Words]] = [
-            {
-                "field": "reason_code",
-                "reason": Localised("wajib diisi bila ditolak", "required when rejected"),
-            }
-        ]
-        raise Problem(
-            422,
+        required = Localised("wajib diisi bila ditolak", "required when rejected")
+        raise refused(
+            [{"field": "reason_code", "reason": required}],
             Localised("Hasil tidak dapat diproses", "Unprocessable outcome"),
-            reasons_joined(refused),
-            errors=refused,
         )
     program = _found(await views.program_of(principal, referral_id), _a_referral(referral_id))
     if not principal.owns_program(program):
