@@ -7,6 +7,11 @@ every service's database are scanned for each of them, for the bearer tokens use
 anything shaped like a JWT. Raw NIKs, KK numbers, tokens, names and contacts may be nowhere in a
 log or a dump (names and contacts are sealed at rest); contacts travel only on
 ``intake.contacts`` (notifications' own topic). The counts are printed.
+
+The services export their spans over OTLP/HTTP to a receiver in the test (``otlp``), so one start
+of the platform serves two tests: the spans are scanned like the logs, and one trace is followed
+from the intake API's request through the router's consumption to the notifications consumer's,
+each a link of one chain of parents.
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
 
+from rujukan_contracts.topics import INTAKE_SUBMITTED, REFERRALS_STATUS
+from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_intake.synthetic import households
 from rujukan_platform.kafka import security_options
 from rujukan_platform.testing import Servers, eventually, pg_dump
+from tests.e2e.otlp import Receiver, Span, receiving
 from tests.e2e.platform import Platform, running_platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -33,12 +41,27 @@ JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
 #: where each kind may be stored in the clear: nowhere (names and contacts are sealed at rest)
 ALLOWED_DATABASES: dict[str, set[str]] = {}
 CONTACT_TOPIC = re.compile(r"(^|\.)intake\.contacts$")
+CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
+CALLER_SPAN = "b7ad6b7169203331"
 
 
-@pytest.fixture
-async def platform(servers: Servers, tmp_path: Path) -> AsyncIterator[Platform]:
-    async with running_platform(servers, tmp_path) as p:
-        yield p
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with receiving() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def platform(
+    servers: Servers, tmp_path_factory: pytest.TempPathFactory, receiver: Receiver
+) -> AsyncIterator[Platform]:
+    """The four services, started once for this module's tests, exporting spans to ``receiver``."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+        env.setenv("OTEL_BSP_SCHEDULE_DELAY", "200")  # export within a fifth of a second
+        env.delenv("OTEL_SDK_DISABLED", raising=False)
+        async with running_platform(servers, tmp_path_factory.mktemp("platform")) as p:
+            yield p
 
 
 def residents(count: int) -> list[dict[str, Any]]:
@@ -118,7 +141,7 @@ def dump(servers: Servers, database: str) -> bytes:
 
 
 async def test_no_identifier_or_credential_where_it_does_not_belong(
-    platform: Platform, servers: Servers
+    platform: Platform, servers: Servers, receiver: Receiver
 ) -> None:
     operator = platform.token("operator", regions=["33.04"])
     admin = platform.token("admin")
@@ -170,8 +193,9 @@ async def test_no_identifier_or_credential_where_it_does_not_belong(
         name: found_in(await asyncio.to_thread(dump, servers, db), kinds)
         for name, db in platform.databases.items()
     }
+    spans = {"every service": found_in(receiver.everything(), kinds)}
     print("\npersonal data scan (occurrences):")
-    for where, table in (("log", logs), ("database", dumps)):
+    for where, table in (("log", logs), ("database", dumps), ("spans", spans)):
         for name, hits in sorted(table.items()):
             print(f"  {where:8s} {name:18s} {dict(hits) or 'none'}")
     carried = {t: dict(h) for t, h in topics.items() if set(h) - {"records"}}
@@ -183,6 +207,8 @@ async def test_no_identifier_or_credential_where_it_does_not_belong(
     for name, hits in logs.items():
         if hits:
             wrong.append(f"log of {name}: {dict(hits)}")
+    if spans["every service"]:
+        wrong.append(f"spans: {dict(spans['every service'])}")
     for topic, hits in topics.items():
         allowed = {"records"} | ({"contact"} if CONTACT_TOPIC.search(topic) else set())
         if set(hits) - allowed:
@@ -192,5 +218,67 @@ async def test_no_identifier_or_credential_where_it_does_not_belong(
             if name not in ALLOWED_DATABASES.get(kind, set()):
                 wrong.append(f"database of {name}: {kind} x{hits[kind]}")
     assert not wrong, "\n".join(wrong)
-    # the scan looked where the data went: the contacts did travel, on their own topic
+    # the scan looked where the data went: the contacts did travel, on their own topic, and
+    # the services the households passed through sent their spans
     assert any(CONTACT_TOPIC.search(t) and h["contact"] for t, h in topics.items())
+    assert {"intake", "referral-router", "notifications"} <= {s.service for s in receiver.spans}
+
+
+def _one(spans: list[Span], service: str, name: str, kind: int) -> list[Span]:
+    return [s for s in spans if (s.service, s.name, s.kind) == (service, name, kind)]
+
+
+async def test_one_trace_runs_from_the_intake_api_through_the_router_to_notifications(
+    platform: Platform, receiver: Receiver
+) -> None:
+    operator = platform.token("operator", regions=["33.04"])
+    headers = {**operator, "traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            platform.url("intake") + "/v1/intakes", json=EXAMPLE_INTAKE, headers=headers
+        )
+    assert r.status_code == 202, r.text
+
+    def notified() -> list[Span]:
+        spans = receiver.trace(CALLER_TRACE)
+        return _one(
+            spans, "notifications", f"process {REFERRALS_STATUS}", SpanProto.SPAN_KIND_CONSUMER
+        )
+
+    await eventually(notified, timeout=60)
+
+    def whole() -> list[Span]:
+        """The trace once every parent in it has arrived (the caller's span is not ours)."""
+        spans = receiver.trace(CALLER_TRACE)
+        ids = {s.span_id for s in spans} | {CALLER_SPAN}
+        return spans if all(s.parent_id in ids for s in spans) else []
+
+    spans = await eventually(whole, timeout=15)
+    by_id = {s.span_id: s for s in spans}
+
+    (request,) = _one(spans, "intake", "POST /v1/intakes", SpanProto.SPAN_KIND_SERVER)
+    assert request.parent_id == CALLER_SPAN
+    (submitted,) = _one(
+        spans, "intake", f"publish {INTAKE_SUBMITTED}", SpanProto.SPAN_KIND_PRODUCER
+    )
+    assert submitted.parent_id == request.span_id
+    (routed,) = _one(
+        spans, "referral-router", f"process {INTAKE_SUBMITTED}", SpanProto.SPAN_KIND_CONSUMER
+    )
+    assert routed.parent_id == submitted.span_id
+    assert routed.attributes["messaging.system"] == "kafka"
+    assert routed.attributes["messaging.consumer.group.name"] == "router-intakes"
+    assert routed.attributes["messaging.message.id"] == submitted.attributes["messaging.message.id"]
+    for notice in notified():  # each status the router published, read by notifications
+        sent = by_id[notice.parent_id]
+        assert (sent.service, sent.name) == ("referral-router", f"publish {REFERRALS_STATUS}")
+        assert sent.kind == SpanProto.SPAN_KIND_PRODUCER
+        assert by_id[sent.parent_id] == routed
+    # the database calls of the request and of the routing are their children
+    queries = [s for s in spans if s.kind == SpanProto.SPAN_KIND_CLIENT]
+    assert {request.span_id, routed.span_id} <= {q.parent_id for q in queries}
+
+    # no member's NIK or name reached a span (statements are recorded without parameters)
+    personal = [v for m in EXAMPLE_INTAKE["members"] for k, v in m.items() if k in ("nik", "name")]
+    everything = receiver.everything().decode()
+    assert personal and not [p for p in personal if p in everything]
