@@ -79,77 +79,69 @@ def topic_configuration(config: dict[str, str]) -> dict[str, Any]:
     return typed
 
 
+def _text(**schema: Any) -> dict[str, Any]:
+    """A header's schema: Kafka header values are bytes, written and read as UTF-8 text."""
+    return {"type": "string", **schema}
+
+
+DIGITS = "^[0-9]+$"
 HEADERS: dict[str, dict[str, Any]] = {
-    "ce_specversion": {"type": "string", "const": SPEC_VERSION, "description": "CloudEvents 1.0."},
-    "ce_id": {
-        "type": "string",
-        "minLength": 1,
-        "description": "Any non-empty string, unique per ce_source (the CloudEvents spec): "
+    "ce_specversion": _text(const=SPEC_VERSION, description="CloudEvents 1.0."),
+    "ce_id": _text(
+        minLength=1,
+        description="Any non-empty string, unique per ce_source (the CloudEvents spec): "
         "consumers deduplicate on ce_source + ce_id. Rujukan writes the outbox row's UUID.",
-        "examples": ["0192f0a4-6c1e-7b4a-9d2e-3f5a6b7c8d9e"],
-    },
-    "ce_source": {
-        "type": "string",
-        "format": "uri-reference",
-        "minLength": 1,
-        "description": "Who wrote the event: /rujukan/<service> for Rujukan's services; an "
+        examples=["0192f0a4-6c1e-7b4a-9d2e-3f5a6b7c8d9e"],
+    ),
+    "ce_source": _text(
+        format="uri-reference",
+        minLength=1,
+        description="Who wrote the event: /rujukan/<service> for Rujukan's services; an "
         "agency names its own source.",
-        "examples": ["/rujukan/referral-router"],
-    },
-    "ce_type": {
-        "type": "string",
-        "enum": sorted(EVENT_MODELS),
-        "description": "The event type: names the data's model and its major version.",
-    },
-    "ce_time": {
-        "type": "string",
-        "format": "date-time",
-        "description": "When the event happened (RFC 3339).",
-    },
-    "ce_subject": {
-        "type": "string",
-        "description": "The aggregate's id, the same as the record key.",
-    },
-    "ce_dataschema": {
-        "type": "string",
-        "format": "uri",
-        "description": "The URN of the data's JSON Schema (its $id; the file is "
+        examples=["/rujukan/referral-router"],
+    ),
+    "ce_type": _text(
+        enum=sorted(EVENT_MODELS),
+        description="The event type: names the data's model and its major version.",
+    ),
+    "ce_time": _text(format="date-time", description="When the event happened (RFC 3339)."),
+    "ce_subject": _text(description="The aggregate's id, the same as the record key."),
+    "ce_dataschema": _text(
+        format="uri",
+        description="The URN of the data's JSON Schema (its $id; the file is "
         "contracts/schemas/<ce_type>.json). Rujukan writes it on every record; readers accept "
         "records without it.",
-        "examples": [dataschema("rujukan.referral.created.v1")],
-    },
-    "content-type": {
-        "type": "string",
-        "description": "application/json: binary mode, the value is the event's data. An "
+        examples=[dataschema("rujukan.referral.created.v1")],
+    ),
+    "content-type": _text(
+        description="application/json: binary mode, the value is the event's data. An "
         "agency may instead write structured mode (application/cloudevents+json, the whole "
         "event as one JSON object) on its outcome topic.",
-        "examples": [CONTENT_TYPE],
-    },
-    "traceparent": {
-        "type": "string",
-        "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
-        "description": "W3C Trace Context of the request that caused the event.",
-        "examples": [EXAMPLE_TRACEPARENT],
-    },
+        examples=[CONTENT_TYPE],
+    ),
+    "traceparent": _text(
+        pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        description="W3C Trace Context of the request that caused the event.",
+        examples=[EXAMPLE_TRACEPARENT],
+    ),
 }
 
 
 #: what the platform's consumers add to a record they dead-letter (rujukan_platform.consumer)
 DLQ_HEADERS: dict[str, dict[str, Any]] = {
-    "dlq_reason": {"type": "string", "description": "Why the record was refused (<= 1000 chars)."},
-    "dlq_exception": {"type": "string", "description": "The kind of failure, e.g. InvalidMessage."},
-    "dlq_consumer": {"type": "string", "description": "The consumer that refused it."},
-    "dlq_source_topic": {"type": "string", "description": "Where the record was written."},
-    "dlq_source_partition": {"type": "string", "pattern": "^[0-9]+$"},
-    "dlq_source_offset": {"type": "string", "pattern": "^[0-9]+$"},
-    "dlq_first_failed_at": {"type": "string", "format": "date-time"},
-    "dlq_last_failed_at": {"type": "string", "format": "date-time"},
-    "dlq_attempts": {"type": "string", "pattern": "^[0-9]+$"},
-    "dlq_failed_at": {
-        "type": "string",
-        "format": "date-time",
-        "description": "The last failure again, for tools written against the first format.",
-    },
+    "dlq_reason": _text(description="Why the record was refused (<= 1000 chars)."),
+    "dlq_exception": _text(description="The kind of failure, e.g. InvalidMessage."),
+    "dlq_consumer": _text(description="The consumer that refused it."),
+    "dlq_source_topic": _text(description="Where the record was written."),
+    "dlq_source_partition": _text(pattern=DIGITS),
+    "dlq_source_offset": _text(pattern=DIGITS),
+    "dlq_first_failed_at": _text(format="date-time"),
+    "dlq_last_failed_at": _text(format="date-time"),
+    "dlq_attempts": _text(pattern=DIGITS),
+    "dlq_failed_at": _text(
+        format="date-time",
+        description="The last failure again, for tools written against the first format.",
+    ),
 }
 
 
