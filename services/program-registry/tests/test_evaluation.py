@@ -117,6 +117,7 @@ async def test_explain_against_each_pkh_version_shows_the_changed_elderly_rule(
         headers=registry.token(),
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "version"
+    assert r.json()["detail"] == "version: program PKH tidak punya versi 9"
 
 
 async def test_explain_a_recent_intake_by_id(registry: RegistryService) -> None:

@@ -39,3 +39,11 @@ async def test_a_replay_with_a_malformed_rule_is_refused_not_a_500(api: ApiHarne
         "/v1/replays", json={"programs": ["PKH"], "rule": {}}, headers=api.token("admin")
     )
     assert "rule" in fields(r)
+
+
+async def test_a_replay_of_an_unknown_program_names_it_in_the_reason(api: ApiHarness) -> None:
+    r = await api.client.post(
+        "/v1/replays", json={"programs": ["PKH", "TIDAK-ADA"]}, headers=api.token("admin")
+    )
+    assert fields(r) == {"programs": "TIDAK-ADA tidak dikenal"}
+    assert r.json()["detail"] == "programs: TIDAK-ADA tidak dikenal"

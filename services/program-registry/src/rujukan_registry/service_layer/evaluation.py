@@ -21,7 +21,7 @@ from rujukan_eligibility.rules import CompiledRule, PreparedContext, RuleError, 
 from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.language import Localised
-from rujukan_platform.problems import Problem, invalid_rule
+from rujukan_platform.problems import invalid_rule, refused
 from rujukan_registry.adapters.repository import IntakeFactsRepository
 
 
@@ -48,19 +48,13 @@ def rule_of(program: SeedProgram, version: int | None) -> tuple[int, CompiledRul
     if version is None:
         return program.current_version().version, program.compiled()
     if version not in {v.version for v in program.versions}:
-        raise Problem(
-            422,
+        none = Localised(
+            f"program {program.code} tidak punya versi {version}",
+            f"program {program.code} has no version {version}",
+        )
+        raise refused(
+            [{"field": "version", "reason": none}],
             Localised("Versi tidak dikenal", "Unknown version"),
-            Localised(
-                f"version: program {program.code} tidak punya versi {version}",
-                f"version: program {program.code} has no version {version}",
-            ),
-            errors=[
-                {
-                    "field": "version",
-                    "reason": Localised(f"tidak ada versi {version}", f"no version {version}"),
-                }
-            ],
         )
     return version, program.compiled(version)
 

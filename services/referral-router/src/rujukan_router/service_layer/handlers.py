@@ -26,7 +26,7 @@ from rujukan_platform.consumer import InvalidMessage
 from rujukan_platform.handlers import Handlers, Published, Received
 from rujukan_platform.language import Localised
 from rujukan_platform.outbox import OutboxRecord, follow_up
-from rujukan_platform.problems import Problem, invalid_rule
+from rujukan_platform.problems import Problem, invalid_rule, refused
 from rujukan_router.adapters.events import CREATED, delivered_record
 from rujukan_router.adapters.referrals import HistoryRow, StoredReferral
 from rujukan_router.domain.catalogue import Catalogue
@@ -178,16 +178,14 @@ def check_replay(command: CreateReplay, catalogue: Catalogue) -> None:
     unknown = [c for c in command.programs or [] if catalogue.get(c) is None]
     if unknown:
         named = ", ".join(unknown)
-        raise Problem(
-            422,
-            Localised("Program tidak dikenal", "Unknown program"),
-            Localised(f"programs: {named} tidak dikenal", f"programs: {named} unknown"),
-            errors=[
+        raise refused(
+            [
                 {
                     "field": "programs",
-                    "reason": Localised(f"tidak dikenal: {unknown}", f"unknown: {unknown}"),
+                    "reason": Localised(f"{named} tidak dikenal", f"{named} unknown"),
                 }
             ],
+            Localised("Program tidak dikenal", "Unknown program"),
         )
     if command.rule is None:
         return
