@@ -70,8 +70,12 @@ def example_intake_data() -> dict[str, Any]:
     return data
 
 
+#: the ``make_intake`` fixture's type, for the tests that take it
+MakeIntake = Callable[..., IntakeSubmittedV1]
+
+
 @pytest.fixture
-def make_intake() -> Callable[..., IntakeSubmittedV1]:
+def make_intake() -> MakeIntake:
     """The contract's example household (eligible for PKH and PBI-JK), with fresh ids.
 
     Keyword arguments replace top-level fields; ``registry=`` / ``consent=`` take dicts merged

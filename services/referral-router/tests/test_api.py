@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_platform.paging import encode_cursor
+
+from .conftest import MakeIntake
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
 PROBLEM_JSON = "application/problem+json"
 
 

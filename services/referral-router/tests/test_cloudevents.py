@@ -15,7 +15,8 @@ from cloudevents.core.v1.event import CloudEvent
 
 from rujukan_contracts.events import OutcomeKind, ReferralOutcomeV1
 
-from .test_routing import MakeIntake, header, history_of
+from .conftest import MakeIntake
+from .test_routing import header, history_of
 
 TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 

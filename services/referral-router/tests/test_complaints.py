@@ -5,7 +5,6 @@ lifecycle, shown where they are handled. Real broker and database."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -17,9 +16,10 @@ from rujukan_router.domain.decide import decide
 from rujukan_router.service_layer.routing import route_intake
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
+from .conftest import MakeIntake
+
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
 PKH_COMPLAINT = {
     "kind": "complaint",
     "about_program": "PKH",

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
+from rujukan_contracts.events import ProgramPublishedV1
 from rujukan_eligibility.rules import CriterionResult
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.decide import Decided, ProgramDecision, decide
 
+from .conftest import MakeIntake
+
 TODAY = datetime.now(UTC).date()
-MakeIntake = Callable[..., IntakeSubmittedV1]
 
 
 def by_code(decided: Decided) -> dict[str, ProgramDecision]:

@@ -3,19 +3,19 @@ another report under that key is refused (422) and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from sqlalchemy import text
 
-from rujukan_contracts.events import IntakeSubmittedV1, OutcomeKind, ReasonCode
+from rujukan_contracts.events import OutcomeKind, ReasonCode
 from rujukan_platform.idempotency import fingerprint
 from rujukan_router.domain.commands import ReportOutcome
 from rujukan_router.entrypoints.api import OutcomeIn
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
+from .conftest import MakeIntake
+
 MISMATCH = "https://rujukan.example/problems/idempotency-key-mismatch"
 
 

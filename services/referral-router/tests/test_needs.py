@@ -3,16 +3,16 @@ left alone, and exclusions between programs read from the visit (pure logic, see
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
 from rujukan_router.domain.catalogue import Catalogue, LiveProgram
 from rujukan_router.domain.decide import Decided, Reroute, decide
 
+from .conftest import MakeIntake
+
 TODAY = datetime.now(UTC).date()
 BERTA_BLT_DD = "BLT-DD-3304012001"  # the example household's village fund (33.04.01.2001)
-MakeIntake = Callable[..., IntakeSubmittedV1]
 
 
 def outcomes(decided: Decided) -> dict[str, str]:

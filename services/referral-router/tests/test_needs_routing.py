@@ -4,18 +4,16 @@ exclusion held back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralCreatedV1
 
-from .conftest import ApiHarness
+from .conftest import ApiHarness, MakeIntake
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
 BERTA_BLT_DD = "BLT-DD-3304012001"  # the example household's village fund
 UNREGISTERED = {"found": False, "decile": None, "has_kks": False}
 

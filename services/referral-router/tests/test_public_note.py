@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 
 from rujukan_contracts.events import (
-    IntakeSubmittedV1,
     OutcomeKind,
     ReasonCode,
     ReferralOutcomeV1,
     ReferralStatusChangedV1,
 )
 
+from .conftest import MakeIntake
+
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
 PRIVATE = "Tunggakan iuran BPJS keluarga Rp 1.200.000"
 PUBLIC = "Silakan bawa KTP dan KK ke kantor BPJS Banjarnegara"
 

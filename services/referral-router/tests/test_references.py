@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from rujukan_contracts.events import IntakeSubmittedV1, ReferralCreatedV1, ReferralStatusChangedV1
+from rujukan_contracts.events import ReferralCreatedV1, ReferralStatusChangedV1
 from rujukan_contracts.references import referral_reference
 from rujukan_platform.testing import Servers
 from rujukan_router.adapters.referrals import ReferenceTaken, ReferralRow
@@ -25,7 +24,8 @@ from rujukan_router.domain.decide import decide
 from rujukan_router.service_layer.referrals import NewReferrals, explained
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
+from .conftest import MakeIntake
+
 NOW = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
 
 

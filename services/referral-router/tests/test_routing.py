@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,9 +22,9 @@ from rujukan_contracts.events import (
 from rujukan_platform.outbox import follow_up_id
 from rujukan_router.domain.decide import decide
 
-pytestmark = pytest.mark.integration
+from .conftest import MakeIntake
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
+pytestmark = pytest.mark.integration
 
 
 def header(record: Any, name: str) -> str:

@@ -4,7 +4,6 @@ withdraws the household's open referrals; the agency hears both on its own topic
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,16 +12,15 @@ import pytest
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import (
     ConsentWithdrawnV1,
-    IntakeSubmittedV1,
     ReferralCreatedV1,
     ReferralStatusChangedV1,
 )
 
+from .conftest import MakeIntake
 from .test_routing import header
 
 pytestmark = pytest.mark.integration
 
-MakeIntake = Callable[..., IntakeSubmittedV1]
 PROBLEM_JSON = "application/problem+json"
 REASON = {"reason": "Keluarga pindah ke luar kabupaten", "reason_code": "services_no_longer_needed"}
 
