@@ -186,6 +186,14 @@ async def _records(
             yield [r for r in records if r.offset < ends[tp]]
 
 
+async def dead_letter_partitions(bootstrap: str, dlq_topic: str) -> list[TopicPartition]:
+    """The partitions of a ``<topic>.dlq`` topic; another topic's records are no dead letters
+    (and a replay would re-publish them to themselves)."""
+    if not dlq_topic.endswith(".dlq"):
+        raise NotADeadLetterTopic(dlq_topic)
+    return await partitions(bootstrap, dlq_topic)
+
+
 def _reader(bootstrap: str, group: str | None) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -205,9 +213,7 @@ async def inspect(
     on_record: Callable[[dict[str, Any]], None],
 ) -> int:
     """Every dead letter matching ``where``, oldest first, marked ``replayed`` or not."""
-    if not dlq_topic.endswith(".dlq"):  # another topic's records are no dead letters
-        raise NotADeadLetterTopic(dlq_topic)
-    tps = await partitions(bootstrap, dlq_topic)
+    tps = await dead_letter_partitions(bootstrap, dlq_topic)
     consumer = _reader(bootstrap, None)
     await consumer.start()
     try:
@@ -249,9 +255,7 @@ async def replay(
 ) -> ReplayOutcome:
     """Re-publish the dead letters matching ``where`` that were not replayed yet (with
     ``apply``; a dry run only reports them and commits nothing)."""
-    if not dlq_topic.endswith(".dlq"):
-        raise NotADeadLetterTopic(dlq_topic)
-    tps = await partitions(bootstrap, dlq_topic)
+    tps = await dead_letter_partitions(bootstrap, dlq_topic)
     consumer = _reader(bootstrap, group_for(dlq_topic))
     producer = make_producer(bootstrap, client_id="rujukan-dlq-replay")
     await consumer.start()
