@@ -8,6 +8,7 @@ import orjson
 from prometheus_client import REGISTRY
 
 from rujukan_contracts.events import ReferralCreatedV1, ReferralStatusChangedV1
+from rujukan_contracts.topics import REFERRALS_STATUS
 from rujukan_router.metrics import observe_published
 
 
@@ -15,13 +16,15 @@ def value(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def row(type_: str, **payload: object) -> SimpleNamespace:
-    return SimpleNamespace(type=type_, payload=orjson.dumps(payload).decode())
+def row(type_: str, topic: str = REFERRALS_STATUS, **payload: object) -> SimpleNamespace:
+    return SimpleNamespace(type=type_, topic=topic, payload=orjson.dumps(payload).decode())
 
 
 def test_published_status_changes_escalations_and_expiries_are_counted() -> None:
     labels = {"program": "MET-1", "status": "accepted", "province": "33"}
     before = value("rujukan_router_referrals_total", **labels)
+    withdrawals = {**labels, "status": "withdrawn"}
+    withdrawn = value("rujukan_router_referrals_total", **withdrawals)
     breaches = value("rujukan_router_sla_breaches_total", program="MET-1")
     escalations = value(
         "rujukan_router_escalations_total", program="MET-1", escalated_to="agency_supervisor"
@@ -45,9 +48,18 @@ def test_published_status_changes_escalations_and_expiries_are_counted() -> None
             ),
             row(ReferralStatusChangedV1.ce_type, to_status="expired", **common),
             row(ReferralCreatedV1.ce_type, **common),  # not a status event: not counted here
+            # a withdrawal: on referrals.status and, the same change, on the program's topic
+            row(ReferralStatusChangedV1.ce_type, to_status="withdrawn", **common),
+            row(
+                ReferralStatusChangedV1.ce_type,
+                topic="referrals.MET-1",
+                to_status="withdrawn",
+                **common,
+            ),
         ]
     )
     assert value("rujukan_router_referrals_total", **labels) == before + 1
+    assert value("rujukan_router_referrals_total", **withdrawals) == withdrawn + 1
     assert (
         value("rujukan_router_escalations_total", program="MET-1", escalated_to="agency_supervisor")
         == escalations + 2

@@ -14,6 +14,7 @@ import orjson
 from prometheus_client import Counter
 
 from rujukan_contracts.events import ESCALATION_CHAIN, ReferralStatusChangedV1, escalation_role
+from rujukan_contracts.topics import REFERRALS_STATUS
 from rujukan_platform.outbox import OutboxEvent
 
 REFERRALS = Counter(
@@ -46,7 +47,8 @@ def observe_published(rows: Sequence[OutboxEvent]) -> None:
     escalations: collections.Counter[tuple[str, str]] = collections.Counter()
     breaches: collections.Counter[str] = collections.Counter()
     for row in rows:
-        if row.type != ReferralStatusChangedV1.ce_type:
+        # each change once: a withdrawal also goes on its program's topic, as the same event
+        if row.type != ReferralStatusChangedV1.ce_type or row.topic != REFERRALS_STATUS:
             continue
         event = orjson.loads(row.payload)
         program = event["program_code"]
