@@ -15,7 +15,14 @@ from cloudevents.core.v1.event import CloudEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rujukan_contracts.envelope import EnvelopeError, EventMeta, event_key, read_cloudevent
+from rujukan_contracts.envelope import (
+    EnvelopeError,
+    EventMeta,
+    child_traceparent,
+    event_key,
+    is_traceparent,
+    read_cloudevent,
+)
 
 TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -124,3 +131,27 @@ def test_every_record_names_its_data_schema_for_the_sdk_and_we_read_records_with
     assert event.get_attributes()["dataschema"] == "urn:rujukan:schema:rujukan.referral.created.v1"
     without = [(k, v) for k, v in meta.to_headers() if k != "ce_dataschema"]
     assert EventMeta.from_headers(without) == meta
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "a-b-c-d",  # four parts, none of them W3C
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\n",
+        "00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b71692033-01",
+    ],
+)
+def test_a_traceparent_that_is_no_w3c_one_starts_a_new_trace(sent: str) -> None:
+    headers = [
+        ("ce_id", b"1"),
+        ("ce_source", b"s"),
+        ("ce_type", b"t"),
+        ("traceparent", sent.encode()),
+    ]
+    meta = read_cloudevent(headers, b"{}").meta
+    assert meta.traceparent != sent and is_traceparent(meta.traceparent)
+    child = child_traceparent(sent)
+    assert is_traceparent(child) and child.split("-")[1] != sent.split("-")[1]
+    assert is_traceparent(child_traceparent(TRACE))
+    assert child_traceparent(TRACE).split("-")[1] == TRACE.split("-")[1]  # the same trace

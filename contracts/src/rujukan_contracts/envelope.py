@@ -20,11 +20,12 @@ import binascii
 import json
 import os
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 from uuid import UUID, uuid4, uuid5
 
 SPEC_VERSION = "1.0"
@@ -35,6 +36,10 @@ EVENT_KEY_NAMESPACE = UUID("5b0c5d1e-8a7e-4f0a-9c41-7a52e1d0c3a9")
 MAX_ID_LENGTH = 1000  # the spec sets no limit; an id longer than this is not an id
 #: the schemas' ``$id`` and every record's ``ce_dataschema``: the type names the major version
 SCHEMA_URN_PREFIX = "urn:rujukan:schema:"
+
+#: a W3C ``traceparent`` (version, trace id, parent id, flags), as every record's header carries
+TRACEPARENT_PATTERN = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+_TRACEPARENT = re.compile(TRACEPARENT_PATTERN)
 
 Headers = list[tuple[str, bytes]]
 
@@ -59,10 +64,17 @@ def use_recorded_spans(on: bool) -> None:
     _recorded_spans = on
 
 
+def is_traceparent(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a W3C ``traceparent``: anything else a writer sent (an agency's
+    client, a caller's header) starts a new trace rather than reaching the records Rujukan
+    writes, whose header the contract holds to the pattern."""
+    return isinstance(value, str) and _TRACEPARENT.fullmatch(value) is not None
+
+
 def child_traceparent(parent: str | None) -> str:
     """Same trace, new span: correlates every event caused by one intake (with recorded spans,
     ``parent`` itself: the span that caused the event)."""
-    if not parent or parent.count("-") != 3:
+    if not is_traceparent(parent):
         return new_traceparent()
     if _recorded_spans:
         return parent
@@ -155,9 +167,7 @@ class EventMeta:
             subject=attributes.get("subject") or "",
             id=event_key(attributes["source"], attributes["id"]),
             time=time,
-            traceparent=traceparent
-            if isinstance(traceparent, str) and traceparent
-            else new_traceparent(),
+            traceparent=traceparent if is_traceparent(traceparent) else new_traceparent(),
         )
 
 

@@ -22,7 +22,12 @@ from uuid import NAMESPACE_URL, uuid5
 import yaml
 from pydantic import ValidationError
 
-from rujukan_contracts.envelope import CONTENT_TYPE, SPEC_VERSION, dataschema
+from rujukan_contracts.envelope import (
+    CONTENT_TYPE,
+    SPEC_VERSION,
+    TRACEPARENT_PATTERN,
+    dataschema,
+)
 from rujukan_contracts.events import EVENT_MODELS
 from rujukan_contracts.topics import PROGRAM_OUTCOMES_TEMPLATE, TOPICS, Topic
 
@@ -120,7 +125,7 @@ HEADERS: dict[str, dict[str, Any]] = {
         examples=[CONTENT_TYPE],
     ),
     "traceparent": _text(
-        pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        pattern=TRACEPARENT_PATTERN,
         description="W3C Trace Context of the request that caused the event.",
         examples=[EXAMPLE_TRACEPARENT],
     ),
