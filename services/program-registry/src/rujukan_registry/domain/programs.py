@@ -19,7 +19,7 @@ from rujukan_contracts.events import (
     SlaDays,
 )
 from rujukan_eligibility.catalogue import RuleVersion, SeedProgram
-from rujukan_eligibility.rules import RuleError, compile_rule
+from rujukan_eligibility.rules import CompiledRule, RuleError, compile_rule
 from rujukan_platform.language import Localised
 from rujukan_platform.problems import Problem, invalid_rule
 
@@ -28,13 +28,18 @@ IMMUTABLE = Localised(
 )
 
 
+def compiled_or_refused(rule: Any, field: str = "rule") -> CompiledRule:
+    """The rule compiled, or a 422 naming ``field``, the criterion at fault and why."""
+    try:
+        return compile_rule(rule)
+    except RuleError as exc:
+        raise invalid_rule(field, exc.criterion, exc.reason) from exc
+
+
 def compile_or_refuse(program: SeedProgram) -> None:
     """Compile every rule version; refuse with the version, criterion and fault."""
     for i, version in enumerate(program.versions):
-        try:
-            compile_rule(version.rule)
-        except RuleError as exc:
-            raise invalid_rule(f"versions[{i}].rule", exc.criterion, exc.reason) from exc
+        compiled_or_refused(version.rule, f"versions[{i}].rule")
 
 
 def _meaning(version: RuleVersion) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from rujukan_platform.paging import decode_cursor, encode_cursor
 from rujukan_platform.problems import PRECONDITION_FAILED, PROBLEM, Problem
 from rujukan_registry.adapters.repository import StoredProgram
 from rujukan_registry.domain.commands import AddVersion, CreateProgram, ReplaceProgram, Saved
+from rujukan_registry.domain.programs import compiled_or_refused
 from rujukan_registry.entrypoints.schemas import (
     DryRunRequest,
     ExplainRequest,
@@ -27,7 +28,6 @@ from rujukan_registry.entrypoints.schemas import (
 )
 from rujukan_registry.service_layer.evaluation import (
     DryRunResult,
-    compile_draft,
     dry_run,
     intake_context,
     rule_of,
@@ -204,7 +204,7 @@ async def dry_run_draft(
     code: Line, principal: Caller, uow: RegistryUoW, body: DryRunRequest
 ) -> DryRunResult:
     may_manage(principal, code)
-    draft = compile_draft(body.rule)
+    draft = compiled_or_refused(body.rule)
     program = (await _program(uow, code)).program
     return await dry_run(
         uow.intake_facts, program, draft, days=body.days, as_of=date.today(), principal=principal

@@ -17,11 +17,11 @@ from pydantic import ConfigDict
 
 from rujukan_eligibility.catalogue import SeedProgram
 from rujukan_eligibility.intake import context_from_intake
-from rujukan_eligibility.rules import CompiledRule, PreparedContext, RuleError, compile_rule
+from rujukan_eligibility.rules import CompiledRule, PreparedContext
 from rujukan_platform.access import not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.language import Localised
-from rujukan_platform.problems import invalid_rule, refused
+from rujukan_platform.problems import refused
 from rujukan_registry.adapters.repository import IntakeFactsRepository
 
 
@@ -78,13 +78,6 @@ async def intake_context(
             )
         )
     return context_from_intake(stored.intake, as_of)
-
-
-def compile_draft(rule: Any) -> CompiledRule:
-    try:
-        return compile_rule(rule)
-    except RuleError as exc:
-        raise invalid_rule("rule", exc.criterion, exc.reason) from exc
 
 
 async def dry_run(
