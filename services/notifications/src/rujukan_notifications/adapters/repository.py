@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, exists, func, literal, select
+from sqlalchemy import ColumnElement, delete, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_notifications.adapters.tables import (
@@ -48,9 +48,23 @@ class SealedContact(NamedTuple):
 
 
 class ContactRepository(Repository):
-    async def keep(self, contact: SealedContact) -> None:
-        """Insert or replace the household's contact."""
-        stmt = insert(contacts).values(**contact._asdict(), updated_at=datetime.now(UTC))
+    async def keep(self, contact: SealedContact, *, given_at: datetime) -> None:
+        """Insert or replace the household's contact, consented to at ``given_at``: a
+        withdrawal of consent to be told before it ends (``silenced_households``), in the same
+        statement (no round trip of its own on the consumer's path)."""
+        lifted = (
+            delete(silenced_households)
+            .where(
+                silenced_households.c.household_id == contact.household_id,
+                silenced_households.c.withdrawn_at < given_at,
+            )
+            .cte("lifted")
+        )
+        stmt = (
+            insert(contacts)
+            .values(**contact._asdict(), updated_at=datetime.now(UTC))
+            .add_cte(lifted)
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=["household_id"],
             set_={

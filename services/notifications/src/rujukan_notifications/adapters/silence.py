@@ -40,15 +40,6 @@ class SilencedHouseholds(Repository):
             )
         )
 
-    async def lift(self, household_id: UUID, *, given_at: datetime) -> None:
-        """Consent to be told given again (a later intake): a withdrawal before it ends."""
-        await self._session.execute(
-            delete(silenced_households).where(
-                silenced_households.c.household_id == household_id,
-                silenced_households.c.withdrawn_at < given_at,
-            )
-        )
-
     async def among(self, households: Collection[UUID]) -> set[UUID]:
         """Which of ``households`` are silenced."""
         if not households:

@@ -57,13 +57,14 @@ async def remember_contact(
     agreed to be told without a usable contact is kept with no channel: the Puskesos tells
     them in person (``domain/audience.resident_plan``)."""
     contact, household = event.contact, event.household_id
-    if event.consented:  # consent to be told asked afresh: an earlier withdrawal ends
-        await uow.silenced.lift(household, given_at=event.submitted_at)
+    given_at = event.submitted_at  # consent asked afresh: ends an earlier withdrawal (``keep``)
     channels = consented_channels(contact, phone_channels)
     if contact is None or not channels:
         if event.consented:
             language = contact.language if contact else "id"
-            await uow.contacts.keep(SealedContact(household, language, None, None, []))
+            await uow.contacts.keep(
+                SealedContact(household, language, None, None, []), given_at=given_at
+            )
         else:
             await uow.contacts.forget(household)
         return
@@ -76,7 +77,8 @@ async def remember_contact(
             email=seal_contact(sealer, "email", household, email),
             phone=seal_contact(sealer, "phone", household, phone),
             channels=channels,
-        )
+        ),
+        given_at=given_at,
     )
 
 
