@@ -112,7 +112,10 @@ async def test_a_resumed_import_reports_each_refused_row_once_under_one_bar(
                 return run_with_progress(importer(url, tmp_path, c), total, console, stop_after=200)
 
         def interrupted() -> None:  # refuses 250 locally, then finds no service
-            with client(f"http://127.0.0.1:{closed_port()}") as c, pytest.raises(ImportAborted):
+            with (
+                client(f"http://127.0.0.1:{closed_port()}") as c,
+                pytest.raises(ImportAborted, match=r"^layanan intake tidak terjangkau"),
+            ):
                 importer(url, tmp_path, c).run()
 
         def resumed() -> Checkpoint:

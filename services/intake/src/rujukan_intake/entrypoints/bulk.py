@@ -285,18 +285,23 @@ class Importer:
                 response = self.client.post("/v1/intakes/batch", json=body)
             except httpx.TransportError as exc:
                 if attempt == self.max_retries:
-                    raise ImportAborted(f"intake service unreachable: {exc}") from exc
+                    raise ImportAborted(
+                        f"layanan intake tidak terjangkau (intake service unreachable): {exc}"
+                    ) from exc
             else:
                 if response.status_code == 200:
                     result: dict[str, Any] = response.json()
                     return result
                 if response.status_code in (401, 403, 413, 422):
                     raise ImportAborted(
-                        f"intake service refused the batch ({response.status_code}): "
-                        f"{response.json().get('detail', response.text)}"
+                        f"layanan intake menolak batch ini (intake service refused the batch, "
+                        f"{response.status_code}): {response.json().get('detail', response.text)}"
                     )
                 if attempt == self.max_retries:
-                    raise ImportAborted(f"intake service keeps failing ({response.status_code})")
+                    raise ImportAborted(
+                        "layanan intake terus gagal (intake service keeps failing, "
+                        f"{response.status_code})"
+                    )
             time.sleep(delay)  # retries are safe: every item has its Idempotency-Key
             delay = min(delay * 2, 15.0)
         raise AssertionError("unreachable")
