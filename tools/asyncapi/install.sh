@@ -11,6 +11,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 say() { echo "install-node-tools: $*"; }
 
 command -v npm >/dev/null || { say "ERROR: no npm: run deploy/local/install-system.sh" >&2; exit 1; }
+# package.json's engines (npm ci only warns): an older distribution's Node fails later, obscurely
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 18) ? 0 : 1)'; then
+  say "ERROR: node $(node --version) is older than 18.18 (package.json engines)" >&2
+  exit 1
+fi
 
 stamp="$here/node_modules/.rujukan-lock.sha256"
 want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
