@@ -14,6 +14,7 @@ from sqlalchemy import text
 from rujukan_contracts.events import (
     ConsentWithdrawnV1,
     IntakeContactV1,
+    NotificationDispatchedV1,
     ReferralStatus,
 )
 from rujukan_notifications.service_layer.digests import sum_up_due
@@ -70,6 +71,12 @@ async def test_consent_withdrawn_cancels_what_waits_and_silences_the_household(
         d=waiting.id,
     )
     assert attempts[-1].outcome == "skipped" and "consent_withdrawn" in attempts[-1].detail
+    [told] = await notifications.rows(
+        "SELECT payload FROM outbox WHERE type = :t AND payload->>'notification_id' = :d",
+        t=NotificationDispatchedV1.ce_type,
+        d=str(waiting.id),
+    )
+    assert (told.payload["result"], told.payload["detail"]) == ("skipped", cancelled.last_error)
     assert await notifications.rows("SELECT 1 FROM resident_news WHERE digest_id IS NULL") == []
     await drive(dispatcher)  # staff still hear of the rejection; the resident hears nothing
     resident = await notifications.rows(

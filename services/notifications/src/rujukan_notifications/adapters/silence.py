@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rujukan_notifications.adapters.tables import (
     deliveries,
-    delivery_attempts,
     resident_news,
     resident_visits,
     silenced_households,
 )
+from rujukan_notifications.domain.channels import ChannelName
 from rujukan_platform.uow import Repository
 
 #: the machine reason on a delivery cancelled by a consent withdrawal
@@ -24,6 +25,18 @@ CONSENT_WITHDRAWN = "consent_withdrawn"
 CANCELLED_DETAIL = "Warga menarik persetujuan untuk diberi kabar; pesan ini tidak dikirim."
 #: why a delivery to a silenced household ends ``skipped`` (its row and its attempt)
 CANCELLED = f"{CONSENT_WITHDRAWN}: {CANCELLED_DETAIL}"
+
+
+class Cancelled(NamedTuple):
+    """A resident's delivery cancelled by a withdrawal: what its attempt and its
+    ``notifications.dispatched`` event say."""
+
+    id: UUID
+    referral_id: UUID
+    channel: ChannelName
+    template: str
+    attempts: int
+    recipient_masked: str | None
 
 
 class SilencedHouseholds(Repository):
@@ -51,36 +64,20 @@ class SilencedHouseholds(Repository):
         )
         return set(found.scalars())
 
-    async def cancel_waiting(self, household_id: UUID, at: datetime) -> int:
-        """Cancel the resident's deliveries still waiting to be sent (each row and an attempt
-        saying why) and drop the news gathered for their next message; returns how many
-        deliveries were cancelled."""
-        cancelled = (
-            await self._session.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.household_id == household_id,
-                    deliveries.c.audience == "resident",
-                    deliveries.c.state == "pending",
-                )
-                .values(state="skipped", last_error=CANCELLED)
-                .returning(deliveries.c.id, deliveries.c.attempts)
+    async def cancel_waiting(self, household_id: UUID) -> list[Cancelled]:
+        """Cancel the resident's deliveries still waiting to be sent (each row saying why) and
+        drop the news gathered for their next message; returns the deliveries cancelled."""
+        cancelled = await self._session.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.household_id == household_id,
+                deliveries.c.audience == "resident",
+                deliveries.c.state == "pending",
             )
-        ).all()
-        if cancelled:
-            await self._session.execute(
-                insert(delivery_attempts),
-                [
-                    {
-                        "delivery_id": row.id,
-                        "attempt": row.attempts,
-                        "outcome": "skipped",
-                        "detail": CANCELLED,
-                        "at": at,
-                    }
-                    for row in cancelled
-                ],
-            )
+            .values(state="skipped", last_error=CANCELLED)
+            .returning(*(deliveries.c[f] for f in Cancelled._fields))
+        )
+        gone = [Cancelled._make(row) for row in cancelled]
         visits = select(resident_visits.c.intake_id).where(
             resident_visits.c.household_id == household_id
         )
@@ -94,4 +91,4 @@ class SilencedHouseholds(Repository):
             .where(resident_visits.c.household_id == household_id)
             .values(summarise_at=None)
         )
-        return len(cancelled)
+        return gone

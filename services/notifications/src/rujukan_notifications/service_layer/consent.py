@@ -1,13 +1,17 @@
 """A resident withdrew consent to be told (``rujukan.consent.withdrawn.v1`` on
 ``intake.contacts``): their contact is forgotten, what was waiting for them is cancelled (each
-delivery row saying why), and no news is gathered for them until an intake brings a consented
-contact again (``handlers.remember_contact`` lifts it)."""
+delivery row and attempt saying why, the result published on ``notifications.dispatched`` like
+the dispatcher's), and no news is gathered for them until an intake brings a consented contact
+again (``ContactRepository.keep`` lifts it)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rujukan_contracts.events import ConsentWithdrawnV1
+from rujukan_contracts.events import ConsentWithdrawnV1, NotificationDispatchedV1
+from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
+from rujukan_notifications.adapters.repository import Attempt
+from rujukan_notifications.adapters.silence import CANCELLED
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 
@@ -16,4 +20,23 @@ async def silence_household(event: ConsentWithdrawnV1, uow: NotificationsUnitOfW
         return
     await uow.contacts.forget(event.household_id)
     await uow.silenced.silence(event.household_id, event.withdrawal_id, event.withdrawn_at)
-    await uow.silenced.cancel_waiting(event.household_id, datetime.now(UTC))
+    now = datetime.now(UTC)
+    cancelled = await uow.silenced.cancel_waiting(event.household_id)
+    await uow.deliveries.add_attempts(
+        [Attempt(c.id, c.attempts, "skipped", now, detail=CANCELLED) for c in cancelled]
+    )
+    for c in cancelled:  # a final result, published like the dispatcher's
+        uow.publish(
+            NOTIFICATIONS_DISPATCHED,
+            NotificationDispatchedV1(
+                notification_id=c.id,
+                referral_id=c.referral_id,
+                channel=c.channel,
+                recipient=c.recipient_masked or "-",
+                template=c.template,
+                result="skipped",
+                attempts=c.attempts,
+                detail=CANCELLED,
+                dispatched_at=now,
+            ),
+        )
