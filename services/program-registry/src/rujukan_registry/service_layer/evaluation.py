@@ -24,6 +24,8 @@ from rujukan_platform.language import Localised
 from rujukan_platform.problems import refused
 from rujukan_registry.adapters.repository import IntakeFactsRepository
 
+UNKNOWN_VERSION = Localised("Versi tidak dikenal", "Unknown version")
+
 
 @dataclass(slots=True)
 class DryRunResult:
@@ -52,10 +54,7 @@ def rule_of(program: SeedProgram, version: int | None) -> tuple[int, CompiledRul
             f"program {program.code} tidak punya versi {version}",
             f"program {program.code} has no version {version}",
         )
-        raise refused(
-            [{"field": "version", "reason": none}],
-            Localised("Versi tidak dikenal", "Unknown version"),
-        )
+        raise refused([{"field": "version", "reason": none}], UNKNOWN_VERSION)
     return version, program.compiled(version)
 
 

@@ -29,6 +29,12 @@ from rujukan_registry.service_layer.unit_of_work import RegistryUnitOfWork
 INTAKE_RETENTION = timedelta(days=180)
 
 
+#: the titles of the registry's refusals of a program or version (422)
+CODE_MISMATCH = Localised("Kode tidak cocok", "Code mismatch")
+WRONG_NUMBER = Localised("Nomor versi salah", "Wrong version number")
+NOT_LATER = Localised("Tanggal berlaku tidak bertambah", "Effective date does not increase")
+
+
 def may_manage(principal: Principal, code: str) -> None:
     if principal.role == "admin" or (principal.role == "agency" and principal.owns_program(code)):
         return
@@ -71,9 +77,7 @@ async def replace_program(cmd: ReplaceProgram, uow: RegistryUnitOfWork) -> Saved
         same = Localised(
             "harus sama dengan kode program di URL", "must equal the program code in the URL"
         )
-        raise refused(
-            [{"field": "code", "reason": same}], Localised("Kode tidak cocok", "Code mismatch")
-        )
+        raise refused([{"field": "code", "reason": same}], CODE_MISMATCH)
     stored = await uow.programs.get(cmd.code, lock=True)
     if stored is None:
         raise not_found(f"program {cmd.code}")
@@ -109,19 +113,13 @@ async def add_version(cmd: AddVersion, uow: RegistryUnitOfWork) -> Saved:
     if cmd.version.version != last.version + 1:
         expected = last.version + 1
         must = Localised(f"harus {expected}", f"must be {expected}")
-        raise refused(
-            [{"field": "version", "reason": must}],
-            Localised("Nomor versi salah", "Wrong version number"),
-        )
+        raise refused([{"field": "version", "reason": must}], WRONG_NUMBER)
     if cmd.version.effective_from <= last.effective_from:
         reason = Localised(
             f"harus sesudah {last.effective_from} (versi {last.version})",
             f"must be after {last.effective_from} (version {last.version})",
         )
-        raise refused(
-            [{"field": "effective_from", "reason": reason}],
-            Localised("Tanggal berlaku tidak bertambah", "Effective date does not increase"),
-        )
+        raise refused([{"field": "effective_from", "reason": reason}], NOT_LATER)
     updated = SeedProgram.model_validate(
         {
             **current.model_dump(mode="json"),
