@@ -15,6 +15,8 @@ from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_contracts.topics import INTAKE_CONTACTS, INTAKE_SUBMITTED
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 
+from .conftest import assert_problem
+
 if TYPE_CHECKING:
     from conftest import IntakeService
 
@@ -57,14 +59,6 @@ async def outbox_payloads(
 async def submitted(intake: IntakeService) -> int:
     """intake.submitted events waiting in the outbox (each has its intake.contacts beside)."""
     return len(await outbox_payloads(intake))
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def test_an_intake_is_stored_and_published_without_personal_numbers(

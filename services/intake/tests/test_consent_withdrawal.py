@@ -12,18 +12,11 @@ from rujukan_contracts.events import ConsentWithdrawnV1
 from rujukan_contracts.topics import INTAKE_CONTACTS, INTAKE_SUBMITTED
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 
-from .conftest import IntakeService
+from .conftest import IntakeService, assert_problem
 
 pytestmark = pytest.mark.integration
 
 WITHDRAWN = ConsentWithdrawnV1.ce_type
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def withdrawals(intake: IntakeService) -> list[tuple[str, dict[str, Any]]]:
