@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rujukan_contracts.envelope import child_traceparent
 from rujukan_contracts.events import ReferralStatus, SlaDays
 from rujukan_platform.idempotency import key_mismatch
 from rujukan_platform.ids import new_id
-from rujukan_router.adapters.events import status_record
-from rujukan_router.adapters.referrals import HistoryRow, KeyedReport, Step, StoredReferral
+from rujukan_router.adapters.referrals import KeyedReport, Step, StoredReferral
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.commands import ReportOutcome
 from rujukan_router.domain.decide import Reroute, decide
 from rujukan_router.domain.lifecycle import OUTCOME_STATUS, transition
 from rujukan_router.domain.rerouting import allows_rerouting
 from rujukan_router.domain.sla import STEP_OF, step_deadline
-from rujukan_router.service_layer.referrals import ProgramMismatch, ReferralNotFound, referring
+from rujukan_router.service_layer.referrals import (
+    ProgramMismatch,
+    ReferralNotFound,
+    move,
+    referring,
+)
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
 ANSWERED = ReferralStatus.answered
@@ -65,39 +68,22 @@ async def apply_outcome(
     sla = await _sla_of(uow, row.program_code, catalogue)
     reason = report.reason_code.value if report.reason_code else None
     step = _step(row, current, target, reason, sla, at)
-    updated = await uow.referrals.change(row.id, step, at)
-    await uow.referrals.add_history(
-        [
-            HistoryRow(
-                row.id,
-                current.value,
-                target.value,
-                report.note,
-                report.actor,
-                at,
-                reason_code=reason,
-                idempotency_key=report.idempotency_key,
-                request_hash=report.fingerprint if report.idempotency_key else None,
-            )
-        ]
+    moved = await move(
+        uow,
+        row,
+        step,
+        at,
+        note=report.note,
+        actor=report.actor,
+        idempotency_key=report.idempotency_key,
+        request_hash=report.fingerprint if report.idempotency_key else None,
+        public_note=public_note,
     )
-    uow.add_records(
-        [
-            status_record(
-                updated,
-                to_status=target.value,
-                from_status=current.value,
-                at=at,
-                traceparent=child_traceparent(uow.trace),
-                reason_code=reason,
-                note=report.note,
-                public_note=public_note,
-            )
-        ]
-    )
+    await uow.referrals.add_history([moved.history])
+    uow.add_records([moved.event])
     if target == ReferralStatus.rejected and allows_rerouting(report.reason_code):
-        await reroute(uow, updated, catalogue, at)
-    return updated
+        await reroute(uow, moved.referral, catalogue, at)
+    return moved.referral
 
 
 def _step(

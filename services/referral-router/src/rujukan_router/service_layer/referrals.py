@@ -35,6 +35,8 @@ from rujukan_router.adapters.referrals import (
     HistoryRow,
     ReferralRef,
     ReferralRow,
+    Step,
+    StoredReferral,
 )
 from rujukan_router.domain.capacity import period_start
 from rujukan_router.domain.catalogue import LiveProgram
@@ -51,6 +53,54 @@ class ReferralNotFound(LookupError):
 
 class ProgramMismatch(PermissionError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A referral put on a new step by someone, as the history and the status event say it."""
+
+    referral: StoredReferral
+    history: HistoryRow
+    event: OutboxRecord
+
+
+async def move(
+    uow: RouterUnitOfWork,
+    row: StoredReferral,
+    step: Step,
+    at: datetime,
+    *,
+    note: str | None,
+    actor: str,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    public_note: str | None = None,
+) -> Moved:
+    """Put ``row`` (locked; the step allowed by ``lifecycle``) on ``step``: its history row
+    and its status event (the caller adds them, one statement for many referrals)."""
+    updated = await uow.referrals.change(row.id, step, at)
+    history = HistoryRow(
+        row.id,
+        row.status,
+        step.status,
+        note,
+        actor,
+        at,
+        reason_code=step.reason_code,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+    event = status_record(
+        updated,
+        to_status=step.status,
+        from_status=row.status,
+        at=at,
+        traceparent=child_traceparent(uow.trace),
+        reason_code=step.reason_code,
+        note=note,
+        public_note=public_note,
+    )
+    return Moved(updated, history, event)
 
 
 @asynccontextmanager

@@ -13,16 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from rujukan_contracts.envelope import child_traceparent
 from rujukan_contracts.events import ConsentWithdrawnV1, ReasonCode, ReferralStatus
 from rujukan_contracts.topics import program_topic
 from rujukan_platform.ids import new_id
 from rujukan_platform.outbox import OutboxRecord
-from rujukan_router.adapters.events import status_record
-from rujukan_router.adapters.referrals import HistoryRow, Step, StoredReferral
+from rujukan_router.adapters.referrals import Step, StoredReferral
 from rujukan_router.domain.commands import WithdrawReferral
 from rujukan_router.domain.lifecycle import transition
-from rujukan_router.service_layer.referrals import ReferralNotFound
+from rujukan_router.service_layer.referrals import ReferralNotFound, move
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
 S = ReferralStatus
@@ -100,44 +98,26 @@ async def _withdraw(
     request_hash: str | None,
 ) -> list[StoredReferral]:
     """Close ``rows`` (open, locked) as withdrawn: history, and each one's two events."""
-    moved: list[StoredReferral] = []
-    history: list[HistoryRow] = []
-    records: list[OutboxRecord] = []
-    trace = child_traceparent(uow.trace)
-    for row in rows:
-        step = Step(S.withdrawn.value, reason_code, None, row.escalation_level)
-        updated = await uow.referrals.change(row.id, step, at)
-        moved.append(updated)
-        history.append(
-            HistoryRow(
-                row.id,
-                row.status,
-                S.withdrawn.value,
-                note,
-                actor,
-                at,
-                reason_code=reason_code,
-                idempotency_key=WITHDRAWAL_KEY,
-                request_hash=request_hash,
-            )
-        )
-        status = status_record(
-            updated,
-            to_status=S.withdrawn.value,
-            from_status=row.status,
-            at=at,
-            traceparent=trace,
-            reason_code=reason_code,
+    moved = [
+        await move(
+            uow,
+            row,
+            Step(S.withdrawn.value, reason_code, None, row.escalation_level),
+            at,
             note=note,
+            actor=actor,
+            idempotency_key=WITHDRAWAL_KEY,
+            request_hash=request_hash,
         )
-        records += [status, for_agency(status, updated.program_code)]
-    await uow.referrals.add_history(history)
-    uow.add_records(records)
-    return moved
+        for row in rows
+    ]
+    await uow.referrals.add_history([m.history for m in moved])
+    uow.add_records([r for m in moved for r in (m.event, for_agency(m.event, m.referral))])
+    return [m.referral for m in moved]
 
 
-def for_agency(record: OutboxRecord, program_code: str) -> OutboxRecord:
-    """The same status change, with an id of its own, for the program's topic."""
+def for_agency(record: OutboxRecord, referral: StoredReferral) -> OutboxRecord:
+    """The same status change, with an id of its own, for the referral's program's topic."""
     _id, aggregate, aggregate_id, type_, payload, _topic, traceparent, at = record
     return (
         new_id(),
@@ -145,7 +125,7 @@ def for_agency(record: OutboxRecord, program_code: str) -> OutboxRecord:
         aggregate_id,
         type_,
         payload,
-        program_topic(program_code),
+        program_topic(referral.program_code),
         traceparent,
         at,
     )
