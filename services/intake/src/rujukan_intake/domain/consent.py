@@ -28,8 +28,6 @@ class WithdrawConsent:
     household_id: UUID
     purposes: frozenset[Purpose]
     by: Principal
-    #: the time of the withdrawal (tests fix it)
-    now: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ async def withdraw_consent(command: WithdrawConsent, uow: IntakeUnitOfWork) -> W
         if last is None:
             raise NothingToWithdraw(str(command.household_id))
         return _repeated(command, last)
-    at = command.now or datetime.now(UTC)
+    at = datetime.now(UTC)
     withdrawal = Withdrawal(
         withdrawal_id=new_id(),
         household_id=command.household_id,
