@@ -27,6 +27,17 @@ pytestmark = pytest.mark.integration
 S = ReferralStatus
 
 
+def withdrawn_notification(household: uuid.UUID) -> ConsentWithdrawnV1:
+    """The event intake sends when a Puskesos officer records 'notification' withdrawn."""
+    return ConsentWithdrawnV1(
+        withdrawal_id=uuid.uuid4(),
+        household_id=household,
+        purposes=["notification"],
+        withdrawn_at=datetime.now(UTC),
+        recorded_by="operator:33.04",
+    )
+
+
 async def test_consent_withdrawn_cancels_what_waits_and_silences_the_household(
     notifications: Any, make_intake: MakeIntake, make_status: MakeStatus, dead_port: int
 ) -> None:
@@ -47,14 +58,7 @@ async def test_consent_withdrawn_cancels_what_waits_and_silences_the_household(
     assert len(await notifications.rows("SELECT 1 FROM resident_news WHERE digest_id IS NULL"))
 
     topic, contacts = await notifications.run_consumer("notifications-contacts")
-    withdrawal = ConsentWithdrawnV1(
-        withdrawal_id=uuid.uuid4(),
-        household_id=household,
-        purposes=["notification"],
-        withdrawn_at=datetime.now(UTC),
-        recorded_by="operator:33.04",
-    )
-    await notifications.publish(topic, withdrawal)
+    await notifications.publish(topic, withdrawn_notification(household))
     await contacts.drain()
 
     assert (
@@ -126,14 +130,7 @@ async def test_a_delivery_left_sending_by_a_dead_dispatcher_is_not_sent_after_a_
             {"d": claimed.id},
         )
 
-    withdrawal = ConsentWithdrawnV1(
-        withdrawal_id=uuid.uuid4(),
-        household_id=intake.household_id,
-        purposes=["notification"],
-        withdrawn_at=datetime.now(UTC),
-        recorded_by="operator:33.04",
-    )
-    await apply(notifications.runtime, withdrawal)
+    await apply(notifications.runtime, withdrawn_notification(intake.household_id))
     await drive(dispatcher)
 
     [row] = await notifications.rows(
