@@ -251,7 +251,7 @@ def test_a_bad_row_stops_before_the_start_and_leaves_a_draft(
 
     assert as_json(rujukan("cancel", draft_id, "--json"))["status"] == "cancelled"
     again = rujukan("cancel", draft_id)
-    assert again.exit_code == 1 and "already cancelled" in again.output
+    assert again.exit_code == 1 and "sudah berstatus cancelled" in again.output
 
 
 def test_list_status_and_cancel(router: Router) -> None:
@@ -274,7 +274,7 @@ def test_list_status_and_cancel(router: Router) -> None:
     status = rujukan("status", done["replay_id"])
     assert status.exit_code == 0 and "1 households evaluated" in status.output
     missing = rujukan("status", str(uuid.uuid4()))
-    assert missing.exit_code == 1 and "404" in missing.output and "no replay" in missing.output
+    assert missing.exit_code == 1 and "404 tidak ditemukan: replay" in missing.output
 
 
 def test_follow_polls_until_a_worker_finishes(router_with_worker: Router) -> None:
