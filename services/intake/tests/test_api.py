@@ -125,6 +125,7 @@ async def test_an_invalid_nik_is_refused_with_a_problem_and_nothing_is_stored(
     bad["members"][0]["nik"] = "3304011303840001"  # encodes the 13th, Sutrisno was born on the 12th
     english = {**intake.token(), "Accept-Language": "en"}
     problem = assert_problem(await post(intake, bad, headers=english), 422)
+    assert problem["title"] == "Unprocessable intake"
     assert problem["errors"] == [
         {
             "field": "members[0].nik",
@@ -136,6 +137,7 @@ async def test_an_invalid_nik_is_refused_with_a_problem_and_nothing_is_stored(
     short = example()
     short["members"][2]["nik"] = "330401600522000"
     problem = assert_problem(await post(intake, short), 422)
+    assert problem["title"] == "Intake tidak dapat diproses"
     assert {"field": "members[2].nik", "reason": "harus 16 angka"} in problem["errors"]
     for table in DATA_TABLES:
         assert await intake.count(table) == 0, table
@@ -282,11 +284,11 @@ async def test_an_intake_is_visible_only_within_the_reader_s_regions(
 
     elsewhere = await intake.http.get(path, headers=intake.token(regions=["31", "33.05"]))
     problem = assert_problem(elsewhere, 404)
-    assert problem["detail"] == f"intake {intake_id} tidak ditemukan"
-    unknown = await intake.http.get(
-        "/v1/intakes/7c1f7a6e-9a6b-4f3e-8d56-4f0c8e2a1b11", headers=intake.token()
-    )
-    assert_problem(unknown, 404)
+    assert problem["detail"] == f"tidak ditemukan: intake {intake_id}"
+    unknown_id = "7c1f7a6e-9a6b-4f3e-8d56-4f0c8e2a1b11"
+    english = {**intake.token(), "Accept-Language": "en"}
+    unknown = await intake.http.get(f"/v1/intakes/{unknown_id}", headers=english)
+    assert assert_problem(unknown, 404)["detail"] == f"not found: intake {unknown_id}"
     admin = await intake.http.get(path, headers=intake.token("admin", regions=[]))
     assert admin.status_code == 200
 

@@ -26,9 +26,10 @@ from rujukan_intake.entrypoints.schemas import (
     IntakeView,
     VisitAnswer,
 )
+from rujukan_platform.access import not_found
 from rujukan_platform.dependencies import Caller, HandleDep
 from rujukan_platform.language import Localised, PreferredLanguage
-from rujukan_platform.problems import NOT_FOUND, PROBLEM, Problem, field_error
+from rujukan_platform.problems import PROBLEM, Problem, field_error
 
 #: the batch endpoint's body limit (every other request: ``max_body_bytes``, 1 MiB): 500
 #: intakes of many members each
@@ -168,11 +169,7 @@ async def read_intake(
 ) -> IntakeView:
     found = await views.intake(uow, intake_id)
     if found is None or not principal.covers_region(found.village_code):
-        raise Problem(
-            404,
-            NOT_FOUND,
-            Localised(f"intake {intake_id} tidak ditemukan", f"no intake {intake_id}"),
-        )
+        raise not_found(f"intake {intake_id}")
     decisions = f"{settings.router_url.rstrip('/')}/v1/intakes/{intake_id}/decisions"
     return found.model_copy(update={"links": {"decisions": decisions}})
 

@@ -38,8 +38,8 @@ from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_platform.auth import Principal
 from rujukan_platform.idempotency import fingerprint, key_mismatch
-from rujukan_platform.language import Localised, Words
-from rujukan_platform.problems import FORBIDDEN, Problem, reasons_joined
+from rujukan_platform.language import Localised
+from rujukan_platform.problems import FORBIDDEN, Problem, refused
 from rujukan_regions import normalise_region_code
 
 
@@ -72,14 +72,8 @@ def content_hash(req: IntakeCreate) -> str:
     return fingerprint(visit_content(req))
 
 
-def _refusal(errors: list[dict[str, Words]]) -> Problem:
-    return Problem(
-        422,
-        Localised("Intake tidak dapat diproses", "Unprocessable intake"),
-        reasons_joined(errors),
-        type_="https://rujukan.example/problems/validation",
-        errors=errors,
-    )
+#: the title of an intake refused for what it says
+UNPROCESSABLE_INTAKE = Localised("Intake tidak dapat diproses", "Unprocessable intake")
 
 
 async def submit_intakes(
@@ -93,7 +87,7 @@ async def submit_intakes(
         req = item.intake
         errors = intake_errors(req, now.date())
         if errors:
-            results[index].problem = _refusal(errors)
+            results[index].problem = refused(errors, UNPROCESSABLE_INTAKE)
             continue
         village = normalise_region_code(req.household.village_code)  # stored and sent dotted
         if not cmd.by.covers_region(village):
