@@ -19,7 +19,6 @@ import base64
 import binascii
 import json
 import os
-import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,18 +51,6 @@ def new_traceparent() -> str:
     return f"00-{os.urandom(16).hex()}-{os.urandom(8).hex()}-01"
 
 
-#: whether the process records spans (``use_recorded_spans``)
-_recorded_spans = False
-
-
-def use_recorded_spans(on: bool) -> None:
-    """A tracer records this process's spans (``rujukan_platform.telemetry``): a parent handed
-    to ``child_traceparent`` is then a recorded span's context, passed on as it is, rather than
-    the parent of a span id that nobody records."""
-    global _recorded_spans
-    _recorded_spans = on
-
-
 def is_traceparent(value: object) -> TypeGuard[str]:
     """Whether ``value`` is a W3C ``traceparent``: anything else a writer sent (an agency's
     client, a caller's header) starts a new trace rather than reaching the records Rujukan
@@ -71,16 +58,11 @@ def is_traceparent(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _TRACEPARENT.fullmatch(value) is not None
 
 
-def child_traceparent(parent: str | None) -> str:
-    """Same trace, new span: correlates every event caused by one intake (with recorded spans,
-    ``parent`` itself: the span that caused the event)."""
-    if not is_traceparent(parent):
-        return new_traceparent()
-    if _recorded_spans:
-        return parent
-    version, trace_id, _span, flags = parent.split("-")
-    # a span id needs to be unique, not unguessable: no system call per event
-    return f"{version}-{trace_id}-{random.getrandbits(64) or 1:016x}-{flags}"
+def continued_traceparent(parent: str | None) -> str:
+    """The ``traceparent`` an event caused by ``parent`` carries: ``parent`` itself when it is a
+    W3C one (the context of the span, request or event that caused it, so every event one
+    intake causes shares its trace), else a new trace."""
+    return parent if is_traceparent(parent) else new_traceparent()
 
 
 def dataschema(ce_type: str) -> str:

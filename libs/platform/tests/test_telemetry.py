@@ -285,7 +285,7 @@ async def test_with_tracing_off_the_headers_still_carry_one_valid_trace(
     contexts = [EventMeta.from_headers(record.headers).traceparent for record in sent]
     assert all(TRACEPARENT.match(c) for c in contexts), contexts
     assert {c.split("-")[1] for c in contexts} == {CALLER_TRACE}  # the caller's trace
-    assert len({c.split("-")[2] for c in contexts} | {CALLER_SPAN}) == 3  # a span id each
+    assert set(contexts) == {CALLER}  # the caller's context, passed on as it is
     lines = log_lines(logs.readouterr().out)
     started = next(line for line in lines if line.get("event") == "starting the chain")
     assert (started["trace_id"], started["span_id"]) == (CALLER_TRACE, CALLER_SPAN)

@@ -29,7 +29,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rujukan_contracts.envelope import child_traceparent, envelope_headers
+from rujukan_contracts.envelope import continued_traceparent, envelope_headers, new_traceparent
 from rujukan_contracts.events import Event
 from rujukan_platform import metrics, telemetry
 from rujukan_platform.db import copy_records, driver_connection
@@ -108,7 +108,7 @@ def outbox_record(
         event.ce_type,
         event.model_dump_json(),
         topic,
-        child_traceparent(traceparent),
+        continued_traceparent(traceparent),
         at or datetime.now(UTC),
     )
 
@@ -233,7 +233,7 @@ class OutboxRelay:
             type=row.type,
             time=row.created_at,
             subject=key,
-            traceparent=traceparent or child_traceparent(None),
+            traceparent=traceparent or new_traceparent(),
         )
         return OutgoingRecord(row.topic, key, row.payload.encode(), headers)
 

@@ -6,8 +6,8 @@ A process records spans only when tracing is configured (``configure``): the sta
 Tests install a provider of their own (``install``, with an in-memory exporter). Without one no
 provider, no instrumentation and no span exists: tracing costs a flag test per batch (and per
 relayed batch), plus one context variable set per message handled so its log lines name its
-``traceparent``; the ``traceparent`` carried with every event is minted as before
-(``child_traceparent``), so logs and headers still correlate what one intake caused.
+``traceparent``; every event carries its cause's ``traceparent`` (``continued_traceparent``),
+so logs and headers still correlate what one intake caused.
 
 With tracing on, a trace is carried across the broker by the ``traceparent`` of each event:
 
@@ -22,8 +22,8 @@ With tracing on, a trace is carried across the broker by the ``traceparent`` of 
 * database calls are spans under the active span; a call with no active span (a poll, the
   relay's lock) is not recorded, and no statement's parameters ever are (personal data).
 
-A ``traceparent`` handed down is passed on as it is (``use_recorded_spans``), since it is the
-context of a span that is recorded: a minted child would name a parent nobody exported.
+Either way a ``traceparent`` handed down is passed on as it is: with tracing on it is the
+context of a recorded span, and a minted child would name a parent nobody exported.
 """
 
 from __future__ import annotations
@@ -53,8 +53,6 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from rujukan_contracts.envelope import use_recorded_spans
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -160,20 +158,18 @@ def configure(service: str, *, environment: str) -> bool:
 
 def install(provider: TracerProvider, processor: SpanProcessor) -> None:
     """Make ``provider`` (with ``processor``) the process's: from then on the runtime
-    instruments what it starts and passes recorded spans' contexts on. Tests install one with
+    instruments what it starts. Tests install one with
     an in-memory exporter, and ``uninstall`` it after."""
     global _provider, _tracer
     provider.add_span_processor(processor)
     _provider = provider
     _tracer = provider.get_tracer("rujukan_platform")
-    use_recorded_spans(True)
 
 
 def uninstall() -> None:
     """Tracing off again (tests): what was instrumented keeps its provider."""
     global _provider, _tracer
     _provider = _tracer = None
-    use_recorded_spans(False)
 
 
 def enabled() -> bool:

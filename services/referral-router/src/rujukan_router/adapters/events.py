@@ -16,7 +16,7 @@ from uuid import UUID
 
 import orjson
 
-from rujukan_contracts.envelope import child_traceparent, new_traceparent
+from rujukan_contracts.envelope import continued_traceparent, new_traceparent
 from rujukan_contracts.events import (
     EscalationAudience,
     ReferralCreatedV1,
@@ -73,7 +73,7 @@ def created_record(
 ) -> OutboxRecord:
     """``ReferralCreatedV1`` of ``referral`` for its program's topic (``decision`` and
     ``consent`` as JSON). ``traceparent`` (here and in ``status_record``): the span the event
-    comes from — one per handled cause (``child_traceparent`` of the cause), shared by the
+    comes from — one per handled cause (``continued_traceparent`` of the cause), shared by the
     events it produces. ``complaint``: on a complaint case, the resident's words (the contract's
     ``Complaint``)."""
     payload = {
@@ -190,6 +190,6 @@ def delivered_record(referral: Referred, *, created: OutboxEvent, at: datetime) 
         to_status=ReferralStatus.delivered.value,
         from_status=ReferralStatus.created.value,
         at=at,
-        traceparent=child_traceparent(created.traceparent),
+        traceparent=continued_traceparent(created.traceparent),
         event_id=UUID(follow_up_id(created.id, "delivered")),
     )

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from rujukan_contracts.envelope import child_traceparent
+from rujukan_contracts.envelope import continued_traceparent
 from rujukan_contracts.events import Complaint, IntakeSubmittedV1, ReferralStatus
 from rujukan_contracts.references import referral_reference
 from rujukan_platform.ids import new_id
@@ -95,7 +95,7 @@ async def move(
         to_status=step.status,
         from_status=row.status,
         at=at,
-        traceparent=child_traceparent(uow.trace),
+        traceparent=continued_traceparent(uow.trace),
         reason_code=step.reason_code,
         note=note,
         public_note=public_note,
@@ -223,7 +223,7 @@ class NewReferrals:
                 [n.value for n in intake.needs],
                 [lane.value for lane in intake.priority_lanes],
                 intake.consent.model_dump(mode="json"),
-                child_traceparent(cause),
+                continued_traceparent(cause),
             )
         return shared
 
