@@ -29,7 +29,6 @@ context of a recorded span, and a minted child would name a parent nobody export
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -54,6 +53,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util.types import Attributes
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rujukan_contracts.envelope import is_traceparent
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -62,9 +63,6 @@ if TYPE_CHECKING:
 UNTRACED_ROUTES = "/healthz$,/readyz$,/metrics$"
 #: the variables that name a collector (OpenTelemetry's own, read by its exporter too)
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-
-#: a W3C ``traceparent`` of version 00, the only form a caller's header is taken in
-_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
 _propagator = TraceContextTextMapPropagator()
 _provider: TracerProvider | None = None
@@ -249,7 +247,7 @@ def instrument_engine(engine: AsyncEngine) -> None:
 def from_caller(header: str | None) -> str | None:
     """A request's ``traceparent`` header when it is a W3C one, else ``None``: a made-up value
     reaches neither the events the request raises nor its log lines (a new trace starts)."""
-    return header if header and _TRACEPARENT.fullmatch(header) else None
+    return header if is_traceparent(header) else None
 
 
 def traceparent_of(span: Span) -> str:
