@@ -12,11 +12,8 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   echo "docs assets: up to date (swagger-ui-dist, redoc)"
   exit 0
 fi
-if ! command -v npm >/dev/null; then
-  echo "docs assets: installing nodejs and npm (apt)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-fi
+# Node and npm come with the system packages (deploy/local/install-system.sh; the image's node stage)
+command -v npm >/dev/null || { echo "docs assets: ERROR: no npm: run deploy/local/install-system.sh" >&2; exit 1; }
 # --ignore-scripts: swagger-ui-dist's dependency @scarf/scarf would report the install otherwise
 npm ci --prefix "$here" --omit=peer --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 modules="$here/node_modules"
