@@ -276,7 +276,20 @@ async def test_published_versions_are_immutable(registry: RegistryService) -> No
 
     renamed = copy.deepcopy(doc)
     renamed["code"] = "PKH-2"
-    assert_problem(await registry.http.put("/v1/programs/PKH", json=renamed, headers=headers), 422)
+    problem = assert_problem(
+        await registry.http.put("/v1/programs/PKH", json=renamed, headers=headers), 422
+    )
+    assert problem["type"] == "https://rujukan.example/problems/validation"
+    assert problem["title"] == "Kode tidak cocok"
+    assert problem["errors"] == [
+        {"field": "code", "reason": "harus sama dengan kode program di URL"}
+    ]
+    english = {**headers, "Accept-Language": "en"}
+    problem = assert_problem(
+        await registry.http.put("/v1/programs/PKH", json=renamed, headers=english), 422
+    )
+    assert problem["title"] == "Code mismatch"
+    assert problem["detail"] == "code: must equal the program code in the URL"
 
     [row] = await registry.rows("SELECT revision, document FROM programs WHERE code = 'PKH'")
     assert row.revision == 1 and row.document["versions"] == doc["versions"]
