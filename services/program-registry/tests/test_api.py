@@ -4,9 +4,8 @@ append-only rule versions, CEL checks, access, and the programs.catalog event.""
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -14,38 +13,11 @@ from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import ProgramPublishedV1
 from rujukan_contracts.topics import PROGRAMS_CATALOG
 
-if TYPE_CHECKING:
-    from conftest import RegistryService
+from .conftest import RegistryService, new_code, program
 
 pytestmark = pytest.mark.integration
 
 SEEDED = {"PKH", "SEMBAKO", "PBI-JK", "PIP", "DTKS-IN"}
-
-
-def new_code() -> str:
-    return "T-" + uuid.uuid4().hex[:8].upper()
-
-
-def program(code: str, *, cel: str = "'housing' in needs", name: str = "needs_housing") -> dict:
-    return {
-        "code": code,
-        "name": {"id": "Program uji", "en": "Test program"},
-        "description": {"id": "Program untuk pengujian", "en": "A program for tests"},
-        "owner_agency": "Dinas Sosial Kabupaten Banjarnegara",
-        "level": "district",
-        "service_area": ["33.04"],
-        "sla_days": {"receive": 1, "decide": 2, "serve": 3},
-        "contact": {"office": "Dinsos Banjarnegara"},
-        "needs_served": ["housing"],
-        "sources": [{"title": "tests", "url_or_reference": "test_api.py"}],
-        "versions": [
-            {
-                "version": 1,
-                "effective_from": "2020-01-01",
-                "rule": {"kind": "criterion", "name": name, "label": "Needs housing", "cel": cel},
-            }
-        ],
-    }
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:

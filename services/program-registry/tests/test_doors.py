@@ -3,39 +3,15 @@ OpenAPI says what the server requires."""
 
 from __future__ import annotations
 
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from conftest import RegistryService
+from .conftest import RegistryService, new_code, program
 
 pytestmark = pytest.mark.integration
 
 CONTROL = "mengandung karakter kontrol (U+0000)"
-
-
-def program(code: str) -> dict[str, Any]:
-    return {
-        "code": code,
-        "name": {"id": "Program uji", "en": "Test program"},
-        "description": {"id": "Program untuk\npengujian", "en": "A program for tests"},
-        "owner_agency": "Dinas Sosial Kabupaten Banjarnegara",
-        "level": "district",
-        "service_area": ["33.04"],
-        "sla_days": {"receive": 1, "decide": 2, "serve": 3},
-        "contact": {"office": "Dinsos Banjarnegara"},
-        "needs_served": ["housing"],
-        "sources": [{"title": "tests", "url_or_reference": "test_doors.py"}],
-        "versions": [
-            {
-                "version": 1,
-                "effective_from": "2020-01-01",
-                "rule": {"kind": "criterion", "name": "x", "label": "X", "cel": "true"},
-            }
-        ],
-    }
 
 
 def errors(response: Any, status: int = 422) -> dict[str, str]:
@@ -47,7 +23,7 @@ def errors(response: Any, status: int = 422) -> dict[str, str]:
 async def test_control_characters_in_a_program_are_refused_naming_the_field(
     registry: RegistryService,
 ) -> None:
-    code = "T-" + uuid.uuid4().hex[:8].upper()
+    code = new_code()
     for path, field in [
         (("name", "id"), "name.id"),
         (("owner_agency",), "owner_agency"),
@@ -66,8 +42,11 @@ async def test_control_characters_in_a_program_are_refused_naming_the_field(
     assert errors(r)["versions[0].rule.criterion.cel"] == CONTROL
     assert await registry.count("programs") == 0
     # free text keeps its newlines
-    r = await registry.http.post("/v1/programs", json=program(code), headers=registry.token())
+    body = program(code)
+    body["description"]["id"] = "Program untuk\npengujian"
+    r = await registry.http.post("/v1/programs", json=body, headers=registry.token())
     assert r.status_code == 201, r.text
+    assert r.json()["description"]["id"] == "Program untuk\npengujian"
 
 
 async def test_a_nul_in_the_url_is_a_client_error(registry: RegistryService) -> None:

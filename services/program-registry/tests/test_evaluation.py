@@ -19,7 +19,7 @@ from rujukan_platform.testing import RunningConsumer, Servers, unique_topic
 from rujukan_registry.domain.commands import PublishDueVersions
 from rujukan_registry.entrypoints.consumers import consumers
 
-from .conftest import RegistryService
+from .conftest import RegistryService, program
 
 pytestmark = pytest.mark.integration
 
@@ -202,24 +202,12 @@ async def test_a_version_is_published_when_its_effective_date_arrives(
 ) -> None:
     today = datetime.now(UTC).date()
     code = "EFF-" + uuid4().hex[:6].upper()
-    rule = {"kind": "criterion", "name": "always", "label": "Always", "cel": "true"}
-    program = {
-        "code": code,
-        "name": {"id": "Uji", "en": "Test"},
-        "description": {"id": "Uji", "en": "Test"},
-        "owner_agency": "Dinsos",
-        "level": "district",
-        "service_area": ["33.04"],
-        "sla_days": {"receive": 1, "decide": 1, "serve": 1},
-        "contact": {"office": "Dinsos"},
-        "needs_served": ["cash"],
-        "sources": [{"title": "test", "url_or_reference": "test"}],
-        "versions": [
-            {"version": 1, "effective_from": "2020-01-01", "rule": rule},
-            {"version": 2, "effective_from": str(today + timedelta(days=10)), "rule": rule},
-        ],
-    }
-    r = await registry.http.post("/v1/programs", json=program, headers=registry.token())
+    body = program(code, cel="true", name="always")
+    rule = body["versions"][0]["rule"]
+    body["versions"].append(
+        {"version": 2, "effective_from": str(today + timedelta(days=10)), "rule": rule}
+    )
+    r = await registry.http.post("/v1/programs", json=body, headers=registry.token())
     assert r.status_code == 201, r.text
     assert r.json()["current_version"] == 1
 
