@@ -24,10 +24,12 @@ from typing import Any
 import httpx
 import pytest
 
+from rujukan_contracts.events import EVENT_MODELS
 from rujukan_contracts.references import referral_reference
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.access import POLICY, Sees
 from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.docs import FAVICON, REDOC_JS, SWAGGER_CSS, SWAGGER_JS
 from rujukan_platform.testing import Servers, eventually
 from tests.e2e.platform import SECRET, Platform, running_platform
 
@@ -35,7 +37,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 VILLAGE = EXAMPLE_INTAKE["household"]["village_code"]  # 33.04.01.2001
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
-DOCS = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+#: public too, and in no OpenAPI document: the API's documents, the pages' own assets, and the
+#: event schemas (what an event looks like, never what one holds)
+PUBLIC_DOCUMENTS = (
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    SWAGGER_JS,
+    SWAGGER_CSS,
+    REDOC_JS,
+    FAVICON,
+    "/schemas",
+    f"/schemas/{min(EVENT_MODELS)}",
+)
 
 
 @dataclass(frozen=True)
@@ -412,6 +427,11 @@ async def test_every_route_answers_every_principal_as_the_table_says(platform: P
                 for method, op in ops.items():
                     if (method.upper(), path) not in PUBLIC:
                         assert {"bearer": []} in op["security"], (service, method, path)
+            # what anyone may read answers without credentials, and with refused ones
+            for path in [p for _m, p in PUBLIC] + list(PUBLIC_DOCUMENTS):
+                for headers in ({}, {"Authorization": f"Bearer {_unsigned()}"}):
+                    r = await http.get(platform.url(service) + path, headers=headers)
+                    assert r.status_code == 200, (service, path, headers, r.status_code)
 
         seeded = await seed(platform, http)
         others = sorted(
