@@ -45,6 +45,7 @@ from rujukan_intake.adapters.tables import (
 )
 from rujukan_intake.domain.intake import MemberIn, TakenBy
 from rujukan_intake.domain.visits import HouseholdMatch, Visit, household_matches
+from rujukan_platform.latest import keep_latest
 from rujukan_platform.sealing import Sealer
 from rujukan_platform.uow import Repository
 
@@ -464,27 +465,20 @@ class ReferralStatuses(Repository):
 
     async def record(self, change: ReferralStatusChangedV1) -> None:
         """Keep the referral's latest status; an older change never overwrites a newer."""
-        stmt = insert(intake_referrals).values(
-            referral_id=change.referral_id,
-            intake_id=change.intake_id,
-            program_code=change.program_code,
-            status=change.to_status.value,
-            reason_code=change.reason_code.value if change.reason_code else None,
-            changed_at=change.changed_at,
-            kind=change.kind,
-            reference=change.reference
+        row = {
+            "referral_id": change.referral_id,
+            "intake_id": change.intake_id,
+            "program_code": change.program_code,
+            "status": change.to_status.value,
+            "reason_code": change.reason_code.value if change.reason_code else None,
+            "changed_at": change.changed_at,
+            "kind": change.kind,
+            "reference": change.reference
             or referral_reference(change.referral_id, change.village_code),
+        }
+        await self._session.execute(
+            keep_latest(intake_referrals, row, key=["referral_id"], stamp="changed_at")
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["referral_id"],
-            set_={
-                "status": stmt.excluded.status,
-                "reason_code": stmt.excluded.reason_code,
-                "changed_at": stmt.excluded.changed_at,
-            },
-            where=intake_referrals.c.changed_at <= stmt.excluded.changed_at,
-        )
-        await self._session.execute(stmt)
 
     async def household_of(
         self, *, referral_id: UUID | None = None, reference: str | None = None
@@ -527,22 +521,15 @@ class KnownPrograms(Repository):
 
     async def remember(self, event: ProgramPublishedV1) -> None:
         """Keep the program's latest publication (an older one never overwrites a newer)."""
-        stmt = insert(intake_programs).values(
-            code=event.code,
-            name=event.name.model_dump(),
-            required_documents=list(event.required_documents),
-            published_at=event.published_at,
+        row = {
+            "code": event.code,
+            "name": event.name.model_dump(),
+            "required_documents": list(event.required_documents),
+            "published_at": event.published_at,
+        }
+        await self._session.execute(
+            keep_latest(intake_programs, row, key=["code"], stamp="published_at")
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["code"],
-            set_={
-                "name": stmt.excluded.name,
-                "required_documents": stmt.excluded.required_documents,
-                "published_at": stmt.excluded.published_at,
-            },
-            where=intake_programs.c.published_at <= stmt.excluded.published_at,
-        )
-        await self._session.execute(stmt)
 
     async def get(self, code: str) -> KnownProgram | None:
         row = (

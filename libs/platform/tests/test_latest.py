@@ -1,0 +1,69 @@
+"""keep_latest against the real PostgreSQL: a late, older event never undoes a newer one, and a
+newer one (or the same again) overwrites all but the key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Column, DateTime, MetaData, Table, Text, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rujukan_platform.db import make_engine
+from rujukan_platform.latest import keep_latest
+from rujukan_platform.testing import Servers
+
+statuses = Table(
+    "statuses",
+    MetaData(),
+    Column("referral_id", Text, primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("event", Text, nullable=False),
+)
+
+NOON = datetime(2026, 3, 2, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(servers: Servers, fresh_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"{servers.pg_url}/{fresh_database}", pool_size=2)
+    async with engine.begin() as conn:
+        await conn.run_sync(statuses.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+async def hear(engine: AsyncEngine, status: str, at: datetime, event: str) -> None:
+    row = {"referral_id": "r1", "status": status, "changed_at": at, "event": event}
+    async with engine.begin() as conn:
+        await conn.execute(keep_latest(statuses, row, key=["referral_id"], stamp="changed_at"))
+
+
+async def stored(engine: AsyncEngine) -> tuple[str, datetime, str]:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(select(statuses.c.status, statuses.c.changed_at, statuses.c.event))
+        ).one()
+    return row.status, row.changed_at, row.event
+
+
+@pytest.mark.integration
+async def test_an_older_event_never_overwrites_a_newer_one(engine: AsyncEngine) -> None:
+    await hear(engine, "accepted", NOON, "event-2")
+    await hear(engine, "delivered", NOON - timedelta(hours=1), "event-1")
+    assert await stored(engine) == ("accepted", NOON, "event-2")
+
+
+@pytest.mark.integration
+async def test_a_newer_event_or_the_same_again_overwrites_all_but_the_key(
+    engine: AsyncEngine,
+) -> None:
+    later = NOON + timedelta(hours=1)
+    await hear(engine, "delivered", NOON, "event-1")
+    await hear(engine, "accepted", later, "event-2")
+    assert await stored(engine) == ("accepted", later, "event-2")
+    # the same instant again is no older (a redelivery writes what it wrote before)
+    await hear(engine, "in_service", later, "event-3")
+    assert await stored(engine) == ("in_service", later, "event-3")
