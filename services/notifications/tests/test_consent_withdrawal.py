@@ -106,6 +106,23 @@ async def test_consent_withdrawn_cancels_what_waits_and_silences_the_household(
     assert len(await notifications.rows("SELECT 1 FROM resident_news WHERE digest_id IS NULL"))
 
 
+async def test_an_older_withdrawal_arriving_late_leaves_the_latest_kept(
+    notifications: Any, make_intake: MakeIntake
+) -> None:
+    household = make_intake().household_id
+    latest = withdrawn_notification(household)
+    older = withdrawn_notification(household).model_copy(
+        update={"withdrawn_at": latest.withdrawn_at - timedelta(days=1)}
+    )
+    await apply(notifications.runtime, latest)
+    await apply(notifications.runtime, older)
+    [kept] = await notifications.rows(
+        "SELECT withdrawal_id, withdrawn_at FROM silenced_households WHERE household_id = :h",
+        h=household,
+    )
+    assert (kept.withdrawal_id, kept.withdrawn_at) == (latest.withdrawal_id, latest.withdrawn_at)
+
+
 async def test_a_delivery_left_sending_by_a_dead_dispatcher_is_not_sent_after_a_withdrawal(
     notifications: Any, make_intake: MakeIntake, make_status: MakeStatus, smtp: Any
 ) -> None:

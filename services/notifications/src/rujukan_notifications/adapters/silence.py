@@ -8,7 +8,6 @@ from typing import NamedTuple
 from uuid import UUID
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rujukan_notifications.adapters.tables import (
     deliveries,
@@ -17,6 +16,7 @@ from rujukan_notifications.adapters.tables import (
     silenced_households,
 )
 from rujukan_notifications.domain.channels import ChannelName
+from rujukan_platform.latest import keep_latest
 from rujukan_platform.uow import Repository
 
 #: the machine reason on a delivery cancelled by a consent withdrawal
@@ -42,15 +42,9 @@ class Cancelled(NamedTuple):
 class SilencedHouseholds(Repository):
     async def silence(self, household_id: UUID, withdrawal_id: UUID, at: datetime) -> None:
         """Tell the household nothing more (the latest withdrawal kept)."""
-        stmt = pg_insert(silenced_households).values(
-            household_id=household_id, withdrawal_id=withdrawal_id, withdrawn_at=at
-        )
+        row = {"household_id": household_id, "withdrawal_id": withdrawal_id, "withdrawn_at": at}
         await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["household_id"],
-                set_={"withdrawal_id": stmt.excluded.withdrawal_id, "withdrawn_at": at},
-                where=silenced_households.c.withdrawn_at < at,
-            )
+            keep_latest(silenced_households, row, key=["household_id"], stamp="withdrawn_at")
         )
 
     async def among(self, households: Collection[UUID]) -> set[UUID]:
