@@ -36,10 +36,11 @@ from rujukan_intake.domain.lanes import derive_lanes
 from rujukan_intake.domain.visits import Visit, household_matches, repeat_of, visit_content
 from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
+from rujukan_platform.access import forbidden
 from rujukan_platform.auth import Principal
 from rujukan_platform.idempotency import fingerprint, key_mismatch
 from rujukan_platform.language import Localised
-from rujukan_platform.problems import FORBIDDEN, Problem, refused
+from rujukan_platform.problems import refused
 from rujukan_regions import normalise_region_code
 
 
@@ -91,13 +92,11 @@ async def submit_intakes(
             continue
         village = normalise_region_code(req.household.village_code)  # stored and sent dotted
         if not cmd.by.covers_region(village):
-            results[index].problem = Problem(
-                403,
-                FORBIDDEN,
+            results[index].problem = forbidden(
                 Localised(
                     "desa ini di luar wilayah tugas Anda",
                     "the village is outside the regions you are scoped to",
-                ),
+                )
             )
             continue
         kk_hash = keyed_hash(state.pii_key, req.household.kk_number)
