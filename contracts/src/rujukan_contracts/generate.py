@@ -135,6 +135,10 @@ HEADERS: dict[str, dict[str, Any]] = {
 #: what the platform's consumers add to a record they dead-letter (rujukan_platform.consumer)
 DLQ_HEADERS: dict[str, dict[str, Any]] = {
     "dlq_reason": _text(description="Why the record was refused (<= 1000 chars)."),
+    "dlq_reason_id": _text(
+        description="Why, in Indonesian where the refusal says it in both languages (an "
+        "agency's outcome refused by the router); else dlq_reason again (<= 1000 chars)."
+    ),
     "dlq_exception": _text(description="The kind of failure, e.g. InvalidMessage."),
     "dlq_consumer": _text(description="The consumer that refused it."),
     "dlq_source_topic": _text(description="Where the record was written."),
@@ -227,6 +231,7 @@ def _dead_letter() -> dict[str, Any]:
     headers = {
         **example["headers"],
         "dlq_reason": "outcome refused: PBI-JK's topic carries a report on PKH",
+        "dlq_reason_id": "laporan hasil ditolak: topik PBI-JK membawa laporan tentang PKH",
         "dlq_exception": "InvalidMessage",
         "dlq_consumer": "referral-router",
         "dlq_source_topic": "referrals.PBI-JK.outcomes",
@@ -258,7 +263,8 @@ def _outcomes_dlq() -> tuple[str, dict[str, Any], dict[str, Any]]:
     channel = {
         "address": t.dlq_name(),
         "description": f"What the router refused from {t.topic}, readable by the program's "
-        "owner agency (its ACL): each record as the agency wrote it, with dlq_reason.",
+        "owner agency (its ACL): each record as the agency wrote it, with dlq_reason and "
+        "dlq_reason_id (in Indonesian).",
         "messages": {"dead_letter": {"$ref": "#/components/messages/dead_letter"}},
         "parameters": {"program_code": {"$ref": "#/components/parameters/program"}},
     }

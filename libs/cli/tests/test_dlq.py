@@ -23,12 +23,21 @@ Headers = list[tuple[str, bytes]]
 
 
 def dead_letter_headers(
-    original: Headers, *, reason: str, consumer: str, offset: int, exception: str
+    original: Headers,
+    *,
+    reason: str,
+    consumer: str,
+    offset: int,
+    exception: str,
+    reason_id: str | None = None,
 ) -> Headers:
-    """The headers the consumer runner adds when it gives up on a record."""
+    """The headers the consumer runner adds when it gives up on a record (``reason_id``:
+    none on a record dead-lettered before the runner wrote it)."""
+    said = [("dlq_reason_id", reason_id.encode())] if reason_id is not None else []
     return [
         *original,
         ("dlq_reason", reason.encode()),
+        *said,
         ("dlq_exception", exception.encode()),
         ("dlq_consumer", consumer.encode()),
         ("dlq_source_topic", b"SOURCE"),
@@ -147,6 +156,7 @@ def test_replay_puts_two_dead_letters_back_once_without_dlq_headers_or_credentia
                         consumer="router",
                         offset=41,
                         exception="ValidationError",
+                        reason_id="tidak sah: note: NUL",
                     ),
                 ),
                 (
@@ -168,6 +178,7 @@ def test_replay_puts_two_dead_letters_back_once_without_dlq_headers_or_credentia
     assert [r["replayed"] for r in listed] == [False, False]
     assert listed[0]["dead_letter"] == {
         "reason": "invalid: note: NUL",
+        "reason_id": "tidak sah: note: NUL",
         "exception": "ValidationError",
         "consumer": "router",
         "source_topic": topic,
@@ -180,6 +191,10 @@ def test_replay_puts_two_dead_letters_back_once_without_dlq_headers_or_credentia
     shown = cli(servers, "dlq", "inspect", dlq)
     assert shown.exit_code == 0, shown.output
     assert "exception    ValidationError" in shown.stdout
+    # the Indonesian reason first, the English after it; the English alone where none was written
+    said = shown.stdout.index("alasan       tidak sah: note: NUL")
+    assert said < shown.stdout.index("reason       invalid: note: NUL")
+    assert "alasan       not JSON" in shown.stdout
     assert f"source       {topic}:1@41" in shown.stdout
     assert "first failed 2026-12-03 08:00:00 UTC" in shown.stdout
     assert "last failed  2026-12-03 08:00:04 UTC" in shown.stdout
@@ -327,6 +342,9 @@ def test_filter_conditions_all_hold() -> None:
     assert DlqFilter().matches(info)
     assert DlqFilter(reason="nul", consumer="c1", from_offset=5, to_offset=5).matches(info)
     assert not DlqFilter(reason="json").matches(info)
+    said = {"offset": 5, "dead_letter": {"reason": "invalid: x", "reason_id": "x tidak sah"}}
+    assert DlqFilter(reason="TIDAK SAH").matches(said) and DlqFilter(reason="invalid").matches(said)
+    assert not DlqFilter(reason="bukan").matches(said)
     assert not DlqFilter(consumer="c2").matches(info)
     assert not DlqFilter(from_offset=6).matches(info)
     assert not DlqFilter(to_offset=4).matches(info)

@@ -138,6 +138,10 @@ async def committed(consumer: AIOKafkaConsumer, topic: str) -> int:
     return await consumer.committed(TopicPartition(topic, 0)) or 0
 
 
+def _texts(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    return {k: v.decode() for k, v in headers}
+
+
 def metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -169,6 +173,7 @@ async def test_a_record_its_handler_cannot_store_goes_to_the_dlq_after_bounded_t
     assert headers["dlq_exception"] == "UntranslatableCharacterError"
     assert "unsupported Unicode escape sequence (SQLSTATE 22P05)" in headers["dlq_reason"]
     assert "CAST" not in headers["dlq_reason"]  # no SQL, no parameters (personal data)
+    assert headers["dlq_reason_id"] == headers["dlq_reason"]  # said in English only
     assert headers["dlq_attempts"] == "3"
     assert headers["dlq_consumer"] == spec.name
     assert (headers["dlq_source_topic"], headers["dlq_source_partition"]) == (bench.topic, "0")
@@ -220,6 +225,16 @@ async def test_undecodable_records_go_to_the_dlq_at_once_and_the_rest_is_process
     assert any("invalid rujukan.referral.status_changed.v1" in r for r in reasons)
     assert any("CloudEvents" in r for r in reasons)
     assert any("status_changed.v9" in r for r in reasons)
+    # in Indonesian too where the runner says it in both languages, else the English again
+    said = {h["dlq_reason"]: h["dlq_reason_id"] for h in (_texts(r.headers) for r in dead)}
+    envelope, invalid, unknown_type = (
+        next(r for r in reasons if part in r) for part in ("CloudEvents", "invalid", "v9")
+    )
+    assert said[envelope] == envelope
+    assert said[invalid].startswith("rujukan.referral.status_changed.v1 tidak sah: ")
+    assert said[unknown_type] == (
+        "tidak ada penangan untuk jenis peristiwa 'rujukan.referral.status_changed.v9'"
+    )
     assert all(dict(r.headers)["dlq_attempts"] == b"1" for r in dead)
     assert await bench.notes() == ["good"]
 

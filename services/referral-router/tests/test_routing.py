@@ -325,6 +325,17 @@ async def test_outcomes_move_referrals_and_impossible_ones_are_dead_lettered(
     assert "belongs to PKH, not PBI-JK" in by_id[str(wrong_program.id)]
     assert "PBI-JK's topic carries a report on PKH" in by_id[str(impostor.id)]
     assert by_id[str(no_such.id)].startswith("outcome refused")
+    # the agency reads its own DLQ: in Indonesian where the router says it in both languages
+    said = {header(r, "ce_id"): header(r, "dlq_reason_id") for r in dead}
+    assert said[str(impossible.id)].startswith(
+        "laporan hasil ditolak: tidak dapat berpindah dari 'completed' ke 'received'"
+    )
+    assert said[str(impostor.id)] == (
+        "laporan hasil ditolak: topik PBI-JK membawa laporan tentang PKH"
+    )
+    assert said[str(no_such.id)].startswith("laporan hasil ditolak: rujukan ")
+    assert said[str(no_such.id)].endswith(" tidak ditemukan")
+    assert said[str(wrong_program.id)] == by_id[str(wrong_program.id)]  # English only
     # only the good outcomes wrote status events
     staged = await router.rows("SELECT payload FROM outbox ORDER BY seq")
     assert [(s.payload["referral_id"], s.payload["to_status"]) for s in staged] == [

@@ -1,11 +1,12 @@
 """Dead letters: read them, and put fixed ones back on their source topic, each once.
 
 The consumer runner sends a record it cannot handle to ``<topic>.dlq`` with the original value,
-key and headers plus ``dlq_*`` headers (reason, exception class, consumer, source topic /
-partition / offset, first and last failure, attempts). A replay re-publishes it to the source
-topic with its key and headers, minus every ``dlq_*`` header and minus credentials
-(``authorization``, ``x-api-key``): credentials are never re-published, so a record that a
-consumer accepts only with them (an agency's outcome) must be sent again by its author.
+key and headers plus ``dlq_*`` headers (reason, in English and in Indonesian, exception class,
+consumer, source topic / partition / offset, first and last failure, attempts). A replay
+re-publishes it to the source topic with its key and headers, minus every ``dlq_*`` header and
+minus credentials (``authorization``, ``x-api-key``): credentials are never re-published, so a
+record that a consumer accepts only with them (an agency's outcome) must be sent again by its
+author.
 
 Which records were replayed is kept in the consumer group ``rujukan-dlq-replay.<dlq topic>``:
 its committed offset is the first record not replayed, and the commit's metadata lists the
@@ -59,15 +60,17 @@ def replay_headers(headers: Headers) -> tuple[list[tuple[str, bytes]], bool]:
 class DlqFilter:
     """Which dead letters an operator means: all conditions given must hold."""
 
-    reason: str | None = None  # a substring of dlq_reason, any case
+    reason: str | None = None  # a substring of dlq_reason or dlq_reason_id, any case
     consumer: str | None = None  # dlq_consumer, exactly
     from_offset: int | None = None  # offsets in the DLQ topic, inclusive
     to_offset: int | None = None
 
     def matches(self, info: dict[str, Any]) -> bool:
         dead = info.get("dead_letter") or {}
-        if self.reason is not None and self.reason.lower() not in dead.get("reason", "").lower():
-            return False
+        if self.reason is not None:
+            said = (dead.get("reason", ""), dead.get("reason_id", ""))
+            if all(self.reason.lower() not in text.lower() for text in said):
+                return False
         if self.consumer is not None and dead.get("consumer") != self.consumer:
             return False
         offset = int(info["offset"])

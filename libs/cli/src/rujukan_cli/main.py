@@ -259,6 +259,7 @@ def show_dead_letter(record: dict[str, Any]) -> None:
         f"{escape(str(record.get('type') or record.get('envelope_error')))} key={record['key']}"
     )
     for label, value in (
+        ("alasan", dead.get("reason_id") or dead.get("reason", "-")),
         ("reason", dead.get("reason", "-")),
         ("exception", dead.get("exception", "-")),
         ("consumer", dead.get("consumer", "-")),
@@ -329,7 +330,8 @@ def dlq_replay(
         print(json.dumps(summary, default=str))
     else:
         for row in rows:
-            reason_text = (row.get("dead_letter") or {}).get("reason", "-")
+            dead = row.get("dead_letter") or {}
+            reason_text = dead.get("reason_id") or dead.get("reason", "-")
             console.print(
                 f"{escape(row['topic'])}@{row['offset']} -> {escape(row['replay_to'])}: "
                 f"{escape(reason_text)}"

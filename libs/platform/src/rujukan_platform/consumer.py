@@ -18,11 +18,13 @@ small steps, in order:
    * anything else — the batch is replayed one record per transaction to isolate the record
      at fault, which gets ``max_attempts`` tries (a handler's ``InvalidMessage``: one) and is
      then poison;
-3. **dead-letter** — poison goes to ``<topic>.dlq`` with the reason, the exception class, the
-   source topic/partition/offset, the first and last failure time and the number of tries,
-   credentials stripped. A partition that dead-letters faster than its ``DlqLimit`` allows is
-   paused at that record for a cool-down instead (``rujukan_consumer_paused`` raises an alert):
-   a handler that fails every record does not drain the topic into the DLQ;
+3. **dead-letter** — poison goes to ``<topic>.dlq`` with the reason (``dlq_reason`` in English,
+   ``dlq_reason_id`` in Indonesian where the failure says it in both languages: an agency
+   reads its own outcomes DLQ), the exception class, the source topic/partition/offset, the
+   first and last failure time and the number of tries, credentials stripped. A partition
+   that dead-letters faster than its ``DlqLimit`` allows is paused at that record for a
+   cool-down instead (``rujukan_consumer_paused`` raises an alert): a handler that fails every
+   record does not drain the topic into the DLQ;
 4. **commit** — offsets up to the first record not done, after the database commit; again when
    partitions are revoked (after the batch in flight) and on shutdown.
 """
@@ -45,6 +47,7 @@ from pydantic import ValidationError
 
 from rujukan_contracts.envelope import EnvelopeError, EventMeta, read_cloudevent
 from rujukan_contracts.events import Event, event_model
+from rujukan_contracts.text import Localised
 from rujukan_platform import metrics, telemetry
 from rujukan_platform.failures import describe, is_transient, root_cause
 from rujukan_platform.handlers import Handlers, Received
@@ -62,7 +65,17 @@ SENSITIVE_HEADERS = frozenset({"authorization", "x-api-key"})
 
 
 class InvalidMessage(Exception):
-    """This message can never succeed: dead-letter it and carry on."""
+    """This message can never succeed: dead-letter it and carry on. ``why`` in both languages
+    where the writer reads the DLQ (an agency, its outcomes); the message is the English."""
+
+    def __init__(self, why: str | Localised) -> None:
+        super().__init__(why.en if isinstance(why, Localised) else why)
+        self.why = why
+
+    @property
+    def reason_id(self) -> str | None:
+        """The reason in Indonesian, when it was given in both languages."""
+        return self.why.id if isinstance(self.why, Localised) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +139,15 @@ class Poison:
     attempts: int = 1
     first_failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: ``reason`` in Indonesian, when the failure said it in both languages
+    reason_id: str | None = None
 
     def headers(self, consumer: str) -> list[tuple[str, bytes]]:
         kept = [(k, v) for k, v in self.record.headers or () if k.lower() not in SENSITIVE_HEADERS]
         return [
             *kept,
             ("dlq_reason", self.reason[:1000].encode()),
+            ("dlq_reason_id", (self.reason_id or self.reason)[:1000].encode()),
             ("dlq_exception", self.exception.encode()),
             ("dlq_consumer", consumer.encode()),
             ("dlq_source_topic", self.record.topic.encode()),
@@ -316,7 +332,9 @@ class ConsumerRunner:
                 try:
                     decoded.append(self._decode(record))
                 except InvalidMessage as exc:
-                    poison.append(Poison(record, str(exc), "InvalidMessage"))
+                    poison.append(
+                        Poison(record, str(exc), "InvalidMessage", reason_id=exc.reason_id)
+                    )
                 except _Ignored:
                     pass
         return decoded, poison
@@ -333,16 +351,25 @@ class ConsumerRunner:
         if model is None or model not in self.spec.handlers:
             if model in self.spec.passes_over:
                 raise _Ignored
-            raise InvalidMessage(f"no handler for event type {meta.type!r}")
+            raise InvalidMessage(
+                Localised(
+                    f"tidak ada penangan untuk jenis peristiwa {meta.type!r}",
+                    f"no handler for event type {meta.type!r}",
+                )
+            )
         if record.value is None:
-            raise InvalidMessage("record has no value")
+            raise InvalidMessage(Localised("rekaman tanpa isi", "record has no value"))
         try:
             event = model.model_validate_json(cloudevent.data)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "value"
             raise InvalidMessage(
-                f"invalid {meta.type}: {where}: {first['msg']} ({exc.error_count()} errors)"
+                Localised(
+                    f"{meta.type} tidak sah: {where}: {first['msg']} "
+                    f"({exc.error_count()} kesalahan)",
+                    f"invalid {meta.type}: {where}: {first['msg']} ({exc.error_count()} errors)",
+                )
             ) from exc
         envelope = Envelope(meta, record.topic, record.partition, record.offset, cloudevent.data)
         return _Decoded(record, envelope, event)
@@ -390,9 +417,11 @@ class ConsumerRunner:
                 final = isinstance(exc, InvalidMessage) or attempt >= self.spec.max_attempts
                 metrics.CONSUMER_RECORD_FAILURES.labels(consumer=self.spec.name).inc()
                 if final:
-                    reason = str(exc) if isinstance(exc, InvalidMessage) else describe(exc)
+                    invalid = exc if isinstance(exc, InvalidMessage) else None
+                    reason = str(exc) if invalid else describe(exc)
                     name = type(root_cause(exc)).__name__
-                    return Poison(d.record, reason, name, attempt, first_failed, now)
+                    reason_id = invalid.reason_id if invalid else None
+                    return Poison(d.record, reason, name, attempt, first_failed, now, reason_id)
                 self._log.warning(
                     "record failed; trying again",
                     **_position(d.record),

@@ -24,7 +24,7 @@ from rujukan_contracts.topics import agency_principal, program_of_outcomes
 from rujukan_eligibility.rules import RuleError, compile_rule
 from rujukan_platform.consumer import InvalidMessage
 from rujukan_platform.handlers import Handlers, Published, Received
-from rujukan_platform.language import Localised
+from rujukan_platform.language import Localised, Words
 from rujukan_platform.outbox import OutboxRecord, follow_up
 from rujukan_platform.problems import Problem, invalid_rule, refused
 from rujukan_router.adapters.events import CREATED, delivered_record
@@ -125,10 +125,18 @@ async def on_outcome_event(
     assert cause is not None
     program = program_of_outcomes(cause.topic)
     if program is None:
-        raise InvalidMessage(f"outcome refused: {cause.topic} is no program's topic")
+        raise _outcome_refused(
+            Localised(
+                f"{cause.topic} bukan topik program mana pun",
+                f"{cause.topic} is no program's topic",
+            )
+        )
     if event.program_code != program:
-        raise InvalidMessage(
-            f"outcome refused: {program}'s topic carries a report on {event.program_code}"
+        raise _outcome_refused(
+            Localised(
+                f"topik {program} membawa laporan tentang {event.program_code}",
+                f"{program}'s topic carries a report on {event.program_code}",
+            )
         )
     report = ReportOutcome(
         referral_id=event.referral_id,
@@ -143,10 +151,24 @@ async def on_outcome_event(
     )
     try:
         await apply_outcome(uow, report, catalogue)
-    except (TransitionRefused, ReferralNotFound, ProgramMismatch) as exc:
-        raise InvalidMessage(f"outcome refused: {exc}") from exc
+    except TransitionRefused as exc:
+        raise _outcome_refused(exc.reason) from exc
+    except ReferralNotFound as exc:
+        raise _outcome_refused(Localised(f"rujukan {exc} tidak ditemukan", str(exc))) from exc
+    except ProgramMismatch as exc:
+        raise _outcome_refused(str(exc)) from exc
     except Problem as exc:  # an event id reused for another report: it will not pass
-        raise InvalidMessage(f"outcome refused: {exc.detail}") from exc
+        raise _outcome_refused(exc.detail or exc.title) from exc
+
+
+def _outcome_refused(why: Words) -> InvalidMessage:
+    """An agency's report refused (to its outcomes DLQ, which it reads): in Indonesian too
+    where ``why`` is."""
+    if isinstance(why, Localised):
+        return InvalidMessage(
+            Localised(f"laporan hasil ditolak: {why.id}", f"outcome refused: {why.en}")
+        )
+    return InvalidMessage(f"outcome refused: {why}")
 
 
 async def on_published(message: Published, uow: RouterUnitOfWork) -> None:
