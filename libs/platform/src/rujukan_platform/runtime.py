@@ -73,6 +73,12 @@ Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 """A background job of the process: runs until the event is set."""
 
 
+def migrations_beside(bootstrap: str) -> Path:
+    """The Alembic folder of the service whose ``bootstrap.py`` is at ``bootstrap`` (its
+    ``__file__``): ``services/<name>/migrations``, beside the ``src/`` the package is in."""
+    return Path(bootstrap).resolve().parents[2] / "migrations"
+
+
 @dataclass
 class ServiceDefinition(Generic[D]):
     """Everything that makes a service itself; the runtime does the rest the same way."""

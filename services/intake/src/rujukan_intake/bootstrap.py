@@ -3,8 +3,6 @@ table, the consumer, the catalogue job and the routes."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rujukan_intake.adapters.tables import metadata
 from rujukan_intake.entrypoints import api, consent
 from rujukan_intake.entrypoints.consumers import consumers
@@ -13,9 +11,7 @@ from rujukan_intake.service_layer.handlers import handlers
 from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_intake.settings import IntakeSettings
-from rujukan_platform.runtime import ServiceDefinition
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+from rujukan_platform.runtime import ServiceDefinition, migrations_beside
 
 definition: ServiceDefinition[IntakeState] = ServiceDefinition(
     name="intake",
@@ -23,7 +19,7 @@ definition: ServiceDefinition[IntakeState] = ServiceDefinition(
     description="Households, needs, complaints, consent and the social-registry check.",
     settings_factory=IntakeSettings,
     metadata=metadata,
-    migrations=MIGRATIONS,
+    migrations=migrations_beside(__file__),
     routers=[api.router, consent.router],
     unit_of_work=IntakeUnitOfWork,
     dependencies=IntakeState.of,

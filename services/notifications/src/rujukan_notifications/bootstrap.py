@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -23,9 +22,7 @@ from rujukan_notifications.service_layer.handlers import handlers
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork, units_of
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.handlers import Handlers
-from rujukan_platform.runtime import Job, Runtime, ServiceDefinition
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+from rujukan_platform.runtime import Job, Runtime, ServiceDefinition, migrations_beside
 
 
 def delivery_policy(settings: NotificationSettings) -> DeliveryPolicy:
@@ -99,7 +96,7 @@ definition: ServiceDefinition[Notifications] = ServiceDefinition(
     description="Tells residents of every change to their referrals, over real channels.",
     settings_factory=NotificationSettings,
     metadata=metadata,
-    migrations=MIGRATIONS,
+    migrations=migrations_beside(__file__),
     routers=[api.router, alerts.router],
     unit_of_work=NotificationsUnitOfWork,
     dependencies=Notifications,

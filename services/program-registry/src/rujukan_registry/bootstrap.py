@@ -3,9 +3,7 @@ effective-date job and the routes."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from rujukan_platform.runtime import ServiceDefinition
+from rujukan_platform.runtime import ServiceDefinition, migrations_beside
 from rujukan_registry.adapters.tables import metadata
 from rujukan_registry.entrypoints import api
 from rujukan_registry.entrypoints.consumers import consumers
@@ -14,15 +12,13 @@ from rujukan_registry.service_layer.handlers import HANDLERS
 from rujukan_registry.service_layer.unit_of_work import RegistryUnitOfWork
 from rujukan_registry.settings import RegistrySettings
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-
 definition: ServiceDefinition[None] = ServiceDefinition(
     name="program-registry",
     title="Rujukan program registry",
     description="The program catalogue: owners, service areas, SLAs and eligibility rules.",
     settings_factory=RegistrySettings,
     metadata=metadata,
-    migrations=MIGRATIONS,
+    migrations=migrations_beside(__file__),
     routers=[api.router],
     unit_of_work=RegistryUnitOfWork,
     handlers=lambda _rt: HANDLERS,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rujukan_contracts.topics import PROGRAMS_CATALOG
-from rujukan_platform.runtime import Runtime, ServiceDefinition
+from rujukan_platform.runtime import Runtime, ServiceDefinition, migrations_beside
 from rujukan_platform.view import CompactedTopicView
 from rujukan_router.adapters.tables import metadata
 from rujukan_router.adapters.views import RuleBook
@@ -18,8 +16,6 @@ from rujukan_router.service_layer.replay import CatalogueCache
 from rujukan_router.service_layer.state import RouterState
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 from rujukan_router.settings import RouterSettings
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def new_state(runtime: Runtime[RouterState]) -> RouterState:
@@ -40,7 +36,7 @@ definition: ServiceDefinition[RouterState] = ServiceDefinition(
     description="Decisions with explanations, referrals and their lifecycle, outcomes.",
     settings_factory=RouterSettings,
     metadata=metadata,
-    migrations=MIGRATIONS,
+    migrations=migrations_beside(__file__),
     routers=[api.router],
     unit_of_work=RouterUnitOfWork,
     dependencies=new_state,
