@@ -423,18 +423,19 @@ class Setup:
     started: float
 
 
-def setup(args: argparse.Namespace, run: Run, sink: SmtpSink) -> Setup:
+def setup(
+    cluster: Cluster, supervisor: Supervisor, sink: SmtpSink, households: int, seed: int
+) -> Setup:
     """Servers, topics, migrations, the seeded catalogue, the registry, then every process.
     PostgreSQL's side runs while the brokers start (JVMs take long on a busy machine)."""
     t0 = time.monotonic()
-    cluster = run.cluster
 
     def database_side() -> tuple[Path, set[str]]:
         cluster.script("postgres.sh", "start")
         packages = ("rujukan_intake", "rujukan_registry", "rujukan_router", "rujukan_notifications")
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda p: run_tool(cluster, p, "migrate"), packages))
-        path, chunks, email = write_households(cluster.state, args.households, args.seed)
+        path, chunks, email = write_households(cluster.state, households, seed)
         for chunk in chunks:
             run_tool(cluster, "rujukan_intake", "load-registry", str(chunk))
         run_tool(cluster, "rujukan_registry", "seed")  # into its outbox; its relay publishes
@@ -452,7 +453,7 @@ def setup(args: argparse.Namespace, run: Run, sink: SmtpSink) -> Setup:
         path, email = database.result()
         kafka.result()
     sink.start()
-    run.supervisor.start()
+    supervisor.start()
     return Setup(path, email, seed_catalogue(), t0)
 
 
@@ -552,7 +553,7 @@ def chaos_run(args: argparse.Namespace) -> int:
         f"(:{ports.kafka}+100i), PostgreSQL :{ports.pg}, state {state}"
     )
     try:
-        made = setup(args, run, sink)
+        made = setup(cluster, supervisor, sink, args.households, args.seed)
         return asyncio.run(orchestrate(args, run, sink, made))
     finally:
         supervisor.stop()

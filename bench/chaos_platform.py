@@ -280,12 +280,14 @@ def run_tool(cluster: Cluster, package: str, *args: str, timeout: float = 600) -
 class Supervisor:
     """supervisord running every program with autorestart, as operators' supervisor would."""
 
-    def __init__(self, cluster: Cluster, state: Path) -> None:
+    def __init__(
+        self, cluster: Cluster, state: Path, processes: list[Program] | None = None
+    ) -> None:
         self.cluster = cluster
         self.dir = state / "supervisor"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.socket = self.dir / "s.sock"
-        self.programs = {p.name: p for p in programs()}
+        self.programs = {p.name: p for p in (processes or programs())}
         self.proc: subprocess.Popen[bytes] | None = None
         self._rpc: Any = None
 
@@ -359,6 +361,9 @@ class Supervisor:
 
     def start_program(self, name: str) -> None:
         self._rpc.supervisor.startProcess(name, True)
+
+    def stop_program(self, name: str) -> None:
+        self._rpc.supervisor.stopProcess(name, True)
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -339,6 +339,26 @@ def _ticks(pid: int) -> int:
         return 0
 
 
+def cluster_ticks(postmaster: int | None) -> int:
+    """CPU ticks of a PostgreSQL cluster: the postmaster, its live backends and the backends
+    that have exited (the postmaster's waited-for children)."""
+    if postmaster is None:
+        return 0
+    try:
+        _ppid, own, children = _proc_stat(postmaster)
+    except (OSError, ValueError, IndexError):
+        return 0
+    total = own + children
+    for pid in _pids():
+        try:
+            ppid, ticks, _ = _proc_stat(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == postmaster:
+            total += ticks
+    return total
+
+
 @dataclass
 class Sample:
     at: float
@@ -357,20 +377,6 @@ class CpuSampler:
         self._task: asyncio.Task[None] | None = None
         self._router_seen: dict[int, int] = {}  # last ticks, kept when a process has exited
 
-    def _pg(self) -> int:
-        if self.postmaster is None:
-            return 0
-        _ppid, own, children = _proc_stat(self.postmaster)
-        total = own + children  # children: backends that exited
-        for pid in _pids():
-            try:
-                ppid, ticks, _ = _proc_stat(pid)
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == self.postmaster:
-                total += ticks
-        return total
-
     def snapshot(self) -> Sample:
         with open("/proc/stat") as f:
             cpu = [int(x) for x in f.readline().split()[1:]]
@@ -387,7 +393,7 @@ class CpuSampler:
                 **kinds,
                 "router processes": sum(self._router_seen.values()),
                 "kafka broker": _ticks(self.kafka) if self.kafka else 0,
-                "postgresql": self._pg(),
+                "postgresql": cluster_ticks(self.postmaster),
                 "this benchmark process": _ticks(os.getpid()),
                 "machine busy": sum(cpu) - cpu[3] - cpu[4],  # minus idle and iowait
             },
@@ -877,24 +883,24 @@ async def phase_throughput(
     return rates, r.starts
 
 
-async def phase_passthrough(
-    count: int, starts: dict[TopicPartition, int], sampler: CpuSampler
-) -> float:
-    """aiokafka alone: consume the last run's intakes from intake.submitted, produce every
-    record to another topic, await acks, commit."""
-    await create_topics(BOOTSTRAP, [NewTopic("bench.passthrough", 6, 1)])
-    ends = await end_offsets([INTAKE_SUBMITTED])
+async def passthrough(
+    bootstrap: str, starts: dict[TopicPartition, int], ends: dict[TopicPartition, int]
+) -> tuple[int, float, float]:
+    """aiokafka alone over the records of ``starts``..``ends``: consume with a fresh group,
+    produce every record to another topic (acks=all, idempotent: the platform's producer),
+    await the acks and commit per 500-record batch. Returns (records, first, last)."""
+    await create_topics(bootstrap, [NewTopic("bench.passthrough", 6, 1)])
     group = f"bench-passthrough-{uuid.uuid4().hex[:6]}"
-    seed = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=group, **security_options())
+    seed = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, **security_options())
     await seed.start()
     try:
         seed.assign(list(starts))
-        await seed.commit(dict(starts))  # the passthrough begins where those intakes begin
+        await seed.commit(dict(starts))  # the passthrough begins where those records begin
     finally:
         await seed.stop()
     consumer = AIOKafkaConsumer(
-        INTAKE_SUBMITTED,
-        bootstrap_servers=BOOTSTRAP,
+        *sorted({tp.topic for tp in starts}),
+        bootstrap_servers=bootstrap,
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -902,14 +908,14 @@ async def phase_passthrough(
         fetch_max_wait_ms=100,
         **security_options(),
     )
-    producer = make_producer(BOOTSTRAP, client_id="bench-passthrough")
+    producer = make_producer(bootstrap, client_id="bench-passthrough")
     await producer.start()
     await consumer.start()
     committed = dict(starts)
-    first = 0.0
+    first = last = 0.0
     n = 0
     try:
-        while any(committed[tp] < end for tp, end in ends.items()):
+        while any(committed.get(tp, 0) < end for tp, end in ends.items()):
             batch = await consumer.getmany(timeout_ms=200, max_records=500)
             if not batch:
                 continue
@@ -930,6 +936,15 @@ async def phase_passthrough(
     finally:
         await consumer.stop()
         await producer.stop()
+    return n, first, last
+
+
+async def phase_passthrough(
+    count: int, starts: dict[TopicPartition, int], sampler: CpuSampler
+) -> float:
+    """The last run's intakes through aiokafka alone (``passthrough``)."""
+    ends = await end_offsets([INTAKE_SUBMITTED])
+    n, first, last = await passthrough(BOOTSTRAP, starts, ends)
     await asyncio.sleep(0.2)
     rate = n / (last - first)
     print("b. passthrough: aiokafka consume -> produce (acks=all, idempotent) -> commit, 500/batch")
@@ -948,14 +963,15 @@ def _pct(values: list[float], p: float) -> float:
 class Tail:
     """Reads the program topics from their current end; notes when each referral appears."""
 
-    def __init__(self, codes: list[str]) -> None:
+    def __init__(self, codes: list[str], bootstrap: str = BOOTSTRAP) -> None:
+        self.bootstrap = bootstrap
         self.topics = [program_topic(c) for c in codes]
         self.seen: dict[str, list[tuple[float, float]]] = {}  # intake -> [(read at, created)]
         self.stop_event = asyncio.Event()
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=BOOTSTRAP,
+            bootstrap_servers=self.bootstrap,
             group_id=None,
             fetch_max_wait_ms=20,
             **security_options(),

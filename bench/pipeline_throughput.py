@@ -1,0 +1,542 @@
+"""Benchmark: the whole pipeline as ``make up`` runs it, from the intake API to the resident's
+e-mail, next to a raw aiokafka passthrough in the same run.
+
+Run:  cd /work/main && uv run python bench/pipeline_throughput.py          (about 10 minutes)
+      uv run python bench/pipeline_throughput.py --households 20000 --latency-seconds 60
+      uv run python bench/pipeline_throughput.py --replicas 2   (router and notifications x2)
+
+It starts its own PostgreSQL, one Kafka broker (SASL/SCRAM and ACLs, as ``make up``), an SMTP
+sink and, under supervisord, one ``serve`` process per service (API, consumers, relay and the
+dispatcher in one process: what ``make up`` runs), plus --replicas - 1 extra ``consume``
+processes of the router's intake consumer and of notifications' status consumer. Setup is
+the chaos run's (``bench/chaos.py``): migrations, seeded catalogue, a registry for every
+generated household, half of them consenting to be told by e-mail.
+
+Phases, on the same servers:
+
+a. bulk: --households through the bulk importer (the batch endpoint, 500 per request, as fast
+   as served) until the pipeline is quiet. Per stage, when it reached its final count:
+   accepted by the API (intake's database), routed (the router's), referrals delivered to
+   their program topics, the residents' messages at the SMTP sink. End to end: households/s
+   from the first request to the last resident message handed to SMTP; messages/s at the sink;
+   the largest consumer lag seen per group; CPU per household by process.
+b. router on a backlog: the router's processes stopped, --backlog households imported, the
+   router started again: households/s from its first to its last routed intake (its own speed,
+   not the API's), and aiokafka's passthrough of the same intake.submitted records.
+c. single intakes: ``POST /v1/intakes`` one household each at concurrency 1, 4, 16 and 32;
+   intakes/s and latency percentiles.
+d. latency: single intakes at a steady --latency-rate (200/s) for --latency-seconds, open loop;
+   a tail consumer on every program topic and the SMTP sink note when each household's first
+   referral reaches its agency topic and when its resident's message reaches SMTP.
+
+The last line is the summary the issue asks for:
+``pipeline: N households/s end to end, M messages/s, p99 X ms API to agency topic at 200/s,
+router R households/s = S% of the passthrough``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from chaos import code_state, setup, wait_catalogue, wait_ready
+from chaos_checks import end_lags, partitions, pipeline_pending, scalar
+from chaos_platform import (
+    ROOT,
+    SECRET,
+    SERVICES,
+    Cluster,
+    Ports,
+    Program,
+    SmtpSink,
+    Supervisor,
+    service_env,
+)
+from router_throughput import CLK, Tail, _pct, _ticks, cluster_ticks, passthrough
+
+from rujukan_contracts.topics import INTAKE_SUBMITTED
+from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.kafka import security_options
+
+ROUTER = "referral-router-serve"
+NOTIFICATIONS = "notifications-serve"
+
+
+def make_up_processes(replicas: int) -> list[Program]:
+    """What ``make up`` runs (one ``serve`` a service), and the documented replicas."""
+    out = [Program(f"{s}-serve", "serve", s, ("serve",)) for s in SERVICES]
+    for i in range(2, replicas + 1):
+        out.append(
+            Program(
+                f"router-intakes-{i}", "replica", "referral-router", ("consume", "router-intakes")
+            )
+        )
+        out.append(
+            Program(
+                f"notifications-status-{i}",
+                "replica",
+                "notifications",
+                ("consume", "notifications-status"),
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------ sampling
+
+
+class Cpu:
+    """CPU ticks per supervisord program (a restarted program's earlier pids kept), the
+    brokers, the PostgreSQL cluster and the machine, read from /proc when asked."""
+
+    def __init__(self, cluster: Cluster, supervisor: Supervisor) -> None:
+        self.cluster, self.supervisor = cluster, supervisor
+        self._seen: dict[int, tuple[str, int]] = {}  # pid -> (program, last ticks)
+
+    def snapshot(self) -> dict[str, float]:
+        for name, info in self.supervisor.info().items():
+            pid = int(info["pid"] or 0)
+            if pid and (ticks := _ticks(pid)):
+                self._seen[pid] = (name, ticks)
+        parts: dict[str, float] = {}
+        for name, ticks in self._seen.values():
+            parts[name] = parts.get(name, 0) + ticks
+        brokers = (self.cluster.broker_pid(i) for i in range(self.cluster.brokers))
+        parts["kafka broker"] = sum(_ticks(pid) for pid in brokers if pid)
+        parts["postgresql"] = cluster_ticks(self.cluster.postmaster_pid())
+        with open("/proc/stat") as f:
+            cpu = [int(x) for x in f.readline().split()[1:]]
+        parts["machine busy"] = sum(cpu) - cpu[3] - cpu[4]  # minus idle and iowait
+        return {k: v / CLK for k, v in parts.items()}
+
+
+def cpu_lines(before: dict[str, float], after: dict[str, float], households: int) -> list[str]:
+    used = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    lines = [f"    {'process':30s} {'core-s':>8s} {'us/household':>13s}"]
+    busy = used.pop("machine busy")
+    for name, seconds in [*sorted(used.items(), key=lambda kv: -kv[1]), ("machine busy", busy)]:
+        lines.append(f"    {name:30s} {seconds:8.1f} {seconds / households * 1e6:13.0f}")
+    return lines
+
+
+@dataclass
+class Stage:
+    """One count that grows to ``target``; ``done`` is when it got there."""
+
+    name: str
+    target: int
+    probe: Callable[[], Awaitable[int]]
+    first: float = 0.0
+    done: float = 0.0
+    last_value: int = 0
+
+    async def sample(self, now: float) -> None:
+        if self.done:
+            return
+        try:
+            value = await self.probe()
+        except Exception:  # a probe is best effort; the next one counts
+            return
+        if value > self.last_value and not self.first:
+            self.first = now
+        self.last_value = value
+        if value >= self.target:
+            self.done = now
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    cluster: Cluster
+    supervisor: Supervisor
+    sink: SmtpSink
+    households: Path
+    email: set[str]
+    token: str = ""
+    next_single: int = 0  # the first generated household phase c has not sent
+    summary: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def intake_url(self) -> str:
+        return f"http://127.0.0.1:{self.cluster.ports.services['intake']}"
+
+    async def count(self, db: str, sql: str) -> int:
+        return int(await scalar(f"{self.cluster.pg_dsn}/{db}", sql))
+
+    def slice(self, name: str, start: int, count: int) -> Path:
+        """Lines start..start+count of the generated households, as their own import file."""
+        lines = self.households.read_text().splitlines()[start : start + count]
+        path = self.households.with_name(f"{name}.jsonl")
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    async def run_importer(self, path: Path) -> None:
+        env = service_env(self.cluster) | {"RUJUKAN_TOKEN": self.token}
+        with path.with_suffix(".log").open("wb") as log:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "rujukan_intake", "import", str(path),
+                "--url", self.intake_url, "--batch", "500",
+                env=env, cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            if await proc.wait() != 0:
+                raise RuntimeError(f"the importer failed (see {path.with_suffix('.log')})")
+
+    async def wait_quiet(self, accepted: int, within: float) -> None:
+        deadline = time.monotonic() + within
+        quiet = 0
+        while quiet < 2:
+            pending = {
+                what: count
+                for what, count in (
+                    await pipeline_pending(self.cluster.pg_dsn, self.cluster.bootstrap, accepted)
+                ).items()
+                if "bench-passthrough" not in what  # phase b's reference, never read again
+            }
+            quiet = quiet + 1 if not any(pending.values()) else 0
+            if time.monotonic() > deadline:
+                left = {k: v for k, v in pending.items() if v}
+                raise RuntimeError(f"not quiet after {within:.0f} s: {left}")
+            await asyncio.sleep(1)
+
+    # --- a. bulk
+
+    async def bulk(self) -> None:
+        n = self.args.households
+        path = self.slice("bulk", 0, n)
+        before = {
+            "accepted": await self.count("intake", "SELECT count(*) FROM intakes"),
+            "routed": await self.count("router", "SELECT count(*) FROM intakes"),
+        }
+        cpu = Cpu(self.cluster, self.supervisor)
+        stages = [
+            Stage("accepted by the intake API", before["accepted"] + n,
+                  lambda: self.count("intake", "SELECT count(*) FROM intakes")),
+            Stage("routed by the router", before["routed"] + n,
+                  lambda: self.count("router", "SELECT count(*) FROM intakes")),
+        ]  # fmt: skip
+        lags: dict[str, int] = {}
+        cpu_before = cpu.snapshot()
+        t0 = time.time()
+        importer = asyncio.create_task(self.run_importer(path))
+        last_lag = 0.0
+        while not importer.done() or not all(s.done for s in stages):
+            now = time.time()
+            for stage in stages:
+                await stage.sample(now)
+            if now - last_lag >= 2:
+                last_lag = now
+                try:
+                    for group, lag in (await end_lags(self.cluster.bootstrap)).items():
+                        lags[group] = max(lags.get(group, 0), lag)
+                except Exception:  # a lag probe is best effort
+                    pass
+            if importer.done() and importer.exception():
+                raise importer.exception()  # type: ignore[misc]
+            await asyncio.sleep(0.5)
+        await self.wait_quiet(before["accepted"] + n, self.args.drain_timeout)
+        t_quiet = time.time()
+        cpu_after = cpu.snapshot()
+        messages = [m for m in self.sink.messages() if m["at"] >= t0]
+        referrals = await self.count("router", "SELECT count(*) FROM referrals")
+        last_message = max((m["at"] for m in messages), default=t_quiet)
+        e2e = n / (last_message - t0)
+        spread = (last_message - min(m["at"] for m in messages)) if messages else 0.0
+        per_s = len(messages) / spread if spread else 0.0
+        print(f"\na. bulk: {n} households through the batch endpoint (500 a request)")
+        for stage in stages:
+            rate = n / (stage.done - t0)
+            print(f"    {stage.name:34s} all at {stage.done - t0:7.1f} s  {rate:7.0f} households/s")
+        print(
+            f"    {'resident messages at SMTP':34s} last at {last_message - t0:6.1f} s  "
+            f"{len(messages)} messages, {per_s:.0f} messages/s from first to last"
+        )
+        print(f"    referrals in the router: {referrals}; quiet at {t_quiet - t0:.1f} s")
+        print("    largest consumer lag seen (records): " + ", ".join(
+            f"{g} {v}" for g, v in sorted(lags.items())))  # fmt: skip
+        print(f"    END TO END: {e2e:.0f} households/s (first request -> last message at SMTP)")
+        print(f"    CPU from the first request to quiet ({t_quiet - t0:.1f} s):")
+        print("\n".join(cpu_lines(cpu_before, cpu_after, n)))
+        self.summary |= {"e2e": e2e, "messages": per_s}
+
+    # --- b. router on a backlog
+
+    async def router_backlog(self) -> None:
+        n = self.args.backlog
+        path = self.slice("backlog", self.args.households, n)
+        starts = await offsets(self.cluster.bootstrap, INTAKE_SUBMITTED, "end")
+        await asyncio.to_thread(self.supervisor.stop_program, ROUTER)
+        routed_before = await self.count("router", "SELECT count(*) FROM intakes")
+        await self.run_importer(path)
+        ends = await offsets(self.cluster.bootstrap, INTAKE_SUBMITTED, "end")
+        backlog = sum(ends[tp] - starts[tp] for tp in ends)
+        cpu = Cpu(self.cluster, self.supervisor)
+        stage = Stage("routed", routed_before + n,
+                      lambda: self.count("router", "SELECT count(*) FROM intakes"))  # fmt: skip
+        await asyncio.to_thread(self.supervisor.start_program, ROUTER)
+        started = time.time()
+        cpu_before: dict[str, float] = {}
+        while not stage.done:
+            await stage.sample(time.time())
+            if stage.first and not cpu_before:
+                cpu_before = cpu.snapshot()
+            if time.time() - started > self.args.drain_timeout:
+                raise RuntimeError(f"the router routed {stage.last_value - routed_before} of {n}")
+            await asyncio.sleep(0.25)
+        cpu_after = cpu.snapshot()
+        rate = n / (stage.done - stage.first)
+        records, first, last = await passthrough(self.cluster.bootstrap, starts, ends)
+        reference = records / (last - first)
+        print(
+            f"\nb. the router on a backlog of {n} households ({backlog} intake.submitted records)"
+        )
+        print(
+            f"    ROUTER: {rate:.0f} households/s (first to last routed intake, "
+            f"{stage.done - stage.first:.1f} s; started {stage.first - started:.1f} s after launch)"
+        )
+        took = last - first
+        print(f"    PASSTHROUGH: {reference:.0f} records/s ({records} records in {took:.2f} s)")
+        print(f"    router = {rate / reference:.1%} of the passthrough")
+        print("\n".join(cpu_lines(cpu_before, cpu_after, n)))
+        self.summary |= {"router": rate, "router_share": rate / reference}
+        await self.wait_quiet(await self.count("intake", "SELECT count(*) FROM intakes"), 600)
+
+    # --- c. single intakes
+
+    async def single(self) -> None:
+        print("\nc. single intakes: POST /v1/intakes, one household each, fresh households")
+        start = self.args.households + self.args.backlog
+        lines = self.households.read_text().splitlines()
+        for concurrency in (1, 4, 16, 32):
+            bodies = [json.loads(x) for x in lines[start : start + self.args.single]]
+            start += self.args.single
+            async with httpx.AsyncClient(
+                base_url=self.intake_url,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=30,
+                limits=httpx.Limits(max_connections=concurrency),
+            ) as http:
+                wall, latencies = await closed_loop(http, bodies, concurrency)
+            p50, p99 = (_pct(latencies, q) * 1000 for q in (50, 99))
+            print(
+                f"    concurrency {concurrency:2d}: {len(bodies) / wall:6.0f} intakes/s  "
+                f"p50 {p50:5.0f} ms  p99 {p99:5.0f} ms"
+            )
+        self.next_single = start
+
+    # --- d. latency at a steady rate
+
+    async def latency(self) -> None:
+        rate, seconds = self.args.latency_rate, self.args.latency_seconds
+        count = int(rate * seconds)
+        start = self.next_single or self.args.households + self.args.backlog
+        lines = self.households.read_text().splitlines()[start : start + count]
+        codes = await program_codes(self.cluster)
+        tail = Tail(codes, self.cluster.bootstrap)
+        await tail.start()
+        sent: dict[str, float] = {}  # intake id -> when its request began
+        by_address: dict[str, float] = {}  # the resident's e-mail -> when its request began
+        failures: list[str] = []
+        async with httpx.AsyncClient(
+            base_url=self.intake_url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=256),
+        ) as http:
+
+            async def post(body: dict[str, Any]) -> None:
+                t = time.time()
+                try:
+                    response = await http.post("/v1/intakes", json=body)
+                except httpx.TransportError as exc:  # over capacity: a timeout is a result
+                    failures.append(type(exc).__name__)
+                    return
+                if response.status_code != 202:
+                    failures.append(str(response.status_code))
+                    return
+                sent[str(response.json()["intake_id"])] = t
+                if email := (body.get("contact") or {}).get("email"):
+                    by_address[email] = t
+
+            t0 = time.monotonic()
+            tasks = []
+            for i, line in enumerate(lines):
+                delay = t0 + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(post(json.loads(line))))
+            sending = count / (time.monotonic() - t0)
+            await asyncio.gather(*tasks)
+            answered = len(sent) / (time.monotonic() - t0)
+        await self.wait_quiet(await self.count("intake", "SELECT count(*) FROM intakes"), 600)
+        await tail.stop()
+        to_topic = [min(r for r, _ in tail.seen[i]) - t for i, t in sent.items() if i in tail.seen]
+        to_last = [max(r for r, _ in tail.seen[i]) - t for i, t in sent.items() if i in tail.seen]
+        to_mail = [
+            m["at"] - by_address[to]
+            for m in self.sink.messages()
+            if (to := str(m["to"] or "")) in by_address
+        ]
+        print(
+            f"\nd. latency: {count} single intakes at {rate:.0f}/s for {seconds:.0f} s "
+            f"(sent at {sending:.0f}/s, accepted {answered:.0f}/s; not accepted: "
+            f"{len(failures)} {dict(Counter(failures))})"
+        )
+        for label, values in (
+            ("API -> first referral on its agency topic", to_topic),
+            ("API -> last referral on its agency topic", to_last),
+            ("API -> resident's message at SMTP", to_mail),
+        ):
+            if values:
+                p = [_pct(values, q) * 1000 for q in (50, 95, 99)]
+                print(
+                    f"    {label:42s} p50 {p[0]:6.0f} ms  p95 {p[1]:6.0f} ms  p99 {p[2]:6.0f} ms"
+                    f"  ({len(values)} households)"
+                )
+        self.summary["p99_topic"] = _pct(to_topic, 99) * 1000 if to_topic else float("nan")
+
+
+async def closed_loop(
+    http: httpx.AsyncClient, bodies: list[dict[str, Any]], concurrency: int
+) -> tuple[float, list[float]]:
+    """``concurrency`` clients, each posting its next household when the last is answered:
+    the wall time and every request's latency."""
+    queue, latencies = list(bodies), []
+
+    async def client() -> None:
+        while queue:
+            body = queue.pop()
+            t = time.perf_counter()
+            response = await http.post("/v1/intakes", json=body)
+            latencies.append(time.perf_counter() - t)
+            if response.status_code != 202:
+                raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return time.perf_counter() - t0, latencies
+
+
+async def offsets(bootstrap: str, topic: str, which: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security_options())
+    await consumer.start()
+    try:
+        tps = await partitions(consumer, [topic])
+        found = await (consumer.end_offsets if which == "end" else consumer.beginning_offsets)(tps)
+        return dict(found)
+    finally:
+        await consumer.stop()
+
+
+async def program_codes(cluster: Cluster) -> list[str]:
+    rows = await scalar(f"{cluster.pg_dsn}/router", "SELECT array_agg(code) FROM catalogue")
+    return sorted(rows)
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def machine() -> str:
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+         if ln.startswith("model name")), platform.processor())  # fmt: skip
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({cpu}), load average {load}; Python {platform.python_version()}"
+    )
+
+
+async def measure(bench: Bench, programs: int) -> None:
+    await wait_ready(bench.cluster.ports, bench.supervisor, 600)
+    await wait_catalogue(bench.cluster, programs, 300)
+    phases = bench.args.phases.split(",")
+    if "a" in phases:
+        await bench.bulk()
+    if "b" in phases:
+        await bench.router_backlog()
+    if "c" in phases:
+        await bench.single()
+    if "d" in phases:
+        await bench.latency()
+    s = bench.summary
+    print(
+        f"\npipeline: {s.get('e2e', float('nan')):.0f} households/s end to end, "
+        f"{s.get('messages', float('nan')):.0f} messages/s, "
+        f"p99 {s.get('p99_topic', float('nan')):.0f} ms API to agency topic at "
+        f"{bench.args.latency_rate:.0f}/s, router {s.get('router', float('nan')):.0f} "
+        f"households/s = {s.get('router_share', float('nan')):.0%} of the passthrough"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--households", type=int, default=5000, help="phase a")
+    ap.add_argument("--backlog", type=int, default=5000, help="phase b")
+    ap.add_argument("--single", type=int, default=300, help="phase c, per concurrency")
+    ap.add_argument("--latency-rate", type=float, default=200.0)
+    ap.add_argument("--latency-seconds", type=float, default=30.0)
+    ap.add_argument("--replicas", type=int, default=1, help="router and notifications consumers")
+    ap.add_argument("--phases", default="a,b,c,d")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--drain-timeout", type=float, default=1800.0)
+    ap.add_argument("--state", default=str(ROOT / ".local" / "pipeline-bench"))
+    ap.add_argument("--keep-state", action="store_true")
+    args = ap.parse_args()
+    total = args.households + args.backlog + 4 * args.single
+    total += int(args.latency_rate * args.latency_seconds)
+
+    state = Path(args.state).resolve()
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    ports = Ports.pick(1)
+    cluster = Cluster(state, ports, 1, state / "servers.log")
+    supervisor = Supervisor(cluster, state, make_up_processes(args.replicas))
+    sink = SmtpSink(state / "smtp.jsonl", ports.smtp)
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_state()}")
+    print(f"machine: {machine()}")
+    print(
+        f"pipeline: {len(supervisor.programs)} processes ({', '.join(supervisor.programs)}), "
+        f"1 broker, {total} households generated (seed {args.seed}), state {state}"
+    )
+
+    def interrupted(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        made = setup(cluster, supervisor, sink, total, args.seed)
+        token = issue_token(
+            SECRET, Principal(subject="pipeline-bench", role="operator", regions=["33.04"])
+        )
+        bench = Bench(args, cluster, supervisor, sink, made.path, made.email, token)
+        print(f"setup: {time.monotonic() - made.started:.0f} s")
+        asyncio.run(measure(bench, len(made.catalogue)))
+        return 0
+    except KeyboardInterrupt:
+        print("pipeline: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+    finally:
+        supervisor.stop()
+        sink.stop()
+        cluster.stop()
+        if not args.keep_state:
+            shutil.rmtree(state, ignore_errors=True)
+            shutil.rmtree(f"/var/tmp/rujukan-pg-{ports.pg}", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
