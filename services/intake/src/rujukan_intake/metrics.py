@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 INTAKES = Counter(
     "rujukan_intake_intakes_total",
@@ -13,4 +13,9 @@ REFUSED = Counter(
     "rujukan_intake_refused_total",
     "Intakes refused, by HTTP status (422 validation, 403 scope)",
     ["status"],
+)
+SUBMIT_BATCH = Histogram(
+    "rujukan_intake_submit_batch_size",
+    "Single intakes submitted together in one unit of work (one per principal and batch)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )

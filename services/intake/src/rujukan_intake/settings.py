@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from rujukan_platform.settings import SealingSettings
 
@@ -25,6 +25,9 @@ class IntakeSettings(SealingSettings):
     registry_token: SecretStr | None = None
     registry_timeout_seconds: float = 5.0
     batch_limit: int = 500
+    #: single POSTs arriving together are submitted in one unit of work, up to this many
+    #: (``service_layer.coalescing``); 1 submits each alone
+    submit_batch_max: int = Field(default=100, ge=1)
     #: where officers read the router's decisions (RUJUKAN_INTAKE_ROUTER_URL): an intake's view
     #: links to them, since the router, not intake, decides
     router_url: str = "http://127.0.0.1:8003"

@@ -3,6 +3,8 @@ the views."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated
 from uuid import UUID
 
@@ -15,7 +17,7 @@ from rujukan_intake.adapters import views
 from rujukan_intake.adapters.registry import RegistryUnavailable
 from rujukan_intake.domain.commands import IntakeItem, ReadHousehold, SubmitIntakes, Submitted
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate
-from rujukan_intake.entrypoints.dependencies import IntakeUoW, Settings
+from rujukan_intake.entrypoints.dependencies import IntakeUoW, Settings, SubmitOne
 from rujukan_intake.entrypoints.schemas import (
     BatchRequest,
     BatchResponse,
@@ -48,10 +50,11 @@ Purpose = Annotated[
 ]
 
 
-async def _submit(handle: HandleDep, command: SubmitIntakes) -> list[Submitted]:
-    """Submit in a unit of work of its own, then count what was recorded (after commit)."""
+@contextmanager
+def _registry_unavailable_is_503() -> Iterator[None]:
+    """A registry that does not answer fails the whole submission: nothing was stored."""
     try:
-        results: list[Submitted] = await handle(command)
+        yield
     except RegistryUnavailable as exc:
         raise Problem(
             503,
@@ -63,14 +66,17 @@ async def _submit(handle: HandleDep, command: SubmitIntakes) -> list[Submitted]:
             ),
             headers={"Retry-After": "5"},
         ) from exc
-    for item, result in zip(command.items, results, strict=True):
+
+
+def _count(items: Sequence[IntakeItem], results: Sequence[Submitted]) -> None:
+    """Count what was recorded (after commit) and what was refused."""
+    for item, result in zip(items, results, strict=True):
         if result.problem is not None:
             metrics.REFUSED.labels(str(result.problem.status)).inc()
         elif not result.duplicate:
             req = item.intake
             kind = "complaint" if req.complaint is not None and not req.needs else "need"
             metrics.INTAKES.labels(req.household.village_code.strip()[:2], kind).inc()
-    return results
 
 
 @router.post(
@@ -82,7 +88,7 @@ async def _submit(handle: HandleDep, command: SubmitIntakes) -> list[Submitted]:
 async def post_intake(
     response: Response,
     principal: Caller,
-    handle: HandleDep,
+    submit_one: SubmitOne,
     body: Annotated[
         IntakeCreate,
         Body(
@@ -96,9 +102,10 @@ async def post_intake(
     ],
     idempotency_key: Annotated[Line | None, Header(min_length=1, max_length=200)] = None,
 ) -> IntakeAccepted:
-    (result,) = await _submit(
-        handle, SubmitIntakes([IntakeItem(body, idempotency_key)], by=principal)
-    )
+    item = IntakeItem(body, idempotency_key)
+    with _registry_unavailable_is_503():
+        result = await submit_one(item, principal)  # with the others arriving meanwhile
+    _count([item], [result])
     if result.problem is not None:
         raise result.problem
     assert result.intake_id is not None and result.household_id is not None
@@ -138,7 +145,9 @@ async def post_batch(
             ),
         )
     items = [IntakeItem(item.intake, item.idempotency_key) for item in body.items]
-    results = await _submit(handle, SubmitIntakes(items, by=principal))
+    with _registry_unavailable_is_503():
+        results: list[Submitted] = await handle(SubmitIntakes(items, by=principal))
+    _count(items, results)
     refused = sum(r.problem is not None for r in results)
     duplicates = sum(r.duplicate and r.problem is None for r in results)
     return BatchResponse(

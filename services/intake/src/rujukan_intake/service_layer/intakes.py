@@ -227,6 +227,9 @@ async def _store(
     """Store the new intakes and their members; raise ``intake.submitted`` and
     ``intake.contacts`` for each. Members already in another household (another KK) flag the
     intake as its probable duplicate; the registry finds the household by KK or by NIK."""
+    # read before this batch's members are saved: an item is compared with the households
+    # stored before it and the earlier items of the batch, as if each were sent alone
+    holding = await uow.households.holding_members([h for c in fresh for h in c.nik_hashes])
     await uow.households.remember_identity(_given_identities(fresh), state.sealer)
     member_ids = await uow.households.save_members(
         [
@@ -237,7 +240,6 @@ async def _store(
         ],
         state.sealer,
     )
-    holding = await uow.households.holding_members([h for c in fresh for h in c.nik_hashes])
     facts = await state.registry.lookup_many(
         uow.registry,
         list({c.req.household.kk_number for c in fresh}),
@@ -252,6 +254,8 @@ async def _store(
             for nik_hash, m in zip(c.nik_hashes, c.req.members, strict=True)
         ]
         matches = household_matches(household_id, c.nik_hashes, holding)
+        for nik_hash in c.nik_hashes:  # a later item of the batch finds this one's members
+            holding.setdefault(nik_hash, set()).add(household_id)
         results[c.index].possible_duplicate_of = matches
         registry = facts[c.req.household.kk_number]
         assert c.req.consent is not None  # intake_errors refuses a missing consent
