@@ -54,6 +54,8 @@ class Program:
     kind: str  # api, consumer, replica, relay, dispatcher
     service: str
     args: tuple[str, ...]
+    #: its own environment over its service's (another port, a setting under test)
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def programs() -> list[Program]:
@@ -309,6 +311,7 @@ class Supervisor:
             if p.kind == "api":
                 own[prefix + "RUN_CONSUMERS"] = "none"  # no consumer has that name
                 own[prefix + "RUN_RELAY"] = "false"
+            own |= dict(p.env)
             environment = ",".join(f'{k}="{_quote(v)}"' for k, v in own.items())
             lines += [
                 f"[program:{p.name}]",

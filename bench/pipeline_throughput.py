@@ -24,7 +24,9 @@ b. router on a backlog: the router's processes stopped, --backlog households imp
    router started again: households/s from its first to its last routed intake (its own speed,
    not the API's), and aiokafka's passthrough of the same intake.submitted records.
 c. single intakes: ``POST /v1/intakes`` one household each at concurrency 1, 4, 16 and 32;
-   intakes/s and latency percentiles.
+   intakes/s and latency percentiles. With --ab-intake, a second intake API process (its own
+   port, no consumers nor relay, ``RUJUKAN_INTAKE_SUBMIT_BATCH_MAX=1``: each intake its own
+   commit) is measured beside ``make up``'s (group commit), A, B, A, B at each concurrency.
 d. latency: single intakes at a steady --latency-rate (200/s) for --latency-seconds, open loop;
    a tail consumer on every program topic and the SMTP sink note when each household's first
    referral reaches its agency topic and when its resident's message reaches SMTP.
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -72,14 +75,22 @@ from router_throughput import CLK, Tail, _pct, _ticks, cluster_ticks, passthroug
 from rujukan_contracts.topics import INTAKE_SUBMITTED
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import security_options
+from rujukan_platform.testing import free_port
 
 ROUTER = "referral-router-serve"
+#: phase c's B: an intake API process that commits each single intake alone
+INTAKE_OFF = "intake-api-one-commit-each"
 NOTIFICATIONS = "notifications-serve"
 
 
-def make_up_processes(replicas: int) -> list[Program]:
-    """What ``make up`` runs (one ``serve`` a service), and the documented replicas."""
+def make_up_processes(replicas: int, intake_off_port: int = 0) -> list[Program]:
+    """What ``make up`` runs (one ``serve`` a service), the documented replicas and, on
+    ``intake_off_port``, an intake API without group commit (phase c's B)."""
     out = [Program(f"{s}-serve", "serve", s, ("serve",)) for s in SERVICES]
+    if intake_off_port:
+        off = (("RUJUKAN_INTAKE_PORT", str(intake_off_port)),
+               ("RUJUKAN_INTAKE_SUBMIT_BATCH_MAX", "1"))  # fmt: skip
+        out.append(Program(INTAKE_OFF, "api", "intake", ("serve",), env=off))
     for i in range(2, replicas + 1):
         out.append(
             Program(
@@ -169,6 +180,7 @@ class Bench:
     email: set[str]
     token: str = ""
     next_single: int = 0  # the first generated household phase c has not sent
+    intake_off_port: int = 0  # --ab-intake: the intake API without group commit
     summary: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -319,24 +331,47 @@ class Bench:
 
     async def single(self) -> None:
         print("\nc. single intakes: POST /v1/intakes, one household each, fresh households")
+        targets = {"": self.intake_url}
+        if self.intake_off_port:
+            await self.wait_intake_off()
+            print(
+                "    A: intake-serve (make up's process, group commit up to 100; it also "
+                "relays and consumes); B: "
+                f"{INTAKE_OFF} (API only, RUJUKAN_INTAKE_SUBMIT_BATCH_MAX=1); A, B, A, B"
+            )
+            off_url = f"http://127.0.0.1:{self.intake_off_port}"
+            targets = {" A": self.intake_url, " B": off_url, " A again": self.intake_url,
+                       " B again": off_url}  # fmt: skip
         start = self.args.households + self.args.backlog
         lines = self.households.read_text().splitlines()
         for concurrency in (1, 4, 16, 32):
-            bodies = [json.loads(x) for x in lines[start : start + self.args.single]]
-            start += self.args.single
-            async with httpx.AsyncClient(
-                base_url=self.intake_url,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=30,
-                limits=httpx.Limits(max_connections=concurrency),
-            ) as http:
-                wall, latencies = await closed_loop(http, bodies, concurrency)
-            p50, p99 = (_pct(latencies, q) * 1000 for q in (50, 99))
-            print(
-                f"    concurrency {concurrency:2d}: {len(bodies) / wall:6.0f} intakes/s  "
-                f"p50 {p50:5.0f} ms  p99 {p99:5.0f} ms"
-            )
+            for label, url in targets.items():
+                bodies = [json.loads(x) for x in lines[start : start + self.args.single]]
+                start += self.args.single
+                async with httpx.AsyncClient(
+                    base_url=url,
+                    headers={"Authorization": f"Bearer {self.token}"},
+                    timeout=30,
+                    limits=httpx.Limits(max_connections=concurrency),
+                ) as http:
+                    wall, latencies = await closed_loop(http, bodies, concurrency)
+                p50, p99 = (_pct(latencies, q) * 1000 for q in (50, 99))
+                print(
+                    f"    concurrency {concurrency:2d}{label:8s}: {len(bodies) / wall:6.0f} "
+                    f"intakes/s  p50 {p50:5.0f} ms  p99 {p99:5.0f} ms"
+                )
         self.next_single = start
+
+    async def wait_intake_off(self) -> None:
+        """Phase c's B answers ``/readyz`` (supervisord started it with the others)."""
+        url = f"http://127.0.0.1:{self.intake_off_port}/readyz"
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(600):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(url)).status_code == 200:
+                        return
+                await asyncio.sleep(0.5)
+        raise RuntimeError(f"{INTAKE_OFF} never became ready")
 
     # --- d. latency at a steady rate
 
@@ -490,13 +525,18 @@ def main() -> int:
     ap.add_argument("--latency-rate", type=float, default=200.0)
     ap.add_argument("--latency-seconds", type=float, default=30.0)
     ap.add_argument("--replicas", type=int, default=1, help="router and notifications consumers")
+    ap.add_argument(
+        "--ab-intake",
+        action="store_true",
+        help="phase c against make up's intake (group commit) and one committing each alone",
+    )
     ap.add_argument("--phases", default="a,b,c,d")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--drain-timeout", type=float, default=1800.0)
     ap.add_argument("--state", default=str(ROOT / ".local" / "pipeline-bench"))
     ap.add_argument("--keep-state", action="store_true")
     args = ap.parse_args()
-    total = args.households + args.backlog + 4 * args.single
+    total = args.households + args.backlog + 4 * args.single * (4 if args.ab_intake else 1)
     total += int(args.latency_rate * args.latency_seconds)
 
     state = Path(args.state).resolve()
@@ -504,7 +544,8 @@ def main() -> int:
     state.mkdir(parents=True)
     ports = Ports.pick(1)
     cluster = Cluster(state, ports, 1, state / "servers.log")
-    supervisor = Supervisor(cluster, state, make_up_processes(args.replicas))
+    intake_off_port = free_port() if args.ab_intake else 0
+    supervisor = Supervisor(cluster, state, make_up_processes(args.replicas, intake_off_port))
     sink = SmtpSink(state / "smtp.jsonl", ports.smtp)
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_state()}")
     print(f"machine: {machine()}")
@@ -523,6 +564,7 @@ def main() -> int:
             SECRET, Principal(subject="pipeline-bench", role="operator", regions=["33.04"])
         )
         bench = Bench(args, cluster, supervisor, sink, made.path, made.email, token)
+        bench.intake_off_port = intake_off_port
         print(f"setup: {time.monotonic() - made.started:.0f} s")
         asyncio.run(measure(bench, len(made.catalogue)))
         return 0
