@@ -38,7 +38,7 @@ class Submissions:
 
 async def submit_all(coalescer: SubmissionCoalescer, keys: list[str]) -> list[object]:
     return await asyncio.gather(
-        *(coalescer.submit(IntakeItem(FORM, key), OFFICER) for key in keys),
+        *(coalescer.submit(IntakeItem(FORM, OFFICER, key)) for key in keys),
         return_exceptions=True,
     )
 
@@ -71,7 +71,7 @@ async def test_weather_fails_every_request_of_the_batch_at_once(weather: Excepti
 async def test_drain_waits_for_the_requests_already_queued() -> None:
     submit = Submissions()
     coalescer = SubmissionCoalescer(submit)
-    requests = [asyncio.create_task(coalescer.submit(IntakeItem(FORM), OFFICER)) for _ in range(3)]
+    requests = [asyncio.create_task(coalescer.submit(IntakeItem(FORM, OFFICER))) for _ in range(3)]
     await asyncio.sleep(0)  # they are queued, their batch not yet done
     await coalescer.drain()
     assert all(r.done() for r in requests) and not coalescer.in_flight

@@ -53,8 +53,11 @@ async def store(intake: IntakeService, count: int) -> list[str]:
     records = list(households(count, seed=12))
     principal = Principal(subject="op", role="operator", regions=["33.04"])
     for start in range(0, count, 100):
-        items = [IntakeItem(IntakeCreate.model_validate(r)) for r in records[start : start + 100]]
-        results = await intake.runtime.handle(SubmitIntakes(items, by=principal))
+        items = [
+            IntakeItem(IntakeCreate.model_validate(r), principal)
+            for r in records[start : start + 100]
+        ]
+        results = await intake.runtime.handle(SubmitIntakes(items))
         assert [r.problem for r in results] == [None] * len(items)
     return [m["nik"] for r in records for m in r["members"]]
 

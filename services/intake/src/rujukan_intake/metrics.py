@@ -16,6 +16,6 @@ REFUSED = Counter(
 )
 SUBMIT_BATCH = Histogram(
     "rujukan_intake_submit_batch_size",
-    "Single intakes submitted together in one unit of work (one per principal and batch)",
+    "Single intakes submitted together in one unit of work",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )

@@ -379,6 +379,7 @@ class KeyUse(NamedTuple):
 class DuplicateKey:
     """The key of a submission answered with an earlier intake of its household."""
 
+    principal: str
     idempotency_key: str
     intake_id: UUID
     request_hash: str
@@ -387,19 +388,23 @@ class DuplicateKey:
 class IdempotencyKeys(Repository):
     """A principal's Idempotency-Keys: on the intakes they created, or on duplicates."""
 
-    async def uses(self, principal: str, keys: Sequence[str]) -> dict[str, KeyUse]:
+    async def uses(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], KeyUse]:
+        """The earlier use of each (principal, key), if any."""
         if not keys:
             return {}
+        principals, names = sorted({p for p, _ in keys}), sorted({k for _, k in keys})
         answered = (intakes.c.visit_of, intakes.c.possible_duplicates)
         on_intake = select(
+            intakes.c.principal,
             intakes.c.idempotency_key,
             intakes.c.id,
             intakes.c.household_id,
             intakes.c.request_hash,
             *answered,
-        ).where(intakes.c.principal == principal, intakes.c.idempotency_key.in_(keys))
+        ).where(intakes.c.principal.in_(principals), intakes.c.idempotency_key.in_(names))
         on_duplicate = (
             select(
+                duplicate_keys.c.principal,
                 duplicate_keys.c.idempotency_key,
                 intakes.c.id,
                 intakes.c.household_id,
@@ -408,13 +413,14 @@ class IdempotencyKeys(Repository):
             )
             .join(intakes, intakes.c.id == duplicate_keys.c.intake_id)
             .where(
-                duplicate_keys.c.principal == principal,
-                duplicate_keys.c.idempotency_key.in_(keys),
+                duplicate_keys.c.principal.in_(principals),
+                duplicate_keys.c.idempotency_key.in_(names),
             )
         )
         rows = await self._session.execute(union_all(on_intake, on_duplicate))
+        wanted = set(keys)  # another officer's same key is another request
         return {
-            r.idempotency_key: KeyUse(
+            (r.principal, r.idempotency_key): KeyUse(
                 r.id,
                 r.household_id,
                 r.request_hash,
@@ -422,11 +428,10 @@ class IdempotencyKeys(Repository):
                 stored_duplicates(r.possible_duplicates),
             )
             for r in rows.all()
+            if (r.principal, r.idempotency_key) in wanted
         }
 
-    async def remember_duplicates(
-        self, principal: str, keys: Sequence[DuplicateKey], at: datetime
-    ) -> None:
+    async def remember_duplicates(self, keys: Sequence[DuplicateKey], at: datetime) -> None:
         """A duplicate's key still names its request: a later use with another body is
         refused, and a retry gets the intake even after the window has passed."""
         if not keys:
@@ -435,7 +440,7 @@ class IdempotencyKeys(Repository):
             insert(duplicate_keys).on_conflict_do_nothing(),
             [
                 {
-                    "principal": principal,
+                    "principal": k.principal,
                     "idempotency_key": k.idempotency_key,
                     "intake_id": k.intake_id,
                     "request_hash": k.request_hash,

@@ -16,17 +16,19 @@ from rujukan_platform.problems import Problem
 @dataclass(frozen=True, slots=True)
 class IntakeItem:
     intake: IntakeCreate
+    #: who submits it: scopes its region check and its key, and is recorded with it
+    by: Principal
     #: the client's key for safe retries, scoped to the principal
     idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SubmitIntakes:
-    """Record intakes (one from the front office, hundreds from the bulk import); each item
-    is stored, answered with an earlier intake, or refused on its own."""
+    """Record intakes (one from the front office, hundreds from the bulk import, the single
+    ones of several officers arriving together); each item is stored, answered with an earlier
+    intake, or refused on its own."""
 
     items: Sequence[IntakeItem]
-    by: Principal
     #: the submission time (tests fix it)
     now: datetime | None = None
 

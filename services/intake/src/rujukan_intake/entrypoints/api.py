@@ -102,9 +102,9 @@ async def post_intake(
     ],
     idempotency_key: Annotated[Line | None, Header(min_length=1, max_length=200)] = None,
 ) -> IntakeAccepted:
-    item = IntakeItem(body, idempotency_key)
+    item = IntakeItem(body, principal, idempotency_key)
     with _registry_unavailable_is_503():
-        result = await submit_one(item, principal)  # with the others arriving meanwhile
+        result = await submit_one(item)  # with the others arriving meanwhile
     _count([item], [result])
     if result.problem is not None:
         raise result.problem
@@ -144,9 +144,9 @@ async def post_batch(
                 f"items: at most {limit} per request",
             ),
         )
-    items = [IntakeItem(item.intake, item.idempotency_key) for item in body.items]
+    items = [IntakeItem(item.intake, principal, item.idempotency_key) for item in body.items]
     with _registry_unavailable_is_503():
-        results: list[Submitted] = await handle(SubmitIntakes(items, by=principal))
+        results: list[Submitted] = await handle(SubmitIntakes(items))
     _count(items, results)
     refused = sum(r.problem is not None for r in results)
     duplicates = sum(r.duplicate and r.problem is None for r in results)

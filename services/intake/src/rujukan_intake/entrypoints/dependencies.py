@@ -13,7 +13,6 @@ from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform import telemetry
-from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import runtime_of, settings_of, unit_of_work
 
 __all__ = ["IntakeUoW", "Settings", "SubmitOne"]
@@ -23,7 +22,7 @@ def intake_settings(request: Request) -> IntakeSettings:
     return cast(IntakeSettings, settings_of(request))
 
 
-def submit_one(request: Request) -> Callable[[IntakeItem, Principal], Awaitable[Submitted]]:
+def submit_one(request: Request) -> Callable[[IntakeItem], Awaitable[Submitted]]:
     """Submit one intake with the others arriving meanwhile (``service_layer.coalescing``),
     continuing the caller's trace."""
     state = cast(IntakeState, runtime_of(request).deps)
@@ -36,4 +35,4 @@ def submit_one(request: Request) -> Callable[[IntakeItem, Principal], Awaitable[
 #: a unit of work for the request's reads (rolled back at the end)
 IntakeUoW = Annotated[IntakeUnitOfWork, Depends(unit_of_work)]
 Settings = Annotated[IntakeSettings, Depends(intake_settings)]
-SubmitOne = Annotated[Callable[[IntakeItem, Principal], Awaitable[Submitted]], Depends(submit_one)]
+SubmitOne = Annotated[Callable[[IntakeItem], Awaitable[Submitted]], Depends(submit_one)]

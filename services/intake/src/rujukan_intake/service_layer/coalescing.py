@@ -7,14 +7,14 @@ in a queue and waits: when no batch is in flight one starts at once with everyth
 to ``max_batch``), and requests arriving meanwhile wait for the next. A quiet process adds no
 wait; a busy one commits many intakes at a time.
 
-Items are grouped by principal, one ``SubmitIntakes`` each: the principal scopes the region
-check, the Idempotency-Keys and who is recorded as the submitter, and one command per principal
-keeps ``submit_intakes`` (and its tests) as they are. A batch's groups run side by side.
+A batch is one ``SubmitIntakes`` whatever its callers: each item carries its principal (its
+region check, its Idempotency-Key's scope, its recorded submitter), so the officers of a district
+sending one intake each share a commit as one app's concurrent requests do.
 
 Each request gets what it would have got alone: ``submit_intakes`` answers items of one batch
 in order, as sequential requests (a repeated key or form is a duplicate, new needs a follow-up).
-A failure of the whole unit of work reaches every request of the group, except one that is not
-weather (a bug, a constraint one item breaks): the group is then submitted again one by one, so
+A failure of the whole unit of work reaches every request of the batch, except one that is not
+weather (a bug, a constraint one item breaks): the batch is then submitted again one by one, so
 one item never fails the others. A request whose client has gone is dropped if still queued and
 never breaks its batch.
 """
@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from rujukan_intake import metrics
 from rujukan_intake.adapters.registry import RegistryUnavailable
 from rujukan_intake.domain.commands import IntakeItem, SubmitIntakes, Submitted
-from rujukan_platform.auth import Principal
 from rujukan_platform.failures import is_transient
 
 #: submits a command in a unit of work of its own (``Runtime.handle``), with a traceparent
@@ -40,7 +39,6 @@ Submit = Callable[[SubmitIntakes, str | None], Awaitable[list[Submitted]]]
 @dataclass(slots=True)
 class _Waiting:
     item: IntakeItem
-    by: Principal
     traceparent: str | None
     answer: asyncio.Future[Submitted]
 
@@ -63,16 +61,14 @@ class SubmissionCoalescer:
     def in_flight(self) -> bool:
         return self._in_flight is not None
 
-    async def submit(
-        self, item: IntakeItem, by: Principal, *, traceparent: str | None = None
-    ) -> Submitted:
+    async def submit(self, item: IntakeItem, *, traceparent: str | None = None) -> Submitted:
         """What became of ``item``, once its unit of work has committed."""
         if self.max_batch <= 1:
             metrics.SUBMIT_BATCH.observe(1)
-            (result,) = await self._submit(SubmitIntakes([item], by=by), traceparent)
+            (result,) = await self._submit(SubmitIntakes([item]), traceparent)
             return result
         answer: asyncio.Future[Submitted] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Waiting(item, by, traceparent, answer))
+        self._queue.append(_Waiting(item, traceparent, answer))
         if self._in_flight is None:
             # its own context: the batch is no one request's (trace, log context)
             self._in_flight = asyncio.create_task(
@@ -88,13 +84,8 @@ class SubmissionCoalescer:
     async def _run(self) -> None:
         try:
             while self._queue:
-                groups: list[tuple[Principal, list[_Waiting]]] = []
-                for waiting in self._take():
-                    group = next((g for by, g in groups if by == waiting.by), None)
-                    if group is None:
-                        groups.append((waiting.by, group := []))
-                    group.append(waiting)
-                await asyncio.gather(*(self._submit_group(by, group) for by, group in groups))
+                if batch := self._take():
+                    await self._submit_batch(batch)
         finally:
             self._in_flight = None
 
@@ -107,26 +98,26 @@ class SubmissionCoalescer:
                 batch.append(waiting)
         return batch
 
-    async def _submit_group(self, by: Principal, group: list[_Waiting]) -> None:
-        metrics.SUBMIT_BATCH.observe(len(group))
-        command = SubmitIntakes([w.item for w in group], by=by)
+    async def _submit_batch(self, batch: list[_Waiting]) -> None:
+        metrics.SUBMIT_BATCH.observe(len(batch))
+        command = SubmitIntakes([w.item for w in batch])
         try:
-            results = await self._submit(command, group[0].traceparent)
+            results = await self._submit(command, batch[0].traceparent)
         except Exception as exc:
-            if len(group) > 1 and not _fails_every_item(exc):
-                for waiting in group:  # nothing was stored: each alone, as if sent alone
-                    await self._submit_group(by, [waiting])
+            if len(batch) > 1 and not _fails_every_item(exc):
+                for waiting in batch:  # nothing was stored: each alone, as if sent alone
+                    await self._submit_batch([waiting])
                 return
-            for waiting in group:
+            for waiting in batch:
                 if not waiting.answer.done():
                     waiting.answer.set_exception(exc)
             return
-        for waiting, result in zip(group, results, strict=True):
+        for waiting, result in zip(batch, results, strict=True):
             if not waiting.answer.done():
                 waiting.answer.set_result(result)
 
 
 def _fails_every_item(exc: Exception) -> bool:
     """Weather (the database, the broker, the registry away): each item alone would fail the
-    same way, so the group is not tried again one by one."""
+    same way, so the batch is not tried again one by one."""
     return isinstance(exc, RegistryUnavailable) or is_transient(exc)

@@ -37,7 +37,6 @@ from rujukan_intake.domain.visits import Visit, household_matches, repeat_of, vi
 from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_platform.access import forbidden
-from rujukan_platform.auth import Principal
 from rujukan_platform.idempotency import fingerprint, key_mismatch
 from rujukan_platform.language import Localised
 from rujukan_platform.problems import refused
@@ -50,6 +49,8 @@ class _Candidate:
 
     index: int
     req: IntakeCreate
+    #: who submits it (the principal's subject): its key is theirs, and it is recorded
+    principal: str
     key: str | None
     digest: str
     content: str
@@ -91,7 +92,7 @@ async def submit_intakes(
             results[index].problem = refused(errors, UNPROCESSABLE_INTAKE)
             continue
         village = normalise_region_code(req.household.village_code)  # stored and sent dotted
-        if not cmd.by.covers_region(village):
+        if not item.by.covers_region(village):
             results[index].problem = forbidden(
                 Localised(
                     "desa ini di luar wilayah tugas Anda",
@@ -104,6 +105,7 @@ async def submit_intakes(
             _Candidate(
                 index,
                 req,
+                item.by.subject,
                 item.idempotency_key,
                 request_hash(req),
                 content_hash(req),
@@ -113,9 +115,9 @@ async def submit_intakes(
             )
         )
 
-    candidates, aliases = await _drop_idempotent_repeats(uow, candidates, results, cmd.by)
+    candidates, aliases = await _drop_idempotent_repeats(uow, candidates, results)
     if candidates:
-        await _submit_new(uow, state, candidates, results, cmd.by, now)
+        await _submit_new(uow, state, candidates, results, now)
     for repeat, first in aliases:
         results[repeat] = replace(results[first], duplicate=True)
     return results
@@ -125,17 +127,17 @@ async def _drop_idempotent_repeats(
     uow: IntakeUnitOfWork,
     candidates: list[_Candidate],
     results: list[Submitted],
-    principal: Principal,
 ) -> tuple[list[_Candidate], list[tuple[int, int]]]:
     """Items whose Idempotency-Key was used before return that intake (a key reused for a
     different request is refused). A key repeated within the batch aliases its first use:
     returns the items to submit and the (repeat, first) index pairs."""
-    prior = await uow.idempotency_keys.uses(principal.subject, [c.key for c in candidates if c.key])
+    prior = await uow.idempotency_keys.uses([(c.principal, c.key) for c in candidates if c.key])
     kept: list[_Candidate] = []
     aliases: list[tuple[int, int]] = []
-    first_use: dict[str, _Candidate] = {}
+    first_use: dict[tuple[str, str], _Candidate] = {}
     for c in candidates:
-        earlier = prior.get(c.key) if c.key else None
+        used = (c.principal, c.key) if c.key else None
+        earlier = prior.get(used) if used else None
         if earlier is not None:
             if earlier.request_hash != c.digest:
                 results[c.index].problem = key_mismatch()
@@ -149,14 +151,14 @@ async def _drop_idempotent_repeats(
                         earlier.household_id, earlier.possible_duplicates
                     ),
                 )
-        elif c.key and c.key in first_use:
-            if first_use[c.key].digest != c.digest:
+        elif used and used in first_use:
+            if first_use[used].digest != c.digest:
                 results[c.index].problem = key_mismatch()
             else:
-                aliases.append((c.index, first_use[c.key].index))
+                aliases.append((c.index, first_use[used].index))
         else:
-            if c.key:
-                first_use[c.key] = c
+            if used:
+                first_use[used] = c
             kept.append(c)
     return kept, aliases
 
@@ -166,7 +168,6 @@ async def _submit_new(
     state: IntakeState,
     candidates: list[_Candidate],
     results: list[Submitted],
-    principal: Principal,
     now: datetime,
 ) -> None:
     household_ids = await uow.households.add_or_lock({c.kk_hash: c.village for c in candidates})
@@ -189,7 +190,7 @@ async def _submit_new(
             else:
                 results[c.index] = await _answered_by(uow, same, c.household_id)
             if c.key:
-                repeats.append(DuplicateKey(c.key, same.intake_id, c.digest))
+                repeats.append(DuplicateKey(c.principal, c.key, same.intake_id, c.digest))
             continue
         intake_id = uuid4()
         c.visit_of = seen[0].first if seen else None
@@ -198,10 +199,10 @@ async def _submit_new(
         results[c.index] = Submitted(intake_id, c.household_id, follow_up_of=c.visit_of)
         fresh.append(c)
     if fresh:
-        await _store(uow, state, fresh, results, principal, now)
+        await _store(uow, state, fresh, results, now)
     for repeat, first in aliases:
         results[repeat] = replace(results[first], duplicate=True)
-    await uow.idempotency_keys.remember_duplicates(principal.subject, repeats, now)
+    await uow.idempotency_keys.remember_duplicates(repeats, now)
 
 
 async def _answered_by(uow: IntakeUnitOfWork, visit: Visit, household_id: UUID) -> Submitted:
@@ -221,7 +222,6 @@ async def _store(
     state: IntakeState,
     fresh: list[_Candidate],
     results: list[Submitted],
-    principal: Principal,
     now: datetime,
 ) -> None:
     """Store the new intakes and their members; raise ``intake.submitted`` and
@@ -298,7 +298,7 @@ async def _store(
                 id=intake_id,
                 household_id=household_id,
                 idempotency_key=c.key,
-                principal=principal.subject,
+                principal=c.principal,
                 village_code=c.village,
                 needs=c.req.needs,
                 priority_lanes=lanes,
