@@ -56,7 +56,7 @@ async def in_one_batch(
     intake: IntakeService,
     requests: list[Request],
     *,
-    while_queued: Callable[[list[asyncio.Task[httpx.Response]]], None] = lambda _tasks: None,
+    while_queued: Callable[[list[asyncio.Task[httpx.Response]]], Awaitable[None]] | None = None,
 ) -> tuple[httpx.Response, list[asyncio.Task[httpx.Response]]]:
     """Send ``requests`` so that they are all queued, in order, before their batch starts: a
     first request (``BLOCKER_KK``) is held in flight by a lock on the households table until
@@ -70,7 +70,8 @@ async def in_one_batch(
         for request in requests:  # queued one after the other: the batch keeps their order
             tasks.append(asyncio.create_task(post(intake, request)))
             await until(lambda: submissions.waiting == len(tasks))
-        while_queued(tasks)
+        if while_queued is not None:
+            await while_queued(tasks)
         await session.rollback()  # the lock goes: the first batch commits, then theirs
     first = await blocker
     await asyncio.wait(tasks)
@@ -211,7 +212,7 @@ async def test_a_refused_item_fails_alone_and_a_cancelled_one_is_dropped(
     requests = [(with_kk(kk(i)), token) for i in (1, 4, 5)]
     requests += [(elsewhere, token), (invalid, token)]
 
-    def cancel_one(tasks: list[asyncio.Task[httpx.Response]]) -> None:
+    async def cancel_one(tasks: list[asyncio.Task[httpx.Response]]) -> None:
         tasks[2].cancel()  # kk(5)'s client goes away while it waits
 
     _first, tasks = await in_one_batch(intake, requests, while_queued=cancel_one)
@@ -259,3 +260,23 @@ async def test_with_group_commit_off_each_intake_is_its_own_commit(
         assert after[0] - before[0] == 5 and after[1] - before[1] == 5
         ids = {UUID(a.json()["intake_id"]) for a in answers}
         assert len(ids) == 5 and await intake.count("intakes") == 5
+
+
+async def test_stopping_the_process_answers_the_requests_still_queued(
+    intake: IntakeService,
+) -> None:
+    stopping: list[asyncio.Task[None]] = []
+
+    async def stop_meanwhile(_tasks: list[asyncio.Task[httpx.Response]]) -> None:
+        stopping.append(asyncio.create_task(intake.runtime.stop()))
+        await asyncio.sleep(0.5)
+        assert not stopping[0].done()  # the shutdown waits for the queue
+
+    requests = [(with_kk(kk(i)), intake.token()) for i in (1, 2)]
+    first, tasks = await in_one_batch(intake, requests, while_queued=stop_meanwhile)
+    await stopping[0]
+    answers = [first, *(t.result() for t in tasks)]
+    assert all(a.status_code == 202 for a in answers), [a.text for a in answers]
+    submissions = intake.runtime.deps.submissions
+    assert not submissions.in_flight and submissions.waiting == 0
+    assert len(await stored(intake)) == 3
