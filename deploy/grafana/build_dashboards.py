@@ -630,6 +630,17 @@ def internals() -> Board:
             ],
             unit="s",
         )
+    b.ts(
+        "Single intakes per commit (intake's group commit)",
+        [
+            (
+                f"sum(rate(rujukan_intake_submit_batch_size_sum[{RI}])) "
+                f"/ sum(rate(rujukan_intake_submit_batch_size_count[{RI}]))",
+                "intakes per unit of work",
+            )
+        ],
+        unit="short",
+    )
     b.row("Outbox")
     b.ts(
         "Outbox backlog (rows)",
