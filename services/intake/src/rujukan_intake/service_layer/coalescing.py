@@ -41,6 +41,8 @@ class _Waiting:
     item: IntakeItem
     traceparent: str | None
     answer: asyncio.Future[Submitted]
+    #: the request's context (its span, its log context): a batch runs in its first request's
+    context: contextvars.Context
 
 
 class SubmissionCoalescer:
@@ -68,9 +70,10 @@ class SubmissionCoalescer:
             (result,) = await self._submit(SubmitIntakes([item]), traceparent)
             return result
         answer: asyncio.Future[Submitted] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Waiting(item, traceparent, answer))
+        self._queue.append(_Waiting(item, traceparent, answer, contextvars.copy_context()))
         if self._in_flight is None:
-            # its own context: the batch is no one request's (trace, log context)
+            # its own context: the loop is no one request's; each batch runs in its first
+            # request's (``_submit_batch``), so its statements are that request's spans' children
             self._in_flight = asyncio.create_task(
                 self._run(), name="intake-submissions", context=contextvars.Context()
             )
@@ -98,11 +101,16 @@ class SubmissionCoalescer:
                 batch.append(waiting)
         return batch
 
+    async def _submitted(self, command: SubmitIntakes, traceparent: str | None) -> list[Submitted]:
+        return await self._submit(command, traceparent)
+
     async def _submit_batch(self, batch: list[_Waiting]) -> None:
         metrics.SUBMIT_BATCH.observe(len(batch))
         command = SubmitIntakes([w.item for w in batch])
         try:
-            results = await self._submit(command, batch[0].traceparent)
+            results = await asyncio.create_task(
+                self._submitted(command, batch[0].traceparent), context=batch[0].context.copy()
+            )
         except Exception as exc:
             if len(batch) > 1 and not _fails_every_item(exc):
                 for waiting in batch:  # nothing was stored: each alone, as if sent alone
