@@ -64,6 +64,7 @@ from chaos_platform import (
     apply_kafka_access,
     run_tool,
     service_env,
+    stop_everything,
 )
 from router_throughput import SEED_DIR, expected_referrals
 
@@ -556,13 +557,7 @@ def chaos_run(args: argparse.Namespace) -> int:
         made = setup(cluster, supervisor, sink, args.households, args.seed)
         return asyncio.run(orchestrate(args, run, sink, made))
     finally:
-        supervisor.stop()
-        sink.stop()
-        cluster.stop()
-        if not args.keep_state:
-            shutil.rmtree(state, ignore_errors=True)
-            # postgres.sh's fallback when its user cannot reach the state dir
-            shutil.rmtree(f"/var/tmp/rujukan-pg-{ports.pg}", ignore_errors=True)
+        stop_everything(supervisor, sink, cluster, keep_state=args.keep_state)
 
 
 def report(

@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -426,3 +427,16 @@ class SmtpSink:
             return []
         with self.path.open() as f:
             return [json.loads(line) for line in f if line.strip()]
+
+
+def stop_everything(
+    supervisor: Supervisor, sink: SmtpSink, cluster: Cluster, *, keep_state: bool
+) -> None:
+    """A run's end, Ctrl-C included: every process it started, then its state unless kept."""
+    supervisor.stop()
+    sink.stop()
+    cluster.stop()
+    if not keep_state:
+        shutil.rmtree(cluster.state, ignore_errors=True)
+        # postgres.sh's fallback when its user cannot reach the state dir
+        shutil.rmtree(f"/var/tmp/rujukan-pg-{cluster.ports.pg}", ignore_errors=True)

@@ -69,6 +69,7 @@ from chaos_platform import (
     SmtpSink,
     Supervisor,
     service_env,
+    stop_everything,
 )
 from router_throughput import CLK, Tail, _pct, _ticks, cluster_ticks, passthrough
 
@@ -572,12 +573,7 @@ def main() -> int:
         print("pipeline: interrupted; everything it started is stopped", file=sys.stderr)
         return 130
     finally:
-        supervisor.stop()
-        sink.stop()
-        cluster.stop()
-        if not args.keep_state:
-            shutil.rmtree(state, ignore_errors=True)
-            shutil.rmtree(f"/var/tmp/rujukan-pg-{ports.pg}", ignore_errors=True)
+        stop_everything(supervisor, sink, cluster, keep_state=args.keep_state)
 
 
 if __name__ == "__main__":
