@@ -335,7 +335,10 @@ async def test_outcomes_move_referrals_and_impossible_ones_are_dead_lettered(
     )
     assert said[str(no_such.id)].startswith("laporan hasil ditolak: rujukan ")
     assert said[str(no_such.id)].endswith(" tidak ditemukan")
-    assert said[str(wrong_program.id)] == by_id[str(wrong_program.id)]  # English only
+    assert said[str(wrong_program.id)] == (
+        f"laporan hasil ditolak: rujukan {pkh} milik PKH, bukan PBI-JK"
+    )
+    assert by_id[str(no_such.id)].startswith("outcome refused: no referral ")
     # only the good outcomes wrote status events
     staged = await router.rows("SELECT payload FROM outbox ORDER BY seq")
     assert [(s.payload["referral_id"], s.payload["to_status"]) for s in staged] == [

@@ -151,12 +151,8 @@ async def on_outcome_event(
     )
     try:
         await apply_outcome(uow, report, catalogue)
-    except TransitionRefused as exc:
+    except (TransitionRefused, ReferralNotFound, ProgramMismatch) as exc:
         raise _outcome_refused(exc.reason) from exc
-    except ReferralNotFound as exc:
-        raise _outcome_refused(Localised(f"rujukan {exc} tidak ditemukan", str(exc))) from exc
-    except ProgramMismatch as exc:
-        raise _outcome_refused(str(exc)) from exc
     except Problem as exc:  # an event id reused for another report: it will not pass
         raise _outcome_refused(exc.detail or exc.title) from exc
 

@@ -38,11 +38,9 @@ async def apply_outcome(
     at = report.at or datetime.now(UTC)
     row = await uow.referrals.lock(report.referral_id)
     if row is None:
-        raise ReferralNotFound(str(report.referral_id))
+        raise ReferralNotFound(report.referral_id)
     if report.program_code is not None and report.program_code != row.program_code:
-        raise ProgramMismatch(
-            f"referral {row.id} belongs to {row.program_code}, not {report.program_code}"
-        )
+        raise ProgramMismatch(row.id, row.program_code, report.program_code)
     if report.idempotency_key:
         seen = await uow.referrals.report_under(row.id, report.idempotency_key)
         if seen is not None:

@@ -21,6 +21,7 @@ from rujukan_contracts.envelope import continued_traceparent
 from rujukan_contracts.events import Complaint, IntakeSubmittedV1, ReferralStatus
 from rujukan_contracts.references import referral_reference
 from rujukan_platform.ids import new_id
+from rujukan_platform.language import Localised
 from rujukan_platform.outbox import OutboxRecord
 from rujukan_router.adapters.events import (
     created_record,
@@ -48,11 +49,25 @@ CREATED = ReferralStatus.created.value
 
 
 class ReferralNotFound(LookupError):
-    pass
+    """No such referral; ``reason`` says so in both languages (an agency reads it in its
+    outcomes DLQ), the message in English."""
+
+    def __init__(self, referral_id: UUID) -> None:
+        self.reason = Localised(
+            f"rujukan {referral_id} tidak ditemukan", f"no referral {referral_id}"
+        )
+        super().__init__(self.reason.en)
 
 
 class ProgramMismatch(PermissionError):
-    pass
+    """A report on a referral of another program; ``reason`` in both languages, as above."""
+
+    def __init__(self, referral_id: UUID, owner: str, reported: str) -> None:
+        self.reason = Localised(
+            f"rujukan {referral_id} milik {owner}, bukan {reported}",
+            f"referral {referral_id} belongs to {owner}, not {reported}",
+        )
+        super().__init__(self.reason.en)
 
 
 @dataclass(frozen=True, slots=True)

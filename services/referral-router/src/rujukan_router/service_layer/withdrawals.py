@@ -37,7 +37,7 @@ async def withdraw_referral(command: WithdrawReferral, uow: RouterUnitOfWork) ->
     for another reason or was withdrawn with other words); returns it as it is now."""
     row = await uow.referrals.lock(command.referral_id)
     if row is None:
-        raise ReferralNotFound(str(command.referral_id))
+        raise ReferralNotFound(command.referral_id)
     seen = await uow.referrals.report_under(row.id, WITHDRAWAL_KEY)
     if seen is not None and seen.request_hash == command.fingerprint:
         return row
