@@ -5,6 +5,7 @@ instead of draining the topic. Real broker, real database; outages through a TCP
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -237,6 +238,42 @@ async def test_undecodable_records_go_to_the_dlq_at_once_and_the_rest_is_process
     )
     assert all(dict(r.headers)["dlq_attempts"] == b"1" for r in dead)
     assert await bench.notes() == ["good"]
+
+
+async def test_a_refused_field_is_dead_lettered_in_the_words_of_the_apis_problem_details(
+    bench: Bench,
+) -> None:
+    """An officer reading the DLQ reads why a field was refused as the API would say it: in
+    Indonesian, without pydantic's raw pattern, and never with the refused value."""
+
+    async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
+        raise AssertionError("a refused record reached its handler")
+
+    e = status_event("x")
+    meta = EventMeta(type=e.ce_type, source="/test", subject=str(e.referral_id))
+    valid = json.loads(e.model_dump_json())
+    for refused in ({"note": "rahasia\x00"}, {"to_status": "rahasia"}):
+        value = json.dumps({**valid, **refused}).encode()
+        await bench.producer.send_and_wait(bench.topic, value, headers=meta.to_headers())
+    async with running(bench, bench.spec(handle)):
+        dead = await bench.dead_letters(2)
+    control, status = (_texts(r.headers) for r in sorted(dead, key=lambda r: r.offset))
+    assert control["dlq_reason_id"] == (
+        "rujukan.referral.status_changed.v1 tidak sah: note: mengandung karakter kontrol "
+        "(U+0000) (1 kesalahan)"
+    )
+    assert control["dlq_reason"] == (
+        "invalid rujukan.referral.status_changed.v1: note: contains a control character "
+        "(U+0000) (1 errors)"
+    )
+    assert status["dlq_reason_id"].startswith(
+        "rujukan.referral.status_changed.v1 tidak sah: to_status: harus salah satu dari: "
+    )
+    assert "'created'" in status["dlq_reason_id"] and " atau " in status["dlq_reason_id"]
+    for headers in (control, status):
+        assert "pattern" not in headers["dlq_reason"] + headers["dlq_reason_id"]
+        assert "rahasia" not in headers["dlq_reason"] + headers["dlq_reason_id"]
+        assert headers["dlq_exception"] == "InvalidMessage"
 
 
 async def test_the_database_going_away_is_waited_out_with_partitions_paused(

@@ -20,7 +20,8 @@ small steps, in order:
      then poison;
 3. **dead-letter** — poison goes to ``<topic>.dlq`` with the reason (``dlq_reason`` in English,
    ``dlq_reason_id`` in Indonesian where the failure says it in both languages: an agency
-   reads its own outcomes DLQ), the exception class, the source topic/partition/offset, the
+   reads its own outcomes DLQ; a refused field in the words of the API's problem details,
+   ``reasons.field_reason``), the exception class, the source topic/partition/offset, the
    first and last failure time and the number of tries, credentials stripped. A partition
    that dead-letters faster than its ``DlqLimit`` allows is paused at that record for a
    cool-down instead (``rujukan_consumer_paused`` raises an alert): a handler that fails every
@@ -52,6 +53,7 @@ from rujukan_platform import metrics, telemetry
 from rujukan_platform.failures import describe, is_transient, root_cause
 from rujukan_platform.handlers import Handlers, Received
 from rujukan_platform.logging import get_logger
+from rujukan_platform.reasons import field_path, field_reason
 from rujukan_platform.uow import Envelope, UnitOfWork
 
 log = get_logger(__name__)
@@ -362,13 +364,12 @@ class ConsumerRunner:
         try:
             event = model.model_validate_json(cloudevent.data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "value"
+            first, count = exc.errors()[0], exc.error_count()
+            where, why = field_path(first["loc"], whole="value"), field_reason(first)
             raise InvalidMessage(
                 Localised(
-                    f"{meta.type} tidak sah: {where}: {first['msg']} "
-                    f"({exc.error_count()} kesalahan)",
-                    f"invalid {meta.type}: {where}: {first['msg']} ({exc.error_count()} errors)",
+                    f"{meta.type} tidak sah: {where}: {why.id} ({count} kesalahan)",
+                    f"invalid {meta.type}: {where}: {why.en} ({count} errors)",
                 )
             ) from exc
         envelope = Envelope(meta, record.topic, record.partition, record.offset, cloudevent.data)

@@ -39,7 +39,7 @@ from rujukan_platform.language import (
     say,
 )
 from rujukan_platform.logging import get_logger
-from rujukan_platform.reasons import field_reason
+from rujukan_platform.reasons import field_path, field_reason
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -201,16 +201,10 @@ def invalid_rule(field: str, criterion: str, fault: Words) -> Problem:
 
 
 def _loc_to_field(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if item in ("body", "query", "path", "header"):
-            continue
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:  # a refused key may hold a lone surrogate: escape it, or the answer cannot encode
-            name = str(item).encode("utf-8", "backslashreplace").decode("utf-8")
-            parts.append(("." if parts else "") + name)
-    return "".join(parts) or "body"
+    """The refused field of a request: its location without the part (``body``, ``query``...)."""
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
+    return field_path(loc, whole="body")
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -9,7 +9,7 @@ the refused value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from rujukan_contracts.text import (
@@ -99,6 +99,19 @@ def _filled(template: str, ctx: Mapping[str, Any]) -> str:
             text = text.replace(" or ", " atau ")  # pydantic lists choices as "'a', 'b' or 'c'"
         template = template.replace(f"{{{name}}}", text)
     return template
+
+
+def field_path(loc: Sequence[Any], whole: str) -> str:
+    """Where a pydantic error points, as a person writes it (``members[0].nik``); ``whole``
+    when it points at the whole input."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:  # a refused key may hold a lone surrogate: escape it, or the answer cannot encode
+            name = str(item).encode("utf-8", "backslashreplace").decode("utf-8")
+            parts.append(("." if parts else "") + name)
+    return "".join(parts) or whole
 
 
 def field_reason(error: Mapping[str, Any]) -> Localised:
