@@ -309,6 +309,9 @@ async def test_a_made_up_traceparent_header_reaches_neither_events_nor_logs(
         [record] = await first.find(lambda _r: True)
         assert await eventually(lambda: stored(runtime), timeout=30) == [NIK]
     assert TRACEPARENT.match(EventMeta.from_headers(record.headers).traceparent)
+    # the header as written (a reader would replace a made-up one itself: EventMeta above)
+    written = dict(record.headers)["traceparent"].decode()
+    assert TRACEPARENT.match(written) and CALLER_SPAN not in written, written
     lines = log_lines(logs.readouterr().out)
     started = next(line for line in lines if line.get("event") == "starting the chain")
     assert "trace_id" not in started
