@@ -98,10 +98,13 @@ async def test_a_missed_deadline_escalates_up_the_chain_then_expires(
         )
     ]
     assert notes[1:] == [
-        "escalated to agency_supervisor: deadline missed",
-        "escalated to program_manager: deadline missed",
-        "escalated to head_of_office: deadline missed",
-        "expired: no answer in time",
+        "Tenggat terlewat, dieskalasi ke tingkat 1 dari 3 "
+        "(escalated to agency_supervisor: deadline missed)",
+        "Tenggat terlewat, dieskalasi ke tingkat 2 dari 3 "
+        "(escalated to program_manager: deadline missed)",
+        "Tenggat terlewat, dieskalasi ke tingkat 3 dari 3 "
+        "(escalated to head_of_office: deadline missed)",
+        "Kedaluwarsa, tidak ada jawaban tepat waktu (expired: no answer in time)",
     ]
 
 

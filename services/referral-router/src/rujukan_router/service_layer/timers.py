@@ -22,6 +22,17 @@ from rujukan_router.domain.sla import LAST_LEVEL, Escalate, audience_at, on_miss
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
 DEFAULT_GRACE = timedelta(days=2)
+#: the history's note and the event's on an expiry, Indonesian first as officers read it
+EXPIRED_NOTE = "Kedaluwarsa, tidak ada jawaban tepat waktu (expired: no answer in time)"
+
+
+def escalated_note(level: int, role: str) -> str:
+    """The note of an escalation to ``level`` (its ``role`` stays in the event's
+    ``escalated_to``), Indonesian first as on a withdrawal."""
+    return (
+        f"Tenggat terlewat, dieskalasi ke tingkat {level} dari {LAST_LEVEL} "
+        f"(escalated to {role}: deadline missed)"
+    )
 
 
 async def fire_due_timers(
@@ -71,12 +82,12 @@ async def _fire(
     if isinstance(step, Escalate):  # the same step, one level up the chain
         to = status
         moved = Step(status.value, row.reason_code, step.due_at, step.level)
-        note, escalated_to = f"escalated to {step.to}: deadline missed", step.to
+        note, escalated_to = escalated_note(step.level, step.to), step.to
         audience = audience_at(step.level, chain, **where)
     else:
         to = transition(status, ReferralStatus.expired, kind=row.kind)
         moved = Step(to.value, row.reason_code, None, row.escalation_level)
-        note, escalated_to = "expired: no answer in time", None
+        note, escalated_to = EXPIRED_NOTE, None
         audience = audience_at(LAST_LEVEL, chain, **where)
     updated = await uow.referrals.change(row.id, moved, now)
     uow.add_records(
