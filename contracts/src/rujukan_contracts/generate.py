@@ -136,8 +136,9 @@ HEADERS: dict[str, dict[str, Any]] = {
 DLQ_HEADERS: dict[str, dict[str, Any]] = {
     "dlq_reason": _text(description="Why the record was refused (<= 1000 chars)."),
     "dlq_reason_id": _text(
-        description="Why, in Indonesian where the refusal says it in both languages (an "
-        "agency's outcome refused by the router); else dlq_reason again (<= 1000 chars)."
+        description="Why, in Indonesian where the refusal says it in both languages (a record "
+        "that cannot be decoded, an agency's outcome refused by the router); else dlq_reason "
+        "again (<= 1000 chars)."
     ),
     "dlq_exception": _text(description="The kind of failure, e.g. InvalidMessage."),
     "dlq_consumer": _text(description="The consumer that refused it."),
