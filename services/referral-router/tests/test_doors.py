@@ -47,3 +47,22 @@ async def test_a_replay_of_an_unknown_program_names_it_in_the_reason(api: ApiHar
     )
     assert fields(r) == {"programs": "TIDAK-ADA tidak dikenal"}
     assert r.json()["detail"] == "programs: TIDAK-ADA tidak dikenal"
+
+
+async def test_a_replay_applying_a_draft_rule_is_refused_as_a_what_if_only(
+    api: ApiHarness,
+) -> None:
+    rule = {"kind": "criterion", "name": "x", "label": "X", "cel": "true"}
+    r = await api.client.post(
+        "/v1/replays",
+        json={"programs": ["PKH"], "rule": rule, "apply": True},
+        headers=api.token("admin"),
+    )
+    assert fields(r) == {
+        "rule": "aturan draf memerlukan tepat satu program dan apply=false; terbitkan aturannya "
+        "di registri untuk menerapkannya"
+    }
+    body = r.json()
+    assert body["title"] == "Hanya simulasi"
+    assert body["type"] == "https://rujukan.example/problems/validation"
+    assert body["detail"].startswith("rule: aturan draf memerlukan tepat satu program")

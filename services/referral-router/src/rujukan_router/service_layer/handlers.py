@@ -56,6 +56,8 @@ from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 from rujukan_router.service_layer.withdrawals import withdraw_for_consent, withdraw_referral
 
 S = ReferralStatus
+#: the title of a replay's draft rule refused for anything but a dry run of one program (422)
+WHAT_IF_ONLY = Localised("Hanya simulasi", "What-if only")
 
 
 def handlers(state: RouterState) -> Handlers[RouterUnitOfWork]:
@@ -208,24 +210,13 @@ def check_replay(command: CreateReplay, catalogue: Catalogue) -> None:
     if command.rule is None:
         return
     if command.apply or not command.programs or len(command.programs) != 1:
-        raise Problem(
-            422,
-            Localised("Hanya simulasi", "What-if only"),
-            Localised(
-                "rule: aturan draf memerlukan tepat satu program dan apply=false; terbitkan "
-                "aturannya di registri untuk menerapkannya",
-                "rule: a draft rule needs exactly one program and "
-                "apply=false; publish the rule at the registry to apply it",
-            ),
-            errors=[
-                {
-                    "field": "rule",
-                    "reason": Localised(
-                        "hanya simulasi, untuk satu program", "dry run only, for one program"
-                    ),
-                }
-            ],
+        what_if = Localised(
+            "aturan draf memerlukan tepat satu program dan apply=false; terbitkan aturannya di "
+            "registri untuk menerapkannya",
+            "a draft rule needs exactly one program and apply=false; publish the rule at the "
+            "registry to apply it",
         )
+        raise refused([{"field": "rule", "reason": what_if}], WHAT_IF_ONLY)
     try:
         compile_rule(command.rule)
     except RuleError as exc:
