@@ -15,13 +15,12 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from rujukan_contracts.events import OutcomeKind, PriorityLane, ReferralStatus
 from rujukan_contracts.references import NOT_A_REFERENCE, normalise_reference
 from rujukan_contracts.text import Line
-from rujukan_platform.access import not_found
+from rujukan_platform.access import forbidden, not_found
 from rujukan_platform.auth import Principal
 from rujukan_platform.dependencies import Caller, HandleDep
 from rujukan_platform.language import Localised, Words
 from rujukan_platform.problems import (
     CONFLICT,
-    FORBIDDEN,
     PROBLEM,
     Problem,
     field_error,
@@ -214,13 +213,11 @@ async def post_outcome(
         )
     program = _found(await views.program_of(principal, referral_id), _a_referral(referral_id))
     if not principal.owns_program(program):
-        raise Problem(
-            403,
-            FORBIDDEN,
+        raise forbidden(
             Localised(
                 "rujukan ini milik program instansi lain",
                 "the referral belongs to another agency's program",
-            ),
+            )
         )
     command = ReportOutcome(
         referral_id=referral_id,
