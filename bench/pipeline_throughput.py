@@ -52,13 +52,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from chaos import code_state, setup, wait_catalogue, wait_ready
-from chaos_checks import end_lags, partitions, pipeline_pending, scalar
+from chaos_checks import end_lags, pipeline_pending, scalar
 from chaos_platform import (
     ROOT,
     SECRET,
@@ -71,11 +71,10 @@ from chaos_platform import (
     service_env,
     stop_everything,
 )
-from router_throughput import CLK, Tail, _pct, _ticks, cluster_ticks, passthrough
+from router_throughput import CLK, Tail, _pct, _ticks, cluster_ticks, end_offsets, passthrough
 
 from rujukan_contracts.topics import INTAKE_SUBMITTED
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.kafka import security_options
 from rujukan_platform.testing import free_port
 
 ROUTER = "referral-router-serve"
@@ -178,11 +177,15 @@ class Bench:
     supervisor: Supervisor
     sink: SmtpSink
     households: Path
-    email: set[str]
     token: str = ""
     next_single: int = 0  # the first generated household phase c has not sent
     intake_off_port: int = 0  # --ab-intake: the intake API without group commit
     summary: dict[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The generated households, one JSON line each: phases take them in turn."""
+        return self.households.read_text().splitlines()
 
     @property
     def intake_url(self) -> str:
@@ -193,9 +196,8 @@ class Bench:
 
     def slice(self, name: str, start: int, count: int) -> Path:
         """Lines start..start+count of the generated households, as their own import file."""
-        lines = self.households.read_text().splitlines()[start : start + count]
         path = self.households.with_name(f"{name}.jsonl")
-        path.write_text("\n".join(lines) + "\n")
+        path.write_text("\n".join(self.lines[start : start + count]) + "\n")
         return path
 
     async def run_importer(self, path: Path) -> None:
@@ -291,11 +293,11 @@ class Bench:
     async def router_backlog(self) -> None:
         n = self.args.backlog
         path = self.slice("backlog", self.args.households, n)
-        starts = await offsets(self.cluster.bootstrap, INTAKE_SUBMITTED, "end")
+        starts = await end_offsets([INTAKE_SUBMITTED], self.cluster.bootstrap)
         await asyncio.to_thread(self.supervisor.stop_program, ROUTER)
         routed_before = await self.count("router", "SELECT count(*) FROM intakes")
         await self.run_importer(path)
-        ends = await offsets(self.cluster.bootstrap, INTAKE_SUBMITTED, "end")
+        ends = await end_offsets([INTAKE_SUBMITTED], self.cluster.bootstrap)
         backlog = sum(ends[tp] - starts[tp] for tp in ends)
         cpu = Cpu(self.cluster, self.supervisor)
         stage = Stage("routed", routed_before + n,
@@ -344,10 +346,9 @@ class Bench:
             targets = {" A": self.intake_url, " B": off_url, " A again": self.intake_url,
                        " B again": off_url}  # fmt: skip
         start = self.args.households + self.args.backlog
-        lines = self.households.read_text().splitlines()
         for concurrency in (1, 4, 16, 32):
             for label, url in targets.items():
-                bodies = [json.loads(x) for x in lines[start : start + self.args.single]]
+                bodies = [json.loads(x) for x in self.lines[start : start + self.args.single]]
                 start += self.args.single
                 async with httpx.AsyncClient(
                     base_url=url,
@@ -380,7 +381,7 @@ class Bench:
         rate, seconds = self.args.latency_rate, self.args.latency_seconds
         count = int(rate * seconds)
         start = self.next_single or self.args.households + self.args.backlog
-        lines = self.households.read_text().splitlines()[start : start + count]
+        lines = self.lines[start : start + count]
         codes = await program_codes(self.cluster)
         tail = Tail(codes, self.cluster.bootstrap)
         await tail.start()
@@ -465,17 +466,6 @@ async def closed_loop(
     t0 = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     return time.perf_counter() - t0, latencies
-
-
-async def offsets(bootstrap: str, topic: str, which: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security_options())
-    await consumer.start()
-    try:
-        tps = await partitions(consumer, [topic])
-        found = await (consumer.end_offsets if which == "end" else consumer.beginning_offsets)(tps)
-        return dict(found)
-    finally:
-        await consumer.stop()
 
 
 async def program_codes(cluster: Cluster) -> list[str]:
@@ -564,7 +554,7 @@ def main() -> int:
         token = issue_token(
             SECRET, Principal(subject="pipeline-bench", role="operator", regions=["33.04"])
         )
-        bench = Bench(args, cluster, supervisor, sink, made.path, made.email, token)
+        bench = Bench(args, cluster, supervisor, sink, made.path, token)
         bench.intake_off_port = intake_off_port
         print(f"setup: {time.monotonic() - made.started:.0f} s")
         asyncio.run(measure(bench, len(made.catalogue)))

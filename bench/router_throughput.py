@@ -483,8 +483,8 @@ async def publish_catalogue(seeds: list[ProgramPublishedV1]) -> None:
         await producer.stop()
 
 
-async def end_offsets(topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=None, **security_options())
+async def end_offsets(topics: list[str], bootstrap: str = BOOTSTRAP) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security_options())
     await consumer.start()
     try:
         tps = []
