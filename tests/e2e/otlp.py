@@ -44,13 +44,18 @@ class Receiver(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", free_port()), _Export)
         self.spans: list[Span] = []
+        #: every export request as it arrived: span names, events (an exception's message),
+        #: status messages and resources too, which ``Span`` leaves out
+        self.bodies: list[bytes] = []
         self.lock = threading.Lock()
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def add(self, request: ExportTraceServiceRequest) -> None:
+    def add(self, body: bytes) -> None:
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
         found = []
         for resource_spans in request.resource_spans:
             resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
@@ -69,15 +74,18 @@ class Receiver(ThreadingHTTPServer):
                 ]
         with self.lock:
             self.spans += found
+            self.bodies.append(body)
 
     def trace(self, trace_id: str) -> list[Span]:
         with self.lock:
             return [s for s in self.spans if s.trace_id == trace_id]
 
     def everything(self) -> bytes:
-        """Every attribute of every span received, as text to scan."""
+        """All that was received, to scan: every export as sent (its strings are UTF-8 in the
+        protobuf) and every span attribute as JSON text (a number as its digits)."""
         with self.lock:
-            return json.dumps([s.attributes for s in self.spans], ensure_ascii=False).encode()
+            attributes = json.dumps([s.attributes for s in self.spans], ensure_ascii=False)
+            return b"\0".join([attributes.encode(), *self.bodies])
 
 
 class _Export(BaseHTTPRequestHandler):
@@ -88,9 +96,7 @@ class _Export(BaseHTTPRequestHandler):
         if self.path != "/v1/traces":
             self.send_error(404)
             return
-        request = ExportTraceServiceRequest()
-        request.ParseFromString(body)
-        self.server.add(request)
+        self.server.add(body)
         answer = ExportTraceServiceResponse().SerializeToString()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
