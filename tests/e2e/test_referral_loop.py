@@ -23,6 +23,7 @@ from rujukan_contracts.topics import outcomes_topic
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.kafka import make_producer, security_options
 from rujukan_platform.testing import Servers, eventually
+from rujukan_registry.testing import program_document
 from tests.e2e.platform import Platform, running_platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -282,30 +283,7 @@ async def test_an_intake_is_referred_answered_and_notified(
 
         # A program created at the registry reaches the router and decides the next intake.
         code = "E2E-" + uuid.uuid4().hex[:6].upper()
-        program = {
-            "code": code,
-            "name": {"id": "Uji", "en": "Test"},
-            "description": {"id": "Program uji", "en": "A test program"},
-            "owner_agency": "Dinas Sosial Kabupaten Banjarnegara",
-            "level": "district",
-            "service_area": ["33.04"],
-            "sla_days": {"receive": 1, "decide": 2, "serve": 3},
-            "contact": {"office": "Dinsos Banjarnegara"},
-            "needs_served": ["housing"],
-            "sources": [{"title": "e2e", "url_or_reference": "test"}],
-            "versions": [
-                {
-                    "version": 1,
-                    "effective_from": "2020-01-01",
-                    "rule": {
-                        "kind": "criterion",
-                        "name": "needs_housing",
-                        "label": "Needs housing",
-                        "cel": "'housing' in needs",
-                    },
-                }
-            ],
-        }
+        program = program_document(code)
         r = await http.post(
             platform.url("program-registry") + "/v1/programs", json=program, headers=admin
         )

@@ -31,15 +31,6 @@ PII_KEY = "intake-test-pii-key-" + uuid.uuid4().hex
 REGISTRY_CSV = Path(__file__).resolve().parents[1] / "seed" / "registry.csv"
 
 
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """A problem+json answer with ``status``, its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
-
-
 @dataclass
 class IntakeService:
     runtime: Runtime[IntakeState]

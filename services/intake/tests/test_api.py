@@ -14,8 +14,7 @@ from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_contracts.topics import INTAKE_CONTACTS, INTAKE_SUBMITTED
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
-
-from .conftest import assert_problem
+from rujukan_platform.testing import assert_problem
 
 if TYPE_CHECKING:
     from conftest import IntakeService

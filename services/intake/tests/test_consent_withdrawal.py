@@ -11,8 +11,9 @@ import pytest
 from rujukan_contracts.events import ConsentWithdrawnV1
 from rujukan_contracts.topics import INTAKE_CONTACTS, INTAKE_SUBMITTED
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
+from rujukan_platform.testing import assert_problem
 
-from .conftest import IntakeService, assert_problem
+from .conftest import IntakeService
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,9 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
-from rujukan_platform.testing import Servers, free_port
+from rujukan_platform.testing import Servers, assert_problem, free_port
 
-from .conftest import assert_problem, running_intake
+from .conftest import running_intake
 from .test_api import with_kk
 
 if TYPE_CHECKING:

@@ -12,20 +12,14 @@ import pytest
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import ProgramPublishedV1
 from rujukan_contracts.topics import PROGRAMS_CATALOG
+from rujukan_platform.testing import assert_problem
+from rujukan_registry.testing import new_code, program_document
 
-from .conftest import RegistryService, new_code, program
+from .conftest import RegistryService
 
 pytestmark = pytest.mark.integration
 
 SEEDED = {"PKH", "SEMBAKO", "PBI-JK", "PIP", "DTKS-IN"}
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def create(registry: RegistryService, body: dict, headers: dict | None = None) -> Any:
@@ -98,7 +92,7 @@ async def test_a_new_program_is_created_and_published_to_the_catalog(
     registry: RegistryService, topic_tail: Callable[[str], Any]
 ) -> None:
     code = new_code()
-    r = await create(registry, program(code))
+    r = await create(registry, program_document(code))
     assert r.status_code == 201, r.text
     assert r.headers["etag"] == '"1"'
     assert r.headers["location"] == f"/v1/programs/{code}"
@@ -122,7 +116,7 @@ async def test_a_new_program_is_created_and_published_to_the_catalog(
     assert event.rule["cel"] == "'housing' in needs"
     assert await registry.count("outbox") == 0
 
-    again = await create(registry, program(code))
+    again = await create(registry, program_document(code))
     assert_problem(again, 409)
 
 
@@ -141,7 +135,7 @@ async def test_an_invalid_cel_rule_is_refused_naming_the_criterion(
     registry: RegistryService, cel: str, fault: str
 ) -> None:
     code = new_code()
-    body = program(code, cel=cel, name="broken_rule")
+    body = program_document(code, cel=cel, name="broken_rule")
     english = {**registry.token("admin"), "Accept-Language": "en"}
     problem = assert_problem(await create(registry, body, english), 422)
     assert problem["errors"][0]["criterion"] == "broken_rule"
@@ -157,7 +151,7 @@ async def test_an_invalid_cel_rule_is_refused_naming_the_criterion(
 
 
 async def test_a_faulty_criterion_deep_in_a_tree_is_named(registry: RegistryService) -> None:
-    body = program(new_code())
+    body = program_document(new_code())
     body["versions"][0]["rule"] = {
         "kind": "all_of",
         "name": "top",
@@ -334,11 +328,11 @@ async def test_an_agency_manages_only_its_own_programs(registry: RegistryService
     own, other = new_code(), new_code()
     agency = registry.token("agency", programs=[own], subject="agency-x")
 
-    forbidden = await create(registry, program(other), agency)
+    forbidden = await create(registry, program_document(other), agency)
     assert "program " + other in assert_problem(forbidden, 403)["detail"]
     assert await registry.count("programs") == 0
 
-    created = await create(registry, program(own), agency)
+    created = await create(registry, program_document(own), agency)
     assert created.status_code == 201, created.text
     doc = {k: v for k, v in created.json().items() if k not in ("revision", "current_version")}
     doc["capacity"] = 12
@@ -350,8 +344,8 @@ async def test_an_agency_manages_only_its_own_programs(registry: RegistryService
     assert (row.revision, row.updated_by) == (2, "agency-x")
 
     # someone else's program: created by an admin, the agency cannot change it
-    assert (await create(registry, program(other))).status_code == 201
-    theirs = {**program(other), "capacity": 1}
+    assert (await create(registry, program_document(other))).status_code == 201
+    theirs = {**program_document(other), "capacity": 1}
     r = await registry.http.put(
         f"/v1/programs/{other}", json=theirs, headers={**agency, "If-Match": '"1"'}
     )
@@ -376,15 +370,15 @@ async def test_an_operator_reads_but_never_writes(registry: RegistryService) -> 
     doc = {k: v for k, v in r.json().items() if k not in ("revision", "current_version")}
     outbox = await registry.count("outbox")
 
-    assert_problem(await create(registry, program(new_code()), operator), 403)
+    assert_problem(await create(registry, program_document(new_code()), operator), 403)
     put = await registry.http.put(
         "/v1/programs/PIP", json=doc, headers={**operator, "If-Match": r.headers["etag"]}
     )
     assert_problem(put, 403)
     service = registry.token("service")
-    assert_problem(await create(registry, program(new_code()), service), 403)
+    assert_problem(await create(registry, program_document(new_code()), service), 403)
     assert await registry.count("outbox") == outbox
-    assert_problem(await registry.http.post("/v1/programs", json=program(new_code())), 401)
+    assert_problem(await registry.http.post("/v1/programs", json=program_document(new_code())), 401)
 
 
 # --------------------------------------------------------------------------- seeding
@@ -431,10 +425,10 @@ async def test_seeding_restores_a_changed_program(registry: RegistryService) -> 
 async def test_a_code_the_catalog_event_cannot_carry_is_refused_not_a_500(
     registry: RegistryService,
 ) -> None:
-    r = await create(registry, program("X"))
+    r = await create(registry, program_document("X"))
     assert r.status_code in (201, 422), r.text
     too_long = "T" + "X" * 40
-    r = await create(registry, program(too_long))
+    r = await create(registry, program_document(too_long))
     assert r.status_code in (201, 422), r.text
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import RegistryService, new_code, program
+from rujukan_registry.testing import new_code, program_document
+
+from .conftest import RegistryService
 
 pytestmark = pytest.mark.integration
 
@@ -29,20 +31,20 @@ async def test_control_characters_in_a_program_are_refused_naming_the_field(
         (("owner_agency",), "owner_agency"),
         (("contact", "office"), "contact.office"),
     ]:
-        body = program(code)
+        body = program_document(code)
         target = body
         for step in path[:-1]:
             target = target[step]
         target[path[-1]] = "Dinas\x00Sosial"
         r = await registry.http.post("/v1/programs", json=body, headers=registry.token())
         assert errors(r)[field] == CONTROL
-    body = program(code)
+    body = program_document(code)
     body["versions"][0]["rule"]["cel"] = "'a\x00' == 'a'"
     r = await registry.http.post("/v1/programs", json=body, headers=registry.token())
     assert errors(r)["versions[0].rule.criterion.cel"] == CONTROL
     assert await registry.count("programs") == 0
     # free text keeps its newlines
-    body = program(code)
+    body = program_document(code)
     body["description"]["id"] = "Program untuk\npengujian"
     r = await registry.http.post("/v1/programs", json=body, headers=registry.token())
     assert r.status_code == 201, r.text

@@ -18,8 +18,9 @@ from rujukan_platform.kafka import create_topics
 from rujukan_platform.testing import RunningConsumer, Servers, unique_topic
 from rujukan_registry.domain.commands import PublishDueVersions
 from rujukan_registry.entrypoints.consumers import consumers
+from rujukan_registry.testing import program_document
 
-from .conftest import RegistryService, program
+from .conftest import RegistryService
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +203,7 @@ async def test_a_version_is_published_when_its_effective_date_arrives(
 ) -> None:
     today = datetime.now(UTC).date()
     code = "EFF-" + uuid4().hex[:6].upper()
-    body = program(code, cel="true", name="always")
+    body = program_document(code, cel="true", name="always")
     rule = body["versions"][0]["rule"]
     body["versions"].append(
         {"version": 2, "effective_from": str(today + timedelta(days=10)), "rule": rule}

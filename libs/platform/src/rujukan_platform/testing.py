@@ -44,6 +44,7 @@ from rujukan_platform.consumer import ConsumerRunner, ConsumerSpec
 from rujukan_platform.db import make_engine
 from rujukan_platform.http import create_app
 from rujukan_platform.kafka import make_consumer, security_options, topic_partitions
+from rujukan_platform.problems import PROBLEM_JSON
 from rujukan_platform.runtime import Runtime, ServiceDefinition
 from rujukan_platform.settings import ServiceSettings
 
@@ -440,6 +441,15 @@ def bearer(role: Role = "admin", secret: str | None = None, **scope: list[str]) 
     secret = secret or ServiceSettings().auth_secret.get_secret_value()
     principal = Principal(subject=f"test-{role}", role=role, **scope)
     return {"Authorization": f"Bearer {issue_token(secret, principal)}"}
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """A problem+json answer with ``status`` in its code and its body; the body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
 
 
 def pg_dump(dsn: str) -> bytes:
