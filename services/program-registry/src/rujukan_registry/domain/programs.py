@@ -36,8 +36,8 @@ def compiled_or_refused(rule: Any, field: str = "rule") -> CompiledRule:
         raise invalid_rule(field, exc.criterion, exc.reason) from exc
 
 
-def compile_or_refuse(program: SeedProgram) -> None:
-    """Compile every rule version; refuse with the version, criterion and fault."""
+def check_rules(program: SeedProgram) -> None:
+    """Every rule version compiles, else a 422 naming the version, criterion and fault."""
     for i, version in enumerate(program.versions):
         compiled_or_refused(version.rule, f"versions[{i}].rule")
 

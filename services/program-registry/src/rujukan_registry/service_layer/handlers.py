@@ -22,7 +22,7 @@ from rujukan_registry.domain.commands import (
     Saved,
     SeedCatalogue,
 )
-from rujukan_registry.domain.programs import check_append_only, compile_or_refuse, published_event
+from rujukan_registry.domain.programs import check_append_only, check_rules, published_event
 from rujukan_registry.service_layer.unit_of_work import RegistryUnitOfWork
 
 #: how long the facts of an intake are kept for explain-by-intake and dry runs
@@ -58,7 +58,7 @@ async def _save(
 
 async def create_program(cmd: CreateProgram, uow: RegistryUnitOfWork) -> Saved:
     may_manage(cmd.by, cmd.program.code)
-    compile_or_refuse(cmd.program)
+    check_rules(cmd.program)
     if await uow.programs.get(cmd.program.code) is not None:
         raise Problem(
             409,
@@ -98,7 +98,7 @@ async def replace_program(cmd: ReplaceProgram, uow: RegistryUnitOfWork) -> Saved
                 f"the program changed (revision {stored.revision}); reload and retry",
             ),
         )
-    compile_or_refuse(cmd.program)
+    check_rules(cmd.program)
     check_append_only(stored.program, cmd.program)
     return await _save(uow, cmd.program, cmd.by, revision=stored.revision + 1)
 
