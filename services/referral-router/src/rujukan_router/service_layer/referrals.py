@@ -90,9 +90,11 @@ async def move(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     public_note: str | None = None,
+    **event: Any,
 ) -> Moved:
     """Put ``row`` (locked; the step allowed by ``lifecycle``) on ``step``: its history row
-    and its status event (the caller adds them, one statement for many referrals)."""
+    and its status event (the caller adds them, one statement for many referrals).
+    ``event``: the status event's other fields (``status_record``'s: an escalation's)."""
     updated = await uow.referrals.change(row.id, step, at)
     history = HistoryRow(
         row.id,
@@ -105,7 +107,7 @@ async def move(
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
-    event = status_record(
+    record = status_record(
         updated,
         to_status=step.status,
         from_status=row.status,
@@ -114,8 +116,9 @@ async def move(
         reason_code=step.reason_code,
         note=note,
         public_note=public_note,
+        **event,
     )
-    return Moved(updated, history, event)
+    return Moved(updated, history, record)
 
 
 @asynccontextmanager

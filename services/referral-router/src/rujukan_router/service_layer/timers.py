@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from rujukan_contracts.events import EscalationAudience, ReferralStatus
-from rujukan_router.adapters.events import status_record
 from rujukan_router.adapters.referrals import HistoryRow, Step, StoredReferral
 from rujukan_router.domain.catalogue import Catalogue
 from rujukan_router.domain.lifecycle import transition
 from rujukan_router.domain.sla import LAST_LEVEL, Escalate, audience_at, on_missed_deadline
+from rujukan_router.service_layer.referrals import move
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
 
 DEFAULT_GRACE = timedelta(days=2)
@@ -80,29 +80,25 @@ async def _fire(
     where = {"program_code": row.program_code, "village_code": row.village_code}
     agency = audience_at(0, chain, **where)
     if isinstance(step, Escalate):  # the same step, one level up the chain
-        to = status
         moved = Step(status.value, row.reason_code, step.due_at, step.level)
         note, escalated_to = escalated_note(step.level, step.to), step.to
         audience = audience_at(step.level, chain, **where)
     else:
-        to = transition(status, ReferralStatus.expired, kind=row.kind)
-        moved = Step(to.value, row.reason_code, None, row.escalation_level)
+        expired = transition(status, ReferralStatus.expired, kind=row.kind)
+        moved = Step(expired.value, row.reason_code, None, row.escalation_level)
         note, escalated_to = EXPIRED_NOTE, None
         audience = audience_at(LAST_LEVEL, chain, **where)
-    updated = await uow.referrals.change(row.id, moved, now)
-    uow.add_records(
-        [
-            status_record(
-                updated,
-                to_status=to.value,
-                from_status=status.value,
-                at=now,
-                note=note,
-                escalated_to=escalated_to,
-                escalated=escalated_to is not None,
-                audience=audience,
-                agency_audience=agency,
-            )
-        ]
+    fired = await move(
+        uow,
+        row,
+        moved,
+        now,
+        note=note,
+        actor="sla-timer",
+        escalated_to=escalated_to,
+        escalated=escalated_to is not None,
+        audience=audience,
+        agency_audience=agency,
     )
-    return HistoryRow(row.id, status.value, to.value, note, "sla-timer", now)
+    uow.add_records([fired.event])
+    return fired.history
