@@ -22,6 +22,7 @@ from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGatewa
 from rujukan_notifications.adapters.inbox import InboxChannel
 from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.domain.audience import Routing
+from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.domain.messages import Message
 from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
@@ -158,20 +159,31 @@ class DiesAfterSending:
         await self.release.wait()
 
 
+async def killed_after_sending(
+    notifications: Any, channel: ChannelName, provider: Any, now: Clock
+) -> Dispatcher:
+    """A dispatcher killed (cancelled, as SIGKILL stops a process) right after ``provider``
+    took its message: the row is left ``sending``, its result unrecorded."""
+    dying = DiesAfterSending(provider)
+    dispatcher = notifications.dispatcher(channels={channel: dying}, clock=now)
+    task = asyncio.create_task(dispatcher.dispatch_due())
+    await dying.sent.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return dispatcher
+
+
+def email_to(smtp: Any) -> EmailChannel:
+    return EmailChannel(host="127.0.0.1", port=smtp.port, sender=SENDER, timeout=5)
+
+
 async def test_a_sender_that_died_mid_send_is_taken_over_and_sent_with_the_same_message_id(
     notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:
     await emails(notifications, make_intake, make_status)
     now = clock()
-    dying = DiesAfterSending(
-        EmailChannel(host="127.0.0.1", port=smtp.port, sender=SENDER, timeout=5)
-    )
-    first = notifications.dispatcher(channels={"email": dying}, clock=now)
-    task = asyncio.create_task(first.dispatch_due())
-    await dying.sent.wait()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    first = await killed_after_sending(notifications, "email", email_to(smtp), now)
     [row] = await notifications.rows("SELECT * FROM deliveries")
     assert row.state == "sending" and row.claimed_by == first.id and row.attempts == 0
     assert await history(notifications, row.id) == []
@@ -198,6 +210,37 @@ async def test_a_sender_that_died_mid_send_is_taken_over_and_sent_with_the_same_
     assert '"result":"sent"' in event.p and '"attempts":2' in event.p
 
 
+async def test_waiting_for_a_late_contact_spends_none_of_the_sends_attempts(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    """The 100,000-household chaos run's six failed e-mails: four waits for a contact still on
+    its way, then a dispatcher killed on the first send. The take-over still has sends left."""
+    intake = make_intake(contact={"email": "warga@example.org"})
+    await apply(notifications.runtime, make_status(intake, ReferralStatus.accepted))
+    now = clock()
+    waiter = notifications.dispatcher(smtp_port=smtp.port, clock=now)
+    for _ in range(4):
+        assert await waiter.dispatch_due() == 1
+        now.advance(seconds=10)  # past the backoff (at most 8 s after the fourth wait)
+    [row] = await notifications.rows("SELECT * FROM deliveries")
+    assert row.state == "pending" and row.attempts == 4 and row.waits == 4
+    assert row.last_error == "no consented contact yet"
+    assert await history(notifications, row.id) == ["waiting"] * 4
+
+    await apply(notifications.runtime, contact_of(intake))  # the contact arrives
+    await killed_after_sending(notifications, "email", email_to(smtp), now)
+
+    now.advance(seconds=61)
+    second = notifications.dispatcher(smtp_port=smtp.port, clock=now)
+    assert await second.dispatch_due() == 1
+    [row] = await notifications.rows("SELECT * FROM deliveries")
+    assert row.state == "sent" and row.attempts == 6 and row.waits == 4
+    assert await history(notifications, row.id) == ["waiting"] * 4 + ["taken_over", "sent"]
+    assert [m["Message-ID"] for _to, m in smtp.messages] == [message_id(row.id)] * 2
+    [event] = await notifications.rows("SELECT payload::text AS p FROM outbox")
+    assert '"result":"sent"' in event.p and '"attempts":6' in event.p
+
+
 async def test_a_late_result_of_a_claim_taken_over_is_not_recorded(
     notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:
@@ -206,10 +249,7 @@ async def test_a_late_result_of_a_claim_taken_over_is_not_recorded(
     published result are the taker's."""
     await emails(notifications, make_intake, make_status)
     now = clock()
-    stalled = [
-        DiesAfterSending(EmailChannel(host="127.0.0.1", port=smtp.port, sender=SENDER, timeout=5))
-        for _ in range(2)
-    ]
+    stalled = [DiesAfterSending(email_to(smtp)) for _ in range(2)]
     first, second = (
         notifications.dispatcher(channels={"email": channel}, clock=now) for channel in stalled
     )
@@ -247,13 +287,9 @@ async def test_an_inbox_delivery_taken_over_is_stored_once(
         resident_news=(),  # the Puskesos inbox alone
     )
     now = clock()
-    dying = DiesAfterSending(InboxChannel(notifications.runtime.sessions))
-    first = notifications.dispatcher(channels={"inbox": dying}, clock=now)
-    task = asyncio.create_task(first.dispatch_due())
-    await dying.sent.wait()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await killed_after_sending(
+        notifications, "inbox", InboxChannel(notifications.runtime.sessions), now
+    )
     now.advance(seconds=61)
     assert await notifications.dispatcher(clock=now).dispatch_due() == 1
     [row] = await notifications.rows("SELECT * FROM deliveries")

@@ -23,12 +23,11 @@ from rujukan_contracts.events import (
 )
 from rujukan_contracts.references import referral_reference
 from rujukan_notifications.adapters.repository import Visit
-from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.service_layer.digests import digest_id, sum_up_due
 from rujukan_platform.testing import RunningConsumer
 
-from .conftest import SENDER, Clock, MakeIntake, MakeStatus, apply, contact_of
-from .test_claims import DiesAfterSending, drive, message_id
+from .conftest import Clock, MakeIntake, MakeStatus, apply, contact_of
+from .test_claims import drive, email_to, killed_after_sending, message_id
 
 pytestmark = pytest.mark.integration
 
@@ -307,14 +306,7 @@ async def test_a_dispatcher_that_died_mid_send_of_a_visit_message_sends_it_once_
     intake = make_intake(contact={"email": "keluarga@example.org"})
     await apply(notifications.runtime, contact_of(intake), *visit(intake, make_status))
     now = later()
-    email = EmailChannel(host="127.0.0.1", port=smtp.port, sender=SENDER, timeout=5.0)
-    dying = DiesAfterSending(email)
-    first = notifications.dispatcher(channels={"email": dying}, clock=now)
-    task = asyncio.create_task(first.dispatch_due())
-    await dying.sent.wait()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await killed_after_sending(notifications, "email", email_to(smtp), now)
     now.advance(seconds=61)  # the lease is over: a restarted dispatcher takes it over
     again = notifications.dispatcher(smtp_port=smtp.port, clock=now)
     assert await drive(again) == 1

@@ -103,7 +103,9 @@ class Claimed(NamedTuple):
     template: str
     #: the template's variables, JSON
     context: str
+    #: every step that counted so far; ``waits`` of them waited for a resident's contact
     attempts: int
+    waits: int
     next_attempt_at: datetime
     lease_until: datetime
     #: the event or visit message it was planned from (its siblings share it)
@@ -280,13 +282,19 @@ class DeliveryRepository(Repository):
         at: datetime,
         attempts: int,
         error: str | None,
+        waited: bool = False,
     ) -> bool:
-        """Back to ``pending`` until ``at``; False if the claim is no longer ours."""
-        return await self._settle(
-            claimed,
-            claimant,
-            {"state": "pending", "next_attempt_at": at, "attempts": attempts, "last_error": error},
-        )
+        """Back to ``pending`` until ``at`` (``waited``: for the resident's contact, one more
+        wait); False if the claim is no longer ours."""
+        values: dict[str, Any] = {
+            "state": "pending",
+            "next_attempt_at": at,
+            "attempts": attempts,
+            "last_error": error,
+        }
+        if waited:
+            values["waits"] = deliveries.c.waits + 1
+        return await self._settle(claimed, claimant, values)
 
     async def finish(
         self,

@@ -49,7 +49,9 @@ deliveries = Table(
     Column("template", Text, nullable=False),
     Column("context", Text, nullable=False),
     Column("state", Text, nullable=False),  # pending, sending, sent, failed, skipped
+    # every step that counted, waits for a resident's contact included (``waits`` of them)
     Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("waits", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
     time_column("next_attempt_at", nullable=False, now=True),
     time_column("created_at", nullable=False, now=True),

@@ -14,7 +14,9 @@ Each step below is a unit of work of its own (``NotificationsUnitOfWork``; the S
    ``rujukan_notifications_takeovers_total``.
 2. **Send.** Outside any transaction, at most ``concurrency`` sends at once per provider. Per
    row: the recipient (a resident who withdrew consent to be told: skipped; a resident's contact
-   may still be on its way: wait, then skip; sealed at rest, it is opened only now); quiet
+   may still be on its way: wait, up to ``max_attempts`` times, then skip — a wait is counted
+   in ``attempts`` and in ``waits``, and spends none of the sends' budget, so a contact that
+   came late still has every try of sending; sealed at rest, it is opened only now); quiet
    hours and the per-recipient rate limit for SMS/WhatsApp (deferred, not an attempt); the
    provider's circuit breaker (rescheduled, not an attempt); then the provider. A row that
    waited half its lease for a send slot goes back to ``pending`` unsent (``released``), and a
@@ -23,10 +25,10 @@ Each step below is a unit of work of its own (``NotificationsUnitOfWork``; the S
 3. **Record.** One short transaction per delivery, guarded by the claim: only the dispatcher
    whose ``claimed_by`` and ``lease_until`` still match records; a row whose lease expired was
    taken over, and the late result is dropped (``rujukan_notifications_claims_lost_total``). A
-   retryable failure is retried with exponential backoff and jitter until ``max_attempts``, then
-   dead-lettered (``failed``); a permanent one fails at once. Every step is a row in
-   ``delivery_attempts``; every final result (sent, failed, skipped) is published on
-   ``notifications.dispatched`` through the outbox.
+   retryable failure is retried with exponential backoff and jitter until ``max_attempts`` sends
+   (``attempts - waits``), then dead-lettered (``failed``); a permanent one fails at once.
+   Every step is a row in ``delivery_attempts``; every final result (sent, failed, skipped) is
+   published on ``notifications.dispatched`` through the outbox.
 
 **A sender that died mid-send** (after the provider took the message, before the record) leaves
 its row ``sending``. After the lease the row is taken over and sent again — at least once rather
@@ -121,6 +123,7 @@ class _Step:
     duration_ms: int | None = None
     retry_at: datetime | None = None  # set: the delivery goes back to pending until then
     recipient: str | None = None
+    waited: bool = False  # for the resident's contact: one more of the delivery's ``waits``
 
 
 @dataclass(slots=True)
@@ -274,7 +277,8 @@ class Dispatcher:
         """What to do with a claimed row, before any provider is called (in claim order, so
         the rate limit counts the sends this batch decides)."""
         attempts = row.attempts + 1
-        if row.attempts >= self._policy.max_attempts:  # taken over after its last attempt
+        if _sends(row, row.attempts) >= self._policy.max_attempts:
+            # taken over after its last send (a wait for the contact is no send)
             return _Step("failed", row.attempts, "the sender died during the last attempt")
         if row.audience == "resident" and row.household_id in known.silenced:
             # withdrawn after this row was planned: a row claimed before the withdrawal
@@ -307,10 +311,12 @@ class Dispatcher:
         """The resident's address and language, the address opened here (sealed at rest): in
         the clear from now to the provider, in memory only. Or why it cannot be sent now."""
         contact = known.contacts.get(row.household_id)
-        if contact is None:
-            if attempts < self._policy.max_attempts:
-                retry_at = now + _backoff(attempts)
-                return _Step("waiting", attempts, "no consented contact yet", retry_at=retry_at)
+        if contact is None:  # its own budget: waiting spends none of the sends'
+            waits = row.waits + 1
+            if waits < self._policy.max_attempts:
+                retry_at = now + _backoff(waits)
+                why = "no consented contact yet"
+                return _Step("waiting", attempts, why, retry_at=retry_at, waited=True)
             return _Step("skipped", attempts, "no consented contact")
         refused = _Step("skipped", attempts, f"the resident did not consent to {row.channel}")
         if row.channel not in contact.channels:
@@ -321,8 +327,8 @@ class Dispatcher:
             )
         except SealError as exc:  # a key left out of the settings, or an altered row
             log.error("a stored contact does not open", referral_id=str(row.referral_id))
-            if attempts < self._policy.max_attempts:
-                retry_at = now + _backoff(attempts)
+            if (sends := _sends(row, attempts)) < self._policy.max_attempts:
+                retry_at = now + _backoff(sends)
                 return _Step("retry", attempts, f"the stored contact {exc}", retry_at=retry_at)
             return _Step("failed", attempts, f"the stored contact {exc}")
         return (address, contact.language) if address else refused
@@ -392,8 +398,8 @@ class Dispatcher:
         if failure is None:
             return _Step("sent", attempts, None, send.provider, ms, recipient=masked)
         reason = mask(str(failure))[:300]
-        if failure.retryable and attempts < self._policy.max_attempts:
-            return _Step("retry", attempts, reason, send.provider, ms, now + _backoff(attempts))
+        if failure.retryable and (sends := _sends(row, attempts)) < self._policy.max_attempts:
+            return _Step("retry", attempts, reason, send.provider, ms, now + _backoff(sends))
         return _Step("failed", attempts, reason, send.provider, ms, recipient=masked)
 
     async def _record(self, row: Claimed, step: _Step) -> None:
@@ -429,7 +435,12 @@ class Dispatcher:
         async with self.unit_of_work() as uow:
             if step.retry_at is not None:
                 ours = await uow.deliveries.reschedule(
-                    row, self.id, at=step.retry_at, attempts=step.attempts, error=step.detail
+                    row,
+                    self.id,
+                    at=step.retry_at,
+                    attempts=step.attempts,
+                    error=step.detail,
+                    waited=step.waited,
                 )
             else:
                 assert is_final(step.outcome), step.outcome  # a step not rescheduled ends it
@@ -521,6 +532,12 @@ def _dispatched(row: Claimed, step: _Step, now: datetime) -> NotificationDispatc
         detail=step.detail,
         dispatched_at=now,
     )
+
+
+def _sends(row: Claimed, attempts: int) -> int:
+    """Of ``attempts``, those that tried (or may have tried) to send: waits for the resident's
+    contact spend none of ``max_attempts``."""
+    return attempts - row.waits
 
 
 def _backoff(attempts: int) -> timedelta:
