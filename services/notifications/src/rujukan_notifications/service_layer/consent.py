@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rujukan_contracts.events import ConsentWithdrawnV1, NotificationDispatchedV1
+from rujukan_contracts.events import ConsentWithdrawnV1
 from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
 from rujukan_notifications.adapters.repository import Attempt
 from rujukan_notifications.adapters.silence import CANCELLED
+from rujukan_notifications.service_layer.dispatch import dispatched
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 
@@ -26,17 +27,5 @@ async def silence_household(event: ConsentWithdrawnV1, uow: NotificationsUnitOfW
         [Attempt(c.id, c.attempts, "skipped", now, detail=CANCELLED) for c in cancelled]
     )
     for c in cancelled:  # a final result, published like the dispatcher's
-        uow.publish(
-            NOTIFICATIONS_DISPATCHED,
-            NotificationDispatchedV1(
-                notification_id=c.id,
-                referral_id=c.referral_id,
-                channel=c.channel,
-                recipient=c.recipient_masked or "-",
-                template=c.template,
-                result="skipped",
-                attempts=c.attempts,
-                detail=CANCELLED,
-                dispatched_at=now,
-            ),
-        )
+        final = dispatched(c, "skipped", c.attempts, c.recipient_masked, CANCELLED, now)
+        uow.publish(NOTIFICATIONS_DISPATCHED, final)

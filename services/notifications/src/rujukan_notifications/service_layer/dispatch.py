@@ -68,7 +68,7 @@ from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
 from rujukan_notifications import metrics
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.repository import Attempt, Claim, Claimed, SealedContact
-from rujukan_notifications.adapters.silence import CANCELLED
+from rujukan_notifications.adapters.silence import CANCELLED, Cancelled
 from rujukan_notifications.domain.audience import mask_recipient, told_in_person, undeliverable
 from rujukan_notifications.domain.channels import (
     PHONE_CHANNELS,
@@ -76,7 +76,7 @@ from rujukan_notifications.domain.channels import (
     Channel,
     DeliveryFailed,
 )
-from rujukan_notifications.domain.deliveries import Outcome, is_final
+from rujukan_notifications.domain.deliveries import FinalState, Outcome, is_final
 from rujukan_notifications.domain.messages import Message, render, webhook_payload
 from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours, backoff
 from rujukan_notifications.service_layer.digests import sum_up_due
@@ -475,8 +475,11 @@ class Dispatcher:
                     )
                 ]
             )
-            if step.retry_at is None:
-                uow.publish(NOTIFICATIONS_DISPATCHED, _dispatched(row, step, now))
+            if is_final(step.outcome):  # not rescheduled
+                uow.publish(
+                    NOTIFICATIONS_DISPATCHED,
+                    dispatched(row, step.outcome, step.attempts, step.recipient, step.detail, now),
+                )
             tasked = False
             if step.outcome == "failed" and row.audience == "resident":
                 tasked = await _tell_in_person_unless_reached(uow, row, step.attempts, now)
@@ -520,17 +523,26 @@ async def _tell_in_person_unless_reached(
     return True
 
 
-def _dispatched(row: Claimed, step: _Step, now: datetime) -> NotificationDispatchedV1:
+def dispatched(
+    delivery: Claimed | Cancelled,
+    result: FinalState,
+    attempts: int,
+    recipient: str | None,
+    detail: str | None,
+    at: datetime,
+) -> NotificationDispatchedV1:
+    """A delivery's final result as ``notifications.dispatched`` carries it, whoever ended it
+    (the dispatcher, a consent withdrawal); ``recipient`` masked, ``-`` when none was reached."""
     return NotificationDispatchedV1(
-        notification_id=row.id,
-        referral_id=row.referral_id,
-        channel=row.channel,
-        recipient=step.recipient or "-",
-        template=row.template,
-        result=step.outcome,
-        attempts=step.attempts,
-        detail=step.detail,
-        dispatched_at=now,
+        notification_id=delivery.id,
+        referral_id=delivery.referral_id,
+        channel=delivery.channel,
+        recipient=recipient or "-",
+        template=delivery.template,
+        result=result,
+        attempts=attempts,
+        detail=detail,
+        dispatched_at=at,
     )
 
 
