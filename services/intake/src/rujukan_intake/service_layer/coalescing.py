@@ -24,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from rujukan_intake import metrics
 from rujukan_intake.adapters.registry import RegistryUnavailable
@@ -33,7 +34,7 @@ from rujukan_intake.domain.commands import IntakeItem, SubmitIntakes, Submitted
 from rujukan_platform.failures import is_transient
 
 #: submits a command in a unit of work of its own (``Runtime.handle``), with a traceparent
-Submit = Callable[[SubmitIntakes, str | None], Awaitable[list[Submitted]]]
+Submit = Callable[[SubmitIntakes, str | None], Coroutine[Any, Any, list[Submitted]]]
 
 
 @dataclass(slots=True)
@@ -101,15 +102,12 @@ class SubmissionCoalescer:
                 batch.append(waiting)
         return batch
 
-    async def _submitted(self, command: SubmitIntakes, traceparent: str | None) -> list[Submitted]:
-        return await self._submit(command, traceparent)
-
     async def _submit_batch(self, batch: list[_Waiting]) -> None:
         metrics.SUBMIT_BATCH.observe(len(batch))
         command = SubmitIntakes([w.item for w in batch])
         try:
             results = await asyncio.create_task(
-                self._submitted(command, batch[0].traceparent), context=batch[0].context.copy()
+                self._submit(command, batch[0].traceparent), context=batch[0].context.copy()
             )
         except Exception as exc:
             if len(batch) > 1 and not _fails_every_item(exc):
