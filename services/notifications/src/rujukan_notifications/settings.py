@@ -82,6 +82,7 @@ class NotificationSettings(SealingSettings):
     resident_news: list[str] = list(DEFAULT_RESIDENT_NEWS)
     #: a visit's news is gathered this long, then summed up in one message
     visit_window_seconds: float = Field(60.0, ge=0)
+    #: sends of one delivery (a take-over counts); a resident's contact is waited for as often
     max_attempts: int = 5
     dispatch_poll_seconds: float = 0.1
     #: deliveries claimed at once; a claim holds for the lease (longer than a send may take:
