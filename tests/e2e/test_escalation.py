@@ -19,7 +19,7 @@ from tests.e2e.platform import Platform, running_platform
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 VILLAGE = EXAMPLE_INTAKE["household"]["village_code"]
-LATE = f"Mohon tindak lanjut: rujukan PKH terlambat — desa {VILLAGE}"
+LATE = f"Mohon tindak lanjut: rujukan PKH terlambat — desa Berta ({VILLAGE})"
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ async def test_an_unanswered_referral_climbs_its_agency_s_chain_then_expires(
             return bool(got.json()["status"] == "expired")
 
         await eventually(expired, timeout=30)
-        expiry = f"Rujukan PKH kedaluwarsa — desa {VILLAGE}"
+        expiry = f"Rujukan PKH kedaluwarsa — desa Berta ({VILLAGE})"
 
         async def until(recipient: str, headers: dict[str, str], want: Any) -> list[str]:
             async def probe() -> list[str] | None:
@@ -119,10 +119,10 @@ async def test_an_unanswered_referral_climbs_its_agency_s_chain_then_expires(
         # the head of office hears it expired, beside the level-3 message
         await until("dinsos:33.04", dinsos, lambda s: sorted(s) == [LATE, expiry])
         # the agency hears of its own late referral every time, the Puskesos as before
-        own = f"Rujukan PKH Anda melewati tenggat — desa {VILLAGE}"
+        own = f"Rujukan PKH Anda melewati tenggat — desa Berta ({VILLAGE})"
         await until("agency:PKH:33.04", pkh_officers, lambda s: s == [own] * 4)
-        escalated = f"Eskalasi rujukan PKH — desa {VILLAGE}"
-        late = f"Rujukan PKH melewati batas waktu — desa {VILLAGE}"
+        escalated = f"Eskalasi rujukan PKH — desa Berta ({VILLAGE})"
+        late = f"Rujukan PKH melewati batas waktu — desa Berta ({VILLAGE})"
         await until(
             f"puskesos:{VILLAGE}",
             platform.token("operator", regions=["33.04.01"]),

@@ -322,16 +322,16 @@ async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox
     subjects = [i["subject"] for i in first["items"] + second["items"]]
     assert sorted(subjects) == sorted(
         [
-            "Rujukan PBI-JK ditolak — desa 33.04.01.2001",
-            "Rujukan PBI-JK melewati batas waktu — desa 33.04.01.2001",
-            "Eskalasi rujukan PBI-JK — desa 33.04.01.2001",
+            "Rujukan PBI-JK ditolak — desa Berta (33.04.01.2001)",
+            "Rujukan PBI-JK melewati batas waktu — desa Berta (33.04.01.2001)",
+            "Eskalasi rujukan PBI-JK — desa Berta (33.04.01.2001)",
         ]
     )
     dinsos = api.token("operator", regions=["33.04"])
     r = await api.client.get("/v1/inbox", params={"recipient": "dinsos:33.04"}, headers=dinsos)
     assert sorted(i["subject"] for i in r.json()["items"]) == [
-        "Mohon tindak lanjut: rujukan PBI-JK terlambat — desa 33.04.01.2001",
-        "Rujukan PBI-JK kedaluwarsa — desa 33.04.01.2001",
+        "Mohon tindak lanjut: rujukan PBI-JK terlambat — desa Berta (33.04.01.2001)",
+        "Rujukan PBI-JK kedaluwarsa — desa Berta (33.04.01.2001)",
     ]
     created = [i["created_at"] for i in first["items"] + second["items"]]
     assert created == sorted(created, reverse=True)

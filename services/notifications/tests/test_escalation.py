@@ -145,7 +145,7 @@ async def test_each_level_the_agency_and_the_puskesos_hear_of_a_late_referral(
     reference = referral_reference(level1.referral_id, VILLAGE)
     [(recipients, mail)] = smtp.messages  # the program manager, at their work address
     assert recipients == [KORWIL]
-    assert mail["Subject"] == f"Mohon tindak lanjut: rujukan PKH terlambat — desa {VILLAGE}"
+    assert mail["Subject"] == f"Mohon tindak lanjut: rujukan PKH terlambat — desa Berta ({VILLAGE})"
     body = mail.get_content()
     assert reference in body and "pengelola program (Koordinator Wilayah PKH)" in body
     assert "tingkat 2 dari 3" in body and str(level1.referral_id) not in body
@@ -158,17 +158,17 @@ async def test_each_level_the_agency_and_the_puskesos_hear_of_a_late_referral(
 
     korkab = await inbox("agency:PKH:33.04:korkab")
     assert [m.subject for m in korkab] == [
-        f"Mohon tindak lanjut: rujukan PKH terlambat — desa {VILLAGE}"
+        f"Mohon tindak lanjut: rujukan PKH terlambat — desa Berta ({VILLAGE})"
     ]
     assert "atasan petugas agensi (Koordinator Kabupaten PKH), tingkat 1 dari 3" in korkab[0].body
     dinsos = await inbox("dinsos:33.04")
     assert sorted(m.subject for m in dinsos) == [
-        f"Mohon tindak lanjut: rujukan PKH terlambat — desa {VILLAGE}",
-        f"Rujukan PKH kedaluwarsa — desa {VILLAGE}",
+        f"Mohon tindak lanjut: rujukan PKH terlambat — desa Berta ({VILLAGE})",
+        f"Rujukan PKH kedaluwarsa — desa Berta ({VILLAGE})",
     ]
     assert any("bila tidak, rujukan kedaluwarsa" in m.body for m in dinsos)  # the last level
     own = await inbox("agency:PKH:33.04")
-    assert [m.subject for m in own] == [f"Rujukan PKH Anda melewati tenggat — desa {VILLAGE}"] * 4
+    assert [m.subject for m in own] == [f"Rujukan PKH Anda melewati tenggat — desa Berta ({VILLAGE})"] * 4
     assert any("dieskalasi kepada Kepala Dinas Sosial" in m.body for m in own)
     assert any("kedaluwarsa karena tidak dijawab" in m.body for m in own)
     assert len(await inbox(PUSKESOS)) == 4  # as before: three escalations and the expiry
@@ -262,7 +262,7 @@ async def test_each_audience_reads_only_its_own_inbox(
     r = await read("agency:PKH:33.04", programs=["PKH"], regions=["33.04"])
     assert r.status_code == 200, r.text
     assert [i["subject"] for i in r.json()["items"]] == [
-        f"Rujukan PKH Anda melewati tenggat — desa {VILLAGE}"
+        f"Rujukan PKH Anda melewati tenggat — desa Berta ({VILLAGE})"
     ]
     r = await read("agency:PKH:33.04:korkab", programs=["PKH"])
     assert len(r.json()["items"]) == 1
@@ -273,6 +273,6 @@ async def test_each_audience_reads_only_its_own_inbox(
     assert (await read("agency:PKH:33.04", **operator)).status_code == 403
     r = await read("dinsos:33.04", **operator)
     assert [(i["subject"], "atasan petugas agensi" in i["body"]) for i in r.json()["items"]] == [
-        (f"Mohon tindak lanjut: rujukan PBI-JK terlambat — desa {VILLAGE}", True)
+        (f"Mohon tindak lanjut: rujukan PBI-JK terlambat — desa Berta ({VILLAGE})", True)
     ]
     assert (await read("agency:PKH", programs=["PKH"])).status_code == 422

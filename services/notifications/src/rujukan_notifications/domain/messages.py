@@ -153,13 +153,15 @@ def previewable(kind: str, name: str) -> bool:
 def _words(
     env: Environment, ctx: dict[str, Any], language: str, *, in_person: bool
 ) -> dict[str, Any]:
-    """The context with what people read in words: a referral's reference, its status and
-    reason; a resident's news as lines (``news.view``), and for a task to tell them in person,
+    """The context with what people read in words: a referral's reference, its village, status
+    and reason; a resident's news as lines (``news.view``), and for a task to tell them in person,
     the message to say (in the operator's language)."""
     words = dict(ctx)
     if "program_code" in ctx:  # the program's name in ``language`` (its code if unknown)
         names = ctx.get("program_name") or {}
         words["program_name"] = names.get(language) or names.get("id") or ctx["program_code"]
+    if "village_code" in ctx:
+        words["village"] = wording.village_words(ctx["village_code"])
     if "referral_id" in ctx:
         words["reference"] = referral_reference(UUID(ctx["referral_id"]), ctx["village_code"])
         words["status_words"] = wording.status_words(ctx["status"], language)

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rujukan_contracts.events import ReasonCode
+from rujukan_regions import regions
 
 Language = str  # "id" or "en"
 
@@ -117,6 +118,13 @@ def status_words(kind: str, language: str) -> str:
     if kind == "escalated":
         return OVERDUE[language_of(language)]
     return STATUS_WORDS[language_of(language)][kind]
+
+
+def village_words(code: str) -> str:
+    """A village as an officer knows it: its name, with the Kemendagri code that tells two
+    villages of one name apart (the code alone when the region table does not know it)."""
+    found = regions().get(code)
+    return f"{found.name} ({code})" if found is not None else code
 
 
 def reason_words(reason: str | None, language: str) -> str | None:
