@@ -133,6 +133,29 @@ async def test_two_officers_at_once_share_a_commit_each_with_their_own_keys(
         assert answer.json()["duplicate"] is False
 
 
+async def test_each_officer_s_earlier_key_answers_only_that_officer_within_a_batch(
+    intake: IntakeService,
+) -> None:
+    """op-0 used key a and op-1 key b before; a batch then carries op-0's b and op-1's a, each
+    with another household: neither is the other's repeat, nor a key reused for another body."""
+
+    def keyed(subject: str, key: str) -> dict[str, str]:
+        return {**intake.token(subject=subject), "Idempotency-Key": key}
+
+    earlier = [(with_kk(kk(20)), keyed("op-0", "a")), (with_kk(kk(21)), keyed("op-1", "b"))]
+    for request in earlier:
+        assert (await post(intake, request)).status_code == 202
+    crossed = [(with_kk(kk(22)), keyed("op-0", "b")), (with_kk(kk(23)), keyed("op-1", "a"))]
+    _first, tasks = await in_one_batch(intake, crossed)
+    answers = [t.result() for t in tasks]
+    assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+    assert all(a.json()["duplicate"] is False for a in answers)
+    rows = await stored(intake)
+    assert rows[answers[0].json()["intake_id"]] == (intake.hash(kk(22)), "op-0")
+    assert rows[answers[1].json()["intake_id"]] == (intake.hash(kk(23)), "op-1")
+    assert len(rows) == 1 + 2 + 2
+
+
 def _shape(answers: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The answers with every id named by the first answer that had it: comparable across
     households."""

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, text, union_all
+from sqlalchemy import select, text, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_contracts.events import (
@@ -389,10 +389,10 @@ class IdempotencyKeys(Repository):
     """A principal's Idempotency-Keys: on the intakes they created, or on duplicates."""
 
     async def uses(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], KeyUse]:
-        """The earlier use of each (principal, key), if any."""
+        """The earlier use of each (principal, key), if any (another officer's same key is
+        another request)."""
         if not keys:
             return {}
-        principals, names = sorted({p for p, _ in keys}), sorted({k for _, k in keys})
         answered = (intakes.c.visit_of, intakes.c.possible_duplicates)
         on_intake = select(
             intakes.c.principal,
@@ -401,7 +401,7 @@ class IdempotencyKeys(Repository):
             intakes.c.household_id,
             intakes.c.request_hash,
             *answered,
-        ).where(intakes.c.principal.in_(principals), intakes.c.idempotency_key.in_(names))
+        ).where(tuple_(intakes.c.principal, intakes.c.idempotency_key).in_(keys))
         on_duplicate = (
             select(
                 duplicate_keys.c.principal,
@@ -412,13 +412,9 @@ class IdempotencyKeys(Repository):
                 *answered,
             )
             .join(intakes, intakes.c.id == duplicate_keys.c.intake_id)
-            .where(
-                duplicate_keys.c.principal.in_(principals),
-                duplicate_keys.c.idempotency_key.in_(names),
-            )
+            .where(tuple_(duplicate_keys.c.principal, duplicate_keys.c.idempotency_key).in_(keys))
         )
         rows = await self._session.execute(union_all(on_intake, on_duplicate))
-        wanted = set(keys)  # another officer's same key is another request
         return {
             (r.principal, r.idempotency_key): KeyUse(
                 r.id,
@@ -428,7 +424,6 @@ class IdempotencyKeys(Repository):
                 stored_duplicates(r.possible_duplicates),
             )
             for r in rows.all()
-            if (r.principal, r.idempotency_key) in wanted
         }
 
     async def remember_duplicates(self, keys: Sequence[DuplicateKey], at: datetime) -> None:
