@@ -178,7 +178,7 @@ async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_se
     started = datetime.now(UTC)
     assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=2).dispatch_due() == 1
     [waiting] = await deliveries_of(notifications, event.referral_id)
-    assert waiting.state == "pending" and waiting.attempts == 1
+    assert waiting.state == "pending" and waiting.attempts == 1 and waiting.waits == 1
     assert waiting.last_error == "no consented contact yet"
     assert waiting.next_attempt_at > started
     assert await dispatched_events(notifications) == []
@@ -279,7 +279,7 @@ async def test_the_api_lists_a_referrals_deliveries(
     assert r.status_code == 200, r.text
     [item] = r.json()["items"]  # one message tells of the visit's two referrals
     assert item["template"] == "status_news" and item["referral_id"] == str(referral_id)
-    assert item["state"] == "pending" and item["attempts"] == 0
+    assert item["state"] == "pending" and item["attempts"] == 0 and item["waits"] == 0
     assert item["channel"] == "email" and item["recipient"] is None
     assert item["audience"] == "resident" and item["history"] == []
     assert item["unreachable_reason"] is None

@@ -73,6 +73,7 @@ async def referral_deliveries(
             template=r.template,
             state=r.state,
             attempts=r.attempts,
+            waits=r.waits,
             last_error=r.last_error,
             next_attempt_at=r.next_attempt_at if r.state == "pending" else None,
             created_at=r.created_at,

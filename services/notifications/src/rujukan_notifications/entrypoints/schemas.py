@@ -36,7 +36,10 @@ class DeliveryRead(BaseModel):
     recipient: str | None
     template: str
     state: DeliveryState
+    #: every step that counted; ``waits`` of them waited for the resident's contact, and spent
+    #: none of the ``max_attempts`` sends (so ``attempts`` may pass it)
     attempts: int
+    waits: int
     last_error: str | None
     #: when the next try is due, while pending
     next_attempt_at: datetime | None
