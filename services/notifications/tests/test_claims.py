@@ -241,6 +241,26 @@ async def test_waiting_for_a_late_contact_spends_none_of_the_sends_attempts(
     assert '"result":"sent"' in event.p and '"attempts":6' in event.p
 
 
+async def test_the_puskesos_reads_how_often_sending_failed_not_the_waits_for_the_contact(
+    notifications: Any, dead_port: int, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    intake = make_intake(contact={"email": "warga@example.org"})
+    await apply(notifications.runtime, make_status(intake, ReferralStatus.accepted))
+    now = clock()
+    dispatcher = notifications.dispatcher(smtp_port=dead_port, clock=now, max_attempts=2)
+    assert await dispatcher.dispatch_due() == 1  # no contact yet: it waits
+    await apply(notifications.runtime, contact_of(intake))
+    for _ in range(2):  # then two sends, both refused
+        now.advance(seconds=10)
+        assert await dispatcher.dispatch_due() == 1
+    [row] = await notifications.rows("SELECT * FROM deliveries WHERE channel = 'email'")
+    assert row.state == "failed" and (row.attempts, row.waits) == (3, 1)
+    assert await history(notifications, row.id) == ["waiting", "retry", "failed"]
+    assert await dispatcher.dispatch_due() == 1  # the village Puskesos' task to tell them
+    [told] = await notifications.rows("SELECT * FROM inbox_messages")
+    assert "gagal terkirim (2 kali dicoba)" in told.body
+
+
 async def test_a_late_result_of_a_claim_taken_over_is_not_recorded(
     notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:

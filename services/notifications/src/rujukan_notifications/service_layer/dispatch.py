@@ -482,7 +482,8 @@ class Dispatcher:
                 )
             tasked = False
             if step.outcome == "failed" and row.audience == "resident":
-                tasked = await _tell_in_person_unless_reached(uow, row, step.attempts, now)
+                sends = _sends(row, step.attempts)  # what the Puskesos reads: tries to send
+                tasked = await _tell_in_person_unless_reached(uow, row, sends, now)
             await uow.commit()
         if tasked:
             metrics.TOLD_IN_PERSON.labels("undeliverable").inc()
@@ -501,7 +502,7 @@ class Dispatcher:
 
 
 async def _tell_in_person_unless_reached(
-    uow: NotificationsUnitOfWork, row: Claimed, attempts: int, now: datetime
+    uow: NotificationsUnitOfWork, row: Claimed, sends: int, now: datetime
 ) -> bool:
     """A resident's message failed for good: when no other channel has reached them or still
     may, the village Puskesos is asked to tell them in person (once per message: the task is
@@ -511,7 +512,7 @@ async def _tell_in_person_unless_reached(
         return False
     if await uow.deliveries.reach_left(row.source_event_id):
         return False
-    why = undeliverable(row.channel, attempts)
+    why = undeliverable(row.channel, sends)
     await uow.deliveries.add_planned(
         source_event_id=row.source_event_id,
         referral_id=row.referral_id,
