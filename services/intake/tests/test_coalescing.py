@@ -75,3 +75,17 @@ async def test_drain_waits_for_the_requests_already_queued() -> None:
     await asyncio.sleep(0)  # they are queued, their batch not yet done
     await coalescer.drain()
     assert all(r.done() for r in requests) and not coalescer.in_flight
+
+
+async def test_a_batch_answered_short_fails_its_requests_instead_of_leaving_them_waiting() -> None:
+    """A handler that answers fewer items than it was given (a bug) fails every request of the
+    batch, none answered with another's result, none left waiting, the coalescer idle again."""
+
+    async def short(command: SubmitIntakes, _traceparent: str | None) -> list[Submitted]:
+        await asyncio.sleep(0)
+        return [Submitted(intake_id=uuid4()) for _ in command.items[1:]]
+
+    coalescer = SubmissionCoalescer(short, max_batch=100)
+    results = await asyncio.wait_for(submit_all(coalescer, ["a", "b"]), timeout=5)
+    assert all(isinstance(r, RuntimeError) for r in results), results
+    assert not coalescer.in_flight

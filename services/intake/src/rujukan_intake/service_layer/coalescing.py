@@ -89,7 +89,12 @@ class SubmissionCoalescer:
         try:
             while self._queue:
                 if batch := self._take():
-                    await self._submit_batch(batch)
+                    try:
+                        await self._submit_batch(batch)
+                    except Exception as exc:  # a bug of ours: no request may wait for ever
+                        for waiting in batch:
+                            if not waiting.answer.done():
+                                waiting.answer.set_exception(exc)
         finally:
             self._in_flight = None
 
@@ -118,6 +123,8 @@ class SubmissionCoalescer:
                 if not waiting.answer.done():
                     waiting.answer.set_exception(exc)
             return
+        if len(results) != len(batch):  # answers out of step with requests: none is trusted
+            raise RuntimeError(f"{len(results)} answers for {len(batch)} submitted intakes")
         for waiting, result in zip(batch, results, strict=True):
             if not waiting.answer.done():
                 waiting.answer.set_result(result)
