@@ -168,7 +168,8 @@ async def test_each_level_the_agency_and_the_puskesos_hear_of_a_late_referral(
     ]
     assert any("bila tidak, rujukan kedaluwarsa" in m.body for m in dinsos)  # the last level
     own = await inbox("agency:PKH:33.04")
-    assert [m.subject for m in own] == [f"Rujukan PKH Anda melewati tenggat — desa Berta ({VILLAGE})"] * 4
+    overdue = f"Rujukan PKH Anda melewati tenggat — desa Berta ({VILLAGE})"
+    assert [m.subject for m in own] == [overdue] * 4
     assert any("dieskalasi kepada Kepala Dinas Sosial" in m.body for m in own)
     assert any("kedaluwarsa karena tidak dijawab" in m.body for m in own)
     assert len(await inbox(PUSKESOS)) == 4  # as before: three escalations and the expiry
