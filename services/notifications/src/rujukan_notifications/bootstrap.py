@@ -11,6 +11,7 @@ import httpx
 
 from rujukan_notifications.adapters.channels import build_channels
 from rujukan_notifications.adapters.program_names import ProgramNames
+from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.adapters.tables import metadata
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.messages import load_templates
@@ -39,6 +40,7 @@ def delivery_policy(settings: NotificationSettings) -> DeliveryPolicy:
         ),
         operator_language=settings.operator_language,
         batch=settings.dispatch_batch,
+        batches_in_flight=settings.dispatch_batches_in_flight,
         lease=timedelta(seconds=settings.dispatch_lease_seconds),
         concurrency=settings.send_concurrency,
     )
@@ -57,6 +59,9 @@ class Notifications:
         http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
         runtime.closers.append(http.aclose)
         self.channels = build_channels(settings, runtime.sessions, http)
+        email = self.channels["email"]
+        assert isinstance(email, EmailChannel)
+        runtime.closers.append(email.close)  # QUIT on the kept SMTP connections
         self.routing = Routing(agency_programs=frozenset(settings.agency_webhooks))
         self.dispatcher = Dispatcher(
             unit_of_work=units_of(runtime),

@@ -87,10 +87,13 @@ class NotificationSettings(SealingSettings):
     dispatch_poll_seconds: float = 0.1
     #: deliveries claimed at once; a claim holds for the lease (longer than a send may take:
     #: the SMTP and HTTP timeouts), then a row left ``sending`` is taken over and sent again
-    dispatch_batch: int = Field(20, ge=1)
+    dispatch_batch: int = Field(100, ge=1)
     dispatch_lease_seconds: float = Field(60.0, gt=0)
-    #: sends in flight at once per provider
-    send_concurrency: int = Field(8, ge=1)
+    #: claimed batches being sent at once: the next is sent while the last one finishes
+    dispatch_batches_in_flight: int = Field(2, ge=1)
+    #: sends in flight at once per provider (50: a relay's common limit of connections per
+    #: client, Postfix's ``smtpd_client_connection_count_limit``)
+    send_concurrency: int = Field(50, ge=1)
     circuit_failure_threshold: int = 5
     circuit_cooldown_seconds: float = 60.0
     #: SMS/WhatsApp to one recipient: at most this many per window, the rest later

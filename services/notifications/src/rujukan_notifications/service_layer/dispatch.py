@@ -22,13 +22,20 @@ Each step below is a unit of work of its own (``NotificationsUnitOfWork``; the S
    waited half its lease for a send slot goes back to ``pending`` unsent (``released``), and a
    send still running when the lease is nearly over is abandoned as a retryable failure: a
    claim is never taken over while its dispatcher lives.
-3. **Record.** One short transaction per delivery, guarded by the claim: only the dispatcher
-   whose ``claimed_by`` and ``lease_until`` still match records; a row whose lease expired was
-   taken over, and the late result is dropped (``rujukan_notifications_claims_lost_total``). A
+3. **Record.** As soon as a send has its answer, in one short transaction with the results
+   that came in while the last record was committing (group commit: one unit of work for many
+   deliveries, not one each), guarded by the claim per row: only the dispatcher whose
+   ``claimed_by`` and ``lease_until`` still match records; a row whose lease expired was taken
+   over, and the late result is dropped (``rujukan_notifications_claims_lost_total``). A
    retryable failure is retried with exponential backoff and jitter until ``max_attempts`` sends
    (``attempts - waits``), then dead-lettered (``failed``); a permanent one fails at once.
    Every step is a row in ``delivery_attempts``; every final result (sent, failed, skipped) is
    published on ``notifications.dispatched`` through the outbox.
+
+``Dispatcher.run`` keeps ``batches_in_flight`` of these claim-send-record loops going, so the
+next batch is sent while the last one's slowest sends finish. The rate limit counts what is
+stored and what its own batch decides: two batches in flight (or two dispatchers) that hold
+phone messages for one household at once may pass it by one.
 
 **A sender that died mid-send** (after the provider took the message, before the record) leaves
 its row ``sending``. After the lease the row is taken over and sent again — at least once rather
@@ -54,7 +61,7 @@ import asyncio
 import os
 import socket
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -105,11 +112,15 @@ class DeliveryPolicy:
     quiet_hours: QuietHours | None = None
     operator_language: str = "id"
     #: rows claimed at once
-    batch: int = 20
+    batch: int = 100
     #: how long a claim holds: longer than a send may take (the providers' timeouts)
     lease: timedelta = timedelta(seconds=60)
     #: sends in flight at once per provider
-    concurrency: int = 8
+    concurrency: int = 50
+    #: claimed batches being sent at once (``Dispatcher.run``)
+    batches_in_flight: int = 2
+    #: results recorded in one unit of work at the most
+    record_batch: int = 200
 
 
 @dataclass(slots=True)
@@ -150,6 +161,10 @@ class _Known:
     )
 
 
+#: a result waiting to be recorded, and the future its sender awaits
+_Result = tuple[Claimed, _Step, "asyncio.Future[None]"]
+
+
 def dispatcher_id() -> str:
     """Who claims: the host, the process, and one instance of it."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
@@ -178,8 +193,17 @@ class Dispatcher:
         self._clock = clock
         self.breakers: dict[str, CircuitBreaker] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
+        #: results waiting for the next group record, and the task recording them
+        self._results: deque[_Result] = deque()
+        self._recorder: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
+        """``batches_in_flight`` claim-send-record loops side by side: the next batch is
+        claimed and sent while the last one's slowest sends finish, so the provider's slots do
+        not idle at the end of every batch."""
+        await asyncio.gather(*(self._loop(stop) for _ in range(self._policy.batches_in_flight)))
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 handled = await self.dispatch_due()
@@ -206,13 +230,13 @@ class Dispatcher:
             lease_until, lambda: self._known(rows, now), "reading contacts"
         )
         plans = [(row, self._decide(row, known, now)) for row in rows]
-        for row, plan in plans:
-            if isinstance(plan, _Step):
-                await self._record(row, plan)
-        sends = [self._send(row, plan) for row, plan in plans if isinstance(plan, _Send)]
-        for failed in await asyncio.gather(*sends, return_exceptions=True):
+        steps = [
+            self._record(row, plan) if isinstance(plan, _Step) else self._send(row, plan)
+            for row, plan in plans
+        ]
+        for failed in await asyncio.gather(*steps, return_exceptions=True):
             if isinstance(failed, Exception):  # left `sending`: taken over after its lease
-                log.error("recording a send failed", error=mask(repr(failed))[:300])
+                log.error("recording a result failed", error=mask(repr(failed))[:300])
         return len(rows)
 
     def breaker(self, provider: str) -> CircuitBreaker:
@@ -403,9 +427,42 @@ class Dispatcher:
         return _Step("failed", attempts, reason, send.provider, ms, recipient=masked)
 
     async def _record(self, row: Claimed, step: _Step) -> None:
-        await self._while_claimed(
-            row.lease_until, lambda: self._record_once(row, step), f"recording a {step.outcome}"
-        )
+        """Recorded with the results that came in while the last record was committing: one
+        unit of work for many deliveries instead of one each (group commit). Returns once
+        this one is committed, or raises what kept it from being."""
+        recorded = asyncio.get_running_loop().create_future()
+        self._results.append((row, step, recorded))
+        if self._recorder is None:
+            self._recorder = asyncio.create_task(self._record_queued(), name="dispatch-record")
+        await recorded
+
+    async def _record_queued(self) -> None:
+        try:
+            while self._results:
+                take = min(len(self._results), self._policy.record_batch)
+                await self._record_together([self._results.popleft() for _ in range(take)])
+        finally:
+            self._recorder = None
+
+    async def _record_together(self, results: list[_Result]) -> None:
+        """``results`` in one unit of work; if it fails for another reason than weather (a
+        bug, a row that breaks a constraint), each alone, so one never fails the others."""
+        lease_until = min(row.lease_until for row, _, _ in results)
+        doing = f"recording {len(results)} results"
+        try:
+            await self._while_claimed(lease_until, lambda: self._record_once(results), doing)
+        except Exception as exc:
+            if len(results) > 1 and not is_transient(exc):
+                for result in results:
+                    await self._record_together([result])
+                return
+            for _, _, recorded in results:
+                if not recorded.done():
+                    recorded.set_exception(exc)
+            return
+        for _, _, recorded in results:
+            if not recorded.done():
+                recorded.set_result(None)
 
     async def _while_claimed(
         self, lease_until: datetime, work: Callable[[], Awaitable[T]], doing: str
@@ -429,39 +486,14 @@ class Dispatcher:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _record_once(self, row: Claimed, step: _Step) -> None:
-        """In its own unit of work, only while the claim is still ours."""
+    async def _record_once(self, results: Sequence[_Result]) -> None:
+        """In one unit of work, each only while its claim is still ours; the attempts in one
+        statement."""
         now = self._clock()
         async with self.unit_of_work() as uow:
-            if step.retry_at is not None:
-                ours = await uow.deliveries.reschedule(
-                    row,
-                    self.id,
-                    at=step.retry_at,
-                    attempts=step.attempts,
-                    error=step.detail,
-                    waited=step.waited,
-                )
-            else:
-                assert is_final(step.outcome), step.outcome  # a step not rescheduled ends it
-                ours = await uow.deliveries.finish(
-                    row,
-                    self.id,
-                    state=step.outcome,
-                    attempts=step.attempts,
-                    error=step.detail,
-                    recipient=step.recipient,
-                    sent_at=now if step.outcome == "sent" else None,
-                )
-            if not ours:
-                metrics.CLAIMS_LOST.labels(row.channel).inc()
-                log.warning(
-                    "claim lost: the delivery was taken over, its result is not recorded",
-                    referral_id=str(row.referral_id),
-                    channel=row.channel,
-                    outcome=step.outcome,
-                )
-                return
+            settled = [
+                (row, step, await self._settle(uow, row, step, now)) for row, step, _ in results
+            ]
             await uow.deliveries.add_attempts(
                 [
                     Attempt(
@@ -473,32 +505,74 @@ class Dispatcher:
                         step.detail,
                         step.duration_ms,
                     )
+                    for row, step, tasked in settled
+                    if tasked is not None
                 ]
             )
-            if is_final(step.outcome):  # not rescheduled
-                uow.publish(
-                    NOTIFICATIONS_DISPATCHED,
-                    dispatched(row, step.outcome, step.attempts, step.recipient, step.detail, now),
-                )
-            tasked = False
-            if step.outcome == "failed" and row.audience == "resident":
-                sends = _sends(row, step.attempts)  # what the Puskesos reads: tries to send
-                tasked = await _tell_in_person_unless_reached(uow, row, sends, now)
             await uow.commit()
-        if tasked:
-            metrics.TOLD_IN_PERSON.labels("undeliverable").inc()
-        metrics.ATTEMPTS.labels(row.channel, step.outcome).inc()
-        if step.retry_at is None:
-            metrics.DELIVERIES.labels(row.channel, step.outcome).inc()
-            log.info(
-                "notification " + step.outcome,
-                referral_id=str(row.referral_id),
-                channel=row.channel,
-                audience=row.audience,
-                recipient=step.recipient,
-                template=row.template,
+        for row, step, tasked in settled:
+            if tasked is None:
+                metrics.CLAIMS_LOST.labels(row.channel).inc()
+                log.warning(
+                    "claim lost: the delivery was taken over, its result is not recorded",
+                    referral_id=str(row.referral_id),
+                    channel=row.channel,
+                    outcome=step.outcome,
+                )
+                continue
+            if tasked:
+                metrics.TOLD_IN_PERSON.labels("undeliverable").inc()
+            metrics.ATTEMPTS.labels(row.channel, step.outcome).inc()
+            if step.retry_at is None:
+                metrics.DELIVERIES.labels(row.channel, step.outcome).inc()
+                log.info(
+                    "notification " + step.outcome,
+                    referral_id=str(row.referral_id),
+                    channel=row.channel,
+                    audience=row.audience,
+                    recipient=step.recipient,
+                    template=row.template,
+                    attempts=step.attempts,
+                )
+
+    async def _settle(
+        self, uow: NotificationsUnitOfWork, row: Claimed, step: _Step, now: datetime
+    ) -> bool | None:
+        """One result, if the claim is still ours: None if it is not (the row was taken over:
+        the late result is dropped); else whether the village Puskesos was asked to tell the
+        resident in person."""
+        if step.retry_at is not None:
+            ours = await uow.deliveries.reschedule(
+                row,
+                self.id,
+                at=step.retry_at,
                 attempts=step.attempts,
+                error=step.detail,
+                waited=step.waited,
             )
+        else:
+            assert is_final(step.outcome), step.outcome  # a step not rescheduled ends it
+            ours = await uow.deliveries.finish(
+                row,
+                self.id,
+                state=step.outcome,
+                attempts=step.attempts,
+                error=step.detail,
+                recipient=step.recipient,
+                sent_at=now if step.outcome == "sent" else None,
+            )
+        if not ours:
+            return None
+        if not is_final(step.outcome):  # rescheduled
+            return False
+        uow.publish(
+            NOTIFICATIONS_DISPATCHED,
+            dispatched(row, step.outcome, step.attempts, step.recipient, step.detail, now),
+        )
+        if step.outcome == "failed" and row.audience == "resident":
+            sends = _sends(row, step.attempts)  # what the Puskesos reads: tries to send
+            return await _tell_in_person_unless_reached(uow, row, sends, now)
+        return False
 
 
 async def _tell_in_person_unless_reached(
