@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import itertools
 import json
 import socket
 import uuid
@@ -48,7 +49,7 @@ from rujukan_notifications.service_layer.handlers import handlers
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork, units_of
 from rujukan_notifications.settings import NotificationSettings
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.handlers import Handlers
+from rujukan_platform.handlers import Handlers, Received
 from rujukan_platform.kafka import create_topics
 from rujukan_platform.runtime import Runtime, build_app, migrate
 from rujukan_platform.sealing import Sealer
@@ -211,16 +212,19 @@ async def apply(
     resident_news: Collection[str] = DEFAULT_RESIDENT_NEWS,
     gather: timedelta = timedelta(0),
 ) -> None:
-    """Handle ``events`` in one unit of work as a consumer does, each with an envelope of its
-    own (a fresh event id), through ``handlers_for(runtime, routing, phone_channels,
+    """Handle ``events`` in one unit of work as a consumer batch is (each run of consecutive
+    events of one type at once: a type's batch form where it has one), each with an envelope
+    of its own (a fresh event id), through ``handlers_for(runtime, routing, phone_channels,
     resident_news, gather)``."""
     table = handlers_for(runtime, routing, phone_channels, resident_news, gather)
+    received = []
+    for offset, event in enumerate(events):
+        meta = EventMeta(type=event.ce_type, source="/rujukan/test", subject=event.key())
+        value = event.model_dump_json().encode()
+        received.append(Received(event, Envelope(meta, "test", 0, offset, value)))
     async with runtime.unit_of_work() as uow:
-        for offset, event in enumerate(events):
-            meta = EventMeta(type=event.ce_type, source="/rujukan/test", subject=event.key())
-            value = event.model_dump_json().encode()
-            uow.cause = Envelope(meta, "test", 0, offset, value)
-            await table.handle(event, uow)
+        for kind, run in itertools.groupby(received, key=lambda r: type(r.message)):
+            await table.handle_many(kind, list(run), uow)
         await uow.commit()
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, delete, exists, func, literal, select
+from sqlalchemy import ColumnElement, column, delete, exists, func, select, values
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_notifications.adapters.tables import (
@@ -144,6 +144,21 @@ class Claim:
 
 
 _CLAIMED = [deliveries.c[f] for f in Claimed._fields if f != "previous_claimant"]
+#: rows a multi-row statement carries at the most (PostgreSQL takes 32,767 parameters)
+_ROWS_A_STATEMENT = 1000
+
+
+class Plan(NamedTuple):
+    """The deliveries one event (or one visit's message) plans."""
+
+    source_event_id: UUID
+    referral_id: UUID
+    household_id: UUID
+    planned: Sequence[Planned]
+    #: the templates' variables, JSON
+    context: str
+    #: when they are first due; None: now
+    due: datetime | None = None
 
 
 class DeliveryRepository(Repository):
@@ -157,35 +172,40 @@ class DeliveryRepository(Repository):
         context: str,
         due: datetime | None = None,
     ) -> None:
-        """A pending delivery per planned (audience, channel), due at ``due`` (default: now);
-        one already planned from the same event is left as it is (a redelivered event plans
-        nothing twice)."""
-        if not planned:
-            return
-        await self._session.execute(
-            insert(deliveries)
-            .values(
-                [
-                    {
-                        "id": uuid4(),
-                        "source_event_id": source_event_id,
-                        "referral_id": referral_id,
-                        "household_id": household_id,
-                        "audience": p.audience,
-                        "channel": p.channel,
-                        "address": p.address,
-                        "template": p.template,
-                        "context": context,
-                        "state": "pending",
-                        "unreachable_reason": p.unreachable and p.unreachable.reason,
-                        "unreachable_detail": p.unreachable and p.unreachable.detail,
-                        "next_attempt_at": due or func.now(),
-                    }
-                    for p in planned
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["source_event_id", "audience", "channel"])
+        """A pending delivery per planned (audience, channel) of one event (``add_plans``)."""
+        await self.add_plans(
+            [Plan(source_event_id, referral_id, household_id, planned, context, due)]
         )
+
+    async def add_plans(self, plans: Sequence[Plan]) -> None:
+        """A pending delivery per planned (audience, channel), due at ``due`` (default: now),
+        every plan in one statement (a few, for thousands); one already planned from the same
+        event is left as it is (a redelivered event plans nothing twice)."""
+        rows = [
+            {
+                "id": uuid4(),
+                "source_event_id": plan.source_event_id,
+                "referral_id": plan.referral_id,
+                "household_id": plan.household_id,
+                "audience": p.audience,
+                "channel": p.channel,
+                "address": p.address,
+                "template": p.template,
+                "context": plan.context,
+                "state": "pending",
+                "unreachable_reason": p.unreachable and p.unreachable.reason,
+                "unreachable_detail": p.unreachable and p.unreachable.detail,
+                "next_attempt_at": plan.due or func.now(),
+            }
+            for plan in plans
+            for p in plan.planned
+        ]
+        for start in range(0, len(rows), _ROWS_A_STATEMENT):
+            await self._session.execute(
+                insert(deliveries)
+                .values(rows[start : start + _ROWS_A_STATEMENT])
+                .on_conflict_do_nothing(index_elements=["source_event_id", "audience", "channel"])
+            )
 
     # -- the dispatcher's claims ---------------------------------------------------------------
 
@@ -357,6 +377,17 @@ class Gathered(NamedTuple):
     news: str
 
 
+class Newsworthy(NamedTuple):
+    """One piece of a resident's news: a status event of one of their visit's referrals."""
+
+    event_id: UUID
+    visit: Visit
+    referral_id: UUID
+    #: ``domain.news.News`` as JSON
+    news: str
+    changed_at: datetime
+
+
 class NewsRepository(Repository):
     async def gather(
         self,
@@ -368,19 +399,37 @@ class NewsRepository(Repository):
         changed_at: datetime,
         window: timedelta,
     ) -> None:
-        """Keep one piece of news for the visit's next message; the first one waiting sets
-        when that message is summed up (now + ``window``), later ones join it. Nothing is kept
-        for a household whose resident withdrew consent to be told (``silenced_households``,
-        checked in these statements: no round trip of its own on the consumer's path)."""
-        told = ~exists().where(silenced_households.c.household_id == visit.household_id)
+        """Keep one piece of news for the visit's next message (``gather_all``)."""
+        await self.gather_all(
+            [Newsworthy(event_id, visit, referral_id, news, changed_at)], window=window
+        )
+
+    async def gather_all(self, items: Sequence[Newsworthy], *, window: timedelta) -> None:
+        """Keep each piece of news for its visit's next message, all in two statements; the
+        first one waiting for a visit sets when that message is summed up (now + ``window``),
+        later ones join it. Nothing is kept for a household whose resident withdrew consent to
+        be told (``silenced_households``, checked in these statements: no round trip of its own
+        on the consumer's path)."""
+        for start in range(0, len(items), _ROWS_A_STATEMENT):
+            await self._gather(items[start : start + _ROWS_A_STATEMENT], window)
+
+    async def _gather(self, items: Sequence[Newsworthy], window: timedelta) -> None:
+        # one row a visit: an upsert may touch a row once per statement
+        visits = list({item.visit.intake_id: item.visit for item in items}.values())
+        given = values(
+            column("intake_id", resident_visits.c.intake_id.type),
+            column("household_id", resident_visits.c.household_id.type),
+            column("village_code", resident_visits.c.village_code.type),
+            name="given",
+        ).data([(v.intake_id, v.household_id, v.village_code) for v in visits])
         stmt = insert(resident_visits).from_select(
             ["intake_id", "household_id", "village_code", "summarise_at"],
             select(
-                literal(visit.intake_id, resident_visits.c.intake_id.type),
-                literal(visit.household_id, resident_visits.c.household_id.type),
-                literal(visit.village_code, resident_visits.c.village_code.type),
+                given.c.intake_id,
+                given.c.household_id,
+                given.c.village_code,
                 func.now() + window,
-            ).where(told),
+            ).where(_told(given.c.household_id)),
         )
         await self._session.execute(
             stmt.on_conflict_do_update(
@@ -392,17 +441,38 @@ class NewsRepository(Repository):
                 },
             )
         )
+        news = values(
+            column("event_id", resident_news.c.event_id.type),
+            column("intake_id", resident_news.c.intake_id.type),
+            column("household_id", resident_visits.c.household_id.type),
+            column("referral_id", resident_news.c.referral_id.type),
+            column("news", resident_news.c.news.type),
+            column("changed_at", resident_news.c.changed_at.type),
+            name="news",
+        ).data(
+            [
+                (
+                    i.event_id,
+                    i.visit.intake_id,
+                    i.visit.household_id,
+                    i.referral_id,
+                    i.news,
+                    i.changed_at,
+                )
+                for i in items
+            ]
+        )
         await self._session.execute(
             insert(resident_news)
             .from_select(
                 ["event_id", "intake_id", "referral_id", "news", "changed_at"],
                 select(
-                    literal(event_id, resident_news.c.event_id.type),
-                    literal(visit.intake_id, resident_news.c.intake_id.type),
-                    literal(referral_id, resident_news.c.referral_id.type),
-                    literal(news, resident_news.c.news.type),
-                    literal(changed_at, resident_news.c.changed_at.type),
-                ).where(told),
+                    news.c.event_id,
+                    news.c.intake_id,
+                    news.c.referral_id,
+                    news.c.news,
+                    news.c.changed_at,
+                ).where(_told(news.c.household_id)),
             )
             .on_conflict_do_nothing(index_elements=["event_id"])
         )
@@ -447,6 +517,11 @@ class NewsRepository(Repository):
             .where(resident_visits.c.intake_id == visit.intake_id)
             .values(summarise_at=None, messages=resident_visits.c.messages + int(bool(event_ids)))
         )
+
+
+def _told(household_id: ColumnElement[UUID]) -> ColumnElement[bool]:
+    """The household's resident has not withdrawn consent to be told."""
+    return ~exists().where(silenced_households.c.household_id == household_id)
 
 
 class InboxRepository(Repository):

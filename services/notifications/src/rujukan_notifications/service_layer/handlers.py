@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import orjson
 
 from rujukan_contracts.events import ConsentWithdrawnV1, IntakeContactV1, ReferralStatusChangedV1
 from rujukan_notifications.adapters.contacts import seal_contact
-from rujukan_notifications.adapters.repository import SealedContact, Visit
+from rujukan_notifications.adapters.repository import Newsworthy, Plan, SealedContact, Visit
 from rujukan_notifications.domain.alerts import OPS_INBOX, FiledAlert, inbox_message
 from rujukan_notifications.domain.audience import (
     Routing,
@@ -37,7 +38,7 @@ from rujukan_notifications.domain.messages import delivery_context
 from rujukan_notifications.domain.news import DEFAULT_RESIDENT_NEWS, news_kind, news_of
 from rujukan_notifications.service_layer.consent import silence_household
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from rujukan_platform.handlers import Handlers
+from rujukan_platform.handlers import Handlers, Received
 from rujukan_platform.sealing import Sealer
 
 ProgramNames = Mapping[str, Mapping[str, str]]
@@ -91,31 +92,61 @@ async def plan_deliveries(
     resident_news: Collection[str],
     gather: timedelta,
 ) -> None:
-    """The change as its resident's news, when it matters to them (``resident_news``: the
-    kinds the deployment tells; gathered for ``gather`` with the rest of the visit's news),
-    and a pending delivery per staff audience and agency who should hear of it now."""
+    """One status event: ``plan_all_deliveries`` with its unit of work's cause."""
     if uow.cause is None:
         raise ValueError("deliveries are planned from a consumed event: its id keys them")
-    name = program_names.get(event.program_code, {})
-    kind = news_kind(event, resident_news)
-    if kind is not None:  # not for a silenced household (``NewsRepository.gather``)
-        await uow.news.gather(
-            event_id=uow.cause.meta.id,
-            visit=Visit(event.intake_id, event.household_id, event.village_code, 0),
-            referral_id=event.referral_id,
-            news=orjson.dumps(news_of(event, kind, name).as_json()).decode(),
-            changed_at=event.changed_at,
-            window=gather,
-        )
-    planned = plan(event, agency_programs=routing.agency_programs)
-    context = delivery_context(event, name) | escalation_context(event)
-    await uow.deliveries.add_planned(
-        source_event_id=uow.cause.meta.id,
-        referral_id=event.referral_id,
-        household_id=event.household_id,
-        planned=planned,
-        context=orjson.dumps(context).decode(),
+    await plan_all_deliveries(
+        [Received(event, uow.cause)],
+        uow,
+        routing=routing,
+        program_names=program_names,
+        resident_news=resident_news,
+        gather=gather,
     )
+
+
+async def plan_all_deliveries(
+    received: Sequence[Received[ReferralStatusChangedV1]],
+    uow: NotificationsUnitOfWork,
+    *,
+    routing: Routing,
+    program_names: ProgramNames,
+    resident_news: Collection[str],
+    gather: timedelta,
+) -> None:
+    """Each change as its resident's news, when it matters to them (``resident_news``: the
+    kinds the deployment tells; gathered for ``gather`` with the rest of the visit's news),
+    and a pending delivery per staff audience and agency who should hear of it now. A
+    consumer batch's events in a few statements, whatever their number (the batch form)."""
+    news: list[Newsworthy] = []
+    plans: list[Plan] = []
+    for event, envelope in ((r.message, r.envelope) for r in received):
+        name = program_names.get(event.program_code, {})
+        kind = news_kind(event, resident_news)
+        if kind is not None:  # not for a silenced household (``NewsRepository.gather_all``)
+            news.append(
+                Newsworthy(
+                    event_id=envelope.meta.id,
+                    visit=Visit(event.intake_id, event.household_id, event.village_code, 0),
+                    referral_id=event.referral_id,
+                    news=orjson.dumps(news_of(event, kind, name).as_json()).decode(),
+                    changed_at=event.changed_at,
+                )
+            )
+        planned = plan(event, agency_programs=routing.agency_programs)
+        if planned:
+            context = delivery_context(event, name) | escalation_context(event)
+            plans.append(
+                Plan(
+                    envelope.meta.id,
+                    event.referral_id,
+                    event.household_id,
+                    planned,
+                    orjson.dumps(context).decode(),
+                )
+            )
+    await uow.news.gather_all(news, window=gather)
+    await uow.deliveries.add_plans(plans)
 
 
 async def file_alerts(command: FileAlerts, uow: NotificationsUnitOfWork) -> list[FiledAlert]:
@@ -148,6 +179,12 @@ def handlers(
 ) -> Handlers[NotificationsUnitOfWork]:
     """The table, with what its handlers need from the deployment (``bootstrap`` passes the
     process's own; tests pass others)."""
+    planning: dict[str, Any] = {
+        "routing": routing,
+        "program_names": program_names,
+        "resident_news": resident_news,
+        "gather": gather,
+    }
     return (
         Handlers[NotificationsUnitOfWork]()
         .on(
@@ -156,13 +193,8 @@ def handlers(
         )
         .on(
             ReferralStatusChangedV1,
-            partial(
-                plan_deliveries,
-                routing=routing,
-                program_names=program_names,
-                resident_news=resident_news,
-                gather=gather,
-            ),
+            partial(plan_deliveries, **planning),
+            many=partial(plan_all_deliveries, **planning),
         )
         .on(ConsentWithdrawnV1, silence_household)
         .on(FileAlerts, file_alerts)
