@@ -48,7 +48,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,15 +99,19 @@ class Side:
             self.root != rt.ROOT or not path.is_relative_to(CHECKOUTS)
         )
 
-    def verify_imports(self) -> str:
-        """Where the side's router processes import the project from; refuses another tree."""
+    def verify_imports(self, modules: Sequence[str] = PROBED) -> str:
+        """Where the side's processes import ``modules`` from (the first's file is returned);
+        refuses another tree. The child is started as the router's processes are: only the
+        interpreter, PYTHONPATH (``pythonpath`` first) and the working directory decide where a
+        module comes from, so the answer holds for any service's processes started alike
+        (bench/notifications_throughput.py's)."""
         probe = rt.RouterProcesses(rt.Topology.parse("1"), pythonpath=self.pythonpath)
         shutil.rmtree(probe.logs, ignore_errors=True)
-        found = probe.imported_from(PROBED)
+        found = probe.imported_from(list(modules))
         wrong = {m: p for m, p in found.items() if not self.holds(p.resolve())}
         if wrong:
             raise RuntimeError(f"side {self.name} imports {wrong}, not from {self.root}")
-        return str(found["rujukan_router"].relative_to(rt.ROOT))
+        return str(found[modules[0]].relative_to(rt.ROOT))
 
 
 @contextlib.contextmanager
@@ -188,33 +192,48 @@ async def compare(
             check = "OK" if passed else r.check.strip()
             line = COLUMNS.format(str(k), side.title, f"{side.rates[-1]:.0f}", *per, other, check)
             print(line, flush=True)
+    summarise(sides, ok, rounds, rate="households/s", cpu="router CPU per household")
+    return ok
+
+
+def summarise(
+    sides: tuple[Side, Side],
+    checked: bool,
+    rounds: int,
+    *,
+    rate: str,
+    cpu: str,
+    columns: str = COLUMNS,
+    blanks: int = 4,
+) -> None:
+    """Each side's medians (a line of ``columns``, ``blanks`` empty cells after them), B/A of
+    the medians of ``rate`` (sides' ``rates``) and ``cpu`` (their ``cpu``) with the sides'
+    spreads, and the verdict. Also bench/notifications_throughput.py's."""
     for side in sides:
-        rate, cpu = statistics.median(side.rates), statistics.median(side.cpu)
-        print(COLUMNS.format("median", side.title, f"{rate:.0f}", f"{cpu:.0f}", *[""] * 4).rstrip())
+        median_rate, median_cpu = statistics.median(side.rates), statistics.median(side.cpu)
+        cells = (f"{median_rate:.0f}", f"{median_cpu:.0f}", *[""] * blanks)
+        print(columns.format("median", side.title, *cells).rstrip())
     a, b = sides
     rates, cpus = Comparison.of(a.rates, b.rates), Comparison.of(a.cpu, b.cpu)
-    for what, c in (("households/s", rates), ("router CPU per household", cpus)):
+    for what, c in ((rate, rates), (cpu, cpus)):
         print(
             f"  B/A of medians, {what}: {c.ratio:.3f} ({(c.ratio - 1) * 100:+.1f} %); spread "
             f"(max - min) / median of A's rounds {c.spread_a * 100:.1f} %, of B's "
             f"{c.spread_b * 100:.1f} %"
         )
-    print(f"  => {verdict(rates, ok, rounds)}")
-    return ok
+    print(f"  => {verdict(rates, checked, rounds, rate)}")
 
 
-def verdict(rates: Comparison, checked: bool, rounds: int) -> str:
+def verdict(rates: Comparison, checked: bool, rounds: int, what: str = "households/s") -> str:
     if not checked:
         return "no verdict: a round's check failed"
     if rounds < 2:
         return "no verdict: one round a side has no spread"
     distance, noise = abs(rates.ratio - 1) * 100, rates.spread_a * 100
     if rates.within_noise:
-        return f"households/s within noise: |B/A - 1| = {distance:.1f} % < A's spread {noise:.1f} %"
+        return f"{what} within noise: |B/A - 1| = {distance:.1f} % < A's spread {noise:.1f} %"
     direction = "slower" if rates.ratio < 1 else "faster"
-    return (
-        f"households/s NOT within noise: B {distance:.1f} % {direction}, A's spread {noise:.1f} %"
-    )
+    return f"{what} NOT within noise: B {distance:.1f} % {direction}, A's spread {noise:.1f} %"
 
 
 async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
@@ -277,22 +296,25 @@ def main() -> int:
     print(f"command: uv run python bench/router_ab.py {shlex.join(sys.argv[1:])}")
     print(rt.code_state())
     with contextlib.ExitStack() as stack:
-        a_root, a_commit = stack.enter_context(checkout(args.baseline))
-        a = Side("A", f"baseline {a_commit.split()[0]}", a_root)
-        print(f"A: {a_commit}")
-        if args.candidate is None:
-            b = Side("B", "working tree", rt.ROOT)
-            print("B: the working tree (code: above)")
-        else:
-            same = git("rev-parse", f"{args.candidate}^{{commit}}") == git(
-                "rev-parse", f"{args.baseline}^{{commit}}"
-            )
-            b_root, b_commit = (
-                (a_root, a_commit) if same else stack.enter_context(checkout(args.candidate))
-            )
-            b = Side("B", f"candidate {b_commit.split()[0]}", b_root)
-            print(f"B: {b_commit}{' (the same checkout as A: an A/A run)' if same else ''}")
-        return 0 if asyncio.run(amain(args, (a, b))) else 1
+        sides = checked_out(stack, args.baseline, args.candidate)
+        return 0 if asyncio.run(amain(args, sides)) else 1
+
+
+def checked_out(
+    stack: contextlib.ExitStack, baseline: str, candidate: str | None
+) -> tuple[Side, Side]:
+    """A (``baseline``) and B (``candidate``, or the working tree) checked out until ``stack``
+    closes; prints what each is. Also bench/notifications_throughput.py's."""
+    a_root, a_commit = stack.enter_context(checkout(baseline))
+    a = Side("A", f"baseline {a_commit.split()[0]}", a_root)
+    print(f"A: {a_commit}")
+    if candidate is None:
+        print("B: the working tree (code: above)")
+        return a, Side("B", "working tree", rt.ROOT)
+    same = git("rev-parse", f"{candidate}^{{commit}}") == git("rev-parse", f"{baseline}^{{commit}}")
+    b_root, b_commit = (a_root, a_commit) if same else stack.enter_context(checkout(candidate))
+    print(f"B: {b_commit}{' (the same checkout as A: an A/A run)' if same else ''}")
+    return a, Side("B", f"candidate {b_commit.split()[0]}", b_root)
 
 
 if __name__ == "__main__":
