@@ -67,3 +67,25 @@ async def test_a_newer_event_or_the_same_again_overwrites_all_but_the_key(
     # the same instant again is no older (a redelivery writes what it wrote before)
     await hear(engine, "in_service", later, "event-3")
     assert await stored(engine) == ("in_service", later, "event-3")
+
+
+@pytest.mark.integration
+async def test_a_batch_writes_the_newest_of_each_key_as_one_by_one_would(
+    engine: AsyncEngine,
+) -> None:
+    later = NOON + timedelta(hours=1)
+    await hear(engine, "accepted", later, "event-0")
+    rows = [
+        {"referral_id": "r1", "status": "in_service", "changed_at": later, "event": "event-1"},
+        {"referral_id": "r2", "status": "accepted", "changed_at": later, "event": "event-2"},
+        {"referral_id": "r1", "status": "delivered", "changed_at": NOON, "event": "event-3"},
+        {"referral_id": "r2", "status": "rejected", "changed_at": NOON, "event": "event-4"},
+        {"referral_id": "r2", "status": "completed", "changed_at": later, "event": "event-5"},
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(keep_latest(statuses, rows, key=["referral_id"], stamp="changed_at"))
+    async with engine.connect() as conn:
+        found = (await conn.execute(select(statuses.c.referral_id, statuses.c.event))).all()
+    # r1: event-1 is as new as the stored event-0, and later in order; event-3 is older.
+    # r2: event-5 is the last of the newest
+    assert sorted(found) == [("r1", "event-1"), ("r2", "event-5")]

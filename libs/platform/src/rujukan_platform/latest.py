@@ -2,7 +2,9 @@
 
 Consumers mirror what other services announce (a referral's status, a program's publication)
 and events arrive late or twice: the row keeps whichever says the newest ``stamp``, and an
-event that says the same again writes the same again.
+event that says the same again writes the same again. A consumer batch's events go in one
+statement: of several for one key, the newest (the last of equals) is the one written, as if
+they had been applied one by one in order.
 """
 
 from __future__ import annotations
@@ -15,13 +17,33 @@ from sqlalchemy.dialects.postgresql import Insert, insert
 
 
 def keep_latest(
-    table: Table, values: Mapping[str, Any], *, key: Sequence[str], stamp: str
+    table: Table,
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    stamp: str,
 ) -> Insert:
-    """Insert ``values``; where a row of the same ``key`` exists, overwrite it with them only
-    when its ``stamp`` is no newer than theirs."""
-    stmt = insert(table).values(**values)
+    """Insert ``values`` (a row, or rows with the same columns); where a row of the same
+    ``key`` exists, overwrite it with them only when its ``stamp`` is no newer than theirs."""
+    rows = newest_per_key([values] if isinstance(values, Mapping) else values, key, stamp)
+    if not rows:
+        raise ValueError("keep_latest needs a row")
+    stmt = insert(table).values(rows)
     return stmt.on_conflict_do_update(
         index_elements=list(key),
-        set_={column: stmt.excluded[column] for column in values if column not in key},
+        set_={column: stmt.excluded[column] for column in rows[0] if column not in key},
         where=table.c[stamp] <= stmt.excluded[stamp],
     )
+
+
+def newest_per_key(
+    rows: Sequence[Mapping[str, Any]], key: Sequence[str], stamp: str
+) -> list[Mapping[str, Any]]:
+    """One row per key, the one with the newest ``stamp`` (the last of equals): an upsert may
+    touch a row only once per statement."""
+    kept: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+    for row in rows:
+        at = tuple(row[column] for column in key)
+        if at not in kept or kept[at][stamp] <= row[stamp]:
+            kept[at] = row
+    return list(kept.values())

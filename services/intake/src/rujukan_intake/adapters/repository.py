@@ -463,22 +463,32 @@ class ReferredHousehold(NamedTuple):
 class ReferralStatuses(Repository):
     """The intake's view of its referrals, as the router reports them on referrals.status."""
 
-    async def record(self, change: ReferralStatusChangedV1) -> None:
-        """Keep the referral's latest status; an older change never overwrites a newer."""
-        row = {
-            "referral_id": change.referral_id,
-            "intake_id": change.intake_id,
-            "program_code": change.program_code,
-            "status": change.to_status.value,
-            "reason_code": change.reason_code.value if change.reason_code else None,
-            "changed_at": change.changed_at,
-            "kind": change.kind,
-            "reference": change.reference
-            or referral_reference(change.referral_id, change.village_code),
-        }
-        await self._session.execute(
-            keep_latest(intake_referrals, row, key=["referral_id"], stamp="changed_at")
-        )
+    async def record(self, changes: Sequence[ReferralStatusChangedV1]) -> None:
+        """Keep each referral's latest status, a consumer batch's in one statement (a few, for
+        thousands); an older change never overwrites a newer."""
+        rows = [
+            {
+                "referral_id": change.referral_id,
+                "intake_id": change.intake_id,
+                "program_code": change.program_code,
+                "status": change.to_status.value,
+                "reason_code": change.reason_code.value if change.reason_code else None,
+                "changed_at": change.changed_at,
+                "kind": change.kind,
+                "reference": change.reference
+                or referral_reference(change.referral_id, change.village_code),
+            }
+            for change in changes
+        ]
+        for start in range(0, len(rows), 1000):  # PostgreSQL takes 32,767 parameters
+            await self._session.execute(
+                keep_latest(
+                    intake_referrals,
+                    rows[start : start + 1000],
+                    key=["referral_id"],
+                    stamp="changed_at",
+                )
+            )
 
     async def household_of(
         self, *, referral_id: UUID | None = None, reference: str | None = None

@@ -5,6 +5,7 @@ every entry of the table is ``handler(message, uow)``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from rujukan_contracts.events import ProgramPublishedV1, ReferralStatusChangedV1
@@ -15,12 +16,19 @@ from rujukan_intake.service_layer.identity import read_household
 from rujukan_intake.service_layer.intakes import submit_intakes
 from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
-from rujukan_platform.handlers import Handlers
+from rujukan_platform.handlers import Handlers, Received
 
 
 async def record_referral_status(event: ReferralStatusChangedV1, uow: IntakeUnitOfWork) -> None:
     """Keep the intake's view of its referrals current (``GET /v1/intakes/{id}``)."""
-    await uow.referrals.record(event)
+    await uow.referrals.record([event])
+
+
+async def record_referral_statuses(
+    received: Sequence[Received[ReferralStatusChangedV1]], uow: IntakeUnitOfWork
+) -> None:
+    """A consumer batch's status changes at once (the batch form)."""
+    await uow.referrals.record([r.message for r in received])
 
 
 async def remember_program(event: ProgramPublishedV1, uow: IntakeUnitOfWork) -> None:
@@ -34,7 +42,7 @@ def handlers(state: IntakeState) -> Handlers[IntakeUnitOfWork]:
         Handlers[IntakeUnitOfWork]()
         .on(SubmitIntakes, partial(submit_intakes, state=state))
         .on(ReadHousehold, partial(read_household, state=state))
-        .on(ReferralStatusChangedV1, record_referral_status)
+        .on(ReferralStatusChangedV1, record_referral_status, many=record_referral_statuses)
         .on(ProgramPublishedV1, remember_program)
         .on(WithdrawConsent, withdraw_consent)
     )
