@@ -32,20 +32,22 @@ has reached one; nothing is published (no relay runs). Each round:
 
 The sink is a lean counting one (chaos_platform's ``SmtpSink`` with its handler replaced): it
 notes the time, the ``X-Rujukan-Delivery`` header and whether the subject is non-empty, in
-memory; the chaos sink's JSON line and file append per message would cost this process about as
-much as a fast dispatcher. ``fast`` answers at once; ``slow`` awaits 200 ms in ``handle_DATA``
-(aiosmtpd serves sessions concurrently), so the rate there is what the dispatcher keeps in flight.
-The message's time is when the sink answers 250.
+memory, without the chaos sink's header parse, JSON line and file append per message: at
+aiosmtpd's own cost (the ``sink`` column) it already takes ~0.5-1.2 ms of CPU a message.
+``fast`` answers at once; ``slow`` awaits 200 ms in ``handle_DATA`` (aiosmtpd serves sessions
+concurrently), so the rate there is what the dispatcher keeps in flight. The message's time is
+when the sink answers 250.
 
 Per round: messages/s from the first to the last message at the sink; CPU per message of the
 notifications process, of PostgreSQL and of the sink's thread (this process's sampling apart),
 and the cores busy with anything else on the machine (other agents), read from /proc every
-100 ms and taken over that window;
-and the check: every delivery arrived exactly once (distinct ``X-Rujukan-Delivery``, duplicates
-and missing counted), every subject non-empty, every row ``sent`` in the database. A round whose
-check fails voids the comparison.
+100 ms and taken over that window; and the check: every delivery arrived exactly once
+(distinct ``X-Rujukan-Delivery``, duplicates and missing counted), every subject non-empty,
+every row ``sent`` in the database. A round whose check fails voids the comparison. One run at
+a time: the ports and the state folder are fixed, and a run starts by stopping what it finds
+there (an interrupted run's servers).
 
-A/B exactly as bench/router_ab.py (its ``Side``, ``checked_out``, ``Comparison`` and ``verdict``):
+A/B exactly as bench/router_ab.py (its ``Side``, ``checked_out`` and ``summarise``):
 A is --baseline checked out with ``git worktree add --detach`` under .local/bench-baseline/, B the
 working tree or --candidate; each side's sources go first on PYTHONPATH, and a child started as
 the processes are must import rujukan_notifications, rujukan_platform and rujukan_contracts from
