@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 
 from rujukan_notifications.adapters.smtp import EmailChannel
+from rujukan_notifications.domain.channels import DeliveryFailed
+from rujukan_notifications.domain.messages import Message
 from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_platform.testing import TcpProxy
 
@@ -121,3 +124,24 @@ async def test_batches_sent_side_by_side_send_each_delivery_once(
             while await notifications.rows("SELECT 1 FROM deliveries WHERE state <> 'sent'"):
                 await asyncio.sleep(0.05)
     await sent_once_each(notifications, smtp, 120)
+
+
+async def test_a_message_written_out_by_hand_reads_back_as_it_was_given(smtp: Any) -> None:
+    """The e-mail is written without the email package's generator: what a mail client reads
+    back (non-ASCII words, a line longer than SMTP allows) is still what was sent."""
+    channel = email_through(smtp.port)
+    long_line = "Bantuan " * 150  # 1,200 characters on one line
+    body = f"Yth. Ibu Siti Aisyah,\nrujukan Anda — disetujui.\n{long_line}\n. a line of one dot"
+    delivery = uuid.uuid4()
+    await channel.send("warga@example.org", Message("Rujukan — Ibu Ñoña", body, delivery))
+    await channel.send("warga@example.org", Message("Rujukan\r\nBcc: x@evil.example", "ok"))
+    await channel.close()
+    [(to, mail), (_, injected)] = smtp.messages
+    assert to == ["warga@example.org"] and mail["To"] == "warga@example.org"
+    assert mail["Subject"] == "Rujukan — Ibu Ñoña"
+    assert mail["From"] == SENDER and mail["Message-ID"] == f"<{delivery}@rujukan.example>"
+    assert mail["Date"] is not None
+    assert mail.get_content().replace("\r\n", "\n") == body + "\n"  # as sent, lines ending CRLF
+    assert injected["Subject"] == "Rujukan Bcc: x@evil.example" and injected["Bcc"] is None
+    with pytest.raises(DeliveryFailed):
+        await channel.send("warga@example.org\r\nBcc: x@evil.example", Message("s", "b"))

@@ -18,7 +18,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, column, delete, exists, func, select, values
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    case,
+    cast,
+    column,
+    delete,
+    exists,
+    func,
+    select,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_notifications.adapters.tables import (
@@ -112,6 +124,25 @@ class Claimed(NamedTuple):
     source_event_id: UUID
     #: who held the claim before: set when the row was taken over from a sender that died
     previous_claimant: str | None
+
+
+class Settled(NamedTuple):
+    """A dispatch step's result for a claimed delivery (``DeliveryRepository.settle``)."""
+
+    id: UUID
+    #: the claim's lease, as claimed: only that claim may write the result
+    lease_until: datetime
+    state: Literal["pending"] | FinalState
+    attempts: int
+    last_error: str | None
+    #: set: back to ``pending`` until then; None: the delivery ends in ``state``
+    next_attempt_at: datetime | None = None
+    waited: bool = False
+    recipient_masked: str | None = None
+    sent_at: datetime | None = None
+
+
+_SETTLED = [f for f in Settled._fields if f != "waited"]
 
 
 class Attempt(NamedTuple):
@@ -294,67 +325,55 @@ class DeliveryRepository(Repository):
 
     # -- results, only while the claim holds ---------------------------------------------------
 
-    async def reschedule(
-        self,
-        claimed: Claimed,
-        claimant: str,
-        *,
-        at: datetime,
-        attempts: int,
-        error: str | None,
-        waited: bool = False,
-    ) -> bool:
-        """Back to ``pending`` until ``at`` (``waited``: for the resident's contact, one more
-        wait); False if the claim is no longer ours."""
-        values: dict[str, Any] = {
-            "state": "pending",
-            "next_attempt_at": at,
-            "attempts": attempts,
-            "last_error": error,
-        }
-        if waited:
-            values["waits"] = deliveries.c.waits + 1
-        return await self._settle(claimed, claimant, values)
-
-    async def finish(
-        self,
-        claimed: Claimed,
-        claimant: str,
-        *,
-        state: FinalState,
-        attempts: int,
-        error: str | None,
-        recipient: str | None,
-        sent_at: datetime | None,
-    ) -> bool:
-        """The delivery's last state; False if the claim is no longer ours."""
-        return await self._settle(
-            claimed,
-            claimant,
-            {
-                "state": state,
-                "attempts": attempts,
-                "last_error": error,
-                "recipient_masked": recipient,
-                "sent_at": sent_at,
-            },
+    async def settle(self, claimant: str, results: Sequence[Settled]) -> set[UUID]:
+        """Write each result and end its claim, all in one statement, where ``claimant`` still
+        holds the row with the same lease (a row whose lease expired was taken over, and its
+        late result must be dropped); the ids written. A result with ``next_attempt_at`` goes
+        back to ``pending`` until then (``waited``: one more wait for the resident's
+        contact); one without ends the delivery in its final ``state``."""
+        if not results:
+            return set()
+        given = values(
+            *(column(name, deliveries.c[name].type) for name in _SETTLED),
+            column("waited", Integer()),
+            column("final", Boolean()),
+            name="given",
+        ).data(
+            [
+                (*(getattr(r, name) for name in _SETTLED), int(r.waited), r.next_attempt_at is None)
+                for r in results
+            ]
         )
-
-    async def _settle(self, claimed: Claimed, claimant: str, values: dict[str, Any]) -> bool:
-        """Write ``values`` and end the claim, if ``claimant`` still holds it with the same
-        lease: a row whose lease expired was taken over, and its late result must be dropped."""
-        ours = await self._session.scalar(
+        d = deliveries.c
+        rows = await self._session.execute(
             deliveries.update()
             .where(
-                deliveries.c.id == claimed.id,
-                deliveries.c.state == "sending",
-                deliveries.c.claimed_by == claimant,
-                deliveries.c.lease_until == claimed.lease_until,
+                d.id == given.c.id,
+                d.state == "sending",
+                d.claimed_by == claimant,
+                d.lease_until == given.c.lease_until,
             )
-            .values(values | {"claimed_by": None, "lease_until": None})
-            .returning(deliveries.c.id)
+            .values(
+                state=given.c.state,
+                attempts=given.c.attempts,
+                last_error=given.c.last_error,
+                # a column of NULLs only is text to PostgreSQL: cast back to what it holds
+                next_attempt_at=func.coalesce(
+                    cast(given.c.next_attempt_at, d.next_attempt_at.type), d.next_attempt_at
+                ),
+                waits=d.waits + given.c.waited,
+                recipient_masked=case(
+                    (given.c.final, given.c.recipient_masked), else_=d.recipient_masked
+                ),
+                sent_at=case(
+                    (given.c.final, cast(given.c.sent_at, d.sent_at.type)), else_=d.sent_at
+                ),
+                claimed_by=None,
+                lease_until=None,
+            )
+            .returning(d.id)
         )
-        return ours is not None
+        return set(rows.scalars())
 
     async def add_attempts(self, attempts: Sequence[Attempt]) -> None:
         if attempts:

@@ -74,7 +74,13 @@ from rujukan_contracts.events import NotificationDispatchedV1
 from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
 from rujukan_notifications import metrics
 from rujukan_notifications.adapters.contacts import open_contact
-from rujukan_notifications.adapters.repository import Attempt, Claim, Claimed, SealedContact
+from rujukan_notifications.adapters.repository import (
+    Attempt,
+    Claim,
+    Claimed,
+    SealedContact,
+    Settled,
+)
 from rujukan_notifications.adapters.silence import CANCELLED, Cancelled
 from rujukan_notifications.domain.audience import mask_recipient, told_in_person, undeliverable
 from rujukan_notifications.domain.channels import (
@@ -487,13 +493,14 @@ class Dispatcher:
                 delay = min(delay * 2, 5.0)
 
     async def _record_once(self, results: Sequence[_Result]) -> None:
-        """In one unit of work, each only while its claim is still ours; the attempts in one
-        statement."""
+        """In one unit of work, each only while its claim is still ours: the rows in one
+        statement, the attempts in another."""
         now = self._clock()
         async with self.unit_of_work() as uow:
-            settled = [
-                (row, step, await self._settle(uow, row, step, now)) for row, step, _ in results
-            ]
+            ours = await uow.deliveries.settle(
+                self.id, [_settled(row, step, now) for row, step, _ in results]
+            )
+            recorded = [(row, step) for row, step, _ in results if row.id in ours]
             await uow.deliveries.add_attempts(
                 [
                     Attempt(
@@ -505,13 +512,13 @@ class Dispatcher:
                         step.detail,
                         step.duration_ms,
                     )
-                    for row, step, tasked in settled
-                    if tasked is not None
+                    for row, step in recorded
                 ]
             )
+            tasked = {row.id for row, step in recorded if await _ended(uow, row, step, now)}
             await uow.commit()
-        for row, step, tasked in settled:
-            if tasked is None:
+        for row, step, _ in results:
+            if row.id not in ours:
                 metrics.CLAIMS_LOST.labels(row.channel).inc()
                 log.warning(
                     "claim lost: the delivery was taken over, its result is not recorded",
@@ -520,7 +527,7 @@ class Dispatcher:
                     outcome=step.outcome,
                 )
                 continue
-            if tasked:
+            if row.id in tasked:
                 metrics.TOLD_IN_PERSON.labels("undeliverable").inc()
             metrics.ATTEMPTS.labels(row.channel, step.outcome).inc()
             if step.retry_at is None:
@@ -535,44 +542,46 @@ class Dispatcher:
                     attempts=step.attempts,
                 )
 
-    async def _settle(
-        self, uow: NotificationsUnitOfWork, row: Claimed, step: _Step, now: datetime
-    ) -> bool | None:
-        """One result, if the claim is still ours: None if it is not (the row was taken over:
-        the late result is dropped); else whether the village Puskesos was asked to tell the
-        resident in person."""
-        if step.retry_at is not None:
-            ours = await uow.deliveries.reschedule(
-                row,
-                self.id,
-                at=step.retry_at,
-                attempts=step.attempts,
-                error=step.detail,
-                waited=step.waited,
-            )
-        else:
-            assert is_final(step.outcome), step.outcome  # a step not rescheduled ends it
-            ours = await uow.deliveries.finish(
-                row,
-                self.id,
-                state=step.outcome,
-                attempts=step.attempts,
-                error=step.detail,
-                recipient=step.recipient,
-                sent_at=now if step.outcome == "sent" else None,
-            )
-        if not ours:
-            return None
-        if not is_final(step.outcome):  # rescheduled
-            return False
-        uow.publish(
-            NOTIFICATIONS_DISPATCHED,
-            dispatched(row, step.outcome, step.attempts, step.recipient, step.detail, now),
+
+def _settled(row: Claimed, step: _Step, now: datetime) -> Settled:
+    """The row's result as the repository writes it: rescheduled, or ended."""
+    if step.retry_at is not None:
+        return Settled(
+            row.id,
+            row.lease_until,
+            "pending",
+            step.attempts,
+            step.detail,
+            next_attempt_at=step.retry_at,
+            waited=step.waited,
         )
-        if step.outcome == "failed" and row.audience == "resident":
-            sends = _sends(row, step.attempts)  # what the Puskesos reads: tries to send
-            return await _tell_in_person_unless_reached(uow, row, sends, now)
+    assert is_final(step.outcome), step.outcome  # a step not rescheduled ends it
+    sent_at = now if step.outcome == "sent" else None
+    return Settled(
+        row.id,
+        row.lease_until,
+        step.outcome,
+        step.attempts,
+        step.detail,
+        recipient_masked=step.recipient,
+        sent_at=sent_at,
+    )
+
+
+async def _ended(uow: NotificationsUnitOfWork, row: Claimed, step: _Step, now: datetime) -> bool:
+    """What a recorded final result brings: ``notifications.dispatched`` through the outbox,
+    and, for a resident's message that failed for good, maybe the village Puskesos' task to
+    tell them in person (returns whether it was asked)."""
+    if not is_final(step.outcome):  # rescheduled
         return False
+    uow.publish(
+        NOTIFICATIONS_DISPATCHED,
+        dispatched(row, step.outcome, step.attempts, step.recipient, step.detail, now),
+    )
+    if step.outcome == "failed" and row.audience == "resident":
+        sends = _sends(row, step.attempts)  # what the Puskesos reads: tries to send
+        return await _tell_in_person_unless_reached(uow, row, sends, now)
+    return False
 
 
 async def _tell_in_person_unless_reached(
