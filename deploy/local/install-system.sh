@@ -2,7 +2,9 @@
 # Idempotently install the system packages the local stack needs (Debian/Ubuntu):
 # PostgreSQL server, a headless JDK 17+, Maven, curl, Prometheus, Alertmanager, kcat (an
 # agency's Kafka client in the README; deploy/local/kcat.sh runs it), jq, and Node with npm (the
-# contract checkers in tools/asyncapi and the docs assets, each installed from its lock file).
+# contract checkers in tools/asyncapi, axe-core in tools/axe and the docs assets, each installed
+# from its lock file), and Chromium (the workbench's browser tests drive Debian's, through
+# Playwright: no browser is downloaded).
 # Fast no-op when everything is present; `apt-get update` runs only if something is missing.
 #
 #   deploy/local/install-system.sh
@@ -39,6 +41,7 @@ command -v kcat >/dev/null || missing+=(kcat)
 command -v jq >/dev/null || missing+=(jq)  # the README's commands read the services' JSON with it
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)  # tests/e2e/workbench.py launches this one
 
 # Debian's prometheus packages start system services on the ports `make up` uses (9090, and
 # Alertmanager's 9093, which is Kafka's controller port): `make up` runs its own, under its
@@ -59,7 +62,7 @@ stop_system_services() {
 }
 
 if ((${#missing[@]} == 0)); then
-  say "all present (postgresql, java $(java_major), maven, curl, prometheus, alertmanager, kcat, jq, node $(node --version))"
+  say "all present (postgresql, java $(java_major), maven, curl, prometheus, alertmanager, kcat, jq, node $(node --version), chromium)"
   exit 0
 fi
 

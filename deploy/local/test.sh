@@ -17,6 +17,7 @@ cd "$REPO_ROOT"
 bash "$here/install-system.sh"
 bash "$here/install-python.sh"
 bash tools/asyncapi/install.sh  # Node: the AsyncAPI parser and the schema compatibility check
+bash tools/axe/install.sh  # Node: axe-core, which the workbench's browser tests inject
 uv run ruff check --quiet .
 uv run ruff format --check --quiet .
 uv run mypy --no-error-summary libs/*/src contracts/src services/*/src

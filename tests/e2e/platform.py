@@ -16,13 +16,20 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
 
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.kafka import ensure_catalogue_topics
-from rujukan_platform.testing import Servers, create_database, drop_database, free_port
+from rujukan_platform.testing import (
+    Servers,
+    create_database,
+    drop_database,
+    eventually,
+    free_port,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "e2e-secret-that-is-long-enough-for-hs256-signing"
@@ -60,6 +67,23 @@ class Platform:
     def token(self, role: str, **scope: list[str]) -> dict[str, str]:
         principal = Principal(subject=f"e2e-{role}", role=role, **scope)  # type: ignore[arg-type]
         return {"Authorization": f"Bearer {issue_token(SECRET, principal)}"}
+
+    async def referral_to(
+        self, http: httpx.AsyncClient, intake_id: str, program: str
+    ) -> dict[str, Any]:
+        """The intake's referral to ``program``, once the router has made it (within a minute)."""
+        admin = self.token("admin")
+
+        async def made() -> dict[str, Any] | None:
+            r = await http.get(
+                self.url("referral-router") + "/v1/referrals",
+                params={"intake_id": intake_id},
+                headers=admin,
+            )
+            return next((i for i in r.json()["items"] if i["program_code"] == program), None)
+
+        found: dict[str, Any] = await eventually(made, timeout=60)
+        return found
 
     def env(self) -> dict[str, str]:
         env = {
@@ -100,6 +124,25 @@ class Platform:
         ]
 
 
+def _tail(log: Path) -> str:
+    return log.read_text()[-3000:]
+
+
+async def until_answering(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Wait until ``url`` answers 200 (a minute: a loaded machine starts a service slowly),
+    failing at once with the process's log if it exits."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(240):
+            assert process.poll() is None, f"{log.stem} exited:\n" + _tail(log)
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"{log.stem} never answered {url}")
+
+
 @asynccontextmanager
 async def running_platform(servers: Servers, logs: Path) -> AsyncIterator[Platform]:
     await ensure_catalogue_topics(servers.kafka_bootstrap)
@@ -126,21 +169,10 @@ async def running_platform(servers: Servers, logs: Path) -> AsyncIterator[Platfo
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        async with httpx.AsyncClient() as client:
-            for name in SERVICES:
-                for _ in range(240):
-                    proc = platform.processes[name]
-                    assert proc.poll() is None, (
-                        f"{name} exited:\n" + (logs / f"{name}.log").read_text()[-3000:]
-                    )
-                    try:
-                        if (await client.get(platform.url(name) + "/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.25)
-                else:
-                    raise AssertionError(f"{name} never became ready")
+        for name in SERVICES:
+            await until_answering(
+                platform.processes[name], platform.url(name) + "/readyz", logs / f"{name}.log"
+            )
         yield platform
     finally:
         for proc in platform.processes.values():

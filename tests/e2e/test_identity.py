@@ -37,7 +37,6 @@ async def test_the_agency_finds_the_family_by_the_reference_until_it_rejects_the
     platform: Platform,
 ) -> None:
     operator = platform.token("operator", regions=["33.04"])
-    admin = platform.token("admin")
     pkh = platform.token("agency", programs=["PKH"])
     router, intake = platform.url("referral-router"), platform.url("intake")
     body: dict[str, Any] = copy.deepcopy(EXAMPLE_INTAKE)
@@ -47,14 +46,7 @@ async def test_the_agency_finds_the_family_by_the_reference_until_it_rejects_the
         r = await http.post(intake + "/v1/intakes", json=body, headers=operator)
         assert r.status_code == 202, r.text
         intake_id = r.json()["intake_id"]
-
-        async def pkh_referral() -> dict[str, Any] | None:
-            r = await http.get(
-                router + "/v1/referrals", params={"intake_id": intake_id}, headers=admin
-            )
-            return next((i for i in r.json()["items"] if i["program_code"] == "PKH"), None)
-
-        referral = await eventually(pkh_referral, timeout=60)
+        referral = await platform.referral_to(http, intake_id, "PKH")
         reference = referral["reference"]
         assert reference.startswith("RJK-3304-") and len(reference) == 15
 

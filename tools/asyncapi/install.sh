@@ -4,10 +4,12 @@
 # deploy/local/test.sh runs first). A fast no-op when node_modules
 # already holds this lock file's packages (a stamp of its hash). No install script runs: none of
 # these packages needs one (jsoncompat ships its WebAssembly; @scarf/scarf's only reports).
+# Another tools/ folder with its own lock file is installed the same way by naming it
+# (tools/axe/install.sh does).
 #
-#   tools/asyncapi/install.sh
+#   tools/asyncapi/install.sh [FOLDER]
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
+here="$(cd "${1:-$(dirname "$0")}" && pwd)"
 say() { echo "install-node-tools: $*"; }
 
 command -v npm >/dev/null || { say "ERROR: no npm: run deploy/local/install-system.sh" >&2; exit 1; }
@@ -23,6 +25,6 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   say "node_modules current (node $(node --version))"
   exit 0
 fi
-say "npm ci in tools/asyncapi"
+say "npm ci in ${here#"$PWD/"}"
 (cd "$here" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 echo "$want" >"$stamp"

@@ -152,26 +152,7 @@ def create_app(
         routes=api_routes,
     )
 
-    @app.middleware("http")
-    async def record_metrics(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = _route_template(request)  # set by routing, so read it after call_next
-            if route not in ("/metrics",):
-                method = metrics.method_label(request.method)
-                metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
-                metrics.HTTP_DURATION.labels(route, method).observe(time.perf_counter() - started)
-
-    @app.get("/healthz", tags=["operations"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": settings.service}
+    install_operations(app, settings.service)
 
     @app.get(
         "/readyz",
@@ -201,6 +182,34 @@ def create_app(
         body.update({"type": "about:blank", "title": "Not ready", "status": 503})
         return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
 
+    return app
+
+
+def install_operations(app: FastAPI, service: str) -> None:
+    """Request metrics (by route template), ``/healthz`` and ``/metrics``: every process that
+    serves HTTP has them, an API service (``create_app``) or the workbench's pages."""
+
+    @app.middleware("http")
+    async def record_metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = _route_template(request)  # set by routing, so read it after call_next
+            if route not in ("/metrics",):
+                method = metrics.method_label(request.method)
+                metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
+                metrics.HTTP_DURATION.labels(route, method).observe(time.perf_counter() - started)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
     @app.get(
         "/metrics",
         tags=["operations"],
@@ -210,5 +219,3 @@ def create_app(
     )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return app

@@ -1,0 +1,569 @@
+"""The workbench's pages: module-level routes over the services' APIs, rendered with Jinja2.
+
+Each page reads the session cookie (``cookies``), calls the services with the person's token
+(``services.ServiceApi``) and renders a template in the person's language (``catalogue``). Every
+POST carries the session's CSRF token. Navigation shows each role only what it can do; what a
+person may read or change is still each service's decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+from uuid import UUID
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData, UploadFile
+
+from rujukan_platform.auth import Principal
+from rujukan_platform.http import install_operations
+from rujukan_regions import regions
+from rujukan_workbench import forms
+from rujukan_workbench.catalogue import (
+    CODES,
+    Language,
+    code_words,
+    language_of,
+    translate,
+)
+from rujukan_workbench.cookies import COOKIE, LANGUAGE_COOKIE, CookieSigner, Session
+from rujukan_workbench.services import ServiceApi, Unanswered, problem_of
+from rujukan_workbench.settings import WorkbenchSettings
+from rujukan_workbench.sign_in import (
+    KNOWN_PROGRAMS,
+    SignIn,
+    SignInRefused,
+    home_village,
+    is_national_operator,
+    is_puskesos,
+    strategy,
+)
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter()
+#: the outcomes a program officer reports on a need referral, in the order they happen
+OUTCOMES = ("received", "accepted", "rejected", "in_service", "completed")
+#: statuses the operator's overview counts
+COUNTED = ("created", "delivered", "received", "accepted", "in_service", "completed", "rejected")
+OVERVIEW_LIMIT = 500
+
+
+@dataclass
+class Workbench:
+    """What every request of the process shares."""
+
+    settings: WorkbenchSettings
+    signer: CookieSigner
+    sign_in: SignIn
+    http: httpx.AsyncClient
+
+
+class SignInNeeded(Exception):
+    """The page needs a signed-in person (or the services refused their token: 401)."""
+
+
+class CsrfRefused(Exception):
+    """A POST without this session's CSRF token."""
+
+
+class RoleRefused(Exception):
+    """The person's role has no use for this page."""
+
+
+@dataclass
+class Visit:
+    """One request's person: their session, language, and whether the cookie must be set."""
+
+    request: Request
+    workbench: Workbench
+    session: Session
+    language: Language
+    changed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def principal(self) -> Principal:
+        if self.session.principal is None or self.session.token is None:
+            raise SignInNeeded()
+        return self.session.principal
+
+    def api(self) -> ServiceApi:
+        token = self.session.token
+        if token is None:
+            raise SignInNeeded()
+        return ServiceApi(self.workbench.http, self.workbench.settings, token, self.language)
+
+    def t(self, key: str) -> str:
+        return translate(self.language, key)
+
+    def keep(self, response: Response) -> Response:
+        """The response, with the session cookie when it changed."""
+        if self.changed:
+            response.set_cookie(
+                COOKIE,
+                self.workbench.signer.sign(self.session),
+                max_age=self.workbench.signer.max_age_seconds,
+                httponly=True,
+                samesite="strict",
+                secure=self.request.url.scheme == "https",
+                path="/",
+            )
+        return response
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        principal = self.session.principal if self.session.signed_in else None
+        page = templates.TemplateResponse(
+            self.request,
+            template,
+            {
+                "t": self.t,
+                "code": partial(code_words, self.language),
+                "codes": CODES,
+                "language": self.language,
+                "csrf": self.workbench.signer.csrf_token(self.session),
+                "principal": principal,
+                "nav": navigation(principal),
+                "region_name": region_name,
+                **context,
+            },
+            status_code=status,
+        )
+        return self.keep(page)
+
+
+def region_name(code: str) -> str:
+    """A region's name beside its code: Berta (33.04.01.2001)."""
+    found = regions().get(code)
+    return f"{found.name} ({code})" if found is not None else code
+
+
+def navigation(principal: Principal | None) -> list[tuple[str, str]]:
+    """The links a person's role has a use for: (path, catalogue key)."""
+    if principal is None:
+        return []
+    if is_puskesos(principal):
+        return [("/kunjungan/baru", "nav.visit"), ("/terlambat", "nav.overdue")]
+    if principal.role == "agency":
+        return [("/antrean", "nav.queue")]
+    if is_national_operator(principal):
+        return [("/ringkasan", "nav.overview")]
+    return []
+
+
+def the_workbench(request: Request) -> Workbench:
+    workbench: Workbench = request.app.state.workbench
+    return workbench
+
+
+def visit(request: Request, workbench: Annotated[Workbench, Depends(the_workbench)]) -> Visit:
+    session = workbench.signer.read(request.cookies.get(COOKIE))
+    language = language_of(request.cookies.get(LANGUAGE_COOKIE))
+    if session is None:
+        return Visit(request, workbench, Session(), language, changed=True)
+    return Visit(request, workbench, session, language)
+
+
+Current = Annotated[Visit, Depends(visit)]
+
+
+async def posted(request: Request, current: Current) -> FormData:
+    """The POSTed form, once its CSRF token is this session's (``application/x-www-form-
+    urlencoded``, the only kind the pages send)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    pairs: list[tuple[str, str | UploadFile]] = [*parse_qsl(body, keep_blank_values=True)]
+    form = FormData(pairs)
+    if not current.workbench.signer.csrf_valid(current.session, str(form.get("csrf", ""))):
+        raise CsrfRefused()
+    return form
+
+
+Posted = Annotated[FormData, Depends(posted)]
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise RoleRefused()
+
+
+async def _answered(response: httpx.Response) -> httpx.Response:
+    if response.status_code == 401:
+        raise SignInNeeded()
+    return response
+
+
+# -- signing in --------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(current: Current) -> Response:
+    if not current.session.signed_in:
+        return current.keep(RedirectResponse("/masuk", 303))
+    links = navigation(current.principal)
+    return current.keep(RedirectResponse(links[0][0] if links else "/masuk", 303))
+
+
+@router.get("/masuk", response_class=HTMLResponse)
+async def sign_in_page(current: Current) -> Response:
+    return current.render(
+        current.workbench.sign_in.template,
+        programs=KNOWN_PROGRAMS,
+        village="33.04.01.2001",
+        refused=None,
+    )
+
+
+@router.post("/masuk", response_class=HTMLResponse)
+async def sign_in(current: Current, form: Posted) -> Response:
+    try:
+        signed_in = current.workbench.sign_in.complete(form)
+    except SignInRefused as exc:
+        return current.render(
+            current.workbench.sign_in.template,
+            status=422,
+            programs=KNOWN_PROGRAMS,
+            village=str(form.get("village", "")),
+            refused=f"{current.t(exc.key)} {exc.detail}".strip(),
+        )
+    # a new nonce: a session a page of another site may have planted is not the one signed in
+    current.session = Session(principal=signed_in.principal, token=signed_in.token)
+    current.changed = True
+    return current.keep(RedirectResponse("/", 303))
+
+
+@router.post("/keluar")
+async def sign_out(current: Current, form: Posted) -> Response:
+    current.session = Session()
+    current.changed = True
+    return current.keep(RedirectResponse("/masuk", 303))
+
+
+@router.get("/bahasa/{language}")
+async def choose_language(language: str, current: Current, kembali: str = "/") -> Response:
+    """Switch the pages' language (a cookie) and go back where the person was."""
+    back = kembali if kembali.startswith("/") and not kembali.startswith("//") else "/"
+    response = RedirectResponse(back, 303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language_of(language),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=current.request.url.scheme == "https",
+        path="/",
+    )
+    return current.keep(response)
+
+
+# -- Puskesos: a household visit -----------------------------------------------------------------
+
+
+def _visit_form(current: Current, form: FormData | None, **context: Any) -> Response:
+    principal = current.principal
+    typed = form if form is not None else FormData()
+    members = forms.members_typed(typed)
+    values = {k: str(v) for k, v in typed.multi_items()} if form is not None else {}
+    if form is None:
+        values = {
+            "village_code": home_village(principal),
+            "recipients": "*",
+        }
+    checked = {
+        name: {str(v) for v in typed.getlist(name)}
+        for name in ("needs", "priority_lanes", "missing_documents", "consent_purposes")
+    }
+    if form is None:
+        checked["consent_purposes"] = {"referral", "notification"}
+    return current.render(
+        "visit_form.html",
+        status=context.pop("status", 200),
+        values=values,
+        members=members,
+        checked=checked,
+        errors=context.pop("errors", {}),
+        problem=context.pop("problem", None),
+        **context,
+    )
+
+
+@router.get("/kunjungan/baru", response_class=HTMLResponse)
+async def visit_form(current: Current) -> Response:
+    _require(current.principal.role in ("operator", "admin"))
+    return _visit_form(current, None)
+
+
+@router.post("/kunjungan/baru", response_class=HTMLResponse)
+async def record_visit(current: Current, form: Posted) -> Response:
+    principal = current.principal
+    _require(principal.role in ("operator", "admin"))
+    if form.get("action") == "add_member":
+        grown = FormData(
+            [(k, v) for k, v in form.multi_items() if k != "members"]
+            + [("members", str(forms.member_count(form) + 1))]
+        )
+        return _visit_form(current, grown)
+    village = home_village(principal) or str(form.get("village_code", ""))
+    puskesos = f"Puskesos {regions().name(village)}" if village in regions() else "Puskesos"
+    body = forms.intake_request(form, puskesos=puskesos)
+    response = await _answered(await current.api().call("intake", "POST", "/v1/intakes", json=body))
+    if response.status_code in (200, 201, 202):
+        intake_id = response.json()["intake_id"]
+        return current.keep(RedirectResponse(f"/kunjungan/{intake_id}", 303))
+    problem = problem_of(response)
+    return _visit_form(
+        current, form, status=422, errors=forms.field_errors(problem), problem=problem
+    )
+
+
+@router.post("/periksa-nik")
+async def check_nik(request: Request, current: Current) -> JSONResponse:
+    """The NIK check the form runs as the officer types (intake's own rule); the CSRF token
+    comes in the ``X-CSRF-Token`` header. The NIK is neither kept nor logged."""
+    if not current.workbench.signer.csrf_valid(
+        current.session, request.headers.get("x-csrf-token")
+    ):
+        raise CsrfRefused()
+    current.principal  # noqa: B018  # signed-in people only
+    typed = await request.json()
+    if not isinstance(typed, dict):
+        typed = {}
+    problem = forms.nik_check(
+        str(typed.get("nik", "")), str(typed.get("birth_date", "")), str(typed.get("sex", ""))
+    )
+    if problem is None:
+        return JSONResponse({"ok": True, "message": current.t("visit.nik_ok")})
+    return JSONResponse(
+        {"ok": False, "message": problem.en if current.language == "en" else problem.id}
+    )
+
+
+@router.get("/kunjungan/{intake_id}", response_class=HTMLResponse)
+async def visit_result(intake_id: UUID, current: Current) -> Response:
+    api = current.api()
+    decided = await _answered(await api.get("router", f"/v1/intakes/{intake_id}/decisions"))
+    if decided.status_code == 404:
+        return current.render("visit_result.html", intake_id=intake_id, waiting=True)
+    if decided.status_code != 200:
+        return current.render(
+            "problem.html", status=decided.status_code, problem=problem_of(decided)
+        )
+    made = await _answered(
+        await api.get("router", "/v1/referrals", intake_id=str(intake_id), limit=100)
+    )
+    decisions = decided.json()
+    latest = decisions["decisions"][-1] if decisions["decisions"] else {"programs": []}
+    return current.render(
+        "visit_result.html",
+        intake_id=intake_id,
+        waiting=False,
+        referrals=made.json().get("items", []) if made.status_code == 200 else [],
+        suggested=decisions.get("suggested", []),
+        verdicts=sorted(latest["programs"], key=lambda v: (v["outcome"] != "referred", v["rank"])),
+    )
+
+
+async def _referral_list(
+    current: Current, title: str, empty: str, intro: str | None, **wanted: Any
+) -> Response:
+    """A page of referrals from the router (``wanted``: its filters), most urgent first."""
+    response = await _answered(
+        await current.api().get("router", "/v1/referrals", order="urgent", limit=200, **wanted)
+    )
+    if response.status_code != 200:
+        return current.render(
+            "problem.html", status=response.status_code, problem=problem_of(response)
+        )
+    return current.render(
+        "referral_list.html",
+        title=title,
+        empty=empty,
+        intro=intro,
+        referrals=response.json()["items"],
+        openable=current.principal.role in ("agency", "admin"),
+    )
+
+
+@router.get("/terlambat", response_class=HTMLResponse)
+async def overdue(current: Current) -> Response:
+    """A Puskesos officer's region's referrals past their current step's deadline."""
+    return await _referral_list(current, "overdue.title", "overdue.empty", None, overdue="true")
+
+
+# -- program officer: the queue and one referral -------------------------------------------------
+
+
+@router.get("/antrean", response_class=HTMLResponse)
+async def queue(current: Current) -> Response:
+    """The program's referrals: priority lanes first, then the nearest deadline."""
+    _require(current.principal.role in ("agency", "admin"))
+    return await _referral_list(current, "queue.title", "queue.empty", "queue.intro")
+
+
+async def _referral_page(
+    current: Current, referral_id: UUID, *, purpose: str | None, status: int = 200, **context: Any
+) -> Response:
+    api = current.api()
+    found = await _answered(await api.get("router", f"/v1/referrals/{referral_id}"))
+    if found.status_code != 200:
+        return current.render("problem.html", status=found.status_code, problem=problem_of(found))
+    identity, identity_problem = None, None
+    if purpose:
+        read = await _answered(
+            await api.get("intake", f"/v1/referrals/{referral_id}/household", purpose=purpose)
+        )
+        if read.status_code == 200:
+            identity = read.json()
+        else:
+            identity_problem = problem_of(read)
+    return current.render(
+        "referral.html",
+        status=status,
+        referral=found.json(),
+        identity=identity,
+        identity_problem=identity_problem,
+        purpose=purpose or current.t("referral.purpose_default"),
+        outcomes=OUTCOMES,
+        reasons=list(CODES["reason"]),
+        **context,
+    )
+
+
+@router.get("/rujukan/{referral_id}", response_class=HTMLResponse)
+async def referral_page(
+    referral_id: UUID, current: Current, tujuan: str | None = None, tercatat: bool = False
+) -> Response:
+    return await _referral_page(current, referral_id, purpose=tujuan, recorded=tercatat)
+
+
+@router.post("/rujukan/{referral_id}/hasil", response_class=HTMLResponse)
+async def report_outcome(referral_id: UUID, current: Current, form: Posted) -> Response:
+    body: dict[str, Any] = {"outcome": str(form.get("outcome", ""))}
+    for name in ("reason_code", "note", "public_note"):
+        if value := str(form.get(name, "")).strip():
+            body[name] = value
+    response = await _answered(
+        await current.api().call(
+            "router", "POST", f"/v1/referrals/{referral_id}/outcome", json=body
+        )
+    )
+    if response.status_code == 200:
+        return current.keep(RedirectResponse(f"/rujukan/{referral_id}?tercatat=true", 303))
+    return await _referral_page(
+        current,
+        referral_id,
+        purpose=None,
+        status=response.status_code,
+        problem=problem_of(response),
+    )
+
+
+# -- operator: the overview ----------------------------------------------------------------------
+
+
+@router.get("/ringkasan", response_class=HTMLResponse)
+async def overview(current: Current) -> Response:
+    _require(is_national_operator(current.principal))
+    api = current.api()
+    counts: list[tuple[str, str]] = []
+    for status in COUNTED:
+        response = await _answered(
+            await api.get("router", "/v1/referrals", status=status, limit=OVERVIEW_LIMIT)
+        )
+        counts.append((status, _counted(response)))
+    late = await _answered(
+        await api.get("router", "/v1/referrals", overdue="true", limit=OVERVIEW_LIMIT)
+    )
+    grafana = current.workbench.settings.grafana_url.rstrip("/")
+    return current.render(
+        "overview.html",
+        counts=counts,
+        overdue=_counted(late),
+        grafana=grafana,
+        more=current.t("overview.more"),
+    )
+
+
+def _counted(response: httpx.Response) -> str:
+    """How many a page of referrals holds: '500 or more' past the first page; '—' if refused."""
+    if response.status_code != 200:
+        return "—"
+    page = response.json()
+    return f"{len(page['items'])}+" if page.get("next_cursor") else str(len(page["items"]))
+
+
+# -- the app -------------------------------------------------------------------------------------
+
+
+def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
+    settings = settings or WorkbenchSettings()
+    timeout = httpx.Timeout(settings.upstream_timeout_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            app.state.workbench = Workbench(
+                settings=settings,
+                signer=CookieSigner(
+                    settings.cookie_secret.get_secret_value(), settings.session_seconds
+                ),
+                sign_in=strategy(settings),
+                http=http,
+            )
+            yield
+
+    app = FastAPI(
+        title="Rujukan workbench",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    install_operations(app, settings.service)
+    app.add_exception_handler(SignInNeeded, _to_sign_in)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(RoleRefused, _role_refused)
+    app.add_exception_handler(Unanswered, _unanswered)
+    return app
+
+
+async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    response = RedirectResponse("/masuk", 303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _plain_visit(request: Request) -> Visit:
+    return visit(request, the_workbench(request))
+
+
+async def _csrf_refused(request: Request, exc: Exception) -> Response:
+    current = _plain_visit(request)
+    problem = {"title": current.t("csrf.title"), "detail": current.t("csrf.detail")}
+    return current.render("problem.html", status=403, problem=problem)
+
+
+async def _role_refused(request: Request, exc: Exception) -> Response:
+    current = _plain_visit(request)
+    problem = {"title": current.t("forbidden.title"), "detail": current.t("forbidden.detail")}
+    return current.render("problem.html", status=403, problem=problem)
+
+
+async def _unanswered(request: Request, exc: Exception) -> Response:
+    current = _plain_visit(request)
+    service = exc.service if isinstance(exc, Unanswered) else "?"
+    problem = {
+        "title": current.t("upstream.title"),
+        "detail": f"{current.t('upstream.detail')} {service}",
+    }
+    return current.render("problem.html", status=503, problem=problem)

@@ -1,0 +1,168 @@
+"""The workbench in a real browser, on the real services: a Puskesos officer signs in, records a
+household visit (the NIK checked as it is typed) and sees the referrals made with their
+explanations; a program officer opens a referral from its queue, reads the family's identity
+(an audited read at intake) and accepts it, which the router then shows. Every page visited has
+no serious or critical axe-core violation and is kept as screenshots at 360 px and desktop."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from rujukan_intake.domain.intake import EXAMPLE_INTAKE
+from rujukan_platform.testing import Servers
+from tests.e2e.platform import Platform, running_platform
+from tests.e2e.workbench import (
+    TIMEOUT_MS,
+    chromium,
+    inspect,
+    new_page,
+    running_workbench,
+    serious_violations,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+REFERENCE = re.compile(r"RJK-3304-[0-9A-Z]{6}")
+
+
+class Stack:
+    def __init__(self, platform: Platform, workbench: str, browser: Browser) -> None:
+        self.platform, self.workbench, self.browser = platform, workbench, browser
+
+
+@pytest.fixture(scope="module")
+async def stack(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    logs = tmp_path_factory.mktemp("workbench")
+    async with (
+        running_platform(servers, logs) as platform,
+        running_workbench(platform, logs) as workbench,
+        chromium() as browser,
+    ):
+        yield Stack(platform, workbench, browser)
+
+
+async def sign_in(page: Page, workbench: str, kind: str, **fields: str) -> None:
+    await page.goto(workbench + "/")
+    await expect(page).to_have_url(re.compile(r"/masuk$"))
+    await page.check(f"input[name=kind][value={kind}]")
+    for name, value in fields.items():
+        await page.fill(f"#{name}", value)
+    await page.click("form[action='/masuk'] button[type=submit]")
+
+
+async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(stack: Stack) -> None:
+    page = await new_page(stack.browser)
+    await page.goto(stack.workbench + "/masuk")
+    await expect(page.locator("html")).to_have_attribute("lang", "id")
+    await inspect(page, "sign-in")
+    await sign_in(page, stack.workbench, "puskesos", village="33.04.01.2001")
+    await expect(page).to_have_url(re.compile(r"/kunjungan/baru$"))
+    await expect(page.locator("#village_code")).to_have_value("33.04.01.2001")
+
+    await page.fill("#kk_number", "3304011112178237")  # decile 2 in the seeded registry
+    await page.fill("#m0_name", "Siti Aminah")
+    await page.fill("#m0_birth_date", "1990-05-15")
+    await page.select_option("#m0_sex", "female")
+    await page.select_option("#m0_relationship", "head")
+    await page.fill("#m0_nik", "3304015505900011")
+    await expect(page.locator("#m0_nik-check")).to_have_text(
+        "NIK sesuai dengan tanggal lahir dan jenis kelamin."
+    )
+    await page.check("input[name=m0_pregnant]")
+    await page.click("button[value=add_member]")  # the server adds a row; what was typed stays
+    await expect(page.locator("#m1_nik")).to_be_visible()
+    await expect(page.locator("#m0_name")).to_have_value("Siti Aminah")
+
+    await page.fill("#m1_name", "Dewi")
+    await page.fill("#m1_birth_date", "2023-02-10")
+    await page.select_option("#m1_sex", "male")  # the NIK says otherwise: shown as typed
+    await page.select_option("#m1_relationship", "child")
+    await page.fill("#m1_nik", "3304015002230012")
+    await expect(page.locator("#m1_nik-check")).to_contain_text("milik seorang perempuan")
+    await expect(page.locator("#m1_nik")).to_have_attribute("aria-invalid", "true")
+    await page.select_option("#m1_sex", "female")
+    await expect(page.locator("#m1_nik-check")).to_have_text(
+        "NIK sesuai dengan tanggal lahir dan jenis kelamin."
+    )
+    for need in ("health_insurance", "food"):
+        await page.check(f"input[name=needs][value={need}]")
+    await expect(page.locator("input[name=consent_purposes][value=referral]")).to_be_checked()
+    await inspect(page, "visit-form")
+    await page.click("form#visit button[value=submit]:not([hidden])")
+
+    await expect(page).to_have_url(re.compile(r"/kunjungan/[0-9a-f-]{36}$"))
+    referrals = page.locator("table tbody tr")
+    await expect(referrals.first).to_be_visible(timeout=TIMEOUT_MS)  # refreshed until decided
+    await expect(page.locator("table")).to_contain_text("PKH")
+    assert REFERENCE.search(await page.locator("table").inner_text())
+    await expect(page.locator("details.verdict-referred").first).to_contain_text("✓")
+    await inspect(page, "visit-result")
+
+    await page.click("a[lang=en]")  # the header's language link
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await expect(page.locator("h1")).to_have_text("The visit's result")
+    await inspect(page, "visit-result-en")
+
+
+async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack) -> None:
+    platform = stack.platform
+    router, intake = platform.url("referral-router"), platform.url("intake")
+    body: dict[str, Any] = copy.deepcopy(EXAMPLE_INTAKE)
+    admin = platform.token("admin")
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(
+            intake + "/v1/intakes",
+            json=body,
+            headers=platform.token("operator", regions=["33.04"]),
+        )
+        assert r.status_code == 202, r.text
+        referral = await platform.referral_to(http, r.json()["intake_id"], "PKH")
+
+        page = await new_page(stack.browser)
+        await sign_in(page, stack.workbench, "agency", program="PKH", name="petugas-pkh")
+        await expect(page).to_have_url(re.compile(r"/antrean$"))
+        link = page.get_by_role("link", name=referral["reference"])
+        await expect(link).to_be_visible()
+        await inspect(page, "queue")
+        await link.click()
+        await expect(page.locator("h1")).to_contain_text(referral["reference"])
+
+        await page.click("form[action^='/rujukan/'][method=get] button[type=submit]")
+        await expect(page.locator("#identity ~ div table")).to_contain_text("Wartini")
+        await inspect(page, "referral-identity")
+
+        await page.select_option("#outcome", "accepted")
+        await page.click("form[action$='/hasil'] button[type=submit]")
+        await expect(page.locator("p.done")).to_contain_text("Disetujui")
+        await inspect(page, "referral-accepted")
+
+        r = await http.get(f"{router}/v1/referrals/{referral['referral_id']}", headers=admin)
+        assert r.json()["status"] == "accepted"
+        r = await http.get(
+            intake + "/v1/identity-reads",
+            params={"referral_id": referral["referral_id"]},
+            headers=platform.token("operator", regions=["33.04"]),
+        )
+        assert [(i["purpose"], i["subject"]) for i in r.json()["items"]] == [
+            ("verifikasi", "petugas-pkh")
+        ]
+
+
+async def test_the_accessibility_scan_finds_what_it_must() -> None:
+    """The scan the pages pass can fail: an unlabelled input and light grey text on white are
+    found."""
+    async with chromium() as browser:
+        page = await new_page(browser)
+        await page.set_content(
+            '<html lang="id"><head><title>t</title></head><body><main><input>'
+            '<p style="color:#aaa;background:#fff">hampir tak terbaca</p></main></body></html>'
+        )
+        found = {v["id"] for v in await serious_violations(page)}
+        assert {"label", "color-contrast"} <= found
