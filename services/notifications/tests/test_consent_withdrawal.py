@@ -155,3 +155,25 @@ async def test_a_delivery_left_sending_by_a_dead_dispatcher_is_not_sent_after_a_
     )
     assert row.state == "skipped" and row.last_error.startswith("consent_withdrawn:"), row
     assert smtp.messages == []
+
+
+async def test_contact_events_handled_together_leave_each_household_its_last(
+    notifications: Any, make_intake: MakeIntake
+) -> None:
+    """A consumer batch's contact events are written at once (the batch form), yet a household
+    ends as one by one would leave it: with what its last event said."""
+    household = uuid.uuid4()
+    told = make_intake(household_id=str(household), contact={"email": "ibu@example.org"})
+    not_told = make_intake(household_id=str(household), consent={"purposes": ["referral"]})
+    other = make_intake(contact={"email": "bapak@example.org"})
+
+    async def kept() -> list[Any]:
+        return await notifications.rows(
+            "SELECT channels FROM contacts WHERE household_id = :h", h=household
+        )
+
+    await apply(notifications.runtime, contact_of(told), contact_of(other), contact_of(not_told))
+    assert await kept() == []
+    await apply(notifications.runtime, contact_of(not_told), contact_of(told))
+    assert [row.channels for row in await kept()] == [["email"]]
+    assert len(await notifications.rows("SELECT 1 FROM contacts")) == 2

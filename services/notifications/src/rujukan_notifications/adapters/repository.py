@@ -59,37 +59,69 @@ class SealedContact(NamedTuple):
     channels: list[ChannelName]
 
 
+class ContactChange(NamedTuple):
+    """What an ``intake.contacts`` event says of a household's contact: kept (consented to at
+    ``given_at``), or, ``contact`` None, forgotten."""
+
+    household_id: UUID
+    given_at: datetime
+    contact: SealedContact | None
+
+
 class ContactRepository(Repository):
     async def keep(self, contact: SealedContact, *, given_at: datetime) -> None:
-        """Insert or replace the household's contact, consented to at ``given_at``: a
-        withdrawal of consent to be told before it ends (``silenced_households``), in the same
-        statement (no round trip of its own on the consumer's path)."""
-        lifted = (
-            delete(silenced_households)
-            .where(
-                silenced_households.c.household_id == contact.household_id,
-                silenced_households.c.withdrawn_at < given_at,
-            )
-            .cte("lifted")
-        )
-        stmt = (
-            insert(contacts)
-            .values(**contact._asdict(), updated_at=datetime.now(UTC))
-            .add_cte(lifted)
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["household_id"],
-            set_={
-                c: getattr(stmt.excluded, c)
-                for c in ("language", "email", "phone", "channels", "updated_at")
-            },
-        )
-        await self._session.execute(stmt)
+        """Insert or replace the household's contact, consented to at ``given_at``
+        (``change``)."""
+        await self.change([ContactChange(contact.household_id, given_at, contact)])
 
     async def forget(self, household_id: UUID) -> None:
         await self._session.execute(
             contacts.delete().where(contacts.c.household_id == household_id)
         )
+
+    async def change(self, changes: Sequence[ContactChange]) -> None:
+        """Apply a consumer batch's changes in order, in three statements whatever their
+        number: each household ends with its last change (kept: inserted or replaced;
+        forgotten: deleted), and every kept one ends a withdrawal of consent to be told made
+        before it was given (``silenced_households``)."""
+        last = {change.household_id: change for change in changes}
+        lifted: dict[UUID, datetime] = {}
+        for change in changes:
+            if change.contact is not None:
+                at = lifted.get(change.household_id)
+                lifted[change.household_id] = (
+                    change.given_at if at is None else max(at, change.given_at)
+                )
+        if lifted:
+            given = values(
+                column("household_id", silenced_households.c.household_id.type),
+                column("given_at", silenced_households.c.withdrawn_at.type),
+                name="given",
+            ).data(list(lifted.items()))
+            await self._session.execute(
+                delete(silenced_households).where(
+                    silenced_households.c.household_id == given.c.household_id,
+                    silenced_households.c.withdrawn_at < given.c.given_at,
+                )
+            )
+        forgotten = [c.household_id for c in last.values() if c.contact is None]
+        if forgotten:
+            await self._session.execute(
+                contacts.delete().where(contacts.c.household_id.in_(forgotten))
+            )
+        now = datetime.now(UTC)
+        kept = [c.contact._asdict() | {"updated_at": now} for c in last.values() if c.contact]
+        for start in range(0, len(kept), _ROWS_A_STATEMENT):
+            stmt = insert(contacts).values(kept[start : start + _ROWS_A_STATEMENT])
+            await self._session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["household_id"],
+                    set_={
+                        c: getattr(stmt.excluded, c)
+                        for c in ("language", "email", "phone", "channels", "updated_at")
+                    },
+                )
+            )
 
     async def of_households(self, households: Collection[UUID]) -> dict[UUID, SealedContact]:
         if not households:

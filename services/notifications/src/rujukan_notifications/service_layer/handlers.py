@@ -23,7 +23,13 @@ import orjson
 
 from rujukan_contracts.events import ConsentWithdrawnV1, IntakeContactV1, ReferralStatusChangedV1
 from rujukan_notifications.adapters.contacts import seal_contact
-from rujukan_notifications.adapters.repository import Newsworthy, Plan, SealedContact, Visit
+from rujukan_notifications.adapters.repository import (
+    ContactChange,
+    Newsworthy,
+    Plan,
+    SealedContact,
+    Visit,
+)
 from rujukan_notifications.domain.alerts import OPS_INBOX, FiledAlert, inbox_message
 from rujukan_notifications.domain.audience import (
     Routing,
@@ -52,35 +58,51 @@ async def remember_contact(
     sealer: Sealer,
     phone_channels: Sequence[ChannelName],
 ) -> None:
-    """Keep a household's consented contact, sealed (``adapters/contacts.py``), with the
-    channels it covers (``consented_channels``); an intake without one (no contact, or no
-    'notification' consent: intake sends ``None``) withdraws the one kept. A resident who
-    agreed to be told without a usable contact is kept with no channel: the Puskesos tells
-    them in person (``domain/audience.resident_plan``)."""
-    contact, household = event.contact, event.household_id
-    given_at = event.submitted_at  # consent asked afresh: ends an earlier withdrawal (``keep``)
+    """One ``intake.contacts`` event (``remember_contacts``)."""
+    await uow.contacts.change([contact_change(event, sealer, phone_channels)])
+
+
+async def remember_contacts(
+    received: Sequence[Received[IntakeContactV1]],
+    uow: NotificationsUnitOfWork,
+    *,
+    sealer: Sealer,
+    phone_channels: Sequence[ChannelName],
+) -> None:
+    """Keep households' consented contacts, sealed, a consumer batch's at once (the batch
+    form; in order: a household's last event decides)."""
+    await uow.contacts.change([contact_change(r.message, sealer, phone_channels) for r in received])
+
+
+def contact_change(
+    event: IntakeContactV1, sealer: Sealer, phone_channels: Sequence[ChannelName]
+) -> ContactChange:
+    """What the event does to the household's kept contact: keep it sealed
+    (``adapters/contacts.py``), with the channels it covers (``consented_channels``), or,
+    for an intake without one (no contact, or no 'notification' consent: intake sends
+    ``None``), forget the one kept. A resident who agreed to be told without a usable contact
+    is kept with no channel: the Puskesos tells them in person
+    (``domain/audience.resident_plan``). Consent asked afresh ends an earlier withdrawal
+    (``ContactRepository.change``)."""
+    contact, household, given_at = event.contact, event.household_id, event.submitted_at
     channels = consented_channels(contact, phone_channels)
     if contact is None or not channels:
-        if event.consented:
-            language = contact.language if contact else "id"
-            await uow.contacts.keep(
-                SealedContact(household, language, None, None, []), given_at=given_at
-            )
-        else:
-            await uow.contacts.forget(household)
-        return
+        if not event.consented:
+            return ContactChange(household, given_at, None)
+        language = contact.language if contact else "id"
+        return ContactChange(
+            household, given_at, SealedContact(household, language, None, None, [])
+        )
     email = contact.email if "email" in channels else None
     phone = normalize_phone(contact.phone)
-    await uow.contacts.keep(
-        SealedContact(
-            household_id=household,
-            language=contact.language,
-            email=seal_contact(sealer, "email", household, email),
-            phone=seal_contact(sealer, "phone", household, phone),
-            channels=channels,
-        ),
-        given_at=given_at,
+    sealed = SealedContact(
+        household_id=household,
+        language=contact.language,
+        email=seal_contact(sealer, "email", household, email),
+        phone=seal_contact(sealer, "phone", household, phone),
+        channels=channels,
     )
+    return ContactChange(household, given_at, sealed)
 
 
 async def plan_deliveries(
@@ -190,6 +212,7 @@ def handlers(
         .on(
             IntakeContactV1,
             partial(remember_contact, sealer=sealer, phone_channels=phone_channels),
+            many=partial(remember_contacts, sealer=sealer, phone_channels=phone_channels),
         )
         .on(
             ReferralStatusChangedV1,
