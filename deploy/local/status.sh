@@ -17,6 +17,11 @@ for svc in "${SERVICES[@]}"; do
     echo "$name: not ready on :$port ($(curl -sS "http://127.0.0.1:$port/readyz" 2>&1 | head -c 200))"
   fi
 done
+if curl -fsS "http://127.0.0.1:$WORKBENCH_PORT/healthz" >/dev/null 2>&1; then
+  echo "workbench: answering on :$WORKBENCH_PORT"
+else
+  echo "workbench: not answering on :$WORKBENCH_PORT"
+fi
 for check in "prometheus $PROMETHEUS_PORT" "alertmanager $ALERTMANAGER_PORT"; do
   read -r name port <<<"$check"
   if curl -fsS "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1; then

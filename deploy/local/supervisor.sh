@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The platform's long-running processes under supervisord, which restarts whatever dies: the four
-# services, the SMTP sink, Prometheus and Alertmanager, and with a SASL broker the Kafka access
-# watcher (`rujukan kafka access watch`: a program published later gets its topics, agency and
+# services, the workbench (the officers' pages), the SMTP sink, Prometheus and Alertmanager, and
+# with a SASL broker the Kafka access watcher (`rujukan kafka access watch`: a program published later gets its topics, agency and
 # ACLs). PostgreSQL and Kafka are not among them (postgres.sh and kafka.sh own their data
 # directories' lifecycles). With a SASL broker every service runs as its own Kafka principal: it
 # reads RUJUKAN_KAFKA_* from <credentials>/<service>.env (`rujukan kafka access apply`) when it
@@ -120,6 +120,10 @@ EOF
       program kafka-access "$(as_principal admin "$VENV/bin/rujukan kafka access watch --credentials-dir $KAFKA_CREDENTIALS")" \
         'environment=PYTHONUNBUFFERED="1"'
     fi
+    # The workbench: the officers' pages over the services' APIs, with the development sign-in.
+    local wb="RUJUKAN_WORKBENCH" at="http://127.0.0.1"
+    program workbench "$PY -m rujukan_workbench serve" \
+      "environment=${wb}_PORT=\"$WORKBENCH_PORT\",${wb}_DEV_SIGN_IN=\"true\",${wb}_INTAKE_URL=\"$at:$INTAKE_PORT\",${wb}_REGISTRY_URL=\"$at:$REGISTRY_PORT\",${wb}_ROUTER_URL=\"$at:$ROUTER_PORT\",${wb}_NOTIFICATIONS_URL=\"$at:$NOTIFICATIONS_PORT\""
     # A real SMTP server (aiosmtpd) that prints every message it receives to its log.
     program smtp "$PY -m aiosmtpd -n -c aiosmtpd.handlers.Debugging -l 127.0.0.1:$SMTP_PORT" \
       'environment=PYTHONUNBUFFERED="1"'

@@ -61,6 +61,7 @@ for svc in "${SERVICES[@]}"; do
   read -r name pkg port <<<"$svc"
   wait_ready "$name" "http://127.0.0.1:$port/readyz"
 done
+wait_ready workbench "http://127.0.0.1:$WORKBENCH_PORT/healthz"
 wait_ready prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
 wait_ready alertmanager "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
 
@@ -69,6 +70,7 @@ echo "$token" >"$RUJUKAN_STATE_DIR/admin.token"
 cat <<TXT
 
 Rujukan is up.
+  workbench         http://127.0.0.1:$WORKBENCH_PORT  (officers' pages; sign in as anyone: development)
   intake            http://127.0.0.1:$INTAKE_PORT/docs
   program-registry  http://127.0.0.1:$REGISTRY_PORT/docs
   referral-router   http://127.0.0.1:$ROUTER_PORT/docs

@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
-from rujukan_platform.testing import Servers
+from rujukan_platform.testing import Servers, eventually
 from tests.e2e.platform import Platform, running_platform
 from tests.e2e.workbench import (
     TIMEOUT_MS,
@@ -65,6 +65,8 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     await sign_in(page, stack.workbench, "puskesos", village="33.04.01.2001")
     await expect(page).to_have_url(re.compile(r"/kunjungan/baru$"))
     await expect(page.locator("#village_code")).to_have_value("33.04.01.2001")
+    # the form's default button (Enter saves the visit) is not shown
+    await expect(page.locator("form#visit button[value=submit][hidden]")).to_be_hidden()
 
     await page.fill("#kk_number", "3304011112178237")  # decile 2 in the seeded registry
     await page.fill("#m0_name", "Siti Aminah")
@@ -109,6 +111,12 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await expect(page.locator("h1")).to_have_text("The visit's result")
     await inspect(page, "visit-result-en")
+    await page.click("a[lang=id]")
+    await expect(page.locator("html")).to_have_attribute("lang", "id")
+
+    await page.get_by_role("link", name="Rujukan terlambat").click()
+    await expect(page.locator("main")).to_contain_text("Tidak ada rujukan yang terlambat.")
+    await inspect(page, "overdue")
 
 
 async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack) -> None:
@@ -145,6 +153,40 @@ async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack)
 
         r = await http.get(f"{router}/v1/referrals/{referral['referral_id']}", headers=admin)
         assert r.json()["status"] == "accepted"
+
+        # the PBI-JK officer rejects the other referral without a reason, then with one
+        pbi = await platform.referral_to(http, referral["intake_id"], "PBI-JK")
+        await page.click("form.who button")  # sign out
+        await sign_in(page, stack.workbench, "agency", program="PBI-JK")
+        await page.goto(f"{stack.workbench}/rujukan/{pbi['referral_id']}")
+        await page.select_option("#outcome", "rejected")
+        await page.click("form[action$='/hasil'] button[type=submit]")
+        await expect(page.locator("p.problem")).to_contain_text("wajib diisi bila ditolak")
+        await inspect(page, "referral-refused")
+        await page.select_option("#outcome", "rejected")
+        await page.select_option("#reason_code", "lack_of_capacity")
+        await page.fill("#note", "kuota desa habis")
+        await page.click("form[action$='/hasil'] button[type=submit]")
+        await expect(page.locator("p.done")).to_contain_text("Ditolak")
+
+        # the village's Puskesos officer reads the rejection in the inbox
+        await page.click("form.who button")
+        await sign_in(page, stack.workbench, "puskesos", village="33.04.01.2001")
+        puskesos = platform.token("operator", regions=["33.04.01.2001"])
+
+        async def told() -> bool:  # once notifications has read the rejection
+            r = await http.get(
+                platform.url("notifications") + "/v1/inbox",
+                params={"recipient": "puskesos:33.04.01.2001"},
+                headers=puskesos,
+            )
+            return any(pbi["reference"] in m["subject"] + m["body"] for m in r.json()["items"])
+
+        await eventually(told, timeout=60)
+        await page.get_by_role("link", name="Kotak masuk").click()
+        message = page.locator("article.message")
+        await expect(message.first).to_contain_text(pbi["reference"])
+        await inspect(page, "inbox")
         r = await http.get(
             intake + "/v1/identity-reads",
             params={"referral_id": referral["referral_id"]},
@@ -153,6 +195,24 @@ async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack)
         assert [(i["purpose"], i["subject"]) for i in r.json()["items"]] == [
             ("verifikasi", "petugas-pkh")
         ]
+
+
+async def test_the_operator_reads_an_overview_with_the_grafana_dashboards(stack: Stack) -> None:
+    page = await new_page(stack.browser)
+    await sign_in(page, stack.workbench, "operator")
+    await expect(page).to_have_url(re.compile(r"/ringkasan$"))
+    rows = page.locator("table tbody tr")
+    await expect(rows).to_have_count(8)  # seven statuses and the overdue
+    for i in range(8):
+        assert re.fullmatch(
+            r"\d+(\+ atau lebih)?", await rows.nth(i).locator("td.number").inner_text()
+        )
+    await expect(page.get_by_role("link", name="Rujukan / Platform overview")).to_have_attribute(
+        "href", "http://127.0.0.1:3000/d/rujukan-overview"
+    )
+    await inspect(page, "overview")
+    await page.goto(stack.workbench + "/kunjungan/baru")  # not an operator's page: refused
+    await expect(page.locator("h1")).to_have_text("Tidak diizinkan")
 
 
 async def test_the_accessibility_scan_finds_what_it_must() -> None:

@@ -56,6 +56,13 @@ OUTCOMES = ("received", "accepted", "rejected", "in_service", "completed")
 #: statuses the operator's overview counts
 COUNTED = ("created", "delivered", "received", "accepted", "in_service", "completed", "rejected")
 OVERVIEW_LIMIT = 500
+#: the Grafana dashboards the operator's overview links to (deploy/grafana/dashboards: uid, title)
+DASHBOARDS = (
+    ("rujukan-overview", "Rujukan / Platform overview"),
+    ("rujukan-programs", "Rujukan / Program owner"),
+    ("rujukan-regions", "Rujukan / Puskesos by region"),
+    ("rujukan-internals", "Rujukan / Service internals"),
+)
 
 
 @dataclass
@@ -152,7 +159,11 @@ def navigation(principal: Principal | None) -> list[tuple[str, str]]:
     if principal is None:
         return []
     if is_puskesos(principal):
-        return [("/kunjungan/baru", "nav.visit"), ("/terlambat", "nav.overdue")]
+        return [
+            ("/kunjungan/baru", "nav.visit"),
+            ("/terlambat", "nav.overdue"),
+            ("/kotak-masuk", "nav.inbox"),
+        ]
     if principal.role == "agency":
         return [("/antrean", "nav.queue")]
     if is_national_operator(principal):
@@ -297,14 +308,14 @@ def _visit_form(current: Current, form: FormData | None, **context: Any) -> Resp
 
 @router.get("/kunjungan/baru", response_class=HTMLResponse)
 async def visit_form(current: Current) -> Response:
-    _require(current.principal.role in ("operator", "admin"))
+    _require(is_puskesos(current.principal))
     return _visit_form(current, None)
 
 
 @router.post("/kunjungan/baru", response_class=HTMLResponse)
 async def record_visit(current: Current, form: Posted) -> Response:
     principal = current.principal
-    _require(principal.role in ("operator", "admin"))
+    _require(is_puskesos(principal))
     if form.get("action") == "add_member":
         grown = FormData(
             [(k, v) for k, v in form.multi_items() if k != "members"]
@@ -361,11 +372,13 @@ async def visit_result(intake_id: UUID, current: Current) -> Response:
     )
     decisions = decided.json()
     latest = decisions["decisions"][-1] if decisions["decisions"] else {"programs": []}
+    referrals = made.json().get("items", []) if made.status_code == 200 else []
     return current.render(
         "visit_result.html",
         intake_id=intake_id,
         waiting=False,
-        referrals=made.json().get("items", []) if made.status_code == 200 else [],
+        referrals=referrals,
+        history=await _earlier_referrals(api, referrals),
         suggested=decisions.get("suggested", []),
         verdicts=sorted(latest["programs"], key=lambda v: (v["outcome"] != "referred", v["rank"])),
     )
@@ -390,6 +403,40 @@ async def _referral_list(
         referrals=response.json()["items"],
         openable=current.principal.role in ("agency", "admin"),
     )
+
+
+async def _earlier_referrals(
+    api: ServiceApi, referrals: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The household's referrals from its earlier visits (its history), newest first."""
+    if not referrals:
+        return []
+    response = await _answered(
+        await api.get(
+            "router", "/v1/referrals", household_id=referrals[0]["household_id"], limit=100
+        )
+    )
+    if response.status_code != 200:
+        return []
+    these = {r["referral_id"] for r in referrals}
+    return [r for r in response.json()["items"] if r["referral_id"] not in these]
+
+
+@router.get("/kotak-masuk", response_class=HTMLResponse)
+async def inbox(current: Current) -> Response:
+    """A Puskesos officer's inbox: rejections, expiries, escalations, residents to tell."""
+    village = home_village(current.principal)
+    _require(bool(village))
+    response = await _answered(
+        await current.api().get(
+            "notifications", "/v1/inbox", recipient=f"puskesos:{village}", limit=50
+        )
+    )
+    if response.status_code != 200:
+        return current.render(
+            "problem.html", status=response.status_code, problem=problem_of(response)
+        )
+    return current.render("inbox.html", messages=response.json()["items"])
 
 
 @router.get("/terlambat", response_class=HTMLResponse)
@@ -487,7 +534,7 @@ async def overview(current: Current) -> Response:
         "overview.html",
         counts=counts,
         overdue=_counted(late),
-        grafana=grafana,
+        dashboards=[(f"{grafana}/d/{uid}", title) for uid, title in DASHBOARDS],
         more=current.t("overview.more"),
     )
 
