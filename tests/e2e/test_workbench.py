@@ -95,6 +95,8 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     )
     for need in ("health_insurance", "food"):
         await page.check(f"input[name=needs][value={need}]")
+    await page.select_option("#complaint_kind", "question")  # naming no program: the desk's
+    await page.fill("#complaint_text", "Kapan pendaftaran KIS dibuka lagi?")
     await expect(page.locator("input[name=consent_purposes][value=referral]")).to_be_checked()
     await inspect(page, "visit-form")
     await page.click("form#visit button[value=submit]:not([hidden])")
@@ -103,6 +105,7 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     referrals = page.locator("table tbody tr")
     await expect(referrals.first).to_be_visible(timeout=TIMEOUT_MS)  # refreshed until decided
     await expect(page.locator("table")).to_contain_text("PKH")
+    await expect(page.locator("table")).to_contain_text("PENGADUAN-3304")  # the question's case
     assert REFERENCE.search(await page.locator("table").inner_text())
     await expect(page.locator("details.verdict-referred").first).to_contain_text("✓")
     await inspect(page, "visit-result")

@@ -93,3 +93,26 @@ def test_the_nik_check_is_intakes() -> None:
     assert nik_check("3304015505900011", "", "") is None  # its form alone is a NIK's
     short = nik_check("33040155", "", "")
     assert short is not None and short.id == "harus 16 angka"
+
+
+def test_a_complaint_goes_with_the_visit_only_when_the_resident_said_something() -> None:
+    said = intake_request(
+        form(
+            ("complaint_kind", "complaint"),
+            ("complaint_category", "aid_not_received"),
+            ("complaint_text", " BPNT bulan ini belum diterima "),
+            ("complaint_about_program", "SEMBAKO"),
+        ),
+        puskesos="P",
+    )
+    assert said["complaint"] == {
+        "kind": "complaint",
+        "category": "aid_not_received",
+        "text": "BPNT bulan ini belum diterima",
+        "about_program": "SEMBAKO",
+    }
+    quiet = intake_request(
+        form(("complaint_kind", "question"), ("complaint_text", " ")), puskesos="P"
+    )
+    assert "complaint" not in quiet
+    assert input_name("complaint.text") == "complaint_text"

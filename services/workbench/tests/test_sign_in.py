@@ -95,3 +95,14 @@ def test_production_refuses_the_local_issuer_and_the_development_cookie_key() ->
         )
     with pytest.raises(ValidationError, match="COOKIE_SECRET"):
         WorkbenchSettings(environment="production", auth_secret="x" * 40)  # type: ignore[arg-type]
+
+
+async def test_a_page_whose_service_does_not_answer_says_which() -> None:
+    nowhere = "http://127.0.0.1:9"  # the discard port: nothing listens
+    async with workbench(settings(dev_sign_in=True, router_url=nowhere)) as client:
+        page = await client.get("/masuk")
+        form = {"kind": "agency", "program": "PKH", "csrf": csrf_of(page.text)}
+        assert (await client.post("/masuk", data=form)).headers["location"] == "/"
+        queue = await client.get("/antrean")
+        assert queue.status_code == 503
+        assert "Layanan tidak menjawab" in queue.text and "router" in queue.text

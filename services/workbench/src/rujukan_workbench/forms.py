@@ -77,6 +77,15 @@ def intake_request(form: FormData, *, puskesos: str, now: datetime | None = None
     }
     if other := _text(form, "other_need"):
         body["other_need"] = other
+    if text := _text(form, "complaint_text"):
+        complaint = {
+            "kind": _text(form, "complaint_kind") or "complaint",
+            "category": _text(form, "complaint_category") or "other",
+            "text": text,
+        }
+        if about := _text(form, "complaint_about_program"):
+            complaint["about_program"] = about
+        body["complaint"] = complaint
     purposes = [str(p) for p in form.getlist("consent_purposes")]
     if purposes:
         body["consent"] = {
