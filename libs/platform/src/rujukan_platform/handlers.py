@@ -64,6 +64,21 @@ class Handlers(Generic[U]):
             self._many[message_type] = many
         return self
 
+    def on_batches(
+        self,
+        message_type: type[M],
+        many: Callable[[Sequence[Received[M]], U], Awaitable[Any]],
+    ) -> Handlers[U]:
+        """A type whose handler takes batches only: a message handled alone is a batch of
+        one, its envelope the unit of work's cause (so it must have one: a consumed event)."""
+
+        async def one(message: M, uow: U) -> Any:
+            if uow.cause is None:
+                raise ValueError(f"{message_type.__name__} is handled as a consumed event")
+            return await many([Received(message, uow.cause)], uow)
+
+        return self.on(message_type, one, many=many)
+
     def only(self, *message_types: type[Any]) -> Handlers[U]:
         """The part of the table a consumer applies (the types its topics carry)."""
         part: Handlers[U] = Handlers()

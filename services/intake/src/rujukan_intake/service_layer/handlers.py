@@ -20,14 +20,15 @@ from rujukan_platform.handlers import Handlers, Received
 
 
 async def record_referral_status(event: ReferralStatusChangedV1, uow: IntakeUnitOfWork) -> None:
-    """Keep the intake's view of its referrals current (``GET /v1/intakes/{id}``)."""
+    """One change (``record_referral_statuses``)."""
     await uow.referrals.record([event])
 
 
 async def record_referral_statuses(
     received: Sequence[Received[ReferralStatusChangedV1]], uow: IntakeUnitOfWork
 ) -> None:
-    """A consumer batch's status changes at once (the batch form)."""
+    """Keep the intake's view of its referrals current (``GET /v1/intakes/{id}``), a consumer
+    batch's changes at once."""
     await uow.referrals.record([r.message for r in received])
 
 

@@ -51,17 +51,6 @@ ProgramNames = Mapping[str, Mapping[str, str]]
 """program code -> language -> the program's name (``adapters.program_names``' view)"""
 
 
-async def remember_contact(
-    event: IntakeContactV1,
-    uow: NotificationsUnitOfWork,
-    *,
-    sealer: Sealer,
-    phone_channels: Sequence[ChannelName],
-) -> None:
-    """One ``intake.contacts`` event (``remember_contacts``)."""
-    await uow.contacts.change([contact_change(event, sealer, phone_channels)])
-
-
 async def remember_contacts(
     received: Sequence[Received[IntakeContactV1]],
     uow: NotificationsUnitOfWork,
@@ -106,28 +95,6 @@ def contact_change(
 
 
 async def plan_deliveries(
-    event: ReferralStatusChangedV1,
-    uow: NotificationsUnitOfWork,
-    *,
-    routing: Routing,
-    program_names: ProgramNames,
-    resident_news: Collection[str],
-    gather: timedelta,
-) -> None:
-    """One status event: ``plan_all_deliveries`` with its unit of work's cause."""
-    if uow.cause is None:
-        raise ValueError("deliveries are planned from a consumed event: its id keys them")
-    await plan_all_deliveries(
-        [Received(event, uow.cause)],
-        uow,
-        routing=routing,
-        program_names=program_names,
-        resident_news=resident_news,
-        gather=gather,
-    )
-
-
-async def plan_all_deliveries(
     received: Sequence[Received[ReferralStatusChangedV1]],
     uow: NotificationsUnitOfWork,
     *,
@@ -209,16 +176,11 @@ def handlers(
     }
     return (
         Handlers[NotificationsUnitOfWork]()
-        .on(
+        .on_batches(
             IntakeContactV1,
-            partial(remember_contact, sealer=sealer, phone_channels=phone_channels),
-            many=partial(remember_contacts, sealer=sealer, phone_channels=phone_channels),
+            partial(remember_contacts, sealer=sealer, phone_channels=phone_channels),
         )
-        .on(
-            ReferralStatusChangedV1,
-            partial(plan_deliveries, **planning),
-            many=partial(plan_all_deliveries, **planning),
-        )
+        .on_batches(ReferralStatusChangedV1, partial(plan_deliveries, **planning))
         .on(ConsentWithdrawnV1, silence_household)
         .on(FileAlerts, file_alerts)
     )
