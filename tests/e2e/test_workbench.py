@@ -156,6 +156,9 @@ async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack)
 
         r = await http.get(f"{router}/v1/referrals/{referral['referral_id']}", headers=admin)
         assert r.json()["status"] == "accepted"
+        await page.get_by_role("link", name="Kotak masuk").click()  # nothing late: empty
+        await expect(page.locator("main")).to_contain_text("Kotak masuk kosong.")
+        await inspect(page, "agency-inbox")
 
         # the PBI-JK officer rejects the other referral without a reason, then with one
         pbi = await platform.referral_to(http, referral["intake_id"], "PBI-JK")

@@ -51,8 +51,12 @@ from rujukan_workbench.sign_in import (
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter()
-#: the outcomes a program officer reports on a need referral, in the order they happen
-OUTCOMES = ("received", "accepted", "rejected", "in_service", "completed")
+#: the outcomes a program officer reports, in the order they happen: on a need referral, and on
+#: a complaint case (pengaduan)
+OUTCOMES = {
+    "need": ("received", "accepted", "rejected", "in_service", "completed"),
+    "complaint": ("in_progress", "answered", "closed"),
+}
 #: statuses the operator's overview counts
 COUNTED = ("created", "delivered", "received", "accepted", "in_service", "completed", "rejected")
 OVERVIEW_LIMIT = 500
@@ -165,7 +169,7 @@ def navigation(principal: Principal | None) -> list[tuple[str, str]]:
             ("/kotak-masuk", "nav.inbox"),
         ]
     if principal.role == "agency":
-        return [("/antrean", "nav.queue")]
+        return [("/antrean", "nav.queue"), ("/kotak-masuk", "nav.inbox")]
     if is_national_operator(principal):
         return [("/ringkasan", "nav.overview")]
     return []
@@ -424,19 +428,43 @@ async def _earlier_referrals(
 
 @router.get("/kotak-masuk", response_class=HTMLResponse)
 async def inbox(current: Current) -> Response:
-    """A Puskesos officer's inbox: rejections, expiries, escalations, residents to tell."""
-    village = home_village(current.principal)
-    _require(bool(village))
-    response = await _answered(
-        await current.api().get(
-            "notifications", "/v1/inbox", recipient=f"puskesos:{village}", limit=50
+    """The inbox: a Puskesos officer's village's (rejections, expiries, escalations, residents
+    to tell in person), or a program officer's programs' in each regency it works in (late
+    referrals of its own)."""
+    api = current.api()
+    recipients = await _inboxes(current.principal, api)
+    _require(bool(recipients) or current.principal.role == "agency")  # none yet: empty
+    messages: list[dict[str, Any]] = []
+    for recipient in recipients:
+        response = await _answered(
+            await api.get("notifications", "/v1/inbox", recipient=recipient, limit=50)
         )
-    )
-    if response.status_code != 200:
-        return current.render(
-            "problem.html", status=response.status_code, problem=problem_of(response)
-        )
-    return current.render("inbox.html", messages=response.json()["items"])
+        if response.status_code != 200:
+            return current.render(
+                "problem.html", status=response.status_code, problem=problem_of(response)
+            )
+        messages += response.json()["items"]
+    messages.sort(key=lambda m: str(m["created_at"]), reverse=True)
+    return current.render("inbox.html", messages=messages[:50])
+
+
+async def _inboxes(principal: Principal, api: ServiceApi) -> list[str]:
+    """The inboxes a person reads: ``puskesos:<village>``, or ``agency:<program>:<regency>``
+    for the regencies of the agency's regions (without regions: those its queue is in)."""
+    if is_puskesos(principal):
+        village = home_village(principal)
+        return [f"puskesos:{village}"] if village else []
+    if principal.role != "agency":
+        return []
+    places = list(principal.regions)
+    if not places:
+        queue = await _answered(await api.get("router", "/v1/referrals", limit=200))
+        if queue.status_code == 200:
+            places = [r["village_code"] for r in queue.json()["items"]]
+    regencies = sorted({".".join(p.split(".")[:2]) for p in places if p.count(".") >= 1})
+    return [
+        f"agency:{program}:{regency}" for program in principal.programs for regency in regencies
+    ]
 
 
 @router.get("/terlambat", response_class=HTMLResponse)
@@ -478,7 +506,7 @@ async def _referral_page(
         identity=identity,
         identity_problem=identity_problem,
         purpose=purpose or current.t("referral.purpose_default"),
-        outcomes=OUTCOMES,
+        outcomes=OUTCOMES.get(found.json()["kind"], OUTCOMES["need"]),
         reasons=list(CODES["reason"]),
         **context,
     )
