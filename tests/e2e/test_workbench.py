@@ -203,9 +203,30 @@ async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack)
         ]
 
 
-async def test_the_operator_reads_an_overview_with_the_grafana_dashboards(stack: Stack) -> None:
+FOCUSED = """() => {
+  const e = document.activeElement, style = getComputedStyle(e);
+  return {name: e.getAttribute("name") || e.id || e.textContent.trim(), tag: e.tagName,
+          outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0};
+}"""
+
+
+async def test_the_operator_signs_in_by_keyboard_and_reads_an_overview(stack: Stack) -> None:
     page = await new_page(stack.browser)
-    await sign_in(page, stack.workbench, "operator")
+    await page.goto(stack.workbench + "/masuk")
+    seen = []
+    for _ in range(30):  # Tab through the page: every control is reached, its focus visible
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(FOCUSED)
+        assert focused["outline"], f"no visible focus on {focused}"
+        seen.append(focused["name"])
+        if focused["name"] == "kind":
+            await page.keyboard.press("ArrowDown")  # the radio group: agency,
+            await page.keyboard.press("ArrowDown")  # then operator
+        if focused["tag"] == "BUTTON":
+            break
+    assert seen[0] == "Langsung ke isi"  # the skip link comes first
+    assert {"kind", "name", "village", "program", "regions"} <= set(seen)
+    await page.keyboard.press("Enter")
     await expect(page).to_have_url(re.compile(r"/ringkasan$"))
     rows = page.locator("table tbody tr")
     await expect(rows).to_have_count(8)  # seven statuses and the overdue

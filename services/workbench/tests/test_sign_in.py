@@ -24,11 +24,13 @@ def settings(**values: object) -> WorkbenchSettings:
 
 
 @asynccontextmanager
-async def workbench(s: WorkbenchSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def workbench(
+    s: WorkbenchSettings, base_url: str = "http://wb.test"
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(s)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=transport, base_url="http://wb.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
 
 
@@ -106,3 +108,12 @@ async def test_a_page_whose_service_does_not_answer_says_which() -> None:
         queue = await client.get("/antrean")
         assert queue.status_code == 503
         assert "Layanan tidak menjawab" in queue.text and "router" in queue.text
+
+
+async def test_over_https_the_cookies_are_secure() -> None:
+    async with workbench(settings(dev_sign_in=True), base_url="https://wb.test") as client:
+        page = await client.get("/masuk")
+        assert "; Secure" in page.headers["set-cookie"]
+        language = await client.get("/bahasa/en", params={"kembali": "//evil.example/"})
+        assert language.headers["location"] == "/"  # only a path of the workbench's own
+        assert "; Secure" in language.headers["set-cookie"]
