@@ -117,6 +117,18 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     await page.click("a[lang=id]")
     await expect(page.locator("html")).to_have_attribute("lang", "id")
 
+    pkh = page.locator("table tbody tr", has_text="PKH").get_by_role("link")
+    reference = await pkh.inner_text()
+    await pkh.click()  # the referral's page: its status history, no outcome form for Puskesos
+    await expect(page.locator("h1")).to_contain_text(reference)
+    await expect(page.locator("#changes ~ div table")).to_contain_text("Dibuat")
+    await expect(page.locator("form[action$='/hasil']")).to_have_count(0)
+    await inspect(page, "referral-puskesos")
+    await page.get_by_role("link", name="Riwayat rujukan keluarga").click()
+    await expect(page.locator("h1")).to_have_text("Riwayat rujukan keluarga")
+    await expect(page.locator("table")).to_contain_text(reference)
+    await inspect(page, "household")
+
     await page.get_by_role("link", name="Rujukan terlambat").click()
     await expect(page.locator("main")).to_contain_text("Tidak ada rujukan yang terlambat.")
     await inspect(page, "overdue")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,7 @@ from starlette.datastructures import FormData, UploadFile
 from rujukan_platform.auth import Principal
 from rujukan_platform.http import install_operations
 from rujukan_regions import regions
+from rujukan_regions.zones import WIB, time_zone
 from rujukan_workbench import forms
 from rujukan_workbench.catalogue import (
     CODES,
@@ -145,11 +147,29 @@ class Visit:
                 "principal": principal,
                 "nav": navigation(principal),
                 "region_name": region_name,
+                "local_time": local_time,
                 **context,
             },
             status_code=status,
         )
         return self.keep(page)
+
+
+#: how officers name the three zones
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def local_time(stamp: str | None, region_code: str | None = None) -> str:
+    """A service's timestamp in the time of the region it is about (WIB, WITA or WIT; WIB
+    without a region): what the officer's clock says."""
+    if not stamp:
+        return "—"
+    try:
+        zone = time_zone(region_code) if region_code else WIB
+    except ValueError:
+        zone = WIB
+    at = datetime.fromisoformat(stamp).astimezone(zone)
+    return f"{at:%Y-%m-%d %H:%M} {ZONE_NAMES.get(zone.key, zone.key)}"
 
 
 def region_name(code: str) -> str:
@@ -405,7 +425,6 @@ async def _referral_list(
         empty=empty,
         intro=intro,
         referrals=response.json()["items"],
-        openable=current.principal.role in ("agency", "admin"),
     )
 
 
@@ -424,6 +443,15 @@ async def _earlier_referrals(
         return []
     these = {r["referral_id"] for r in referrals}
     return [r for r in response.json()["items"] if r["referral_id"] not in these]
+
+
+@router.get("/keluarga/{household_id}", response_class=HTMLResponse)
+async def household(household_id: UUID, current: Current) -> Response:
+    """Every referral of one household, from all its visits (the router answers what the
+    person may see of it)."""
+    return await _referral_list(
+        current, "household.title", "result.none", None, household_id=str(household_id)
+    )
 
 
 @router.get("/kotak-masuk", response_class=HTMLResponse)
@@ -445,7 +473,8 @@ async def inbox(current: Current) -> Response:
             )
         messages += response.json()["items"]
     messages.sort(key=lambda m: str(m["created_at"]), reverse=True)
-    return current.render("inbox.html", messages=messages[:50])
+    home = home_village(current.principal) or None
+    return current.render("inbox.html", messages=messages[:50], home=home)
 
 
 async def _inboxes(principal: Principal, api: ServiceApi) -> list[str]:
@@ -490,6 +519,7 @@ async def _referral_page(
     found = await _answered(await api.get("router", f"/v1/referrals/{referral_id}"))
     if found.status_code != 200:
         return current.render("problem.html", status=found.status_code, problem=problem_of(found))
+    trace = await _answered(await api.get("router", f"/v1/referrals/{referral_id}/trace"))
     identity, identity_problem = None, None
     if purpose:
         read = await _answered(
@@ -503,6 +533,7 @@ async def _referral_page(
         "referral.html",
         status=status,
         referral=found.json(),
+        changes=trace.json()["events"] if trace.status_code == 200 else [],
         identity=identity,
         identity_problem=identity_problem,
         purpose=purpose or current.t("referral.purpose_default"),
