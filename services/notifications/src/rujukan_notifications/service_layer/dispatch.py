@@ -385,11 +385,12 @@ class Dispatcher:
     # -- send and record ---------------------------------------------------------------------
 
     async def _send(self, row: Claimed, send: _Send) -> None:
-        """In one of the provider's slots: send and record (so the dispatcher holds at most
-        ``concurrency`` database sessions per provider)."""
+        """In one of the provider's slots, send; then record, the slot already free for the
+        next send (the records share one unit of work, not one each)."""
         slots = self._slots.setdefault(send.provider, asyncio.Semaphore(self._policy.concurrency))
         async with slots:
-            await self._record(row, await self._attempt(row, send))
+            step = await self._attempt(row, send)
+        await self._record(row, step)
 
     async def _attempt(self, row: Claimed, send: _Send) -> _Step:
         now = self._clock()
