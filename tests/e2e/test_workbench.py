@@ -19,6 +19,7 @@ from rujukan_intake.domain.intake import EXAMPLE_INTAKE
 from rujukan_platform.testing import Servers, eventually
 from tests.e2e.platform import Platform, running_platform
 from tests.e2e.workbench import (
+    PAGE_SIZE,
     TIMEOUT_MS,
     chromium,
     inspect,
@@ -126,8 +127,14 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     await inspect(page, "referral-puskesos")
     await page.get_by_role("link", name="Riwayat rujukan keluarga").click()
     await expect(page.locator("h1")).to_have_text("Riwayat rujukan keluarga")
-    await expect(page.locator("table")).to_contain_text(reference)
+    history = page.locator("table tbody tr")
+    await expect(history).to_have_count(PAGE_SIZE)  # more referrals than a page holds
+    first = set(await history.locator("td:first-child").all_inner_texts())
     await inspect(page, "household")
+    await page.get_by_role("link", name="Halaman berikutnya").click()
+    await expect(history.first).to_be_visible()
+    rest = set(await history.locator("td:first-child").all_inner_texts())
+    assert rest and not first & rest  # the next page goes on where the first stopped
 
     await page.get_by_role("link", name="Rujukan terlambat").click()
     await expect(page.locator("main")).to_contain_text("Tidak ada rujukan yang terlambat.")

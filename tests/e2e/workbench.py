@@ -22,6 +22,8 @@ AXE = REPO / "tools/axe/node_modules/axe-core/axe.min.js"
 ARTIFACTS = REPO / ".local/test-artifacts/workbench"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
+#: referrals on a page of the workbench's lists: small, so that a household's history pages
+PAGE_SIZE = 3
 #: Playwright's waits: generous, for a loaded 2-core machine
 TIMEOUT_MS = 60_000
 
@@ -34,6 +36,7 @@ async def running_workbench(platform: Platform, logs: Path) -> AsyncIterator[str
     env = platform.env() | {
         "RUJUKAN_WORKBENCH_PORT": str(port),
         "RUJUKAN_WORKBENCH_DEV_SIGN_IN": "true",
+        "RUJUKAN_WORKBENCH_PAGE_SIZE": str(PAGE_SIZE),
         "RUJUKAN_WORKBENCH_INTAKE_URL": platform.url("intake"),
         "RUJUKAN_WORKBENCH_REGISTRY_URL": platform.url("program-registry"),
         "RUJUKAN_WORKBENCH_ROUTER_URL": platform.url("referral-router"),

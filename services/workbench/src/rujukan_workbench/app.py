@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
 import httpx
@@ -411,20 +411,28 @@ async def visit_result(intake_id: UUID, current: Current) -> Response:
 async def _referral_list(
     current: Current, title: str, empty: str, intro: str | None, **wanted: Any
 ) -> Response:
-    """A page of referrals from the router (``wanted``: its filters), most urgent first."""
+    """A page of referrals from the router (``wanted``: its filters), most urgent first; the
+    router's cursor to the next page travels as ``?lanjut=``."""
+    size = current.workbench.settings.page_size
+    cursor = current.request.query_params.get("lanjut")
     response = await _answered(
-        await current.api().get("router", "/v1/referrals", order="urgent", limit=200, **wanted)
+        await current.api().get(
+            "router", "/v1/referrals", order="urgent", limit=size, cursor=cursor, **wanted
+        )
     )
     if response.status_code != 200:
         return current.render(
             "problem.html", status=response.status_code, problem=problem_of(response)
         )
+    page = response.json()
+    after = page.get("next_cursor")
     return current.render(
         "referral_list.html",
         title=title,
         empty=empty,
         intro=intro,
-        referrals=response.json()["items"],
+        referrals=page["items"],
+        next_page=f"{current.request.url.path}?{urlencode({'lanjut': after})}" if after else None,
     )
 
 

@@ -7,7 +7,7 @@ Only the shared ``ServiceSettings`` fields it reads matter (``auth_secret``, ``e
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from rujukan_platform.settings import ServiceSettings
 
@@ -35,6 +35,8 @@ class WorkbenchSettings(ServiceSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     oidc_redirect_url: str | None = None
+    #: referrals on one page of a list (the queue, the overdue, a household's); "next" reads on
+    page_size: int = Field(default=100, ge=1, le=500)
     #: how long a page waits for a service before it says the service is not answering
     upstream_timeout_seconds: float = 15.0
 
