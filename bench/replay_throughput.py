@@ -11,7 +11,15 @@ as replay workers:
 2. dry run, registry refresh: a replay whose registry updates move 10 % of the households to
    decile 9 (they lose PKH, PBI-JK, ...);
 3. apply, new program: a program for deciles 1-3 appears in the catalogue; the replay refers
-   every household that gains it and stores their new evaluations (only the differences).
+   every household that gains it and stores their new evaluations (only the differences);
+4. with --concurrent N (> 1): N dry-run jobs at once, each worked by its own router process (a
+   job has one lease), timed from the first start to the last finish — what N processes working
+   shards of one job could reach together on this machine, since a job cannot be split yet
+   (docs/capacity.md).
+
+--jobs picks which of 1-3 run. --private-ports starts the servers on free ports with state under
+.local/replay-bench instead of the router benchmark's fixed ports and .local/bench-servers, so
+that it can run beside another benchmark.
 
 Each is timed from the job's start to its finish as the job records them (a chunk of 2,000
 households per transaction), with the CPU of the router processes, PostgreSQL and Kafka over
@@ -34,10 +42,12 @@ from uuid import UUID
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import router_throughput as rt
+from chaos_platform import ports_free
 
 from rujukan_contracts.events import ProgramPublishedV1, RegistryFacts
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.db import make_engine, make_sessions
+from rujukan_platform.testing import free_port
 from rujukan_registry.domain.programs import published_event
 from rujukan_router.adapters.views import RouterViews, RuleBook
 from rujukan_router.domain.catalogue import Catalogue
@@ -72,7 +82,10 @@ async def run_job(
     *,
     apply: bool,
     updates: dict[UUID, RegistryFacts],
-) -> None:
+    cpu: bool = True,
+) -> tuple[float, float, int]:
+    """Create a job, wait for it to finish, print its rate (and the CPU over its window unless
+    other jobs share it); returns its start, finish (Unix seconds) and households evaluated."""
     engine = make_engine(f"{rt.PG_URL}/{router.database}")
     sessions = make_sessions(engine)
     try:
@@ -103,13 +116,56 @@ async def run_job(
         f"    gains {report['gains']}, losses {report['losses']}, "
         f"referrals created {report['referrals_created']}"
     )
-    cpu, used = sampler.report(row.started_at.timestamp(), row.finished_at.timestamp())
-    print(cpu)
-    per = {k: v / evaluated * 1e6 for k, v in used.items()}
+    start, finish = row.started_at.timestamp(), row.finished_at.timestamp()
+    if cpu:
+        print_cpu(sampler, start, finish, evaluated)
+    return start, finish, evaluated
+
+
+def print_cpu(sampler: rt.CpuSampler, start: float, finish: float, households: int) -> None:
+    table, used = sampler.report(start, finish)
+    print(table)
+    per = {k: v / households * 1e6 for k, v in used.items()}
     print(
         f"    CPU per household: router {per['router processes']:.0f} us, PostgreSQL "
         f"{per['postgresql']:.0f} us, Kafka {per['kafka broker']:.0f} us"
     )
+
+
+async def run_concurrent(router: rt.RouterProcesses, sampler: rt.CpuSampler, jobs: int) -> None:
+    """``jobs`` dry-run jobs at once, each on its own router process; their sum over the window
+    from the first start to the last finish."""
+    print(f"4. {jobs} dry runs at once, one process each:")
+    runs = await asyncio.gather(
+        *(
+            run_job(router, sampler, f"4.{k + 1} dry run", apply=False, updates={}, cpu=False)
+            for k in range(jobs)
+        )
+    )
+    start, finish = min(r[0] for r in runs), max(r[1] for r in runs)
+    evaluated = sum(r[2] for r in runs)
+    rate = evaluated / (finish - start)
+    print(
+        f"4. together: {evaluated} households in {finish - start:.1f} s = {rate:.0f} households/s"
+        f" ({jobs} processes); 25.7 M households: {NATIONAL / rate / 3600:.2f} h"
+    )
+    print_cpu(sampler, start, finish, evaluated)
+
+
+def use_private_ports() -> None:
+    """Free ports and a state directory of this benchmark's own (the router benchmark's module
+    reads these globals when it starts servers and clients)."""
+    while True:
+        kafka = free_port()
+        if ports_free(kafka + 1):
+            break
+    pg = free_port()
+    rt.KAFKA_PORT, rt.PG_PORT = kafka, pg
+    rt.STATE_DIR = rt.ROOT / ".local" / "replay-bench"
+    rt.BOOTSTRAP = f"127.0.0.1:{kafka}"
+    rt.PG_URL = f"postgresql+asyncpg://rujukan:rujukan@127.0.0.1:{pg}"
+    rt.PG_DSN = f"postgresql://rujukan:rujukan@127.0.0.1:{pg}"
+    rt.end_offsets.__defaults__ = (rt.BOOTSTRAP,)  # bound when the module was imported
 
 
 async def amain(args: argparse.Namespace) -> None:
@@ -153,9 +209,14 @@ async def amain(args: argparse.Namespace) -> None:
                 f"({topology.describe()}), a job is worked by one process at a time"
             )
 
-            await run_job(
-                router, sampler, "1. dry run, catalogue unchanged", apply=False, updates={}
-            )
+            if "1" in args.jobs:
+                await run_job(
+                    router, sampler, "1. dry run, catalogue unchanged", apply=False, updates={}
+                )
+            if args.concurrent > 1:
+                await run_concurrent(router, sampler, args.concurrent)
+            if "2" not in args.jobs and "3" not in args.jobs:
+                return
 
             rng = random.Random(args.seed)
             refreshed = rng.sample(intakes, len(intakes) // 10)
@@ -166,15 +227,17 @@ async def amain(args: argparse.Namespace) -> None:
                 )
                 for i in refreshed
             }
-            await run_job(
-                router, sampler, "2. dry run, 10 % of households refreshed to decile 9",
-                apply=False, updates=updates,
-            )  # fmt: skip
+            if "2" in args.jobs:
+                await run_job(
+                    router, sampler, "2. dry run, 10 % of households refreshed to decile 9",
+                    apply=False, updates=updates,
+                )  # fmt: skip
 
-            await rt.publish_catalogue([*seeds, new_program(seeds[0])])
-            await asyncio.sleep(3)  # every process loads the new program from programs.catalog
-            await run_job(router, sampler, "3. apply, a new program for deciles 1-3", apply=True,
-                          updates={})  # fmt: skip
+            if "3" in args.jobs:
+                await rt.publish_catalogue([*seeds, new_program(seeds[0])])
+                await asyncio.sleep(3)  # every process loads the new program
+                await run_job(router, sampler, "3. apply, a new program for deciles 1-3",
+                              apply=True, updates={})  # fmt: skip
         finally:
             await router.stop()
             await router.drop_database()
@@ -189,7 +252,13 @@ def main() -> None:
     ap.add_argument("--households", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--topology", default="2+relay")
-    asyncio.run(amain(ap.parse_args()))
+    ap.add_argument("--jobs", default="1,2,3", help="which of the jobs 1-3 to run")
+    ap.add_argument("--concurrent", type=int, default=1, help="4: this many dry runs at once")
+    ap.add_argument("--private-ports", action="store_true", help="free ports, own state")
+    args = ap.parse_args()
+    if args.private_ports:
+        use_private_ports()
+    asyncio.run(amain(args))
 
 
 if __name__ == "__main__":
