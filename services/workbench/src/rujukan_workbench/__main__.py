@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 import uvicorn
 
+from rujukan_platform import telemetry
 from rujukan_platform.logging import configure_logging
 from rujukan_workbench.app import create_app
 from rujukan_workbench.settings import WorkbenchSettings
@@ -22,6 +23,7 @@ def serve() -> None:
     """Serve the pages."""
     settings = WorkbenchSettings()
     configure_logging(service="workbench", level=settings.log_level, json=settings.log_json)
+    telemetry.configure("workbench", environment=settings.environment)  # with a collector named
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
 
+from rujukan_platform import telemetry
 from rujukan_platform.auth import Principal
 from rujukan_platform.http import install_operations
 from rujukan_regions import regions
@@ -617,13 +618,16 @@ def _counted(response: httpx.Response) -> str:
 # -- the app -------------------------------------------------------------------------------------
 
 
-def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
+def create_app(
+    settings: WorkbenchSettings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The workbench's app; ``transport`` stands in for the network to the services (tests)."""
     settings = settings or WorkbenchSettings()
     timeout = httpx.Timeout(settings.upstream_timeout_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=timeout) as http:
+        async with httpx.AsyncClient(timeout=timeout, transport=transport) as http:
             app.state.workbench = Workbench(
                 settings=settings,
                 signer=CookieSigner(
@@ -648,6 +652,7 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(RoleRefused, _role_refused)
     app.add_exception_handler(Unanswered, _unanswered)
+    telemetry.instrument_app(app)  # a span per page, continued by the services it calls
     return app
 
 

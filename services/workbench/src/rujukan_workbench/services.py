@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import httpx
 
+from rujukan_platform import telemetry
 from rujukan_workbench.settings import WorkbenchSettings
 
 Service = Literal["intake", "registry", "router", "notifications"]
@@ -49,10 +50,11 @@ class ServiceApi:
         json: Any = None,
     ) -> httpx.Response:
         url = self._urls[service].rstrip("/") + path
+        headers = dict(self._headers)
+        if traceparent := telemetry.current_traceparent():  # one trace: page, then services
+            headers["traceparent"] = traceparent
         try:
-            return await self._http.request(
-                method, url, params=params, json=json, headers=self._headers
-            )
+            return await self._http.request(method, url, params=params, json=json, headers=headers)
         except httpx.TransportError as exc:
             raise Unanswered(service) from exc
 

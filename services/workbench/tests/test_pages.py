@@ -1,5 +1,7 @@
-"""Signing in: the local issuer only when switched on, every POST with the session's CSRF token,
-and the session in an HttpOnly, SameSite=Strict cookie holding a token the services accept."""
+"""The pages over a stand-in network: signing in (the local issuer only when switched on, every
+POST with the session's CSRF token, the session in an HttpOnly, SameSite=Strict cookie holding a
+token the services accept), and what a page asks the services for, with whose token, in which
+language and in which trace."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import ValidationError
 
+from rujukan_platform import telemetry
 from rujukan_platform.auth import principal_of_token
 from rujukan_workbench.app import create_app
 from rujukan_workbench.cookies import COOKIE, CookieSigner
@@ -25,9 +30,11 @@ def settings(**values: object) -> WorkbenchSettings:
 
 @asynccontextmanager
 async def workbench(
-    s: WorkbenchSettings, base_url: str = "http://wb.test"
+    s: WorkbenchSettings,
+    base_url: str = "http://wb.test",
+    services: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(s)
+    app = create_app(s, transport=services)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
@@ -117,3 +124,50 @@ async def test_over_https_the_cookies_are_secure() -> None:
         language = await client.get("/bahasa/en", params={"kembali": "//evil.example/"})
         assert language.headers["location"] == "/"  # only a path of the workbench's own
         assert "; Secure" in language.headers["set-cookie"]
+
+
+QUEUED = {
+    "referral_id": "0b6f1f5e-8d4a-4f53-9d0c-3c1f4c7c2a11",
+    "reference": "RJK-3304-7F3K2Q",
+    "program_code": "PKH",
+    "status": "delivered",
+    "escalation_level": 1,
+    "priority_lanes": ["pregnant_or_breastfeeding"],
+    "due_at": "2026-12-07T03:00:00+00:00",
+    "village_code": "33.04.01.2001",
+}
+
+
+async def test_the_queue_asks_the_router_with_the_officers_token_in_one_trace() -> None:
+    asked: list[httpx.Request] = []
+
+    def router(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, json={"items": [QUEUED], "next_cursor": "c2"})
+
+    found = InMemorySpanExporter()
+    telemetry.install(
+        telemetry.new_provider("workbench-test", environment="test", version="0"),
+        SimpleSpanProcessor(found),
+    )
+    try:
+        services = httpx.MockTransport(router)
+        async with workbench(settings(dev_sign_in=True), services=services) as client:
+            page = await client.get("/masuk")
+            form = {"kind": "agency", "program": "PKH", "csrf": csrf_of(page.text)}
+            await client.post("/masuk", data=form)
+            queue = await client.get("/antrean")
+    finally:
+        telemetry.uninstall()
+    assert queue.status_code == 200
+    assert "RJK-3304-7F3K2Q" in queue.text and "eskalasi tingkat 1" in queue.text
+    assert "2026-12-07 10:00 WIB" in queue.text  # the village's clock
+    assert 'href="/antrean?lanjut=c2"' in queue.text
+    [call] = asked
+    assert call.url.path == "/v1/referrals"
+    assert dict(call.url.params) == {"order": "urgent", "limit": "100"}
+    token = call.headers["authorization"].removeprefix("Bearer ")
+    assert principal_of_token(SECRET, token).programs == ["PKH"]
+    assert call.headers["accept-language"] == "id"
+    [server] = [s for s in found.get_finished_spans() if s.name.startswith("GET /antrean")]
+    assert call.headers["traceparent"].split("-")[1] == f"{server.context.trace_id:032x}"
