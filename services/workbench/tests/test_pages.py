@@ -171,3 +171,35 @@ async def test_the_queue_asks_the_router_with_the_officers_token_in_one_trace() 
     assert call.headers["accept-language"] == "id"
     [server] = [s for s in found.get_finished_spans() if s.name.startswith("GET /antrean")]
     assert call.headers["traceparent"].split("-")[1] == f"{server.context.trace_id:032x}"
+
+
+async def test_the_nik_check_needs_the_sessions_csrf_token_and_answers_as_intake() -> None:
+    async with workbench(settings(dev_sign_in=True)) as client:
+        page = await client.get("/masuk")
+        form = {"kind": "puskesos", "village": "33.04.01.2001", "csrf": csrf_of(page.text)}
+        await client.post("/masuk", data=form)
+        csrf = csrf_of((await client.get("/kunjungan/baru")).text)
+        typed = {"nik": "3304015505900011", "birth_date": "1990-05-15", "sex": "male"}
+        assert (await client.post("/periksa-nik", json=typed)).status_code == 403
+        answer = await client.post("/periksa-nik", json=typed, headers={"X-CSRF-Token": csrf})
+        assert answer.json() == {
+            "ok": False,
+            "message": "NIK ini milik seorang perempuan, tetapi anggota ini tercatat laki-laki",
+        }
+        typed["sex"] = "female"
+        answer = await client.post("/periksa-nik", json=typed, headers={"X-CSRF-Token": csrf})
+        assert answer.json()["ok"] is True
+
+
+async def test_a_token_the_services_refuse_signs_the_person_out() -> None:
+    def refusing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"status": 401, "detail": "token sudah kedaluwarsa"})
+
+    services = httpx.MockTransport(refusing)
+    async with workbench(settings(dev_sign_in=True), services=services) as client:
+        page = await client.get("/masuk")
+        form = {"kind": "agency", "program": "PKH", "csrf": csrf_of(page.text)}
+        await client.post("/masuk", data=form)
+        queue = await client.get("/antrean")
+        assert queue.status_code == 303 and queue.headers["location"] == "/masuk"
+        assert COOKIE not in client.cookies  # the session is dropped
