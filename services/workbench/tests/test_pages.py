@@ -41,6 +41,12 @@ async def workbench(
             yield client
 
 
+async def sign_in(client: httpx.AsyncClient, **form: str) -> httpx.Response:
+    """Sign in through the sign-in page's form, as a browser does (its CSRF token included)."""
+    page = await client.get("/masuk")
+    return await client.post("/masuk", data=form | {"csrf": csrf_of(page.text)})
+
+
 def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found is not None
@@ -109,9 +115,7 @@ def test_production_refuses_the_local_issuer_and_the_development_cookie_key() ->
 async def test_a_page_whose_service_does_not_answer_says_which() -> None:
     nowhere = "http://127.0.0.1:9"  # the discard port: nothing listens
     async with workbench(settings(dev_sign_in=True, router_url=nowhere)) as client:
-        page = await client.get("/masuk")
-        form = {"kind": "agency", "program": "PKH", "csrf": csrf_of(page.text)}
-        assert (await client.post("/masuk", data=form)).headers["location"] == "/"
+        assert (await sign_in(client, kind="agency", program="PKH")).headers["location"] == "/"
         queue = await client.get("/antrean")
         assert queue.status_code == 503
         assert "Layanan tidak menjawab" in queue.text and "router" in queue.text
@@ -153,9 +157,7 @@ async def test_the_queue_asks_the_router_with_the_officers_token_in_one_trace() 
     try:
         services = httpx.MockTransport(router)
         async with workbench(settings(dev_sign_in=True), services=services) as client:
-            page = await client.get("/masuk")
-            form = {"kind": "agency", "program": "PKH", "csrf": csrf_of(page.text)}
-            await client.post("/masuk", data=form)
+            await sign_in(client, kind="agency", program="PKH")
             queue = await client.get("/antrean")
     finally:
         telemetry.uninstall()
@@ -175,9 +177,7 @@ async def test_the_queue_asks_the_router_with_the_officers_token_in_one_trace() 
 
 async def test_the_nik_check_needs_the_sessions_csrf_token_and_answers_as_intake() -> None:
     async with workbench(settings(dev_sign_in=True)) as client:
-        page = await client.get("/masuk")
-        form = {"kind": "puskesos", "village": "33.04.01.2001", "csrf": csrf_of(page.text)}
-        await client.post("/masuk", data=form)
+        await sign_in(client, kind="puskesos", village="33.04.01.2001")
         csrf = csrf_of((await client.get("/kunjungan/baru")).text)
         typed = {"nik": "3304015505900011", "birth_date": "1990-05-15", "sex": "male"}
         assert (await client.post("/periksa-nik", json=typed)).status_code == 403
@@ -197,9 +197,7 @@ async def test_a_token_the_services_refuse_signs_the_person_out() -> None:
 
     services = httpx.MockTransport(refusing)
     async with workbench(settings(dev_sign_in=True), services=services) as client:
-        page = await client.get("/masuk")
-        form = {"kind": "agency", "program": "PKH", "csrf": csrf_of(page.text)}
-        await client.post("/masuk", data=form)
+        await sign_in(client, kind="agency", program="PKH")
         queue = await client.get("/antrean")
         assert queue.status_code == 303 and queue.headers["location"] == "/masuk"
         assert COOKIE not in client.cookies  # the session is dropped
