@@ -98,6 +98,7 @@ async def test_without_the_local_issuer_no_one_signs_in() -> None:
         assert "OIDC" in page.text and 'name="kind"' not in page.text
         moved = await client.get("/kunjungan/baru")
         assert moved.headers["location"] == "/masuk"
+        assert "set-cookie" not in moved.headers  # the session is kept: no service refused it
 
 
 def test_production_refuses_the_local_issuer_and_the_development_cookie_key() -> None:

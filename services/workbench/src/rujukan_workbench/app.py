@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -42,6 +42,7 @@ from rujukan_workbench.cookies import COOKIE, LANGUAGE_COOKIE, CookieSigner, Ses
 from rujukan_workbench.services import ServiceApi, Unanswered, problem_of
 from rujukan_workbench.settings import WorkbenchSettings
 from rujukan_workbench.sign_in import (
+    DEFAULT_VILLAGE,
     KNOWN_PROGRAMS,
     SignIn,
     SignInRefused,
@@ -83,7 +84,12 @@ class Workbench:
 
 
 class SignInNeeded(Exception):
-    """The page needs a signed-in person (or the services refused their token: 401)."""
+    """The page needs a signed-in person; ``refused``: the services refused their token (401:
+    expired, revoked), so the session holding it is dropped."""
+
+    def __init__(self, *, refused: bool = False) -> None:
+        super().__init__()
+        self.refused = refused
 
 
 class CsrfRefused(Exception):
@@ -103,7 +109,6 @@ class Visit:
     session: Session
     language: Language
     changed: bool = False
-    notes: list[str] = field(default_factory=list)
 
     @property
     def principal(self) -> Principal:
@@ -233,7 +238,7 @@ def _require(allowed: bool) -> None:
 
 async def _answered(response: httpx.Response) -> httpx.Response:
     if response.status_code == 401:
-        raise SignInNeeded()
+        raise SignInNeeded(refused=True)
     return response
 
 
@@ -253,7 +258,7 @@ async def sign_in_page(current: Current) -> Response:
     return current.render(
         current.workbench.sign_in.template,
         programs=KNOWN_PROGRAMS,
-        village="33.04.01.2001",
+        village=DEFAULT_VILLAGE,
         refused=None,
     )
 
@@ -657,8 +662,11 @@ def create_app(
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    """To the sign-in page; a session whose token the services refused is dropped (any other
+    is left alone: a link from another site comes without the cookie, not signed out)."""
     response = RedirectResponse("/masuk", 303)
-    response.delete_cookie(COOKIE, path="/")
+    if isinstance(exc, SignInNeeded) and exc.refused:
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 

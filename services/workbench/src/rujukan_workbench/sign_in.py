@@ -35,6 +35,7 @@ KNOWN_PROGRAMS = (
     "RTLH-3304",
     "BLT-DD-3304012001",
 )
+#: the village the development sign-in offers first (Berta, Banjarnegara: the seeded households)
 DEFAULT_VILLAGE = "33.04.01.2001"
 
 
