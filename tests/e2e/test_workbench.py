@@ -82,6 +82,9 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     await page.click("button[value=add_member]")  # the server adds a row; what was typed stays
     await expect(page.locator("#m1_nik")).to_be_visible()
     await expect(page.locator("#m0_name")).to_have_value("Siti Aminah")
+    await expect(page.locator("#m0_nik-check")).to_have_text(  # checked again as it came back
+        "NIK sesuai dengan tanggal lahir dan jenis kelamin."
+    )
 
     await page.fill("#m1_name", "Dewi")
     await page.fill("#m1_birth_date", "2023-02-10")

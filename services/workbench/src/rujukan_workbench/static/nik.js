@@ -44,4 +44,8 @@
     var m = /^m(\d+)_(birth_date|sex)$/.exec(e.target.name || "");
     if (m) later(m[1]);
   });
+  // a form shown again (a member added, intake's refusal) checks the NIKs already typed
+  Array.prototype.forEach.call(form.querySelectorAll("input.nik"), function (input) {
+    if (input.value) check(input.dataset.member);
+  });
 })();
