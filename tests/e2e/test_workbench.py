@@ -69,7 +69,7 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     # the form's default button (Enter saves the visit) is not shown
     await expect(page.locator("form#visit button[value=submit][hidden]")).to_be_hidden()
 
-    await page.fill("#kk_number", "3304011112178237")  # decile 2 in the seeded registry
+    await page.fill("#kk_number", "330401111217823")  # a digit short: intake refuses it
     await page.fill("#m0_name", "Siti Aminah")
     await page.fill("#m0_birth_date", "1990-05-15")
     await page.select_option("#m0_sex", "female")
@@ -103,6 +103,22 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     await page.fill("#complaint_text", "Kapan pendaftaran KIS dibuka lagi?")
     await expect(page.locator("input[name=consent_purposes][value=referral]")).to_be_checked()
     await inspect(page, "visit-form")
+    await page.click("form#visit button[value=submit]:not([hidden])")
+
+    # intake's refusal comes back beside the field, with everything typed kept
+    await expect(page.locator("#kk_number-error")).to_have_text("harus 16 angka")
+    await expect(page.get_by_role("link", name="Nomor KK (16 angka)")).to_have_attribute(
+        "href", "#kk_number"
+    )
+    await expect(page.locator("#kk_number")).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#m1_name")).to_have_value("Dewi")
+    await expect(page.locator("#complaint_text")).to_have_value(
+        "Kapan pendaftaran KIS dibuka lagi?"
+    )
+    await expect(page.locator("input[name=needs][value=food]")).to_be_checked()
+    await expect(page.locator("input[name=m0_pregnant]")).to_be_checked()
+    await inspect(page, "visit-refused")
+    await page.fill("#kk_number", "3304011112178237")  # decile 2 in the seeded registry
     await page.click("form#visit button[value=submit]:not([hidden])")
 
     await expect(page).to_have_url(re.compile(r"/kunjungan/[0-9a-f-]{36}$"))

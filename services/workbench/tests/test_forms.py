@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 from starlette.datastructures import FormData
 
-from rujukan_workbench.forms import field_errors, input_name, intake_request, nik_check
+from rujukan_workbench.catalogue import translate
+from rujukan_workbench.forms import (
+    field_errors,
+    input_label,
+    input_name,
+    intake_request,
+    nik_check,
+)
 
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 
@@ -76,6 +84,7 @@ def test_intake_fields_map_to_the_form_inputs() -> None:
     assert input_name("household.kk_number") == "kk_number"
     assert input_name("consent.purposes") == "consent_purposes"
     assert input_name("contact.email") == "contact_email"
+    assert input_name("consent.recipients") == "recipients"
     problem = {
         "errors": [
             {"field": "members[0].nik", "reason": "harus 16 angka"},
@@ -116,3 +125,10 @@ def test_a_complaint_goes_with_the_visit_only_when_the_resident_said_something()
     )
     assert "complaint" not in quiet
     assert input_name("complaint.text") == "complaint_text"
+
+
+def test_a_refused_input_is_named_by_its_label() -> None:
+    t = partial(translate, "id")
+    assert input_label("kk_number", t) == "Nomor KK (16 angka)"
+    assert input_label("m1_birth_date", t) == "Anggota 2: Tanggal lahir"
+    assert input_label("body", t) == "body"  # a field the form has no input for, as it came

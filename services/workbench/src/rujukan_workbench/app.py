@@ -332,6 +332,7 @@ def _visit_form(current: Current, form: FormData | None, **context: Any) -> Resp
         checked=checked,
         errors=context.pop("errors", {}),
         problem=context.pop("problem", None),
+        label=partial(forms.input_label, t=current.t),
         **context,
     )
 

@@ -9,6 +9,7 @@ and intake's own checks (``intake_errors``) decide what is wrong.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -108,9 +109,43 @@ def input_name(field: str) -> str:
         return f"m{match.group(1)}_{match.group(2)}"
     if field.startswith("household."):
         return field.removeprefix("household.").split(".")[0].split("[")[0]
+    if field == "consent.recipients":
+        return "recipients"
     if field.startswith("contact."):
         return "contact_" + field.removeprefix("contact.")
     return field.replace(".", "_").split("[")[0]
+
+
+#: the catalogue key of each input's label, for the list of refused fields
+LABELS = {
+    "kk_number": "visit.kk",
+    "village_code": "visit.village",
+    "address": "visit.address",
+    "missing_documents": "visit.missing_documents",
+    "members": "visit.members",
+    "needs": "visit.needs",
+    "other_need": "visit.other_need",
+    "priority_lanes": "visit.lanes",
+    "consent": "visit.consent",
+    "consent_purposes": "visit.consent",
+    "recipients": "visit.recipients",
+    "contact_email": "visit.email",
+    "contact_phone": "visit.phone",
+    "contact_language": "visit.contact_language",
+    "complaint": "visit.complaint",
+    "complaint_kind": "visit.complaint_kind",
+    "complaint_category": "visit.complaint_category",
+    "complaint_text": "visit.complaint_text",
+    "complaint_about_program": "visit.complaint_about_program",
+}
+_MEMBER_INPUT = re.compile(r"^m(\d+)_(\w+)$")
+
+
+def input_label(name: str, t: Callable[[str], str]) -> str:
+    """What the officer reads an input as: its label (``m1_nik``: "Anggota 2: NIK ...")."""
+    if match := _MEMBER_INPUT.match(name):
+        return f"{t('visit.member')} {int(match.group(1)) + 1}: {t('visit.' + match.group(2))}"
+    return t(LABELS[name]) if name in LABELS else name
 
 
 def field_errors(problem: dict[str, Any]) -> dict[str, str]:
