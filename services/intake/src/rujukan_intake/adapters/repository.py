@@ -101,16 +101,19 @@ class HouseholdRepository(Repository):
         """Each household's id by KK hash, stored with its village (added if new). The upsert
         locks the rows until commit, so concurrent submissions of one household serialise and
         the later sees the earlier's intake."""
-        stmt = insert(households).values(
-            [
-                {"id": uuid4(), "kk_hash": kk, "village_code": v}
-                for kk, v in sorted(villages.items())
-            ]
-        )
+        stmt = insert(households)
         stmt = stmt.on_conflict_do_update(
             index_elements=["kk_hash"], set_={"village_code": stmt.excluded.village_code}
         )
-        rows = await self._session.execute(stmt.returning(households.c.id, households.c.kk_hash))
+        # rows as parameters, not in the statement: compiled once and cached (SQLAlchemy's
+        # "insertmanyvalues"), where a VALUES list was compiled afresh for every batch
+        rows = await self._session.execute(
+            stmt.returning(households.c.id, households.c.kk_hash),
+            [
+                {"id": uuid4(), "kk_hash": kk, "village_code": v}
+                for kk, v in sorted(villages.items())
+            ],
+        )
         return {row.kk_hash: row.id for row in rows}
 
     async def save_members(
@@ -144,7 +147,7 @@ class HouseholdRepository(Repository):
                 "relationship": m.member.relationship.value,
                 "attributes": m.member.model_dump(mode="json", exclude=_ATTRIBUTES_LEFT_OUT),
             }
-        stmt = insert(members).values([rows[k] for k in sorted(rows, key=str)])
+        stmt = insert(members)
         stmt = stmt.on_conflict_do_update(
             index_elements=["household_id", "nik_hash"],
             set_={
@@ -155,7 +158,8 @@ class HouseholdRepository(Repository):
             },
         )
         returned = await self._session.execute(
-            stmt.returning(members.c.id, members.c.household_id, members.c.nik_hash)
+            stmt.returning(members.c.id, members.c.household_id, members.c.nik_hash),
+            [rows[k] for k in sorted(rows, key=str)],  # as parameters: see ``add_or_lock``
         )
         return {(r.household_id, r.nik_hash): r.id for r in returned}
 
