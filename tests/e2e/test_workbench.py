@@ -155,6 +155,15 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     rest = set(await history.locator("td:first-child").all_inner_texts())
     assert rest and not first & rest  # the next page goes on where the first stopped
 
+    # the resident no longer wants messages: the officer records it, intake keeps it
+    await page.check("input[name=purposes][value=notification]")
+    await page.click("form[action$='/tarik-persetujuan'] button[type=submit]")
+    await expect(page.locator("p.done")).to_have_text("Persetujuan ditarik: Diberi kabar")
+    await inspect(page, "consent-withdrawn")
+    await page.check("input[name=purposes][value=notification]")  # again: as recorded
+    await page.click("form[action$='/tarik-persetujuan'] button[type=submit]")
+    await expect(page.locator("p.done")).to_have_text("Persetujuan ditarik: Diberi kabar")
+
     await page.get_by_role("link", name="Rujukan terlambat").click()
     await expect(page.locator("main")).to_contain_text("Tidak ada rujukan yang terlambat.")
     await inspect(page, "overdue")

@@ -416,7 +416,12 @@ async def visit_result(intake_id: UUID, current: Current) -> Response:
 
 
 async def _referral_list(
-    current: Current, title: str, empty: str, intro: str | None, **wanted: Any
+    current: Current,
+    title: str,
+    empty: str,
+    intro: str | None,
+    page: dict[str, Any] | None = None,
+    **wanted: Any,
 ) -> Response:
     """A page of referrals from the router (``wanted``: its filters), most urgent first; the
     router's cursor to the next page travels as ``?lanjut=``."""
@@ -431,15 +436,17 @@ async def _referral_list(
         return current.render(
             "problem.html", status=response.status_code, problem=problem_of(response)
         )
-    page = response.json()
-    after = page.get("next_cursor")
+    found = response.json()
+    after = found.get("next_cursor")
     return current.render(
         "referral_list.html",
+        status=(page or {}).pop("status", 200),
         title=title,
         empty=empty,
         intro=intro,
-        referrals=page["items"],
+        referrals=found["items"],
         next_page=f"{current.request.url.path}?{urlencode({'lanjut': after})}" if after else None,
+        **(page or {}),
     )
 
 
@@ -461,11 +468,42 @@ async def _earlier_referrals(
 
 
 @router.get("/keluarga/{household_id}", response_class=HTMLResponse)
-async def household(household_id: UUID, current: Current) -> Response:
+async def household(household_id: UUID, current: Current, ditarik: str = "") -> Response:
     """Every referral of one household, from all its visits (the router answers what the
     person may see of it)."""
+    return await _household_page(current, household_id, {"withdrawn": ditarik})
+
+
+async def _household_page(current: Current, household_id: UUID, page: dict[str, Any]) -> Response:
+    page["household_id"] = household_id
+    page["withdrawable"] = is_puskesos(current.principal)
     return await _referral_list(
-        current, "household.title", "result.none", None, household_id=str(household_id)
+        current, "household.title", "result.none", None, page, household_id=str(household_id)
+    )
+
+
+@router.post("/keluarga/{household_id}/tarik-persetujuan", response_class=HTMLResponse)
+async def withdraw_consent(household_id: UUID, current: Current, form: Posted) -> Response:
+    """The Puskesos officer records the resident's consent withdrawn (referral: the open
+    referrals are withdrawn; notification: no more messages), as intake keeps it."""
+    _require(is_puskesos(current.principal))
+    purposes = [str(p) for p in form.getlist("purposes")]
+    response = await _answered(
+        await current.api().call(
+            "intake",
+            "POST",
+            f"/v1/households/{household_id}/consent/withdraw",
+            json={"purposes": purposes},
+        )
+    )
+    if response.status_code == 200:
+        taken = ",".join(response.json()["purposes"])
+        return current.keep(
+            RedirectResponse(f"/keluarga/{household_id}?{urlencode({'ditarik': taken})}", 303)
+        )
+    problem = problem_of(response)
+    return await _household_page(
+        current, household_id, {"problem": problem, "status": response.status_code}
     )
 
 

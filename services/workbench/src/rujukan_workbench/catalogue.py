@@ -137,6 +137,14 @@ ID: dict[str, str] = {
     "referral.reason_note": "Alasan dan catatan",
     "household.title": "Riwayat rujukan keluarga",
     "list.next": "Halaman berikutnya",
+    "consent.title": "Warga menarik persetujuan",
+    "consent.note": (
+        "Menarik 'dirujuk' menarik semua rujukan yang masih terbuka; "
+        "menarik 'diberi kabar' menghapus kontak warga."
+    ),
+    "consent.purposes": "Persetujuan yang ditarik",
+    "consent.submit": "Catat penarikan",
+    "consent.done": "Persetujuan ditarik:",
     "referral.criteria": "Dasar keputusan",
     "overview.title": "Ringkasan (hanya baca)",
     "overview.by_status": "Rujukan menurut status",
@@ -276,6 +284,14 @@ EN: dict[str, str] = {
     "referral.reason_note": "Reason and note",
     "household.title": "The household's referral history",
     "list.next": "Next page",
+    "consent.title": "The resident withdraws consent",
+    "consent.note": (
+        "Withdrawing 'referred' withdraws every open referral; "
+        "withdrawing 'told' forgets the contact."
+    ),
+    "consent.purposes": "Consent withdrawn",
+    "consent.submit": "Record the withdrawal",
+    "consent.done": "Consent withdrawn:",
     "referral.criteria": "What the decision rests on",
     "overview.title": "Overview (read-only)",
     "overview.by_status": "Referrals by status",
@@ -374,6 +390,10 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "other": ("Lainnya", "Other"),
     },
     "language": {"id": ("Bahasa Indonesia", "Indonesian"), "en": ("Bahasa Inggris", "English")},
+    "purpose": {
+        "referral": ("Dirujuk ke program", "Referred to programs"),
+        "notification": ("Diberi kabar", "Told of progress"),
+    },
     "complaint_kind": {
         "complaint": ("Pengaduan", "Complaint"),
         "question": ("Pertanyaan", "Question"),
