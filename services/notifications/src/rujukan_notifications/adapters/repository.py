@@ -22,6 +22,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Integer,
+    bindparam,
     case,
     cast,
     column,
@@ -111,17 +112,16 @@ class ContactRepository(Repository):
             )
         now = datetime.now(UTC)
         kept = [c.contact._asdict() | {"updated_at": now} for c in last.values() if c.contact]
-        for start in range(0, len(kept), _ROWS_A_STATEMENT):
-            stmt = insert(contacts).values(kept[start : start + _ROWS_A_STATEMENT])
-            await self._session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["household_id"],
-                    set_={
-                        c: getattr(stmt.excluded, c)
-                        for c in ("language", "email", "phone", "channels", "updated_at")
-                    },
-                )
+        if kept:  # the rows as parameters: the statement is compiled once (insertmanyvalues)
+            stmt = insert(contacts)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["household_id"],
+                set_={
+                    c: getattr(stmt.excluded, c)
+                    for c in ("language", "email", "phone", "channels", "updated_at")
+                },
             )
+            await self._session.execute(stmt, kept)
 
     async def of_households(self, households: Collection[UUID]) -> dict[UUID, SealedContact]:
         if not households:
@@ -224,6 +224,17 @@ class Plan(NamedTuple):
     due: datetime | None = None
 
 
+_PLAN = (
+    insert(deliveries)
+    .values(
+        next_attempt_at=func.coalesce(
+            bindparam("due", type_=deliveries.c.next_attempt_at.type), func.now()
+        )
+    )
+    .on_conflict_do_nothing(index_elements=["source_event_id", "audience", "channel"])
+)
+
+
 class DeliveryRepository(Repository):
     async def add_planned(
         self,
@@ -258,17 +269,13 @@ class DeliveryRepository(Repository):
                 "state": "pending",
                 "unreachable_reason": p.unreachable and p.unreachable.reason,
                 "unreachable_detail": p.unreachable and p.unreachable.detail,
-                "next_attempt_at": plan.due or func.now(),
+                "due": plan.due,
             }
             for plan in plans
             for p in plan.planned
         ]
-        for start in range(0, len(rows), _ROWS_A_STATEMENT):
-            await self._session.execute(
-                insert(deliveries)
-                .values(rows[start : start + _ROWS_A_STATEMENT])
-                .on_conflict_do_nothing(index_elements=["source_event_id", "audience", "channel"])
-            )
+        if rows:  # the rows as parameters: the statement is compiled once (insertmanyvalues)
+            await self._session.execute(_PLAN, rows)
 
     # -- the dispatcher's claims ---------------------------------------------------------------
 
