@@ -313,7 +313,7 @@ class Supervisor:
                 own[prefix + "RUN_CONSUMERS"] = "none"  # no consumer has that name
                 own[prefix + "RUN_RELAY"] = "false"
             own |= dict(p.env)
-            environment = ",".join(f'{k}="{_quote(v)}"' for k, v in own.items())
+            environment = ",".join(f"{k}={_quoted(v)}" for k, v in own.items())
             lines += [
                 f"[program:{p.name}]",
                 f"command={sys.executable} -m {SERVICES[p.service]} {' '.join(p.args)}",
@@ -380,8 +380,15 @@ class Supervisor:
             self.proc.wait()
 
 
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+def _quoted(value: str) -> str:
+    """``value`` as supervisord's ``environment=`` reads it back: its parser has no escapes,
+    so a value holding double quotes (JSON) goes in single ones; ``%`` is doubled."""
+    value = value.replace("%", "%%")
+    if '"' in value:
+        if "'" in value:
+            raise ValueError("supervisord cannot carry both kinds of quote in one value")
+        return f"'{value}'"
+    return f'"{value}"'
 
 
 @dataclass

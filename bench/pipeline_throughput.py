@@ -6,9 +6,11 @@ Run:  cd /work/main && uv run python bench/pipeline_throughput.py          (abou
       uv run python bench/pipeline_throughput.py --replicas 2   (router and notifications x2)
 
 It starts its own PostgreSQL, one Kafka broker (SASL/SCRAM and ACLs, as ``make up``), an SMTP
-sink and, under supervisord, one ``serve`` process per service (API, consumers, relay and the
-dispatcher in one process: what ``make up`` runs), plus --replicas - 1 extra ``consume``
-processes of the router's intake consumer and of notifications' status consumer. Setup is
+sink, a webhook sink every program's agency is told of its new referrals at (``--no-webhooks``:
+none, as the runs before it was added) and, under supervisord, one ``serve`` process per
+service (API, consumers, relay and the dispatcher in one process: what ``make up`` runs), plus
+--replicas - 1 extra ``consume`` processes of the router's intake consumer and of
+notifications' status consumer. Setup is
 the chaos run's (``bench/chaos.py``): migrations, seeded catalogue, a registry for every
 generated household, half of them consenting to be told by e-mail.
 
@@ -17,7 +19,8 @@ Phases, on the same servers:
 a. bulk: --households through the bulk importer (the batch endpoint, 500 per request, as fast
    as served) until the pipeline is quiet. Per stage, when it reached its final count:
    accepted by the API (intake's database), routed (the router's), referrals delivered to
-   their program topics, the residents' messages at the SMTP sink. End to end: households/s
+   their program topics, the residents' messages at the SMTP sink, the agencies' webhooks at
+   theirs. End to end: households/s
    from the first request to the last resident message handed to SMTP; messages/s at the sink;
    the largest consumer lag seen per group; CPU per household by process.
 b. router on a backlog: the router's processes stopped, --backlog households imported, the
@@ -47,12 +50,14 @@ import platform
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +76,19 @@ from chaos_platform import (
     service_env,
     stop_everything,
 )
-from router_throughput import CLK, Tail, _pct, _ticks, cluster_ticks, end_offsets, passthrough
+from router_throughput import (
+    CLK,
+    SEED_DIR,
+    Tail,
+    _pct,
+    _ticks,
+    cluster_ticks,
+    end_offsets,
+    passthrough,
+)
 
 from rujukan_contracts.topics import INTAKE_SUBMITTED
+from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
 from rujukan_platform.testing import free_port
 
@@ -81,12 +96,18 @@ ROUTER = "referral-router-serve"
 #: phase c's B: an intake API process that commits each single intake alone
 INTAKE_OFF = "intake-api-one-commit-each"
 NOTIFICATIONS = "notifications-serve"
+WEBHOOK_SECRET = "pipeline-bench-webhook-secret"
 
 
-def make_up_processes(replicas: int, intake_off_port: int = 0) -> list[Program]:
+def make_up_processes(replicas: int, intake_off_port: int = 0, webhooks: str = "") -> list[Program]:
     """What ``make up`` runs (one ``serve`` a service), the documented replicas and, on
-    ``intake_off_port``, an intake API without group commit (phase c's B)."""
-    out = [Program(f"{s}-serve", "serve", s, ("serve",)) for s in SERVICES]
+    ``intake_off_port``, an intake API without group commit (phase c's B); ``webhooks``: the
+    agencies' webhooks notifications sends to."""
+    hooks = (("RUJUKAN_NOTIFICATIONS_AGENCY_WEBHOOKS", webhooks),) if webhooks else ()
+    out = [
+        Program(f"{s}-serve", "serve", s, ("serve",), env=hooks if s == "notifications" else ())
+        for s in SERVICES
+    ]
     if intake_off_port:
         off = (("RUJUKAN_INTAKE_PORT", str(intake_off_port)),
                ("RUJUKAN_INTAKE_SUBMIT_BATCH_MAX", "1"))  # fmt: skip
@@ -103,9 +124,60 @@ def make_up_processes(replicas: int, intake_off_port: int = 0) -> list[Program]:
                 "replica",
                 "notifications",
                 ("consume", "notifications-status"),
+                env=hooks,
             )
         )
     return out
+
+
+class WebhookSink:
+    """Every program's agency webhook (``RUJUKAN_NOTIFICATIONS_AGENCY_WEBHOOKS``): a real HTTP
+    server in a thread of its own that answers each POST 200 at once and notes when it came."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._times: list[float] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def setting(self, codes: list[str]) -> str:
+        """The notifications setting that sends every program's agency webhooks here."""
+        hooks = {
+            code: {"url": f"http://127.0.0.1:{self.port}/hook/{code}", "secret": WEBHOOK_SECRET}
+            for code in codes
+        }
+        return json.dumps(hooks)
+
+    def start(self) -> None:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as httpx's pool uses it
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with sink._lock:
+                    sink._times.append(time.time())
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def arrivals(self) -> list[float]:
+        with self._lock:
+            return list(self._times)
 
 
 # ------------------------------------------------------------------------------ sampling
@@ -181,6 +253,7 @@ class Bench:
     next_single: int = 0  # the first generated household phase c has not sent
     intake_off_port: int = 0  # --ab-intake: the intake API without group commit
     summary: dict[str, float] = field(default_factory=dict)
+    webhooks: WebhookSink | None = None
 
     @cached_property
     def lines(self) -> list[str]:
@@ -280,6 +353,15 @@ class Bench:
             f"    {'resident messages at SMTP':34s} last at {last_message - t0:6.1f} s  "
             f"{len(messages)} messages, {per_s:.0f} messages/s from first to last"
         )
+        if self.webhooks is not None:
+            hooks = [at for at in self.webhooks.arrivals() if at >= t0]
+            span = (max(hooks) - min(hooks)) if len(hooks) > 1 else 0.0
+            last_hook = (max(hooks) - t0) if hooks else 0.0
+            print(
+                f"    {'agency webhooks at the sink':34s} last at {last_hook:6.1f} s  "
+                f"{len(hooks)} webhooks, "
+                f"{len(hooks) / span if span else 0:.0f}/s from first to last"
+            )
         print(f"    referrals in the router: {referrals}; quiet at {t_quiet - t0:.1f} s")
         print("    largest consumer lag seen (records): " + ", ".join(
             f"{g} {v}" for g, v in sorted(lags.items())))  # fmt: skip
@@ -526,6 +608,11 @@ def main() -> int:
     ap.add_argument("--drain-timeout", type=float, default=1800.0)
     ap.add_argument("--state", default=str(ROOT / ".local" / "pipeline-bench"))
     ap.add_argument("--keep-state", action="store_true")
+    ap.add_argument(
+        "--no-webhooks",
+        action="store_true",
+        help="no agency webhooks (as the runs before they were added)",
+    )
     args = ap.parse_args()
     total = args.households + args.backlog + 4 * args.single * (4 if args.ab_intake else 1)
     total += int(args.latency_rate * args.latency_seconds)
@@ -536,7 +623,12 @@ def main() -> int:
     ports = Ports.pick(1)
     cluster = Cluster(state, ports, 1, state / "servers.log")
     intake_off_port = free_port() if args.ab_intake else 0
-    supervisor = Supervisor(cluster, state, make_up_processes(args.replicas, intake_off_port))
+    webhooks = None if args.no_webhooks else WebhookSink(free_port())
+    codes = [p.code for p in load_seed_programs(SEED_DIR)]
+    processes = make_up_processes(
+        args.replicas, intake_off_port, webhooks.setting(codes) if webhooks else ""
+    )
+    supervisor = Supervisor(cluster, state, processes)
     sink = SmtpSink(state / "smtp.jsonl", ports.smtp)
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_state()}")
     print(f"machine: {machine()}")
@@ -550,12 +642,15 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, interrupted)
     try:
+        if webhooks is not None:
+            webhooks.start()
         made = setup(cluster, supervisor, sink, total, args.seed)
         token = issue_token(
             SECRET, Principal(subject="pipeline-bench", role="operator", regions=["33.04"])
         )
         bench = Bench(args, cluster, supervisor, sink, made.path, token)
         bench.intake_off_port = intake_off_port
+        bench.webhooks = webhooks
         print(f"setup: {time.monotonic() - made.started:.0f} s")
         asyncio.run(measure(bench, len(made.catalogue)))
         return 0
@@ -564,6 +659,8 @@ def main() -> int:
         return 130
     finally:
         stop_everything(supervisor, sink, cluster, keep_state=args.keep_state)
+        if webhooks is not None:
+            webhooks.stop()
 
 
 if __name__ == "__main__":
