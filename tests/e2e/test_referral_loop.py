@@ -254,13 +254,20 @@ async def test_an_intake_is_referred_answered_and_notified(
             return bodies if any(reference in b and "disetujui" in b for b in bodies) else []
 
         bodies = await eventually(told_accepted, timeout=60)
-        got = await http.get(
-            platform.url("notifications") + "/v1/notifications",
-            params={"referral_id": pbi["referral_id"]},
-            headers=admin,
-        )
-        sent = [d for d in got.json()["items"] if d["audience"] == "resident"]
-        assert sent and {d["template"] for d in sent} == {"status_news"}
+
+        async def recorded() -> list[dict[str, Any]]:
+            """The resident's deliveries, once each is recorded: the relay has the message a
+            moment before its result is committed (send, then record)."""
+            got = await http.get(
+                platform.url("notifications") + "/v1/notifications",
+                params={"referral_id": pbi["referral_id"]},
+                headers=admin,
+            )
+            items = [d for d in got.json()["items"] if d["audience"] == "resident"]
+            return items if items and all(d["state"] != "sending" for d in items) else []
+
+        sent = await eventually(recorded, timeout=30)
+        assert {d["template"] for d in sent} == {"status_news"}
         assert all(d["recipient"] == "k***@example.org" for d in sent)
         mails = platform.mailbox.messages
         visit = [b for b in bodies if "Kebutuhan Anda telah kami rujuk" in b]

@@ -216,13 +216,14 @@ def test_alert_metrics_exist_except_the_sla_placeholder() -> None:
 def test_local_targets_match_the_services_ports() -> None:
     targets = yaml.safe_load((PROMETHEUS / "targets" / "local.yml").read_text())
     by_service = {t["labels"]["service"]: t["targets"][0] for t in targets}
-    for settings in (REPO / "services").glob("*/src/*/settings.py"):
+    services = sorted((REPO / "services").glob("*/src/*/settings.py"))
+    for settings in services:
         text = settings.read_text()
         service = re.search(r'service: str = "([^"]+)"', text)
         port = re.search(r"port: int = (\d+)", text)
         if service and port:
             assert by_service[service.group(1)] == f"127.0.0.1:{port.group(1)}"
-    assert len(by_service) == 4
+    assert len(by_service) == len(services) == 5  # the four services and the workbench
 
 
 @pytest.mark.skipif(
