@@ -250,6 +250,26 @@ async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack)
         ]
 
 
+async def test_the_pages_work_under_their_content_security_policy(stack: Stack) -> None:
+    """The other tests' pages bypass the policy (axe-core goes in as an inline script); here it
+    holds, and the visit form's own script and its fetch of the NIK check still run."""
+    context = await stack.browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
+    await sign_in(page, stack.workbench, "puskesos", village="33.04.01.2001")
+    await expect(page).to_have_url(re.compile(r"/kunjungan/baru$"))
+    await page.fill("#m0_birth_date", "1990-05-15")
+    await page.select_option("#m0_sex", "female")
+    await page.fill("#m0_nik", "3304015505900011")
+    await expect(page.locator("#m0_nik-check")).to_have_text(
+        "NIK sesuai dengan tanggal lahir dan jenis kelamin."
+    )
+    assert refused == []
+    await context.close()
+
+
 FOCUSED = """() => {
   const e = document.activeElement, style = getComputedStyle(e);
   return {name: e.getAttribute("name") || e.id || e.textContent.trim(), tag: e.tagName,

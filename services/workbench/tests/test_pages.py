@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -129,6 +130,34 @@ async def test_over_https_the_cookies_are_secure() -> None:
         language = await client.get("/bahasa/en", params={"kembali": "//evil.example/"})
         assert language.headers["location"] == "/"  # only a path of the workbench's own
         assert "; Secure" in language.headers["set-cookie"]
+
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "src/rujukan_workbench/templates"
+
+
+async def test_every_answer_forbids_framing_and_foreign_scripts_and_no_page_is_cached() -> None:
+    async with workbench(settings(dev_sign_in=True)) as client:
+        page = await client.get("/masuk")
+        refused = await client.post("/masuk", data={})  # a refusal's page too
+        style = await client.get("/static/workbench.css")
+    for answer in (page, refused, style):
+        policy = answer.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "same-origin"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    assert refused.status_code == 403
+    assert page.headers["cache-control"] == refused.headers["cache-control"] == "no-store"
+    assert "no-store" not in style.headers.get("cache-control", "")
+
+
+def test_the_pages_need_nothing_the_content_security_policy_forbids() -> None:
+    """No inline script, handler or style: the policy allows only the workbench's own files."""
+    for template in TEMPLATES.glob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), template.name
+        assert not re.search(r"\s(style|on[a-z]+)=", text), template.name
+        assert "<style" not in text, template.name
 
 
 QUEUED = {

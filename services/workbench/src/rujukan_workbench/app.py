@@ -8,7 +8,7 @@ person may read or change is still each service's decision.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,6 +71,19 @@ DASHBOARDS = (
     ("rujukan-regions", "Rujukan / Puskesos by region"),
     ("rujukan-internals", "Rujukan / Service internals"),
 )
+#: on every answer: only the workbench's own scripts, styles and fetches (no inline script for a
+#: planted value to run as), never inside another site's frame (clickjacking an outcome form),
+#: and no address sent to another site (a referral's or household's id is in it)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 @dataclass
@@ -692,12 +705,25 @@ def create_app(
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_operations(app, settings.service)
+    app.middleware("http")(_secure_headers)
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(RoleRefused, _role_refused)
     app.add_exception_handler(Unanswered, _unanswered)
     telemetry.instrument_app(app)  # a span per page, continued by the services it calls
     return app
+
+
+async def _secure_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """``SECURITY_HEADERS`` on every answer, and no page kept in the browser's cache: pages show
+    NIKs and names, and a Puskesos desk's computer is shared."""
+    response = await call_next(request)
+    response.headers.update(SECURITY_HEADERS)
+    if not request.url.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
