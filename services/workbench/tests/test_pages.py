@@ -132,6 +132,19 @@ async def test_over_https_the_cookies_are_secure() -> None:
         assert "; Secure" in language.headers["set-cookie"]
 
 
+async def test_in_production_the_cookies_are_secure_behind_a_proxy_speaking_http() -> None:
+    production = WorkbenchSettings(
+        environment="production",
+        auth_secret="x" * 40,  # type: ignore[arg-type]
+        cookie_secret="y" * 40,  # type: ignore[arg-type]
+    )
+    async with workbench(production) as client:
+        page = await client.get("/masuk")
+        assert "; Secure" in page.headers["set-cookie"]
+        language = await client.get("/bahasa/en")
+        assert "; Secure" in language.headers["set-cookie"]
+
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "src/rujukan_workbench/templates"
 
 

@@ -138,6 +138,13 @@ class Visit:
     def t(self, key: str) -> str:
         return translate(self.language, key)
 
+    @property
+    def secure(self) -> bool:
+        """Whether cookies go only over https: when the request came so, and always in
+        production, where TLS ends at a proxy and the workbench sees plain http."""
+        production = self.workbench.settings.environment == "production"
+        return production or self.request.url.scheme == "https"
+
     def keep(self, response: Response) -> Response:
         """The response, with the session cookie when it changed."""
         if self.changed:
@@ -147,7 +154,7 @@ class Visit:
                 max_age=self.workbench.signer.max_age_seconds,
                 httponly=True,
                 samesite="strict",
-                secure=self.request.url.scheme == "https",
+                secure=self.secure,
                 path="/",
             )
         return response
@@ -312,7 +319,7 @@ async def choose_language(language: str, current: Current, kembali: str = "/") -
         max_age=365 * 24 * 3600,
         httponly=True,
         samesite="strict",
-        secure=current.request.url.scheme == "https",
+        secure=current.secure,
         path="/",
     )
     return current.keep(response)
