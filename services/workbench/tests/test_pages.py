@@ -232,6 +232,10 @@ async def test_the_nik_check_needs_the_sessions_csrf_token_and_answers_as_intake
         typed["sex"] = "female"
         answer = await client.post("/periksa-nik", json=typed, headers={"X-CSRF-Token": csrf})
         assert answer.json()["ok"] is True
+        garbled = await client.post(
+            "/periksa-nik", content=b"nik=3304", headers={"X-CSRF-Token": csrf}
+        )
+        assert garbled.status_code == 200 and garbled.json()["ok"] is False
 
 
 async def test_a_token_the_services_refuse_signs_the_person_out() -> None:

@@ -395,7 +395,10 @@ async def check_nik(request: Request, current: Current) -> JSONResponse:
     ):
         raise CsrfRefused()
     current.principal  # noqa: B018  # signed-in people only
-    typed = await request.json()
+    try:
+        typed = await request.json()
+    except ValueError:  # not JSON text: checked as nothing typed, not a server error
+        typed = {}
     if not isinstance(typed, dict):
         typed = {}
     problem = forms.nik_check(
