@@ -107,6 +107,7 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
 
     # intake's refusal comes back beside the field, with everything typed kept
     await expect(page.locator("#kk_number-error")).to_have_text("harus 16 angka")
+    await expect(page.locator("div.problem p").first).to_have_text("Kunjungan belum tersimpan.")
     await expect(page.get_by_role("link", name="Nomor KK (16 angka)")).to_have_attribute(
         "href", "#kk_number"
     )
@@ -142,6 +143,7 @@ async def test_a_puskesos_officer_records_a_household_and_sees_its_referrals(sta
     await pkh.click()  # the referral's page: its status history, no outcome form for Puskesos
     await expect(page.locator("h1")).to_contain_text(reference)
     await expect(page.locator("#changes ~ div table")).to_contain_text("Dibuat")
+    await expect(page.locator("#changes ~ div table")).to_contain_text("Sistem rujukan")
     await expect(page.locator("form[action$='/hasil']")).to_have_count(0)
     await inspect(page, "referral-puskesos")
     await page.get_by_role("link", name="Riwayat rujukan keluarga").click()

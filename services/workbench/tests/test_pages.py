@@ -218,6 +218,48 @@ async def test_the_queue_asks_the_router_with_the_officers_token_in_one_trace() 
     assert call.headers["traceparent"].split("-")[1] == f"{server.context.trace_id:032x}"
 
 
+DECIDED = {
+    "intake_id": "5f0c1b8e-2b7a-4d8e-9a51-0d6f3c2b1a10",
+    "suggested": [],
+    "decisions": [
+        {
+            "programs": [
+                {
+                    "program_code": "PKH",
+                    "outcome": "skipped",
+                    "skipped": "no_consent",
+                    "rank": 1,
+                    "criteria": [],
+                },
+                {
+                    "program_code": "RTLH-3304",
+                    "outcome": "skipped",
+                    "skipped": "capacity_full",
+                    "rank": 2,
+                    "criteria": [],
+                },
+            ]
+        }
+    ],
+}
+
+
+async def test_a_visits_result_says_in_indonesian_why_a_program_was_skipped() -> None:
+    def router(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/decisions"):
+            return httpx.Response(200, json=DECIDED)
+        return httpx.Response(200, json={"items": [], "next_cursor": None})
+
+    services = httpx.MockTransport(router)
+    async with workbench(settings(dev_sign_in=True), services=services) as client:
+        await sign_in(client, kind="puskesos", village="33.04.01.2001")
+        page = await client.get(f"/kunjungan/{DECIDED['intake_id']}")
+    assert page.status_code == 200
+    assert "(warga tidak setuju dirujuk ke program ini)" in page.text
+    assert "(kuota program penuh)" in page.text
+    assert "no_consent" not in page.text and "capacity_full" not in page.text
+
+
 async def test_the_nik_check_needs_the_sessions_csrf_token_and_answers_as_intake() -> None:
     async with workbench(settings(dev_sign_in=True)) as client:
         await sign_in(client, kind="puskesos", village="33.04.01.2001")
