@@ -173,6 +173,15 @@ def test_the_pages_need_nothing_the_content_security_policy_forbids() -> None:
         assert "<style" not in text, template.name
 
 
+def test_every_cell_of_a_card_table_names_its_column() -> None:
+    """On a phone a ``table.cards`` shows each row as a card whose cells say their column
+    (``data-label``); a cell without one would show a bare value."""
+    for template in TEMPLATES.glob("*.html"):
+        for table in re.findall(r'<table class="cards">.*?</table>', template.read_text(), re.S):
+            cells = re.findall(r"<td[^>]*>", table)
+            assert cells and all("data-label=" in cell for cell in cells), template.name
+
+
 QUEUED = {
     "referral_id": "0b6f1f5e-8d4a-4f53-9d0c-3c1f4c7c2a11",
     "reference": "RJK-3304-7F3K2Q",
