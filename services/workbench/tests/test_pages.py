@@ -145,6 +145,15 @@ async def test_in_production_the_cookies_are_secure_behind_a_proxy_speaking_http
         assert "; Secure" in language.headers["set-cookie"]
 
 
+async def test_a_body_past_the_limit_is_refused_before_it_is_read() -> None:
+    async with workbench(settings(dev_sign_in=True, max_body_bytes=1000)) as client:
+        csrf = csrf_of((await client.get("/masuk")).text)
+        big = await client.post("/masuk", data={"csrf": csrf, "name": "x" * 2000})
+        assert big.status_code == 413 and big.headers["x-frame-options"] == "DENY"
+        small = await client.post("/masuk", data={"csrf": csrf, "kind": "operator"})
+        assert small.status_code == 303
+
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "src/rujukan_workbench/templates"
 
 

@@ -27,7 +27,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from rujukan_platform import telemetry
 from rujukan_platform.auth import Principal
-from rujukan_platform.http import install_operations
+from rujukan_platform.http import BodyLimit, install_operations
 from rujukan_regions import regions
 from rujukan_regions.zones import WIB, time_zone
 from rujukan_workbench import forms
@@ -715,7 +715,9 @@ def create_app(
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_operations(app, settings.service)
-    app.middleware("http")(_secure_headers)
+    # the pages read POSTed bodies whole (forms, the NIK check): refused past the platform's limit
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=[])
+    app.middleware("http")(_secure_headers)  # outside it: its refusals carry the headers too
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(RoleRefused, _role_refused)
