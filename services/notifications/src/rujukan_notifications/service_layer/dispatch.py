@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import time
 from collections import defaultdict, deque
@@ -344,7 +345,7 @@ class Dispatcher:
         if contact is None:  # its own budget: waiting spends none of the sends'
             waits = row.waits + 1
             if waits < self._policy.max_attempts:
-                retry_at = now + _backoff(waits)
+                retry_at = now + _contact_backoff(waits)
                 why = "no consented contact yet"
                 return _Step("waiting", attempts, why, retry_at=retry_at, waited=True)
             return _Step("skipped", attempts, "no consented contact")
@@ -639,3 +640,13 @@ def _sends(row: Claimed, attempts: int) -> int:
 
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=backoff(attempts))
+
+
+def _contact_backoff(waits: int) -> timedelta:
+    """How long a resident's delivery waits for their contact before looking again: 5 to 10 s,
+    then doubling to 30 to 60 s, so the waits of ``max_attempts`` (5) span one to two minutes.
+    A contact comes on its own topic and consumer: one of those killed holds it back until the
+    group's session timeout (30 s) and a rebalance, longer than the sends' backoff would wait
+    (at most 15 s in all), and a resident's message must not be skipped for that."""
+    ceiling = min(10.0 * 2 ** (waits - 1), 60.0)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
