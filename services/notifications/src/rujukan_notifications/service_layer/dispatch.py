@@ -643,10 +643,11 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _contact_backoff(waits: int) -> timedelta:
-    """How long a resident's delivery waits for their contact before looking again: 5 to 10 s,
-    then doubling to 30 to 60 s, so the waits of ``max_attempts`` (5) span one to two minutes.
-    A contact comes on its own topic and consumer: one of those killed holds it back until the
-    group's session timeout (30 s) and a rebalance, longer than the sends' backoff would wait
-    (at most 15 s in all), and a resident's message must not be skipped for that."""
-    ceiling = min(10.0 * 2 ** (waits - 1), 60.0)
+    """How long a resident's delivery waits for their contact before looking again: up to 1 s,
+    then 2 to 4 s, 8 to 16 s and 30 to 60 s, so the waits of ``max_attempts`` (5) span 40 to
+    80 s in all. A contact usually comes within a second, but on its own topic and consumer: a
+    killed one holds it back for its group's session timeout (30 s) and a rebalance, longer
+    than the sends' backoff would wait (at most 15 s in all), and a resident's message must not
+    be skipped for that."""
+    ceiling = min(4.0 ** (waits - 1), 60.0)
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
