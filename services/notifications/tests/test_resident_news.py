@@ -22,7 +22,7 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_contracts.references import referral_reference
-from rujukan_notifications.adapters.repository import Visit
+from rujukan_notifications.adapters.repository import Newsworthy, Visit
 from rujukan_notifications.service_layer.digests import digest_id, sum_up_due
 from rujukan_platform.testing import RunningConsumer
 
@@ -347,14 +347,10 @@ async def test_news_redelivered_after_its_message_plans_no_second_message(
     [news] = await notifications.rows("SELECT * FROM resident_news")
     async with notifications.runtime.unit_of_work() as uow:
         assert await uow.news.claim_due(later(60).now, 10) == []  # summed up: nothing waits
-        await uow.news.gather(
-            event_id=news.event_id,
-            visit=Visit(intake.intake_id, intake.household_id, intake.village_code, 0),
-            referral_id=accepted.referral_id,
-            news=news.news,
-            changed_at=accepted.changed_at,
-            window=timedelta(0),
-        )
+        visit = Visit(intake.intake_id, intake.household_id, intake.village_code, 0)
+        changed_at = accepted.changed_at
+        again = Newsworthy(news.event_id, visit, accepted.referral_id, news.news, changed_at)
+        await uow.news.gather_all([again], window=timedelta(0))
         await uow.commit()
     assert await drive(dispatcher) == 0
     assert len(await notifications.rows("SELECT * FROM deliveries")) == 1

@@ -70,11 +70,6 @@ class ContactChange(NamedTuple):
 
 
 class ContactRepository(Repository):
-    async def keep(self, contact: SealedContact, *, given_at: datetime) -> None:
-        """Insert or replace the household's contact, consented to at ``given_at``
-        (``change``)."""
-        await self.change([ContactChange(contact.household_id, given_at, contact)])
-
     async def forget(self, household_id: UUID) -> None:
         await self._session.execute(
             contacts.delete().where(contacts.c.household_id == household_id)
@@ -447,21 +442,6 @@ class Newsworthy(NamedTuple):
 
 
 class NewsRepository(Repository):
-    async def gather(
-        self,
-        *,
-        event_id: UUID,
-        visit: Visit,
-        referral_id: UUID,
-        news: str,
-        changed_at: datetime,
-        window: timedelta,
-    ) -> None:
-        """Keep one piece of news for the visit's next message (``gather_all``)."""
-        await self.gather_all(
-            [Newsworthy(event_id, visit, referral_id, news, changed_at)], window=window
-        )
-
     async def gather_all(self, items: Sequence[Newsworthy], *, window: timedelta) -> None:
         """Keep each piece of news for its visit's next message, all in two statements; the
         first one waiting for a visit sets when that message is summed up (now + ``window``),
