@@ -57,7 +57,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ from router_throughput import (
 from rujukan_contracts.topics import INTAKE_SUBMITTED
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.testing import free_port
+from rujukan_platform.testing import ThreadedHttp, free_port
 
 ROUTER = "referral-router-serve"
 #: phase c's B: an intake API process that commits each single intake alone
@@ -138,7 +138,7 @@ class WebhookSink:
         self.port = port
         self._times: list[float] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: ThreadedHttp | None = None
 
     def setting(self, codes: list[str]) -> str:
         """The notifications setting that sends every program's agency webhooks here."""
@@ -165,14 +165,12 @@ class WebhookSink:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = ThreadedHttp(Handler, self.port)
+        self._server.start()
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def arrivals(self) -> list[float]:

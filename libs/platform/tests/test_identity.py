@@ -16,13 +16,12 @@ import json
 import os
 import socket
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -41,6 +40,7 @@ from rujukan_platform.settings import OidcIssuer, ServiceSettings
 from rujukan_platform.testing import (
     Servers,
     TcpProxy,
+    ThreadedHttp,
     client_of,
     eventually,
     free_port,
@@ -66,7 +66,7 @@ class Provider:
         self.jwks: list[dict[str, Any]] = []
         self.signers: dict[str, tuple[Any, str]] = {}
         self.fetches: Counter[str] = Counter()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: ThreadedHttp | None = None
 
     @property
     def jwks_url(self) -> str:
@@ -136,13 +136,12 @@ class Provider:
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = ThreadedHttp(Handler, self.port)
+        self._server.start()
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     @property

@@ -19,12 +19,14 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -329,6 +331,27 @@ class RunningConsumer:
                 await asyncio.wait_for(self.task, timeout=15)
             finally:
                 await self.consumer.stop()
+
+
+class ThreadedHttp:
+    """A real HTTP server on loopback, in a thread of its own, answering with ``handler``
+    (a ``BaseHTTPRequestHandler`` class): an identity provider, an agency's webhook."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int | None = None) -> None:
+        self.handler = handler
+        self.port = port or free_port()
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
 
 class TcpProxy:
