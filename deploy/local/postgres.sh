@@ -265,9 +265,7 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
+  start | stop | status) "cmd_$1" ;;
   *)
     echo "usage: $0 {start|stop|status}" >&2
     exit 2

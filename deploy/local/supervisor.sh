@@ -170,6 +170,18 @@ terminate() {
   kill -KILL "$@" 2>/dev/null || true
 }
 
+# The programs a supervisord that died left running, stopped (and its stale pid file gone).
+stop_orphans() {
+  rm -f "$PID_FILE"
+  local left
+  left="$(orphans)"
+  if [[ -n "$left" ]]; then
+    say "stopping programs left by a supervisord that died (pid $(echo $left))"
+    # shellcheck disable=SC2086
+    terminate $left
+  fi
+}
+
 cmd_start() {
   [[ -x "$VENV/bin/supervisord" ]] || die "no supervisord in $VENV (run deploy/local/install-python.sh)"
   command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null \
@@ -182,14 +194,7 @@ cmd_start() {
     say "supervisord already running (pid $(supervisord_pid)), config applied"
     return 0
   fi
-  rm -f "$PID_FILE"
-  local left
-  left="$(orphans)"
-  if [[ -n "$left" ]]; then
-    say "stopping programs left by a supervisord that died (pid $(echo $left))"
-    # shellcheck disable=SC2086
-    terminate $left
-  fi
+  stop_orphans
   # supervisord daemonizes (its own session: Ctrl-C in `make` does not reach it).
   "$VENV/bin/supervisord" -c "$CONF"
   local i
@@ -204,14 +209,7 @@ cmd_start() {
 cmd_stop() {
   local pid
   if ! pid="$(supervisord_pid)"; then
-    rm -f "$PID_FILE"
-    local left
-    left="$(orphans)"
-    if [[ -n "$left" ]]; then
-      say "stopping programs left by a supervisord that died (pid $(echo $left))"
-      # shellcheck disable=SC2086
-      terminate $left
-    fi
+    stop_orphans
     say "not running"
     return 0
   fi
@@ -256,9 +254,7 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
+  start | stop | status) "cmd_$1" ;;
   *)
     echo "usage: $0 {start|stop|status}" >&2
     exit 2
