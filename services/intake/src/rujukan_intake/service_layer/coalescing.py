@@ -13,37 +13,26 @@ sending one intake each share a commit as one app's concurrent requests do.
 
 Each request gets what it would have got alone: ``submit_intakes`` answers items of one batch
 in order, as sequential requests (a repeated key or form is a duplicate, new needs a follow-up).
-A failure of the whole unit of work reaches every request of the batch, except one that is not
-weather (a bug, a constraint one item breaks): the batch is then submitted again one by one, so
-one item never fails the others. A request whose client has gone is dropped if still queued and
-never breaks its batch.
+The queueing, the batches and what a failure does are ``rujukan_platform.group_commit``'s: a
+failure of the whole unit of work reaches every request of the batch, except one that is not
+weather (a bug, a constraint one item breaks), when the batch is submitted again one by one; a
+request whose client has gone is dropped if still queued and never breaks its batch. What is
+intake's is the command a batch makes and what counts as weather: the registry away too.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 from rujukan_intake import metrics
 from rujukan_intake.adapters.registry import RegistryUnavailable
 from rujukan_intake.domain.commands import IntakeItem, SubmitIntakes, Submitted
 from rujukan_platform.failures import is_transient
+from rujukan_platform.group_commit import GroupCommit
 
 #: submits a command in a unit of work of its own (``Runtime.handle``), with a traceparent
 Submit = Callable[[SubmitIntakes, str | None], Coroutine[Any, Any, list[Submitted]]]
-
-
-@dataclass(slots=True)
-class _Waiting:
-    item: IntakeItem
-    traceparent: str | None
-    answer: asyncio.Future[Submitted]
-    #: the request's context (its span, its log context): a batch runs in its first request's
-    context: contextvars.Context
 
 
 class SubmissionCoalescer:
@@ -52,17 +41,22 @@ class SubmissionCoalescer:
     def __init__(self, submit: Submit, max_batch: int = 100) -> None:
         self._submit = submit
         self.max_batch = max_batch
-        self._queue: deque[_Waiting] = deque()
-        self._in_flight: asyncio.Task[None] | None = None
+        self._group: GroupCommit[tuple[IntakeItem, str | None], Submitted] = GroupCommit(
+            self._submit_batch,
+            max_batch=max_batch,
+            name="intake-submissions",
+            fails_every_item=_fails_every_item,
+            observe=metrics.SUBMIT_BATCH.observe,
+        )
 
     @property
     def waiting(self) -> int:
         """Requests queued for the next batch."""
-        return len(self._queue)
+        return self._group.waiting
 
     @property
     def in_flight(self) -> bool:
-        return self._in_flight is not None
+        return self._group.in_flight
 
     async def submit(self, item: IntakeItem, *, traceparent: str | None = None) -> Submitted:
         """What became of ``item``, once its unit of work has committed."""
@@ -70,64 +64,15 @@ class SubmissionCoalescer:
             metrics.SUBMIT_BATCH.observe(1)
             (result,) = await self._submit(SubmitIntakes([item]), traceparent)
             return result
-        answer: asyncio.Future[Submitted] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Waiting(item, traceparent, answer, contextvars.copy_context()))
-        if self._in_flight is None:
-            # its own context: the loop is no one request's; each batch runs in its first
-            # request's (``_submit_batch``), so its statements are that request's spans' children
-            self._in_flight = asyncio.create_task(
-                self._run(), name="intake-submissions", context=contextvars.Context()
-            )
-        return await answer
+        return await self._group.submit((item, traceparent))
 
     async def drain(self) -> None:
         """Wait until every queued request is answered (the runtime's shutdown)."""
-        while self._in_flight is not None:
-            await asyncio.shield(self._in_flight)
+        await self._group.drain()
 
-    async def _run(self) -> None:
-        try:
-            while self._queue:
-                if batch := self._take():
-                    try:
-                        await self._submit_batch(batch)
-                    except Exception as exc:  # a bug of ours: no request may wait for ever
-                        for waiting in batch:
-                            if not waiting.answer.done():
-                                waiting.answer.set_exception(exc)
-        finally:
-            self._in_flight = None
-
-    def _take(self) -> list[_Waiting]:
-        """The next batch: up to ``max_batch`` queued requests whose client still waits."""
-        batch: list[_Waiting] = []
-        while self._queue and len(batch) < self.max_batch:
-            waiting = self._queue.popleft()
-            if not waiting.answer.done():  # done here: cancelled, the client has gone
-                batch.append(waiting)
-        return batch
-
-    async def _submit_batch(self, batch: list[_Waiting]) -> None:
-        metrics.SUBMIT_BATCH.observe(len(batch))
-        command = SubmitIntakes([w.item for w in batch])
-        try:
-            results = await asyncio.create_task(
-                self._submit(command, batch[0].traceparent), context=batch[0].context.copy()
-            )
-        except Exception as exc:
-            if len(batch) > 1 and not _fails_every_item(exc):
-                for waiting in batch:  # nothing was stored: each alone, as if sent alone
-                    await self._submit_batch([waiting])
-                return
-            for waiting in batch:
-                if not waiting.answer.done():
-                    waiting.answer.set_exception(exc)
-            return
-        if len(results) != len(batch):  # answers out of step with requests: none is trusted
-            raise RuntimeError(f"{len(results)} answers for {len(batch)} submitted intakes")
-        for waiting, result in zip(batch, results, strict=True):
-            if not waiting.answer.done():
-                waiting.answer.set_result(result)
+    async def _submit_batch(self, batch: list[tuple[IntakeItem, str | None]]) -> list[Submitted]:
+        """One command for the batch, in the trace of its first request."""
+        return await self._submit(SubmitIntakes([item for item, _ in batch]), batch[0][1])
 
 
 def _fails_every_item(exc: Exception) -> bool:

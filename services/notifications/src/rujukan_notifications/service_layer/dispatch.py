@@ -62,7 +62,7 @@ import os
 import random
 import socket
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -96,6 +96,7 @@ from rujukan_notifications.domain.policies import CircuitBreaker, QuietHours, ba
 from rujukan_notifications.service_layer.digests import sum_up_due
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork, UnitsOfWork
 from rujukan_platform.failures import describe, is_transient
+from rujukan_platform.group_commit import GroupCommit
 from rujukan_platform.logging import get_logger, mask
 from rujukan_platform.sealing import Sealer, SealError
 
@@ -169,7 +170,7 @@ class _Known:
 
 
 #: a result waiting to be recorded, and the future its sender awaits
-_Result = tuple[Claimed, _Step, "asyncio.Future[None]"]
+_Result = tuple[Claimed, _Step]
 
 
 def dispatcher_id() -> str:
@@ -201,8 +202,9 @@ class Dispatcher:
         self.breakers: dict[str, CircuitBreaker] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         #: results waiting for the next group record, and the task recording them
-        self._results: deque[_Result] = deque()
-        self._recorder: asyncio.Task[None] | None = None
+        self._recorder = GroupCommit(
+            self._record_batch, max_batch=policy.record_batch, name="dispatch-record"
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """``batches_in_flight`` claim-send-record loops side by side: the next batch is
@@ -436,41 +438,15 @@ class Dispatcher:
 
     async def _record(self, row: Claimed, step: _Step) -> None:
         """Recorded with the results that came in while the last record was committing: one
-        unit of work for many deliveries instead of one each (group commit). Returns once
+        unit of work for many deliveries instead of one each (``GroupCommit``). Returns once
         this one is committed, or raises what kept it from being."""
-        recorded = asyncio.get_running_loop().create_future()
-        self._results.append((row, step, recorded))
-        if self._recorder is None:
-            self._recorder = asyncio.create_task(self._record_queued(), name="dispatch-record")
-        await recorded
+        await self._recorder.submit((row, step))
 
-    async def _record_queued(self) -> None:
-        try:
-            while self._results:
-                take = min(len(self._results), self._policy.record_batch)
-                await self._record_together([self._results.popleft() for _ in range(take)])
-        finally:
-            self._recorder = None
-
-    async def _record_together(self, results: list[_Result]) -> None:
-        """``results`` in one unit of work; if it fails for another reason than weather (a
-        bug, a row that breaks a constraint), each alone, so one never fails the others."""
-        lease_until = min(row.lease_until for row, _, _ in results)
+    async def _record_batch(self, results: list[_Result]) -> list[None]:
+        lease_until = min(row.lease_until for row, _ in results)
         doing = f"recording {len(results)} results"
-        try:
-            await self._while_claimed(lease_until, lambda: self._record_once(results), doing)
-        except Exception as exc:
-            if len(results) > 1 and not is_transient(exc):
-                for result in results:
-                    await self._record_together([result])
-                return
-            for _, _, recorded in results:
-                if not recorded.done():
-                    recorded.set_exception(exc)
-            return
-        for _, _, recorded in results:
-            if not recorded.done():
-                recorded.set_result(None)
+        await self._while_claimed(lease_until, lambda: self._record_once(results), doing)
+        return [None] * len(results)
 
     async def _while_claimed(
         self, lease_until: datetime, work: Callable[[], Awaitable[T]], doing: str
@@ -500,9 +476,9 @@ class Dispatcher:
         now = self._clock()
         async with self.unit_of_work() as uow:
             ours = await uow.deliveries.settle(
-                self.id, [_settled(row, step, now) for row, step, _ in results]
+                self.id, [_settled(row, step, now) for row, step in results]
             )
-            recorded = [(row, step) for row, step, _ in results if row.id in ours]
+            recorded = [(row, step) for row, step in results if row.id in ours]
             await uow.deliveries.add_attempts(
                 [
                     Attempt(
@@ -519,7 +495,7 @@ class Dispatcher:
             )
             tasked = {row.id for row, step in recorded if await _ended(uow, row, step, now)}
             await uow.commit()
-        for row, step, _ in results:
+        for row, step in results:
             if row.id not in ours:
                 metrics.CLAIMS_LOST.labels(row.channel).inc()
                 log.warning(
