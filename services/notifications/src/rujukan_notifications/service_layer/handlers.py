@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from functools import partial
-from typing import Any
 
 import orjson
 
@@ -168,19 +167,22 @@ def handlers(
 ) -> Handlers[NotificationsUnitOfWork]:
     """The table, with what its handlers need from the deployment (``bootstrap`` passes the
     process's own; tests pass others)."""
-    planning: dict[str, Any] = {
-        "routing": routing,
-        "program_names": program_names,
-        "resident_news": resident_news,
-        "gather": gather,
-    }
     return (
         Handlers[NotificationsUnitOfWork]()
         .on_batches(
             IntakeContactV1,
             partial(remember_contacts, sealer=sealer, phone_channels=phone_channels),
         )
-        .on_batches(ReferralStatusChangedV1, partial(plan_deliveries, **planning))
+        .on_batches(
+            ReferralStatusChangedV1,
+            partial(
+                plan_deliveries,
+                routing=routing,
+                program_names=program_names,
+                resident_news=resident_news,
+                gather=gather,
+            ),
+        )
         .on(ConsentWithdrawnV1, silence_household)
         .on(FileAlerts, file_alerts)
     )
