@@ -539,22 +539,43 @@ class NewsRepository(Repository):
             found[row.intake_id].append(Gathered(row.event_id, row.news))
         return found
 
-    async def summed_up(
-        self, visit: Visit, digest_id: UUID | None, event_ids: Sequence[UUID]
-    ) -> None:
-        """The news went out in message ``digest_id`` (None: there was none); the visit waits
-        for news again."""
-        if event_ids:
+    async def summed_up(self, visits: Sequence[SummedUp]) -> None:
+        """Each visit's news went out in its message (``digest_id``; None: there was none)
+        and the visit waits for news again: two statements for the lot."""
+        news = [
+            {"event": event_id, "digest": visit.digest_id}
+            for visit in visits
+            if visit.digest_id is not None
+            for event_id in visit.event_ids
+        ]
+        if news:  # the rows as parameters: compiled once, sent as one batch
+            await self._session.execute(_NEWS_SENT, news)
+        if visits:
+            told = [v.intake_id for v in visits if v.event_ids and v.digest_id is not None]
             await self._session.execute(
-                resident_news.update()
-                .where(resident_news.c.event_id.in_(event_ids))
-                .values(digest_id=digest_id)
+                resident_visits.update()
+                .where(resident_visits.c.intake_id.in_([v.intake_id for v in visits]))
+                .values(
+                    summarise_at=None,
+                    messages=resident_visits.c.messages
+                    + case((resident_visits.c.intake_id.in_(told), 1), else_=0),
+                )
             )
-        await self._session.execute(
-            resident_visits.update()
-            .where(resident_visits.c.intake_id == visit.intake_id)
-            .values(summarise_at=None, messages=resident_visits.c.messages + int(bool(event_ids)))
-        )
+
+
+class SummedUp(NamedTuple):
+    """A visit summed up: its message's id (None: it had nothing new) and the news in it."""
+
+    intake_id: UUID
+    digest_id: UUID | None
+    event_ids: Sequence[UUID]
+
+
+_NEWS_SENT = (
+    resident_news.update()
+    .where(resident_news.c.event_id == bindparam("event"))
+    .values(digest_id=bindparam("digest"))
+)
 
 
 def _told(household_id: ColumnElement[UUID]) -> ColumnElement[bool]:

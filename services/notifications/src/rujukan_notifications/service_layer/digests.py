@@ -21,6 +21,7 @@ from uuid import UUID, uuid5
 import orjson
 
 from rujukan_notifications import metrics
+from rujukan_notifications.adapters.repository import Plan, SummedUp
 from rujukan_notifications.domain.audience import resident_plan
 from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
@@ -48,12 +49,13 @@ async def sum_up_due(
         return 0
     gathered = await uow.news.gathered([v.intake_id for v in visits])
     contacts = await uow.contacts.of_households({v.household_id for v in visits})
-    messages = 0
+    plans: list[Plan] = []
+    summed: list[SummedUp] = []
     in_person: list[str] = []  # the reasons of those told in person
     for visit in visits:
         items = gathered[visit.intake_id]
         if not items:  # a redelivered event re-armed the visit: nothing new to say
-            await uow.news.summed_up(visit, None, [])
+            summed.append(SummedUp(visit.intake_id, None, []))
             continue
         digest = digest_id(visit.intake_id, visit.messages + 1)
         news = [orjson.loads(item.news) for item in items]
@@ -63,18 +65,21 @@ async def sum_up_due(
         for told_in_person in (p.unreachable for p in planned if p.unreachable):
             context["unreachable_detail"] = told_in_person.detail  # the task says why
             in_person.append(told_in_person.reason)
-        await uow.deliveries.add_planned(
-            source_event_id=digest,
-            referral_id=UUID(news[0]["referral_id"]),
-            household_id=visit.household_id,
-            planned=planned,
-            context=orjson.dumps(context).decode(),
-            due=now,  # this round's claim takes them
+        plans.append(
+            Plan(
+                source_event_id=digest,
+                referral_id=UUID(news[0]["referral_id"]),
+                household_id=visit.household_id,
+                planned=planned,
+                context=orjson.dumps(context).decode(),
+                due=now,  # this round's claim takes them
+            )
         )
-        await uow.news.summed_up(visit, digest, [item.event_id for item in items])
-        messages += 1
+        summed.append(SummedUp(visit.intake_id, digest, [item.event_id for item in items]))
+    await uow.deliveries.add_plans(plans)
+    await uow.news.summed_up(summed)
     await uow.commit()
-    metrics.VISIT_MESSAGES.inc(messages)
+    metrics.VISIT_MESSAGES.inc(len(plans))
     for reason in in_person:
         metrics.TOLD_IN_PERSON.labels(reason).inc()
     return len(visits)
