@@ -60,6 +60,8 @@ class Platform:
     mailbox: Mailbox
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: settings every process gets besides the platform's own (``RUJUKAN_OIDC_ISSUERS``, ...)
+    settings: dict[str, str] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -95,6 +97,7 @@ class Platform:
             "RUJUKAN_NOTIFICATIONS_SMTP_PORT": str(self.ports["smtp"]),
             # a visit's news is gathered for a short window, then sent as one message
             "RUJUKAN_NOTIFICATIONS_VISIT_WINDOW_SECONDS": "2",
+            **self.settings,
         }
         for name in SERVICES:
             prefix = "RUJUKAN_" + name.upper().replace("-", "_") + "_"
@@ -144,14 +147,16 @@ async def until_answering(process: subprocess.Popen[bytes], url: str, log: Path)
 
 
 @asynccontextmanager
-async def running_platform(servers: Servers, logs: Path) -> AsyncIterator[Platform]:
+async def running_platform(
+    servers: Servers, logs: Path, settings: dict[str, str] | None = None
+) -> AsyncIterator[Platform]:
     await ensure_catalogue_topics(servers.kafka_bootstrap)
     databases = {name: await create_database(servers, prefix="e2e") for name in SERVICES}
     ports = {name: free_port() for name in SERVICES} | {"smtp": free_port()}
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=ports["smtp"])
     smtp.start()
-    platform = Platform(servers, ports, databases, mailbox, logs)
+    platform = Platform(servers, ports, databases, mailbox, logs, settings=settings or {})
     try:
         await asyncio.gather(
             *(asyncio.to_thread(platform.run, package, "migrate") for package in SERVICES.values())

@@ -16,9 +16,12 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE
+from rujukan_platform.oidc_testing import Provider, running_provider
 from rujukan_platform.testing import Servers, eventually
 from tests.e2e.platform import Platform, running_platform
 from tests.e2e.workbench import (
+    ARTIFACTS,
+    DESKTOP,
     PAGE_SIZE,
     TIMEOUT_MS,
     chromium,
@@ -34,19 +37,27 @@ REFERENCE = re.compile(r"RJK-3304-[0-9A-Z]{6}")
 
 
 class Stack:
-    def __init__(self, platform: Platform, workbench: str, browser: Browser) -> None:
+    def __init__(
+        self, platform: Platform, workbench: str, browser: Browser, provider: Provider
+    ) -> None:
         self.platform, self.workbench, self.browser = platform, workbench, browser
+        self.provider = provider
 
 
 @pytest.fixture(scope="module")
 async def stack(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """The platform (trusting a real OIDC provider's tokens beside the local issuer's), a
+    workbench with the development sign-in, and a browser."""
     logs = tmp_path_factory.mktemp("workbench")
-    async with (
-        running_platform(servers, logs) as platform,
-        running_workbench(platform, logs) as workbench,
-        chromium() as browser,
-    ):
-        yield Stack(platform, workbench, browser)
+    with running_provider() as provider:
+        async with (
+            running_platform(
+                servers, logs, {"RUJUKAN_OIDC_ISSUERS": provider.trusted()}
+            ) as platform,
+            running_workbench(platform, logs) as workbench,
+            chromium() as browser,
+        ):
+            yield Stack(platform, workbench, browser, provider)
 
 
 async def sign_in(page: Page, workbench: str, kind: str, **fields: str) -> None:
@@ -270,6 +281,54 @@ async def test_the_pages_work_under_their_content_security_policy(stack: Stack) 
     )
     assert refused == []
     await context.close()
+
+
+async def test_a_program_officer_signs_in_at_the_identity_provider(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The production sign-in: the workbench sends the officer to the OIDC provider, which
+    sends them back with a code; the provider's token then opens the queue at the services.
+    The browser holds the pages' Content-Security-Policy (the form's redirects to the
+    provider must be allowed by it)."""
+    platform, provider = stack.platform, stack.provider
+    provider.person("petugas-pkh-sso", role="agency", programs=["PKH"])
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(
+            platform.url("intake") + "/v1/intakes",
+            json=copy.deepcopy(EXAMPLE_INTAKE),
+            headers=platform.token("operator", regions=["33.04"]),
+        )
+        assert r.status_code == 202, r.text
+        referral = await platform.referral_to(http, r.json()["intake_id"], "PKH")
+    logs = tmp_path_factory.mktemp("workbench-oidc")
+    async with running_workbench(platform, logs, oidc_issuer=provider.issuer) as workbench:
+        scanned = await new_page(stack.browser)  # axe-core needs the policy bypassed
+        await scanned.goto(workbench + "/masuk")
+        await inspect(scanned, "oidc-sign-in")
+
+        context = await stack.browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+        context.set_default_timeout(TIMEOUT_MS)
+        page = await context.new_page()
+        await page.goto(workbench + "/antrean")
+        await expect(page).to_have_url(re.compile(r"/masuk$"))
+        await page.get_by_role("button", name="Masuk dengan akun instansi").click()
+        await expect(page).to_have_url(re.compile("^" + re.escape(provider.issuer)))
+        await page.fill("input[name=sub]", "petugas-pkh-sso")
+        await page.screenshot(path=str(ARTIFACTS / "oidc-provider.png"), full_page=True)
+        await page.get_by_role("button", name="Authorize").click()
+
+        await expect(page).to_have_url(re.compile(r"/antrean$"))  # through /masuk/selesai
+        await expect(page.locator("form.who")).to_contain_text("petugas-pkh-sso")
+        await expect(page.get_by_role("link", name=referral["reference"])).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / "oidc-queue.png"), full_page=True)
+
+        await page.click("form.who button")  # sign out: on to the provider's end of session
+        await expect(page).to_have_url(re.compile(re.escape(provider.issuer) + "/oauth2/"))
+        await page.get_by_role("button", name="End session").click()
+        await expect(page).to_have_url(re.compile(r"/masuk(\?.*)?$"))
+        await page.goto(workbench + "/antrean")
+        await expect(page).to_have_url(re.compile(r"/masuk$"))
+        await context.close()
 
 
 FOCUSED = """() => {

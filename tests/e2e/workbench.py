@@ -29,20 +29,34 @@ TIMEOUT_MS = 60_000
 
 
 @asynccontextmanager
-async def running_workbench(platform: Platform, logs: Path) -> AsyncIterator[str]:
+async def running_workbench(
+    platform: Platform, logs: Path, oidc_issuer: str | None = None
+) -> AsyncIterator[str]:
     """``python -m rujukan_workbench serve`` on a free port, on the platform's services, with
-    the development sign-in on; yields its address."""
+    the development sign-in on, or signing in at ``oidc_issuer``; yields its address."""
     port = free_port()
-    env = platform.env() | {
-        "RUJUKAN_WORKBENCH_PORT": str(port),
-        "RUJUKAN_WORKBENCH_DEV_SIGN_IN": "true",
-        "RUJUKAN_WORKBENCH_PAGE_SIZE": str(PAGE_SIZE),
-        "RUJUKAN_WORKBENCH_INTAKE_URL": platform.url("intake"),
-        "RUJUKAN_WORKBENCH_REGISTRY_URL": platform.url("program-registry"),
-        "RUJUKAN_WORKBENCH_ROUTER_URL": platform.url("referral-router"),
-        "RUJUKAN_WORKBENCH_NOTIFICATIONS_URL": platform.url("notifications"),
-    }
-    log = logs / "workbench.log"
+    url = f"http://127.0.0.1:{port}"
+    sign_in = {"RUJUKAN_WORKBENCH_DEV_SIGN_IN": "true"}
+    if oidc_issuer:
+        sign_in = {
+            "RUJUKAN_WORKBENCH_OIDC_ISSUER": oidc_issuer,
+            "RUJUKAN_WORKBENCH_OIDC_CLIENT_ID": "rujukan-workbench",
+            "RUJUKAN_WORKBENCH_OIDC_CLIENT_SECRET": "e2e-client-secret",
+            "RUJUKAN_WORKBENCH_OIDC_REDIRECT_URL": url + "/masuk/selesai",
+        }
+    env = (
+        platform.env()
+        | sign_in
+        | {
+            "RUJUKAN_WORKBENCH_PORT": str(port),
+            "RUJUKAN_WORKBENCH_PAGE_SIZE": str(PAGE_SIZE),
+            "RUJUKAN_WORKBENCH_INTAKE_URL": platform.url("intake"),
+            "RUJUKAN_WORKBENCH_REGISTRY_URL": platform.url("program-registry"),
+            "RUJUKAN_WORKBENCH_ROUTER_URL": platform.url("referral-router"),
+            "RUJUKAN_WORKBENCH_NOTIFICATIONS_URL": platform.url("notifications"),
+        }
+    )
+    log = logs / ("workbench-oidc.log" if oidc_issuer else "workbench.log")
     process = subprocess.Popen(
         [sys.executable, "-m", "rujukan_workbench", "serve"],
         env=env,
@@ -50,7 +64,6 @@ async def running_workbench(platform: Platform, logs: Path) -> AsyncIterator[str
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         await until_answering(process, url + "/healthz", log)
         yield url

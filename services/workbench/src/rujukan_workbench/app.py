@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
 import httpx
@@ -38,14 +38,23 @@ from rujukan_workbench.catalogue import (
     language_of,
     translate,
 )
-from rujukan_workbench.cookies import COOKIE, LANGUAGE_COOKIE, CookieSigner, Session
+from rujukan_workbench.cookies import (
+    COOKIE,
+    LANGUAGE_COOKIE,
+    PENDING_COOKIE,
+    CookieSigner,
+    Pending,
+    Session,
+)
 from rujukan_workbench.services import ServiceApi, Unanswered, problem_of
 from rujukan_workbench.settings import WorkbenchSettings
 from rujukan_workbench.sign_in import (
     DEFAULT_VILLAGE,
     KNOWN_PROGRAMS,
+    SignedIn,
     SignIn,
     SignInRefused,
+    ToProvider,
     home_village,
     is_national_operator,
     is_puskesos,
@@ -71,19 +80,28 @@ DASHBOARDS = (
     ("rujukan-regions", "Rujukan / Puskesos by region"),
     ("rujukan-internals", "Rujukan / Service internals"),
 )
-#: on every answer: only the workbench's own scripts, styles and fetches (no inline script for a
-#: planted value to run as), never inside another site's frame (clickjacking an outcome form),
-#: and no address sent to another site (a referral's or household's id is in it)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-        "object-src 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+
+
+def security_headers(settings: WorkbenchSettings) -> dict[str, str]:
+    """On every answer: only the workbench's own scripts, styles and fetches (no inline script
+    for a planted value to run as), forms sent only to itself (and to the OIDC provider, where
+    signing in and out goes on: browsers hold a form's redirects to ``form-action``), never
+    inside another site's frame (clickjacking an outcome form), and no address sent to another
+    site (a referral's or household's id is in it)."""
+    forms_go_to = "'self'"
+    if settings.oidc_issuer:
+        provider = urlsplit(settings.oidc_issuer)
+        forms_go_to += f" {provider.scheme}://{provider.netloc}"
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            f"connect-src 'self'; form-action {forms_go_to}; frame-ancestors 'none'; "
+            "base-uri 'none'; object-src 'none'"
+        ),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
 
 
 @dataclass
@@ -125,13 +143,13 @@ class Visit:
 
     @property
     def principal(self) -> Principal:
-        if self.session.principal is None or self.session.token is None:
-            raise SignInNeeded()
+        if not self.session.signed_in or self.session.principal is None:
+            raise SignInNeeded()  # none, or its token has expired: the session ends with it
         return self.session.principal
 
     def api(self) -> ServiceApi:
         token = self.session.token
-        if token is None:
+        if token is None or not self.session.signed_in:
             raise SignInNeeded()
         return ServiceApi(self.workbench.http, self.workbench.settings, token, self.language)
 
@@ -145,18 +163,31 @@ class Visit:
         production = self.workbench.settings.environment == "production"
         return production or self.request.url.scheme == "https"
 
+    def cookie(
+        self,
+        response: Response,
+        name: str,
+        value: str,
+        max_age: int,
+        samesite: Literal["strict", "lax"] = "strict",
+        path: str = "/",
+    ) -> None:
+        """Set a cookie no script reads, sent only over https when ``secure``."""
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            httponly=True,
+            samesite=samesite,
+            secure=self.secure,
+            path=path,
+        )
+
     def keep(self, response: Response) -> Response:
         """The response, with the session cookie when it changed."""
         if self.changed:
-            response.set_cookie(
-                COOKIE,
-                self.workbench.signer.sign(self.session),
-                max_age=self.workbench.signer.max_age_seconds,
-                httponly=True,
-                samesite="strict",
-                secure=self.secure,
-                path="/",
-            )
+            signer = self.workbench.signer
+            self.cookie(response, COOKIE, signer.sign(self.session), signer.max_age_seconds)
         return response
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
@@ -273,39 +304,86 @@ async def home(current: Current) -> Response:
     return current.keep(RedirectResponse(links[0][0] if links else "/masuk", 303))
 
 
+def _sign_in_page(current: Current, status: int = 200, **context: Any) -> Response:
+    context.setdefault("village", DEFAULT_VILLAGE)
+    context.setdefault("refused", None)
+    return current.render(
+        current.workbench.sign_in.template, status=status, programs=KNOWN_PROGRAMS, **context
+    )
+
+
+def _refused(current: Current, exc: SignInRefused) -> str:
+    return f"{current.t(exc.key)} {exc.detail}".strip()
+
+
 @router.get("/masuk", response_class=HTMLResponse)
 async def sign_in_page(current: Current) -> Response:
-    return current.render(
-        current.workbench.sign_in.template,
-        programs=KNOWN_PROGRAMS,
-        village=DEFAULT_VILLAGE,
-        refused=None,
-    )
+    return _sign_in_page(current)
 
 
 @router.post("/masuk", response_class=HTMLResponse)
 async def sign_in(current: Current, form: Posted) -> Response:
     try:
-        signed_in = current.workbench.sign_in.complete(form)
+        started = await current.workbench.sign_in.start(form)
     except SignInRefused as exc:
-        return current.render(
-            current.workbench.sign_in.template,
-            status=422,
-            programs=KNOWN_PROGRAMS,
-            village=str(form.get("village", "")),
-            refused=f"{current.t(exc.key)} {exc.detail}".strip(),
-        )
+        village = str(form.get("village", ""))
+        return _sign_in_page(current, status=422, village=village, refused=_refused(current, exc))
+    if isinstance(started, SignedIn):
+        _begin_session(current, started)
+        return current.keep(RedirectResponse("/", 303))
+    return _to_provider(current, started)
+
+
+def _to_provider(current: Current, started: ToProvider) -> Response:
+    """On to the provider's sign-in page; what its answer must match waits in a cookie of its
+    own (SameSite=Lax: the provider's redirect back is a navigation from another site)."""
+    response = RedirectResponse(started.url, 303)
+    pending = current.workbench.signer.sign(started.pending)
+    seconds = current.workbench.settings.oidc_sign_in_seconds
+    current.cookie(response, PENDING_COOKIE, pending, seconds, samesite="lax", path="/masuk")
+    return current.keep(response)
+
+
+@router.get("/masuk/selesai", response_class=HTMLResponse)
+async def sign_in_finished(request: Request, current: Current) -> Response:
+    """The provider's answer (OpenID Connect): signed in, or the sign-in page saying why not.
+    The way on is a page of the workbench's own, not a redirect: a navigation that began at
+    another site carries no SameSite=Strict cookie, so the next page would not see the session."""
+    workbench = current.workbench
+    pending = workbench.signer.read_as(
+        Pending,
+        request.cookies.get(PENDING_COOKIE),
+        max_age=workbench.settings.oidc_sign_in_seconds,
+    )
+    try:
+        signed_in = await workbench.sign_in.finish(dict(request.query_params), pending)
+    except SignInRefused as exc:
+        response = _sign_in_page(current, status=400, refused=_refused(current, exc))
+    else:
+        _begin_session(current, signed_in)
+        response = current.render("signed_in.html", next=pending.next if pending else "/")
+    response.delete_cookie(PENDING_COOKIE, path="/masuk", httponly=True, samesite="lax")
+    return response
+
+
+def _begin_session(current: Current, signed_in: SignedIn) -> None:
     # a new nonce: a session a page of another site may have planted is not the one signed in
-    current.session = Session(principal=signed_in.principal, token=signed_in.token)
+    current.session = Session(
+        principal=signed_in.principal,
+        token=signed_in.token,
+        expires_at=signed_in.expires_at,
+        id_token=signed_in.id_token,
+    )
     current.changed = True
-    return current.keep(RedirectResponse("/", 303))
 
 
 @router.post("/keluar")
 async def sign_out(current: Current, form: Posted) -> Response:
+    """Signed out here, and at the provider too when it ends sessions (OpenID Connect)."""
+    ended = await current.workbench.sign_in.end_session_url(current.session.id_token)
     current.session = Session()
     current.changed = True
-    return current.keep(RedirectResponse("/masuk", 303))
+    return current.keep(RedirectResponse(ended or "/masuk", 303))
 
 
 @router.get("/bahasa/{language}")
@@ -313,15 +391,7 @@ async def choose_language(language: str, current: Current, kembali: str = "/") -
     """Switch the pages' language (a cookie) and go back where the person was."""
     back = kembali if kembali.startswith("/") and not kembali.startswith("//") else "/"
     response = RedirectResponse(back, 303)
-    response.set_cookie(
-        LANGUAGE_COOKIE,
-        language_of(language),
-        max_age=365 * 24 * 3600,
-        httponly=True,
-        samesite="strict",
-        secure=current.secure,
-        path="/",
-    )
+    current.cookie(response, LANGUAGE_COOKIE, language_of(language), 365 * 24 * 3600)
     return current.keep(response)
 
 
@@ -717,6 +787,7 @@ def create_app(
     install_operations(app, settings.service)
     # the pages read POSTed bodies whole (forms, the NIK check): refused past the platform's limit
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=[])
+    app.state.security_headers = security_headers(settings)
     app.middleware("http")(_secure_headers)  # outside it: its refusals carry the headers too
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
@@ -729,10 +800,10 @@ def create_app(
 async def _secure_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """``SECURITY_HEADERS`` on every answer, and no page kept in the browser's cache: pages show
+    """``security_headers`` on every answer, and no page kept in the browser's cache: pages show
     NIKs and names, and a Puskesos desk's computer is shared."""
     response = await call_next(request)
-    response.headers.update(SECURITY_HEADERS)
+    response.headers.update(request.app.state.security_headers)
     if not request.url.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     return response

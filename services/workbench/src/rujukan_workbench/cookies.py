@@ -15,6 +15,7 @@ import hmac
 import json
 import secrets
 import time
+from typing import TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -22,6 +23,10 @@ from rujukan_platform.auth import Principal
 
 COOKIE = "rujukan_workbench"
 LANGUAGE_COOKIE = "rujukan_workbench_bahasa"
+#: an OpenID Connect sign-in on its way (``Pending``): SameSite=Lax, since the provider's
+#: redirect back is a navigation from another site, which carries no SameSite=Strict cookie
+PENDING_COOKIE = "rujukan_workbench_masuk"
+Signed = TypeVar("Signed", bound=BaseModel)
 
 
 class Session(BaseModel):
@@ -30,10 +35,27 @@ class Session(BaseModel):
     nonce: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
     principal: Principal | None = None
     token: str | None = None
+    #: when the token stops being accepted (epoch seconds): the session ends then
+    expires_at: float | None = None
+    #: the provider's ID token, its ``id_token_hint`` at sign-out (OpenID Connect only)
+    id_token: str | None = None
 
     @property
     def signed_in(self) -> bool:
+        if self.expires_at is not None and self.expires_at <= time.time():
+            return False
         return self.principal is not None and self.token is not None
+
+
+class Pending(BaseModel):
+    """An OpenID Connect sign-in between the redirect to the provider and its answer: what the
+    answer must match (``state``), what proves the code is ours (PKCE ``code_verifier``), what
+    the ID token must carry (``nonce``), and where the person was going (``next``)."""
+
+    state: str
+    nonce: str
+    code_verifier: str
+    next: str = "/"
 
 
 def _b64(data: bytes) -> str:
@@ -45,7 +67,8 @@ def _unb64(text: str) -> bytes:
 
 
 class CookieSigner:
-    """Signs sessions into cookie values and reads them back, refusing any changed or old one."""
+    """Signs sessions (and pending sign-ins) into cookie values and reads them back, refusing
+    any changed or old one."""
 
     def __init__(self, secret: str, max_age_seconds: int) -> None:
         self._key = hashlib.sha256(b"rujukan-workbench-cookie:" + secret.encode()).digest()
@@ -55,13 +78,25 @@ class CookieSigner:
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
 
-    def sign(self, session: Session, *, now: float | None = None) -> str:
+    def sign(self, session: BaseModel, *, now: float | None = None) -> str:
         payload = _b64(session.model_dump_json().encode())
         body = f"{payload}.{int(now if now is not None else time.time())}"
         return f"{body}.{self._mac(body)}"
 
     def read(self, value: str | None, *, now: float | None = None) -> Session | None:
         """The session a cookie value holds; None when it is missing, changed or expired."""
+        return self.read_as(Session, value, now=now)
+
+    def read_as(
+        self,
+        kind: type[Signed],
+        value: str | None,
+        *,
+        now: float | None = None,
+        max_age: int | None = None,
+    ) -> Signed | None:
+        """What a cookie value of ``kind`` holds; None when it is missing, changed or older than
+        ``max_age`` (the signer's own by default)."""
         if not value or value.count(".") != 2:
             return None
         payload, signed_at, mac = value.split(".")
@@ -70,10 +105,10 @@ class CookieSigner:
         if not signed_at.isdigit():
             return None
         age = (now if now is not None else time.time()) - int(signed_at)
-        if age > self.max_age_seconds:
+        if age > (max_age if max_age is not None else self.max_age_seconds):
             return None
         try:
-            return Session.model_validate(json.loads(_unb64(payload)))
+            return kind.model_validate(json.loads(_unb64(payload)))
         except (ValueError, ValidationError):
             return None
 

@@ -30,15 +30,37 @@ class WorkbenchSettings(ServiceSettings):
     #: the development sign-in: choose who one is, and the workbench issues the token with the
     #: platform's shared secret. Off unless switched on (``make up`` does); never in production.
     dev_sign_in: bool = False
-    #: an OpenID Connect provider for the authorization-code flow (not built yet: ``sign_in``)
+    #: the OpenID Connect provider people sign in with (``sign_in.OidcSignIn``): its issuer,
+    #: which ``RUJUKAN_OIDC_ISSUERS`` must list too (the services accept its access tokens)
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
+    #: where the provider sends the person back: this workbench's ``/masuk/selesai``
     oidc_redirect_url: str | None = None
+    oidc_scopes: str = "openid profile"
+    #: how long a person may take at the provider's sign-in page
+    oidc_sign_in_seconds: int = Field(default=600, ge=30)
     #: referrals on one page of a list (the queue, the overdue, a household's); "next" reads on
     page_size: int = Field(default=100, ge=1, le=500)
     #: how long a page waits for a service before it says the service is not answering
     upstream_timeout_seconds: float = 15.0
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> WorkbenchSettings:
+        if not self.oidc_issuer:
+            return self
+        if self.dev_sign_in:
+            raise ValueError(
+                "RUJUKAN_WORKBENCH_OIDC_ISSUER and RUJUKAN_WORKBENCH_DEV_SIGN_IN: choose one"
+            )
+        if not (self.oidc_client_id and self.oidc_redirect_url):
+            raise ValueError("OIDC sign-in needs RUJUKAN_WORKBENCH_OIDC_CLIENT_ID, _REDIRECT_URL")
+        if all(i.issuer != self.oidc_issuer for i in self.oidc_issuers):
+            raise ValueError(
+                f"RUJUKAN_OIDC_ISSUERS has no entry for {self.oidc_issuer}: the services would"
+                " refuse its tokens"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_is_locked(self) -> WorkbenchSettings:
