@@ -62,13 +62,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
-import logging
 import os
 import re
-import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -85,13 +81,12 @@ import orjson
 from chaos import code_state
 from chaos_platform import ROOT, SERVICES, Cluster, Ports, SmtpSink, service_env
 from pipeline_throughput import Cpu, machine
-from router_ab import Side, checked_out, summarise
+from router_ab import Side, add_sides, drop_database, run_sides, summarise, terminate, verified
 from router_throughput import CLK, VILLAGES, _ticks
 
 from rujukan_notifications.adapters.contacts import seal_contact
 from rujukan_notifications.domain.news import News, digest_context
 from rujukan_platform.kafka import ensure_catalogue_topics, security_options
-from rujukan_platform.logging import configure_logging
 from rujukan_platform.sealing import Sealer
 from rujukan_platform.testing import free_port
 
@@ -242,16 +237,7 @@ class Bench:
             await conn.close()
 
     async def drop(self, database: str) -> None:
-        """DROP ... WITH (FORCE), again for up to a minute while an autovacuum worker holds the
-        database: it runs as the superuser, whom this user may not terminate."""
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                return await self.admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            except asyncpg.InsufficientPrivilegeError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.5)
+        await drop_database(self.cluster.pg_dsn, database)
 
     async def round(self, side: Side, sink: CountingSink) -> Round:
         started = time.monotonic()
@@ -283,12 +269,7 @@ class Bench:
             await self._until_all_arrived(proc, sink, cpu, samples, log)
             sent = await _states(dsn, wait_for=self.n)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(proc.wait, 30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            await terminate(proc)
         arrivals = list(sink.arrivals)
         first, last = arrivals[0][0], arrivals[-1][0]
         used = _used(samples, first, last)
@@ -451,12 +432,7 @@ def _describe(mode: str) -> str:
 
 async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
     modes = ["fast", "slow"] if args.sink == "both" else [args.sink]
-    configure_logging(service="bench", level="WARNING", json=False)
-    handler = logging.getLogger().handlers[0]  # stdout is the result; the clients' warnings
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(sys.stderr)
-    for side in sides:
-        print(f"{side.title}: rujukan_notifications from {side.verify_imports(PROBED)}")
+    verified(sides, PROBED)
     bench = Bench(args)
     await asyncio.to_thread(bench.start)
     try:
@@ -490,8 +466,7 @@ def setting(text: str) -> tuple[str, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--baseline", required=True, help="A: a commit (checked out in a worktree)")
-    ap.add_argument("--candidate", help="B: a commit; without it, the working tree")
+    add_sides(ap)
     ap.add_argument("--messages", type=int, default=3000, help="deliveries sent per round")
     ap.add_argument("--sink", choices=["fast", "slow", "both"], default="both")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per side and sink mode")
@@ -503,12 +478,7 @@ def main() -> int:
         help="a setting of the notifications process of both sides, RUJUKAN_X=value (repeatable)",
     )
     args = ap.parse_args()
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"command: uv run python bench/notifications_throughput.py {shlex.join(sys.argv[1:])}")
-    print(f"code: {code_state()}")
-    with contextlib.ExitStack() as stack:
-        sides = checked_out(stack, args.baseline, args.candidate)
-        return 0 if asyncio.run(amain(args, sides)) else 1
+    return run_sides("notifications_throughput.py", args, amain, code_state())
 
 
 if __name__ == "__main__":

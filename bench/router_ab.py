@@ -45,16 +45,19 @@ import contextlib
 import logging
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import asyncpg
 import router_throughput as rt
 
 from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
@@ -237,13 +240,7 @@ def verdict(rates: Comparison, checked: bool, rounds: int, what: str = "househol
 
 
 async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
-    rt.configure_logging(service="bench", level="WARNING", json=False)
-    # stdout is the result; the clients' warnings while the fresh broker elects leaders are not
-    handler = logging.getLogger().handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(sys.stderr)
-    for side in sides:
-        print(f"{side.title}: rujukan_router from {side.verify_imports()}")
+    verified(sides)
     rt.start_servers()
     sampler = rt.CpuSampler()
     sampler.start()
@@ -280,8 +277,7 @@ async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--baseline", required=True, help="A: a commit (checked out in a worktree)")
-    ap.add_argument("--candidate", help="B: a commit; without it, the working tree")
+    add_sides(ap)
     ap.add_argument("--households", type=int, default=20_000, help="routed per round")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per side and topology")
     ap.add_argument("--seed", type=int, default=1)
@@ -295,6 +291,68 @@ def main() -> int:
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"command: uv run python bench/router_ab.py {shlex.join(sys.argv[1:])}")
     print(rt.code_state())
+    with contextlib.ExitStack() as stack:
+        sides = checked_out(stack, args.baseline, args.candidate)
+        return 0 if asyncio.run(amain(args, sides)) else 1
+
+
+def verified(sides: tuple[Side, Side], modules: Sequence[str] = PROBED) -> None:
+    """Logs only warnings, on stderr (stdout is the result; the clients' warnings while a fresh
+    broker elects leaders are not), and prints where each side imports ``modules[0]`` from,
+    refusing a side that imports another tree's. Every A/B benchmark's first step."""
+    rt.configure_logging(service="bench", level="WARNING", json=False)
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(sys.stderr)
+    for side in sides:
+        print(f"{side.title}: {modules[0]} from {side.verify_imports(modules)}")
+
+
+async def terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL after 30 s: a side's process at the end of its round."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.to_thread(proc.wait, 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def drop_database(pg_dsn: str, database: str) -> None:
+    """DROP ... WITH (FORCE), again for up to a minute while an autovacuum worker holds the
+    database: it runs as the superuser, whom the benchmarks' user may not terminate."""
+    deadline = time.monotonic() + 60
+    while True:
+        conn = await asyncpg.connect(pg_dsn + "/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            if time.monotonic() > deadline:
+                raise
+        finally:
+            await conn.close()
+        await asyncio.sleep(0.5)
+
+
+def add_sides(ap: argparse.ArgumentParser) -> None:
+    """--baseline and --candidate, as every A/B benchmark takes them."""
+    ap.add_argument("--baseline", required=True, help="A: a commit (checked out in a worktree)")
+    ap.add_argument("--candidate", help="B: a commit; without it, the working tree")
+
+
+def run_sides(
+    script: str,
+    args: argparse.Namespace,
+    amain: Callable[[argparse.Namespace, tuple[Side, Side]], Awaitable[bool]],
+    code: str,
+) -> int:
+    """Prints when, the command and ``code`` (what is measured), checks the sides out, runs
+    ``amain`` on them; 0 when it says every check passed. bench/notifications_throughput.py's
+    and bench/intake_single.py's main."""
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"command: uv run python bench/{script} {shlex.join(sys.argv[1:])}")
+    print(f"code: {code}")
     with contextlib.ExitStack() as stack:
         sides = checked_out(stack, args.baseline, args.candidate)
         return 0 if asyncio.run(amain(args, sides)) else 1
