@@ -4,6 +4,7 @@ e-mail, next to a raw aiokafka passthrough in the same run.
 Run:  cd /work/main && uv run python bench/pipeline_throughput.py          (about 10 minutes)
       uv run python bench/pipeline_throughput.py --households 20000 --latency-seconds 60
       uv run python bench/pipeline_throughput.py --replicas 2   (router and notifications x2)
+      uv run python bench/pipeline_throughput.py --scale-out 1,2,3 --households 2000 --backlog 3000
 
 It starts its own PostgreSQL, one Kafka broker (SASL/SCRAM and ACLs, as ``make up``), an SMTP
 sink, a webhook sink every program's agency is told of its new referrals at (``--no-webhooks``:
@@ -33,6 +34,11 @@ c. single intakes: ``POST /v1/intakes`` one household each at concurrency 1, 4, 
 d. latency: single intakes at a steady --latency-rate (200/s) for --latency-seconds, open loop;
    a tail consumer on every program topic and the SMTP sink note when each household's first
    referral reaches its agency topic and when its resident's message reaches SMTP.
+
+s. scale-out (``--scale-out 1,2,3``, instead of a-d): phases a and b again at each number of
+   router and notifications consumer processes in turn, in one run on the same servers
+   (replicas beyond the number stopped, the others started), each on fresh households; a table
+   compares them.
 
 The last line is the summary the issue asks for:
 ``pipeline: N households/s end to end, M messages/s, p99 X ms API to agency topic at 200/s,
@@ -248,7 +254,9 @@ class Bench:
     sink: SmtpSink
     households: Path
     token: str = ""
-    next_single: int = 0  # the first generated household phase c has not sent
+    taken: int = 0  # the generated households the phases have used so far
+    replicas: int = 1  # the router's and notifications' consumer processes running now
+    max_replicas: int = 1
     intake_off_port: int = 0  # --ab-intake: the intake API without group commit
     summary: dict[str, float] = field(default_factory=dict)
     webhooks: WebhookSink | None = None
@@ -265,11 +273,33 @@ class Bench:
     async def count(self, db: str, sql: str) -> int:
         return int(await scalar(f"{self.cluster.pg_dsn}/{db}", sql))
 
-    def slice(self, name: str, start: int, count: int) -> Path:
-        """Lines start..start+count of the generated households, as their own import file."""
+    def take(self, count: int) -> list[str]:
+        """The next ``count`` generated households no phase has used (each phase, fresh ones)."""
+        lines = self.lines[self.taken : self.taken + count]
+        if len(lines) < count:
+            raise RuntimeError(f"only {len(lines)} of {count} generated households are left")
+        self.taken += count
+        return lines
+
+    def slice(self, name: str, count: int) -> Path:
+        """The next ``count`` households, as their own import file."""
         path = self.households.with_name(f"{name}.jsonl")
-        path.write_text("\n".join(self.lines[start : start + count]) + "\n")
+        path.write_text("\n".join(self.take(count)) + "\n")
         return path
+
+    def router_programs(self) -> list[str]:
+        """The router's processes that route intakes now: ``serve`` and its running replicas."""
+        return [ROUTER] + [f"router-intakes-{i}" for i in range(2, self.replicas + 1)]
+
+    async def scale_to(self, replicas: int) -> None:
+        """Run ``replicas`` router and notifications consumer processes (the first is ``serve``)."""
+        for i in range(2, self.max_replicas + 1):
+            for name in (f"router-intakes-{i}", f"notifications-status-{i}"):
+                if i <= replicas and i > self.replicas:
+                    await asyncio.to_thread(self.supervisor.start_program, name)
+                elif i > replicas and i <= self.replicas:
+                    await asyncio.to_thread(self.supervisor.stop_program, name)
+        self.replicas = replicas
 
     async def run_importer(self, path: Path) -> None:
         env = service_env(self.cluster) | {"RUJUKAN_TOKEN": self.token}
@@ -303,7 +333,7 @@ class Bench:
 
     async def bulk(self) -> None:
         n = self.args.households
-        path = self.slice("bulk", 0, n)
+        path = self.slice(f"bulk-{self.taken}", n)
         before = {
             "accepted": await self.count("intake", "SELECT count(*) FROM intakes"),
             "routed": await self.count("router", "SELECT count(*) FROM intakes"),
@@ -366,15 +396,21 @@ class Bench:
         print(f"    END TO END: {e2e:.0f} households/s (first request -> last message at SMTP)")
         print(f"    CPU from the first request to quiet ({t_quiet - t0:.1f} s):")
         print("\n".join(cpu_lines(cpu_before, cpu_after, n)))
-        self.summary |= {"e2e": e2e, "messages": per_s}
+        self.summary |= {
+            "e2e": e2e,
+            "messages": per_s,
+            "accepted": n / (stages[0].done - t0),
+            "routed": n / (stages[1].done - t0),
+        }
 
     # --- b. router on a backlog
 
     async def router_backlog(self) -> None:
         n = self.args.backlog
-        path = self.slice("backlog", self.args.households, n)
+        path = self.slice(f"backlog-{self.taken}", n)
         starts = await end_offsets([INTAKE_SUBMITTED], self.cluster.bootstrap)
-        await asyncio.to_thread(self.supervisor.stop_program, ROUTER)
+        for name in self.router_programs():
+            await asyncio.to_thread(self.supervisor.stop_program, name)
         routed_before = await self.count("router", "SELECT count(*) FROM intakes")
         await self.run_importer(path)
         ends = await end_offsets([INTAKE_SUBMITTED], self.cluster.bootstrap)
@@ -382,7 +418,8 @@ class Bench:
         cpu = Cpu(self.cluster, self.supervisor)
         stage = Stage("routed", routed_before + n,
                       lambda: self.count("router", "SELECT count(*) FROM intakes"))  # fmt: skip
-        await asyncio.to_thread(self.supervisor.start_program, ROUTER)
+        for name in self.router_programs():
+            await asyncio.to_thread(self.supervisor.start_program, name)
         started = time.time()
         cpu_before: dict[str, float] = {}
         while not stage.done:
@@ -425,11 +462,9 @@ class Bench:
             off_url = f"http://127.0.0.1:{self.intake_off_port}"
             targets = {" A": self.intake_url, " B": off_url, " A again": self.intake_url,
                        " B again": off_url}  # fmt: skip
-        start = self.args.households + self.args.backlog
         for concurrency in (1, 4, 16, 32):
             for label, url in targets.items():
-                bodies = [json.loads(x) for x in self.lines[start : start + self.args.single]]
-                start += self.args.single
+                bodies = [json.loads(x) for x in self.take(self.args.single)]
                 async with httpx.AsyncClient(
                     base_url=url,
                     headers={"Authorization": f"Bearer {self.token}"},
@@ -442,7 +477,6 @@ class Bench:
                     f"    concurrency {concurrency:2d}{label:8s}: {len(bodies) / wall:6.0f} "
                     f"intakes/s  p50 {p50:5.0f} ms  p99 {p99:5.0f} ms"
                 )
-        self.next_single = start
 
     async def wait_intake_off(self) -> None:
         """Phase c's B answers ``/readyz`` (supervisord started it with the others)."""
@@ -460,8 +494,7 @@ class Bench:
     async def latency(self) -> None:
         rate, seconds = self.args.latency_rate, self.args.latency_seconds
         count = int(rate * seconds)
-        start = self.next_single or self.args.households + self.args.backlog
-        lines = self.lines[start : start + count]
+        lines = self.take(count)
         codes = await program_codes(self.cluster)
         tail = Tail(codes, self.cluster.bootstrap)
         await tail.start()
@@ -569,6 +602,9 @@ def machine() -> str:
 async def measure(bench: Bench, programs: int) -> None:
     await wait_ready(bench.cluster.ports, bench.supervisor, 600)
     await wait_catalogue(bench.cluster, programs, 300)
+    if bench.args.scale_out:
+        await scale_out(bench, [int(k) for k in bench.args.scale_out.split(",")])
+        return
     phases = bench.args.phases.split(",")
     if "a" in phases:
         await bench.bulk()
@@ -588,6 +624,26 @@ async def measure(bench: Bench, programs: int) -> None:
     )
 
 
+async def scale_out(bench: Bench, counts: list[int]) -> None:
+    """Phases a and b at each number of consumer processes, in turn, then a table of them."""
+    rows: list[tuple[int, dict[str, float]]] = []
+    for replicas in counts:
+        await bench.scale_to(replicas)
+        # the started replicas join their groups (a rebalance) before the households come
+        await asyncio.sleep(20)
+        print(f"\n=== s. {replicas} router and {replicas} notifications consumer process(es)")
+        await bench.bulk()
+        await bench.router_backlog()
+        rows.append((replicas, dict(bench.summary)))
+    print("\ns. scale-out, one run, same servers (households/s; messages/s at the SMTP sink)")
+    print("    processes  end to end  API accepted  routed (a)  messages/s  router backlog (b)")
+    for replicas, r in rows:
+        print(
+            f"    {replicas:9d}  {r['e2e']:10.0f}  {r['accepted']:12.0f}  {r['routed']:10.0f}"
+            f"  {r['messages']:10.0f}  {r['router']:8.0f} = {r['router_share']:.1%} of passthrough"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--households", type=int, default=5000, help="phase a")
@@ -596,6 +652,11 @@ def main() -> int:
     ap.add_argument("--latency-rate", type=float, default=200.0)
     ap.add_argument("--latency-seconds", type=float, default=30.0)
     ap.add_argument("--replicas", type=int, default=1, help="router and notifications consumers")
+    ap.add_argument(
+        "--scale-out",
+        default="",
+        help="instead of --phases: phases a and b at each of these replica counts, e.g. 1,2,3",
+    )
     ap.add_argument(
         "--ab-intake",
         action="store_true",
@@ -612,8 +673,13 @@ def main() -> int:
         help="no agency webhooks (as the runs before they were added)",
     )
     args = ap.parse_args()
-    total = args.households + args.backlog + 4 * args.single * (4 if args.ab_intake else 1)
-    total += int(args.latency_rate * args.latency_seconds)
+    counts = [int(k) for k in args.scale_out.split(",")] if args.scale_out else []
+    if counts:
+        total = len(counts) * (args.households + args.backlog)
+        args.replicas = max(counts)
+    else:
+        total = args.households + args.backlog + 4 * args.single * (4 if args.ab_intake else 1)
+        total += int(args.latency_rate * args.latency_seconds)
 
     state = Path(args.state).resolve()
     shutil.rmtree(state, ignore_errors=True)
@@ -648,6 +714,7 @@ def main() -> int:
         )
         bench = Bench(args, cluster, supervisor, sink, made.path, token)
         bench.intake_off_port = intake_off_port
+        bench.replicas = bench.max_replicas = args.replicas
         bench.webhooks = webhooks
         print(f"setup: {time.monotonic() - made.started:.0f} s")
         asyncio.run(measure(bench, len(made.catalogue)))
