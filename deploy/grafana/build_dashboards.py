@@ -385,8 +385,8 @@ def overview() -> Board:
 def programs() -> Board:
     b = Board(
         "rujukan-programs",
-        "Rujukan / Program owner",
-        "Referrals received, answered and overdue per program.",
+        "Rujukan / Pemilik program",
+        "Rujukan yang diterima, dijawab dan terlambat, per program (Program owner).",
         ["program"],
     )
     b.query_var(
@@ -396,23 +396,23 @@ def programs() -> Board:
         regex="/referrals\\.(.*)/",
     )
     psel = 'topic=~"referrals\\\\.($program)"'
-    b.row("Delivered to the program's topic (today's metrics)")
+    b.row("Terkirim ke topik program (metrik hari ini)")
     b.stat(
-        "Referrals delivered (range)",
-        [(f"sum(increase(rujukan_events_published_total{{{psel}}}[$__range]))", "delivered")],
+        "Rujukan terkirim (rentang waktu)",
+        [(f"sum(increase(rujukan_events_published_total{{{psel}}}[$__range]))", "terkirim")],
         unit="none",
         w=8,
     )
     b.ts(
-        "Referrals delivered per program (per hour)",
+        "Rujukan terkirim per program (per jam)",
         [(f"sum by (topic) (increase(rujukan_events_published_total{{{psel}}}[1h]))", "{{topic}}")],
         unit="short",
         w=16,
-        description="Events the router's relay published to referrals.<program>: the agency's "
-        "inbox.",
+        description="Peristiwa yang diterbitkan relay router ke referrals.<program>: kotak masuk "
+        "lembaga.",
     )
     b.ts(
-        "Outcomes applied by the router (per minute, all programs)",
+        "Hasil yang diterapkan router (per menit, semua program)",
         [
             (
                 "60 * " + rate("rujukan_events_consumed_total", OUTCOME_TOPICS, "result"),
@@ -421,11 +421,11 @@ def programs() -> Board:
         ],
         unit="short",
         w=12,
-        description="Every program's referrals.<CODE>.outcomes (Kafka); the HTTP outcome API "
-        "is counted below.",
+        description="referrals.<KODE>.outcomes tiap program (Kafka); API hasil lewat HTTP "
+        "dihitung di bawah.",
     )
     b.ts(
-        "Outcome API requests (per minute)",
+        "Permintaan ke API hasil (per menit)",
         [
             (
                 "60 * "
@@ -440,9 +440,9 @@ def programs() -> Board:
         unit="short",
         w=12,
     )
-    b.row("Lifecycle per program")
+    b.row("Perjalanan rujukan per program")
     b.ts(
-        "Referrals by status per program (per hour)",
+        "Rujukan per status per program (per jam)",
         [
             (
                 "sum by (program, status) (increase(rujukan_router_referrals_total"
@@ -454,7 +454,7 @@ def programs() -> Board:
         w=12,
     )
     b.ts(
-        "Answered within the range",
+        "Dijawab dalam rentang waktu",
         [
             (
                 'sum by (program) (increase(rujukan_router_referrals_total{program=~"$program", '
@@ -466,7 +466,7 @@ def programs() -> Board:
         w=12,
     )
     b.ts(
-        "Escalations per program (per hour)",
+        "Eskalasi per program (per jam)",
         [
             (
                 "sum by (program, escalated_to) (increase(rujukan_router_escalations_total"
@@ -478,7 +478,7 @@ def programs() -> Board:
         w=12,
     )
     b.ts(
-        "Overdue: SLA breaches per program (per hour)",
+        "Terlambat: batas waktu (SLA) terlewati per program (per jam)",
         [
             (
                 "sum by (program) (increase(rujukan_router_sla_breaches_total"
@@ -488,7 +488,7 @@ def programs() -> Board:
         ],
         unit="short",
         w=12,
-        description="Each escalation or expiry counts once.",
+        description="Setiap eskalasi atau kedaluwarsa dihitung sekali.",
     )
     return b
 
@@ -496,15 +496,15 @@ def programs() -> Board:
 def regions() -> Board:
     b = Board(
         "rujukan-regions",
-        "Rujukan / Puskesos by region",
-        "Intakes, referrals and their outcomes by province.",
+        "Rujukan / Puskesos per wilayah",
+        "Pendaftaran, rujukan dan hasilnya, per provinsi (Puskesos by region).",
         ["puskesos"],
     )
     b.query_var("province", "province", "label_values(rujukan_router_referrals_total, province)")
     prov = 'province=~"$province"'
-    b.row("All regions (today's metrics)")
+    b.row("Semua wilayah (metrik hari ini)")
     b.ts(
-        "Intakes recorded (per minute)",
+        "Pendaftaran tercatat (per menit)",
         [
             (
                 "60 * "
@@ -518,23 +518,24 @@ def regions() -> Board:
         ],
         unit="short",
         w=12,
-        description="Accepted intake POSTs (single and batch). No province label today.",
+        description="POST pendaftaran yang diterima (satu per satu dan berkelompok). Belum ada "
+        "label provinsi.",
     )
     b.ts(
-        "Residents notified (per minute)",
+        "Warga yang diberi tahu (per menit)",
         [
             (
                 "60 * "
                 + rate("rujukan_events_published_total", 'topic="notifications.dispatched"'),
-                "dispatched",
+                "terkirim",
             )
         ],
         unit="short",
         w=12,
     )
-    b.row("By province")
+    b.row("Per provinsi")
     b.ts(
-        "Intakes per province (per hour)",
+        "Pendaftaran per provinsi (per jam)",
         [
             (
                 f"sum by (province) (increase(rujukan_intake_intakes_total{{{prov}}}[1h]))",
@@ -545,7 +546,7 @@ def regions() -> Board:
         w=12,
     )
     b.ts(
-        "Referrals per province and status (per hour)",
+        "Rujukan per provinsi dan status (per jam)",
         [
             (
                 "sum by (province, status) "
@@ -558,7 +559,7 @@ def regions() -> Board:
     )
     b.panel(
         "table",
-        "Referrals per province and program (range)",
+        "Rujukan terkirim per provinsi dan program (rentang waktu)",
         [
             (
                 f"sum by (province, program) (increase(rujukan_router_referrals_total"
@@ -570,7 +571,7 @@ def regions() -> Board:
         instant=True,
     )
     b.ts(
-        "Expired referrals per province (per hour)",
+        "Rujukan kedaluwarsa per provinsi (per jam)",
         [
             (
                 f"sum by (province) (increase(rujukan_router_referrals_total"
@@ -580,7 +581,7 @@ def regions() -> Board:
         ],
         unit="short",
         w=12,
-        description="Referrals whose SLA passed without an answer.",
+        description="Rujukan yang melewati batas waktunya (SLA) tanpa jawaban.",
     )
     return b
 
