@@ -25,7 +25,8 @@ mkdir -p "$RUN_DIR" "$LOG_DIR"
 # (Prometheus's targets, deploy/prometheus/targets/local.yml, stay on the defaults).
 export INTAKE_PORT="${INTAKE_PORT:-8001}" REGISTRY_PORT="${REGISTRY_PORT:-8002}"
 export ROUTER_PORT="${ROUTER_PORT:-8003}" NOTIFICATIONS_PORT="${NOTIFICATIONS_PORT:-8004}"
-# The workbench (the officers' web pages): no database, no Kafka, so not among SERVICES
+# The workbench (the officers' web pages): a database (its sessions), no Kafka, so not among
+# SERVICES
 export WORKBENCH_PORT="${WORKBENCH_PORT:-8000}"
 # service name, python package, port
 SERVICES=(

@@ -8,7 +8,7 @@
 #   PG_PORT            55432             TCP port on 127.0.0.1 (not 5432: avoids a system postgres)
 #   PG_USER            rujukan           LOGIN CREATEDB role, owner of the databases
 #   PG_PASSWORD        rujukan
-#   PG_DATABASES       "intake registry router notifications"
+#   PG_DATABASES       "intake registry router notifications workbench"
 #
 # PostgreSQL refuses to run as root, so initdb/pg_ctl/psql run as the `postgres` OS user.
 # If that user cannot reach $RUJUKAN_STATE_DIR (e.g. it sits under a 0700 home), the
@@ -22,7 +22,7 @@ RUJUKAN_STATE_DIR="${RUJUKAN_STATE_DIR:-$REPO_ROOT/.local}"
 PG_PORT="${PG_PORT:-55432}"
 PG_USER="${PG_USER:-rujukan}"
 PG_PASSWORD="${PG_PASSWORD:-rujukan}"
-PG_DATABASES="${PG_DATABASES:-intake registry router notifications}"
+PG_DATABASES="${PG_DATABASES:-intake registry router notifications workbench}"
 PG_OS_USER=postgres
 
 # Absolute state dir, then leave the caller's cwd: tools run as `postgres` may not be

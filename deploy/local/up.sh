@@ -29,6 +29,7 @@ for svc in "${SERVICES[@]}"; do
   read -r name pkg port <<<"$svc"
   uv run python -m "$pkg" migrate >/dev/null
 done
+uv run python -m rujukan_workbench migrate >/dev/null  # its signed-in sessions
 uv run python -m rujukan_registry seed
 uv run python -m rujukan_intake load-registry services/intake/seed/registry.csv
 

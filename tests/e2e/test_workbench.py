@@ -331,6 +331,26 @@ async def test_a_program_officer_signs_in_at_the_identity_provider(
         await context.close()
 
 
+async def test_signing_out_ends_the_session_a_copied_cookie_carried(stack: Stack) -> None:
+    """The session lives in the workbench's database: a second browser holding a copy of the
+    cookie is signed in while the session is, and no longer once its owner signs out."""
+    page = await new_page(stack.browser)
+    await sign_in(page, stack.workbench, "agency", program="PKH")
+    await expect(page).to_have_url(re.compile(r"/antrean$"))
+    copied = await stack.browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    copied.set_default_timeout(TIMEOUT_MS)
+    await copied.add_cookies(await page.context.cookies())  # type: ignore[arg-type]
+    elsewhere = await copied.new_page()
+    await elsewhere.goto(stack.workbench + "/antrean")
+    await expect(elsewhere).to_have_url(re.compile(r"/antrean$"))
+
+    await page.click("form.who button")  # sign out
+    await expect(page).to_have_url(re.compile(r"/masuk$"))
+    await elsewhere.goto(stack.workbench + "/antrean")
+    await expect(elsewhere).to_have_url(re.compile(r"/masuk$"))
+    await copied.close()
+
+
 FOCUSED = """() => {
   const e = document.activeElement, style = getComputedStyle(e);
   return {name: e.getAttribute("name") || e.id || e.textContent.trim(), tag: e.tagName,

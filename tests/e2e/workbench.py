@@ -5,6 +5,7 @@ Chromium (``/usr/bin/chromium``; no browser is downloaded), axe-core injected in
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from rujukan_platform.testing import free_port
+from rujukan_platform.testing import create_database, drop_database, free_port
 from tests.e2e.platform import REPO, Platform, until_answering
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,9 +33,11 @@ TIMEOUT_MS = 60_000
 async def running_workbench(
     platform: Platform, logs: Path, oidc_issuer: str | None = None
 ) -> AsyncIterator[str]:
-    """``python -m rujukan_workbench serve`` on a free port, on the platform's services, with
-    the development sign-in on, or signing in at ``oidc_issuer``; yields its address."""
+    """``python -m rujukan_workbench serve`` on a free port, on the platform's services and a
+    database of its own (``migrate``d), with the development sign-in on, or signing in at
+    ``oidc_issuer``; yields its address."""
     port = free_port()
+    database = await create_database(platform.servers, prefix="e2e")
     url = f"http://127.0.0.1:{port}"
     sign_in = {"RUJUKAN_WORKBENCH_DEV_SIGN_IN": "true"}
     if oidc_issuer:
@@ -49,6 +52,7 @@ async def running_workbench(
         | sign_in
         | {
             "RUJUKAN_WORKBENCH_PORT": str(port),
+            "RUJUKAN_WORKBENCH_DATABASE": database,
             "RUJUKAN_WORKBENCH_PAGE_SIZE": str(PAGE_SIZE),
             "RUJUKAN_WORKBENCH_INTAKE_URL": platform.url("intake"),
             "RUJUKAN_WORKBENCH_REGISTRY_URL": platform.url("program-registry"),
@@ -57,6 +61,16 @@ async def running_workbench(
         }
     )
     log = logs / ("workbench-oidc.log" if oidc_issuer else "workbench.log")
+    migrated = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "rujukan_workbench", "migrate"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrated.returncode == 0, migrated.stderr
     process = subprocess.Popen(
         [sys.executable, "-m", "rujukan_workbench", "serve"],
         env=env,
@@ -73,6 +87,7 @@ async def running_workbench(
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        await drop_database(platform.servers, database)
 
 
 @asynccontextmanager

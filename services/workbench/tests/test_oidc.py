@@ -12,9 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from rujukan_platform.oidc_testing import Provider, running_provider
-from rujukan_workbench.cookies import COOKIE, PENDING_COOKIE, CookieSigner
+from rujukan_workbench.cookies import COOKIE, PENDING_COOKIE
 from rujukan_workbench.settings import WorkbenchSettings
-from services.workbench.tests.test_pages import SECRET, csrf_of, workbench
+from services.workbench.tests.test_pages import SECRET, csrf_of, stored, workbench
 
 WORKBENCH = "http://wb.test"
 
@@ -79,10 +79,8 @@ async def test_a_person_signs_in_at_the_provider_with_pkce_state_and_nonce(
     back = await client.get("/masuk/selesai", params=answer)
     assert back.status_code == 200 and 'http-equiv="refresh"' in back.text
     assert PENDING_COOKIE not in client.cookies  # used once
-    session = CookieSigner("rujukan-workbench-local-cookie-secret-do-not-use", 3600).read(
-        client.cookies[COOKIE]
-    )
-    assert session is not None and session.principal is not None and session.token
+    session = await stored(client)
+    assert session.principal is not None and session.token
     assert (session.principal.subject, session.principal.role) == ("bu-ani", "operator")
     assert session.principal.regions == ["33.04.01.2001"]
     assert session.expires_at is not None and session.id_token

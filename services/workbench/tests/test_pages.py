@@ -5,6 +5,7 @@ language and in which trace."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,10 +20,19 @@ from pydantic import ValidationError
 from rujukan_platform import telemetry
 from rujukan_platform.auth import principal_of_token
 from rujukan_workbench.app import create_app
-from rujukan_workbench.cookies import COOKIE, CookieSigner
-from rujukan_workbench.settings import WorkbenchSettings
+from rujukan_workbench.cookies import COOKIE, CookieSigner, Session
+from rujukan_workbench.sessions import SessionStore, sessions
+from rujukan_workbench.settings import DEV_COOKIE_SECRET, WorkbenchSettings
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
+#: settings production accepts: its own secrets, and a key to seal the sessions' tokens with
+PRODUCTION: dict[str, object] = {
+    "environment": "production",
+    "auth_secret": "x" * 40,
+    "cookie_secret": "y" * 40,
+    "data_keys": {"2026-12": base64.b64encode(b"k" * 32).decode()},
+    "data_key_id": "2026-12",
+}
 
 
 def settings(**values: object) -> WorkbenchSettings:
@@ -48,6 +58,18 @@ async def sign_in(client: httpx.AsyncClient, **form: str) -> httpx.Response:
     return await client.post("/masuk", data=form | {"csrf": csrf_of(page.text)})
 
 
+async def stored(client: httpx.AsyncClient) -> Session:
+    """The session the client's cookie names, as the workbench's store keeps it."""
+    s = settings()
+    session_id = CookieSigner(s.cookie_secret.get_secret_value(), 3600).read(client.cookies[COOKIE])
+    assert session_id is not None
+    store = SessionStore.at(s.dsn, s.sealer)
+    try:
+        return await store.find(session_id)
+    finally:
+        await store.close()
+
+
 def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found is not None
@@ -67,10 +89,8 @@ async def test_the_local_issuer_signs_a_puskesos_officer_in() -> None:
         assert signed.status_code == 303
         cookie = signed.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie
-        session = CookieSigner(settings().cookie_secret.get_secret_value(), 3600).read(
-            client.cookies[COOKIE]
-        )
-        assert session is not None and session.token is not None
+        session = await stored(client)
+        assert session.token is not None
         officer = principal_of_token(SECRET, session.token)
         assert (officer.subject, officer.role, officer.regions) == (
             "Bu Ani",
@@ -80,6 +100,28 @@ async def test_the_local_issuer_signs_a_puskesos_officer_in() -> None:
         # the old session's CSRF token died with it: signing in drew a new nonce
         again = await client.post("/masuk", data=form | {"csrf": csrf_of(page.text)})
         assert again.status_code == 403
+
+
+async def test_signing_out_ends_the_session_for_a_copied_cookie_too() -> None:
+    """The cookie holds only the session's id (small, no token in it); the token is sealed in
+    the store, and signing out deletes the session, so a copy of the cookie signs no one in."""
+    async with workbench(settings(dev_sign_in=True)) as client:
+        await sign_in(client, kind="agency", program="PKH")
+        cookie = client.cookies[COOKIE]
+        session = await stored(client)
+        assert session.token is not None and session.token not in cookie and len(cookie) < 200
+        s = settings()
+        async with SessionStore.at(s.dsn, s.sealer)._engine.connect() as db:
+            kept = (await db.execute(sessions.select())).all()
+        assert session.token not in {row.token for row in kept}  # sealed at rest
+        assert (await client.get("/antrean")).status_code != 303
+        page = await client.get("/masuk")
+        out = await client.post("/keluar", data={"csrf": csrf_of(page.text)})
+        assert out.headers["location"] == "/masuk"
+
+    async with workbench(settings(dev_sign_in=True)) as copied:  # another browser, or replica
+        copied.cookies.set(COOKIE, cookie)
+        assert (await copied.get("/antrean")).headers["location"] == "/masuk"
 
 
 async def test_an_unknown_village_is_refused_in_the_persons_language() -> None:
@@ -104,14 +146,9 @@ async def test_without_the_local_issuer_no_one_signs_in() -> None:
 
 def test_production_refuses_the_local_issuer_and_the_development_cookie_key() -> None:
     with pytest.raises(ValidationError, match="DEV_SIGN_IN"):
-        WorkbenchSettings(
-            environment="production",
-            auth_secret="x" * 40,  # type: ignore[arg-type]
-            cookie_secret="y" * 40,  # type: ignore[arg-type]
-            dev_sign_in=True,
-        )
+        WorkbenchSettings.model_validate(PRODUCTION | {"dev_sign_in": True})
     with pytest.raises(ValidationError, match="COOKIE_SECRET"):
-        WorkbenchSettings(environment="production", auth_secret="x" * 40)  # type: ignore[arg-type]
+        WorkbenchSettings.model_validate(PRODUCTION | {"cookie_secret": DEV_COOKIE_SECRET})
 
 
 async def test_a_page_whose_service_does_not_answer_says_which() -> None:
@@ -133,11 +170,7 @@ async def test_over_https_the_cookies_are_secure() -> None:
 
 
 async def test_in_production_the_cookies_are_secure_behind_a_proxy_speaking_http() -> None:
-    production = WorkbenchSettings(
-        environment="production",
-        auth_secret="x" * 40,  # type: ignore[arg-type]
-        cookie_secret="y" * 40,  # type: ignore[arg-type]
-    )
+    production = WorkbenchSettings.model_validate(PRODUCTION)
     async with workbench(production) as client:
         page = await client.get("/masuk")
         assert "; Secure" in page.headers["set-cookie"]

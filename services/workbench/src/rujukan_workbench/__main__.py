@@ -1,11 +1,14 @@
-"""``python -m rujukan_workbench serve``: the workbench's pages on ``RUJUKAN_WORKBENCH_PORT``.
+"""``python -m rujukan_workbench serve``: the workbench's pages on ``RUJUKAN_WORKBENCH_PORT``;
+``migrate``: its one table (the signed-in sessions) in ``RUJUKAN_WORKBENCH_DATABASE``.
 
-No ``migrate`` and no consumers: the workbench has no database and no Kafka of its own, so it
-is not a ``ServiceDefinition`` (whose runtime opens both); it shares the platform's settings
-base, logging, ``/healthz`` and ``/metrics`` (``http.install_operations``).
+No consumers: the workbench has no Kafka and no outbox, so it is not a ``ServiceDefinition``
+(whose runtime opens both); it shares the platform's settings base, Alembic helpers, logging,
+``/healthz`` and ``/metrics`` (``http.install_operations``).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -15,6 +18,8 @@ from rujukan_platform.logging import configure_logging
 from rujukan_workbench.app import create_app
 from rujukan_workbench.settings import WorkbenchSettings
 
+#: services/workbench/migrations, beside the src/ this package is in
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 cli = typer.Typer(help="Rujukan workbench (the officers' web pages)", no_args_is_help=True)
 
 
@@ -31,6 +36,21 @@ def serve() -> None:
         log_config=None,
         access_log=False,
     )
+
+
+@cli.command()
+def migrate() -> None:
+    """``alembic upgrade head`` on the workbench's database."""
+    from alembic import command
+    from alembic.config import Config
+
+    from rujukan_workbench.sessions import metadata
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", WorkbenchSettings().dsn)
+    cfg.attributes["metadata"] = metadata
+    command.upgrade(cfg, "head")
 
 
 @cli.command()

@@ -47,6 +47,7 @@ from rujukan_workbench.cookies import (
     Session,
 )
 from rujukan_workbench.services import ServiceApi, Unanswered, problem_of
+from rujukan_workbench.sessions import SessionStore
 from rujukan_workbench.settings import WorkbenchSettings
 from rujukan_workbench.sign_in import (
     DEFAULT_VILLAGE,
@@ -112,6 +113,7 @@ class Workbench:
     signer: CookieSigner
     sign_in: SignIn
     http: httpx.AsyncClient
+    store: SessionStore
 
 
 class SignInNeeded(Exception):
@@ -187,7 +189,8 @@ class Visit:
         """The response, with the session cookie when it changed."""
         if self.changed:
             signer = self.workbench.signer
-            self.cookie(response, COOKIE, signer.sign(self.session), signer.max_age_seconds)
+            value = signer.sign(self.session.nonce)  # the id only: the rest is in the store
+            self.cookie(response, COOKIE, value, signer.max_age_seconds)
         return response
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
@@ -257,12 +260,12 @@ def the_workbench(request: Request) -> Workbench:
     return workbench
 
 
-def visit(request: Request, workbench: Annotated[Workbench, Depends(the_workbench)]) -> Visit:
-    session = workbench.signer.read(request.cookies.get(COOKIE))
+async def visit(request: Request, workbench: Annotated[Workbench, Depends(the_workbench)]) -> Visit:
+    session_id = workbench.signer.read(request.cookies.get(COOKIE))
     language = language_of(request.cookies.get(LANGUAGE_COOKIE))
-    if session is None:
+    if session_id is None:
         return Visit(request, workbench, Session(), language, changed=True)
-    return Visit(request, workbench, session, language)
+    return Visit(request, workbench, await workbench.store.find(session_id), language)
 
 
 Current = Annotated[Visit, Depends(visit)]
@@ -329,7 +332,7 @@ async def sign_in(current: Current, form: Posted) -> Response:
         village = str(form.get("village", ""))
         return _sign_in_page(current, status=422, village=village, refused=_refused(current, exc))
     if isinstance(started, SignedIn):
-        _begin_session(current, started)
+        await _begin_session(current, started)
         return current.keep(RedirectResponse("/", 303))
     return _to_provider(current, started)
 
@@ -360,20 +363,21 @@ async def sign_in_finished(request: Request, current: Current) -> Response:
     except SignInRefused as exc:
         response = _sign_in_page(current, status=400, refused=_refused(current, exc))
     else:
-        _begin_session(current, signed_in)
+        await _begin_session(current, signed_in)
         response = current.render("signed_in.html", next=pending.next if pending else "/")
     response.delete_cookie(PENDING_COOKIE, path="/masuk", httponly=True, samesite="lax")
     return response
 
 
-def _begin_session(current: Current, signed_in: SignedIn) -> None:
-    # a new nonce: a session a page of another site may have planted is not the one signed in
+async def _begin_session(current: Current, signed_in: SignedIn) -> None:
+    # a new id: a session a page of another site may have planted is not the one signed in
     current.session = Session(
         principal=signed_in.principal,
         token=signed_in.token,
         expires_at=signed_in.expires_at,
         id_token=signed_in.id_token,
     )
+    await current.workbench.store.keep(current.session)
     current.changed = True
 
 
@@ -381,6 +385,7 @@ def _begin_session(current: Current, signed_in: SignedIn) -> None:
 async def sign_out(current: Current, form: Posted) -> Response:
     """Signed out here, and at the provider too when it ends sessions (OpenID Connect)."""
     ended = await current.workbench.sign_in.end_session_url(current.session.id_token)
+    await current.workbench.store.end(current.session.nonce)  # a copied cookie is no one's now
     current.session = Session()
     current.changed = True
     return current.keep(RedirectResponse(ended or "/masuk", 303))
@@ -764,6 +769,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = SessionStore.at(settings.dsn, settings.sealer)
         async with httpx.AsyncClient(timeout=timeout, transport=transport) as http:
             app.state.workbench = Workbench(
                 settings=settings,
@@ -772,8 +778,12 @@ def create_app(
                 ),
                 sign_in=strategy(settings),
                 http=http,
+                store=store,
             )
-            yield
+            try:
+                yield
+            finally:
+                await store.close()
 
     app = FastAPI(
         title="Rujukan workbench",
@@ -810,32 +820,36 @@ async def _secure_headers(
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
-    """To the sign-in page; a session whose token the services refused is dropped (any other
+    """To the sign-in page; a session whose token the services refused is ended (any other
     is left alone: a link from another site comes without the cookie, not signed out)."""
     response = RedirectResponse("/masuk", 303)
     if isinstance(exc, SignInNeeded) and exc.refused:
+        workbench = the_workbench(request)
+        session_id = workbench.signer.read(request.cookies.get(COOKIE))
+        if session_id is not None:
+            await workbench.store.end(session_id)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 
-def _plain_visit(request: Request) -> Visit:
-    return visit(request, the_workbench(request))
+async def _plain_visit(request: Request) -> Visit:
+    return await visit(request, the_workbench(request))
 
 
 async def _csrf_refused(request: Request, exc: Exception) -> Response:
-    current = _plain_visit(request)
+    current = await _plain_visit(request)
     problem = {"title": current.t("csrf.title"), "detail": current.t("csrf.detail")}
     return current.render("problem.html", status=403, problem=problem)
 
 
 async def _role_refused(request: Request, exc: Exception) -> Response:
-    current = _plain_visit(request)
+    current = await _plain_visit(request)
     problem = {"title": current.t("forbidden.title"), "detail": current.t("forbidden.detail")}
     return current.render("problem.html", status=403, problem=problem)
 
 
 async def _unanswered(request: Request, exc: Exception) -> Response:
-    current = _plain_visit(request)
+    current = await _plain_visit(request)
     service = exc.service if isinstance(exc, Unanswered) else "?"
     problem = {
         "title": current.t("upstream.title"),

@@ -1,10 +1,11 @@
 """The session cookie, signed by the server, and the CSRF token every form carries.
 
-The cookie holds who is signed in and their platform token; it is HttpOnly (no script reads the
-token), SameSite=Strict and, over https, Secure. It is signed (HMAC-SHA256 over its content and
-the time it was signed), not encrypted: nothing in it is secret from the person it belongs to.
-Every session has a random ``nonce``; a form's CSRF token is an HMAC of it, so a page of another
-site can neither read nor forge one, and signing in draws a new nonce (no fixation).
+The cookie holds only the session's random id (``Session.nonce``), signed (HMAC-SHA256 over it
+and the time it was signed); HttpOnly (no script reads it), SameSite=Strict and, over https or
+in production, Secure. Who is signed in, with their token, is kept server-side under that id
+(``sessions.SessionStore``), so signing out ends the session for good and the cookie stays
+small. A form's CSRF token is an HMAC of the id, so a page of another site can neither read nor
+forge one, and signing in draws a new id (no fixation).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ Signed = TypeVar("Signed", bound=BaseModel)
 
 
 class Session(BaseModel):
-    """One browser's session: its nonce, and once signed in, who and their token."""
+    """One browser's session: its random id (``nonce``: the cookie's, the CSRF tokens'), and
+    once signed in, who and their token (kept in the store, never in the cookie)."""
 
     nonce: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
     principal: Principal | None = None
@@ -78,24 +80,20 @@ class CookieSigner:
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
 
-    def sign(self, session: BaseModel, *, now: float | None = None) -> str:
-        payload = _b64(session.model_dump_json().encode())
-        body = f"{payload}.{int(now if now is not None else time.time())}"
+    def sign(self, value: BaseModel | str, *, now: float | None = None) -> str:
+        """A cookie value: ``value`` (a text, or a model as JSON) with when and the MAC."""
+        text = value if isinstance(value, str) else value.model_dump_json()
+        body = f"{_b64(text.encode())}.{int(now if now is not None else time.time())}"
         return f"{body}.{self._mac(body)}"
 
-    def read(self, value: str | None, *, now: float | None = None) -> Session | None:
-        """The session a cookie value holds; None when it is missing, changed or expired."""
-        return self.read_as(Session, value, now=now)
+    def read(self, value: str | None, *, now: float | None = None) -> str | None:
+        """The session id a cookie value holds; None when it is missing, changed or expired."""
+        return self.read_text(value, now=now)
 
-    def read_as(
-        self,
-        kind: type[Signed],
-        value: str | None,
-        *,
-        now: float | None = None,
-        max_age: int | None = None,
-    ) -> Signed | None:
-        """What a cookie value of ``kind`` holds; None when it is missing, changed or older than
+    def read_text(
+        self, value: str | None, *, now: float | None = None, max_age: int | None = None
+    ) -> str | None:
+        """The text a cookie value holds; None when it is missing, changed or older than
         ``max_age`` (the signer's own by default)."""
         if not value or value.count(".") != 2:
             return None
@@ -108,7 +106,24 @@ class CookieSigner:
         if age > (max_age if max_age is not None else self.max_age_seconds):
             return None
         try:
-            return kind.model_validate(json.loads(_unb64(payload)))
+            return _unb64(payload).decode()
+        except ValueError:
+            return None
+
+    def read_as(
+        self,
+        kind: type[Signed],
+        value: str | None,
+        *,
+        now: float | None = None,
+        max_age: int | None = None,
+    ) -> Signed | None:
+        """What a cookie value of ``kind`` holds; None when it is missing, changed or old."""
+        text = self.read_text(value, now=now, max_age=max_age)
+        if text is None:
+            return None
+        try:
+            return kind.model_validate(json.loads(text))
         except (ValueError, ValidationError):
             return None
 

@@ -1,22 +1,24 @@
 """The workbench's settings (``RUJUKAN_WORKBENCH_*``): where the services answer, how people sign
-in, and the key its cookies are signed with.
+in, the key its cookies are signed with, and its database (the signed-in sessions,
+``RUJUKAN_WORKBENCH_DATABASE``, their tokens sealed with ``RUJUKAN_WORKBENCH_DATA_KEYS``).
 
-Only the shared ``ServiceSettings`` fields it reads matter (``auth_secret``, ``environment``,
-``host``, logging); the database and Kafka fields are there and unused: it has neither.
+Of the shared settings it reads ``auth_secret``, ``oidc_issuers``, ``environment``, ``host``,
+``pg_url``, logging; the Kafka fields are there and unused: it has no Kafka.
 """
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
 
-from rujukan_platform.settings import ServiceSettings
+from rujukan_platform.settings import SealingSettings
 
 DEV_COOKIE_SECRET = "rujukan-workbench-local-cookie-secret-do-not-use"
 
 
-class WorkbenchSettings(ServiceSettings):
+class WorkbenchSettings(SealingSettings):
     service: str = "workbench"
     port: int = 8000
+    database: str = "workbench"
     intake_url: str = "http://127.0.0.1:8001"
     registry_url: str = "http://127.0.0.1:8002"
     router_url: str = "http://127.0.0.1:8003"
