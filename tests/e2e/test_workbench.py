@@ -309,16 +309,20 @@ async def test_a_program_officer_signs_in_at_the_identity_provider(
         context = await stack.browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
         context.set_default_timeout(TIMEOUT_MS)
         page = await context.new_page()
-        await page.goto(workbench + "/antrean")
-        await expect(page).to_have_url(re.compile(r"/masuk$"))
+        asked = f"/rujukan/{referral['referral_id']}"  # a link to a referral, from an e-mail
+        await page.goto(workbench + asked)
+        await expect(page).to_have_url(re.compile(r"/masuk\?lanjut="))
         await page.get_by_role("button", name="Masuk dengan akun instansi").click()
         await expect(page).to_have_url(re.compile("^" + re.escape(provider.issuer)))
         await page.fill("input[name=sub]", "petugas-pkh-sso")
         await page.screenshot(path=str(ARTIFACTS / "oidc-provider.png"), full_page=True)
         await page.get_by_role("button", name="Authorize").click()
 
-        await expect(page).to_have_url(re.compile(r"/antrean$"))  # through /masuk/selesai
+        await expect(page).to_have_url(re.compile(re.escape(asked) + "$"))  # back where asked
         await expect(page.locator("form.who")).to_contain_text("petugas-pkh-sso")
+        await expect(page.locator("h1")).to_contain_text(referral["reference"])
+        await page.screenshot(path=str(ARTIFACTS / "oidc-referral.png"), full_page=True)
+        await page.get_by_role("navigation").get_by_role("link", name="Antrean rujukan").click()
         await expect(page.get_by_role("link", name=referral["reference"])).to_be_visible()
         await page.screenshot(path=str(ARTIFACTS / "oidc-queue.png"), full_page=True)
 
@@ -327,7 +331,7 @@ async def test_a_program_officer_signs_in_at_the_identity_provider(
         await page.get_by_role("button", name="End session").click()
         await expect(page).to_have_url(re.compile(r"/masuk(\?.*)?$"))
         await page.goto(workbench + "/antrean")
-        await expect(page).to_have_url(re.compile(r"/masuk$"))
+        await expect(page).to_have_url(re.compile(r"/masuk\?lanjut=%2Fantrean$"))
         await context.close()
 
 
@@ -347,7 +351,7 @@ async def test_signing_out_ends_the_session_a_copied_cookie_carried(stack: Stack
     await page.click("form.who button")  # sign out
     await expect(page).to_have_url(re.compile(r"/masuk$"))
     await elsewhere.goto(stack.workbench + "/antrean")
-    await expect(elsewhere).to_have_url(re.compile(r"/masuk$"))
+    await expect(elsewhere).to_have_url(re.compile(r"/masuk\?lanjut=%2Fantrean$"))
     await copied.close()
 
 

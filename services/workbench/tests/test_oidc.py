@@ -46,11 +46,11 @@ async def client(provider: Provider) -> AsyncIterator[httpx.AsyncClient]:
         yield running
 
 
-async def to_provider(client: httpx.AsyncClient) -> str:
+async def to_provider(client: httpx.AsyncClient, going: str = "/") -> str:
     """The sign-in page's button: the provider's authorization address it goes to."""
-    page = await client.get("/masuk")
+    page = await client.get("/masuk", params={"lanjut": going})
     assert page.status_code == 200 and "Masuk dengan akun instansi" in page.text
-    started = await client.post("/masuk", data={"csrf": csrf_of(page.text)})
+    started = await client.post("/masuk", data={"csrf": csrf_of(page.text), "lanjut": going})
     assert started.status_code == 303
     return started.headers["location"]
 
@@ -69,7 +69,7 @@ async def at_provider(authorize: str, subject: str | None) -> dict[str, str]:
 async def test_a_person_signs_in_at_the_provider_with_pkce_state_and_nonce(
     client: httpx.AsyncClient, provider: Provider
 ) -> None:
-    authorize = await to_provider(client)
+    authorize = await to_provider(client, going="/terlambat")
     asked = parse_qs(urlsplit(authorize).query)
     assert authorize.startswith(provider.issuer)
     assert asked["code_challenge_method"] == ["S256"] and asked["code_challenge"]
@@ -77,7 +77,7 @@ async def test_a_person_signs_in_at_the_provider_with_pkce_state_and_nonce(
     answer = await at_provider(authorize, "bu-ani")
 
     back = await client.get("/masuk/selesai", params=answer)
-    assert back.status_code == 200 and 'http-equiv="refresh"' in back.text
+    assert back.status_code == 200 and 'content="0; url=/terlambat"' in back.text
     assert PENDING_COOKIE not in client.cookies  # used once
     session = await stored(client)
     assert session.principal is not None and session.token
@@ -115,7 +115,7 @@ async def test_an_answer_that_does_not_hold_is_refused_in_indonesian(
     back = await client.get("/masuk/selesai", params=answer | answered)
     assert back.status_code == 400 and said in back.text
     assert COOKIE not in back.cookies
-    assert (await client.get("/antrean")).headers["location"] == "/masuk"
+    assert (await client.get("/antrean")).headers["location"] == "/masuk?lanjut=%2Fantrean"
 
 
 async def test_a_provider_that_does_not_answer_is_said_so() -> None:

@@ -121,7 +121,44 @@ async def test_signing_out_ends_the_session_for_a_copied_cookie_too() -> None:
 
     async with workbench(settings(dev_sign_in=True)) as copied:  # another browser, or replica
         copied.cookies.set(COOKIE, cookie)
-        assert (await copied.get("/antrean")).headers["location"] == "/masuk"
+        assert (await copied.get("/antrean")).headers["location"] == "/masuk?lanjut=%2Fantrean"
+
+
+async def test_after_signing_in_the_person_is_back_on_the_page_they_asked_for() -> None:
+    async with workbench(settings(dev_sign_in=True)) as client:
+        asked = await client.get("/rujukan/7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f?tujuan=verifikasi")
+        assert asked.headers["location"] == (
+            "/masuk?lanjut=%2Frujukan%2F7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f%3Ftujuan%3Dverifikasi"
+        )
+        page = await client.get(asked.headers["location"])
+        going = re.search(r'name="lanjut" value="([^"]+)"', page.text)
+        assert going is not None
+        back = await sign_in(client, kind="agency", program="PKH", lanjut=going.group(1))
+        assert back.headers["location"] == (
+            "/rujukan/7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f?tujuan=verifikasi"
+        )
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "/\tevil",
+    ],
+)
+async def test_after_signing_in_no_link_sends_the_person_to_another_site(elsewhere: str) -> None:
+    async with workbench(settings(dev_sign_in=True)) as client:
+        page = await client.get("/masuk", params={"lanjut": elsewhere})
+        assert 'name="lanjut" value="/"' in page.text
+        back = await sign_in(client, kind="operator", lanjut=elsewhere)
+        assert back.headers["location"] == "/"
+        language = await client.get("/bahasa/en", params={"kembali": elsewhere})
+        assert language.headers["location"] == "/"
 
 
 async def test_an_unknown_village_is_refused_in_the_persons_language() -> None:
@@ -140,7 +177,7 @@ async def test_without_the_local_issuer_no_one_signs_in() -> None:
         page = await client.get("/masuk")
         assert "OIDC" in page.text and 'name="kind"' not in page.text
         moved = await client.get("/kunjungan/baru")
-        assert moved.headers["location"] == "/masuk"
+        assert moved.headers["location"] == "/masuk?lanjut=%2Fkunjungan%2Fbaru"
         assert "set-cookie" not in moved.headers  # the session is kept: no service refused it
 
 
@@ -339,5 +376,5 @@ async def test_a_token_the_services_refuse_signs_the_person_out() -> None:
     async with workbench(settings(dev_sign_in=True), services=services) as client:
         await sign_in(client, kind="agency", program="PKH")
         queue = await client.get("/antrean")
-        assert queue.status_code == 303 and queue.headers["location"] == "/masuk"
+        assert queue.status_code == 303 and queue.headers["location"] == "/masuk?lanjut=%2Fantrean"
         assert COOKIE not in client.cookies  # the session is dropped

@@ -255,6 +255,17 @@ def navigation(principal: Principal | None) -> list[tuple[str, str]]:
     return []
 
 
+def local_path(asked: str | None) -> str:
+    """``asked`` when it is a path of the workbench's own, else ``/``: a link that sends a
+    person on after signing in (``?lanjut=``) or after choosing a language must not send them
+    to another site (``//evil.example``, ``/\\evil.example``, ``https://evil.example``)."""
+    if not asked or not asked.startswith("/") or asked.startswith("//"):
+        return "/"
+    if any(c in asked for c in "\\\r\n\t") or urlsplit(asked).netloc:  # "/\\x" is "//x"
+        return "/"
+    return asked
+
+
 def the_workbench(request: Request) -> Workbench:
     workbench: Workbench = request.app.state.workbench
     return workbench
@@ -308,6 +319,7 @@ async def home(current: Current) -> Response:
 
 
 def _sign_in_page(current: Current, status: int = 200, **context: Any) -> Response:
+    context.setdefault("next", local_path(current.request.query_params.get("lanjut")))
     context.setdefault("village", DEFAULT_VILLAGE)
     context.setdefault("refused", None)
     return current.render(
@@ -326,14 +338,17 @@ async def sign_in_page(current: Current) -> Response:
 
 @router.post("/masuk", response_class=HTMLResponse)
 async def sign_in(current: Current, form: Posted) -> Response:
+    going = local_path(str(form.get("lanjut", "")))  # the page asked for before signing in
     try:
         started = await current.workbench.sign_in.start(form)
     except SignInRefused as exc:
         village = str(form.get("village", ""))
-        return _sign_in_page(current, status=422, village=village, refused=_refused(current, exc))
+        refused = _refused(current, exc)
+        return _sign_in_page(current, status=422, village=village, refused=refused, next=going)
     if isinstance(started, SignedIn):
         await _begin_session(current, started)
-        return current.keep(RedirectResponse("/", 303))
+        return current.keep(RedirectResponse(going, 303))
+    started.pending.next = going
     return _to_provider(current, started)
 
 
@@ -364,7 +379,8 @@ async def sign_in_finished(request: Request, current: Current) -> Response:
         response = _sign_in_page(current, status=400, refused=_refused(current, exc))
     else:
         await _begin_session(current, signed_in)
-        response = current.render("signed_in.html", next=pending.next if pending else "/")
+        going = local_path(pending.next if pending else None)
+        response = current.render("signed_in.html", next=going)
     response.delete_cookie(PENDING_COOKIE, path="/masuk", httponly=True, samesite="lax")
     return response
 
@@ -394,8 +410,7 @@ async def sign_out(current: Current, form: Posted) -> Response:
 @router.get("/bahasa/{language}")
 async def choose_language(language: str, current: Current, kembali: str = "/") -> Response:
     """Switch the pages' language (a cookie) and go back where the person was."""
-    back = kembali if kembali.startswith("/") and not kembali.startswith("//") else "/"
-    response = RedirectResponse(back, 303)
+    response = RedirectResponse(local_path(kembali), 303)
     current.cookie(response, LANGUAGE_COOKIE, language_of(language), 365 * 24 * 3600)
     return current.keep(response)
 
@@ -822,7 +837,11 @@ async def _secure_headers(
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
     """To the sign-in page; a session whose token the services refused is ended (any other
     is left alone: a link from another site comes without the cookie, not signed out)."""
-    response = RedirectResponse("/masuk", 303)
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    going = request.method == "GET" and asked != "/"  # a form's POST is not a page to go back to
+    response = RedirectResponse(
+        "/masuk?" + urlencode({"lanjut": asked}) if going else "/masuk", 303
+    )
     if isinstance(exc, SignInNeeded) and exc.refused:
         workbench = the_workbench(request)
         session_id = workbench.signer.read(request.cookies.get(COOKIE))
