@@ -6,7 +6,7 @@ in set-based statements; rows come back as named types, never bare tuples.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -94,10 +94,19 @@ class Family:
     missing_documents: list[str]
 
 
+class LockedHouseholds(NamedTuple):
+    """The households of a submission, locked until commit."""
+
+    #: each household's id by the KK's keyed hash
+    ids: dict[str, UUID]
+    #: those added by this transaction: nothing of theirs (intakes, members) is stored yet
+    added: set[UUID]
+
+
 class HouseholdRepository(Repository):
     """Households (by the KK's keyed hash) and their members, names sealed at rest."""
 
-    async def add_or_lock(self, villages: Mapping[str, str]) -> dict[str, UUID]:
+    async def add_or_lock(self, villages: Mapping[str, str]) -> LockedHouseholds:
         """Each household's id by KK hash, stored with its village (added if new). The upsert
         locks the rows until commit, so concurrent submissions of one household serialise and
         the later sees the earlier's intake."""
@@ -105,33 +114,36 @@ class HouseholdRepository(Repository):
         stmt = stmt.on_conflict_do_update(
             index_elements=["kk_hash"], set_={"village_code": stmt.excluded.village_code}
         )
+        offered = {kk: uuid4() for kk in sorted(villages)}
         # rows as parameters, not in the statement: compiled once and cached (SQLAlchemy's
         # "insertmanyvalues"), where a VALUES list was compiled afresh for every batch
         rows = await self._session.execute(
             stmt.returning(households.c.id, households.c.kk_hash),
-            [
-                {"id": uuid4(), "kk_hash": kk, "village_code": v}
-                for kk, v in sorted(villages.items())
-            ],
+            [{"id": offered[kk], "kk_hash": kk, "village_code": villages[kk]} for kk in offered],
         )
-        return {row.kk_hash: row.id for row in rows}
+        ids = {row.kk_hash: row.id for row in rows}
+        # a household that kept the id offered was added now: one already stored keeps its own
+        return LockedHouseholds(ids, {i for kk, i in ids.items() if offered[kk] == i})
 
     async def save_members(
-        self, to_save: Sequence[MemberToSave], sealer: Sealer
+        self, to_save: Sequence[MemberToSave], sealer: Sealer, *, added: Collection[UUID] = ()
     ) -> dict[MemberKey, UUID]:
         """Insert or update members, each name sealed for its row (``members.name:<id>``).
 
         A member already stored keeps its id, read first so the name is sealed for that row: the
-        households' upsert has locked their rows, so no one adds their members meanwhile."""
-        household_ids = list({m.household_id for m in to_save})
-        known: dict[MemberKey, UUID] = {
-            (r.household_id, r.nik_hash): r.id
-            for r in await self._session.execute(
-                select(members.c.id, members.c.household_id, members.c.nik_hash).where(
-                    members.c.household_id.in_(household_ids)
+        households' upsert has locked their rows, so no one adds their members meanwhile.
+        Households ``added`` in this transaction have none stored, so theirs are not read."""
+        household_ids = list({m.household_id for m in to_save} - set(added))
+        known: dict[MemberKey, UUID] = {}
+        if household_ids:
+            known = {
+                (r.household_id, r.nik_hash): r.id
+                for r in await self._session.execute(
+                    select(members.c.id, members.c.household_id, members.c.nik_hash).where(
+                        members.c.household_id.in_(household_ids)
+                    )
                 )
-            )
-        }
+            }
         rows: dict[MemberKey, dict[str, Any]] = {}
         for m in to_save:
             key = (m.household_id, m.nik_hash)
@@ -315,6 +327,8 @@ class IntakeRepository(Repository):
     ) -> dict[UUID, list[Visit]]:
         """Each household's intakes submitted after ``since`` (the duplicate window), the
         first first."""
+        if not household_ids:
+            return {}
         rows = await self._session.execute(
             select(
                 intakes.c.household_id,

@@ -59,6 +59,8 @@ class _Candidate:
     #: the members' NIKs as keyed hashes, in the request's order
     nik_hashes: list[str]
     household_id: UUID | None = None
+    #: the household was added by this submission (nothing of it stored before)
+    new_household: bool = False
     #: the household's first visit, when this is a follow-up
     visit_of: UUID | None = None
 
@@ -170,12 +172,12 @@ async def _submit_new(
     results: list[Submitted],
     now: datetime,
 ) -> None:
-    household_ids = await uow.households.add_or_lock({c.kk_hash: c.village for c in candidates})
+    locked = await uow.households.add_or_lock({c.kk_hash: c.village for c in candidates})
     for c in candidates:
-        c.household_id = household_ids[c.kk_hash]
-    visits = await uow.intakes.visits_since(
-        list(household_ids.values()), now - state.duplicate_window
-    )
+        c.household_id = locked.ids[c.kk_hash]
+        c.new_household = c.household_id in locked.added
+    stored_before = [h for h in locked.ids.values() if h not in locked.added]
+    visits = await uow.intakes.visits_since(stored_before, now - state.duplicate_window)
     fresh: list[_Candidate] = []
     repeats: list[DuplicateKey] = []
     in_batch: dict[UUID, int] = {}  # a new intake's id -> its item, for repeats in this batch
@@ -239,6 +241,7 @@ async def _store(
             for nik_hash, m in zip(c.nik_hashes, c.req.members, strict=True)
         ],
         state.sealer,
+        added={c.household_id for c in fresh if c.new_household and c.household_id},
     )
     facts = await state.registry.lookup_many(
         uow.registry,
