@@ -153,35 +153,7 @@ def create_app(
     )
 
     install_operations(app, settings.service)
-
-    @app.get(
-        "/readyz",
-        tags=["operations"],
-        summary="The database and the broker answer",
-        responses={
-            200: {"content": {"application/json": {"schema": READY_SCHEMA}}},
-            503: {"description": "Not ready: `checks` says why", **PROBLEM},
-        },
-    )
-    async def readyz() -> Response:
-        checks = readiness() if readiness else {}
-        results: dict[str, str] = {}
-
-        async def run(name: str, check: ReadinessCheck) -> None:
-            try:
-                await asyncio.wait_for(check(), timeout=3.0)
-                results[name] = "ok"
-            except Exception as exc:  # readiness reports any failure, whatever its kind
-                results[name] = f"failing: {describe(exc)[:300]}"  # says why: no SQL, no data
-
-        await asyncio.gather(*(run(n, c) for n, c in checks.items()))
-        ready = all(v == "ok" for v in results.values())
-        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": results}
-        if ready:
-            return JSONResponse(body)
-        body.update({"type": "about:blank", "title": "Not ready", "status": 503})
-        return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
-
+    install_readiness(app, readiness)
     return app
 
 
@@ -219,3 +191,38 @@ def install_operations(app: FastAPI, service: str) -> None:
     )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_readiness(
+    app: FastAPI, readiness: Callable[[], dict[str, ReadinessCheck]] | None
+) -> None:
+    """``/readyz``: every check of ``readiness`` (the database, the broker) answers within 3 s,
+    or 503 saying which failed and why: an API service's, or the workbench's (its database)."""
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The database and the broker answer",
+        responses={
+            200: {"content": {"application/json": {"schema": READY_SCHEMA}}},
+            503: {"description": "Not ready: `checks` says why", **PROBLEM},
+        },
+    )
+    async def readyz() -> Response:
+        checks = readiness() if readiness else {}
+        results: dict[str, str] = {}
+
+        async def run(name: str, check: ReadinessCheck) -> None:
+            try:
+                await asyncio.wait_for(check(), timeout=3.0)
+                results[name] = "ok"
+            except Exception as exc:  # readiness reports any failure, whatever its kind
+                results[name] = f"failing: {describe(exc)[:300]}"  # says why: no SQL, no data
+
+        await asyncio.gather(*(run(n, c) for n, c in checks.items()))
+        ready = all(v == "ok" for v in results.values())
+        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": results}
+        if ready:
+            return JSONResponse(body)
+        body.update({"type": "about:blank", "title": "Not ready", "status": 503})
+        return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
