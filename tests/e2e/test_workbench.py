@@ -205,9 +205,21 @@ async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack)
         await link.click()
         await expect(page.locator("h1")).to_contain_text(referral["reference"])
 
-        await page.click("form[action^='/rujukan/'][method=get] button[type=submit]")
+        async def identity_reads() -> list[tuple[str, str]]:  # intake's audit of the family
+            r = await http.get(
+                intake + "/v1/identity-reads",
+                params={"referral_id": referral["referral_id"]},
+                headers=platform.token("operator", regions=["33.04"]),
+            )
+            return [(i["purpose"], i["subject"]) for i in r.json()["items"]]
+
+        await page.reload()  # opening the page, and opening it again, reads no identity
+        await expect(page.locator("h1")).to_contain_text(referral["reference"])
+        assert await identity_reads() == []
+        await page.get_by_role("button", name="Lihat identitas keluarga").click()
         await expect(page.locator("#identity ~ div table")).to_contain_text("Wartini")
         await inspect(page, "referral-identity")
+        assert await identity_reads() == [("verifikasi", "petugas-pkh")]
 
         await page.select_option("#outcome", "accepted")
         await page.click("form[action$='/hasil'] button[type=submit]")
@@ -253,14 +265,7 @@ async def test_a_program_officer_accepts_a_referral_from_its_queue(stack: Stack)
         message = page.locator("article.message")
         await expect(message.first).to_contain_text(pbi["reference"])
         await inspect(page, "inbox")
-        r = await http.get(
-            intake + "/v1/identity-reads",
-            params={"referral_id": referral["referral_id"]},
-            headers=platform.token("operator", regions=["33.04"]),
-        )
-        assert [(i["purpose"], i["subject"]) for i in r.json()["items"]] == [
-            ("verifikasi", "petugas-pkh")
-        ]
+        assert await identity_reads() == [("verifikasi", "petugas-pkh")]  # no other read since
 
 
 async def test_the_pages_work_under_their_content_security_policy(stack: Stack) -> None:

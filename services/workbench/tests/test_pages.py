@@ -126,16 +126,16 @@ async def test_signing_out_ends_the_session_for_a_copied_cookie_too() -> None:
 
 async def test_after_signing_in_the_person_is_back_on_the_page_they_asked_for() -> None:
     async with workbench(settings(dev_sign_in=True)) as client:
-        asked = await client.get("/rujukan/7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f?tujuan=verifikasi")
+        asked = await client.get("/rujukan/7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f?tercatat=true")
         assert asked.headers["location"] == (
-            "/masuk?lanjut=%2Frujukan%2F7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f%3Ftujuan%3Dverifikasi"
+            "/masuk?lanjut=%2Frujukan%2F7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f%3Ftercatat%3Dtrue"
         )
         page = await client.get(asked.headers["location"])
         going = re.search(r'name="lanjut" value="([^"]+)"', page.text)
         assert going is not None
         back = await sign_in(client, kind="agency", program="PKH", lanjut=going.group(1))
         assert back.headers["location"] == (
-            "/rujukan/7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f?tujuan=verifikasi"
+            "/rujukan/7f0c4a52-3f5e-4a5e-9c1e-0d2b3c4d5e6f?tercatat=true"
         )
 
 

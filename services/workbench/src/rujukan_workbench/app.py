@@ -710,10 +710,18 @@ async def _referral_page(
 
 
 @router.get("/rujukan/{referral_id}", response_class=HTMLResponse)
-async def referral_page(
-    referral_id: UUID, current: Current, tujuan: str | None = None, tercatat: bool = False
-) -> Response:
-    return await _referral_page(current, referral_id, purpose=tujuan, recorded=tercatat)
+async def referral_page(referral_id: UUID, current: Current, tercatat: bool = False) -> Response:
+    """A referral, without the family's identity: opening the page, or reloading it, reads
+    nothing intake would have to log."""
+    return await _referral_page(current, referral_id, purpose=None, recorded=tercatat)
+
+
+@router.post("/rujukan/{referral_id}/identitas", response_class=HTMLResponse)
+async def read_identity(referral_id: UUID, current: Current, form: Posted) -> Response:
+    """The family's identity, read from intake with the purpose the officer gave (each read
+    logged there): only by this form's POST, never by following or reloading a link."""
+    purpose = str(form.get("tujuan", "")).strip() or current.t("referral.purpose_default")
+    return await _referral_page(current, referral_id, purpose=purpose)
 
 
 @router.post("/rujukan/{referral_id}/hasil", response_class=HTMLResponse)
