@@ -54,6 +54,8 @@ async def running_workbench(
             "RUJUKAN_WORKBENCH_PORT": str(port),
             "RUJUKAN_WORKBENCH_DATABASE": database,
             "RUJUKAN_WORKBENCH_PAGE_SIZE": str(PAGE_SIZE),
+            # a loaded 2-core machine answers a page's call slowly, not never: a minute, not 15 s
+            "RUJUKAN_WORKBENCH_UPSTREAM_TIMEOUT_SECONDS": str(TIMEOUT_MS // 1000),
             "RUJUKAN_WORKBENCH_INTAKE_URL": platform.url("intake"),
             "RUJUKAN_WORKBENCH_REGISTRY_URL": platform.url("program-registry"),
             "RUJUKAN_WORKBENCH_ROUTER_URL": platform.url("referral-router"),

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rujukan_workbench.catalogue import CODES, EN, ID, code_words, language_of, translate
+from rujukan_contracts.topics import agency_principal
+from rujukan_workbench.catalogue import (
+    CODES,
+    EN,
+    ID,
+    actor_words,
+    code_words,
+    language_of,
+    translate,
+)
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "src/rujukan_workbench/templates"
 ASKED = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']\s*\)""")
@@ -35,3 +44,12 @@ def test_indonesian_unless_english_is_chosen() -> None:
     assert code_words("id", "status", "accepted") == "Disetujui"
     assert code_words("en", "status", "accepted") == "Accepted"
     assert code_words("id", "status", "unheard_of") == "unheard_of"
+
+
+def test_who_changed_a_referral_is_named_in_the_readers_language() -> None:
+    assert actor_words("id", agency_principal("BLT-DD-3304012001")) == (
+        "Instansi program BLT-DD-3304012001"
+    )
+    assert actor_words("en", agency_principal("PKH")) == "Agency of program PKH"
+    assert actor_words("id", "sla-timer") == "Pengingat tenggat (sistem)"
+    assert actor_words("id", "petugas-pkh") == "petugas-pkh"  # a person, as they signed in

@@ -194,7 +194,7 @@ async def test_a_page_whose_service_does_not_answer_says_which() -> None:
         assert (await sign_in(client, kind="agency", program="PKH")).headers["location"] == "/"
         queue = await client.get("/antrean")
         assert queue.status_code == 503
-        assert "Layanan tidak menjawab" in queue.text and "router" in queue.text
+        assert "Layanan tidak menjawab" in queue.text and "Sistem rujukan" in queue.text
 
 
 async def test_over_https_the_cookies_are_secure() -> None:

@@ -34,6 +34,7 @@ from rujukan_workbench import forms
 from rujukan_workbench.catalogue import (
     CODES,
     Language,
+    actor_words,
     code_words,
     language_of,
     translate,
@@ -201,6 +202,7 @@ class Visit:
             {
                 "t": self.t,
                 "code": partial(code_words, self.language),
+                "actor": partial(actor_words, self.language),
                 "codes": CODES,
                 "language": self.language,
                 "csrf": self.workbench.signer.csrf_token(self.session),
@@ -878,8 +880,9 @@ async def _role_refused(request: Request, exc: Exception) -> Response:
 async def _unanswered(request: Request, exc: Exception) -> Response:
     current = await _plain_visit(request)
     service = exc.service if isinstance(exc, Unanswered) else "?"
+    named = code_words(current.language, "service", service)
     problem = {
         "title": current.t("upstream.title"),
-        "detail": f"{current.t('upstream.detail')} {service}",
+        "detail": f"{current.t('upstream.detail')} {named}",
     }
     return current.render("problem.html", status=503, problem=problem)

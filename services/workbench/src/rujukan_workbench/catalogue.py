@@ -407,10 +407,18 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "already_referred": ("sudah pernah dirujuk ke program ini", "already referred to it"),
         "capacity_full": ("kuota program penuh", "the program is full"),
     },
-    #: the platform's own actors in a referral's status history (people show as they sign in)
+    #: the platform's own actors in a referral's status history (people show as they sign in;
+    #: a program's agency reporting through Kafka as ``actor_words`` says)
     "actor": {
         "router": ("Sistem rujukan", "Referral system"),
         "sla-timer": ("Pengingat tenggat (sistem)", "Deadline timer (system)"),
+    },
+    #: the services a page calls, named when one does not answer
+    "service": {
+        "intake": ("Layanan pendataan kunjungan", "The visit records service"),
+        "registry": ("Daftar program", "The program registry"),
+        "router": ("Sistem rujukan", "The referral system"),
+        "notifications": ("Layanan pemberitahuan", "The notifications service"),
     },
     "reason": {
         "client_refused_services": ("Warga menolak layanan", "The resident refused"),
@@ -455,6 +463,20 @@ def language_of(value: str | None) -> Language:
 def translate(language: Language, key: str) -> str:
     """The words of ``key`` (a missing key shows itself, and the catalogue test fails)."""
     return WORDS[language].get(key, key)
+
+
+#: the broker principal a program's agency reports outcomes as (``rujukan_contracts.topics.
+#: agency_principal``): ``agency-pkh``
+AGENCY_ACTOR = "agency-"
+
+
+def actor_words(language: Language, actor: str) -> str:
+    """Who changed a referral, in words: the platform's own actors, a program's agency by its
+    program (``agency-pkh``: Instansi program PKH), a person as they signed in."""
+    if actor.startswith(AGENCY_ACTOR) and len(actor) > len(AGENCY_ACTOR):
+        program = actor.removeprefix(AGENCY_ACTOR).upper()
+        return f"Agency of program {program}" if language == "en" else f"Instansi program {program}"
+    return code_words(language, "actor", actor)
 
 
 def code_words(language: Language, kind: str, code: str) -> str:
