@@ -1,6 +1,7 @@
-"""Every page test runs against a real PostgreSQL: a database of its module's, migrated by the
-workbench's own ``migrate``, named to the workbench by ``RUJUKAN_WORKBENCH_DATABASE_URL`` while
-the module runs (and only then: other tests' processes must not inherit it)."""
+"""The page tests run against a real PostgreSQL (``pytestmark = pytest.mark.usefixtures(
+"workbench_database")``): a database of their module's, migrated by the workbench's own
+``migrate``, named to the workbench by ``RUJUKAN_WORKBENCH_DATABASE_URL`` while the module runs
+(and only then: other tests' processes must not inherit it)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rujukan_workbench.__main__ import migrate
 VARIABLE = "RUJUKAN_WORKBENCH_DATABASE_URL"
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 async def workbench_database(servers: Servers) -> AsyncIterator[str]:
     name = await create_database(servers, prefix="wb")
     dsn = f"{servers.pg_url}/{name}"

@@ -16,6 +16,8 @@ from rujukan_workbench.cookies import COOKIE, PENDING_COOKIE
 from rujukan_workbench.settings import WorkbenchSettings
 from services.workbench.tests.test_pages import SECRET, csrf_of, stored, workbench
 
+pytestmark = pytest.mark.usefixtures("workbench_database")
+
 WORKBENCH = "http://wb.test"
 
 

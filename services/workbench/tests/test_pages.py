@@ -24,6 +24,8 @@ from rujukan_workbench.cookies import COOKIE, CookieSigner, Session
 from rujukan_workbench.sessions import SessionStore, sessions
 from rujukan_workbench.settings import DEV_COOKIE_SECRET, WorkbenchSettings
 
+pytestmark = pytest.mark.usefixtures("workbench_database")
+
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 #: settings production accepts: its own secrets, and a key to seal the sessions' tokens with
 PRODUCTION: dict[str, object] = {
