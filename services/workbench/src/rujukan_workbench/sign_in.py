@@ -28,12 +28,14 @@ from joserfc.errors import JoseError
 from starlette.datastructures import FormData
 
 from rujukan_platform.auth import NATIONAL, Authenticator, Principal, issue_token
+from rujukan_platform.logging import get_logger
 from rujukan_platform.problems import Problem
 from rujukan_platform.settings import OidcIssuer
 from rujukan_regions import regions
 from rujukan_workbench.cookies import Pending
 from rujukan_workbench.settings import WorkbenchSettings
 
+log = get_logger(__name__)
 Kind = Literal["puskesos", "agency", "operator"]
 #: programs of the seeded catalogue, offered as suggestions on the development sign-in page
 KNOWN_PROGRAMS = (
@@ -220,7 +222,10 @@ class OidcSignIn:
         id_token = await self._verified_id_token(token, pending)
         try:  # who the token names, as every service will find it
             principal = await self._authenticator.bearer(str(token.get("access_token", "")))
-        except Problem as exc:
+        except Problem as exc:  # the operator's to fix (no role claim, another audience...)
+            log.warning(
+                "provider token not accepted", issuer=self._issuer, why=exc.body(language="en")
+            )
             raise SignInRefused("sign_in.not_accepted") from exc
         expires_at = float(token.get("expires_at") or time.time() + self._session_seconds)
         return SignedIn(
