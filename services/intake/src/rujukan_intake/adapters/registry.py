@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple, Protocol
 
 import asyncpg
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from rujukan_contracts.events import RegistryFacts
 from rujukan_intake.adapters.tables import registry_households, registry_members
@@ -328,18 +328,20 @@ class RegistryEntry(NamedTuple):
     has_kks: bool
 
 
+#: built once, values bound at execution (as intake's repositories' submission statements)
+_ENTRIES = select(
+    registry_households.c.kk_hash,
+    registry_households.c.decile,
+    registry_households.c.enrolments,
+    registry_households.c.has_kks,
+).where(registry_households.c.kk_hash.in_(bindparam("kk_hashes", expanding=True)))
+
+
 class RegistryTable(Repository):
     """The local copy of the social registry (``registry_households``), keyed by KK hash."""
 
     async def entries(self, kk_hashes: list[str]) -> dict[str, RegistryEntry]:
-        rows = await self._session.execute(
-            select(
-                registry_households.c.kk_hash,
-                registry_households.c.decile,
-                registry_households.c.enrolments,
-                registry_households.c.has_kks,
-            ).where(registry_households.c.kk_hash.in_(kk_hashes))
-        )
+        rows = await self._session.execute(_ENTRIES, {"kk_hashes": kk_hashes})
         return {r.kk_hash: RegistryEntry(r.decile, list(r.enrolments), r.has_kks) for r in rows}
 
     async def households_of_members(

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, text, tuple_, union_all
+from sqlalchemy import bindparam, select, text, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_contracts.events import (
@@ -94,6 +94,64 @@ class Family:
     missing_documents: list[str]
 
 
+# The submission path's statements, built once: SQLAlchemy keys its cache of compiled statements
+# on a statement's structure, generated again for every object, so one built per call paid that
+# (and the upserts' ``excluded``) on every intake. Values are bound at execution (``bindparam``;
+# ``expanding`` for an IN list).
+
+
+def _upsert_households() -> Any:
+    stmt = insert(households)
+    return stmt.on_conflict_do_update(
+        index_elements=["kk_hash"], set_={"village_code": stmt.excluded.village_code}
+    ).returning(households.c.id, households.c.kk_hash)
+
+
+def _upsert_members() -> Any:
+    stmt = insert(members)
+    return stmt.on_conflict_do_update(
+        index_elements=["household_id", "nik_hash"],
+        set_={
+            "name": stmt.excluded.name,
+            "nik": stmt.excluded.nik,
+            "relationship": stmt.excluded.relationship,
+            "attributes": stmt.excluded.attributes,
+        },
+    ).returning(members.c.id, members.c.household_id, members.c.nik_hash)
+
+
+_ADD_OR_LOCK = _upsert_households()
+_SAVE_MEMBERS = _upsert_members()
+_MEMBER_IDS = select(members.c.id, members.c.household_id, members.c.nik_hash).where(
+    members.c.household_id.in_(bindparam("households", expanding=True))
+)
+_HOLDING = select(members.c.nik_hash, members.c.household_id).where(
+    members.c.nik_hash.in_(bindparam("niks", expanding=True))
+)
+_REMEMBER_IDENTITY = text(
+    "UPDATE households SET kk_number = u.kk_number,"
+    " address = coalesce(u.address, households.address)"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:kks AS text[]),"
+    " CAST(:addresses AS text[])) AS u(id, kk_number, address)"
+    " WHERE households.id = u.id"
+)
+_VISITS_SINCE = (
+    select(
+        intakes.c.household_id,
+        intakes.c.id,
+        intakes.c.visit_of,
+        intakes.c.content_hash,
+        intakes.c.possible_duplicates,
+    )
+    .where(
+        intakes.c.household_id.in_(bindparam("households", expanding=True)),
+        intakes.c.submitted_at > bindparam("since"),
+    )
+    .order_by(intakes.c.submitted_at, intakes.c.id)
+)
+_ADD_INTAKES = intakes.insert()
+
+
 class LockedHouseholds(NamedTuple):
     """The households of a submission, locked until commit."""
 
@@ -110,15 +168,11 @@ class HouseholdRepository(Repository):
         """Each household's id by KK hash, stored with its village (added if new). The upsert
         locks the rows until commit, so concurrent submissions of one household serialise and
         the later sees the earlier's intake."""
-        stmt = insert(households)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kk_hash"], set_={"village_code": stmt.excluded.village_code}
-        )
         offered = {kk: uuid4() for kk in sorted(villages)}
         # rows as parameters, not in the statement: compiled once and cached (SQLAlchemy's
         # "insertmanyvalues"), where a VALUES list was compiled afresh for every batch
         rows = await self._session.execute(
-            stmt.returning(households.c.id, households.c.kk_hash),
+            _ADD_OR_LOCK,
             [{"id": offered[kk], "kk_hash": kk, "village_code": villages[kk]} for kk in offered],
         )
         ids = {row.kk_hash: row.id for row in rows}
@@ -138,11 +192,7 @@ class HouseholdRepository(Repository):
         if household_ids:
             known = {
                 (r.household_id, r.nik_hash): r.id
-                for r in await self._session.execute(
-                    select(members.c.id, members.c.household_id, members.c.nik_hash).where(
-                        members.c.household_id.in_(household_ids)
-                    )
-                )
+                for r in await self._session.execute(_MEMBER_IDS, {"households": household_ids})
             }
         rows: dict[MemberKey, dict[str, Any]] = {}
         for m in to_save:
@@ -159,18 +209,8 @@ class HouseholdRepository(Repository):
                 "relationship": m.member.relationship.value,
                 "attributes": m.member.model_dump(mode="json", exclude=_ATTRIBUTES_LEFT_OUT),
             }
-        stmt = insert(members)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["household_id", "nik_hash"],
-            set_={
-                "name": stmt.excluded.name,
-                "nik": stmt.excluded.nik,
-                "relationship": stmt.excluded.relationship,
-                "attributes": stmt.excluded.attributes,
-            },
-        )
         returned = await self._session.execute(
-            stmt.returning(members.c.id, members.c.household_id, members.c.nik_hash),
+            _SAVE_MEMBERS,
             [rows[k] for k in sorted(rows, key=str)],  # as parameters: see ``add_or_lock``
         )
         return {(r.household_id, r.nik_hash): r.id for r in returned}
@@ -178,11 +218,7 @@ class HouseholdRepository(Repository):
     async def holding_members(self, nik_hashes: Sequence[str]) -> dict[str, set[UUID]]:
         """The households each of these NIK hashes belongs to (one, or several when a member
         is listed under two KKs)."""
-        rows = await self._session.execute(
-            select(members.c.nik_hash, members.c.household_id).where(
-                members.c.nik_hash.in_(set(nik_hashes))
-            )
-        )
+        rows = await self._session.execute(_HOLDING, {"niks": list(set(nik_hashes))})
         holding: dict[str, set[UUID]] = {}
         for row in rows:
             holding.setdefault(row.nik_hash, set()).add(row.household_id)
@@ -194,13 +230,7 @@ class HouseholdRepository(Repository):
         if not given:
             return
         await self._session.execute(
-            text(
-                "UPDATE households SET kk_number = u.kk_number,"
-                " address = coalesce(u.address, households.address)"
-                " FROM unnest(CAST(:ids AS uuid[]), CAST(:kks AS text[]),"
-                " CAST(:addresses AS text[])) AS u(id, kk_number, address)"
-                " WHERE households.id = u.id"
-            ),
+            _REMEMBER_IDENTITY,
             {
                 "ids": [g.household_id for g in given],
                 "kks": [
@@ -330,15 +360,7 @@ class IntakeRepository(Repository):
         if not household_ids:
             return {}
         rows = await self._session.execute(
-            select(
-                intakes.c.household_id,
-                intakes.c.id,
-                intakes.c.visit_of,
-                intakes.c.content_hash,
-                intakes.c.possible_duplicates,
-            )
-            .where(intakes.c.household_id.in_(household_ids), intakes.c.submitted_at > since)
-            .order_by(intakes.c.submitted_at, intakes.c.id)
+            _VISITS_SINCE, {"households": list(household_ids), "since": since}
         )
         visits: dict[UUID, list[Visit]] = {}
         for r in rows:
@@ -350,7 +372,7 @@ class IntakeRepository(Repository):
     async def add(self, new: Sequence[NewIntake], sealer: Sealer) -> None:
         """Store intakes, each contact sealed for its row (``intakes.contact:<id>``)."""
         await self._session.execute(
-            intakes.insert(),
+            _ADD_INTAKES,
             [
                 {
                     "id": i.id,
