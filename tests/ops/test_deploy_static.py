@@ -24,6 +24,8 @@ SERVICES = {
     "referral-router": ("rujukan_router", 8003, "router"),
     "notifications": ("rujukan_notifications", 8004, "notifications"),
 }
+#: the officers' pages: a database (its sessions), no Kafka
+WORKBENCH = {"workbench": ("rujukan_workbench", 8000, "workbench")}
 
 
 def load(path: Path, name: str) -> ModuleType:
@@ -102,9 +104,12 @@ def test_compose_long_running_services_have_healthchecks_and_ordering() -> None:
 
 def test_compose_databases_match_the_services() -> None:
     sql = (COMPOSE / "postgres" / "init-databases.sql").read_text()
-    assert set(re.findall(r"CREATE DATABASE (\w+)", sql)) == {d for _p, _n, d in SERVICES.values()}
+    with_databases = SERVICES | WORKBENCH
+    assert set(re.findall(r"CREATE DATABASE (\w+)", sql)) == {
+        d for _p, _n, d in with_databases.values()
+    }
     migrate = compose()["services"]["migrate"]["command"][-1]
-    for pkg, _port, _db in SERVICES.values():
+    for pkg, _port, _db in with_databases.values():
         assert f"python -m {pkg} migrate" in migrate
 
 
@@ -116,8 +121,28 @@ def test_compose_mounts_exist_and_targets_match() -> None:
                 assert (COMPOSE / source).exists(), source
     targets = yaml.safe_load((COMPOSE / "prometheus-targets" / "compose.yml").read_text())
     assert {t["labels"]["service"]: t["targets"][0] for t in targets} == {
-        name: f"{name}:{port}" for name, (_pkg, port, _db) in SERVICES.items()
+        name: f"{name}:{port}" for name, (_pkg, port, _db) in (SERVICES | WORKBENCH).items()
     }
+
+
+def test_the_workbench_is_deployed_without_kafka_and_with_keys_of_its_own() -> None:
+    """In compose and in Kubernetes: served on 8000, migrated like the services, pointed at
+    the services' APIs, holding no Kafka credential and its own keys in its own Secret."""
+    services = compose()["services"]
+    assert services["workbench"]["command"] == ["python", "-m", "rujukan_workbench", "serve"]
+    assert services["workbench"]["environment"]["RUJUKAN_WORKBENCH_INTAKE_URL"] == (
+        "http://intake:8001"
+    )
+    deployments = {d["metadata"]["name"]: d for d in of_kind("Deployment")}
+    (container,) = deployments["workbench"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert not any("KAFKA" in name for name in env)
+    for name, (_pkg, port, _db) in SERVICES.items():
+        short = {"program-registry": "REGISTRY", "referral-router": "ROUTER"}.get(name, name)
+        assert env[f"RUJUKAN_WORKBENCH_{short.upper()}_URL"] == f"http://{name}.rujukan.svc:{port}"
+    refs = {e["secretRef"]["name"] for e in container["envFrom"] if "secretRef" in e}
+    assert "rujukan-workbench-secrets" in refs
+    assert "workbench-migrate" in {j["metadata"]["name"] for j in of_kind("Job")}
 
 
 def test_dockerfile_installs_from_the_lock() -> None:
@@ -183,9 +208,16 @@ def test_settings_keys_are_real_settings() -> None:
         *(REPO / "services").glob("*/src/*/settings.py"),
     ]:
         fields |= set(re.findall(r"^    ([a-z_]+): ", path.read_text(), re.M))
-    prefixes = ("RUJUKAN_INTAKE_", "RUJUKAN_NOTIFICATIONS_", "RUJUKAN_ROUTER_", "RUJUKAN_")
+    prefixes = (
+        "RUJUKAN_INTAKE_",
+        "RUJUKAN_NOTIFICATIONS_",
+        "RUJUKAN_ROUTER_",
+        "RUJUKAN_WORKBENCH_",
+        "RUJUKAN_",
+    )
     docs = [*of_kind("ConfigMap"), *of_kind("Secret")]
-    assert len(docs) == 4  # the settings, the shared secrets, intake's and notifications' own
+    assert len(docs) == 5  # the settings, the shared secrets, intake's, notifications' and
+    # the workbench's own
     for doc in docs:
         for key in doc.get("data", doc.get("stringData", {})):
             field = next(key.removeprefix(p) for p in prefixes if key.startswith(p)).lower()
@@ -195,7 +227,11 @@ def test_settings_keys_are_real_settings() -> None:
 def test_a_service_s_own_keys_are_mounted_in_its_pods_only() -> None:
     """The key that opens residents' names is intake's, the one that opens contacts
     notifications': each in its own Secret, referenced by that service's workloads alone."""
-    own = {"rujukan-intake-secrets": "intake", "rujukan-notifications-secrets": "notifications"}
+    own = {
+        "rujukan-intake-secrets": "intake",
+        "rujukan-notifications-secrets": "notifications",
+        "rujukan-workbench-secrets": "workbench",
+    }
     secrets = {s["metadata"]["name"]: s for s in of_kind("Secret")}
     assert own.keys() <= secrets.keys()
     assert not any(

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from rujukan_platform import telemetry
 from rujukan_platform.auth import principal_of_token
+from rujukan_platform.testing import free_port
 from rujukan_workbench.app import create_app
 from rujukan_workbench.cookies import COOKIE, CookieSigner, Session
 from rujukan_workbench.sessions import SessionStore, sessions
@@ -380,3 +381,17 @@ async def test_a_token_the_services_refuse_signs_the_person_out() -> None:
         queue = await client.get("/antrean")
         assert queue.status_code == 303 and queue.headers["location"] == "/masuk?lanjut=%2Fantrean"
         assert COOKIE not in client.cookies  # the session is dropped
+
+
+async def test_ready_only_while_its_database_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/readyz`` (Kubernetes' readiness probe): nobody can sign in without the sessions'
+    database, so a workbench that cannot reach it takes no traffic."""
+    async with workbench(settings()) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok"}
+    away = f"postgresql+asyncpg://rujukan:rujukan@127.0.0.1:{free_port()}/wb"
+    monkeypatch.setenv("RUJUKAN_WORKBENCH_DATABASE_URL", away)  # the service's own env wins
+    async with workbench(settings()) as client:
+        refused = await client.get("/readyz")
+        assert refused.status_code == 503
+        assert refused.json()["checks"]["database"].startswith("failing")

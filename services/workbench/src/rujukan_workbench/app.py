@@ -27,7 +27,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from rujukan_platform import telemetry
 from rujukan_platform.auth import Principal
-from rujukan_platform.http import BodyLimit, install_operations
+from rujukan_platform.http import BodyLimit, install_operations, install_readiness
 from rujukan_regions import regions
 from rujukan_regions.zones import WIB, time_zone
 from rujukan_workbench import forms
@@ -78,8 +78,8 @@ OVERVIEW_LIMIT = 500
 #: the Grafana dashboards the operator's overview links to (deploy/grafana/dashboards: uid, title)
 DASHBOARDS = (
     ("rujukan-overview", "Rujukan / Platform overview"),
-    ("rujukan-programs", "Rujukan / Program owner"),
-    ("rujukan-regions", "Rujukan / Puskesos by region"),
+    ("rujukan-programs", "Rujukan / Pemilik program"),
+    ("rujukan-regions", "Rujukan / Puskesos per wilayah"),
     ("rujukan-internals", "Rujukan / Service internals"),
 )
 
@@ -820,6 +820,7 @@ def create_app(
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_operations(app, settings.service)
+    install_readiness(app, lambda: {"database": app.state.workbench.store.ping})
     # the pages read POSTed bodies whole (forms, the NIK check): refused past the platform's limit
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=[])
     app.state.security_headers = security_headers(settings)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, MetaData, Table, Text, delete, insert, select
+from sqlalchemy import Column, MetaData, Table, Text, delete, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -52,6 +52,11 @@ class SessionStore:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """The database answers (``/readyz``): without it nobody can sign in or stay in."""
+        async with self._engine.connect() as db:
+            await db.execute(text("SELECT 1"))
 
     def _context(self, session_id: str) -> str:
         return f"workbench_sessions:{_key(session_id)}"
