@@ -241,6 +241,26 @@ async def test_waiting_for_a_late_contact_spends_none_of_the_sends_attempts(
     assert '"result":"sent"' in event.p and '"attempts":6' in event.p
 
 
+async def test_the_contact_that_comes_wakes_the_delivery_waiting_for_it(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    """A resident's delivery waiting for their contact goes when the contact comes, not when
+    its backoff (8-16 s by the third wait, up to a minute later) runs out."""
+    intake = make_intake(contact={"email": "warga@example.org"})
+    await apply(notifications.runtime, make_status(intake, ReferralStatus.accepted))
+    now = clock()
+    dispatcher = notifications.dispatcher(smtp_port=smtp.port, clock=now)
+    for past_the_wait in (2, 5, 0):  # waits of at most 1 s, 2-4 s, then 8-16 s
+        assert await dispatcher.dispatch_due() == 1
+        now.advance(seconds=past_the_wait)
+    assert await dispatcher.dispatch_due() == 0  # the third wait is not over
+    await apply(notifications.runtime, contact_of(intake))  # the contact arrives
+    assert await dispatcher.dispatch_due() == 1  # at once
+    [row] = await notifications.rows("SELECT * FROM deliveries")
+    assert row.state == "sent" and (row.attempts, row.waits) == (4, 3)
+    assert [to for to, _mail in smtp.messages] == [["warga@example.org"]]
+
+
 async def test_the_puskesos_reads_how_often_sending_failed_not_the_waits_for_the_contact(
     notifications: Any, dead_port: int, make_intake: MakeIntake, make_status: MakeStatus
 ) -> None:

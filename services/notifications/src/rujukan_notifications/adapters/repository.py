@@ -272,6 +272,25 @@ class DeliveryRepository(Repository):
         if rows:  # the rows as parameters: the statement is compiled once (insertmanyvalues)
             await self._session.execute(_PLAN, rows)
 
+    async def wake_waiting(self, households: Collection[UUID]) -> None:
+        """Residents' deliveries of these households that have only waited for a contact so
+        far (no send tried) are due now: the contact they waited for has come, so nobody
+        waits out the rest of a backoff that was only a guess at when it would."""
+        if not households:
+            return
+        await self._session.execute(
+            deliveries.update()
+            .where(
+                deliveries.c.household_id.in_(households),
+                deliveries.c.state == "pending",
+                deliveries.c.audience == "resident",
+                deliveries.c.waits > 0,
+                deliveries.c.attempts == deliveries.c.waits,
+                deliveries.c.next_attempt_at > func.now(),
+            )
+            .values(next_attempt_at=func.now())
+        )
+
     # -- the dispatcher's claims ---------------------------------------------------------------
 
     async def claim_abandoned(self, claim: Claim) -> list[Claimed]:

@@ -58,8 +58,10 @@ async def remember_contacts(
     phone_channels: Sequence[ChannelName],
 ) -> None:
     """Keep households' consented contacts, sealed, a consumer batch's at once (the batch
-    form; in order: a household's last event decides)."""
+    form; in order: a household's last event decides), and wake the residents' deliveries that
+    were waiting for them."""
     await uow.contacts.change([contact_change(r.message, sealer, phone_channels) for r in received])
+    await uow.deliveries.wake_waiting({r.message.household_id for r in received})
 
 
 def contact_change(
