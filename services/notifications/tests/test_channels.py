@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
 from starlette.responses import JSONResponse, Response
 
+from rujukan_notifications.adapters.channels import http_client
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
 from rujukan_notifications.adapters.webhooks import (
     InvalidSignature,
@@ -21,9 +25,11 @@ from rujukan_notifications.domain.channels import DeliveryFailed
 from rujukan_notifications.domain.messages import Message
 from rujukan_notifications.settings import (
     GenericGatewaySettings,
+    NotificationSettings,
     TwilioSettings,
     WebhookEndpoint,
 )
+from rujukan_platform.testing import ThreadedHttp
 
 from .conftest import HttpPeer, Recorded
 
@@ -247,3 +253,45 @@ def test_verify_signature_refuses_what_it_should() -> None:
     for timestamp, signature, payload, at, reason in cases:
         with pytest.raises(InvalidSignature, match=reason):
             verify_signature(SECRET, timestamp=timestamp, signature=signature, body=payload, now=at)
+
+
+async def test_webhooks_sent_in_bursts_keep_their_connections() -> None:
+    """The client notifications sends with keeps as many connections alive as the dispatcher
+    may send on at once: a second burst of webhooks to one agency opens no new connection
+    (httpx keeps 20 by default: the second burst opened 40 again)."""
+    ports: list[int] = []
+    lock = threading.Lock()
+
+    class Agency(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as agencies' servers do
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with lock:
+                ports.append(self.client_address[1])
+            time.sleep(0.05)  # each answer takes a moment, so a burst's sends overlap
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadedHttp(Agency)
+    server.start()
+    endpoint = WebhookEndpoint(url=f"http://127.0.0.1:{server.port}/hook", secret=SECRET)
+    try:
+        async with http_client(NotificationSettings()) as client:
+            channel = WebhookChannel({"PKH": endpoint}, client)
+
+            async def burst() -> None:
+                news = [Message("new", "{}", delivery_id=uuid.uuid4()) for _ in range(60)]
+                await asyncio.gather(*(channel.send("PKH", m) for m in news))
+
+            await burst()
+            first = set(ports)
+            await burst()
+    finally:
+        server.stop()
+    assert len(ports) == 120 and len(first) > 20
+    assert set(ports) == first

@@ -333,6 +333,13 @@ class RunningConsumer:
                 await self.consumer.stop()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    #: the listen backlog: a burst of new connections (a dispatcher's sends) past the default 5
+    #: was reset by the kernel, and the sender saw read errors no real server would give it
+    request_queue_size = 256
+
+
 class ThreadedHttp:
     """A real HTTP server on loopback, in a thread of its own, answering with ``handler``
     (a ``BaseHTTPRequestHandler`` class): an identity provider, an agency's webhook."""
@@ -343,8 +350,7 @@ class ThreadedHttp:
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), self.handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

@@ -7,9 +7,7 @@ import asyncio
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from rujukan_notifications.adapters.channels import build_channels
+from rujukan_notifications.adapters.channels import build_channels, http_client
 from rujukan_notifications.adapters.program_names import ProgramNames
 from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.adapters.tables import metadata
@@ -56,7 +54,7 @@ class Notifications:
         assert isinstance(settings, NotificationSettings)
         self.settings = settings
         self.program_names = ProgramNames(settings.kafka_bootstrap)
-        http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
+        http = http_client(settings)
         runtime.closers.append(http.aclose)
         self.channels = build_channels(settings, runtime.sessions, http)
         email = self.channels["email"]

@@ -18,6 +18,18 @@ from rujukan_notifications.settings import (
 )
 
 
+def http_client(settings: NotificationSettings) -> httpx.AsyncClient:
+    """The one HTTP client of every gateway and webhook, keeping as many connections alive as
+    the dispatcher may send on at once (``dispatch_batches_in_flight`` batches of
+    ``dispatch_batch``): httpx keeps 20 by default, so a burst of sends to one agency or
+    gateway closed the rest after each request and opened new ones for the next burst."""
+    most = settings.dispatch_batches_in_flight * settings.dispatch_batch
+    return httpx.AsyncClient(
+        timeout=settings.http_timeout_seconds,
+        limits=httpx.Limits(max_connections=most, max_keepalive_connections=most),
+    )
+
+
 def gateway(
     settings: GenericGatewaySettings | TwilioSettings,
     client: httpx.AsyncClient,
