@@ -3,6 +3,7 @@ rest; one past its expiry is no one's and goes when someone next signs in; one e
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import AsyncIterator
 
@@ -60,3 +61,23 @@ async def test_an_expired_session_is_no_ones_and_is_pruned_at_the_next_sign_in(
     before = len(await stored_tokens(store))
     await store.keep(signed_in(3600))
     assert len(await stored_tokens(store)) == before  # the expired one went as the new one came
+
+
+async def test_a_session_whose_key_left_the_settings_signs_its_person_in_again(
+    store: SessionStore,
+) -> None:
+    """A key dropped after a rotation, or an altered row: the page asks the person to sign in
+    again instead of failing every request of theirs."""
+    session = signed_in(3600)
+    await store.keep(session)
+    rotated = WorkbenchSettings(
+        environment="test",
+        data_keys={"2027-01": base64.b64encode(b"n" * 32).decode()},
+        data_key_id="2027-01",
+    )
+    other = SessionStore.at(rotated.dsn, rotated.sealer)
+    try:
+        assert not (await other.find(session.nonce)).signed_in
+    finally:
+        await other.close()
+    assert (await store.find(session.nonce)).signed_in  # its own key still opens it

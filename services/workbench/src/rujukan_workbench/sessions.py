@@ -19,8 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rujukan_platform.auth import Principal
 from rujukan_platform.db import NAMING, make_engine, time_column
-from rujukan_platform.sealing import Sealer
+from rujukan_platform.logging import get_logger
+from rujukan_platform.sealing import Sealer, SealError
 from rujukan_workbench.cookies import Session
+
+log = get_logger(__name__)
 
 metadata = MetaData(naming_convention=NAMING)
 sessions = Table(
@@ -94,11 +97,17 @@ class SessionStore:
         if row is None:
             return Session(nonce=session_id)
         context = self._context(session_id)
+        try:
+            token = self._sealer.open(row.token, context=context)
+            id_token = self._sealer.open(row.id_token, context=context) if row.id_token else None
+        except SealError:  # its key left the settings, or the row was altered: sign in again
+            log.warning("a stored session does not open; its person signs in again")
+            return Session(nonce=session_id)
         return Session(
             nonce=session_id,
             principal=Principal.model_validate(row.principal),
-            token=self._sealer.open(row.token, context=context),
-            id_token=self._sealer.open(row.id_token, context=context) if row.id_token else None,
+            token=token,
+            id_token=id_token,
             expires_at=row.expires_at.timestamp(),
         )
 
