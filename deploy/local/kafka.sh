@@ -361,6 +361,15 @@ running_pid() {
   echo "$pid"
 }
 
+# Whether the process started for the selected broker still lives. Not running_pid: until the
+# forked shell has exec'd setsid and then java, its command line is kafka.sh's own, and a loaded
+# machine stretches that moment (the broker started, but start said it had died).
+launched_pid_alive() {
+  local pid
+  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+}
+
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Ready = a real Kafka client (authenticated as admin with KAFKA_AUTH=scram) gets an ApiVersions
@@ -381,7 +390,7 @@ wait_ready() {
   while ((SECONDS < deadline)); do
     for b in $(brokers); do
       select_broker "$b"
-      if ! running_pid >/dev/null; then
+      if ! launched_pid_alive; then
         tail -n 40 "$LOG_FILE" >&2 || true
         die "broker $((b + 1)) exited during startup (log: $LOG_FILE)"
       fi

@@ -21,7 +21,7 @@ import pytest
 from rujukan_platform.testing import Servers
 from tests.e2e.platform import SERVICES, Platform, running_platform
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("schemathesis")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("e2e")]
 
 HERE = Path(__file__).resolve().parent
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

@@ -7,9 +7,12 @@ Kafka and PostgreSQL are the session's real servers; a real SMTP server (aiosmtp
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -147,8 +150,43 @@ async def until_answering(process: subprocess.Popen[bytes], url: str, log: Path)
 
 
 @asynccontextmanager
+async def alone_on_the_broker(bootstrap: str) -> AsyncIterator[None]:
+    """Hold the broker's e2e lock (a file lock, across the suite's worker processes).
+
+    Every platform reads the catalogue's real topics in the services' own consumer groups: two
+    at once on one broker split each other's partitions, and an intake one platform took in is
+    routed into the other's database. The tests that run one share ``xdist_group("e2e")``; this
+    keeps them apart even when grouping fails (pytest-dev/pytest-xdist#1386 silently did).
+    """
+    global _platform_running
+    if _platform_running:
+        raise RuntimeError("a second platform in this process would wait for the first: reuse it")
+    name = "rujukan-e2e-" + re.sub(r"[^0-9A-Za-z]+", "_", bootstrap) + ".lock"
+    with (Path(tempfile.gettempdir()) / name).open("w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        _platform_running = True
+        try:
+            yield
+        finally:
+            _platform_running = False
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+_platform_running = False
+
+
+@asynccontextmanager
 async def running_platform(
     servers: Servers, logs: Path, settings: dict[str, str] | None = None
+) -> AsyncIterator[Platform]:
+    async with alone_on_the_broker(servers.kafka_bootstrap):
+        async with _started_platform(servers, logs, settings) as platform:
+            yield platform
+
+
+@asynccontextmanager
+async def _started_platform(
+    servers: Servers, logs: Path, settings: dict[str, str] | None
 ) -> AsyncIterator[Platform]:
     await ensure_catalogue_topics(servers.kafka_bootstrap)
     databases = {name: await create_database(servers, prefix="e2e") for name in SERVICES}

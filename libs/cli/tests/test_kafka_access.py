@@ -120,8 +120,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "BROKERS": "1",
         "KAFKA_HEAP": "384m",
     }
-    subprocess.run(["bash", str(KAFKA_SH), "start"], env=env, check=True)
-    try:
+    try:  # a start that fails midway may have left a broker running: stop it all the same
+        subprocess.run(["bash", str(KAFKA_SH), "start"], env=env, check=True)
         out = subprocess.run(
             ["bash", str(KAFKA_SH), "env"], env=env, check=True, capture_output=True, text=True
         ).stdout
