@@ -30,9 +30,9 @@ def test_a_group_runs_whole_on_one_worker(tmp_path: Path) -> None:
         (tmp_path / f"test_grouped_{name}.py").write_text(GROUPED)
         (tmp_path / f"test_loose_{name}.py").write_text(LOOSE)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not this repository's settings
+    options = ["-v", "-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path)]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v"]
-        + ["-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", *options],
         cwd=tmp_path,
         capture_output=True,
         text=True,
