@@ -155,6 +155,19 @@ NOT_VALID = ("token tidak sah", "the bearer token is not valid")
         ("not-a-token", NOT_VALID),
         (signed(regions=5), NOT_VALID),  # not a list of regions
     ],
+    ids=[  # the tokens hold the time: every worker must name them alike
+        "expired",
+        "not-yet-valid",
+        "another-audience",
+        "no-exp",
+        "no-jti",
+        "jti-not-text",
+        "untrusted-issuer",
+        "no-issuer",
+        "another-secret",
+        "not-a-token",
+        "regions-not-a-list",
+    ],
 )
 async def test_a_bad_token_is_a_401_saying_why_in_bahasa_indonesia_first(
     token: str, why: tuple[str, str]
