@@ -18,6 +18,8 @@ from rujukan_platform.auth import (
     ISSUER,
     Authenticator,
     Principal,
+    Verified,
+    VerifiedTokens,
     issue_token,
     require_role,
 )
@@ -256,3 +258,33 @@ def test_a_service_value_that_only_looks_like_json_is_kept_as_text(
     settings = ServiceSettings(service="demo")
     assert settings.log_level == "[not json"
     assert settings.api_keys == {"k": {"subject": "s", "role": "admin"}}
+
+
+def test_a_verified_token_is_remembered_until_its_expiry_or_the_ttl_and_the_oldest_go_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [1_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    remembered = VerifiedTokens(size=2, ttl=60)
+    op = Principal(subject="op-1", role="operator", regions=["33.04"])
+    remembered.put("short", Verified(op, "j1", expires=1_030.0))
+    remembered.put("long", Verified(op, "j2", expires=9_999.0))
+    assert remembered.get("short") is not None and remembered.get("long") is not None
+    now[0] = 1_030.0  # the short token's expiry: verified again (and refused then)
+    assert remembered.get("short") is None
+    assert remembered.get("long") is not None
+    now[0] = 1_060.0  # the ttl: verified again, so a key withdrawn since is noticed
+    assert remembered.get("long") is None
+    for token in ("a", "b", "c"):
+        remembered.put(token, Verified(op, token, expires=9_999.0))
+    assert [remembered.get(t) is not None for t in ("a", "b", "c")] == [False, True, True]
+
+
+async def test_a_remembered_token_is_the_same_principal_and_a_bad_one_is_never_remembered() -> None:
+    token = issue_token(SECRET, Principal(subject="op-1", role="operator", regions=["33.04"]))
+    first = await AUTHENTICATOR.authenticate(request(authorization=f"Bearer {token}"))
+    again = await AUTHENTICATOR.authenticate(request(authorization=f"Bearer {token}"))
+    assert first == again
+    expired = signed(exp=int(time.time()) - 10)
+    for _ in range(2):  # refused each time, saying why
+        assert "token sudah kedaluwarsa" in await refusal(401, authorization=f"Bearer {expired}")

@@ -86,6 +86,8 @@ async def test_a_revoked_token_is_refused_and_the_others_are_not(servers: Server
     authenticator = Authenticator(SECRET, {})
     async with reading(servers) as revocations:
         authenticator.watch(revocations)
+        # used once before it is revoked: the verified token is remembered, and still refused
+        assert (await authenticator.authenticate(bearer_request(lost))).subject == "op-1"
         await publish(
             servers.kafka_bootstrap,
             revocation(claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC)),
