@@ -351,11 +351,26 @@ async def run_checks(
     add(
         Check(
             "missing messages",
-            len(missing) + len(visits - told) + abs(len(told_by_email) - email_visits),
+            len(missing) + len(email_visits - told) + abs(len(told_by_email) - len(email_visits)),
             f"deliveries to consenting residents never at the sink {len(missing)}; resident "
             f"e-mail deliveries planned {len(deliveries)} for {len(visits)} visits with delivered "
-            f"referrals, untold {len(visits - told)}; visits with a consented address told "
-            f"{len(told_by_email)}, expected {email_visits}; states {_counts(states)}",
+            f"referrals, {len(email_visits)} of them with a consented address, untold "
+            f"{len(email_visits - told)}; told {len(told_by_email)}; states {_counts(states)}",
+        )
+    )
+    # a visit whose resident did not consent plans nothing, or (its news came before its
+    # contact event) what it planned is skipped when the event says so
+    unwilling = [
+        d
+        for d in deliveries
+        if intake_of.get(str(d["referral_id"])) not in email_visits and d["state"] != "skipped"
+    ]
+    add(
+        Check(
+            "messages for residents who did not consent",
+            len(unwilling),
+            f"deliveries not skipped {len(unwilling)}, of which at the sink "
+            f"{sum(1 for d in unwilling if got.get(str(d['id']), 0))}",
         )
     )
     dlq = [t for t in existing if t.endswith(".dlq")]
@@ -371,7 +386,7 @@ async def run_checks(
     return checks
 
 
-async def _email_visits(dsn: str, facts: Facts, referrals: list[asyncpg.Record]) -> int:
+async def _email_visits(dsn: str, facts: Facts, referrals: list[asyncpg.Record]) -> set[str]:
     """Visits (intakes) with delivered referrals of households that gave an e-mail with
     'notification' consent (intake hashes KK numbers, so the households are matched by the
     KK's hash)."""
@@ -384,13 +399,11 @@ async def _email_visits(dsn: str, facts: Facts, referrals: list[asyncpg.Record])
         for r in await query(f"{dsn}/intake", "SELECT id, kk_hash FROM households")
         if r[1] in hashes
     }
-    return len(
-        {
-            str(r["intake_id"])
-            for r in referrals
-            if r["status"] == "delivered" and str(r["household_id"]) in households
-        }
-    )
+    return {
+        str(r["intake_id"])
+        for r in referrals
+        if r["status"] == "delivered" and str(r["household_id"]) in households
+    }
 
 
 def _counts(counts: dict[str, int] | Counter[str]) -> str:

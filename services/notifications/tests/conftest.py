@@ -153,6 +153,7 @@ def contact_of(intake: IntakeSubmittedV1) -> IntakeContactV1:
             "household_id": intake.household_id,
             "submitted_at": intake.submitted_at,
             "contact": given if consented else None,
+            "consented": consented,
         }
     )
 

@@ -177,3 +177,41 @@ async def test_contact_events_handled_together_leave_each_household_its_last(
     await apply(notifications.runtime, contact_of(not_told), contact_of(told))
     assert [row.channels for row in await kept()] == [["email"]]
     assert len(await notifications.rows("SELECT 1 FROM contacts")) == 2
+
+
+async def test_a_visit_without_consent_cancels_at_once_what_waited_for_a_contact(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    """The referral's news came before the visit's contact event, so its delivery waits for a
+    contact. The event says the resident did not agree to be told: the delivery ends at once,
+    saying so, instead of waiting out its backoff (40-80 s) for a contact that is not coming."""
+    intake = make_intake(consent={"purposes": ["referral"]})  # no 'notification'
+    await apply(notifications.runtime, make_status(intake, S.accepted))
+    dispatcher = notifications.dispatcher(smtp_port=smtp.port)
+    assert await dispatcher.dispatch_due() == 1  # no contact yet: it waits
+    [waiting] = await notifications.rows("SELECT id, state, waits FROM deliveries")
+    assert (waiting.state, waiting.waits) == ("pending", 1)
+
+    declined = contact_of(intake)
+    assert (declined.consented, declined.contact) == (False, None)
+    await apply(notifications.runtime, declined)
+
+    [row] = await notifications.rows("SELECT state, last_error FROM deliveries")
+    assert row.state == "skipped"
+    assert row.last_error.startswith("not_consented: Warga tidak setuju diberi kabar")
+    [told] = await notifications.rows(
+        "SELECT payload FROM outbox WHERE type = :t", t=NotificationDispatchedV1.ce_type
+    )
+    assert (told.payload["result"], told.payload["detail"]) == ("skipped", row.last_error)
+    [silenced] = await notifications.rows("SELECT withdrawal_id FROM silenced_households")
+    assert silenced.withdrawal_id == intake.intake_id
+    assert await dispatcher.dispatch_due() == 0 and smtp.messages == []
+
+    # the next visit's resident agrees: their news is gathered and sent again
+    again = make_intake(contact={"email": "warga@example.org"}).model_copy(
+        update={"household_id": intake.household_id, "submitted_at": datetime.now(UTC)}
+    )
+    await apply(notifications.runtime, contact_of(again), make_status(again, S.accepted))
+    assert await notifications.rows("SELECT 1 FROM silenced_households") == []
+    assert await dispatcher.dispatch_due() == 1
+    assert [to for to, _mail in smtp.messages] == [["warga@example.org"]]

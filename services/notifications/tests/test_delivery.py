@@ -172,6 +172,22 @@ async def test_without_notification_consent_no_contact_is_kept_and_nothing_is_se
     event = make_status(intake, ReferralStatus.accepted)
     await notifications.publish(statuses, event)
     await status_consumer.drain()
+    assert await notifications.rows("SELECT * FROM resident_news") == []  # nothing gathered
+    assert await notifications.dispatcher(smtp_port=smtp.port).dispatch_due() == 0
+    assert await deliveries_of(notifications, event.referral_id) == []
+    assert smtp.messages == []
+
+
+async def test_news_whose_contact_never_says_waits_for_it_then_is_skipped(
+    notifications: Any, smtp: Any, make_intake: MakeIntake, make_status: MakeStatus
+) -> None:
+    """A contact event from before ``consented`` was sent, without a contact: nobody knows
+    whether the resident agreed, so the news waits for a contact that may still be on its way,
+    and is skipped once the waits run out."""
+    intake = make_intake(consent={"purposes": ["referral"]})
+    unsaid = contact_of(intake).model_copy(update={"consented": None})
+    event = make_status(intake, ReferralStatus.accepted)
+    await apply(notifications.runtime, unsaid, event)
     assert len(await notifications.rows("SELECT * FROM resident_news")) == 1
 
     # with two attempts allowed, the first waits for a contact that may still be on its way
@@ -201,7 +217,8 @@ async def test_with_max_attempts_one_a_delivery_without_contact_is_skipped_at_on
 ) -> None:
     intake = make_intake(consent={"purposes": ["referral"]})
     event = make_status(intake, ReferralStatus.accepted)
-    await apply(notifications.runtime, contact_of(intake), event)
+    unsaid = contact_of(intake).model_copy(update={"consented": None})  # consent not said
+    await apply(notifications.runtime, unsaid, event)
     assert await notifications.rows("SELECT * FROM contacts") == []
     assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due() == 1
     [row] = await deliveries_of(notifications, event.referral_id)
@@ -313,7 +330,9 @@ async def test_a_later_intake_without_notification_consent_stops_the_emails(
     intakes, contacts_consumer = await notifications.run_consumer("notifications-contacts")
     first = make_intake()
     assert contact_of(first).contact is not None
-    later = contact_of(first).model_copy(update={"intake_id": uuid.uuid4(), "contact": None})
+    later = contact_of(first).model_copy(
+        update={"intake_id": uuid.uuid4(), "contact": None, "consented": False}
+    )
     await notifications.publish(intakes, contact_of(first))
     await notifications.publish(intakes, later)
     await contacts_consumer.drain()
@@ -323,5 +342,4 @@ async def test_a_later_intake_without_notification_consent_stops_the_emails(
     await apply(notifications.runtime, event)
     await notifications.dispatcher(smtp_port=smtp.port, max_attempts=1).dispatch_due()
     assert smtp.messages == []
-    [row] = await deliveries_of(notifications, event.referral_id)
-    assert row.state == "skipped"
+    assert await deliveries_of(notifications, event.referral_id) == []  # nothing planned

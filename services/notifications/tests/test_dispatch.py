@@ -171,7 +171,7 @@ async def test_phone_channels_follow_consent(
         both,
         phone_channels=("sms", "whatsapp"),
     )
-    # Without the 'notification' purpose, nothing is kept and nothing is sent.
+    # Without the 'notification' purpose, nothing is kept, planned or sent.
     refused = make_intake(consent={"purposes": ["referral"]}, contact={"phone": "081211112222"})
     await plan(
         notifications,
@@ -179,7 +179,7 @@ async def test_phone_channels_follow_consent(
         Routing(),
         refused,
     )
-    assert await drive(dispatcher) == 6  # the refused one: every channel tried, then skipped
+    assert await drive(dispatcher) == 3
     sent = sorted((r.form()["To"], r.form()["From"]) for r in http_peer.requests)
     assert sent == [
         ("+6281234567890", "+15005550006"),
@@ -187,11 +187,8 @@ async def test_phone_channels_follow_consent(
         ("whatsapp:+6281298765432", "whatsapp:+14155238886"),
     ]
     rows = await deliveries(notifications)
-    skipped = [r for r in rows if r.household_id == refused.household_id]
-    assert {r.channel for r in skipped} == {"email", "sms", "whatsapp"}
-    assert all(r.state == "skipped" for r in skipped)
-    assert all(r.last_error == "no consented contact" for r in skipped)
-    assert all(r.state == "sent" for r in rows if r.household_id != refused.household_id)
+    assert [r for r in rows if r.household_id == refused.household_id] == []
+    assert all(r.state == "sent" for r in rows)
     assert (
         await notifications.rows(
             "SELECT 1 FROM contacts WHERE household_id = :h", h=refused.household_id

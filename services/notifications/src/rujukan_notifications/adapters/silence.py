@@ -1,8 +1,9 @@
-"""Households whose resident withdrew consent to be told, and what was waiting for them."""
+"""Households whose resident withdrew consent to be told, or did not give it at their last
+visit, and what was waiting for them."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
@@ -25,10 +26,14 @@ CONSENT_WITHDRAWN = "consent_withdrawn"
 CANCELLED_DETAIL = "Warga menarik persetujuan untuk diberi kabar; pesan ini tidak dikirim."
 #: why a delivery to a silenced household ends ``skipped`` (its row and its attempt)
 CANCELLED = f"{CONSENT_WITHDRAWN}: {CANCELLED_DETAIL}"
+#: why a resident's delivery ends ``skipped`` when their visit said they did not agree to be told
+NOT_CONSENTED = (
+    "not_consented: Warga tidak setuju diberi kabar saat kunjungan; pesan ini tidak dikirim."
+)
 
 
 class Cancelled(NamedTuple):
-    """A resident's delivery cancelled by a withdrawal: what its attempt and its
+    """A resident's delivery cancelled by a silence: what its attempt and its
     ``notifications.dispatched`` event say."""
 
     id: UUID
@@ -39,12 +44,27 @@ class Cancelled(NamedTuple):
     recipient_masked: str | None
 
 
+class Silence(NamedTuple):
+    """A household told nothing more from ``at``: its resident withdrew consent (``because`` is
+    the withdrawal's id) or did not give it at a visit (the intake's id)."""
+
+    household_id: UUID
+    because: UUID
+    at: datetime
+
+
 class SilencedHouseholds(Repository):
-    async def silence(self, household_id: UUID, withdrawal_id: UUID, at: datetime) -> None:
-        """Tell the household nothing more (the latest withdrawal kept)."""
-        row = {"household_id": household_id, "withdrawal_id": withdrawal_id, "withdrawn_at": at}
+    async def silence(self, silences: Sequence[Silence]) -> None:
+        """Tell these households nothing more (the latest silence of each kept), in one
+        statement whatever their number."""
+        if not silences:
+            return
+        rows = [
+            {"household_id": s.household_id, "withdrawal_id": s.because, "withdrawn_at": s.at}
+            for s in silences
+        ]
         await self._session.execute(
-            keep_latest(silenced_households, row, key=["household_id"], stamp="withdrawn_at")
+            keep_latest(silenced_households, rows, key=["household_id"], stamp="withdrawn_at")
         )
 
     async def among(self, households: Collection[UUID]) -> set[UUID]:
@@ -58,22 +78,25 @@ class SilencedHouseholds(Repository):
         )
         return set(found.scalars())
 
-    async def cancel_waiting(self, household_id: UUID) -> list[Cancelled]:
-        """Cancel the resident's deliveries still waiting to be sent (each row saying why) and
-        drop the news gathered for their next message; returns the deliveries cancelled."""
+    async def cancel_waiting(self, households: Collection[UUID], why: str) -> list[Cancelled]:
+        """Cancel these residents' deliveries still waiting to be sent (each row saying
+        ``why``) and drop the news gathered for their next message; the deliveries
+        cancelled. Three statements whatever the number of households."""
+        if not households:
+            return []
         cancelled = await self._session.execute(
             update(deliveries)
             .where(
-                deliveries.c.household_id == household_id,
+                deliveries.c.household_id.in_(households),
                 deliveries.c.audience == "resident",
                 deliveries.c.state == "pending",
             )
-            .values(state="skipped", last_error=CANCELLED)
+            .values(state="skipped", last_error=why)
             .returning(*(deliveries.c[f] for f in Cancelled._fields))
         )
         gone = [Cancelled._make(row) for row in cancelled]
         visits = select(resident_visits.c.intake_id).where(
-            resident_visits.c.household_id == household_id
+            resident_visits.c.household_id.in_(households)
         )
         await self._session.execute(
             delete(resident_news).where(
@@ -82,7 +105,7 @@ class SilencedHouseholds(Repository):
         )
         await self._session.execute(
             update(resident_visits)
-            .where(resident_visits.c.household_id == household_id)
+            .where(resident_visits.c.household_id.in_(households))
             .values(summarise_at=None)
         )
         return gone

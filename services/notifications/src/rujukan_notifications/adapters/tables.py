@@ -24,12 +24,14 @@ contacts = Table(
     time_column("updated_at", nullable=False, now=True),
 )
 
-# Households whose resident withdrew consent to be told ('notification'): no news is gathered
-# for them until an intake brings a consented contact again (rujukan.consent.withdrawn.v1).
+# Households whose resident withdrew consent to be told ('notification', rujukan.consent.
+# withdrawn.v1) or did not give it at their last visit (rujukan.intake.contact.v1 with
+# consented false): no news is gathered for them until an intake brings a consented contact.
 silenced_households = Table(
     "silenced_households",
     metadata,
     uuid_column("household_id", primary_key=True),
+    # the withdrawal's id, or the intake's whose resident did not consent
     uuid_column("withdrawal_id", nullable=False),
     time_column("withdrawn_at", nullable=False),
 )

@@ -1,6 +1,7 @@
 """Notifications' handler table: every change of state a consumer or a route asks for.
 
-* ``IntakeContactV1`` (``intake.contacts``): keep or withdraw a household's consented contact.
+* ``IntakeContactV1`` (``intake.contacts``): keep or withdraw a household's consented contact
+  (a resident who did not consent is told nothing more, ``service_layer/consent.py``).
 * ``ReferralStatusChangedV1`` (``referrals.status``): gather the change as its resident's
   news when it matters to them (``domain/news.py``; summed up per visit later,
   ``service_layer/digests.py``), and plan a delivery for each staff audience and agency that
@@ -29,6 +30,7 @@ from rujukan_notifications.adapters.repository import (
     SealedContact,
     Visit,
 )
+from rujukan_notifications.adapters.silence import NOT_CONSENTED, Silence
 from rujukan_notifications.domain.alerts import OPS_INBOX, FiledAlert, inbox_message
 from rujukan_notifications.domain.audience import (
     Routing,
@@ -41,7 +43,7 @@ from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.domain.commands import FileAlerts
 from rujukan_notifications.domain.messages import delivery_context
 from rujukan_notifications.domain.news import DEFAULT_RESIDENT_NEWS, news_kind, news_of
-from rujukan_notifications.service_layer.consent import silence_household
+from rujukan_notifications.service_layer.consent import silence, silence_household
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from rujukan_platform.handlers import Handlers, Received
 from rujukan_platform.sealing import Sealer
@@ -59,9 +61,18 @@ async def remember_contacts(
 ) -> None:
     """Keep households' consented contacts, sealed, a consumer batch's at once (the batch
     form; in order: a household's last event decides), and wake the residents' deliveries that
-    were waiting for them."""
+    were waiting for them. A resident whose visit said they do not agree to be told is told
+    nothing more (``service_layer/consent.py``): what waited for a contact is cancelled at
+    once rather than after waiting out its backoff for a contact that is not coming."""
     await uow.contacts.change([contact_change(r.message, sealer, phone_channels) for r in received])
-    await uow.deliveries.wake_waiting({r.message.household_id for r in received})
+    last = {r.message.household_id: r.message for r in received}
+    declined = [
+        Silence(e.household_id, e.intake_id, e.submitted_at)
+        for e in last.values()
+        if e.consented is False
+    ]
+    await silence(uow, declined, NOT_CONSENTED)
+    await uow.deliveries.wake_waiting(last.keys() - {s.household_id for s in declined})
 
 
 def contact_change(
