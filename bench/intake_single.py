@@ -4,6 +4,9 @@ of the code, in one run: intakes/s, latency and the process's CPU per intake.
 Run:  cd /work/main && uv run python bench/intake_single.py --baseline 42f6f2f
       uv run python bench/intake_single.py --baseline 42f6f2f --candidate 42f6f2f \\
           --intakes 200 --rounds 2              (an A/A: what the machine's noise alone gives)
+      uv run python bench/intake_single.py --baseline HEAD --candidate HEAD \\
+          --a-env RUJUKAN_EVENT_LOOP=asyncio --a-env RUJUKAN_HTTP_PARSER=h11
+          (one version of the code, two settings)
       uv run python bench/intake_single.py --baseline 42f6f2f --profile .local/intake-prof
           (afterwards, one more round of B under py-spy: collapsed stacks per concurrency)
 
@@ -187,7 +190,8 @@ class Bench:
         if side.pythonpath:
             inherited = os.environ.get("PYTHONPATH")
             env["PYTHONPATH"] = os.pathsep.join([*side.pythonpath, *filter(None, [inherited])])
-        return env
+        given = self.args.a_env if side.name == "A" else self.args.b_env
+        return env | dict(setting.split("=", 1) for setting in given)
 
     async def tool(self, env: dict[str, str], *args: str) -> None:
         done = await asyncio.to_thread(
@@ -365,6 +369,9 @@ def _fresh(side: Side) -> Side:
 
 async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
     verified(sides, PROBED)
+    for side, given in zip(sides, (args.a_env, args.b_env), strict=True):
+        if given:
+            print(f"{side.name}'s intake process also gets: {' '.join(given)}")
     bench = Bench(args)
     await asyncio.to_thread(bench.start)
     try:
@@ -386,6 +393,12 @@ async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
         await asyncio.to_thread(bench.stop)
 
 
+def _setting(text: str) -> str:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return text
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_sides(ap)
@@ -393,6 +406,15 @@ def main() -> int:
     ap.add_argument("--warm", type=int, default=50, help="intakes before measuring, per round")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per side")
     ap.add_argument("--seed", type=int, default=1)
+    for side in ("a", "b"):
+        ap.add_argument(
+            f"--{side}-env",
+            action="append",
+            default=[],
+            type=_setting,
+            metavar="NAME=VALUE",
+            help=f"a setting for side {side.upper()}'s intake process only (repeatable)",
+        )
     ap.add_argument(
         "--profile",
         type=lambda text: Path(text).resolve(),

@@ -23,10 +23,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import typer
 import uvicorn
+import uvloop
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import OutOfOrderSequenceNumber, ProducerFenced
 from fastapi import APIRouter, FastAPI
@@ -51,6 +52,7 @@ log = get_logger(__name__)
 
 
 D = TypeVar("D")
+T = TypeVar("T")
 
 
 def _no_dependencies(_runtime: Runtime[Any]) -> None:
@@ -383,6 +385,14 @@ def migrate(definition: ServiceDefinition[Any], dsn: str) -> None:
     command.upgrade(cfg, "head")
 
 
+def run_in_loop(main: Coroutine[Any, Any, T], event_loop: Literal["uvloop", "asyncio"]) -> T:
+    """Run a long-running process's ``main`` in the loop its settings name: uvloop's (libuv,
+    with asyncpg's and uvicorn's fast paths) unless told otherwise."""
+    if event_loop == "uvloop":
+        return uvloop.run(main)
+    return asyncio.run(main)
+
+
 def command_line(definition: ServiceDefinition[Any]) -> typer.Typer:
     app = typer.Typer(help=f"Rujukan {definition.name} service", no_args_is_help=True)
 
@@ -403,26 +413,27 @@ def command_line(definition: ServiceDefinition[Any]) -> typer.Typer:
                 build_app(runtime),
                 host=s.host,
                 port=s.port,
+                http=s.http_parser,
                 log_config=None,
                 access_log=False,
             )
             await uvicorn.Server(config).serve()
             return runtime
 
-        if asyncio.run(main()).failed is not None:
+        if run_in_loop(main(), s.event_loop).failed is not None:
             sys.exit(1)
 
     @app.command()
     def consume(name: str) -> None:
         """Run one consumer (several replicas share its consumer group)."""
         s = settings()
-        asyncio.run(_run_headless(definition, s, relay=False, consumers=[name]))
+        run_in_loop(_run_headless(definition, s, relay=False, consumers=[name]), s.event_loop)
 
     @app.command()
     def relay() -> None:
         """Run the outbox relay alone."""
         s = settings()
-        asyncio.run(_run_headless(definition, s, relay=True, consumers=[]))
+        run_in_loop(_run_headless(definition, s, relay=True, consumers=[]), s.event_loop)
 
     @app.command(name="migrate")
     def migrate_command() -> None:

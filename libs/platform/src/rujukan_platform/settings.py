@@ -87,6 +87,11 @@ class ServiceSettings(BaseSettings):
     revocations_wait_seconds: float = 5.0
     log_level: str = "INFO"
     log_json: bool = True
+    #: the long-running processes' event loop and uvicorn's HTTP parser: libuv's loop and
+    #: httptools (C), or the standard library's loop and h11 (pure Python) to compare or fall
+    #: back with (``bench/intake_single.py --b-env``)
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    http_parser: Literal["httptools", "h11"] = "httptools"
     run_relay: bool = True
     run_consumers: str = "all"
     outbox_batch: int = 500

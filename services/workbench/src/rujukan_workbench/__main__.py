@@ -33,6 +33,8 @@ def serve() -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        loop=settings.event_loop,
+        http=settings.http_parser,
         log_config=None,
         access_log=False,
     )
