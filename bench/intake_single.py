@@ -187,11 +187,7 @@ class Bench:
             "RUJUKAN_INTAKE_RUN_RELAY": "false",
             "RUJUKAN_LOG_LEVEL": "INFO",
         }
-        if side.pythonpath:
-            inherited = os.environ.get("PYTHONPATH")
-            env["PYTHONPATH"] = os.pathsep.join([*side.pythonpath, *filter(None, [inherited])])
-        given = self.args.a_env if side.name == "A" else self.args.b_env
-        return env | dict(setting.split("=", 1) for setting in given)
+        return side.process_env(env)
 
     async def tool(self, env: dict[str, str], *args: str) -> None:
         done = await asyncio.to_thread(
@@ -369,9 +365,6 @@ def _fresh(side: Side) -> Side:
 
 async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
     verified(sides, PROBED)
-    for side, given in zip(sides, (args.a_env, args.b_env), strict=True):
-        if given:
-            print(f"{side.name}'s intake process also gets: {' '.join(given)}")
     bench = Bench(args)
     await asyncio.to_thread(bench.start)
     try:
@@ -393,12 +386,6 @@ async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
         await asyncio.to_thread(bench.stop)
 
 
-def _setting(text: str) -> str:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
-    return text
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_sides(ap)
@@ -406,15 +393,6 @@ def main() -> int:
     ap.add_argument("--warm", type=int, default=50, help="intakes before measuring, per round")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per side")
     ap.add_argument("--seed", type=int, default=1)
-    for side in ("a", "b"):
-        ap.add_argument(
-            f"--{side}-env",
-            action="append",
-            default=[],
-            type=_setting,
-            metavar="NAME=VALUE",
-            help=f"a setting for side {side.upper()}'s intake process only (repeatable)",
-        )
     ap.add_argument(
         "--profile",
         type=lambda text: Path(text).resolve(),

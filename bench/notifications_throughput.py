@@ -224,10 +224,7 @@ class Bench:
             "RUJUKAN_NOTIFICATIONS_DATA_KEYS": orjson.dumps(self.keys).decode(),
             "RUJUKAN_NOTIFICATIONS_DATA_KEY_ID": KEY_ID,
         }
-        if side.pythonpath:
-            inherited = os.environ.get("PYTHONPATH")
-            env["PYTHONPATH"] = os.pathsep.join([*side.pythonpath, *filter(None, [inherited])])
-        return env | self.settings
+        return side.process_env(env | self.settings)
 
     async def admin(self, sql: str) -> None:
         conn = await asyncpg.connect(self.cluster.pg_dsn + "/postgres")

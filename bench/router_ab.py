@@ -43,6 +43,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import shlex
 import shutil
 import signal
@@ -50,7 +51,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,10 +85,21 @@ class Side:
     root: Path
     rates: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)  # router processes, us per household
+    #: settings (NAME=VALUE) this side's service processes get over the benchmark's own
+    settings: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
         return f"{self.name} {self.label}"
+
+    def process_env(self, env: Mapping[str, str]) -> dict[str, str]:
+        """``env`` for a service process of this side: its sources first on PYTHONPATH (ahead of
+        whatever PYTHONPATH this benchmark was given), then its own settings over the rest."""
+        out = dict(env)
+        if self.pythonpath:
+            inherited = os.environ.get("PYTHONPATH")
+            out["PYTHONPATH"] = os.pathsep.join([*self.pythonpath, *filter(None, [inherited])])
+        return out | dict(setting.split("=", 1) for setting in self.settings)
 
     @property
     def pythonpath(self) -> tuple[str, ...]:
@@ -108,7 +120,7 @@ class Side:
         interpreter, PYTHONPATH (``pythonpath`` first) and the working directory decide where a
         module comes from, so the answer holds for any service's processes started alike
         (bench/notifications_throughput.py's)."""
-        probe = rt.RouterProcesses(rt.Topology.parse("1"), pythonpath=self.pythonpath)
+        probe = rt.RouterProcesses(rt.Topology.parse("1"), process_env=self.process_env)
         shutil.rmtree(probe.logs, ignore_errors=True)
         found = probe.imported_from(list(modules))
         wrong = {m: p for m, p in found.items() if not self.holds(p.resolve())}
@@ -184,7 +196,7 @@ async def compare(
     for k in range(1, rounds + 1):
         for side in sides:
             r = await rt.route_all(
-                topology, intakes, catalogue, seeds, sampler, pythonpath=side.pythonpath
+                topology, intakes, catalogue, seeds, sampler, process_env=side.process_env
             )
             per = [f"{r.used[key] / r.households * 1e6:.0f}" for key in CPU_KEYS]
             passed = r.check.strip().startswith("check: OK")
@@ -258,7 +270,7 @@ async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
         intakes = rt.generate(args.households, args.seed, codes)
         warm = await rt.route_all(
             args.topologies[0], intakes, catalogue, seeds, sampler,
-            pythonpath=sides[0].pythonpath,
+            process_env=sides[0].process_env,
         )  # fmt: skip
         print(
             f"warm-up, topology {args.topologies[0]}, side A, on the fresh servers: "
@@ -292,7 +304,7 @@ def main() -> int:
     print(f"command: uv run python bench/router_ab.py {shlex.join(sys.argv[1:])}")
     print(rt.code_state())
     with contextlib.ExitStack() as stack:
-        sides = checked_out(stack, args.baseline, args.candidate)
+        sides = checked_out(stack, args)
         return 0 if asyncio.run(amain(args, sides)) else 1
 
 
@@ -336,9 +348,25 @@ async def drop_database(pg_dsn: str, database: str) -> None:
 
 
 def add_sides(ap: argparse.ArgumentParser) -> None:
-    """--baseline and --candidate, as every A/B benchmark takes them."""
+    """--baseline and --candidate, as every A/B benchmark takes them, and each side's own
+    settings (--a-env, --b-env: two settings compared on one version of the code)."""
     ap.add_argument("--baseline", required=True, help="A: a commit (checked out in a worktree)")
     ap.add_argument("--candidate", help="B: a commit; without it, the working tree")
+    for side in ("a", "b"):
+        ap.add_argument(
+            f"--{side}-env",
+            action="append",
+            default=[],
+            type=_setting,
+            metavar="NAME=VALUE",
+            help=f"a setting for side {side.upper()}'s service processes only (repeatable)",
+        )
+
+
+def _setting(text: str) -> str:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return text
 
 
 def run_sides(
@@ -354,15 +382,24 @@ def run_sides(
     print(f"command: uv run python bench/{script} {shlex.join(sys.argv[1:])}")
     print(f"code: {code}")
     with contextlib.ExitStack() as stack:
-        sides = checked_out(stack, args.baseline, args.candidate)
+        sides = checked_out(stack, args)
         return 0 if asyncio.run(amain(args, sides)) else 1
 
 
-def checked_out(
+def checked_out(stack: contextlib.ExitStack, args: argparse.Namespace) -> tuple[Side, Side]:
+    """A (--baseline) and B (--candidate, or the working tree) checked out until ``stack``
+    closes, each with its own settings (--a-env, --b-env); prints what each is."""
+    a, b = _checkouts(stack, args.baseline, args.candidate)
+    for side, given in zip((a, b), (args.a_env, args.b_env), strict=True):
+        side.settings = tuple(given)
+        if given:
+            print(f"{side.name}'s service processes also get: {' '.join(given)}")
+    return a, b
+
+
+def _checkouts(
     stack: contextlib.ExitStack, baseline: str, candidate: str | None
 ) -> tuple[Side, Side]:
-    """A (``baseline``) and B (``candidate``, or the working tree) checked out until ``stack``
-    closes; prints what each is. Also bench/notifications_throughput.py's."""
     a_root, a_commit = stack.enter_context(checkout(baseline))
     a = Side("A", f"baseline {a_commit.split()[0]}", a_root)
     print(f"A: {a_commit}")

@@ -53,6 +53,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -570,20 +571,20 @@ class Topology:
 
 class RouterProcesses:
     """The router as separate OS processes on a fresh database, migrated by its own
-    ``migrate`` command. ``pythonpath``: source folders put before the venv's editable
-    installs (.pth entries), so the processes run another checkout's code (bench/router_ab.py);
-    empty, they run the working tree's."""
+    ``migrate`` command. ``process_env``: a side's own environment over the benchmark's
+    (bench/router_ab.py's ``Side.process_env``: another checkout's sources first on PYTHONPATH,
+    and that side's settings); without it, the working tree's code as it is."""
 
     def __init__(
         self,
         topology: Topology,
         *,
         profile_dir: Path | None = None,
-        pythonpath: tuple[str, ...] = (),
+        process_env: Callable[[dict[str, str]], dict[str, str]] | None = None,
     ) -> None:
         self.topology = topology
         self.profile_dir = profile_dir
-        self.pythonpath = pythonpath
+        self.process_env = process_env
         self.database = f"bench_{uuid.uuid4().hex[:10]}"
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.logs = Path(tempfile.mkdtemp(prefix="rujukan-bench-"))
@@ -616,12 +617,7 @@ class RouterProcesses:
             "RUJUKAN_LOG_JSON": "false",
             "RUJUKAN_ENVIRONMENT": "local",
         }
-        if self.pythonpath:
-            inherited = os.environ.get("PYTHONPATH")
-            env["PYTHONPATH"] = os.pathsep.join(
-                [*self.pythonpath, *([inherited] if inherited else [])]
-            )
-        return env
+        return self.process_env(env) if self.process_env else env
 
     def imported_from(self, modules: list[str]) -> dict[str, Path]:
         """Where a child started as the router's are (same interpreter, environment and
@@ -747,13 +743,13 @@ async def route_all(
     sampler: CpuSampler | None,
     *,
     profile_dir: Path | None = None,
-    pythonpath: tuple[str, ...] = (),
+    process_env: Callable[[dict[str, str]], dict[str, str]] | None = None,
 ) -> Routed:
     """Produce the intakes and the catalogue, start the router, wait until everything is
     routed, committed and delivered; check the result."""
     await publish_catalogue(seeds)
     starts = await skip_to_end(CONSUMER)
-    router = RouterProcesses(topology, profile_dir=profile_dir, pythonpath=pythonpath)
+    router = RouterProcesses(topology, profile_dir=profile_dir, process_env=process_env)
     await router.create_database()
     try:
         pids = router.start()
