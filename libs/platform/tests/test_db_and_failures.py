@@ -11,12 +11,31 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, Text, select, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rujukan_platform.db import copy_records, make_engine, make_sessions, new_metadata, ping
+from rujukan_platform.db import (
+    copy_records,
+    make_engine,
+    make_sessions,
+    new_metadata,
+    ping,
+    rows_table,
+)
 from rujukan_platform.failures import describe, is_transient, root_cause, sqlstate
 from rujukan_platform.testing import Servers, free_port
 
@@ -177,3 +196,26 @@ def test_failures_with_no_server_behind_them() -> None:
     assert describe(KeyError()) == "KeyError"
     long = describe(ValueError("line one\n\n  line two " + "x" * 600))
     assert long.startswith("ValueError: line one line two x") and len(long) == 512
+
+
+@pytest.mark.integration
+async def test_rows_as_a_table_keep_their_types_and_one_text_for_any_number_of_rows(
+    engine: AsyncEngine,
+) -> None:
+    """``rows_table``: NULLs, times, ids and flags come back as given, and two numbers of rows
+    give one SQL text (a VALUES list gave one per number of rows, each compiled afresh)."""
+    columns = (
+        column("id", Uuid()),
+        column("note", Text()),
+        column("at", DateTime(timezone=True)),
+        column("final", Boolean()),
+    )
+    at = datetime(2026, 12, 5, 3, 30, tzinfo=UTC)
+    texts = set()
+    async with engine.connect() as conn:
+        for rows in ([(uuid.uuid4(), None, None, False)], [(uuid.uuid4(), "x", at, True)] * 3):
+            given = rows_table(*columns, name="given", rows=rows)
+            stmt = select(*given.c)
+            assert [tuple(r) for r in await conn.execute(stmt)] == rows
+            texts.add(str(stmt.compile(engine.sync_engine)))
+    assert len(texts) == 1

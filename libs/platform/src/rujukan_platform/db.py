@@ -27,16 +27,19 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    bindparam,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSON, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, UUID
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -151,3 +154,18 @@ async def copy_records(
     if rows:
         conn = await driver_connection(session)
         await conn.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+def rows_table(
+    *columns: ColumnClause[Any], name: str, rows: Sequence[Sequence[Any]]
+) -> TableValuedAlias:
+    """``rows`` as a table named ``name`` with ``columns`` (typed), to join an UPDATE or an
+    INSERT ... SELECT to: ``unnest`` of one array parameter a column. Unlike ``values(...)
+    .data(rows)``, whose rows are rendered into the SQL, the statement's text is the same for
+    any number of rows, so SQLAlchemy compiles it once and PostgreSQL prepares it once
+    (rendering VALUES lists was an eighth of the notifications process's CPU)."""
+    arrays = [
+        bindparam(f"{name}_{c.name}", [row[i] for row in rows], type_=ARRAY(c.type))
+        for i, c in enumerate(columns)
+    ]
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)

@@ -24,13 +24,11 @@ from sqlalchemy import (
     Integer,
     bindparam,
     case,
-    cast,
     column,
     delete,
     exists,
     func,
     select,
-    values,
 )
 from sqlalchemy.dialects.postgresql import insert
 
@@ -46,6 +44,7 @@ from rujukan_notifications.adapters.tables import (
 from rujukan_notifications.domain.audience import Audience, Planned
 from rujukan_notifications.domain.channels import PHONE_CHANNELS, ChannelName
 from rujukan_notifications.domain.deliveries import FinalState, Outcome
+from rujukan_platform.db import rows_table
 from rujukan_platform.uow import Repository
 
 
@@ -89,11 +88,12 @@ class ContactRepository(Repository):
                     change.given_at if at is None else max(at, change.given_at)
                 )
         if lifted:
-            given = values(
+            given = rows_table(
                 column("household_id", silenced_households.c.household_id.type),
                 column("given_at", silenced_households.c.withdrawn_at.type),
                 name="given",
-            ).data(list(lifted.items()))
+                rows=list(lifted.items()),
+            )
             await self._session.execute(
                 delete(silenced_households).where(
                     silenced_households.c.household_id == given.c.household_id,
@@ -386,16 +386,15 @@ class DeliveryRepository(Repository):
         contact); one without ends the delivery in its final ``state``."""
         if not results:
             return set()
-        given = values(
+        given = rows_table(
             *(column(name, deliveries.c[name].type) for name in _SETTLED),
             column("waited", Integer()),
             column("final", Boolean()),
             name="given",
-        ).data(
-            [
+            rows=[
                 (*(getattr(r, name) for name in _SETTLED), int(r.waited), r.next_attempt_at is None)
                 for r in results
-            ]
+            ],
         )
         d = deliveries.c
         rows = await self._session.execute(
@@ -410,17 +409,12 @@ class DeliveryRepository(Repository):
                 state=given.c.state,
                 attempts=given.c.attempts,
                 last_error=given.c.last_error,
-                # a column of NULLs only is text to PostgreSQL: cast back to what it holds
-                next_attempt_at=func.coalesce(
-                    cast(given.c.next_attempt_at, d.next_attempt_at.type), d.next_attempt_at
-                ),
+                next_attempt_at=func.coalesce(given.c.next_attempt_at, d.next_attempt_at),
                 waits=d.waits + given.c.waited,
                 recipient_masked=case(
                     (given.c.final, given.c.recipient_masked), else_=d.recipient_masked
                 ),
-                sent_at=case(
-                    (given.c.final, cast(given.c.sent_at, d.sent_at.type)), else_=d.sent_at
-                ),
+                sent_at=case((given.c.final, given.c.sent_at), else_=d.sent_at),
                 claimed_by=None,
                 lease_until=None,
             )
@@ -473,12 +467,13 @@ class NewsRepository(Repository):
     async def _gather(self, items: Sequence[Newsworthy], window: timedelta) -> None:
         # one row a visit: an upsert may touch a row once per statement
         visits = list({item.visit.intake_id: item.visit for item in items}.values())
-        given = values(
+        given = rows_table(
             column("intake_id", resident_visits.c.intake_id.type),
             column("household_id", resident_visits.c.household_id.type),
             column("village_code", resident_visits.c.village_code.type),
             name="given",
-        ).data([(v.intake_id, v.household_id, v.village_code) for v in visits])
+            rows=[(v.intake_id, v.household_id, v.village_code) for v in visits],
+        )
         stmt = insert(resident_visits).from_select(
             ["intake_id", "household_id", "village_code", "summarise_at"],
             select(
@@ -498,7 +493,7 @@ class NewsRepository(Repository):
                 },
             )
         )
-        news = values(
+        news = rows_table(
             column("event_id", resident_news.c.event_id.type),
             column("intake_id", resident_news.c.intake_id.type),
             column("household_id", resident_visits.c.household_id.type),
@@ -506,8 +501,7 @@ class NewsRepository(Repository):
             column("news", resident_news.c.news.type),
             column("changed_at", resident_news.c.changed_at.type),
             name="news",
-        ).data(
-            [
+            rows=[
                 (
                     i.event_id,
                     i.visit.intake_id,
@@ -517,7 +511,7 @@ class NewsRepository(Repository):
                     i.changed_at,
                 )
                 for i in items
-            ]
+            ],
         )
         await self._session.execute(
             insert(resident_news)
