@@ -3,6 +3,7 @@ the principal's scope, the refusals a caller reads, and the settings that feed t
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -280,11 +281,27 @@ def test_a_verified_token_is_remembered_until_its_expiry_or_the_ttl_and_the_olde
     assert [remembered.get(t) is not None for t in ("a", "b", "c")] == [False, True, True]
 
 
-async def test_a_remembered_token_is_the_same_principal_and_a_bad_one_is_never_remembered() -> None:
+async def test_a_token_is_remembered_once_verified_and_a_refusal_is_not() -> None:
+    authenticator = Authenticator(SECRET, {})
     token = issue_token(SECRET, Principal(subject="op-1", role="operator", regions=["33.04"]))
-    first = await AUTHENTICATOR.authenticate(request(authorization=f"Bearer {token}"))
-    again = await AUTHENTICATOR.authenticate(request(authorization=f"Bearer {token}"))
-    assert first == again
-    expired = signed(exp=int(time.time()) - 10)
-    for _ in range(2):  # refused each time, saying why
-        assert "token sudah kedaluwarsa" in await refusal(401, authorization=f"Bearer {expired}")
+    first = await authenticator.authenticate(request(authorization=f"Bearer {token}"))
+    assert authenticator._verified.get(token) == (first, _jti(token), _exp(token))
+    assert await authenticator.authenticate(request(authorization=f"Bearer {token}")) == first
+    # refused while not yet valid; once it is, accepted: the refusal was not remembered
+    soon = int(time.time()) + 1
+    early = signed(nbf=soon)
+    with pytest.raises(Problem) as refused:
+        await authenticator.authenticate(request(authorization=f"Bearer {early}"))
+    assert refused.value.status == 401
+    assert authenticator._verified.get(early) is None
+    await asyncio.sleep(max(0.0, soon - time.time()) + 0.05)
+    later = await authenticator.authenticate(request(authorization=f"Bearer {early}"))
+    assert later.subject == "op-1"
+
+
+def _jti(token: str) -> str:
+    return str(jwt.decode(token, options={"verify_signature": False})["jti"])
+
+
+def _exp(token: str) -> float:
+    return float(jwt.decode(token, options={"verify_signature": False})["exp"])
