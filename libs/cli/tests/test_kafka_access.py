@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from rujukan_cli.kafka_access import read_password, seed_programs
 from rujukan_contracts import access
 from rujukan_contracts.envelope import envelope_headers
 from rujukan_contracts.topics import PROGRAMS_CATALOG, agency_principal
+from rujukan_platform.testing import free_port
 
 # one broker for the module: its tests stay on one xdist worker
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("kafka-access")]
@@ -59,12 +59,6 @@ def group_for(name: str) -> str:
     """A consumer group ``name`` may use: under its group prefix (an agency's: ``<name>.``)."""
     prefixes = [a.name for a in TABLE[name].acls if a.resource == "group"] if name in TABLE else []
     return (prefixes[0] if prefixes else f"{name}.") + uuid4().hex[:8]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
