@@ -17,7 +17,7 @@ NIK = "3304011203840001"
 KK = "3304010101200001"
 EMAIL = "siti.aminah@example.org"
 PHONE = "+6281234567890"
-NOISY = ("aiokafka", "sqlalchemy.engine", "uvicorn.access")
+NOISY = ("aiokafka", "sqlalchemy.engine", "uvicorn.access", "httpx", "httpcore")
 
 
 @pytest.fixture
@@ -86,6 +86,8 @@ def test_chatty_libraries_say_only_warnings_even_when_the_service_debugs(
     logging.getLogger("aiokafka.conn").info("connected to 127.0.0.1:9092")
     logging.getLogger("sqlalchemy.engine.Engine").info("SELECT * FROM members")
     logging.getLogger("aiokafka.consumer").warning("heartbeat failed")
+    logging.getLogger("httpx").info("HTTP Request: POST https://agency.example/hook/s3cr3t")
+    logging.getLogger("httpcore.connection").debug("connect_tcp.started")
     get_logger("test.logging.debug").debug("our own detail")
     events = [line["event"] for line in lines(capsys.readouterr().out)]
     assert events == ["heartbeat failed", "our own detail"]
