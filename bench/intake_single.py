@@ -66,7 +66,7 @@ import asyncpg
 import httpx
 from chaos import code_state, write_households
 from chaos_platform import ROOT, SECRET, Cluster, Ports, service_env
-from pipeline_throughput import closed_loop, machine
+from pipeline_throughput import closed_loop, intake_client, machine
 from router_ab import Side, add_sides, drop_database, run_sides, summarise, terminate, verified
 from router_throughput import CLK, _pct, _ticks, cluster_ticks
 
@@ -233,13 +233,13 @@ class Bench:
         url = f"http://127.0.0.1:{port}"
         await _ready(proc, url, log)
         n, start = self.args.intakes, self.args.warm
-        async with _client(url, self.token, 4) as http:
+        async with intake_client(url, self.token, 4, timeout=60) as http:
             await closed_loop(http, self.bodies[:start], 4)
         phases: dict[int, Phase] = {}
         for c in CONCURRENCIES:
             bodies = self.bodies[start : start + n]
             start += n
-            async with _client(url, self.token, c) as http:
+            async with intake_client(url, self.token, c, timeout=60) as http:
                 spy = _py_spy(proc.pid, profile, c) if profile else None
                 before, calls = self._cpu(proc.pid), await self.statements(database)
                 wall, latencies = await closed_loop(http, bodies, c)
@@ -288,15 +288,6 @@ def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             [sys.executable, "-m", "rujukan_intake", "serve"],
             env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-
-
-def _client(url: str, token: str, concurrency: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=url,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=60,
-        limits=httpx.Limits(max_connections=concurrency),
-    )
 
 
 async def _ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:

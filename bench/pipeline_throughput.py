@@ -67,7 +67,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from chaos import code_state, setup, wait_catalogue, wait_ready
 from chaos_checks import end_lags, pipeline_pending, scalar
 from chaos_platform import (
@@ -82,7 +85,6 @@ from chaos_platform import (
     service_env,
     stop_everything,
 )
-from httpx_aiohttp import HttpxAiohttpClient
 from router_throughput import (
     CLK,
     SEED_DIR,
@@ -97,6 +99,7 @@ from router_throughput import (
 from rujukan_contracts.topics import INTAKE_SUBMITTED
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
+from rujukan_platform.kafka import security_options
 from rujukan_platform.testing import ThreadedHttp, free_port
 
 ROUTER = "referral-router-serve"
@@ -207,6 +210,7 @@ class Cpu:
         brokers = (self.cluster.broker_pid(i) for i in range(self.cluster.brokers))
         parts["kafka broker"] = sum(_ticks(pid) for pid in brokers if pid)
         parts["postgresql"] = cluster_ticks(self.cluster.postmaster_pid())
+        parts["this benchmark (clients)"] = _ticks(os.getpid())  # it shares the machine too
         with open("/proc/stat") as f:
             cpu = [int(x) for x in f.readline().split()[1:]]
         parts["machine busy"] = sum(cpu) - cpu[3] - cpu[4]  # minus idle and iowait
@@ -466,12 +470,7 @@ class Bench:
         for concurrency in (1, 4, 16, 32):
             for label, url in targets.items():
                 bodies = [json.loads(x) for x in self.take(self.args.single)]
-                async with HttpxAiohttpClient(  # aiohttp's pool: see latency()
-                    base_url=url,
-                    headers={"Authorization": f"Bearer {self.token}"},
-                    timeout=30,
-                    limits=httpx.Limits(max_connections=concurrency),
-                ) as http:
+                async with intake_client(url, self.token, concurrency, timeout=30) as http:
                     wall, latencies = await closed_loop(http, bodies, concurrency)
                 p50, p99 = (_pct(latencies, q) * 1000 for q in (50, 99))
                 print(
@@ -499,30 +498,27 @@ class Bench:
         codes = await program_codes(self.cluster)
         tail = Tail(codes, self.cluster.bootstrap)
         await tail.start()
+        submitted = Submitted(self.cluster.bootstrap)
+        await submitted.start()
+        cpu = Cpu(self.cluster, self.supervisor)
+        cpu_before = cpu.snapshot()
         sent: dict[str, float] = {}  # intake id -> when its request began
         by_address: dict[str, float] = {}  # the resident's e-mail -> when its request began
         failures: list[str] = []
-        # aiohttp's connection pool under httpx's API: httpcore's pool walks every queued
-        # request and every connection whenever one starts or ends, so with thousands queued
-        # behind 256 connections this client, not the platform, set the pace
-        async with HttpxAiohttpClient(
-            base_url=self.intake_url,
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=60,
-            limits=httpx.Limits(max_connections=256),
-        ) as http:
+        async with intake_client(self.intake_url, self.token, 256, timeout=60) as http:
 
             async def post(body: dict[str, Any]) -> None:
                 t = time.time()
                 try:
-                    response = await http.post("/v1/intakes", json=body)
-                except httpx.TransportError as exc:  # over capacity: a timeout is a result
+                    async with http.post("/v1/intakes", data=orjson.dumps(body)) as response:
+                        answer = await response.read()
+                except (aiohttp.ClientError, TimeoutError) as exc:  # over capacity: a result
                     failures.append(type(exc).__name__)
                     return
-                if response.status_code != 202:
-                    failures.append(str(response.status_code))
+                if response.status != 202:
+                    failures.append(str(response.status))
                     return
-                sent[str(response.json()["intake_id"])] = t
+                sent[str(orjson.loads(answer)["intake_id"])] = t
                 if email := (body.get("contact") or {}).get("email"):
                     by_address[email] = t
 
@@ -534,10 +530,19 @@ class Bench:
                     await asyncio.sleep(delay)
                 tasks.append(asyncio.create_task(post(json.loads(line))))
             sending = count / (time.monotonic() - t0)
+            cpu_sending = cpu.snapshot()
             await asyncio.gather(*tasks)
             answered = len(sent) / (time.monotonic() - t0)
         await self.wait_quiet(await self.count("intake", "SELECT count(*) FROM intakes"), 600)
         await tail.stop()
+        await submitted.stop()
+        # CreateTime of intake.submitted is when intake's relay handed it to its producer
+        to_submitted = [submitted.at[i] - t for i, t in sent.items() if i in submitted.at]
+        on_topic = [
+            min(c for _, c in tail.seen[i]) - submitted.at[i]
+            for i in sent
+            if i in tail.seen and i in submitted.at
+        ]
         to_topic = [min(r for r, _ in tail.seen[i]) - t for i, t in sent.items() if i in tail.seen]
         to_last = [max(r for r, _ in tail.seen[i]) - t for i, t in sent.items() if i in tail.seen]
         to_mail = [
@@ -551,6 +556,8 @@ class Bench:
             f"{len(failures)} {dict(Counter(failures))})"
         )
         for label, values in (
+            ("API -> intake.submitted (intake's relay)", to_submitted),
+            ("intake.submitted -> first referral created", on_topic),
             ("API -> first referral on its agency topic", to_topic),
             ("API -> last referral on its agency topic", to_last),
             ("API -> resident's message at SMTP", to_mail),
@@ -562,10 +569,61 @@ class Bench:
                     f"  ({len(values)} households)"
                 )
         self.summary["p99_topic"] = _pct(to_topic, 99) * 1000 if to_topic else float("nan")
+        print(f"    CPU while sending ({seconds:.0f} s; cores = core-s / {seconds:.0f} s):")
+        print("\n".join(cpu_lines(cpu_before, cpu_sending, count)))
+
+
+class Submitted:
+    """Reads intake.submitted from its current end; notes each intake's record CreateTime."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.at: dict[str, float] = {}  # intake id -> the record's timestamp (s)
+        self.stop_event = asyncio.Event()
+
+    async def start(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, fetch_max_wait_ms=50,
+            **security_options(),
+        )  # fmt: skip
+        await self.consumer.start()
+        while not (parts := self.consumer.partitions_for_topic(INTAKE_SUBMITTED)):
+            await self.consumer._client.force_metadata_update()
+        tps = [TopicPartition(INTAKE_SUBMITTED, p) for p in parts]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:
+            await self.consumer.position(tp)
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while not self.stop_event.is_set():
+            for records in (await self.consumer.getmany(timeout_ms=100)).values():
+                for r in records:
+                    self.at.setdefault(orjson.loads(r.value)["intake_id"], r.timestamp / 1000)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await self.task
+        await self.consumer.stop()
+
+
+def intake_client(
+    url: str, token: str, connections: int, *, timeout: float
+) -> aiohttp.ClientSession:
+    """The benchmarks' clients of the intake API: aiohttp without an httpx layer, since they
+    share the machine they measure (httpcore's pool walked every queued request and every
+    connection whenever one started or ended, and set the pace with 6,000 queued)."""
+    return aiohttp.ClientSession(
+        base_url=url,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        connector=aiohttp.TCPConnector(limit=connections),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+    )
 
 
 async def closed_loop(
-    http: httpx.AsyncClient, bodies: list[dict[str, Any]], concurrency: int
+    http: aiohttp.ClientSession, bodies: list[dict[str, Any]], concurrency: int
 ) -> tuple[float, list[float]]:
     """``concurrency`` clients, each posting its next household when the last is answered:
     the wall time and every request's latency."""
@@ -575,10 +633,11 @@ async def closed_loop(
         while queue:
             body = queue.pop()
             t = time.perf_counter()
-            response = await http.post("/v1/intakes", json=body)
+            async with http.post("/v1/intakes", data=orjson.dumps(body)) as response:
+                answer = await response.read()
             latencies.append(time.perf_counter() - t)
-            if response.status_code != 202:
-                raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+            if response.status != 202:
+                raise RuntimeError(f"{response.status}: {answer[:300]!r}")
 
     t0 = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
