@@ -1,6 +1,10 @@
 """What module-level routes depend on, as ``Annotated`` types: the caller, a unit of work, the
 settings and the runtime of the process serving the request.
 
+Every dependency is ``async def``, however little it does: FastAPI runs a plain ``def`` in its
+thread pool, a hand-off to a worker thread and back on every request for a dictionary lookup
+(a fifteenth of the intake API's busy time at concurrency 16; ``tests/test_dependencies.py``).
+
 Routes are plain module-level functions on an ``APIRouter``; ``runtime.build_app`` puts the
 runtime on ``app.state``, and these dependencies read it from the request. A service narrows
 them to its own types in ``entrypoints/dependencies.py`` (its unit of work with its
@@ -36,7 +40,11 @@ def runtime_of(request: Request) -> Runtime[Any]:
     return runtime
 
 
-def settings_of(request: Request) -> ServiceSettings:
+async def the_runtime(request: Request) -> Runtime[Any]:
+    return runtime_of(request)
+
+
+async def settings_of(request: Request) -> ServiceSettings:
     return runtime_of(request).settings
 
 
@@ -49,7 +57,7 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
         yield uow
 
 
-def handler_of(request: Request) -> Callable[[Any], Awaitable[Any]]:
+async def handler_of(request: Request) -> Callable[[Any], Awaitable[Any]]:
     """Handle a command through the service's handler table in a unit of work of its own,
     committed before the route answers, continuing the caller's trace."""
     runtime = runtime_of(request)
@@ -62,6 +70,6 @@ def handler_of(request: Request) -> Callable[[Any], Awaitable[Any]]:
 
 
 HandleDep = Annotated[Callable[[Any], Awaitable[Any]], Depends(handler_of)]
-RuntimeDep = Annotated[Runtime[Any], Depends(runtime_of)]
+RuntimeDep = Annotated[Runtime[Any], Depends(the_runtime)]
 SettingsDep = Annotated[ServiceSettings, Depends(settings_of)]
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]

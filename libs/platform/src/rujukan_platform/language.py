@@ -80,7 +80,7 @@ def _weight(params: str) -> float:
     return 1.0
 
 
-def preferred_language(request: Request) -> Language:
+async def preferred_language(request: Request) -> Language:
     """A route's dependency: the caller's language (``Accept-Language``, Indonesian by default)."""
     return parse_accept_language(request.headers.get("accept-language"))
 

@@ -273,7 +273,11 @@ def the_workbench(request: Request) -> Workbench:
     return workbench
 
 
-async def visit(request: Request, workbench: Annotated[Workbench, Depends(the_workbench)]) -> Visit:
+async def _workbench(request: Request) -> Workbench:
+    return the_workbench(request)
+
+
+async def visit(request: Request, workbench: Annotated[Workbench, Depends(_workbench)]) -> Visit:
     session_id = workbench.signer.read(request.cookies.get(COOKIE))
     language = language_of(request.cookies.get(LANGUAGE_COOKIE))
     if session_id is None:

@@ -13,16 +13,16 @@ from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_intake.settings import IntakeSettings
 from rujukan_platform import telemetry
-from rujukan_platform.dependencies import runtime_of, settings_of, unit_of_work
+from rujukan_platform.dependencies import runtime_of, unit_of_work
 
 __all__ = ["IntakeUoW", "Settings", "SubmitOne"]
 
 
-def intake_settings(request: Request) -> IntakeSettings:
-    return cast(IntakeSettings, settings_of(request))
+async def intake_settings(request: Request) -> IntakeSettings:
+    return cast(IntakeSettings, runtime_of(request).settings)
 
 
-def submit_one(request: Request) -> Callable[[IntakeItem], Awaitable[Submitted]]:
+async def submit_one(request: Request) -> Callable[[IntakeItem], Awaitable[Submitted]]:
     """Submit one intake with the others arriving meanwhile (``service_layer.coalescing``),
     continuing the caller's trace."""
     state = cast(IntakeState, runtime_of(request).deps)

@@ -312,7 +312,7 @@ class _Wait:
         return view
 
 
-def _wait(
+async def _wait(
     response: Response,
     views: Views,
     runtime: RouterRuntime,

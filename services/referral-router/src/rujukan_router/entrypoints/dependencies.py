@@ -14,7 +14,7 @@ from rujukan_router.adapters.views import RouterViews
 from rujukan_router.service_layer.state import RouterState
 
 
-def router_runtime(request: Request) -> Runtime[RouterState]:
+async def router_runtime(request: Request) -> Runtime[RouterState]:
     runtime: Runtime[RouterState] = runtime_of(request)
     return runtime
 
@@ -22,7 +22,9 @@ def router_runtime(request: Request) -> Runtime[RouterState]:
 RouterRuntime = Annotated[Runtime[RouterState], Depends(router_runtime)]
 
 
-def views(uow: UnitOfWorkDep, runtime: RouterRuntime, language: PreferredLanguage) -> RouterViews:
+async def views(
+    uow: UnitOfWorkDep, runtime: RouterRuntime, language: PreferredLanguage
+) -> RouterViews:
     """The API's reads, in the request's unit of work (never committed: reads change nothing),
     explained with this process's rule book in the caller's language (Accept-Language)."""
     return RouterViews(uow.session, runtime.deps.rules, language)
