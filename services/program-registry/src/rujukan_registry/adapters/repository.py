@@ -7,17 +7,18 @@ data) for explain-by-intake and dry runs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, Text, cast, column, delete, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from rujukan_contracts.events import IntakeSubmittedV1
 from rujukan_eligibility.catalogue import SeedProgram
+from rujukan_platform.db import rows_table
 from rujukan_platform.uow import Repository
 from rujukan_registry.adapters.tables import intake_facts, programs
 
@@ -95,14 +96,32 @@ class ProgramRepository(Repository):
 
 
 class IntakeFactsRepository(Repository):
-    async def remember(self, intake: IntakeSubmittedV1) -> None:
+    async def remember(self, intakes: Sequence[IntakeSubmittedV1]) -> None:
+        """Keep ``intakes`` (a consumer batch's) in one statement whatever their number: one
+        array a column, the events as JSON text cast on the way in (``rows_table``)."""
+        if not intakes:
+            return
+        c = intake_facts.c
+        given = rows_table(
+            column("intake_id", c.intake_id.type),
+            column("village_code", c.village_code.type),
+            column("submitted_at", c.submitted_at.type),
+            column("event", Text()),
+            name="given",
+            rows=[
+                (i.intake_id, i.village_code, i.submitted_at, i.model_dump_json()) for i in intakes
+            ],
+        )
         await self._session.execute(
             insert(intake_facts)
-            .values(
-                intake_id=intake.intake_id,
-                village_code=intake.village_code,
-                submitted_at=intake.submitted_at,
-                event=intake.model_dump(mode="json"),
+            .from_select(
+                ["intake_id", "village_code", "submitted_at", "event"],
+                select(
+                    given.c.intake_id,
+                    given.c.village_code,
+                    given.c.submitted_at,
+                    cast(given.c.event, JSONB),
+                ),
             )
             .on_conflict_do_nothing()
         )
