@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rujukan_platform import db
 from rujukan_platform.db import (
     copy_records,
     make_engine,
@@ -172,6 +173,58 @@ async def test_a_connection_the_server_ended_is_weather(
     with pytest.raises(asyncpg.InterfaceError) as unwrapped:  # the driver's own, unwrapped
         await closed.fetchval("SELECT 1")
     assert is_transient(unwrapped.value)
+
+
+async def _end_pooled_connection(engine: AsyncEngine, servers: Servers, database: str) -> int:
+    """End, from outside, the backend of the connection the pool hands out next; its pid."""
+    async with engine.connect() as conn:
+        pid: int = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = await asyncpg.connect(f"{servers.pg_dsn}/{database}")
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+            await asyncio.sleep(0.01)
+    finally:
+        await admin.close()
+    return pid
+
+
+@pytest.mark.integration
+async def test_a_connection_idle_a_while_is_pinged_and_a_dead_one_replaced_unseen(
+    servers: Servers, fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a restart, the first statement on a connection idle past the window still works:
+    the checkout pinged it, found it dead and connected anew."""
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 0.0)
+    engine = make_engine(f"{servers.pg_url}/{fresh_database}", pool_size=1)
+    try:
+        ended = await _end_pooled_connection(engine, servers, fresh_database)
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert pid != ended
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.integration
+async def test_a_connection_used_a_moment_ago_is_not_pinged_and_its_death_is_weather(
+    servers: Servers, fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within the window nothing is pinged (no three round trips a checkout): a connection that
+    died meanwhile fails its statement as weather, and the pool replaces it for the retry."""
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 3600.0)
+    engine = make_engine(f"{servers.pg_url}/{fresh_database}", pool_size=1)
+    try:
+        ended = await _end_pooled_connection(engine, servers, fresh_database)
+        with pytest.raises(DBAPIError) as raised:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        assert raised.value.connection_invalidated and is_transient(raised.value)
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert pid != ended
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.integration

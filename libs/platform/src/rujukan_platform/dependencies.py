@@ -3,7 +3,7 @@ settings and the runtime of the process serving the request.
 
 Every dependency is ``async def``, however little it does: FastAPI runs a plain ``def`` in its
 thread pool, a hand-off to a worker thread and back on every request for a dictionary lookup
-(a fifteenth of the intake API's busy time at concurrency 16; ``tests/test_dependencies.py``).
+(a fifteenth of the intake API's busy time at concurrency 16; ``tests/test_routes_on_the_loop.py``).
 
 Routes are plain module-level functions on an ``APIRouter``; ``runtime.build_app`` puts the
 runtime on ``app.state``, and these dependencies read it from the request. A service narrows
