@@ -33,7 +33,10 @@ c. single intakes: ``POST /v1/intakes`` one household each at concurrency 1, 4, 
    commit) is measured beside ``make up``'s (group commit), A, B, A, B at each concurrency.
 d. latency: single intakes at a steady --latency-rate (200/s) for --latency-seconds, open loop;
    a tail consumer on every program topic and the SMTP sink note when each household's first
-   referral reaches its agency topic and when its resident's message reaches SMTP.
+   referral reaches its agency topic and when its resident's message reaches SMTP; where the
+   time goes (API to ``intake.submitted``, from there to the referral) and every process's
+   CPU while sending, this benchmark's own (clients and sinks) included.
+q. quiet: once the pipeline is quiet, every process's CPU over 30 s with nothing submitted.
 
 s. scale-out (``--scale-out 1,2,3``, instead of a-d): phases a and b again at each number of
    router and notifications consumer processes in turn, in one run on the same servers
@@ -489,6 +492,12 @@ class Bench:
                 await asyncio.sleep(0.5)
         raise RuntimeError(f"{INTAKE_OFF} never became ready")
 
+    # --- q. quiet
+
+    async def quiet(self) -> None:
+        await self.wait_quiet(await self.count("intake", "SELECT count(*) FROM intakes"), 600)
+        await _quiet(self, 30.0)
+
     # --- d. latency at a steady rate
 
     async def latency(self) -> None:
@@ -571,6 +580,21 @@ class Bench:
         self.summary["p99_topic"] = _pct(to_topic, 99) * 1000 if to_topic else float("nan")
         print(f"    CPU while sending ({seconds:.0f} s; cores = core-s / {seconds:.0f} s):")
         print("\n".join(cpu_lines(cpu_before, cpu_sending, count)))
+
+
+async def _quiet(bench: Bench, seconds: float) -> None:
+    """What the platform spends with nothing to do: polls, heartbeats, relays and
+    dispatchers looking for work (issue 15: little CPU when quiet)."""
+    cpu = Cpu(bench.cluster, bench.supervisor)
+    before = cpu.snapshot()
+    await asyncio.sleep(seconds)
+    after = cpu.snapshot()
+    print(f"\nq. quiet: nothing submitted for {seconds:.0f} s")
+    print(f"    {'process':30s} {'core-s':>8s} {'% of a core':>12s}")
+    used = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    busy = used.pop("machine busy")
+    for name, core_s in [*sorted(used.items(), key=lambda kv: -kv[1]), ("machine busy", busy)]:
+        print(f"    {name:30s} {core_s:8.2f} {core_s / seconds:12.1%}")
 
 
 class Submitted:
@@ -677,6 +701,8 @@ async def measure(bench: Bench, programs: int) -> None:
         await bench.single()
     if "d" in phases:
         await bench.latency()
+    if "q" in phases:
+        await bench.quiet()
     s = bench.summary
     print(
         f"\npipeline: {s.get('e2e', float('nan')):.0f} households/s end to end, "
@@ -725,7 +751,7 @@ def main() -> int:
         action="store_true",
         help="phase c against make up's intake (group commit) and one committing each alone",
     )
-    ap.add_argument("--phases", default="a,b,c,d")
+    ap.add_argument("--phases", default="a,b,c,d,q")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--drain-timeout", type=float, default=1800.0)
     ap.add_argument("--state", default=str(ROOT / ".local" / "pipeline-bench"))
