@@ -35,6 +35,7 @@ from rujukan_platform import metrics, telemetry
 from rujukan_platform.db import copy_records, driver_connection
 from rujukan_platform.ids import new_id
 from rujukan_platform.logging import get_logger
+from rujukan_platform.polling import IdlePoll
 from rujukan_platform.publish import OutgoingRecord, RecordPublisher
 
 log = get_logger(__name__)
@@ -144,20 +145,22 @@ class OutboxRelay:
         source: str,
         batch_size: int = 500,
         poll_seconds: float = 0.05,
+        idle_poll_seconds: float | None = None,
         on_published: AfterPublish | None = None,
     ) -> None:
         self._sessions = sessions
         self._publisher = RecordPublisher(producer)
         self._source = source
         self._batch_size = batch_size
-        self._poll = poll_seconds
-        self._wake = asyncio.Event()
+        #: woken by this process's commits; rows of other processes are polled for, less
+        #: often the longer none come (``idle_poll_seconds`` at the most)
+        self._poll = IdlePoll(poll_seconds, idle_poll_seconds)
         self._last_gauge = 0.0
         self._on_published = on_published
 
     def wake(self) -> None:
         """Called after a commit that staged events, so they leave now rather than at next poll."""
-        self._wake.set()
+        self._poll.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.2
@@ -173,12 +176,9 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             await self._update_gauges()
+            self._poll.found(sent > 0)
             if sent < self._batch_size:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-                except TimeoutError:
-                    pass
+                await self._poll.wait()
 
     async def relay_once(self) -> int:
         """Publish the oldest batch; returns how many outbox rows left the outbox."""

@@ -125,6 +125,7 @@ class Runtime(Generic[D]):
             source=f"/rujukan/{definition.name}",
             batch_size=self.settings.outbox_batch,
             poll_seconds=self.settings.outbox_poll_seconds,
+            idle_poll_seconds=self.settings.outbox_idle_poll_seconds,
             on_published=self._after_publish,
         )
         self.stop_event = asyncio.Event()

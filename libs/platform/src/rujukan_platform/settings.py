@@ -95,10 +95,16 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = True
     run_consumers: str = "all"
     outbox_batch: int = 500
+    #: the relay looks for other processes' rows this often while they come, up to
+    #: ``outbox_idle_poll_seconds`` apart when none do (``rujukan_platform.polling``); this
+    #: process's own commits wake it at once
     outbox_poll_seconds: float = 0.05
+    outbox_idle_poll_seconds: float = 0.5
     consumer_batch: int = 500
+    #: a fetch returns as soon as a record is there; with none, the broker holds it this long
+    #: (Kafka's default: 100 ms had every idle consumer fetch ten times a second)
     consumer_fetch_min_bytes: int = 1
-    consumer_fetch_max_wait_ms: int = 100
+    consumer_fetch_max_wait_ms: int = 500
     #: a request body over this gets 413 before it is read (a route may allow more)
     max_body_bytes: int = 1024 * 1024
 

@@ -39,7 +39,9 @@ class CompactedTopicView:
             client_id=self._client_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=100,
+            # a fetch returns as soon as a record is there; an empty one is held this long
+            # (at 100 ms every view of every process fetched ten times a second for nothing)
+            fetch_max_wait_ms=500,
             **security_options(),
         )
 

@@ -66,6 +66,7 @@ class Notifications:
             channels=self.channels,
             policy=delivery_policy(settings),
             poll_seconds=settings.dispatch_poll_seconds,
+            idle_poll_seconds=settings.dispatch_idle_poll_seconds,
             sealer=settings.sealer,
         )
 

@@ -84,7 +84,10 @@ class NotificationSettings(SealingSettings):
     visit_window_seconds: float = Field(60.0, ge=0)
     #: sends of one delivery (a take-over counts); a resident's contact is waited for as often
     max_attempts: int = 5
+    #: the dispatcher looks for due deliveries this often while there are some, up to
+    #: ``dispatch_idle_poll_seconds`` apart when there are none (``rujukan_platform.polling``)
     dispatch_poll_seconds: float = 0.1
+    dispatch_idle_poll_seconds: float = 0.5
     #: deliveries claimed at once; a claim holds for the lease (longer than a send may take:
     #: the SMTP and HTTP timeouts), then a row left ``sending`` is taken over and sent again
     dispatch_batch: int = Field(100, ge=1)

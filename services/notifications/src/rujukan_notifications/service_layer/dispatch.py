@@ -98,6 +98,7 @@ from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOf
 from rujukan_platform.failures import describe, is_transient
 from rujukan_platform.group_commit import GroupCommit
 from rujukan_platform.logging import get_logger, mask
+from rujukan_platform.polling import IdlePoll
 from rujukan_platform.sealing import Sealer, SealError
 
 log = get_logger(__name__)
@@ -187,6 +188,7 @@ class Dispatcher:
         policy: DeliveryPolicy,
         poll_seconds: float,
         sealer: Sealer,
+        idle_poll_seconds: float | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self.id = dispatcher_id()
@@ -197,7 +199,9 @@ class Dispatcher:
         #: what residents can be told through here (a channel with a provider)
         self._resident_channels = [c for c in RESIDENT_CHANNELS if c in channels]
         self._policy = policy
-        self._poll = poll_seconds
+        #: looked at by the first loop, less often the longer nothing is due
+        #: (``idle_poll_seconds`` at the most); the others wait until it finds work
+        self._poll = IdlePoll(poll_seconds, idle_poll_seconds)
         self._clock = clock
         self.breakers: dict[str, CircuitBreaker] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
@@ -210,9 +214,16 @@ class Dispatcher:
         """``batches_in_flight`` claim-send-record loops side by side: the next batch is
         claimed and sent while the last one's slowest sends finish, so the provider's slots do
         not idle at the end of every batch."""
-        await asyncio.gather(*(self._loop(stop) for _ in range(self._policy.batches_in_flight)))
+        loops = range(self._policy.batches_in_flight)
+        await asyncio.gather(*(self._loop(stop, first=i == 0) for i in loops))
 
-    async def _loop(self, stop: asyncio.Event) -> None:
+    def wake(self) -> None:
+        """Deliveries were planned: look now rather than at the next poll."""
+        self._poll.wake()
+
+    async def _loop(self, stop: asyncio.Event, *, first: bool) -> None:
+        """Claim, send and record while there is work; then the first loop polls (less often
+        the longer nothing is due) and the others wait until it finds some."""
         while not stop.is_set():
             try:
                 handled = await self.dispatch_due()
@@ -220,8 +231,14 @@ class Dispatcher:
                 log.exception("dispatcher failed; retrying")
                 handled = 0
                 await asyncio.sleep(1.0)
-            if not handled:
-                await asyncio.sleep(self._poll)
+            self._poll.found(handled > 0)
+            if handled:
+                self._poll.wake()  # the other loops join in
+            elif first:
+                await self._poll.wait()
+            else:
+                while not stop.is_set() and not await self._poll.wait(self._poll.most):
+                    pass
 
     async def dispatch_due(self) -> int:
         """Sum up residents' due news, claim due rows (committed), send them, record each
