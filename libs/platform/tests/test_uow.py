@@ -71,6 +71,10 @@ async def test_a_commit_stores_the_change_and_stages_its_events_counted(
         assert await uow.commit() == 2
     assert (await count(sessions, "notes"), await count(sessions, "outbox")) == (1, 2)
     assert uow.staged == 2 and woken == [2]
+    async with NotesUnitOfWork(sessions, on_commit=woken.append) as uow:
+        await uow.notes.add("b")
+        assert await uow.commit() == 0
+    assert woken == [2, 0]  # told of every commit, events or not
 
 
 async def test_leaving_without_commit_or_on_an_error_loses_the_change_and_its_events(

@@ -32,7 +32,15 @@ from rujukan_notifications.settings import (
     WebhookEndpoint,
 )
 
-from .conftest import Clock, HttpPeer, MakeIntake, MakeStatus, apply, contact_of
+from .conftest import (
+    Clock,
+    HttpPeer,
+    MakeIntake,
+    MakeStatus,
+    NotificationsHarness,
+    apply,
+    contact_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -573,3 +581,16 @@ async def test_a_recipient_gets_at_most_n_messages_per_window(
     assert await dispatcher.dispatch_due() == 1
     assert len(http_peer.requests) == 4
     assert await history(notifications, waiting.id) == ["deferred", "sent"]
+
+
+@pytest.mark.integration
+async def test_a_commit_of_the_service_wakes_its_dispatcher(
+    notifications: NotificationsHarness,
+) -> None:
+    """Deliveries planned by a consumer are looked for when their unit of work commits, not at
+    the dispatcher's next poll (up to ``dispatch_idle_poll_seconds`` apart when quiet)."""
+    dispatcher: Dispatcher = notifications.runtime.deps.dispatcher
+    assert await dispatcher._poll.wait(0.01) is False  # nothing woke it yet
+    async with notifications.runtime.unit_of_work() as uow:
+        await uow.commit()
+    assert await dispatcher._poll.wait(0.01) is True

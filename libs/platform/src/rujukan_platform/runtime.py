@@ -113,6 +113,9 @@ class Runtime(Generic[D]):
     def __init__(self, definition: ServiceDefinition[D], settings: ServiceSettings | None = None):
         self.definition = definition
         self.settings = settings or definition.settings_factory()
+        #: called after every commit of the service's units of work (the notifications
+        #: dispatcher looks for the deliveries just planned rather than at its next poll)
+        self.after_commit: list[Callable[[], None]] = []
         self.engine = make_engine(self.settings.dsn)
         self.sessions = make_sessions(self.engine)
         telemetry.instrument_engine(self.engine)
@@ -151,12 +154,19 @@ class Runtime(Generic[D]):
         self.handlers: Handlers[Any] = definition.handlers(self)
 
     def unit_of_work(self, *, traceparent: str | None = None) -> UnitOfWork:
-        """A new unit of work of the service; its commits wake the relay. With tracing on, the
-        events it raises carry the span active now (the request's) as their ``traceparent``."""
+        """A new unit of work of the service; its commits wake the relay (and ``after_commit``).
+        With tracing on, the events it raises carry the span active now (the request's) as
+        their ``traceparent``."""
         traceparent = telemetry.current_traceparent() or traceparent
         return self.definition.unit_of_work(
-            self.sessions, traceparent=traceparent, on_commit=lambda _n: self.relay.wake()
+            self.sessions, traceparent=traceparent, on_commit=self._committed
         )
+
+    def _committed(self, staged: int) -> None:
+        if staged:
+            self.relay.wake()
+        for call in self.after_commit:
+            call()
 
     def consumer(
         self, name: str, topics: Sequence[str], *applies: type[Any], pattern: str | None = None

@@ -196,7 +196,7 @@ class UnitOfWork:
         self.staged += staged
         if self._owns_transaction:
             await self.session.commit()
-            if staged and self._on_commit is not None:
+            if self._on_commit is not None:
                 self._on_commit(staged)  # the relay publishes them now, not at its next poll
         return staged
 

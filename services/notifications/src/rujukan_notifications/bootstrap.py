@@ -69,6 +69,7 @@ class Notifications:
             idle_poll_seconds=settings.dispatch_idle_poll_seconds,
             sealer=settings.sealer,
         )
+        runtime.after_commit.append(self.dispatcher.wake)  # deliveries planned: send them now
 
     def handlers(self) -> Handlers[NotificationsUnitOfWork]:
         return handlers(
