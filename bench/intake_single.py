@@ -8,7 +8,10 @@ Run:  cd /work/main && uv run python bench/intake_single.py --baseline 42f6f2f
           --a-env RUJUKAN_EVENT_LOOP=asyncio --a-env RUJUKAN_HTTP_PARSER=h11
           (one version of the code, two settings)
       uv run python bench/intake_single.py --baseline 42f6f2f --profile .local/intake-prof
-          (afterwards, one more round of B under py-spy: collapsed stacks per concurrency)
+          (afterwards, one more round of B under py-spy: collapsed stacks per load)
+      uv run python bench/intake_single.py --baseline HEAD --batch 500
+          (a third load: 2 clients posting 500 intakes a request to POST /v1/intakes/batch,
+          the bulk importer's path; issue 15 asks >= 3,000 intakes/s there)
 
 What it measures: the request path issue 15 sets a target for (>= 500 single intakes/s per
 process), apart from everything else ``make up`` runs. One process, ``python -m rujukan_intake
@@ -29,10 +32,12 @@ Each round, for one side:
    concurrency 4 first (connections, compiled statements; not counted);
 3. --intakes fresh households at concurrency 1, then --intakes others at 16, closed loop (each
    client posts its next household when answered) from this process over keep-alive
-   connections; per concurrency: intakes/s, p50 and p99 latency, CPU per intake of the intake
-   process (/proc/<pid>/stat) and of PostgreSQL (the postmaster and its backends), statements
-   per intake (``pg_stat_statements`` calls in the round's database, BEGIN and COMMIT
-   included), and the cores busy with anything else on the machine (other agents: the noise);
+   connections (with --batch N, then at least 8 requests of N households from 2 clients to the
+   batch endpoint, every item a key of its own and every one accepted); per load: intakes/s,
+   p50 and p99 latency (of a request), CPU per intake of the intake process (/proc/<pid>/stat)
+   and of PostgreSQL (the postmaster and its backends), statements per intake
+   (``pg_stat_statements`` calls in the round's database, BEGIN and COMMIT included), and the
+   cores busy with anything else on the machine (other agents: the noise);
 4. the check: every answer 202, and the database holds exactly the intakes sent;
 5. the process stopped (SIGTERM), the database dropped.
 
@@ -56,14 +61,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import aiohttp
 import asyncpg
 import httpx
+import orjson
 from chaos import code_state, write_households
 from chaos_platform import ROOT, SECRET, Cluster, Ports, service_env
 from pipeline_throughput import closed_loop, intake_client, machine
@@ -76,7 +84,22 @@ from rujukan_platform.testing import free_port
 
 STATE = ROOT / ".local" / "bench-intake-single"
 PROBED = ["rujukan_intake", "rujukan_platform", "rujukan_contracts"]
-CONCURRENCIES = (1, 16)
+
+
+@dataclass(frozen=True)
+class Load:
+    """Closed-loop clients, each posting ``batch`` intakes a request: one through ``POST
+    /v1/intakes``, more through ``POST /v1/intakes/batch`` (the bulk importer's path)."""
+
+    clients: int
+    batch: int = 1
+
+    @property
+    def label(self) -> str:
+        return f"c={self.clients}" if self.batch == 1 else f"batch {self.batch} c={self.clients}"
+
+
+SINGLES = (Load(1), Load(16))
 PY_SPY = Path("/root/.local/bin/py-spy")
 
 
@@ -116,6 +139,14 @@ class Bench:
     registry: list[Path] = field(default_factory=list)
     token: str = ""
 
+    @property
+    def loads(self) -> tuple[Load, ...]:
+        return SINGLES + ((Load(2, self.args.batch),) if self.args.batch else ())
+
+    def intakes(self, load: Load) -> int:
+        """A round's intakes under ``load``: --intakes, and at least 4 requests a client."""
+        return max(self.args.intakes, 4 * load.clients * load.batch)
+
     def __post_init__(self) -> None:
         ports = Ports.pick(1)
         self.cluster = Cluster(STATE, ports, brokers=1, log=STATE / "servers.log")
@@ -130,7 +161,7 @@ class Bench:
         os.environ.update(self.cluster.kafka_env("admin"))
         security_options.cache_clear()
         asyncio.run(ensure_catalogue_topics(self.cluster.bootstrap))
-        needed = self.args.warm + len(CONCURRENCIES) * self.args.intakes
+        needed = self.args.warm + sum(self.intakes(load) for load in self.loads)
         path, self.registry, _email = write_households(STATE, needed, self.args.seed)
         self.bodies = [json.loads(line) for line in path.read_text().splitlines()]
         self.token = issue_token(
@@ -197,7 +228,7 @@ class Bench:
         if done.returncode != 0:
             raise RuntimeError(f"rujukan_intake {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
-    async def round(self, side: Side, profile: Path | None = None) -> tuple[dict[int, Phase], str]:
+    async def round(self, side: Side, profile: Path | None = None) -> tuple[dict[Load, Phase], str]:
         database = f"ibench_{uuid.uuid4().hex[:10]}"
         port = free_port()
         env = self.env(side, database, port)
@@ -229,27 +260,31 @@ class Bench:
     async def _measure(
         self, proc: subprocess.Popen[bytes], port: int, database: str, profile: Path | None,
         log: Path,
-    ) -> dict[int, Phase]:  # fmt: skip
+    ) -> dict[Load, Phase]:  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         await _ready(proc, url, log)
-        n, start = self.args.intakes, self.args.warm
+        start = self.args.warm
         async with intake_client(url, self.token, 4, timeout=60) as http:
             await closed_loop(http, self.bodies[:start], 4)
-        phases: dict[int, Phase] = {}
-        for c in CONCURRENCIES:
+        phases: dict[Load, Phase] = {}
+        for load in self.loads:
+            n, c = self.intakes(load), load.clients
             bodies = self.bodies[start : start + n]
             start += n
-            async with intake_client(url, self.token, c, timeout=60) as http:
-                spy = _py_spy(proc.pid, profile, c) if profile else None
+            async with intake_client(url, self.token, c, timeout=120) as http:
+                spy = _py_spy(proc.pid, profile, load) if profile else None
                 before, calls = self._cpu(proc.pid), await self.statements(database)
-                wall, latencies = await closed_loop(http, bodies, c)
+                if load.batch == 1:
+                    wall, latencies = await closed_loop(http, bodies, c)
+                else:
+                    wall, latencies = await batches_loop(http, bodies, c, load.batch)
                 after, calls_after = self._cpu(proc.pid), await self.statements(database)
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     await asyncio.to_thread(spy.wait, 60)
             used = {k: after[k] - before[k] for k in after}
             counted = None if calls is None or calls_after is None else calls_after - calls
-            phases[c] = Phase(len(bodies), wall, latencies, used, counted)
+            phases[load] = Phase(len(bodies), wall, latencies, used, counted)
         if profile:
             await self.top_statements(database, profile / "statements.txt")
         return phases
@@ -303,10 +338,35 @@ async def _ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
     raise RuntimeError("the intake process never became ready")
 
 
-def _py_spy(pid: int, folder: Path, concurrency: int) -> subprocess.Popen[bytes]:
+async def batches_loop(
+    http: aiohttp.ClientSession, bodies: list[dict[str, object]], clients: int, batch: int
+) -> tuple[float, list[float]]:
+    """``clients`` clients, each posting its next ``batch`` households (``POST
+    /v1/intakes/batch``, each item with a key of its own) when the last are answered: the wall
+    time and every request's latency. Every item must be accepted."""
+    queue = [bodies[i : i + batch] for i in range(0, len(bodies), batch)]
+    latencies: list[float] = []
+
+    async def client() -> None:
+        while queue:
+            items = [{"intake": b, "idempotency_key": str(uuid.uuid4())} for b in queue.pop()]
+            t = time.perf_counter()
+            async with http.post("/v1/intakes/batch", data=orjson.dumps({"items": items})) as r:
+                answer = await r.read()
+            latencies.append(time.perf_counter() - t)
+            accepted = orjson.loads(answer).get("accepted") if r.status == 200 else None
+            if accepted != len(items):
+                raise RuntimeError(f"{r.status}, {accepted} of {len(items)}: {answer[:300]!r}")
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return time.perf_counter() - t0, latencies
+
+
+def _py_spy(pid: int, folder: Path, load: Load) -> subprocess.Popen[bytes]:
     """py-spy recording ``pid`` (collapsed stacks, one line a stack) until sent SIGINT."""
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"concurrency-{concurrency}.txt"
+    out = folder / f"{load.label.replace(' ', '-').replace('=', '-')}.txt"
     return subprocess.Popen(
         [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
          "--output", str(out)],
@@ -314,23 +374,29 @@ def _py_spy(pid: int, folder: Path, concurrency: int) -> subprocess.Popen[bytes]
     )  # fmt: skip
 
 
-COLUMNS = "  {:6s} {:26.26s}" + "  {:>5s} {:>4s} {:>4s} {:>6s} {:>6s} {:>5s} {:>5s}" * 2 + "  {}"
+_LOAD = "  {:>5s} {:>4s} {:>4s} {:>6s} {:>6s} {:>5s} {:>5s}"
+COLUMNS = "  {:6s} {:26.26s}" + _LOAD * 2 + "  {}"
+#: a batch load's columns (its p50 and p99 are a request's: wider)
+BATCH_COLUMNS = "  {:>5s} {:>5s} {:>5s} {:>6s} {:>6s} {:>5s} {:>5s}"
 HEAD = ("ints/s", "p50", "p99", "intake", "PG", "stmts", "other")
 
 
 async def compare(bench: Bench, sides: tuple[Side, Side], rounds: int) -> bool:
     """A, B, A, B, ...; prints each round, then each concurrency's medians and verdict."""
     n = bench.args.intakes
-    print(f"\n{n} intakes a concurrency a round; per concurrency: intakes/s, p50 and p99 ms,")
+    print(f"\n{n} intakes a load a round (a batch load: at least 4 requests a client); per load:")
+    print("  intakes/s, p50 and p99 ms (of a request),")
     print("  CPU ms per intake of the intake process and of PostgreSQL, statements per intake,")
     print(
         "  other: cores busy with anything else on the machine (other agents; not this process,"
         " the clients) in the window"
     )
-    print(COLUMNS.format("", "", *[f"c={c}" if i == 0 else "" for c in CONCURRENCIES
+    loads = bench.loads
+    columns = COLUMNS.removesuffix("  {}") + BATCH_COLUMNS * (len(loads) - len(SINGLES)) + "  {}"
+    print(columns.format("", "", *[load.label if i == 0 else "" for load in loads
                                    for i in range(7)], ""))  # fmt: skip
-    print(COLUMNS.format("round", "side", *HEAD, *HEAD, "check"))
-    by_concurrency = {c: (_fresh(sides[0]), _fresh(sides[1])) for c in CONCURRENCIES}
+    print(columns.format("round", "side", *HEAD * len(loads), "check"))
+    by_concurrency = {load: (_fresh(sides[0]), _fresh(sides[1])) for load in loads}
     ok = True
     for k in range(1, rounds + 1):
         for i, side in enumerate(sides):
@@ -339,10 +405,10 @@ async def compare(bench: Bench, sides: tuple[Side, Side], rounds: int) -> bool:
             for c, phase in phases.items():
                 by_concurrency[c][i].rates.append(phase.rate)
                 by_concurrency[c][i].cpu.append(phase.per_intake("intake") * 1000)
-            cells = [cell for c in CONCURRENCIES for cell in phases[c].cells()]
-            print(COLUMNS.format(str(k), side.title, *cells, check), flush=True)
-    for c, pair in by_concurrency.items():
-        print(f"\nconcurrency {c}:")
+            cells = [cell for load in loads for cell in phases[load].cells()]
+            print(columns.format(str(k), side.title, *cells, check), flush=True)
+    for load, pair in by_concurrency.items():
+        print(f"\n{load.label}:")
         summarise(pair, ok, rounds, rate="intakes/s",
                   cpu="intake CPU us per intake", columns="  {:7s} {:30.30s} {:>8s}  {:>9s}",
                   blanks=0)  # fmt: skip
@@ -364,13 +430,13 @@ async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
             f"Kafka {bench.cluster.bootstrap}); one intake process, API only, relay off"
         )
         warm, check = await bench.round(sides[0])
-        rates = ", ".join(f"c={c} {p.rate:.0f}/s" for c, p in warm.items())
+        rates = ", ".join(f"{load.label} {p.rate:.0f}/s" for load, p in warm.items())
         print(f"warm-up round, side A, on the fresh servers: {rates}, {check}; not counted")
         ok = await compare(bench, sides, args.rounds)
         if args.profile:
             folder = args.profile
             phases, check = await bench.round(sides[1], profile=folder)
-            rates = ", ".join(f"c={c} {p.rate:.0f}/s" for c, p in phases.items())
+            rates = ", ".join(f"{load.label} {p.rate:.0f}/s" for load, p in phases.items())
             print(f"\nprofiled round, side B under py-spy: {rates}, {check}; stacks in {folder}")
         return ok
     finally:
@@ -384,6 +450,12 @@ def main() -> int:
     ap.add_argument("--warm", type=int, default=50, help="intakes before measuring, per round")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per side")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="also this many intakes a request through POST /v1/intakes/batch, 2 clients",
+    )
     ap.add_argument(
         "--profile",
         type=lambda text: Path(text).resolve(),
