@@ -93,9 +93,9 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
         # own that print past the masking: every line goes through the root handler instead
         logging.getLogger(server).handlers[:] = []
         logging.getLogger(server).propagate = True
-    # httpx and httpcore log every request at INFO with its whole URL: a line per webhook
-    # that costs the sender more than the send's own log, and an agency's URL may hold its
-    # secret (a token in the path or the query); failures are logged by those who call
+    # httpx and httpcore log every request at INFO with its whole URL: a second line for
+    # every webhook notifications sends, and an agency's URL may hold its secret (a token in
+    # the path or the query); failures are logged by those who call
     for noisy in ("aiokafka", "sqlalchemy.engine", "uvicorn.access", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.bind_contextvars(service=service)

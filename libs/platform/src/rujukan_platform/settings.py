@@ -102,7 +102,7 @@ class ServiceSettings(BaseSettings):
     outbox_idle_poll_seconds: float = 0.5
     consumer_batch: int = 500
     #: a fetch returns as soon as a record is there; with none, the broker holds it this long
-    #: (Kafka's default: 100 ms had every idle consumer fetch ten times a second)
+    #: (500 ms is Kafka's own default; at 100 ms every idle consumer fetched ten times a second)
     consumer_fetch_min_bytes: int = 1
     consumer_fetch_max_wait_ms: int = 500
     #: a request body over this gets 413 before it is read (a route may allow more)

@@ -528,8 +528,9 @@ class Dispatcher:
             if step.retry_at is None:
                 metrics.DELIVERIES.labels(row.channel, step.outcome).inc()
                 # a routine send is counted, recorded (delivery_attempts) and published
-                # (notifications.dispatched): a line each at INFO was a tenth of the process
-                # under load; what went otherwise is worth an operator's eye
+                # (notifications.dispatched); logging, nearly all of it this line, was a tenth
+                # of the process's busy time under the pipeline benchmark (py-spy). What went
+                # otherwise is worth an operator's eye
                 (log.debug if step.outcome == "sent" else log.info)(
                     "notification " + step.outcome,
                     referral_id=str(row.referral_id),
