@@ -73,7 +73,6 @@ from typing import Any
 import aiohttp
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from chaos import code_state, setup, wait_catalogue, wait_ready
 from chaos_checks import end_lags, pipeline_pending, scalar
 from chaos_platform import (
@@ -97,12 +96,12 @@ from router_throughput import (
     cluster_ticks,
     end_offsets,
     passthrough,
+    reading_from_end,
 )
 
 from rujukan_contracts.topics import INTAKE_SUBMITTED
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.auth import Principal, issue_token
-from rujukan_platform.kafka import security_options
 from rujukan_platform.testing import ThreadedHttp, free_port
 
 ROUTER = "referral-router-serve"
@@ -213,7 +212,7 @@ class Cpu:
         brokers = (self.cluster.broker_pid(i) for i in range(self.cluster.brokers))
         parts["kafka broker"] = sum(_ticks(pid) for pid in brokers if pid)
         parts["postgresql"] = cluster_ticks(self.cluster.postmaster_pid())
-        parts["this benchmark (clients)"] = _ticks(os.getpid())  # it shares the machine too
+        parts["this benchmark (client, sinks)"] = _ticks(os.getpid())  # it shares the machine
         with open("/proc/stat") as f:
             cpu = [int(x) for x in f.readline().split()[1:]]
         parts["machine busy"] = sum(cpu) - cpu[3] - cpu[4]  # minus idle and iowait
@@ -606,18 +605,9 @@ class Submitted:
         self.stop_event = asyncio.Event()
 
     async def start(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, fetch_max_wait_ms=50,
-            **security_options(),
-        )  # fmt: skip
-        await self.consumer.start()
-        while not (parts := self.consumer.partitions_for_topic(INTAKE_SUBMITTED)):
-            await self.consumer._client.force_metadata_update()
-        tps = [TopicPartition(INTAKE_SUBMITTED, p) for p in parts]
-        self.consumer.assign(tps)
-        await self.consumer.seek_to_end(*tps)
-        for tp in tps:
-            await self.consumer.position(tp)
+        self.consumer = await reading_from_end(
+            self.bootstrap, [INTAKE_SUBMITTED], fetch_max_wait_ms=50
+        )
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:

@@ -956,6 +956,30 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
+async def reading_from_end(
+    bootstrap: str, topics: list[str], *, fetch_max_wait_ms: int
+) -> AIOKafkaConsumer:
+    """A started consumer without a group, assigned every partition of ``topics`` and placed at
+    their current ends: it reads only what is written from now on."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        **security_options(),
+    )
+    await consumer.start()
+    tps = []
+    for t in topics:
+        while not (parts := consumer.partitions_for_topic(t)):
+            await consumer._client.force_metadata_update()
+        tps += [TopicPartition(t, p) for p in parts]
+    consumer.assign(tps)
+    await consumer.seek_to_end(*tps)
+    for tp in tps:
+        await consumer.position(tp)
+    return consumer
+
+
 class Tail:
     """Reads the program topics from their current end; notes when each referral appears."""
 
@@ -966,24 +990,7 @@ class Tail:
         self.stop_event = asyncio.Event()
 
     async def start(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            fetch_max_wait_ms=20,
-            **security_options(),
-        )
-        await self.consumer.start()
-        tps = []
-        for t in self.topics:
-            parts = self.consumer.partitions_for_topic(t)
-            while not parts:
-                await self.consumer._client.force_metadata_update()
-                parts = self.consumer.partitions_for_topic(t)
-            tps += [TopicPartition(t, p) for p in parts]
-        self.consumer.assign(tps)
-        await self.consumer.seek_to_end(*tps)
-        for tp in tps:
-            await self.consumer.position(tp)
+        self.consumer = await reading_from_end(self.bootstrap, self.topics, fetch_max_wait_ms=20)
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
