@@ -175,10 +175,23 @@ async def test_a_connection_the_server_ended_is_weather(
     assert is_transient(unwrapped.value)
 
 
-async def _end_pooled_connection(engine: AsyncEngine, servers: Servers, database: str) -> int:
-    """End, from outside, the backend of the connection the pool hands out next; its pid."""
+@pytest.fixture
+async def one_connection(servers: Servers, fresh_database: str) -> AsyncIterator[AsyncEngine]:
+    """An engine whose pool holds one connection, so the next checkout is the one ended."""
+    engine = make_engine(f"{servers.pg_url}/{fresh_database}", pool_size=1)
+    yield engine
+    await engine.dispose()
+
+
+async def _backend_pid(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         pid: int = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    return pid
+
+
+async def _end_pooled_connection(engine: AsyncEngine, servers: Servers, database: str) -> int:
+    """End, from outside, the backend of the connection the pool hands out next; its pid."""
+    pid = await _backend_pid(engine)
     admin = await asyncpg.connect(f"{servers.pg_dsn}/{database}")
     try:
         assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
@@ -191,40 +204,34 @@ async def _end_pooled_connection(engine: AsyncEngine, servers: Servers, database
 
 @pytest.mark.integration
 async def test_a_connection_idle_a_while_is_pinged_and_a_dead_one_replaced_unseen(
-    servers: Servers, fresh_database: str, monkeypatch: pytest.MonkeyPatch
+    one_connection: AsyncEngine,
+    servers: Servers,
+    fresh_database: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """After a restart, the first statement on a connection idle past the window still works:
     the checkout pinged it, found it dead and connected anew."""
     monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 0.0)
-    engine = make_engine(f"{servers.pg_url}/{fresh_database}", pool_size=1)
-    try:
-        ended = await _end_pooled_connection(engine, servers, fresh_database)
-        async with engine.connect() as conn:
-            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        assert pid != ended
-    finally:
-        await engine.dispose()
+    ended = await _end_pooled_connection(one_connection, servers, fresh_database)
+    assert await _backend_pid(one_connection) != ended
 
 
 @pytest.mark.integration
 async def test_a_connection_used_a_moment_ago_is_not_pinged_and_its_death_is_weather(
-    servers: Servers, fresh_database: str, monkeypatch: pytest.MonkeyPatch
+    one_connection: AsyncEngine,
+    servers: Servers,
+    fresh_database: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Within the window nothing is pinged (no three round trips a checkout): a connection that
     died meanwhile fails its statement as weather, and the pool replaces it for the retry."""
     monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 3600.0)
-    engine = make_engine(f"{servers.pg_url}/{fresh_database}", pool_size=1)
-    try:
-        ended = await _end_pooled_connection(engine, servers, fresh_database)
-        with pytest.raises(DBAPIError) as raised:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        assert raised.value.connection_invalidated and is_transient(raised.value)
-        async with engine.connect() as conn:
-            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        assert pid != ended
-    finally:
-        await engine.dispose()
+    ended = await _end_pooled_connection(one_connection, servers, fresh_database)
+    with pytest.raises(DBAPIError) as raised:
+        async with one_connection.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    assert raised.value.connection_invalidated and is_transient(raised.value)
+    assert await _backend_pid(one_connection) != ended
 
 
 @pytest.mark.integration
