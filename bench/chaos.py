@@ -368,18 +368,27 @@ class Run:
 
 
 async def wait_ready(ports: Ports, supervisor: Supervisor, within: float) -> None:
+    """Every API answers ``/readyz`` with 200; if one never does, say what it last answered,
+    what supervisord says of every program, and the end of that API's log."""
     deadline = time.monotonic() + within
     async with httpx.AsyncClient(timeout=5) as http:
         for service, port in ports.services.items():
             while True:
                 try:
-                    if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    answer = await http.get(f"http://127.0.0.1:{port}/readyz")
+                    if answer.status_code == 200:
                         break
-                except httpx.TransportError:
-                    pass
+                    last = f"{answer.status_code} {answer.text[:600]}"
+                except httpx.TransportError as exc:
+                    last = f"{type(exc).__name__}: {exc}"
                 if time.monotonic() > deadline:
                     states = {n: i["statename"] for n, i in supervisor.info().items()}
-                    raise RuntimeError(f"{service} API never became ready; {states}")
+                    log = supervisor.dir / f"{service}-api.log"
+                    end = log.read_text(errors="replace")[-3000:] if log.exists() else "(none)"
+                    raise RuntimeError(
+                        f"{service} API (:{port}) never became ready; last answer: {last}; "
+                        f"{states}; the end of {log.name}:\n{end}"
+                    )
                 await asyncio.sleep(0.5)
 
 

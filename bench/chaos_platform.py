@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -90,13 +89,9 @@ def programs() -> list[Program]:
 
 
 def ports_free(*ports: int) -> bool:
-    for port in ports:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
+    from rujukan_platform.testing import port_is_free
+
+    return all(port_is_free(port) for port in ports)
 
 
 @dataclass
@@ -115,9 +110,7 @@ class Ports:
         from rujukan_platform.testing import free_port
 
         for _ in range(200):
-            base = free_port()
-            if base + 100 * brokers + 1 > 65535:
-                continue
+            base = free_port(span=100 * brokers + 1)
             wanted = [base + 100 * i + d for i in range(brokers) for d in (0, 1)]
             if ports_free(*wanted):
                 return cls(base, free_port(), free_port(), {s: free_port() for s in SERVICES})

@@ -41,7 +41,7 @@ def test_no_loss_no_duplicate_under_sigkills(tmp_path: Path) -> None:
         timeout=1800,
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()
-    assert lines, f"no report (exit {done.returncode}):\n{done.stderr[-4000:]}"
+    assert lines, f"no report (exit {done.returncode}):\n{done.stderr[-8000:]}"
     report = json.loads(lines[-1])
     failing = {c["check"]: c for c in report["checks"] if c["count"] and c["gates"]}
     assert not failing, json.dumps(failing, indent=1, ensure_ascii=False)

@@ -24,6 +24,7 @@ from rujukan_platform.testing import (
     bearer,
     create_database,
     drop_database,
+    ephemeral_ports,
     eventually,
     free_port,
     open_to_everyone,
@@ -67,6 +68,15 @@ def test_a_free_port_can_be_listened_on_and_topics_never_collide() -> None:
     names = {unique_topic("intake.submitted") for _ in range(100)}
     assert len(names) == 100
     assert all(n.startswith("test-") and n.endswith(".intake.submitted") for n in names)
+
+
+def test_a_free_port_is_one_no_outgoing_connection_can_hold() -> None:
+    """A port from the kernel's ephemeral range may be an outgoing connection's by the time
+    the server binds it; free ports (and the span above them) are drawn from below it."""
+    ephemeral = ephemeral_ports()
+    ports = [free_port() for _ in range(50)] + [free_port(span=301) + 301 for _ in range(50)]
+    assert all(port < ephemeral.start for port in ports), sorted(ports)[-3:]
+    assert len(set(ports)) > 40  # drawn at random, so parallel workers rarely meet
 
 
 def test_a_bearer_header_is_signed_with_the_services_secret_unless_told() -> None:

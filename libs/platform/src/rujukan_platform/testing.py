@@ -16,6 +16,7 @@ import asyncio
 import fcntl
 import glob
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -203,11 +204,43 @@ def unique_topic(base: str) -> str:
     return f"test-{uuid.uuid4().hex[:10]}.{base}"
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on right now (for a local server a test starts)."""
+_PORT_PICKS = random.SystemRandom()  # not ``random``: parallel workers must not draw alike
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel gives outgoing connections (Linux's default where unreadable)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
+def free_port(*, span: int = 0) -> int:
+    """A TCP port nothing listens on right now (for a local server a test starts), with the
+    ``span`` ports above it below the ephemeral range too (a broker's at +100, +200, ...).
+
+    Drawn below the kernel's ephemeral range, not with ``bind(0)``: a port from that range
+    can be taken by any outgoing connection (a Kafka or PostgreSQL client) before the server
+    binds it, and a long-lived one keeps the server from starting for good (in CI, the chaos
+    run's intake API never became ready in 600 s with every process running)."""
+    below = ephemeral_ports().start
+    low = 20000 if below > 21000 + span else 1024
+    for _ in range(1000):
+        port = _PORT_PICKS.randrange(low, below - span)
+        if port_is_free(port):
+            return port
+    raise RuntimeError(f"no free port found in {low}-{below - span}")
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing is bound to ``port`` on the loopback interface right now."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 async def eventually(probe: Callable[[], Any], *, timeout: float = 15.0) -> Any:  # noqa: ASYNC109
