@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     column,
+    event,
     select,
     text,
 )
@@ -30,11 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rujukan_platform import db
 from rujukan_platform.db import (
+    any_of,
     copy_records,
     make_engine,
     make_sessions,
     new_metadata,
     ping,
+    rows_parameters,
     rows_table,
 )
 from rujukan_platform.failures import describe, is_transient, root_cause, sqlstate
@@ -279,3 +283,37 @@ async def test_rows_as_a_table_keep_their_types_and_one_text_for_any_number_of_r
             assert [tuple(r) for r in await conn.execute(stmt)] == rows
             texts.add(str(stmt.compile(engine.sync_engine)))
     assert len(texts) == 1
+
+
+@pytest.mark.integration
+async def test_a_table_built_once_takes_its_rows_and_lists_at_execution(
+    engine: AsyncEngine,
+) -> None:
+    """A statement kept at module level: ``rows_table(rows=[])`` bound by ``rows_parameters``,
+    and ``any_of`` for a list: the rows and list it is given (not the empty ones it was built
+    with), in one SQL text sent to PostgreSQL for any number of items (an IN list sends one
+    text a length, each prepared again)."""
+    columns = (column("id", Uuid()), column("note", Text()))
+    given = rows_table(*columns, name="given", rows=[])
+    stmt = select(*given.c).where(given.c.note == any_of("wanted", Text()))
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with engine.connect() as conn:
+            for n in (1, 7):
+                rows = [(uuid.uuid4(), f"note {i}") for i in range(n)]
+                wanted = [note for _, note in rows][::2]
+                found = await conn.execute(
+                    stmt, rows_parameters("given", ("id", "note"), rows) | {"wanted": wanted}
+                )
+                assert sorted(tuple(r) for r in found) == sorted(r for r in rows if r[1] in wanted)
+            named = select(given.c.note).where(given.c.note == any_of("one", Text(), ["b"]))
+            bound = rows_parameters("given", ("id", "note"), [(None, "a"), (None, "b")])
+            assert (await conn.scalars(named, bound)).all() == ["b"]
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert len(sent) == 3 and sent[0] == sent[1], sent

@@ -28,6 +28,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    any_,
     bindparam,
     event,
     func,
@@ -44,6 +45,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.sql.type_api import TypeEngine
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -207,3 +209,20 @@ def rows_table(
         for i, c in enumerate(columns)
     ]
     return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+
+
+def rows_parameters(
+    name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> dict[str, list[Any]]:
+    """The parameters of a ``rows_table`` built once with ``rows=[]`` (a statement kept at
+    module level), binding ``rows`` at execution: one array a column, in ``columns``' order."""
+    return {f"{name}_{c}": [row[i] for row in rows] for i, c in enumerate(columns)}
+
+
+def any_of(name: str, type_: TypeEngine[Any], values: Sequence[Any] | None = None) -> Any:
+    """``column == any_of(...)``: ``= ANY(:name)``, the list bound as one array of ``type_``.
+    An IN list of n items is another statement for every n, compiled by SQLAlchemy and prepared
+    by PostgreSQL again; this is one statement for any length."""
+    if values is None:
+        return any_(bindparam(name, type_=ARRAY(type_)))
+    return any_(bindparam(name, list(values), type_=ARRAY(type_)))

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Literal, NamedTuple, Protocol
 
 import asyncpg
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, select
 
 from rujukan_contracts.events import RegistryFacts
 from rujukan_intake.adapters.tables import registry_households, registry_members
 from rujukan_intake.domain.identity import kk_problem, nik_form_problem
-from rujukan_platform.db import copy_records, driver_connection
+from rujukan_platform.db import any_of, copy_records, driver_connection
 from rujukan_platform.language import Words, say
 from rujukan_platform.uow import Repository
 
@@ -334,7 +334,7 @@ _ENTRIES = select(
     registry_households.c.decile,
     registry_households.c.enrolments,
     registry_households.c.has_kks,
-).where(registry_households.c.kk_hash.in_(bindparam("kk_hashes", expanding=True)))
+).where(registry_households.c.kk_hash == any_of("kk_hashes", Text()))
 
 
 class RegistryTable(Repository):
@@ -357,7 +357,7 @@ class RegistryTable(Repository):
                 registry_households.c.has_kks,
             )
             .join(registry_households, registry_households.c.kk_hash == registry_members.c.kk_hash)
-            .where(registry_members.c.nik_hash.in_(nik_hashes))
+            .where(registry_members.c.nik_hash == any_of("niks", Text(), nik_hashes))
         )
         return {
             r.nik_hash: (r.kk_hash, RegistryEntry(r.decile, list(r.enrolments), r.has_kks))

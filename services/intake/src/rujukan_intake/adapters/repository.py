@@ -12,8 +12,8 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import bindparam, select, text, tuple_, union_all
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, bindparam, cast, column, select, text, union_all
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from rujukan_contracts.events import (
     Complaint,
@@ -45,6 +45,7 @@ from rujukan_intake.adapters.tables import (
 )
 from rujukan_intake.domain.intake import MemberIn, TakenBy
 from rujukan_intake.domain.visits import HouseholdMatch, Visit, household_matches
+from rujukan_platform.db import any_of, rows_parameters, rows_table
 from rujukan_platform.latest import keep_latest
 from rujukan_platform.sealing import Sealer
 from rujukan_platform.uow import Repository
@@ -96,19 +97,45 @@ class Family:
 
 # The submission path's statements, built once: SQLAlchemy keys its cache of compiled statements
 # on a statement's structure, generated again for every object, so one built per call paid that
-# (and the upserts' ``excluded``) on every intake. Values are bound at execution (``bindparam``;
-# ``expanding`` for an IN list).
+# (and the upserts' ``excluded``) on every intake. Values are bound at execution, a column an
+# array (``unnest``, ``= ANY``): an IN list or a VALUES list of n items is another statement for
+# every n, compiled by SQLAlchemy and prepared by PostgreSQL again, a bulk batch's each time.
+
+_HOUSEHOLD_COLUMNS = ("id", "kk_hash", "village_code")
+_GIVEN_HOUSEHOLDS = rows_table(
+    *(column(c, households.c[c].type) for c in _HOUSEHOLD_COLUMNS), name="given", rows=[]
+)
+_MEMBER_COLUMNS = (
+    "id",
+    "household_id",
+    "nik_hash",
+    "name",
+    "nik",
+    "birth_date",
+    "sex",
+    "relationship",
+    "attributes",
+)
+_GIVEN_MEMBERS = rows_table(  # attributes as JSON text, cast: an array of jsonb is not bound
+    *(column(c, Text() if c == "attributes" else members.c[c].type) for c in _MEMBER_COLUMNS),
+    name="given",
+    rows=[],
+)
 
 
 def _upsert_households() -> Any:
-    stmt = insert(households)
+    stmt = insert(households).from_select(list(_HOUSEHOLD_COLUMNS), select(_GIVEN_HOUSEHOLDS))
     return stmt.on_conflict_do_update(
         index_elements=["kk_hash"], set_={"village_code": stmt.excluded.village_code}
     ).returning(households.c.id, households.c.kk_hash)
 
 
 def _upsert_members() -> Any:
-    stmt = insert(members)
+    given = _GIVEN_MEMBERS.c
+    stmt = insert(members).from_select(
+        list(_MEMBER_COLUMNS),
+        select(*(given[c] for c in _MEMBER_COLUMNS[:-1]), cast(given.attributes, JSONB)),
+    )
     return stmt.on_conflict_do_update(
         index_elements=["household_id", "nik_hash"],
         set_={
@@ -123,10 +150,10 @@ def _upsert_members() -> Any:
 _ADD_OR_LOCK = _upsert_households()
 _SAVE_MEMBERS = _upsert_members()
 _MEMBER_IDS = select(members.c.id, members.c.household_id, members.c.nik_hash).where(
-    members.c.household_id.in_(bindparam("households", expanding=True))
+    members.c.household_id == any_of("households", members.c.household_id.type)
 )
 _HOLDING = select(members.c.nik_hash, members.c.household_id).where(
-    members.c.nik_hash.in_(bindparam("niks", expanding=True))
+    members.c.nik_hash == any_of("niks", Text())
 )
 _REMEMBER_IDENTITY = text(
     "UPDATE households SET kk_number = u.kk_number,"
@@ -144,12 +171,52 @@ _VISITS_SINCE = (
         intakes.c.possible_duplicates,
     )
     .where(
-        intakes.c.household_id.in_(bindparam("households", expanding=True)),
+        intakes.c.household_id == any_of("households", intakes.c.household_id.type),
         intakes.c.submitted_at > bindparam("since"),
     )
     .order_by(intakes.c.submitted_at, intakes.c.id)
 )
 _ADD_INTAKES = intakes.insert()
+_KEY_COLUMNS = ("principal", "idempotency_key")
+_GIVEN_KEYS = rows_table(*(column(c, Text()) for c in _KEY_COLUMNS), name="given", rows=[])
+
+
+def _key_uses() -> Any:
+    """Each given (principal, key)'s use: by an intake, or by a duplicate answered with one."""
+    answered = (intakes.c.visit_of, intakes.c.possible_duplicates)
+    given = _GIVEN_KEYS.c
+    on_intake = select(
+        intakes.c.principal,
+        intakes.c.idempotency_key,
+        intakes.c.id,
+        intakes.c.household_id,
+        intakes.c.request_hash,
+        *answered,
+    ).join(
+        _GIVEN_KEYS,
+        (intakes.c.principal == given.principal)
+        & (intakes.c.idempotency_key == given.idempotency_key),
+    )
+    on_duplicate = (
+        select(
+            duplicate_keys.c.principal,
+            duplicate_keys.c.idempotency_key,
+            intakes.c.id,
+            intakes.c.household_id,
+            duplicate_keys.c.request_hash,
+            *answered,
+        )
+        .join(intakes, intakes.c.id == duplicate_keys.c.intake_id)
+        .join(
+            _GIVEN_KEYS,
+            (duplicate_keys.c.principal == given.principal)
+            & (duplicate_keys.c.idempotency_key == given.idempotency_key),
+        )
+    )
+    return union_all(on_intake, on_duplicate)
+
+
+_KEY_USES = _key_uses()
 
 
 class LockedHouseholds(NamedTuple):
@@ -168,12 +235,12 @@ class HouseholdRepository(Repository):
         """Each household's id by KK hash, stored with its village (added if new). The upsert
         locks the rows until commit, so concurrent submissions of one household serialise and
         the later sees the earlier's intake."""
-        offered = {kk: uuid4() for kk in sorted(villages)}
-        # rows as parameters, not in the statement: compiled once and cached (SQLAlchemy's
-        # "insertmanyvalues"), where a VALUES list was compiled afresh for every batch
+        offered = {kk: uuid4() for kk in sorted(villages)}  # in order: locks taken in order
         rows = await self._session.execute(
             _ADD_OR_LOCK,
-            [{"id": offered[kk], "kk_hash": kk, "village_code": villages[kk]} for kk in offered],
+            rows_parameters(
+                "given", _HOUSEHOLD_COLUMNS, [(offered[kk], kk, villages[kk]) for kk in offered]
+            ),
         )
         ids = {row.kk_hash: row.id for row in rows}
         # a household that kept the id offered was added now: one already stored keeps its own
@@ -194,24 +261,24 @@ class HouseholdRepository(Repository):
                 (r.household_id, r.nik_hash): r.id
                 for r in await self._session.execute(_MEMBER_IDS, {"households": household_ids})
             }
-        rows: dict[MemberKey, dict[str, Any]] = {}
-        for m in to_save:
+        rows: dict[MemberKey, tuple[Any, ...]] = {}
+        for m in to_save:  # a member listed twice is saved once (ON CONFLICT: once a row)
             key = (m.household_id, m.nik_hash)
             member_id = known.get(key) or uuid4()
-            rows[key] = {
-                "id": member_id,
-                "household_id": m.household_id,
-                "nik_hash": m.nik_hash,
-                "name": sealer.seal(m.member.name, context=name_context(member_id)),
-                "nik": sealer.seal(m.member.nik, context=sealed_context(NIK, member_id)),
-                "birth_date": m.member.birth_date,
-                "sex": m.member.sex.value,
-                "relationship": m.member.relationship.value,
-                "attributes": m.member.model_dump(mode="json", exclude=_ATTRIBUTES_LEFT_OUT),
-            }
+            rows[key] = (  # in _MEMBER_COLUMNS' order
+                member_id,
+                m.household_id,
+                m.nik_hash,
+                sealer.seal(m.member.name, context=name_context(member_id)),
+                sealer.seal(m.member.nik, context=sealed_context(NIK, member_id)),
+                m.member.birth_date,
+                m.member.sex.value,
+                m.member.relationship.value,
+                m.member.model_dump_json(exclude=_ATTRIBUTES_LEFT_OUT),
+            )
         returned = await self._session.execute(
             _SAVE_MEMBERS,
-            [rows[k] for k in sorted(rows, key=str)],  # as parameters: see ``add_or_lock``
+            rows_parameters("given", _MEMBER_COLUMNS, [rows[k] for k in sorted(rows, key=str)]),
         )
         return {(r.household_id, r.nik_hash): r.id for r in returned}
 
@@ -433,28 +500,9 @@ class IdempotencyKeys(Repository):
         another request)."""
         if not keys:
             return {}
-        answered = (intakes.c.visit_of, intakes.c.possible_duplicates)
-        on_intake = select(
-            intakes.c.principal,
-            intakes.c.idempotency_key,
-            intakes.c.id,
-            intakes.c.household_id,
-            intakes.c.request_hash,
-            *answered,
-        ).where(tuple_(intakes.c.principal, intakes.c.idempotency_key).in_(keys))
-        on_duplicate = (
-            select(
-                duplicate_keys.c.principal,
-                duplicate_keys.c.idempotency_key,
-                intakes.c.id,
-                intakes.c.household_id,
-                duplicate_keys.c.request_hash,
-                *answered,
-            )
-            .join(intakes, intakes.c.id == duplicate_keys.c.intake_id)
-            .where(tuple_(duplicate_keys.c.principal, duplicate_keys.c.idempotency_key).in_(keys))
+        rows = await self._session.execute(
+            _KEY_USES, rows_parameters("given", _KEY_COLUMNS, list(keys))
         )
-        rows = await self._session.execute(union_all(on_intake, on_duplicate))
         return {
             (r.principal, r.idempotency_key): KeyUse(
                 r.id,
