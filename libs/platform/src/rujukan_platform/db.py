@@ -13,7 +13,7 @@ inside the session's transaction.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -219,7 +219,7 @@ def rows_parameters(
     return {f"{name}_{c}": [row[i] for row in rows] for i, c in enumerate(columns)}
 
 
-def any_of(name: str, type_: TypeEngine[Any], values: Sequence[Any] | None = None) -> Any:
+def any_of(name: str, type_: TypeEngine[Any], values: Collection[Any] | None = None) -> Any:
     """``column == any_of(...)``: ``= ANY(:name)``, the list bound as one array of ``type_``.
     An IN list of n items is another statement for every n, compiled by SQLAlchemy and prepared
     by PostgreSQL again; this is one statement for any length."""

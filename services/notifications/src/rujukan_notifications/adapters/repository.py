@@ -44,8 +44,11 @@ from rujukan_notifications.adapters.tables import (
 from rujukan_notifications.domain.audience import Audience, Planned
 from rujukan_notifications.domain.channels import PHONE_CHANNELS, ChannelName
 from rujukan_notifications.domain.deliveries import FinalState, Outcome
-from rujukan_platform.db import rows_table
+from rujukan_platform.db import any_of, rows_table
 from rujukan_platform.uow import Repository
+
+#: households' and visits' ids, bound as one array (``any_of``): one statement for any batch
+_ID = deliveries.c.household_id.type
 
 
 class SealedContact(NamedTuple):
@@ -103,7 +106,9 @@ class ContactRepository(Repository):
         forgotten = [c.household_id for c in last.values() if c.contact is None]
         if forgotten:
             await self._session.execute(
-                contacts.delete().where(contacts.c.household_id.in_(forgotten))
+                contacts.delete().where(
+                    contacts.c.household_id == any_of("forgotten", _ID, forgotten)
+                )
             )
         now = datetime.now(UTC)
         kept = [c.contact._asdict() | {"updated_at": now} for c in last.values() if c.contact]
@@ -123,7 +128,7 @@ class ContactRepository(Repository):
             return {}
         rows = await self._session.execute(
             select(*(contacts.c[f] for f in SealedContact._fields)).where(
-                contacts.c.household_id.in_(households)
+                contacts.c.household_id == any_of("households", _ID, households)
             )
         )
         return {row.household_id: SealedContact._make(row) for row in rows}
@@ -281,7 +286,7 @@ class DeliveryRepository(Repository):
         await self._session.execute(
             deliveries.update()
             .where(
-                deliveries.c.household_id.in_(households),
+                deliveries.c.household_id == any_of("households", _ID, households),
                 deliveries.c.state == "pending",
                 deliveries.c.audience == "resident",
                 deliveries.c.waits > 0,
@@ -367,7 +372,7 @@ class DeliveryRepository(Repository):
         rows = await self._session.execute(
             select(deliveries.c.household_id, deliveries.c.sent_at)
             .where(
-                deliveries.c.household_id.in_(households),
+                deliveries.c.household_id == any_of("households", _ID, households),
                 deliveries.c.channel.in_(PHONE_CHANNELS),
                 deliveries.c.state == "sent",
                 deliveries.c.sent_at > since,
@@ -545,7 +550,10 @@ class NewsRepository(Repository):
         found: dict[UUID, list[Gathered]] = {i: [] for i in intake_ids}
         rows = await self._session.execute(
             select(resident_news.c.intake_id, resident_news.c.event_id, resident_news.c.news)
-            .where(resident_news.c.intake_id.in_(intake_ids), resident_news.c.digest_id.is_(None))
+            .where(
+                resident_news.c.intake_id == any_of("visits", _ID, intake_ids),
+                resident_news.c.digest_id.is_(None),
+            )
             .order_by(resident_news.c.changed_at, resident_news.c.created_at)
         )
         for row in rows:
@@ -567,11 +575,14 @@ class NewsRepository(Repository):
             told = [v.intake_id for v in visits if v.event_ids and v.digest_id is not None]
             await self._session.execute(
                 resident_visits.update()
-                .where(resident_visits.c.intake_id.in_([v.intake_id for v in visits]))
+                .where(
+                    resident_visits.c.intake_id
+                    == any_of("visits", _ID, [v.intake_id for v in visits])
+                )
                 .values(
                     summarise_at=None,
                     messages=resident_visits.c.messages
-                    + case((resident_visits.c.intake_id.in_(told), 1), else_=0),
+                    + case((resident_visits.c.intake_id == any_of("told", _ID, told), 1), else_=0),
                 )
             )
 

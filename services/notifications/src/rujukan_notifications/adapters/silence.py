@@ -17,10 +17,13 @@ from rujukan_notifications.adapters.tables import (
     silenced_households,
 )
 from rujukan_notifications.domain.channels import ChannelName
+from rujukan_platform.db import any_of
 from rujukan_platform.latest import keep_latest
 from rujukan_platform.uow import Repository
 
 #: the machine reason on a delivery cancelled by a consent withdrawal
+#: households' ids, bound as one array (``any_of``): one statement for any batch
+_ID = deliveries.c.household_id.type
 CONSENT_WITHDRAWN = "consent_withdrawn"
 #: what the delivery row says, in Bahasa Indonesia (officers read it)
 CANCELLED_DETAIL = "Warga menarik persetujuan untuk diberi kabar; pesan ini tidak dikirim."
@@ -73,7 +76,7 @@ class SilencedHouseholds(Repository):
             return set()
         found = await self._session.execute(
             select(silenced_households.c.household_id).where(
-                silenced_households.c.household_id.in_(households)
+                silenced_households.c.household_id == any_of("households", _ID, households)
             )
         )
         return set(found.scalars())
@@ -87,7 +90,7 @@ class SilencedHouseholds(Repository):
         cancelled = await self._session.execute(
             update(deliveries)
             .where(
-                deliveries.c.household_id.in_(households),
+                deliveries.c.household_id == any_of("households", _ID, households),
                 deliveries.c.audience == "resident",
                 deliveries.c.state == "pending",
             )
@@ -96,7 +99,7 @@ class SilencedHouseholds(Repository):
         )
         gone = [Cancelled._make(row) for row in cancelled]
         visits = select(resident_visits.c.intake_id).where(
-            resident_visits.c.household_id.in_(households)
+            resident_visits.c.household_id == any_of("households", _ID, households)
         )
         await self._session.execute(
             delete(resident_news).where(
@@ -105,7 +108,7 @@ class SilencedHouseholds(Repository):
         )
         await self._session.execute(
             update(resident_visits)
-            .where(resident_visits.c.household_id.in_(households))
+            .where(resident_visits.c.household_id == any_of("households", _ID, households))
             .values(summarise_at=None)
         )
         return gone
