@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Column, DateTime, MetaData, Table, Text, select
+from sqlalchemy import ARRAY, Column, DateTime, MetaData, Table, Text, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rujukan_platform.db import make_engine
@@ -89,3 +90,56 @@ async def test_a_batch_writes_the_newest_of_each_key_as_one_by_one_would(
     # r1: event-1 is as new as the stored event-0, and later in order; event-3 is older.
     # r2: event-5 is the last of the newest
     assert sorted(found) == [("r1", "event-1"), ("r2", "event-5")]
+
+
+programs = Table(
+    "programs",
+    MetaData(),
+    Column("code", Text, primary_key=True),
+    Column("documents", ARRAY(Text), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@pytest.mark.integration
+async def test_rows_go_as_one_text_for_any_number_and_arrays_as_a_values_list(
+    engine: AsyncEngine,
+) -> None:
+    """Plain columns are bound as one array each: one SQL text for 1 row and for 40 (a VALUES
+    list was one a number of rows, each prepared again). A table with an array column (there
+    is no array of arrays to bind) still takes its rows, as a VALUES list."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(programs.metadata.create_all)
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for n in (1, 40):
+            rows = [
+                {"referral_id": f"r{i}", "status": "sent", "changed_at": NOON, "event": f"e{i}"}
+                for i in range(n)
+            ]
+            async with engine.begin() as conn:
+                await conn.execute(
+                    keep_latest(statuses, rows, key=["referral_id"], stamp="changed_at")
+                )
+        async with engine.begin() as conn:
+            await conn.execute(
+                keep_latest(
+                    programs,
+                    [{"code": "PKH", "documents": ["KK", "KTP"], "published_at": NOON}],
+                    key=["code"],
+                    stamp="published_at",
+                )
+            )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    upserts = [s for s in sent if s.startswith("INSERT")]
+    assert len(upserts) == 3 and upserts[0] == upserts[1] and "unnest" in upserts[0], upserts
+    assert "VALUES" in upserts[2]
+    async with engine.connect() as conn:
+        assert (await conn.scalar(select(func.count()).select_from(statuses))) == 40
+        assert (await conn.scalar(select(programs.c.documents))) == ["KK", "KTP"]

@@ -4,7 +4,8 @@ Consumers mirror what other services announce (a referral's status, a program's 
 and events arrive late or twice: the row keeps whichever says the newest ``stamp``, and an
 event that says the same again writes the same again. A consumer batch's events go in one
 statement: of several for one key, the newest (the last of equals) is the one written, as if
-they had been applied one by one in order.
+they had been applied one by one in order. Rows of plain columns are bound as one array a
+column, so the statement's text is the same for any number of rows.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ARRAY, JSON, Table, column, select
 from sqlalchemy.dialects.postgresql import Insert, insert
+
+from rujukan_platform.db import rows_table
 
 
 def keep_latest(
@@ -28,7 +31,16 @@ def keep_latest(
     rows = newest_per_key([values] if isinstance(values, Mapping) else values, key, stamp)
     if not rows:
         raise ValueError("keep_latest needs a row")
-    stmt = insert(table).values(rows)
+    columns = list(rows[0])
+    if any(isinstance(table.c[c].type, ARRAY | JSON) for c in columns):  # no array of those
+        stmt = insert(table).values(rows)
+    else:  # one array a column: one statement for any number of rows (``rows_table``)
+        given = rows_table(
+            *(column(c, table.c[c].type) for c in columns),
+            name="given",
+            rows=[tuple(row[c] for c in columns) for row in rows],
+        )
+        stmt = insert(table).from_select(columns, select(given))
     return stmt.on_conflict_do_update(
         index_elements=list(key),
         set_={column: stmt.excluded[column] for column in rows[0] if column not in key},

@@ -552,8 +552,8 @@ class ReferralStatuses(Repository):
     """The intake's view of its referrals, as the router reports them on referrals.status."""
 
     async def record(self, changes: Sequence[ReferralStatusChangedV1]) -> None:
-        """Keep each referral's latest status, a consumer batch's in one statement (a few, for
-        thousands); an older change never overwrites a newer."""
+        """Keep each referral's latest status, a consumer batch's in one statement; an older
+        change never overwrites a newer."""
         rows = [
             {
                 "referral_id": change.referral_id,
@@ -568,14 +568,9 @@ class ReferralStatuses(Repository):
             }
             for change in changes
         ]
-        for start in range(0, len(rows), 1000):  # PostgreSQL takes 32,767 parameters
+        if rows:  # one array a column: any number of rows in one statement
             await self._session.execute(
-                keep_latest(
-                    intake_referrals,
-                    rows[start : start + 1000],
-                    key=["referral_id"],
-                    stamp="changed_at",
-                )
+                keep_latest(intake_referrals, rows, key=["referral_id"], stamp="changed_at")
             )
 
     async def household_of(
