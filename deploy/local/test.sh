@@ -9,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 export RUJUKAN_STATE_DIR="${RUJUKAN_STATE_DIR:-$(cd "$here/../.." && pwd)/.local/test}"
 export KAFKA_PORT="${RUJUKAN_TEST_KAFKA_PORT:-19092}"
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
-export PG_PORT="${RUJUKAN_TEST_PG_PORT:-55439}"
+export PG_PORT="${RUJUKAN_TEST_PG_PORT:-15439}"
 export KAFKA_AUTH=scram
 source "$here/env.sh"
 cd "$REPO_ROOT"

@@ -53,7 +53,7 @@ from rujukan_platform.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[4]
 TEST_KAFKA_PORT = int(os.environ.get("RUJUKAN_TEST_KAFKA_PORT", "19092"))
-TEST_PG_PORT = int(os.environ.get("RUJUKAN_TEST_PG_PORT", "55439"))
+TEST_PG_PORT = int(os.environ.get("RUJUKAN_TEST_PG_PORT", "15439"))
 
 
 @dataclass(frozen=True)
