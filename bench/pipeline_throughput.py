@@ -111,23 +111,34 @@ NOTIFICATIONS = "notifications-serve"
 WEBHOOK_SECRET = "pipeline-bench-webhook-secret"
 
 
-def make_up_processes(replicas: int, intake_off_port: int = 0, webhooks: str = "") -> list[Program]:
+def make_up_processes(
+    replicas: int,
+    intake_off_port: int = 0,
+    webhooks: str = "",
+    settings: tuple[tuple[str, str], ...] = (),
+) -> list[Program]:
     """What ``make up`` runs (one ``serve`` a service), the documented replicas and, on
     ``intake_off_port``, an intake API without group commit (phase c's B); ``webhooks``: the
-    agencies' webhooks notifications sends to."""
-    hooks = (("RUJUKAN_NOTIFICATIONS_AGENCY_WEBHOOKS", webhooks),) if webhooks else ()
+    agencies' webhooks notifications sends to; ``settings``: for every process (``--env``)."""
+    hooks = settings + ((("RUJUKAN_NOTIFICATIONS_AGENCY_WEBHOOKS", webhooks),) if webhooks else ())
     out = [
-        Program(f"{s}-serve", "serve", s, ("serve",), env=hooks if s == "notifications" else ())
+        Program(
+            f"{s}-serve", "serve", s, ("serve",), env=hooks if s == "notifications" else settings
+        )
         for s in SERVICES
     ]
     if intake_off_port:
-        off = (("RUJUKAN_INTAKE_PORT", str(intake_off_port)),
+        off = (*settings, ("RUJUKAN_INTAKE_PORT", str(intake_off_port)),
                ("RUJUKAN_INTAKE_SUBMIT_BATCH_MAX", "1"))  # fmt: skip
         out.append(Program(INTAKE_OFF, "api", "intake", ("serve",), env=off))
     for i in range(2, replicas + 1):
         out.append(
             Program(
-                f"router-intakes-{i}", "replica", "referral-router", ("consume", "router-intakes")
+                f"router-intakes-{i}",
+                "replica",
+                "referral-router",
+                ("consume", "router-intakes"),
+                env=settings,
             )
         )
         out.append(
@@ -747,6 +758,13 @@ def main() -> int:
     ap.add_argument("--state", default=str(ROOT / ".local" / "pipeline-bench"))
     ap.add_argument("--keep-state", action="store_true")
     ap.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="RUJUKAN_X=value",
+        help="a setting of every service process (repeatable), e.g. a consumer's fetch size",
+    )
+    ap.add_argument(
         "--no-webhooks",
         action="store_true",
         help="no agency webhooks (as the runs before they were added)",
@@ -768,13 +786,21 @@ def main() -> int:
     intake_off_port = free_port() if args.ab_intake else 0
     webhooks = None if args.no_webhooks else WebhookSink(free_port())
     codes = [p.code for p in load_seed_programs(SEED_DIR)]
+    settings = tuple(tuple(e.split("=", 1)) for e in args.env)
+    if any(len(kv) != 2 or not kv[0].startswith("RUJUKAN_") for kv in settings):
+        ap.error("--env takes RUJUKAN_X=value")
     processes = make_up_processes(
-        args.replicas, intake_off_port, webhooks.setting(codes) if webhooks else ""
+        args.replicas,
+        intake_off_port,
+        webhooks.setting(codes) if webhooks else "",
+        settings,  # type: ignore[arg-type]
     )
     supervisor = Supervisor(cluster, state, processes)
     sink = SmtpSink(state / "smtp.jsonl", ports.smtp)
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_state()}")
     print(f"machine: {machine()}")
+    if settings:
+        print(f"settings of every service process: {' '.join(args.env)}")
     print(
         f"pipeline: {len(supervisor.programs)} processes ({', '.join(supervisor.programs)}), "
         f"1 broker, {total} households generated (seed {args.seed}), state {state}"
