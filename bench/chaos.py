@@ -562,11 +562,15 @@ def chaos_run(args: argparse.Namespace) -> int:
         f"brokers, >= {args.min_pg_kills} PostgreSQL), seed {args.seed}, {args.brokers} brokers "
         f"(:{ports.kafka}+100i), PostgreSQL :{ports.pg}, state {state}"
     )
+    result = 1  # until the run reports: a setup that fails keeps its logs too
     try:
         made = setup(cluster, supervisor, sink, args.households, args.seed)
-        return asyncio.run(orchestrate(args, run, sink, made))
+        result = asyncio.run(orchestrate(args, run, sink, made))
+        return result
     finally:
-        stop_everything(supervisor, sink, cluster, keep_state=args.keep_state)
+        stop_everything(
+            supervisor, sink, cluster, keep_state=args.keep_state, keep_logs=result != 0
+        )
 
 
 def report(

@@ -430,13 +430,31 @@ class SmtpSink:
 
 
 def stop_everything(
-    supervisor: Supervisor, sink: SmtpSink, cluster: Cluster, *, keep_state: bool
+    supervisor: Supervisor,
+    sink: SmtpSink,
+    cluster: Cluster,
+    *,
+    keep_state: bool,
+    keep_logs: bool = False,
 ) -> None:
-    """A run's end, Ctrl-C included: every process it started, then its state unless kept."""
+    """A run's end, Ctrl-C included: every process it started, then its state unless kept.
+    ``keep_logs`` (a run that failed): the servers' data goes, every log stays to say why."""
     supervisor.stop()
     sink.stop()
     cluster.stop()
-    if not keep_state:
+    if keep_state:
+        return
+    # postgres.sh's fallback when its user cannot reach the state dir (or its path is long)
+    fallback = Path(f"/var/tmp/rujukan-pg-{cluster.ports.pg}")
+    if keep_logs and fallback.is_dir():
+        kept = cluster.state / fallback.name
+        kept.mkdir(parents=True, exist_ok=True)
+        for log in fallback.glob("*.log"):
+            shutil.copy(log, kept / log.name)
+    shutil.rmtree(fallback, ignore_errors=True)
+    if not keep_logs:
         shutil.rmtree(cluster.state, ignore_errors=True)
-        # postgres.sh's fallback when its user cannot reach the state dir
-        shutil.rmtree(f"/var/tmp/rujukan-pg-{cluster.ports.pg}", ignore_errors=True)
+        return
+    for data in [*cluster.state.glob("kafka-*/data"), *cluster.state.glob("postgres-*/data")]:
+        shutil.rmtree(data, ignore_errors=True)
+    print(f"the run failed: its logs are kept in {cluster.state}", file=sys.stderr)

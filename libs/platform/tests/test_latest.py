@@ -3,6 +3,7 @@ newer one (or the same again) overwrites all but the key."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,3 +144,26 @@ async def test_rows_go_as_one_text_for_any_number_and_arrays_as_a_values_list(
     async with engine.connect() as conn:
         assert (await conn.scalar(select(func.count()).select_from(statuses))) == 40
         assert (await conn.scalar(select(programs.c.documents))) == ["KK", "KTP"]
+
+
+stamped = Table(
+    "stamped",
+    MetaData(),
+    Column("key", Text, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("token", Text, nullable=False, default=lambda: uuid.uuid4().hex),
+)
+
+
+@pytest.mark.integration
+async def test_a_column_left_to_its_python_default_gets_one_value_a_row(
+    engine: AsyncEngine,
+) -> None:
+    """From a SELECT, SQLAlchemy would compute a Python default once for every row; the rows
+    of such a table go as a VALUES list, each its own."""
+    async with engine.begin() as conn:
+        await conn.run_sync(stamped.metadata.create_all)
+        rows = [{"key": k, "at": NOON} for k in ("a", "b", "c")]
+        await conn.execute(keep_latest(stamped, rows, key=["key"], stamp="at"))
+        tokens = (await conn.scalars(select(stamped.c.token))).all()
+    assert len(set(tokens)) == 3

@@ -70,13 +70,16 @@ def test_a_free_port_can_be_listened_on_and_topics_never_collide() -> None:
     assert all(n.startswith("test-") and n.endswith(".intake.submitted") for n in names)
 
 
-def test_a_free_port_is_one_no_outgoing_connection_can_hold() -> None:
+def test_a_free_port_is_one_no_outgoing_connection_can_hold_nor_handed_out_twice() -> None:
     """A port from the kernel's ephemeral range may be an outgoing connection's by the time
-    the server binds it; free ports (and the span above them) are drawn from below it."""
+    the server binds it; free ports, and the span above them, are drawn outside it, and one
+    process never gets the same port twice (a run's servers are started after all are drawn)."""
     ephemeral = ephemeral_ports()
-    ports = [free_port() for _ in range(50)] + [free_port(span=301) + 301 for _ in range(50)]
-    assert all(port < ephemeral.start for port in ports), sorted(ports)[-3:]
-    assert len(set(ports)) > 40  # drawn at random, so parallel workers rarely meet
+    ports = [free_port() for _ in range(100)]
+    spans = [range(p, p + 302) for p in (free_port(span=301) for _ in range(10))]
+    drawn = ports + [port for span in spans for port in span]
+    assert not [p for p in drawn if p in ephemeral], sorted(p for p in drawn if p in ephemeral)
+    assert len(set(drawn)) == len(drawn)
 
 
 def test_a_bearer_header_is_signed_with_the_services_secret_unless_told() -> None:

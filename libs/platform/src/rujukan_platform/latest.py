@@ -32,7 +32,9 @@ def keep_latest(
     if not rows:
         raise ValueError("keep_latest needs a row")
     columns = list(rows[0])
-    if any(isinstance(table.c[c].type, ARRAY | JSON) for c in columns):  # no array of those
+    if any(isinstance(table.c[c].type, ARRAY | JSON) for c in columns) or any(
+        c.default is not None for c in table.c if c.name not in columns
+    ):  # no array of arrays or of JSON; a Python default would be one value for every row
         stmt = insert(table).values(rows)
     else:  # one array a column: one statement for any number of rows (``rows_table``)
         given = rows_table(

@@ -205,6 +205,8 @@ def unique_topic(base: str) -> str:
 
 
 _PORT_PICKS = random.SystemRandom()  # not ``random``: parallel workers must not draw alike
+#: ports this process has handed out (and the spans above them): not handed out again
+_ISSUED: set[int] = set()
 
 
 def ephemeral_ports() -> range:
@@ -218,19 +220,31 @@ def ephemeral_ports() -> range:
 
 def free_port(*, span: int = 0) -> int:
     """A TCP port nothing listens on right now (for a local server a test starts), with the
-    ``span`` ports above it below the ephemeral range too (a broker's at +100, +200, ...).
+    ``span`` ports above it outside the ephemeral range too (a broker's at +100, +200, ...).
 
-    Drawn below the kernel's ephemeral range, not with ``bind(0)``: a port from that range
+    Drawn outside the kernel's ephemeral range, not with ``bind(0)``: a port from that range
     can be taken by any outgoing connection (a Kafka or PostgreSQL client) before the server
     binds it, and a long-lived one keeps the server from starting for good (in CI, the chaos
-    run's intake API never became ready in 600 s with every process running)."""
-    below = ephemeral_ports().start
-    low = 20000 if below > 21000 + span else 1024
+    run's intake API never became ready in 600 s with every process running). Below the range
+    from 20000 (the test servers' fixed ports are under it), else above it; where neither has
+    room, the kernel's pick. A port handed out once is not handed out again by this process."""
+    ephemeral = ephemeral_ports()
+    room = [
+        r
+        for r in (range(20000, ephemeral.start - span), range(ephemeral.stop, 65536 - span))
+        if len(r) > 1000
+    ]
+    if not room:  # no room outside the range on this host: the kernel's pick
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
     for _ in range(1000):
-        port = _PORT_PICKS.randrange(low, below - span)
-        if port_is_free(port):
+        port = _PORT_PICKS.choice(_PORT_PICKS.choice(room))
+        taken = range(port, port + span + 1)
+        if not _ISSUED.intersection(taken) and port_is_free(port):
+            _ISSUED.update(taken)
             return port
-    raise RuntimeError(f"no free port found in {low}-{below - span}")
+    raise RuntimeError(f"no free port outside {ephemeral} after 1,000 draws")
 
 
 def port_is_free(port: int) -> bool:

@@ -21,9 +21,9 @@ from rujukan_platform.db import any_of
 from rujukan_platform.latest import keep_latest
 from rujukan_platform.uow import Repository
 
-#: the machine reason on a delivery cancelled by a consent withdrawal
 #: households' ids, bound as one array (``any_of``): one statement for any batch
 _ID = deliveries.c.household_id.type
+#: the machine reason on a delivery cancelled by a consent withdrawal
 CONSENT_WITHDRAWN = "consent_withdrawn"
 #: what the delivery row says, in Bahasa Indonesia (officers read it)
 CANCELLED_DETAIL = "Warga menarik persetujuan untuk diberi kabar; pesan ini tidak dikirim."
