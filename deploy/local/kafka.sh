@@ -33,6 +33,8 @@
 #   KAFKA_PORT             9092              client listener of broker 0 on 127.0.0.1
 #   KAFKA_CONTROLLER_PORT  9093              KRaft controller listener of broker 0
 #   KAFKA_HEAP             512m              -Xms/-Xmx of each broker
+#   KAFKA_GC_OPTS          parallel, 1 thread   the broker's collector (G1's concurrent threads
+#                                            cost a local broker 12-15 % more CPU; decisions.md)
 #   KAFKA_LIBS_DIR         $HOME/.cache/rujukan/kafka-<version>/libs   shared jar cache
 #   KAFKA_READY_TIMEOUT    60+60*N           seconds `start`/`wait` wait for readiness (a loaded
 #                                            2-core machine needs over a minute after a crash)
@@ -49,6 +51,7 @@ RUJUKAN_STATE_DIR="${RUJUKAN_STATE_DIR:-$REPO_ROOT/.local}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${KAFKA_HEAP:-512m}"
+KAFKA_GC_OPTS="${KAFKA_GC_OPTS:--XX:+UseParallelGC -XX:ParallelGCThreads=1}"
 KAFKA_LIBS_DIR="${KAFKA_LIBS_DIR:-$HOME/.cache/rujukan/kafka-$KAFKA_VERSION/libs}"
 KAFKA_AUTH="${KAFKA_AUTH:-scram}"
 
@@ -428,11 +431,11 @@ launch() {  # the selected broker
   write_config
   echo "===== $(date -Is) kafka.sh start (Kafka $KAFKA_VERSION) =====" >>"$LOG_FILE"
   # setsid: detach from the caller's process group so Ctrl-C in `make` does not kill it.
-  # G1 with short pauses, small fixed heap, no huge metaspace; exit (not limp) on OOM.
+  # The parallel collector on one thread (the machine's cores are the services'), small fixed
+  # heap, no huge metaspace; exit (not limp) on OOM.
   setsid java \
     -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" \
-    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -XX:+ExplicitGCInvokesConcurrent -XX:MaxMetaspaceSize=256m \
+    $KAFKA_GC_OPTS -XX:MaxMetaspaceSize=256m \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$LOG4J_CONFIG" \
     -Dkafka.logs.dir="$INSTANCE_DIR" \
