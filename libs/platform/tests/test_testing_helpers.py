@@ -124,8 +124,10 @@ async def test_a_tail_sees_only_what_is_written_after_it_opens(servers: Servers)
                 await producer.send_and_wait(topic, value, key=key)
             found = await records.find(lambda r: r.value != b"skip", count=2)
             assert sorted(r.value for r in found) == [b"after-1", b"after-2"]
-            # fewer than asked for: what there is, once the time is up
-            assert await records.find(lambda r: True, count=5, timeout=0.5) == []
+            # fewer than asked for: what there is, once the time is up ("skip" may come in
+            # this read or have come in the one before, as the broker's fetches fall)
+            rest = await records.find(lambda r: True, count=5, timeout=0.5)
+            assert [r.value for r in rest] in ([], [b"skip"])
     finally:
         await producer.stop()
 
