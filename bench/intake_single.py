@@ -396,18 +396,18 @@ async def compare(bench: Bench, sides: tuple[Side, Side], rounds: int) -> bool:
     print(columns.format("", "", *[load.label if i == 0 else "" for load in loads
                                    for i in range(7)], ""))  # fmt: skip
     print(columns.format("round", "side", *HEAD * len(loads), "check"))
-    by_concurrency = {load: (_fresh(sides[0]), _fresh(sides[1])) for load in loads}
+    by_load = {load: (_fresh(sides[0]), _fresh(sides[1])) for load in loads}
     ok = True
     for k in range(1, rounds + 1):
         for i, side in enumerate(sides):
             phases, check = await bench.round(side)
             ok = ok and check == "OK"
             for c, phase in phases.items():
-                by_concurrency[c][i].rates.append(phase.rate)
-                by_concurrency[c][i].cpu.append(phase.per_intake("intake") * 1000)
+                by_load[c][i].rates.append(phase.rate)
+                by_load[c][i].cpu.append(phase.per_intake("intake") * 1000)
             cells = [cell for load in loads for cell in phases[load].cells()]
             print(columns.format(str(k), side.title, *cells, check), flush=True)
-    for load, pair in by_concurrency.items():
+    for load, pair in by_load.items():
         print(f"\n{load.label}:")
         summarise(pair, ok, rounds, rate="intakes/s",
                   cpu="intake CPU us per intake", columns="  {:7s} {:30.30s} {:>8s}  {:>9s}",

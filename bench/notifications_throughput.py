@@ -81,7 +81,16 @@ import orjson
 from chaos import code_state
 from chaos_platform import ROOT, SERVICES, Cluster, Ports, SmtpSink, service_env
 from pipeline_throughput import Cpu, machine
-from router_ab import Side, add_sides, drop_database, run_sides, summarise, terminate, verified
+from router_ab import (
+    Side,
+    add_sides,
+    drop_database,
+    run_sides,
+    setting,
+    summarise,
+    terminate,
+    verified,
+)
 from router_throughput import CLK, VILLAGES, _ticks
 
 from rujukan_notifications.adapters.contacts import seal_contact
@@ -452,13 +461,6 @@ async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
         return all(checked)
     finally:
         await asyncio.to_thread(bench.stop)
-
-
-def setting(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name.startswith("RUJUKAN_"):
-        raise argparse.ArgumentTypeError(f"not RUJUKAN_NAME=value: {text!r}")
-    return name, value
 
 
 def main() -> int:

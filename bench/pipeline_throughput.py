@@ -87,6 +87,7 @@ from chaos_platform import (
     service_env,
     stop_everything,
 )
+from router_ab import setting
 from router_throughput import (
     CLK,
     SEED_DIR,
@@ -759,6 +760,7 @@ def main() -> int:
     ap.add_argument("--keep-state", action="store_true")
     ap.add_argument(
         "--env",
+        type=setting,
         action="append",
         default=[],
         metavar="RUJUKAN_X=value",
@@ -786,21 +788,16 @@ def main() -> int:
     intake_off_port = free_port() if args.ab_intake else 0
     webhooks = None if args.no_webhooks else WebhookSink(free_port())
     codes = [p.code for p in load_seed_programs(SEED_DIR)]
-    settings = tuple(tuple(e.split("=", 1)) for e in args.env)
-    if any(len(kv) != 2 or not kv[0].startswith("RUJUKAN_") for kv in settings):
-        ap.error("--env takes RUJUKAN_X=value")
+    settings: tuple[tuple[str, str], ...] = tuple(args.env)
     processes = make_up_processes(
-        args.replicas,
-        intake_off_port,
-        webhooks.setting(codes) if webhooks else "",
-        settings,  # type: ignore[arg-type]
+        args.replicas, intake_off_port, webhooks.setting(codes) if webhooks else "", settings
     )
     supervisor = Supervisor(cluster, state, processes)
     sink = SmtpSink(state / "smtp.jsonl", ports.smtp)
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_state()}")
     print(f"machine: {machine()}")
     if settings:
-        print(f"settings of every service process: {' '.join(args.env)}")
+        print(f"settings of every service process: {' '.join(f'{k}={v}' for k, v in settings)}")
     print(
         f"pipeline: {len(supervisor.programs)} processes ({', '.join(supervisor.programs)}), "
         f"1 broker, {total} households generated (seed {args.seed}), state {state}"

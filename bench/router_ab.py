@@ -85,8 +85,8 @@ class Side:
     root: Path
     rates: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)  # router processes, us per household
-    #: settings (NAME=VALUE) this side's service processes get over the benchmark's own
-    settings: tuple[str, ...] = ()
+    #: settings (name, value) this side's service processes get over the benchmark's own
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def title(self) -> str:
@@ -99,7 +99,7 @@ class Side:
         if self.pythonpath:
             inherited = os.environ.get("PYTHONPATH")
             out["PYTHONPATH"] = os.pathsep.join([*self.pythonpath, *filter(None, [inherited])])
-        return out | dict(setting.split("=", 1) for setting in self.settings)
+        return out | dict(self.settings)
 
     @property
     def pythonpath(self) -> tuple[str, ...]:
@@ -357,16 +357,18 @@ def add_sides(ap: argparse.ArgumentParser) -> None:
             f"--{side}-env",
             action="append",
             default=[],
-            type=_setting,
-            metavar="NAME=VALUE",
+            type=setting,
+            metavar="RUJUKAN_X=value",
             help=f"a setting for side {side.upper()}'s service processes only (repeatable)",
         )
 
 
-def _setting(text: str) -> str:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
-    return text
+def setting(text: str) -> tuple[str, str]:
+    """A service setting given on the command line (``--a-env``, ``--env``): RUJUKAN_X=value."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("RUJUKAN_"):
+        raise argparse.ArgumentTypeError(f"not RUJUKAN_NAME=value: {text!r}")
+    return name, value
 
 
 def run_sides(
@@ -393,7 +395,8 @@ def checked_out(stack: contextlib.ExitStack, args: argparse.Namespace) -> tuple[
     for side, given in zip((a, b), (args.a_env, args.b_env), strict=True):
         side.settings = tuple(given)
         if given:
-            print(f"{side.name}'s service processes also get: {' '.join(given)}")
+            shown = " ".join(f"{name}={value}" for name, value in given)
+            print(f"{side.name}'s service processes also get: {shown}")
     return a, b
 
 
