@@ -231,7 +231,8 @@ class Dispatcher:
                 log.exception("dispatcher failed; retrying")
                 handled = 0
                 await asyncio.sleep(1.0)
-            self._poll.found(handled > 0)
+            if first:  # the poll's interval is the first loop's: the others only wait
+                self._poll.found(handled > 0)
             if handled:
                 self._poll.wake()  # the other loops join in
             elif first:
