@@ -34,7 +34,7 @@
 #   KAFKA_CONTROLLER_PORT  9093              KRaft controller listener of broker 0
 #   KAFKA_HEAP             512m              -Xms/-Xmx of each broker
 #   KAFKA_GC_OPTS          parallel, 1 thread   the broker's collector (G1's concurrent threads
-#                                            cost a local broker 12-15 % more CPU; decisions.md)
+#                                            cost a local broker 10-15 % more CPU; decisions.md)
 #   KAFKA_LIBS_DIR         $HOME/.cache/rujukan/kafka-<version>/libs   shared jar cache
 #   KAFKA_READY_TIMEOUT    60+60*N           seconds `start`/`wait` wait for readiness (a loaded
 #                                            2-core machine needs over a minute after a crash)
