@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from stdnum.id import nik as stdnum_nik
 
 from rujukan_contracts.events import Disability, MemberFacts, PriorityLane, Relationship, Sex
 from rujukan_contracts.text import Localised
-from rujukan_intake.domain.identity import SIXTEEN_DIGITS, kk_problem, nik_problem
+from rujukan_intake.domain.identity import SIXTEEN_DIGITS, kk_problem, nik_form_problem, nik_problem
 from rujukan_intake.domain.intake import EXAMPLE_INTAKE, IntakeCreate, intake_errors
 from rujukan_intake.domain.lanes import derive_lanes
 from rujukan_platform.language import Language, say
@@ -95,6 +96,27 @@ def test_a_nik_with_invalid_components_is_refused_without_repeating_it(nik: str)
     assert problem is not None and problem.en.startswith("is not a valid NIK")
     assert problem.id.startswith("bukan NIK yang sah (")
     assert nik not in problem.id and nik not in problem.en
+
+
+@settings(max_examples=3000)
+@given(
+    region=st.one_of(
+        st.sampled_from(["3304", "3171", "1101", "9471", "9904", "0000", "3399"]),
+        st.from_regex(r"[0-9]{4}", fullmatch=True),
+    ),
+    district=st.from_regex(r"[0-9]{2}", fullmatch=True),
+    day=st.integers(0, 99),
+    month=st.integers(0, 99),
+    year=st.integers(0, 99),
+    serial=st.from_regex(r"[0-9]{4}", fullmatch=True),
+)
+def test_a_nik_s_form_is_judged_as_python_stdnum_judges_it(
+    region: str, district: str, day: int, month: int, year: int, serial: str
+) -> None:
+    """The form check caches stdnum's region lookup; its verdict must stay stdnum's own, for
+    known and unknown regions, possible and impossible dates, both sexes' days."""
+    nik = f"{region}{district}{day:02d}{month:02d}{year:02d}{serial}"
+    assert (nik_form_problem(nik) is None) == stdnum_nik.is_valid(nik), nik
 
 
 def test_a_nik_whose_birth_date_disagrees_with_the_member_is_refused() -> None:
