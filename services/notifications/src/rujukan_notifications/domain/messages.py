@@ -110,6 +110,8 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",)),
         keep_trailing_newline=True,
+        # the templates ship with the package: no stat of each template file a message
+        auto_reload=False,
     )
     for language in LANGUAGES:
         for kind, names in KINDS.items():
