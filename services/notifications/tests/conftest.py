@@ -37,6 +37,7 @@ from rujukan_contracts.events import (
     ReferralStatus,
     ReferralStatusChangedV1,
 )
+from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.adapters.inbox import InboxChannel
 from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.bootstrap import Notifications, definition
@@ -350,7 +351,7 @@ async def notifications(
 
 
 class ApiHarness:
-    def __init__(self, runtime: Runtime[Notifications], client: httpx.AsyncClient) -> None:
+    def __init__(self, runtime: Runtime[Notifications], client: HttpClient) -> None:
         self.runtime = runtime
         self.client = client
 
@@ -468,6 +469,9 @@ async def http_peer() -> AsyncIterator[HttpPeer]:
 
 
 @pytest.fixture
-async def http_client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as client:
+async def http_client() -> AsyncIterator[HttpClient]:
+    client = HttpClient(connections=100, timeout_seconds=5.0)
+    try:
         yield client
+    finally:
+        await client.close()

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import make_url
 
 from rujukan_contracts.events import IntakeSubmittedV1, ReferralStatus, ReferralStatusChangedV1
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
+from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.adapters.inbox import InboxChannel
 from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.domain.audience import Routing
@@ -396,7 +396,7 @@ async def test_a_row_that_waited_half_its_lease_for_a_send_slot_is_released_unse
 async def test_http_gateways_carry_the_delivery_id_as_idempotency_key_on_every_try(
     notifications: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:

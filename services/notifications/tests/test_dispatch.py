@@ -8,7 +8,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from prometheus_client import REGISTRY
 
@@ -22,6 +21,7 @@ from rujukan_contracts.events import (
 from rujukan_contracts.references import referral_reference
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
+from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.policies import QuietHours
@@ -50,7 +50,7 @@ MASKED_PHONE = "+62********890"
 SMS_AND_EMAIL = Routing()
 
 
-def twilio(peer: HttpPeer, client: httpx.AsyncClient, *, whatsapp: bool = False) -> TwilioGateway:
+def twilio(peer: HttpPeer, client: HttpClient, *, whatsapp: bool = False) -> TwilioGateway:
     settings = TwilioSettings(
         account_sid="AC42",
         auth_token="token",
@@ -106,7 +106,7 @@ async def test_a_consented_phone_gets_an_sms_once_even_when_the_event_is_redeliv
     notifications: Any,
     smtp: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
@@ -156,7 +156,7 @@ async def test_a_consented_phone_gets_an_sms_once_even_when_the_event_is_redeliv
 async def test_phone_channels_follow_consent(
     notifications: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
@@ -209,7 +209,7 @@ async def test_a_contact_arriving_without_a_channel_skips_it_at_once(
     notifications: Any,
     smtp: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
@@ -236,7 +236,7 @@ async def test_a_contact_arriving_without_a_channel_skips_it_at_once(
 async def test_the_agency_hears_of_each_new_referral_by_a_signed_webhook(
     notifications: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
@@ -379,7 +379,7 @@ async def test_operators_read_rejections_expiries_and_escalations_in_their_inbox
 async def test_a_failing_gateway_is_retried_with_backoff_then_succeeds(
     notifications: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
@@ -413,7 +413,7 @@ async def test_a_failing_gateway_is_retried_with_backoff_then_succeeds(
 async def test_the_last_retry_dead_letters_and_a_refusal_fails_at_once(
     notifications: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
@@ -466,7 +466,7 @@ def circuit_state(provider: str) -> float | None:
 async def test_the_circuit_opens_after_failures_and_spares_the_provider_until_cool_down(
     notifications: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
@@ -519,7 +519,7 @@ async def test_quiet_hours_defer_sms_and_whatsapp_but_not_email(
     notifications: Any,
     smtp: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:
@@ -550,7 +550,7 @@ async def test_quiet_hours_defer_sms_and_whatsapp_but_not_email(
 async def test_a_recipient_gets_at_most_n_messages_per_window(
     notifications: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:

@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from rujukan_contracts.events import (
@@ -18,6 +17,7 @@ from rujukan_contracts.events import (
     ReferralStatusChangedV1,
 )
 from rujukan_contracts.references import referral_reference
+from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.settings import WebhookEndpoint
@@ -178,7 +178,7 @@ async def test_each_level_the_agency_and_the_puskesos_hear_of_a_late_referral(
 async def test_an_agency_with_a_webhook_hears_of_its_late_referral_through_it(
     notifications: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:

@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -25,6 +24,7 @@ from sqlalchemy import text
 from rujukan_contracts.events import ReferralStatus, ReferralStatusChangedV1
 from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.gateways import GenericGateway
+from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.settings import GenericGatewaySettings, NotificationSettings
 from rujukan_platform.db import make_engine
@@ -109,7 +109,7 @@ async def drive(dispatcher: Any) -> int:
     return total
 
 
-def sms_gateway(peer: HttpPeer, client: httpx.AsyncClient) -> GenericGateway:
+def sms_gateway(peer: HttpPeer, client: HttpClient) -> GenericGateway:
     settings = GenericGatewaySettings(name=f"gw-{uuid.uuid4().hex[:6]}", url=peer.url + "/send")
     return GenericGateway(settings, client)
 
@@ -118,7 +118,7 @@ async def test_contacts_are_sealed_at_rest_yet_each_message_reaches_its_resident
     notifications: Any,
     smtp: Any,
     http_peer: HttpPeer,
-    http_client: httpx.AsyncClient,
+    http_client: HttpClient,
     make_intake: MakeIntake,
     make_status: MakeStatus,
 ) -> None:

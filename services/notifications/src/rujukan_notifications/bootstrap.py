@@ -55,7 +55,7 @@ class Notifications:
         self.settings = settings
         self.program_names = ProgramNames(settings.kafka_bootstrap)
         http = http_client(settings)
-        runtime.closers.append(http.aclose)
+        runtime.closers.append(http.close)
         self.channels = build_channels(settings, runtime.sessions, http)
         email = self.channels["email"]
         assert isinstance(email, EmailChannel)

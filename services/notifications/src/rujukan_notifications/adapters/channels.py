@@ -3,11 +3,10 @@ WhatsApp when a gateway is configured, webhooks when an agency has one."""
 
 from __future__ import annotations
 
-import httpx
-from httpx_aiohttp import HttpxAiohttpClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
+from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.adapters.inbox import InboxChannel
 from rujukan_notifications.adapters.smtp import EmailChannel
 from rujukan_notifications.adapters.webhooks import WebhookChannel
@@ -19,26 +18,19 @@ from rujukan_notifications.settings import (
 )
 
 
-def http_client(settings: NotificationSettings) -> httpx.AsyncClient:
+def http_client(settings: NotificationSettings) -> HttpClient:
     """The one HTTP client of every gateway and webhook, keeping as many connections alive as
     the dispatcher may send on at once (``dispatch_batches_in_flight`` batches of
-    ``dispatch_batch``): httpx keeps 20 by default, so a burst of sends to one agency or
-    gateway closed the rest after each request and opened new ones for the next burst.
-
-    httpx's API over aiohttp's connection pool (httpx-aiohttp): httpcore's pool looks at every
-    connection it holds, a socket poll each, on every request and response, and counts them
-    again for each idle one, so with this many kept alive a webhook's send cost more in the
-    pool than in the request (bench/results/notifications_throughput.md)."""
-    most = settings.dispatch_batches_in_flight * settings.dispatch_batch
-    return HttpxAiohttpClient(
-        timeout=settings.http_timeout_seconds,
-        limits=httpx.Limits(max_connections=most, max_keepalive_connections=most),
+    ``dispatch_batch``)."""
+    return HttpClient(
+        connections=settings.dispatch_batches_in_flight * settings.dispatch_batch,
+        timeout_seconds=settings.http_timeout_seconds,
     )
 
 
 def gateway(
     settings: GenericGatewaySettings | TwilioSettings,
-    client: httpx.AsyncClient,
+    client: HttpClient,
     *,
     whatsapp: bool,
 ) -> Channel:
@@ -50,7 +42,7 @@ def gateway(
 def build_channels(
     settings: NotificationSettings,
     sessions: async_sessionmaker[AsyncSession],
-    client: httpx.AsyncClient,
+    client: HttpClient,
 ) -> dict[str, Channel]:
     channels: dict[str, Channel] = {
         "email": EmailChannel(

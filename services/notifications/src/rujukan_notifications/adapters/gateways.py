@@ -11,27 +11,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
-from rujukan_notifications.domain.channels import DeliveryFailed
+from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.domain.messages import Message
 from rujukan_notifications.settings import GenericGatewaySettings, TwilioSettings
 
-RETRYABLE_STATUS = frozenset({408, 425, 429})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _PLACEHOLDER = re.compile(r"\{(to|body|id)\}")
-
-
-async def request(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> None:
-    """One HTTP call; network errors, timeouts, 408/429 and 5xx may pass, other errors not."""
-    try:
-        response = await client.request(method, url, **kwargs)
-    except httpx.HTTPError as exc:
-        raise DeliveryFailed(f"{type(exc).__name__}: {exc}", retryable=True) from exc
-    if response.is_success:
-        return
-    retryable = response.status_code >= 500 or response.status_code in RETRYABLE_STATUS
-    raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}", retryable=retryable)
 
 
 def fill(template: Any, values: Mapping[str, str]) -> Any:
@@ -51,7 +36,7 @@ def idempotency(message: Message) -> dict[str, str]:
 
 
 class GenericGateway:
-    def __init__(self, settings: GenericGatewaySettings, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: GenericGatewaySettings, client: HttpClient) -> None:
         self._settings = settings
         self._client = client
 
@@ -64,12 +49,12 @@ class GenericGateway:
         body = fill(s.body, values)
         kwargs: dict[str, Any] = {"headers": idempotency(message) | fill(s.headers, values)}
         if s.method == "GET":
-            kwargs["params"] = body
+            kwargs["query"] = body
         elif s.encoding == "form":
-            kwargs["data"] = body
+            kwargs["form"] = body
         else:
             kwargs["json"] = body
-        await request(self._client, s.method, fill(s.url, values), **kwargs)
+        await self._client.send(s.method, fill(s.url, values), **kwargs)
 
 
 class TwilioGateway:
@@ -78,7 +63,7 @@ class TwilioGateway:
     ``whatsapp:+<E.164>``."""
 
     def __init__(
-        self, settings: TwilioSettings, client: httpx.AsyncClient, *, whatsapp: bool = False
+        self, settings: TwilioSettings, client: HttpClient, *, whatsapp: bool = False
     ) -> None:
         self._settings = settings
         self._client = client
@@ -92,11 +77,10 @@ class TwilioGateway:
 
     async def send(self, recipient: str, message: Message) -> None:
         s = self._settings
-        await request(
-            self._client,
+        await self._client.send(
             "POST",
             f"{s.base_url.rstrip('/')}/2010-04-01/Accounts/{s.account_sid}/Messages.json",
-            data={
+            form={
                 "To": self._address(recipient),
                 "From": self._address(s.from_number),
                 "Body": message.body,

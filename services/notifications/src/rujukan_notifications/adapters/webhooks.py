@@ -18,9 +18,7 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 
-import httpx
-
-from rujukan_notifications.adapters.gateways import request
+from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.domain.channels import DeliveryFailed
 from rujukan_notifications.domain.messages import Message
 from rujukan_notifications.settings import WebhookEndpoint
@@ -70,7 +68,7 @@ class WebhookChannel:
     def __init__(
         self,
         endpoints: Mapping[str, WebhookEndpoint],
-        client: httpx.AsyncClient,
+        client: HttpClient,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -94,4 +92,4 @@ class WebhookChannel:
         }
         if message.delivery_id:
             headers[DELIVERY_HEADER] = str(message.delivery_id)
-        await request(self._client, "POST", endpoint.url, content=body, headers=headers)
+        await self._client.send("POST", endpoint.url, body=body, headers=headers)
