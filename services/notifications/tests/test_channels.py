@@ -263,6 +263,27 @@ async def test_a_webhook_is_not_redirected_and_a_gateway_s_query_is_written_as_b
     }
 
 
+async def test_sends_go_through_the_environment_s_proxy_unless_no_proxy_names_the_host(
+    http_peer: HttpPeer,
+) -> None:
+    """HTTP_PROXY/HTTPS_PROXY and NO_PROXY as urllib reads them (``getproxies_environment``),
+    looked up once per host: the peer stands in for the proxy of agency.invalid."""
+    proxies = {"http": http_peer.url, "no": "localhost,.internal.invalid"}
+    client = HttpClient(connections=2, timeout_seconds=5.0, proxies=proxies)
+    assert client.proxy("http://svc.internal.invalid/hook") is None
+    assert client.proxy("http://localhost:1/hook") is None
+    try:
+        channel = WebhookChannel(
+            {"PKH": WebhookEndpoint(url="http://agency.invalid/rujukan/hook", secret=SECRET)},
+            client,
+        )
+        await channel.send("PKH", MESSAGE)
+    finally:
+        await client.close()
+    [request] = http_peer.requests
+    assert request.path == "/rujukan/hook" and request.headers["host"] == "agency.invalid"
+
+
 def test_verify_signature_refuses_what_it_should() -> None:
     body = b'{"a":1}'
     now = 1_800_000_000
