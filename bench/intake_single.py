@@ -12,6 +12,9 @@ Run:  cd /work/main && uv run python bench/intake_single.py --baseline 42f6f2f
       uv run python bench/intake_single.py --baseline HEAD --batch 500
           (a third load: 2 clients posting 500 intakes a request to POST /v1/intakes/batch,
           the bulk importer's path; issue 15 asks >= 3,000 intakes/s there)
+      uv run python bench/intake_single.py --baseline HEAD --rate 200
+          (a fourth load: single intakes at a steady 200/s for --rate-seconds, open loop, as
+          Puskesos apps send; issue 15 asks p99 <= 50 ms there)
 
 What it measures: the request path issue 15 sets a target for (>= 500 single intakes/s per
 process), apart from everything else ``make up`` runs. One process, ``python -m rujukan_intake
@@ -74,7 +77,7 @@ import httpx
 import orjson
 from chaos import code_state, write_households
 from chaos_platform import ROOT, SECRET, Cluster, Ports, service_env
-from pipeline_throughput import closed_loop, intake_client, machine
+from pipeline_throughput import closed_loop, intake_client, machine, open_loop
 from router_ab import Side, add_sides, drop_database, run_sides, summarise, terminate, verified
 from router_throughput import CLK, _pct, _ticks, cluster_ticks
 
@@ -93,9 +96,13 @@ class Load:
 
     clients: int
     batch: int = 1
+    #: > 0: one household every 1/rate s, open loop, whatever the answers (``clients`` unused)
+    rate: float = 0.0
 
     @property
     def label(self) -> str:
+        if self.rate:
+            return f"{self.rate:.0f}/s open"
         return f"c={self.clients}" if self.batch == 1 else f"batch {self.batch} c={self.clients}"
 
 
@@ -141,10 +148,14 @@ class Bench:
 
     @property
     def loads(self) -> tuple[Load, ...]:
-        return SINGLES + ((Load(2, self.args.batch),) if self.args.batch else ())
+        batch = (Load(2, self.args.batch),) if self.args.batch else ()
+        return SINGLES + batch + ((Load(1, rate=self.args.rate),) if self.args.rate else ())
 
     def intakes(self, load: Load) -> int:
-        """A round's intakes under ``load``: --intakes, and at least 4 requests a client."""
+        """A round's intakes under ``load``: --intakes, and at least 4 requests a client (at a
+        rate: --rate-seconds of it)."""
+        if load.rate:
+            return max(self.args.intakes, int(load.rate * self.args.rate_seconds))
         return max(self.args.intakes, 4 * load.clients * load.batch)
 
     def __post_init__(self) -> None:
@@ -271,10 +282,13 @@ class Bench:
             n, c = self.intakes(load), load.clients
             bodies = self.bodies[start : start + n]
             start += n
-            async with intake_client(url, self.token, c, timeout=120) as http:
+            connections = 256 if load.rate else c
+            async with intake_client(url, self.token, connections, timeout=120) as http:
                 spy = _py_spy(proc.pid, profile, load) if profile else None
                 before, calls = self._cpu(proc.pid), await self.statements(database)
-                if load.batch == 1:
+                if load.rate:
+                    wall, latencies = await open_loop(http, bodies, load.rate)
+                elif load.batch == 1:
                     wall, latencies = await closed_loop(http, bodies, c)
                 else:
                     wall, latencies = await batches_loop(http, bodies, c, load.batch)
@@ -456,6 +470,13 @@ def main() -> int:
         default=0,
         help="also this many intakes a request through POST /v1/intakes/batch, 2 clients",
     )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="also single intakes at this steady rate, open loop (issue 15: p99 <= 50 ms at 200/s)",
+    )
+    ap.add_argument("--rate-seconds", type=float, default=10.0, help="the --rate load's length")
     ap.add_argument(
         "--profile",
         type=lambda text: Path(text).resolve(),

@@ -674,6 +674,33 @@ async def closed_loop(
     return time.perf_counter() - t0, latencies
 
 
+async def open_loop(
+    http: aiohttp.ClientSession, bodies: list[dict[str, Any]], rate: float
+) -> tuple[float, list[float]]:
+    """One household posted every 1/``rate`` s whether or not the last was answered (as
+    Puskesos apps send: none waits for another's answer): the wall time to the last answer and
+    every request's latency."""
+    latencies: list[float] = []
+
+    async def post(body: dict[str, Any]) -> None:
+        t = time.perf_counter()
+        async with http.post("/v1/intakes", data=orjson.dumps(body)) as response:
+            answer = await response.read()
+        latencies.append(time.perf_counter() - t)
+        if response.status != 202:
+            raise RuntimeError(f"{response.status}: {answer[:300]!r}")
+
+    t0 = time.perf_counter()
+    tasks = []
+    for i, body in enumerate(bodies):
+        delay = t0 + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(post(body)))
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - t0, latencies
+
+
 async def program_codes(cluster: Cluster) -> list[str]:
     rows = await scalar(f"{cluster.pg_dsn}/router", "SELECT array_agg(code) FROM catalogue")
     return sorted(rows)

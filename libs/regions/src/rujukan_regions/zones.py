@@ -7,6 +7,7 @@ counted in days ends at the same local hour in the region that must meet it.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from rujukan_regions.codes import RegionCode
@@ -25,7 +26,18 @@ _WIT_PROVINCES = frozenset({"81", "82", "91", "92", "93", "94", "95", "96"})
 
 def time_zone(code: str | RegionCode) -> ZoneInfo:
     """The time zone of the province ``code`` lies in (any level, dotted or compact)."""
-    province = (code if isinstance(code, RegionCode) else RegionCode.parse(code)).dotted[:2]
+    if isinstance(code, RegionCode):
+        return _zone_of_province(code.dotted[:2])
+    return _zone_of_code(code)
+
+
+@lru_cache(maxsize=8192)
+def _zone_of_code(code: str) -> ZoneInfo:
+    """Parsed once per code: the router asks for each referral's village."""
+    return _zone_of_province(RegionCode.parse(code).dotted[:2])
+
+
+def _zone_of_province(province: str) -> ZoneInfo:
     if province in _WIT_PROVINCES:
         return WIT
     if province in _WITA_PROVINCES:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -36,10 +36,18 @@ def add_working_days(
     Friday afternoon with one working day to receive is due on Monday afternoon (Tuesday if
     Monday is a holiday). Indonesia keeps no daylight saving, so wall-clock arithmetic holds."""
     local = since.astimezone(zone)
-    day = local.date()
+    day = _working_days_after(local.date(), days, frozenset(closed))
+    return (local + timedelta(days=(day - local.date()).days)).astimezone(since.tzinfo)
+
+
+@lru_cache(maxsize=4096)
+def _working_days_after(start: date, days: int, closed: frozenset[date]) -> date:
+    """The day ``days`` working days after ``start``. Nearly every referral of a day asks the
+    same few questions (its date, a program's few SLA lengths), so the count is kept."""
+    day = start
     left = days
     while left > 0:
         day += timedelta(days=1)
         if is_working_day(day, closed):
             left -= 1
-    return (local + timedelta(days=(day - local.date()).days)).astimezone(since.tzinfo)
+    return day
