@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 
 import pytest
 
@@ -123,3 +124,59 @@ async def test_drain_waits_for_the_callers_already_queued() -> None:
     await asyncio.sleep(0)
     await group.drain()
     assert all(c.done() for c in callers) and not group.in_flight
+
+
+async def test_callers_coming_steadily_but_apart_are_gathered_when_lingering_pays() -> None:
+    """Callers 2 ms apart, each commit done before the next comes: without ``linger`` each
+    goes alone; with it (the gaps being shorter than 50 ms, even on a loaded machine) a batch
+    waits two gaps and they go a few at a time. A quiet process's caller, or callers farther
+    apart than ``linger``, never wait."""
+
+    async def steady(group: GroupCommit[int, int], count: int, gap: float) -> list[object]:
+        tasks = []
+        for i in range(count):
+            tasks.append(asyncio.create_task(group.submit(i)))
+            await asyncio.sleep(gap)
+        return list(await asyncio.gather(*tasks))
+
+    alone = Commits()
+    assert await steady(GroupCommit(alone, max_batch=100, name="t"), 12, 0.002) == [
+        2 * i for i in range(12)
+    ]
+    assert all(len(b) == 1 for b in alone.batches)
+
+    gathered = Commits()
+    lingering = GroupCommit(gathered, max_batch=100, name="t", linger=0.05)
+    assert await steady(lingering, 12, 0.002) == [2 * i for i in range(12)]
+    assert len(gathered.batches) <= 6
+    assert sorted(itertools.chain(*gathered.batches)) == list(range(12))
+    assert lingering.gap is not None and lingering.gap < 0.05
+
+    apart = Commits()
+    sparse = GroupCommit(apart, max_batch=100, name="t", linger=0.02)
+    await steady(sparse, 4, 0.06)  # farther apart than linger: each at once, alone
+    assert [len(b) for b in apart.batches] == [1, 1, 1, 1]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await GroupCommit(Commits(), max_batch=100, name="t", linger=0.5).submit(3) == 6
+    assert loop.time() - started < 0.25  # the first caller of a quiet process: no wait
+
+
+async def test_a_client_that_waits_for_each_answer_is_not_kept_waiting() -> None:
+    """One client sending its next request only once answered (commits of 50 ms, so its gaps
+    are shorter than ``linger``): the first wait brings no one, and the next batches start at
+    once. Waiting every time would take 10 x (50 + 100) ms; backing off, about 10 x 50."""
+
+    class Slow(Commits):
+        async def __call__(self, items: list[int]) -> list[int]:
+            await asyncio.sleep(0.05)
+            return await super().__call__(items)
+
+    commits = Slow()
+    group = GroupCommit(commits, max_batch=100, name="t", linger=1.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for i in range(10):
+        assert await group.submit(i) == 2 * i
+    assert loop.time() - started < 1.1
+    assert commits.batches == [[i] for i in range(10)]

@@ -5,6 +5,14 @@ batch is committing wait for the next one and go in together: a quiet process ad
 lone caller's batch starts at once), a busy one commits many at a time. Intake's single intakes
 and the dispatcher's send results both go through it.
 
+Between the two, callers that come steadily but each after the last one's commit (200 single
+intakes a second, each committed in a few milliseconds) would each pay a unit of work alone.
+With ``linger``, a batch about to start waits for company while callers have been arriving
+closer together than ``linger`` (a moving average of the gaps): two gaps, at most ``linger``.
+A wait that brought no one (a client that sends its next request only once answered) is not
+tried again for a second, so such a client is not slowed; a quiet process's lone caller still
+starts at once.
+
 Each caller gets its own answer, as if it had come alone:
 - A failure of the whole batch reaches every caller in it. The exception is a failure that is
   not weather (a bug, a constraint one item breaks): the batch then runs again one item at a
@@ -27,6 +35,8 @@ from typing import Generic, TypeVar
 from rujukan_platform.failures import is_transient
 
 I = TypeVar("I")  # noqa: E741 - an item, as R is a result
+#: after a wait for company that brought no one, batches start at once for this long (seconds)
+LINGER_BACKOFF = 1.0
 R = TypeVar("R")
 
 
@@ -48,16 +58,23 @@ class GroupCommit(Generic[I, R]):
         name: str,
         fails_every_item: Callable[[Exception], bool] = is_transient,
         observe: Callable[[int], None] | None = None,
+        linger: float = 0.0,
     ) -> None:
         """``commit`` handles a batch in one unit of work and answers each item, in order;
-        ``observe`` hears each batch's size (a histogram's ``observe``)."""
+        ``observe`` hears each batch's size (a histogram's ``observe``); ``linger`` (seconds)
+        is the most a batch waits for company while callers come that often (0: never)."""
         self._commit = commit
         self.max_batch = max(1, max_batch)
         self._name = name
         self._fails_every_item = fails_every_item
         self._observe = observe
+        self.linger = max(0.0, linger)
         self._queue: deque[_Waiting[I, R]] = deque()
         self._in_flight: asyncio.Task[None] | None = None
+        self._last_arrival: float | None = None
+        #: moving average of the time between callers' arrivals (None: fewer than two so far)
+        self.gap: float | None = None
+        self._no_linger_until = 0.0
 
     @property
     def waiting(self) -> int:
@@ -70,7 +87,10 @@ class GroupCommit(Generic[I, R]):
 
     async def submit(self, item: I) -> R:
         """What became of ``item``, once the batch it went in has committed."""
-        answer: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self.linger:
+            self._arrived(loop.time())
+        answer: asyncio.Future[R] = loop.create_future()
         self._queue.append(_Waiting(item, answer, contextvars.copy_context()))
         if self._in_flight is None:
             # its own context: the loop is no one caller's; each batch runs in its first
@@ -85,9 +105,37 @@ class GroupCommit(Generic[I, R]):
         while self._in_flight is not None:
             await asyncio.shield(self._in_flight)
 
+    def _arrived(self, now: float) -> None:
+        if self._last_arrival is not None:
+            gap = now - self._last_arrival
+            self.gap = gap if self.gap is None else 0.75 * self.gap + 0.25 * gap
+        self._last_arrival = now
+
+    def _linger_for(self, now: float) -> float:
+        """How long the next batch waits for company: two gaps while callers come closer
+        together than ``linger``, unless a recent wait brought no one (0: it starts now)."""
+        if (
+            self.gap is None
+            or self.gap >= self.linger
+            or now < self._no_linger_until
+            or len(self._queue) >= self.max_batch
+        ):
+            return 0.0
+        return min(self.linger, 2 * self.gap)
+
+    async def _linger(self) -> None:
+        loop = asyncio.get_running_loop()
+        if wait := self._linger_for(loop.time()):
+            queued = len(self._queue)
+            await asyncio.sleep(wait)
+            if len(self._queue) <= queued:
+                self._no_linger_until = loop.time() + LINGER_BACKOFF
+
     async def _run(self) -> None:
         try:
             while self._queue:
+                if self.linger:
+                    await self._linger()
                 if batch := self._take():
                     try:
                         await self._commit_batch(batch)

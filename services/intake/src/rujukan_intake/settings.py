@@ -28,6 +28,9 @@ class IntakeSettings(SealingSettings):
     #: single POSTs arriving together are submitted in one unit of work, up to this many
     #: (``service_layer.coalescing``); 1 submits each alone
     submit_batch_max: int = Field(default=100, ge=1)
+    #: while single POSTs come closer together than this (seconds), a batch waits this long for
+    #: company before it starts (``rujukan_platform.group_commit``); 0 never waits
+    submit_linger_seconds: float = Field(default=0.01, ge=0, le=1)
     #: where officers read the router's decisions (RUJUKAN_INTAKE_ROUTER_URL): an intake's view
     #: links to them, since the router, not intake, decides
     router_url: str = "http://127.0.0.1:8003"

@@ -38,7 +38,7 @@ Submit = Callable[[SubmitIntakes, str | None], Coroutine[Any, Any, list[Submitte
 class SubmissionCoalescer:
     """Submits concurrent single intakes together; ``max_batch`` 1 submits each alone."""
 
-    def __init__(self, submit: Submit, max_batch: int = 100) -> None:
+    def __init__(self, submit: Submit, max_batch: int = 100, linger: float = 0.0) -> None:
         self._submit = submit
         self.max_batch = max_batch
         self._group: GroupCommit[tuple[IntakeItem, str | None], Submitted] = GroupCommit(
@@ -47,6 +47,7 @@ class SubmissionCoalescer:
             name="intake-submissions",
             fails_every_item=_fails_every_item,
             observe=metrics.SUBMIT_BATCH.observe,
+            linger=linger,
         )
 
     @property

@@ -35,6 +35,7 @@ class IntakeState:
         submissions = SubmissionCoalescer(
             lambda command, traceparent: runtime.handle(command, traceparent=traceparent),
             max_batch=settings.submit_batch_max,
+            linger=settings.submit_linger_seconds,
         )
         runtime.closers.append(submissions.drain)  # first: it may still need the registry
         registry = make_registry(settings)
