@@ -75,6 +75,9 @@ class GroupCommit(Generic[I, R]):
         #: moving average of the time between callers' arrivals (None: fewer than two so far)
         self.gap: float | None = None
         self._no_linger_until = 0.0
+        #: batches that waited for company, and of those, waits that brought no one
+        self.lingered = 0
+        self.lingered_in_vain = 0
 
     @property
     def waiting(self) -> int:
@@ -126,9 +129,11 @@ class GroupCommit(Generic[I, R]):
     async def _linger(self) -> None:
         loop = asyncio.get_running_loop()
         if wait := self._linger_for(loop.time()):
+            self.lingered += 1
             queued = len(self._queue)
             await asyncio.sleep(wait)
             if len(self._queue) <= queued:
+                self.lingered_in_vain += 1
                 self._no_linger_until = loop.time() + LINGER_BACKOFF
 
     async def _run(self) -> None:
