@@ -63,13 +63,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -546,12 +546,7 @@ class Bench:
                     by_address[email] = t
 
             t0 = time.monotonic()
-            tasks = []
-            for i, line in enumerate(lines):
-                delay = t0 + i / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(post(json.loads(line))))
+            tasks = await started_at_rate(lines, rate, lambda line: post(json.loads(line)))
             sending = count / (time.monotonic() - t0)
             cpu_sending = cpu.snapshot()
             await asyncio.gather(*tasks)
@@ -652,22 +647,48 @@ def intake_client(
     )
 
 
+T = TypeVar("T")
+
+
+async def post_intake(
+    http: aiohttp.ClientSession, body: dict[str, Any], latencies: list[float]
+) -> None:
+    """One household through ``POST /v1/intakes``, its latency noted; anything but 202 stops
+    the load (these loads measure the API, not its refusals)."""
+    t = time.perf_counter()
+    async with http.post("/v1/intakes", data=orjson.dumps(body)) as response:
+        answer = await response.read()
+    latencies.append(time.perf_counter() - t)
+    if response.status != 202:
+        raise RuntimeError(f"{response.status}: {answer[:300]!r}")
+
+
+async def started_at_rate(
+    items: Sequence[T], rate: float, send: Callable[[T], Coroutine[Any, Any, None]]
+) -> list[asyncio.Task[None]]:
+    """``send(item)`` started every 1/``rate`` s whether or not the last was answered (open
+    loop, as Puskesos apps send: none waits for another's answer); the tasks, once the last has
+    started."""
+    t0 = time.perf_counter()
+    tasks = []
+    for i, item in enumerate(items):
+        delay = t0 + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(item)))
+    return tasks
+
+
 async def closed_loop(
     http: aiohttp.ClientSession, bodies: list[dict[str, Any]], concurrency: int
 ) -> tuple[float, list[float]]:
     """``concurrency`` clients, each posting its next household when the last is answered:
     the wall time and every request's latency."""
-    queue, latencies = list(bodies), []
+    queue, latencies = list(bodies), list[float]()
 
     async def client() -> None:
         while queue:
-            body = queue.pop()
-            t = time.perf_counter()
-            async with http.post("/v1/intakes", data=orjson.dumps(body)) as response:
-                answer = await response.read()
-            latencies.append(time.perf_counter() - t)
-            if response.status != 202:
-                raise RuntimeError(f"{response.status}: {answer[:300]!r}")
+            await post_intake(http, queue.pop(), latencies)
 
     t0 = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
@@ -677,27 +698,13 @@ async def closed_loop(
 async def open_loop(
     http: aiohttp.ClientSession, bodies: list[dict[str, Any]], rate: float
 ) -> tuple[float, list[float]]:
-    """One household posted every 1/``rate`` s whether or not the last was answered (as
-    Puskesos apps send: none waits for another's answer): the wall time to the last answer and
-    every request's latency."""
+    """One household posted every 1/``rate`` s (``started_at_rate``): the wall time to the
+    last answer and every request's latency."""
     latencies: list[float] = []
-
-    async def post(body: dict[str, Any]) -> None:
-        t = time.perf_counter()
-        async with http.post("/v1/intakes", data=orjson.dumps(body)) as response:
-            answer = await response.read()
-        latencies.append(time.perf_counter() - t)
-        if response.status != 202:
-            raise RuntimeError(f"{response.status}: {answer[:300]!r}")
-
     t0 = time.perf_counter()
-    tasks = []
-    for i, body in enumerate(bodies):
-        delay = t0 + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(post(body)))
-    await asyncio.gather(*tasks)
+    await asyncio.gather(
+        *await started_at_rate(bodies, rate, lambda body: post_intake(http, body, latencies))
+    )
     return time.perf_counter() - t0, latencies
 
 
