@@ -278,7 +278,7 @@ class HouseholdRepository(Repository):
             )
         returned = await self._session.execute(
             _SAVE_MEMBERS,
-            rows_parameters("given", _MEMBER_COLUMNS, [rows[k] for k in sorted(rows, key=str)]),
+            rows_parameters("given", _MEMBER_COLUMNS, [rows[k] for k in sorted(rows)]),
         )
         return {(r.household_id, r.nik_hash): r.id for r in returned}
 
