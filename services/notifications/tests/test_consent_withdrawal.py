@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from rujukan_contracts.events import (
     ConsentWithdrawnV1,
@@ -17,7 +17,9 @@ from rujukan_contracts.events import (
     NotificationDispatchedV1,
     ReferralStatus,
 )
+from rujukan_notifications.adapters.silence import SilencedHouseholds
 from rujukan_notifications.service_layer.digests import sum_up_due
+from rujukan_platform.db import driver_connection
 
 from .conftest import Clock, MakeIntake, MakeStatus, apply, contact_of
 from .test_claims import drive
@@ -215,3 +217,38 @@ async def test_a_visit_without_consent_cancels_at_once_what_waited_for_a_contact
     assert await notifications.rows("SELECT 1 FROM silenced_households") == []
     assert await dispatcher.dispatch_due() == 1
     assert [to for to, _mail in smtp.messages] == [["warga@example.org"]]
+
+
+async def test_silencing_a_household_finds_its_visits_by_index(notifications: Any) -> None:
+    """Silencing drops the news gathered for a household's visits: among many residents' visits
+    (a national deployment keeps millions) every statement it runs finds them by the household's
+    index, never by reading every visit (revision 0010)."""
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    engine = notifications.runtime.engine.sync_engine
+    async with notifications.runtime.sessions() as session:
+        household = await session.scalar(
+            text(
+                "INSERT INTO resident_visits (intake_id, household_id, village_code)"
+                " SELECT gen_random_uuid(), gen_random_uuid(), '33.04.01.2001'"
+                " FROM generate_series(1, 20000) RETURNING household_id"
+            )
+        )
+        await session.execute(text("ANALYZE resident_visits"))
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            await SilencedHouseholds(session).cancel_waiting([household], "test")
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        reading_visits = [(s, p) for s, p in statements if "resident_visits" in s]
+        assert len(reading_visits) == 2  # the news' visits, and the visits themselves
+        conn = await driver_connection(session)
+        for statement, parameters in reading_visits:
+            plan = "\n".join(
+                row[0] for row in await conn.fetch(f"EXPLAIN {statement}", *parameters)
+            )
+            assert "Seq Scan on resident_visits" not in plan, plan
+            assert "ix_resident_visits_household_id" in plan, plan

@@ -82,7 +82,8 @@ resident_visits = Table(
     metadata,
     # one visit: an intake, whose referrals' news its resident hears together
     uuid_column("intake_id", primary_key=True),
-    uuid_column("household_id", nullable=False),
+    # indexed: silencing a household finds its visits by it (revision 0010)
+    uuid_column("household_id", nullable=False, index=True),
     Column("village_code", Text, nullable=False),
     # when the news gathered so far is summed up in one message; NULL: none is waiting
     time_column("summarise_at", nullable=True),
