@@ -15,12 +15,14 @@ from cloudevents.core.v1.event import CloudEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rujukan_contracts import envelope
 from rujukan_contracts.envelope import (
     EnvelopeError,
     EventMeta,
     continued_traceparent,
     event_key,
     is_traceparent,
+    new_traceparent,
     read_cloudevent,
 )
 
@@ -154,3 +156,16 @@ def test_a_traceparent_that_is_no_w3c_one_starts_a_new_trace(sent: str) -> None:
     child = continued_traceparent(sent)
     assert is_traceparent(child) and child.split("-")[1] != sent.split("-")[1]
     assert continued_traceparent(TRACE) == TRACE  # a valid parent is passed on as it is
+
+
+def test_new_traces_are_w3c_traceparents_apart_from_each_other() -> None:
+    made = [new_traceparent() for _ in range(10_000)]
+    assert all(is_traceparent(t) for t in made)
+    assert len({t.split("-")[1] for t in made}) == len(made)  # a new trace id each
+    assert len({t.split("-")[2] for t in made}) == len(made)
+
+
+def test_a_new_trace_is_never_all_zeros(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The format forbids an all-zero trace or parent id; a draw of zero becomes one."""
+    monkeypatch.setattr(envelope, "_random_bits", lambda _bits: 0)
+    assert new_traceparent() == f"00-{1:032x}-{1:016x}-01"

@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import Text, bindparam, cast, column, select, text, union_all
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -46,6 +46,7 @@ from rujukan_intake.adapters.tables import (
 from rujukan_intake.domain.intake import MemberIn, TakenBy
 from rujukan_intake.domain.visits import HouseholdMatch, Visit, household_matches
 from rujukan_platform.db import any_of, rows_parameters, rows_table
+from rujukan_platform.ids import new_id
 from rujukan_platform.latest import keep_latest
 from rujukan_platform.sealing import Sealer
 from rujukan_platform.uow import Repository
@@ -235,7 +236,7 @@ class HouseholdRepository(Repository):
         """Each household's id by KK hash, stored with its village (added if new). The upsert
         locks the rows until commit, so concurrent submissions of one household serialise and
         the later sees the earlier's intake."""
-        offered = {kk: uuid4() for kk in sorted(villages)}  # in order: locks taken in order
+        offered = {kk: new_id() for kk in sorted(villages)}  # in order: locks taken in order
         rows = await self._session.execute(
             _ADD_OR_LOCK,
             rows_parameters(
@@ -264,7 +265,7 @@ class HouseholdRepository(Repository):
         rows: dict[MemberKey, tuple[Any, ...]] = {}
         for m in to_save:  # a member listed twice is saved once (ON CONFLICT: once a row)
             key = (m.household_id, m.nik_hash)
-            member_id = known.get(key) or uuid4()
+            member_id = known.get(key) or new_id()
             rows[key] = (  # in _MEMBER_COLUMNS' order
                 member_id,
                 m.household_id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from rujukan_contracts.events import (
     Consent,
@@ -38,6 +38,7 @@ from rujukan_intake.service_layer.state import IntakeState
 from rujukan_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from rujukan_platform.access import forbidden
 from rujukan_platform.idempotency import fingerprint, key_mismatch
+from rujukan_platform.ids import new_id
 from rujukan_platform.language import Localised
 from rujukan_platform.problems import refused
 from rujukan_regions import normalise_region_code
@@ -194,7 +195,7 @@ async def _submit_new(
             if c.key:
                 repeats.append(DuplicateKey(c.principal, c.key, same.intake_id, c.digest))
             continue
-        intake_id = uuid4()
+        intake_id = new_id()
         c.visit_of = seen[0].first if seen else None
         seen.append(Visit(intake_id, c.visit_of, c.content))  # a later item may follow it up
         in_batch[intake_id] = c.index
