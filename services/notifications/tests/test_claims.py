@@ -21,6 +21,7 @@ from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGatewa
 from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.adapters.inbox import InboxChannel
 from rujukan_notifications.adapters.smtp import EmailChannel
+from rujukan_notifications.domain import reasons
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.domain.messages import Message
@@ -224,7 +225,7 @@ async def test_waiting_for_a_late_contact_spends_none_of_the_sends_attempts(
         now.advance(seconds=61)  # past the wait (at most 60 s after the fourth)
     [row] = await notifications.rows("SELECT * FROM deliveries")
     assert row.state == "pending" and row.attempts == 4 and row.waits == 4
-    assert row.last_error == "no consented contact yet"
+    assert row.last_error == reasons.NO_CONTACT_YET
     assert await history(notifications, row.id) == ["waiting"] * 4
 
     await apply(notifications.runtime, contact_of(intake))  # the contact arrives
@@ -386,7 +387,7 @@ async def test_a_row_that_waited_half_its_lease_for_a_send_slot_is_released_unse
     assert len(smtp.messages) == 1
     rows = await notifications.rows("SELECT * FROM deliveries ORDER BY sent_at NULLS LAST")
     assert [(r.state, r.attempts) for r in rows] == [("sent", 1), ("pending", 0)]
-    assert rows[1].last_error == "no send slot within half the lease"
+    assert rows[1].last_error == reasons.NO_SEND_SLOT
     assert await history(notifications, rows[1].id) == ["released"]
     assert await dispatcher.dispatch_due() == 1
     assert len(smtp.messages) == 2
@@ -460,7 +461,9 @@ async def test_a_send_that_outlives_most_of_its_lease_is_abandoned_before_a_take
     assert await dispatcher.dispatch_due() == 1  # after 1.8 s: the lease less a tenth
     [row] = await notifications.rows("SELECT * FROM deliveries")
     assert row.state == "pending" and row.attempts == 1 and row.claimed_by is None
-    assert row.last_error == "no answer within 2 s"
+    assert row.last_error == reasons.provider_failed(
+        "smtp", "tidak ada jawaban dalam 2 detik", final=False
+    )
     assert await history(notifications, row.id) == ["retry"]
 
 

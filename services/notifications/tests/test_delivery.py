@@ -19,6 +19,7 @@ from rujukan_contracts.events import (
 from rujukan_contracts.references import referral_reference
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_notifications.adapters.contacts import open_contact
+from rujukan_notifications.domain import reasons
 from rujukan_notifications.service_layer.digests import digest_id, sum_up_due
 from rujukan_registry.domain.programs import published_event
 from rujukan_registry.settings import RegistrySettings
@@ -195,7 +196,7 @@ async def test_news_whose_contact_never_says_waits_for_it_then_is_skipped(
     assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=2).dispatch_due() == 1
     [waiting] = await deliveries_of(notifications, event.referral_id)
     assert waiting.state == "pending" and waiting.attempts == 1 and waiting.waits == 1
-    assert waiting.last_error == "no consented contact yet"
+    assert waiting.last_error == reasons.NO_CONTACT_YET
     assert waiting.next_attempt_at > started
     assert await dispatched_events(notifications) == []
 
@@ -205,7 +206,7 @@ async def test_news_whose_contact_never_says_waits_for_it_then_is_skipped(
     [skipped] = await deliveries_of(notifications, event.referral_id)
     assert skipped.state == "skipped" and skipped.attempts == 2
     assert skipped.recipient_masked is None and skipped.sent_at is None
-    assert skipped.last_error == "no consented contact"
+    assert skipped.last_error == reasons.NO_CONTACT
     assert smtp.messages == []
     [dispatched] = await dispatched_events(notifications)
     assert dispatched.result == "skipped" and dispatched.recipient == "-"

@@ -23,6 +23,7 @@ from rujukan_notifications.adapters.contacts import open_contact
 from rujukan_notifications.adapters.gateways import GenericGateway, TwilioGateway
 from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
+from rujukan_notifications.domain import reasons
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.policies import QuietHours
 from rujukan_notifications.service_layer.dispatch import Dispatcher
@@ -228,7 +229,10 @@ async def test_a_contact_arriving_without_a_channel_skips_it_at_once(
     assert await drive(dispatcher) == 3
     [sms] = await deliveries(notifications, "sms")
     assert sms.state == "skipped" and sms.attempts == 2
-    assert sms.last_error == "the resident did not consent to sms"
+    assert sms.last_error == reasons.channel_not_consented("sms")
+    assert sms.last_error.startswith(
+        "channel_not_consented: Warga tidak setuju dihubungi lewat sms"
+    )
     assert [r.state for r in await deliveries(notifications, "email")] == ["sent", "sent"]
     assert http_peer.requests == [] and len(smtp.messages) == 2
 
@@ -495,7 +499,7 @@ async def test_the_circuit_opens_after_failures_and_spares_the_provider_until_co
     spared = [r for r in rows if r.attempts == 0]
     assert sorted(r.attempts for r in rows) == [0, 0, 1, 1]
     for row in spared:
-        assert row.state == "pending" and row.last_error == f"{provider} circuit open"
+        assert row.state == "pending" and row.last_error == reasons.circuit_open(provider)
         assert row.next_attempt_at == clock.now + timedelta(seconds=60)
         assert await history(notifications, row.id) == ["circuit_open"]
 
@@ -537,7 +541,8 @@ async def test_quiet_hours_defer_sms_and_whatsapp_but_not_email(
     [sms] = await deliveries(notifications, "sms")
     morning = datetime.combine(clock.now.astimezone(WIB).date() + timedelta(days=1), time(7), WIB)
     assert sms.state == "pending" and sms.attempts == 0
-    assert sms.next_attempt_at == morning and sms.last_error == "quiet hours until 07:00"
+    assert sms.next_attempt_at == morning
+    assert sms.last_error == "quiet_hours: Jam tenang sampai pukul 07:00; dikirim sesudahnya."
     clock.advance(hours=8, minutes=59)  # 06:59
     assert await dispatcher.dispatch_due() == 0
     clock.advance(minutes=1)
@@ -574,7 +579,10 @@ async def test_a_recipient_gets_at_most_n_messages_per_window(
     [waiting] = [r for r in await deliveries(notifications) if r.state == "pending"]
     assert waiting.household_id == intake.household_id and waiting.attempts == 0
     assert waiting.next_attempt_at == clock.now + timedelta(hours=1)
-    assert waiting.last_error == "rate limit: 2 per 3600 s"
+    assert waiting.last_error == reasons.rate_limit(2, 3600)
+    assert waiting.last_error.startswith(
+        "rate_limit: Paling banyak 2 pesan ke satu keluarga per 3600"
+    )
     clock.advance(minutes=59)
     assert await dispatcher.dispatch_due() == 0
     clock.advance(minutes=1)

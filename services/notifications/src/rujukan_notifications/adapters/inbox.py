@@ -21,7 +21,7 @@ class InboxChannel:
 
     async def send(self, recipient: str, message: Message) -> None:
         if message.delivery_id is None:
-            raise DeliveryFailed("an inbox message needs its delivery id", retryable=False)
+            raise DeliveryFailed("pesan kotak masuk memerlukan id pengirimannya", retryable=False)
         async with self._sessions() as session, session.begin():
             await InboxRepository(session).deliver(
                 message.delivery_id,

@@ -95,7 +95,7 @@ class EmailChannel:
         registry and generator took a third of the dispatcher's CPU for these few fixed
         headers; tests read the result back with that package."""
         if "\r" in recipient or "\n" in recipient:
-            raise DeliveryFailed("the address holds a line break", retryable=False)
+            raise DeliveryFailed("alamat berisi pergantian baris", retryable=False)
         headers = [
             ("From", self._from),
             ("To", recipient if recipient.isascii() else _encoded(recipient)),

@@ -82,7 +82,9 @@ class WebhookChannel:
     async def send(self, recipient: str, message: Message) -> None:
         endpoint = self._endpoints.get(recipient)
         if endpoint is None:
-            raise DeliveryFailed(f"no webhook configured for {recipient}", retryable=False)
+            raise DeliveryFailed(
+                f"belum ada webhook yang diatur untuk {recipient}", retryable=False
+            )
         body = message.body.encode()
         timestamp = str(int(self._clock()))
         headers = {

@@ -83,6 +83,7 @@ from rujukan_notifications.adapters.repository import (
     Settled,
 )
 from rujukan_notifications.adapters.silence import CANCELLED, Cancelled
+from rujukan_notifications.domain import reasons
 from rujukan_notifications.domain.audience import mask_recipient, told_in_person, undeliverable
 from rujukan_notifications.domain.channels import (
     PHONE_CHANNELS,
@@ -291,7 +292,7 @@ class Dispatcher:
                         row.attempts,
                         "taken_over",
                         now,
-                        detail=f"the lease of {row.previous_claimant} expired mid-send",
+                        detail=reasons.taken_over(row.previous_claimant),
                     )
                     for row in taken
                 ]
@@ -330,14 +331,14 @@ class Dispatcher:
         attempts = row.attempts + 1
         if _sends(row, row.attempts) >= self._policy.max_attempts:
             # taken over after its last send (a wait for the contact is no send)
-            return _Step("failed", row.attempts, "the sender died during the last attempt")
+            return _Step("failed", row.attempts, reasons.SENDER_DIED)
         if row.audience == "resident" and row.household_id in known.silenced:
             # withdrawn after this row was planned: a row claimed before the withdrawal
             # cancelled what was pending, or left ``sending`` by a dispatcher that died
             return _Step("skipped", row.attempts, CANCELLED)
         channel = self._channels.get(row.channel)
         if channel is None:
-            return _Step("skipped", attempts, f"no {row.channel} provider is configured")
+            return _Step("skipped", attempts, reasons.no_provider(row.channel))
         if row.address is not None:  # staff, agencies, and a resident told in person
             address, language = row.address, self._policy.operator_language
         elif row.audience == "resident":
@@ -346,7 +347,7 @@ class Dispatcher:
                 return found
             address, language = found
         else:  # every plan gives operators and agencies an address: a row altered by hand
-            return _Step("failed", attempts, f"no address for the {row.audience}")
+            return _Step("failed", attempts, reasons.no_address(row.audience))
         if row.channel in PHONE_CHANNELS:
             deferred = self._deferral(known.phone_sends[row.household_id], now)
             if deferred is not None:
@@ -366,10 +367,10 @@ class Dispatcher:
             waits = row.waits + 1
             if waits < self._policy.max_attempts:
                 retry_at = now + _contact_backoff(waits)
-                why = "no consented contact yet"
+                why = reasons.NO_CONTACT_YET
                 return _Step("waiting", attempts, why, retry_at=retry_at, waited=True)
-            return _Step("skipped", attempts, "no consented contact")
-        refused = _Step("skipped", attempts, f"the resident did not consent to {row.channel}")
+            return _Step("skipped", attempts, reasons.NO_CONTACT)
+        refused = _Step("skipped", attempts, reasons.channel_not_consented(row.channel))
         if row.channel not in contact.channels:
             return refused
         try:
@@ -380,8 +381,9 @@ class Dispatcher:
             log.error("a stored contact does not open", referral_id=str(row.referral_id))
             if (sends := _sends(row, attempts)) < self._policy.max_attempts:
                 retry_at = now + _backoff(sends)
-                return _Step("retry", attempts, f"the stored contact {exc}", retry_at=retry_at)
-            return _Step("failed", attempts, f"the stored contact {exc}")
+                unreadable = reasons.contact_unreadable(str(exc), final=False)
+                return _Step("retry", attempts, unreadable, retry_at=retry_at)
+            return _Step("failed", attempts, reasons.contact_unreadable(str(exc), final=True))
         return (address, contact.language) if address else refused
 
     def _deferral(self, sent: list[datetime], now: datetime) -> tuple[datetime, str] | None:
@@ -389,11 +391,11 @@ class Dispatcher:
         quiet = self._policy.quiet_hours
         until = quiet.until(now) if quiet else None
         if quiet and until:
-            return until, f"quiet hours until {until.astimezone(quiet.zone):%H:%M}"
+            return until, reasons.quiet_hours(f"{until.astimezone(quiet.zone):%H:%M}")
         limit, window = self._policy.rate_limit, self._policy.rate_window
         if len(sent) < limit:
             return None
-        return sent[-limit] + window, f"rate limit: {limit} per {window.total_seconds():.0f} s"
+        return sent[-limit] + window, reasons.rate_limit(limit, window.total_seconds())
 
     def _message(self, row: Claimed, language: str) -> Message:
         ctx = orjson.loads(row.context)
@@ -416,13 +418,11 @@ class Dispatcher:
     async def _attempt(self, row: Claimed, send: _Send) -> _Step:
         now = self._clock()
         if now >= row.lease_until - self._policy.lease / 2:
-            return _Step(
-                "released", row.attempts, "no send slot within half the lease", retry_at=now
-            )
+            return _Step("released", row.attempts, reasons.NO_SEND_SLOT, retry_at=now)
         breaker = self.breaker(send.provider)
         if not breaker.allows(now):
             retry_at = max(breaker.retry_at, now + timedelta(seconds=1))
-            detail = f"{send.provider} circuit open"
+            detail = reasons.circuit_open(send.provider)
             return _Step("circuit_open", row.attempts, detail, send.provider, retry_at=retry_at)
         # a send never outlives its claim: what is left of the lease, less a tenth to record
         budget = (row.lease_until - now - self._policy.lease / 10).total_seconds()
@@ -432,7 +432,7 @@ class Dispatcher:
                 await send.channel.send(send.address, send.message)
             failure = None
         except TimeoutError:
-            failure = DeliveryFailed(f"no answer within {budget:.0f} s", retryable=True)
+            failure = DeliveryFailed(reasons.no_answer(budget), retryable=True)
         except DeliveryFailed as exc:
             failure = exc
         except Exception as exc:  # an unexpected error from a provider: assume it may pass
@@ -449,10 +449,12 @@ class Dispatcher:
         attempts = send.attempts
         if failure is None:
             return _Step("sent", attempts, None, send.provider, ms, recipient=masked)
-        reason = mask(str(failure))[:300]
+        said = mask(str(failure))[:300]
         if failure.retryable and (sends := _sends(row, attempts)) < self._policy.max_attempts:
-            return _Step("retry", attempts, reason, send.provider, ms, now + _backoff(sends))
-        return _Step("failed", attempts, reason, send.provider, ms, recipient=masked)
+            again = reasons.provider_failed(send.provider, said, final=False)
+            return _Step("retry", attempts, again, send.provider, ms, now + _backoff(sends))
+        final = reasons.provider_failed(send.provider, said, final=True)
+        return _Step("failed", attempts, final, send.provider, ms, recipient=masked)
 
     async def _record(self, row: Claimed, step: _Step) -> None:
         """Recorded with the results that came in while the last record was committing: one

@@ -1,0 +1,81 @@
+"""Why a delivery stands where it does, as its row (``last_error``), its attempts and its
+``notifications.dispatched`` event say it: a machine reason, then a sentence in Bahasa Indonesia
+(Puskesos and program officers read it), the shape of ``silence.CANCELLED`` and
+``NOT_CONSENTED``. A provider's own words (an SMTP server's reply, an HTTP status and its body)
+follow in parentheses, as the provider said them: nobody can translate those."""
+
+from __future__ import annotations
+
+#: the step ends the delivery, or another try follows
+_FINAL = "pesan tidak dikirim"
+_AGAIN = "dicoba lagi nanti"
+
+#: who a row was meant for, as an officer names them
+_AUDIENCES = {
+    "resident": "warga",
+    "operator": "operator",
+    "supervisor": "supervisor",
+    "agency": "lembaga program",
+    "escalation": "penerima eskalasi",
+}
+
+SENDER_DIED = f"sender_died: Pengirim berhenti saat percobaan terakhir; {_FINAL}."
+NO_CONTACT_YET = "no_contact_yet: Kontak warga yang disetujui belum diterima; ditunggu."
+NO_CONTACT = f"no_contact: Kontak warga yang disetujui tidak pernah diterima; {_FINAL}."
+NO_SEND_SLOT = "no_send_slot: Tidak ada giliran kirim dalam separuh masa klaim; dicoba lagi."
+
+
+def taken_over(previous: str | None) -> str:
+    """A row left ``sending`` by a dispatcher whose lease expired: sent again, perhaps twice."""
+    who = f" ({previous})" if previous else ""
+    return (
+        f"taken_over: Pengirim sebelumnya{who} berhenti di tengah pengiriman; pesan diambil alih."
+    )
+
+
+def no_provider(channel: str) -> str:
+    return f"no_provider: Belum ada penyedia {channel} yang diatur; {_FINAL}."
+
+
+def no_address(audience: str) -> str:
+    return f"no_address: Tidak ada alamat untuk {_AUDIENCES.get(audience, audience)}; {_FINAL}."
+
+
+def channel_not_consented(channel: str) -> str:
+    return f"channel_not_consented: Warga tidak setuju dihubungi lewat {channel}; {_FINAL}."
+
+
+def contact_unreadable(why: str, *, final: bool) -> str:
+    """A stored contact that does not open (a key left out of the settings, an altered row)."""
+    return (
+        "contact_unreadable: Kontak warga yang tersimpan tidak dapat dibuka; "
+        f"{_FINAL if final else _AGAIN}. ({why})"
+    )
+
+
+def quiet_hours(until: str) -> str:
+    return f"quiet_hours: Jam tenang sampai pukul {until}; dikirim sesudahnya."
+
+
+def rate_limit(limit: int, seconds: float) -> str:
+    return (
+        f"rate_limit: Paling banyak {limit} pesan ke satu keluarga per {seconds:.0f} detik; "
+        "dikirim sesudahnya."
+    )
+
+
+def circuit_open(provider: str) -> str:
+    return f"circuit_open: Penyedia {provider} gagal berulang kali; {_AGAIN}."
+
+
+def no_answer(seconds: float) -> str:
+    """A provider silent past the send's budget (the provider's words in a failure)."""
+    return f"tidak ada jawaban dalam {seconds:.0f} detik"
+
+
+def provider_failed(provider: str, said: str, *, final: bool) -> str:
+    """The provider did not take the message; ``said``: its words (masked), or ours for it."""
+    return (
+        f"provider_failed: Penyedia {provider} tidak menerima pesan; "
+        f"{_FINAL if final else _AGAIN}. ({said})"
+    )
