@@ -17,6 +17,7 @@ from rujukan_contracts.events import (
     NotificationDispatchedV1,
     ReferralStatus,
 )
+from rujukan_notifications.adapters.repository import NewsRepository, Newsworthy, Visit
 from rujukan_notifications.adapters.silence import SilencedHouseholds
 from rujukan_notifications.service_layer.digests import sum_up_due
 from rujukan_platform.db import driver_connection
@@ -252,3 +253,49 @@ async def test_silencing_a_household_finds_its_visits_by_index(notifications: An
             )
             assert "Seq Scan on resident_visits" not in plan, plan
             assert "ix_resident_visits_household_id" in plan, plan
+
+
+async def test_gathering_news_looks_silenced_households_up_by_index(notifications: Any) -> None:
+    """Each status batch's news is kept only for households not silenced, checked in the same
+    statements (``_told``). Half the households of a deployment may be silenced (no consent at
+    their visit): among 50,000 of them the check finds a batch's households by the primary key,
+    never by reading them all."""
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    now = datetime.now(UTC)
+    batch = [
+        Newsworthy(
+            uuid.uuid4(),
+            Visit(uuid.uuid4(), uuid.uuid4(), "33.04.01.2001", 0),
+            uuid.uuid4(),
+            "{}",
+            now,
+        )
+        for _ in range(20)
+    ]
+    engine = notifications.runtime.engine.sync_engine
+    async with notifications.runtime.sessions() as session:
+        await session.execute(
+            text(
+                "INSERT INTO silenced_households (household_id, withdrawal_id, withdrawn_at)"
+                " SELECT gen_random_uuid(), gen_random_uuid(), now()"
+                " FROM generate_series(1, 50000)"
+            )
+        )
+        await session.execute(text("ANALYZE silenced_households"))
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            await NewsRepository(session).gather_all(batch, window=timedelta(seconds=60))
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        checking = [(s, p) for s, p in statements if "silenced_households" in s]
+        assert len(checking) == 2  # the visits' upsert, and the news
+        conn = await driver_connection(session)
+        for statement, parameters in checking:
+            plan = "\n".join(
+                row[0] for row in await conn.fetch(f"EXPLAIN {statement}", *parameters)
+            )
+            assert "Seq Scan on silenced_households" not in plan, plan
