@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-from rujukan_intake.domain.intake import IntakeCreate
-
 #: the fields of an intake that say what the visit is about (``IntakeCreate``'s names)
 VISIT_CONTENT = frozenset(
     {"household", "members", "needs", "other_need", "complaint", "priority_lanes"}
@@ -58,14 +56,20 @@ class Visit:
         return self.visit_of or self.intake_id
 
 
-def visit_content(req: IntakeCreate) -> dict[str, Any]:
+def visit_content(intake: Mapping[str, Any]) -> dict[str, Any]:
     """What the visit says, in an order of its own: the same form typed again with its members,
-    needs, lanes or missing documents in another order says the same."""
-    content = req.model_dump(mode="json", include=set(VISIT_CONTENT))
-    content["members"].sort(key=lambda member: member["nik"])
+    needs, lanes or missing documents in another order says the same. From the intake as JSON
+    (``IntakeCreate.model_dump(mode="json")``, which the request's fingerprint is made of too:
+    one dump for both), left as it was."""
+    content = {field: intake[field] for field in VISIT_CONTENT}
+    content["members"] = sorted(intake["members"], key=lambda member: member["nik"])
     for listed in ("needs", "priority_lanes"):
-        content[listed].sort()
-    content["household"]["missing_documents"].sort()
+        content[listed] = sorted(intake[listed])
+    household = intake["household"]
+    content["household"] = {
+        **household,
+        "missing_documents": sorted(household["missing_documents"]),
+    }
     return content
 
 

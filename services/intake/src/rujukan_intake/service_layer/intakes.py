@@ -66,15 +66,13 @@ class _Candidate:
     visit_of: UUID | None = None
 
 
-def request_hash(req: IntakeCreate) -> str:
-    """The fingerprint an Idempotency-Key is held to: the whole validated intake (household,
-    members, needs, consent, contact, taken_by...). The key is scoped to the principal."""
-    return fingerprint(req.model_dump(mode="json"))
-
-
-def content_hash(req: IntakeCreate) -> str:
-    """The fingerprint of what a visit says (``visit_content``): the same from a repeat."""
-    return fingerprint(visit_content(req))
+def fingerprints(req: IntakeCreate) -> tuple[str, str]:
+    """The request's fingerprint, which an Idempotency-Key is held to (the whole validated
+    intake: household, members, needs, consent, contact, taken_by...; the key is scoped to the
+    principal), and the fingerprint of what the visit says (``visit_content``: the same from a
+    repeat). Both are stored: they must not change for the same intake."""
+    intake = req.model_dump(mode="json")
+    return fingerprint(intake), fingerprint(visit_content(intake))
 
 
 #: the title of an intake refused for what it says
@@ -104,14 +102,15 @@ async def submit_intakes(
             )
             continue
         kk_hash = keyed_hash(state.pii_key, req.household.kk_number)
+        digest, content = fingerprints(req)
         candidates.append(
             _Candidate(
                 index,
                 req,
                 item.by.subject,
                 item.idempotency_key,
-                request_hash(req),
-                content_hash(req),
+                digest,
+                content,
                 village,
                 kk_hash,
                 [keyed_hash(state.pii_key, m.nik) for m in req.members],
