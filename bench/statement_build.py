@@ -1,0 +1,109 @@
+"""A/B: what a notifications status batch pays to make its statements, for two versions of the
+code, in one run.
+
+Run:  cd /work/main && uv run python bench/statement_build.py --baseline 27aa9bf [--rounds 5]
+
+What it measures: ``NewsRepository._gather`` (every ``referrals.status`` batch of residents'
+news runs it) against a session that records the statements instead of running them, then
+SQLAlchemy's cache key of each statement (what every execution computes before it looks its
+compiled form up): microseconds a batch of 20 news. A batch of a quiet hour holds one or two
+records, so this cost is paid nearly once a record there (bench/results/pipeline_throughput.md,
+the rate sweep). No database, no broker: the figures are CPU in one process, alone.
+
+How: each round runs a child Python with the side's sources first on PYTHONPATH
+(``router_ab.Side``), which times 3,000 batches after 300 of warm-up; rounds alternate A, B.
+"Within noise" as bench/router_ab.py defines it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from chaos import code_state
+from router_ab import Side, add_sides, run_sides, summarise
+
+COLUMNS = "  {:7s} {:30.30s} {:>10s}  {:>12s}  {}"
+PROBED = ["rujukan_notifications", "rujukan_platform", "rujukan_contracts"]
+
+#: the child: the side's NewsRepository._gather, its statements' cache keys, timed
+CHILD = """
+import asyncio, time, uuid
+from datetime import UTC, datetime, timedelta
+from rujukan_notifications.adapters.repository import NewsRepository, Newsworthy, Visit
+
+class Recording:
+    def __init__(self):
+        self.statements = []
+    async def execute(self, statement, *args, **kwargs):
+        self.statements.append(statement)
+
+now = datetime.now(UTC)
+batch = [
+    Newsworthy(uuid.uuid4(), Visit(uuid.uuid4(), uuid.uuid4(), "33.04.01.2001", 0),
+               uuid.uuid4(), "{}", now)
+    for _ in range(20)
+]
+
+async def main(n):
+    session = Recording()
+    repository = NewsRepository(session)
+    started = time.perf_counter()
+    for _ in range(n):
+        session.statements.clear()
+        await repository._gather(batch, timedelta(seconds=60))
+        for statement in session.statements:
+            statement._generate_cache_key()
+    return (time.perf_counter() - started) / n * 1e6
+
+asyncio.run(main(300))
+print(f"{asyncio.run(main(3000)):.1f}")
+"""
+
+
+def measure(side: Side) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        env=side.process_env(os.environ),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
+    for side in sides:  # each side's child imports that side's code, or the run stops here
+        print(f"{side.title}: {side.verify_imports(PROBED)}")
+    print(COLUMNS.format("round", "side", "us/batch", "batches/s", "").rstrip())
+    for number in range(1, args.rounds + 1):
+        for side in sides:
+            us = measure(side)
+            side.cpu.append(us)
+            side.rates.append(1e6 / us)
+            print(COLUMNS.format(str(number), side.title, f"{us:.1f}", f"{1e6 / us:.0f}", ""))
+    print()
+    summarise(
+        sides,
+        True,
+        args.rounds,
+        rate="batches/s",
+        cpu="us a batch",
+        columns=COLUMNS,
+        blanks=1,
+    )
+    return True
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_sides(ap)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    return run_sides("statement_build.py", args, amain, code_state())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
