@@ -1,14 +1,16 @@
-"""A/B: what a notifications status batch pays to make its statements, for two versions of the
+"""A/B: what notifications' hot batches pay to make their statements, for two versions of the
 code, in one run.
 
 Run:  cd /work/main && uv run python bench/statement_build.py --baseline 27aa9bf [--rounds 5]
 
 What it measures: ``NewsRepository._gather`` (every ``referrals.status`` batch of residents'
-news runs it) against a session that records the statements instead of running them, then
-SQLAlchemy's cache key of each statement (what every execution computes before it looks its
-compiled form up): microseconds a batch of 20 news. A batch of a quiet hour holds one or two
-records, so this cost is paid nearly once a record there (bench/results/pipeline_throughput.md,
-the rate sweep). No database, no broker: the figures are CPU in one process, alone.
+news runs it) and ``DeliveryRepository.settle`` (every batch of the dispatcher's results runs
+it) against a session that records the statements instead of running them, then SQLAlchemy's
+cache key of each statement (what every execution computes before it looks its compiled form
+up): microseconds for one batch of 20 news and one of 20 results. A batch of a quiet hour
+holds one or two records, so this cost is paid nearly once a record there
+(bench/results/pipeline_throughput.md, the rate sweep). No database, no broker: the figures
+are CPU in one process, alone.
 
 How: each round runs a child Python with the side's sources first on PYTHONPATH
 (``router_ab.Side``), which times 3,000 batches after 300 of warm-up; rounds alternate A, B.
@@ -32,13 +34,20 @@ PROBED = ["rujukan_notifications", "rujukan_platform", "rujukan_contracts"]
 CHILD = """
 import asyncio, time, uuid
 from datetime import UTC, datetime, timedelta
-from rujukan_notifications.adapters.repository import NewsRepository, Newsworthy, Visit
+from rujukan_notifications.adapters.repository import (
+    DeliveryRepository, NewsRepository, Newsworthy, Settled, Visit,
+)
+
+class NoRows:
+    def scalars(self):
+        return []
 
 class Recording:
     def __init__(self):
         self.statements = []
     async def execute(self, statement, *args, **kwargs):
         self.statements.append(statement)
+        return NoRows()
 
 now = datetime.now(UTC)
 batch = [
@@ -47,13 +56,19 @@ batch = [
     for _ in range(20)
 ]
 
+results = [
+    Settled(uuid.uuid4(), now, "sent", 1, None, recipient_masked="w***@example.org", sent_at=now)
+    for _ in range(20)
+]
+
 async def main(n):
     session = Recording()
-    repository = NewsRepository(session)
+    news, deliveries = NewsRepository(session), DeliveryRepository(session)
     started = time.perf_counter()
     for _ in range(n):
         session.statements.clear()
-        await repository._gather(batch, timedelta(seconds=60))
+        await news._gather(batch, timedelta(seconds=60))
+        await deliveries.settle("dispatcher-1", results)
         for statement in session.statements:
             statement._generate_cache_key()
     return (time.perf_counter() - started) / n * 1e6

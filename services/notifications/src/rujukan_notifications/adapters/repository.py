@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Interval,
+    Update,
     bindparam,
     case,
     column,
@@ -176,6 +177,47 @@ class Settled(NamedTuple):
 
 
 _SETTLED = [f for f in Settled._fields if f != "waited"]
+_SETTLE_COLUMNS = [*_SETTLED, "waited", "final"]
+
+
+def _settle() -> Update:
+    """Each result written where its claimant still holds the row with the same lease; built
+    once (built for each record batch with its rows bound in, it cost more than compiling it:
+    bench/results/statement_build.md)."""
+    given = rows_table(
+        *(column(name, deliveries.c[name].type) for name in _SETTLED),
+        column("waited", Integer()),
+        column("final", Boolean()),
+        name="given",
+        rows=[],
+    )
+    d = deliveries.c
+    return (
+        deliveries.update()
+        .where(
+            d.id == given.c.id,
+            d.state == "sending",
+            d.claimed_by == bindparam("claimant"),
+            d.lease_until == given.c.lease_until,
+        )
+        .values(
+            state=given.c.state,
+            attempts=given.c.attempts,
+            last_error=given.c.last_error,
+            next_attempt_at=func.coalesce(given.c.next_attempt_at, d.next_attempt_at),
+            waits=d.waits + given.c.waited,
+            recipient_masked=case(
+                (given.c.final, given.c.recipient_masked), else_=d.recipient_masked
+            ),
+            sent_at=case((given.c.final, given.c.sent_at), else_=d.sent_at),
+            claimed_by=None,
+            lease_until=None,
+        )
+        .returning(d.id)
+    )
+
+
+_SETTLE = _settle()
 
 
 class Attempt(NamedTuple):
@@ -392,39 +434,13 @@ class DeliveryRepository(Repository):
         contact); one without ends the delivery in its final ``state``."""
         if not results:
             return set()
-        given = rows_table(
-            *(column(name, deliveries.c[name].type) for name in _SETTLED),
-            column("waited", Integer()),
-            column("final", Boolean()),
-            name="given",
-            rows=[
-                (*(getattr(r, name) for name in _SETTLED), int(r.waited), r.next_attempt_at is None)
-                for r in results
-            ],
-        )
-        d = deliveries.c
+        given = [
+            (*(getattr(r, name) for name in _SETTLED), int(r.waited), r.next_attempt_at is None)
+            for r in results
+        ]
         rows = await self._session.execute(
-            deliveries.update()
-            .where(
-                d.id == given.c.id,
-                d.state == "sending",
-                d.claimed_by == claimant,
-                d.lease_until == given.c.lease_until,
-            )
-            .values(
-                state=given.c.state,
-                attempts=given.c.attempts,
-                last_error=given.c.last_error,
-                next_attempt_at=func.coalesce(given.c.next_attempt_at, d.next_attempt_at),
-                waits=d.waits + given.c.waited,
-                recipient_masked=case(
-                    (given.c.final, given.c.recipient_masked), else_=d.recipient_masked
-                ),
-                sent_at=case((given.c.final, given.c.sent_at), else_=d.sent_at),
-                claimed_by=None,
-                lease_until=None,
-            )
-            .returning(d.id)
+            _SETTLE,
+            {**rows_parameters("given", _SETTLE_COLUMNS, given), "claimant": claimant},
         )
         return set(rows.scalars())
 
