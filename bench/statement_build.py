@@ -4,12 +4,13 @@ code, in one run.
 Run:  cd /work/main && uv run python bench/statement_build.py --baseline 27aa9bf [--rounds 5]
 
 What it measures: ``NewsRepository._gather`` (every ``referrals.status`` batch of residents'
-news runs it) and ``DeliveryRepository.settle`` (every batch of the dispatcher's results runs
-it) against a session that records the statements instead of running them, then SQLAlchemy's
-cache key of each statement (what every execution computes before it looks its compiled form
-up): microseconds for one batch of 20 news and one of 20 results. A batch of a quiet hour
-holds one or two records, so this cost is paid nearly once a record there
-(bench/results/pipeline_throughput.md, the rate sweep). No database, no broker: the figures
+news runs it), ``DeliveryRepository.settle`` (every batch of the dispatcher's results runs
+it) and ``ContactRepository.change`` (every ``intake.contacts`` batch) against a session that
+records the statements instead of running them, then SQLAlchemy's cache key of each statement
+(what every execution computes before it looks its compiled form up): microseconds for one
+batch of 20 news, one of 20 results and one of 20 contacts (half kept, half forgotten). A
+batch of a quiet hour holds one or two records, so this cost is paid nearly once a record
+there (bench/results/pipeline_throughput.md, the rate sweep). No database, no broker: the figures
 are CPU in one process, alone.
 
 How: each round runs a child Python with the side's sources first on PYTHONPATH
@@ -35,7 +36,8 @@ CHILD = """
 import asyncio, time, uuid
 from datetime import UTC, datetime, timedelta
 from rujukan_notifications.adapters.repository import (
-    DeliveryRepository, NewsRepository, Newsworthy, Settled, Visit,
+    ContactChange, ContactRepository, DeliveryRepository, NewsRepository, Newsworthy,
+    SealedContact, Settled, Visit,
 )
 
 class NoRows:
@@ -61,14 +63,24 @@ results = [
     for _ in range(20)
 ]
 
+changes = [
+    ContactChange(
+        uuid.uuid4(), now,
+        SealedContact(uuid.uuid4(), "id", "v1.k.sealed", None, ["email"]) if i % 2 else None,
+    )
+    for i in range(20)
+]
+
 async def main(n):
     session = Recording()
     news, deliveries = NewsRepository(session), DeliveryRepository(session)
+    contacts = ContactRepository(session)
     started = time.perf_counter()
     for _ in range(n):
         session.statements.clear()
         await news._gather(batch, timedelta(seconds=60))
         await deliveries.settle("dispatcher-1", results)
+        await contacts.change(changes)
         for statement in session.statements:
             statement._generate_cache_key()
     return (time.perf_counter() - started) / n * 1e6
