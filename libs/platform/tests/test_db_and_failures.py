@@ -307,12 +307,10 @@ async def test_a_table_built_once_takes_its_rows_and_lists_at_execution(
             for n in (1, 7):
                 rows = [(uuid.uuid4(), f"note {i}") for i in range(n)]
                 wanted = [note for _, note in rows][::2]
-                found = await conn.execute(
-                    stmt, rows_parameters("given", ("id", "note"), rows) | {"wanted": wanted}
-                )
+                found = await conn.execute(stmt, rows_parameters(given, rows) | {"wanted": wanted})
                 assert sorted(tuple(r) for r in found) == sorted(r for r in rows if r[1] in wanted)
             named = select(given.c.note).where(given.c.note == any_of("one", Text(), ["b"]))
-            bound = rows_parameters("given", ("id", "note"), [(None, "a"), (None, "b")])
+            bound = rows_parameters(given, [(None, "a"), (None, "b")])
             assert (await conn.scalars(named, bound)).all() == ["b"]
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)

@@ -211,12 +211,11 @@ def rows_table(
     return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
 
 
-def rows_parameters(
-    name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> dict[str, list[Any]]:
-    """The parameters of a ``rows_table`` built once with ``rows=[]`` (a statement kept at
-    module level), binding ``rows`` at execution: one array a column, in ``columns``' order."""
-    return {f"{name}_{c}": [row[i] for row in rows] for i, c in enumerate(columns)}
+def rows_parameters(given: TableValuedAlias, rows: Sequence[Sequence[Any]]) -> dict[str, list[Any]]:
+    """The parameters of ``given``, a ``rows_table`` built once with ``rows=[]`` (a statement
+    kept at module level), binding ``rows`` at execution: one array a column, each row's values
+    in ``given``'s columns' order (its name and columns are read from it, never said twice)."""
+    return {f"{given.name}_{c.name}": [row[i] for row in rows] for i, c in enumerate(given.c)}
 
 
 def any_of(name: str, type_: TypeEngine[Any], values: Collection[Any] | None = None) -> Any:

@@ -239,9 +239,7 @@ class HouseholdRepository(Repository):
         offered = {kk: new_id() for kk in sorted(villages)}  # in order: locks taken in order
         rows = await self._session.execute(
             _ADD_OR_LOCK,
-            rows_parameters(
-                "given", _HOUSEHOLD_COLUMNS, [(offered[kk], kk, villages[kk]) for kk in offered]
-            ),
+            rows_parameters(_GIVEN_HOUSEHOLDS, [(offered[kk], kk, villages[kk]) for kk in offered]),
         )
         ids = {row.kk_hash: row.id for row in rows}
         # a household that kept the id offered was added now: one already stored keeps its own
@@ -279,7 +277,7 @@ class HouseholdRepository(Repository):
             )
         returned = await self._session.execute(
             _SAVE_MEMBERS,
-            rows_parameters("given", _MEMBER_COLUMNS, [rows[k] for k in sorted(rows)]),
+            rows_parameters(_GIVEN_MEMBERS, [rows[k] for k in sorted(rows)]),
         )
         return {(r.household_id, r.nik_hash): r.id for r in returned}
 
@@ -501,9 +499,7 @@ class IdempotencyKeys(Repository):
         another request)."""
         if not keys:
             return {}
-        rows = await self._session.execute(
-            _KEY_USES, rows_parameters("given", _KEY_COLUMNS, list(keys))
-        )
+        rows = await self._session.execute(_KEY_USES, rows_parameters(_GIVEN_KEYS, list(keys)))
         return {
             (r.principal, r.idempotency_key): KeyUse(
                 r.id,

@@ -74,7 +74,6 @@ class ContactChange(NamedTuple):
 
 
 # A contacts batch's three statements, built once (bench/results/statement_build.md).
-_LIFTED_COLUMNS = ("household_id", "given_at")
 _LIFTED = rows_table(
     column("household_id", silenced_households.c.household_id.type),
     column("given_at", silenced_households.c.withdrawn_at.type),
@@ -119,7 +118,7 @@ class ContactRepository(Repository):
         if lifted:
             await self._session.execute(
                 _LIFT_SILENCES,
-                rows_parameters("lifted", _LIFTED_COLUMNS, list(lifted.items())),
+                rows_parameters(_LIFTED, list(lifted.items())),
             )
         forgotten = [c.household_id for c in last.values() if c.contact is None]
         if forgotten:
@@ -181,21 +180,20 @@ class Settled(NamedTuple):
 
 
 _SETTLED = [f for f in Settled._fields if f != "waited"]
-_SETTLE_COLUMNS = [*_SETTLED, "waited", "final"]
+_RESULTS = rows_table(
+    *(column(name, deliveries.c[name].type) for name in _SETTLED),
+    column("waited", Integer()),
+    column("final", Boolean()),
+    name="given",
+    rows=[],
+)
 
 
 def _settle() -> Update:
     """Each result written where its claimant still holds the row with the same lease; built
     once (built for each record batch with its rows bound in, it cost more than compiling it:
     bench/results/statement_build.md)."""
-    given = rows_table(
-        *(column(name, deliveries.c[name].type) for name in _SETTLED),
-        column("waited", Integer()),
-        column("final", Boolean()),
-        name="given",
-        rows=[],
-    )
-    d = deliveries.c
+    given, d = _RESULTS, deliveries.c
     return (
         deliveries.update()
         .where(
@@ -444,7 +442,7 @@ class DeliveryRepository(Repository):
         ]
         rows = await self._session.execute(
             _SETTLE,
-            {**rows_parameters("given", _SETTLE_COLUMNS, given), "claimant": claimant},
+            {**rows_parameters(_RESULTS, given), "claimant": claimant},
         )
         return set(rows.scalars())
 
@@ -497,9 +495,7 @@ class NewsRepository(Repository):
             _GATHER_VISITS,
             {
                 **rows_parameters(
-                    "given",
-                    _VISIT_COLUMNS,
-                    [(v.intake_id, v.household_id, v.village_code) for v in visits],
+                    _VISITS, [(v.intake_id, v.household_id, v.village_code) for v in visits]
                 ),
                 "window": window,
             },
@@ -515,7 +511,7 @@ class NewsRepository(Repository):
             )
             for i in items
         ]
-        await self._session.execute(_GATHER_NEWS, rows_parameters("news", _NEWS_COLUMNS, news))
+        await self._session.execute(_GATHER_NEWS, rows_parameters(_NEWS, news))
 
     async def claim_due(self, now: datetime, limit: int) -> list[Visit]:
         """Visits whose news is due, locked for this transaction (``SKIP LOCKED``: two
@@ -595,17 +591,14 @@ def _told(household_id: ColumnElement[UUID]) -> ColumnElement[bool]:
 # rows bound in, making them and their cache keys cost more than compiling them (750 us against
 # 490 a batch of 20), paid by every small batch of a quiet hour.
 _VISIT_COLUMNS = ("intake_id", "household_id", "village_code")
-_GIVEN = rows_table(
+_VISITS = rows_table(
     *(column(c, resident_visits.c[c].type) for c in _VISIT_COLUMNS), name="given", rows=[]
 )
 _GATHERING = insert(resident_visits).from_select(
-    ["intake_id", "household_id", "village_code", "summarise_at"],
-    select(
-        _GIVEN.c.intake_id,
-        _GIVEN.c.household_id,
-        _GIVEN.c.village_code,
-        func.now() + bindparam("window", type_=Interval()),
-    ).where(_told(_GIVEN.c.household_id)),
+    [*_VISIT_COLUMNS, "summarise_at"],
+    select(*_VISITS.c, func.now() + bindparam("window", type_=Interval())).where(
+        _told(_VISITS.c.household_id)
+    ),
 )
 #: the first news waiting for a visit sets when its message is summed up; later news joins it
 _GATHER_VISITS = _GATHERING.on_conflict_do_update(
@@ -616,7 +609,6 @@ _GATHER_VISITS = _GATHERING.on_conflict_do_update(
         )
     },
 )
-_NEWS_COLUMNS = ("event_id", "intake_id", "household_id", "referral_id", "news", "changed_at")
 _NEWS = rows_table(
     column("event_id", resident_news.c.event_id.type),
     column("intake_id", resident_news.c.intake_id.type),
