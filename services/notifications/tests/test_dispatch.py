@@ -231,7 +231,7 @@ async def test_a_contact_arriving_without_a_channel_skips_it_at_once(
     assert sms.state == "skipped" and sms.attempts == 2
     assert sms.last_error == reasons.channel_not_consented("sms")
     assert sms.last_error.startswith(
-        "channel_not_consented: Warga tidak setuju dihubungi lewat sms"
+        "channel_not_consented: Warga tidak setuju dihubungi lewat SMS"
     )
     assert [r.state for r in await deliveries(notifications, "email")] == ["sent", "sent"]
     assert http_peer.requests == [] and len(smtp.messages) == 2

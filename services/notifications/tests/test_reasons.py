@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from rujukan_notifications.adapters.silence import CANCELLED, NOT_CONSENTED
 from rujukan_notifications.domain import reasons
 
 SHAPE = re.compile(r"[a-z_]+: [A-Z].*?\.( \(.+\))?")
@@ -30,8 +29,8 @@ EVERY_REASON = [
     reasons.circuit_open("smtp"),
     reasons.provider_failed("smtp", reasons.no_answer(2.0), final=False),
     reasons.provider_failed("webhook", "HTTP 410: gone", final=True),
-    CANCELLED,
-    NOT_CONSENTED,
+    reasons.CANCELLED,
+    reasons.NOT_CONSENTED,
 ]
 
 
@@ -50,6 +49,8 @@ def test_a_provider_failure_says_whether_another_try_follows() -> None:
     assert final.endswith("(SMTPRecipientsRefused: 550)")  # the provider's words, untouched
 
 
-def test_an_audience_is_named_as_an_officer_names_it() -> None:
+def test_an_audience_and_a_channel_are_named_as_an_officer_names_them() -> None:
     assert "lembaga program" in reasons.no_address("agency")
     assert "warga" in reasons.no_address("resident")
+    assert "lewat WhatsApp;" in reasons.channel_not_consented("whatsapp")
+    assert "penyedia kotak masuk" in reasons.no_provider("inbox")

@@ -23,16 +23,6 @@ from rujukan_platform.uow import Repository
 
 #: households' ids, bound as one array (``any_of``): one statement for any batch
 _ID = deliveries.c.household_id.type
-#: the machine reason on a delivery cancelled by a consent withdrawal
-CONSENT_WITHDRAWN = "consent_withdrawn"
-#: what the delivery row says, in Bahasa Indonesia (officers read it)
-CANCELLED_DETAIL = "Warga menarik persetujuan untuk diberi kabar; pesan ini tidak dikirim."
-#: why a delivery to a silenced household ends ``skipped`` (its row and its attempt)
-CANCELLED = f"{CONSENT_WITHDRAWN}: {CANCELLED_DETAIL}"
-#: why a resident's delivery ends ``skipped`` when their visit said they did not agree to be told
-NOT_CONSENTED = (
-    "not_consented: Warga tidak setuju diberi kabar saat kunjungan; pesan ini tidak dikirim."
-)
 
 
 class Cancelled(NamedTuple):

@@ -9,6 +9,14 @@ from rujukan_notifications.domain.messages import Message
 ChannelName = Literal["email", "sms", "whatsapp", "webhook", "inbox"]
 RESIDENT_CHANNELS: tuple[ChannelName, ...] = ("email", "sms", "whatsapp")
 PHONE_CHANNELS: tuple[ChannelName, ...] = ("sms", "whatsapp")
+#: each channel as an officer or a resident names it, in Bahasa Indonesia
+CHANNEL_WORDS: dict[ChannelName, str] = {
+    "email": "e-mail",
+    "sms": "SMS",
+    "whatsapp": "WhatsApp",
+    "webhook": "webhook",
+    "inbox": "kotak masuk",
+}
 
 
 class DeliveryFailed(Exception):

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from rujukan_contracts.events import ConsentWithdrawnV1
 from rujukan_contracts.topics import NOTIFICATIONS_DISPATCHED
 from rujukan_notifications.adapters.repository import Attempt
-from rujukan_notifications.adapters.silence import CANCELLED, Silence
+from rujukan_notifications.adapters.silence import Silence
+from rujukan_notifications.domain import reasons
 from rujukan_notifications.service_layer.dispatch import dispatched
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
@@ -23,7 +24,9 @@ async def silence_household(event: ConsentWithdrawnV1, uow: NotificationsUnitOfW
         return
     await uow.contacts.forget(event.household_id)
     await silence(
-        uow, [Silence(event.household_id, event.withdrawal_id, event.withdrawn_at)], CANCELLED
+        uow,
+        [Silence(event.household_id, event.withdrawal_id, event.withdrawn_at)],
+        reasons.CANCELLED,
     )
 
 

@@ -82,7 +82,7 @@ from rujukan_notifications.adapters.repository import (
     SealedContact,
     Settled,
 )
-from rujukan_notifications.adapters.silence import CANCELLED, Cancelled
+from rujukan_notifications.adapters.silence import Cancelled
 from rujukan_notifications.domain import reasons
 from rujukan_notifications.domain.audience import mask_recipient, told_in_person, undeliverable
 from rujukan_notifications.domain.channels import (
@@ -335,7 +335,7 @@ class Dispatcher:
         if row.audience == "resident" and row.household_id in known.silenced:
             # withdrawn after this row was planned: a row claimed before the withdrawal
             # cancelled what was pending, or left ``sending`` by a dispatcher that died
-            return _Step("skipped", row.attempts, CANCELLED)
+            return _Step("skipped", row.attempts, reasons.CANCELLED)
         channel = self._channels.get(row.channel)
         if channel is None:
             return _Step("skipped", attempts, reasons.no_provider(row.channel))

@@ -30,7 +30,8 @@ from rujukan_notifications.adapters.repository import (
     SealedContact,
     Visit,
 )
-from rujukan_notifications.adapters.silence import NOT_CONSENTED, Silence
+from rujukan_notifications.adapters.silence import Silence
+from rujukan_notifications.domain import reasons
 from rujukan_notifications.domain.alerts import OPS_INBOX, FiledAlert, inbox_message
 from rujukan_notifications.domain.audience import (
     Routing,
@@ -71,7 +72,7 @@ async def remember_contacts(
         for e in last.values()
         if e.consented is False
     ]
-    await silence(uow, declined, NOT_CONSENTED)
+    await silence(uow, declined, reasons.NOT_CONSENTED)
     await uow.deliveries.wake_waiting(last.keys() - {s.household_id for s in declined})
 
 
