@@ -5,11 +5,13 @@ a consented contact again."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rujukan_contracts.events import (
     ConsentWithdrawnV1,
@@ -224,12 +226,6 @@ async def test_silencing_a_household_finds_its_visits_by_index(notifications: An
     """Silencing drops the news gathered for a household's visits: among many residents' visits
     (a national deployment keeps millions) every statement it runs finds them by the household's
     index, never by reading every visit (revision 0010)."""
-    statements: list[tuple[str, Any]] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        statements.append((statement, parameters))
-
-    engine = notifications.runtime.engine.sync_engine
     async with notifications.runtime.sessions() as session:
         household = await session.scalar(
             text(
@@ -239,20 +235,15 @@ async def test_silencing_a_household_finds_its_visits_by_index(notifications: An
             )
         )
         await session.execute(text("ANALYZE resident_visits"))
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
-            await SilencedHouseholds(session).cancel_waiting([household], "test")
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
-        reading_visits = [(s, p) for s, p in statements if "resident_visits" in s]
-        assert len(reading_visits) == 2  # the news' visits, and the visits themselves
-        conn = await driver_connection(session)
-        for statement, parameters in reading_visits:
-            plan = "\n".join(
-                row[0] for row in await conn.fetch(f"EXPLAIN {statement}", *parameters)
-            )
-            assert "Seq Scan on resident_visits" not in plan, plan
-            assert "ix_resident_visits_household_id" in plan, plan
+        plans = await plans_naming(
+            session,
+            "resident_visits",
+            lambda: SilencedHouseholds(session).cancel_waiting([household], "test"),
+        )
+    assert len(plans) == 2  # the news' visits, and the visits themselves
+    for plan in plans:
+        assert "Seq Scan on resident_visits" not in plan, plan
+        assert "ix_resident_visits_household_id" in plan, plan
 
 
 async def test_gathering_news_looks_silenced_households_up_by_index(notifications: Any) -> None:
@@ -260,11 +251,6 @@ async def test_gathering_news_looks_silenced_households_up_by_index(notification
     statements (``_told``). Half the households of a deployment may be silenced (no consent at
     their visit): among 50,000 of them the check finds a batch's households by the primary key,
     never by reading them all."""
-    statements: list[tuple[str, Any]] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        statements.append((statement, parameters))
-
     now = datetime.now(UTC)
     batch = [
         Newsworthy(
@@ -276,7 +262,6 @@ async def test_gathering_news_looks_silenced_households_up_by_index(notification
         )
         for _ in range(20)
     ]
-    engine = notifications.runtime.engine.sync_engine
     async with notifications.runtime.sessions() as session:
         await session.execute(
             text(
@@ -286,16 +271,35 @@ async def test_gathering_news_looks_silenced_households_up_by_index(notification
             )
         )
         await session.execute(text("ANALYZE silenced_households"))
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
-            await NewsRepository(session).gather_all(batch, window=timedelta(seconds=60))
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
-        checking = [(s, p) for s, p in statements if "silenced_households" in s]
-        assert len(checking) == 2  # the visits' upsert, and the news
-        conn = await driver_connection(session)
-        for statement, parameters in checking:
-            plan = "\n".join(
-                row[0] for row in await conn.fetch(f"EXPLAIN {statement}", *parameters)
-            )
-            assert "Seq Scan on silenced_households" not in plan, plan
+        plans = await plans_naming(
+            session,
+            "silenced_households",
+            lambda: NewsRepository(session).gather_all(batch, window=timedelta(seconds=60)),
+        )
+    assert len(plans) == 2  # the visits' upsert, and the news
+    for plan in plans:
+        assert "Seq Scan on silenced_households" not in plan, plan
+
+
+async def plans_naming(
+    session: AsyncSession, table: str, work: Callable[[], Awaitable[object]]
+) -> list[str]:
+    """What PostgreSQL plans, in ``session``'s transaction, for each statement ``work`` sends
+    that names ``table``: EXPLAIN of the statement as it was sent, with its parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    engine = session.bind.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await work()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    conn = await driver_connection(session)
+    return [
+        "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN {statement}", *parameters))
+        for statement, parameters in sent
+        if table in statement
+    ]
