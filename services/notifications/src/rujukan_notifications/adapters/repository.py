@@ -588,8 +588,9 @@ def _told(household_id: ColumnElement[UUID]) -> ColumnElement[bool]:
 
 
 # A status batch's news, gathered by two statements built once: built for each batch, with its
-# rows bound in, making them and their cache keys cost more than compiling them (750 us against
-# 490 a batch of 20), paid by every small batch of a quiet hour.
+# rows bound in, making them and their cache keys cost more than compiling them (648 us against
+# 490-570 a batch of 20: bench/results/statement_build.md), paid by every small batch of a
+# quiet hour.
 _VISIT_COLUMNS = ("intake_id", "household_id", "village_code")
 _VISITS = rows_table(
     *(column(c, resident_visits.c[c].type) for c in _VISIT_COLUMNS), name="given", rows=[]
