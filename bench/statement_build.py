@@ -5,7 +5,9 @@ Run:  cd /work/main && uv run python bench/statement_build.py --baseline 27aa9bf
 
 What it measures: ``NewsRepository._gather`` (every ``referrals.status`` batch of residents'
 news runs it), ``DeliveryRepository.settle`` (every batch of the dispatcher's results runs
-it) and ``ContactRepository.change`` (every ``intake.contacts`` batch) against a session that
+it), ``ContactRepository.change`` (every ``intake.contacts`` batch) and the dispatcher's two
+claims (``claim_abandoned`` and ``claim_due``: each of its looks while deliveries are due, a
+few a second) against a session that
 records the statements instead of running them, then SQLAlchemy's cache key of each statement
 (what every execution computes before it looks its compiled form up): microseconds for one
 batch of 20 news, one of 20 results and one of 20 contacts (half kept, half forgotten). A
@@ -36,13 +38,15 @@ CHILD = """
 import asyncio, time, uuid
 from datetime import UTC, datetime, timedelta
 from rujukan_notifications.adapters.repository import (
-    ContactChange, ContactRepository, DeliveryRepository, NewsRepository, Newsworthy,
+    Claim, ContactChange, ContactRepository, DeliveryRepository, NewsRepository, Newsworthy,
     SealedContact, Settled, Visit,
 )
 
 class NoRows:
     def scalars(self):
         return []
+    def __iter__(self):
+        return iter(())
 
 class Recording:
     def __init__(self):
@@ -71,6 +75,8 @@ changes = [
     for i in range(20)
 ]
 
+claim = Claim("dispatcher-1", now, now + timedelta(seconds=60), 20)
+
 async def main(n):
     session = Recording()
     news, deliveries = NewsRepository(session), DeliveryRepository(session)
@@ -81,6 +87,8 @@ async def main(n):
         await news._gather(batch, timedelta(seconds=60))
         await deliveries.settle("dispatcher-1", results)
         await contacts.change(changes)
+        await deliveries.claim_abandoned(claim)
+        await deliveries.claim_due(claim)
         for statement in session.statements:
             statement._generate_cache_key()
     return (time.perf_counter() - started) / n * 1e6

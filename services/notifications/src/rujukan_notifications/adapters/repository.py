@@ -256,6 +256,47 @@ _CLAIMED = [deliveries.c[f] for f in Claimed._fields if f != "previous_claimant"
 _ROWS_A_STATEMENT = 1000
 
 
+def _claim(due: ColumnElement[bool], order: Any, *, takeover: bool) -> Update:
+    """``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: two
+    claimants never take one row, and neither waits for the other. Built once: the dispatcher
+    claims several times a second whenever deliveries are due, and making the statement cost
+    more than running it (bench/statement_build.py)."""
+    chosen = (
+        select(deliveries.c.id, deliveries.c.claimed_by.label("previous_claimant"))
+        .where(due)
+        .order_by(order)
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+        .cte("chosen")
+    )
+    values: dict[str, Any] = {
+        "state": "sending",
+        "claimed_by": bindparam("claimant"),
+        "lease_until": bindparam("lease"),
+    }
+    if takeover:
+        values["attempts"] = deliveries.c.attempts + 1
+    return (
+        deliveries.update()
+        .where(deliveries.c.id == chosen.c.id)
+        .values(values)
+        .returning(*_CLAIMED, chosen.c.previous_claimant)
+    )
+
+
+_NOW = bindparam("now", type_=deliveries.c.lease_until.type)
+_CLAIM_ABANDONED = _claim(
+    (deliveries.c.state == "sending") & (deliveries.c.lease_until <= _NOW),
+    deliveries.c.lease_until,
+    takeover=True,
+)
+_CLAIM_DUE = _claim(
+    (deliveries.c.state == "pending") & (deliveries.c.next_attempt_at <= _NOW),
+    deliveries.c.next_attempt_at,
+    takeover=False,
+)
+
+
 class Plan(NamedTuple):
     """The deliveries one event (or one visit's message) plans."""
 
@@ -346,50 +387,24 @@ class DeliveryRepository(Repository):
     async def claim_abandoned(self, claim: Claim) -> list[Claimed]:
         """Rows left ``sending`` past their lease (their sender died or stalled), oldest lease
         first, taken over: the attempt is counted, since a message may have gone out."""
-        return await self._claim(
-            claim,
-            (deliveries.c.state == "sending") & (deliveries.c.lease_until <= claim.now),
-            deliveries.c.lease_until,
-            takeover=True,
-        )
+        return await self._claim(_CLAIM_ABANDONED, claim)
 
     async def claim_due(self, claim: Claim) -> list[Claimed]:
         """Pending rows whose time has come, the longest waiting first."""
-        claimed = await self._claim(
-            claim,
-            (deliveries.c.state == "pending") & (deliveries.c.next_attempt_at <= claim.now),
-            deliveries.c.next_attempt_at,
-            takeover=False,
-        )
+        claimed = await self._claim(_CLAIM_DUE, claim)
         return sorted(claimed, key=lambda c: c.next_attempt_at)  # RETURNING keeps no order
 
-    async def _claim(
-        self, claim: Claim, due: ColumnElement[bool], order: Any, *, takeover: bool
-    ) -> list[Claimed]:
-        """``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: two
-        claimants never take one row, and neither waits for the other."""
+    async def _claim(self, statement: Update, claim: Claim) -> list[Claimed]:
         if claim.limit <= 0:
             return []
-        chosen = (
-            select(deliveries.c.id, deliveries.c.claimed_by.label("previous_claimant"))
-            .where(due)
-            .order_by(order)
-            .limit(claim.limit)
-            .with_for_update(skip_locked=True)
-            .cte("chosen")
-        )
-        values: dict[str, Any] = {
-            "state": "sending",
-            "claimed_by": claim.claimant,
-            "lease_until": claim.lease_until,
-        }
-        if takeover:
-            values["attempts"] = deliveries.c.attempts + 1
         rows = await self._session.execute(
-            deliveries.update()
-            .where(deliveries.c.id == chosen.c.id)
-            .values(values)
-            .returning(*_CLAIMED, chosen.c.previous_claimant)
+            statement,
+            {
+                "now": claim.now,
+                "limit": claim.limit,
+                "claimant": claim.claimant,
+                "lease": claim.lease_until,
+            },
         )
         return [Claimed._make(row) for row in rows]
 
