@@ -76,6 +76,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import httpx
+import machine_probe
 import orjson
 from chaos import code_state, setup, wait_catalogue, wait_ready
 from chaos_checks import end_lags, pipeline_pending, scalar
@@ -858,6 +859,7 @@ def main() -> int:
     sink = SmtpSink(state / "smtp.jsonl", ports.smtp)
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_state()}")
     print(f"machine: {machine()}")
+    print(f"machine, idle: {machine_probe.describe()}")
     if settings:
         print(f"settings of every service process: {' '.join(f'{k}={v}' for k, v in settings)}")
     print(
