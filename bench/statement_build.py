@@ -7,7 +7,8 @@ What it measures: ``NewsRepository._gather`` (every ``referrals.status`` batch o
 news runs it), ``DeliveryRepository.settle`` (every batch of the dispatcher's results runs
 it), ``ContactRepository.change`` (every ``intake.contacts`` batch) and the dispatcher's two
 claims (``claim_abandoned`` and ``claim_due``: each of its looks while deliveries are due, a
-few a second) against a session that
+few a second) and a batch of 5 households silenced (``SilencedHouseholds.silence``: residents
+who did not consent at a visit) against a session that
 records the statements instead of running them, then SQLAlchemy's cache key of each statement
 (what every execution computes before it looks its compiled form up): microseconds for one
 batch of 20 news, one of 20 results and one of 20 contacts (half kept, half forgotten). A
@@ -41,6 +42,7 @@ from rujukan_notifications.adapters.repository import (
     Claim, ContactChange, ContactRepository, DeliveryRepository, NewsRepository, Newsworthy,
     SealedContact, Settled, Visit,
 )
+from rujukan_notifications.adapters.silence import Silence, SilencedHouseholds
 
 class NoRows:
     def scalars(self):
@@ -75,12 +77,13 @@ changes = [
     for i in range(20)
 ]
 
+silences = [Silence(uuid.uuid4(), uuid.uuid4(), now) for _ in range(5)]
 claim = Claim("dispatcher-1", now, now + timedelta(seconds=60), 20)
 
 async def main(n):
     session = Recording()
     news, deliveries = NewsRepository(session), DeliveryRepository(session)
-    contacts = ContactRepository(session)
+    contacts, silenced = ContactRepository(session), SilencedHouseholds(session)
     started = time.perf_counter()
     for _ in range(n):
         session.statements.clear()
@@ -89,6 +92,7 @@ async def main(n):
         await contacts.change(changes)
         await deliveries.claim_abandoned(claim)
         await deliveries.claim_due(claim)
+        await silenced.silence(silences)
         for statement in session.statements:
             statement._generate_cache_key()
     return (time.perf_counter() - started) / n * 1e6

@@ -1,19 +1,21 @@
 """keep_latest against the real PostgreSQL: a late, older event never undoes a newer one, and a
-newer one (or the same again) overwrites all but the key."""
+newer one (or the same again) overwrites all but the key. ``LatestKept`` (the statement built
+once, each batch's rows bound) is held to the same behaviour and the same SQL."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import ARRAY, Column, DateTime, MetaData, Table, Text, event, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from rujukan_platform.db import make_engine
-from rujukan_platform.latest import keep_latest
+from rujukan_platform.latest import LatestKept, keep_latest
 from rujukan_platform.testing import Servers
 
 statuses = Table(
@@ -26,6 +28,24 @@ statuses = Table(
 )
 
 NOON = datetime(2026, 3, 2, 12, tzinfo=UTC)
+COLUMNS = ("referral_id", "status", "changed_at", "event")
+KEPT = LatestKept(statuses, COLUMNS, key=["referral_id"], stamp="changed_at")
+
+Write = Callable[[AsyncConnection, Sequence[Mapping[str, Any]]], Awaitable[object]]
+
+
+async def built(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> object:
+    return await conn.execute(keep_latest(statuses, rows, key=["referral_id"], stamp="changed_at"))
+
+
+async def kept(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> object:
+    return await conn.execute(KEPT.statement, KEPT.parameters(rows))
+
+
+@pytest.fixture(params=[built, kept], ids=["keep_latest", "LatestKept"])
+def write(request: pytest.FixtureRequest) -> Write:
+    written: Write = request.param
+    return written
 
 
 @pytest.fixture
@@ -37,10 +57,10 @@ async def engine(servers: Servers, fresh_database: str) -> AsyncIterator[AsyncEn
     await engine.dispose()
 
 
-async def hear(engine: AsyncEngine, status: str, at: datetime, event: str) -> None:
+async def hear(engine: AsyncEngine, write: Write, status: str, at: datetime, event: str) -> None:
     row = {"referral_id": "r1", "status": status, "changed_at": at, "event": event}
     async with engine.begin() as conn:
-        await conn.execute(keep_latest(statuses, row, key=["referral_id"], stamp="changed_at"))
+        await write(conn, [row])
 
 
 async def stored(engine: AsyncEngine) -> tuple[str, datetime, str]:
@@ -52,31 +72,33 @@ async def stored(engine: AsyncEngine) -> tuple[str, datetime, str]:
 
 
 @pytest.mark.integration
-async def test_an_older_event_never_overwrites_a_newer_one(engine: AsyncEngine) -> None:
-    await hear(engine, "accepted", NOON, "event-2")
-    await hear(engine, "delivered", NOON - timedelta(hours=1), "event-1")
+async def test_an_older_event_never_overwrites_a_newer_one(
+    engine: AsyncEngine, write: Write
+) -> None:
+    await hear(engine, write, "accepted", NOON, "event-2")
+    await hear(engine, write, "delivered", NOON - timedelta(hours=1), "event-1")
     assert await stored(engine) == ("accepted", NOON, "event-2")
 
 
 @pytest.mark.integration
 async def test_a_newer_event_or_the_same_again_overwrites_all_but_the_key(
-    engine: AsyncEngine,
+    engine: AsyncEngine, write: Write
 ) -> None:
     later = NOON + timedelta(hours=1)
-    await hear(engine, "delivered", NOON, "event-1")
-    await hear(engine, "accepted", later, "event-2")
+    await hear(engine, write, "delivered", NOON, "event-1")
+    await hear(engine, write, "accepted", later, "event-2")
     assert await stored(engine) == ("accepted", later, "event-2")
     # the same instant again is no older (a redelivery writes what it wrote before)
-    await hear(engine, "in_service", later, "event-3")
+    await hear(engine, write, "in_service", later, "event-3")
     assert await stored(engine) == ("in_service", later, "event-3")
 
 
 @pytest.mark.integration
 async def test_a_batch_writes_the_newest_of_each_key_as_one_by_one_would(
-    engine: AsyncEngine,
+    engine: AsyncEngine, write: Write
 ) -> None:
     later = NOON + timedelta(hours=1)
-    await hear(engine, "accepted", later, "event-0")
+    await hear(engine, write, "accepted", later, "event-0")
     rows = [
         {"referral_id": "r1", "status": "in_service", "changed_at": later, "event": "event-1"},
         {"referral_id": "r2", "status": "accepted", "changed_at": later, "event": "event-2"},
@@ -85,7 +107,7 @@ async def test_a_batch_writes_the_newest_of_each_key_as_one_by_one_would(
         {"referral_id": "r2", "status": "completed", "changed_at": later, "event": "event-5"},
     ]
     async with engine.begin() as conn:
-        await conn.execute(keep_latest(statuses, rows, key=["referral_id"], stamp="changed_at"))
+        await write(conn, rows)
     async with engine.connect() as conn:
         found = (await conn.execute(select(statuses.c.referral_id, statuses.c.event))).all()
     # r1: event-1 is as new as the stored event-0, and later in order; event-3 is older.
@@ -144,6 +166,27 @@ async def test_rows_go_as_one_text_for_any_number_and_arrays_as_a_values_list(
     async with engine.connect() as conn:
         assert (await conn.scalar(select(func.count()).select_from(statuses))) == 40
         assert (await conn.scalar(select(programs.c.documents))) == ["KK", "KTP"]
+
+
+def test_the_statement_built_once_is_the_one_built_for_rows() -> None:
+    """``LatestKept`` is ``keep_latest`` made once: the same SQL, the rows bound alike."""
+    rows = [{"referral_id": "r1", "status": "sent", "changed_at": NOON, "event": "e1"}]
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    for_rows = keep_latest(statuses, rows, key=["referral_id"], stamp="changed_at").compile(
+        dialect=dialect
+    )
+    once = KEPT.statement.compile(dialect=dialect)
+    assert str(once) == str(for_rows)
+    bound = KEPT.parameters(rows)
+    assert bound == {name: for_rows.params[name] for name in bound}
+    assert sorted(bound) == sorted(once.params)  # every parameter of the statement, bound
+
+
+def test_kept_statements_take_plain_columns_only() -> None:
+    with pytest.raises(ValueError, match="plain columns"):
+        LatestKept(
+            programs, ("code", "documents", "published_at"), key=["code"], stamp="published_at"
+        )
 
 
 stamped = Table(

@@ -18,7 +18,7 @@ from rujukan_notifications.adapters.tables import (
 )
 from rujukan_notifications.domain.channels import ChannelName
 from rujukan_platform.db import any_of
-from rujukan_platform.latest import keep_latest
+from rujukan_platform.latest import LatestKept
 from rujukan_platform.uow import Repository
 
 #: households' ids, bound as one array (``any_of``): one statement for any batch
@@ -46,6 +46,14 @@ class Silence(NamedTuple):
     at: datetime
 
 
+_SILENCE = LatestKept(
+    silenced_households,
+    ("household_id", "withdrawal_id", "withdrawn_at"),
+    key=["household_id"],
+    stamp="withdrawn_at",
+)
+
+
 class SilencedHouseholds(Repository):
     async def silence(self, silences: Sequence[Silence]) -> None:
         """Tell these households nothing more (the latest silence of each kept), in one
@@ -56,9 +64,7 @@ class SilencedHouseholds(Repository):
             {"household_id": s.household_id, "withdrawal_id": s.because, "withdrawn_at": s.at}
             for s in silences
         ]
-        await self._session.execute(
-            keep_latest(silenced_households, rows, key=["household_id"], stamp="withdrawn_at")
-        )
+        await self._session.execute(_SILENCE.statement, _SILENCE.parameters(rows))
 
     async def among(self, households: Collection[UUID]) -> set[UUID]:
         """Which of ``households`` are silenced."""
