@@ -164,9 +164,13 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+#: made once: ``driver_connection`` begins most outbox stagings' transactions with it
+_SELECT_ONE = text("SELECT 1")
+
+
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))
+        await conn.execute(_SELECT_ONE)
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
@@ -178,7 +182,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     raw = await conn.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     if not driver.is_in_transaction():
-        await conn.execute(text("SELECT 1"))
+        await conn.execute(_SELECT_ONE)
     return driver
 
 

@@ -42,6 +42,7 @@ log = get_logger(__name__)
 
 # One lock id for every relay of one database (each service owns its database).
 RELAY_LOCK_ID = 0x52554A554B414E  # "RUJUKAN"
+_TRY_RELAY_LOCK = text("SELECT pg_try_advisory_xact_lock(:id)")  # every relay cycle: made once
 
 #: the columns ``stage_records`` copies, in the order of an ``OutboxRecord``
 OUTBOX_COLUMNS = (
@@ -184,7 +185,7 @@ class OutboxRelay:
         """Publish the oldest batch; returns how many outbox rows left the outbox."""
         async with self._sessions() as session, session.begin():
             locked = await session.scalar(  # also begins the transaction the driver calls join
-                text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": RELAY_LOCK_ID}
+                _TRY_RELAY_LOCK, {"id": RELAY_LOCK_ID}
             )
             if not locked:
                 return 0

@@ -30,6 +30,13 @@ from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import Event
 from rujukan_platform.outbox import OutboxRecord, outbox_record, stage_records
 
+#: every consumer batch runs it: made once (``text`` parses its binds each time it is built)
+_FIRST_TIME = text(
+    "INSERT INTO processed_events (consumer, event_id)"
+    " SELECT :consumer, unnest(CAST(:ids AS uuid[]))"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
@@ -176,12 +183,7 @@ class UnitOfWork:
         if not event_ids:
             return set()
         rows = await self.session.execute(
-            text(
-                "INSERT INTO processed_events (consumer, event_id)"
-                " SELECT :consumer, unnest(CAST(:ids AS uuid[]))"
-                " ON CONFLICT DO NOTHING RETURNING event_id"
-            ),
-            {"consumer": consumer, "ids": list(dict.fromkeys(event_ids))},
+            _FIRST_TIME, {"consumer": consumer, "ids": list(dict.fromkeys(event_ids))}
         )
         return set(rows.scalars())
 
