@@ -8,13 +8,14 @@ news runs it), ``DeliveryRepository.settle`` (every batch of the dispatcher's re
 it), ``ContactRepository.change`` (every ``intake.contacts`` batch) and the dispatcher's two
 claims (``claim_abandoned`` and ``claim_due``: each of its looks while deliveries are due, a
 few a second) and a batch of 5 households silenced (``SilencedHouseholds.silence``: residents
-who did not consent at a visit) against a session that
-records the statements instead of running them, then SQLAlchemy's cache key of each statement
-(what every execution computes before it looks its compiled form up): microseconds for one
-batch of 20 news, one of 20 results and one of 20 contacts (half kept, half forgotten). A
-batch of a quiet hour holds one or two records, so this cost is paid nearly once a record
-there (bench/results/pipeline_throughput.md, the rate sweep). No database, no broker: the figures
-are CPU in one process, alone.
+who did not consent at a visit) against a session that records the statements instead of
+running them, then SQLAlchemy's cache key of each statement (what every execution computes
+before it looks its compiled form up): microseconds for one batch of 20 news, one of 20
+results, one of 20 contacts (half kept, half forgotten), the two claims and the silences. Runs
+before 2026-12-05 15:59 UTC (session 14) timed the first three alone, the one at 15:59 the
+claims too but not the silences. A batch of a quiet hour holds one or two records, so this
+cost is paid nearly once a record there (bench/results/pipeline_throughput.md, the rate
+sweep). No database, no broker: the figures are CPU in one process, alone.
 
 How: each round runs a child Python with the side's sources first on PYTHONPATH
 (``router_ab.Side``), which times 3,000 batches after 300 of warm-up; rounds alternate A, B.
