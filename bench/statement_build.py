@@ -11,11 +11,13 @@ few a second) and a batch of 5 households silenced (``SilencedHouseholds.silence
 who did not consent at a visit) against a session that records the statements instead of
 running them, then SQLAlchemy's cache key of each statement (what every execution computes
 before it looks its compiled form up): microseconds for one batch of 20 news, one of 20
-results, one of 20 contacts (half kept, half forgotten), the two claims and the silences. Runs
-before 2026-12-05 15:59 UTC (session 14) timed the first three alone, the one at 15:59 the
-claims too but not the silences. A batch of a quiet hour holds one or two records, so this
-cost is paid nearly once a record there (bench/results/pipeline_throughput.md, the rate
-sweep). No database, no broker: the figures are CPU in one process, alone.
+results, one of 20 contacts (half kept, half forgotten), the two claims, the silences, and
+residents' news summed up (the visits due, their news, 10 of them summed up: each look of the
+dispatcher runs the first). Runs before 2026-12-05 15:59 UTC (session 14) timed the first three
+alone, the one at 15:59 the claims too, the one at 16:03 the silences too. A batch of a quiet
+hour holds one or two records, so this cost is paid nearly once a record there
+(bench/results/pipeline_throughput.md, the rate sweep). No database, no broker: the figures
+are CPU in one process, alone.
 
 How: each round runs a child Python with the side's sources first on PYTHONPATH
 (``router_ab.Side``), which times 3,000 batches after 300 of warm-up; rounds alternate A, B.
@@ -41,7 +43,7 @@ import asyncio, time, uuid
 from datetime import UTC, datetime, timedelta
 from rujukan_notifications.adapters.repository import (
     Claim, ContactChange, ContactRepository, DeliveryRepository, NewsRepository, Newsworthy,
-    SealedContact, Settled, Visit,
+    SealedContact, Settled, SummedUp, Visit,
 )
 from rujukan_notifications.adapters.silence import Silence, SilencedHouseholds
 
@@ -78,6 +80,8 @@ changes = [
     for i in range(20)
 ]
 
+visits = [b.visit.intake_id for b in batch]
+summed = [SummedUp(v, uuid.uuid4(), [uuid.uuid4()]) for v in visits[:10]]
 silences = [Silence(uuid.uuid4(), uuid.uuid4(), now) for _ in range(5)]
 claim = Claim("dispatcher-1", now, now + timedelta(seconds=60), 20)
 
@@ -94,6 +98,9 @@ async def main(n):
         await deliveries.claim_abandoned(claim)
         await deliveries.claim_due(claim)
         await silenced.silence(silences)
+        await news.claim_due(now, 100)
+        await news.gathered(visits)
+        await news.summed_up(summed)
         for statement in session.statements:
             statement._generate_cache_key()
     return (time.perf_counter() - started) / n * 1e6

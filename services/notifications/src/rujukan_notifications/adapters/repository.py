@@ -284,7 +284,8 @@ def _claim(due: ColumnElement[bool], order: Any, *, takeover: bool) -> Update:
     )
 
 
-_NOW = bindparam("now", type_=deliveries.c.lease_until.type)
+_AT = deliveries.c.lease_until.type  # a time with its zone, as every time here
+_NOW = bindparam("now", type_=_AT)
 _CLAIM_ABANDONED = _claim(
     (deliveries.c.state == "sending") & (deliveries.c.lease_until <= _NOW),
     deliveries.c.lease_until,
@@ -531,26 +532,13 @@ class NewsRepository(Repository):
     async def claim_due(self, now: datetime, limit: int) -> list[Visit]:
         """Visits whose news is due, locked for this transaction (``SKIP LOCKED``: two
         dispatchers never sum up one visit, and neither waits for the other)."""
-        rows = await self._session.execute(
-            select(*(resident_visits.c[f] for f in Visit._fields))
-            .where(resident_visits.c.summarise_at <= now)
-            .order_by(resident_visits.c.summarise_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        rows = await self._session.execute(_DUE_VISITS, {"now": now, "limit": limit})
         return [Visit._make(row) for row in rows]
 
     async def gathered(self, intake_ids: Collection[UUID]) -> dict[UUID, list[Gathered]]:
         """Each visit's news not yet in a message, in the order it happened."""
         found: dict[UUID, list[Gathered]] = {i: [] for i in intake_ids}
-        rows = await self._session.execute(
-            select(resident_news.c.intake_id, resident_news.c.event_id, resident_news.c.news)
-            .where(
-                resident_news.c.intake_id == any_of("visits", _ID, intake_ids),
-                resident_news.c.digest_id.is_(None),
-            )
-            .order_by(resident_news.c.changed_at, resident_news.c.created_at)
-        )
+        rows = await self._session.execute(_GATHERED, {"visits": list(intake_ids)})
         for row in rows:
             found[row.intake_id].append(Gathered(row.event_id, row.news))
         return found
@@ -569,16 +557,7 @@ class NewsRepository(Repository):
         if visits:
             told = [v.intake_id for v in visits if v.event_ids and v.digest_id is not None]
             await self._session.execute(
-                resident_visits.update()
-                .where(
-                    resident_visits.c.intake_id
-                    == any_of("visits", _ID, [v.intake_id for v in visits])
-                )
-                .values(
-                    summarise_at=None,
-                    messages=resident_visits.c.messages
-                    + case((resident_visits.c.intake_id == any_of("told", _ID, told), 1), else_=0),
-                )
+                _VISITS_SUMMED, {"visits": [v.intake_id for v in visits], "told": told}
             )
 
 
@@ -648,6 +627,32 @@ _GATHER_NEWS = (
         ).where(_told(_NEWS.c.household_id)),
     )
     .on_conflict_do_nothing(index_elements=["event_id"])
+)
+
+
+# Every look of the dispatcher sums up the visits whose news is due: their statements are
+# built once too (bench/statement_build.py), as the claims' are.
+_DUE_VISITS = (
+    select(*(resident_visits.c[f] for f in Visit._fields))
+    .where(resident_visits.c.summarise_at <= bindparam("now", type_=_AT))
+    .order_by(resident_visits.c.summarise_at)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_GATHERED = (
+    select(resident_news.c.intake_id, resident_news.c.event_id, resident_news.c.news)
+    .where(resident_news.c.intake_id == any_of("visits", _ID), resident_news.c.digest_id.is_(None))
+    .order_by(resident_news.c.changed_at, resident_news.c.created_at)
+)
+#: a visit waits for news again; one that had some counts its message
+_VISITS_SUMMED = (
+    resident_visits.update()
+    .where(resident_visits.c.intake_id == any_of("visits", _ID))
+    .values(
+        summarise_at=None,
+        messages=resident_visits.c.messages
+        + case((resident_visits.c.intake_id == any_of("told", _ID), 1), else_=0),
+    )
 )
 
 
