@@ -256,7 +256,7 @@ _CLAIMED = [deliveries.c[f] for f in Claimed._fields if f != "previous_claimant"
 _ROWS_A_STATEMENT = 1000
 
 
-def _claim(due: ColumnElement[bool], order: Any, *, takeover: bool) -> Update:
+def _claim_statement(due: ColumnElement[bool], order: Any, *, takeover: bool) -> Update:
     """``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: two
     claimants never take one row, and neither waits for the other. Built once: the dispatcher
     claims several times a second whenever deliveries are due, and making the statement cost
@@ -286,12 +286,12 @@ def _claim(due: ColumnElement[bool], order: Any, *, takeover: bool) -> Update:
 
 _AT = deliveries.c.lease_until.type  # a time with its zone, as every time here
 _NOW = bindparam("now", type_=_AT)
-_CLAIM_ABANDONED = _claim(
+_CLAIM_ABANDONED = _claim_statement(
     (deliveries.c.state == "sending") & (deliveries.c.lease_until <= _NOW),
     deliveries.c.lease_until,
     takeover=True,
 )
-_CLAIM_DUE = _claim(
+_CLAIM_DUE = _claim_statement(
     (deliveries.c.state == "pending") & (deliveries.c.next_attempt_at <= _NOW),
     deliveries.c.next_attempt_at,
     takeover=False,
