@@ -13,8 +13,10 @@ running them, then SQLAlchemy's cache key of each statement (what every executio
 before it looks its compiled form up): microseconds for one batch of 20 news, one of 20
 results, one of 20 contacts (half kept, half forgotten), the two claims, the silences, and
 residents' news summed up (the visits due, their news, 10 of them summed up: each look of the
-dispatcher runs the first). Runs before 2026-12-05 15:59 UTC (session 14) timed the first three
-alone, the one at 15:59 the claims too, the one at 16:03 the silences too. A batch of a quiet
+dispatcher runs the first) and what a look that claimed deliveries reads of their 20
+households (contacts, silences, phone messages sent). Runs before 2026-12-05 15:59 UTC
+(session 14) timed the first three alone, the one at 15:59 the claims too, the one at 16:03
+the silences too, the one at 16:50 the news too. A batch of a quiet
 hour holds one or two records, so this cost is paid nearly once a record there
 (bench/results/pipeline_throughput.md, the rate sweep). No database, no broker: the figures
 are CPU in one process, alone.
@@ -81,6 +83,7 @@ changes = [
 ]
 
 visits = [b.visit.intake_id for b in batch]
+households = {b.visit.household_id for b in batch}
 summed = [SummedUp(v, uuid.uuid4(), [uuid.uuid4()]) for v in visits[:10]]
 silences = [Silence(uuid.uuid4(), uuid.uuid4(), now) for _ in range(5)]
 claim = Claim("dispatcher-1", now, now + timedelta(seconds=60), 20)
@@ -101,6 +104,9 @@ async def main(n):
         await news.claim_due(now, 100)
         await news.gathered(visits)
         await news.summed_up(summed)
+        await contacts.of_households(households)
+        await silenced.among(households)
+        await deliveries.phone_sends_since(households, now)
         for statement in session.statements:
             statement._generate_cache_key()
     return (time.perf_counter() - started) / n * 1e6

@@ -96,6 +96,12 @@ _KEEP_CONTACTS = _KEEPING.on_conflict_do_update(
 )
 
 
+#: the contacts of a dispatcher's claimed residents (every look that claims some)
+_CONTACTS_OF = select(*(contacts.c[f] for f in SealedContact._fields)).where(
+    contacts.c.household_id == any_of("households", _ID)
+)
+
+
 class ContactRepository(Repository):
     async def forget(self, household_id: UUID) -> None:
         await self._session.execute(
@@ -131,11 +137,7 @@ class ContactRepository(Repository):
     async def of_households(self, households: Collection[UUID]) -> dict[UUID, SealedContact]:
         if not households:
             return {}
-        rows = await self._session.execute(
-            select(*(contacts.c[f] for f in SealedContact._fields)).where(
-                contacts.c.household_id == any_of("households", _ID, households)
-            )
-        )
+        rows = await self._session.execute(_CONTACTS_OF, {"households": list(households)})
         return {row.household_id: SealedContact._make(row) for row in rows}
 
 
@@ -297,6 +299,19 @@ _CLAIM_DUE = _claim_statement(
     takeover=False,
 )
 
+#: the phone messages sent to a look's households in the rate window (every look that claims
+#: SMS or WhatsApp)
+_PHONE_SENDS = (
+    select(deliveries.c.household_id, deliveries.c.sent_at)
+    .where(
+        deliveries.c.household_id == any_of("households", _ID),
+        deliveries.c.channel.in_(PHONE_CHANNELS),
+        deliveries.c.state == "sent",
+        deliveries.c.sent_at > bindparam("since", type_=_AT),
+    )
+    .order_by(deliveries.c.sent_at)
+)
+
 
 class Plan(NamedTuple):
     """The deliveries one event (or one visit's message) plans."""
@@ -431,14 +446,7 @@ class DeliveryRepository(Repository):
         if not households:
             return []
         rows = await self._session.execute(
-            select(deliveries.c.household_id, deliveries.c.sent_at)
-            .where(
-                deliveries.c.household_id == any_of("households", _ID, households),
-                deliveries.c.channel.in_(PHONE_CHANNELS),
-                deliveries.c.state == "sent",
-                deliveries.c.sent_at > since,
-            )
-            .order_by(deliveries.c.sent_at)
+            _PHONE_SENDS, {"households": list(households), "since": since}
         )
         return [PhoneSend._make(row) for row in rows]
 

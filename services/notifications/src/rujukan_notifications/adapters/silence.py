@@ -53,6 +53,11 @@ _SILENCE = LatestKept(
     stamp="withdrawn_at",
 )
 
+#: which of a dispatcher's claimed residents are silenced (every look that claims some)
+_AMONG = select(silenced_households.c.household_id).where(
+    silenced_households.c.household_id == any_of("households", _ID)
+)
+
 
 class SilencedHouseholds(Repository):
     async def silence(self, silences: Sequence[Silence]) -> None:
@@ -70,11 +75,7 @@ class SilencedHouseholds(Repository):
         """Which of ``households`` are silenced."""
         if not households:
             return set()
-        found = await self._session.execute(
-            select(silenced_households.c.household_id).where(
-                silenced_households.c.household_id == any_of("households", _ID, households)
-            )
-        )
+        found = await self._session.execute(_AMONG, {"households": list(households)})
         return set(found.scalars())
 
     async def cancel_waiting(self, households: Collection[UUID], why: str) -> list[Cancelled]:
