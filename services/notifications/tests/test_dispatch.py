@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 
 from rujukan_contracts.events import (
     IntakeSubmittedV1,
@@ -26,6 +27,7 @@ from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signa
 from rujukan_notifications.domain import reasons
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.policies import QuietHours
+from rujukan_notifications.service_layer.digests import sum_up_due
 from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_notifications.settings import (
     GenericGatewaySettings,
@@ -235,6 +237,37 @@ async def test_a_contact_arriving_without_a_channel_skips_it_at_once(
     )
     assert [r.state for r in await deliveries(notifications, "email")] == ["sent", "sent"]
     assert http_peer.requests == [] and len(smtp.messages) == 2
+
+
+async def test_a_delivery_on_a_channel_this_release_does_not_know_is_left_to_one_that_does(
+    notifications: Any,
+    smtp: Any,
+    http_peer: HttpPeer,
+    http_client: HttpClient,
+    make_intake: MakeIntake,
+    make_status: MakeStatus,
+) -> None:
+    """A row a newer release planned on a channel this one does not know (during an upgrade)
+    is not claimed: it waits, pending, for a dispatcher that knows it (this one could neither
+    send it nor say so on ``notifications.dispatched``), and the rows beside it go out."""
+    intake = make_intake(contact={"email": "warga@example.org", "phone": "0812-3456-7890"})
+    await plan(notifications, make_status(intake, ReferralStatus.accepted), intake=intake)
+    clock = future_clock()
+    async with notifications.runtime.unit_of_work() as uow:  # the visit's message planned
+        assert await sum_up_due(uow, now=clock.now, offered=["email", "sms"], limit=10) == 1
+    async with notifications.runtime.sessions() as session, session.begin():
+        changed = await session.execute(
+            text("UPDATE deliveries SET channel = 'telegram' WHERE channel = 'sms'")
+        )
+        assert changed.rowcount == 1
+    dispatcher = notifications.dispatcher(
+        smtp_port=smtp.port, channels={"sms": twilio(http_peer, http_client)}, clock=clock
+    )
+    assert await drive(dispatcher) == 1
+    [unknown] = await deliveries(notifications, "telegram")
+    assert unknown.state == "pending" and unknown.attempts == 0 and unknown.claimed_by is None
+    assert [r.state for r in await deliveries(notifications, "email")] == ["sent"]
+    assert http_peer.requests == [] and len(smtp.messages) == 1
 
 
 async def test_the_agency_hears_of_each_new_referral_by_a_signed_webhook(

@@ -44,7 +44,7 @@ from rujukan_notifications.adapters.tables import (
     silenced_households,
 )
 from rujukan_notifications.domain.audience import Audience, Planned
-from rujukan_notifications.domain.channels import PHONE_CHANNELS, ChannelName
+from rujukan_notifications.domain.channels import CHANNELS, PHONE_CHANNELS, ChannelName
 from rujukan_notifications.domain.deliveries import FinalState, Outcome
 from rujukan_platform.db import any_of, rows_parameters, rows_table
 from rujukan_platform.uow import Repository
@@ -260,12 +260,13 @@ _ROWS_A_STATEMENT = 1000
 
 def _claim_statement(due: ColumnElement[bool], order: Any, *, takeover: bool) -> Update:
     """``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: two
-    claimants never take one row, and neither waits for the other. Built once: the dispatcher
-    claims several times a second whenever deliveries are due, and making the statement cost
-    more than running it (bench/statement_build.py)."""
+    claimants never take one row, and neither waits for the other; rows on a channel this
+    release does not know are left to one that does (``CHANNELS``). Built once: the dispatcher
+    claims several times a second whenever deliveries are due, and making the two statements
+    cost some 400 us a look (bench/results/statement_build.md)."""
     chosen = (
         select(deliveries.c.id, deliveries.c.claimed_by.label("previous_claimant"))
-        .where(due)
+        .where(due, deliveries.c.channel.in_(CHANNELS))
         .order_by(order)
         .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True)

@@ -31,7 +31,7 @@ from rujukan_contracts.events import (
     escalation_role,
 )
 from rujukan_contracts.references import referral_reference
-from rujukan_notifications.domain.channels import CHANNEL_WORDS, ChannelName
+from rujukan_notifications.domain.channels import ChannelName, channel_words
 from rujukan_notifications.domain.messages import IN_PERSON, NEWS
 from rujukan_platform.logging import mask
 
@@ -93,7 +93,7 @@ def resident_plan(
             "Sistem ini belum menyediakan saluran pesan untuk warga (e-mail, SMS, WhatsApp).",
         )
     else:
-        only = " atau ".join(CHANNEL_WORDS[c] for c in consented)
+        only = " atau ".join(channel_words(c) for c in consented)
         why = Unreachable(
             "no_channel_configured",
             f"Warga hanya dapat dihubungi lewat {only}, yang belum tersedia di sistem ini.",
@@ -107,11 +107,11 @@ def told_in_person(village_code: str, why: Unreachable) -> Planned:
     return Planned("resident", "inbox", f"inbox_{IN_PERSON}", inbox, unreachable=why)
 
 
-def undeliverable(channel: ChannelName, attempts: int) -> Unreachable:
+def undeliverable(channel: str, attempts: int) -> Unreachable:
     """Why a resident is told in person after every message to them failed for good."""
     return Unreachable(
         "undeliverable",
-        f"Pesan lewat {CHANNEL_WORDS[channel]} kepada warga gagal terkirim"
+        f"Pesan lewat {channel_words(channel)} kepada warga gagal terkirim"
         f" ({attempts} kali dicoba).",
     )
 

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from rujukan_notifications.domain.messages import Message
 
 ChannelName = Literal["email", "sms", "whatsapp", "webhook", "inbox"]
+#: every channel this release knows: a dispatcher claims no row on another (a newer release's,
+#: during an upgrade, waits for a dispatcher that knows it)
+CHANNELS: tuple[ChannelName, ...] = get_args(ChannelName)
 RESIDENT_CHANNELS: tuple[ChannelName, ...] = ("email", "sms", "whatsapp")
 PHONE_CHANNELS: tuple[ChannelName, ...] = ("sms", "whatsapp")
-#: each channel as an officer or a resident names it, in Bahasa Indonesia
-CHANNEL_WORDS: dict[ChannelName, str] = {
+_CHANNEL_WORDS: dict[str, str] = {
     "email": "e-mail",
     "sms": "SMS",
     "whatsapp": "WhatsApp",
     "webhook": "webhook",
     "inbox": "kotak masuk",
 }
+
+
+def channel_words(channel: str) -> str:
+    """A channel as an officer or a resident names it, in Bahasa Indonesia. A name this release
+    does not know (a row a newer one planned, during an upgrade) is said as it is: the reason
+    for skipping that delivery must not be what stops the dispatcher."""
+    return _CHANNEL_WORDS.get(channel, channel)
 
 
 class DeliveryFailed(Exception):

@@ -6,7 +6,7 @@ those, nor the sealing's words an operator needs to mend a key."""
 
 from __future__ import annotations
 
-from rujukan_notifications.domain.channels import CHANNEL_WORDS, ChannelName
+from rujukan_notifications.domain.channels import channel_words
 
 #: the step ends the delivery, or another try follows
 _FINAL = "pesan tidak dikirim"
@@ -44,17 +44,18 @@ def taken_over(previous: str | None) -> str:
     )
 
 
-def no_provider(channel: ChannelName) -> str:
-    return f"no_provider: Belum ada penyedia {CHANNEL_WORDS[channel]} yang diatur; {_FINAL}."
+def no_provider(channel: str) -> str:
+    """No provider for ``channel`` here: not set up, or a channel this release does not know."""
+    return f"no_provider: Belum ada penyedia {channel_words(channel)} yang diatur; {_FINAL}."
 
 
 def no_address(audience: str) -> str:
     return f"no_address: Tidak ada alamat untuk {_AUDIENCES.get(audience, audience)}; {_FINAL}."
 
 
-def channel_not_consented(channel: ChannelName) -> str:
+def channel_not_consented(channel: str) -> str:
     return (
-        f"channel_not_consented: Warga tidak setuju dihubungi lewat {CHANNEL_WORDS[channel]}; "
+        f"channel_not_consented: Warga tidak setuju dihubungi lewat {channel_words(channel)}; "
         f"{_FINAL}."
     )
 
