@@ -517,21 +517,18 @@ class Bench:
     # --- d. latency at a steady rate
 
     async def warm_up(self, count: int, rate: float) -> None:
-        """``count`` single intakes at ``rate``, not measured; then the pipeline goes quiet."""
+        """``count`` single intakes at ``rate``, not measured (anything but 202 stops the run, as
+        in phase c); then the pipeline goes quiet."""
         if count <= 0:
             return
-        lines, refused = self.take(count), Counter[str]()
+        lines, unused = self.take(count), list[float]()
         async with intake_client(self.intake_url, self.token, 256, timeout=60) as http:
-
-            async def post(line: str) -> None:
-                async with http.post("/v1/intakes", data=line.encode()) as response:
-                    await response.read()
-                    if response.status != 202:
-                        refused[str(response.status)] += 1
-
-            await asyncio.gather(*await started_at_rate(lines, rate, post))
+            sent = await started_at_rate(
+                lines, rate, lambda line: post_intake(http, json.loads(line), unused)
+            )
+            await asyncio.gather(*sent)
         await self.wait_quiet(await self.count("intake", "SELECT count(*) FROM intakes"), 600)
-        print(f"\nd. warm-up: {count} single intakes at {rate:.0f}/s, not counted", dict(refused))
+        print(f"\nd. warm-up: {count} single intakes at {rate:.0f}/s, not counted")
 
     async def latency(self) -> None:
         rate, seconds = self.args.latency_rate, self.args.latency_seconds
