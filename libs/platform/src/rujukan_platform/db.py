@@ -164,7 +164,7 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-#: made once: ``driver_connection`` begins most outbox stagings' transactions with it
+#: made once: ``driver_connection`` begins a COPY's transaction with it when nothing has yet
 _SELECT_ONE = text("SELECT 1")
 
 
