@@ -11,6 +11,8 @@ from rujukan_intake.domain.intake import IntakeCreate
 from rujukan_intake.domain.visits import visit_content
 from rujukan_intake.service_layer.intakes import fingerprints
 
+#: an intake of its own, not the API's ``EXAMPLE_INTAKE``: the fingerprints below are pinned,
+#: and must not move when the documentation's example is edited
 INTAKE: dict[str, Any] = {
     "household": {
         "kk_number": "3304011203120001",
