@@ -378,6 +378,13 @@ def overview() -> Board:
         w=12,
         thresholds=[("green", None), ("orange", 60), ("red", 300)],
     )
+    b.ts(
+        "Messages due that no dispatcher has taken: the oldest (s)",
+        [("max by (channel) (rujukan_notifications_oldest_due_seconds)", "{{channel}}")],
+        unit="s",
+        w=12,
+        thresholds=[("green", None), ("orange", 300), ("red", 900)],
+    )
     b.query_var("service", "service", 'label_values(up{job="rujukan"}, service)')
     return b
 

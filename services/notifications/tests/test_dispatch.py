@@ -26,7 +26,9 @@ from rujukan_notifications.adapters.http import HttpClient
 from rujukan_notifications.adapters.webhooks import WebhookChannel, verify_signature
 from rujukan_notifications.domain import reasons
 from rujukan_notifications.domain.audience import Routing
+from rujukan_notifications.domain.channels import CHANNELS
 from rujukan_notifications.domain.policies import QuietHours
+from rujukan_notifications.service_layer.backlog import observe_due
 from rujukan_notifications.service_layer.digests import sum_up_due
 from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_notifications.settings import (
@@ -268,6 +270,27 @@ async def test_a_delivery_on_a_channel_this_release_does_not_know_is_left_to_one
     assert unknown.state == "pending" and unknown.attempts == 0 and unknown.claimed_by is None
     assert [r.state for r in await deliveries(notifications, "email")] == ["sent"]
     assert http_peer.requests == [] and len(smtp.messages) == 1
+
+    # the operators see it wait (RujukanDeliveriesOverdue), and see it go
+    units, later = notifications.runtime.unit_of_work, clock.now + timedelta(minutes=20)
+    reported = await observe_due(units, later, set(CHANNELS))
+    assert reported == {*CHANNELS, "telegram"}
+    assert due_gauges("telegram") == (1, (later - unknown.next_attempt_at).total_seconds())
+    assert due_gauges("telegram")[1] >= 20 * 60 and due_gauges("email") == (0, 0)
+    async with notifications.runtime.sessions() as session, session.begin():
+        await session.execute(text("UPDATE deliveries SET state = 'skipped' WHERE id = :id"),
+                              {"id": unknown.id})  # fmt: skip
+    assert await observe_due(units, later, reported) == reported
+    assert due_gauges("telegram") == (0, 0)
+
+
+def due_gauges(channel: str) -> tuple[float | None, float | None]:
+    """This process's due-delivery gauges of ``channel``: how many, the oldest's age."""
+    labels = {"channel": channel}
+    return (
+        REGISTRY.get_sample_value("rujukan_notifications_due_deliveries", labels),
+        REGISTRY.get_sample_value("rujukan_notifications_oldest_due_seconds", labels),
+    )
 
 
 async def test_the_agency_hears_of_each_new_referral_by_a_signed_webhook(

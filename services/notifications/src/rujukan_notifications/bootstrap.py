@@ -16,6 +16,7 @@ from rujukan_notifications.domain.messages import load_templates
 from rujukan_notifications.domain.policies import QuietHours
 from rujukan_notifications.entrypoints import alerts, api
 from rujukan_notifications.entrypoints.consumers import consumers
+from rujukan_notifications.service_layer.backlog import watch_due
 from rujukan_notifications.service_layer.dispatch import DeliveryPolicy, Dispatcher
 from rujukan_notifications.service_layer.handlers import handlers
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork, units_of
@@ -83,7 +84,8 @@ class Notifications:
 
 
 def background(runtime: Runtime[Notifications]) -> list[Job]:
-    """The program names' view and the dispatcher (named: ``/readyz`` shows a failed job's)."""
+    """The program names' view, the dispatcher and the count of what is due (named:
+    ``/readyz`` shows a failed job's)."""
     deps = runtime.deps
 
     async def program_names(stop: asyncio.Event) -> None:
@@ -92,7 +94,10 @@ def background(runtime: Runtime[Notifications]) -> list[Job]:
     async def dispatcher(stop: asyncio.Event) -> None:
         await deps.dispatcher.run(stop)
 
-    return [program_names, dispatcher]
+    async def due_deliveries(stop: asyncio.Event) -> None:
+        await watch_due(units_of(runtime), stop)
+
+    return [program_names, dispatcher, due_deliveries]
 
 
 definition: ServiceDefinition[Notifications] = ServiceDefinition(

@@ -53,3 +53,14 @@ CIRCUIT_STATE = Gauge(
     ["provider"],
 )
 CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+DUE_DELIVERIES = Gauge(
+    "rujukan_notifications_due_deliveries",
+    "Pending deliveries whose time has come and that no dispatcher has taken yet, by channel"
+    " (a channel no running release knows shows here too)",
+    ["channel"],
+)
+OLDEST_DUE = Gauge(
+    "rujukan_notifications_oldest_due_seconds",
+    "How long the longest-waiting due delivery has been due, by channel (0: none due)",
+    ["channel"],
+)

@@ -337,8 +337,29 @@ _PLAN = (
     .on_conflict_do_nothing(index_elements=["source_event_id", "audience", "channel"])
 )
 
+#: what is due and waiting, by channel: the operators' view of a dispatcher that stopped, a
+#: provider that refuses everything, or a channel no running release knows
+_DUE_BY_CHANNEL = (
+    select(deliveries.c.channel, func.count(), func.min(deliveries.c.next_attempt_at))
+    .where(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= _NOW)
+    .group_by(deliveries.c.channel)
+)
+
+
+class Due(NamedTuple):
+    """Deliveries on one channel whose time has come and that no dispatcher has taken."""
+
+    channel: str
+    waiting: int
+    oldest: datetime
+
 
 class DeliveryRepository(Repository):
+    async def due_by_channel(self, now: datetime) -> list[Due]:
+        """What is due and not taken, by channel (one statement over the pending index)."""
+        rows = await self._session.execute(_DUE_BY_CHANNEL, {"now": now})
+        return [Due._make(row) for row in rows]
+
     async def add_planned(
         self,
         *,
