@@ -60,6 +60,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import sys
@@ -117,22 +118,29 @@ NOTIFICATIONS = "notifications-serve"
 WEBHOOK_SECRET = "pipeline-bench-webhook-secret"
 
 
+def make_up_niceness() -> dict[str, str]:
+    """Each service's CPU niceness as ``make up`` runs it (``deploy/local/env.sh``'s SERVICES)."""
+    env_sh = (ROOT / "deploy" / "local" / "env.sh").read_text()
+    found = dict(re.findall(r'^\s*"([a-z-]+) rujukan_\w+ \$\w+ (\d+)"$', env_sh, re.M))
+    if set(found) != set(SERVICES):
+        raise RuntimeError(f"deploy/local/env.sh's SERVICES name {sorted(found)}, not {SERVICES}")
+    return found
+
+
 def make_up_processes(
     replicas: int,
     intake_off_port: int = 0,
     webhooks: str = "",
     settings: tuple[tuple[str, str], ...] = (),
 ) -> list[Program]:
-    """What ``make up`` runs (one ``serve`` a service), the documented replicas and, on
-    ``intake_off_port``, an intake API without group commit (phase c's B); ``webhooks``: the
-    agencies' webhooks notifications sends to; ``settings``: for every process (``--env``)."""
-    hooks = settings + ((("RUJUKAN_NOTIFICATIONS_AGENCY_WEBHOOKS", webhooks),) if webhooks else ())
-    out = [
-        Program(
-            f"{s}-serve", "serve", s, ("serve",), env=hooks if s == "notifications" else settings
-        )
-        for s in SERVICES
-    ]
+    """What ``make up`` runs (one ``serve`` a service, at its niceness), the documented replicas
+    and, on ``intake_off_port``, an intake API without group commit (phase c's B);
+    ``webhooks``: the agencies' webhooks notifications sends to; ``settings``: for every
+    process (``--env``; ``RUJUKAN_<SERVICE>_CPU_NICENESS`` overrides make up's)."""
+    env = {s: (("RUJUKAN_CPU_NICENESS", n), *settings) for s, n in make_up_niceness().items()}
+    if webhooks:
+        env["notifications"] += (("RUJUKAN_NOTIFICATIONS_AGENCY_WEBHOOKS", webhooks),)
+    out = [Program(f"{s}-serve", "serve", s, ("serve",), env=env[s]) for s in SERVICES]
     if intake_off_port:
         off = (*settings, ("RUJUKAN_INTAKE_PORT", str(intake_off_port)),
                ("RUJUKAN_INTAKE_SUBMIT_BATCH_MAX", "1"))  # fmt: skip
@@ -144,7 +152,7 @@ def make_up_processes(
                 "replica",
                 "referral-router",
                 ("consume", "router-intakes"),
-                env=settings,
+                env=env["referral-router"],
             )
         )
         out.append(
@@ -153,7 +161,7 @@ def make_up_processes(
                 "replica",
                 "notifications",
                 ("consume", "notifications-status"),
-                env=hooks,
+                env=env["notifications"],
             )
         )
     return out

@@ -28,11 +28,14 @@ export ROUTER_PORT="${ROUTER_PORT:-8003}" NOTIFICATIONS_PORT="${NOTIFICATIONS_PO
 # The workbench (the officers' web pages): a database (its sessions), no Kafka, so not among
 # SERVICES
 export WORKBENCH_PORT="${WORKBENCH_PORT:-8000}"
-# service name, python package, port
+# service name, python package, port, CPU niceness: on one machine the work that can wait (a
+# resident's message is gathered for seconds anyway; the registry's copy of intake facts) yields
+# the cores to the path an officer waits on (docs/decisions.md; bench/pipeline_throughput.py
+# runs the same)
 SERVICES=(
-  "intake rujukan_intake $INTAKE_PORT"
-  "program-registry rujukan_registry $REGISTRY_PORT"
-  "referral-router rujukan_router $ROUTER_PORT"
-  "notifications rujukan_notifications $NOTIFICATIONS_PORT"
+  "intake rujukan_intake $INTAKE_PORT 0"
+  "program-registry rujukan_registry $REGISTRY_PORT 10"
+  "referral-router rujukan_router $ROUTER_PORT 0"
+  "notifications rujukan_notifications $NOTIFICATIONS_PORT 10"
 )
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -10,7 +10,7 @@ echo
 bash "$here/supervisor.sh" status
 echo
 for svc in "${SERVICES[@]}"; do
-  read -r name pkg port <<<"$svc"
+  read -r name pkg port _ <<<"$svc"
   if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
     echo "$name: ready on :$port"
   else

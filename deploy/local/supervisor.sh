@@ -111,9 +111,10 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl=unix://$SOCK
 EOF
     for svc in "${SERVICES[@]}"; do
-      read -r name pkg port <<<"$svc"
+      read -r name pkg port niceness <<<"$svc"
       # Services drain in-flight requests and batches for up to 15 s after SIGTERM.
-      program "$name" "$(as_principal "$name" "$PY -m $pkg serve")" "environment=RUJUKAN_PORT=\"$port\""
+      program "$name" "$(as_principal "$name" "$PY -m $pkg serve")" \
+        "environment=RUJUKAN_PORT=\"$port\",RUJUKAN_CPU_NICENESS=\"$niceness\""
     done
     if ((KAFKA_SASL)); then
       # As the admin: topics, agency and ACLs for every program that appears on programs.catalog.

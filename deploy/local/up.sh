@@ -26,7 +26,7 @@ else
   uv run python -m rujukan_platform topics
 fi
 for svc in "${SERVICES[@]}"; do
-  read -r name pkg port <<<"$svc"
+  read -r name pkg port _ <<<"$svc"
   uv run python -m "$pkg" migrate >/dev/null
 done
 uv run python -m rujukan_workbench migrate >/dev/null  # its signed-in sessions
@@ -59,7 +59,7 @@ wait_ready() {  # name url
   echo "up: $name not ready at $url; its log:"; tail -n 30 "$LOG_DIR/$name.log"; exit 1
 }
 for svc in "${SERVICES[@]}"; do
-  read -r name pkg port <<<"$svc"
+  read -r name pkg port _ <<<"$svc"
   wait_ready "$name" "http://127.0.0.1:$port/readyz"
 done
 wait_ready workbench "http://127.0.0.1:$WORKBENCH_PORT/healthz"

@@ -4,6 +4,9 @@ away and waits, not ready; a failing background task is restarted, not the proce
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
@@ -163,3 +166,38 @@ async def test_a_failing_background_task_is_restarted_and_shown_not_the_process(
         await eventually(lambda: "flaky" not in runtime.task_failures, timeout=10)
     finally:
         await runtime.stop()
+
+
+@pytest.mark.parametrize(
+    ("env", "raised_by"),
+    [
+        ({}, 0),
+        ({"RUJUKAN_CPU_NICENESS": "7"}, 7),
+        # a service's own setting wins over the shared one (make up's notifications at 10)
+        ({"RUJUKAN_CPU_NICENESS": "3", "RUJUKAN_REGISTRY_TEST_CPU_NICENESS": "10"}, 10),
+    ],
+)
+def test_a_process_runs_at_the_niceness_its_settings_ask_for(
+    env: dict[str, str], raised_by: int
+) -> None:
+    """``cpu_niceness`` lowers the priority of the whole process (a subprocess: a test must not
+    lower its own), relative to the niceness it started with."""
+    probe = (
+        "import os\n"
+        "from rujukan_platform.runtime import lower_priority\n"
+        "from rujukan_platform.settings import ServiceSettings\n"
+        "before = os.nice(0)\n"
+        "lower_priority(ServiceSettings(service='registry-test'))\n"
+        "print(os.nice(0) - before)\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if "NICENESS" not in k}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=clean | env, capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout) == min(raised_by, 19 - os.nice(0))
+
+
+def test_a_niceness_outside_0_to_19_is_refused() -> None:
+    for wrong in (-1, 20):
+        with pytest.raises(ValueError, match="cpu_niceness"):
+            ServiceSettings(cpu_niceness=wrong)

@@ -404,6 +404,13 @@ def run_in_loop(main: Coroutine[Any, Any, T], event_loop: Literal["uvloop", "asy
     return asyncio.run(main)
 
 
+def lower_priority(settings: ServiceSettings) -> None:
+    """Run this process at the niceness its settings ask for (``cpu_niceness``), before any
+    thread starts (threads keep the niceness they were created with)."""
+    if settings.cpu_niceness:
+        os.nice(settings.cpu_niceness)
+
+
 def command_line(definition: ServiceDefinition[Any]) -> typer.Typer:
     app = typer.Typer(help=f"Rujukan {definition.name} service", no_args_is_help=True)
 
@@ -411,6 +418,7 @@ def command_line(definition: ServiceDefinition[Any]) -> typer.Typer:
         s = definition.settings_factory()
         configure_logging(service=definition.name, level=s.log_level, json=s.log_json)
         telemetry.configure(definition.name, environment=s.environment)
+        lower_priority(s)
         return s
 
     @app.command()
