@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import time
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -225,3 +229,53 @@ async def _is_gone(conn: asyncpg.Connection) -> bool:
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         return True
     return False
+
+
+def test_a_test_run_stops_the_test_servers_it_started_and_keeps_them_when_asked(
+    tmp_path: Path,
+) -> None:
+    """A bare ``pytest`` (no servers named, no Docker) starts PostgreSQL and Kafka on the test
+    ports and, the last run out, stops them again; ``RUJUKAN_TEST_KEEP_SERVERS=1`` leaves them
+    for the next run. Its own ports and state directory: nothing else's servers are touched."""
+    kafka_port, pg_port = free_port(span=1), free_port()
+    (tmp_path / "test_probe.py").write_text(
+        "import socket\n"
+        "def test_probe(servers):\n"
+        "    for port in servers.kafka_bootstrap.rsplit(':')[-1], servers.pg_url.rsplit(':')[-1]:\n"
+        "        socket.create_connection(('127.0.0.1', int(port)), 5).close()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUJUKAN_", "KAFKA_", "PG_"))}
+    state = testing.REPO / ".local" / f"test-servers-{uuid.uuid4().hex[:8]}"  # postgres reads it
+    env |= {
+        "RUJUKAN_TEST_STATE_DIR": str(state),
+        "RUJUKAN_TEST_KAFKA_PORT": str(kafka_port),
+        "RUJUKAN_TEST_PG_PORT": str(pg_port),
+    }
+
+    def run_pytest(**extra: str) -> None:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "rujukan_platform.testing"]
+        done = subprocess.run(
+            [*command, "-p", "no:cacheprovider", str(tmp_path / "test_probe.py")],
+            cwd=tmp_path, env=env | extra, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    def listening(port: int) -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        run_pytest(RUJUKAN_TEST_KEEP_SERVERS="1")
+        assert listening(kafka_port) and listening(pg_port)  # kept for the next run
+        run_pytest()  # finds them running, started by a test run: the last one out stops them
+        assert not listening(kafka_port) and not listening(pg_port)
+        assert not (state / "started-by-tests").exists()
+        assert list((state / "runs").iterdir()) == []
+    finally:  # whatever failed above, nothing is left running
+        server_env = env | {"RUJUKAN_STATE_DIR": str(state),
+                            "KAFKA_PORT": str(kafka_port), "PG_PORT": str(pg_port),
+                            "KAFKA_CONTROLLER_PORT": str(kafka_port + 1)}  # fmt: skip
+        for script in ("kafka.sh", "postgres.sh"):
+            subprocess.run(["bash", str(testing.REPO / "deploy/local" / script), "stop"],
+                           env=server_env, capture_output=True)  # fmt: skip
+        shutil.rmtree(state, ignore_errors=True)

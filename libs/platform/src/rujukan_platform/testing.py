@@ -4,7 +4,9 @@ Where the servers come from, in order:
 1. the environment names them (``RUJUKAN_TEST_KAFKA_BOOTSTRAP``, ``RUJUKAN_TEST_PG_URL``):
    ``make test`` starts them once with ``deploy/local`` and exports these;
 2. a Docker engine answers: testcontainers starts Kafka and PostgreSQL;
-3. otherwise the ``deploy/local`` scripts start them on test ports, once, under a file lock.
+3. otherwise the ``deploy/local`` scripts start them on test ports, once, under a file lock;
+   the last ``pytest`` run using them stops them when it ends (``RUJUKAN_TEST_KEEP_SERVERS=1``
+   keeps them for the next run; servers started by hand are never stopped).
 
 Every test that needs a database gets a fresh one (``fresh_database``), so tests run in parallel
 without sharing state; tests that need topics make uniquely named ones.
@@ -91,23 +93,42 @@ def _use_admin_of(env: dict[str, str], bootstrap: str) -> None:
     security_options.cache_clear()
 
 
-@contextmanager
-def _local_servers() -> Iterator[Servers]:
-    state = REPO / ".local" / "test"
-    state.mkdir(parents=True, exist_ok=True)
-    env = {
+#: where the test servers of ``_local_servers`` keep their state, and the runs using them
+TEST_STATE = Path(os.environ.get("RUJUKAN_TEST_STATE_DIR") or REPO / ".local" / "test")
+#: a test run (``pytest``, its xdist workers included) that started a test server lists it here
+#: so that the last run to finish stops it; servers started by hand are left running
+STARTED_BY_TESTS = TEST_STATE / "started-by-tests"
+#: one file a ``pytest`` run using the test servers, named by its controller's pid
+RUNS = TEST_STATE / "runs"
+SERVER_SCRIPTS = ("postgres.sh", "kafka.sh")
+
+
+def _test_server_env() -> dict[str, str]:
+    return {
         **os.environ,
-        "RUJUKAN_STATE_DIR": str(state),
+        "RUJUKAN_STATE_DIR": str(TEST_STATE),
         "KAFKA_PORT": str(TEST_KAFKA_PORT),
         "KAFKA_CONTROLLER_PORT": str(TEST_KAFKA_PORT + 1),
         "PG_PORT": str(TEST_PG_PORT),
     }
-    with (state / "start.lock").open("w") as lock:
+
+
+def _server(script: str, command: str, env: dict[str, str], **kw: Any) -> int:
+    run = subprocess.run(["bash", str(REPO / "deploy/local" / script), command], env=env, **kw)
+    return run.returncode
+
+
+@contextmanager
+def _local_servers() -> Iterator[Servers]:
+    TEST_STATE.mkdir(parents=True, exist_ok=True)
+    env = _test_server_env()
+    with (TEST_STATE / "start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one starts, the others wait
-        for script in ("postgres.sh", "kafka.sh"):
-            subprocess.run(
-                ["bash", str(REPO / "deploy/local" / script), "start"], env=env, check=True
-            )
+        for script in SERVER_SCRIPTS:
+            if _server(script, "status", env, capture_output=True) != 0:
+                with STARTED_BY_TESTS.open("a") as started:
+                    started.write(script + "\n")
+            _server(script, "start", env, check=True)
     _use_admin_of(env, f"127.0.0.1:{TEST_KAFKA_PORT}")
     yield Servers(
         f"127.0.0.1:{TEST_KAFKA_PORT}",
@@ -130,6 +151,54 @@ def _containers() -> Iterator[Servers]:
         yield Servers(
             kafka.get_bootstrap_server(), f"postgresql+asyncpg://rujukan:rujukan@{host}:{port}"
         )
+
+
+def _using_test_servers() -> bool:
+    """Whether this run gets its servers from ``_local_servers`` (nothing named, no Docker)."""
+    named = os.environ.get("RUJUKAN_TEST_KAFKA_BOOTSTRAP") and os.environ.get("RUJUKAN_TEST_PG_URL")
+    return not named and not _docker_available()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run (its controller, before any xdist worker starts) says it uses the test servers."""
+    if hasattr(config, "workerinput") or not _using_test_servers():
+        return
+    RUNS.mkdir(parents=True, exist_ok=True)
+    (RUNS / str(os.getpid())).touch()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The last run using the test servers stops those a test run started (after every xdist
+    worker ended); ``RUJUKAN_TEST_KEEP_SERVERS=1`` keeps them for the next run."""
+    mine = RUNS / str(os.getpid())
+    if hasattr(config, "workerinput") or not mine.exists():
+        return
+    with (TEST_STATE / "start.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        mine.unlink()
+        others = [run for run in RUNS.iterdir() if run.name.isdigit()]
+        for gone in [run for run in others if not _alive(int(run.name))]:
+            gone.unlink()  # a run that was killed
+            others.remove(gone)
+        if others:
+            return  # another run still uses them
+        if os.environ.get("RUJUKAN_TEST_KEEP_SERVERS") == "1" or not STARTED_BY_TESTS.exists():
+            return
+        started = set(STARTED_BY_TESTS.read_text().split())
+        for script in reversed(SERVER_SCRIPTS):
+            if script in started:
+                _server(script, "stop", _test_server_env(), capture_output=True)
+        STARTED_BY_TESTS.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
