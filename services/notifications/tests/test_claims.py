@@ -25,6 +25,7 @@ from rujukan_notifications.domain import reasons
 from rujukan_notifications.domain.audience import Routing
 from rujukan_notifications.domain.channels import ChannelName
 from rujukan_notifications.domain.messages import Message
+from rujukan_notifications.service_layer.backlog import observe_due
 from rujukan_notifications.service_layer.dispatch import Dispatcher
 from rujukan_notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from rujukan_notifications.settings import GenericGatewaySettings, TwilioSettings
@@ -189,6 +190,14 @@ async def test_a_sender_that_died_mid_send_is_taken_over_and_sent_with_the_same_
     assert row.state == "sending" and row.claimed_by == first.id and row.attempts == 0
     assert await history(notifications, row.id) == []
 
+    # the operators see the row wait from the end of its lease (RujukanDeliveriesOverdue)
+    units, email = notifications.runtime.unit_of_work, dict.fromkeys(["email"])
+    await observe_due(units, now.now + timedelta(seconds=59), email)
+    assert gauge("rujukan_notifications_due_deliveries") == 0
+    await observe_due(units, now.now + timedelta(seconds=90), email)
+    assert gauge("rujukan_notifications_due_deliveries") == 1
+    assert gauge("rujukan_notifications_oldest_due_seconds") == 30.0
+
     takeovers = counter("rujukan_notifications_takeovers_total", "email")
     second = notifications.dispatcher(smtp_port=smtp.port, clock=now)
     assert second.id != first.id
@@ -209,6 +218,13 @@ async def test_a_sender_that_died_mid_send_is_taken_over_and_sent_with_the_same_
     assert first.id in steps[0].detail
     [event] = await notifications.rows("SELECT payload::text AS p FROM outbox")
     assert '"result":"sent"' in event.p and '"attempts":2' in event.p
+    await observe_due(units, now.now + timedelta(seconds=90), email)
+    assert gauge("rujukan_notifications_due_deliveries") == 0
+
+
+def gauge(name: str) -> float | None:
+    """This process's gauge ``name`` of the e-mail channel."""
+    return REGISTRY.get_sample_value(name, {"channel": "email"})
 
 
 async def test_waiting_for_a_late_contact_spends_none_of_the_sends_attempts(

@@ -273,14 +273,14 @@ async def test_a_delivery_on_a_channel_this_release_does_not_know_is_left_to_one
 
     # the operators see it wait (RujukanDeliveriesOverdue), and see it go
     units, later = notifications.runtime.unit_of_work, clock.now + timedelta(minutes=20)
-    reported = await observe_due(units, later, set(CHANNELS))
-    assert reported == {*CHANNELS, "telegram"}
+    reported = await observe_due(units, later, dict.fromkeys(CHANNELS))
+    assert set(reported) == {*CHANNELS, "telegram"}
     assert due_gauges("telegram") == (1, (later - unknown.next_attempt_at).total_seconds())
     assert due_gauges("telegram")[1] >= 20 * 60 and due_gauges("email") == (0, 0)
     async with notifications.runtime.sessions() as session, session.begin():
         await session.execute(text("UPDATE deliveries SET state = 'skipped' WHERE id = :id"),
                               {"id": unknown.id})  # fmt: skip
-    assert await observe_due(units, later, reported) == reported
+    assert await observe_due(units, later, reported) == dict.fromkeys(reported)
     assert due_gauges("telegram") == (0, 0)
 
 

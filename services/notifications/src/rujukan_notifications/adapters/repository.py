@@ -289,16 +289,11 @@ def _claim_statement(due: ColumnElement[bool], order: Any, *, takeover: bool) ->
 
 _AT = deliveries.c.lease_until.type  # a time with its zone, as every time here
 _NOW = bindparam("now", type_=_AT)
-_CLAIM_ABANDONED = _claim_statement(
-    (deliveries.c.state == "sending") & (deliveries.c.lease_until <= _NOW),
-    deliveries.c.lease_until,
-    takeover=True,
-)
-_CLAIM_DUE = _claim_statement(
-    (deliveries.c.state == "pending") & (deliveries.c.next_attempt_at <= _NOW),
-    deliveries.c.next_attempt_at,
-    takeover=False,
-)
+#: a row left mid-send by a dispatcher whose lease ran out; a pending row whose time has come
+_ABANDONED = (deliveries.c.state == "sending") & (deliveries.c.lease_until <= _NOW)
+_DUE = (deliveries.c.state == "pending") & (deliveries.c.next_attempt_at <= _NOW)
+_CLAIM_ABANDONED = _claim_statement(_ABANDONED, deliveries.c.lease_until, takeover=True)
+_CLAIM_DUE = _claim_statement(_DUE, deliveries.c.next_attempt_at, takeover=False)
 
 #: the phone messages sent to a look's households in the rate window (every look that claims
 #: SMS or WhatsApp)
@@ -337,17 +332,23 @@ _PLAN = (
     .on_conflict_do_nothing(index_elements=["source_event_id", "audience", "channel"])
 )
 
-#: what is due and waiting, by channel: the operators' view of a dispatcher that stopped, a
-#: provider that refuses everything, or a channel no running release knows
+#: what is due and no dispatcher takes, by channel (a row abandoned mid-send is due from the
+#: end of its lease): the operators' view of dispatchers that stopped or of a channel no
+#: running release knows; both partial indexes serve it
 _DUE_BY_CHANNEL = (
-    select(deliveries.c.channel, func.count(), func.min(deliveries.c.next_attempt_at))
-    .where(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= _NOW)
+    select(
+        deliveries.c.channel,
+        func.count(),
+        func.min(case((_ABANDONED, deliveries.c.lease_until), else_=deliveries.c.next_attempt_at)),
+    )
+    .where(_DUE | _ABANDONED)
     .group_by(deliveries.c.channel)
 )
 
 
 class Due(NamedTuple):
-    """Deliveries on one channel whose time has come and that no dispatcher has taken."""
+    """Deliveries on one channel whose time has come (or whose sender's lease ran out) and
+    that no dispatcher has taken; ``oldest``: since when the first of them has waited."""
 
     channel: str
     waiting: int
