@@ -169,32 +169,42 @@ async def test_a_failing_background_task_is_restarted_and_shown_not_the_process(
 
 
 @pytest.mark.parametrize(
-    ("env", "raised_by"),
+    ("env", "niceness"),
     [
         ({}, 0),
         ({"RUJUKAN_CPU_NICENESS": "7"}, 7),
         # a service's own setting wins over the shared one (make up's notifications at 10)
-        ({"RUJUKAN_CPU_NICENESS": "3", "RUJUKAN_REGISTRY_TEST_CPU_NICENESS": "10"}, 10),
+        ({"RUJUKAN_CPU_NICENESS": "3", "RUJUKAN_NICENESS_PROBE_CPU_NICENESS": "10"}, 10),
     ],
 )
-def test_a_process_runs_at_the_niceness_its_settings_ask_for(
-    env: dict[str, str], raised_by: int
+def test_a_service_command_runs_at_the_niceness_its_settings_ask_for(
+    env: dict[str, str], niceness: int
 ) -> None:
-    """``cpu_niceness`` lowers the priority of the whole process (a subprocess: a test must not
-    lower its own), relative to the niceness it started with."""
+    """Every command of a service's command line (here ``migrate``, its work replaced by a
+    probe) lowers the process's priority before it does anything; in a subprocess: a test must
+    not lower its own."""
     probe = (
         "import os\n"
-        "from rujukan_platform.runtime import lower_priority\n"
+        "from pathlib import Path\n"
+        "from sqlalchemy import MetaData\n"
+        "from rujukan_platform import runtime\n"
         "from rujukan_platform.settings import ServiceSettings\n"
-        "before = os.nice(0)\n"
-        "lower_priority(ServiceSettings(service='registry-test'))\n"
-        "print(os.nice(0) - before)\n"
+        "runtime.migrate = lambda definition, dsn: print(os.nice(0))\n"
+        "definition = runtime.ServiceDefinition(\n"
+        "    name='niceness-probe', title='', description='', metadata=MetaData(),\n"
+        "    settings_factory=lambda: ServiceSettings(service='niceness-probe'),\n"
+        "    migrations=Path('.'), routers=[])\n"
+        "runtime.command_line(definition)(['migrate'], standalone_mode=False)\n"
     )
     clean = {k: v for k, v in os.environ.items() if "NICENESS" not in k}
     done = subprocess.run(
-        [sys.executable, "-c", probe], env=clean | env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe],
+        env=clean | env | {"RUJUKAN_LOG_JSON": "false"},
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert int(done.stdout) == min(raised_by, 19 - os.nice(0))
+    assert int(done.stdout.split()[0]) == max(niceness, os.nice(0))
 
 
 def test_a_niceness_outside_0_to_19_is_refused() -> None:

@@ -405,10 +405,12 @@ def run_in_loop(main: Coroutine[Any, Any, T], event_loop: Literal["uvloop", "asy
 
 
 def lower_priority(settings: ServiceSettings) -> None:
-    """Run this process at the niceness its settings ask for (``cpu_niceness``), before any
-    thread starts (threads keep the niceness they were created with)."""
-    if settings.cpu_niceness:
-        os.nice(settings.cpu_niceness)
+    """Run this process at least at the niceness its settings ask for (``cpu_niceness``; one
+    started nicer stays so), before any thread starts: a thread keeps the niceness it was
+    created with."""
+    now = os.nice(0)
+    if settings.cpu_niceness > now:
+        os.nice(settings.cpu_niceness - now)
 
 
 def command_line(definition: ServiceDefinition[Any]) -> typer.Typer:
@@ -416,9 +418,9 @@ def command_line(definition: ServiceDefinition[Any]) -> typer.Typer:
 
     def settings() -> ServiceSettings:
         s = definition.settings_factory()
+        lower_priority(s)  # first: a thread started before it (telemetry's) would keep 0
         configure_logging(service=definition.name, level=s.log_level, json=s.log_json)
         telemetry.configure(definition.name, environment=s.environment)
-        lower_priority(s)
         return s
 
     @app.command()

@@ -107,9 +107,9 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_max_wait_ms: int = 500
     #: a request body over this gets 413 before it is read (a route may allow more)
     max_body_bytes: int = 1024 * 1024
-    #: the long-running process's CPU niceness (``nice``, 0-19): a service whose work can wait
-    #: (notifications' messages are gathered for seconds anyway) yields the cores to the ones
-    #: a Puskesos officer waits on when they share a machine
+    #: the process's CPU niceness at least (``nice``, 0-19), set at start: a service whose work
+    #: can wait (notifications gathers a visit's news for a minute) yields the cores to the
+    #: ones a Puskesos officer waits on when they share a machine
     cpu_niceness: int = Field(default=0, ge=0, le=19)
 
     @model_validator(mode="before")
