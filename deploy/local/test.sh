@@ -27,6 +27,9 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup  # a clean broker and database every run: no state leaks between runs
+# These servers are this script's: a bare pytest run that started earlier ones (under other
+# pids) must not take them for its own (rujukan_platform.testing)
+rm -f "$RUJUKAN_STATE_DIR/started-by-tests"
 rm -rf "$RUJUKAN_STATE_DIR/kafka-$KAFKA_PORT" "$RUJUKAN_STATE_DIR/postgres-$PG_PORT"
 bash "$here/postgres.sh" start
 bash "$here/kafka.sh" start

@@ -4,6 +4,7 @@ other test's verdict is too. Waiting, outages on demand, fresh databases, tokens
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import socket
@@ -231,46 +232,69 @@ async def _is_gone(conn: asyncpg.Connection) -> bool:
     return False
 
 
-def test_a_test_run_stops_the_test_servers_it_started_and_keeps_them_when_asked(
-    tmp_path: Path,
-) -> None:
+@pytest.mark.skipif(
+    testing._docker_available(), reason="with Docker the fixtures use testcontainers"
+)
+def test_the_last_test_run_stops_the_test_servers_a_test_run_started(tmp_path: Path) -> None:
     """A bare ``pytest`` (no servers named, no Docker) starts PostgreSQL and Kafka on the test
-    ports and, the last run out, stops them again; ``RUJUKAN_TEST_KEEP_SERVERS=1`` leaves them
-    for the next run. Its own ports and state directory: nothing else's servers are touched."""
-    kafka_port, pg_port = free_port(span=1), free_port()
+    ports; the last run to end stops them, unless ``RUJUKAN_TEST_KEEP_SERVERS=1``, another run
+    still holds its file in ``runs/``, or they no longer run under the pids a test run started
+    them with (``make test`` restarted them, or someone by hand). Its own ports and state
+    directory: nothing else's servers are touched."""
+    kafka_port = free_port(span=1)
+    while not testing.port_is_free(kafka_port + 1):  # the broker's controller
+        kafka_port = free_port(span=1)
+    pg_port = free_port()
     (tmp_path / "test_probe.py").write_text(
         "import socket\n"
         "def test_probe(servers):\n"
         "    for port in servers.kafka_bootstrap.rsplit(':')[-1], servers.pg_url.rsplit(':')[-1]:\n"
         "        socket.create_connection(('127.0.0.1', int(port)), 5).close()\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUJUKAN_", "KAFKA_", "PG_"))}
     state = testing.REPO / ".local" / f"test-servers-{uuid.uuid4().hex[:8]}"  # postgres reads it
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUJUKAN_", "KAFKA_", "PG_"))}
     env |= {
         "RUJUKAN_TEST_STATE_DIR": str(state),
         "RUJUKAN_TEST_KAFKA_PORT": str(kafka_port),
         "RUJUKAN_TEST_PG_PORT": str(pg_port),
     }
+    started_by_tests = state / "started-by-tests"
 
-    def run_pytest(**extra: str) -> None:
+    def run_pytest(*options: str, **extra: str) -> None:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "rujukan_platform.testing"]
         done = subprocess.run(
-            [*command, "-p", "no:cacheprovider", str(tmp_path / "test_probe.py")],
+            [*command, *options, "-p", "no:cacheprovider", str(tmp_path / "test_probe.py")],
             cwd=tmp_path, env=env | extra, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
-    def listening(port: int) -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
+    def listening() -> list[bool]:
+        """Whether Kafka and PostgreSQL answer on their ports."""
+        answers = []
+        for port in kafka_port, pg_port:
+            with socket.socket() as s:
+                answers.append(s.connect_ex(("127.0.0.1", port)) == 0)
+        return answers
 
     try:
         run_pytest(RUJUKAN_TEST_KEEP_SERVERS="1")
-        assert listening(kafka_port) and listening(pg_port)  # kept for the next run
-        run_pytest()  # finds them running, started by a test run: the last one out stops them
-        assert not listening(kafka_port) and not listening(pg_port)
-        assert not (state / "started-by-tests").exists()
-        assert list((state / "runs").iterdir()) == []
+        assert listening() == [True, True]  # kept for the next run
+        pids = started_by_tests.read_text()
+        assert sorted(line.split()[0] for line in pids.splitlines()) == ["kafka.sh", "postgres.sh"]
+
+        with (state / "runs" / "pytest-another").open("w") as another:
+            fcntl.flock(another, fcntl.LOCK_EX)  # a run still going
+            run_pytest()
+            assert listening() == [True, True]
+        started_by_tests.write_text("postgres.sh 1\nkafka.sh 1\n")  # since restarted by others
+        run_pytest()
+        assert listening() == [True, True]
+
+        started_by_tests.write_text(pids)
+        run_pytest("-n", "2")  # the last run out, its workers included: stops them
+        assert listening() == [False, False]
+        assert not started_by_tests.exists()
+        assert list((state / "runs").iterdir()) == []  # the killed run's file is gone too
     finally:  # whatever failed above, nothing is left running
         server_env = env | {"RUJUKAN_STATE_DIR": str(state),
                             "KAFKA_PORT": str(kafka_port), "PG_PORT": str(pg_port),

@@ -19,6 +19,7 @@ import fcntl
 import glob
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
 import httpx
@@ -69,9 +70,18 @@ class Servers:
 
 
 def _docker_available() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    """Whether a Docker engine answers, decided once a run: the controller's answer reaches
+    its xdist workers (``RUJUKAN_TEST_DOCKER``), so they all take their servers from one place."""
+    decided = os.environ.get("RUJUKAN_TEST_DOCKER")
+    if decided is None:
+        try:
+            answers = shutil.which("docker") is not None and (
+                subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+            )
+        except subprocess.TimeoutExpired:
+            answers = False
+        decided = os.environ["RUJUKAN_TEST_DOCKER"] = "1" if answers else "0"
+    return decided == "1"
 
 
 def _use_admin_of(env: dict[str, str], bootstrap: str) -> None:
@@ -118,6 +128,18 @@ def _server(script: str, command: str, env: dict[str, str], **kw: Any) -> int:
     return run.returncode
 
 
+def _server_pid(script: str, env: dict[str, str]) -> str | None:
+    """The pid of the test server ``script`` runs, None if it is not running."""
+    status = subprocess.run(
+        ["bash", str(REPO / "deploy/local" / script), "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"\(pid (\d+)", status.stdout)
+    return found[1] if status.returncode == 0 and found else None
+
+
 @contextmanager
 def _local_servers() -> Iterator[Servers]:
     TEST_STATE.mkdir(parents=True, exist_ok=True)
@@ -125,10 +147,11 @@ def _local_servers() -> Iterator[Servers]:
     with (TEST_STATE / "start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one starts, the others wait
         for script in SERVER_SCRIPTS:
-            if _server(script, "status", env, capture_output=True) != 0:
-                with STARTED_BY_TESTS.open("a") as started:
-                    started.write(script + "\n")
+            running = _server_pid(script, env)
             _server(script, "start", env, check=True)
+            if running is None and (pid := _server_pid(script, env)):
+                with STARTED_BY_TESTS.open("a") as started:
+                    started.write(f"{script} {pid}\n")  # a test run's: the last run stops it
     _use_admin_of(env, f"127.0.0.1:{TEST_KAFKA_PORT}")
     yield Servers(
         f"127.0.0.1:{TEST_KAFKA_PORT}",
@@ -159,46 +182,56 @@ def _using_test_servers() -> bool:
     return not named and not _docker_available()
 
 
+#: this run's file in ``RUNS``, locked for as long as the run lasts (its controller's)
+_this_run: IO[str] | None = None
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """A run (its controller, before any xdist worker starts) says it uses the test servers."""
+    """A run (its controller, before any xdist worker starts) says it uses the test servers:
+    a file in ``RUNS`` it holds a lock on until it ends (the kernel lets go if it is killed)."""
+    global _this_run
     if hasattr(config, "workerinput") or not _using_test_servers():
         return
     RUNS.mkdir(parents=True, exist_ok=True)
-    (RUNS / str(os.getpid())).touch()
+    _this_run = (RUNS / f"pytest-{os.getpid()}").open("w")
+    fcntl.flock(_this_run, fcntl.LOCK_EX)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The last run using the test servers stops those a test run started (after every xdist
-    worker ended); ``RUJUKAN_TEST_KEEP_SERVERS=1`` keeps them for the next run."""
-    mine = RUNS / str(os.getpid())
-    if hasattr(config, "workerinput") or not mine.exists():
+    """The last run using the test servers stops those a test run started, if they still run
+    under the pid it started them with (``make test`` starts its own, and says so), after every
+    xdist worker ended; ``RUJUKAN_TEST_KEEP_SERVERS=1`` keeps them for the next run."""
+    global _this_run
+    if _this_run is None:
         return
     with (TEST_STATE / "start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        mine.unlink()
-        others = [run for run in RUNS.iterdir() if run.name.isdigit()]
-        for gone in [run for run in others if not _alive(int(run.name))]:
-            gone.unlink()  # a run that was killed
-            others.remove(gone)
-        if others:
+        Path(_this_run.name).unlink()
+        _this_run.close()
+        _this_run = None
+        if any(map(_in_use, RUNS.iterdir())):
             return  # another run still uses them
         if os.environ.get("RUJUKAN_TEST_KEEP_SERVERS") == "1" or not STARTED_BY_TESTS.exists():
             return
-        started = set(STARTED_BY_TESTS.read_text().split())
+        env = _test_server_env()
+        lines = [line.split() for line in STARTED_BY_TESTS.read_text().splitlines()]
+        started = {line[0]: line[1] for line in lines if len(line) == 2}  # script -> its pid
         for script in reversed(SERVER_SCRIPTS):
-            if script in started:
-                _server(script, "stop", _test_server_env(), capture_output=True)
+            if script in started and _server_pid(script, env) == started[script]:
+                _server(script, "stop", env, capture_output=True)
         STARTED_BY_TESTS.unlink()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def _in_use(run: Path) -> bool:
+    """Whether the run that made ``run`` still holds it; the file of one that ended without
+    saying so (killed) is removed."""
+    with run.open("a") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        run.unlink()
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 @pytest.fixture(scope="session")
