@@ -8,14 +8,16 @@
 #   deploy/local/sigkill-check.sh [ROUNDS]          (default 6)
 #
 # Uses its own state dir and ports unless told otherwise (RUJUKAN_STATE_DIR, KAFKA_PORT,
-# KAFKA_CONTROLLER_PORT, PG_PORT, BROKERS); stops what it started at the end.
+# KAFKA_CONTROLLER_PORT, PG_PORT, BROKERS); stops what it started at the end. The ports are below
+# the kernel's ephemeral range (32768 up here), where no outgoing connection can hold them while
+# a server restarts after its kill (docs/decisions.md, "Local servers get ports below the ephemeral range").
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 rounds="${1:-6}"
 export RUJUKAN_STATE_DIR="${RUJUKAN_STATE_DIR:-$repo/.local/sigkill-check}"
-export KAFKA_PORT="${KAFKA_PORT:-49092}" KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-49093}"
-export PG_PORT="${PG_PORT:-55492}"
+export KAFKA_PORT="${KAFKA_PORT:-29092}" KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-29093}"
+export PG_PORT="${PG_PORT:-25492}"
 bootstrap="$(bash "$here/kafka.sh" bootstrap)"
 failures=0
 
