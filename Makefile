@@ -34,6 +34,7 @@ lint:
 	@bash deploy/local/install-python.sh >/dev/null
 	uv run ruff check .
 	uv run mypy libs/*/src contracts/src services/*/src
+	cd bench && uv run mypy ./*.py
 
 contracts:
 	uv run python -m rujukan_contracts.generate

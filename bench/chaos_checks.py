@@ -308,7 +308,7 @@ async def run_checks(
         " FROM deliveries d LEFT JOIN contacts c USING (household_id)"
         " WHERE d.audience = 'resident' AND d.channel = 'email'",
     )
-    got = Counter(m["delivery"] for m in messages)
+    at_sink = Counter(m["delivery"] for m in messages)
     ids_of: defaultdict[str, set[str | None]] = defaultdict(set)
     deliveries_of: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
     for m in messages:
@@ -328,7 +328,7 @@ async def run_checks(
             f"Message-IDs {distinct}; the same message from two deliveries {planned_twice}",
         )
     )
-    resent = sum(n - 1 for d, n in got.items() if d and n > 1)
+    resent = sum(n - 1 for d, n in at_sink.items() if d and n > 1)
     add(
         Check(
             "re-sent with the same Message-ID",
@@ -344,7 +344,7 @@ async def run_checks(
     visits = {str(r["intake_id"]) for r in referrals if r["status"] == "delivered"}
     told = {intake_of.get(str(d["referral_id"])) for d in deliveries}
     expected_to = [d for d in deliveries if d["has_email"]]
-    missing = [d for d in expected_to if got.get(str(d["id"]), 0) == 0]
+    missing = [d for d in expected_to if at_sink.get(str(d["id"]), 0) == 0]
     states = Counter(d["state"] for d in deliveries)
     email_visits = await _email_visits(dsn, facts, referrals)
     told_by_email = {intake_of.get(str(d["referral_id"])) for d in expected_to}
@@ -370,7 +370,7 @@ async def run_checks(
             "messages for residents who did not consent",
             len(unwilling),
             f"deliveries not skipped {len(unwilling)}, of which at the sink "
-            f"{sum(1 for d in unwilling if got.get(str(d['id']), 0))}",
+            f"{sum(1 for d in unwilling if at_sink.get(str(d['id']), 0))}",
         )
     )
     dlq = [t for t in existing if t.endswith(".dlq")]

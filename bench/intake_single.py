@@ -68,6 +68,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -155,8 +156,8 @@ class Bench:
         """A round's intakes under ``load``: --intakes, and at least 4 requests a client (at a
         rate: --rate-seconds of it)."""
         if load.rate:
-            return max(self.args.intakes, int(load.rate * self.args.rate_seconds))
-        return max(self.args.intakes, 4 * load.clients * load.batch)
+            return max(int(self.args.intakes), int(load.rate * self.args.rate_seconds))
+        return max(int(self.args.intakes), 4 * load.clients * load.batch)
 
     def __post_init__(self) -> None:
         ports = Ports.pick(1)
@@ -202,7 +203,7 @@ class Bench:
             check=False, capture_output=True, timeout=60,
         )  # fmt: skip
 
-    async def admin(self, sql: str, *args: object) -> object:
+    async def admin(self, sql: str, *args: object) -> Any:
         conn = await asyncpg.connect(self.cluster.pg_dsn + "/postgres")
         try:
             return await conn.fetchval(sql, *args)
@@ -216,7 +217,7 @@ class Bench:
                 " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1",
                 database,
             )
-            return int(calls)  # type: ignore[call-overload]
+            return int(calls)
         return None
 
     # --- a round

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Any
 
 #: objects spread over some 1 MB, as a service's are over its heap
-_OBJECTS = [{"id": i, "name": f"member {i}", "tags": [i, i + 1, i + 2]} for i in range(4000)]
+_OBJECTS: list[dict[str, Any]] = [
+    {"id": i, "name": f"member {i}", "tags": [i, i + 1, i + 2]} for i in range(4000)
+]
 
 
 def _work() -> int:

@@ -73,7 +73,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import httpx
@@ -218,11 +218,17 @@ class WebhookSink:
 # ------------------------------------------------------------------------------ sampling
 
 
+class Programs(Protocol):
+    """What ``Cpu`` reads of the programs it follows: each one's pid (supervisord's ``info``)."""
+
+    def info(self) -> dict[str, dict[str, Any]]: ...
+
+
 class Cpu:
     """CPU ticks per supervisord program (a restarted program's earlier pids kept), the
     brokers, the PostgreSQL cluster and the machine, read from /proc when asked."""
 
-    def __init__(self, cluster: Cluster, supervisor: Supervisor) -> None:
+    def __init__(self, cluster: Cluster, supervisor: Programs) -> None:
         self.cluster, self.supervisor = cluster, supervisor
         self._seen: dict[int, tuple[str, int]] = {}  # pid -> (program, last ticks)
 

@@ -47,6 +47,8 @@ from chaos_platform import ports_free
 from rujukan_contracts.events import ProgramPublishedV1, RegistryFacts
 from rujukan_eligibility.catalogue import load_seed_programs
 from rujukan_platform.db import make_engine, make_sessions
+from rujukan_platform.kafka import ensure_catalogue_topics
+from rujukan_platform.logging import configure_logging
 from rujukan_platform.testing import free_port
 from rujukan_registry.domain.programs import published_event
 from rujukan_router.adapters.views import RouterViews, RuleBook
@@ -169,7 +171,7 @@ def use_private_ports() -> None:
 
 
 async def amain(args: argparse.Namespace) -> None:
-    rt.configure_logging(service="bench", level="WARNING", json=False)
+    configure_logging(service="bench", level="WARNING", json=False)
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(rt.code_state())
     rt.start_servers()
@@ -182,7 +184,7 @@ async def amain(args: argparse.Namespace) -> None:
         catalogue = Catalogue()
         for event in seeds:
             catalogue.put(event)
-        await rt.ensure_catalogue_topics(rt.BOOTSTRAP)
+        await ensure_catalogue_topics(rt.BOOTSTRAP)
         intakes = rt.generate(args.households, args.seed, codes)
         topology = rt.Topology.parse(args.topology)
 
@@ -262,4 +264,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -51,10 +51,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -63,6 +64,8 @@ import router_throughput as rt
 
 from rujukan_contracts.events import IntakeSubmittedV1, ProgramPublishedV1
 from rujukan_eligibility.catalogue import load_seed_programs
+from rujukan_platform.kafka import ensure_catalogue_topics
+from rujukan_platform.logging import configure_logging
 from rujukan_registry.domain.programs import published_event
 from rujukan_router.domain.catalogue import Catalogue
 
@@ -266,7 +269,7 @@ async def amain(args: argparse.Namespace, sides: tuple[Side, Side]) -> bool:
         catalogue = Catalogue()
         for event in seeds:
             catalogue.put(event)
-        await rt.ensure_catalogue_topics(rt.BOOTSTRAP)
+        await ensure_catalogue_topics(rt.BOOTSTRAP)
         intakes = rt.generate(args.households, args.seed, codes)
         warm = await rt.route_all(
             args.topologies[0], intakes, catalogue, seeds, sampler,
@@ -312,7 +315,7 @@ def verified(sides: tuple[Side, Side], modules: Sequence[str] = PROBED) -> None:
     """Logs only warnings, on stderr (stdout is the result; the clients' warnings while a fresh
     broker elects leaders are not), and prints where each side imports ``modules[0]`` from,
     refusing a side that imports another tree's. Every A/B benchmark's first step."""
-    rt.configure_logging(service="bench", level="WARNING", json=False)
+    configure_logging(service="bench", level="WARNING", json=False)
     handler = logging.getLogger().handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(sys.stderr)
@@ -374,7 +377,7 @@ def setting(text: str) -> tuple[str, str]:
 def run_sides(
     script: str,
     args: argparse.Namespace,
-    amain: Callable[[argparse.Namespace, tuple[Side, Side]], Awaitable[bool]],
+    amain: Callable[[argparse.Namespace, tuple[Side, Side]], Coroutine[Any, Any, bool]],
     code: str,
 ) -> int:
     """Prints when, the command and ``code`` (what is measured), checks the sides out, runs

@@ -21,6 +21,7 @@ bash tools/axe/install.sh  # Node: axe-core, which the workbench's browser tests
 uv run ruff check --quiet .
 uv run ruff format --check --quiet .
 uv run mypy --no-error-summary libs/*/src contracts/src services/*/src
+(cd bench && uv run mypy --no-error-summary ./*.py)  # the benchmarks import each other by name
 cleanup() {
   bash "$here/kafka.sh" stop || true
   bash "$here/postgres.sh" stop || true
