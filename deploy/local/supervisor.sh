@@ -13,7 +13,8 @@
 #         runs, applies a changed config and starts whatever is stopped or gave up); idempotent.
 # stop    stops supervisord by its pid, which stops every program (SIGTERM, then SIGKILL after
 #         each program's stopwaitsecs).
-# status  one line per program: state, pid, uptime, restarts since supervisord started, last exit.
+# status  one line per program: state, pid, CPU niceness, uptime, restarts since supervisord
+#         started, last exit.
 #
 # Restarts: supervisord retries a program that dies within `startsecs` with a growing delay (1 s,
 # 2 s, ... up to `startretries` tries, then FATAL until the next `make up`); a program that ran
@@ -239,17 +240,18 @@ cmd_status() {
   fi
   local since
   since="$(grep -n 'supervisord started with pid' "$SUP_LOG" | tail -n1 | cut -d: -f1)"
-  printf '%-18s %-9s %-8s %-12s %-9s %s\n' program state pid uptime restarts "last exit"
+  printf '%-18s %-9s %-8s %-4s %-12s %-9s %s\n' program state pid nice uptime restarts "last exit"
   ctl status | while read -r name state rest; do
-    local pid="-" uptime="-" spawns last
+    local pid="-" nice="-" uptime="-" spawns last
     if [[ "$rest" =~ pid\ ([0-9]+),\ uptime\ (.*)$ ]]; then
       pid="${BASH_REMATCH[1]}"
       uptime="${BASH_REMATCH[2]}"
+      nice="$(ps -o ni= -p "$pid" 2>/dev/null | tr -d ' ')"  # the work that can wait: 10
     fi
     spawns="$(tail -n "+${since:-1}" "$SUP_LOG" | grep -c "spawned: '$name' " || true)"
     last="$(tail -n "+${since:-1}" "$SUP_LOG" | { grep "exited: $name " || true; } | tail -n1 \
       | sed -E "s/^([0-9-]+ [0-9:]+),[0-9]+ .*exited: $name \((.*)\)$/\2 at \1/")"
-    printf '%-18s %-9s %-8s %-12s %-9s %s\n' "$name" "$state" "$pid" "$uptime" \
+    printf '%-18s %-9s %-8s %-4s %-12s %-9s %s\n' "$name" "$state" "$pid" "${nice:--}" "$uptime" \
       "$((spawns > 1 ? spawns - 1 : 0))" "${last:--}"
   done
 }
