@@ -23,6 +23,7 @@ import pytest
 import uvicorn
 from aiokafka.admin import NewTopic
 from aiosmtpd.controller import Controller
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -307,6 +308,11 @@ class NotificationsHarness:
         async with self.runtime.sessions() as session:
             return list((await session.execute(text(sql), params)).all())
 
+    async def execute(self, sql: str, **params: Any) -> int:
+        """A change a test makes behind the service's back, committed; the rows it touched."""
+        async with self.runtime.sessions() as session, session.begin():
+            return (await session.execute(text(sql), params)).rowcount
+
     async def close(self) -> None:
         for running in self._consumers:
             await running.stop()
@@ -475,3 +481,13 @@ async def http_client() -> AsyncIterator[HttpClient]:
         yield client
     finally:
         await client.close()
+
+
+def due_gauges(channel: str) -> tuple[float | None, float | None]:
+    """This process's due-delivery gauges of ``channel`` (``service_layer.backlog``): how many,
+    and the oldest's age."""
+    labels = {"channel": channel}
+    return (
+        REGISTRY.get_sample_value("rujukan_notifications_due_deliveries", labels),
+        REGISTRY.get_sample_value("rujukan_notifications_oldest_due_seconds", labels),
+    )

@@ -41,6 +41,7 @@ from .conftest import (
     MakeStatus,
     apply,
     contact_of,
+    due_gauges,
     running_smtp,
 )
 
@@ -193,10 +194,9 @@ async def test_a_sender_that_died_mid_send_is_taken_over_and_sent_with_the_same_
     # the operators see the row wait from the end of its lease (RujukanDeliveriesOverdue)
     units, email = notifications.runtime.unit_of_work, dict.fromkeys(["email"])
     await observe_due(units, now.now + timedelta(seconds=59), email)
-    assert gauge("rujukan_notifications_due_deliveries") == 0
+    assert due_gauges("email")[0] == 0
     await observe_due(units, now.now + timedelta(seconds=90), email)
-    assert gauge("rujukan_notifications_due_deliveries") == 1
-    assert gauge("rujukan_notifications_oldest_due_seconds") == 30.0
+    assert due_gauges("email") == (1, 30.0)
 
     takeovers = counter("rujukan_notifications_takeovers_total", "email")
     second = notifications.dispatcher(smtp_port=smtp.port, clock=now)
@@ -219,12 +219,7 @@ async def test_a_sender_that_died_mid_send_is_taken_over_and_sent_with_the_same_
     [event] = await notifications.rows("SELECT payload::text AS p FROM outbox")
     assert '"result":"sent"' in event.p and '"attempts":2' in event.p
     await observe_due(units, now.now + timedelta(seconds=90), email)
-    assert gauge("rujukan_notifications_due_deliveries") == 0
-
-
-def gauge(name: str) -> float | None:
-    """This process's gauge ``name`` of the e-mail channel."""
-    return REGISTRY.get_sample_value(name, {"channel": "email"})
+    assert due_gauges("email")[0] == 0
 
 
 async def test_waiting_for_a_late_contact_spends_none_of_the_sends_attempts(

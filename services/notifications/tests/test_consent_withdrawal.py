@@ -143,14 +143,11 @@ async def test_a_delivery_left_sending_by_a_dead_dispatcher_is_not_sent_after_a_
     [claimed] = await notifications.rows(
         "SELECT id FROM deliveries WHERE audience = 'resident' AND channel = 'email'"
     )
-    async with notifications.runtime.sessions() as session, session.begin():
-        await session.execute(  # the dispatcher that claimed it died mid-send
-            text(
-                "UPDATE deliveries SET state = 'sending', claimed_by = 'dead', "
-                "lease_until = now() - interval '1 second' WHERE id = :d"
-            ),
-            {"d": claimed.id},
-        )
+    await notifications.execute(  # the dispatcher that claimed it died mid-send
+        "UPDATE deliveries SET state = 'sending', claimed_by = 'dead', "
+        "lease_until = now() - interval '1 second' WHERE id = :d",
+        d=claimed.id,
+    )
 
     await apply(notifications.runtime, withdrawn_notification(intake.household_id))
     await drive(dispatcher)

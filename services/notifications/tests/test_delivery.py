@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from rujukan_contracts.events import (
     NotificationDispatchedV1,
@@ -200,8 +199,7 @@ async def test_news_whose_contact_never_says_waits_for_it_then_is_skipped(
     assert waiting.next_attempt_at > started
     assert await dispatched_events(notifications) == []
 
-    async with notifications.runtime.sessions() as session, session.begin():
-        await session.execute(text("UPDATE deliveries SET next_attempt_at = now()"))
+    await notifications.execute("UPDATE deliveries SET next_attempt_at = now()")
     assert await notifications.dispatcher(smtp_port=smtp.port, max_attempts=2).dispatch_due() == 1
     [skipped] = await deliveries_of(notifications, event.referral_id)
     assert skipped.state == "skipped" and skipped.attempts == 2

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import text
 
 from rujukan_contracts.events import (
     IntakeSubmittedV1,
@@ -45,6 +44,7 @@ from .conftest import (
     NotificationsHarness,
     apply,
     contact_of,
+    due_gauges,
 )
 
 pytestmark = pytest.mark.integration
@@ -257,11 +257,10 @@ async def test_a_delivery_on_a_channel_this_release_does_not_know_is_left_to_one
     clock = future_clock()
     async with notifications.runtime.unit_of_work() as uow:  # the visit's message planned
         assert await sum_up_due(uow, now=clock.now, offered=["email", "sms"], limit=10) == 1
-    async with notifications.runtime.sessions() as session, session.begin():
-        changed = await session.execute(
-            text("UPDATE deliveries SET channel = 'telegram' WHERE channel = 'sms'")
-        )
-        assert changed.rowcount == 1
+    changed = await notifications.execute(
+        "UPDATE deliveries SET channel = 'telegram' WHERE channel = 'sms'"
+    )
+    assert changed == 1
     dispatcher = notifications.dispatcher(
         smtp_port=smtp.port, channels={"sms": twilio(http_peer, http_client)}, clock=clock
     )
@@ -277,20 +276,11 @@ async def test_a_delivery_on_a_channel_this_release_does_not_know_is_left_to_one
     assert set(reported) == {*CHANNELS, "telegram"}
     assert due_gauges("telegram") == (1, (later - unknown.next_attempt_at).total_seconds())
     assert due_gauges("telegram")[1] >= 20 * 60 and due_gauges("email") == (0, 0)
-    async with notifications.runtime.sessions() as session, session.begin():
-        await session.execute(text("UPDATE deliveries SET state = 'skipped' WHERE id = :id"),
-                              {"id": unknown.id})  # fmt: skip
+    await notifications.execute(
+        "UPDATE deliveries SET state = 'skipped' WHERE id = :d", d=unknown.id
+    )
     assert await observe_due(units, later, reported) == dict.fromkeys(reported)
     assert due_gauges("telegram") == (0, 0)
-
-
-def due_gauges(channel: str) -> tuple[float | None, float | None]:
-    """This process's due-delivery gauges of ``channel``: how many, the oldest's age."""
-    labels = {"channel": channel}
-    return (
-        REGISTRY.get_sample_value("rujukan_notifications_due_deliveries", labels),
-        REGISTRY.get_sample_value("rujukan_notifications_oldest_due_seconds", labels),
-    )
 
 
 async def test_the_agency_hears_of_each_new_referral_by_a_signed_webhook(

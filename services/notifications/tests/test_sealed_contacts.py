@@ -169,14 +169,12 @@ async def test_a_contact_moved_to_another_household_does_not_open(
     (mine, _), (theirs, _) = residents(3)[:2]
     me, them = make_intake(contact={"email": mine}), make_intake(contact={"email": theirs})
     await apply(notifications.runtime, contact_of(me), contact_of(them))
-    async with notifications.runtime.sessions() as session, session.begin():
-        await session.execute(  # someone with the database copies my address into their row
-            text(
-                "UPDATE contacts SET email = (SELECT email FROM contacts WHERE household_id = :me)"
-                " WHERE household_id = :them"
-            ),
-            {"me": me.household_id, "them": them.household_id},
-        )
+    await notifications.execute(  # someone with the database copies my address into their row
+        "UPDATE contacts SET email = (SELECT email FROM contacts WHERE household_id = :me)"
+        " WHERE household_id = :them",
+        me=me.household_id,
+        them=them.household_id,
+    )
     await plan(notifications, [make_status(them, ReferralStatus.accepted)])
     assert await notifications.dispatcher(smtp_port=smtp.port).dispatch_due() == 1
     assert smtp.messages == []  # neither my address nor theirs
