@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 
 from rujukan_notifications.adapters.tables import (
+    ID_TYPE,
     contacts,
     deliveries,
     delivery_attempts,
@@ -48,9 +49,6 @@ from rujukan_notifications.domain.channels import CHANNELS, PHONE_CHANNELS, Chan
 from rujukan_notifications.domain.deliveries import FinalState, Outcome
 from rujukan_platform.db import any_of, rows_parameters, rows_table
 from rujukan_platform.uow import Repository
-
-#: households' and visits' ids, bound as one array (``any_of``): one statement for any batch
-_ID = deliveries.c.household_id.type
 
 
 class SealedContact(NamedTuple):
@@ -85,7 +83,7 @@ _LIFT_SILENCES = delete(silenced_households).where(
     silenced_households.c.household_id == _LIFTED.c.household_id,
     silenced_households.c.withdrawn_at < _LIFTED.c.given_at,
 )
-_FORGET_CONTACTS = contacts.delete().where(contacts.c.household_id == any_of("forgotten", _ID))
+_FORGET_CONTACTS = contacts.delete().where(contacts.c.household_id == any_of("forgotten", ID_TYPE))
 _KEEPING = insert(contacts)
 _KEEP_CONTACTS = _KEEPING.on_conflict_do_update(
     index_elements=["household_id"],
@@ -98,7 +96,7 @@ _KEEP_CONTACTS = _KEEPING.on_conflict_do_update(
 
 #: the contacts of a dispatcher's claimed residents (every look that claims some)
 _CONTACTS_OF = select(*(contacts.c[f] for f in SealedContact._fields)).where(
-    contacts.c.household_id == any_of("households", _ID)
+    contacts.c.household_id == any_of("households", ID_TYPE)
 )
 
 
@@ -300,7 +298,7 @@ _CLAIM_DUE = _claim_statement(_DUE, deliveries.c.next_attempt_at, takeover=False
 _PHONE_SENDS = (
     select(deliveries.c.household_id, deliveries.c.sent_at)
     .where(
-        deliveries.c.household_id == any_of("households", _ID),
+        deliveries.c.household_id == any_of("households", ID_TYPE),
         deliveries.c.channel.in_(PHONE_CHANNELS),
         deliveries.c.state == "sent",
         deliveries.c.sent_at > bindparam("since", type_=_AT),
@@ -357,7 +355,7 @@ class Due(NamedTuple):
 
 class DeliveryRepository(Repository):
     async def due_by_channel(self, now: datetime) -> list[Due]:
-        """What is due and not taken, by channel (one statement over the pending index)."""
+        """What is due and not taken, by channel (one statement over the two partial indexes)."""
         rows = await self._session.execute(_DUE_BY_CHANNEL, {"now": now})
         return [Due._make(row) for row in rows]
 
@@ -411,7 +409,7 @@ class DeliveryRepository(Repository):
         await self._session.execute(
             deliveries.update()
             .where(
-                deliveries.c.household_id == any_of("households", _ID, households),
+                deliveries.c.household_id == any_of("households", ID_TYPE, households),
                 deliveries.c.state == "pending",
                 deliveries.c.audience == "resident",
                 deliveries.c.waits > 0,
@@ -665,24 +663,26 @@ _GATHER_NEWS = (
 # built once too (bench/statement_build.py), as the claims' are.
 _DUE_VISITS = (
     select(*(resident_visits.c[f] for f in Visit._fields))
-    .where(resident_visits.c.summarise_at <= bindparam("now", type_=_AT))
+    .where(resident_visits.c.summarise_at <= _NOW)
     .order_by(resident_visits.c.summarise_at)
     .limit(bindparam("limit", type_=Integer))
     .with_for_update(skip_locked=True)
 )
 _GATHERED = (
     select(resident_news.c.intake_id, resident_news.c.event_id, resident_news.c.news)
-    .where(resident_news.c.intake_id == any_of("visits", _ID), resident_news.c.digest_id.is_(None))
+    .where(
+        resident_news.c.intake_id == any_of("visits", ID_TYPE), resident_news.c.digest_id.is_(None)
+    )
     .order_by(resident_news.c.changed_at, resident_news.c.created_at)
 )
 #: a visit waits for news again; one that had some counts its message
 _VISITS_SUMMED = (
     resident_visits.update()
-    .where(resident_visits.c.intake_id == any_of("visits", _ID))
+    .where(resident_visits.c.intake_id == any_of("visits", ID_TYPE))
     .values(
         summarise_at=None,
         messages=resident_visits.c.messages
-        + case((resident_visits.c.intake_id == any_of("told", _ID), 1), else_=0),
+        + case((resident_visits.c.intake_id == any_of("told", ID_TYPE), 1), else_=0),
     )
 )
 

@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import delete, select, update
 
 from rujukan_notifications.adapters.tables import (
+    ID_TYPE,
     deliveries,
     resident_news,
     resident_visits,
@@ -20,9 +21,6 @@ from rujukan_notifications.domain.channels import ChannelName
 from rujukan_platform.db import any_of
 from rujukan_platform.latest import LatestKept
 from rujukan_platform.uow import Repository
-
-#: households' ids, bound as one array (``any_of``): one statement for any batch
-_ID = deliveries.c.household_id.type
 
 
 class Cancelled(NamedTuple):
@@ -55,7 +53,7 @@ _SILENCE = LatestKept(
 
 #: which of a dispatcher's claimed residents are silenced (every look that claims some)
 _AMONG = select(silenced_households.c.household_id).where(
-    silenced_households.c.household_id == any_of("households", _ID)
+    silenced_households.c.household_id == any_of("households", ID_TYPE)
 )
 
 
@@ -87,7 +85,7 @@ class SilencedHouseholds(Repository):
         cancelled = await self._session.execute(
             update(deliveries)
             .where(
-                deliveries.c.household_id == any_of("households", _ID, households),
+                deliveries.c.household_id == any_of("households", ID_TYPE, households),
                 deliveries.c.audience == "resident",
                 deliveries.c.state == "pending",
             )
@@ -96,7 +94,7 @@ class SilencedHouseholds(Repository):
         )
         gone = [Cancelled._make(row) for row in cancelled]
         visits = select(resident_visits.c.intake_id).where(
-            resident_visits.c.household_id == any_of("households", _ID, households)
+            resident_visits.c.household_id == any_of("households", ID_TYPE, households)
         )
         await self._session.execute(
             delete(resident_news).where(
@@ -105,7 +103,7 @@ class SilencedHouseholds(Repository):
         )
         await self._session.execute(
             update(resident_visits)
-            .where(resident_visits.c.household_id == any_of("households", _ID, households))
+            .where(resident_visits.c.household_id == any_of("households", ID_TYPE, households))
             .values(summarise_at=None)
         )
         return gone

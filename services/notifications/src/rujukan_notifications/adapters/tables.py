@@ -77,6 +77,9 @@ deliveries = Table(
     Index("ix_deliveries_household_sent", "household_id", "sent_at"),
 )
 
+#: the type of every id the repositories bind as one array (``any_of``): households', visits'
+ID_TYPE = deliveries.c.household_id.type
+
 resident_visits = Table(
     "resident_visits",
     metadata,
