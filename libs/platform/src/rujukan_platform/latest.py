@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import ARRAY, JSON, Table, column, select
 from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from rujukan_platform.db import rows_parameters, rows_table
 
@@ -39,11 +40,7 @@ def keep_latest(
     columns = list(rows[0])
     if not _plain(table, columns):
         return _upsert(insert(table).values(rows), table, columns, key, stamp)
-    given = rows_table(  # one array a column: one statement for any number of rows
-        *(column(c, table.c[c].type) for c in columns),
-        name="given",
-        rows=[tuple(row[c] for c in columns) for row in rows],
-    )
+    given = _given(table, columns, [tuple(row[c] for c in columns) for row in rows])
     return _upsert(insert(table).from_select(columns, select(given)), table, columns, key, stamp)
 
 
@@ -58,9 +55,7 @@ class LatestKept:
         if not _plain(table, columns):
             raise ValueError(f"{table.name}: LatestKept takes plain columns only")
         self._columns, self._key, self._stamp = tuple(columns), tuple(key), stamp
-        self._given = rows_table(
-            *(column(c, table.c[c].type) for c in columns), name="given", rows=[]
-        )
+        self._given = _given(table, columns, [])
         self.statement = _upsert(
             insert(table).from_select(list(columns), select(self._given)),
             table,
@@ -73,6 +68,12 @@ class LatestKept:
         """``rows`` (each with every column), the newest of each key, bound to the statement."""
         kept = newest_per_key(rows, self._key, self._stamp)
         return rows_parameters(self._given, [tuple(r[c] for c in self._columns) for r in kept])
+
+
+def _given(table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> TableValuedAlias:
+    """The rows as table ``given`` of ``columns`` (one array a column: one statement for any
+    number of rows), bound now or, ``rows`` empty, at execution (``rows_parameters``)."""
+    return rows_table(*(column(c, table.c[c].type) for c in columns), name="given", rows=rows)
 
 
 def _plain(table: Table, columns: Sequence[str]) -> bool:
