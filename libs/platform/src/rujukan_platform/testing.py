@@ -123,19 +123,18 @@ def _test_server_env() -> dict[str, str]:
     }
 
 
-def _server(script: str, command: str, env: dict[str, str], **kw: Any) -> int:
-    run = subprocess.run(["bash", str(REPO / "deploy/local" / script), command], env=env, **kw)
-    return run.returncode
+def _server(
+    script: str, command: str, env: dict[str, str], **kw: Any
+) -> subprocess.CompletedProcess[str]:
+    """``deploy/local/<script> <command>`` for the test servers (``env``)."""
+    return subprocess.run(
+        ["bash", str(REPO / "deploy/local" / script), command], env=env, text=True, **kw
+    )
 
 
 def _server_pid(script: str, env: dict[str, str]) -> str | None:
     """The pid of the test server ``script`` runs, None if it is not running."""
-    status = subprocess.run(
-        ["bash", str(REPO / "deploy/local" / script), "status"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    status = _server(script, "status", env, capture_output=True)
     found = re.search(r"\(pid (\d+)", status.stdout)
     return found[1] if status.returncode == 0 and found else None
 
