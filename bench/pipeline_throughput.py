@@ -42,6 +42,9 @@ d. latency: single intakes at a steady --latency-rate (200/s) for --latency-seco
    done long before (statements prepared on each pooled connection, the broker's JIT).
 q. quiet: once the pipeline is quiet, every process's CPU over 30 s with nothing submitted.
 
+--profile FOLDER: py-spy records every service process during phases a and d (raw stacks, one
+file a process and phase; ``bench/profile_top.py`` sums them by frame).
+
 s. scale-out (``--scale-out 1,2,3``, instead of a-d): phases a and b again at each number of
    router and notifications consumer processes in turn, in one run on the same servers
    (replicas beyond the number stopped, the others started), each on fresh households; a table
@@ -63,11 +66,12 @@ import platform
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -116,6 +120,7 @@ ROUTER = "referral-router-serve"
 INTAKE_OFF = "intake-api-one-commit-each"
 NOTIFICATIONS = "notifications-serve"
 WEBHOOK_SECRET = "pipeline-bench-webhook-secret"
+PY_SPY = Path("/root/.local/bin/py-spy")
 
 
 def make_up_niceness() -> dict[str, str]:
@@ -298,6 +303,27 @@ class Bench:
     intake_off_port: int = 0  # --ab-intake: the intake API without group commit
     summary: dict[str, float] = field(default_factory=dict)
     webhooks: WebhookSink | None = None
+
+    @contextlib.contextmanager
+    def profiled(self, phase: str) -> Iterator[None]:
+        """With --profile, py-spy records every service process while the block runs."""
+        if not self.args.profile:
+            yield
+            return
+        folder = Path(self.args.profile)
+        folder.mkdir(parents=True, exist_ok=True)
+        spies = [
+            _py_spy(int(info["pid"]), folder / f"{phase}-{name}.txt")
+            for name, info in self.supervisor.info().items()
+            if info["pid"]
+        ]
+        try:
+            yield
+        finally:
+            for spy in spies:
+                spy.send_signal(signal.SIGINT)
+            for spy in spies:
+                spy.wait(30)
 
     @cached_property
     def lines(self) -> list[str]:
@@ -629,6 +655,15 @@ class Bench:
         print("\n".join(cpu_lines(cpu_before, cpu_sending, count)))
 
 
+def _py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording ``pid`` into ``out`` (raw stacks, one line a stack) until SIGINT."""
+    return subprocess.Popen(
+        [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+         "--nonblocking", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 async def _quiet(bench: Bench, seconds: float) -> None:
     """What the platform spends with nothing to do: polls, heartbeats, relays and
     dispatchers looking for work (issue 15: little CPU when quiet)."""
@@ -771,13 +806,15 @@ async def measure(bench: Bench, programs: int) -> None:
         return
     phases = bench.args.phases.split(",")
     if "a" in phases:
-        await bench.bulk()
+        with bench.profiled("a"):
+            await bench.bulk()
     if "b" in phases:
         await bench.router_backlog()
     if "c" in phases:
         await bench.single()
     if "d" in phases:
-        await bench.latency()
+        with bench.profiled("d"):
+            await bench.latency()
     if "q" in phases:
         await bench.quiet()
     s = bench.summary
@@ -832,6 +869,9 @@ def main() -> int:
         help="phase c against make up's intake (group commit) and one committing each alone",
     )
     ap.add_argument("--phases", default="a,b,c,d,q")
+    ap.add_argument(
+        "--profile", default="", metavar="FOLDER", help="py-spy of every service in phases a, d"
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--drain-timeout", type=float, default=1800.0)
     ap.add_argument("--state", default=str(ROOT / ".local" / "pipeline-bench"))

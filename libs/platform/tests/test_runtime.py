@@ -38,7 +38,7 @@ pytestmark = pytest.mark.integration
 
 
 def _definition(
-    topic: str, metadata: MetaData, effects: Table, jobs: list[object]
+    topic: str, metadata: MetaData, effects: Table, jobs: list[object], *, patient: bool = False
 ) -> ServiceDefinition[None]:
     async def handle(event: ReferralStatusChangedV1, uow: UnitOfWork) -> None:
         await uow.session.execute(effects.insert().values(note=event.note))
@@ -49,6 +49,7 @@ def _definition(
             topics=[topic],
             group_id=f"g-{uuid4().hex[:8]}",
             handlers=rt.handlers.only(ReferralStatusChangedV1),
+            patient=patient,
         )
         return [spec]
 
@@ -211,3 +212,69 @@ def test_a_niceness_outside_0_to_19_is_refused() -> None:
     for wrong in (-1, 20):
         with pytest.raises(ValueError, match="cpu_niceness"):
             ServiceSettings(cpu_niceness=wrong)
+
+
+async def test_a_patient_consumer_gathers_its_fetches_and_still_handles_a_lone_record(
+    servers: Servers, fresh_database: str
+) -> None:
+    """A patient consumer asks the broker to hold its fetches for the patient settings' bytes
+    (the others keep answering at the first byte); a lone record, far below them, is handled
+    once the wait has passed, not left waiting for more."""
+    topic = unique_topic("patient")
+    await create_topics(servers.kafka_bootstrap, [NewTopic(topic, 1, 1)])
+    metadata = new_metadata()
+    effects = Table("effects", metadata, Column("note", Text))
+    engine = make_engine(f"{servers.pg_url}/{fresh_database}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    settings = ServiceSettings(
+        service="runtime-test",
+        environment="test",
+        database_url=f"{servers.pg_url}/{fresh_database}",
+        kafka_bootstrap=servers.kafka_bootstrap,
+        consumer_patient_fetch_min_bytes=1 << 20,
+        consumer_patient_fetch_max_wait_ms=700,
+    )
+    runtime = Runtime(_definition(topic, metadata, effects, [], patient=True), settings)
+    runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
+    await runtime.start(relay=False, consumers=None)
+    try:
+        await eventually(lambda: "runtime-test" in runtime.runners)
+        consumer = runtime.runners["runtime-test"]._consumer
+        # aiokafka keeps what it asks the broker for as given (its fetcher is built from them)
+        assert (consumer._fetch_min_bytes, consumer._fetch_max_wait_ms) == (1 << 20, 700)
+        producer = make_producer(servers.kafka_bootstrap, client_id="t")
+        await producer.start()
+        try:
+            event = status_changed("a lone record")
+            meta = EventMeta(type=event.ce_type, source="/t", subject="s")
+            await producer.send_and_wait(
+                topic, event.model_dump_json().encode(), headers=meta.to_headers()
+            )
+        finally:
+            await producer.stop()
+
+        async def stored() -> list[str]:
+            async with engine.connect() as conn:
+                return list((await conn.execute(select(effects.c.note))).scalars())
+
+        assert await eventually(stored, timeout=60) == ["a lone record"]
+    finally:
+        await runtime.stop()
+        await engine.dispose()
+
+
+def test_patient_consumers_have_fetch_settings_of_their_own() -> None:
+    settings = ServiceSettings(consumer_fetch_min_bytes=2, consumer_fetch_max_wait_ms=300)
+    assert settings.fetch_options(patient=False) == (2, 300)
+    assert settings.fetch_options(patient=True) == (64 * 1024, 500)
+
+
+def test_a_service_may_have_its_own_patient_fetch_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RUJUKAN_CONSUMER_PATIENT_FETCH_MIN_BYTES", "1")
+    monkeypatch.setenv("RUJUKAN_PATIENCE_PROBE_CONSUMER_PATIENT_FETCH_MAX_WAIT_MS", "900")
+    settings = ServiceSettings(service="patience-probe")
+    assert settings.fetch_options(patient=True) == (1, 900)
+    assert ServiceSettings(service="another").fetch_options(patient=True) == (1, 500)

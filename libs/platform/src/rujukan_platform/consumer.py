@@ -112,6 +112,11 @@ class ConsumerSpec:
     passes_over: tuple[type[Event], ...] = ()
     #: tries a record gets when its handler fails (weather does not count)
     max_attempts: int = 3
+    #: nobody waits on its effects within a second (a resident's news gathered for a minute,
+    #: a view): the broker holds its fetches until the ``consumer_patient_fetch_*`` settings'
+    #: bytes are there or their wait has passed, so it wakes for batches rather than for every
+    #: record, and leaves the cores to the consumers a person waits on (the router's intakes)
+    patient: bool = False
 
     @property
     def group(self) -> str:

@@ -169,12 +169,22 @@ class Runtime(Generic[D]):
             call()
 
     def consumer(
-        self, name: str, topics: Sequence[str], *applies: type[Any], pattern: str | None = None
+        self,
+        name: str,
+        topics: Sequence[str],
+        *applies: type[Any],
+        pattern: str | None = None,
+        patient: bool = False,
     ) -> ConsumerSpec:
         """A consumer named ``name`` that applies the table's handlers of ``applies`` (the
-        event types its topics carry) to ``topics``, or to every topic matching ``pattern``."""
+        event types its topics carry) to ``topics``, or to every topic matching ``pattern``;
+        ``patient``: nobody waits on it within a second (``ConsumerSpec.patient``)."""
         return ConsumerSpec(
-            name=name, topics=list(topics), handlers=self.handlers.only(*applies), pattern=pattern
+            name=name,
+            topics=list(topics),
+            handlers=self.handlers.only(*applies),
+            pattern=pattern,
+            patient=patient,
         )
 
     async def handle(self, message: Any, *, traceparent: str | None = None) -> Any:
@@ -232,13 +242,14 @@ class Runtime(Generic[D]):
         tune_collector()  # everything loaded so far lives as long as the process
 
     async def _run_consumer(self, spec: ConsumerSpec) -> None:
+        fetch = self.settings.fetch_options(patient=spec.patient)
         consumer = make_consumer(
             self.settings.kafka_bootstrap,
             group_id=spec.group,
             client_id=f"rujukan-{self.definition.name}-{spec.name}-{os.getpid()}",
             max_poll_records=self.settings.consumer_batch,
-            fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
-            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
+            fetch_min_bytes=fetch.min_bytes,
+            fetch_max_wait_ms=fetch.max_wait_ms,
             # a pattern subscription sees a new topic (a new program's) at the next refresh
             metadata_max_age_ms=30_000 if spec.pattern else 300_000,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Literal, Self
+from typing import Any, Literal, NamedTuple, Self
 
 from pydantic import (
     BaseModel,
@@ -67,6 +67,14 @@ class OidcIssuer(BaseModel):
         return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
+class FetchOptions(NamedTuple):
+    """When the broker answers a consumer's fetch: once ``min_bytes`` are there, or after
+    ``max_wait_ms`` with what there is."""
+
+    min_bytes: int
+    max_wait_ms: int
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RUJUKAN_", extra="ignore")
 
@@ -105,6 +113,11 @@ class ServiceSettings(BaseSettings):
     #: (500 ms is Kafka's own default; at 100 ms every idle consumer fetched ten times a second)
     consumer_fetch_min_bytes: int = 1
     consumer_fetch_max_wait_ms: int = 500
+    #: a patient consumer's fetch (``ConsumerSpec.patient``) returns once this much is there,
+    #: or after the wait: at 200 intakes/s about every 60 ms on the status topic, not per record
+    #: (``bench/results/pipeline_throughput.md``: p99 to the agency topic a quarter lower)
+    consumer_patient_fetch_min_bytes: int = 64 * 1024
+    consumer_patient_fetch_max_wait_ms: int = 500
     #: a request body over this gets 413 before it is read (a route may allow more)
     max_body_bytes: int = 1024 * 1024
     #: the process's CPU niceness at least (``nice``, 0-19), set at start: a service whose work
@@ -131,6 +144,14 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and self.auth_secret.get_secret_value() == DEV_SECRET:
             raise ValueError("RUJUKAN_AUTH_SECRET must be set in production")
         return self
+
+    def fetch_options(self, *, patient: bool) -> FetchOptions:
+        """A consumer's fetch settings: a patient one's (``ConsumerSpec.patient``) or the rest's."""
+        if patient:
+            return FetchOptions(
+                self.consumer_patient_fetch_min_bytes, self.consumer_patient_fetch_max_wait_ms
+            )
+        return FetchOptions(self.consumer_fetch_min_bytes, self.consumer_fetch_max_wait_ms)
 
     @property
     def dsn(self) -> str:

@@ -10,4 +10,11 @@ from rujukan_platform.runtime import Runtime
 
 
 def consumers(runtime: Runtime[IntakeState]) -> list[ConsumerSpec]:
-    return [runtime.consumer("intake-referral-status", [REFERRALS_STATUS], ReferralStatusChangedV1)]
+    """The referrals' statuses, for ``GET /v1/intakes/{id}`` (the Puskesos officer's page of a
+    visit, which reloads every few seconds): patient, so it leaves the cores to the router's
+    intakes."""
+    return [
+        runtime.consumer(
+            "intake-referral-status", [REFERRALS_STATUS], ReferralStatusChangedV1, patient=True
+        )
+    ]

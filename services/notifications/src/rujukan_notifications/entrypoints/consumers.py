@@ -12,9 +12,16 @@ from rujukan_platform.runtime import Runtime
 
 
 def consumers(runtime: Runtime[Any]) -> list[ConsumerSpec]:
+    """Both patient: a visit's news is gathered for a minute before its message is planned."""
     return [
         runtime.consumer(
-            "notifications-contacts", [INTAKE_CONTACTS], IntakeContactV1, ConsentWithdrawnV1
+            "notifications-contacts",
+            [INTAKE_CONTACTS],
+            IntakeContactV1,
+            ConsentWithdrawnV1,
+            patient=True,
         ),
-        runtime.consumer("notifications-status", [REFERRALS_STATUS], ReferralStatusChangedV1),
+        runtime.consumer(
+            "notifications-status", [REFERRALS_STATUS], ReferralStatusChangedV1, patient=True
+        ),
     ]

@@ -12,7 +12,10 @@ from rujukan_platform.runtime import Runtime
 
 
 def consumers(runtime: Runtime[Any]) -> list[ConsumerSpec]:
-    """The intakes' facts; a consent withdrawn (the router's and notifications' business) is
-    passed over, not dead-lettered, while an event type nobody knows still is."""
-    facts = runtime.consumer("registry-intake-facts", [INTAKE_SUBMITTED], IntakeSubmittedV1)
+    """The intakes' facts (patient: for a rule author's dry run over recent intakes); a
+    consent withdrawn (the router's and notifications' business) is passed over, not
+    dead-lettered, while an event type nobody knows still is."""
+    facts = runtime.consumer(
+        "registry-intake-facts", [INTAKE_SUBMITTED], IntakeSubmittedV1, patient=True
+    )
     return [replace(facts, passes_over=(ConsentWithdrawnV1,))]
