@@ -120,7 +120,8 @@ ROUTER = "referral-router-serve"
 INTAKE_OFF = "intake-api-one-commit-each"
 NOTIFICATIONS = "notifications-serve"
 WEBHOOK_SECRET = "pipeline-bench-webhook-secret"
-PY_SPY = Path("/root/.local/bin/py-spy")
+#: ``--profile``'s sampler (``uv tool install py-spy``: not a dependency of the platform)
+PY_SPY = Path(shutil.which("py-spy") or "/root/.local/bin/py-spy")
 
 
 def make_up_niceness() -> dict[str, str]:
@@ -890,6 +891,8 @@ def main() -> int:
         help="no agency webhooks (as the runs before they were added)",
     )
     args = ap.parse_args()
+    if args.profile and not PY_SPY.exists():
+        ap.error(f"--profile needs py-spy ({PY_SPY} is missing: uv tool install py-spy)")
     counts = [int(k) for k in args.scale_out.split(",")] if args.scale_out else []
     if counts:
         total = len(counts) * (args.households + args.backlog)
