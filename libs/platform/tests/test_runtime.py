@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from uuid import uuid4
 
 import pytest
 from aiokafka.admin import NewTopic
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, MetaData, Table, Text, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rujukan_contracts.envelope import EventMeta
 from rujukan_contracts.events import ReferralStatusChangedV1
@@ -72,18 +74,51 @@ async def outage(servers: Servers) -> AsyncIterator[tuple[TcpProxy, TcpProxy]]:
         await proxy.down()
 
 
-async def test_a_service_started_while_kafka_and_postgres_are_down_waits_then_works(
-    servers: Servers, fresh_database: str, outage: tuple[TcpProxy, TcpProxy]
-) -> None:
-    pg, kafka = outage  # both down: nothing listens on their ports yet
+@dataclass
+class Effects:
+    """A topic of its own and the table its test consumer writes each event's note to."""
+
+    topic: str
+    metadata: MetaData
+    table: Table
+    engine: AsyncEngine
+
+    async def notes(self) -> list[str]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(select(self.table.c.note))).scalars())
+
+
+@pytest.fixture
+async def effects(servers: Servers, fresh_database: str) -> AsyncIterator[Effects]:
     topic = unique_topic("runtime")
     await create_topics(servers.kafka_bootstrap, [NewTopic(topic, 1, 1)])
     metadata = new_metadata()
-    effects = Table("effects", metadata, Column("note", Text))
+    table = Table("effects", metadata, Column("note", Text))
     engine = make_engine(f"{servers.pg_url}/{fresh_database}")
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+    yield Effects(topic, metadata, table, engine)
+    await engine.dispose()
 
+
+async def send_note(servers: Servers, topic: str, note: str) -> None:
+    """One status event carrying ``note``, published the way a service's relay does."""
+    producer = make_producer(servers.kafka_bootstrap, client_id="t")
+    await producer.start()
+    try:
+        event = status_changed(note)
+        meta = EventMeta(type=event.ce_type, source="/t", subject="s")
+        await producer.send_and_wait(
+            topic, event.model_dump_json().encode(), headers=meta.to_headers()
+        )
+    finally:
+        await producer.stop()
+
+
+async def test_a_service_started_while_kafka_and_postgres_are_down_waits_then_works(
+    servers: Servers, fresh_database: str, outage: tuple[TcpProxy, TcpProxy], effects: Effects
+) -> None:
+    pg, kafka = outage  # both down: nothing listens on their ports yet
     user = servers.pg_url.rsplit("@", 1)[0]
     settings = ServiceSettings(
         service="runtime-test",
@@ -91,7 +126,7 @@ async def test_a_service_started_while_kafka_and_postgres_are_down_waits_then_wo
         database_url=f"{user}@{pg.address}/{fresh_database}",
         kafka_bootstrap=kafka.address,
     )
-    runtime = Runtime(_definition(topic, metadata, effects, []), settings)
+    runtime = Runtime(_definition(effects.topic, effects.metadata, effects.table, []), settings)
     runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
     app = build_app(runtime)
     client = client_of(app)
@@ -106,28 +141,13 @@ async def test_a_service_started_while_kafka_and_postgres_are_down_waits_then_wo
 
         await pg.up()
         await kafka.up()
-        producer = make_producer(servers.kafka_bootstrap, client_id="t")
-        await producer.start()
-        try:
-            event = status_changed("after the outage")
-            meta = EventMeta(type=event.ce_type, source="/t", subject="s")
-            await producer.send_and_wait(
-                topic, event.model_dump_json().encode(), headers=meta.to_headers()
-            )
-        finally:
-            await producer.stop()
-
-        async def stored() -> list[str]:
-            async with engine.connect() as conn:
-                return list((await conn.execute(select(effects.c.note))).scalars())
-
-        assert await eventually(stored, timeout=60) == ["after the outage"]
+        await send_note(servers, effects.topic, "after the outage")
+        assert await eventually(effects.notes, timeout=60) == ["after the outage"]
         ready = await eventually(lambda: _status(client.get("/readyz"), 200), timeout=30)
         assert ready
     finally:
         await runtime.stop()
         await client.aclose()
-        await engine.dispose()
 
 
 async def _status(response: object, expected: int) -> bool:
@@ -215,18 +235,11 @@ def test_a_niceness_outside_0_to_19_is_refused() -> None:
 
 
 async def test_a_patient_consumer_gathers_its_fetches_and_still_handles_a_lone_record(
-    servers: Servers, fresh_database: str
+    servers: Servers, fresh_database: str, effects: Effects
 ) -> None:
     """A patient consumer asks the broker to hold its fetches for the patient settings' bytes
     (the others keep answering at the first byte); a lone record, far below them, is handled
     once the wait has passed, not left waiting for more."""
-    topic = unique_topic("patient")
-    await create_topics(servers.kafka_bootstrap, [NewTopic(topic, 1, 1)])
-    metadata = new_metadata()
-    effects = Table("effects", metadata, Column("note", Text))
-    engine = make_engine(f"{servers.pg_url}/{fresh_database}")
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
     settings = ServiceSettings(
         service="runtime-test",
         environment="test",
@@ -235,7 +248,8 @@ async def test_a_patient_consumer_gathers_its_fetches_and_still_handles_a_lone_r
         consumer_patient_fetch_min_bytes=1 << 20,
         consumer_patient_fetch_max_wait_ms=700,
     )
-    runtime = Runtime(_definition(topic, metadata, effects, [], patient=True), settings)
+    definition = _definition(effects.topic, effects.metadata, effects.table, [], patient=True)
+    runtime = Runtime(definition, settings)
     runtime.on_fatal = lambda exc: pytest.fail(f"the service stopped itself: {exc!r}")
     await runtime.start(relay=False, consumers=None)
     try:
@@ -243,25 +257,10 @@ async def test_a_patient_consumer_gathers_its_fetches_and_still_handles_a_lone_r
         consumer = runtime.runners["runtime-test"]._consumer
         # aiokafka keeps what it asks the broker for as given (its fetcher is built from them)
         assert (consumer._fetch_min_bytes, consumer._fetch_max_wait_ms) == (1 << 20, 700)
-        producer = make_producer(servers.kafka_bootstrap, client_id="t")
-        await producer.start()
-        try:
-            event = status_changed("a lone record")
-            meta = EventMeta(type=event.ce_type, source="/t", subject="s")
-            await producer.send_and_wait(
-                topic, event.model_dump_json().encode(), headers=meta.to_headers()
-            )
-        finally:
-            await producer.stop()
-
-        async def stored() -> list[str]:
-            async with engine.connect() as conn:
-                return list((await conn.execute(select(effects.c.note))).scalars())
-
-        assert await eventually(stored, timeout=60) == ["a lone record"]
+        await send_note(servers, effects.topic, "a lone record")
+        assert await eventually(effects.notes, timeout=60) == ["a lone record"]
     finally:
         await runtime.stop()
-        await engine.dispose()
 
 
 def test_patient_consumers_have_fetch_settings_of_their_own() -> None:

@@ -114,8 +114,8 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_min_bytes: int = 1
     consumer_fetch_max_wait_ms: int = 500
     #: a patient consumer's fetch (``ConsumerSpec.patient``) returns once this much is there,
-    #: or after the wait: at 200 intakes/s about every 60 ms on the status topic, not per record
-    #: (``bench/results/pipeline_throughput.md``: p99 to the agency topic a quarter lower)
+    #: or after the wait: a batch a wake-up, not a record or two (at 200 intakes/s, p99 to the
+    #: agency topic a quarter lower: ``bench/results/pipeline_throughput.md``)
     consumer_patient_fetch_min_bytes: int = 64 * 1024
     consumer_patient_fetch_max_wait_ms: int = 500
     #: a request body over this gets 413 before it is read (a route may allow more)
