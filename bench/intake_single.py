@@ -76,6 +76,7 @@ import aiohttp
 import asyncpg
 import httpx
 import orjson
+import profiles
 from chaos import code_state, write_households
 from chaos_platform import ROOT, SECRET, Cluster, Ports, service_env
 from pipeline_throughput import closed_loop, intake_client, machine, open_loop
@@ -106,9 +107,13 @@ class Load:
             return f"{self.rate:.0f}/s open"
         return f"c={self.clients}" if self.batch == 1 else f"batch {self.batch} c={self.clients}"
 
+    @property
+    def file_name(self) -> str:
+        """Where a profiled round writes this load's stacks (its label, as a file's name)."""
+        return self.label.replace(" ", "-").replace("=", "-") + ".txt"
+
 
 SINGLES = (Load(1), Load(16))
-PY_SPY = Path("/root/.local/bin/py-spy")
 
 
 @dataclass
@@ -285,7 +290,11 @@ class Bench:
             start += n
             connections = 256 if load.rate else c
             async with intake_client(url, self.token, connections, timeout=120) as http:
-                spy = _py_spy(proc.pid, profile, load) if profile else None
+                spy = (
+                    profiles.record(proc.pid, profile / load.file_name, rate=250)
+                    if profile
+                    else None
+                )
                 before, calls = self._cpu(proc.pid), await self.statements(database)
                 if load.rate:
                     wall, latencies = await open_loop(http, bodies, load.rate)
@@ -376,17 +385,6 @@ async def batches_loop(
     t0 = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return time.perf_counter() - t0, latencies
-
-
-def _py_spy(pid: int, folder: Path, load: Load) -> subprocess.Popen[bytes]:
-    """py-spy recording ``pid`` (collapsed stacks, one line a stack) until sent SIGINT."""
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{load.label.replace(' ', '-').replace('=', '-')}.txt"
-    return subprocess.Popen(
-        [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
-         "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 _LOAD = "  {:>5s} {:>4s} {:>4s} {:>6s} {:>6s} {:>5s} {:>5s}"
@@ -484,6 +482,8 @@ def main() -> int:
         help="a folder: one more round of B under py-spy at the end",
     )
     args = ap.parse_args()
+    if args.profile and (why := profiles.missing()):
+        ap.error(why)
     return run_sides("intake_single.py", args, amain, code_state())
 
 

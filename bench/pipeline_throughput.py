@@ -43,7 +43,7 @@ d. latency: single intakes at a steady --latency-rate (200/s) for --latency-seco
 q. quiet: once the pipeline is quiet, every process's CPU over 30 s with nothing submitted.
 
 --profile FOLDER: py-spy records every service process during phases a and d (raw stacks, one
-file a process and phase; ``bench/profile_top.py`` sums them by frame).
+file a process and phase; ``bench/profiles.py`` sums them by function).
 
 s. scale-out (``--scale-out 1,2,3``, instead of a-d): phases a and b again at each number of
    router and notifications consumer processes in turn, in one run on the same servers
@@ -66,7 +66,6 @@ import platform
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -83,6 +82,7 @@ import aiohttp
 import httpx
 import machine_probe
 import orjson
+import profiles
 from chaos import code_state, setup, wait_catalogue, wait_ready
 from chaos_checks import end_lags, pipeline_pending, scalar
 from chaos_platform import (
@@ -120,8 +120,6 @@ ROUTER = "referral-router-serve"
 INTAKE_OFF = "intake-api-one-commit-each"
 NOTIFICATIONS = "notifications-serve"
 WEBHOOK_SECRET = "pipeline-bench-webhook-secret"
-#: ``--profile``'s sampler (``uv tool install py-spy``: not a dependency of the platform)
-PY_SPY = Path(shutil.which("py-spy") or "/root/.local/bin/py-spy")
 
 
 def make_up_niceness() -> dict[str, str]:
@@ -312,9 +310,8 @@ class Bench:
             yield
             return
         folder = Path(self.args.profile)
-        folder.mkdir(parents=True, exist_ok=True)
         spies = [
-            _py_spy(int(info["pid"]), folder / f"{phase}-{name}.txt")
+            profiles.record(int(info["pid"]), folder / f"{phase}-{name}.txt")
             for name, info in self.supervisor.info().items()
             if info["pid"]
         ]
@@ -656,15 +653,6 @@ class Bench:
         print("\n".join(cpu_lines(cpu_before, cpu_sending, count)))
 
 
-def _py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
-    """py-spy recording ``pid`` into ``out`` (raw stacks, one line a stack) until SIGINT."""
-    return subprocess.Popen(
-        [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-         "--nonblocking", "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
 async def _quiet(bench: Bench, seconds: float) -> None:
     """What the platform spends with nothing to do: polls, heartbeats, relays and
     dispatchers looking for work (issue 15: little CPU when quiet)."""
@@ -891,8 +879,8 @@ def main() -> int:
         help="no agency webhooks (as the runs before they were added)",
     )
     args = ap.parse_args()
-    if args.profile and not PY_SPY.exists():
-        ap.error(f"--profile needs py-spy ({PY_SPY} is missing: uv tool install py-spy)")
+    if args.profile and (why := profiles.missing()):
+        ap.error(why)
     counts = [int(k) for k in args.scale_out.split(",")] if args.scale_out else []
     if counts:
         total = len(counts) * (args.households + args.backlog)

@@ -1,7 +1,9 @@
-"""Sum py-spy's raw stacks (``--format raw``: ``frame;frame;... count`` a line) by frame.
+"""py-spy for the benchmarks: recording a service process (``record``, the benchmarks'
+``--profile``), and summing its raw stacks (``--format raw``: ``frame;frame;... count`` a line)
+by function.
 
-Run:  uv run python bench/profile_top.py .local/prof/a-notifications-serve.txt [--top 40]
-      uv run python bench/profile_top.py FILE --under "handle_status"   (only stacks through it)
+Run:  uv run python bench/profiles.py .local/prof/a-notifications-serve.txt [--top 40]
+      uv run python bench/profiles.py FILE --under "handle_status"   (only stacks through it)
 
 Prints the samples, then the frames with the most samples anywhere in their stack (inclusive)
 and those with the most on top of it (self), each as a share of the samples read.
@@ -11,8 +13,32 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
+
+#: the sampler (``uv tool install py-spy``: not a dependency of the platform)
+PY_SPY = Path(shutil.which("py-spy") or "/root/.local/bin/py-spy")
+
+
+def missing() -> str | None:
+    """Why ``--profile`` cannot run here, or ``None`` when it can."""
+    if PY_SPY.exists():
+        return None
+    return f"--profile needs py-spy ({PY_SPY} is missing: uv tool install py-spy)"
+
+
+def record(pid: int, out: Path, *, rate: int = 200) -> subprocess.Popen[bytes]:
+    """py-spy sampling ``pid`` ``rate`` times a second into ``out`` (raw stacks) until sent
+    SIGINT; without pausing the process (``--nonblocking``), so it is slowed less."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", str(rate),
+         "--nonblocking", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
 
 #: py-spy's frame: ``function (path/to/module.py:line)``; the line is dropped to sum a function
 FRAME = re.compile(r"^(?P<function>.*?) \((?P<path>[^():]*)(?::\d+)?\)$")
