@@ -443,6 +443,11 @@ class Bench:
             f"    {'resident messages at SMTP':34s} last at {last_message - t0:6.1f} s  "
             f"{len(messages)} messages, {per_s:.0f} messages/s from first to last"
         )
+        # each household makes one visit here: its referrals' news is one message, however many
+        # notifications processes read referrals.status (keyed by the visit since 2026-12-05)
+        told = Counter(str(m["to"]) for m in messages)
+        split = sum(1 for n_messages in told.values() if n_messages > 1)
+        print(f"    {'residents told in two messages':34s} {split} of {len(told)} (one visit each)")
         if self.webhooks is not None:
             hooks = [at for at in self.webhooks.arrivals() if at >= t0]
             span = (max(hooks) - min(hooks)) if len(hooks) > 1 else 0.0

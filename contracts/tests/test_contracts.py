@@ -53,6 +53,18 @@ def test_every_event_type_is_carried_by_a_topic() -> None:
     assert carried == set(EVENT_MODELS)
 
 
+@pytest.mark.parametrize("name", sorted(TOPICS))
+def test_every_topic_key_is_a_field_of_each_of_its_events(name: str) -> None:
+    """A topic's records are keyed by the field it names (a typo or a renamed field fails):
+    on a topic of a single event its ``key()``; ``referrals.status`` by the visit, so that one
+    consumer reads all of a visit's referrals."""
+    t = TOPICS[name]
+    models = [EVENT_MODELS[e] for e in t.events]
+    assert all(t.key in m.model_fields for m in models), f"{name}: key {t.key} not on its events"
+    if len(models) == 1:
+        assert models[0].key_field == t.key, f"{name}: sent under {models[0].key_field}"
+
+
 def test_program_topics_map_to_their_template() -> None:
     assert program_topic("PKH") == "referrals.PKH"
     assert topic("referrals.PKH").topic == "referrals.{program_code}"

@@ -553,9 +553,13 @@ class ReferralOutcomeV1(Event):
 
 
 class ReferralStatusChangedV1(ReferralEvent):
-    """Every lifecycle change of a referral, on ``referrals.status``."""
+    """Every lifecycle change of a referral, on ``referrals.status``, sent under its intake's
+    id: all of one visit's referrals on one partition, so the one consumer that reads it gathers
+    the visit's news into one message (a referral belongs to one intake, so its own changes stay
+    in order)."""
 
     ce_type: ClassVar[str] = "rujukan.referral.status_changed.v1"
+    key_field: ClassVar[str] = "intake_id"
 
     village_code: Line
     kind: Literal["need", "complaint"] = "need"

@@ -99,7 +99,7 @@ async def test_outbox_rows_reach_kafka_in_key_order_and_leave_the_outbox(
         assert meta.source == "/rujukan/test"
         assert dict(r.headers)["ce_dataschema"] == dataschema(meta.type).encode()
         event = ReferralStatusChangedV1.model_validate_json(r.value)
-        assert r.key.decode() == str(event.referral_id) == meta.subject
+        assert r.key.decode() == str(event.intake_id) == meta.subject
         seen[r.key.decode()].append(event.note or "")
         partitions[r.key.decode()].add(r.partition)
     assert seen == staged  # every key's events, in the order they were staged
@@ -219,5 +219,6 @@ async def test_consumer_processes_once_dead_letters_bad_messages_and_carries_on(
     await engine.dispose()
 
 
-def status_event(referral_id: UUID, n: int) -> ReferralStatusChangedV1:
-    return status_changed(str(n), referral_id=referral_id)
+def status_event(key: UUID, n: int) -> ReferralStatusChangedV1:
+    """The ``n``th status event sent under ``key`` (the intake's id, status events' key)."""
+    return status_changed(str(n), intake_id=key)

@@ -316,6 +316,7 @@ async def test_a_relay_backing_off_stops_at_once(
 
 
 def changed(
-    referral_id: UUID, n: int, to: ReferralStatus = ReferralStatus.created
+    key: UUID, n: int, to: ReferralStatus = ReferralStatus.created
 ) -> ReferralStatusChangedV1:
-    return status_changed(str(n), referral_id=referral_id, to=to)
+    """The ``n``th status event sent under ``key`` (the intake's id, status events' key)."""
+    return status_changed(str(n), intake_id=key, to=to)

@@ -272,7 +272,8 @@ async def test_the_same_idempotency_key_applies_an_outcome_once(
         ("rejected", "answer-1"),
     ]
     staged = await api.rows(
-        "SELECT payload FROM outbox WHERE aggregateid = :r AND topic = 'referrals.status'",
+        "SELECT payload FROM outbox WHERE payload->>'referral_id' = :r"
+        " AND topic = 'referrals.status' ORDER BY seq",
         r=str(pkh),
     )
     assert [s.payload["to_status"] for s in staged] == ["created", "rejected"]

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 
-from rujukan_contracts.events import IntakeSubmittedV1, ReferralCreatedV1
+from rujukan_contracts.events import IntakeSubmittedV1, ReferralCreatedV1, ReferralStatusChangedV1
 from rujukan_router.domain.decide import decide
 from rujukan_router.service_layer.routing import route_intake
 from rujukan_router.service_layer.unit_of_work import RouterUnitOfWork
@@ -84,10 +84,14 @@ async def test_a_complaint_naming_a_program_is_a_case_of_its_own_beside_its_need
     assert created.complaint.text == PKH_COMPLAINT["text"]
     assert created.complaint.category == "aid_not_received"
     assert (created.complaint.about_program, created.complaint.about_referral) == ("PKH", need.id)
-    statuses = await router.rows(
-        "SELECT payload FROM outbox WHERE aggregateid = :r", r=str(complaint.id)
+    # its statuses ('created', 'delivered'), under the visit's key with its need referral's
+    visit = await read_records(
+        "referrals.status", lambda r: r.key == str(intake.intake_id).encode(), count=2 * len(cases)
     )
-    assert all(s.payload["kind"] == "complaint" for s in statuses)
+    statuses = [ReferralStatusChangedV1.model_validate_json(r.value) for r in visit]
+    told = [s for s in statuses if s.referral_id == complaint.id]
+    assert [s.to_status for s in told] == ["created", "delivered"]
+    assert all(s.kind == "complaint" for s in told)
 
 
 async def test_a_complaint_naming_no_program_goes_to_the_most_specific_desk(
@@ -188,7 +192,8 @@ async def test_an_agency_answers_a_complaint_with_words_the_resident_is_told(
     cases = await cases_of(api, intake.intake_id)
     assert cases[0].status == "closed" and cases[0].due_at is None
     events = await api.rows(
-        "SELECT payload FROM outbox WHERE aggregateid = :r AND type LIKE '%status_changed%'"
+        "SELECT payload FROM outbox WHERE payload->>'referral_id' = :r"
+        " AND topic = 'referrals.status'"
         " ORDER BY seq",
         r=str(case.id),
     )

@@ -43,7 +43,9 @@ def test_a_referral_and_its_created_status_are_the_contracts_events(
     created_row, status_row = new.events
     assert [r.id for r in new.rows] == [h.referral_id for h in new.history] == [referral.id]
     assert created_row[5] == "referrals.PKH" and status_row[5] == REFERRALS_STATUS
-    assert created_row[2] == status_row[2] == str(referral.id)  # both keyed by the referral
+    # the agency's record keyed by its referral, the status by the visit (one partition a visit)
+    assert created_row[2] == str(referral.id) and status_row[2] == str(intake.intake_id)
+    assert status_row[2] == ReferralStatusChangedV1.model_validate_json(status_row[4]).key()
     assert created_row[6].split("-")[1] == "a" * 32  # the intake's trace goes on
 
     payload = orjson.loads(created_row[4])
@@ -84,7 +86,7 @@ def test_status_changes_and_delivery_follow_ups_are_the_contracts_events() -> No
     )  # fmt: skip
     sent = follow_up(delivered_record(row, created=created, at=NOW))  # as the relay sends it
     assert sent.id == follow_up_id(created.id, "delivered")  # the same on a republication
-    assert sent.topic == REFERRALS_STATUS and sent.aggregateid == str(row.id)
+    assert sent.topic == REFERRALS_STATUS and sent.aggregateid == str(row.intake_id)
     assert sent.traceparent.split("-")[1] == "c" * 32
     delivered = ReferralStatusChangedV1.model_validate_json(sent.payload)
     assert (delivered.from_status, delivered.to_status) == ("created", "delivered")

@@ -129,7 +129,16 @@ async def test_an_intake_becomes_one_referral_per_program_serving_its_needs_on_k
     }
     assert explained["pregnant_woman"].passed and explained["pregnant_woman"].label
 
-    statuses = await read_records("referrals.status", lambda r: r.key.decode() == pkh_id, count=2)
+    # every status of the visit's referrals under the intake's key: one partition, one reader
+    visit = await read_records(
+        "referrals.status",
+        lambda r: r.key.decode() == str(intake.intake_id),
+        count=2 * len(eligible),
+    )
+    assert len({r.partition for r in visit}) == 1
+    programs = {ReferralStatusChangedV1.model_validate_json(r.value).program_code for r in visit}
+    assert programs == set(eligible)
+    statuses = [r for r in visit if json.loads(r.value)["referral_id"] == pkh_id]
     events = [ReferralStatusChangedV1.model_validate_json(r.value) for r in statuses]
     assert [(e.from_status, e.to_status) for e in events] == [
         (None, "created"),
@@ -288,7 +297,8 @@ async def test_outcomes_move_referrals_and_impossible_ones_are_dead_lettered(
     )
     assert actor.actor == "agency-pbi-jk" and actor.idempotency_key == str(accepted_meta.id)
     [staged] = await router.rows("SELECT topic, type, aggregateid, payload FROM outbox")
-    assert staged.topic == "referrals.status" and staged.aggregateid == str(pbi)
+    assert staged.topic == "referrals.status" and staged.payload["referral_id"] == str(pbi)
+    assert staged.aggregateid == staged.payload["intake_id"]  # keyed by the visit
     assert staged.payload["from_status"] == "delivered"
     assert staged.payload["to_status"] == "accepted"
 

@@ -198,11 +198,17 @@ async def test_repeated_foreign_or_unknown_consent_withdrawals_change_and_send_n
     )
     assert len(rows) >= 2 and {r.status for r in rows} == {"withdrawn"}
     withdrawn = await router.rows(
-        "SELECT topic, aggregateid FROM outbox WHERE payload->>'to_status' = 'withdrawn'"
+        "SELECT topic, aggregateid, payload->>'referral_id' AS referral_id,"
+        " payload->>'intake_id' AS intake_id FROM outbox WHERE payload->>'to_status' = 'withdrawn'"
     )
-    # each referral once on referrals.status and once on its program's topic, no more
-    assert sorted((w.aggregateid, w.topic) for w in withdrawn) == sorted(
+    # each referral once on referrals.status (keyed by its visit) and once on its program's
+    # topic (keyed by itself), no more
+    assert sorted((w.referral_id, w.topic) for w in withdrawn) == sorted(
         (str(r.id), on) for r in rows for on in ("referrals.status", f"referrals.{r.program_code}")
+    )
+    assert all(
+        w.aggregateid == (w.intake_id if w.topic == "referrals.status" else w.referral_id)
+        for w in withdrawn
     )
     history = await router.rows(
         "SELECT referral_id FROM referral_history WHERE to_status = 'withdrawn'"

@@ -645,13 +645,15 @@ def status_changed(
     note: str = "",
     *,
     referral_id: uuid.UUID | None = None,
+    intake_id: uuid.UUID | None = None,
     to: ReferralStatus = ReferralStatus.created,
 ) -> ReferralStatusChangedV1:
     """A referral status event for tests of the plumbing (what it says matters less than that
-    it is a real event of the contracts): ``note`` tells events apart."""
+    it is a real event of the contracts): ``note`` tells events apart; ``intake_id`` is its
+    key."""
     return ReferralStatusChangedV1(
         referral_id=referral_id or uuid.uuid4(),
-        intake_id=uuid.uuid4(),
+        intake_id=intake_id or uuid.uuid4(),
         household_id=uuid.uuid4(),
         program_code="PKH",
         village_code="33.04.01.2001",

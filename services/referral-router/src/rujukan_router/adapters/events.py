@@ -147,7 +147,8 @@ def status_record(
     """A status change of ``referral`` (``event_id``: a follow-up's own, derived id);
     ``note`` is internal, ``public_note`` what the agency lets the resident read. The
     reference is computed again from the id and village, as stored: a referral whose reference
-    was taken is never stored (``ReferenceTaken``)."""
+    was taken is never stored (``ReferenceTaken``). Sent under the intake's id, as
+    ``ReferralStatusChangedV1.key()`` is."""
     payload = {
         "referral_id": referral.id,
         "reference": referral_reference(referral.id, referral.village_code),
@@ -172,7 +173,7 @@ def status_record(
     return (
         event_id or new_id(),
         _AGGREGATE,
-        str(referral.id),
+        str(referral.intake_id),  # the contract's key: one visit's changes on one partition
         STATUS,
         dumps(payload),
         REFERRALS_STATUS,

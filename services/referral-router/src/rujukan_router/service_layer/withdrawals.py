@@ -117,12 +117,13 @@ async def _withdraw(
 
 
 def for_agency(record: OutboxRecord, referral: StoredReferral) -> OutboxRecord:
-    """The same status change, with an id of its own, for the referral's program's topic."""
-    _id, aggregate, aggregate_id, type_, payload, _topic, traceparent, at = record
+    """The same status change, with an id of its own, for the referral's program's topic (keyed
+    by the referral there, as its 'created' was; ``referrals.status`` keys it by intake)."""
+    _id, aggregate, _key, type_, payload, _topic, traceparent, at = record
     return (
         new_id(),
         aggregate,
-        aggregate_id,
+        str(referral.id),
         type_,
         payload,
         program_topic(referral.program_code),
