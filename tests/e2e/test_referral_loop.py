@@ -220,14 +220,16 @@ async def test_an_intake_is_referred_answered_and_notified(
         ).json()["events"]
         assert [e["to_status"] for e in trace] == ["created", "delivered", "accepted"]
 
-        # referrals.status carries every change.
+        # referrals.status carries every change, under the visit's key.
         seen: set[str] = set()
 
         def status_change(r: Any) -> bool:
-            if r.key.decode() == pbi["referral_id"]:
+            if r.key.decode() == intake_id:
                 import orjson
 
-                seen.add(orjson.loads(r.value)["to_status"])
+                change = orjson.loads(r.value)
+                if change["referral_id"] == pbi["referral_id"]:
+                    seen.add(change["to_status"])
             return {"created", "delivered", "accepted"} <= seen
 
         await read_topic(servers, "referrals.status", status_change)
