@@ -256,6 +256,40 @@ async def test_a_commit_wakes_the_relay_instead_of_waiting_for_its_next_poll(
         await asyncio.wait_for(task, 10)
 
 
+async def test_a_patient_relay_publishes_the_commits_of_its_patience_in_one_look(
+    outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Woken, a patient relay waits ``patience_seconds`` before it looks: a second commit in
+    that time leaves with the first, in the same look, and nothing leaves before it."""
+    relay = outbox.relay(poll_seconds=60, patience_seconds=3.0)  # no poll but the first
+    looks: list[int] = []
+    look = relay.relay_once
+
+    async def counted() -> int:
+        looks.append(await look())
+        return looks[-1]
+
+    monkeypatch.setattr(relay, "relay_once", counted)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: looks == [0], timeout=10)  # the first look: nothing
+        await outbox.stage(changed(uuid4(), 1))
+        relay.wake()
+        await asyncio.sleep(0.2)
+        await outbox.stage(changed(uuid4(), 2))
+        relay.wake()
+        assert await outbox.backlog() == 2  # both wait out the patience
+        await eventually(lambda: len(looks) == 2, timeout=15)
+        assert looks == [0, 2] and await outbox.backlog() == 0  # one look took both commits'
+        await asyncio.sleep(3.5)  # longer than a patience
+        assert looks == [0, 2]  # and the wake of the second asks for no look of its own
+    finally:
+        stop.set()  # also ends a patience at once
+        relay.wake()
+        await asyncio.wait_for(task, 10)
+
+
 async def test_the_relay_waits_out_the_database_going_away_and_then_publishes(
     outbox: Outbox, servers: Servers, fresh_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import uuid4
 
 import pytest
@@ -261,6 +261,16 @@ async def test_a_patient_consumer_gathers_its_fetches_and_still_handles_a_lone_r
         assert await eventually(effects.notes, timeout=60) == ["a lone record"]
     finally:
         await runtime.stop()
+
+
+async def test_a_service_that_says_so_gets_a_patient_relay(effects: Effects) -> None:
+    """``patient_relay`` gives the relay the settings' patience; other services' relays look
+    as soon as a commit wakes them (the relay's own test shows what the patience does)."""
+    prompt = _definition(effects.topic, effects.metadata, effects.table, [])
+    settings = ServiceSettings(service="runtime-test", outbox_patient_seconds=0.7)
+    assert Runtime(prompt, settings).relay._patience == 0
+    patient = replace(prompt, patient_relay=True)
+    assert Runtime(patient, settings).relay._patience == 0.7
 
 
 def test_patient_consumers_have_fetch_settings_of_their_own() -> None:

@@ -147,6 +147,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 0.05,
         idle_poll_seconds: float | None = None,
+        patience_seconds: float = 0.0,
         on_published: AfterPublish | None = None,
     ) -> None:
         self._sessions = sessions
@@ -156,6 +157,9 @@ class OutboxRelay:
         #: woken by this process's commits; rows of other processes are polled for, less
         #: often the longer none come (``idle_poll_seconds`` at the most)
         self._poll = IdlePoll(poll_seconds, idle_poll_seconds)
+        #: woken, a patient relay waits this much longer before it looks, so that one look
+        #: publishes what the commits of that time staged (events nobody waits on by the second)
+        self._patience = patience_seconds
         self._last_gauge = 0.0
         self._on_published = on_published
 
@@ -178,8 +182,10 @@ class OutboxRelay:
                 continue
             await self._update_gauges()
             self._poll.found(sent > 0)
-            if sent < self._batch_size:
-                await self._poll.wait()
+            if sent < self._batch_size and await self._poll.wait() and self._patience:
+                with contextlib.suppress(TimeoutError):  # a stop ends the wait at once
+                    await asyncio.wait_for(stop.wait(), timeout=self._patience)
+                self._poll.settle()  # the commits of the patience leave in the coming look
 
     async def relay_once(self) -> int:
         """Publish the oldest batch; returns how many outbox rows left the outbox."""

@@ -39,3 +39,8 @@ class IdlePoll:
             return False
         self._wake.clear()
         return True
+
+    def settle(self) -> None:
+        """The next look will see the work of every wake so far: they need no look of their
+        own (wakes after this call still end the next wait)."""
+        self._wake.clear()

@@ -100,6 +100,9 @@ class ServiceDefinition(Generic[D]):
     handlers: Callable[[Runtime[D]], Handlers[Any]] = _empty_table
     consumers: Callable[[Runtime[D]], list[ConsumerSpec]] = _no_consumers
     background: Callable[[Runtime[D]], list[Job]] = _no_jobs
+    #: nobody waits within a second on the events this service publishes: its relay, woken by
+    #: a commit, gathers the commits of ``outbox_patient_seconds`` into one look
+    patient_relay: bool = False
     #: checks that must pass before the service starts (templates that must render, ...)
     on_start: Callable[[], None] = lambda: None
     #: who may call which route (``access.POLICY``, the platform's one table, unless a test
@@ -122,6 +125,7 @@ class Runtime(Generic[D]):
         self.producer: AIOKafkaProducer = make_producer(
             self.settings.kafka_bootstrap, client_id=f"rujukan-{definition.name}"
         )
+        patience = self.settings.outbox_patient_seconds if definition.patient_relay else 0.0
         self.relay = OutboxRelay(
             sessions=self.sessions,
             producer=self.producer,
@@ -129,6 +133,7 @@ class Runtime(Generic[D]):
             batch_size=self.settings.outbox_batch,
             poll_seconds=self.settings.outbox_poll_seconds,
             idle_poll_seconds=self.settings.outbox_idle_poll_seconds,
+            patience_seconds=patience,
             on_published=self._after_publish,
         )
         self.stop_event = asyncio.Event()

@@ -108,6 +108,8 @@ class ServiceSettings(BaseSettings):
     #: process's own commits wake it at once
     outbox_poll_seconds: float = 0.05
     outbox_idle_poll_seconds: float = 0.5
+    #: how long a patient relay (``ServiceDefinition.patient_relay``) waits after a wake
+    outbox_patient_seconds: float = 0.5
     consumer_batch: int = 500
     #: a fetch returns as soon as a record is there; with none, the broker holds it this long
     #: (500 ms is Kafka's own default; at 100 ms every idle consumer fetched ten times a second)

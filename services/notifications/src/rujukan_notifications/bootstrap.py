@@ -113,5 +113,6 @@ definition: ServiceDefinition[Notifications] = ServiceDefinition(
     handlers=lambda rt: rt.deps.handlers(),
     consumers=consumers,
     background=background,
+    patient_relay=True,  # notifications.dispatched: a record of results, read by no one waiting
     on_start=load_templates,  # a broken template stops the service at start-up
 )
