@@ -553,10 +553,12 @@ class ReferralOutcomeV1(Event):
 
 
 class ReferralStatusChangedV1(ReferralEvent):
-    """Every lifecycle change of a referral, on ``referrals.status``, sent under its intake's
-    id: all of one visit's referrals on one partition, so the one consumer that reads it gathers
-    the visit's news into one message (a referral belongs to one intake, so its own changes stay
-    in order)."""
+    """Every lifecycle change of a referral, on ``referrals.status`` keyed by its intake.
+
+    The intake's id as key puts all of one visit's referrals on one partition, so the one
+    consumer that reads it gathers the visit's news into one message (a referral belongs to one
+    intake, so its own changes stay in order). The copy of a withdrawal on the agency's
+    ``referrals.<CODE>`` is keyed by the referral, as that topic is."""
 
     ce_type: ClassVar[str] = "rujukan.referral.status_changed.v1"
     key_field: ClassVar[str] = "intake_id"

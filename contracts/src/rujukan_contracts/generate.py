@@ -156,20 +156,22 @@ DLQ_HEADERS: dict[str, dict[str, Any]] = {
 
 
 def _example(t: Topic, ce_type: str, file: str, data: dict[str, Any]) -> dict[str, Any]:
-    """An example message: the catalogue's example data under the headers Rujukan writes."""
+    """An example message: the catalogue's example data under the headers Rujukan writes (the
+    key, and the subject the relays write, is the topic's key field)."""
     event = EVENT_MODELS[ce_type].model_validate(data)
+    key = str(getattr(event, t.key))
     producer = t.producers[0]
     source = EXAMPLE_SOURCES.get(producer.split(" (")[0], f"/rujukan/{producer}")
     return {
         "name": file.removesuffix(".json").replace(".", "_"),
-        "summary": f"{ce_type} on {t.topic}, key {event.key()}",
+        "summary": f"{ce_type} on {t.topic}, key {key}",
         "headers": {
             "ce_specversion": SPEC_VERSION,
             "ce_id": str(uuid5(NAMESPACE_URL, f"urn:rujukan:example:{file}")),
             "ce_source": source,
             "ce_type": ce_type,
             "ce_time": "2026-11-25T09:00:00+07:00",
-            "ce_subject": event.subject(),
+            "ce_subject": key,
             "ce_dataschema": dataschema(ce_type),
             "content-type": CONTENT_TYPE,
             "traceparent": EXAMPLE_TRACEPARENT,
@@ -198,6 +200,16 @@ def _examples(ce_type: str) -> list[dict[str, Any]]:
     return examples
 
 
+def _key_of(ce_type: str) -> str:
+    """What a message is keyed by: its topics' key field, each topic's where they differ (a
+    status change is keyed by its intake on referrals.status, by its referral on an agency's
+    topic)."""
+    keys = {t.topic: t.key for t in TOPICS.values() if ce_type in t.events}
+    if len(set(keys.values())) == 1:
+        return f"the {next(iter(keys.values()))}"
+    return "; ".join(f"the {key} on {topic}" for topic, key in sorted(keys.items()))
+
+
 def _messages() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     for ce_type, model in EVENT_MODELS.items():
@@ -212,7 +224,7 @@ def _messages() -> dict[str, Any]:
             "correlationId": {"$ref": "#/components/correlationIds/traceparent"},
             "bindings": {
                 "kafka": {
-                    "key": {"type": "string", "description": f"the {model.key_field}"},
+                    "key": {"type": "string", "description": _key_of(ce_type)},
                     "bindingVersion": KAFKA_BINDING,
                 }
             },
