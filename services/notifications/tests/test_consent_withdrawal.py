@@ -122,10 +122,10 @@ async def test_an_older_withdrawal_arriving_late_leaves_the_latest_kept(
     await apply(notifications.runtime, latest)
     await apply(notifications.runtime, older)
     [kept] = await notifications.rows(
-        "SELECT silenced_by, silenced_at FROM silenced_households WHERE household_id = :h",
+        "SELECT withdrawal_id, withdrawn_at FROM silenced_households WHERE household_id = :h",
         h=household,
     )
-    assert (kept.silenced_by, kept.silenced_at) == (latest.withdrawal_id, latest.withdrawn_at)
+    assert (kept.withdrawal_id, kept.withdrawn_at) == (latest.withdrawal_id, latest.withdrawn_at)
 
 
 async def test_a_delivery_left_sending_by_a_dead_dispatcher_is_not_sent_after_a_withdrawal(
@@ -205,8 +205,8 @@ async def test_a_visit_without_consent_cancels_at_once_what_waited_for_a_contact
         "SELECT payload FROM outbox WHERE type = :t", t=NotificationDispatchedV1.ce_type
     )
     assert (told.payload["result"], told.payload["detail"]) == ("skipped", row.last_error)
-    [silenced] = await notifications.rows("SELECT silenced_by FROM silenced_households")
-    assert silenced.silenced_by == intake.intake_id
+    [silenced] = await notifications.rows("SELECT withdrawal_id FROM silenced_households")
+    assert silenced.withdrawal_id == intake.intake_id
     assert await dispatcher.dispatch_due() == 0 and smtp.messages == []
 
     # the next visit's resident agrees: their news is gathered and sent again
@@ -262,7 +262,7 @@ async def test_gathering_news_looks_silenced_households_up_by_index(notification
     async with notifications.runtime.sessions() as session:
         await session.execute(
             text(
-                "INSERT INTO silenced_households (household_id, silenced_by, silenced_at)"
+                "INSERT INTO silenced_households (household_id, withdrawal_id, withdrawn_at)"
                 " SELECT gen_random_uuid(), gen_random_uuid(), now()"
                 " FROM generate_series(1, 50000)"
             )

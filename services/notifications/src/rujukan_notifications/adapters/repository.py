@@ -74,14 +74,14 @@ class ContactChange(NamedTuple):
 # A contacts batch's three statements, built once (bench/results/statement_build.md).
 _LIFTED = rows_table(
     column("household_id", silenced_households.c.household_id.type),
-    column("given_at", silenced_households.c.silenced_at.type),
+    column("given_at", silenced_households.c.withdrawn_at.type),
     name="lifted",
     rows=[],
 )
 #: a contact given after a withdrawal ends it
 _LIFT_SILENCES = delete(silenced_households).where(
     silenced_households.c.household_id == _LIFTED.c.household_id,
-    silenced_households.c.silenced_at < _LIFTED.c.given_at,
+    silenced_households.c.withdrawn_at < _LIFTED.c.given_at,
 )
 _FORGET_CONTACTS = contacts.delete().where(contacts.c.household_id == any_of("forgotten", ID_TYPE))
 _KEEPING = insert(contacts)

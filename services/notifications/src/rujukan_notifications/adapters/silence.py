@@ -46,9 +46,9 @@ class Silence(NamedTuple):
 
 _SILENCE = LatestKept(
     silenced_households,
-    ("household_id", "silenced_by", "silenced_at"),
+    ("household_id", "withdrawal_id", "withdrawn_at"),
     key=["household_id"],
-    stamp="silenced_at",
+    stamp="withdrawn_at",
 )
 
 #: which of a dispatcher's claimed residents are silenced (every look that claims some)
@@ -64,7 +64,7 @@ class SilencedHouseholds(Repository):
         if not silences:
             return
         rows = [
-            {"household_id": s.household_id, "silenced_by": s.because, "silenced_at": s.at}
+            {"household_id": s.household_id, "withdrawal_id": s.because, "withdrawn_at": s.at}
             for s in silences
         ]
         await self._session.execute(_SILENCE.statement, _SILENCE.parameters(rows))

@@ -31,10 +31,9 @@ silenced_households = Table(
     "silenced_households",
     metadata,
     uuid_column("household_id", primary_key=True),
-    # what silenced it: the withdrawal (its id and time), or the intake whose resident did not
-    # consent (its id and when it was submitted)
-    uuid_column("silenced_by", nullable=False),
-    time_column("silenced_at", nullable=False),
+    # the withdrawal's id, or the intake's whose resident did not consent
+    uuid_column("withdrawal_id", nullable=False),
+    time_column("withdrawn_at", nullable=False),
 )
 
 deliveries = Table(
