@@ -182,10 +182,17 @@ class OutboxRelay:
                 continue
             await self._update_gauges()
             self._poll.found(sent > 0)
-            if sent < self._batch_size and await self._poll.wait() and self._patience:
-                with contextlib.suppress(TimeoutError):  # a stop ends the wait at once
-                    await asyncio.wait_for(stop.wait(), timeout=self._patience)
-                self._poll.settle()  # the commits of the patience leave in the coming look
+            if sent < self._batch_size:
+                woken = await self._poll.wait()
+                if woken and self._patience:
+                    await self._wait_patiently(stop)
+
+    async def _wait_patiently(self, stop: asyncio.Event) -> None:
+        """A patient relay's wait after a wake: the commits of ``patience_seconds`` leave in
+        the coming look, and their own wakes ask for no look of their own. A stop ends it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=self._patience)
+        self._poll.settle()
 
     async def relay_once(self) -> int:
         """Publish the oldest batch; returns how many outbox rows left the outbox."""
