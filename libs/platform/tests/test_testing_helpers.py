@@ -80,11 +80,27 @@ def test_a_free_port_is_one_no_outgoing_connection_can_hold_nor_handed_out_twice
     the server binds it; free ports, and the span above them, are drawn outside it, and one
     process never gets the same port twice (a run's servers are started after all are drawn)."""
     ephemeral = ephemeral_ports()
-    ports = [free_port() for _ in range(100)]
+    ports = [free_port() for _ in range(50)]
     spans = [range(p, p + 302) for p in (free_port(span=301) for _ in range(10))]
     drawn = ports + [port for span in spans for port in span]
     assert not [p for p in drawn if p in ephemeral], sorted(p for p in drawn if p in ephemeral)
     assert len(set(drawn)) == len(drawn)
+
+
+def test_a_span_is_found_where_only_one_place_is_left_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ports handed out before fragment the room; a span that fits in one place only is still
+    found (random draws alone missed it now and then: CI failed once on 100 ports and 10
+    spans)."""
+    ephemeral = ephemeral_ports()
+    room = [*range(20000, ephemeral.start), *range(ephemeral.stop, 65536)]
+    left = range(room[len(room) // 2], room[len(room) // 2] + 302)
+    monkeypatch.setattr(testing, "_ISSUED", {p for p in room if p not in left})
+    monkeypatch.setattr(testing, "port_is_free", lambda port: True)
+    assert free_port(span=301) == left.start
+    with pytest.raises(RuntimeError, match="none free"):
+        free_port(span=301)
 
 
 def test_a_bearer_header_is_signed_with_the_services_secret_unless_told() -> None:

@@ -15,8 +15,10 @@ without sharing state; tests that need topics make uniquely named ones.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import fcntl
 import glob
+import itertools
 import os
 import random
 import re
@@ -339,13 +341,31 @@ def free_port(*, span: int = 0) -> int:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             return int(s.getsockname()[1])
-    for _ in range(1000):
-        port = _PORT_PICKS.choice(_PORT_PICKS.choice(room))
-        taken = range(port, port + span + 1)
-        if not _ISSUED.intersection(taken) and port_is_free(port):
-            _ISSUED.update(taken)
+    issued = sorted(_ISSUED)
+
+    def clear(port: int) -> bool:  # no port of its span handed out before
+        i = bisect.bisect_left(issued, port)
+        return i == len(issued) or issued[i] > port + span
+
+    # a few random draws first (quick while the room is mostly clear), then every start that is
+    # clear in random order: random draws alone failed now and then once spans had filled it
+    def every_start() -> Iterator[int]:
+        starts = [port for r in room for port in r]
+        _PORT_PICKS.shuffle(starts)
+        yield from starts
+
+    drawn = (_PORT_PICKS.choice(_PORT_PICKS.choice(room)) for _ in range(100))
+    bound = 0  # clear starts something else had bound
+    for port in itertools.chain(drawn, every_start()):
+        if not clear(port):
+            continue
+        if port_is_free(port):
+            _ISSUED.update(range(port, port + span + 1))
             return port
-    raise RuntimeError(f"no free port outside {ephemeral} after 1,000 draws")
+        bound += 1
+        if bound == 1000:
+            break
+    raise RuntimeError(f"no free port outside {ephemeral}: {bound:,} clear ones bound, none free")
 
 
 def port_is_free(port: int) -> bool:
