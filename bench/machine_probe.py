@@ -50,6 +50,13 @@ def wake_penalty(calls: int = 100) -> tuple[float, float]:
     return _median_cpu_us(calls * 3, 0), _median_cpu_us(calls, 0.02)
 
 
+def back_to_back() -> float:
+    """The CPU time (us) of the work back to back (about 0.1 s): how fast the machine runs
+    Python now, to compare phases of one run."""
+    _median_cpu_us(50, 0)
+    return _median_cpu_us(300, 0)
+
+
 def describe() -> str:
     """One line for a benchmark's header."""
     tight, spaced = wake_penalty()

@@ -490,6 +490,7 @@ class Bench:
     async def router_backlog(self) -> None:
         n = self.args.backlog
         path = self.slice(f"backlog-{self.taken}", n)
+        speed = machine_probe.back_to_back()  # quiet now: the header's work, to compare rounds
         starts = await end_offsets([INTAKE_SUBMITTED], self.cluster.bootstrap)
         for name in self.router_programs():
             await asyncio.to_thread(self.supervisor.stop_program, name)
@@ -537,6 +538,7 @@ class Bench:
             f" the median of 3 passes: {', '.join(f'{p[0]:.0f}' for p in passes)})"
         )
         print(f"    router = {rate / reference:.1%} of the passthrough")
+        print(f"    machine before the phase: the header's work cost {speed:.0f} us back to back")
         print("\n".join(cpu_lines(cpu_before, cpu_after, n)))
         self.summary |= {"router": rate, "router_share": rate / reference}
         await self.wait_quiet(await self.count("intake", "SELECT count(*) FROM intakes"), 600)
