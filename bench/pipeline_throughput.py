@@ -540,6 +540,11 @@ class Bench:
         )
         print(f"    router = {rate / reference:.1%} of the passthrough")
         print(f"    machine before the phase: the header's work cost {speed:.0f} us back to back")
+        window = (stage.first, stage.done)  # what notifications sent meanwhile, at the sinks
+        sent = sum(window[0] <= m["at"] <= window[1] for m in self.sink.messages())
+        arrivals = self.webhooks.arrivals() if self.webhooks else []
+        hooks = sum(window[0] <= at <= window[1] for at in arrivals)
+        print(f"    while routing: {sent} resident messages, {hooks} agency webhooks at the sinks")
         print("\n".join(cpu_lines(cpu_before, cpu_after, n)))
         self.summary |= {"router": rate, "router_share": rate / reference}
         await self.wait_quiet(await self.count("intake", "SELECT count(*) FROM intakes"), 600)
