@@ -276,7 +276,7 @@ async def test_a_service_that_says_so_gets_a_patient_relay(effects: Effects) -> 
 def test_patient_consumers_have_fetch_settings_of_their_own() -> None:
     settings = ServiceSettings(consumer_fetch_min_bytes=2, consumer_fetch_max_wait_ms=300)
     assert settings.fetch_options(patient=False) == (2, 300)
-    assert settings.fetch_options(patient=True) == (64 * 1024, 500)
+    assert settings.fetch_options(patient=True) == (1024 * 1024, 500)
 
 
 def test_a_service_may_have_its_own_patient_fetch_settings(

@@ -117,8 +117,9 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_max_wait_ms: int = 500
     #: a patient consumer's fetch (``ConsumerSpec.patient``) returns once this much is there,
     #: or after the wait: a batch a wake-up, not a record or two (at 200 intakes/s, p99 to the
-    #: agency topic a quarter lower: ``bench/results/pipeline_throughput.md``)
-    consumer_patient_fetch_min_bytes: int = 64 * 1024
+    #: agency topic a quarter lower with 64 KiB; 1 MiB then took a fifth off notifications' CPU:
+    #: ``bench/results/pipeline_throughput.md``)
+    consumer_patient_fetch_min_bytes: int = 1024 * 1024
     consumer_patient_fetch_max_wait_ms: int = 500
     #: a request body over this gets 413 before it is read (a route may allow more)
     max_body_bytes: int = 1024 * 1024
