@@ -268,9 +268,13 @@ async def test_a_service_that_says_so_gets_a_patient_relay(effects: Effects) -> 
     as soon as a commit wakes them (the relay's own test shows what the patience does)."""
     prompt = _definition(effects.topic, effects.metadata, effects.table, [])
     settings = ServiceSettings(service="runtime-test", outbox_patient_seconds=0.7)
-    assert Runtime(prompt, settings).relay._patience == 0
-    patient = replace(prompt, patient_relay=True)
-    assert Runtime(patient, settings).relay._patience == 0.7
+    runtimes = [Runtime(prompt, settings), Runtime(replace(prompt, patient_relay=True), settings)]
+    try:
+        assert [r.relay._patience for r in runtimes] == [0, 0.7]
+    finally:
+        for runtime in runtimes:  # never started: close what the constructor made
+            await runtime.producer.stop()
+            await runtime.engine.dispose()
 
 
 def test_patient_consumers_have_fetch_settings_of_their_own() -> None:
