@@ -44,17 +44,16 @@ def _median_cpu_us(calls: int, gap_seconds: float) -> float:
     return statistics.median(spent) * 1e6
 
 
+def back_to_back(calls: int = 300) -> float:
+    """The CPU time (us) of the work back to back, warmed first (about 0.02 s): how fast the
+    machine runs Python now, to compare phases of one run."""
+    _median_cpu_us(50, 0)
+    return _median_cpu_us(calls, 0)
+
+
 def wake_penalty(calls: int = 100) -> tuple[float, float]:
     """The CPU time (us) of the same work back to back and every 20 ms (about 2 s in all)."""
-    _median_cpu_us(50, 0)  # warm
-    return _median_cpu_us(calls * 3, 0), _median_cpu_us(calls, 0.02)
-
-
-def back_to_back() -> float:
-    """The CPU time (us) of the work back to back (about 0.1 s): how fast the machine runs
-    Python now, to compare phases of one run."""
-    _median_cpu_us(50, 0)
-    return _median_cpu_us(300, 0)
+    return back_to_back(calls * 3), _median_cpu_us(calls, 0.02)
 
 
 def describe() -> str:
