@@ -143,7 +143,6 @@ class Runtime(Generic[D]):
         self.runners: dict[str, ConsumerRunner] = {}
         #: tasks that failed and are waiting to be restarted, with why
         self.task_failures: dict[str, str] = {}
-        self._started = False
         self._producer_started = False
         #: closed when the runtime stops (HTTP clients of adapters, ...)
         self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -215,7 +214,6 @@ class Runtime(Generic[D]):
         jobs once the broker answers. Returns at once: a service started while Kafka or
         PostgreSQL is away serves ``/healthz``, says in ``/readyz`` why it is not ready, and
         carries on when they are back."""
-        self._started = True
         try:
             await self.producer.start()  # the usual case: the broker answers at once
         except Exception as exc:
@@ -324,8 +322,9 @@ class Runtime(Generic[D]):
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self._started:
-            await self.producer.stop()  # also ends a start still waiting for the broker
+        # Also ends a start still waiting for the broker; a producer never started has only
+        # its client to close (left open, the garbage collector reports it unclosed).
+        await self.producer.stop()
         for close in self.closers:
             await close()
         await self.engine.dispose()
