@@ -47,6 +47,8 @@ from chaos_checks import (
     Check,
     Facts,
     as_json,
+    connecting_count,
+    end_lags,
     load_refused,
     pipeline_pending,
     retrying,
@@ -343,7 +345,11 @@ class Run:
         pending: dict[str, int] = {}
         while time.monotonic() - moved < self.args.drain_timeout:
             try:
-                now = await pipeline_pending(self.cluster.pg_dsn, self.cluster.bootstrap, expected)
+                now = await pipeline_pending(
+                    connecting_count(self.cluster.pg_dsn),
+                    lambda: end_lags(self.cluster.bootstrap),
+                    expected,
+                )
             except Exception as exc:  # a server is still coming back
                 now = {f"probe failed: {type(exc).__name__}": 1}
             if now != pending:

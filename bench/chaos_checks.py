@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,29 +65,47 @@ async def scalar(dsn: str, sql: str) -> Any:
 # ------------------------------------------------------------------------------ Kafka
 
 
-async def end_lags(bootstrap: str) -> dict[str, int]:
-    """Per consumer group: records not yet committed on the partitions it has offsets for."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=15000, **security_options()
-    )
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, request_timeout_ms=15000, **security_options()
-    )
-    await admin.start()
-    await consumer.start()
-    try:
+class LagReader:
+    """Consumer groups' lags through clients kept open between reads: a benchmark polling once a
+    second would otherwise pay the broker two connections and their SCRAM exchanges a read."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=15000, **security_options()
+        )
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, request_timeout_ms=15000, **security_options()
+        )
+
+    async def start(self) -> None:
+        await self.admin.start()
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+        await self.admin.close()
+
+    async def lags(self) -> dict[str, int]:
+        """Per consumer group: records not yet committed on the partitions it has offsets for."""
         lags: dict[str, int] = {}
-        for group_id, _protocol in await admin.list_consumer_groups():
-            offsets = await admin.list_consumer_group_offsets(group_id)
+        for group_id, _protocol in await self.admin.list_consumer_groups():
+            offsets = await self.admin.list_consumer_group_offsets(group_id)
             tps = [tp for tp, meta in offsets.items() if meta.offset >= 0]
             if not tps:
                 continue
-            ends = await consumer.end_offsets(tps)
+            ends = await self.consumer.end_offsets(tps)
             lags[group_id] = sum(max(0, ends[tp] - offsets[tp].offset) for tp in tps)
         return lags
+
+
+async def end_lags(bootstrap: str) -> dict[str, int]:
+    """``LagReader.lags`` once, on clients of its own (a harness whose broker may be restarted)."""
+    reader = LagReader(bootstrap)
+    await reader.start()
+    try:
+        return await reader.lags()
     finally:
-        await consumer.stop()
-        await admin.close()
+        await reader.stop()
 
 
 async def topics(bootstrap: str) -> list[str]:
@@ -159,27 +177,43 @@ async def read_all(bootstrap: str, names: list[str]) -> AsyncIterator[tuple[str,
 # ------------------------------------------------------------------------------ quiet
 
 
-async def pipeline_pending(dsn: str, bootstrap: str, intakes_expected: int) -> dict[str, int]:
-    """What is still moving: non-zero anywhere means not quiet yet (``stuck`` at the deadline)."""
+#: ``count(database, sql)``: a ``SELECT count(*)`` in one of the platform's databases
+Count = Callable[[str, str], Awaitable[int]]
+
+
+def connecting_count(dsn: str) -> Count:
+    """A ``Count`` on a connection of its own each time: for a harness that kills PostgreSQL."""
+
+    async def count(db: str, sql: str) -> int:
+        return int(await scalar(f"{dsn}/{db}", sql))
+
+    return count
+
+
+async def pipeline_pending(
+    count: Count, lags: Callable[[], Awaitable[dict[str, int]]], intakes_expected: int
+) -> dict[str, int]:
+    """What is still moving: non-zero anywhere means not quiet yet (``stuck`` at the deadline).
+    ``count`` and ``lags`` are the caller's: a benchmark keeps its connections open (one opened
+    for each look would be CPU counted as the platform's), a chaos run opens them anew."""
     pending: dict[str, int] = {}
     for db in DATABASES:
-        pending[f"outbox rows ({db})"] = await scalar(f"{dsn}/{db}", "SELECT count(*) FROM outbox")
-    intakes = await scalar(f"{dsn}/intake", "SELECT count(*) FROM intakes")
+        pending[f"outbox rows ({db})"] = await count(db, "SELECT count(*) FROM outbox")
+    intakes = await count("intake", "SELECT count(*) FROM intakes")
     pending["intakes not yet accepted"] = max(0, intakes_expected - intakes)
-    routed = await scalar(f"{dsn}/router", "SELECT count(*) FROM intakes")
+    routed = await count("router", "SELECT count(*) FROM intakes")
     pending["intakes not yet routed"] = max(0, intakes - routed)
-    pending["referrals before 'delivered'"] = await scalar(
-        f"{dsn}/router", "SELECT count(*) FROM referrals WHERE status = 'created'"
+    pending["referrals before 'delivered'"] = await count(
+        "router", "SELECT count(*) FROM referrals WHERE status = 'created'"
     )
-    pending["visits not yet summed up"] = await scalar(
-        f"{dsn}/notifications",
-        "SELECT count(*) FROM resident_visits WHERE summarise_at IS NOT NULL",
+    pending["visits not yet summed up"] = await count(
+        "notifications", "SELECT count(*) FROM resident_visits WHERE summarise_at IS NOT NULL"
     )
-    pending["deliveries not final"] = await scalar(
-        f"{dsn}/notifications",
+    pending["deliveries not final"] = await count(
+        "notifications",
         "SELECT count(*) FROM deliveries WHERE state NOT IN ('sent', 'failed', 'skipped')",
     )
-    for group, lag in (await end_lags(bootstrap)).items():
+    for group, lag in (await lags()).items():
         pending[f"consumer lag ({group})"] = lag
     return pending
 

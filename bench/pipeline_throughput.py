@@ -86,7 +86,7 @@ import machine_probe
 import orjson
 import profiles
 from chaos import code_state, setup, wait_catalogue, wait_ready
-from chaos_checks import end_lags, pipeline_pending, scalar
+from chaos_checks import LagReader, pipeline_pending, scalar
 from chaos_platform import (
     ROOT,
     SECRET,
@@ -307,6 +307,8 @@ class Bench:
     #: one connection a database for the probes, kept open: a new one each probe cost
     #: PostgreSQL a backend's start and a SCRAM exchange, counted as the platform's CPU
     probes: dict[str, asyncpg.Connection] = field(default_factory=dict)
+    #: consumer lags, through Kafka clients kept open for the same reason
+    lag_reader: LagReader | None = None
 
     @contextlib.contextmanager
     def profiled(self, phase: str) -> Iterator[None]:
@@ -344,11 +346,26 @@ class Bench:
             self.probes[db] = conn
         return int(await conn.fetchval(sql, timeout=120))
 
+    async def lags(self) -> dict[str, int]:
+        if self.lag_reader is None:
+            reader = LagReader(self.cluster.bootstrap)
+            try:
+                await reader.start()
+            except BaseException:
+                await reader.stop()
+                raise
+            self.lag_reader = reader
+        return await self.lag_reader.lags()
+
     async def close_probes(self) -> None:
         for conn in self.probes.values():
             with contextlib.suppress(Exception):
                 await conn.close(timeout=5)
         self.probes.clear()
+        if self.lag_reader is not None:
+            with contextlib.suppress(Exception):
+                await self.lag_reader.stop()
+            self.lag_reader = None
 
     def take(self, count: int) -> list[str]:
         """The next ``count`` generated households no phase has used (each phase, fresh ones)."""
@@ -395,9 +412,7 @@ class Bench:
         while quiet < 2:
             pending = {
                 what: count
-                for what, count in (
-                    await pipeline_pending(self.cluster.pg_dsn, self.cluster.bootstrap, accepted)
-                ).items()
+                for what, count in (await pipeline_pending(self.count, self.lags, accepted)).items()
                 if "bench-passthrough" not in what  # phase b's reference, never read again
             }
             quiet = quiet + 1 if not any(pending.values()) else 0
@@ -434,7 +449,7 @@ class Bench:
             if now - last_lag >= 2:
                 last_lag = now
                 try:
-                    for group, lag in (await end_lags(self.cluster.bootstrap)).items():
+                    for group, lag in (await self.lags()).items():
                         if not group.startswith("bench-passthrough"):  # phase b's, read once
                             lags[group] = max(lags.get(group, 0), lag)
                 except Exception:  # a lag probe is best effort
