@@ -337,6 +337,19 @@ _ENTRIES = select(
 ).where(registry_households.c.kk_hash == any_of("kk_hashes", Text()))
 
 
+_OF_MEMBERS = (
+    select(
+        registry_members.c.nik_hash,
+        registry_households.c.kk_hash,
+        registry_households.c.decile,
+        registry_households.c.enrolments,
+        registry_households.c.has_kks,
+    )
+    .join(registry_households, registry_households.c.kk_hash == registry_members.c.kk_hash)
+    .where(registry_members.c.nik_hash == any_of("niks", Text()))
+)
+
+
 class RegistryTable(Repository):
     """The local copy of the social registry (``registry_households``), keyed by KK hash."""
 
@@ -348,17 +361,7 @@ class RegistryTable(Repository):
         self, nik_hashes: list[str]
     ) -> dict[str, tuple[str, RegistryEntry]]:
         """The registry household (its KK hash and entry) of each listed NIK hash."""
-        rows = await self._session.execute(
-            select(
-                registry_members.c.nik_hash,
-                registry_households.c.kk_hash,
-                registry_households.c.decile,
-                registry_households.c.enrolments,
-                registry_households.c.has_kks,
-            )
-            .join(registry_households, registry_households.c.kk_hash == registry_members.c.kk_hash)
-            .where(registry_members.c.nik_hash == any_of("niks", Text(), nik_hashes))
-        )
+        rows = await self._session.execute(_OF_MEMBERS, {"niks": nik_hashes})
         return {
             r.nik_hash: (r.kk_hash, RegistryEntry(r.decile, list(r.enrolments), r.has_kks))
             for r in rows

@@ -320,6 +320,19 @@ class Plan(NamedTuple):
     due: datetime | None = None
 
 
+_WAKE_WAITING = (
+    deliveries.update()
+    .where(
+        deliveries.c.household_id == any_of("households", ID_TYPE),
+        deliveries.c.state == "pending",
+        deliveries.c.audience == "resident",
+        deliveries.c.waits > 0,
+        deliveries.c.attempts == deliveries.c.waits,
+        deliveries.c.next_attempt_at > func.now(),
+    )
+    .values(next_attempt_at=func.now())
+)
+_ADD_ATTEMPTS = delivery_attempts.insert()
 _PLAN = (
     insert(deliveries)
     .values(
@@ -406,18 +419,7 @@ class DeliveryRepository(Repository):
         waits out the rest of a backoff that was only a guess at when it would."""
         if not households:
             return
-        await self._session.execute(
-            deliveries.update()
-            .where(
-                deliveries.c.household_id == any_of("households", ID_TYPE, households),
-                deliveries.c.state == "pending",
-                deliveries.c.audience == "resident",
-                deliveries.c.waits > 0,
-                deliveries.c.attempts == deliveries.c.waits,
-                deliveries.c.next_attempt_at > func.now(),
-            )
-            .values(next_attempt_at=func.now())
-        )
+        await self._session.execute(_WAKE_WAITING, {"households": list(households)})
 
     # -- the dispatcher's claims ---------------------------------------------------------------
 
@@ -493,7 +495,7 @@ class DeliveryRepository(Repository):
 
     async def add_attempts(self, attempts: Sequence[Attempt]) -> None:
         if attempts:
-            await self._session.execute(delivery_attempts.insert(), [a._asdict() for a in attempts])
+            await self._session.execute(_ADD_ATTEMPTS, [a._asdict() for a in attempts])
 
 
 class Visit(NamedTuple):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from rujukan_notifications.adapters.tables import (
     ID_TYPE,
@@ -57,6 +57,31 @@ _AMONG = select(silenced_households.c.household_id).where(
 )
 
 
+_CANCEL_WAITING = (
+    update(deliveries)
+    .where(
+        deliveries.c.household_id == any_of("households", ID_TYPE),
+        deliveries.c.audience == "resident",
+        deliveries.c.state == "pending",
+    )
+    .values(state="skipped", last_error=bindparam("why", type_=deliveries.c.last_error.type))
+    .returning(*(deliveries.c[f] for f in Cancelled._fields))
+)
+_DROP_GATHERED = delete(resident_news).where(
+    resident_news.c.intake_id.in_(
+        select(resident_visits.c.intake_id).where(
+            resident_visits.c.household_id == any_of("households", ID_TYPE)
+        )
+    ),
+    resident_news.c.digest_id.is_(None),
+)
+_NOTHING_TO_SUM_UP = (
+    update(resident_visits)
+    .where(resident_visits.c.household_id == any_of("households", ID_TYPE))
+    .values(summarise_at=None)
+)
+
+
 class SilencedHouseholds(Repository):
     async def silence(self, silences: Sequence[Silence]) -> None:
         """Tell these households nothing more (the latest silence of each kept), in one
@@ -82,28 +107,9 @@ class SilencedHouseholds(Repository):
         cancelled. Three statements whatever the number of households."""
         if not households:
             return []
-        cancelled = await self._session.execute(
-            update(deliveries)
-            .where(
-                deliveries.c.household_id == any_of("households", ID_TYPE, households),
-                deliveries.c.audience == "resident",
-                deliveries.c.state == "pending",
-            )
-            .values(state="skipped", last_error=why)
-            .returning(*(deliveries.c[f] for f in Cancelled._fields))
-        )
+        given = {"households": list(households)}
+        cancelled = await self._session.execute(_CANCEL_WAITING, {**given, "why": why})
         gone = [Cancelled._make(row) for row in cancelled]
-        visits = select(resident_visits.c.intake_id).where(
-            resident_visits.c.household_id == any_of("households", ID_TYPE, households)
-        )
-        await self._session.execute(
-            delete(resident_news).where(
-                resident_news.c.intake_id.in_(visits), resident_news.c.digest_id.is_(None)
-            )
-        )
-        await self._session.execute(
-            update(resident_visits)
-            .where(resident_visits.c.household_id == any_of("households", ID_TYPE, households))
-            .values(summarise_at=None)
-        )
+        await self._session.execute(_DROP_GATHERED, given)
+        await self._session.execute(_NOTHING_TO_SUM_UP, given)
         return gone
