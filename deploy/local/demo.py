@@ -246,6 +246,15 @@ class Day:
         ref: dict = self.p.get(f"{ROUTER}/v1/referrals/{referral_id}", self.admin)
         return ref if ref["escalation_level"] > 0 else None
 
+    def inbox(self, village: str, refs: list[dict]) -> list[dict[str, Any]]:
+        """A village Puskesos' inbox, newest first, only what is about ``refs``: the stack keeps
+        every earlier run's messages, and this run shows its own."""
+        items = self.p.get(f"{NOTIFICATIONS}/v1/inbox?recipient=puskesos:{village}", self.dinsos)[
+            "items"
+        ]
+        ours = {r["reference"] for r in refs}
+        return [m for m in items if any(ref in m["subject"] + m["body"] for ref in ours)]
+
     def referrals(self, intake_id: str) -> list[dict]:
         page = self.p.get(f"{ROUTER}/v1/referrals?intake_id={intake_id}", self.admin)
         return sorted(page["items"], key=lambda r: r["rank"])
@@ -422,13 +431,7 @@ def main() -> None:
     if elderly_refs:
         day.resident("Mbah Karsinah", elderly_refs[0])
         # no SMS gateway here: the village Puskesos is asked to tell her in person
-        inbox = p.until(
-            lambda: p.get(f"{NOTIFICATIONS}/v1/inbox?recipient=puskesos:{village2}", day.dinsos)[
-                "items"
-            ],
-            "tugas Puskesos",
-            seconds=90,
-        )
+        inbox = p.until(lambda: day.inbox(village2, elderly_refs), "tugas Puskesos", seconds=90)
         for message in (inbox or [])[:1]:
             say("Kotak masuk Puskesos Berta", message["subject"])
 
@@ -451,10 +454,14 @@ def main() -> None:
         if escalated:
             level = ["petugas agensi", *ESCALATED_TO.values()][escalated["escalation_level"]]
             say("Router", f"{late['program_code']} lewat tenggat: dieskalasi ke {level}")
-            inbox = p.get(f"{NOTIFICATIONS}/v1/inbox?recipient=puskesos:{village2}", day.dinsos)[
-                "items"
-            ]
-            for message in inbox[:2]:
+            # the escalation reaches the village's inbox through notifications, a moment later
+            subject = f"Eskalasi rujukan {late['program_code']}"
+
+            def berta_told() -> list[dict[str, Any]] | None:
+                inbox = day.inbox(village2, elderly_refs)
+                return inbox if any(m["subject"].startswith(subject) for m in inbox) else None
+
+            for message in (p.until(berta_told, "eskalasi di kotak masuk Puskesos") or [])[:2]:
                 say("Kotak masuk Puskesos Berta", message["subject"])
 
     # The complaint answered
