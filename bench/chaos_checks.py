@@ -101,11 +101,11 @@ class LagReader:
 async def end_lags(bootstrap: str) -> dict[str, int]:
     """``LagReader.lags`` once, on clients of its own (a harness whose broker may be restarted)."""
     reader = LagReader(bootstrap)
-    await reader.start()
     try:
+        await reader.start()
         return await reader.lags()
     finally:
-        await reader.stop()
+        await reader.stop()  # a start that failed halfway leaves clients to close too
 
 
 async def topics(bootstrap: str) -> list[str]:

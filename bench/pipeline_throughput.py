@@ -351,7 +351,7 @@ class Bench:
             reader = LagReader(self.cluster.bootstrap)
             try:
                 await reader.start()
-            except BaseException:
+            except BaseException:  # closed, and tried again at the next look
                 await reader.stop()
                 raise
             self.lag_reader = reader
