@@ -208,6 +208,10 @@ def test_settings_keys_are_real_settings() -> None:
         *(REPO / "services").glob("*/src/*/settings.py"),
     ]:
         fields |= set(re.findall(r"^    ([a-z_]+): ", path.read_text(), re.M))
+    # the Kafka clients' security (rujukan_platform.kafka.KafkaSecurity, RUJUKAN_KAFKA_...)
+    kafka = (REPO / "libs/platform/src/rujukan_platform/kafka.py").read_text()
+    security = kafka.split("class KafkaSecurity", 1)[1].split("\n\n\n", 1)[0]
+    fields |= {f"kafka_{f}" for f in re.findall(r"^    ([a-z_]+): ", security, re.M)}
     prefixes = (
         "RUJUKAN_INTAKE_",
         "RUJUKAN_NOTIFICATIONS_",
@@ -222,6 +226,32 @@ def test_settings_keys_are_real_settings() -> None:
         for key in doc.get("data", doc.get("stringData", {})):
             field = next(key.removeprefix(p) for p in prefixes if key.startswith(p)).lower()
             assert field in fields, key
+
+
+def test_every_pod_that_talks_to_kafka_logs_in_over_tls_and_trusts_the_cluster_ca() -> None:
+    """The Deployments log in to Strimzi's TLS listener with their KafkaUser's password: the
+    ConfigMap says SASL_SSL and where the CA file is, and every pod with Kafka credentials
+    mounts the cluster CA Strimzi keeps there (without the protocol the credentials were set
+    and ignored: the clients spoke PLAINTEXT)."""
+    settings = of_kind("ConfigMap")[0]["data"]
+    assert settings["RUJUKAN_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    ca_file = Path(settings["RUJUKAN_KAFKA_SSL_CAFILE"])
+    kafka_pods = 0
+    for deployment in of_kind("Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for container in pod["containers"]:
+            env = {e["name"] for e in container.get("env", [])}
+            if "RUJUKAN_KAFKA_SASL_USERNAME" not in env:
+                continue
+            kafka_pods += 1
+            assert "RUJUKAN_KAFKA_SASL_PASSWORD" in env, deployment["metadata"]["name"]
+            mounts = {m["mountPath"]: m for m in container.get("volumeMounts", [])}
+            mount = mounts[str(ca_file.parent)]
+            secret = volumes[mount["name"]]["secret"]
+            assert secret["secretName"] == "rujukan-cluster-ca-cert"
+            assert {"key": "ca.crt", "path": ca_file.name} in secret["items"]
+    assert kafka_pods == 6  # intake, registry, the router's two, notifications' two
 
 
 def test_a_service_s_own_keys_are_mounted_in_its_pods_only() -> None:
