@@ -216,6 +216,26 @@ def outbox_for_throughput_undone() -> None:
     outbox_payload_as_jsonb()
 
 
+#: an outbox is a queue: vacuumed at 5,000 dead rows whatever its size, without cost delay
+OUTBOX_VACUUM = {
+    "autovacuum_vacuum_scale_factor": "0",
+    "autovacuum_vacuum_threshold": "5000",
+    "autovacuum_vacuum_cost_delay": "0",
+}
+
+
+def outbox_vacuumed_often() -> None:
+    """The outbox's dead rows (every event is inserted and deleted) vacuumed at 5,000 rather
+    than at a fifth of the table: the relay's ``ORDER BY seq`` scan walks every dead row
+    autovacuum has not reached yet (docs/decisions.md, "The outbox is a queue")."""
+    settings = ", ".join(f"{k} = {v}" for k, v in OUTBOX_VACUUM.items())
+    op.execute(f"ALTER TABLE outbox SET ({settings})")
+
+
+def outbox_vacuumed_as_any_table() -> None:
+    op.execute(f"ALTER TABLE outbox RESET ({', '.join(OUTBOX_VACUUM)})")
+
+
 def seal_stored(settings: Callable[[], SealedSettings], columns: Sequence[SealedColumn]) -> None:
     """Seal the personal values stored before a service sealed them at rest, under the data
     key of its settings (``settings()`` reads the service's environment, as the service does).
