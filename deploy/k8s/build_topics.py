@@ -150,7 +150,22 @@ def users(catalogue: list[Topic], programs: list[dict[str, Any]]) -> list[dict[s
         labels = {"rujukan.id/role": "agency", "rujukan.id/program": k8s_name(principal.program)}
         annotations = {"rujukan.id/owner-agency": owners[principal.program]}
         resources.append(kafka_user(principal.name, acls, labels, annotations))
+    resources.append(operators_user(catalogue))
     return resources
+
+
+def operators_user(catalogue: list[Topic]) -> dict[str, Any]:
+    """The people who run the platform, as a principal: Write on the topics whose producers the
+    catalogue names as operators (``auth.revocations``: ``python -m rujukan_platform token
+    revoke`` with this user's credentials). ``make up`` does it as the Kafka admin; on
+    Kubernetes nobody else may write there, so without this user no token could be revoked."""
+    writes = sorted(
+        t.topic
+        for t in catalogue
+        if not t.is_template and any(access.party(p) == "operators" for p in t.producers)
+    )
+    acls = [acl(access.Acl("topic", name, ("Write", "Describe"))) for name in writes]
+    return kafka_user("rujukan-operators", acls, {"rujukan.id/role": "operators"})
 
 
 def dump(resources: list[dict[str, Any]]) -> str:

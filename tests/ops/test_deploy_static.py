@@ -350,6 +350,23 @@ def test_each_agency_reads_only_its_own_topic_and_writes_only_its_own_outcomes()
         assert all(not name.endswith("*") for t, name in acls["Describe"] | acls["Write"])
 
 
+def test_operators_may_revoke_tokens_and_nothing_more() -> None:
+    """On Kubernetes only the operators' user may write ``auth.revocations`` (``token revoke``):
+    without it no token could be revoked there; it may not read or write anything else."""
+    users = {u["metadata"]["name"]: u for u in of_kind("KafkaUser")}
+    acls = acl_map(users["rujukan-operators"])
+    assert acls == {
+        "Write": {("topic", "auth.revocations")},
+        "Describe": {("topic", "auth.revocations")},
+    }
+    writers = [
+        name
+        for name, user in users.items()
+        if ("topic", "auth.revocations") in acl_map(user).get("Write", set())
+    ]
+    assert writers == ["rujukan-operators"]
+
+
 def test_service_users_follow_the_catalogue_exactly() -> None:
     """Recomputed here from the catalogue, independently of the generator's code."""
     users = {u["metadata"]["name"]: u for u in of_kind("KafkaUser")}
