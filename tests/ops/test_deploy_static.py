@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from rujukan_platform.kafka import KafkaSecurity
+
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "deploy" / "compose"
 K8S = REPO / "deploy" / "k8s"
@@ -208,10 +210,8 @@ def test_settings_keys_are_real_settings() -> None:
         *(REPO / "services").glob("*/src/*/settings.py"),
     ]:
         fields |= set(re.findall(r"^    ([a-z_]+): ", path.read_text(), re.M))
-    # the Kafka clients' security (rujukan_platform.kafka.KafkaSecurity, RUJUKAN_KAFKA_...)
-    kafka = (REPO / "libs/platform/src/rujukan_platform/kafka.py").read_text()
-    security = kafka.split("class KafkaSecurity", 1)[1].split("\n\n\n", 1)[0]
-    fields |= {f"kafka_{f}" for f in re.findall(r"^    ([a-z_]+): ", security, re.M)}
+    # the Kafka clients' security (RUJUKAN_KAFKA_...)
+    fields |= {f"kafka_{f}" for f in KafkaSecurity.model_fields}
     prefixes = (
         "RUJUKAN_INTAKE_",
         "RUJUKAN_NOTIFICATIONS_",
