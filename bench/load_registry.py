@@ -1,7 +1,7 @@
 """Benchmark: ``python -m rujukan_intake load-registry`` with a national-size registry file.
 
 Run:  cd /work/main && uv run python bench/load_registry.py [--rows 1000000] \
-          [--pg-url postgresql://rujukan:rujukan@127.0.0.1:55432]
+          [--pg-url postgresql://rujukan:rujukan@127.0.0.1:15432]
 
 Generates a CSV of N families (kk,decile,enrolments,has_kks) in a temporary directory, makes a
 database of its own on the given PostgreSQL (migrated like intake's; dropped at the end) and
@@ -131,7 +131,7 @@ def main() -> None:
     parser.add_argument(
         "--pg-url",
         default=os.environ.get(
-            "RUJUKAN_BENCH_PG_URL", "postgresql://rujukan:rujukan@127.0.0.1:55432"
+            "RUJUKAN_BENCH_PG_URL", "postgresql://rujukan:rujukan@127.0.0.1:15432"
         ),
         help="a PostgreSQL server (no database): one is created and dropped",
     )

@@ -37,7 +37,7 @@ HOST = "http://127.0.0.1"
 INTAKE = f"{HOST}:{os.environ.get('INTAKE_PORT', '8001')}"
 ROUTER = f"{HOST}:{os.environ.get('ROUTER_PORT', '8003')}"
 NOTIFICATIONS = f"{HOST}:{os.environ.get('NOTIFICATIONS_PORT', '8004')}"
-PG_URL = os.environ.get("RUJUKAN_PG_URL", "postgresql+asyncpg://rujukan:rujukan@127.0.0.1:55432")
+PG_URL = os.environ.get("RUJUKAN_PG_URL", "postgresql+asyncpg://rujukan:rujukan@127.0.0.1:15432")
 #: the seed registry's first households, which tests and docs use: never drawn here
 HAND_WRITTEN = {f"33040101012000{n:02d}" for n in range(1, 5)}
 WAIT = 90.0  # seconds for the platform to route, deliver or escalate

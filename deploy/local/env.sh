@@ -4,7 +4,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export RUJUKAN_STATE_DIR="${RUJUKAN_STATE_DIR:-$REPO_ROOT/.local}"
 export KAFKA_PORT="${KAFKA_PORT:-9092}"
 export KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
-export PG_PORT="${PG_PORT:-55432}"
+export PG_PORT="${PG_PORT:-15432}"
 export SMTP_PORT="${SMTP_PORT:-8025}"
 export PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 # Alertmanager listens clear of Kafka's controller ports (9093, 9193, ...); Prometheus finds it

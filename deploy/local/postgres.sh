@@ -5,7 +5,8 @@
 #
 # Env (defaults):
 #   RUJUKAN_STATE_DIR  <repo>/.local     cluster lives in $RUJUKAN_STATE_DIR/postgres-$PG_PORT/
-#   PG_PORT            55432             TCP port on 127.0.0.1 (not 5432: avoids a system postgres)
+#   PG_PORT            15432             TCP port on 127.0.0.1 (not 5432: avoids a system postgres;
+#                                        below the ephemeral range, which outgoing connections use)
 #   PG_USER            rujukan           LOGIN CREATEDB role, owner of the databases
 #   PG_PASSWORD        rujukan
 #   PG_DATABASES       "intake registry router notifications workbench"
@@ -19,7 +20,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 RUJUKAN_STATE_DIR="${RUJUKAN_STATE_DIR:-$REPO_ROOT/.local}"
-PG_PORT="${PG_PORT:-55432}"
+PG_PORT="${PG_PORT:-15432}"
 PG_USER="${PG_USER:-rujukan}"
 PG_PASSWORD="${PG_PASSWORD:-rujukan}"
 PG_DATABASES="${PG_DATABASES:-intake registry router notifications workbench}"

@@ -82,7 +82,7 @@ class ServiceSettings(BaseSettings):
     environment: Literal["local", "test", "production"] = "local"
     host: str = "127.0.0.1"
     port: int = 8000
-    pg_url: str = "postgresql+asyncpg://rujukan:rujukan@127.0.0.1:55432"
+    pg_url: str = "postgresql+asyncpg://rujukan:rujukan@127.0.0.1:15432"
     database: str = "rujukan"
     database_url: str | None = None
     kafka_bootstrap: str = "127.0.0.1:9092"
